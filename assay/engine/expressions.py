@@ -1,0 +1,316 @@
+"""User-supplied SQL (a check's ``filter`` or ``expression``) → an Ibis expression.
+
+The text is parsed with sqlglot in the Spark SQL dialect (the dialect Qualytics users
+write) and must be exactly **one scalar expression**: no statements, no ``;``, no
+subqueries, no window or aggregate functions. The parsed tree is translated node by
+node into an Ibis expression bound to the container's table, so Ibis compiles it to
+whatever engine holds the data; nothing is ever pasted into SQL text.
+
+Supported: column references (backquoted names with spaces work), numeric / string /
+boolean / NULL literals, ``DATE '…'`` and ``TIMESTAMP '…'`` literals, comparison
+(``= <> != < <= > >=``), ``AND OR NOT``, ``IS [NOT] NULL``, ``[NOT] IN (literals)``,
+``BETWEEN``, ``LIKE``/``ILIKE``, ``RLIKE``/``REGEXP``, arithmetic ``+ - * / %``, unary
+minus, ``CASE WHEN``, ``IF``, ``COALESCE``/``IFNULL``/``NVL``, ``CAST``, and the
+functions ``LENGTH UPPER LOWER TRIM LTRIM RTRIM ABS ROUND FLOOR CEIL SUBSTRING CONCAT
+CURRENT_DATE CURRENT_TIMESTAMP``.
+
+Anything else raises :class:`ExpressionError` naming the unsupported construct; the API
+turns it into a 422 on the field that carried the text.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import ibis
+import ibis.expr.types as ir
+import sqlglot
+from sqlglot import exp
+
+
+class ExpressionError(ValueError):
+    """The SQL text is not one supported scalar expression (message says why)."""
+
+
+_TYPE_MAP = {
+    exp.DataType.Type.INT: "int32",
+    exp.DataType.Type.BIGINT: "int64",
+    exp.DataType.Type.SMALLINT: "int16",
+    exp.DataType.Type.TINYINT: "int8",
+    exp.DataType.Type.DOUBLE: "float64",
+    exp.DataType.Type.FLOAT: "float32",
+    exp.DataType.Type.DECIMAL: "decimal",
+    exp.DataType.Type.VARCHAR: "string",
+    exp.DataType.Type.TEXT: "string",
+    exp.DataType.Type.CHAR: "string",
+    exp.DataType.Type.BOOLEAN: "boolean",
+    exp.DataType.Type.DATE: "date",
+    exp.DataType.Type.TIMESTAMP: "timestamp",
+    exp.DataType.Type.TIMESTAMPTZ: "timestamp('UTC')",
+    exp.DataType.Type.DATETIME: "timestamp",
+}
+
+
+def parse(sql: str) -> exp.Expression:
+    """Parse ``sql`` into exactly one sqlglot expression.
+
+    Raises:
+        ExpressionError: empty text, a syntax error, several statements, or a statement
+            (SELECT, DROP, …) instead of a scalar expression.
+    """
+    if sql is None or not str(sql).strip():
+        raise ExpressionError("the expression is empty")
+    try:
+        trees = [t for t in sqlglot.parse(str(sql), read="spark") if t is not None]
+    except sqlglot.errors.SqlglotError as e:
+        raise ExpressionError(f"cannot parse SQL: {str(e).splitlines()[0]}") from None
+    if len(trees) != 1:
+        raise ExpressionError("must be a single expression; ';' and several statements are not allowed")
+    tree = trees[0]
+    if isinstance(tree, (exp.Query, exp.Command, exp.DDL, exp.DML, exp.Drop, exp.Alias)) or tree.find(exp.Query):
+        raise ExpressionError(f"must be a scalar expression, not a {type(tree).__name__.upper()} statement or subquery")
+    return tree
+
+
+def referenced_columns(sql: str) -> list[str]:
+    """Names of the columns that ``sql`` references, in order of first appearance."""
+    seen: list[str] = []
+    for col in parse(sql).find_all(exp.Column):
+        if col.name not in seen:
+            seen.append(col.name)
+    return seen
+
+
+def to_ibis(sql: str, table: ir.Table) -> ir.Value:
+    """Translate ``sql`` into an Ibis value expression over ``table``.
+
+    Raises:
+        ExpressionError: unparseable text, an unsupported construct, or a column that
+            ``table`` does not have.
+    """
+    return _Translator(table).visit(parse(sql))
+
+
+def to_ibis_predicate(sql: str, table: ir.Table) -> ir.BooleanValue:
+    """Like :func:`to_ibis`, and the result must be boolean (a WHERE-style condition)."""
+    value = to_ibis(sql, table)
+    if not value.type().is_boolean():
+        raise ExpressionError(f"must be a boolean condition, but it evaluates to {value.type()}")
+    return value
+
+
+class _Translator:
+    def __init__(self, table: ir.Table):
+        self.table = table
+        self._columns = set(table.columns)
+
+    def visit(self, node: exp.Expression):
+        method: Callable | None = getattr(self, f"visit_{type(node).__name__}", None)
+        if method is None:
+            raise ExpressionError(f"unsupported SQL construct: {type(node).__name__} ({node.sql(dialect='spark')})")
+        try:
+            return method(node)
+        except ExpressionError:
+            raise
+        except (TypeError, AttributeError, NotImplementedError, ValueError, ibis.common.exceptions.IbisError) as e:
+            raise ExpressionError(f"invalid operands in '{node.sql(dialect='spark')}': {e}") from None
+
+    # -- leaves -------------------------------------------------------------------
+    def visit_Column(self, node: exp.Column):
+        if node.table:
+            raise ExpressionError(f"qualified column '{node.sql(dialect='spark')}' is not allowed; use the bare field name")
+        name = node.name
+        if name not in self._columns:
+            raise ExpressionError(f"unknown field '{name}'")
+        return self.table[name]
+
+    def visit_Identifier(self, node: exp.Identifier):
+        return self.visit_Column(exp.Column(this=node))
+
+    def visit_Literal(self, node: exp.Literal):
+        if node.is_string:
+            return ibis.literal(node.this)
+        text = node.this
+        try:
+            return ibis.literal(int(text))
+        except ValueError:
+            return ibis.literal(float(text))
+
+    def visit_Boolean(self, node: exp.Boolean):
+        return ibis.literal(bool(node.this))
+
+    def visit_Null(self, _node: exp.Null):
+        return ibis.null()
+
+    def visit_Paren(self, node: exp.Paren):
+        return self.visit(node.this)
+
+    # -- boolean logic --------------------------------------------------------------
+    def visit_And(self, node):
+        return self.visit(node.left) & self.visit(node.right)
+
+    def visit_Or(self, node):
+        return self.visit(node.left) | self.visit(node.right)
+
+    def visit_Not(self, node):
+        return ~self.visit(node.this)
+
+    def visit_Is(self, node: exp.Is):
+        if not isinstance(node.expression, exp.Null):
+            raise ExpressionError("only IS NULL / IS NOT NULL are supported")
+        return self.visit(node.this).isnull()
+
+    # -- comparison -------------------------------------------------------------------
+    def visit_EQ(self, node):
+        return self.visit(node.left) == self.visit(node.right)
+
+    def visit_NEQ(self, node):
+        return self.visit(node.left) != self.visit(node.right)
+
+    def visit_GT(self, node):
+        return self.visit(node.left) > self.visit(node.right)
+
+    def visit_GTE(self, node):
+        return self.visit(node.left) >= self.visit(node.right)
+
+    def visit_LT(self, node):
+        return self.visit(node.left) < self.visit(node.right)
+
+    def visit_LTE(self, node):
+        return self.visit(node.left) <= self.visit(node.right)
+
+    def visit_Between(self, node: exp.Between):
+        return self.visit(node.this).between(self.visit(node.args["low"]), self.visit(node.args["high"]))
+
+    def visit_In(self, node: exp.In):
+        if node.args.get("query") or node.args.get("unnest"):
+            raise ExpressionError("IN (subquery) is not allowed")
+        return self.visit(node.this).isin([self.visit(e) for e in node.expressions])
+
+    def visit_Like(self, node: exp.Like):
+        return self.visit(node.this).like(self._string_literal(node.expression, "LIKE"))
+
+    def visit_ILike(self, node: exp.ILike):
+        return self.visit(node.this).ilike(self._string_literal(node.expression, "ILIKE"))
+
+    def visit_RegexpLike(self, node: exp.RegexpLike):
+        return self.visit(node.this).re_search(self._string_literal(node.expression, "RLIKE"))
+
+    # -- arithmetic -------------------------------------------------------------------
+    def visit_Add(self, node):
+        return self.visit(node.left) + self.visit(node.right)
+
+    def visit_Sub(self, node):
+        return self.visit(node.left) - self.visit(node.right)
+
+    def visit_Mul(self, node):
+        return self.visit(node.left) * self.visit(node.right)
+
+    def visit_Div(self, node):
+        return self.visit(node.left) / self.visit(node.right)
+
+    def visit_Mod(self, node):
+        return self.visit(node.left) % self.visit(node.right)
+
+    def visit_Neg(self, node):
+        return -self.visit(node.this)
+
+    # -- conditionals -------------------------------------------------------------------
+    def visit_Case(self, node: exp.Case):
+        subject = self.visit(node.this) if node.this else None
+        branches = []
+        for when in node.args.get("ifs") or []:
+            cond = self.visit(when.this)
+            if subject is not None:
+                cond = subject == cond
+            branches.append((cond, self.visit(when.args["true"])))
+        default = node.args.get("default")
+        return ibis.cases(*branches, else_=self.visit(default) if default is not None else None)
+
+    def visit_If(self, node: exp.If):
+        false = node.args.get("false")
+        return ibis.ifelse(
+            self.visit(node.this), self.visit(node.args["true"]), self.visit(false) if false is not None else ibis.null()
+        )
+
+    def visit_Coalesce(self, node: exp.Coalesce):
+        return ibis.coalesce(self.visit(node.this), *[self.visit(e) for e in node.expressions])
+
+    # -- casts and typed literals ---------------------------------------------------------
+    def visit_Cast(self, node: exp.Cast, *, try_: bool = False):
+        to = node.to.this
+        target = _TYPE_MAP.get(to)
+        if target is None:
+            raise ExpressionError(f"CAST to {node.to.sql(dialect='spark')} is not supported")
+        inner = node.this
+        if isinstance(inner, exp.Literal) and inner.is_string and target in ("date", "timestamp"):
+            return ibis.literal(inner.this, type=target)
+        value = self.visit(inner)
+        return value.try_cast(target) if try_ else value.cast(target)
+
+    def visit_TryCast(self, node: exp.TryCast):
+        return self.visit_Cast(node, try_=True)
+
+    def visit_CurrentDate(self, _node):
+        return ibis.today()
+
+    def visit_CurrentTimestamp(self, _node):
+        return ibis.now()
+
+    # -- scalar functions -------------------------------------------------------------------
+    def visit_Length(self, node):
+        return self.visit(node.this).length()
+
+    def visit_Upper(self, node):
+        return self.visit(node.this).upper()
+
+    def visit_Lower(self, node):
+        return self.visit(node.this).lower()
+
+    def visit_Trim(self, node: exp.Trim):
+        if node.args.get("expression") is not None:
+            raise ExpressionError("TRIM with explicit characters is not supported")
+        return self.visit(node.this).strip()
+
+    def visit_Abs(self, node):
+        return self.visit(node.this).abs()
+
+    def visit_Round(self, node: exp.Round):
+        digits = node.args.get("decimals")
+        return self.visit(node.this).round(int(digits.this) if digits is not None else 0)
+
+    def visit_Floor(self, node):
+        return self.visit(node.this).floor()
+
+    def visit_Ceil(self, node):
+        return self.visit(node.this).ceil()
+
+    def visit_Substring(self, node: exp.Substring):
+        start = self._int_literal(node.args.get("start"), "SUBSTRING start")
+        length = node.args.get("length")
+        value = self.visit(node.this)
+        return value.substr(start - 1, self._int_literal(length, "SUBSTRING length") if length is not None else None)
+
+    def visit_Concat(self, node: exp.Concat):
+        parts = [self.visit(e) for e in node.expressions]
+        out = parts[0]
+        for p in parts[1:]:
+            out = out.concat(p)
+        return out
+
+    def visit_DPipe(self, node):
+        return self.visit(node.left).concat(self.visit(node.right))
+
+    # -- helpers ------------------------------------------------------------------------
+    @staticmethod
+    def _string_literal(node: exp.Expression, what: str) -> str:
+        if not (isinstance(node, exp.Literal) and node.is_string):
+            raise ExpressionError(f"the pattern of {what} must be a string literal")
+        return node.this
+
+    @staticmethod
+    def _int_literal(node: exp.Expression | None, what: str) -> int:
+        if not (isinstance(node, exp.Literal) and not node.is_string):
+            raise ExpressionError(f"{what} must be an integer literal")
+        return int(node.this)
+

@@ -1,0 +1,46 @@
+"""The rule catalogue: one small class per rule type, registered by API name.
+
+``RULES`` maps API names (``notNull``, ``between``, …) to classes; aliases map older
+names to the same class. Every module of this package is imported on first use, so
+adding a rule type means adding one module here and nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from .base import AggregateRule, CheckSpec, Rule, RuleDefinitionError, RowRule
+
+RULES: dict[str, type[Rule]] = {}
+ALIASES: dict[str, str] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: add ``cls`` to the catalogue under ``cls.name``."""
+    if cls.name in RULES:
+        raise RuntimeError(f"rule type {cls.name} registered twice")
+    RULES[cls.name] = cls
+    return cls
+
+
+def _load() -> None:
+    for mod in pkgutil.iter_modules(__path__):
+        if mod.name != "base":
+            importlib.import_module(f"{__name__}.{mod.name}")
+
+
+def get_rule(name: str) -> type[Rule]:
+    """The rule class for an API name or alias. Raises KeyError for an unknown name."""
+    if not RULES:
+        _load()
+    return RULES[ALIASES.get(name, name)]
+
+
+def all_rules() -> dict[str, type[Rule]]:
+    if not RULES:
+        _load()
+    return dict(sorted(RULES.items()))
+
+
+__all__ = ["AggregateRule", "CheckSpec", "Rule", "RuleDefinitionError", "RowRule", "get_rule", "all_rules", "register"]

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import ibis
+
+from . import register
+from .base import RowRule
+
+
+@register
+class Unique(RowRule):
+    """No two rows share the same value (or the same combination of the fields).
+
+    A row fails when its combination occurs more than once among the filtered rows.
+    Rows with a NULL in any of the fields are ignored, as a SQL UNIQUE constraint does,
+    so a composite (a, b) over a unique ``a`` passes however many ``b`` are NULL.
+    Computed with a windowed COUNT partitioned by the fields, inside the fused query.
+    """
+
+    name = "unique"
+    description = "Asserts that every value held by a field appears only once."
+    fields = "multi"
+    violation = "is not unique"
+    shape_violation = "are not unique"
+
+    def _complete(self, t):
+        return ibis.and_(*[t[f].notnull() for f in self.check.fields])
+
+    def derived(self, t, key, where):
+        considered = self._complete(t) if where is None else (self._complete(t) & where)
+        counter = considered.ifelse(1, ibis.null("int64"))
+        window = ibis.window(group_by=[t[f] for f in self.check.fields])
+        return {f"{key}_n": counter.count().over(window)}
+
+    def failing(self, t, key):
+        return self._complete(t) & (t[f"{key}_n"] > 1)
+
+    def record_message(self, row):
+        values = ", ".join(repr(row.get(f)) for f in self.check.fields)
+        return f"The {self.field_list} value of {values} is not unique"

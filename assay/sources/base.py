@@ -1,0 +1,82 @@
+"""What every connector offers, and the mapping of native types to Assay field types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+
+class SourceError(RuntimeError):
+    """A datastore or container cannot be opened or read; the message says why."""
+
+
+@dataclass
+class FieldInfo:
+    """A column: its name, Assay field type, native type (as the engine spells it) and nullability."""
+
+    name: str
+    type: str
+    native_type: str
+    nullable: bool = True
+
+
+@dataclass
+class ContainerInfo:
+    """A container found by sync.
+
+    ``container_type`` is ``table`` (with ``table_type`` ``table`` or ``view``) or
+    ``file`` (a file pattern, ``location`` its glob relative to the datastore root).
+    """
+
+    name: str
+    container_type: str
+    table_type: str | None = None
+    location: str | None = None
+    file_format: str | None = None
+    fields: list[FieldInfo] = field(default_factory=list)
+
+
+def field_type_of(dtype: dt.DataType) -> str:
+    """Assay field type of an Ibis data type: Integral, Fractional, Boolean, String,
+    Date, Timestamp or Unknown."""
+    if dtype.is_boolean():
+        return "Boolean"
+    if dtype.is_integer():
+        return "Integral"
+    if dtype.is_floating() or dtype.is_decimal():
+        return "Fractional"
+    if dtype.is_string():
+        return "String"
+    if dtype.is_date():
+        return "Date"
+    if dtype.is_timestamp():
+        return "Timestamp"
+    return "Unknown"
+
+
+def fields_of(schema) -> list[FieldInfo]:
+    """FieldInfo for each column of an Ibis schema, in order."""
+    return [FieldInfo(name, field_type_of(dtype), str(dtype), dtype.nullable) for name, dtype in schema.items()]
+
+
+class Source:
+    """A connected datastore. Use as a context manager; ``close()`` releases it."""
+
+    def list_containers(self, include: tuple[str, ...] = ("table", "view")) -> list[ContainerInfo]:
+        """Every container with its fields. Raises SourceError."""
+        raise NotImplementedError
+
+    def table(self, container) -> ir.Table:
+        """The Ibis table of a container (a ``store.models.Container``). Raises SourceError."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

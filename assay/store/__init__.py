@@ -1,0 +1,1 @@
+"""Metadata persistence: SQLAlchemy 2 models, sessions and Alembic migrations."""

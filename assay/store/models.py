@@ -1,0 +1,207 @@
+"""SQLAlchemy 2 models of Assay's metadata store.
+
+Every schema change is an Alembic migration in ``store/migrations/versions``.
+JSON columns hold values that the API stores and returns verbatim (properties,
+additional_metadata, operation payloads).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid as uuid_mod
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, BigInteger
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Datastore(Base):
+    __tablename__ = "datastore"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    store_type: Mapped[str] = mapped_column(String(16))  # jdbc | dfs
+    type: Mapped[str] = mapped_column(String(32))  # duckdb | local | postgresql ...
+    connection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    database: Mapped[str | None] = mapped_column(Text, nullable=True)
+    schema: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    enrichment_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    enrichment_prefix: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    enrichment_source_record_limit: Mapped[int] = mapped_column(Integer, default=10)
+    enrichment_remediation_strategy: Mapped[str] = mapped_column(String(16), default="none")
+    high_count_rollup_threshold: Mapped[int] = mapped_column(Integer, default=10)
+    enrichment_datastore_id: Mapped[int | None] = mapped_column(
+        ForeignKey("datastore.id", ondelete="SET NULL"), nullable=True
+    )
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    favorite: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    containers: Mapped[list["Container"]] = relationship(
+        back_populates="datastore", cascade="all, delete-orphan", passive_deletes=True
+    )
+    enrichment_datastore: Mapped["Datastore | None"] = relationship(remote_side=[id])
+
+
+class Container(Base):
+    __tablename__ = "container"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    datastore_id: Mapped[int] = mapped_column(ForeignKey("datastore.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(1024))
+    container_type: Mapped[str] = mapped_column(String(32))  # table | file
+    table_type: Mapped[str | None] = mapped_column(String(16), nullable=True)  # table | view
+    location: Mapped[str | None] = mapped_column(Text, nullable=True)  # file glob for file patterns
+    file_format: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    favorite: Mapped[bool] = mapped_column(Boolean, default=False)
+    additional_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    datastore: Mapped[Datastore] = relationship(back_populates="containers")
+    fields: Mapped[list["Field"]] = relationship(
+        back_populates="container", cascade="all, delete-orphan", order_by="Field.ordinal"
+    )
+
+
+class Field(Base):
+    __tablename__ = "field"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    container_id: Mapped[int] = mapped_column(ForeignKey("container.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(1024))
+    type: Mapped[str] = mapped_column(String(32))  # Integral | Fractional | Boolean | String | Date | Timestamp | Unknown
+    native_type: Mapped[str] = mapped_column(String(255))
+    nullable: Mapped[bool] = mapped_column(Boolean, default=True)
+    ordinal: Mapped[int] = mapped_column(Integer, default=0)
+
+    container: Mapped[Container] = relationship(back_populates="fields")
+
+
+class QualityCheck(Base):
+    __tablename__ = "quality_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_updated: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    container_id: Mapped[int] = mapped_column(ForeignKey("container.id", ondelete="CASCADE"), index=True)
+    rule_type: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    filter: Mapped[str | None] = mapped_column(Text, nullable=True)
+    coverage: Mapped[float | None] = mapped_column(Float, nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="Active")  # Active | Draft | Invalid | Discarded
+    additional_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    anomaly_message_field: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    inferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_asserted: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    is_passing: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    container: Mapped[Container] = relationship()
+
+
+class Operation(Base):
+    __tablename__ = "operation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    type: Mapped[str] = mapped_column(String(32))  # sync | scan | ...
+    datastore_id: Mapped[int | None] = mapped_column(ForeignKey("datastore.id", ondelete="SET NULL"), nullable=True)
+    start_time: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    end_time: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    result: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|success|failure|aborted
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    triggered_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the accepted payload, normalised
+    status: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # counters
+    container_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    heartbeat: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    datastore: Mapped[Datastore | None] = relationship()
+    container_scans: Mapped[list["ContainerScan"]] = relationship(
+        back_populates="operation", cascade="all, delete-orphan", order_by="ContainerScan.id"
+    )
+
+
+class ContainerScan(Base):
+    __tablename__ = "container_scan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operation.id", ondelete="CASCADE"), index=True)
+    container_id: Mapped[int | None] = mapped_column(ForeignKey("container.id", ondelete="SET NULL"), nullable=True)
+    start_time: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    end_time: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    records_processed: Mapped[int] = mapped_column(BigInteger, default=0)
+    partitions_scanned: Mapped[int] = mapped_column(Integer, default=0)
+    anomaly_count: Mapped[int] = mapped_column(Integer, default=0)
+    auto_resolved_anomaly_count: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[str] = mapped_column(String(16), default="running")
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    check_results: Mapped[list[Any]] = mapped_column(JSON, default=list)  # per check: id, result, counts, error
+
+    operation: Mapped[Operation] = relationship(back_populates="container_scans")
+    container: Mapped[Container | None] = relationship()
+
+
+class Anomaly(Base):
+    __tablename__ = "anomaly"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid_mod.uuid4()), unique=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    type: Mapped[str] = mapped_column(String(16))  # record | shape
+    status: Mapped[str] = mapped_column(String(16), default="Active", index=True)
+    datastore_id: Mapped[int] = mapped_column(ForeignKey("datastore.id", ondelete="CASCADE"), index=True)
+    container_id: Mapped[int] = mapped_column(ForeignKey("container.id", ondelete="CASCADE"), index=True)
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("operation.id", ondelete="SET NULL"), nullable=True)
+    container_scan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("container_scan.id", ondelete="SET NULL"), nullable=True
+    )
+    partition_name: Mapped[str | None] = mapped_column(Text, nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    anomalous_records_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    fingerprint: Mapped[int] = mapped_column(BigInteger, index=True)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    source_records: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    source_enriched: Mapped[bool] = mapped_column(Boolean, default=False)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    resolved_by_operation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_updated: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    datastore: Mapped[Datastore] = relationship()
+    container: Mapped[Container] = relationship()
+    failed_checks: Mapped[list["FailedCheck"]] = relationship(
+        back_populates="anomaly", cascade="all, delete-orphan", order_by="FailedCheck.id"
+    )
+
+
+class FailedCheck(Base):
+    __tablename__ = "failed_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    anomaly_id: Mapped[int] = mapped_column(ForeignKey("anomaly.id", ondelete="CASCADE"), index=True)
+    quality_check_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quality_check.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    anomalous_records_count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    anomaly: Mapped[Anomaly] = relationship(back_populates="failed_checks")
+    quality_check: Mapped[QualityCheck | None] = relationship()
