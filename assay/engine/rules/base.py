@@ -62,6 +62,17 @@ def quote(name: str) -> str:
     return f"`{name}`"
 
 
+def show(value: Any) -> str:
+    """A source value as messages show it: NULL, 'text' quoted, numbers and dates plain."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
 class Rule:
     """Base of every rule type; see the module docstring."""
 
@@ -124,7 +135,7 @@ class RowRule(Rule):
     def record_message(self, row: dict[str, Any]) -> str:
         """Message of a record anomaly for ``row`` (the source row as a dict)."""
         value = row.get(self.field_name) if self.check.fields else None
-        return f"The {self.field_list} value of {value!r} {self.violation}"
+        return f"The {self.field_list} value of {show(value)} {self.violation}"
 
     def shape_message(self, failed: int, total: int) -> str:
         """Message of a shape anomaly: ``failed`` of ``total`` filtered rows broke the rule."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ibis
 
 from . import register
-from .base import RowRule
+from .base import RowRule, show
 
 
 @register
@@ -35,5 +35,5 @@ class Unique(RowRule):
         return self._complete(t) & (t[f"{key}_n"] > 1)
 
     def record_message(self, row):
-        values = ", ".join(repr(row.get(f)) for f in self.check.fields)
+        values = ", ".join(show(row.get(f)) for f in self.check.fields)
         return f"The {self.field_list} value of {values} is not unique"

@@ -1,0 +1,1 @@
+"""HTTP only: FastAPI routers per resource, request schemas, serializers, error mapping."""

@@ -1,0 +1,48 @@
+"""The FastAPI application: every route under ``/api``, schema at ``/api/openapi.json``."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from .. import __version__
+from ..config import Settings, get_settings
+from ..operations.runner import Runner
+from ..store.db import Database, upgrade
+from . import errors
+from .routers import anomalies, containers, datastores, health, operations, quality_checks
+
+
+def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
+    """Build the app. On start it applies migrations to the metadata store, then starts
+    ``settings.workers`` worker threads and re-queues operations a previous run left."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        upgrade(settings.database_url)
+        app.state.database = Database(settings.database_url)
+        app.state.runner = Runner(app.state.database, workers=settings.workers)
+        if start_workers:
+            app.state.runner.recover()
+        try:
+            yield
+        finally:
+            app.state.runner.shutdown(wait=True)
+
+    app = FastAPI(
+        title="Assay",
+        version=__version__,
+        description="Open-source data quality with a Qualytics-compatible API.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    api = APIRouter(prefix="/api")
+    for module in (health, datastores, containers, quality_checks, anomalies, operations):
+        api.include_router(module.router)
+    app.include_router(api)
+    errors.install(app)
+    return app

@@ -1,0 +1,46 @@
+"""FastAPI dependencies: the metadata session, the runner, paging parameters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Iterator
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from ..operations.runner import Runner
+from ..store.db import Database
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.database.session() as session:
+        yield session
+
+
+def get_runner(request: Request) -> Runner:
+    return request.app.state.runner
+
+
+class PageParams:
+    """``page`` (1-based) and ``size`` (1…1000, default 50) query parameters."""
+
+    def __init__(
+        self,
+        page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+        size: Annotated[int, Query(ge=1, le=1000, description="items per page")] = 50,
+    ):
+        self.page, self.size = page, size
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+RunnerDep = Annotated[Runner, Depends(get_runner)]
+PageDep = Annotated[PageParams, Depends()]
+
+
+def page_of(items: list, total: int, page: PageParams, pages: int) -> dict:
+    """The paged envelope ``{items, total, page, size, pages}``."""
+    return {"items": items, "total": total, "page": page.page, "size": page.size, "pages": pages}

@@ -1,0 +1,147 @@
+"""/datastores: CRUD, enrichment link and unlink."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from ...engine.rules import RuleDefinitionError
+from ...enrichment.writer import default_prefix
+from ...store.models import Datastore, Operation
+from ...store.repo import Conflict, get_or_404, paginate
+from .. import serializers as ser
+from ..deps import PageDep, RunnerDep, SessionDep, page_of
+from ..schemas import ConnectionIn, DatastoreCreate, DatastoreUpdate
+
+router = APIRouter(prefix="/datastores", tags=["datastores"])
+
+KINDS = {"duckdb": ("jdbc", "duckdb"), "local": ("dfs", "local"), "file": ("dfs", "local")}
+
+
+def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, str, dict]:
+    """(store_type, type, connection dict) of a datastore body. Raises RuleDefinitionError (→ 422)."""
+    if connection is None:
+        raise RuleDefinitionError(("connection",), "a connection (or connection_id) is required")
+    kind = KINDS.get(connection.type.lower())
+    if kind is None:
+        raise RuleDefinitionError(
+            ("connection", "type"), f"unsupported connection type '{connection.type}'; use one of: duckdb, local"
+        )
+    conn = connection.model_dump(exclude_none=True)
+    conn["type"] = kind[1]
+    if kind[1] == "duckdb":
+        if not database:
+            raise RuleDefinitionError(("database",), "a DuckDB datastore needs 'database': the absolute path of the file")
+        if not Path(database).is_absolute():
+            raise RuleDefinitionError(("database",), f"'{database}' is not an absolute path")
+    else:
+        uri = conn.get("uri") or ""
+        if not uri.startswith("file://") or not Path(uri.removeprefix("file://")).is_absolute():
+            raise RuleDefinitionError(("connection", "uri"), "a local datastore needs 'uri': file:///absolute/folder")
+    return kind[0], kind[1], conn
+
+
+@router.get("")
+def list_datastores(
+    session: SessionDep,
+    page: PageDep,
+    name: str | None = None,
+    enrichment_only: bool | None = None,
+    search: str | None = None,
+) -> dict:
+    """Datastores, paged; filters ``name`` (exact), ``enrichment_only``, ``search`` (substring)."""
+    stmt = select(Datastore).order_by(Datastore.id)
+    if name is not None:
+        stmt = stmt.where(Datastore.name == name)
+    if enrichment_only is not None:
+        stmt = stmt.where(Datastore.enrichment_only.is_(enrichment_only))
+    if search:
+        stmt = stmt.where(Datastore.name.ilike(f"%{search}%"))
+    rows, total, pages = paginate(session, stmt, page.page, page.size)
+    return page_of([ser.datastore(d) for d in rows], total, page, pages)
+
+
+@router.post("")
+def create_datastore(body: DatastoreCreate, session: SessionDep, runner: RunnerDep) -> dict:
+    """Create a datastore (DuckDB file or local folder; enrichment-only with ``enrichment_only``)."""
+    store_type, type_, conn = _kind(body.connection, body.database)
+    if session.scalar(select(Datastore.id).where(Datastore.name == body.name)) is not None:
+        raise Conflict(f"a datastore named '{body.name}' already exists")
+    ds = Datastore(
+        name=body.name, store_type=store_type, type=type_, connection=conn, database=body.database,
+        schema=body.schema_ or ("main" if type_ == "duckdb" else None), enrichment_only=body.enrichment_only,
+        enrichment_prefix=body.enrichment_prefix or default_prefix(body.name),
+        enrichment_source_record_limit=body.enrichment_source_record_limit,
+        enrichment_remediation_strategy=body.enrichment_remediation_strategy,
+        high_count_rollup_threshold=body.high_count_rollup_threshold, tags=body.tags, description=body.description,
+    )
+    session.add(ds)
+    session.flush()
+    if body.trigger_sync and not body.enrichment_only:
+        op = Operation(type="sync", datastore_id=ds.id, result="queued", triggered_by="datastore creation",
+                       params={"type": "sync", "datastore_id": ds.id, "prune": False, "recreate": False,
+                               "include": ["table", "view"]})
+        session.add(op)
+        session.flush()
+        session.commit()
+        runner.submit(op.id)
+    return ser.datastore(ds)
+
+
+@router.get("/{datastore_id}")
+def get_datastore(datastore_id: int, session: SessionDep) -> dict:
+    return ser.datastore(get_or_404(session, Datastore, datastore_id, "Datastore"))
+
+
+@router.put("/{datastore_id}")
+def update_datastore(datastore_id: int, body: DatastoreUpdate, session: SessionDep) -> dict:
+    """Partial update: only the keys sent change."""
+    ds = get_or_404(session, Datastore, datastore_id, "Datastore")
+    sent = body.model_fields_set
+    if "connection" in sent or "database" in sent:
+        connection = body.connection or ConnectionIn(**ds.connection)
+        ds.store_type, ds.type, ds.connection = _kind(connection, body.database or ds.database)
+    for key in ("name", "database", "enrichment_prefix", "enrichment_source_record_limit",
+                "enrichment_remediation_strategy", "high_count_rollup_threshold", "tags", "description"):
+        if key in sent and getattr(body, key) is not None:
+            setattr(ds, key, getattr(body, key))
+    if "schema_" in sent and body.schema_:
+        ds.schema = body.schema_
+    return ser.datastore(ds)
+
+
+@router.delete("/{datastore_id}", status_code=204)
+def delete_datastore(datastore_id: int, session: SessionDep) -> Response:
+    """Delete a datastore with its containers, checks and anomalies."""
+    ds = get_or_404(session, Datastore, datastore_id, "Datastore")
+    for other in session.scalars(select(Datastore).where(Datastore.enrichment_datastore_id == ds.id)):
+        other.enrichment_datastore_id = None
+    session.delete(ds)
+    return Response(status_code=204)
+
+
+@router.patch("/{datastore_id}/enrichment/{enrichment_id}")
+def link_enrichment(datastore_id: int, enrichment_id: int, session: SessionDep) -> dict:
+    """Link an enrichment-only datastore (idempotent). 409 when the target is not enrichment-only."""
+    ds = get_or_404(session, Datastore, datastore_id, "Datastore")
+    target = get_or_404(session, Datastore, enrichment_id, "Enrichment datastore")
+    if not target.enrichment_only:
+        raise Conflict(f"datastore {enrichment_id} is not an enrichment datastore (enrichment_only is false)")
+    if target.type != "duckdb":
+        raise Conflict("only DuckDB enrichment datastores are supported for now")
+    ds.enrichment_datastore_id = target.id
+    session.flush()
+    session.refresh(ds)
+    return ser.datastore(ds)
+
+
+@router.delete("/{datastore_id}/enrichment", status_code=204)
+def unlink_enrichment(datastore_id: int, session: SessionDep) -> Response:
+    """Unlink the enrichment datastore (idempotent); remediation goes back to ``none``."""
+    ds = get_or_404(session, Datastore, datastore_id, "Datastore")
+    ds.enrichment_datastore_id = None
+    ds.enrichment_remediation_strategy = "none"
+    return Response(status_code=204)

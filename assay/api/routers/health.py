@@ -1,0 +1,28 @@
+"""Liveness and status: the only routes that need no token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from sqlalchemy import text
+
+from ..deps import DatabaseDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", status_code=204)
+def health() -> Response:
+    """204 while the server is up."""
+    return Response(status_code=204)
+
+
+@router.get("/status")
+def status(db: DatabaseDep) -> dict:
+    """``{database_connection, rabbitmq_connection}``: "OK" or the error text."""
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        database = "OK"
+    except Exception as e:  # noqa: BLE001
+        database = str(e).splitlines()[0]
+    return {"database_connection": database, "rabbitmq_connection": "OK", "queue": "embedded"}

@@ -1,0 +1,116 @@
+"""/operations: run (queue), get, list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+from sqlalchemy import select
+
+from ...engine.rules import RuleDefinitionError
+from ...store.models import Container, Datastore, Operation
+from ...store.repo import get_or_404, paginate
+from .. import serializers as ser
+from ..deps import PageDep, RunnerDep, SessionDep, page_of
+from ..schemas import OperationRequest, ScanOperation, SyncOperation
+
+router = APIRouter(prefix="/operations", tags=["operations"])
+
+
+def _scan_params(body: ScanOperation, ds: Datastore) -> dict:
+    params = body.model_dump(mode="json")
+    if params["enrichment_source_record_limit"] is None:
+        params["enrichment_source_record_limit"] = ds.enrichment_source_record_limit
+    if params["high_count_rollup_threshold"] is None:
+        params["high_count_rollup_threshold"] = ds.high_count_rollup_threshold
+    if params["remediation"] is None:
+        params["remediation"] = ds.enrichment_remediation_strategy
+    if params["remediation"] != "none" and ds.enrichment_datastore_id is None:
+        raise RuleDefinitionError(
+            ("remediation",),
+            f"remediation '{params['remediation']}' needs an enrichment datastore linked to datastore {ds.id}; "
+            "link one with PATCH /api/datastores/{id}/enrichment/{enrichment_id} or use 'none'",
+        )
+    params["container_names"] = params.get("container_names") or []
+    return params
+
+
+@router.post("/run")
+def run_operation(body: Annotated[OperationRequest, Body()], session: SessionDep, runner: RunnerDep) -> dict:
+    """Queue an operation (``sync``/``catalog`` or ``scan``) and return it at once.
+
+    404 for an unknown datastore; 422 for a bad payload or an enrichment-only datastore.
+    """
+    ds = get_or_404(session, Datastore, body.datastore_id, "Datastore")
+    if ds.enrichment_only:
+        raise RuleDefinitionError(("datastore_id",), f"datastore {ds.id} is enrichment-only; it cannot be {body.type}ned")
+    if isinstance(body, ScanOperation):
+        params = _scan_params(body, ds)
+        names = params["container_names"]
+        if names:
+            known = set(session.scalars(select(Container.name).where(
+                Container.datastore_id == ds.id, Container.deleted_at.is_(None), Container.name.in_(names))))
+            missing = [n for n in names if n not in known]
+            if missing:
+                raise RuleDefinitionError(("container_names",), f"no container named {', '.join(map(repr, missing))} in datastore {ds.id}")
+        status = {key: 0 for key in ser.SCAN_STATUS_KEYS}
+        op_type = "scan"
+    else:
+        params = body.model_dump(mode="json")
+        op_type = "sync"
+        status = {"total_containers": 0, "containers_analyzed": 0, "records_processed": 0}
+    op = Operation(type=op_type, datastore_id=ds.id, result="queued", params=params, status=status,
+                   triggered_by="api")
+    session.add(op)
+    session.commit()
+    runner.submit(op.id)
+    session.refresh(op)
+    return ser.operation(op, _containers(session, op))
+
+
+def _containers(session, op: Operation) -> list[Container]:
+    if not op.container_ids:
+        return []
+    return list(session.scalars(select(Container).where(Container.id.in_(op.container_ids)).order_by(Container.name)))
+
+
+@router.get("")
+def list_operations(
+    session: SessionDep,
+    page: PageDep,
+    datastore: Annotated[list[int] | None, Query()] = None,
+    operation_type: str | None = None,
+    result: Annotated[list[str] | None, Query()] = None,
+    finished: bool | None = None,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    sort_created: str = "desc",
+) -> dict:
+    """Operations, paged; filters ``datastore``, ``operation_type``, ``result`` (repeatable
+    or comma-separated), ``finished``, ``start_date``/``end_date`` (on ``created``, UTC days),
+    ``sort_created`` (asc/desc, default desc)."""
+    stmt = select(Operation)
+    if datastore:
+        stmt = stmt.where(Operation.datastore_id.in_(datastore))
+    if operation_type:
+        types = ["sync", "catalog"] if operation_type in ("sync", "catalog") else [operation_type]
+        stmt = stmt.where(Operation.type.in_(types))
+    results = [r for value in (result or []) for r in value.split(",") if r]
+    if results:
+        stmt = stmt.where(Operation.result.in_(results))
+    if finished is not None:
+        stmt = stmt.where(Operation.end_time.is_not(None) if finished else Operation.end_time.is_(None))
+    if start_date:
+        stmt = stmt.where(Operation.created >= dt.datetime.combine(start_date, dt.time(), dt.timezone.utc))
+    if end_date:
+        stmt = stmt.where(Operation.created < dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(), dt.timezone.utc))
+    stmt = stmt.order_by(Operation.id.asc() if sort_created == "asc" else Operation.id.desc())
+    rows, total, pages = paginate(session, stmt, page.page, page.size)
+    return page_of([ser.operation(op, _containers(session, op)) for op in rows], total, page, pages)
+
+
+@router.get("/{operation_id}")
+def get_operation(operation_id: int, session: SessionDep) -> dict:
+    op = get_or_404(session, Operation, operation_id, "Operation")
+    return ser.operation(op, _containers(session, op))

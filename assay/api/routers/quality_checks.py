@@ -1,0 +1,150 @@
+"""/quality-checks: CRUD. Definitions are validated against the rule catalogue and the
+container's fields before anything is stored (422 naming the field otherwise)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import func, select
+
+from ...engine.rules import RuleDefinitionError, get_rule
+from ...engine.validation import validate_check
+from ...store.models import Anomaly, Container, FailedCheck, QualityCheck, utcnow
+from ...store.repo import get_or_404, paginate
+from .. import serializers as ser
+from ..deps import PageDep, SessionDep, page_of
+from ..schemas import QualityCheckCreate, QualityCheckUpdate
+
+router = APIRouter(prefix="/quality-checks", tags=["quality-checks"])
+
+
+def _container_fields(container: Container) -> dict[str, tuple[str, str]]:
+    return {f.name: (f.type, f.native_type) for f in container.fields}
+
+
+def _anomaly_counts(session, ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(FailedCheck.quality_check_id, func.count(func.distinct(FailedCheck.anomaly_id)))
+        .join(Anomaly, Anomaly.id == FailedCheck.anomaly_id)
+        .where(FailedCheck.quality_check_id.in_(ids))
+        .group_by(FailedCheck.quality_check_id)
+    ).all()
+    return dict(rows)
+
+
+@router.get("")
+def list_checks(
+    session: SessionDep,
+    page: PageDep,
+    datastore: int | None = None,
+    container: Annotated[list[int] | None, Query()] = None,
+    status: str | None = None,
+    archived: str | None = None,
+    tag: Annotated[list[str] | None, Query()] = None,
+    rule_type: Annotated[list[str] | None, Query()] = None,
+) -> dict:
+    """Checks, paged; filters ``datastore``, ``container`` (repeatable), ``status``
+    (Active/Draft; ``Archived`` = archived ones), ``archived`` (only/include), ``tag``, ``rule_type``."""
+    stmt = select(QualityCheck).join(Container, Container.id == QualityCheck.container_id).order_by(QualityCheck.id)
+    if datastore is not None:
+        stmt = stmt.where(Container.datastore_id == datastore)
+    if container:
+        stmt = stmt.where(QualityCheck.container_id.in_(container))
+    if status == "Archived" or archived == "only":
+        stmt = stmt.where(QualityCheck.deleted_at.is_not(None))
+    elif archived != "include":
+        stmt = stmt.where(QualityCheck.deleted_at.is_(None))
+    if status and status != "Archived":
+        stmt = stmt.where(QualityCheck.status == status)
+    if rule_type:
+        stmt = stmt.where(QualityCheck.rule_type.in_(rule_type))
+    rows, total, pages = paginate(session, stmt, page.page, page.size)
+    if tag:
+        wanted = set(tag)
+        rows = [r for r in rows if wanted & set(r.tags or [])]
+    counts = _anomaly_counts(session, [r.id for r in rows])
+    return page_of([ser.quality_check(r, counts.get(r.id, 0)) for r in rows], total, page, pages)
+
+
+@router.post("")
+def create_check(body: QualityCheckCreate, session: SessionDep) -> dict:
+    """Create a check. 404 for an unknown container; 422 for an unknown rule type, wrong
+    fields or properties, or a filter that is not one boolean SQL expression."""
+    container = get_or_404(session, Container, body.container_id, "Container")
+    rule = get_rule(body.rule).name if _known(body.rule) else body.rule
+    validate_check(rule, body.fields, body.properties, body.filter, _container_fields(container), body.coverage)
+    check = QualityCheck(
+        container_id=container.id, rule_type=rule, fields=body.fields, properties=body.properties or {},
+        filter=body.filter or None, coverage=body.coverage, description=body.description, tags=body.tags,
+        status=body.status, additional_metadata=body.additional_metadata,
+        anomaly_message_field=body.anomaly_message_field, weight=body.weight if body.weight is not None else 1,
+    )
+    session.add(check)
+    session.flush()
+    session.refresh(check)
+    return ser.quality_check(check, 0)
+
+
+def _known(name: str) -> bool:
+    try:
+        get_rule(name)
+        return True
+    except KeyError:
+        return False
+
+
+@router.get("/{check_id}")
+def get_check(check_id: int, session: SessionDep) -> dict:
+    check = get_or_404(session, QualityCheck, check_id, "Quality check")
+    return ser.quality_check(check, _anomaly_counts(session, [check_id]).get(check_id, 0))
+
+
+@router.put("/{check_id}")
+def update_check(check_id: int, body: QualityCheckUpdate, session: SessionDep) -> dict:
+    """Update a check; the result is validated as a whole, as on create."""
+    check = get_or_404(session, QualityCheck, check_id, "Quality check")
+    if body.container_id is not None and body.container_id != check.container_id:
+        raise RuleDefinitionError(("container_id",), "a check cannot move to another container")
+    if body.rule is not None and body.rule != check.rule_type:
+        raise RuleDefinitionError(("rule",), "the rule type of a check cannot change")
+    sent = body.model_fields_set
+    fields = body.fields if body.fields is not None else check.fields
+    properties = body.properties if "properties" in sent else check.properties
+    filter_ = body.filter if "filter" in sent else check.filter
+    coverage = body.coverage if "coverage" in sent else check.coverage
+    validate_check(check.rule_type, fields, properties, filter_, _container_fields(check.container), coverage)
+    check.fields, check.properties, check.filter, check.coverage = fields, properties or {}, filter_ or None, coverage
+    for key in ("description", "tags", "additional_metadata", "status", "anomaly_message_field", "weight"):
+        if key in sent and (getattr(body, key) is not None or key in ("description", "additional_metadata")):
+            setattr(check, key, getattr(body, key))
+    if "status" in sent and body.status in ("Active", "Draft"):
+        check.deleted_at = None
+    check.last_updated = utcnow()
+    session.flush()
+    return ser.quality_check(check, _anomaly_counts(session, [check_id]).get(check_id, 0))
+
+
+@router.delete("/{check_id}", status_code=204)
+def delete_check(
+    check_id: int,
+    session: SessionDep,
+    archive: bool = True,
+    status: str = "Discarded",
+    delete_anomalies: bool = False,
+) -> Response:
+    """Archive (``archive=true``, status Invalid or Discarded) or delete a check."""
+    check = get_or_404(session, QualityCheck, check_id, "Quality check")
+    if delete_anomalies:
+        ids = session.scalars(select(FailedCheck.anomaly_id).where(FailedCheck.quality_check_id == check_id)).all()
+        for anomaly in session.scalars(select(Anomaly).where(Anomaly.id.in_(ids))):
+            session.delete(anomaly)
+    if archive:
+        if status not in ("Invalid", "Discarded"):
+            raise RuleDefinitionError(("status",), "archive status must be Invalid or Discarded")
+        check.deleted_at, check.status = utcnow(), status
+    else:
+        session.delete(check)
+    return Response(status_code=204)

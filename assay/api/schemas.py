@@ -1,0 +1,154 @@
+"""Pydantic request bodies, field for field as the Qualytics API names them.
+
+Unknown extra keys are ignored (clients send more than we use); wrong types and values
+out of range are 422s that name the field. Booleans given as strings ("True") are
+accepted, as Pydantic's lax mode does, because existing Airflow scripts send them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class ConnectionIn(_Body):
+    """An inline connection. ``type``: ``duckdb`` or ``local`` (a folder, ``uri`` = file:///abs/folder)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(min_length=1)
+    uri: str | None = None
+    name: str | None = None
+
+
+RemediationStrategy = Literal["none", "append", "overwrite"]
+
+
+class DatastoreCreate(_Body):
+    name: str = Field(min_length=1, max_length=255)
+    connection: ConnectionIn | None = None
+    connection_id: int | None = None
+    database: str | None = None
+    schema_: str | None = Field(default=None, alias="schema")
+    enrichment_only: bool = Field(default=False, validation_alias=AliasChoices("enrichment_only", "enrich_only"))
+    enrichment_prefix: str | None = Field(
+        default=None, max_length=60, validation_alias=AliasChoices("enrichment_prefix", "enrich_container_prefix")
+    )
+    enrichment_source_record_limit: int = Field(default=10, ge=1, le=1_000_000_000)
+    enrichment_remediation_strategy: RemediationStrategy = "none"
+    high_count_rollup_threshold: int = Field(default=10, ge=1, le=1000)
+    tags: list[str] = Field(default_factory=list)
+    description: str | None = None
+    trigger_sync: bool = False
+
+
+class DatastoreUpdate(_Body):
+    """PUT /datastores/{id}: partial update, only the keys sent change (as Qualytics does)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    connection: ConnectionIn | None = None
+    database: str | None = None
+    schema_: str | None = Field(default=None, alias="schema")
+    enrichment_prefix: str | None = Field(
+        default=None, max_length=60, validation_alias=AliasChoices("enrichment_prefix", "enrich_container_prefix")
+    )
+    enrichment_source_record_limit: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    enrichment_remediation_strategy: RemediationStrategy | None = None
+    high_count_rollup_threshold: int | None = Field(default=None, ge=1, le=1000)
+    tags: list[str] | None = None
+    description: str | None = None
+
+
+class QualityCheckCreate(_Body):
+    container_id: int
+    rule: str = Field(min_length=1, validation_alias=AliasChoices("rule", "rule_type"))
+    fields: list[str] = Field(default_factory=list)
+    description: str | None = None
+    coverage: float | None = Field(default=None, ge=0, le=1)
+    filter: str | None = None
+    properties: dict[str, Any] | None = None
+    tags: list[str] = Field(default_factory=list)
+    additional_metadata: dict[str, Any] | None = None
+    status: Literal["Active", "Draft"] = "Active"
+    anomaly_message_field: str | None = None
+    weight: int | None = Field(default=None, ge=0, le=100)
+    template_id: int | None = None
+    owner_id: int | None = None
+    default_anomaly_assignee_id: int | None = None
+
+
+class QualityCheckUpdate(_Body):
+    """PUT /quality-checks/{id}: ``container_id`` and ``rule`` cannot change (422 if they differ)."""
+
+    container_id: int | None = None
+    rule: str | None = Field(default=None, validation_alias=AliasChoices("rule", "rule_type"))
+    fields: list[str] | None = None
+    description: str | None = None
+    coverage: float | None = Field(default=None, ge=0, le=1)
+    filter: str | None = None
+    properties: dict[str, Any] | None = None
+    tags: list[str] | None = None
+    additional_metadata: dict[str, Any] | None = None
+    status: Literal["Active", "Draft", "Invalid", "Discarded"] | None = None
+    anomaly_message_field: str | None = None
+    weight: int | None = Field(default=None, ge=0, le=100)
+    owner_id: int | None = None
+    default_anomaly_assignee_id: int | None = None
+
+
+class _OperationBase(_Body):
+    datastore_id: int
+
+
+class SyncOperation(_OperationBase):
+    """``{type: "sync" | "catalog", datastore_id, prune, recreate, include}``."""
+
+    type: Literal["sync", "catalog"]
+    prune: bool = False
+    recreate: bool = False
+    include: list[Literal["table", "view"]] = Field(default_factory=lambda: ["table", "view"])
+
+
+class ScanOperation(_OperationBase):
+    """The scan payload (qualytics-api.md §1.4). ``null`` and ``-1`` for
+    ``max_records_analyzed_per_partition`` both mean every record."""
+
+    type: Literal["scan"]
+    name: str | None = None
+    container_names: list[str] | None = None
+    container_tags: list[str] | None = None
+    incremental: bool = False
+    remediation: RemediationStrategy | None = None
+    auto_resolve_passed_anomalies: bool | None = None
+    max_records_analyzed_per_partition: int | None = Field(default=None, ge=-1, le=1_000_000_000)
+    enrichment_source_record_limit: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    high_count_rollup_threshold: int | None = Field(default=None, ge=1, le=1000)
+    greater_than_time: dt.datetime | None = None
+    greater_than_batch: float | None = None
+    archive_duplicate_anomalies: bool = False
+    reactivate_recurring_anomalies: bool = False
+    check_categories: list[str] | None = None
+    check_variables: dict[str, str] | None = None
+
+    @field_validator("max_records_analyzed_per_partition")
+    @classmethod
+    def _positive_or_all(cls, v: int | None) -> int | None:
+        if v == 0:
+            raise ValueError("must be at least 1, or -1 / null for every record")
+        return None if v == -1 else v
+
+    @model_validator(mode="after")
+    def _incremental_never_auto_resolves(self):
+        if self.incremental:
+            self.auto_resolve_passed_anomalies = False
+        elif self.auto_resolve_passed_anomalies is None:
+            self.auto_resolve_passed_anomalies = True
+        return self
+
+
+OperationRequest = Annotated[Union[SyncOperation, ScanOperation], Field(discriminator="type")]

@@ -1,0 +1,258 @@
+"""Store rows → JSON-ready dicts in the Qualytics response shapes.
+
+Secrets in a datastore's connection (password, secret_key, access_key, token, …) are
+never returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..store.models import Anomaly, Container, ContainerScan, Datastore, Field, Operation, QualityCheck
+
+SECRET_KEYS = {"password", "secret_key", "access_key", "token", "passphrase", "private_key", "api_key"}
+OPEN = ("Active", "Acknowledged")
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC with a trailing Z (naive values are read as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def tags(names: list[str] | None) -> list[dict[str, Any]]:
+    return [{"name": n} for n in (names or [])]
+
+
+def datastore_stub(ds: Datastore | None) -> dict[str, Any] | None:
+    if ds is None:
+        return None
+    return {
+        "id": ds.id,
+        "name": ds.name,
+        "store_type": ds.store_type,
+        "type": ds.type,
+        "enrich_only": ds.enrichment_only,
+        "enrich_container_prefix": ds.enrichment_prefix,
+        "favorite": ds.favorite,
+    }
+
+
+def datastore(ds: Datastore) -> dict[str, Any]:
+    conn = {k: v for k, v in (ds.connection or {}).items() if k not in SECRET_KEYS}
+    enrichment = ds.enrichment_datastore
+    return {
+        "id": ds.id,
+        "created": iso(ds.created),
+        "name": ds.name,
+        "store_type": ds.store_type,
+        "type": ds.type,
+        "connection": conn,
+        "database": ds.database,
+        "schema": ds.schema,
+        "enrichment_only": ds.enrichment_only,
+        "enrich_only": ds.enrichment_only,
+        "enrichment_prefix": ds.enrichment_prefix,
+        "enrich_container_prefix": ds.enrichment_prefix,
+        "enrichment_source_record_limit": ds.enrichment_source_record_limit,
+        "enrichment_remediation_strategy": ds.enrichment_remediation_strategy,
+        "high_count_rollup_threshold": ds.high_count_rollup_threshold,
+        "enrichment_datastore_id": ds.enrichment_datastore_id,
+        "enrichment_datastore": {"id": enrichment.id, "name": enrichment.name} if enrichment else None,
+        "global_tags": tags(ds.tags),
+        "favorite": ds.favorite,
+        "description": ds.description,
+    }
+
+
+def container_stub(c: Container | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {"id": c.id, "name": c.name, "container_type": c.container_type, "table_type": c.table_type}
+
+
+def container(c: Container) -> dict[str, Any]:
+    return {
+        **container_stub(c),
+        "created": iso(c.created),
+        "datastore": datastore_stub(c.datastore),
+        "deleted_at": iso(c.deleted_at),
+        "favorite": c.favorite,
+        "global_tags": tags(c.tags),
+        "file_pattern": c.location,
+        "file_format": c.file_format,
+        "additional_metadata": c.additional_metadata,
+        "metrics": {"fields": len(c.fields)},
+    }
+
+
+def field(f: Field) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "name": f.name,
+        "type": f.type,
+        "native_type": f.native_type,
+        "nullable": f.nullable,
+        "completeness": None,
+        "weight": 1,
+        "global_tags": [],
+        "is_computed_field": False,
+        "quality_score": None,
+        "latest_profile_id": None,
+    }
+
+
+def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str, Any]:
+    by_name = {f.name: f for f in (q.container.fields if q.container else [])}
+    return {
+        "id": q.id,
+        "created": iso(q.created),
+        "last_updated": iso(q.last_updated),
+        "rule_type": q.rule_type,
+        "inferred": q.inferred,
+        "fields": [
+            {"id": by_name[n].id, "name": n, "type": by_name[n].type} if n in by_name else {"name": n}
+            for n in (q.fields or [])
+        ],
+        "description": q.description,
+        "coverage": q.coverage,
+        "properties": q.properties,
+        "filter": q.filter,
+        "status": q.status,
+        "deleted_at": iso(q.deleted_at),
+        "container": {
+            "id": q.container.id,
+            "name": q.container.name,
+            "container_type": q.container.container_type,
+            "datastore": datastore_stub(q.container.datastore),
+        }
+        if q.container
+        else None,
+        "global_tags": tags(q.tags),
+        "additional_metadata": q.additional_metadata,
+        "anomaly_message_field": q.anomaly_message_field,
+        "weight": q.weight,
+        "last_asserted": iso(q.last_asserted),
+        "is_passing": q.is_passing,
+        "last_assertion_error": q.last_error,
+        "anomaly_count": anomaly_count,
+        "template_id": None,
+        "favorite": False,
+        "is_new": False,
+    }
+
+
+def container_scan(cs: ContainerScan) -> dict[str, Any]:
+    return {
+        "id": cs.id,
+        "created": iso(cs.created),
+        "container": container_stub(cs.container),
+        "start_time": iso(cs.start_time),
+        "end_time": iso(cs.end_time),
+        "records_processed": cs.records_processed,
+        "partitions_scanned": cs.partitions_scanned,
+        "anomaly_count": cs.anomaly_count,
+        "auto_resolved_anomaly_count": cs.auto_resolved_anomaly_count,
+        "result": cs.result,
+        "message": cs.message,
+        "quality_checks": cs.check_results or [],
+    }
+
+
+SCAN_STATUS_KEYS = (
+    "total_containers", "containers_analyzed", "partitions_scanned", "records_processed",
+    "anomalies_identified", "auto_resolved_anomaly_count",
+)
+
+
+def operation(op: Operation, containers: list[Container] | None = None) -> dict[str, Any]:
+    p = op.params or {}
+    status = dict(op.status or {})
+    out: dict[str, Any] = {
+        "id": op.id,
+        "created": iso(op.created),
+        "type": op.type,
+        "start_time": iso(op.start_time),
+        "end_time": iso(op.end_time),
+        "result": op.result,
+        "message": op.message,
+        "triggered_by": op.triggered_by,
+        "datastore": datastore_stub(op.datastore),
+        "datastore_id": op.datastore_id,
+        "schedule": None,
+        "tags": tags(op.tags),
+    }
+    if op.type == "scan":
+        for key in SCAN_STATUS_KEYS:
+            status.setdefault(key, 0)
+        status["anomalies_caught"] = status["anomalies_identified"]
+        cap = p.get("max_records_analyzed_per_partition")
+        out.update(
+            {
+                "name": p.get("name"),
+                "incremental": p.get("incremental", False),
+                "auto_resolve_passed_anomalies": p.get("auto_resolve_passed_anomalies"),
+                "remediation": p.get("remediation"),
+                "max_records_analyzed_per_partition": -1 if cap is None else cap,
+                "greater_than_time": p.get("greater_than_time"),
+                "greater_than_batch": p.get("greater_than_batch"),
+                "high_count_rollup_threshold": p.get("high_count_rollup_threshold"),
+                "enrichment_source_record_limit": p.get("enrichment_source_record_limit"),
+                "archive_duplicate_anomalies": p.get("archive_duplicate_anomalies", False),
+                "reactivate_recurring_anomalies": p.get("reactivate_recurring_anomalies", False),
+                "container_names": p.get("container_names") or [],
+                "containers": [container_stub(c) for c in (containers or [])],
+                "container_scans": [container_scan(cs) for cs in op.container_scans],
+            }
+        )
+    elif op.type in ("sync", "catalog"):
+        for key in ("total_containers", "containers_analyzed", "records_processed"):
+            status.setdefault(key, 0)
+        out.update({"prune": p.get("prune", False), "recreate": p.get("recreate", False), "include": p.get("include")})
+    out["status"] = status
+    return out
+
+
+def failed_check(fc, check_listing: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "quality_check": check_listing,
+        "quality_check_id": fc.quality_check_id,
+        "message": fc.message,
+        "anomalous_records_count": fc.anomalous_records_count,
+        "suggested_field": None,
+        "suggested_value": None,
+        "suggested_score": None,
+    }
+
+
+def anomaly(a: Anomaly) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "uuid": a.uuid,
+        "created": iso(a.created),
+        "type": a.type,
+        "status": a.status,
+        "archived": a.status not in OPEN,
+        "is_new": a.status == "Active",
+        "message": a.message,
+        "source_enriched": a.source_enriched,
+        "datastore": datastore_stub(a.datastore),
+        "container": container_stub(a.container),
+        "partition": {"name": a.partition_name, "location": a.container.location if a.container else None},
+        "operation_id": a.operation_id,
+        "container_scan_id": a.container_scan_id,
+        "failed_checks": [
+            failed_check(fc, quality_check(fc.quality_check) if fc.quality_check else None) for fc in a.failed_checks
+        ],
+        "weight": a.weight,
+        "global_tags": tags(a.tags),
+        "anomalous_records_count": a.anomalous_records_count,
+        "fingerprint": a.fingerprint,
+        "source_records": a.source_records,
+        "comments": [],
+        "assignees": [],
+    }

@@ -1,0 +1,154 @@
+"""Turn check outcomes into anomalies: record vs shape, rollup, fingerprints, auto-resolve.
+
+Rules (see docs/semantics.md):
+
+* A failing **row** check yields one **record** anomaly per failing row, up to
+  ``high_count_rollup_threshold`` rows; when more rows fail than that, the rest are
+  rolled up into ONE **shape** anomaly whose ``anomalous_records_count`` is the full
+  number of failing rows, with up to ``enrichment_source_record_limit`` of the rest as
+  source records. Exactly at the threshold there is no rollup.
+* A row check with ``coverage`` < 1 that fails (failing share above 1 − coverage)
+  yields one shape anomaly instead, as does every failing **aggregate** check.
+* One source row that fails several checks is ONE record anomaly with several
+  failed checks.
+* Fingerprints identify "the same finding" across scans: a record anomaly's is a hash
+  of its container and the row's values; a shape anomaly's a hash of its container, its
+  check and its kind (``shape`` or ``rollup``). 64-bit signed integers (BLAKE2b).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import math
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .plan import CheckOutcome
+
+
+@dataclass
+class FailedCheckFinding:
+    check_id: int
+    message: str
+    anomalous_records_count: int
+
+
+@dataclass
+class Finding:
+    """An anomaly to record: ``type`` record|shape, with its failed checks and source rows."""
+
+    type: str
+    fingerprint: int
+    message: str
+    anomalous_records_count: int
+    failed_checks: list[FailedCheckFinding] = field(default_factory=list)
+    source_records: list[dict[str, Any]] = field(default_factory=list)
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-safe copy of a source value: datetimes and dates as ISO 8601 strings,
+    decimals as strings (exact), NaN/±Infinity as the strings "NaN"/"Infinity"/"-Infinity",
+    bytes as hex, UUIDs as strings; lists and dicts recursively."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def fingerprint(*parts: Any) -> int:
+    """A stable signed 64-bit hash of ``parts`` (JSON-canonicalised)."""
+    text = json.dumps(jsonable(list(parts)), sort_keys=True, separators=(",", ":"))
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def findings_for(
+    container_id: int,
+    outcomes: Iterable[CheckOutcome],
+    *,
+    rollup_threshold: int,
+    source_record_limit: int,
+    coverage_of: dict[int, float | None] | None = None,
+) -> list[Finding]:
+    """Anomalies for one container scan from its check outcomes.
+
+    ``outcomes`` of failing row checks must carry at least
+    ``min(failed, rollup_threshold + source_record_limit)`` example rows.
+    """
+    coverage_of = coverage_of or {}
+    records: dict[int, Finding] = {}
+    shapes: list[Finding] = []
+    for out in outcomes:
+        if out.result != "failed":
+            continue
+        coverage = coverage_of.get(out.check_id)
+        if out.kind != "row" or (coverage is not None and coverage < 1.0):
+            kind = "shape"
+            shapes.append(
+                Finding(
+                    "shape", fingerprint(container_id, out.check_id, kind), out.message or "",
+                    out.failed, [FailedCheckFinding(out.check_id, out.message or "", out.failed)],
+                    [jsonable(r) for r in out.examples[:source_record_limit]],
+                )
+            )
+            continue
+        as_records = out.examples[: min(out.failed, rollup_threshold)]
+        for row in as_records:
+            clean = jsonable(row)
+            fp = fingerprint(container_id, clean)
+            message = out.rule.record_message(row) if out.rule else out.message or ""
+            finding = records.get(fp)
+            if finding is None:
+                finding = records[fp] = Finding("record", fp, message, 1, [], [clean])
+            finding.failed_checks.append(FailedCheckFinding(out.check_id, message, 1))
+        if out.failed > rollup_threshold:
+            rest = out.examples[rollup_threshold : rollup_threshold + source_record_limit]
+            shapes.append(
+                Finding(
+                    "shape", fingerprint(container_id, out.check_id, "rollup"), out.message or "",
+                    out.failed, [FailedCheckFinding(out.check_id, out.message or "", out.failed)],
+                    [jsonable(r) for r in rest],
+                )
+            )
+    return list(records.values()) + shapes
+
+
+def to_resolve(
+    open_anomalies: Iterable[tuple[int, int, set[int]]],
+    asserted_checks: set[int],
+    new_fingerprints: set[int],
+) -> list[int]:
+    """Ids of open anomalies that a successful full scan resolves.
+
+    ``open_anomalies`` holds ``(anomaly_id, fingerprint, check_ids)`` of the container's
+    Active/Acknowledged anomalies. One is resolved when every one of its checks was
+    asserted (passed or failed, not unasserted) in this scan and no new finding has its
+    fingerprint.
+    """
+    out = []
+    for anomaly_id, fp, check_ids in open_anomalies:
+        if check_ids and check_ids <= asserted_checks and fp not in new_fingerprints:
+            out.append(anomaly_id)
+    return out

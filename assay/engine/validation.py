@@ -1,0 +1,76 @@
+"""Validate a quality-check definition against its container's fields, before storing it."""
+
+from __future__ import annotations
+
+import ibis
+
+from .expressions import ExpressionError, to_ibis, to_ibis_predicate
+from .rules import RuleDefinitionError, get_rule
+
+
+def validate_check(
+    rule_type: str,
+    fields: list[str],
+    properties: dict | None,
+    filter_: str | None,
+    container_fields: dict[str, tuple[str, str]],
+    coverage: float | None = None,
+) -> dict:
+    """Check a definition and return its properties as given (stored verbatim).
+
+    Args:
+        container_fields: field name → (Assay field type, native Ibis type string). When
+            empty (container not synced yet) field names and types are not checked.
+
+    Raises:
+        RuleDefinitionError: with ``loc`` naming the input at fault (``rule``, ``fields``,
+            ``properties.<name>``, ``filter``, ``coverage``) and a message saying why.
+    """
+    try:
+        rule = get_rule(rule_type)
+    except KeyError:
+        raise RuleDefinitionError(("rule",), f"unknown rule type '{rule_type}'") from None
+    props = rule.validate(fields, properties)
+    if coverage is not None and not rule.supports_coverage and coverage < 1:
+        raise RuleDefinitionError(("coverage",), f"rule {rule_type} does not support coverage")
+    if filter_ is not None and str(filter_).strip() and not rule.filterable:
+        raise RuleDefinitionError(("filter",), f"rule {rule_type} does not take a filter")
+    if not container_fields:
+        return properties or {}
+    for i, name in enumerate(fields):
+        if name not in container_fields:
+            raise RuleDefinitionError(("fields", i), f"field '{name}' does not exist in the container")
+        ftype = container_fields[name][0]
+        if rule.field_types and ftype not in rule.field_types:
+            raise RuleDefinitionError(
+                ("fields", i),
+                f"field '{name}' is {ftype}; rule {rule_type} applies to {' or '.join(rule.field_types)} fields",
+            )
+    table = ibis.table({n: _dtype(native) for n, (_t, native) in container_fields.items()}, name="container")
+    if filter_ is not None and str(filter_).strip():
+        try:
+            to_ibis_predicate(filter_, table)
+        except ExpressionError as e:
+            raise RuleDefinitionError(("filter",), f"filter: {e}") from None
+    for name in ("expression",):
+        text = getattr(props, name, None)
+        if isinstance(text, str):
+            try:
+                value = to_ibis(text, table)
+            except ExpressionError as e:
+                raise RuleDefinitionError(("properties", name), f"properties.{name}: {e}") from None
+            if rule_type == "satisfiesExpression" and not value.type().is_boolean():
+                raise RuleDefinitionError(
+                    ("properties", name), f"properties.{name}: must be a boolean condition, not {value.type()}"
+                )
+    field_name = getattr(props, "field_name", None)
+    if isinstance(field_name, str) and field_name not in container_fields:
+        raise RuleDefinitionError(("properties", "field_name"), f"field '{field_name}' does not exist in the container")
+    return properties or {}
+
+
+def _dtype(native: str):
+    try:
+        return ibis.dtype(native)
+    except Exception:  # noqa: BLE001 - unknown native types validate as strings
+        return ibis.dtype("string")

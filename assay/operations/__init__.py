@@ -1,0 +1,1 @@
+"""Asynchronous jobs (sync, scan, …) and the runner that executes them."""

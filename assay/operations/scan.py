@@ -1,0 +1,275 @@
+"""Scan: assert every active check of the selected containers and record anomalies.
+
+Per container (one container scan each, in name order):
+
+1. ask the source for the container's Ibis table, capped at
+   ``max_records_analyzed_per_partition`` rows when set;
+2. ``engine.plan.evaluate``: ONE fused aggregate query for all active checks, then
+   bounded example-row queries for the failing ones;
+3. ``engine.anomalies``: record / shape anomalies, rollup past
+   ``high_count_rollup_threshold``, fingerprints;
+4. auto-resolve (full scans with ``auto_resolve_passed_anomalies`` only);
+5. write the enrichment tables (when an enrichment datastore is linked), then the
+   anomalies, in that order, so a failed enrichment write records no anomaly;
+6. update the operation's ``status`` counters.
+
+A container that cannot be read fails its own container scan; the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+
+from ..engine.anomalies import Finding, findings_for, to_resolve
+from ..engine.plan import evaluate
+from ..engine.rules import CheckSpec
+from ..enrichment.writer import EnrichmentBatch, EnrichmentWriter, default_prefix, to_json
+from ..sources import SourceError, open_source
+from ..store.db import Database
+from ..store.models import Anomaly, Container, ContainerScan, FailedCheck, Operation, QualityCheck, utcnow
+from .progress import Aborted, update_status
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = ("Active", "Acknowledged")
+
+
+def selected_containers(session, datastore_id: int, names: list[str] | None) -> list[Container]:
+    """The datastore's live containers, restricted to ``names`` when given (empty = all)."""
+    stmt = select(Container).where(Container.datastore_id == datastore_id, Container.deleted_at.is_(None))
+    if names:
+        stmt = stmt.where(Container.name.in_(names))
+    return list(session.scalars(stmt.order_by(Container.name)))
+
+
+def run_scan(db: Database, op_id: int, should_abort) -> str | None:
+    """Run scan operation ``op_id``. Returns a warning message (or None) for the operation.
+
+    Raises: SourceError when the datastore cannot be opened; Aborted when asked to stop.
+    """
+    with db.session() as s:
+        op = s.get(Operation, op_id)
+        datastore = op.datastore
+        params = dict(op.params)
+        containers = selected_containers(s, datastore.id, params.get("container_names"))
+        container_ids = [c.id for c in containers]
+        enrichment = datastore.enrichment_datastore
+        enrichment_info = (enrichment.database, datastore.enrichment_prefix or default_prefix(datastore.name)) if enrichment else None
+        ds_name = datastore.name
+        op.container_ids = container_ids
+    update_status(
+        db, op_id, total_containers=len(container_ids), containers_analyzed=0, partitions_scanned=0,
+        records_processed=0, anomalies_identified=0, auto_resolved_anomaly_count=0,
+    )
+    warnings: list[str] = []
+    failed_containers = 0
+    with open_source(datastore) as source:
+        for container_id in container_ids:
+            if should_abort():
+                raise Aborted()
+            outcome = _scan_container(db, op_id, params, source, container_id, ds_name, enrichment_info)
+            if outcome.get("failed"):
+                failed_containers += 1
+                warnings.append(f"{outcome['name']}: {outcome['message']}")
+            elif outcome.get("message"):
+                warnings.append(f"{outcome['name']}: {outcome['message']}")
+            with db.session() as s:
+                op = s.get(Operation, op_id)
+                st = dict(op.status)
+                st["containers_analyzed"] += 1
+                st["partitions_scanned"] += outcome.get("partitions", 0)
+                st["records_processed"] += outcome.get("records", 0)
+                st["anomalies_identified"] += outcome.get("anomalies", 0)
+                st["auto_resolved_anomaly_count"] += outcome.get("resolved", 0)
+                op.status = st
+                op.heartbeat = utcnow()
+    if container_ids and failed_containers == len(container_ids):
+        raise SourceError("every container scan failed: " + "; ".join(warnings))
+    return "; ".join(warnings) if warnings else None
+
+
+def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment_info) -> dict[str, Any]:
+    threshold = int(params["high_count_rollup_threshold"])
+    source_limit = int(params["enrichment_source_record_limit"])
+    cap = params.get("max_records_analyzed_per_partition")
+    full = not params.get("incremental")
+    auto_resolve = full and bool(params.get("auto_resolve_passed_anomalies"))
+
+    with db.session() as s:
+        container = s.get(Container, container_id)
+        name = container.name
+        cs = ContainerScan(operation_id=op_id, container_id=container_id, start_time=utcnow(), result="running")
+        s.add(cs)
+        s.flush()
+        cs_id = cs.id
+        checks = list(
+            s.scalars(
+                select(QualityCheck)
+                .where(QualityCheck.container_id == container_id, QualityCheck.status == "Active",
+                       QualityCheck.deleted_at.is_(None))
+                .order_by(QualityCheck.id)
+            )
+        )
+        specs = [CheckSpec(c.id, c.rule_type, list(c.fields or []), dict(c.properties or {}), c.filter, c.coverage) for c in checks]
+        check_meta = {c.id: c for c in checks}
+        s.expunge_all()
+
+    started = utcnow()
+    try:
+        table = source.table(container)
+        if cap is not None and cap >= 0:
+            table = table.limit(cap)
+        result = evaluate(table, specs, example_limit=threshold + source_limit)
+    except Exception as e:  # noqa: BLE001 - a broken container is reported on that container
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        log.warning("container %s failed: %s", name, message)
+        with db.session() as s:
+            cs = s.get(ContainerScan, cs_id)
+            cs.result, cs.message, cs.end_time = "failure", message, utcnow()
+        return {"name": name, "failed": True, "message": message}
+
+    coverage_of = {spec.id: spec.coverage for spec in specs}
+    findings = findings_for(
+        container_id, result.outcomes, rollup_threshold=threshold, source_record_limit=source_limit,
+        coverage_of=coverage_of,
+    )
+    unasserted = [o for o in result.outcomes if o.result == "unasserted"]
+    cs_message = None
+    if unasserted:
+        cs_message = f"{len(unasserted)} of {len(specs)} checks could not be asserted: " + "; ".join(
+            f"check {o.check_id} ({o.rule_type}): {o.error}" for o in unasserted
+        )
+
+    # Enrichment first: if it fails, no anomaly is recorded for this container scan.
+    import uuid as uuid_mod
+
+    uuids = [str(uuid_mod.uuid4()) for _ in findings]
+    finished = utcnow()
+    if enrichment_info:
+        try:
+            batch = _enrichment_batch(
+                op_id, params, container, ds_name, result.records, findings, uuids, check_meta,
+                started, finished, cs_message,
+            )
+            EnrichmentWriter(*enrichment_info).write(batch)
+        except Exception as e:  # noqa: BLE001
+            message = f"could not write to the enrichment datastore: {e}"
+            with db.session() as s:
+                cs = s.get(ContainerScan, cs_id)
+                cs.result, cs.message, cs.end_time = "failure", message, utcnow()
+                cs.records_processed = result.records
+            return {"name": name, "failed": True, "message": message, "records": result.records, "partitions": 1}
+
+    with db.session() as s:
+        resolved_ids: list[int] = []
+        if auto_resolve:
+            asserted = {o.check_id for o in result.outcomes if o.result in ("passed", "failed")}
+            open_rows = s.execute(
+                select(Anomaly.id, Anomaly.fingerprint, FailedCheck.quality_check_id)
+                .join(FailedCheck, FailedCheck.anomaly_id == Anomaly.id)
+                .where(Anomaly.container_id == container_id, Anomaly.status.in_(OPEN_STATUSES))
+            ).all()
+            by_anomaly: dict[int, tuple[int, set[int]]] = {}
+            for aid, fp, qcid in open_rows:
+                entry = by_anomaly.setdefault(aid, (fp, set()))
+                if qcid is not None:
+                    entry[1].add(qcid)
+            resolved_ids = to_resolve(
+                [(aid, fp, ids) for aid, (fp, ids) in by_anomaly.items()], asserted, {f.fingerprint for f in findings}
+            )
+            for anomaly in s.scalars(select(Anomaly).where(Anomaly.id.in_(resolved_ids))):
+                anomaly.status = "Resolved"
+                anomaly.resolved_by_operation_id = op_id
+        container = s.get(Container, container_id)
+        for finding, anomaly_uuid in zip(findings, uuids):
+            tags = sorted({t for fc in finding.failed_checks for t in (check_meta[fc.check_id].tags or [])})
+            s.add(
+                Anomaly(
+                    uuid=anomaly_uuid, type=finding.type, status="Active", datastore_id=container.datastore_id,
+                    container_id=container_id, operation_id=op_id, container_scan_id=cs_id,
+                    partition_name=name, message=finding.message,
+                    anomalous_records_count=finding.anomalous_records_count, fingerprint=finding.fingerprint,
+                    weight=sum(check_meta[fc.check_id].weight or 1 for fc in finding.failed_checks),
+                    source_records=finding.source_records, source_enriched=bool(enrichment_info), tags=tags,
+                    failed_checks=[
+                        FailedCheck(quality_check_id=fc.check_id, message=fc.message,
+                                    anomalous_records_count=fc.anomalous_records_count)
+                        for fc in finding.failed_checks
+                    ],
+                )
+            )
+        now = utcnow()
+        for out in result.outcomes:
+            check = s.get(QualityCheck, out.check_id)
+            if check is None:
+                continue
+            if out.result == "unasserted":
+                check.last_error = out.error
+            else:
+                check.last_error = None
+                check.last_asserted = now
+                check.is_passing = out.result == "passed"
+        cs = s.get(ContainerScan, cs_id)
+        cs.result = "success"
+        cs.message = cs_message
+        cs.end_time = finished
+        cs.records_processed = result.records
+        cs.partitions_scanned = 1
+        cs.anomaly_count = len(findings)
+        cs.auto_resolved_anomaly_count = len(resolved_ids)
+        cs.check_results = [
+            {"quality_check_id": o.check_id, "rule_type": o.rule_type, "result": o.result,
+             "asserted_records_count": o.asserted, "anomalous_records_count": o.failed, "error": o.error}
+            for o in result.outcomes
+        ]
+    return {
+        "name": name, "records": result.records, "partitions": 1, "anomalies": len(findings),
+        "resolved": len(resolved_ids), "message": cs_message,
+    }
+
+
+def _enrichment_batch(op_id, params, container, ds_name, records, findings: list[Finding], uuids, check_meta,
+                      started, finished, message) -> EnrichmentBatch:
+    batch = EnrichmentBatch()
+    cap = params.get("max_records_analyzed_per_partition")
+    batch.scan_operations.append(
+        {
+            "OPERATION_ID": op_id, "DATASTORE_ID": container.datastore_id, "CONTAINER_ID": container.id,
+            "PARTITION_NAME": container.name, "INCREMENTAL": bool(params.get("incremental")),
+            "RECORDS_PROCESSED": records,
+            "ENRICHMENT_SOURCE_RECORD_LIMIT": int(params["enrichment_source_record_limit"]),
+            "MAX_RECORDS_ANALYZED": -1 if cap is None else int(cap), "ANOMALY_COUNT": len(findings),
+            "START_TIME": started, "END_TIME": finished, "RESULT": "success", "MESSAGE": message,
+        }
+    )
+    limit = int(params["enrichment_source_record_limit"])
+    for finding, anomaly_uuid in zip(findings, uuids):
+        for fc in finding.failed_checks:
+            check = check_meta[fc.check_id]
+            batch.failed_checks.append(
+                {
+                    "QUALITY_CHECK_ID": fc.check_id, "ANOMALY_UUID": anomaly_uuid,
+                    "QUALITY_CHECK_MESSAGE": fc.message, "SUGGESTED_REMEDIATION_FIELD": None,
+                    "SUGGESTED_REMEDIATION_VALUE": None, "SUGGESTED_REMEDIATION_SCORE": None,
+                    "QUALITY_CHECK_RULE_TYPE": check.rule_type,
+                    "QUALITY_CHECK_TAGS": ",".join(check.tags or []),
+                    "QUALITY_CHECK_PARAMETERS": to_json(check.properties or {}),
+                    "QUALITY_CHECK_DESCRIPTION": check.description,
+                    "QUALITY_CHECK_FIELDS": ",".join(check.fields or []),
+                    "QUALITY_CHECK_METADATA": to_json(check.additional_metadata) if check.additional_metadata else None,
+                    "ANOMALOUS_RECORDS_COUNT": fc.anomalous_records_count, "OPERATION_ID": op_id,
+                    "DETECTED_TIME": finished, "SOURCE_DATASTORE": ds_name, "SOURCE_CONTAINER": container.name,
+                    "SOURCE_PARTITION": container.name, "FINGERPRINT": finding.fingerprint,
+                }
+            )
+        for row in finding.source_records[:limit]:
+            batch.source_records.append(
+                {
+                    "SOURCE_CONTAINER": container.name, "SOURCE_PARTITION": container.name,
+                    "ANOMALY_UUID": anomaly_uuid, "CONTEXT": finding.type, "RECORD": to_json(row),
+                }
+            )
+    return batch

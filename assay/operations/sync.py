@@ -1,0 +1,65 @@
+"""Sync (formerly catalog): find a datastore's containers and their fields.
+
+Payload options: ``include`` (``table``/``view``), ``prune`` (soft-delete containers gone
+from the source), ``recreate`` (bring back containers deleted in Assay that exist again).
+Existing containers keep their id; their fields are brought up to date (added, removed,
+retyped), so checks keep pointing at the same container.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..sources import open_source
+from ..store.db import Database
+from ..store.models import Container, Field, Operation, utcnow
+
+
+def run_sync(db: Database, op_id: int, should_abort) -> str | None:
+    """Run sync operation ``op_id``. Returns a warning message or None.
+
+    Raises: SourceError when the datastore cannot be opened or listed.
+    """
+    with db.session() as s:
+        op = s.get(Operation, op_id)
+        datastore = op.datastore
+        params = dict(op.params or {})
+    include = tuple(params.get("include") or ("table", "view"))
+    with open_source(datastore) as source:
+        found = source.list_containers(include=include)
+    with db.session() as s:
+        existing = {c.name: c for c in s.scalars(select(Container).where(Container.datastore_id == datastore.id))}
+        seen = set()
+        for info in found:
+            seen.add(info.name)
+            container = existing.get(info.name)
+            if container is None:
+                container = Container(datastore_id=datastore.id, name=info.name)
+                s.add(container)
+            elif container.deleted_at is not None:
+                if not params.get("recreate"):
+                    continue
+                container.deleted_at = None
+            container.container_type = info.container_type
+            container.table_type = info.table_type
+            container.location = info.location
+            container.file_format = info.file_format
+            by_name = {f.name: f for f in container.fields}
+            keep = []
+            for ordinal, fi in enumerate(info.fields):
+                f = by_name.get(fi.name) or Field(name=fi.name)
+                f.type, f.native_type, f.nullable, f.ordinal = fi.type, fi.native_type, fi.nullable, ordinal
+                keep.append(f)
+            container.fields = keep
+        if params.get("prune"):
+            for name, container in existing.items():
+                if name not in seen and container.deleted_at is None:
+                    container.deleted_at = utcnow()
+        op = s.get(Operation, op_id)
+        op.status = {
+            **(op.status or {}),
+            "total_containers": len(found),
+            "containers_analyzed": len(found),
+            "records_processed": 0,
+        }
+    return None

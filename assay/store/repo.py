@@ -1,0 +1,39 @@
+"""Repository helpers: lookups that raise ``NotFound``, paging, common queries."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from .models import Base
+
+M = TypeVar("M", bound=Base)
+
+
+class NotFound(LookupError):
+    """No row with that id: the API answers 404 with this message as ``detail``."""
+
+
+class Conflict(RuntimeError):
+    """The request conflicts with the stored state: the API answers 409."""
+
+
+def get_or_404(session: Session, model: type[M], id_: int, what: str | None = None) -> M:
+    """Row ``id_`` of ``model``. Raises NotFound ("<What> <id> not found")."""
+    row = session.get(model, id_)
+    if row is None:
+        raise NotFound(f"{what or model.__name__} {id_} not found")
+    return row
+
+
+def paginate(session: Session, stmt: Select, page: int, size: int) -> tuple[Sequence[Any], int, int]:
+    """Run ``stmt`` for 1-based ``page`` of ``size`` rows.
+
+    Returns: (rows, total, pages).
+    """
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.scalars(stmt.limit(size).offset((page - 1) * size)).all()
+    return rows, total, max(1, math.ceil(total / size)) if size else 1
