@@ -1,0 +1,177 @@
+"""Shared fixtures: metadata stores (SQLite and PostgreSQL), an API client, engines.
+
+PostgreSQL and MariaDB are the servers on this machine (127.0.0.1). Without them a
+test that needs one is skipped with the reason; in CI (``CI=true``) it fails instead,
+so a green CI always means every test ran.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import duckdb
+import pytest
+from fastapi.testclient import TestClient
+
+from assay.api.app import create_app
+from assay.config import Settings
+from assay.store.db import dispose_engine
+
+PG_HOST = os.environ.get("ASSAY_TEST_PG_HOST", "127.0.0.1")
+PG_ADMIN_URL = f"postgresql+psycopg2://postgres@{PG_HOST}:5432/test"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _unavailable(what: str, why: Exception | str) -> None:
+    message = f"{what} is not reachable ({why}); start it to run this test"
+    if IN_CI:
+        pytest.fail(f"{message} — in CI every test must run")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_admin():
+    """A SQLAlchemy engine on the PostgreSQL server's `test` database (AUTOCOMMIT)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as e:  # noqa: BLE001
+        engine.dispose()
+        _unavailable("PostgreSQL at 127.0.0.1:5432", str(e).splitlines()[0])
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_database(pg_admin) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; yields its SQLAlchemy URL."""
+    from sqlalchemy import text
+
+    name = f"assay_test_{uuid.uuid4().hex[:12]}"
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"postgresql+psycopg2://postgres@{PG_HOST}:5432/{name}"
+    yield url
+    dispose_engine(url)
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def make_settings(tmp_path: Path, database_url: str | None = None, workers: int = 2) -> Settings:
+    data_dir = tmp_path / "assay-data"
+    data_dir.mkdir(exist_ok=True)
+    return Settings(
+        data_dir=data_dir, database_url=database_url or f"sqlite:///{data_dir / 'assay.db'}", workers=workers
+    )
+
+
+class Api:
+    """A TestClient wrapper with helpers tests share. Every call goes through the real
+    HTTP stack of the app (routing, validation, serialization)."""
+
+    def __init__(self, client: TestClient):
+        self.client = client
+
+    def __getattr__(self, name: str):
+        return getattr(self.client, name)
+
+    def ok(self, method: str, url: str, **kwargs) -> Any:
+        """Call and assert a 2xx; return the JSON body (None for 204)."""
+        r = self.client.request(method, url, **kwargs)
+        assert r.status_code < 300, f"{method} {url} -> {r.status_code}: {r.text}"
+        return None if r.status_code == 204 else r.json()
+
+    def wait(self, op_id: int, timeout: float = 60) -> dict:
+        """Poll GET /api/operations/{id} until it has an end_time; return it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            op = self.ok("GET", f"/api/operations/{op_id}")
+            if op["end_time"]:
+                return op
+            time.sleep(0.05)
+        raise AssertionError(f"operation {op_id} did not finish within {timeout}s: {op}")
+
+    def run(self, payload: dict, timeout: float = 60) -> dict:
+        """POST /api/operations/run and wait for the operation to end."""
+        op = self.ok("POST", "/api/operations/run", json=payload)
+        return self.wait(op["id"], timeout)
+
+    def duckdb_datastore(self, name: str, path: Path | str, schema: str = "main", **extra) -> dict:
+        body = {"name": name, "connection": {"type": "duckdb"}, "database": str(path), "schema": schema, **extra}
+        return self.ok("POST", "/api/datastores", json=body)
+
+    def enrichment_datastore(self, name: str, path: Path | str) -> dict:
+        return self.duckdb_datastore(name, path, enrichment_only=True)
+
+    def sync(self, datastore_id: int) -> dict:
+        op = self.run({"type": "sync", "datastore_id": datastore_id})
+        assert op["result"] == "success", op
+        return op
+
+    def container_id(self, datastore_id: int, name: str) -> int:
+        listing = self.ok("GET", "/api/containers/listing", params={"datastore": datastore_id})
+        return next(c["id"] for c in listing if c["name"] == name)
+
+    def check(self, container_id: int, rule: str, fields: list[str] | None = None, **body) -> dict:
+        return self.ok("POST", "/api/quality-checks", json={"container_id": container_id, "rule": rule,
+                                                            "fields": fields or [], **body})
+
+    def scan(self, datastore_id: int, **payload) -> dict:
+        return self.run({"type": "scan", "datastore_id": datastore_id, **payload})
+
+    def anomalies(self, **params) -> list[dict]:
+        out, page = [], 1
+        while True:
+            body = self.ok("GET", "/api/anomalies", params={**params, "page": page, "size": 100})
+            out.extend(body["items"])
+            if page * 100 >= body["total"]:
+                return out
+            page += 1
+
+
+def _client(settings: Settings) -> Iterator[Api]:
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield Api(client)
+    dispose_engine(settings.database_url)
+
+
+@pytest.fixture
+def api(tmp_path) -> Iterator[Api]:
+    """An API client on a fresh SQLite metadata store."""
+    yield from _client(make_settings(tmp_path))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def api_any_store(request, tmp_path) -> Iterator[Api]:
+    """An API client, once on a SQLite metadata store and once on PostgreSQL."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_database")
+        yield from _client(make_settings(tmp_path, url))
+    else:
+        yield from _client(make_settings(tmp_path))
+
+
+@pytest.fixture
+def make_duckdb(tmp_path) -> Callable[..., Path]:
+    """``make_duckdb(*sql, name="src.duckdb")``: run SQL statements into a new DuckDB
+    file (connection closed afterwards) and return its path."""
+
+    def make(*statements: str, name: str = "src.duckdb") -> Path:
+        path = tmp_path / name
+        con = duckdb.connect(str(path))
+        try:
+            for sql in statements:
+                con.execute(sql)
+        finally:
+            con.close()
+        return path
+
+    return make
