@@ -1,13 +1,17 @@
-"""The ``assay`` command: serve the API, run the demo."""
+"""The ``assay`` command: serve the API, mint tokens, run the demo."""
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
 import typer
 
 app = typer.Typer(help="Assay: data quality checks over your datastores, with a Qualytics-compatible API.",
                   no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (HS256 JWTs) for the REST API.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 
 
 @app.command()
@@ -15,18 +19,84 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="interface to listen on"),
     port: int = typer.Option(8000, help="TCP port"),
     workers: int = typer.Option(None, help="worker threads for operations (default: ASSAY_WORKERS or 2)"),
+    auto_approve_cli_login: bool = typer.Option(
+        False, "--auto-approve-cli-login",
+        help="TESTS ONLY: approve every `qualytics auth login` at once, as the admin, without asking anyone",
+    ),
 ) -> None:
     """Start the REST API (everything under /api) with embedded worker threads."""
-    import os
-
     import uvicorn
 
     from .api.app import create_app
 
     if workers:
         os.environ["ASSAY_WORKERS"] = str(workers)
+    if auto_approve_cli_login:
+        os.environ["ASSAY_AUTO_APPROVE_CLI_LOGIN"] = "1"
+        banner = "!" * 78
+        print(f"{banner}\n!! --auto-approve-cli-login: ANY local process can obtain an ADMIN token through\n"
+              f"!! /api/cli/authorize. This is for automated tests only; never use it otherwise.\n{banner}",
+              file=sys.stderr, flush=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@token_app.command("create")
+def token_create(
+    name: str = typer.Option(..., "--name", help="a name for the token, unique per user"),
+    expires_in_days: int = typer.Option(None, "--expires-in-days", help="1 to 3650 days (default 365)"),
+) -> None:
+    """Create an API token for the admin user and print it (shown only once) on the last line."""
+    from .config import get_settings
+    from .security import issue_token
+    from .store.db import Database, upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    try:
+        with Database(settings.database_url).session() as session:
+            row, value = issue_token(session, settings.secret_key, name=name, expires_in_days=expires_in_days)
+            expiration = row.expiration
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Token '{name}' expires {expiration:%Y-%m-%d %H:%M} UTC. Keep it secret; it is shown only once:",
+               err=True)
+    typer.echo(value)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List the stored tokens (names, expiry, revoked), never their values."""
+    from sqlalchemy import select
+
+    from .config import get_settings
+    from .store.db import Database, upgrade
+    from .store.models import UserToken
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with Database(settings.database_url).session() as session:
+        for t in session.scalars(select(UserToken).order_by(UserToken.id)):
+            typer.echo(f"{t.id}\t{t.name}\texpires {t.expiration:%Y-%m-%d}\t{'revoked' if t.revoked else 'active'}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int = typer.Argument(..., help="the token's id, from `assay token list`")) -> None:
+    """Revoke a token: requests that carry it get 401 from now on."""
+    from .config import get_settings
+    from .store.db import Database, upgrade
+    from .store.models import UserToken
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with Database(settings.database_url).session() as session:
+        row = session.get(UserToken, token_id)
+        if row is None:
+            typer.echo(f"error: no token {token_id}", err=True)
+            raise typer.Exit(2)
+        row.revoked = True
+    typer.echo(f"token {token_id} revoked")
 
 
 @app.command()

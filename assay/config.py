@@ -1,16 +1,22 @@
 """Runtime settings, read from the environment.
 
-| variable              | default                                   |
-|-----------------------|-------------------------------------------|
-| ASSAY_DATA_DIR        | the user's data directory (platformdirs)  |
-| ASSAY_DATABASE_URL    | sqlite:///<data dir>/assay.db             |
-| ASSAY_WORKERS         | 2 worker threads inside `assay serve`     |
+| variable              | default                                                  |
+|-----------------------|----------------------------------------------------------|
+| ASSAY_DATA_DIR        | the user's data directory (platformdirs)                 |
+| ASSAY_DATABASE_URL    | sqlite:///<data dir>/assay.db                            |
+| ASSAY_WORKERS         | 2 worker threads inside `assay serve`                    |
+| ASSAY_SECRET_KEY      | generated into <data dir>/secret.key on first start      |
+| ASSAY_AUTO_APPROVE_CLI_LOGIN | off; tests only: CLI browser logins approved at once |
+
+The secret key signs API tokens (HS256 JWTs); keep it private. Several servers sharing
+one metadata store must share the key too.
 """
 
 from __future__ import annotations
 
+import base64
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
@@ -21,6 +27,31 @@ class Settings:
     data_dir: Path
     database_url: str
     workers: int
+    secret_key: str = field(default="", repr=False)
+    auto_approve_cli_login: bool = False
+
+    def __post_init__(self):
+        if not self.secret_key:
+            object.__setattr__(self, "secret_key", load_secret_key(self.data_dir))
+
+
+def load_secret_key(data_dir: Path) -> str:
+    """``ASSAY_SECRET_KEY`` if set, else the key in ``<data_dir>/secret.key``, created on
+    first use (32 random bytes, url-safe base64, file mode 0600)."""
+    env = os.environ.get("ASSAY_SECRET_KEY")
+    if env:
+        return env
+    path = Path(data_dir) / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+    return path.read_text().strip()
 
 
 def get_settings() -> Settings:
@@ -29,4 +60,5 @@ def get_settings() -> Settings:
     data_dir.mkdir(parents=True, exist_ok=True)
     url = os.environ.get("ASSAY_DATABASE_URL") or f"sqlite:///{data_dir / 'assay.db'}"
     workers = int(os.environ.get("ASSAY_WORKERS", "2"))
-    return Settings(data_dir=data_dir, database_url=url, workers=max(1, workers))
+    auto_approve = os.environ.get("ASSAY_AUTO_APPROVE_CLI_LOGIN", "").lower() in ("1", "true", "yes")
+    return Settings(data_dir=data_dir, database_url=url, workers=max(1, workers), auto_approve_cli_login=auto_approve)

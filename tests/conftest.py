@@ -137,8 +137,14 @@ class Api:
 
 
 def _client(settings: Settings) -> Iterator[Api]:
+    """A client on a fresh app whose requests carry a valid admin token."""
+    from assay.security import issue_token
+
     app = create_app(settings)
     with TestClient(app) as client:
+        with app.state.database.session() as session:
+            _row, token = issue_token(session, settings.secret_key, name="tests")
+        client.headers["Authorization"] = f"Bearer {token}"
         yield Api(client)
     dispose_engine(settings.database_url)
 

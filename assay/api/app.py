@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from .. import __version__
 from ..config import Settings, get_settings
 from ..operations.runner import Runner
 from ..store.db import Database, upgrade
 from . import errors
-from .routers import anomalies, containers, datastores, health, operations, quality_checks
+from .auth import require_user
+from .routers import anomalies, containers, datastores, health, operations, quality_checks, users
 
 
 def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         upgrade(settings.database_url)
+        app.state.settings = settings
         app.state.database = Database(settings.database_url)
         app.state.runner = Runner(app.state.database, workers=settings.workers)
         if start_workers:
@@ -40,9 +42,14 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         redoc_url=None,
         lifespan=lifespan,
     )
-    api = APIRouter(prefix="/api")
-    for module in (health, datastores, containers, quality_checks, anomalies, operations):
-        api.include_router(module.router)
-    app.include_router(api)
+    # Public: health, status and the CLI's browser login. Everything else needs a token.
+    public = APIRouter(prefix="/api")
+    public.include_router(health.router)
+    public.include_router(users.public)
+    protected = APIRouter(prefix="/api", dependencies=[Depends(require_user)])
+    for module in (datastores, containers, quality_checks, anomalies, operations, users):
+        protected.include_router(module.router)
+    app.include_router(public)
+    app.include_router(protected)
     errors.install(app)
     return app

@@ -205,3 +205,42 @@ class FailedCheck(Base):
 
     anomaly: Mapped[Anomaly] = relationship(back_populates="failed_checks")
     quality_check: Mapped[QualityCheck | None] = relationship()
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    role: Mapped[str] = mapped_column(String(32), default="Member")  # Admin | Manager | Member
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Team(Base):
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UserToken(Base):
+    """A personal access token. Only its JWT id (``jti``) is stored, never the token."""
+
+    __tablename__ = "user_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    jti: Mapped[str] = mapped_column(String(64), unique=True)
+    expiration: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_used: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    scim_endpoints_only: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,78 @@
+"""API tokens: HS256 JWTs signed with the server's secret key.
+
+A token's claims are ``sub`` (user id, as a string), ``jti`` (the stored token's id),
+``name``, ``iat`` and a numeric ``exp`` (seconds since the epoch, UTC) — the shape the
+Qualytics CLI decodes locally. Only the ``jti`` is stored, so a token is shown once, at
+creation; revoking it flips ``revoked`` on the stored row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import jwt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .store.models import User, UserToken, utcnow
+
+ALGORITHM = "HS256"
+DEFAULT_EXPIRES_IN_DAYS = 365
+
+
+class AuthError(Exception):
+    """The bearer token is missing, malformed, badly signed, expired or revoked (→ 401)."""
+
+
+def issue_token(
+    session: Session, secret: str, *, name: str, user_id: int | None = None, expires_in_days: int | None = None
+) -> tuple[UserToken, str]:
+    """Create and store a token for ``user_id`` (default: the first admin).
+
+    Returns: (stored row, the encoded JWT — shown only now).
+    Raises: ValueError for a duplicate name for that user or a bad expiry (1…3650 days).
+    """
+    days = DEFAULT_EXPIRES_IN_DAYS if expires_in_days is None else int(expires_in_days)
+    if not 1 <= days <= 3650:
+        raise ValueError("expires_in_days must be between 1 and 3650")
+    if user_id is None:
+        user_id = session.scalar(select(User.id).where(User.role == "Admin").order_by(User.id))
+        if user_id is None:
+            raise ValueError("there is no admin user")
+    if session.scalar(select(UserToken.id).where(UserToken.user_id == user_id, UserToken.name == name)):
+        raise ValueError(f"a token named '{name}' already exists for this user")
+    now = utcnow()
+    row = UserToken(user_id=user_id, name=name, jti=uuid.uuid4().hex, created=now,
+                    expiration=now + dt.timedelta(days=days))
+    session.add(row)
+    session.flush()
+    claims = {"sub": str(user_id), "jti": row.jti, "name": name, "iat": int(now.timestamp()),
+              "exp": int(row.expiration.timestamp())}
+    return row, jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(session: Session, secret: str, token: str) -> tuple[User, UserToken]:
+    """The user and stored token behind a bearer token.
+
+    Raises: AuthError with a message that says what is wrong.
+    """
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "jti", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise AuthError("token expired") from None
+    except jwt.InvalidTokenError as e:
+        raise AuthError(f"invalid token: {e}") from None
+    row = session.scalar(select(UserToken).where(UserToken.jti == claims["jti"]))
+    if row is None:
+        raise AuthError("invalid token: unknown token (deleted?)")
+    if row.revoked:
+        raise AuthError("token revoked")
+    user = row.user
+    if user is None or user.deleted_at is not None or str(user.id) != str(claims["sub"]):
+        raise AuthError("invalid token: its user no longer exists")
+    now = utcnow()
+    last = row.last_used if row.last_used is None or row.last_used.tzinfo else row.last_used.replace(tzinfo=dt.timezone.utc)
+    if last is None or now - last > dt.timedelta(minutes=1):  # don't write on every request
+        row.last_used = now
+    return user, row
