@@ -76,3 +76,38 @@ def verify_token(session: Session, secret: str, token: str) -> tuple[User, UserT
     if last is None or now - last > dt.timedelta(minutes=1):  # don't write on every request
         row.last_used = now
     return user, row
+
+
+# -- secrets at rest --------------------------------------------------------------------
+
+SECRET_FIELDS = frozenset({"password", "secret_key", "access_key", "token", "passphrase", "private_key", "api_key"})
+
+
+def _fernet(secret: str):
+    import base64
+    import hashlib
+
+    from cryptography.fernet import Fernet
+
+    try:
+        return Fernet(secret.encode())
+    except (ValueError, TypeError):  # not a Fernet key: derive one (SHA-256 of the secret)
+        return Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()))
+
+
+def encrypt_secrets(secret: str, values: dict) -> str | None:
+    """Fernet-encrypt a dict of secret values as JSON; None when there is nothing to hide."""
+    import json
+
+    if not values:
+        return None
+    return _fernet(secret).encrypt(json.dumps(values).encode()).decode()
+
+
+def decrypt_secrets(secret: str, token: str | None) -> dict:
+    """The dict :func:`encrypt_secrets` stored. Raises cryptography's InvalidToken for a wrong key."""
+    import json
+
+    if not token:
+        return {}
+    return json.loads(_fernet(secret).decrypt(token.encode()))

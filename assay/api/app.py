@@ -12,7 +12,10 @@ from ..operations.runner import Runner
 from ..store.db import Database, upgrade
 from . import errors
 from .auth import require_user
-from .routers import anomalies, containers, datastores, health, operations, quality_checks, users
+from .routers import (
+    anomalies, connections, containers, containers_write, datastores, export, global_tags, health, operations,
+    quality_checks, users,
+)
 
 
 def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
@@ -47,8 +50,10 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     public.include_router(health.router)
     public.include_router(users.public)
     protected = APIRouter(prefix="/api", dependencies=[Depends(require_user)])
-    for module in (datastores, containers, quality_checks, anomalies, operations, users):
+    for module in (datastores, connections, containers, containers_write, quality_checks, anomalies, operations,
+                   global_tags, export, users):
         protected.include_router(module.router)
+    protected.include_router(quality_checks.templates)
     app.include_router(public)
     app.include_router(protected)
     errors.install(app)

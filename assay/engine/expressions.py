@@ -314,3 +314,28 @@ class _Translator:
             raise ExpressionError(f"{what} must be an integer literal")
         return int(node.this)
 
+
+
+def parse_query(sql: str, dialect: str) -> str:
+    """Check that ``sql`` is exactly one read-only SELECT (a computed table's query) in
+    ``dialect`` and return it normalised by sqlglot.
+
+    Raises:
+        ExpressionError: empty, unparseable, several statements, not a SELECT, or a
+            statement that writes (INSERT/UPDATE/DELETE/CREATE/DROP/…) anywhere inside.
+    """
+    if sql is None or not str(sql).strip():
+        raise ExpressionError("the query is empty")
+    try:
+        trees = [t for t in sqlglot.parse(str(sql), read=dialect) if t is not None]
+    except sqlglot.errors.SqlglotError as e:
+        raise ExpressionError(f"cannot parse SQL: {str(e).splitlines()[0]}") from None
+    if len(trees) != 1:
+        raise ExpressionError("must be a single SELECT; ';' and several statements are not allowed")
+    tree = trees[0]
+    if not isinstance(tree, exp.Query):
+        raise ExpressionError(f"must be a SELECT query, not {type(tree).__name__.upper()}")
+    for node in tree.walk():
+        if isinstance(node, (exp.DML, exp.DDL, exp.Command, exp.Drop)):
+            raise ExpressionError(f"must only read data; found {type(node).__name__.upper()}")
+    return tree.sql(dialect=dialect)

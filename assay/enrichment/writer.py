@@ -170,3 +170,14 @@ def _lock_for(path: str) -> threading.Lock:
 
 def to_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
+
+
+def replace_table(path: str, name: str, schema, rows: list[dict[str, Any]]) -> None:
+    """Create or replace table ``name`` in the DuckDB enrichment file at ``path`` with ``rows``
+    (the export tables are replaced on every export)."""
+    with _lock_for(path):
+        con = ibis.duckdb.connect(path)
+        try:
+            con.create_table(name, _arrow(schema, rows), overwrite=True)
+        finally:
+            con.disconnect()

@@ -29,7 +29,7 @@ from ..engine.rules import CheckSpec
 from ..enrichment.writer import EnrichmentBatch, EnrichmentWriter, default_prefix, to_json
 from ..sources import SourceError, open_source
 from ..store.db import Database
-from ..store.models import Anomaly, Container, ContainerScan, FailedCheck, Operation, QualityCheck, utcnow
+from ..store.models import Anomaly, ComputedField, Container, ContainerScan, FailedCheck, Operation, QualityCheck, utcnow
 from .progress import Aborted, update_status
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,19 @@ def selected_containers(session, datastore_id: int, names: list[str] | None) -> 
     if names:
         stmt = stmt.where(Container.name.in_(names))
     return list(session.scalars(stmt.order_by(Container.name)))
+
+
+def with_computed_fields(table, computed: list[tuple[str, str | None]]):
+    """``table`` plus each computed field (name, Spark-SQL expression). A field whose
+    expression no longer compiles is left out, so only the checks that use it fail."""
+    from ..engine.expressions import to_ibis
+
+    for name, expression in computed:
+        try:
+            table = table.mutate(**{name: to_ibis(expression or "", table)})
+        except Exception as e:  # noqa: BLE001
+            log.warning("computed field %s left out: %s", name, e)
+    return table
 
 
 def run_scan(db: Database, op_id: int, should_abort) -> str | None:
@@ -113,13 +126,15 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
                 .order_by(QualityCheck.id)
             )
         )
+        computed = [(cf.name, cf.properties.get("column_expression")) for cf in s.scalars(
+            select(ComputedField).where(ComputedField.container_id == container_id).order_by(ComputedField.id))]
         specs = [CheckSpec(c.id, c.rule_type, list(c.fields or []), dict(c.properties or {}), c.filter, c.coverage) for c in checks]
         check_meta = {c.id: c for c in checks}
         s.expunge_all()
 
     started = utcnow()
     try:
-        table = source.table(container)
+        table = with_computed_fields(source.table(container), computed)
         if cap is not None and cap >= 0:
             table = table.limit(cap)
         result = evaluate(table, specs, example_limit=threshold + source_limit)

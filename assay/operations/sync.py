@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..sources import open_source
 from ..store.db import Database
-from ..store.models import Container, Field, Operation, utcnow
+from ..store.models import ComputedField, Container, Field, Operation, utcnow
 
 
 def run_sync(db: Database, op_id: int, should_abort) -> str | None:
@@ -29,6 +29,13 @@ def run_sync(db: Database, op_id: int, should_abort) -> str | None:
         found = source.list_containers(include=include)
     with db.session() as s:
         existing = {c.name: c for c in s.scalars(select(Container).where(Container.datastore_id == datastore.id))}
+        computed_names: dict[int, set[str]] = {}
+        for cid, fname in s.execute(
+            select(ComputedField.container_id, ComputedField.name)
+            .join(Container, Container.id == ComputedField.container_id)
+            .where(Container.datastore_id == datastore.id)
+        ):
+            computed_names.setdefault(cid, set()).add(fname)
         seen = set()
         for info in found:
             seen.add(info.name)
@@ -50,10 +57,12 @@ def run_sync(db: Database, op_id: int, should_abort) -> str | None:
                 f = by_name.get(fi.name) or Field(name=fi.name)
                 f.type, f.native_type, f.nullable, f.ordinal = fi.type, fi.native_type, fi.nullable, ordinal
                 keep.append(f)
+            computed = {f.name for f in container.fields if f.name in computed_names.get(container.id, set())}
+            keep.extend(f for f in container.fields if f.name in computed and f.name not in {k.name for k in keep})
             container.fields = keep
         if params.get("prune"):
             for name, container in existing.items():
-                if name not in seen and container.deleted_at is None:
+                if name not in seen and container.deleted_at is None and container.container_type != "computed_table":
                     container.deleted_at = utcnow()
         op = s.get(Operation, op_id)
         op.status = {

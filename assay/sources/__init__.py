@@ -29,3 +29,16 @@ def open_source(datastore) -> Source:
 
 
 __all__ = ["ContainerInfo", "FieldInfo", "Source", "SourceError", "field_type_of", "open_source"]
+
+
+def verify(datastore) -> tuple[bool, str]:
+    """Try to open a datastore and list its containers.
+
+    Returns: ``(connected, message)``; the message is the driver's own reason on failure.
+    """
+    try:
+        with open_source(datastore) as source:
+            n = len(source.list_containers())
+    except Exception as e:  # noqa: BLE001 - any failure is reported, never raised
+        return False, str(e).splitlines()[0] if str(e) else type(e).__name__
+    return True, f"connected; {n} container(s) found"

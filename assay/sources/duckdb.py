@@ -47,9 +47,11 @@ class DuckDBSource(Source):
 
     def table(self, container):
         try:
+            if container.container_type == "computed_table":
+                return self.con.sql(container.query, dialect="duckdb")
             return self.con.table(container.name, database=self.schema)
         except Exception as e:  # noqa: BLE001
-            raise SourceError(f"cannot read table {self.schema}.{container.name}: {e}") from e
+            raise SourceError(f"cannot read {container.container_type} {self.schema}.{container.name}: {e}") from e
 
     def close(self):
         try:

@@ -42,6 +42,7 @@ class Datastore(Base):
     enrichment_datastore_id: Mapped[int | None] = mapped_column(
         ForeignKey("datastore.id", ondelete="SET NULL"), nullable=True
     )
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connection.id", ondelete="RESTRICT"), nullable=True)
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -50,6 +51,7 @@ class Datastore(Base):
         back_populates="datastore", cascade="all, delete-orphan", passive_deletes=True
     )
     enrichment_datastore: Mapped["Datastore | None"] = relationship(remote_side=[id])
+    connection_ref: Mapped["Connection | None"] = relationship()
 
 
 class Container(Base):
@@ -67,6 +69,7 @@ class Container(Base):
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     additional_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    query: Mapped[str | None] = mapped_column(Text, nullable=True)  # computed_table: a SELECT over the datastore
 
     datastore: Mapped[Datastore] = relationship(back_populates="containers")
     fields: Mapped[list["Field"]] = relationship(
@@ -244,3 +247,58 @@ class UserToken(Base):
     scim_endpoints_only: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship()
+
+
+class GlobalTag(Base):
+    __tablename__ = "global_tag"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    color: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    category: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    weight_modifier: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Connection(Base):
+    """Host and credentials shared by datastores. ``secrets`` is Fernet-encrypted JSON."""
+
+    __tablename__ = "connection"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secrets: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ComputedField(Base):
+    __tablename__ = "computed_field"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    container_id: Mapped[int] = mapped_column(ForeignKey("container.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(1024))
+    transformation: Mapped[str] = mapped_column(String(64))
+    source_fields: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    additional_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class QualityCheckTemplate(Base):
+    __tablename__ = "quality_check_template"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    rule_type: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    filter: Mapped[str | None] = mapped_column(Text, nullable=True)
+    coverage: Mapped[float | None] = mapped_column(Float, nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    template_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    additional_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    anomaly_message_field: Mapped[str | None] = mapped_column(String(1024), nullable=True)

@@ -1,10 +1,11 @@
-"""/anomalies: list (paged, filtered) and detail."""
+"""/anomalies: list (paged, filtered), detail, status changes, archive and delete (single and bulk)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from ...store.models import Anomaly, FailedCheck
@@ -59,3 +60,82 @@ def list_anomalies(
 @router.get("/{anomaly_id}")
 def get_anomaly(anomaly_id: int, session: SessionDep) -> dict:
     return ser.anomaly(get_or_404(session, Anomaly, anomaly_id, "Anomaly"))
+
+
+OPEN = ("Active", "Acknowledged")
+
+
+class AnomalyUpdate(BaseModel):
+    """PUT /anomalies/{id}: an open status, and optionally tags and a description."""
+
+    model_config = ConfigDict(extra="ignore")
+    status: Literal["Active", "Acknowledged"] | None = None
+    tags: list[str] | None = None
+    description: str | None = None
+
+
+class AnomalyBulkUpdate(AnomalyUpdate):
+    id: int
+
+
+class AnomalyBulkDelete(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: int
+    archive: bool = True
+    status: Literal["Resolved", "Duplicate", "Invalid", "Discarded"] = "Resolved"
+
+
+def _apply(anomaly: Anomaly, body: AnomalyUpdate) -> None:
+    if body.status is not None:
+        anomaly.status = body.status
+    if body.tags is not None:
+        anomaly.tags = body.tags
+    if body.description is not None:
+        anomaly.message = body.description
+
+
+@router.put("/{anomaly_id}")
+def update_anomaly(anomaly_id: int, body: AnomalyUpdate, session: SessionDep) -> dict:
+    """Set an open status (Active/Acknowledged), tags or description; restores an archived one."""
+    anomaly = get_or_404(session, Anomaly, anomaly_id, "Anomaly")
+    _apply(anomaly, body)
+    session.flush()
+    return ser.anomaly(anomaly)
+
+
+@router.patch("")
+def bulk_update_anomalies(body: list[AnomalyBulkUpdate], session: SessionDep) -> list[dict]:
+    """Bulk PUT: ``[{id, status?, tags?, description?}]``; 404 if any id is unknown (nothing changes)."""
+    rows = [get_or_404(session, Anomaly, item.id, "Anomaly") for item in body]
+    for anomaly, item in zip(rows, body):
+        _apply(anomaly, item)
+    session.flush()
+    return [ser.anomaly(a) for a in rows]
+
+
+def _archive_or_delete(session, anomaly: Anomaly, archive: bool, status: str) -> None:
+    if archive:
+        anomaly.status = status
+    else:
+        session.delete(anomaly)
+
+
+@router.delete("/{anomaly_id}", status_code=204)
+def delete_anomaly(
+    anomaly_id: int,
+    session: SessionDep,
+    archive: bool = True,
+    status: Literal["Resolved", "Duplicate", "Invalid", "Discarded"] = "Resolved",
+) -> Response:
+    """Archive with a terminal ``status`` (``archive=true``, default) or delete for good."""
+    _archive_or_delete(session, get_or_404(session, Anomaly, anomaly_id, "Anomaly"), archive, status)
+    return Response(status_code=204)
+
+
+@router.delete("", status_code=204)
+def bulk_delete_anomalies(body: list[AnomalyBulkDelete], session: SessionDep) -> Response:
+    """Bulk archive/delete: ``[{id, archive, status}]``; 404 if any id is unknown (nothing changes)."""
+    rows = [get_or_404(session, Anomaly, item.id, "Anomaly") for item in body]
+    for anomaly, item in zip(rows, body):
+        _archive_or_delete(session, anomaly, item.archive, item.status)
+    return Response(status_code=204)

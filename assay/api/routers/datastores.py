@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from ...engine.rules import RuleDefinitionError
 from ...enrichment.writer import default_prefix
-from ...store.models import Datastore, Operation
+from ...sources import verify
+from ...store.models import Connection, Datastore, Operation
 from ...store.repo import Conflict, get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
@@ -67,7 +68,11 @@ def list_datastores(
 @router.post("")
 def create_datastore(body: DatastoreCreate, session: SessionDep, runner: RunnerDep) -> dict:
     """Create a datastore (DuckDB file or local folder; enrichment-only with ``enrichment_only``)."""
-    store_type, type_, conn = _kind(body.connection, body.database)
+    connection = body.connection
+    if body.connection_id is not None:
+        ref = get_or_404(session, Connection, body.connection_id, "Connection")
+        connection = ConnectionIn(type=ref.type, **ref.parameters)
+    store_type, type_, conn = _kind(connection, body.database)
     if session.scalar(select(Datastore.id).where(Datastore.name == body.name)) is not None:
         raise Conflict(f"a datastore named '{body.name}' already exists")
     ds = Datastore(
@@ -77,6 +82,7 @@ def create_datastore(body: DatastoreCreate, session: SessionDep, runner: RunnerD
         enrichment_source_record_limit=body.enrichment_source_record_limit,
         enrichment_remediation_strategy=body.enrichment_remediation_strategy,
         high_count_rollup_threshold=body.high_count_rollup_threshold, tags=body.tags, description=body.description,
+        connection_id=body.connection_id,
     )
     session.add(ds)
     session.flush()
@@ -145,3 +151,24 @@ def unlink_enrichment(datastore_id: int, session: SessionDep) -> Response:
     ds.enrichment_datastore_id = None
     ds.enrichment_remediation_strategy = "none"
     return Response(status_code=204)
+
+
+@router.post("/connection")
+def verify_draft(body: DatastoreCreate) -> dict:
+    """Verify a datastore definition before creating it: ``{connected, message}``."""
+    store_type, type_, conn = _kind(body.connection, body.database)
+    draft = Datastore(name=body.name, store_type=store_type, type=type_, connection=conn, database=body.database,
+                      schema=body.schema_ or "main")
+    connected, message = verify(draft)
+    return {"connected": connected, "message": message}
+
+
+@router.post("/{datastore_id}/connection")
+def verify_datastore(datastore_id: int, session: SessionDep) -> dict:
+    """Open the datastore and list its containers: ``{connected, message}`` with the driver's
+    reason on failure (never a 500)."""
+    ds = get_or_404(session, Datastore, datastore_id, "Datastore")
+    if ds.enrichment_only and ds.type == "duckdb" and not Path(ds.database or "").exists():
+        return {"connected": True, "message": "the enrichment DuckDB file will be created on first write"}
+    connected, message = verify(ds)
+    return {"connected": connected, "message": message}

@@ -114,3 +114,28 @@ def list_operations(
 def get_operation(operation_id: int, session: SessionDep) -> dict:
     op = get_or_404(session, Operation, operation_id, "Operation")
     return ser.operation(op, _containers(session, op))
+
+
+@router.put("/abort/{operation_id}")
+def abort_operation(operation_id: int, session: SessionDep, runner: RunnerDep) -> dict:
+    """Ask an operation to stop. A queued one ends at once as aborted; a running one stops
+    between containers (this call waits up to 5 s for that). A finished one is unchanged."""
+    import time
+
+    from ...store.models import utcnow
+
+    op = get_or_404(session, Operation, operation_id, "Operation")
+    if op.result == "queued":
+        op.result, op.end_time, op.message = "aborted", utcnow(), "aborted before it started"
+        session.commit()
+    elif op.result == "running":
+        runner.request_abort(operation_id)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            session.expire_all()
+            if session.get(Operation, operation_id).result != "running":
+                break
+            time.sleep(0.1)
+    session.expire_all()
+    op = session.get(Operation, operation_id)
+    return ser.operation(op, _containers(session, op))

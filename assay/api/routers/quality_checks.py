@@ -3,14 +3,15 @@ container's fields before anything is stored (422 naming the field otherwise).""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from ...engine.rules import RuleDefinitionError, get_rule
 from ...engine.validation import validate_check
-from ...store.models import Anomaly, Container, FailedCheck, QualityCheck, utcnow
+from ...store.models import Anomaly, Container, FailedCheck, QualityCheck, QualityCheckTemplate, utcnow
 from ...store.repo import get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
@@ -45,9 +46,16 @@ def list_checks(
     archived: str | None = None,
     tag: Annotated[list[str] | None, Query()] = None,
     rule_type: Annotated[list[str] | None, Query()] = None,
+    template_only: bool = False,
 ) -> dict:
     """Checks, paged; filters ``datastore``, ``container`` (repeatable), ``status``
     (Active/Draft; ``Archived`` = archived ones), ``archived`` (only/include), ``tag``, ``rule_type``."""
+    if template_only:
+        tstmt = select(QualityCheckTemplate).order_by(QualityCheckTemplate.id)
+        if rule_type:
+            tstmt = tstmt.where(QualityCheckTemplate.rule_type.in_(rule_type))
+        rows, total, pages = paginate(session, tstmt, page.page, page.size)
+        return page_of([template_json(t) for t in rows], total, page, pages)
     stmt = select(QualityCheck).join(Container, Container.id == QualityCheck.container_id).order_by(QualityCheck.id)
     if datastore is not None:
         stmt = stmt.where(Container.datastore_id == datastore)
@@ -148,3 +156,65 @@ def delete_check(
     else:
         session.delete(check)
     return Response(status_code=204)
+
+
+class CheckBulkDelete(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: int
+    archive: bool = True
+    status: Literal["Invalid", "Discarded"] = "Discarded"
+    delete_anomalies: bool = False
+
+
+@router.delete("", status_code=204)
+def bulk_delete_checks(body: list[CheckBulkDelete], session: SessionDep) -> Response:
+    """Archive or delete several checks: ``[{id, archive, status, delete_anomalies}]``;
+    404 if any id is unknown (nothing changes)."""
+    for item in body:
+        get_or_404(session, QualityCheck, item.id, "Quality check")
+    for item in body:
+        delete_check(item.id, session, item.archive, item.status, item.delete_anomalies)
+    return Response(status_code=204)
+
+
+templates = APIRouter(prefix="/quality-check-templates", tags=["quality-checks"])
+
+
+class TemplateCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    rule: str = Field(min_length=1, validation_alias=AliasChoices("rule", "rule_type"))
+    fields: list[str] = Field(default_factory=list)
+    description: str | None = None
+    coverage: float | None = Field(default=None, ge=0, le=1)
+    filter: str | None = None
+    properties: dict[str, Any] | None = None
+    tags: list[str] = Field(default_factory=list)
+    template_locked: bool = False
+    additional_metadata: dict[str, Any] | None = None
+    anomaly_message_field: str | None = None
+
+
+def template_json(t: QualityCheckTemplate) -> dict:
+    return {"id": t.id, "created": ser.iso(t.created), "rule_type": t.rule_type, "fields": [{"name": f} for f in t.fields],
+            "description": t.description, "coverage": t.coverage, "filter": t.filter, "properties": t.properties,
+            "global_tags": ser.tags(t.tags), "template_locked": t.template_locked, "is_template": True,
+            "additional_metadata": t.additional_metadata, "anomaly_message_field": t.anomaly_message_field,
+            "container": None, "status": "Active", "template_checks_count": 0}
+
+
+@templates.post("")
+def create_template(body: TemplateCreate, session: SessionDep) -> dict:
+    """A reusable check definition independent of any container (rule, fields, properties
+    validated against the catalogue; field names are checked when the template is applied)."""
+    if not _known(body.rule):
+        raise RuleDefinitionError(("rule",), f"unknown rule type '{body.rule}'")
+    rule = get_rule(body.rule).name
+    validate_check(rule, body.fields, body.properties, None, {}, body.coverage)
+    t = QualityCheckTemplate(rule_type=rule, fields=body.fields, properties=body.properties or {},
+                             filter=body.filter or None, coverage=body.coverage, description=body.description,
+                             tags=body.tags, template_locked=body.template_locked,
+                             additional_metadata=body.additional_metadata,
+                             anomaly_message_field=body.anomaly_message_field)
+    session.add(t)
+    session.flush()
+    return template_json(t)

@@ -1,0 +1,113 @@
+"""/connections: shared connection settings. Secret values (password, secret_key, …) are
+Fernet-encrypted at rest and never returned."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from ...security import SECRET_FIELDS, decrypt_secrets, encrypt_secrets
+from ...sources import verify
+from ...store.models import Connection, Datastore
+from ...store.repo import Conflict, get_or_404, paginate
+from ..deps import PageDep, SessionDep, page_of
+from ..serializers import iso
+
+router = APIRouter(prefix="/connections", tags=["connections"])
+
+SUPPORTED = ("duckdb", "local")
+
+
+class ConnectionBody(BaseModel):
+    """Any connection keys are accepted; ``type`` is required on create."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    type: str | None = None
+
+
+def _split(body: ConnectionBody) -> tuple[dict, dict]:
+    data = body.model_dump(exclude_none=True, exclude={"name", "type"})
+    secrets = {k: v for k, v in data.items() if k in SECRET_FIELDS}
+    params = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
+    return params, secrets
+
+
+def connection_json(c: Connection) -> dict:
+    return {"id": c.id, "created": iso(c.created), "name": c.name, "type": c.type, "store_type":
+            "dfs" if c.type == "local" else "jdbc", **c.parameters}
+
+
+@router.get("")
+def list_connections(session: SessionDep, page: PageDep, name: str | None = None, type: str | None = None) -> dict:
+    stmt = select(Connection).order_by(Connection.id)
+    if name:
+        stmt = stmt.where(Connection.name == name)
+    if type:
+        stmt = stmt.where(Connection.type == type)
+    rows, total, pages = paginate(session, stmt, page.page, page.size)
+    return page_of([connection_json(c) for c in rows], total, page, pages)
+
+
+@router.post("")
+def create_connection(body: ConnectionBody, session: SessionDep, request: Request) -> dict:
+    """Create a connection (type ``duckdb`` or ``local``). 409 for a duplicate name."""
+    from ...engine.rules import RuleDefinitionError
+
+    if not body.name:
+        raise RuleDefinitionError(("name",), "a connection needs a name")
+    if not body.type or body.type.lower() not in SUPPORTED:
+        raise RuleDefinitionError(("type",), f"unsupported connection type '{body.type}'; use one of: {', '.join(SUPPORTED)}")
+    if session.scalar(select(Connection.id).where(Connection.name == body.name)):
+        raise Conflict(f"a connection named '{body.name}' already exists")
+    params, secrets = _split(body)
+    c = Connection(name=body.name, type=body.type.lower(), parameters=params,
+                   secrets=encrypt_secrets(request.app.state.settings.secret_key, secrets))
+    session.add(c)
+    session.flush()
+    return connection_json(c)
+
+
+@router.get("/{connection_id}")
+def get_connection(connection_id: int, session: SessionDep) -> dict:
+    return connection_json(get_or_404(session, Connection, connection_id, "Connection"))
+
+
+@router.put("/{connection_id}")
+def update_connection(connection_id: int, body: ConnectionBody, session: SessionDep, request: Request) -> dict:
+    """Partial update; secrets sent replace the stored ones, secrets not sent are kept."""
+    c = get_or_404(session, Connection, connection_id, "Connection")
+    params, secrets = _split(body)
+    if body.name:
+        c.name = body.name
+    c.parameters = {**c.parameters, **params}
+    if secrets:
+        key = request.app.state.settings.secret_key
+        c.secrets = encrypt_secrets(key, {**decrypt_secrets(key, c.secrets), **secrets})
+    session.flush()
+    return connection_json(c)
+
+
+@router.delete("/{connection_id}", status_code=204)
+def delete_connection(connection_id: int, session: SessionDep) -> Response:
+    """Delete an unused connection; 409 while a datastore uses it."""
+    c = get_or_404(session, Connection, connection_id, "Connection")
+    used = session.scalars(select(Datastore.name).where(Datastore.connection_id == c.id)).all()
+    if used:
+        raise Conflict(f"connection {c.id} is used by datastore(s): {', '.join(used)}")
+    session.delete(c)
+    return Response(status_code=204)
+
+
+@router.post("/{connection_id}/test")
+def test_connection(connection_id: int, session: SessionDep) -> dict:
+    """``{connected, message}``: a folder connection must exist; a DuckDB connection has
+    no server (its file is named per datastore), so it is always reachable."""
+    c = get_or_404(session, Connection, connection_id, "Connection")
+    if c.type == "duckdb":
+        return {"connected": True, "message": "DuckDB runs embedded; each datastore names its own file"}
+    connected, message = verify(SimpleNamespace(type=c.type, connection=c.parameters, database=None, schema=None))
+    return {"connected": connected, "message": message}

@@ -1,0 +1,225 @@
+"""Container writes: computed tables (POST, validate), PUT, DELETE, bulk tag PATCH,
+field profiles, and computed fields."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, Literal
+
+import ibis
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field as PField
+from sqlalchemy import select
+
+from ...engine.expressions import ExpressionError, parse_query, to_ibis
+from ...engine.rules import RuleDefinitionError
+from ...sources import field_type_of, open_source
+from ...store.models import ComputedField, Container, Datastore, Field
+from ...store.repo import Conflict, get_or_404
+from .. import serializers as ser
+from ..deps import PageDep, SessionDep, page_of
+
+router = APIRouter(tags=["containers"])
+
+
+class ComputedTableCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    container_type: Literal["computed_table"] = "computed_table"
+    datastore_id: int
+    name: str = PField(min_length=1, max_length=1024)
+    query: str
+    description: str | None = None
+    tags: list[str] = PField(default_factory=list)
+    additional_metadata: dict[str, Any] | None = None
+
+
+class ContainerUpdate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str | None = PField(default=None, min_length=1, max_length=1024)
+    query: str | None = None
+    tags: list[str] | None = None
+    additional_metadata: dict[str, Any] | None = None
+
+
+class ContainerTags(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: int
+    tags: list[str]
+
+
+class ValidateBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    container: ComputedTableCreate
+
+
+def _query_fields(ds: Datastore, query: str) -> list:
+    """Fields of a computed table's query, by asking the engine for its schema."""
+    if ds.type != "duckdb":
+        raise RuleDefinitionError(("datastore_id",), "computed tables are supported on DuckDB datastores for now")
+    try:
+        normalised = parse_query(query, "duckdb")
+    except ExpressionError as e:
+        raise RuleDefinitionError(("query",), f"query: {e}") from None
+    try:
+        with open_source(ds) as source:
+            schema = source.table(SimpleNamespace(container_type="computed_table", query=normalised, name="?")).schema()
+    except Exception as e:  # noqa: BLE001 - the engine's reason goes back as a 422
+        raise RuleDefinitionError(("query",), f"query: {str(e).splitlines()[0]}") from None
+    return [Field(name=n, type=field_type_of(t), native_type=str(t), nullable=t.nullable, ordinal=i)
+            for i, (n, t) in enumerate(schema.items())]
+
+
+@router.post("/containers")
+def create_container(body: ComputedTableCreate, session: SessionDep) -> dict:
+    """Create a computed table: a read-only SELECT over the datastore, scanned like a table."""
+    ds = get_or_404(session, Datastore, body.datastore_id, "Datastore")
+    if session.scalar(select(Container.id).where(Container.datastore_id == ds.id, Container.name == body.name)):
+        raise Conflict(f"datastore {ds.id} already has a container named '{body.name}'")
+    fields = _query_fields(ds, body.query)
+    c = Container(datastore_id=ds.id, name=body.name, container_type="computed_table", table_type=None,
+                  query=parse_query(body.query, "duckdb"), tags=body.tags,
+                  additional_metadata=body.additional_metadata, fields=fields)
+    session.add(c)
+    session.flush()
+    session.refresh(c)
+    return ser.container(c)
+
+
+@router.post("/containers/validate")
+def validate_container(body: ValidateBody, session: SessionDep, timeout_seconds: int = Query(60, ge=1)) -> dict:
+    """Dry-run a computed table definition: 200 with its fields, or 422 saying why not."""
+    ds = get_or_404(session, Datastore, body.container.datastore_id, "Datastore")
+    fields = _query_fields(ds, body.container.query)
+    return {"valid": True, "fields": [{"name": f.name, "type": f.type, "native_type": f.native_type} for f in fields]}
+
+
+@router.patch("/containers")
+def bulk_tag_containers(body: list[ContainerTags], session: SessionDep) -> list[dict]:
+    """Set the tags of several containers: ``[{id, tags}]``; 404 if any id is unknown."""
+    rows = [get_or_404(session, Container, item.id, "Container") for item in body]
+    for c, item in zip(rows, body):
+        c.tags = item.tags
+    session.flush()
+    return [ser.container(c) for c in rows]
+
+
+@router.put("/containers/{container_id}")
+def update_container(container_id: int, body: ContainerUpdate, session: SessionDep) -> dict:
+    """Update tags and metadata; a computed table's name and query too."""
+    c = get_or_404(session, Container, container_id, "Container")
+    if body.tags is not None:
+        c.tags = body.tags
+    if body.additional_metadata is not None:
+        c.additional_metadata = body.additional_metadata
+    if c.container_type == "computed_table":
+        if body.query is not None:
+            c.fields = _query_fields(c.datastore, body.query)
+            c.query = parse_query(body.query, "duckdb")
+        if body.name is not None:
+            c.name = body.name
+    elif body.name is not None and body.name != c.name:
+        raise RuleDefinitionError(("name",), "only computed containers can be renamed; tables keep the source's name")
+    session.flush()
+    return ser.container(c)
+
+
+@router.delete("/containers/{container_id}", status_code=204)
+def delete_container(container_id: int, session: SessionDep) -> Response:
+    """Delete a container with its checks and anomalies (a synced table comes back on the next sync)."""
+    session.delete(get_or_404(session, Container, container_id, "Container"))
+    return Response(status_code=204)
+
+
+@router.get("/containers/{container_id}/field-profiles")
+def field_profiles(container_id: int, session: SessionDep, page: PageDep) -> dict:
+    """Field profiles of the latest profile operation (empty until a profile has run)."""
+    get_or_404(session, Container, container_id, "Container")
+    return page_of([], 0, page, 1)
+
+
+# -- computed fields ------------------------------------------------------------------
+
+
+class ComputedFieldBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str = PField(min_length=1, max_length=1024)
+    container_id: int
+    transformation: Literal["customExpression", "cleanedEntityName", "convertFormattedNumeric"] = "customExpression"
+    source_fields: list[str] = PField(default_factory=list)
+    properties: dict[str, Any] = PField(default_factory=dict)
+    additional_metadata: dict[str, Any] | None = None
+
+
+def _computed_type(container: Container, body: ComputedFieldBody, exclude: str | None = None):
+    if body.transformation != "customExpression":
+        raise RuleDefinitionError(("transformation",), f"transformation '{body.transformation}' is not supported yet; "
+                                  "use customExpression with properties.column_expression")
+    expression = body.properties.get("column_expression")
+    if not isinstance(expression, str) or not expression.strip():
+        raise RuleDefinitionError(("properties", "column_expression"), "customExpression needs properties.column_expression")
+    base = {f.name: f.native_type for f in container.fields if f.name != exclude and f.type != "Computed"}
+    table = ibis.table({n: _dtype(t) for n, t in base.items()}, name="container")
+    try:
+        return to_ibis(expression, table).type()
+    except ExpressionError as e:
+        raise RuleDefinitionError(("properties", "column_expression"), f"column_expression: {e}") from None
+
+
+def _dtype(native: str):
+    try:
+        return ibis.dtype(native)
+    except Exception:  # noqa: BLE001
+        return ibis.dtype("string")
+
+
+def _computed_json(cf: ComputedField) -> dict:
+    return {"id": cf.id, "created": ser.iso(cf.created), "name": cf.name, "container_id": cf.container_id,
+            "transformation": cf.transformation, "source_fields": cf.source_fields, "properties": cf.properties,
+            "additional_metadata": cf.additional_metadata}
+
+
+def _sync_field(container: Container, name: str, dtype, old_name: str | None = None) -> None:
+    fields = [f for f in container.fields if f.name not in (name, old_name)]
+    fields.append(Field(name=name, type=field_type_of(dtype), native_type=str(dtype), nullable=True,
+                        ordinal=len(fields)))
+    container.fields = fields
+
+
+@router.post("/computed-fields")
+def create_computed_field(body: ComputedFieldBody, session: SessionDep) -> dict:
+    """Add a field computed from a Spark-SQL expression over the container's fields; scans
+    and checks see it like any other field."""
+    container = get_or_404(session, Container, body.container_id, "Container")
+    if any(f.name == body.name for f in container.fields):
+        raise Conflict(f"container {container.id} already has a field named '{body.name}'")
+    dtype = _computed_type(container, body)
+    cf = ComputedField(container_id=container.id, name=body.name, transformation=body.transformation,
+                       source_fields=body.source_fields, properties=body.properties,
+                       additional_metadata=body.additional_metadata)
+    session.add(cf)
+    _sync_field(container, body.name, dtype)
+    session.flush()
+    return _computed_json(cf)
+
+
+@router.put("/computed-fields/{field_id}")
+def update_computed_field(field_id: int, body: ComputedFieldBody, session: SessionDep) -> dict:
+    cf = get_or_404(session, ComputedField, field_id, "Computed field")
+    container = cf.container if hasattr(cf, "container") else session.get(Container, cf.container_id)
+    dtype = _computed_type(container, body, exclude=cf.name)
+    old = cf.name
+    cf.name, cf.transformation, cf.source_fields, cf.properties = (
+        body.name, body.transformation, body.source_fields, body.properties)
+    cf.additional_metadata = body.additional_metadata
+    _sync_field(container, body.name, dtype, old_name=old)
+    session.flush()
+    return _computed_json(cf)
+
+
+@router.delete("/computed-fields/{field_id}", status_code=204)
+def delete_computed_field(field_id: int, session: SessionDep) -> Response:
+    cf = get_or_404(session, ComputedField, field_id, "Computed field")
+    container = session.get(Container, cf.container_id)
+    container.fields = [f for f in container.fields if f.name != cf.name]
+    session.delete(cf)
+    return Response(status_code=204)

@@ -1,0 +1,114 @@
+"""Export: copy Assay's metadata (anomalies, checks, field profiles, check templates) into
+the enrichment datastore as ``<prefix>_export_*`` tables, replaced on every export.
+
+Columns follow the Qualytics metadata tables (qualytics-api.md §4.4).
+"""
+
+from __future__ import annotations
+
+import json
+
+import ibis
+from sqlalchemy import select
+
+from ..enrichment.writer import default_prefix, replace_table
+from ..store.models import Anomaly, Container, Datastore, QualityCheck, QualityCheckTemplate, utcnow
+
+EXPORT_ANOMALIES = ibis.schema({
+    "ID": "int64", "CREATED": "timestamp('UTC')", "UUID": "string", "TYPE": "string", "STATUS": "string",
+    "GLOBAL_TAGS": "string", "CONTAINER_ID": "int64", "SOURCE_CONTAINER": "string", "DATASTORE_ID": "int64",
+    "SOURCE_DATASTORE": "string", "GENERATED_AT": "timestamp('UTC')",
+})
+_CHECK_COLUMNS = {
+    "ADDITIONAL_METADATA": "string", "COVERAGE": "float64", "CREATED": "timestamp('UTC')",
+    "DELETED_AT": "timestamp('UTC')", "DESCRIPTION": "string", "FIELDS": "string", "FILTER": "string",
+    "GENERATED_AT": "timestamp('UTC')", "GLOBAL_TAGS": "string", "HAS_PASSED": "boolean", "ID": "int64",
+    "INFERRED": "boolean", "IS_NEW": "boolean", "LAST_ASSERTED": "timestamp('UTC')", "LAST_EDITOR": "string",
+    "LAST_UPDATED": "timestamp('UTC')", "NUM_CONTAINER_SCANS": "int64", "PROPERTIES": "string",
+    "RULE_TYPE": "string", "WEIGHT": "int64", "DATASTORE_ID": "int64", "CONTAINER_ID": "int64",
+    "TEMPLATE_ID": "int64", "IS_TEMPLATE": "boolean", "SOURCE_CONTAINER": "string", "SOURCE_DATASTORE": "string",
+}
+EXPORT_CHECKS = ibis.schema(_CHECK_COLUMNS)
+EXPORT_CHECK_TEMPLATES = ibis.schema({**_CHECK_COLUMNS, "TEMPLATE_CHECKS_COUNT": "int64", "TEMPLATE_LOCKED": "boolean"})
+EXPORT_FIELD_PROFILES = ibis.schema({
+    "ID": "int64", "FIELD_NAME": "string", "FIELD_TYPE": "string", "CONTAINER_ID": "int64",
+    "SOURCE_CONTAINER": "string", "DATASTORE_ID": "int64", "SOURCE_DATASTORE": "string",
+    "DATASTORE_TYPE": "string", "CONTAINER_STORE_TYPE": "string", "GENERATED_AT": "timestamp('UTC')",
+})
+
+
+class ExportError(ValueError):
+    """The export cannot run (no enrichment datastore linked)."""
+
+
+def _target(ds: Datastore) -> tuple[str, str]:
+    if ds.enrichment_datastore is None:
+        raise ExportError(f"datastore {ds.id} has no enrichment datastore linked; link one first")
+    return ds.enrichment_datastore.database, ds.enrichment_prefix or default_prefix(ds.name)
+
+
+def _containers(session, ds: Datastore, container_ids: list[int] | None) -> list[Container]:
+    stmt = select(Container).where(Container.datastore_id == ds.id)
+    if container_ids:
+        stmt = stmt.where(Container.id.in_(container_ids))
+    return list(session.scalars(stmt))
+
+
+def export_asset(session, ds: Datastore, asset: str, container_ids: list[int] | None = None,
+                 include_deleted: bool = False) -> dict:
+    """Write ``<prefix>_export_<asset>`` for ``asset`` in anomalies | checks | field_profiles.
+
+    Returns: ``{table, rows}``. Raises: ExportError without an enrichment datastore.
+    """
+    path, prefix = _target(ds)
+    now = utcnow()
+    containers = {c.id: c for c in _containers(session, ds, container_ids)}
+    if asset == "anomalies":
+        stmt = select(Anomaly).where(Anomaly.container_id.in_(containers))
+        rows = [{"ID": a.id, "CREATED": a.created, "UUID": a.uuid, "TYPE": a.type, "STATUS": a.status,
+                 "GLOBAL_TAGS": ",".join(a.tags or []), "CONTAINER_ID": a.container_id,
+                 "SOURCE_CONTAINER": containers[a.container_id].name, "DATASTORE_ID": ds.id,
+                 "SOURCE_DATASTORE": ds.name, "GENERATED_AT": now} for a in session.scalars(stmt)]
+        schema = EXPORT_ANOMALIES
+    elif asset == "checks":
+        stmt = select(QualityCheck).where(QualityCheck.container_id.in_(containers))
+        if not include_deleted:
+            stmt = stmt.where(QualityCheck.deleted_at.is_(None))
+        rows = [{**_check_row(q, now), "DATASTORE_ID": ds.id, "CONTAINER_ID": q.container_id,
+                 "SOURCE_CONTAINER": containers[q.container_id].name, "SOURCE_DATASTORE": ds.name}
+                for q in session.scalars(stmt)]
+        schema = EXPORT_CHECKS
+    elif asset in ("field_profiles", "profiles", "field-profiles"):
+        asset, rows, schema = "field_profiles", [], EXPORT_FIELD_PROFILES  # filled once profiling exists
+    else:
+        raise ExportError(f"unknown asset type '{asset}'")
+    name = f"{prefix}_export_{asset}"
+    replace_table(path, name, schema, rows)
+    return {"table": name, "rows": len(rows)}
+
+
+def export_check_templates(session, enrichment: Datastore, template_ids: list[int] | None = None) -> dict:
+    """Write ``<prefix>_export_check_templates`` into an enrichment datastore."""
+    stmt = select(QualityCheckTemplate)
+    if template_ids:
+        stmt = stmt.where(QualityCheckTemplate.id.in_(template_ids))
+    now = utcnow()
+    rows = [{**_check_row(t, now), "IS_TEMPLATE": True, "TEMPLATE_CHECKS_COUNT": 0,
+             "TEMPLATE_LOCKED": t.template_locked} for t in session.scalars(stmt)]
+    name = f"{enrichment.enrichment_prefix or default_prefix(enrichment.name)}_export_check_templates"
+    replace_table(enrichment.database, name, EXPORT_CHECK_TEMPLATES, rows)
+    return {"table": name, "rows": len(rows)}
+
+
+def _check_row(q, now) -> dict:
+    return {
+        "ADDITIONAL_METADATA": json.dumps(q.additional_metadata) if q.additional_metadata else None,
+        "COVERAGE": q.coverage, "CREATED": q.created, "DELETED_AT": getattr(q, "deleted_at", None),
+        "DESCRIPTION": q.description, "FIELDS": ",".join(q.fields or []), "FILTER": q.filter,
+        "GENERATED_AT": now, "GLOBAL_TAGS": ",".join(q.tags or []), "HAS_PASSED": getattr(q, "is_passing", None),
+        "ID": q.id, "INFERRED": getattr(q, "inferred", False), "IS_NEW": False,
+        "LAST_ASSERTED": getattr(q, "last_asserted", None), "LAST_EDITOR": None,
+        "LAST_UPDATED": getattr(q, "last_updated", None), "NUM_CONTAINER_SCANS": None,
+        "PROPERTIES": json.dumps(q.properties or {}), "RULE_TYPE": q.rule_type,
+        "WEIGHT": getattr(q, "weight", 1), "TEMPLATE_ID": None, "IS_TEMPLATE": False,
+    }
