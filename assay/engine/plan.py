@@ -207,7 +207,9 @@ def evaluate(
             out = CheckOutcome(spec.id, spec.rule_type, "row", "passed", asserted=asserted, failed=failed, rule=rule)
             if failed:
                 coverage = spec.coverage if spec.coverage is not None else 1.0
-                if coverage < 1.0 and asserted and failed / asserted <= (1.0 - coverage):
+                # Passing share >= coverage, i.e. failing share <= 1 - coverage, written so
+                # the boundary is exact (1 - 0.9 == 0.09999999999999998 < 1/10).
+                if coverage < 1.0 and asserted and (asserted - failed) / asserted >= coverage:
                     out.result = "passed"
                 else:
                     out.result = "failed"

@@ -24,10 +24,11 @@ log = logging.getLogger(__name__)
 
 
 def _jobs() -> dict[str, Callable]:
+    from .profile import run_profile
     from .scan import run_scan
     from .sync import run_sync
 
-    return {"sync": run_sync, "catalog": run_sync, "scan": run_scan}
+    return {"sync": run_sync, "catalog": run_sync, "scan": run_scan, "profile": run_profile}
 
 
 class Runner:

@@ -302,3 +302,33 @@ class QualityCheckTemplate(Base):
     template_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     additional_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     anomaly_message_field: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+
+
+class ContainerProfile(Base):
+    __tablename__ = "container_profile"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("operation.id", ondelete="SET NULL"), nullable=True)
+    container_id: Mapped[int] = mapped_column(ForeignKey("container.id", ondelete="CASCADE"), index=True)
+    records_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_processed: Mapped[int] = mapped_column(BigInteger, default=0)
+    result: Mapped[str] = mapped_column(String(16), default="success")
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    field_profiles: Mapped[list["FieldProfile"]] = relationship(
+        back_populates="container_profile", cascade="all, delete-orphan", order_by="FieldProfile.id"
+    )
+
+
+class FieldProfile(Base):
+    __tablename__ = "field_profile"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    container_profile_id: Mapped[int] = mapped_column(ForeignKey("container_profile.id", ondelete="CASCADE"), index=True)
+    container_id: Mapped[int] = mapped_column(ForeignKey("container.id", ondelete="CASCADE"), index=True)
+    field_name: Mapped[str] = mapped_column(String(1024))
+    statistics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    container_profile: Mapped[ContainerProfile] = relationship(back_populates="field_profiles")

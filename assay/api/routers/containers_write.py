@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ...engine.expressions import ExpressionError, parse_query, to_ibis
 from ...engine.rules import RuleDefinitionError
 from ...sources import field_type_of, open_source
-from ...store.models import ComputedField, Container, Datastore, Field
+from ...store.models import ComputedField, Container, ContainerProfile, Datastore, Field
 from ...store.repo import Conflict, get_or_404
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
@@ -132,9 +132,18 @@ def delete_container(container_id: int, session: SessionDep) -> Response:
 
 @router.get("/containers/{container_id}/field-profiles")
 def field_profiles(container_id: int, session: SessionDep, page: PageDep) -> dict:
-    """Field profiles of the latest profile operation (empty until a profile has run)."""
+    """Field profiles of the container's latest successful profile (empty until one ran), paged."""
     get_or_404(session, Container, container_id, "Container")
-    return page_of([], 0, page, 1)
+    latest = session.scalar(
+        select(ContainerProfile).where(ContainerProfile.container_id == container_id,
+                                       ContainerProfile.result == "success").order_by(ContainerProfile.id.desc())
+    )
+    profiles = latest.field_profiles if latest else []
+    start = (page.page - 1) * page.size
+    items = [{"id": fp.id, "created": ser.iso(fp.created), "name": fp.field_name, "field_name": fp.field_name,
+              "container_profile_id": fp.container_profile_id, **fp.statistics}
+             for fp in profiles[start:start + page.size]]
+    return page_of(items, len(profiles), page, max(1, -(-len(profiles) // page.size)))
 
 
 # -- computed fields ------------------------------------------------------------------

@@ -13,7 +13,7 @@ from ...store.models import Container, Datastore, Operation
 from ...store.repo import get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
-from ..schemas import OperationRequest, ScanOperation, SyncOperation
+from ..schemas import OperationRequest, ProfileOperation, ScanOperation, SyncOperation
 
 router = APIRouter(prefix="/operations", tags=["operations"])
 
@@ -38,7 +38,7 @@ def _scan_params(body: ScanOperation, ds: Datastore) -> dict:
 
 @router.post("/run")
 def run_operation(body: Annotated[OperationRequest, Body()], session: SessionDep, runner: RunnerDep) -> dict:
-    """Queue an operation (``sync``/``catalog`` or ``scan``) and return it at once.
+    """Queue an operation (``sync``/``catalog``, ``profile`` or ``scan``) and return it at once.
 
     404 for an unknown datastore; 422 for a bad payload or an enrichment-only datastore.
     """
@@ -56,6 +56,11 @@ def run_operation(body: Annotated[OperationRequest, Body()], session: SessionDep
                 raise RuleDefinitionError(("container_names",), f"no container named {', '.join(map(repr, missing))} in datastore {ds.id}")
         status = {key: 0 for key in ser.SCAN_STATUS_KEYS}
         op_type = "scan"
+    elif isinstance(body, ProfileOperation):
+        params = body.model_dump(mode="json")
+        params["container_names"] = params.get("container_names") or []
+        op_type = "profile"
+        status = {key: 0 for key in ser.PROFILE_STATUS_KEYS}
     else:
         params = body.model_dump(mode="json")
         op_type = "sync"

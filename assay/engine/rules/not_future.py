@@ -24,8 +24,9 @@ class NotFuture(RowRule):
         if v.type().is_date():
             return v > ibis.today()
         if v.type().is_timestamp():
-            now = ibis.now()
-            if v.type().timezone is None:
-                now = now.cast("timestamp")
-            return v > now
+            # Compare UTC instants (a naive timestamp is read as UTC). The casts also make
+            # SQLite, which keeps timestamps as text ('…T…' or '… …'), compare normalised
+            # times instead of raw strings ('T' sorts after ' ').
+            utc = "timestamp('UTC')"
+            return v.cast(utc) > ibis.now().cast(utc)
         raise TypeError(f"notFuture needs a date or timestamp field, {self.field_name} is {v.type()}")
