@@ -434,16 +434,16 @@ def mint_token(env: dict[str, str]) -> str:
     """Create an API token with ``python -m assay.cli token create --name demo`` (same
     environment as the server) and return the last line of its output."""
     cmd = [sys.executable, "-m", "assay.cli", "token", "create", "--name", "demo"]
+    shown = "python -m assay.cli token create --name demo"
     try:
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as e:
-        raise DemoError(f"the API needs a token, and '{' '.join(cmd[1:])}' could not run: {e}") from e
+        raise DemoError(f"the API answered 401 (it needs a bearer token), and '{shown}' could not run: {e}") from e
     lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
     if done.returncode != 0 or not lines:
-        raise DemoError(
-            f"the API answered 401 (it needs a bearer token), and minting one failed: "
-            f"'{' '.join(cmd[1:])}' exited with code {done.returncode}\n{(done.stderr or done.stdout).strip()[-2000:]}"
-        )
+        output = "\n".join((done.stderr or done.stdout).strip().splitlines()[-12:])
+        raise DemoError(f"the API answered 401 (it needs a bearer token), and minting one failed: '{shown}' "
+                        f"exited with code {done.returncode}\n{output}")
     return lines[-1]
 
 
@@ -702,7 +702,7 @@ def _drive(api: Api, env: dict[str, str], db_path: Path, parquet_dir: Path, enri
     for name, ds in sources.items():
         wanted = {c.id for c in CHECKS if c.datastore == name}
         await_visible(api, "/api/quality-checks", params={"datastore": ds["id"], "size": 1000},
-                      accept=lambda body: wanted <= {item["id"] for item in body["items"]},
+                      accept=lambda body, wanted=wanted: wanted <= {item["id"] for item in body["items"]},
                       what=f"the checks of {name}")
 
     console.rule("[bold]Scan")

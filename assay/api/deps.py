@@ -35,7 +35,9 @@ class PageParams:
         self.page, self.size = page, size
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the session commits BEFORE the response is sent, so a client that
+# acts on a response (creates, then links) always finds what it was told exists.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 RunnerDep = Annotated[Runner, Depends(get_runner)]
 PageDep = Annotated[PageParams, Depends()]

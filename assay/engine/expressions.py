@@ -207,7 +207,14 @@ class _Translator:
         return self.visit(node.left) * self.visit(node.right)
 
     def visit_Div(self, node):
-        return self.visit(node.left) / self.visit(node.right)
+        # `/` is fractional division (Spark SQL). Make the dividend an explicit float64:
+        # otherwise sqlglot types integer division for PostgreSQL/SQLite by rewriting the
+        # operand IN PLACE, and as Ibis shares one node per column across a fused query,
+        # that cast can land on another use of the column, leaving an integer division.
+        left = self.visit(node.left)
+        if left.type().is_numeric() and not left.type().is_float64():
+            left = left.cast("float64")
+        return left / self.visit(node.right)
 
     def visit_Mod(self, node):
         return self.visit(node.left) % self.visit(node.right)
@@ -246,7 +253,16 @@ class _Translator:
         if isinstance(inner, exp.Literal) and inner.is_string and target in ("date", "timestamp"):
             return ibis.literal(inner.this, type=target)
         value = self.visit(inner)
-        return value.try_cast(target) if try_ else value.cast(target)
+        return value.try_cast(target) if try_ and self._can_try_cast() else value.cast(target)
+
+    def _can_try_cast(self) -> bool:
+        """Spark's CAST (parsed as TryCast) yields NULL on bad input; a backend without
+        TRY_CAST (SQLite, whose CAST never fails anyway) gets a plain CAST."""
+        try:
+            backend = ibis.get_backend(self.table)
+        except ibis.common.exceptions.IbisError:  # unbound table (validation): types only
+            return True
+        return backend.has_operation(ibis.expr.operations.TryCast)
 
     def visit_TryCast(self, node: exp.TryCast):
         return self.visit_Cast(node, try_=True)

@@ -8,7 +8,8 @@ Per container (one container scan each, in name order):
    bounded example-row queries for the failing ones;
 3. ``engine.anomalies``: record / shape anomalies, rollup past
    ``high_count_rollup_threshold``, fingerprints;
-4. auto-resolve (full scans with ``auto_resolve_passed_anomalies`` only);
+4. auto-resolve (full scans with ``auto_resolve_passed_anomalies`` only, and only when the
+   record cap did not cut the read short);
 5. write the enrichment tables (when an enrichment datastore is linked), then the
    anomalies, in that order, so a failed enrichment write records no anomaly;
 6. update the operation's ``status`` counters.
@@ -37,12 +38,19 @@ log = logging.getLogger(__name__)
 OPEN_STATUSES = ("Active", "Acknowledged")
 
 
-def selected_containers(session, datastore_id: int, names: list[str] | None) -> list[Container]:
-    """The datastore's live containers, restricted to ``names`` when given (empty = all)."""
+def selected_containers(
+    session, datastore_id: int, names: list[str] | None, tags: list[str] | None = None
+) -> list[Container]:
+    """The datastore's live containers, restricted to ``names`` and to containers carrying
+    one of ``tags`` when given (empty = all)."""
     stmt = select(Container).where(Container.datastore_id == datastore_id, Container.deleted_at.is_(None))
     if names:
         stmt = stmt.where(Container.name.in_(names))
-    return list(session.scalars(stmt.order_by(Container.name)))
+    containers = list(session.scalars(stmt.order_by(Container.name)))
+    if tags:
+        wanted = set(tags)
+        containers = [c for c in containers if wanted & set(c.tags or [])]
+    return containers
 
 
 def with_computed_fields(table, computed: list[tuple[str, str | None]]):
@@ -67,7 +75,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
         op = s.get(Operation, op_id)
         datastore = op.datastore
         params = dict(op.params)
-        containers = selected_containers(s, datastore.id, params.get("container_names"))
+        containers = selected_containers(s, datastore.id, params.get("container_names"), params.get("container_tags"))
         container_ids = [c.id for c in containers]
         enrichment = datastore.enrichment_datastore
         enrichment_info = (enrichment.database, datastore.enrichment_prefix or default_prefix(datastore.name)) if enrichment else None
@@ -141,9 +149,18 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
     except Exception as e:  # noqa: BLE001 - a broken container is reported on that container
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
         log.warning("container %s failed: %s", name, message)
+        finished = utcnow()
+        if enrichment_info:
+            # The enrichment record of this container partition says it failed, and why.
+            try:
+                batch = _enrichment_batch(op_id, params, container, ds_name, 0, [], [], check_meta, started,
+                                          finished, message, result="failure")
+                EnrichmentWriter(*enrichment_info).write(batch)
+            except Exception:  # noqa: BLE001 - the container scan already failed; keep its first reason
+                log.warning("could not record the failure of container %s in the enrichment datastore", name)
         with db.session() as s:
             cs = s.get(ContainerScan, cs_id)
-            cs.result, cs.message, cs.end_time = "failure", message, utcnow()
+            cs.result, cs.message, cs.end_time = "failure", message, finished
         return {"name": name, "failed": True, "message": message}
 
     coverage_of = {spec.id: spec.coverage for spec in specs}
@@ -180,7 +197,10 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
 
     with db.session() as s:
         resolved_ids: list[int] = []
-        if auto_resolve:
+        # A read capped by max_records_analyzed_per_partition may have left failing rows unread:
+        # only a read of every record can tell that an anomaly no longer reproduces.
+        truncated = cap is not None and cap >= 0 and result.records >= cap
+        if auto_resolve and not truncated:
             asserted = {o.check_id for o in result.outcomes if o.result in ("passed", "failed")}
             open_rows = s.execute(
                 select(Anomaly.id, Anomaly.fingerprint, FailedCheck.quality_check_id)
@@ -247,7 +267,7 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
 
 
 def _enrichment_batch(op_id, params, container, ds_name, records, findings: list[Finding], uuids, check_meta,
-                      started, finished, message) -> EnrichmentBatch:
+                      started, finished, message, result: str = "success") -> EnrichmentBatch:
     batch = EnrichmentBatch()
     cap = params.get("max_records_analyzed_per_partition")
     batch.scan_operations.append(
@@ -257,7 +277,7 @@ def _enrichment_batch(op_id, params, container, ds_name, records, findings: list
             "RECORDS_PROCESSED": records,
             "ENRICHMENT_SOURCE_RECORD_LIMIT": int(params["enrichment_source_record_limit"]),
             "MAX_RECORDS_ANALYZED": -1 if cap is None else int(cap), "ANOMALY_COUNT": len(findings),
-            "START_TIME": started, "END_TIME": finished, "RESULT": "success", "MESSAGE": message,
+            "START_TIME": started, "END_TIME": finished, "RESULT": result, "MESSAGE": message,
         }
     )
     limit = int(params["enrichment_source_record_limit"])

@@ -1,0 +1,192 @@
+"""``assay.engine.anomalies``: record vs shape findings, rollup at the threshold,
+one record anomaly per row, fingerprints, and the auto-resolve decision."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+from assay.engine.anomalies import fingerprint, findings_for, jsonable, to_resolve
+from assay.engine.plan import CheckOutcome
+from assay.engine.rules import CheckSpec, get_rule
+
+CONTAINER = 42
+
+
+def rows(n: int, start: int = 1) -> list[dict]:
+    return [{"id": i, "v": -i} for i in range(start, start + n)]
+
+
+def failing(check_id: int, examples: list[dict], failed: int | None = None, rule: str = "notNegative",
+            fields=("v",)) -> CheckOutcome:
+    spec = CheckSpec(check_id, rule, list(fields))
+    r = get_rule(rule)(spec)
+    failed = len(examples) if failed is None else failed
+    return CheckOutcome(check_id, rule, "row", "failed", asserted=100, failed=failed,
+                        message=r.shape_message(failed, 100), examples=examples, rule=r)
+
+
+# -- rollup ------------------------------------------------------------------------------------
+
+
+def test_exactly_at_the_threshold_there_is_no_rollup():
+    out = failing(7, rows(3))
+    found = findings_for(CONTAINER, [out], rollup_threshold=3, source_record_limit=10)
+    assert [f.type for f in found] == ["record", "record", "record"]
+    assert [f.source_records for f in found] == [[r] for r in rows(3)]
+    for f, row in zip(found, rows(3)):
+        assert f.anomalous_records_count == 1
+        assert f.message == f"The `v` value of {row['v']} is negative"
+        assert [(c.check_id, c.anomalous_records_count) for c in f.failed_checks] == [(7, 1)]
+        assert f.fingerprint == fingerprint(CONTAINER, row)
+
+
+def test_one_past_the_threshold_rolls_the_rest_into_one_shape():
+    out = failing(7, rows(4))  # threshold 3, 4 failing rows
+    found = findings_for(CONTAINER, [out], rollup_threshold=3, source_record_limit=10)
+    assert [f.type for f in found] == ["record", "record", "record", "shape"]
+    assert [f.source_records[0]["id"] for f in found[:3]] == [1, 2, 3]
+    shape = found[3]
+    assert shape.anomalous_records_count == 4  # the FULL failing count, not the rest
+    assert [(c.check_id, c.anomalous_records_count) for c in shape.failed_checks] == [(7, 4)]
+    assert shape.source_records == [{"id": 4, "v": -4}]  # the rows past the threshold
+    assert shape.message == out.message
+    assert shape.fingerprint == fingerprint(CONTAINER, 7, "rollup")
+
+
+def test_rollup_source_records_are_bounded_by_the_limit():
+    # 25 rows fail; the scan fetched threshold + limit = 3 + 10 = 13 examples
+    out = failing(7, rows(13), failed=25)
+    found = findings_for(CONTAINER, [out], rollup_threshold=3, source_record_limit=10)
+    assert [f.type for f in found] == ["record"] * 3 + ["shape"]
+    assert found[3].anomalous_records_count == 25
+    assert [r["id"] for r in found[3].source_records] == list(range(4, 14))
+
+
+def test_threshold_zero_gives_only_the_shape():
+    found = findings_for(CONTAINER, [failing(7, rows(2))], rollup_threshold=0, source_record_limit=1)
+    assert [(f.type, f.anomalous_records_count) for f in found] == [("shape", 2)]
+    assert found[0].source_records == [{"id": 1, "v": -1}]
+
+
+# -- one anomaly per row -----------------------------------------------------------------------
+
+
+def test_a_row_failing_two_checks_is_one_record_anomaly():
+    row = {"id": 1, "v": -1, "w": None}
+    negative = failing(7, [dict(row)])
+    missing = failing(8, [dict(row)], rule="notNull", fields=("w",))
+    other = failing(9, [{"id": 2, "v": -2, "w": None}])
+    found = findings_for(CONTAINER, [negative, missing, other], rollup_threshold=10, source_record_limit=10)
+    assert [f.type for f in found] == ["record", "record"]
+    both, single = found
+    assert both.anomalous_records_count == 1
+    assert [c.check_id for c in both.failed_checks] == [7, 8]
+    assert [c.message for c in both.failed_checks] == [
+        "The `v` value of -1 is negative",
+        "The `w` value is missing (NULL)",
+    ]
+    assert both.source_records == [row]
+    assert [c.check_id for c in single.failed_checks] == [9]
+
+
+# -- shape findings ----------------------------------------------------------------------------
+
+
+def test_coverage_below_one_gives_one_shape_instead_of_records():
+    out = failing(7, rows(3), failed=30)
+    found = findings_for(CONTAINER, [out], rollup_threshold=10, source_record_limit=2, coverage_of={7: 0.9})
+    assert [(f.type, f.anomalous_records_count) for f in found] == [("shape", 30)]
+    assert found[0].source_records == rows(2)
+    assert found[0].fingerprint == fingerprint(CONTAINER, 7, "shape")
+    # coverage 1 (or none) is the ordinary record path
+    few = failing(7, rows(3))
+    found = findings_for(CONTAINER, [few], rollup_threshold=10, source_record_limit=2, coverage_of={7: 1.0})
+    assert [f.type for f in found] == ["record"] * 3
+    found = findings_for(CONTAINER, [few], rollup_threshold=10, source_record_limit=2, coverage_of={7: None})
+    assert [f.type for f in found] == ["record"] * 3
+
+
+def test_failing_aggregate_check_is_a_shape_and_passed_or_unasserted_give_nothing():
+    agg = CheckOutcome(5, "minPartitionSize", "aggregate", "failed", asserted=3, failed=3,
+                       message="The partition holds 3 records, fewer than the minimum of 5")
+    passed = CheckOutcome(6, "notNull", "row", "passed", asserted=3)
+    unasserted = CheckOutcome(7, "notNull", "row", "unasserted", error="field(s) not found in the container: x")
+    found = findings_for(CONTAINER, [agg, passed, unasserted], rollup_threshold=10, source_record_limit=10)
+    assert len(found) == 1
+    assert (found[0].type, found[0].message, found[0].anomalous_records_count) == (
+        "shape", "The partition holds 3 records, fewer than the minimum of 5", 3)
+    assert found[0].source_records == []
+
+
+# -- fingerprints ------------------------------------------------------------------------------
+
+
+def _blake2b_64(parts) -> int:
+    """The documented recipe: BLAKE2b (8 bytes, signed big-endian) of canonical JSON."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def test_fingerprints_are_stable_across_calls():
+    outcomes = [failing(7, rows(5)), failing(8, rows(2))]
+    first = findings_for(CONTAINER, outcomes, rollup_threshold=3, source_record_limit=10)
+    second = findings_for(CONTAINER, outcomes, rollup_threshold=3, source_record_limit=10)
+    assert [f.fingerprint for f in first] == [f.fingerprint for f in second]
+    assert len({f.fingerprint for f in first}) == len(first)  # 5 rows + 1 rollup, all distinct
+    assert fingerprint(CONTAINER, {"id": 1, "v": -1}) == _blake2b_64([CONTAINER, {"id": 1, "v": -1}])
+    assert fingerprint(CONTAINER, 7, "rollup") == _blake2b_64([CONTAINER, 7, "rollup"])
+    assert -(2**63) <= fingerprint(CONTAINER, 7, "rollup") < 2**63
+
+
+def test_fingerprints_are_stable_across_processes():
+    # not Python's salted hash(): a fresh interpreter with another hash seed agrees
+    code = "from assay.engine.anomalies import fingerprint; print(fingerprint(42, {'id': 1, 'v': 'x'}, 'a'))"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert int(out.stdout) == fingerprint(42, {"id": 1, "v": "x"}, "a")
+
+
+def test_what_a_fingerprint_depends_on():
+    row = {"id": 1, "v": -1}
+    assert fingerprint(CONTAINER, {"v": -1, "id": 1}) == fingerprint(CONTAINER, row)  # key order
+    assert fingerprint(CONTAINER + 1, row) != fingerprint(CONTAINER, row)  # container
+    assert fingerprint(CONTAINER, {"id": 1, "v": -2}) != fingerprint(CONTAINER, row)  # values
+    assert fingerprint(CONTAINER, 7, "rollup") != fingerprint(CONTAINER, 7, "shape")
+    assert fingerprint(CONTAINER, 7, "shape") != fingerprint(CONTAINER, 8, "shape")
+    # a record's fingerprint does not depend on which check found it
+    a = findings_for(CONTAINER, [failing(7, [row])], rollup_threshold=5, source_record_limit=5)
+    b = findings_for(CONTAINER, [failing(8, [row])], rollup_threshold=5, source_record_limit=5)
+    assert a[0].fingerprint == b[0].fingerprint
+
+
+def test_rows_with_dates_decimals_and_nan_are_fingerprinted_and_json_safe():
+    row = {"d": dt.date(2024, 1, 2), "ts": dt.datetime(2024, 1, 2, 3, 4, 5), "n": decimal.Decimal("1.10"),
+           "x": float("nan"), "inf": float("-inf"), "b": b"\x01\xff"}
+    assert jsonable(row) == {"d": "2024-01-02", "ts": "2024-01-02T03:04:05", "n": "1.10", "x": "NaN",
+                             "inf": "-Infinity", "b": "01ff"}
+    (f,) = findings_for(CONTAINER, [failing(7, [row])], rollup_threshold=5, source_record_limit=5)
+    assert f.source_records == [jsonable(row)]
+    json.dumps(f.source_records, allow_nan=False)  # strict JSON
+    assert f.fingerprint == fingerprint(CONTAINER, jsonable(row)) == fingerprint(CONTAINER, dict(row))
+
+
+# -- auto-resolve ------------------------------------------------------------------------------
+
+
+def test_to_resolve():
+    open_anomalies = [
+        (1, 101, {7}),  # its check was asserted, the finding is gone: resolved
+        (2, 102, {7, 8}),  # both checks asserted: resolved
+        (3, 103, {7, 9}),  # check 9 was not asserted (unasserted or not run): kept
+        (4, 104, {7}),  # the same finding came back: kept
+        (5, 105, set()),  # no checks known: never auto-resolved
+    ]
+    assert to_resolve(open_anomalies, asserted_checks={7, 8}, new_fingerprints={104}) == [1, 2]
+    assert to_resolve(open_anomalies, asserted_checks=set(), new_fingerprints=set()) == []
+    assert to_resolve([], asserted_checks={7}, new_fingerprints=set()) == []

@@ -1,0 +1,309 @@
+"""Plan-level behaviour of ``assay.engine.plan.evaluate`` on real backends: one fused
+aggregate query, isolation of checks that cannot compile or that break at run time,
+example rows (limit, order, columns), outcome order and ids.
+"""
+
+from __future__ import annotations
+
+import ibis
+import pytest
+
+from assay.engine.plan import evaluate
+from assay.engine.rules import CheckSpec
+from engine_backends import Engine, engine  # noqa: F401  (pytest fixture)
+
+
+def check(rule: str, fields=(), filter=None, coverage=None, **properties) -> CheckSpec:
+    return CheckSpec(0, rule, list(fields), properties, filter, coverage)
+
+
+def numbered(*checks: CheckSpec) -> list[CheckSpec]:
+    for i, c in enumerate(checks, start=1):
+        c.id = i
+    return list(checks)
+
+
+def asserted(o, result: str, failed: int, n: int):
+    assert o.error is None, o.error
+    assert (o.result, o.failed, o.asserted) == (result, failed, n), o
+
+
+# -- ONE fused aggregate query -----------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path):
+    """SQLite only: sqlite3's trace callback shows every statement the engine really runs."""
+    con = ibis.sqlite.connect(str(tmp_path / "traced.sqlite"))
+    yield Engine("sqlite", con)
+    con.disconnect()
+
+
+def _traced(engine):
+    """Record every SQL statement the SQLite connection runs from now on."""
+    statements: list[str] = []
+    engine.con.con.set_trace_callback(statements.append)
+    return statements
+
+
+def test_all_checks_are_asserted_by_one_aggregate_query(sqlite_engine):
+    engine = sqlite_engine
+    t = engine.load(id=[1, 2, 3], v=[1, 2, 3], s=["a", "b", "c"])
+    checks = numbered(
+        check("notNull", ["v", "s"]),
+        check("notNegative", ["v"]),
+        check("between", ["v"], min=0, max=10),
+        check("unique", ["id"]),
+        check("unique", ["s"], filter="v > 1"),
+        check("matchesPattern", ["s"], pattern="^[a-c]$"),
+        check("satisfiesExpression", expression="v = id"),
+        check("minPartitionSize", min_size=3),
+    )
+    labels: list[str] = []
+    statements = _traced(engine)
+    res = evaluate(t, checks, example_limit=10, on_query=labels.append)
+    engine.con.con.set_trace_callback(None)
+    assert all(o.result == "passed" for o in res.outcomes), res.outcomes
+    assert res.records == 3
+    assert labels == ["aggregate over 8 checks"]
+    assert len(statements) == 1, statements
+    assert statements[0].lstrip().upper().startswith("SELECT")
+    # ...and that one statement carries the result columns of all eight checks
+    assert all(f"__assay_c{i}_" in statements[0] for i in range(8)), statements[0]
+
+
+def test_failing_checks_add_one_bounded_example_query_each(sqlite_engine):
+    engine = sqlite_engine
+    t = engine.load(id=[1, 2, 3], v=[1, 2, 3], s=["a", "b", "c"])
+    checks = numbered(
+        check("between", ["v"], min=2, max=3),  # row 1 fails
+        check("expectedValues", ["s"], list=["a"]),  # rows 2, 3 fail
+        check("notNull", ["v"]),  # passes
+        check("minPartitionSize", min_size=4),  # fails, but aggregate: no example query
+    )
+    statements = _traced(engine)
+    res = evaluate(t, checks, example_limit=10)
+    assert [o.result for o in res.outcomes] == ["failed", "failed", "passed", "failed"]
+    assert len(statements) == 3, statements  # 1 aggregate + 1 example query per failing row check
+    assert all("LIMIT" in s.upper() for s in statements[1:])
+
+    statements.clear()
+    res = evaluate(t, checks, example_limit=0)
+    engine.con.con.set_trace_callback(None)
+    assert len(statements) == 1, statements
+    assert [o.failed for o in res.outcomes[:2]] == [1, 2]
+    assert all(o.examples == [] for o in res.outcomes)
+
+
+def test_on_query_reports_one_aggregate_on_every_engine(engine):
+    t = engine.load(id=[1, 2], v=[1, -1])
+    labels: list[str] = []
+    res = evaluate(t, numbered(check("notNegative", ["v"]), check("unique", ["id"])), on_query=labels.append)
+    assert labels == ["aggregate over 2 checks", "examples of check 1"]
+    asserted(res.outcomes[0], "failed", 1, 2)
+
+
+# -- isolation: checks that cannot compile ------------------------------------------------------
+
+
+def test_checks_that_cannot_compile_are_unasserted_and_the_rest_still_run(engine):
+    t = engine.load(id=[1, 2, 3], v=[1, -2, 3], s=["a", "b", "c"])
+    checks = numbered(
+        check("notNull", ["nope"]),  # 1: missing field
+        check("notNegative", ["v"]),  # 2: row 2 fails
+        check("notNull", ["v"], filter="zzz > 1"),  # 3: filter on a missing field
+        check("satisfiesExpression", expression="qqq > 1"),  # 4: expression on a missing field
+        check("greaterThanField", ["v"], field_name="other_missing"),  # 5: missing other field
+        check("noSuchRule", ["v"]),  # 6: unknown rule type
+        check("between", ["v"], min=5, max=1),  # 7: invalid properties
+        check("satisfiesExpression", expression="v + 1"),  # 8: not a boolean
+        check("unique", ["s"]),  # 9: passes
+        check("notNull", ["id", "missing_b"]),  # 10: one of two fields missing
+        check("minPartitionSize", min_size=3),  # 11: passes
+    )
+    res = evaluate(t, checks)
+    assert res.records == 3
+    out = res.outcomes
+    assert [o.check_id for o in out] == list(range(1, 12))
+    for i in (0, 2, 3, 4, 5, 6, 7, 9):
+        assert out[i].result == "unasserted", out[i]
+        assert out[i].error, out[i]
+        assert out[i].failed == 0 and out[i].examples == []
+    assert "nope" in out[0].error
+    assert "zzz" in out[2].error
+    assert "qqq" in out[3].error
+    assert "other_missing" in out[4].error
+    assert "noSuchRule" in out[5].error
+    assert "min must be less than or equal to max" in out[6].error
+    assert "boolean" in out[7].error
+    assert out[9].error.endswith(": missing_b")  # names only the field that is missing
+    asserted(out[1], "failed", 1, 3)
+    assert [r["id"] for r in out[1].examples] == [2]
+    asserted(out[8], "passed", 0, 3)
+    assert out[10].result == "passed"
+
+
+def test_only_broken_checks_still_counts_records(engine):
+    t = engine.load(id=[1, 2, 3, 4])
+    res = evaluate(t, numbered(check("notNull", ["nope"])))
+    assert res.records == 4
+    assert res.outcomes[0].result == "unasserted"
+    assert evaluate(t, []).records == 4
+    assert evaluate(t, []).outcomes == []
+
+
+# -- isolation: checks that break at RUN time (bisecting fallback) --------------------------------
+
+# a = 2 overflows BIGINT at run time. (Compared with a column on purpose: DuckDB's optimizer
+# rewrites `a * C > 0` into `a > 0` and never computes the product.)
+OVERFLOW = "`a` * 9223372036854775807 > `id`"
+
+
+def test_run_time_failure_is_isolated_to_its_check(engine):
+    if engine.name == "sqlite":
+        pytest.skip("SQLite silently turns an integer overflow into a REAL: no run-time error to isolate")
+    t = engine.load(id=[1, 2, 3], a=[1, 2, 3], s=["x", None, "x"])
+    assert t.a.type().is_int64()
+    checks = numbered(
+        check("notNull", ["s"]),  # row 2
+        check("unique", ["id"]),
+        check("satisfiesExpression", expression=OVERFLOW),  # compiles, fails when run
+        check("expectedValues", ["s"], list=["y"]),  # rows 1, 3
+        check("minPartitionSize", min_size=5),  # 3 < 5
+    )
+    labels: list[str] = []
+    res = evaluate(t, checks, on_query=labels.append)
+    assert res.records == 3
+    nn, uq, broken, ev, mps = res.outcomes
+    assert broken.result == "unasserted"
+    assert "out of range" in broken.error.lower(), broken.error
+    asserted(nn, "failed", 1, 3)
+    assert [r["id"] for r in nn.examples] == [2]
+    asserted(uq, "passed", 0, 3)
+    asserted(ev, "failed", 2, 3)
+    assert [r["id"] for r in ev.examples] == [1, 3]
+    assert mps.result == "failed" and mps.error is None
+    assert labels[0] == "aggregate over 5 checks"
+    assert len([x for x in labels if x.startswith("aggregate")]) > 1  # it did split
+
+
+def test_two_run_time_failures_and_all_broken(engine):
+    if engine.name == "sqlite":
+        pytest.skip("SQLite silently turns an integer overflow into a REAL: no run-time error to isolate")
+    t = engine.load(id=[1, 2, 3], a=[1, 2, 3])
+    checks = numbered(
+        check("satisfiesExpression", expression=OVERFLOW),
+        check("notNegative", ["a"]),
+        check("between", ["a"], min=1, max=2),  # row 3
+        check("satisfiesExpression", expression=OVERFLOW, filter="id >= 2"),
+    )
+    out = evaluate(t, checks).outcomes
+    assert [o.result for o in out] == ["unasserted", "passed", "failed", "unasserted"]
+    asserted(out[2], "failed", 1, 3)
+    # every check broken: the row count is still reported
+    res = evaluate(t, numbered(check("satisfiesExpression", expression=OVERFLOW)))
+    assert res.records == 3 and res.outcomes[0].result == "unasserted"
+
+
+def test_run_time_regex_error_is_isolated_on_every_engine(engine):
+    # An invalid regular expression inside an expression passes parsing and compiling but
+    # fails when the engine runs it (on SQLite too, where Ibis evaluates regexes in Python).
+    t = engine.load(id=[1, 2], s=["a", "b"], v=[1, -1])
+    out = evaluate(t, numbered(
+        check("notNegative", ["v"]),
+        check("satisfiesExpression", expression="s RLIKE '(unclosed'"),
+        check("notNull", ["s"]),
+    )).outcomes
+    asserted(out[0], "failed", 1, 2)
+    assert out[1].result == "unasserted" and out[1].error
+    asserted(out[2], "passed", 0, 2)
+
+
+# -- example rows ---------------------------------------------------------------------------------
+
+
+def test_example_rows_are_bounded_and_deterministically_ordered(engine):
+    # inserted out of order; examples come back ordered by the leading columns (id first)
+    t = engine.load(id=[5, 3, 1, 4, 2, 6], v=[-5, -3, -1, -4, -2, 6], s=["e", "c", "a", "d", "b", "f"])
+    (o,) = evaluate(t, numbered(check("notNegative", ["v"])), example_limit=2).outcomes
+    asserted(o, "failed", 5, 6)
+    assert o.examples == [{"id": 1, "v": -1, "s": "a"}, {"id": 2, "v": -2, "s": "b"}]
+    (o,) = evaluate(t, numbered(check("notNegative", ["v"])), example_limit=10).outcomes
+    assert [r["id"] for r in o.examples] == [1, 2, 3, 4, 5]
+    (o,) = evaluate(t, numbered(check("notNegative", ["v"])), example_limit=0).outcomes
+    asserted(o, "failed", 5, 6)
+    assert o.examples == []
+
+
+def test_example_rows_respect_the_filter(engine):
+    t = engine.load(id=[1, 2, 3, 4], v=[-1, -2, -3, -4], g=["x", "y", "x", "y"])
+    (o,) = evaluate(t, numbered(check("notNegative", ["v"], filter="g = 'y'"))).outcomes
+    asserted(o, "failed", 2, 2)
+    assert o.examples == [{"id": 2, "v": -2, "g": "y"}, {"id": 4, "v": -4, "g": "y"}]
+
+
+def test_outcomes_keep_input_order_and_ids(engine):
+    t = engine.load(id=[1, 2], v=[1, None])
+    specs = [
+        CheckSpec(101, "notNull", ["v"]),
+        CheckSpec(7, "minPartitionSize", [], {"min_size": 1}),
+        CheckSpec(55, "notNull", ["missing"]),
+        CheckSpec(3, "notNull", ["id"]),
+    ]
+    out = evaluate(t, specs).outcomes
+    assert [(o.check_id, o.rule_type, o.kind, o.result) for o in out] == [
+        (101, "notNull", "row", "failed"),
+        (7, "minPartitionSize", "aggregate", "passed"),
+        (55, "notNull", "row", "unasserted"),
+        (3, "notNull", "row", "passed"),
+    ]
+
+
+def test_fused_query_computes_each_check_as_if_alone(engine):
+    """Regression: on PostgreSQL, `a / 2` in one check's filter was computed as an INTEGER
+    division once other checks used `a` in the same fused query (sqlglot casts the
+    dividend in place, and Ibis shares one node per column). `/` is fractional."""
+    t = engine.load(id=[1, 2, 3, 4, 5], a=[1, 2, 3, 4, 5])  # a / 2 = 0.5, 1, 1.5, 2, 2.5
+    checks = numbered(
+        check("notNegative", ["a"], filter="a / 2 > 1"),  # reads a = 3, 4, 5
+        check("notNegative", ["a"], filter="a / 2 = 1"),  # reads a = 2
+        check("satisfiesExpression", expression="ceil(a / 2) = 1"),  # ceil: 1 1 2 2 3 -> a = 3, 4, 5 fail
+        check("satisfiesExpression", expression="floor(a / 3) = 0"),  # floor: 0 0 1 1 1 -> a = 3, 4, 5 fail
+        check("satisfiesExpression", expression="a % 2 = 1"),  # a = 2, 4 fail
+        check("satisfiesExpression", expression="round(a * 1.4) >= 1"),  # 1.4 .. 7.0: none fails
+        check("unique", ["a"], filter="a / 2 >= 1"),  # reads a = 2..5
+        check("expectedValues", ["a"], filter="NOT (a / 2 > 1)", list=[1, 2]),  # reads a = 1, 2
+        check("satisfiesExpression", expression="CAST(a AS STRING) <> '3'"),  # a = 3 fails
+        check("between", ["a"], min=1, max=5),
+    )
+    out = evaluate(t, checks).outcomes
+    expected = [
+        ("passed", 0, 3), ("passed", 0, 1), ("failed", 3, 5), ("failed", 3, 5), ("failed", 2, 5),
+        ("passed", 0, 5), ("passed", 0, 4), ("passed", 0, 2), ("failed", 1, 5), ("passed", 0, 5),
+    ]
+    assert [(o.result, o.failed, o.asserted) for o in out] == expected, [o.error for o in out]
+    assert [r["id"] for r in out[2].examples] == [3, 4, 5]
+    assert [r["id"] for r in out[4].examples] == [2, 4]
+    # and each check evaluated on its own agrees with the fused query
+    for spec, fused in zip(checks, out):
+        (alone,) = evaluate(t, [spec]).outcomes
+        assert (alone.result, alone.failed, alone.asserted) == (fused.result, fused.failed, fused.asserted), spec
+
+
+def test_many_checks_in_one_query(engine):
+    # 60 checks fused: every third one fails on exactly one row
+    t = engine.load(id=list(range(1, 11)), v=list(range(1, 11)))
+    specs = []
+    for i in range(60):
+        if i % 3 == 0:
+            specs.append(CheckSpec(i, "between", ["v"], {"min": 1, "max": 9}))  # v = 10 fails
+        else:
+            specs.append(CheckSpec(i, "between", ["v"], {"min": 1, "max": 10}))
+    res = evaluate(t, specs, example_limit=1)
+    assert res.records == 10
+    for i, o in enumerate(res.outcomes):
+        if i % 3 == 0:
+            asserted(o, "failed", 1, 10)
+            assert o.examples == [{"id": 10, "v": 10}]
+        else:
+            asserted(o, "passed", 0, 10)
