@@ -305,9 +305,6 @@ def test_only_active_checks_are_scanned(api, make_duckdb):
     assert [a["id"] for a in api.anomalies(container=alpha, anomaly_type="record")] == [anomaly["id"]]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assay/api/errors.py unprocessable() always prefixes loc with 'body'; the bad archive `status` of "
-    "DELETE /api/quality-checks/{id} is a query parameter, so its 422 should name ['query', 'status']"))
 def test_bad_archive_status_names_the_query_parameter(api, make_duckdb):
     ds = api.duckdb_datastore("Archive", make_duckdb(*THREE_TABLES))
     api.sync(ds["id"])

@@ -756,10 +756,6 @@ def test_dropped_table_fails_its_container_scan_only(api, make_duckdb, tmp_path)
     assert op["message"] == f"every container scan failed: b: {b_cs['message']}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assay/engine/anomalies.py findings_for(): identical failing rows share one fingerprint, so they collapse "
-    "into ONE record anomaly (anomalous_records_count 1) whose failed_checks lists the same check twice; "
-    "the second failing row is lost from the counts and _failed_checks gets a duplicate (uuid, check) key"))
 def test_identical_failing_rows_are_all_counted_once_per_check(api, make_duckdb):
     path = make_duckdb("create table d (v integer)", "insert into d values (NULL), (NULL), (3)")  # 2 NULL rows
     ds = api.duckdb_datastore("dupes", path)

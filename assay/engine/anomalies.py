@@ -10,7 +10,8 @@ Rules (see docs/semantics.md):
 * A row check with ``coverage`` < 1 that fails (failing share above 1 − coverage)
   yields one shape anomaly instead, as does every failing **aggregate** check.
 * One source row that fails several checks is ONE record anomaly with several
-  failed checks.
+  failed checks. Identical rows (same values in every column) cannot be told apart:
+  they are one record anomaly whose ``anomalous_records_count`` counts them.
 * Fingerprints identify "the same finding" across scans: a record anomaly's is a hash
   of its container and the row's values; a shape anomaly's a hash of its container, its
   check and its kind (``shape`` or ``rollup``). 64-bit signed integers (BLAKE2b).
@@ -121,8 +122,14 @@ def findings_for(
             message = out.rule.record_message(row) if out.rule else out.message or ""
             finding = records.get(fp)
             if finding is None:
-                finding = records[fp] = Finding("record", fp, message, 1, [], [clean])
-            finding.failed_checks.append(FailedCheckFinding(out.check_id, message, 1))
+                finding = records[fp] = Finding("record", fp, message, 0, [], [clean])
+            listed = next((fc for fc in finding.failed_checks if fc.check_id == out.check_id), None)
+            if listed is None:
+                listed = FailedCheckFinding(out.check_id, message, 0)
+                finding.failed_checks.append(listed)
+            # Identical rows share a fingerprint: one anomaly that counts each of them.
+            listed.anomalous_records_count += 1
+            finding.anomalous_records_count = max(fc.anomalous_records_count for fc in finding.failed_checks)
         if out.failed > rollup_threshold:
             rest = out.examples[rollup_threshold : rollup_threshold + source_record_limit]
             shapes.append(

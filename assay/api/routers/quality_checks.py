@@ -140,7 +140,7 @@ def delete_check(
     check_id: int,
     session: SessionDep,
     archive: bool = True,
-    status: str = "Discarded",
+    status: Literal["Invalid", "Discarded"] = "Discarded",
     delete_anomalies: bool = False,
 ) -> Response:
     """Archive (``archive=true``, status Invalid or Discarded) or delete a check."""
@@ -150,8 +150,6 @@ def delete_check(
         for anomaly in session.scalars(select(Anomaly).where(Anomaly.id.in_(ids))):
             session.delete(anomaly)
     if archive:
-        if status not in ("Invalid", "Discarded"):
-            raise RuleDefinitionError(("status",), "archive status must be Invalid or Discarded")
         check.deleted_at, check.status = utcnow(), status
     else:
         session.delete(check)
