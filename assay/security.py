@@ -111,3 +111,11 @@ def decrypt_secrets(secret: str, token: str | None) -> dict:
     if not token:
         return {}
     return json.loads(_fernet(secret).decrypt(token.encode()))
+
+
+def datastore_secrets(secret: str, datastore) -> dict:
+    """The decrypted secret settings of a datastore: its own, else its shared connection's."""
+    if getattr(datastore, "secrets", None):
+        return decrypt_secrets(secret, datastore.secrets)
+    ref = getattr(datastore, "connection_ref", None)
+    return decrypt_secrets(secret, ref.secrets) if ref is not None else {}

@@ -64,6 +64,22 @@ def pg_database(pg_admin) -> Iterator[str]:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(scope="session")
+def mariadb_server():
+    """A PyMySQL connection factory for the MariaDB server at 127.0.0.1:3306 (root, no password)."""
+    import pymysql
+
+    def connect(database: str | None = "test"):
+        return pymysql.connect(host=PG_HOST, port=3306, user="root", password="", database=database,
+                               autocommit=True)
+
+    try:
+        connect().close()
+    except Exception as e:  # noqa: BLE001
+        _unavailable("MariaDB at 127.0.0.1:3306", str(e).splitlines()[0])
+    return connect
+
+
 def make_settings(tmp_path: Path, database_url: str | None = None, workers: int = 2) -> Settings:
     data_dir = tmp_path / "assay-data"
     data_dir.mkdir(exist_ok=True)

@@ -392,10 +392,6 @@ def cscan_of(op: dict, name: str) -> dict:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a partition of a file container is one file (DESIGN.md glossary), but assay/operations/scan.py counts "
-    "partitions_scanned = 1 per container and applies max_records_analyzed_per_partition to the whole "
-    "container (table.limit(cap)); assay/sources/files.py exposes no per-file partitions"))
 def test_file_partitions_are_counted_and_capped_per_file(api, files_folder):
     ds = api.ok("POST", "/api/datastores", json={"name": "Parts",
                                                  "connection": {"type": "local", "uri": f"file://{files_folder}"}})

@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     async def lifespan(app: FastAPI):
         upgrade(settings.database_url)
         app.state.settings = settings
-        app.state.database = Database(settings.database_url)
+        app.state.database = Database(settings.database_url, settings.secret_key)
         app.state.runner = Runner(app.state.database, workers=settings.workers)
         if start_workers:
             app.state.runner.recover()

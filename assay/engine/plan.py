@@ -242,6 +242,20 @@ def evaluate(
     return ContainerResult(records=records, outcomes=[outcomes[i] for i in range(len(checks))])
 
 
+def cap_rows(t: ir.Table, cap: int, partition_column: str | None = None) -> ir.Table:
+    """At most ``cap`` rows of ``t`` — per partition when ``partition_column`` is given.
+
+    Per partition, the rows kept are the first ``cap`` in the order of up to
+    ``ORDER_COLUMNS`` orderable columns, so a rerun reads the same rows. Without a
+    partition column it is a plain LIMIT (the engine's cheapest read of ``cap`` rows).
+    """
+    if partition_column is None:
+        return t.limit(cap)
+    order = [t[name] for name, dtype in t.schema().items() if name != partition_column and _orderable(dtype)]
+    rank = ibis.row_number().over(ibis.window(group_by=t[partition_column], order_by=order[:ORDER_COLUMNS]))
+    return t.mutate(__assay_rank=rank).filter(lambda r: r.__assay_rank < cap).drop("__assay_rank")
+
+
 def failing_rows(t: ir.Table, c: _Compiled, limit: int) -> list[dict[str, Any]]:
     """At most ``limit`` rows of ``t`` that fail compiled check ``c``, as dicts of the
     source columns, in a deterministic order (by up to ``ORDER_COLUMNS`` orderable columns).

@@ -8,6 +8,7 @@ operation then succeeds with a message that says so, and creates no check.
 from __future__ import annotations
 
 from ..engine.profile import profile_table
+from ..security import datastore_secrets
 from ..sources import open_source
 from ..store.db import Database
 from ..store.models import Container, ContainerProfile, FieldProfile, Operation, utcnow
@@ -20,6 +21,7 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
     with db.session() as s:
         op = s.get(Operation, op_id)
         datastore = op.datastore
+        secrets = datastore_secrets(db.secret_key, datastore)
         params = dict(op.params)
         containers = selected_containers(s, datastore.id, params.get("container_names"))
         ids = [c.id for c in containers]
@@ -27,7 +29,7 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
         op.status = {**op.status, "total_containers": len(ids)}
     cap = params.get("max_records_analyzed_per_partition")
     failures = []
-    with open_source(datastore) as source:
+    with open_source(datastore, secrets) as source:
         for container_id in ids:
             if should_abort():
                 raise Aborted()

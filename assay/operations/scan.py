@@ -25,9 +25,10 @@ from typing import Any
 from sqlalchemy import select
 
 from ..engine.anomalies import Finding, findings_for, to_resolve
-from ..engine.plan import evaluate
+from ..engine.plan import cap_rows, evaluate
 from ..engine.rules import CheckSpec
 from ..enrichment.writer import EnrichmentBatch, EnrichmentWriter, default_prefix, to_json
+from ..security import datastore_secrets
 from ..sources import SourceError, open_source
 from ..store.db import Database
 from ..store.models import Anomaly, ComputedField, Container, ContainerScan, FailedCheck, Operation, QualityCheck, utcnow
@@ -36,6 +37,8 @@ from .progress import Aborted, update_status
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("Active", "Acknowledged")
+#: Column a partitioned source (files) adds to name each row's partition; dropped before checks run.
+PARTITION_COLUMN = "__assay_partition"
 
 
 def selected_containers(
@@ -74,6 +77,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     with db.session() as s:
         op = s.get(Operation, op_id)
         datastore = op.datastore
+        secrets = datastore_secrets(db.secret_key, datastore)
         params = dict(op.params)
         containers = selected_containers(s, datastore.id, params.get("container_names"), params.get("container_tags"))
         container_ids = [c.id for c in containers]
@@ -87,7 +91,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     )
     warnings: list[str] = []
     failed_containers = 0
-    with open_source(datastore) as source:
+    with open_source(datastore, secrets) as source:
         for container_id in container_ids:
             if should_abort():
                 raise Aborted()
@@ -142,9 +146,14 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
 
     started = utcnow()
     try:
-        table = with_computed_fields(source.table(container), computed)
+        read = source.table(container, partition_column=PARTITION_COLUMN)
+        partitions = source.partition_count(container)
+        partitioned = PARTITION_COLUMN in read.columns
         if cap is not None and cap >= 0:
-            table = table.limit(cap)
+            read = cap_rows(read, cap, PARTITION_COLUMN if partitioned else None)
+        if partitioned:
+            read = read.drop(PARTITION_COLUMN)
+        table = with_computed_fields(read, computed)
         result = evaluate(table, specs, example_limit=threshold + source_limit)
     except Exception as e:  # noqa: BLE001 - a broken container is reported on that container
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -193,7 +202,8 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
                 cs = s.get(ContainerScan, cs_id)
                 cs.result, cs.message, cs.end_time = "failure", message, utcnow()
                 cs.records_processed = result.records
-            return {"name": name, "failed": True, "message": message, "records": result.records, "partitions": 1}
+            return {"name": name, "failed": True, "message": message, "records": result.records,
+                    "partitions": partitions}
 
     with db.session() as s:
         resolved_ids: list[int] = []
@@ -252,7 +262,7 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         cs.message = cs_message
         cs.end_time = finished
         cs.records_processed = result.records
-        cs.partitions_scanned = 1
+        cs.partitions_scanned = partitions
         cs.anomaly_count = len(findings)
         cs.auto_resolved_anomaly_count = len(resolved_ids)
         cs.check_results = [
@@ -261,7 +271,7 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
             for o in result.outcomes
         ]
     return {
-        "name": name, "records": result.records, "partitions": 1, "anomalies": len(findings),
+        "name": name, "records": result.records, "partitions": partitions, "anomalies": len(findings),
         "resolved": len(resolved_ids), "message": cs_message,
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..security import datastore_secrets
 from ..sources import open_source
 from ..store.db import Database
 from ..store.models import ComputedField, Container, Field, Operation, utcnow
@@ -23,9 +24,10 @@ def run_sync(db: Database, op_id: int, should_abort) -> str | None:
     with db.session() as s:
         op = s.get(Operation, op_id)
         datastore = op.datastore
+        secrets = datastore_secrets(db.secret_key, datastore)
         params = dict(op.params or {})
     include = tuple(params.get("include") or ("table", "view"))
-    with open_source(datastore) as source:
+    with open_source(datastore, secrets) as source:
         found = source.list_containers(include=include)
     with db.session() as s:
         existing = {c.name: c for c in s.scalars(select(Container).where(Container.datastore_id == datastore.id))}

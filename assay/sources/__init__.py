@@ -9,14 +9,20 @@ from __future__ import annotations
 from .base import ContainerInfo, FieldInfo, Source, SourceError, field_type_of
 
 
-def open_source(datastore) -> Source:
-    """Open the connector for a datastore row (``store.models.Datastore`` or alike).
+def open_source(datastore, secrets: dict | None = None) -> Source:
+    """Open the connector for a datastore row (``store.models.Datastore`` or alike);
+    ``secrets`` (password, …) are merged into its connection settings.
 
     Raises:
         SourceError: the kind is unknown or the datastore cannot be opened; the message
             is the driver's own reason.
     """
     kind = (datastore.type or "").lower()
+    if kind in ("postgresql", "mysql", "sqlite"):
+        from .sql import SqlSource
+
+        connection = {**(datastore.connection or {}), **(secrets or {})}
+        return SqlSource(kind, connection, datastore.database, datastore.schema)
     if kind == "duckdb":
         from .duckdb import DuckDBSource
 
@@ -24,20 +30,36 @@ def open_source(datastore) -> Source:
     if kind in ("local", "file", "dfs"):
         from .files import FileSource
 
-        return FileSource((datastore.connection or {}).get("uri") or datastore.database or "")
+        connection = datastore.connection or {}
+        return FileSource(connection.get("uri") or datastore.database or "", csv_options(connection))
     raise SourceError(f"unsupported datastore type '{datastore.type}'")
 
 
 __all__ = ["ContainerInfo", "FieldInfo", "Source", "SourceError", "field_type_of", "open_source"]
 
 
-def verify(datastore) -> tuple[bool, str]:
+def csv_options(connection: dict) -> dict:
+    """DuckDB ``read_csv`` options from a file datastore's connection: ``delimiter``,
+    ``header`` / ``has_header`` (bool), ``quote``, ``escape``; unset ones are sniffed."""
+    out = {}
+    if connection.get("delimiter"):
+        out["delim"] = connection["delimiter"]
+    header = connection.get("header", connection.get("has_header"))
+    if header is not None:
+        out["header"] = bool(header)
+    for key in ("quote", "escape"):
+        if connection.get(key):
+            out[key] = connection[key]
+    return out
+
+
+def verify(datastore, secrets: dict | None = None) -> tuple[bool, str]:
     """Try to open a datastore and list its containers.
 
     Returns: ``(connected, message)``; the message is the driver's own reason on failure.
     """
     try:
-        with open_source(datastore) as source:
+        with open_source(datastore, secrets) as source:
             n = len(source.list_containers())
     except Exception as e:  # noqa: BLE001 - any failure is reported, never raised
         return False, str(e).splitlines()[0] if str(e) else type(e).__name__

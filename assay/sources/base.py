@@ -68,9 +68,15 @@ class Source:
         """Every container with its fields. Raises SourceError."""
         raise NotImplementedError
 
-    def table(self, container) -> ir.Table:
-        """The Ibis table of a container (a ``store.models.Container``). Raises SourceError."""
+    def table(self, container, partition_column: str | None = None) -> ir.Table:
+        """The Ibis table of a container (a ``store.models.Container``). When the source
+        splits containers into partitions (files), ``partition_column`` names an extra
+        column holding each row's partition. Raises SourceError."""
         raise NotImplementedError
+
+    def partition_count(self, container) -> int:
+        """How many partitions a full read of the container covers (1 for a table)."""
+        return 1
 
     def close(self) -> None:
         pass

@@ -45,7 +45,7 @@ class DuckDBSource(Source):
             out.append(ContainerInfo(row["table_name"], "table", table_type, fields=fields_of(schema)))
         return out
 
-    def table(self, container):
+    def table(self, container, partition_column=None):
         try:
             if container.container_type == "computed_table":
                 return self.con.sql(container.query, dialect="duckdb")

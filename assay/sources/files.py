@@ -70,10 +70,15 @@ def group_files(root: Path) -> dict[str, tuple[str, str, list[Path]]]:
 
 
 class FileSource(Source):
-    """A local folder of CSV / Parquet / JSON files. Raises SourceError for a missing folder."""
+    """A local folder of CSV / TSV / PSV (optionally gzipped), Parquet and JSON-lines files.
 
-    def __init__(self, uri: str):
+    ``csv_options`` go to DuckDB's ``read_csv`` (delimiter, header, quote, escape); what
+    is not given is sniffed. Raises SourceError for a missing folder.
+    """
+
+    def __init__(self, uri: str, csv_options: dict | None = None):
         self.root = folder_of(uri)
+        self.csv_options = csv_options or {}
         if not self.root.is_dir():
             raise SourceError(f"folder not found: {self.root}")
         self.con = ibis.duckdb.connect()
@@ -85,14 +90,20 @@ class FileSource(Source):
             self._groups = group_files(self.root)
         return self._groups
 
-    def _read(self, name: str, fmt: str, files: list[Path]):
+    def _read(self, name: str, fmt: str, files: list[Path], partition_column: str | None = None):
         paths = [str(p) for p in files]
         table_name = f"container_{len(self.con.list_tables())}"
+        extra = {"filename": partition_column} if partition_column else {}
         if fmt == "parquet":
-            return self.con.read_parquet(paths, table_name=table_name, union_by_name=True)
+            return self.con.read_parquet(paths, table_name=table_name, union_by_name=True, **extra)
         if fmt == "json":
-            return self.con.read_json(paths, table_name=table_name)
-        return self.con.read_csv(paths, table_name=table_name, union_by_name=True)
+            return self.con.read_json(paths, table_name=table_name, **extra)
+        options = dict(self.csv_options)
+        if files and files[0].name.removesuffix(".gz").lower().endswith(".tsv"):
+            options.setdefault("delim", "\t")
+        if files and files[0].name.removesuffix(".gz").lower().endswith(".psv"):
+            options.setdefault("delim", "|")
+        return self.con.read_csv(paths, table_name=table_name, union_by_name=True, **options, **extra)
 
     def list_containers(self, include=("table", "view")):
         out = []
@@ -104,15 +115,21 @@ class FileSource(Source):
             out.append(ContainerInfo(name, "file", None, location=glob, file_format=fmt, fields=fields_of(schema)))
         return out
 
-    def table(self, container):
+    def table(self, container, partition_column=None):
+        """The files of the container's pattern as one table; each file is a partition and
+        ``partition_column`` (when given) holds its path."""
         group = self.groups.get(container.name)
         if group is None:
             raise SourceError(f"no files match container {container.name} ({container.location}) any more")
         glob, fmt, files = group
         try:
-            return self._read(container.name, fmt, files)
+            return self._read(container.name, fmt, files, partition_column)
         except Exception as e:  # noqa: BLE001
             raise SourceError(f"cannot read {glob}: {e}") from e
+
+    def partition_count(self, container):
+        group = self.groups.get(container.name)
+        return len(group[2]) if group else 0
 
     def close(self):
         try:

@@ -73,8 +73,9 @@ class Database:
     ``session()`` is a context manager that commits on success and rolls back on error.
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, secret_key: str = ""):
         self.url = url
+        self.secret_key = secret_key  # decrypts datastore secrets inside jobs
         self.engine = get_engine(url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 

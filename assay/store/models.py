@@ -31,7 +31,8 @@ class Datastore(Base):
     name: Mapped[str] = mapped_column(String(255), unique=True)
     store_type: Mapped[str] = mapped_column(String(16))  # jdbc | dfs
     type: Mapped[str] = mapped_column(String(32))  # duckdb | local | postgresql ...
-    connection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    connection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # never holds secrets
+    secrets: Mapped[str | None] = mapped_column(Text, nullable=True)  # Fernet-encrypted JSON of the secret values
     database: Mapped[str | None] = mapped_column(Text, nullable=True)
     schema: Mapped[str | None] = mapped_column(String(255), nullable=True)
     enrichment_only: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -18,7 +18,7 @@ from ..serializers import iso
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
-SUPPORTED = ("duckdb", "local")
+SUPPORTED = ("duckdb", "postgresql", "mysql", "mariadb", "sqlite", "local")
 
 
 class ConnectionBody(BaseModel):
@@ -64,7 +64,8 @@ def create_connection(body: ConnectionBody, session: SessionDep, request: Reques
     if session.scalar(select(Connection.id).where(Connection.name == body.name)):
         raise Conflict(f"a connection named '{body.name}' already exists")
     params, secrets = _split(body)
-    c = Connection(name=body.name, type=body.type.lower(), parameters=params,
+    kind = {"mariadb": "mysql"}.get(body.type.lower(), body.type.lower())
+    c = Connection(name=body.name, type=kind, parameters=params,
                    secrets=encrypt_secrets(request.app.state.settings.secret_key, secrets))
     session.add(c)
     session.flush()
@@ -103,11 +104,15 @@ def delete_connection(connection_id: int, session: SessionDep) -> Response:
 
 
 @router.post("/{connection_id}/test")
-def test_connection(connection_id: int, session: SessionDep) -> dict:
-    """``{connected, message}``: a folder connection must exist; a DuckDB connection has
-    no server (its file is named per datastore), so it is always reachable."""
+def test_connection(connection_id: int, session: SessionDep, request: Request) -> dict:
+    """``{connected, message}`` with the driver's reason on failure. A server connection is
+    tried on its ``database`` parameter (default: ``postgres`` / none); a folder must exist;
+    DuckDB and SQLite have no server (each datastore names its file), so they always pass."""
     c = get_or_404(session, Connection, connection_id, "Connection")
-    if c.type == "duckdb":
-        return {"connected": True, "message": "DuckDB runs embedded; each datastore names its own file"}
-    connected, message = verify(SimpleNamespace(type=c.type, connection=c.parameters, database=None, schema=None))
+    if c.type in ("duckdb", "sqlite"):
+        return {"connected": True, "message": f"{c.type} runs embedded; each datastore names its own file"}
+    database = c.parameters.get("database") or ("postgres" if c.type == "postgresql" else None)
+    secrets = decrypt_secrets(request.app.state.settings.secret_key, c.secrets)
+    connected, message = verify(SimpleNamespace(type=c.type, connection=c.parameters, database=database,
+                                                schema=c.parameters.get("schema")), secrets)
     return {"connected": connected, "message": message}

@@ -7,12 +7,13 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 import ibis
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field as PField
 from sqlalchemy import select
 
 from ...engine.expressions import ExpressionError, parse_query, to_ibis
 from ...engine.rules import RuleDefinitionError
+from ...security import datastore_secrets
 from ...sources import field_type_of, open_source
 from ...store.models import ComputedField, Container, ContainerProfile, Datastore, Field
 from ...store.repo import Conflict, get_or_404
@@ -52,16 +53,24 @@ class ValidateBody(BaseModel):
     container: ComputedTableCreate
 
 
-def _query_fields(ds: Datastore, query: str) -> list:
-    """Fields of a computed table's query, by asking the engine for its schema."""
-    if ds.type != "duckdb":
-        raise RuleDefinitionError(("datastore_id",), "computed tables are supported on DuckDB datastores for now")
+DIALECTS = {"duckdb": "duckdb", "postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
+
+
+def _normalise(ds: Datastore, query: str) -> str:
+    """The query parsed and re-rendered in the datastore's dialect. 422 when it is not one SELECT."""
+    if ds.type not in DIALECTS:
+        raise RuleDefinitionError(("datastore_id",), "computed tables need a database datastore (jdbc)")
     try:
-        normalised = parse_query(query, "duckdb")
+        return parse_query(query, DIALECTS[ds.type])
     except ExpressionError as e:
         raise RuleDefinitionError(("query",), f"query: {e}") from None
+
+
+def _query_fields(ds: Datastore, query: str, secret_key: str) -> list:
+    """Fields of a computed table's query, by asking the engine for its schema."""
+    normalised = _normalise(ds, query)
     try:
-        with open_source(ds) as source:
+        with open_source(ds, datastore_secrets(secret_key, ds)) as source:
             schema = source.table(SimpleNamespace(container_type="computed_table", query=normalised, name="?")).schema()
     except Exception as e:  # noqa: BLE001 - the engine's reason goes back as a 422
         raise RuleDefinitionError(("query",), f"query: {str(e).splitlines()[0]}") from None
@@ -70,14 +79,14 @@ def _query_fields(ds: Datastore, query: str) -> list:
 
 
 @router.post("/containers")
-def create_container(body: ComputedTableCreate, session: SessionDep) -> dict:
+def create_container(body: ComputedTableCreate, session: SessionDep, request: Request) -> dict:
     """Create a computed table: a read-only SELECT over the datastore, scanned like a table."""
     ds = get_or_404(session, Datastore, body.datastore_id, "Datastore")
     if session.scalar(select(Container.id).where(Container.datastore_id == ds.id, Container.name == body.name)):
         raise Conflict(f"datastore {ds.id} already has a container named '{body.name}'")
-    fields = _query_fields(ds, body.query)
+    fields = _query_fields(ds, body.query, request.app.state.settings.secret_key)
     c = Container(datastore_id=ds.id, name=body.name, container_type="computed_table", table_type=None,
-                  query=parse_query(body.query, "duckdb"), tags=body.tags,
+                  query=_normalise(ds, body.query), tags=body.tags,
                   additional_metadata=body.additional_metadata, fields=fields)
     session.add(c)
     session.flush()
@@ -86,10 +95,11 @@ def create_container(body: ComputedTableCreate, session: SessionDep) -> dict:
 
 
 @router.post("/containers/validate")
-def validate_container(body: ValidateBody, session: SessionDep, timeout_seconds: int = Query(60, ge=1)) -> dict:
+def validate_container(body: ValidateBody, session: SessionDep, request: Request,
+                       timeout_seconds: int = Query(60, ge=1)) -> dict:
     """Dry-run a computed table definition: 200 with its fields, or 422 saying why not."""
     ds = get_or_404(session, Datastore, body.container.datastore_id, "Datastore")
-    fields = _query_fields(ds, body.container.query)
+    fields = _query_fields(ds, body.container.query, request.app.state.settings.secret_key)
     return {"valid": True, "fields": [{"name": f.name, "type": f.type, "native_type": f.native_type} for f in fields]}
 
 
@@ -104,7 +114,7 @@ def bulk_tag_containers(body: list[ContainerTags], session: SessionDep) -> list[
 
 
 @router.put("/containers/{container_id}")
-def update_container(container_id: int, body: ContainerUpdate, session: SessionDep) -> dict:
+def update_container(container_id: int, body: ContainerUpdate, session: SessionDep, request: Request) -> dict:
     """Update tags and metadata; a computed table's name and query too."""
     c = get_or_404(session, Container, container_id, "Container")
     if body.tags is not None:
@@ -113,8 +123,8 @@ def update_container(container_id: int, body: ContainerUpdate, session: SessionD
         c.additional_metadata = body.additional_metadata
     if c.container_type == "computed_table":
         if body.query is not None:
-            c.fields = _query_fields(c.datastore, body.query)
-            c.query = parse_query(body.query, "duckdb")
+            c.fields = _query_fields(c.datastore, body.query, request.app.state.settings.secret_key)
+            c.query = _normalise(c.datastore, body.query)
         if body.name is not None:
             c.name = body.name
     elif body.name is not None and body.name != c.name:

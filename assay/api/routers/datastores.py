@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from ...engine.rules import RuleDefinitionError
 from ...enrichment.writer import default_prefix
+from ...security import SECRET_FIELDS, datastore_secrets, encrypt_secrets
 from ...sources import verify
 from ...store.models import Connection, Datastore, Operation
 from ...store.repo import Conflict, get_or_404, paginate
@@ -19,30 +20,46 @@ from ..schemas import ConnectionIn, DatastoreCreate, DatastoreUpdate
 
 router = APIRouter(prefix="/datastores", tags=["datastores"])
 
-KINDS = {"duckdb": ("jdbc", "duckdb"), "local": ("dfs", "local"), "file": ("dfs", "local")}
+KINDS = {
+    "duckdb": ("jdbc", "duckdb"), "postgresql": ("jdbc", "postgresql"), "postgres": ("jdbc", "postgresql"),
+    "mysql": ("jdbc", "mysql"), "mariadb": ("jdbc", "mysql"), "sqlite": ("jdbc", "sqlite"),
+    "local": ("dfs", "local"), "file": ("dfs", "local"),
+}
 
 
-def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, str, dict]:
-    """(store_type, type, connection dict) of a datastore body. Raises RuleDefinitionError (→ 422)."""
+def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, str, dict, dict]:
+    """(store_type, type, connection settings without secrets, secrets) of a datastore body.
+
+    Raises: RuleDefinitionError (→ 422) naming the missing or wrong setting.
+    """
     if connection is None:
         raise RuleDefinitionError(("connection",), "a connection (or connection_id) is required")
     kind = KINDS.get(connection.type.lower())
     if kind is None:
         raise RuleDefinitionError(
-            ("connection", "type"), f"unsupported connection type '{connection.type}'; use one of: duckdb, local"
+            ("connection", "type"),
+            f"unsupported connection type '{connection.type}'; use one of: duckdb, postgresql, mysql, mariadb, "
+            "sqlite, local",
         )
-    conn = connection.model_dump(exclude_none=True)
+    data = connection.model_dump(exclude_none=True)
+    secrets = {k: v for k, v in data.items() if k in SECRET_FIELDS}
+    conn = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
     conn["type"] = kind[1]
-    if kind[1] == "duckdb":
+    if kind[1] in ("duckdb", "sqlite"):
         if not database:
-            raise RuleDefinitionError(("database",), "a DuckDB datastore needs 'database': the absolute path of the file")
+            raise RuleDefinitionError(("database",), f"a {kind[1]} datastore needs 'database': the absolute path of the file")
         if not Path(database).is_absolute():
             raise RuleDefinitionError(("database",), f"'{database}' is not an absolute path")
+    elif kind[1] in ("postgresql", "mysql"):
+        if not conn.get("host"):
+            raise RuleDefinitionError(("connection", "host"), f"a {kind[1]} connection needs 'host'")
+        if not database:
+            raise RuleDefinitionError(("database",), f"a {kind[1]} datastore needs 'database'")
     else:
         uri = conn.get("uri") or ""
         if not uri.startswith("file://") or not Path(uri.removeprefix("file://")).is_absolute():
             raise RuleDefinitionError(("connection", "uri"), "a local datastore needs 'uri': file:///absolute/folder")
-    return kind[0], kind[1], conn
+    return kind[0], kind[1], conn, secrets
 
 
 @router.get("")
@@ -66,18 +83,21 @@ def list_datastores(
 
 
 @router.post("")
-def create_datastore(body: DatastoreCreate, session: SessionDep, runner: RunnerDep) -> dict:
+def create_datastore(body: DatastoreCreate, session: SessionDep, runner: RunnerDep, request: Request) -> dict:
     """Create a datastore (DuckDB file or local folder; enrichment-only with ``enrichment_only``)."""
     connection = body.connection
     if body.connection_id is not None:
         ref = get_or_404(session, Connection, body.connection_id, "Connection")
         connection = ConnectionIn(type=ref.type, **ref.parameters)
-    store_type, type_, conn = _kind(connection, body.database)
+    store_type, type_, conn, secrets = _kind(connection, body.database)
+    if body.connection_id is not None:
+        secrets = {}  # the shared connection keeps its own
     if session.scalar(select(Datastore.id).where(Datastore.name == body.name)) is not None:
         raise Conflict(f"a datastore named '{body.name}' already exists")
     ds = Datastore(
         name=body.name, store_type=store_type, type=type_, connection=conn, database=body.database,
-        schema=body.schema_ or ("main" if type_ == "duckdb" else None), enrichment_only=body.enrichment_only,
+        secrets=encrypt_secrets(request.app.state.settings.secret_key, secrets),
+        schema=body.schema_ or {"duckdb": "main", "postgresql": "public"}.get(type_), enrichment_only=body.enrichment_only,
         enrichment_prefix=body.enrichment_prefix or default_prefix(body.name),
         enrichment_source_record_limit=body.enrichment_source_record_limit,
         enrichment_remediation_strategy=body.enrichment_remediation_strategy,
@@ -103,13 +123,16 @@ def get_datastore(datastore_id: int, session: SessionDep) -> dict:
 
 
 @router.put("/{datastore_id}")
-def update_datastore(datastore_id: int, body: DatastoreUpdate, session: SessionDep) -> dict:
+def update_datastore(datastore_id: int, body: DatastoreUpdate, session: SessionDep, request: Request) -> dict:
     """Partial update: only the keys sent change."""
     ds = get_or_404(session, Datastore, datastore_id, "Datastore")
     sent = body.model_fields_set
     if "connection" in sent or "database" in sent:
         connection = body.connection or ConnectionIn(**ds.connection)
-        ds.store_type, ds.type, ds.connection = _kind(connection, body.database or ds.database)
+        ds.store_type, ds.type, ds.connection, secrets = _kind(connection, body.database or ds.database)
+        if secrets:  # secrets sent replace the stored ones; secrets not sent are kept
+            key = request.app.state.settings.secret_key
+            ds.secrets = encrypt_secrets(key, {**datastore_secrets(key, ds), **secrets})
     for key in ("name", "database", "enrichment_prefix", "enrichment_source_record_limit",
                 "enrichment_remediation_strategy", "high_count_rollup_threshold", "tags", "description"):
         if key in sent and getattr(body, key) is not None:
@@ -154,21 +177,21 @@ def unlink_enrichment(datastore_id: int, session: SessionDep) -> Response:
 
 
 @router.post("/connection")
-def verify_draft(body: DatastoreCreate) -> dict:
+def verify_draft(body: DatastoreCreate, session: SessionDep, request: Request) -> dict:
     """Verify a datastore definition before creating it: ``{connected, message}``."""
-    store_type, type_, conn = _kind(body.connection, body.database)
+    store_type, type_, conn, secrets = _kind(body.connection, body.database)
     draft = Datastore(name=body.name, store_type=store_type, type=type_, connection=conn, database=body.database,
-                      schema=body.schema_ or "main")
-    connected, message = verify(draft)
+                      schema=body.schema_ or {"duckdb": "main", "postgresql": "public"}.get(type_))
+    connected, message = verify(draft, secrets)
     return {"connected": connected, "message": message}
 
 
 @router.post("/{datastore_id}/connection")
-def verify_datastore(datastore_id: int, session: SessionDep) -> dict:
+def verify_datastore(datastore_id: int, session: SessionDep, request: Request) -> dict:
     """Open the datastore and list its containers: ``{connected, message}`` with the driver's
     reason on failure (never a 500)."""
     ds = get_or_404(session, Datastore, datastore_id, "Datastore")
     if ds.enrichment_only and ds.type == "duckdb" and not Path(ds.database or "").exists():
         return {"connected": True, "message": "the enrichment DuckDB file will be created on first write"}
-    connected, message = verify(ds)
+    connected, message = verify(ds, datastore_secrets(request.app.state.settings.secret_key, ds))
     return {"connected": connected, "message": message}

@@ -1,0 +1,132 @@
+"""Database datastores reached through Ibis: PostgreSQL, MySQL / MariaDB and SQLite.
+
+Every query runs on the database itself (pushdown): the scan's fused aggregate and its
+example-row queries are compiled by Ibis to the server's dialect; no table is pulled
+into Python. Containers are the tables and views of the datastore's schema.
+
+Connection settings (the datastore's ``connection`` plus its decrypted secrets):
+``host``, ``port``, ``username`` (or ``user``), ``password``, and
+``connect_timeout`` (seconds, default 10); the database is the datastore's
+``database`` and the schema its ``schema`` (PostgreSQL default ``public``; for MySQL the
+schema is the database). For SQLite, ``database`` is the file's absolute path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+
+from .base import ContainerInfo, Source, SourceError, fields_of
+
+DEFAULT_TIMEOUT = 10
+
+
+def _mysql_driver() -> None:
+    """Ibis' MySQL backend imports ``MySQLdb``; PyMySQL (pure Python, no system headers)
+    stands in for it."""
+    try:
+        import MySQLdb  # noqa: F401
+    except ImportError:
+        import pymysql
+
+        pymysql.install_as_MySQLdb()
+
+
+def _reason(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+class SqlSource(Source):
+    """A PostgreSQL, MySQL/MariaDB or SQLite database.
+
+    Raises SourceError with the driver's own reason (unknown host, wrong password,
+    missing database, missing file) when it cannot connect.
+    """
+
+    def __init__(self, kind: str, connection: dict[str, Any], database: str | None, schema: str | None):
+        self.kind = kind
+        timeout = int(connection.get("connect_timeout") or DEFAULT_TIMEOUT)
+        try:
+            if kind == "sqlite":
+                if not database or not Path(database).is_file():
+                    raise SourceError(f"SQLite database file not found: {database}")
+                self.con = ibis.sqlite.connect(database)
+                self.schema = None
+            elif kind == "postgresql":
+                self.schema = schema or "public"
+                self.con = ibis.postgres.connect(
+                    host=connection.get("host") or "127.0.0.1", port=int(connection.get("port") or 5432),
+                    user=connection.get("username") or connection.get("user"), password=connection.get("password"),
+                    database=database, connect_timeout=timeout,
+                )
+            elif kind == "mysql":
+                _mysql_driver()
+                self.schema = schema or database
+                self.con = ibis.mysql.connect(
+                    host=connection.get("host") or "127.0.0.1", port=int(connection.get("port") or 3306),
+                    user=connection.get("username") or connection.get("user"),
+                    password=connection.get("password") or "", database=database or self.schema,
+                    connect_timeout=timeout,
+                )
+            else:
+                raise SourceError(f"unsupported database type '{kind}'")
+        except SourceError:
+            raise
+        except Exception as e:  # noqa: BLE001 - the driver's own reason goes to the user
+            raise SourceError(f"cannot connect to {kind} database {database or ''}: {_reason(e)}") from e
+
+    def _tables(self) -> list[tuple[str, str]]:
+        """(name, "table" | "view") of every container in the schema, by name."""
+        if self.kind == "sqlite":
+            master = self.con.table("sqlite_master")
+            rows = (master.filter(master.type.isin(["table", "view"]) & ~master.name.startswith("sqlite_"))
+                    .select("name", "type").order_by("name").to_pyarrow().to_pylist())
+            return [(r["name"], r["type"]) for r in rows]
+        if self.kind == "mysql":
+            tables = self.con.table("TABLES", database="information_schema")
+            rows = (tables.filter(tables.TABLE_SCHEMA == self.schema).select(name="TABLE_NAME", kind="TABLE_TYPE")
+                    .order_by("name").to_pyarrow().to_pylist())
+        else:
+            tables = self.con.table("tables", database="information_schema")
+            rows = (tables.filter(tables.table_schema == self.schema).select(name="table_name", kind="table_type")
+                    .order_by("name").to_pyarrow().to_pylist())
+        return [(r["name"], "view" if "VIEW" in r["kind"].upper() else "table") for r in rows]
+
+    def list_containers(self, include=("table", "view")):
+        try:
+            found = self._tables()
+        except Exception as e:  # noqa: BLE001
+            raise SourceError(f"cannot list the tables of schema {self.schema}: {_reason(e)}") from e
+        out = []
+        for name, table_type in found:
+            if table_type not in include:
+                continue
+            schema = self._table(name).schema()
+            out.append(ContainerInfo(name, "table", table_type, fields=fields_of(schema)))
+        return out
+
+    def _table(self, name: str):
+        if self.kind == "sqlite":
+            return self.con.table(name)
+        return self.con.table(name, database=self.schema)
+
+    def table(self, container, partition_column=None):
+        try:
+            if container.container_type == "computed_table":
+                return self.con.sql(container.query, dialect=self.dialect)
+            return self._table(container.name)
+        except Exception as e:  # noqa: BLE001
+            raise SourceError(f"cannot read {container.container_type} {container.name}: {_reason(e)}") from e
+
+    @property
+    def dialect(self) -> str:
+        return {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}[self.kind]
+
+    def close(self):
+        try:
+            self.con.disconnect()
+        except Exception:  # noqa: BLE001
+            pass
