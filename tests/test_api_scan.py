@@ -521,9 +521,6 @@ def test_enrichment_custom_prefix_appends_across_scans(api, make_duckdb, tmp_pat
     assert {r["ANOMALY_UUID"] for r in src} == uuids and len(uuids) == 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "remediation 'append' is accepted and echoed but no <prefix>_remediation_<container_id> table is written "
-    "(assay/operations/scan.py + assay/enrichment/writer.py implement only the three enrichment tables)"))
 def test_remediation_append_copies_anomalous_rows(api, make_duckdb, tmp_path):
     path = make_duckdb("create table t (id integer, v integer)", "insert into t values (1, NULL), (2, 2)")
     ds = api.duckdb_datastore("Remedy", path)
@@ -849,9 +846,6 @@ def test_capped_scan_never_resolves(api, make_duckdb):
     assert api.ok("GET", f"/api/anomalies/{anomaly['id']}")["status"] == "Resolved"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "archive_duplicate_anomalies is accepted and echoed but ignored by assay/operations/scan.py: a new anomaly "
-    "with the fingerprint of an open one is stored Active instead of Duplicate (qualytics-api.md §3.4)"))
 def test_archive_duplicate_anomalies_marks_the_repeat_duplicate(api, make_duckdb):
     path = make_duckdb("create table t (id integer, v integer)", "insert into t values (1, NULL)")
     ds = api.duckdb_datastore("dupes flag", path)

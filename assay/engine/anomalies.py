@@ -48,6 +48,7 @@ class Finding:
     anomalous_records_count: int
     failed_checks: list[FailedCheckFinding] = field(default_factory=list)
     source_records: list[dict[str, Any]] = field(default_factory=list)
+    raw_records: list[dict[str, Any]] = field(default_factory=list)  # same rows, engine-typed (remediation)
 
 
 def jsonable(value: Any) -> Any:
@@ -112,6 +113,7 @@ def findings_for(
                     "shape", fingerprint(container_id, out.check_id, kind), out.message or "",
                     out.failed, [FailedCheckFinding(out.check_id, out.message or "", out.failed)],
                     [jsonable(r) for r in out.examples[:source_record_limit]],
+                    list(out.examples[:source_record_limit]),
                 )
             )
             continue
@@ -122,7 +124,7 @@ def findings_for(
             message = out.rule.record_message(row) if out.rule else out.message or ""
             finding = records.get(fp)
             if finding is None:
-                finding = records[fp] = Finding("record", fp, message, 0, [], [clean])
+                finding = records[fp] = Finding("record", fp, message, 0, [], [clean], [row])
             listed = next((fc for fc in finding.failed_checks if fc.check_id == out.check_id), None)
             if listed is None:
                 listed = FailedCheckFinding(out.check_id, message, 0)
@@ -137,9 +139,36 @@ def findings_for(
                     "shape", fingerprint(container_id, out.check_id, "rollup"), out.message or "",
                     out.failed, [FailedCheckFinding(out.check_id, out.message or "", out.failed)],
                     [jsonable(r) for r in rest],
+                    list(rest),
                 )
             )
     return list(records.values()) + shapes
+
+
+def repeat_statuses(
+    fingerprints: list[int], open_fps: set[int], archived_fps: set[int], *,
+    archive_duplicates: bool, reactivate_recurring: bool,
+) -> tuple[list[str], set[int]]:
+    """Statuses of new findings, and which archived fingerprints go back to Active.
+
+    * ``archive_duplicates``: a finding whose fingerprint an open (Active/Acknowledged)
+      anomaly already has is stored as ``Duplicate``;
+    * ``reactivate_recurring``: a finding whose fingerprint only an archived anomaly has
+      is stored as ``Duplicate`` and that archived anomaly becomes ``Active`` again.
+
+    Without the flags every finding is a new ``Active`` anomaly (so an identical full
+    scan repeated adds the same anomalies again, each linked to its own scan).
+    """
+    statuses, reactivate = [], set()
+    for fp in fingerprints:
+        if archive_duplicates and fp in open_fps:
+            statuses.append("Duplicate")
+        elif reactivate_recurring and fp in archived_fps and fp not in open_fps:
+            statuses.append("Duplicate")
+            reactivate.add(fp)
+        else:
+            statuses.append("Active")
+    return statuses, reactivate
 
 
 def to_resolve(

@@ -4,7 +4,10 @@ Tables (``<prefix>`` is the source datastore's enrichment prefix, e.g. ``_nyc_fl
 
 * ``<prefix>_scan_operations``: one row per container partition scanned;
 * ``<prefix>_failed_checks``: one row per (anomaly, failed check);
-* ``<prefix>_source_records``: the stored source rows of each anomaly, as JSON.
+* ``<prefix>_source_records``: the stored source rows of each anomaly, as JSON;
+* ``<prefix>_remediation_<container_id>`` (remediation ``append`` or ``overwrite``): the
+  anomalous source rows with every source column plus ``_QUALYTICS_SOURCE_PARTITION`` and
+  ``ANOMALY_UUID``; append keeps every scan's rows, overwrite only the latest scan's.
 
 Columns are those of the Qualytics enrichment schema (qualytics-api.md §4.2). Tables are
 created on first write; a table missing a column gets it added. Everything one
@@ -91,6 +94,8 @@ class EnrichmentBatch:
     scan_operations: list[dict[str, Any]] = field(default_factory=list)
     failed_checks: list[dict[str, Any]] = field(default_factory=list)
     source_records: list[dict[str, Any]] = field(default_factory=list)
+    #: ``(table name, Ibis schema, rows, "append" | "overwrite")`` or None
+    remediation: tuple[str, Any, list[dict[str, Any]], str] | None = None
 
 
 class EnrichmentWriter:
@@ -120,11 +125,19 @@ class EnrichmentWriter:
                 ]
                 for suffix, schema, _rows in plan:
                     self._ensure(con, self.table_name(suffix), schema)
+                if batch.remediation:
+                    self._ensure(con, batch.remediation[0], batch.remediation[1])
                 raw.begin()
                 try:
                     for suffix, schema, rows in plan:
                         if rows:
                             con.insert(self.table_name(suffix), _arrow(schema, rows))
+                    if batch.remediation:
+                        name, schema, rows, mode = batch.remediation
+                        if mode == "overwrite":
+                            con.truncate_table(name)
+                        if rows:
+                            con.insert(name, _arrow(schema, rows))
                     raw.commit()
                 except BaseException:
                     raw.rollback()

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..engine.anomalies import Finding, findings_for, to_resolve
+from ..engine.anomalies import Finding, findings_for, repeat_statuses, to_resolve
 from ..engine.plan import cap_rows, evaluate
 from ..engine.rules import CheckSpec
 from ..enrichment.writer import EnrichmentBatch, EnrichmentWriter, default_prefix, to_json
@@ -195,6 +195,7 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
                 op_id, params, container, ds_name, result.records, findings, uuids, check_meta,
                 started, finished, cs_message,
             )
+            batch.remediation = _remediation(params, enrichment_info[1], container, table, findings, uuids)
             EnrichmentWriter(*enrichment_info).write(batch)
         except Exception as e:  # noqa: BLE001
             message = f"could not write to the enrichment datastore: {e}"
@@ -229,11 +230,23 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
                 anomaly.status = "Resolved"
                 anomaly.resolved_by_operation_id = op_id
         container = s.get(Container, container_id)
-        for finding, anomaly_uuid in zip(findings, uuids):
+        known = s.execute(select(Anomaly.id, Anomaly.fingerprint, Anomaly.status)
+                          .where(Anomaly.container_id == container_id).order_by(Anomaly.id)).all()
+        statuses, reactivate = repeat_statuses(
+            [f.fingerprint for f in findings],
+            {fp for _id, fp, st in known if st in OPEN_STATUSES},
+            {fp for _id, fp, st in known if st in ("Resolved", "Invalid", "Discarded")},
+            archive_duplicates=bool(params.get("archive_duplicate_anomalies")),
+            reactivate_recurring=bool(params.get("reactivate_recurring_anomalies")),
+        )
+        latest_archived = {fp: aid for aid, fp, st in known if fp in reactivate and st in ("Resolved", "Invalid", "Discarded")}
+        for anomaly in s.scalars(select(Anomaly).where(Anomaly.id.in_(latest_archived.values()))):
+            anomaly.status = "Active"
+        for finding, anomaly_uuid, status in zip(findings, uuids, statuses):
             tags = sorted({t for fc in finding.failed_checks for t in (check_meta[fc.check_id].tags or [])})
             s.add(
                 Anomaly(
-                    uuid=anomaly_uuid, type=finding.type, status="Active", datastore_id=container.datastore_id,
+                    uuid=anomaly_uuid, type=finding.type, status=status, datastore_id=container.datastore_id,
                     container_id=container_id, operation_id=op_id, container_scan_id=cs_id,
                     partition_name=name, message=finding.message,
                     anomalous_records_count=finding.anomalous_records_count, fingerprint=finding.fingerprint,
@@ -274,6 +287,21 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         "name": name, "records": result.records, "partitions": partitions, "anomalies": len(findings),
         "resolved": len(resolved_ids), "message": cs_message,
     }
+
+
+def _remediation(params, prefix, container, table, findings: list[Finding], uuids):
+    """The remediation copy for ``append``/``overwrite``: the anomalous rows with all source
+    columns plus ``_QUALYTICS_SOURCE_PARTITION`` and ``ANOMALY_UUID``; None for ``none``."""
+    import ibis
+
+    mode = params.get("remediation") or "none"
+    if mode == "none":
+        return None
+    schema = ibis.schema({**dict(table.schema().items()), "_QUALYTICS_SOURCE_PARTITION": "string",
+                          "ANOMALY_UUID": "string"})
+    rows = [{**raw, "_QUALYTICS_SOURCE_PARTITION": container.name, "ANOMALY_UUID": anomaly_uuid}
+            for finding, anomaly_uuid in zip(findings, uuids) for raw in finding.raw_records]
+    return f"{prefix}_remediation_{container.id}", schema, rows, mode
 
 
 def _enrichment_batch(op_id, params, container, ds_name, records, findings: list[Finding], uuids, check_meta,

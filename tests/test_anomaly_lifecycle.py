@@ -1,0 +1,87 @@
+"""Repeat findings (duplicate / recurring flags) and remediation tables, with exact rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+import duckdb
+
+
+def _setup(api, make_duckdb, tmp_path, name="Remedy"):
+    path = make_duckdb("create table t (id integer, v integer, amount decimal(38,10), happened timestamp)",
+                       "insert into t values (1, NULL, 1.5, '2024-01-01 10:00:00'), (2, 2, 2.0, NULL), "
+                       "(3, NULL, NULL, '2024-01-02 00:00:00')")
+    ds = api.duckdb_datastore(name, path)
+    lake = api.enrichment_datastore(f"{name} lake", tmp_path / "lake.duckdb")
+    api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
+    api.sync(ds["id"])
+    t = api.container_id(ds["id"], "t")
+    api.check(t, "notNull", ["v"])
+    return ds, t, tmp_path / "lake.duckdb"
+
+
+def _rows(lake, table):
+    con = duckdb.connect(str(lake), read_only=True)
+    try:
+        return con.execute(f'SELECT id, v, amount, happened, "_QUALYTICS_SOURCE_PARTITION" FROM "{table}" '
+                           "ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+EXPECTED = [(1, None, decimal.Decimal("1.5000000000"), dt.datetime(2024, 1, 1, 10), "t"),
+            (3, None, None, dt.datetime(2024, 1, 2), "t")]
+
+
+def test_remediation_append_keeps_history_and_source_types(api, make_duckdb, tmp_path):
+    ds, t, lake = _setup(api, make_duckdb, tmp_path)
+    api.scan(ds["id"], remediation="append")
+    assert _rows(lake, f"_remedy_remediation_{t}") == EXPECTED
+    api.scan(ds["id"], remediation="append")
+    assert _rows(lake, f"_remedy_remediation_{t}") == sorted(EXPECTED * 2)
+
+
+def test_remediation_overwrite_holds_only_the_latest_scan(api, make_duckdb, tmp_path):
+    ds, t, lake = _setup(api, make_duckdb, tmp_path, name="Over")
+    api.scan(ds["id"], remediation="overwrite")
+    api.scan(ds["id"], remediation="overwrite")
+    rows = _rows(lake, f"_over_remediation_{t}")
+    assert rows == EXPECTED
+    con = duckdb.connect(str(lake), read_only=True)
+    try:
+        uuids = {r[0] for r in con.execute(f'SELECT "ANOMALY_UUID" FROM "_over_remediation_{t}"').fetchall()}
+    finally:
+        con.close()
+    latest = api.ok("GET", "/api/operations", params={"operation_type": "scan"})["items"][0]["id"]
+    assert uuids == {a["uuid"] for a in api.anomalies(datastore=ds["id"]) if a["operation_id"] == latest}
+
+
+def test_remediation_without_enrichment_is_refused(api, make_duckdb):
+    path = make_duckdb("create table t (id integer)")
+    ds = api.duckdb_datastore("bare", path)
+    r = api.client.post("/api/operations/run", json={"type": "scan", "datastore_id": ds["id"],
+                                                     "remediation": "overwrite"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "remediation"]
+
+
+def test_repeated_identical_scans_by_default_and_with_reactivation(api, make_duckdb, tmp_path):
+    ds, t, _lake = _setup(api, make_duckdb, tmp_path, name="Again")
+    first = api.scan(ds["id"])
+    second = api.scan(ds["id"], auto_resolve_passed_anomalies=False)
+    # Default: the same two findings are recorded again, all Active, each linked to its own scan.
+    active = api.anomalies(datastore=ds["id"])
+    assert sorted(a["operation_id"] for a in active) == [first["id"]] * 2 + [second["id"]] * 2
+    # Archive the first scan's anomaly for row 1 as Resolved; the second scan's copies as Invalid.
+    row1 = [a for a in active if a["source_records"][0]["id"] == 1]
+    for a in row1:
+        api.ok("DELETE", f"/api/anomalies/{a['id']}", params={"archive": True, "status": "Invalid"})
+    third = api.scan(ds["id"], reactivate_recurring_anomalies=True, auto_resolve_passed_anomalies=False)
+    everything = api.anomalies(datastore=ds["id"], archived="include")
+    new = [a for a in everything if a["operation_id"] == third["id"]]
+    new_row1 = [a for a in new if a["source_records"][0]["id"] == 1]
+    new_row3 = [a for a in new if a["source_records"][0]["id"] == 3]
+    assert [a["status"] for a in new_row1] == ["Duplicate"]   # recurred: marked Duplicate...
+    assert [a["status"] for a in new_row3] == ["Active"]      # row 3 still had open anomalies
+    reactivated = [a for a in everything if a["id"] in {x["id"] for x in row1} and a["status"] == "Active"]
+    assert len(reactivated) == 1 and reactivated[0]["id"] == max(x["id"] for x in row1)  # ...the latest original is back
