@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 
 class _Body(BaseModel):
@@ -64,8 +64,9 @@ class DatastoreUpdate(_Body):
     description: str | None = None
 
 
-class QualityCheckCreate(_Body):
-    container_id: int
+class _CheckDefinition(_Body):
+    """What a check and a check template share."""
+
     rule: str = Field(min_length=1, validation_alias=AliasChoices("rule", "rule_type"))
     fields: list[str] = Field(default_factory=list)
     description: str | None = None
@@ -74,8 +75,16 @@ class QualityCheckCreate(_Body):
     properties: dict[str, Any] | None = None
     tags: list[str] = Field(default_factory=list)
     additional_metadata: dict[str, Any] | None = None
-    status: Literal["Active", "Draft"] = "Active"
     anomaly_message_field: str | None = None
+
+
+class TemplateCreate(_CheckDefinition):
+    template_locked: bool = False
+
+
+class QualityCheckCreate(_CheckDefinition):
+    container_id: int
+    status: Literal["Active", "Draft"] = "Active"
     weight: int | None = Field(default=None, ge=0, le=100)
     template_id: int | None = None
     owner_id: int | None = None
@@ -105,6 +114,16 @@ class _OperationBase(_Body):
     datastore_id: int
 
 
+def _record_limit(v: int | None) -> int | None:
+    """``max_records_analyzed_per_partition``: 1…1e9, or -1 / null for every record (stored as None)."""
+    if v == 0:
+        raise ValueError("must be at least 1, or -1 / null for every record")
+    return None if v == -1 else v
+
+
+RecordLimit = Annotated[int | None, Field(ge=-1, le=1_000_000_000), AfterValidator(_record_limit)]
+
+
 class SyncOperation(_OperationBase):
     """``{type: "sync" | "catalog", datastore_id, prune, recreate, include}``."""
 
@@ -125,7 +144,7 @@ class ScanOperation(_OperationBase):
     incremental: bool = False
     remediation: RemediationStrategy | None = None
     auto_resolve_passed_anomalies: bool | None = None
-    max_records_analyzed_per_partition: int | None = Field(default=None, ge=-1, le=1_000_000_000)
+    max_records_analyzed_per_partition: RecordLimit = None
     enrichment_source_record_limit: int | None = Field(default=None, ge=1, le=1_000_000_000)
     high_count_rollup_threshold: int | None = Field(default=None, ge=1, le=1000)
     greater_than_time: dt.datetime | None = None
@@ -135,12 +154,6 @@ class ScanOperation(_OperationBase):
     check_categories: list[str] | None = None
     check_variables: dict[str, str] | None = None
 
-    @field_validator("max_records_analyzed_per_partition")
-    @classmethod
-    def _positive_or_all(cls, v: int | None) -> int | None:
-        if v == 0:
-            raise ValueError("must be at least 1, or -1 / null for every record")
-        return None if v == -1 else v
 
     @model_validator(mode="after")
     def _incremental_never_auto_resolves(self):
@@ -164,7 +177,7 @@ class ProfileOperation(_OperationBase):
     inference_threshold: int | None = Field(default=None, ge=0, le=5)
     ai_effort: Literal["off", "low", "medium", "high", "xhigh", "max"] | None = None
     infer_as_draft: bool = False
-    max_records_analyzed_per_partition: int | None = Field(default=None, ge=-1, le=1_000_000_000)
+    max_records_analyzed_per_partition: RecordLimit = None
     max_count_testing_sample: int | None = Field(default=None, ge=1)
     percent_testing_threshold: float | None = Field(default=None, ge=0, le=1)
     high_correlation_threshold: float | None = Field(default=None, ge=0, le=1)
@@ -172,12 +185,6 @@ class ProfileOperation(_OperationBase):
     greater_than_time: dt.datetime | None = None
     greater_than_batch: float | None = None
 
-    @field_validator("max_records_analyzed_per_partition")
-    @classmethod
-    def _positive_or_all(cls, v: int | None) -> int | None:
-        if v == 0:
-            raise ValueError("must be at least 1, or -1 / null for every record")
-        return None if v == -1 else v
 
     @model_validator(mode="after")
     def _effort(self):

@@ -3,10 +3,10 @@ container's fields before anything is stored (422 naming the field otherwise).""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
 from ...engine.rules import RuleDefinitionError, get_rule
@@ -15,7 +15,7 @@ from ...store.models import Anomaly, Container, FailedCheck, QualityCheck, Quali
 from ...store.repo import get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
-from ..schemas import QualityCheckCreate, QualityCheckUpdate
+from ..schemas import QualityCheckCreate, QualityCheckUpdate, TemplateCreate
 
 router = APIRouter(prefix="/quality-checks", tags=["quality-checks"])
 
@@ -176,20 +176,6 @@ def bulk_delete_checks(body: list[CheckBulkDelete], session: SessionDep) -> Resp
 
 
 templates = APIRouter(prefix="/quality-check-templates", tags=["quality-checks"])
-
-
-class TemplateCreate(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    rule: str = Field(min_length=1, validation_alias=AliasChoices("rule", "rule_type"))
-    fields: list[str] = Field(default_factory=list)
-    description: str | None = None
-    coverage: float | None = Field(default=None, ge=0, le=1)
-    filter: str | None = None
-    properties: dict[str, Any] | None = None
-    tags: list[str] = Field(default_factory=list)
-    template_locked: bool = False
-    additional_metadata: dict[str, Any] | None = None
-    anomaly_message_field: str | None = None
 
 
 def template_json(t: QualityCheckTemplate) -> dict:
