@@ -85,3 +85,29 @@ def test_repeated_identical_scans_by_default_and_with_reactivation(api, make_duc
     assert [a["status"] for a in new_row3] == ["Active"]      # row 3 still had open anomalies
     reactivated = [a for a in everything if a["id"] in {x["id"] for x in row1} and a["status"] == "Active"]
     assert len(reactivated) == 1 and reactivated[0]["id"] == max(x["id"] for x in row1)  # ...the latest original is back
+
+
+def test_export_operation_replaces_tables_and_weights_follow_tags(api, make_duckdb, tmp_path):
+    ds, t, lake = _setup(api, make_duckdb, tmp_path, name="Exp")
+    api.ok("POST", "/api/global-tags", json={"name": "critical", "weight_modifier": 5})
+    tagged = api.check(t, "notNegative", ["v"], tags=["critical"], weight=3)   # nothing negative: passes
+    api.check(t, "between", ["id"], properties={"min": 1, "max": 2}, tags=["critical"], weight=3)  # id 3 fails
+    api.scan(ds["id"])
+    by_row = {a["source_records"][0]["id"]: a for a in api.anomalies(datastore=ds["id"])}
+    assert by_row[1]["weight"] == 1                # notNull (weight 1), no tag
+    assert by_row[3]["weight"] == 1 + 3 + 5        # notNull + between (3) + 'critical' (+5)
+    assert tagged["global_tags"] == [{"name": "critical"}]
+
+    for asset, expected in (("anomalies", 2), ("checks", 3)):
+        op = api.run({"type": "export", "datastore_id": ds["id"], "asset_type": asset})
+        assert op["result"] == "success" and op["status"]["exported_rows"] == expected, op
+    api.scan(ds["id"], auto_resolve_passed_anomalies=False)
+    op = api.run({"type": "export", "datastore_id": ds["id"], "asset_type": "anomalies"})
+    con = duckdb.connect(str(lake), read_only=True)
+    try:
+        rows = con.execute('SELECT count(*), count(DISTINCT "UUID") FROM "_exp_export_anomalies"').fetchone()
+    finally:
+        con.close()
+    assert rows == (4, 4)  # replaced, not appended: both scans' two anomalies once each
+    r = api.client.post("/api/operations/run", json={"type": "export", "datastore_id": ds["id"], "asset_type": "x"})
+    assert r.status_code == 422

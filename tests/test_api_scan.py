@@ -431,8 +431,14 @@ def test_enrichment_tables_hold_exact_rows(api_any_store, make_duckdb, tmp_path)
     assert roll["source_records"] == [{"id": 3, "kind": None}, {"id": 5, "kind": None}]
     assert all(x["source_enriched"] is True for x in anomalies)
 
-    assert enrichment_tables(lake_path) == ["_shop_data_failed_checks", "_shop_data_scan_operations",
-                                            "_shop_data_source_records"]
+    assert enrichment_tables(lake_path) == ["_shop_data_check_metrics", "_shop_data_failed_checks",
+                                            "_shop_data_scan_operations", "_shop_data_source_records"]
+    metrics = read_enrichment(lake_path, "_shop_data_check_metrics", '"QUALITY_CHECK_ID"')
+    # one row per check: A fails row 2, B fails row 3, C fails row 3 (NULL status skipped), D fails 4 rows
+    assert [(r["QUALITY_CHECK_ID"], r["SOURCE_CONTAINER"], r["ASSERTION_RESULT"], r["ASSERTED_RECORDS_COUNT"],
+             r["ANOMALOUS_RECORDS_COUNT"], r["OPERATION_ID"]) for r in metrics] == [
+        (a["id"], "orders", "failed", 4, 1, op["id"]), (b["id"], "orders", "failed", 4, 1, op["id"]),
+        (c["id"], "orders", "failed", 4, 1, op["id"]), (d["id"], "events", "failed", 6, 4, op["id"])]
     ops = read_enrichment(lake_path, "_shop_data_scan_operations", '"CONTAINER_ID"')
     cs_e, cs_o = cscan(op, "events"), cscan(op, "orders")
     scans = {events: ("events", 6, cs_e), orders: ("orders", 4, cs_o)}
@@ -511,7 +517,8 @@ def test_enrichment_custom_prefix_appends_across_scans(api, make_duckdb, tmp_pat
     api.check(api.container_id(ds["id"], "t"), "notNull", ["v"])
     first = api.scan(ds["id"])
     second = api.scan(ds["id"], max_records_analyzed_per_partition=5, incremental=True)
-    assert enrichment_tables(lake_path) == ["_mine_failed_checks", "_mine_scan_operations", "_mine_source_records"]
+    assert enrichment_tables(lake_path) == ["_mine_check_metrics", "_mine_failed_checks", "_mine_scan_operations",
+                                            "_mine_source_records"]
     ops = read_enrichment(lake_path, "_mine_scan_operations", '"OPERATION_ID"')
     assert [(r["OPERATION_ID"], r["INCREMENTAL"], r["MAX_RECORDS_ANALYZED"], r["ANOMALY_COUNT"],
              r["RECORDS_PROCESSED"]) for r in ops] == [(first["id"], False, -1, 1, 2), (second["id"], True, 5, 1, 2)]

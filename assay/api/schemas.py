@@ -199,4 +199,16 @@ class ProfileOperation(_OperationBase):
         return self
 
 
-OperationRequest = Annotated[Union[SyncOperation, ScanOperation, ProfileOperation], Field(discriminator="type")]
+class ExportOperation(_OperationBase):
+    """``{type: "export", datastore_id, asset_type, container_ids?, include_deleted}``: replace
+    ``<prefix>_export_<asset>`` in the datastore's enrichment datastore."""
+
+    type: Literal["export"]
+    asset_type: Literal["anomalies", "checks", "profiles", "field_profiles"]
+    container_ids: list[int] | None = None
+    container_tags: list[str] | None = None
+    include_deleted: bool = False
+
+
+OperationRequest = Annotated[Union[SyncOperation, ScanOperation, ProfileOperation, ExportOperation],
+                             Field(discriminator="type")]

@@ -226,6 +226,8 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         out["max_records_analyzed_per_partition"] = -1 if cap is None else cap
         out["container_names"] = p.get("container_names") or []
         out["containers"] = [container_stub(c) for c in (containers or [])]
+    elif op.type == "export":
+        out.update({key: p.get(key) for key in ("asset_type", "container_ids", "container_tags", "include_deleted")})
     elif op.type in ("sync", "catalog"):
         for key in ("total_containers", "containers_analyzed", "records_processed"):
             status.setdefault(key, 0)

@@ -171,6 +171,16 @@ def repeat_statuses(
     return statuses, reactivate
 
 
+def anomaly_weight(check_weights: list[int | None], tag_modifiers: list[int]) -> int:
+    """Severity of an anomaly: the sum of its failed checks' weights (a check's weight
+    defaults to 1) plus the ``weight_modifier`` (−10…10) of each tag it carries, at least 1.
+
+    So one failing check of weight 1 gives 1; a row failing two checks of weight 3 tagged
+    ``critical`` (modifier +5) gives 3 + 3 + 5 = 11.
+    """
+    return max(1, sum(w if w is not None else 1 for w in check_weights) + sum(tag_modifiers))
+
+
 def to_resolve(
     open_anomalies: Iterable[tuple[int, int, set[int]]],
     asserted_checks: set[int],

@@ -5,6 +5,8 @@ Tables (``<prefix>`` is the source datastore's enrichment prefix, e.g. ``_nyc_fl
 * ``<prefix>_scan_operations``: one row per container partition scanned;
 * ``<prefix>_failed_checks``: one row per (anomaly, failed check);
 * ``<prefix>_source_records``: the stored source rows of each anomaly, as JSON;
+* ``<prefix>_check_metrics``: one row per check assertion (passed / failed / unasserted,
+  with the asserted and anomalous record counts);
 * ``<prefix>_remediation_<container_id>`` (remediation ``append`` or ``overwrite``): the
   anomalous source rows with every source column plus ``_QUALYTICS_SOURCE_PARTITION`` and
   ``ANOMALY_UUID``; append keeps every scan's rows, overwrite only the latest scan's.
@@ -76,6 +78,22 @@ SOURCE_RECORDS = ibis.schema(
     }
 )
 
+CHECK_METRICS = ibis.schema(
+    {
+        "OPERATION_ID": "int64",
+        "CONTAINER_ID": "int64",
+        "SOURCE_DATASTORE": "string",
+        "SOURCE_CONTAINER": "string",
+        "SOURCE_PARTITION": "string",
+        "QUALITY_CHECK_ID": "int64",
+        "ASSERTION_RESULT": "string",
+        "ASSERTION_DETAILS": "string",
+        "ASSERTED_RECORDS_COUNT": "int64",
+        "ANOMALOUS_RECORDS_COUNT": "int64",
+        "_QUALYTICS_SOURCE_PARTITION": "string",
+    }
+)
+
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -94,6 +112,7 @@ class EnrichmentBatch:
     scan_operations: list[dict[str, Any]] = field(default_factory=list)
     failed_checks: list[dict[str, Any]] = field(default_factory=list)
     source_records: list[dict[str, Any]] = field(default_factory=list)
+    check_metrics: list[dict[str, Any]] = field(default_factory=list)
     #: ``(table name, Ibis schema, rows, "append" | "overwrite")`` or None
     remediation: tuple[str, Any, list[dict[str, Any]], str] | None = None
 
@@ -113,7 +132,7 @@ class EnrichmentWriter:
         return f"{self.prefix}_{suffix}"
 
     def write(self, batch: EnrichmentBatch) -> None:
-        """Append the batch's rows to the three tables, all or nothing."""
+        """Append the batch's rows to its tables (and the remediation copy), all or nothing."""
         with _lock_for(self.path):
             con = ibis.duckdb.connect(self.path)
             try:
@@ -122,6 +141,7 @@ class EnrichmentWriter:
                     ("scan_operations", SCAN_OPERATIONS, batch.scan_operations),
                     ("failed_checks", FAILED_CHECKS, batch.failed_checks),
                     ("source_records", SOURCE_RECORDS, batch.source_records),
+                    ("check_metrics", CHECK_METRICS, batch.check_metrics),
                 ]
                 for suffix, schema, _rows in plan:
                     self._ensure(con, self.table_name(suffix), schema)

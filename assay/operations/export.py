@@ -48,8 +48,9 @@ def _target(ds: Datastore) -> tuple[str, str]:
 
 
 def _containers(session, ds: Datastore, container_ids: list[int] | None) -> list[Container]:
+    """The datastore's containers; ``container_ids`` None means all, [] means none."""
     stmt = select(Container).where(Container.datastore_id == ds.id)
-    if container_ids:
+    if container_ids is not None:
         stmt = stmt.where(Container.id.in_(container_ids))
     return list(session.scalars(stmt))
 
@@ -112,3 +113,23 @@ def _check_row(q, now) -> dict:
         "PROPERTIES": json.dumps(q.properties or {}), "RULE_TYPE": q.rule_type,
         "WEIGHT": getattr(q, "weight", 1), "TEMPLATE_ID": None, "IS_TEMPLATE": False,
     }
+
+
+def run_export(db, op_id: int, should_abort) -> str | None:
+    """Run export operation ``op_id`` (a queued ``type: "export"``). Raises ExportError."""
+    from ..store.models import Operation
+
+    with db.session() as s:
+        op = s.get(Operation, op_id)
+        params = dict(op.params)
+        ds = op.datastore
+        asset = "field_profiles" if params["asset_type"] in ("profiles", "field_profiles") else params["asset_type"]
+        containers = _containers(s, ds, params.get("container_ids") or None)
+        if params.get("container_tags"):
+            wanted = set(params["container_tags"])
+            containers = [c for c in containers if wanted & set(c.tags or [])]
+        ids = [c.id for c in containers]
+        result = export_asset(s, ds, asset, ids, bool(params.get("include_deleted")))
+        op.container_ids = ids
+        op.status = {"total_containers": len(ids), "exported_rows": result["rows"], "table": result["table"]}
+    return None

@@ -24,11 +24,12 @@ log = logging.getLogger(__name__)
 
 
 def _jobs() -> dict[str, Callable]:
+    from .export import run_export
     from .profile import run_profile
     from .scan import run_scan
     from .sync import run_sync
 
-    return {"sync": run_sync, "catalog": run_sync, "scan": run_scan, "profile": run_profile}
+    return {"sync": run_sync, "catalog": run_sync, "scan": run_scan, "profile": run_profile, "export": run_export}
 
 
 class Runner:

@@ -24,14 +24,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..engine.anomalies import Finding, findings_for, repeat_statuses, to_resolve
+from ..engine.anomalies import Finding, anomaly_weight, findings_for, repeat_statuses, to_resolve
 from ..engine.plan import cap_rows, evaluate
 from ..engine.rules import CheckSpec
 from ..enrichment.writer import EnrichmentBatch, EnrichmentWriter, default_prefix, to_json
 from ..security import datastore_secrets
 from ..sources import SourceError, open_source
 from ..store.db import Database
-from ..store.models import Anomaly, ComputedField, Container, ContainerScan, FailedCheck, Operation, QualityCheck, utcnow
+from ..store.models import Anomaly, ComputedField, Container, GlobalTag, ContainerScan, FailedCheck, Operation, QualityCheck, utcnow
 from .progress import Aborted, update_status
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         try:
             batch = _enrichment_batch(
                 op_id, params, container, ds_name, result.records, findings, uuids, check_meta,
-                started, finished, cs_message,
+                started, finished, cs_message, outcomes=result.outcomes,
             )
             batch.remediation = _remediation(params, enrichment_info[1], container, table, findings, uuids)
             EnrichmentWriter(*enrichment_info).write(batch)
@@ -242,6 +242,9 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         latest_archived = {fp: aid for aid, fp, st in known if fp in reactivate and st in ("Resolved", "Invalid", "Discarded")}
         for anomaly in s.scalars(select(Anomaly).where(Anomaly.id.in_(latest_archived.values()))):
             anomaly.status = "Active"
+        all_tags = {t for c in check_meta.values() for t in (c.tags or [])}
+        tag_weights = dict(s.execute(select(GlobalTag.name, GlobalTag.weight_modifier)
+                                     .where(GlobalTag.name.in_(all_tags))).all()) if all_tags else {}
         for finding, anomaly_uuid, status in zip(findings, uuids, statuses):
             tags = sorted({t for fc in finding.failed_checks for t in (check_meta[fc.check_id].tags or [])})
             s.add(
@@ -250,7 +253,8 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
                     container_id=container_id, operation_id=op_id, container_scan_id=cs_id,
                     partition_name=name, message=finding.message,
                     anomalous_records_count=finding.anomalous_records_count, fingerprint=finding.fingerprint,
-                    weight=sum(check_meta[fc.check_id].weight or 1 for fc in finding.failed_checks),
+                    weight=anomaly_weight([check_meta[fc.check_id].weight for fc in finding.failed_checks],
+                                          [tag_weights.get(t, 0) for t in tags]),
                     source_records=finding.source_records, source_enriched=bool(enrichment_info), tags=tags,
                     failed_checks=[
                         FailedCheck(quality_check_id=fc.check_id, message=fc.message,
@@ -305,7 +309,7 @@ def _remediation(params, prefix, container, table, findings: list[Finding], uuid
 
 
 def _enrichment_batch(op_id, params, container, ds_name, records, findings: list[Finding], uuids, check_meta,
-                      started, finished, message, result: str = "success") -> EnrichmentBatch:
+                      started, finished, message, result: str = "success", outcomes=()) -> EnrichmentBatch:
     batch = EnrichmentBatch()
     cap = params.get("max_records_analyzed_per_partition")
     batch.scan_operations.append(
@@ -318,6 +322,16 @@ def _enrichment_batch(op_id, params, container, ds_name, records, findings: list
             "START_TIME": started, "END_TIME": finished, "RESULT": result, "MESSAGE": message,
         }
     )
+    for out in outcomes:
+        batch.check_metrics.append(
+            {
+                "OPERATION_ID": op_id, "CONTAINER_ID": container.id, "SOURCE_DATASTORE": ds_name,
+                "SOURCE_CONTAINER": container.name, "SOURCE_PARTITION": container.name,
+                "QUALITY_CHECK_ID": out.check_id, "ASSERTION_RESULT": out.result,
+                "ASSERTION_DETAILS": out.error or out.message, "ASSERTED_RECORDS_COUNT": out.asserted,
+                "ANOMALOUS_RECORDS_COUNT": out.failed, "_QUALYTICS_SOURCE_PARTITION": container.name,
+            }
+        )
     limit = int(params["enrichment_source_record_limit"])
     for finding, anomaly_uuid in zip(findings, uuids):
         for fc in finding.failed_checks:

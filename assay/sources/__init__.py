@@ -1,7 +1,8 @@
 """Connectors: open an Ibis backend for a datastore, list its containers and fields,
 and hand the scan an Ibis table per container.
 
-``open_source(datastore)`` picks the connector by the datastore's ``type``.
+``open_source(datastore)`` picks the connector by the datastore's ``type``: ``local``
+folders and ``s3`` buckets are both file (``dfs``) datastores, read by ``files.FileSource``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ def open_source(datastore, secrets: dict | None = None) -> Source:
 
         connection = datastore.connection or {}
         return FileSource(connection.get("uri") or datastore.database or "", csv_options(connection))
+    if kind == "s3":
+        from .files import FileSource, s3_filesystem
+
+        connection = datastore.connection or {}
+        fs = s3_filesystem(connection, secrets)
+        return FileSource(connection.get("uri") or "", csv_options(connection), fs=fs)
     raise SourceError(f"unsupported datastore type '{datastore.type}'")
 
 

@@ -1,19 +1,28 @@
-"""Folders of files (``file:///abs/folder``), read by an in-memory DuckDB.
+"""Files read by an in-memory DuckDB: a local folder (``file:///abs/folder``) or a prefix
+of an object store (``s3://bucket/prefix``, read through an fsspec filesystem).
 
-Sync walks the folder tree. Files with a supported extension whose names differ only
-by a trailing number or date (``orders_2024_01.csv``, ``orders_2024_02.csv``) in the
-same folder form one container, a *file pattern*, named after the common stem
-(``orders``); each file is a partition. A lone file is a container of its own.
+Sync walks the folder tree (or lists every object under the prefix). Files with a
+supported extension whose names differ only by a trailing number or date
+(``orders_2024_01.csv``, ``orders_2024_02.csv``) in the same folder form one container,
+a *file pattern*, named after the common stem (``orders``); each file is a partition.
+A lone file is a container of its own.
+
+Object stores go through fsspec (``s3fs``), registered into the DuckDB connection with
+``register_filesystem``: DuckDB's own ``httpfs`` extension is never loaded (that would
+mean a runtime download).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from pathlib import Path
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
 import ibis
+import sqlglot as sg
+import sqlglot.expressions as sge
 
 from .base import ContainerInfo, Source, SourceError, fields_of
 
@@ -24,6 +33,12 @@ FORMATS = {
 }
 _SUFFIX = re.compile(r"[_\-.]?\d+(?:[_\-.]\d+)*$")
 
+# Object stores: seconds to wait for a connection and for a response, and how many
+# attempts botocore makes in all (connection errors, throttling, 5xx) before giving up.
+S3_CONNECT_TIMEOUT = 10
+S3_READ_TIMEOUT = 60
+S3_MAX_ATTEMPTS = 3
+
 
 def folder_of(uri: str) -> Path:
     """The local folder a ``file://`` URI (or a plain path) points at."""
@@ -32,78 +47,194 @@ def folder_of(uri: str) -> Path:
     return Path(uri)
 
 
-def _split(path: Path) -> tuple[str, str] | None:
-    """(stem, extension incl. .gz) of a supported data file, else None."""
-    name = path.name
+def _split(name: str) -> tuple[str, str] | None:
+    """(stem, extension incl. .gz) of a supported data file name, else None."""
     gz = ""
     if name.endswith(".gz"):
         gz, name = ".gz", name[:-3]
-    ext = Path(name).suffix.lower()
+    ext = PurePosixPath(name).suffix.lower()
     if ext not in FORMATS:
         return None
     return name[: -len(ext)], ext + gz
 
 
-def group_files(root: Path) -> dict[str, tuple[str, str, list[Path]]]:
-    """Container name → (glob relative to root, format, files sorted by name)."""
-    groups: dict[tuple[str, str, str], list[Path]] = defaultdict(list)
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
+def group_paths(paths: Iterable[str]) -> dict[str, tuple[str, str, list[str]]]:
+    """Container name → (glob relative to the root, format, paths sorted by name), from
+    the paths of files relative to the root (POSIX separators). Paths with a hidden part
+    (``.name``) and unsupported extensions are left out."""
+    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for rel in sorted(paths):
+        path = PurePosixPath(rel)
+        if any(part.startswith(".") for part in path.parts):
             continue
-        split = _split(path)
+        split = _split(path.name)
         if split is None:
             continue
         stem, ext = split
         base = _SUFFIX.sub("", stem) or stem
-        rel_dir = path.parent.relative_to(root).as_posix()
-        groups[(rel_dir, base, ext)].append(path)
-    out: dict[str, tuple[str, str, list[Path]]] = {}
+        rel_dir = path.parent.as_posix()
+        groups[(rel_dir, base, ext)].append(rel)
+    out: dict[str, tuple[str, str, list[str]]] = {}
     for (rel_dir, base, ext), files in sorted(groups.items()):
         name = base if rel_dir == "." else f"{rel_dir}/{base}"
         if name in out:  # same stem, other extension: keep them apart
             name = f"{name}{ext}"
         fmt = FORMATS[ext.removesuffix(".gz")]
-        stem_glob = base if len(files) == 1 and _split(files[0])[0] == base else f"{base}*"
+        stem_glob = base if len(files) == 1 and _split(PurePosixPath(files[0]).name)[0] == base else f"{base}*"
         glob = stem_glob + ext if rel_dir == "." else f"{rel_dir}/{stem_glob}{ext}"
         out[name] = (glob, fmt, files)
     return out
 
 
+def group_files(root: Path) -> dict[str, tuple[str, str, list[Path]]]:
+    """Container name → (glob relative to root, format, files sorted by name) of a local folder."""
+    rels = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()]
+    return {name: (glob, fmt, [root / rel for rel in files]) for name, (glob, fmt, files) in group_paths(rels).items()}
+
+
+def s3_filesystem(connection: dict, secrets: dict | None = None):
+    """An ``s3fs.S3FileSystem`` for an ``s3`` datastore connection: ``endpoint_url``
+    (S3-compatible servers: MinIO, Ceph, moto, …), ``region``, and the secrets
+    ``access_key`` / ``secret_key`` (optionally ``token``, a session token). Without
+    keys the bucket is read anonymously (public buckets); the server's own AWS
+    credentials are never used.
+
+    Raises: SourceError when s3fs is not installed or only one of the two keys is given.
+    """
+    try:
+        import s3fs
+    except ImportError as e:  # pragma: no cover - s3fs is a dependency
+        raise SourceError(f"reading S3 needs the 's3fs' package ({e})") from e
+    secrets = secrets or {}
+    key, secret = secrets.get("access_key"), secrets.get("secret_key")
+    if bool(key) != bool(secret):
+        raise SourceError("an s3 connection needs both 'access_key' and 'secret_key' (or neither, for a public bucket)")
+    client_kwargs = {}
+    if connection.get("endpoint_url"):
+        client_kwargs["endpoint_url"] = connection["endpoint_url"]
+    if connection.get("region"):
+        client_kwargs["region_name"] = connection["region"]
+    credentials = {"key": key, "secret": secret, "token": secrets.get("token")} if key else {"anon": True}
+    fs = s3fs.S3FileSystem(
+        **credentials,
+        client_kwargs=client_kwargs,
+        config_kwargs={
+            "connect_timeout": S3_CONNECT_TIMEOUT,
+            "read_timeout": S3_READ_TIMEOUT,
+            "retries": {"max_attempts": S3_MAX_ATTEMPTS, "mode": "standard"},
+        },
+        skip_instance_cache=True,  # one client per opened datastore, never shared
+        use_listings_cache=False,  # every sync sees the objects as they are now
+    )
+    fs.retries = 1  # botocore retries already; s3fs' own retry loop would multiply the wait
+    return fs
+
+
+def _reason(e: BaseException) -> str:
+    text = str(e).strip()
+    if isinstance(e, FileNotFoundError) and text and not text.startswith("The specified"):
+        return f"not found: {text}"
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _quoted(name: str) -> str:
+    return sg.to_identifier(name, quoted=True).sql("duckdb")
+
+
 class FileSource(Source):
-    """A local folder of CSV / TSV / PSV (optionally gzipped), Parquet and JSON-lines files.
+    """CSV / TSV / PSV (optionally gzipped), Parquet and JSON-lines files in a local
+    folder or under an object-store prefix.
 
     ``csv_options`` go to DuckDB's ``read_csv`` (delimiter, header, quote, escape); what
-    is not given is sniffed. Raises SourceError for a missing folder.
+    is not given is sniffed. ``fs`` is an fsspec filesystem for a remote ``uri``
+    (``s3://bucket/prefix``); without it ``uri`` is a local folder.
+
+    Raises SourceError for a missing folder, and for a remote store whose objects
+    cannot be listed (missing bucket, wrong credentials, unreachable endpoint).
     """
 
-    def __init__(self, uri: str, csv_options: dict | None = None):
-        self.root = folder_of(uri)
+    def __init__(self, uri: str, csv_options: dict | None = None, fs=None):
         self.csv_options = csv_options or {}
-        if not self.root.is_dir():
-            raise SourceError(f"folder not found: {self.root}")
+        self.fs = fs
+        self._groups: dict[str, tuple[str, str, list[str]]] | None = None
+        if fs is None:
+            self.root = folder_of(uri)
+            if not self.root.is_dir():
+                raise SourceError(f"folder not found: {self.root}")
+            self.uri = uri
+        else:
+            protocol, sep, rest = uri.partition("://")
+            self.protocol = protocol.lower()
+            self.root = rest.strip("/")
+            if not sep or not self.root:
+                raise SourceError(f"'{uri}' is not a bucket URI like {protocol or 's3'}://bucket/prefix")
+            self.uri = f"{self.protocol}://{self.root}"
         self.con = ibis.duckdb.connect()
-        self._groups: dict[str, tuple[str, str, list[Path]]] | None = None
+        if fs is not None:
+            try:
+                self.con.con.register_filesystem(fs)
+                self._groups = self._list_remote()  # fail now, with the store's reason
+            except BaseException:
+                self.close()
+                raise
+
+    # -- listing -----------------------------------------------------------------------
+
+    def _list_remote(self) -> dict[str, tuple[str, str, list[str]]]:
+        try:
+            found = self.fs.find(self.root, detail=True)
+        except Exception as e:  # noqa: BLE001 - the store's reason, whatever the exception
+            raise SourceError(f"cannot list {self.uri}: {_reason(e)}") from e
+        prefix = self.root + "/"
+        rels = [name[len(prefix):] for name, info in found.items()
+                if info.get("type", "file") == "file" and name.startswith(prefix)]
+        return {name: (glob, fmt, [f"{self.uri}/{rel}" for rel in files])
+                for name, (glob, fmt, files) in group_paths(rels).items()}
 
     @property
-    def groups(self):
+    def groups(self) -> dict[str, tuple[str, str, list[str]]]:
+        """Container name → (glob relative to the root, format, readable paths of its files)."""
         if self._groups is None:
-            self._groups = group_files(self.root)
+            if self.fs is None:
+                self._groups = {name: (glob, fmt, [str(p) for p in files])
+                                for name, (glob, fmt, files) in group_files(self.root).items()}
+            else:
+                self._groups = self._list_remote()
         return self._groups
 
-    def _read(self, name: str, fmt: str, files: list[Path], partition_column: str | None = None):
-        paths = [str(p) for p in files]
+    # -- reading -----------------------------------------------------------------------
+
+    def _read(self, name: str, fmt: str, files: list[str], partition_column: str | None = None):
         table_name = f"container_{len(self.con.list_tables())}"
         extra = {"filename": partition_column} if partition_column else {}
         if fmt == "parquet":
-            return self.con.read_parquet(paths, table_name=table_name, union_by_name=True, **extra)
-        if fmt == "json":
-            return self.con.read_json(paths, table_name=table_name, **extra)
-        options = dict(self.csv_options)
-        if files and files[0].name.removesuffix(".gz").lower().endswith(".tsv"):
-            options.setdefault("delim", "\t")
-        if files and files[0].name.removesuffix(".gz").lower().endswith(".psv"):
-            options.setdefault("delim", "|")
-        return self.con.read_csv(paths, table_name=table_name, union_by_name=True, **options, **extra)
+            kwargs = {"union_by_name": True, **extra}
+            function = "read_parquet"
+        elif fmt == "json":
+            kwargs = extra
+            function = "read_json_auto"
+        else:
+            options = dict(self.csv_options)
+            first = PurePosixPath(files[0]).name.removesuffix(".gz").lower() if files else ""
+            if first.endswith(".tsv"):
+                options.setdefault("delim", "\t")
+            if first.endswith(".psv"):
+                options.setdefault("delim", "|")
+            # what Ibis' read_csv sends by default: a header row, sniffed types
+            kwargs = {"header": True, "auto_detect": True, "union_by_name": True, **options, **extra}
+            function = "read_csv"
+        # The view is defined here, not through Ibis' read_* helpers: those load DuckDB's
+        # httpfs extension (a download) for any s3:// path, while the registered fsspec
+        # filesystem reads it without one.
+        args = ", ".join([sge.convert(list(files)).sql("duckdb")]
+                         + [f"{_quoted(k)} = {sge.convert(v).sql('duckdb')}" for k, v in kwargs.items()])
+        self.con.raw_sql(f"CREATE OR REPLACE TEMPORARY VIEW {_quoted(table_name)} AS "
+                         f"SELECT * FROM {function}({args})")
+        return self.con.table(table_name)
+
+    def _failure(self, glob: str, e: Exception) -> SourceError:
+        where = glob if self.fs is None else f"{self.uri}/{glob}"
+        return SourceError(f"cannot read {where}: {_reason(e)}")
 
     def list_containers(self, include=("table", "view")):
         out = []
@@ -111,13 +242,13 @@ class FileSource(Source):
             try:
                 schema = self._read(name, fmt, files).schema()
             except Exception as e:  # noqa: BLE001 - an unreadable file is reported, not fatal
-                raise SourceError(f"cannot read {glob}: {e}") from e
+                raise self._failure(glob, e) from e
             out.append(ContainerInfo(name, "file", None, location=glob, file_format=fmt, fields=fields_of(schema)))
         return out
 
     def table(self, container, partition_column=None):
         """The files of the container's pattern as one table; each file is a partition and
-        ``partition_column`` (when given) holds its path."""
+        ``partition_column`` (when given) holds its path (for an object store, its URI)."""
         group = self.groups.get(container.name)
         if group is None:
             raise SourceError(f"no files match container {container.name} ({container.location}) any more")
@@ -125,7 +256,7 @@ class FileSource(Source):
         try:
             return self._read(container.name, fmt, files, partition_column)
         except Exception as e:  # noqa: BLE001
-            raise SourceError(f"cannot read {glob}: {e}") from e
+            raise self._failure(glob, e) from e
 
     def partition_count(self, container):
         group = self.groups.get(container.name)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from ...store.models import Anomaly, FailedCheck
+from ...store.models import Anomaly, FailedCheck, QualityCheck
 from ...store.repo import get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
@@ -26,14 +28,22 @@ def list_anomalies(
     container: Annotated[list[int] | None, Query()] = None,
     quality_check: Annotated[list[int] | None, Query()] = None,
     status: Annotated[list[str] | None, Query()] = None,
-    anomaly_type: str | None = None,
-    archived: str | None = None,
-    sort_created: str | None = None,
+    anomaly_type: Literal["record", "shape"] | None = None,
+    tag: Annotated[list[str] | None, Query()] = None,
+    rule_type: Annotated[list[str] | None, Query()] = None,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    archived: Literal["only", "include", "exclude"] | None = None,
+    source_enriched: bool | None = None,
+    sort_created: Literal["asc", "desc"] | None = None,
+    sort_weight: Literal["asc", "desc"] | None = None,
 ) -> dict:
-    """Anomalies, paged; filters ``datastore``, ``container``, ``quality_check``,
-    ``status`` (repeatable or comma-separated), ``anomaly_type`` (record/shape),
-    ``archived`` (only/include; by default archived ones are left out unless ``status``
-    names an archived status), ``sort_created`` (asc/desc)."""
+    """Anomalies, paged. Filters: ``datastore``, ``container``, ``quality_check``, ``tag``,
+    ``rule_type`` (repeatable), ``status`` (repeatable or comma-separated), ``anomaly_type``
+    (record/shape), ``start_date``/``end_date`` (on ``created``, UTC days, inclusive),
+    ``source_enriched``, ``archived`` (only/include; by default archived anomalies are left
+    out unless ``status`` names an archived status). Sorted by ``sort_weight`` when given,
+    else by ``sort_created`` (default newest first)."""
     stmt = select(Anomaly)
     if datastore:
         stmt = stmt.where(Anomaly.datastore_id.in_(datastore))
@@ -43,6 +53,10 @@ def list_anomalies(
         stmt = stmt.where(
             Anomaly.id.in_(select(FailedCheck.anomaly_id).where(FailedCheck.quality_check_id.in_(quality_check)))
         )
+    if rule_type:
+        stmt = stmt.where(Anomaly.id.in_(
+            select(FailedCheck.anomaly_id).join(QualityCheck, QualityCheck.id == FailedCheck.quality_check_id)
+            .where(QualityCheck.rule_type.in_(rule_type))))
     statuses = [s for value in (status or []) for s in value.split(",") if s]
     if statuses:
         stmt = stmt.where(Anomaly.status.in_(statuses))
@@ -52,9 +66,33 @@ def list_anomalies(
         stmt = stmt.where(Anomaly.status.not_in(ARCHIVED))
     if anomaly_type:
         stmt = stmt.where(Anomaly.type == anomaly_type)
-    stmt = stmt.order_by(Anomaly.id.asc() if sort_created == "asc" else Anomaly.id.desc())
+    if start_date:
+        stmt = stmt.where(Anomaly.created >= dt.datetime.combine(start_date, dt.time(), dt.timezone.utc))
+    if end_date:
+        stmt = stmt.where(Anomaly.created < dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(),
+                                                                dt.timezone.utc))
+    if source_enriched is not None:
+        stmt = stmt.where(Anomaly.source_enriched.is_(source_enriched))
+    if sort_weight:
+        stmt = stmt.order_by(Anomaly.weight.asc() if sort_weight == "asc" else Anomaly.weight.desc(), Anomaly.id.desc())
+    else:
+        stmt = stmt.order_by(Anomaly.id.asc() if sort_created == "asc" else Anomaly.id.desc())
+    if tag:
+        # tags are a JSON list per anomaly: filter in Python over the matching ids (portable across stores)
+        wanted = set(tag)
+        ids = [a.id for a in session.scalars(stmt) if wanted & set(a.tags or [])]
+        stmt = stmt.where(Anomaly.id.in_(ids))
     rows, total, pages = paginate(session, stmt, page.page, page.size)
     return page_of([ser.anomaly(a) for a in rows], total, page, pages)
+
+
+@router.get("/{anomaly_id}/source-record")
+def source_records(anomaly_id: int, session: SessionDep) -> list[dict]:
+    """The source rows stored with the anomaly at scan time (at most the scan's
+    ``enrichment_source_record_limit``): ``[{source_record: <row as a JSON string>, created}]``."""
+    anomaly = get_or_404(session, Anomaly, anomaly_id, "Anomaly")
+    return [{"source_record": json.dumps(row, sort_keys=True), "created": ser.iso(anomaly.created)}
+            for row in anomaly.source_records or []]
 
 
 @router.get("/{anomaly_id}")

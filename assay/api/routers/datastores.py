@@ -23,7 +23,7 @@ router = APIRouter(prefix="/datastores", tags=["datastores"])
 KINDS = {
     "duckdb": ("jdbc", "duckdb"), "postgresql": ("jdbc", "postgresql"), "postgres": ("jdbc", "postgresql"),
     "mysql": ("jdbc", "mysql"), "mariadb": ("jdbc", "mysql"), "sqlite": ("jdbc", "sqlite"),
-    "local": ("dfs", "local"), "file": ("dfs", "local"),
+    "local": ("dfs", "local"), "file": ("dfs", "local"), "s3": ("dfs", "s3"),
 }
 
 
@@ -39,7 +39,7 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
         raise RuleDefinitionError(
             ("connection", "type"),
             f"unsupported connection type '{connection.type}'; use one of: duckdb, postgresql, mysql, mariadb, "
-            "sqlite, local",
+            "sqlite, local, s3",
         )
     data = connection.model_dump(exclude_none=True)
     secrets = {k: v for k, v in data.items() if k in SECRET_FIELDS}
@@ -55,6 +55,15 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
             raise RuleDefinitionError(("connection", "host"), f"a {kind[1]} connection needs 'host'")
         if not database:
             raise RuleDefinitionError(("database",), f"a {kind[1]} datastore needs 'database'")
+    elif kind[1] == "s3":
+        uri = conn.get("uri") or ""
+        if not uri.startswith("s3://") or not uri.removeprefix("s3://").strip("/"):
+            raise RuleDefinitionError(("connection", "uri"), "an s3 datastore needs 'uri': s3://bucket/prefix")
+        endpoint = conn.get("endpoint_url")
+        if endpoint is not None and (not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://"))):
+            raise RuleDefinitionError(("connection", "endpoint_url"), "'endpoint_url' must be an http:// or https:// URL")
+        if conn.get("region") is not None and not isinstance(conn["region"], str):
+            raise RuleDefinitionError(("connection", "region"), "'region' must be a string such as us-east-1")
     else:
         uri = conn.get("uri") or ""
         if not uri.startswith("file://") or not Path(uri.removeprefix("file://")).is_absolute():

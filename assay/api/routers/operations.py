@@ -13,7 +13,7 @@ from ...store.models import Container, Datastore, Operation
 from ...store.repo import get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
-from ..schemas import OperationRequest, ProfileOperation, ScanOperation, SyncOperation
+from ..schemas import ExportOperation, OperationRequest, ProfileOperation, ScanOperation, SyncOperation
 
 router = APIRouter(prefix="/operations", tags=["operations"])
 
@@ -56,6 +56,13 @@ def run_operation(body: Annotated[OperationRequest, Body()], session: SessionDep
                 raise RuleDefinitionError(("container_names",), f"no container named {', '.join(map(repr, missing))} in datastore {ds.id}")
         status = {key: 0 for key in ser.SCAN_STATUS_KEYS}
         op_type = "scan"
+    elif isinstance(body, ExportOperation):
+        if ds.enrichment_datastore_id is None:
+            raise RuleDefinitionError(("datastore_id",), f"datastore {ds.id} has no enrichment datastore linked; "
+                                      "an export writes there")
+        params = body.model_dump(mode="json")
+        op_type = "export"
+        status = {"total_containers": 0}
     elif isinstance(body, ProfileOperation):
         params = body.model_dump(mode="json")
         params["container_names"] = params.get("container_names") or []
