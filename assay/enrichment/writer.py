@@ -14,7 +14,9 @@ Tables (``<prefix>`` is the source datastore's enrichment prefix, e.g. ``_nyc_fl
 Columns are those of the Qualytics enrichment schema (qualytics-api.md §4.2). Tables are
 created on first write; a table missing a column gets it added. Everything one
 container scan writes goes in one transaction, so a failure leaves nothing half-written.
-The enrichment datastore is a DuckDB file for now (other engines: issue 5).
+The enrichment datastore is a DuckDB file (written through Ibis) or a PostgreSQL,
+MySQL/MariaDB or SQLite database (written through SQLAlchemy Core, whose transactions
+make each batch all or nothing; missing columns are added with Alembic's ``add_column``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 
 import ibis
 import pyarrow as pa
+import sqlalchemy as sa
 
 SCAN_OPERATIONS = ibis.schema(
     {
@@ -117,77 +120,191 @@ class EnrichmentBatch:
     remediation: tuple[str, Any, list[dict[str, Any]], str] | None = None
 
 
-class EnrichmentWriter:
-    """Writes :class:`EnrichmentBatch` es to a DuckDB enrichment datastore file.
+@dataclass(frozen=True)
+class EnrichmentTarget:
+    """Where enrichment goes: ``type`` duckdb | postgresql | mysql | sqlite, the database
+    (a file path for duckdb/sqlite), the schema (PostgreSQL) and the connection settings
+    including secrets."""
 
-    Raises whatever DuckDB raises (file locked, disk full); the batch is then rolled back.
+    type: str
+    database: str | None
+    schema: str | None = None
+    connection: tuple = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{dict(self.connection).get('host', '')}:{self.database}:{self.schema}"
+
+    def url(self) -> sa.URL:
+        c = dict(self.connection)
+        if self.type == "sqlite":
+            return sa.URL.create("sqlite", database=self.database)
+        driver = {"postgresql": "postgresql+psycopg2", "mysql": "mysql+pymysql"}[self.type]
+        return sa.URL.create(driver, username=c.get("username") or c.get("user"), password=c.get("password"),
+                             host=c.get("host"), port=int(c["port"]) if c.get("port") else None,
+                             database=self.database)
+
+
+ENRICHMENT_TYPES = ("duckdb", "postgresql", "mysql", "sqlite")
+
+
+def target_of(datastore, secrets: dict | None = None) -> EnrichmentTarget:
+    """The target of an enrichment datastore row. Raises ValueError for an unsupported type."""
+    if datastore.type not in ENRICHMENT_TYPES:
+        raise ValueError(f"enrichment datastores of type '{datastore.type}' are not supported; "
+                         f"use one of: {', '.join(ENRICHMENT_TYPES)}")
+    connection = {**(datastore.connection or {}), **(secrets or {})}
+    schema = datastore.schema if datastore.type == "postgresql" else None
+    return EnrichmentTarget(datastore.type, datastore.database, schema, tuple(sorted(connection.items())))
+
+
+class EnrichmentWriter:
+    """Writes :class:`EnrichmentBatch` es to an enrichment datastore.
+
+    Raises whatever the engine raises (file locked, server down, disk full); the batch is
+    then rolled back and nothing of it remains.
     """
 
-    def __init__(self, path: str, prefix: str):
-        if not path:
-            raise ValueError("the enrichment datastore has no 'database' path")
-        self.path, self.prefix = path, prefix
+    def __init__(self, target: EnrichmentTarget, prefix: str):
+        if not target.database:
+            raise ValueError("the enrichment datastore has no 'database'")
+        self.target, self.prefix = target, prefix
 
     def table_name(self, suffix: str) -> str:
         return f"{self.prefix}_{suffix}"
 
+    def _plan(self, batch: EnrichmentBatch) -> list[tuple[str, Any, list[dict[str, Any]], str]]:
+        plan = [
+            (self.table_name("scan_operations"), SCAN_OPERATIONS, batch.scan_operations, "append"),
+            (self.table_name("failed_checks"), FAILED_CHECKS, batch.failed_checks, "append"),
+            (self.table_name("source_records"), SOURCE_RECORDS, batch.source_records, "append"),
+            (self.table_name("check_metrics"), CHECK_METRICS, batch.check_metrics, "append"),
+        ]
+        if batch.remediation:
+            plan.append(batch.remediation)
+        return plan
+
     def write(self, batch: EnrichmentBatch) -> None:
         """Append the batch's rows to its tables (and the remediation copy), all or nothing."""
-        with _lock_for(self.path):
-            con = ibis.duckdb.connect(self.path)
-            try:
-                raw = con.con
-                plan = [
-                    ("scan_operations", SCAN_OPERATIONS, batch.scan_operations),
-                    ("failed_checks", FAILED_CHECKS, batch.failed_checks),
-                    ("source_records", SOURCE_RECORDS, batch.source_records),
-                    ("check_metrics", CHECK_METRICS, batch.check_metrics),
-                ]
-                for suffix, schema, _rows in plan:
-                    self._ensure(con, self.table_name(suffix), schema)
-                if batch.remediation:
-                    self._ensure(con, batch.remediation[0], batch.remediation[1])
-                raw.begin()
-                try:
-                    for suffix, schema, rows in plan:
-                        if rows:
-                            con.insert(self.table_name(suffix), _arrow(schema, rows))
-                    if batch.remediation:
-                        name, schema, rows, mode = batch.remediation
-                        if mode == "overwrite":
-                            con.truncate_table(name)
-                        if rows:
-                            con.insert(name, _arrow(schema, rows))
-                    raw.commit()
-                except BaseException:
-                    raw.rollback()
-                    raise
-            finally:
-                con.disconnect()
+        plan = self._plan(batch)
+        with _lock_for(self.target.key):
+            if self.target.type == "duckdb":
+                _write_duckdb(self.target.database, plan)
+            else:
+                _write_sql(self.target, plan)
 
-    @staticmethod
-    def _ensure(con, name: str, schema) -> None:
-        if name not in con.list_tables():
-            con.create_table(name, schema=schema)
-            return
-        have = set(con.table(name).columns)
-        missing = [(col, dtype) for col, dtype in schema.items() if col not in have]
-        if missing:
-            # Evolve the table by adding the columns it lacks (older Assay versions).
-            import sqlglot.expressions as sge
 
-            for col, dtype in missing:
-                stmt = sge.Alter(
-                    this=sge.to_table(name, quoted=True),
-                    kind="TABLE",
-                    actions=[
-                        sge.ColumnDef(
-                            this=sge.to_identifier(col, quoted=True),
-                            kind=con.compiler.type_mapper.from_ibis(dtype),
-                        )
-                    ],
-                )
-                con.raw_sql(stmt.sql(dialect="duckdb"))
+def _write_duckdb(path: str, plan) -> None:
+    con = ibis.duckdb.connect(path)
+    try:
+        raw = con.con
+        for name, schema, _rows, _mode in plan:
+            _ensure_duckdb(con, name, schema)
+        raw.begin()
+        try:
+            for name, schema, rows, mode in plan:
+                if mode == "overwrite":
+                    con.truncate_table(name)
+                if rows:
+                    con.insert(name, _arrow(schema, rows))
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+    finally:
+        con.disconnect()
+
+
+def _ensure_duckdb(con, name: str, schema) -> None:
+    if name not in con.list_tables():
+        con.create_table(name, schema=schema)
+        return
+    have = set(con.table(name).columns)
+    missing = [(col, dtype) for col, dtype in schema.items() if col not in have]
+    # Evolve the table by adding the columns it lacks (written by an older Assay).
+    import sqlglot.expressions as sge
+
+    for col, dtype in missing:
+        stmt = sge.Alter(
+            this=sge.to_table(name, quoted=True),
+            kind="TABLE",
+            actions=[sge.ColumnDef(this=sge.to_identifier(col, quoted=True),
+                                   kind=con.compiler.type_mapper.from_ibis(dtype))],
+        )
+        con.raw_sql(stmt.sql(dialect="duckdb"))
+
+
+_engines: dict[str, sa.Engine] = {}
+
+
+def _engine(target: EnrichmentTarget) -> sa.Engine:
+    url = target.url()
+    key = url.render_as_string(hide_password=False)
+    if key not in _engines:
+        args = {"connect_timeout": 10} if target.type in ("postgresql", "mysql") else {}
+        _engines[key] = sa.create_engine(url, pool_pre_ping=True, connect_args=args)
+    return _engines[key]
+
+
+def _sa_type(dtype):
+    if dtype.is_boolean():
+        return sa.Boolean()
+    if dtype.is_integer():
+        return sa.BigInteger()
+    if dtype.is_decimal():
+        return sa.Numeric(dtype.precision or 38, dtype.scale or 10)
+    if dtype.is_floating():
+        return sa.Float(53)
+    if dtype.is_timestamp():
+        return sa.DateTime(timezone=dtype.timezone is not None)
+    if dtype.is_date():
+        return sa.Date()
+    if dtype.is_time():
+        return sa.Time()
+    return sa.Text()
+
+
+def _sa_table(name: str, schema, db_schema: str | None) -> sa.Table:
+    columns = [sa.Column(col, _sa_type(dtype)) for col, dtype in schema.items()]
+    return sa.Table(name, sa.MetaData(schema=db_schema), *columns)
+
+
+def _write_sql(target: EnrichmentTarget, plan) -> None:
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    engine = _engine(target)
+    tables = []
+    # DDL first, in its own transaction (MySQL commits implicitly on DDL).
+    with engine.begin() as conn:
+        inspector = sa.inspect(conn)
+        for name, schema, rows, mode in plan:
+            table = _sa_table(name, schema, target.schema)
+            if not inspector.has_table(name, schema=target.schema):
+                table.create(conn)
+            else:
+                have = {c["name"] for c in inspector.get_columns(name, schema=target.schema)}
+                ops = Operations(MigrationContext.configure(conn))
+                for column in table.columns:
+                    if column.name not in have:
+                        ops.add_column(name, sa.Column(column.name, column.type), schema=target.schema)
+            tables.append((table, schema, rows, mode))
+    with engine.begin() as conn:
+        for table, schema, rows, mode in tables:
+            if mode == "overwrite":
+                conn.execute(table.delete())
+            if rows:
+                conn.execute(table.insert(), [_sql_row(schema, row) for row in rows])
+
+
+def _sql_row(schema, row: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for col, dtype in schema.items():
+        value = row.get(col)
+        if value is not None and _sa_type(dtype).__class__ is sa.Text and not isinstance(value, str):
+            value = to_json(value)
+        out[col] = value
+    return out
 
 
 def _arrow(schema, rows: list[dict[str, Any]]) -> pa.Table:
@@ -196,21 +313,24 @@ def _arrow(schema, rows: list[dict[str, Any]]) -> pa.Table:
     return pa.table(columns, schema=arrow_schema)
 
 
-def _lock_for(path: str) -> threading.Lock:
+def _lock_for(key: str) -> threading.Lock:
     with _locks_guard:
-        return _locks.setdefault(path, threading.Lock())
+        return _locks.setdefault(key, threading.Lock())
 
 
 def to_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def replace_table(path: str, name: str, schema, rows: list[dict[str, Any]]) -> None:
-    """Create or replace table ``name`` in the DuckDB enrichment file at ``path`` with ``rows``
-    (the export tables are replaced on every export)."""
-    with _lock_for(path):
-        con = ibis.duckdb.connect(path)
-        try:
-            con.create_table(name, _arrow(schema, rows), overwrite=True)
-        finally:
-            con.disconnect()
+def replace_table(target: EnrichmentTarget, name: str, schema, rows: list[dict[str, Any]]) -> None:
+    """Replace the contents of table ``name`` in the enrichment datastore with ``rows``
+    (export tables are replaced on every export), all or nothing."""
+    with _lock_for(target.key):
+        if target.type == "duckdb":
+            con = ibis.duckdb.connect(target.database)
+            try:
+                con.create_table(name, _arrow(schema, rows), overwrite=True)
+            finally:
+                con.disconnect()
+        else:
+            _write_sql(target, [(name, schema, rows, "overwrite")])

@@ -11,7 +11,8 @@ import json
 import ibis
 from sqlalchemy import select
 
-from ..enrichment.writer import default_prefix, replace_table
+from ..enrichment.writer import default_prefix, replace_table, target_of
+from ..security import datastore_secrets
 from ..store.models import Anomaly, Container, Datastore, QualityCheck, QualityCheckTemplate, utcnow
 
 EXPORT_ANOMALIES = ibis.schema({
@@ -41,10 +42,12 @@ class ExportError(ValueError):
     """The export cannot run (no enrichment datastore linked)."""
 
 
-def _target(ds: Datastore) -> tuple[str, str]:
+def _target(ds: Datastore, secret_key: str):
     if ds.enrichment_datastore is None:
         raise ExportError(f"datastore {ds.id} has no enrichment datastore linked; link one first")
-    return ds.enrichment_datastore.database, ds.enrichment_prefix or default_prefix(ds.name)
+    enrichment = ds.enrichment_datastore
+    return (target_of(enrichment, datastore_secrets(secret_key, enrichment)),
+            ds.enrichment_prefix or default_prefix(ds.name))
 
 
 def _containers(session, ds: Datastore, container_ids: list[int] | None) -> list[Container]:
@@ -56,12 +59,12 @@ def _containers(session, ds: Datastore, container_ids: list[int] | None) -> list
 
 
 def export_asset(session, ds: Datastore, asset: str, container_ids: list[int] | None = None,
-                 include_deleted: bool = False) -> dict:
+                 include_deleted: bool = False, *, secret_key: str = "") -> dict:
     """Write ``<prefix>_export_<asset>`` for ``asset`` in anomalies | checks | field_profiles.
 
     Returns: ``{table, rows}``. Raises: ExportError without an enrichment datastore.
     """
-    path, prefix = _target(ds)
+    target, prefix = _target(ds, secret_key)
     now = utcnow()
     containers = {c.id: c for c in _containers(session, ds, container_ids)}
     if asset == "anomalies":
@@ -84,11 +87,12 @@ def export_asset(session, ds: Datastore, asset: str, container_ids: list[int] | 
     else:
         raise ExportError(f"unknown asset type '{asset}'")
     name = f"{prefix}_export_{asset}"
-    replace_table(path, name, schema, rows)
+    replace_table(target, name, schema, rows)
     return {"table": name, "rows": len(rows)}
 
 
-def export_check_templates(session, enrichment: Datastore, template_ids: list[int] | None = None) -> dict:
+def export_check_templates(session, enrichment: Datastore, template_ids: list[int] | None = None, *,
+                           secret_key: str = "") -> dict:
     """Write ``<prefix>_export_check_templates`` into an enrichment datastore."""
     stmt = select(QualityCheckTemplate)
     if template_ids:
@@ -97,7 +101,7 @@ def export_check_templates(session, enrichment: Datastore, template_ids: list[in
     rows = [{**_check_row(t, now), "IS_TEMPLATE": True, "TEMPLATE_CHECKS_COUNT": 0,
              "TEMPLATE_LOCKED": t.template_locked} for t in session.scalars(stmt)]
     name = f"{enrichment.enrichment_prefix or default_prefix(enrichment.name)}_export_check_templates"
-    replace_table(enrichment.database, name, EXPORT_CHECK_TEMPLATES, rows)
+    replace_table(target_of(enrichment, datastore_secrets(secret_key, enrichment)), name, EXPORT_CHECK_TEMPLATES, rows)
     return {"table": name, "rows": len(rows)}
 
 
@@ -129,7 +133,7 @@ def run_export(db, op_id: int, should_abort) -> str | None:
             wanted = set(params["container_tags"])
             containers = [c for c in containers if wanted & set(c.tags or [])]
         ids = [c.id for c in containers]
-        result = export_asset(s, ds, asset, ids, bool(params.get("include_deleted")))
+        result = export_asset(s, ds, asset, ids, bool(params.get("include_deleted")), secret_key=db.secret_key)
         op.container_ids = ids
         op.status = {"total_containers": len(ids), "exported_rows": result["rows"], "table": result["table"]}
     return None

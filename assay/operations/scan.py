@@ -27,7 +27,7 @@ from sqlalchemy import select
 from ..engine.anomalies import Finding, anomaly_weight, findings_for, repeat_statuses, to_resolve
 from ..engine.plan import cap_rows, evaluate
 from ..engine.rules import CheckSpec
-from ..enrichment.writer import EnrichmentBatch, EnrichmentWriter, default_prefix, to_json
+from ..enrichment.writer import EnrichmentBatch, EnrichmentWriter, default_prefix, target_of, to_json
 from ..security import datastore_secrets
 from ..sources import SourceError, open_source
 from ..store.db import Database
@@ -82,7 +82,10 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
         containers = selected_containers(s, datastore.id, params.get("container_names"), params.get("container_tags"))
         container_ids = [c.id for c in containers]
         enrichment = datastore.enrichment_datastore
-        enrichment_info = (enrichment.database, datastore.enrichment_prefix or default_prefix(datastore.name)) if enrichment else None
+        enrichment_info = (
+            target_of(enrichment, datastore_secrets(db.secret_key, enrichment)),
+            datastore.enrichment_prefix or default_prefix(datastore.name),
+        ) if enrichment else None
         ds_name = datastore.name
         op.container_ids = container_ids
     update_status(

@@ -124,7 +124,7 @@ def s3_filesystem(connection: dict, secrets: dict | None = None):
             "retries": {"max_attempts": S3_MAX_ATTEMPTS, "mode": "standard"},
         },
         skip_instance_cache=True,  # one client per opened datastore, never shared
-        use_listings_cache=False,  # every sync sees the objects as they are now
+        use_listings_cache=True,
     )
     fs.retries = 1  # botocore retries already; s3fs' own retry loop would multiply the wait
     return fs

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from ...engine.rules import RuleDefinitionError
-from ...enrichment.writer import default_prefix
+from ...enrichment.writer import ENRICHMENT_TYPES, default_prefix
 from ...security import SECRET_FIELDS, datastore_secrets, encrypt_secrets
 from ...sources import verify
 from ...store.models import Connection, Datastore, Operation
@@ -168,8 +168,8 @@ def link_enrichment(datastore_id: int, enrichment_id: int, session: SessionDep) 
     target = get_or_404(session, Datastore, enrichment_id, "Enrichment datastore")
     if not target.enrichment_only:
         raise Conflict(f"datastore {enrichment_id} is not an enrichment datastore (enrichment_only is false)")
-    if target.type != "duckdb":
-        raise Conflict("only DuckDB enrichment datastores are supported for now")
+    if target.type not in ENRICHMENT_TYPES:
+        raise Conflict(f"enrichment datastores must be one of: {', '.join(ENRICHMENT_TYPES)}")
     ds.enrichment_datastore_id = target.id
     session.flush()
     session.refresh(ds)
