@@ -123,7 +123,10 @@ def s3_filesystem(connection: dict, secrets: dict | None = None):
             "read_timeout": S3_READ_TIMEOUT,
             "retries": {"max_attempts": S3_MAX_ATTEMPTS, "mode": "standard"},
         },
-        skip_instance_cache=True,  # one client per opened datastore, never shared
+        # One client per opened datastore, never shared, so each sync / scan lists the objects
+        # as they are now; within it, the listing answers DuckDB's many size / modified-time
+        # look-ups (otherwise a HEAD request each, several per file per query).
+        skip_instance_cache=True,
         use_listings_cache=True,
     )
     fs.retries = 1  # botocore retries already; s3fs' own retry loop would multiply the wait

@@ -18,7 +18,7 @@ from ..serializers import iso
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
-SUPPORTED = ("duckdb", "postgresql", "mysql", "mariadb", "sqlite", "local")
+SUPPORTED = ("duckdb", "postgresql", "mysql", "mariadb", "sqlite", "local", "s3")
 
 
 class ConnectionBody(BaseModel):
@@ -38,7 +38,7 @@ def _split(body: ConnectionBody) -> tuple[dict, dict]:
 
 def connection_json(c: Connection) -> dict:
     return {"id": c.id, "created": iso(c.created), "name": c.name, "type": c.type, "store_type":
-            "dfs" if c.type == "local" else "jdbc", **c.parameters}
+            "dfs" if c.type in ("local", "s3") else "jdbc", **c.parameters}
 
 
 @router.get("")
