@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import sys
@@ -77,8 +78,11 @@ def token_list() -> None:
     settings = get_settings()
     upgrade(settings.database_url)
     with Database(settings.database_url).session() as session:
+        now = datetime.datetime.now(datetime.timezone.utc)
         for t in session.scalars(select(UserToken).order_by(UserToken.id)):
-            typer.echo(f"{t.id}\t{t.name}\texpires {t.expiration:%Y-%m-%d}\t{'revoked' if t.revoked else 'active'}")
+            expiration = t.expiration if t.expiration.tzinfo else t.expiration.replace(tzinfo=datetime.timezone.utc)
+            state = "revoked" if t.revoked else "expired" if expiration <= now else "active"
+            typer.echo(f"{t.id}\t{t.name}\texpires {expiration:%Y-%m-%d}\t{state}")
 
 
 @token_app.command("revoke")

@@ -96,6 +96,8 @@ def to_ibis_predicate(sql: str, table: ir.Table) -> ir.BooleanValue:
     value = to_ibis(sql, table)
     if not value.type().is_boolean():
         raise ExpressionError(f"must be a boolean condition, but it evaluates to {value.type()}")
+    if not isinstance(value, ir.Column):
+        raise ExpressionError("must reference at least one field; a constant condition checks nothing")
     return value
 
 
@@ -354,4 +356,7 @@ def parse_query(sql: str, dialect: str) -> str:
     for node in tree.walk():
         if isinstance(node, (exp.DML, exp.DDL, exp.Command, exp.Drop)):
             raise ExpressionError(f"must only read data; found {type(node).__name__.upper()}")
+        if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
+            # read_csv('/etc/passwd'), pg_read_file(...), generate_series(...) in FROM
+            raise ExpressionError(f"must read tables of the datastore, not {node.this.sql(dialect=dialect)}")
     return tree.sql(dialect=dialect)

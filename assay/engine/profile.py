@@ -8,8 +8,8 @@ Per field (``None`` where a statistic does not apply to the type):
 | ``approximate_distinct_values`` | the engine's approximate distinct count (HyperLogLog on DuckDB) |
 | ``unique_distinct_ratio`` | approximate distinct values / non-NULL values |
 | ``min`` / ``max`` | smallest / largest value (numbers, dates, times, strings by collation) |
-| ``mean`` / ``sum`` | arithmetic mean / sum of numeric values |
-| ``std_dev`` | population standard deviation of numeric values |
+| ``mean`` / ``sum`` | arithmetic mean / sum of the finite numeric values (NaN and ±Infinity left out) |
+| ``std_dev`` | population standard deviation of the finite numeric values |
 | ``min_length`` / ``max_length`` | shortest / longest string, in characters |
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
 from .anomalies import jsonable
@@ -32,6 +33,8 @@ def _field_metrics(col: ir.Column, key: str) -> dict[str, ir.Scalar]:
         m[f"{key}__distinct"] = col.approx_nunique()
     if dtype.is_numeric() and not dtype.is_boolean():
         as_float = col.cast("float64")
+        if dtype.is_floating():  # NaN and ±Infinity would poison mean/sum/std: finite values only
+            as_float = (as_float.isnan() | as_float.isinf()).ifelse(ibis.null("float64"), as_float)
         m.update({f"{key}__min": col.min(), f"{key}__max": col.max(), f"{key}__mean": as_float.mean(),
                   f"{key}__sum": as_float.sum(), f"{key}__std_dev": as_float.std(how="pop")})
     elif dtype.is_temporal():

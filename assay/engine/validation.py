@@ -56,13 +56,12 @@ def validate_check(
         text = getattr(props, name, None)
         if isinstance(text, str):
             try:
-                value = to_ibis(text, table)
+                if rule_type == "satisfiesExpression":
+                    to_ibis_predicate(text, table)
+                else:
+                    to_ibis(text, table)
             except ExpressionError as e:
                 raise RuleDefinitionError(("properties", name), f"properties.{name}: {e}") from None
-            if rule_type == "satisfiesExpression" and not value.type().is_boolean():
-                raise RuleDefinitionError(
-                    ("properties", name), f"properties.{name}: must be a boolean condition, not {value.type()}"
-                )
     field_name = getattr(props, "field_name", None)
     if isinstance(field_name, str) and field_name not in container_fields:
         raise RuleDefinitionError(("properties", "field_name"), f"field '{field_name}' does not exist in the container")

@@ -23,7 +23,8 @@ class DuckDBSource(Source):
             raise SourceError(f"DuckDB database file not found: {path}")
         self.path, self.schema = path, schema
         try:
-            self.con = ibis.duckdb.connect(path, read_only=True)
+            # No access to other files: a computed table's query cannot read_csv('/etc/passwd').
+            self.con = ibis.duckdb.connect(path, read_only=True, enable_external_access=False)
         except Exception as e:  # noqa: BLE001 - the driver's own reason goes to the user
             raise SourceError(f"cannot open DuckDB database {path}: {e}") from e
 

@@ -37,3 +37,17 @@ def paginate(session: Session, stmt: Select, page: int, size: int) -> tuple[Sequ
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.scalars(stmt.limit(size).offset((page - 1) * size)).all()
     return rows, total, max(1, math.ceil(total / size)) if size else 1
+
+
+def ensure_idle(session: Session, datastore_id: int, doing: str) -> None:
+    """Raise Conflict when an operation of the datastore is queued or running (``doing``
+    says what was refused, e.g. "delete datastore 3")."""
+    from .models import Operation
+
+    busy = session.scalar(
+        select(Operation.id).where(Operation.datastore_id == datastore_id,
+                                   Operation.result.in_(("queued", "running"))).order_by(Operation.id)
+    )
+    if busy is not None:
+        raise Conflict(f"cannot {doing} while operation {busy} of its datastore is queued or running; "
+                       "wait for it or abort it (PUT /api/operations/abort/{id})")

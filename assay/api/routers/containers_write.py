@@ -16,7 +16,7 @@ from ...engine.rules import RuleDefinitionError
 from ...security import datastore_secrets
 from ...sources import field_type_of, open_source
 from ...store.models import ComputedField, Container, ContainerProfile, Datastore, Field
-from ...store.repo import Conflict, get_or_404
+from ...store.repo import Conflict, ensure_idle, get_or_404
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
 
@@ -135,8 +135,11 @@ def update_container(container_id: int, body: ContainerUpdate, session: SessionD
 
 @router.delete("/containers/{container_id}", status_code=204)
 def delete_container(container_id: int, session: SessionDep) -> Response:
-    """Delete a container with its checks and anomalies (a synced table comes back on the next sync)."""
-    session.delete(get_or_404(session, Container, container_id, "Container"))
+    """Delete a container with its checks and anomalies (a synced table comes back on the next sync).
+    409 while an operation of its datastore runs."""
+    container = get_or_404(session, Container, container_id, "Container")
+    ensure_idle(session, container.datastore_id, f"delete container {container_id}")
+    session.delete(container)
     return Response(status_code=204)
 
 

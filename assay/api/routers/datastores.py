@@ -13,7 +13,7 @@ from ...enrichment.writer import ENRICHMENT_TYPES, default_prefix
 from ...security import SECRET_FIELDS, datastore_secrets, encrypt_secrets
 from ...sources import verify
 from ...store.models import Connection, Datastore, Operation
-from ...store.repo import Conflict, get_or_404, paginate
+from ...store.repo import Conflict, ensure_idle, get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
 from ..schemas import ConnectionIn, DatastoreCreate, DatastoreUpdate
@@ -78,6 +78,7 @@ def list_datastores(
     name: str | None = None,
     enrichment_only: bool | None = None,
     search: str | None = None,
+    datastore_type: Annotated[list[str] | None, Query()] = None,
 ) -> dict:
     """Datastores, paged; filters ``name`` (exact), ``enrichment_only``, ``search`` (substring)."""
     stmt = select(Datastore).order_by(Datastore.id)
@@ -87,6 +88,9 @@ def list_datastores(
         stmt = stmt.where(Datastore.enrichment_only.is_(enrichment_only))
     if search:
         stmt = stmt.where(Datastore.name.ilike(f"%{search}%"))
+    if datastore_type:
+        types = [KINDS.get(t.lower(), ("", t.lower()))[1] for value in datastore_type for t in value.split(",")]
+        stmt = stmt.where(Datastore.type.in_(types))
     rows, total, pages = paginate(session, stmt, page.page, page.size)
     return page_of([ser.datastore(d) for d in rows], total, page, pages)
 
@@ -155,6 +159,7 @@ def update_datastore(datastore_id: int, body: DatastoreUpdate, session: SessionD
 def delete_datastore(datastore_id: int, session: SessionDep) -> Response:
     """Delete a datastore with its containers, checks and anomalies."""
     ds = get_or_404(session, Datastore, datastore_id, "Datastore")
+    ensure_idle(session, ds.id, f"delete datastore {ds.id}")
     for other in session.scalars(select(Datastore).where(Datastore.enrichment_datastore_id == ds.id)):
         other.enrichment_datastore_id = None
     session.delete(ds)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from ...engine.rules import RuleDefinitionError, get_rule
 from ...engine.validation import validate_check
 from ...store.models import Anomaly, Container, FailedCheck, QualityCheck, QualityCheckTemplate, utcnow
-from ...store.repo import get_or_404, paginate
+from ...store.repo import ensure_idle, get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
 from ..schemas import QualityCheckCreate, QualityCheckUpdate, TemplateCreate
@@ -145,6 +145,8 @@ def delete_check(
 ) -> Response:
     """Archive (``archive=true``, status Invalid or Discarded) or delete a check."""
     check = get_or_404(session, QualityCheck, check_id, "Quality check")
+    if not archive or delete_anomalies:
+        ensure_idle(session, check.container.datastore_id, f"delete quality check {check_id}")
     if delete_anomalies:
         ids = session.scalars(select(FailedCheck.anomaly_id).where(FailedCheck.quality_check_id == check_id)).all()
         for anomaly in session.scalars(select(Anomaly).where(Anomaly.id.in_(ids))):

@@ -15,7 +15,7 @@ class BetweenProperties(BaseModel):
     are accepted as the older spellings of ``min``/``max``.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     min: float
     max: float
     inclusive_min: bool = True

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Annotated, List, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from . import register
 from .base import RowRule
 
 
+#: Longest list accepted: every value becomes part of the fused SQL query.
+MAX_VALUES = 10_000
+
+
 class ExpectedValuesProperties(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    list: List[Any] = Field(min_length=1, description="the allowed values")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    list: List[Union[StrictBool, Annotated[int, Field(ge=-(2**63), le=2**63 - 1)], float, str]] = Field(
+        min_length=1, max_length=MAX_VALUES, description="the allowed values (at most 10,000)")
 
 
 @register

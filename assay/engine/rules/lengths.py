@@ -8,7 +8,7 @@ from .base import RowRule
 
 class LengthProperties(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    value: int = Field(ge=0, description="length in characters")
+    value: int = Field(ge=0, le=2**31 - 1, description="length in characters")
 
 
 class _LengthRule(RowRule):
