@@ -121,3 +121,10 @@ def test_a_huge_expected_value_is_compared_not_crashed(api, make_duckdb):
     op = api.scan(ds["id"])
     (result,) = op["container_scans"][0]["quality_checks"]
     assert (result["result"], result["anomalous_records_count"], result["error"]) == ("failed", 4, None)
+
+
+def test_ids_of_deleted_rows_are_never_reused(api, make_duckdb):
+    first = api.duckdb_datastore("a", make_duckdb("create table t (id integer)"))
+    api.ok("DELETE", f"/api/datastores/{first['id']}")
+    second = api.duckdb_datastore("b", make_duckdb("create table t (id integer)", name="b.duckdb"))
+    assert second["id"] == first["id"] + 1

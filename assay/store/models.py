@@ -21,6 +21,8 @@ def utcnow() -> dt.datetime:
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    # SQLite: never reuse the id of a deleted row (enrichment tables keep referring to ids).
+    __table_args__ = {"sqlite_autoincrement": True}
 
 
 class Datastore(Base):

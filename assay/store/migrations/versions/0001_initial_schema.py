@@ -36,7 +36,8 @@ def upgrade() -> None:
     sa.Column('description', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['enrichment_datastore_id'], ['datastore.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('name')
+    sa.UniqueConstraint('name'),
+    sqlite_autoincrement=True
     )
     op.create_table('container',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -52,9 +53,10 @@ def upgrade() -> None:
     sa.Column('favorite', sa.Boolean(), nullable=False),
     sa.Column('additional_metadata', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['datastore_id'], ['datastore.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
-    with op.batch_alter_table('container', schema=None) as batch_op:
+    with op.batch_alter_table('container', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.create_index(batch_op.f('ix_container_datastore_id'), ['datastore_id'], unique=False)
 
     op.create_table('operation',
@@ -73,9 +75,10 @@ def upgrade() -> None:
     sa.Column('tags', sa.JSON(), nullable=False),
     sa.Column('heartbeat', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['datastore_id'], ['datastore.id'], ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
-    with op.batch_alter_table('operation', schema=None) as batch_op:
+    with op.batch_alter_table('operation', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.create_index(batch_op.f('ix_operation_created'), ['created'], unique=False)
 
     op.create_table('container_scan',
@@ -94,9 +97,10 @@ def upgrade() -> None:
     sa.Column('check_results', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['container_id'], ['container.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['operation_id'], ['operation.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
-    with op.batch_alter_table('container_scan', schema=None) as batch_op:
+    with op.batch_alter_table('container_scan', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.create_index(batch_op.f('ix_container_scan_operation_id'), ['operation_id'], unique=False)
 
     op.create_table('field',
@@ -108,9 +112,10 @@ def upgrade() -> None:
     sa.Column('nullable', sa.Boolean(), nullable=False),
     sa.Column('ordinal', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['container_id'], ['container.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
-    with op.batch_alter_table('field', schema=None) as batch_op:
+    with op.batch_alter_table('field', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.create_index(batch_op.f('ix_field_container_id'), ['container_id'], unique=False)
 
     op.create_table('quality_check',
@@ -135,9 +140,10 @@ def upgrade() -> None:
     sa.Column('is_passing', sa.Boolean(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['container_id'], ['container.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
-    with op.batch_alter_table('quality_check', schema=None) as batch_op:
+    with op.batch_alter_table('quality_check', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.create_index(batch_op.f('ix_quality_check_container_id'), ['container_id'], unique=False)
 
     op.create_table('anomaly',
@@ -165,9 +171,10 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['datastore_id'], ['datastore.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['operation_id'], ['operation.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('uuid')
+    sa.UniqueConstraint('uuid'),
+    sqlite_autoincrement=True
     )
-    with op.batch_alter_table('anomaly', schema=None) as batch_op:
+    with op.batch_alter_table('anomaly', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.create_index(batch_op.f('ix_anomaly_container_id'), ['container_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_anomaly_created'), ['created'], unique=False)
         batch_op.create_index(batch_op.f('ix_anomaly_datastore_id'), ['datastore_id'], unique=False)
@@ -182,9 +189,10 @@ def upgrade() -> None:
     sa.Column('anomalous_records_count', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['anomaly_id'], ['anomaly.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['quality_check_id'], ['quality_check.id'], ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
-    with op.batch_alter_table('failed_check', schema=None) as batch_op:
+    with op.batch_alter_table('failed_check', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.create_index(batch_op.f('ix_failed_check_anomaly_id'), ['anomaly_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_failed_check_quality_check_id'), ['quality_check_id'], unique=False)
 
@@ -193,12 +201,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table('failed_check', schema=None) as batch_op:
+    with op.batch_alter_table('failed_check', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_index(batch_op.f('ix_failed_check_quality_check_id'))
         batch_op.drop_index(batch_op.f('ix_failed_check_anomaly_id'))
 
     op.drop_table('failed_check')
-    with op.batch_alter_table('anomaly', schema=None) as batch_op:
+    with op.batch_alter_table('anomaly', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_index(batch_op.f('ix_anomaly_status'))
         batch_op.drop_index(batch_op.f('ix_anomaly_fingerprint'))
         batch_op.drop_index(batch_op.f('ix_anomaly_datastore_id'))
@@ -206,23 +214,23 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_anomaly_container_id'))
 
     op.drop_table('anomaly')
-    with op.batch_alter_table('quality_check', schema=None) as batch_op:
+    with op.batch_alter_table('quality_check', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quality_check_container_id'))
 
     op.drop_table('quality_check')
-    with op.batch_alter_table('field', schema=None) as batch_op:
+    with op.batch_alter_table('field', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_index(batch_op.f('ix_field_container_id'))
 
     op.drop_table('field')
-    with op.batch_alter_table('container_scan', schema=None) as batch_op:
+    with op.batch_alter_table('container_scan', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_index(batch_op.f('ix_container_scan_operation_id'))
 
     op.drop_table('container_scan')
-    with op.batch_alter_table('operation', schema=None) as batch_op:
+    with op.batch_alter_table('operation', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_index(batch_op.f('ix_operation_created'))
 
     op.drop_table('operation')
-    with op.batch_alter_table('container', schema=None) as batch_op:
+    with op.batch_alter_table('container', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_index(batch_op.f('ix_container_datastore_id'))
 
     op.drop_table('container')
