@@ -9,18 +9,20 @@ from fastapi import APIRouter, Depends, FastAPI
 from .. import __version__
 from ..config import Settings, get_settings
 from ..operations.runner import Runner
+from ..operations.scheduler import Scheduler
 from ..store.db import Database, upgrade
 from . import errors
 from .auth import require_user
 from .routers import (
     anomalies, connections, containers, containers_write, datastores, export, global_tags, health, operations,
-    quality_checks, users,
+    quality_checks, schedules, users,
 )
 
 
 def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
     """Build the app. On start it applies migrations to the metadata store, then starts
-    ``settings.workers`` worker threads and re-queues operations a previous run left."""
+    ``settings.workers`` worker threads, re-queues operations a previous run left, and
+    starts the scheduler (a tick every 5 s; safe with several servers on one store)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -29,11 +31,14 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         app.state.settings = settings
         app.state.database = Database(settings.database_url, settings.secret_key)
         app.state.runner = Runner(app.state.database, workers=settings.workers)
+        app.state.scheduler = Scheduler(app.state.database, app.state.runner.submit)
         if start_workers:
             app.state.runner.recover()
+            app.state.scheduler.start()
         try:
             yield
         finally:
+            app.state.scheduler.stop()
             app.state.runner.shutdown(wait=True)
 
     app = FastAPI(
@@ -50,8 +55,9 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     public.include_router(health.router)
     public.include_router(users.public)
     protected = APIRouter(prefix="/api", dependencies=[Depends(require_user)])
-    for module in (datastores, connections, containers, containers_write, quality_checks, anomalies, operations,
-                   global_tags, export, users):
+    # schedules before operations: /operations/schedule must not be taken for /operations/{id}
+    for module in (datastores, connections, containers, containers_write, quality_checks, anomalies, schedules,
+                   operations, global_tags, export, users):
         protected.include_router(module.router)
     protected.include_router(quality_checks.templates)
     app.include_router(public)

@@ -189,7 +189,9 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         "triggered_by": op.triggered_by,
         "datastore": datastore_stub(op.datastore),
         "datastore_id": op.datastore_id,
-        "schedule": None,
+        "schedule": {"id": op.schedule.id, "name": op.schedule.name, "type": op.schedule.type,
+                     "trigger_type": "operation", "crontab": op.schedule.crontab} if op.schedule else None,
+        "schedule_id": op.schedule_id,
         "tags": tags(op.tags),
     }
     if op.type == "scan":

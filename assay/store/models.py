@@ -11,7 +11,7 @@ import datetime as dt
 import uuid as uuid_mod
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, BigInteger
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -138,8 +138,10 @@ class Operation(Base):
     container_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     heartbeat: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedule.id", ondelete="SET NULL"), nullable=True)
 
     datastore: Mapped[Datastore | None] = relationship()
+    schedule: Mapped["Schedule | None"] = relationship()
     container_scans: Mapped[list["ContainerScan"]] = relationship(
         back_populates="operation", cascade="all, delete-orphan", order_by="ContainerScan.id"
     )
@@ -335,3 +337,36 @@ class FieldProfile(Base):
     statistics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     container_profile: Mapped[ContainerProfile] = relationship(back_populates="field_profiles")
+
+
+class Schedule(Base):
+    """An operation payload plus a 5-field crontab (UTC)."""
+
+    __tablename__ = "schedule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    type: Mapped[str] = mapped_column(String(32))
+    crontab: Mapped[str] = mapped_column(String(255))
+    datastore_id: Mapped[int] = mapped_column(ForeignKey("datastore.id", ondelete="CASCADE"), index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    deactivated: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_trigger: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    last_triggered: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    datastore: Mapped[Datastore] = relationship()
+
+
+class ScheduleFire(Base):
+    """One fire time of a schedule. The unique key makes each slot run exactly once, however
+    many schedulers race for it."""
+
+    __tablename__ = "schedule_fire"
+    __table_args__ = (UniqueConstraint("schedule_id", "fire_time", name="uq_schedule_fire_slot"),
+                      {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedule.id", ondelete="CASCADE"))
+    fire_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("operation.id", ondelete="SET NULL"), nullable=True)

@@ -36,13 +36,12 @@ def _scan_params(body: ScanOperation, ds: Datastore) -> dict:
     return params
 
 
-@router.post("/run")
-def run_operation(body: Annotated[OperationRequest, Body()], session: SessionDep, runner: RunnerDep) -> dict:
-    """Queue an operation (``sync``/``catalog``, ``profile`` or ``scan``) and return it at once.
+def normalise_operation(session, body, ds: Datastore) -> tuple[str, dict, dict]:
+    """(type, stored params, initial status) of a validated operation payload on ``ds``.
 
-    404 for an unknown datastore; 422 for a bad payload or an enrichment-only datastore.
+    Raises RuleDefinitionError (→ 422) for an enrichment-only datastore, unknown container
+    names, remediation without enrichment, or an export without enrichment.
     """
-    ds = get_or_404(session, Datastore, body.datastore_id, "Datastore")
     if ds.enrichment_only:
         raise RuleDefinitionError(("datastore_id",), f"datastore {ds.id} is enrichment-only; it cannot be {body.type}ned")
     if isinstance(body, ScanOperation):
@@ -53,25 +52,30 @@ def run_operation(body: Annotated[OperationRequest, Body()], session: SessionDep
                 Container.datastore_id == ds.id, Container.deleted_at.is_(None), Container.name.in_(names))))
             missing = [n for n in names if n not in known]
             if missing:
-                raise RuleDefinitionError(("container_names",), f"no container named {', '.join(map(repr, missing))} in datastore {ds.id}")
-        status = {key: 0 for key in ser.SCAN_STATUS_KEYS}
-        op_type = "scan"
-    elif isinstance(body, ExportOperation):
+                raise RuleDefinitionError(("container_names",),
+                                          f"no container named {', '.join(map(repr, missing))} in datastore {ds.id}")
+        return "scan", params, {key: 0 for key in ser.SCAN_STATUS_KEYS}
+    if isinstance(body, ExportOperation):
         if ds.enrichment_datastore_id is None:
             raise RuleDefinitionError(("datastore_id",), f"datastore {ds.id} has no enrichment datastore linked; "
                                       "an export writes there")
-        params = body.model_dump(mode="json")
-        op_type = "export"
-        status = {"total_containers": 0}
-    elif isinstance(body, ProfileOperation):
+        return "export", body.model_dump(mode="json"), {"total_containers": 0}
+    if isinstance(body, ProfileOperation):
         params = body.model_dump(mode="json")
         params["container_names"] = params.get("container_names") or []
-        op_type = "profile"
-        status = {key: 0 for key in ser.PROFILE_STATUS_KEYS}
-    else:
-        params = body.model_dump(mode="json")
-        op_type = "sync"
-        status = {"total_containers": 0, "containers_analyzed": 0, "records_processed": 0}
+        return "profile", params, {key: 0 for key in ser.PROFILE_STATUS_KEYS}
+    return "sync", body.model_dump(mode="json"), {"total_containers": 0, "containers_analyzed": 0,
+                                                  "records_processed": 0}
+
+
+@router.post("/run")
+def run_operation(body: Annotated[OperationRequest, Body()], session: SessionDep, runner: RunnerDep) -> dict:
+    """Queue an operation (``sync``/``catalog``, ``profile``, ``scan`` or ``export``) and return it at once.
+
+    404 for an unknown datastore; 422 for a bad payload or an enrichment-only datastore.
+    """
+    ds = get_or_404(session, Datastore, body.datastore_id, "Datastore")
+    op_type, params, status = normalise_operation(session, body, ds)
     op = Operation(type=op_type, datastore_id=ds.id, result="queued", params=params, status=status,
                    triggered_by="api")
     session.add(op)
