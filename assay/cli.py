@@ -42,6 +42,29 @@ def serve(
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
+@app.command()
+def worker(
+    threads: int = typer.Option(2, "--threads", help="operations this process runs at once"),
+) -> None:
+    """Run queued operations from the metadata store (ASSAY_DATABASE_URL; PostgreSQL for
+    several machines) until stopped with Ctrl-C or SIGTERM. Each operation is claimed by
+    exactly one worker; a worker that dies is noticed by its missing heartbeat."""
+    import signal
+    import threading
+
+    from .config import get_settings
+    from .operations.runner import run_worker
+    from .store.db import Database, upgrade
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    upgrade(settings.database_url)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    run_worker(Database(settings.database_url, settings.secret_key), max(1, threads), stop)
+
+
 @token_app.command("create")
 def token_create(
     name: str = typer.Option(..., "--name", help="a name for the token, unique per user"),

@@ -4,7 +4,7 @@
 |-----------------------|----------------------------------------------------------|
 | ASSAY_DATA_DIR        | the user's data directory (platformdirs)                 |
 | ASSAY_DATABASE_URL    | sqlite:///<data dir>/assay.db                            |
-| ASSAY_WORKERS         | 2 worker threads inside `assay serve`                    |
+| ASSAY_WORKERS         | 2 worker threads inside `assay serve` (0: API only; run `assay worker` processes) |
 | ASSAY_SECRET_KEY      | generated into <data dir>/secret.key on first start      |
 | ASSAY_AUTO_APPROVE_CLI_LOGIN | off; tests only: CLI browser logins approved at once |
 
@@ -61,4 +61,4 @@ def get_settings() -> Settings:
     url = os.environ.get("ASSAY_DATABASE_URL") or f"sqlite:///{data_dir / 'assay.db'}"
     workers = int(os.environ.get("ASSAY_WORKERS", "2"))
     auto_approve = os.environ.get("ASSAY_AUTO_APPROVE_CLI_LOGIN", "").lower() in ("1", "true", "yes")
-    return Settings(data_dir=data_dir, database_url=url, workers=max(1, workers), auto_approve_cli_login=auto_approve)
+    return Settings(data_dir=data_dir, database_url=url, workers=max(0, workers), auto_approve_cli_login=auto_approve)

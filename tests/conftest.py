@@ -96,6 +96,8 @@ class Api:
         self.client = client
 
     def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
         return getattr(self.client, name)
 
     def ok(self, method: str, url: str, **kwargs) -> Any:

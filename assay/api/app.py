@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         app.state.scheduler = Scheduler(app.state.database, app.state.runner.submit)
         if start_workers:
             app.state.runner.recover()
+            app.state.runner.start_background(poll=False)  # reaps operations of lost workers
             app.state.scheduler.start()
         try:
             yield

@@ -1,26 +1,42 @@
-"""Run queued operations on worker threads inside `assay serve`.
+"""Run queued operations: worker threads inside `assay serve`, or `assay worker` processes.
 
-``Runner.submit(op_id)`` hands a stored, queued operation to a thread pool. The worker
-marks it running, dispatches on ``type`` to the job (``sync``, ``scan``) and always ends
-it with a result — success, failure (with the error as ``message``) or aborted — so no
-operation stays running forever. On start, operations a previous process left queued
-are queued again and those it left running end as failures ("interrupted").
+* **Claim.** An operation is claimed with one conditional UPDATE
+  (``result: queued → running`` where it is still queued), so it runs exactly once however
+  many threads and processes race for it. ``assay worker`` finds the next queued
+  operation with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL (the same query
+  without locks on SQLite, where the conditional UPDATE alone decides).
+* **Run.** The job (``sync``, ``scan``, ``profile``, ``export``) runs with a heartbeat
+  thread that stamps ``heartbeat`` every few seconds, and always ends with a result —
+  success, failure (the error as ``message``) or aborted.
+* **Abort** is a flag in the metadata store (``abort_requested``), so any server can ask
+  any worker to stop; jobs check it between containers.
+* **Lost workers.** A running operation whose heartbeat is older than the timeout (its
+  worker was killed) is ended as a failure by whichever runner notices, with its running
+  container scans; nothing it committed is recorded twice because it is not retried.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
+import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..store.db import Database
-from ..store.models import Operation, utcnow
+from ..store.models import ContainerScan, Operation, utcnow
 from .progress import Aborted, finish
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = float(os.environ.get("ASSAY_HEARTBEAT_SECONDS", "5"))
+#: A running operation whose heartbeat is older than this is taken for lost.
+HEARTBEAT_TIMEOUT = float(os.environ.get("ASSAY_HEARTBEAT_TIMEOUT", "60"))
 
 
 def _jobs() -> dict[str, Callable]:
@@ -33,61 +49,170 @@ def _jobs() -> dict[str, Callable]:
 
 
 class Runner:
-    """A pool of ``workers`` threads executing operations stored in ``db``."""
+    """``workers`` threads executing operations stored in ``db`` (0: queue only, run nothing)."""
 
-    def __init__(self, db: Database, workers: int = 2):
+    def __init__(self, db: Database, workers: int = 2, name: str | None = None):
         self.db = db
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="assay-worker")
-        self._abort: set[int] = set()
-        self._lock = threading.Lock()
+        self.workers = workers
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="assay-worker")
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- claiming ---------------------------------------------------------------------
+    def claim(self, op_id: int) -> bool:
+        """Take queued operation ``op_id`` for this runner; False when someone else has it."""
+        now = utcnow()
+        with self.db.session() as s:
+            done = s.execute(
+                update(Operation)
+                .where(Operation.id == op_id, Operation.result == "queued")
+                .values(result="running", start_time=now, heartbeat=now, worker=self.name)
+            )
+            return done.rowcount == 1
+
+    def claim_next(self) -> int | None:
+        """Claim the oldest queued operation, or return None when there is none."""
+        for _ in range(5):
+            with self.db.session() as s:
+                op_id = s.scalar(
+                    select(Operation.id).where(Operation.result == "queued").order_by(Operation.id)
+                    .limit(1).with_for_update(skip_locked=True)
+                )
+            if op_id is None:
+                return None
+            if self.claim(op_id):
+                return op_id
+        return None
+
+    # -- entry points ---------------------------------------------------------------------
+    def submit(self, op_id: int) -> None:
+        """Run stored operation ``op_id`` on a worker thread, if this runner has workers."""
+        if self.workers > 0:
+            self.pool.submit(self._claim_and_run, op_id)
 
     def recover(self) -> None:
-        """Re-queue operations left queued and fail those left running by a dead process."""
+        """On start: end operations whose worker is gone, then pick up queued ones."""
+        self.reap()
         with self.db.session() as s:
-            queued = []
-            for op in s.scalars(select(Operation).where(Operation.result.in_(("queued", "running")))):
-                if op.result == "running":
-                    op.result, op.end_time = "failure", utcnow()
-                    op.message = "interrupted: the server stopped while the operation was running"
-                else:
-                    queued.append(op.id)
+            queued = s.scalars(select(Operation.id).where(Operation.result == "queued").order_by(Operation.id)).all()
         for op_id in queued:
             self.submit(op_id)
 
-    def submit(self, op_id: int) -> None:
-        """Queue stored operation ``op_id`` for execution."""
-        self.pool.submit(self._run, op_id)
+    def start_background(self, poll: bool = False, interval: float = 1.0) -> None:
+        """Reap lost operations periodically; with ``poll`` also claim queued ones (``assay worker``)."""
+        def reaper():
+            while not self._stop.wait(max(HEARTBEAT_TIMEOUT / 4, 1.0)):
+                try:
+                    self.reap()
+                except Exception:  # noqa: BLE001
+                    log.exception("reaping lost operations failed")
+
+        def poller(index: int):
+            while not self._stop.is_set():
+                try:
+                    op_id = self.claim_next()
+                except Exception:  # noqa: BLE001
+                    log.exception("claiming an operation failed")
+                    op_id = None
+                if op_id is None:
+                    self._stop.wait(interval)
+                else:
+                    self._run(op_id)
+
+        self._threads.append(threading.Thread(target=reaper, name="assay-reaper", daemon=True))
+        if poll:
+            self._threads += [threading.Thread(target=poller, args=(i,), name=f"assay-poller-{i}", daemon=True)
+                              for i in range(self.workers)]
+        for t in self._threads:
+            t.start()
 
     def request_abort(self, op_id: int) -> None:
-        with self._lock:
-            self._abort.add(op_id)
+        """Ask operation ``op_id`` to stop (seen by whichever worker runs it)."""
+        with self.db.session() as s:
+            s.execute(update(Operation).where(Operation.id == op_id).values(abort_requested=True))
 
     def shutdown(self, wait: bool = True) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=10)
         self.pool.shutdown(wait=wait, cancel_futures=True)
 
+    # -- lost workers ---------------------------------------------------------------------
+    def reap(self, now: dt.datetime | None = None) -> list[int]:
+        """End running operations whose heartbeat is older than HEARTBEAT_TIMEOUT. Returns their ids."""
+        now = now or utcnow()
+        limit = now - dt.timedelta(seconds=HEARTBEAT_TIMEOUT)
+        with self.db.session() as s:
+            lost = s.scalars(select(Operation).where(Operation.result == "running", Operation.heartbeat < limit)).all()
+            for op in lost:
+                op.result, op.end_time = "failure", now
+                op.message = (f"worker {op.worker or '?'} stopped responding (no heartbeat since "
+                              f"{op.heartbeat:%Y-%m-%d %H:%M:%S} UTC); the operation was not finished")
+                for cs in op.container_scans:
+                    if cs.result == "running":
+                        cs.result, cs.end_time, cs.message = "failure", now, "interrupted: its worker was lost"
+            return [op.id for op in lost]
+
+    # -- running ----------------------------------------------------------------------------
+    def _claim_and_run(self, op_id: int) -> None:
+        if self.claim(op_id):
+            self._run(op_id)
+
     def _run(self, op_id: int) -> None:
+        beating = threading.Event()
+        heart = threading.Thread(target=self._heartbeat, args=(op_id, beating), daemon=True)
+        heart.start()
         try:
             with self.db.session() as s:
-                op = s.get(Operation, op_id)
-                if op is None or op.result != "queued":
-                    return
-                op.result, op.start_time, op.heartbeat = "running", utcnow(), utcnow()
-                op_type = op.type
+                op_type = s.get(Operation, op_id).type
             job = _jobs().get(op_type)
             if job is None:
                 finish(self.db, op_id, "failure", f"operation type '{op_type}' is not supported")
                 return
-            warning = job(self.db, op_id, lambda: op_id in self._abort)
+            warning = job(self.db, op_id, self._abort_check(op_id))
             finish(self.db, op_id, "success", warning)
         except Aborted:
             finish(self.db, op_id, "aborted", "aborted by request")
         except Exception as e:  # noqa: BLE001 - every failure ends the operation with its reason
             log.exception("operation %s failed", op_id)
-            text = str(e).strip() or type(e).__name__
             try:
-                finish(self.db, op_id, "failure", text)
+                finish(self.db, op_id, "failure", str(e).strip() or type(e).__name__)
             except Exception:  # noqa: BLE001
                 log.exception("could not record the failure of operation %s", op_id)
         finally:
-            with self._lock:
-                self._abort.discard(op_id)
+            beating.set()
+            heart.join(timeout=5)
+
+    def _heartbeat(self, op_id: int, done: threading.Event) -> None:
+        while not done.wait(HEARTBEAT_SECONDS):
+            try:
+                with self.db.session() as s:
+                    s.execute(update(Operation).where(Operation.id == op_id, Operation.result == "running")
+                              .values(heartbeat=utcnow()))
+            except Exception:  # noqa: BLE001
+                log.exception("heartbeat of operation %s failed", op_id)
+
+    def _abort_check(self, op_id: int) -> Callable[[], bool]:
+        """A cheap should-abort callable: reads the flag at most twice a second."""
+        state = {"at": 0.0, "value": False}
+
+        def check() -> bool:
+            if not state["value"] and time.monotonic() - state["at"] > 0.5:
+                with self.db.session() as s:
+                    state["value"] = bool(s.scalar(select(Operation.abort_requested).where(Operation.id == op_id)))
+                state["at"] = time.monotonic()
+            return state["value"]
+
+        return check
+
+
+def run_worker(db: Database, workers: int, stop: threading.Event) -> None:
+    """The `assay worker` loop: claim and run queued operations until ``stop`` is set."""
+    runner = Runner(db, workers=workers)
+    runner.start_background(poll=True)
+    log.info("worker %s polling with %d thread(s)", runner.name, workers)
+    try:
+        stop.wait()
+    finally:
+        runner.shutdown(wait=True)

@@ -88,10 +88,22 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
         ) if enrichment else None
         ds_name = datastore.name
         op.container_ids = container_ids
+    # A resumed scan keeps what its earlier attempt finished and scans only the rest; the
+    # container scans it left unfinished are replaced by this attempt's.
+    with db.session() as s:
+        scans = s.get(Operation, op_id).container_scans
+        done = [(cs.container_id, cs.partitions_scanned, cs.records_processed, cs.anomaly_count,
+                 cs.auto_resolved_anomaly_count) for cs in scans if cs.result == "success"]
+        for cs in scans:
+            if cs.result != "success":
+                s.delete(cs)
+    done_ids = {row[0] for row in done}
     update_status(
-        db, op_id, total_containers=len(container_ids), containers_analyzed=0, partitions_scanned=0,
-        records_processed=0, anomalies_identified=0, auto_resolved_anomaly_count=0,
+        db, op_id, total_containers=len(container_ids), containers_analyzed=len(done),
+        partitions_scanned=sum(r[1] for r in done), records_processed=sum(r[2] for r in done),
+        anomalies_identified=sum(r[3] for r in done), auto_resolved_anomaly_count=sum(r[4] for r in done),
     )
+    container_ids = [c for c in container_ids if c not in done_ids]
     warnings: list[str] = []
     failed_containers = 0
     with open_source(datastore, secrets) as source:

@@ -139,6 +139,8 @@ class Operation(Base):
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     heartbeat: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedule.id", ondelete="SET NULL"), nullable=True)
+    abort_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    worker: Mapped[str | None] = mapped_column(String(255), nullable=True)  # who claimed it
 
     datastore: Mapped[Datastore | None] = relationship()
     schedule: Mapped["Schedule | None"] = relationship()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
-from sqlalchemy import select
+from fastapi import APIRouter, Body, Query, Response
+from sqlalchemy import select, update
 
 from ...engine.rules import RuleDefinitionError
-from ...store.models import Container, Datastore, Operation
-from ...store.repo import get_or_404, paginate
+from ...store.models import Container, Datastore, Operation, utcnow
+from ...store.repo import Conflict, get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
 from ..schemas import ExportOperation, OperationRequest, ProfileOperation, ScanOperation, SyncOperation
@@ -135,16 +136,14 @@ def get_operation(operation_id: int, session: SessionDep) -> dict:
 @router.put("/abort/{operation_id}")
 def abort_operation(operation_id: int, session: SessionDep, runner: RunnerDep) -> dict:
     """Ask an operation to stop. A queued one ends at once as aborted; a running one stops
-    between containers (this call waits up to 5 s for that). A finished one is unchanged."""
-    import time
-
-    from ...store.models import utcnow
-
+    between containers, on whichever worker runs it (this call waits up to 5 s for that).
+    A finished one is unchanged."""
     op = get_or_404(session, Operation, operation_id, "Operation")
-    if op.result == "queued":
-        op.result, op.end_time, op.message = "aborted", utcnow(), "aborted before it started"
-        session.commit()
-    elif op.result == "running":
+    session.execute(update(Operation).where(Operation.id == operation_id, Operation.result == "queued")
+                    .values(result="aborted", end_time=utcnow(), message="aborted before it started"))
+    session.commit()
+    session.expire_all()
+    if session.get(Operation, operation_id).result == "running":
         runner.request_abort(operation_id)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
@@ -155,3 +154,54 @@ def abort_operation(operation_id: int, session: SessionDep, runner: RunnerDep) -
     session.expire_all()
     op = session.get(Operation, operation_id)
     return ser.operation(op, _containers(session, op))
+
+
+@router.put("/run/{operation_id}")
+def resume_operation(operation_id: int, session: SessionDep, runner: RunnerDep) -> dict:
+    """Resume an aborted or failed operation: it is queued again and, for a scan, skips the
+    containers it already scanned successfully. 409 for a queued, running or successful one."""
+    op = get_or_404(session, Operation, operation_id, "Operation")
+    if op.result not in ("aborted", "failure"):
+        raise Conflict(f"operation {operation_id} is {op.result}; only aborted or failed operations resume")
+    op.result, op.end_time, op.message, op.abort_requested, op.worker = "queued", None, None, False, None
+    session.commit()
+    runner.submit(op.id)
+    session.refresh(op)
+    return ser.operation(op, _containers(session, op))
+
+
+@router.put("/rerun/{operation_id}")
+def rerun_operation(operation_id: int, session: SessionDep, runner: RunnerDep) -> dict:
+    """Run a finished operation again from scratch, as a new operation with the same payload."""
+    op = get_or_404(session, Operation, operation_id, "Operation")
+    if op.end_time is None:
+        raise Conflict(f"operation {operation_id} has not finished yet")
+    again = Operation(type=op.type, datastore_id=op.datastore_id, result="queued", params=dict(op.params),
+                      status={k: 0 for k in (op.status or {}) if isinstance(op.status[k], int)},
+                      triggered_by=f"rerun of operation {op.id}", schedule_id=op.schedule_id)
+    session.add(again)
+    session.commit()
+    runner.submit(again.id)
+    session.refresh(again)
+    return ser.operation(again, _containers(session, again))
+
+
+@router.api_route("/{operation_id}/heartbeat", methods=["GET", "HEAD"])
+def heartbeat(operation_id: int, session: SessionDep) -> dict:
+    """``{id, result, heartbeat, alive}``: alive while running with a recent heartbeat."""
+    from ...operations.runner import HEARTBEAT_TIMEOUT
+
+    op = get_or_404(session, Operation, operation_id, "Operation")
+    beat = op.heartbeat if op.heartbeat is None or op.heartbeat.tzinfo else op.heartbeat.replace(tzinfo=dt.timezone.utc)
+    alive = op.result == "running" and beat is not None and (utcnow() - beat).total_seconds() < HEARTBEAT_TIMEOUT
+    return {"id": op.id, "result": op.result, "heartbeat": ser.iso(beat), "worker": op.worker, "alive": alive}
+
+
+@router.delete("/{operation_id}", status_code=204)
+def delete_operation(operation_id: int, session: SessionDep) -> Response:
+    """Delete a finished operation's record (its anomalies stay). 409 while queued or running."""
+    op = get_or_404(session, Operation, operation_id, "Operation")
+    if op.end_time is None:
+        raise Conflict(f"operation {operation_id} is {op.result}; abort it before deleting it")
+    session.delete(op)
+    return Response(status_code=204)

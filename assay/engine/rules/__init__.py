@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 
 from .base import AggregateRule, CheckSpec, Rule, RuleDefinitionError, RowRule
 
 RULES: dict[str, type[Rule]] = {}
 ALIASES: dict[str, str] = {}
+_loaded = threading.Event()
+_load_lock = threading.Lock()
 
 
 def register(cls: type[Rule]) -> type[Rule]:
@@ -25,21 +28,27 @@ def register(cls: type[Rule]) -> type[Rule]:
 
 
 def _load() -> None:
-    for mod in pkgutil.iter_modules(__path__):
-        if mod.name != "base":
-            importlib.import_module(f"{__name__}.{mod.name}")
+    """Import every rule module once. Worker threads may ask for rules at the same time:
+    nobody sees the catalogue until all of it is registered."""
+    if _loaded.is_set():
+        return
+    with _load_lock:
+        if _loaded.is_set():
+            return
+        for mod in pkgutil.iter_modules(__path__):
+            if mod.name != "base":
+                importlib.import_module(f"{__name__}.{mod.name}")
+        _loaded.set()
 
 
 def get_rule(name: str) -> type[Rule]:
     """The rule class for an API name or alias. Raises KeyError for an unknown name."""
-    if not RULES:
-        _load()
+    _load()
     return RULES[ALIASES.get(name, name)]
 
 
 def all_rules() -> dict[str, type[Rule]]:
-    if not RULES:
-        _load()
+    _load()
     return dict(sorted(RULES.items()))
 
 
