@@ -15,6 +15,16 @@ token_app = typer.Typer(help="API tokens (HS256 JWTs) for the REST API.", no_arg
 app.add_typer(token_app, name="token")
 
 
+def _add_client_commands() -> None:
+    from .client_cli import operations_app, schedules_app
+
+    app.add_typer(operations_app, name="operations")
+    app.add_typer(schedules_app, name="schedules")
+
+
+_add_client_commands()
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="interface to listen on"),
