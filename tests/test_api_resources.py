@@ -52,6 +52,7 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
         "enrichment_source_record_limit": 10, "enrichment_remediation_strategy": "none",
         "high_count_rollup_threshold": 10, "enrichment_datastore_id": None, "enrichment_datastore": None,
         "global_tags": [{"name": "gold"}], "favorite": False, "description": "the shop",
+        "max_concurrent_operations": None,
     }
     assert api.ok("GET", f"/api/datastores/{created['id']}") == created
 

@@ -176,3 +176,45 @@ def test_kill_9_of_a_worker_mid_scan(queue_only_api, pg_database, tmp_path):
         anomalies = s.query(Anomaly).filter(Anomaly.operation_id == op["id"]).all()
         assert {a.container_scan_id for a in anomalies} == {cs["id"] for cs in succeeded}
     assert len(anomalies) == len(succeeded)  # one per finished container; nothing recorded twice
+
+
+def test_abort_cancels_a_long_running_query(api, tmp_path):
+    path = tmp_path / "huge.duckdb"
+    con = duckdb.connect(str(path))
+    try:  # a view over 40 billion rows: the fused query would run for hours
+        con.execute("CREATE VIEW huge AS SELECT a.range AS id, b.range AS v FROM range(200000) a, range(200000) b")
+    finally:
+        con.close()
+    ds = api.duckdb_datastore("huge", path)
+    api.sync(ds["id"])
+    api.check(api.container_id(ds["id"], "huge"), "notNegative", ["v"])
+    op = api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})
+    deadline = time.monotonic() + 30
+    while api.ok("GET", f"/api/operations/{op['id']}")["result"] == "queued":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1)  # well inside the query now
+    start = time.monotonic()
+    aborted = api.ok("PUT", f"/api/operations/abort/{op['id']}")
+    assert aborted["result"] == "aborted" and time.monotonic() - start < 5
+    (cs,) = aborted["container_scans"]
+    assert cs["result"] == "aborted" and cs["message"] == "aborted by request"
+
+
+def test_a_datastore_runs_at_most_its_limit_at_once(api, tmp_path):
+    path = tmp_path / "many.duckdb"
+    _many_tables(path, tables=60)
+    ds = api.duckdb_datastore("limited", path, max_concurrent_operations=1)
+    assert ds["max_concurrent_operations"] == 1
+    api.sync(ds["id"])
+    for c in api.ok("GET", "/api/containers/listing", params={"datastore": ds["id"]}):
+        api.check(c["id"], "notNull", ["v"])
+    ids = [api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"],
+                                                          "auto_resolve_passed_anomalies": False})["id"]
+           for _ in range(3)]
+    ops = [api.wait(i, timeout=180) for i in ids]
+    assert [op["result"] for op in ops] == ["success"] * 3
+    # Two worker threads, but the datastore allows one operation at a time: by the server's own
+    # clock, each operation started only after the previous one ended.
+    spans = sorted((op["start_time"], op["end_time"]) for op in ops)
+    assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:])), spans

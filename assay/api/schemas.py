@@ -45,6 +45,7 @@ class DatastoreCreate(_Body):
     tags: list[str] = Field(default_factory=list)
     description: str | None = None
     trigger_sync: bool = False
+    max_concurrent_operations: int | None = Field(default=None, ge=1, le=1000)
 
 
 class DatastoreUpdate(_Body):
@@ -62,6 +63,7 @@ class DatastoreUpdate(_Body):
     high_count_rollup_threshold: int | None = Field(default=None, ge=1, le=1000)
     tags: list[str] | None = None
     description: str | None = None
+    max_concurrent_operations: int | None = Field(default=None, ge=1, le=1000)
 
 
 class _CheckDefinition(_Body):

@@ -66,6 +66,7 @@ def datastore(ds: Datastore) -> dict[str, Any]:
         "global_tags": tags(ds.tags),
         "favorite": ds.favorite,
         "description": ds.description,
+        "max_concurrent_operations": ds.max_concurrent_operations,
     }
 
 

@@ -26,10 +26,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ..store.db import Database
-from ..store.models import ContainerScan, Operation, utcnow
+from ..store.models import Datastore, Operation, utcnow
 from .progress import Aborted, finish
 
 log = logging.getLogger(__name__)
@@ -61,29 +61,52 @@ class Runner:
 
     # -- claiming ---------------------------------------------------------------------
     def claim(self, op_id: int) -> bool:
-        """Take queued operation ``op_id`` for this runner; False when someone else has it."""
+        """Take queued operation ``op_id`` for this runner. False when someone else has it,
+        or when its datastore already runs ``max_concurrent_operations`` operations (it
+        then stays queued and starts when one of those ends)."""
         now = utcnow()
         with self.db.session() as s:
+            ds_id = s.scalar(select(Operation.datastore_id).where(Operation.id == op_id))
+            limit = None
+            if ds_id is not None:  # serialise claims per datastore (a row lock on PostgreSQL)
+                limit = s.scalar(select(Datastore.max_concurrent_operations).where(Datastore.id == ds_id)
+                                 .with_for_update())
             done = s.execute(
                 update(Operation)
                 .where(Operation.id == op_id, Operation.result == "queued")
                 .values(result="running", start_time=now, heartbeat=now, worker=self.name)
             )
-            return done.rowcount == 1
+            if done.rowcount != 1:
+                return False
+            if limit is not None:
+                running = s.scalar(select(func.count()).select_from(Operation).where(
+                    Operation.datastore_id == ds_id, Operation.result == "running"))
+                if running > limit:
+                    s.rollback()
+                    return False
+            return True
 
     def claim_next(self) -> int | None:
-        """Claim the oldest queued operation, or return None when there is none."""
-        for _ in range(5):
-            with self.db.session() as s:
-                op_id = s.scalar(
-                    select(Operation.id).where(Operation.result == "queued").order_by(Operation.id)
-                    .limit(1).with_for_update(skip_locked=True)
-                )
-            if op_id is None:
-                return None
+        """Claim the oldest queued operation that may start now, or return None."""
+        with self.db.session() as s:
+            candidates = s.scalars(
+                select(Operation.id).where(Operation.result == "queued").order_by(Operation.id)
+                .limit(50).with_for_update(skip_locked=True)
+            ).all()
+        for op_id in candidates:
             if self.claim(op_id):
                 return op_id
         return None
+
+    def _kick(self, datastore_id: int | None) -> None:
+        """After an operation ends: offer the datastore's waiting operations to the workers."""
+        if datastore_id is None or self.workers <= 0:
+            return
+        with self.db.session() as s:
+            waiting = s.scalars(select(Operation.id).where(Operation.datastore_id == datastore_id,
+                                                           Operation.result == "queued").order_by(Operation.id)).all()
+        for op_id in waiting:
+            self.submit(op_id)
 
     # -- entry points ---------------------------------------------------------------------
     def submit(self, op_id: int) -> None:
@@ -183,6 +206,9 @@ class Runner:
         finally:
             beating.set()
             heart.join(timeout=5)
+            with self.db.session() as s:
+                datastore_id = s.scalar(select(Operation.datastore_id).where(Operation.id == op_id))
+            self._kick(datastore_id)
 
     def _heartbeat(self, op_id: int, done: threading.Event) -> None:
         while not done.wait(HEARTBEAT_SECONDS):

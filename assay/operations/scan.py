@@ -19,7 +19,9 @@ A container that cannot be read fails its own container scan; the others go on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from typing import Any
 
 from sqlalchemy import select
@@ -69,6 +71,33 @@ def with_computed_fields(table, computed: list[tuple[str, str | None]]):
     return table
 
 
+def _stop_if(should_abort) -> None:
+    """Before each query of a container scan: stop at once when the operation is aborting."""
+    if should_abort():
+        raise Aborted()
+
+
+@contextlib.contextmanager
+def _interrupt_on_abort(source, should_abort, every: float = 0.5):
+    """While the block runs, a watcher cancels the source's running query once the
+    operation is asked to stop, so an abort does not wait for a long query to finish."""
+    done = threading.Event()
+
+    def watch():
+        while not done.wait(every):
+            if should_abort():
+                source.interrupt()
+                return
+
+    watcher = threading.Thread(target=watch, name="assay-abort-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join(timeout=5)
+
+
 def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     """Run scan operation ``op_id``. Returns a warning message (or None) for the operation.
 
@@ -106,11 +135,18 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     container_ids = [c for c in container_ids if c not in done_ids]
     warnings: list[str] = []
     failed_containers = 0
-    with open_source(datastore, secrets) as source:
+    with open_source(datastore, secrets) as source, _interrupt_on_abort(source, should_abort):
         for container_id in container_ids:
             if should_abort():
                 raise Aborted()
-            outcome = _scan_container(db, op_id, params, source, container_id, ds_name, enrichment_info)
+            outcome = _scan_container(db, op_id, params, source, container_id, ds_name, enrichment_info,
+                                      should_abort)
+            if should_abort():  # the query was cancelled: this container scan did not finish
+                with db.session() as s:
+                    for cs in s.get(Operation, op_id).container_scans:
+                        if cs.container_id == container_id and cs.result == "failure":
+                            cs.result, cs.message = "aborted", "aborted by request"
+                raise Aborted()
             if outcome.get("failed"):
                 failed_containers += 1
                 warnings.append(f"{outcome['name']}: {outcome['message']}")
@@ -131,7 +167,8 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     return "; ".join(warnings) if warnings else None
 
 
-def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment_info) -> dict[str, Any]:
+def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment_info,
+                    should_abort=lambda: False) -> dict[str, Any]:
     threshold = int(params["high_count_rollup_threshold"])
     source_limit = int(params["enrichment_source_record_limit"])
     cap = params.get("max_records_analyzed_per_partition")
@@ -169,7 +206,8 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         if partitioned:
             read = read.drop(PARTITION_COLUMN)
         table = with_computed_fields(read, computed)
-        result = evaluate(table, specs, example_limit=threshold + source_limit)
+        result = evaluate(table, specs, example_limit=threshold + source_limit,
+                          on_query=lambda _label: _stop_if(should_abort))
     except Exception as e:  # noqa: BLE001 - a broken container is reported on that container
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
         log.warning("container %s failed: %s", name, message)

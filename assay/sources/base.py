@@ -78,6 +78,18 @@ class Source:
         """How many partitions a full read of the container covers (1 for a table)."""
         return 1
 
+    def interrupt(self) -> None:
+        """Cancel the query running on this source, where the driver allows (DuckDB,
+        PostgreSQL); elsewhere a no-op, and the abort waits for the query to end."""
+        con = getattr(getattr(self, "con", None), "con", None)
+        for method in ("interrupt", "cancel"):
+            if hasattr(con, method):
+                try:
+                    getattr(con, method)()
+                except Exception:  # noqa: BLE001 - best effort
+                    pass
+                return
+
     def close(self) -> None:
         pass
 

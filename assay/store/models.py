@@ -46,6 +46,7 @@ class Datastore(Base):
         ForeignKey("datastore.id", ondelete="SET NULL"), nullable=True
     )
     connection_id: Mapped[int | None] = mapped_column(ForeignKey("connection.id", ondelete="RESTRICT"), nullable=True)
+    max_concurrent_operations: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no limit
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)

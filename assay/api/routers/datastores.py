@@ -115,7 +115,7 @@ def create_datastore(body: DatastoreCreate, session: SessionDep, runner: RunnerD
         enrichment_source_record_limit=body.enrichment_source_record_limit,
         enrichment_remediation_strategy=body.enrichment_remediation_strategy,
         high_count_rollup_threshold=body.high_count_rollup_threshold, tags=body.tags, description=body.description,
-        connection_id=body.connection_id,
+        connection_id=body.connection_id, max_concurrent_operations=body.max_concurrent_operations,
     )
     session.add(ds)
     session.flush()
@@ -147,7 +147,8 @@ def update_datastore(datastore_id: int, body: DatastoreUpdate, session: SessionD
             key = request.app.state.settings.secret_key
             ds.secrets = encrypt_secrets(key, {**datastore_secrets(key, ds), **secrets})
     for key in ("name", "database", "enrichment_prefix", "enrichment_source_record_limit",
-                "enrichment_remediation_strategy", "high_count_rollup_threshold", "tags", "description"):
+                "enrichment_remediation_strategy", "high_count_rollup_threshold", "tags", "description",
+                "max_concurrent_operations"):
         if key in sent and getattr(body, key) is not None:
             setattr(ds, key, getattr(body, key))
     if "schema_" in sent and body.schema_:
