@@ -206,6 +206,9 @@ def test_a_datastore_runs_at_most_its_limit_at_once(api, tmp_path):
     _many_tables(path, tables=60)
     ds = api.duckdb_datastore("limited", path, max_concurrent_operations=1)
     assert ds["max_concurrent_operations"] == 1
+    cleared = api.ok("PUT", f"/api/datastores/{ds['id']}", json={"max_concurrent_operations": None})
+    assert cleared["max_concurrent_operations"] is None  # null removes the limit
+    api.ok("PUT", f"/api/datastores/{ds['id']}", json={"max_concurrent_operations": 1})
     api.sync(ds["id"])
     for c in api.ok("GET", "/api/containers/listing", params={"datastore": ds["id"]}):
         api.check(c["id"], "notNull", ["v"])
@@ -218,3 +221,42 @@ def test_a_datastore_runs_at_most_its_limit_at_once(api, tmp_path):
     # clock, each operation started only after the previous one ended.
     spans = sorted((op["start_time"], op["end_time"]) for op in ops)
     assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:])), spans
+
+
+def test_abort_of_an_operation_whose_worker_is_gone(api, many):
+    database = api.client.app.state.database
+    with database.session() as s:
+        op = Operation(type="scan", datastore_id=many["id"], result="running", params={}, status={},
+                       worker="gone:1", heartbeat=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10))
+        s.add(op)
+        s.flush()
+        op_id = op.id
+    start = time.monotonic()
+    aborted = api.ok("PUT", f"/api/operations/abort/{op_id}")
+    assert time.monotonic() - start < 1
+    assert aborted["result"] == "aborted" and "gone:1 had stopped responding" in aborted["message"]
+
+
+def test_sigterm_of_a_worker_aborts_its_operation_at_once(queue_only_api, pg_database, tmp_path):
+    api, settings = queue_only_api, queue_only_api.settings
+    path = tmp_path / "huge.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CREATE VIEW huge AS SELECT a.range AS id, b.range AS v FROM range(200000) a, range(200000) b")
+    finally:
+        con.close()
+    ds = _datastore_with_checks(api, path, "huge", run_here=True)
+    op = api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})
+    env = {**os.environ, "ASSAY_DATABASE_URL": pg_database, "ASSAY_DATA_DIR": str(settings.data_dir)}
+    worker = _worker(env, tmp_path / "w.log")
+    deadline = time.monotonic() + 60
+    while api.ok("GET", f"/api/operations/{op['id']}")["result"] != "running":
+        assert time.monotonic() < deadline, (tmp_path / "w.log").read_text()
+        time.sleep(0.1)
+    time.sleep(1)
+    start = time.monotonic()
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(30) == 0, (tmp_path / "w.log").read_text()
+    assert time.monotonic() - start < 20  # about 2 s on an idle machine: the query is cancelled
+    final = api.ok("GET", f"/api/operations/{op['id']}")
+    assert final["result"] == "aborted", final  # resumable, not left running until the heartbeat times out

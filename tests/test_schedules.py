@@ -39,14 +39,14 @@ def test_seed_schedule_payload_verbatim_and_crud(api, make_duckdb):
     assert updated["crontab"] == "*/10 * * * *"
     assert dt.datetime.fromisoformat(updated["next_trigger"].replace("Z", "+00:00")).minute % 10 == 0
     paused = api.ok("PATCH", f"/api/operations/schedule/{s['id']}/deactivation", json={"deactivated": True})
-    assert paused["deactivated"] is True
+    assert paused["deactivated"] is True and paused["next_trigger"] is None
     api.ok("DELETE", f"/api/operations/schedule/{s['id']}")
     assert api.client.get(f"/api/operations/schedule/{s['id']}").status_code == 404
 
 
 def test_bad_crontabs_and_payloads_are_422(api, make_duckdb):
     ds = _datastore(api, make_duckdb)
-    for crontab in ("bogus", "* * * *", "0 0 * * * *", "61 * * * *", ""):
+    for crontab in ("bogus", "* * * *", "0 0 * * * *", "61 * * * *", "", "0 0 31 2 *", "@daily"):
         r = api.client.post("/api/operations/schedule", json={"type": "scan", "datastore_id": ds["id"],
                                                               "crontab": crontab})
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "crontab"], (crontab, r.text)

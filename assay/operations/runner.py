@@ -156,9 +156,15 @@ class Runner:
             s.execute(update(Operation).where(Operation.id == op_id).values(abort_requested=True))
 
     def shutdown(self, wait: bool = True) -> None:
+        """Stop claiming, ask this runner's running operations to abort (their queries are
+        cancelled, so they end as ``aborted`` within seconds), and wait for them."""
         self._stop.set()
+        if wait:
+            with self.db.session() as s:
+                s.execute(update(Operation).where(Operation.worker == self.name, Operation.result == "running")
+                          .values(abort_requested=True))
         for t in self._threads:
-            t.join(timeout=10)
+            t.join(timeout=30)
         self.pool.shutdown(wait=wait, cancel_futures=True)
 
     # -- lost workers ---------------------------------------------------------------------

@@ -15,7 +15,7 @@ import logging
 import threading
 from typing import Callable
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -37,6 +37,10 @@ def validate_crontab(crontab: str) -> str:
     text = " ".join(fields)
     if not croniter.is_valid(text):
         raise CrontabError(f"'{crontab}' is not a valid crontab")
+    try:
+        croniter(text, utcnow()).get_next(dt.datetime)
+    except CroniterBadDateError:
+        raise CrontabError(f"'{crontab}' never fires (no such date)") from None
     return text
 
 

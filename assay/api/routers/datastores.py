@@ -151,6 +151,8 @@ def update_datastore(datastore_id: int, body: DatastoreUpdate, session: SessionD
                 "max_concurrent_operations"):
         if key in sent and getattr(body, key) is not None:
             setattr(ds, key, getattr(body, key))
+    if "max_concurrent_operations" in sent:  # null removes the limit
+        ds.max_concurrent_operations = body.max_concurrent_operations
     if "schema_" in sent and body.schema_:
         ds.schema = body.schema_
     return ser.datastore(ds)

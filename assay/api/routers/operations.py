@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from ...engine.rules import RuleDefinitionError
 from ...store.models import Container, Datastore, Operation, utcnow
+from ...operations.runner import HEARTBEAT_TIMEOUT
 from ...store.repo import Conflict, get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
@@ -133,17 +134,29 @@ def get_operation(operation_id: int, session: SessionDep) -> dict:
     return ser.operation(op, _containers(session, op))
 
 
+def _lost(op: Operation) -> bool:
+    """True when a running operation's worker has stopped sending heartbeats."""
+    beat = op.heartbeat if op.heartbeat is None or op.heartbeat.tzinfo else op.heartbeat.replace(tzinfo=dt.timezone.utc)
+    return beat is None or (utcnow() - beat).total_seconds() > HEARTBEAT_TIMEOUT
+
+
 @router.put("/abort/{operation_id}")
 def abort_operation(operation_id: int, session: SessionDep, runner: RunnerDep) -> dict:
     """Ask an operation to stop. A queued one ends at once as aborted; a running one stops
-    between containers, on whichever worker runs it (this call waits up to 5 s for that).
-    A finished one is unchanged."""
+    within seconds on whichever worker runs it (its query is cancelled where the driver
+    allows; this call waits up to 5 s); one whose worker is gone ends as aborted at once.
+    A finished one is returned unchanged."""
     op = get_or_404(session, Operation, operation_id, "Operation")
     session.execute(update(Operation).where(Operation.id == operation_id, Operation.result == "queued")
                     .values(result="aborted", end_time=utcnow(), message="aborted before it started"))
     session.commit()
     session.expire_all()
-    if session.get(Operation, operation_id).result == "running":
+    op = session.get(Operation, operation_id)
+    if op.result == "running" and _lost(op):
+        op.result, op.end_time = "aborted", utcnow()
+        op.message = f"aborted by request; its worker {op.worker or '?'} had stopped responding"
+        session.commit()
+    elif op.result == "running":
         runner.request_abort(operation_id)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
@@ -164,6 +177,7 @@ def resume_operation(operation_id: int, session: SessionDep, runner: RunnerDep) 
     if op.result not in ("aborted", "failure"):
         raise Conflict(f"operation {operation_id} is {op.result}; only aborted or failed operations resume")
     op.result, op.end_time, op.message, op.abort_requested, op.worker = "queued", None, None, False, None
+    op.start_time = None
     session.commit()
     runner.submit(op.id)
     session.refresh(op)
@@ -189,12 +203,9 @@ def rerun_operation(operation_id: int, session: SessionDep, runner: RunnerDep) -
 @router.api_route("/{operation_id}/heartbeat", methods=["GET", "HEAD"])
 def heartbeat(operation_id: int, session: SessionDep) -> dict:
     """``{id, result, heartbeat, alive}``: alive while running with a recent heartbeat."""
-    from ...operations.runner import HEARTBEAT_TIMEOUT
-
     op = get_or_404(session, Operation, operation_id, "Operation")
-    beat = op.heartbeat if op.heartbeat is None or op.heartbeat.tzinfo else op.heartbeat.replace(tzinfo=dt.timezone.utc)
-    alive = op.result == "running" and beat is not None and (utcnow() - beat).total_seconds() < HEARTBEAT_TIMEOUT
-    return {"id": op.id, "result": op.result, "heartbeat": ser.iso(beat), "worker": op.worker, "alive": alive}
+    return {"id": op.id, "result": op.result, "heartbeat": ser.iso(op.heartbeat), "worker": op.worker,
+            "alive": op.result == "running" and not _lost(op)}
 
 
 @router.delete("/{operation_id}", status_code=204)

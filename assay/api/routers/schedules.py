@@ -98,8 +98,8 @@ def deactivate(schedule_id: int, body: Deactivation, session: SessionDep) -> dic
     """Pause (``deactivated: true``) or resume a schedule; resuming fires from now on only."""
     schedule = get_or_404(session, Schedule, schedule_id, "Schedule")
     schedule.deactivated = body.deactivated
-    if not body.deactivated:
-        schedule.next_trigger = next_fire(schedule.crontab, utcnow())
+    # a paused schedule has no next trigger; resuming fires from now on only
+    schedule.next_trigger = None if body.deactivated else next_fire(schedule.crontab, utcnow())
     return schedule_json(schedule)
 
 
