@@ -70,7 +70,6 @@ class _Compiled:
     rule: Rule
     key: str
     where: ir.BooleanValue | None
-    fails: ir.BooleanValue | None = None
     derived: dict[str, ir.Value] = field(default_factory=dict)
     metrics: dict[str, ir.Scalar] = field(default_factory=dict)
 
@@ -98,10 +97,9 @@ def _compile(spec: CheckSpec, t: ir.Table, index: int) -> _Compiled:
     if isinstance(rule, RowRule):
         compiled.derived = rule.derived(t, key, where)
         view = t.mutate(**compiled.derived) if compiled.derived else t
-        fails = rule.failing(view, key)
-        if not fails.type().is_boolean():
+        # compile once here so a broken check is reported before the fused query runs
+        if not rule.failing(view, key).type().is_boolean():
             raise ExpressionError(f"rule {spec.rule_type} produced a non-boolean predicate")
-        compiled.fails = fails if where is None else (where & fails)
     elif isinstance(rule, AggregateRule):
         compiled.metrics = rule.metrics(t, where)
     return compiled

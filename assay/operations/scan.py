@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import uuid as uuid_mod
 from typing import Any
 
 from sqlalchemy import select
@@ -238,8 +239,6 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         )
 
     # Enrichment first: if it fails, no anomaly is recorded for this container scan.
-    import uuid as uuid_mod
-
     uuids = [str(uuid_mod.uuid4()) for _ in findings]
     finished = utcnow()
     if enrichment_info:

@@ -227,7 +227,7 @@ def create_computed_field(body: ComputedFieldBody, session: SessionDep) -> dict:
 @router.put("/computed-fields/{field_id}")
 def update_computed_field(field_id: int, body: ComputedFieldBody, session: SessionDep) -> dict:
     cf = get_or_404(session, ComputedField, field_id, "Computed field")
-    container = cf.container if hasattr(cf, "container") else session.get(Container, cf.container_id)
+    container = session.get(Container, cf.container_id)
     dtype = _computed_type(container, body, exclude=cf.name)
     old = cf.name
     cf.name, cf.transformation, cf.source_fields, cf.properties = (
