@@ -139,6 +139,7 @@ def evaluate(
     *,
     example_limit: int = 10,
     on_query: Callable[[str], None] | None = None,
+    resolver: Any = None,
 ) -> ContainerResult:
     """Assert ``checks`` on table ``t`` with one fused aggregate query.
 
@@ -148,6 +149,8 @@ def evaluate(
         example_limit: failing rows to fetch per failing row check (capped at
             ``MAX_EXAMPLE_ROWS``); 0 fetches none.
         on_query: called with a short label before each query runs (progress/abort hook).
+        resolver: how cross-container rules reach the other container
+            (``operations.resolver.ContainerResolver``); None when there is none.
 
     Returns: rows read and one outcome per check, in the order given.
     Raises: whatever the engine raises when even the bare row count cannot be computed

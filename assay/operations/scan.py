@@ -35,7 +35,9 @@ from ..security import datastore_secrets
 from ..sources import SourceError, open_source
 from ..store.db import Database
 from ..store.models import Anomaly, ComputedField, Container, GlobalTag, ContainerScan, FailedCheck, Operation, QualityCheck, utcnow
+from . import history
 from .progress import Aborted, update_status
+from .resolver import ContainerResolver
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
             datastore.enrichment_prefix or default_prefix(datastore.name),
         ) if enrichment else None
         ds_name = datastore.name
+        datastore_id = datastore.id
         op.container_ids = container_ids
     # A resumed scan keeps what its earlier attempt finished and scans only the rest; the
     # container scans it left unfinished are replaced by this attempt's.
@@ -136,12 +139,13 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     container_ids = [c for c in container_ids if c not in done_ids]
     warnings: list[str] = []
     failed_containers = 0
-    with open_source(datastore, secrets) as source, _interrupt_on_abort(source, should_abort):
+    with open_source(datastore, secrets) as source, _interrupt_on_abort(source, should_abort), \
+            contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver:
         for container_id in container_ids:
             if should_abort():
                 raise Aborted()
             outcome = _scan_container(db, op_id, params, source, container_id, ds_name, enrichment_info,
-                                      should_abort)
+                                      should_abort, resolver)
             if should_abort():  # the query was cancelled: this container scan did not finish
                 with db.session() as s:
                     for cs in s.get(Operation, op_id).container_scans:
@@ -169,7 +173,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
 
 
 def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment_info,
-                    should_abort=lambda: False) -> dict[str, Any]:
+                    should_abort=lambda: False, resolver=None) -> dict[str, Any]:
     threshold = int(params["high_count_rollup_threshold"])
     source_limit = int(params["enrichment_source_record_limit"])
     cap = params.get("max_records_analyzed_per_partition")
@@ -194,6 +198,7 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         computed = [(cf.name, cf.properties.get("column_expression")) for cf in s.scalars(
             select(ComputedField).where(ComputedField.container_id == container_id).order_by(ComputedField.id))]
         specs = [CheckSpec(c.id, c.rule_type, list(c.fields or []), dict(c.properties or {}), c.filter, c.coverage) for c in checks]
+        history.attach(s, container_id, specs)
         check_meta = {c.id: c for c in checks}
         s.expunge_all()
 
@@ -208,7 +213,7 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
             read = read.drop(PARTITION_COLUMN)
         table = with_computed_fields(read, computed)
         result = evaluate(table, specs, example_limit=threshold + source_limit,
-                          on_query=lambda _label: _stop_if(should_abort))
+                          on_query=lambda _label: _stop_if(should_abort), resolver=resolver)
     except Exception as e:  # noqa: BLE001 - a broken container is reported on that container
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
         log.warning("container %s failed: %s", name, message)
@@ -326,6 +331,7 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
                 check.last_error = None
                 check.last_asserted = now
                 check.is_passing = out.result == "passed"
+        history.record(s, container_id, op_id, result.outcomes)
         cs = s.get(ContainerScan, cs_id)
         cs.result = "success"
         cs.message = cs_message

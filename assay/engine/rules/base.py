@@ -56,6 +56,9 @@ class CheckSpec:
     properties: dict[str, Any] = field(default_factory=dict)
     filter: str | None = None
     coverage: float | None = None
+    #: Earlier measurements of this check (time-series rules), oldest first, as
+    #: ``(measured_at, value)``; filled by ``operations.history.attach`` before a scan.
+    history: list[tuple[Any, Any]] = field(default_factory=list)
 
 
 def quote(name: str) -> str:
