@@ -373,3 +373,18 @@ class ScheduleFire(Base):
     schedule_id: Mapped[int] = mapped_column(ForeignKey("schedule.id", ondelete="CASCADE"))
     fire_time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     operation_id: Mapped[int | None] = mapped_column(ForeignKey("operation.id", ondelete="SET NULL"), nullable=True)
+
+
+class CheckMeasurement(Base):
+    """One measurement of a time-series check (metric, volumetric, freshness, change limits),
+    kept by a successful container scan. ``value`` is JSON: a number, an exact decimal as a
+    string, an ISO 8601 timestamp (freshness) or ``{records, changed_at}`` (freshness
+    without a field)."""
+
+    __tablename__ = "check_measurement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quality_check_id: Mapped[int] = mapped_column(ForeignKey("quality_check.id", ondelete="CASCADE"), index=True)
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("operation.id", ondelete="SET NULL"), nullable=True)
+    measured_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import register
+from .base import NUMERIC
+from .shape_support import fmt, to_decimal
+from .time_series import Aggregate, TimeSeriesRule, aggregate_of, measured
+
+
+class RelativeChangeLimitProperties(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    limit: Decimal = Field(ge=0, description="largest accepted |value − previous| / |previous|, as a fraction (0.1 = 10%)")
+    aggregate: Aggregate = Field("sum", description="how the field is measured: sum, avg, min, max or count; default sum")
+
+
+@register
+class RelativeChangeLimit(TimeSeriesRule):
+    """``|measure − previous| / |previous| ≤ limit`` (a fraction: 0.1 = 10%), where the
+    measure is ``aggregate`` (default sum) of the numeric field over the filtered rows.
+    When the previous measure is 0, only no change passes. The first scan sets the
+    baseline and passes.
+    """
+
+    name = "relativeChangeLimit"
+    description = "Asserts that an aggregate of a numeric field changes by at most a fraction between scans."
+    field_types = NUMERIC
+    Properties = RelativeChangeLimitProperties
+
+    def metrics(self, t, where):
+        return {"value": aggregate_of(t[self.field_name], self.props.aggregate, where)}
+
+    def assess(self, values):
+        value = to_decimal(measured(values["value"], self.props.aggregate))
+        if value is None:
+            return None
+        self.keep(value)
+        prev = self.previous_number()
+        what = f"The {self.props.aggregate} of {self.field_list}"
+        if value.is_nan():
+            return f"{what} is NaN"
+        if prev is None:
+            return None
+        delta = abs(value - prev)
+        if prev == 0:
+            if delta == 0:
+                return None
+            return f"{what} changed from 0 to {fmt(value)}, an unbounded relative change (limit {fmt(self.props.limit)})"
+        ratio = delta / abs(prev)
+        if ratio <= self.props.limit:
+            return None
+        return (f"{what} changed by a fraction of {ratio:.6f} (from {fmt(prev)} to {fmt(value)}), "
+                f"more than the limit of {fmt(self.props.limit)}")

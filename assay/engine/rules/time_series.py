@@ -1,0 +1,143 @@
+"""Base of the time-series rules (metric, volumetric, freshness, absoluteChangeLimit,
+relativeChangeLimit): rules that measure one value per scan, keep it in the metadata
+store and may compare it with the previous measurement.
+
+Not a rule type itself: it registers nothing.
+
+Life of a measurement: ``operations.history.attach`` fills ``CheckSpec.history`` (oldest
+first, ``(measured_at, value)``) before the scan; ``assess`` sets ``self.measurement`` (a
+JSON-able value: numbers as numbers, exact decimals as strings) and ``self.measured_at``;
+after a successful container scan ``operations.history.record`` stores it. The first scan
+of a check (no history) sets the baseline: every change-based assertion passes on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .base import AggregateRule
+from .shape_support import fmt, jsonable, to_decimal
+
+#: How the numeric field is reduced to the one value a metric / change-limit check measures.
+Aggregate = Literal["sum", "avg", "min", "max", "count"]
+ChangeComparison = Literal["absolute", "absolute_change", "percentage_change"]
+
+
+def aggregate_of(col, how: str, where):
+    """The Ibis aggregate ``how`` (sum, avg, min, max, count of non-NULL values) of ``col``;
+    read it back with :func:`measured`."""
+    if how == "count":
+        return col.count(where=where)
+    if how == "avg":
+        # an integer average is a double everywhere (PostgreSQL would answer NUMERIC)
+        return (col.cast("float64") if col.type().is_integer() else col).mean(where=where)
+    return getattr(col, how)(where=where)
+
+
+def measured(value: Any, how: str) -> Any:
+    """The measure read back: the sum or count of no values is 0; avg/min/max stay None."""
+    return 0 if value is None and how in ("sum", "count") else value
+
+
+class BoundsProperties(BaseModel):
+    """``comparison`` and the ``min`` / ``max`` bounds (inclusive, each optional, at least one)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    comparison: ChangeComparison = Field(
+        "absolute",
+        description="absolute (the value itself), absolute_change (value − previous value) or "
+                    "percentage_change (100 × (value − previous) / |previous|, in percent); default absolute")
+    min: Decimal | None = Field(None, description="lowest accepted value, change or percentage (inclusive)")
+    max: Decimal | None = Field(None, description="highest accepted value, change or percentage (inclusive)")
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min must be less than or equal to max")
+        return self
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class TimeSeriesRule(AggregateRule):
+    """An aggregate rule whose measurement is kept per scan (see the module docstring)."""
+
+    keeps_history: ClassVar[bool] = True
+    #: this scan's measurement, JSON-able; None: nothing to record
+    measurement: Any = None
+    measured_at: dt.datetime | None = None
+
+    def previous(self) -> Any:
+        """The value of the latest earlier measurement, or None on the first scan."""
+        return self.check.history[-1][1] if self.check.history else None
+
+    def previous_number(self) -> Decimal | None:
+        """The latest earlier measurement as a finite Decimal; None when there is none usable."""
+        try:
+            prev = to_decimal(self.previous())
+        except (ValueError, InvalidOperation, TypeError):
+            return None
+        return prev if prev is not None and prev.is_finite() else None
+
+    def keep(self, value: Any) -> None:
+        self.measured_at = utcnow()
+        self.measurement = jsonable(value)
+
+
+def change(value: Decimal, previous: Decimal | None, comparison: str) -> Decimal | None:
+    """What ``comparison`` observes of ``value`` given the previous measurement: the value
+    itself, its change, or its change in percent of |previous| (±Infinity when previous is 0
+    and the value moved). None on a first scan for the change comparisons (baseline)."""
+    if comparison == "absolute":
+        return value
+    if previous is None:
+        return None
+    delta = value - previous
+    if comparison == "absolute_change":
+        return delta
+    if previous == 0:
+        return Decimal(0) if delta == 0 else Decimal("Infinity").copy_sign(delta)
+    return delta / abs(previous) * 100
+
+
+def bounds_violation(observed: Decimal, low: Decimal | None, high: Decimal | None, unit: str = "") -> str | None:
+    """Why ``observed`` lies outside [low, high] (each optional), or None when inside."""
+    if (low is None or observed >= low) and (high is None or observed <= high):
+        return None
+    if low is not None and high is not None:
+        return f"not between {fmt(low)}{unit} and {fmt(high)}{unit}"
+    if low is not None:
+        return f"below the minimum of {fmt(low)}{unit}"
+    return f"above the maximum of {fmt(high)}{unit}"
+
+
+def assess_bounds(rule: TimeSeriesRule, what: str, value: Any, props: BoundsProperties) -> str | None:
+    """Shared ``assess`` of metric and volumetric: keep ``value`` and check it (or its
+    change) against ``props``. ``what`` names the measure in messages ("The sum of `x`")."""
+    if value is None:
+        return None  # nothing measured (e.g. avg of no values): nothing to assert or keep
+    number = to_decimal(value)
+    rule.keep(number)
+    if number.is_nan():
+        return f"{what} is NaN"
+    prev = rule.previous_number()
+    observed = change(number, prev, props.comparison)
+    if observed is None:
+        return None  # first scan: the baseline
+    unit = "%" if props.comparison == "percentage_change" else ""
+    why = bounds_violation(observed, props.min, props.max, unit)
+    if why is None:
+        return None
+    if props.comparison == "absolute":
+        return f"{what} is {fmt(number)}, {why}"
+    kind = "a change of" if props.comparison == "absolute_change" else "a percentage change of"
+    shown = f"{observed:.3f}" if observed.is_finite() and unit else fmt(observed)
+    return f"{what} is {fmt(number)} (previously {fmt(prev)}), {kind} {shown}{unit}, {why}"
