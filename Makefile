@@ -25,6 +25,7 @@ serve: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/scan_bench.py
+	$(PY) bench/incremental_bench.py
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache

@@ -182,6 +182,9 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
         "id": ids["beta"], "name": "beta", "container_type": "table", "table_type": "table",
         "datastore": stub(ds), "deleted_at": None, "favorite": False, "global_tags": [], "file_pattern": None,
         "file_format": None, "additional_metadata": None, "metrics": {"fields": 3},
+        # beta's timestamp "ts" is not named like an update/creation time: no identifier is proposed
+        "incremental_field_name": None, "incremental_identifier_type": None, "partition_field": None,
+        "incremental_checkpoint": None,
     }
     assert api.ok("GET", f"/api/containers/{ids['alpha_view']}")["table_type"] == "view"
 

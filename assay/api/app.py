@@ -14,7 +14,7 @@ from ..store.db import Database, upgrade
 from . import errors
 from .auth import require_user
 from .routers import (
-    anomalies, connections, containers, containers_write, datastores, export, global_tags, health, operations,
+    anomalies, connections, containers, containers_write, datastores, export, global_tags, health, operations, partitions,
     quality_checks, schedules, users,
 )
 
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     protected = APIRouter(prefix="/api", dependencies=[Depends(require_user)])
     # schedules before operations: /operations/schedule must not be taken for /operations/{id}
     for module in (datastores, connections, containers, containers_write, quality_checks, anomalies, schedules,
-                   operations, global_tags, export, users):
+                   operations, partitions, global_tags, export, users):
         protected.include_router(module.router)
     protected.include_router(quality_checks.templates)
     app.include_router(public)

@@ -88,6 +88,10 @@ def container(c: Container) -> dict[str, Any]:
         "file_format": c.file_format,
         "additional_metadata": c.additional_metadata,
         "metrics": {"fields": len(c.fields)},
+        "incremental_field_name": c.incremental_field_name,
+        "incremental_identifier_type": c.incremental_identifier_type,
+        "partition_field": c.partition_field,
+        "incremental_checkpoint": c.incremental_checkpoint,
     }
 
 

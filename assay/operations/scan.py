@@ -20,6 +20,7 @@ A container that cannot be read fails its own container scan; the others go on.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import threading
 import uuid as uuid_mod
@@ -28,22 +29,22 @@ from typing import Any
 from sqlalchemy import select
 
 from ..engine.anomalies import Finding, anomaly_weight, findings_for, repeat_statuses, to_resolve
-from ..engine.plan import cap_rows, evaluate
+from ..engine.plan import evaluate
 from ..engine.rules import CheckSpec
 from ..enrichment.writer import EnrichmentBatch, EnrichmentWriter, default_prefix, target_of, to_json
 from ..security import datastore_secrets
 from ..sources import SourceError, open_source
 from ..store.db import Database
-from ..store.models import Anomaly, ComputedField, Container, GlobalTag, ContainerScan, FailedCheck, Operation, QualityCheck, utcnow
+from ..store.models import (Anomaly, ComputedField, Container, ContainerScan, FailedCheck, GlobalTag, Operation,
+                            Partition, PartitionScan, QualityCheck, utcnow)
 from . import history
+from .incremental import BATCH, LAST_MODIFIED, TIMESTAMP, Read, checkpoint_json, checkpoint_value, plan_read
 from .progress import Aborted, update_status
 from .resolver import ContainerResolver
 
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("Active", "Acknowledged")
-#: Column a partitioned source (files) adds to name each row's partition; dropped before checks run.
-PARTITION_COLUMN = "__assay_partition"
 
 
 def selected_containers(
@@ -204,16 +205,13 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
 
     started = utcnow()
     try:
-        read = source.table(container, partition_column=PARTITION_COLUMN)
-        partitions = source.partition_count(container)
-        partitioned = PARTITION_COLUMN in read.columns
-        if cap is not None and cap >= 0:
-            read = cap_rows(read, cap, PARTITION_COLUMN if partitioned else None)
-        if partitioned:
-            read = read.drop(PARTITION_COLUMN)
-        table = with_computed_fields(read, computed)
+        read = plan_read(source, container, params)
+        table = with_computed_fields(read.table, computed)
         result = evaluate(table, specs, example_limit=threshold + source_limit,
                           on_query=lambda _label: _stop_if(should_abort), resolver=resolver)
+        _stop_if(should_abort)
+        read.measure()
+        partitions = read.partition_count
     except Exception as e:  # noqa: BLE001 - a broken container is reported on that container
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
         log.warning("container %s failed: %s", name, message)
@@ -237,11 +235,11 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         coverage_of=coverage_of,
     )
     unasserted = [o for o in result.outcomes if o.result == "unasserted"]
-    cs_message = None
+    cs_message = read.message
     if unasserted:
-        cs_message = f"{len(unasserted)} of {len(specs)} checks could not be asserted: " + "; ".join(
+        cs_message = "; ".join(filter(None, [cs_message, f"{len(unasserted)} of {len(specs)} checks could not be asserted: " + "; ".join(
             f"check {o.check_id} ({o.rule_type}): {o.error}" for o in unasserted
-        )
+        )]))
 
     # Enrichment first: if it fails, no anomaly is recorded for this container scan.
     uuids = [str(uuid_mod.uuid4()) for _ in findings]
@@ -267,8 +265,8 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         resolved_ids: list[int] = []
         # A read capped by max_records_analyzed_per_partition may have left failing rows unread:
         # only a read of every record can tell that an anomaly no longer reproduces.
-        truncated = cap is not None and cap >= 0 and result.records >= cap
-        if auto_resolve and not truncated:
+        truncated = cap is not None and cap >= 0 and any(p.records >= cap for p in read.partitions)
+        if auto_resolve and not truncated and read.threshold is None:
             asserted = {o.check_id for o in result.outcomes if o.result in ("passed", "failed")}
             open_rows = s.execute(
                 select(Anomaly.id, Anomaly.fingerprint, FailedCheck.quality_check_id)
@@ -308,7 +306,7 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
                 Anomaly(
                     uuid=anomaly_uuid, type=finding.type, status=status, datastore_id=container.datastore_id,
                     container_id=container_id, operation_id=op_id, container_scan_id=cs_id,
-                    partition_name=name, message=finding.message,
+                    partition_name=_anomaly_partition(read, finding, name), message=finding.message,
                     anomalous_records_count=finding.anomalous_records_count, fingerprint=finding.fingerprint,
                     weight=anomaly_weight([check_meta[fc.check_id].weight for fc in finding.failed_checks],
                                           [tag_weights.get(t, 0) for t in tags]),
@@ -332,6 +330,8 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
                 check.last_asserted = now
                 check.is_passing = out.result == "passed"
         history.record(s, container_id, op_id, result.outcomes)
+        s.flush()
+        _record_partitions(s, container, cs_id, read, findings)
         cs = s.get(ContainerScan, cs_id)
         cs.result = "success"
         cs.message = cs_message
@@ -349,6 +349,59 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         "name": name, "records": result.records, "partitions": partitions, "anomalies": len(findings),
         "resolved": len(resolved_ids), "message": cs_message,
     }
+
+
+def _anomaly_partition(read: Read, finding: Finding, container_name: str) -> str:
+    """The partition an anomaly belongs to: that of its source rows when they all fall in
+    one, else the container's name."""
+    names = {read.partition_of_row(row) for row in finding.raw_records} if finding.raw_records else set()
+    if len(names) == 1 and None not in names:
+        return names.pop()
+    if len(read.partitions) == 1:
+        return read.partitions[0].name
+    return container_name
+
+
+def _record_partitions(s, container: Container, cs_id: int, read: Read, findings: list[Finding]) -> None:
+    """After a successful container scan: move the checkpoint to the highest identifier read
+    (never back), upsert the partitions read, and record one partition scan per partition."""
+    if read.identifier and read.high is not None:
+        new = checkpoint_value(read.identifier_type, checkpoint_json(read.high))
+        old = checkpoint_value(read.identifier_type, container.incremental_checkpoint)
+        if old is None or new > old:
+            container.incremental_checkpoint = checkpoint_json(read.high)
+    known = {p.name: p for p in s.scalars(select(Partition).where(Partition.container_id == container.id))}
+    anomalies_of: dict[str, list[int]] = {}
+    for anomaly in s.scalars(select(Anomaly).where(Anomaly.container_scan_id == cs_id)):
+        anomalies_of.setdefault(anomaly.partition_name, []).append(anomaly.id)
+    by_time = read.identifier_type == TIMESTAMP
+    for p in read.partitions:
+        row = known.get(p.name)
+        if row is None:
+            row = Partition(container_id=container.id, name=p.name)
+            s.add(row)
+        row.location = p.location
+        row.partition_size = p.records
+        if read.identifier == LAST_MODIFIED:
+            modified = dict(read.files or []).get(p.location)
+            row.min_time = row.max_time = modified
+        elif by_time:
+            row.min_time, row.max_time = _as_utc(p.low), _as_utc(p.high)
+        elif read.identifier_type == BATCH:
+            row.min_offset = float(p.low) if p.low is not None else None
+            row.max_offset = float(p.high) if p.high is not None else None
+        s.flush()
+        s.add(PartitionScan(container_scan_id=cs_id, partition_id=row.id, partition=p.name,
+                            records_processed=p.records, result="success",
+                            anomaly_ids=anomalies_of.get(p.name, [])))
+
+
+def _as_utc(value):
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(), tzinfo=dt.timezone.utc)
+    return None
 
 
 def _remediation(params, prefix, container, table, findings: list[Finding], uuids):

@@ -3,7 +3,9 @@
 Payload options: ``include`` (``table``/``view``), ``prune`` (soft-delete containers gone
 from the source), ``recreate`` (bring back containers deleted in Assay that exist again).
 Existing containers keep their id; their fields are brought up to date (added, removed,
-retyped), so checks keep pointing at the same container.
+retyped), so checks keep pointing at the same container. Sync also proposes each
+container's incremental identifier and partition field (``incremental.propose_identifier``)
+unless a user set them with ``PUT /api/containers/{id}``: those overrides survive.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from ..security import datastore_secrets
 from ..sources import open_source
 from ..store.db import Database
 from ..store.models import ComputedField, Container, Field, Operation, utcnow
+from .incremental import propose_identifier
 
 
 def run_sync(db: Database, op_id: int, should_abort) -> str | None:
@@ -62,6 +65,14 @@ def run_sync(db: Database, op_id: int, should_abort) -> str | None:
             computed = {f.name for f in container.fields if f.name in computed_names.get(container.id, set())}
             keep.extend(f for f in container.fields if f.name in computed and f.name not in {k.name for k in keep})
             container.fields = keep
+            if container.identifiers_set_by != "user":
+                proposal = propose_identifier(info.container_type, [(f.name, f.type) for f in keep])
+                field_name, kind = proposal or (None, None)
+                if field_name != container.incremental_field_name:
+                    container.incremental_checkpoint = None
+                container.incremental_field_name, container.incremental_identifier_type = field_name, kind
+                container.partition_field = field_name if field_name and info.container_type != "file" else None
+                container.identifiers_set_by = "sync"
         if params.get("prune"):
             for name, container in existing.items():
                 if name not in seen and container.deleted_at is None and container.container_type != "computed_table":

@@ -78,6 +78,11 @@ class Source:
         """How many partitions a full read of the container covers (1 for a table)."""
         return 1
 
+    def file_partitions(self, container) -> list | None:
+        """For a file pattern, its files as ``(path, last-modified time in UTC)``; None
+        for a container that is not made of files."""
+        return None
+
     def interrupt(self) -> None:
         """Cancel the query running on this source, where the driver allows (DuckDB,
         PostgreSQL); elsewhere a no-op, and the abort waits for the query to end."""

@@ -14,6 +14,7 @@ mean a runtime download).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -160,6 +161,7 @@ class FileSource(Source):
         self.csv_options = csv_options or {}
         self.fs = fs
         self._groups: dict[str, tuple[str, str, list[str]]] | None = None
+        self._modified: dict[str, dt.datetime] = {}
         if fs is None:
             self.root = folder_of(uri)
             if not self.root.is_dir():
@@ -191,6 +193,11 @@ class FileSource(Source):
         prefix = self.root + "/"
         rels = [name[len(prefix):] for name, info in found.items()
                 if info.get("type", "file") == "file" and name.startswith(prefix)]
+        for name, info in found.items():
+            modified = info.get("LastModified") or info.get("mtime")
+            if isinstance(modified, dt.datetime):
+                self._modified[f"{self.protocol}://{name}"] = (
+                    modified if modified.tzinfo else modified.replace(tzinfo=dt.timezone.utc))
         return {name: (glob, fmt, [f"{self.uri}/{rel}" for rel in files])
                 for name, (glob, fmt, files) in group_paths(rels).items()}
 
@@ -249,21 +256,41 @@ class FileSource(Source):
             out.append(ContainerInfo(name, "file", None, location=glob, file_format=fmt, fields=fields_of(schema)))
         return out
 
-    def table(self, container, partition_column=None):
+    def table(self, container, partition_column=None, files=None):
         """The files of the container's pattern as one table; each file is a partition and
-        ``partition_column`` (when given) holds its path (for an object store, its URI)."""
+        ``partition_column`` (when given) holds its path (for an object store, its URI).
+        ``files`` (paths as :meth:`file_partitions` names them) restricts the read to those
+        files; an empty list gives the container's columns with no rows."""
         group = self.groups.get(container.name)
         if group is None:
             raise SourceError(f"no files match container {container.name} ({container.location}) any more")
-        glob, fmt, files = group
+        glob, fmt, all_files = group
+        chosen = all_files if files is None else [f for f in all_files if f in set(files)]
         try:
-            return self._read(container.name, fmt, files, partition_column)
+            if not chosen:
+                return self._read(container.name, fmt, all_files[:1], partition_column).limit(0)
+            return self._read(container.name, fmt, chosen, partition_column)
         except Exception as e:  # noqa: BLE001
             raise self._failure(glob, e) from e
 
     def partition_count(self, container):
         group = self.groups.get(container.name)
         return len(group[2]) if group else 0
+
+    def file_partitions(self, container) -> list[tuple[str, dt.datetime]]:
+        """The container's files as (path, last-modified time in UTC), sorted by path.
+        Raises SourceError when no file matches the container any more."""
+        group = self.groups.get(container.name)
+        if group is None:
+            raise SourceError(f"no files match container {container.name} ({container.location}) any more")
+        out = []
+        for path in group[2]:
+            modified = self._modified.get(path)
+            if modified is None:
+                stamp = Path(path).stat().st_mtime
+                modified = dt.datetime.fromtimestamp(stamp, tz=dt.timezone.utc)
+            out.append((path, modified))
+        return out
 
     def close(self):
         try:

@@ -71,6 +71,11 @@ class SqlSource(Source):
                     password=connection.get("password") or "", database=database or self.schema,
                     connect_timeout=timeout,
                 )
+                # Ibis asks for the named zone 'UTC', which a server without time-zone tables
+                # (MariaDB's default) refuses with only a warning: TIMESTAMP values would then be
+                # read in the server's zone. An offset needs no tables.
+                with self.con.con.cursor() as cursor:
+                    cursor.execute("SET time_zone = '+00:00'")
             else:
                 raise SourceError(f"unsupported database type '{kind}'")
         except SourceError:

@@ -74,6 +74,15 @@ class Container(Base):
     favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     additional_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     query: Mapped[str | None] = mapped_column(Text, nullable=True)  # computed_table: a SELECT over the datastore
+    # Incremental identifier (qualytics-api.md §1.6): the field that orders records, its kind
+    # ("timestamp" or "batch"), the field that splits a read into partitions, and the
+    # highest identifier value a successful scan read (JSON: ISO 8601 text or a number).
+    incremental_field_name: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    incremental_identifier_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    partition_field: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    incremental_checkpoint: Mapped[Any] = mapped_column(JSON, nullable=True)
+    #: "sync" while sync's proposal stands; "user" once PUT /api/containers/{id} set them.
+    identifiers_set_by: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     datastore: Mapped[Datastore] = relationship(back_populates="containers")
     fields: Mapped[list["Field"]] = relationship(
@@ -169,6 +178,46 @@ class ContainerScan(Base):
 
     operation: Mapped[Operation] = relationship(back_populates="container_scans")
     container: Mapped[Container | None] = relationship()
+    partition_scans: Mapped[list["PartitionScan"]] = relationship(
+        back_populates="container_scan", cascade="all, delete-orphan", order_by="PartitionScan.id")
+
+
+class Partition(Base):
+    """A unit of incremental work (qualytics-api.md §1.6): one file of a file pattern, one
+    batch value, or one UTC day of a timestamp identifier; kept up to date by scans."""
+
+    __tablename__ = "partition"
+    __table_args__ = (UniqueConstraint("container_id", "name"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_updated: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    container_id: Mapped[int] = mapped_column(ForeignKey("container.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(1024))
+    location: Mapped[str | None] = mapped_column(Text, nullable=True)
+    min_offset: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_offset: Mapped[float | None] = mapped_column(Float, nullable=True)
+    min_time: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    max_time: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    partition_size: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    container: Mapped[Container] = relationship()
+
+
+class PartitionScan(Base):
+    """What one container scan read of one partition."""
+
+    __tablename__ = "partition_scan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    container_scan_id: Mapped[int] = mapped_column(ForeignKey("container_scan.id", ondelete="CASCADE"), index=True)
+    partition_id: Mapped[int | None] = mapped_column(ForeignKey("partition.id", ondelete="SET NULL"), nullable=True)
+    partition: Mapped[str] = mapped_column(String(1024))
+    records_processed: Mapped[int] = mapped_column(BigInteger, default=0)
+    result: Mapped[str] = mapped_column(String(16), default="success")
+    anomaly_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    container_scan: Mapped[ContainerScan] = relationship(back_populates="partition_scans")
 
 
 class Anomaly(Base):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ...engine.expressions import ExpressionError, parse_query, to_ibis
 from ...engine.rules import RuleDefinitionError
+from ...operations.incremental import IDENTIFIER_SETTINGS, set_identifiers
 from ...security import datastore_secrets
 from ...sources import field_type_of, open_source
 from ...store.models import ComputedField, Container, ContainerProfile, Datastore, Field
@@ -40,6 +41,9 @@ class ContainerUpdate(BaseModel):
     query: str | None = None
     tags: list[str] | None = None
     additional_metadata: dict[str, Any] | None = None
+    incremental_field_name: str | None = None
+    incremental_identifier_type: Literal["timestamp", "batch", "last-modified", "batch-value"] | None = None
+    partition_field: str | None = None
 
 
 class ContainerTags(BaseModel):
@@ -115,12 +119,16 @@ def bulk_tag_containers(body: list[ContainerTags], session: SessionDep) -> list[
 
 @router.put("/containers/{container_id}")
 def update_container(container_id: int, body: ContainerUpdate, session: SessionDep, request: Request) -> dict:
-    """Update tags and metadata; a computed table's name and query too."""
+    """Update tags and metadata; a computed table's name and query too; the incremental
+    identifier and partition field (``null`` clears them; they then survive later syncs)."""
     c = get_or_404(session, Container, container_id, "Container")
     if body.tags is not None:
         c.tags = body.tags
     if body.additional_metadata is not None:
         c.additional_metadata = body.additional_metadata
+    identifier_changes = {k: getattr(body, k) for k in IDENTIFIER_SETTINGS if k in body.model_fields_set}
+    if identifier_changes:
+        set_identifiers(c, identifier_changes)
     if c.container_type == "computed_table":
         if body.query is not None:
             c.fields = _query_fields(c.datastore, body.query, request.app.state.settings.secret_key)

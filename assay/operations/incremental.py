@@ -1,0 +1,316 @@
+"""What a scan reads of a container: incremental identifiers, partitions and the cap.
+
+Semantics (qualytics-api.md §1.6, docs/semantics.md "Incremental scans and partitions"):
+
+* A container's **incremental identifier** is ``incremental_field_name`` with
+  ``incremental_identifier_type`` ``timestamp`` (a Date/Timestamp field) or ``batch`` (a
+  numeric field). File patterns use the pseudo-field :data:`LAST_MODIFIED`, each file's
+  last-modified time.
+* An incremental scan reads the rows whose identifier is strictly greater than the
+  threshold: ``greater_than_time`` (timestamp identifiers) or ``greater_than_batch``
+  (batch identifiers) when the scan gives one, else the container's
+  ``incremental_checkpoint``; the first incremental scan (no checkpoint) reads everything.
+  A full scan honours ``greater_than_*`` too but never the checkpoint. A container without
+  an identifier is read in full, and its container scan says so.
+* **Partitions**: a file pattern's partitions are its files; a batch identifier (or
+  partition field) gives one partition per value; a timestamp one partition per UTC day.
+  A container with neither is one partition.
+* ``max_records_analyzed_per_partition`` keeps, per partition, the first rows in the order
+  of up to 16 orderable columns, so a rerun reads the same rows.
+* After a **successful** container scan, the checkpoint becomes the highest identifier
+  value read (never lower than it was).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from ..engine.plan import cap_rows
+
+#: Pseudo-field naming a file's last-modified time as the incremental identifier of a file pattern.
+LAST_MODIFIED = "_last_modified"
+#: Column added to the read to name each row's partition; dropped before checks run.
+PARTITION_COLUMN = "__assay_partition"
+#: Partitions recorded per container scan at most (a read with more still counts them all).
+MAX_PARTITION_RECORDS = 10_000
+
+TIMESTAMP, BATCH = "timestamp", "batch"
+_TIME_NAMES = ("updated_at", "modified_at", "last_modified", "last_updated", "updated", "modified",
+               "created_at", "inserted_at", "loaded_at", "ingested_at", "created", "event_time", "timestamp")
+_BATCH_NAMES = ("batch_id", "batch", "load_id", "batch_number", "etl_batch", "etl_batch_id", "ingestion_batch")
+
+
+def propose_identifier(container_type: str, fields: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """Sync's proposal of (incremental_field_name, incremental_identifier_type) from the
+    container's (field name, Assay type) pairs, or None.
+
+    File patterns: their last-modified time. Tables: the first Timestamp/Date field named
+    like ``updated_at``/``created_at`` (see ``_TIME_NAMES``, then any ``*_at``/``*_time``
+    Timestamp), else an Integral field named like ``batch_id``/``load_id``.
+    """
+    if container_type == "file":
+        return LAST_MODIFIED, TIMESTAMP
+    by_lower = {name.lower(): (name, ftype) for name, ftype in fields}
+    for wanted in _TIME_NAMES:
+        name, ftype = by_lower.get(wanted, (None, None))
+        if name and ftype in ("Timestamp", "Date"):
+            return name, TIMESTAMP
+    for name, ftype in fields:
+        if ftype == "Timestamp" and name.lower().endswith(("_at", "_time", "_ts")):
+            return name, TIMESTAMP
+    for wanted in _BATCH_NAMES:
+        name, ftype = by_lower.get(wanted, (None, None))
+        if name and ftype == "Integral":
+            return name, BATCH
+    return None
+
+
+IDENTIFIER_SETTINGS = ("incremental_field_name", "incremental_identifier_type", "partition_field")
+_TYPE_ALIASES = {"last-modified": TIMESTAMP, "batch-value": BATCH}
+
+
+def set_identifiers(container, changes: dict[str, Any]) -> None:
+    """Apply a user's ``incremental_field_name`` / ``incremental_identifier_type`` /
+    ``partition_field`` (``None`` clears) to ``container``; from then on sync leaves them.
+
+    The identifier type defaults from the field (Date/Timestamp → timestamp, numeric →
+    batch); a new identifier field resets the checkpoint.
+
+    Raises: RuleDefinitionError naming the setting when a field is unknown or its type
+    does not fit the identifier type.
+    """
+    from ..engine.rules import RuleDefinitionError
+
+    types = {f.name: f.type for f in container.fields}
+    if container.container_type == "file":
+        types[LAST_MODIFIED] = "Timestamp"
+    name = changes.get("incremental_field_name", container.incremental_field_name)
+    kind = changes.get("incremental_identifier_type", container.incremental_identifier_type
+                       if "incremental_field_name" not in changes else None)
+    kind = _TYPE_ALIASES.get(kind, kind)
+    if name is not None:
+        if name not in types:
+            raise RuleDefinitionError(("incremental_field_name",), f"'{name}' is not a field of container {container.name}")
+        ftype = types[name]
+        if kind is None:
+            kind = TIMESTAMP if ftype in ("Date", "Timestamp") else BATCH if ftype in ("Integral", "Fractional") else None
+        fits = {TIMESTAMP: ("Date", "Timestamp"), BATCH: ("Integral", "Fractional")}
+        if kind is None or ftype not in fits[kind]:
+            raise RuleDefinitionError(
+                ("incremental_identifier_type" if kind else "incremental_field_name",),
+                f"field '{name}' is {ftype}: an incremental identifier must be a Date/Timestamp (timestamp) "
+                "or numeric (batch) field")
+    else:
+        kind = None
+    partition_field = changes.get("partition_field", container.partition_field)
+    if partition_field is not None and partition_field not in types:
+        raise RuleDefinitionError(("partition_field",), f"'{partition_field}' is not a field of container {container.name}")
+    if name != container.incremental_field_name or kind != container.incremental_identifier_type:
+        container.incremental_checkpoint = None
+    container.incremental_field_name, container.incremental_identifier_type = name, kind
+    container.partition_field = partition_field
+    container.identifiers_set_by = "user"
+
+
+def checkpoint_value(identifier_type: str | None, stored: Any) -> Any:
+    """A stored checkpoint (JSON) as a Python value: an aware UTC datetime for timestamp
+    identifiers, a number for batch ones, None when unset."""
+    if stored is None:
+        return None
+    if identifier_type == TIMESTAMP:
+        value = dt.datetime.fromisoformat(stored) if isinstance(stored, str) else stored
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return stored
+
+
+def checkpoint_json(value: Any) -> Any:
+    """A checkpoint value as stored: ISO 8601 text (UTC) for times, a number for batches."""
+    if isinstance(value, dt.datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc).isoformat()
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(), tzinfo=dt.timezone.utc).isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if hasattr(value, "is_integer") and not isinstance(value, float):  # Decimal
+        return int(value) if value == int(value) else float(value)
+    return value
+
+
+@dataclass
+class PartitionRead:
+    """One partition of a read: its ``name``, file ``location`` (files only), rows read and
+    the identifier's range within it."""
+
+    name: str
+    records: int
+    location: str | None = None
+    low: Any = None
+    high: Any = None
+
+
+@dataclass
+class Read:
+    """The rows a container scan checks (``table``, no partition column) and what it
+    knows of them once :meth:`measure` ran: partitions, rows and the highest identifier."""
+
+    table: ir.Table
+    with_partition: ir.Table
+    identifier: str | None
+    identifier_type: str | None
+    threshold: Any = None
+    message: str | None = None
+    files: list[tuple[str, dt.datetime]] | None = None
+    partitions: list[PartitionRead] = field(default_factory=list)
+    partition_count: int = 0
+    high: Any = None
+
+    def measure(self) -> None:
+        """One grouped query over the read: rows and identifier range per partition.
+
+        For a file pattern read by last-modified time, the highest identifier is the
+        newest modification time among the files read.
+        """
+        t = self.with_partition
+        column = self.identifier if self.identifier in t.columns else None
+        metrics: dict[str, Any] = {"__n": t.count()}
+        if column:
+            metrics["__lo"] = t[column].min()
+            metrics["__hi"] = t[column].max()
+        groups = (t.group_by(PARTITION_COLUMN).aggregate(**metrics).order_by(PARTITION_COLUMN)
+                  .limit(MAX_PARTITION_RECORDS + 1).to_pyarrow().to_pylist())
+        if len(groups) > MAX_PARTITION_RECORDS:
+            totals = t.aggregate(parts=t[PARTITION_COLUMN].nunique(),
+                                 **({"hi": t[column].max()} if column else {})).to_pyarrow().to_pylist()[0]
+            self.partition_count = int(totals["parts"])
+            groups = groups[:MAX_PARTITION_RECORDS]
+            highs = [totals.get("hi")]
+        else:
+            self.partition_count = len(groups)
+            highs = [g.get("__hi") for g in groups]
+        locations = {path: path for path, _ in (self.files or [])}
+        self.partitions = [
+            PartitionRead(name=_partition_name(g[PARTITION_COLUMN], self.files), records=int(g["__n"]),
+                          location=locations.get(g[PARTITION_COLUMN]), low=g.get("__lo"), high=g.get("__hi"))
+            for g in groups
+        ]
+        if self.files is not None:
+            if self.identifier == LAST_MODIFIED:
+                highs = [modified for _, modified in self.files]
+            self.partition_count = len(self.files)
+            read = {p.location for p in self.partitions}
+            self.partitions += [PartitionRead(name=_partition_name(path, self.files), records=0, location=path)
+                                for path, _ in self.files if path not in read]
+        highs = [h for h in highs if h is not None and not (isinstance(h, float) and math.isnan(h))]
+        self.high = max(highs) if highs else None
+
+    def partition_of_row(self, row: dict[str, Any]) -> str | None:
+        """The name of the partition a source row (as a dict) belongs to, when the read
+        tells it; None otherwise (e.g. a row of a multi-file read)."""
+        if len(self.partitions) == 1:
+            return self.partitions[0].name
+        if self.files is None and self._partition_field in row:
+            return _partition_name(_partition_key_value(row[self._partition_field], self._partition_by_day), None)
+        return None
+
+    _partition_field: str | None = None
+    _partition_by_day: bool = False
+
+
+def _partition_name(key: Any, files: list[tuple[str, dt.datetime]] | None) -> str:
+    if files is not None:
+        return str(key).rsplit("/", 1)[-1]
+    if key is None:
+        return "NULL"
+    if isinstance(key, (dt.datetime, dt.date)):
+        return key.date().isoformat() if isinstance(key, dt.datetime) else key.isoformat()
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key)
+
+
+def _partition_key_value(value: Any, by_day: bool) -> Any:
+    if by_day and isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if by_day and isinstance(value, dt.datetime):
+        if value.tzinfo:
+            value = value.astimezone(dt.timezone.utc)
+        return value.date()
+    return value
+
+
+def _literal_for(column: ir.Value, threshold: Any) -> ir.Value:
+    """``threshold`` typed for a comparison with ``column`` (naive columns hold UTC)."""
+    dtype = column.type()
+    if isinstance(threshold, dt.datetime) and dtype.is_timestamp():
+        utc = threshold.astimezone(dt.timezone.utc)
+        return ibis.literal(utc if dtype.timezone else utc.replace(tzinfo=None), type=dtype)
+    if isinstance(threshold, dt.datetime) and dtype.is_date():
+        return ibis.literal(threshold.astimezone(dt.timezone.utc).replace(tzinfo=None))
+    return ibis.literal(threshold)
+
+
+def plan_read(source, container, params: dict[str, Any]) -> Read:
+    """The read of ``container`` a scan with payload ``params`` makes on ``source``.
+
+    Raises: SourceError when the container cannot be read; ValueError when its incremental
+    identifier or partition field names a field the container does not have.
+    """
+    incremental = bool(params.get("incremental"))
+    identifier = container.incremental_field_name
+    identifier_type = container.incremental_identifier_type if identifier else None
+    if identifier_type == TIMESTAMP and params.get("greater_than_time") is not None:
+        threshold = params["greater_than_time"]
+        threshold = dt.datetime.fromisoformat(threshold) if isinstance(threshold, str) else threshold
+        threshold = threshold if threshold.tzinfo else threshold.replace(tzinfo=dt.timezone.utc)
+    elif identifier_type == BATCH and params.get("greater_than_batch") is not None:
+        threshold = params["greater_than_batch"]
+    elif incremental:
+        threshold = checkpoint_value(identifier_type, container.incremental_checkpoint)
+    else:
+        threshold = None
+    message = None
+    if incremental and not identifier:
+        message = "no incremental identifier: read in full"
+
+    files = source.file_partitions(container)
+    if files is not None:
+        if identifier == LAST_MODIFIED and threshold is not None:
+            files = [(path, modified) for path, modified in files if modified > threshold]
+        t = source.table(container, partition_column=PARTITION_COLUMN, files=[path for path, _ in files])
+    else:
+        t = source.table(container)
+    if identifier and identifier != LAST_MODIFIED:
+        if identifier not in t.columns:
+            raise ValueError(f"incremental identifier '{identifier}' is not a field of the container")
+        if threshold is not None:
+            t = t.filter(t[identifier] > _literal_for(t[identifier], threshold))
+
+    read = Read(table=t, with_partition=t, identifier=identifier, identifier_type=identifier_type,
+                threshold=threshold, message=message, files=files)
+    if files is None:
+        partition_field = container.partition_field or (identifier if identifier != LAST_MODIFIED else None)
+        if partition_field and partition_field not in t.columns:
+            raise ValueError(f"partition field '{partition_field}' is not a field of the container")
+        if partition_field:
+            column = t[partition_field]
+            by_day = column.type().is_timestamp()
+            read._partition_field, read._partition_by_day = partition_field, by_day
+            t = t.mutate(**{PARTITION_COLUMN: column.date() if by_day else column})
+        else:
+            t = t.mutate(**{PARTITION_COLUMN: ibis.literal(container.name)})
+    cap = params.get("max_records_analyzed_per_partition")
+    if cap is not None and int(cap) >= 0:
+        t = cap_rows(t, int(cap), PARTITION_COLUMN)
+    read.with_partition = t
+    read.table = t.drop(PARTITION_COLUMN)
+    return read

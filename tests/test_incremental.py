@@ -1,0 +1,245 @@
+"""Incremental scans, partitions and checkpoints, end to end through the REST API.
+
+Every expected number is derived from the rows each test writes (comments say how).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import duckdb
+
+
+def execute(path: Path, *statements: str) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        for sql in statements:
+            con.execute(sql)
+    finally:
+        con.close()
+
+
+def only_scan(op: dict) -> dict:
+    (cs,) = op["container_scans"]
+    return cs
+
+
+def status(op: dict) -> tuple[int, int, int]:
+    st = op["status"]
+    return st["records_processed"], st["partitions_scanned"], st["anomalies_identified"]
+
+
+EVENTS = (
+    "create table events (id int, updated_at timestamp, amount int)",
+    # 2024-01-01: ids 1-3 (id 2 negative); 2024-01-02: ids 4-5 (id 5 negative)
+    "insert into events values (1, '2024-01-01 08:00', 10), (2, '2024-01-01 09:00', -1), (3, '2024-01-01 10:00', 5),"
+    " (4, '2024-01-02 08:00', 7), (5, '2024-01-02 09:00', -3)",
+)
+
+
+def setup_events(api, make_duckdb):
+    path = make_duckdb(*EVENTS)
+    ds = api.duckdb_datastore("src", path)
+    api.sync(ds["id"])
+    cid = api.container_id(ds["id"], "events")
+    api.check(cid, "notNegative", ["amount"])
+    return path, ds["id"], cid
+
+
+def test_sync_proposes_identifiers(api, make_duckdb):
+    path = make_duckdb(
+        *EVENTS,
+        "create table loads (batch_id int, v int)",
+        "create table plain (v int, label varchar)",
+    )
+    ds = api.duckdb_datastore("src", path)
+    api.sync(ds["id"])
+    by_name = {c["name"]: c for c in api.ok("GET", "/api/containers", params={"datastore": ds["id"]})["items"]}
+    assert (by_name["events"]["incremental_field_name"], by_name["events"]["incremental_identifier_type"],
+            by_name["events"]["partition_field"]) == ("updated_at", "timestamp", "updated_at")
+    assert (by_name["loads"]["incremental_field_name"], by_name["loads"]["incremental_identifier_type"]) == (
+        "batch_id", "batch")
+    assert by_name["plain"]["incremental_field_name"] is None
+    assert by_name["plain"]["incremental_checkpoint"] is None
+
+
+def test_three_successive_incremental_scans_read_only_new_rows(api, make_duckdb):
+    path, ds_id, cid = setup_events(api, make_duckdb)
+
+    first = api.scan(ds_id, incremental=True)
+    assert first["result"] == "success", first
+    # no checkpoint yet: all 5 rows, 2 days, ids 2 and 5 negative
+    assert status(first) == (5, 2, 2)
+    container = api.ok("GET", f"/api/containers/{cid}")
+    assert container["incremental_checkpoint"] == "2024-01-02T09:00:00+00:00"
+
+    execute(path, "insert into events values (6, '2024-01-03 08:00', 1), (7, '2024-01-03 10:00', -9)")
+    second = api.scan(ds_id, incremental=True)
+    # only ids 6 and 7 (one day); id 7 is negative
+    assert status(second) == (2, 1, 1)
+    cs = api.ok("GET", f"/api/container-scans/{only_scan(second)['id']}")
+    assert [(p["partition"], p["records_processed"]) for p in cs["partition_scans"]] == [("2024-01-03", 2)]
+    assert len(cs["partition_scans"][0]["anomalies"]) == 1
+    assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == "2024-01-03T10:00:00+00:00"
+
+    third = api.scan(ds_id, incremental=True)
+    # nothing newer than 2024-01-03 10:00
+    assert status(third) == (0, 0, 0)
+    assert third["result"] == "success"
+    assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == "2024-01-03T10:00:00+00:00"
+
+    # A full scan reads everything again (7 rows over 3 days, 3 negatives) and never lowers the checkpoint.
+    full = api.scan(ds_id, incremental=False)
+    assert status(full)[:2] == (7, 3)
+    assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == "2024-01-03T10:00:00+00:00"
+
+    partitions = api.ok("GET", "/api/partitions", params={"container": cid})["items"]
+    assert sorted((p["name"], p["partition_size"]) for p in partitions) == [
+        ("2024-01-01", 3), ("2024-01-02", 2), ("2024-01-03", 2)]
+    day1 = next(p for p in partitions if p["name"] == "2024-01-01")
+    assert (day1["min_time"], day1["max_time"]) == ("2024-01-01T08:00:00Z", "2024-01-01T10:00:00Z")
+    # id 2 fails in the first scan and again in the full scan (duplicates are kept Active unless
+    # archive_duplicate_anomalies is set)
+    assert day1["num_active"] == 2
+    assert api.ok("GET", f"/api/partitions/{day1['id']}")["name"] == "2024-01-01"
+
+
+def test_greater_than_time_overrides_the_checkpoint(api, make_duckdb):
+    _path, ds_id, cid = setup_events(api, make_duckdb)
+    api.scan(ds_id, incremental=True)  # checkpoint 2024-01-02 09:00
+    # 2024-01-01T10:30+02:00 is 08:30 UTC: ids 2, 3 (09:00, 10:00 on day 1), 4, 5 (day 2) are later;
+    # ids 2 and 5 are negative
+    op = api.scan(ds_id, incremental=True, greater_than_time="2024-01-01T10:30:00+02:00")
+    assert status(op) == (4, 2, 2)
+    # a full scan honours it too
+    op = api.scan(ds_id, greater_than_time="2024-01-01T23:59:59Z")
+    assert status(op)[:2] == (2, 1)
+
+
+def test_batch_identifier_partitions_threshold_and_deterministic_cap(api, make_duckdb):
+    path = make_duckdb(
+        "create table loads (batch_id int, v int)",
+        # batch 1: 5, -1, 3   batch 2: 7, -2   batch 3: -4
+        "insert into loads values (1, 5), (1, -1), (1, 3), (2, 7), (2, -2), (3, -4)",
+    )
+    ds = api.duckdb_datastore("src", path)
+    api.sync(ds["id"])
+    cid = api.container_id(ds["id"], "loads")
+    api.check(cid, "notNegative", ["v"])
+
+    op = api.scan(ds["id"], greater_than_batch=1)
+    assert status(op) == (3, 2, 2)  # batches 2 and 3: -2 and -4
+    cs = api.ok("GET", f"/api/container-scans/{only_scan(op)['id']}")
+    assert [(p["partition"], p["records_processed"]) for p in cs["partition_scans"]] == [("2", 2), ("3", 1)]
+
+    # Two rows per batch at most, chosen by value order: batch 1 reads -1 and 3, batch 2 both, batch 3 its one.
+    runs = [api.scan(ds["id"], max_records_analyzed_per_partition=2) for _ in range(2)]
+    for run in runs:
+        assert status(run) == (5, 3, 3)
+    read = [sorted(str(a["source_records"]) for a in api.anomalies(container=cid) if a["operation_id"] == run["id"])
+            for run in runs]
+    assert read[0] == read[1]
+    assert len(read[0]) == 3 and all("-1" in r or "-2" in r or "-4" in r for r in read[0])
+    batches = api.ok("GET", "/api/partitions", params={"container": cid})["items"]
+    assert sorted((p["name"], p["min_offset"], p["max_offset"]) for p in batches) == [
+        ("1", 1.0, 1.0), ("2", 2.0, 2.0), ("3", 3.0, 3.0)]
+
+    # Every successful scan moved the checkpoint to the highest batch it read (3): nothing is new.
+    assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == 3
+    first = api.scan(ds["id"], incremental=True)
+    assert status(first) == (0, 0, 0)
+    execute(path, "insert into loads values (4, 1), (4, -7)")
+    second = api.scan(ds["id"], incremental=True)
+    assert status(second) == (2, 1, 1)
+    assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == 4
+
+
+def test_a_failed_container_scan_does_not_move_the_checkpoint(api, make_duckdb):
+    path, ds_id, cid = setup_events(api, make_duckdb)
+    api.scan(ds_id, incremental=True)
+    execute(path, "insert into events values (6, '2024-01-05 08:00', -1)",
+            "alter table events rename to events_moved")
+    failed = api.scan(ds_id, incremental=True)
+    assert only_scan(failed)["result"] == "failure"
+    assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == "2024-01-02T09:00:00+00:00"
+    execute(path, "alter table events_moved rename to events")
+    again = api.scan(ds_id, incremental=True)
+    assert status(again) == (1, 1, 1)  # id 6, which the failed scan did not get to
+    assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == "2024-01-05T08:00:00+00:00"
+
+
+def test_a_container_without_identifier_is_read_in_full_and_says_so(api, make_duckdb):
+    path = make_duckdb("create table plain (v int)", "insert into plain values (1), (-2), (3)")
+    ds = api.duckdb_datastore("src", path)
+    api.sync(ds["id"])
+    for _ in range(2):
+        op = api.scan(ds["id"], incremental=True)
+        assert status(op)[:2] == (3, 1)
+        assert only_scan(op)["message"] == "no incremental identifier: read in full"
+
+
+def test_identifier_overrides_survive_sync_and_bad_ones_are_422(api, make_duckdb):
+    path = make_duckdb(*EVENTS)
+    ds = api.duckdb_datastore("src", path)
+    api.sync(ds["id"])
+    cid = api.container_id(ds["id"], "events")
+    r = api.put(f"/api/containers/{cid}", json={"incremental_field_name": "nope"})
+    assert r.status_code == 422 and "incremental_field_name" in r.text and "nope" in r.text
+    r = api.put(f"/api/containers/{cid}", json={"incremental_field_name": "updated_at",
+                                                "incremental_identifier_type": "batch"})
+    assert r.status_code == 422 and "incremental_identifier_type" in r.text
+    body = api.ok("PUT", f"/api/containers/{cid}", json={"incremental_field_name": "id", "partition_field": None})
+    assert (body["incremental_field_name"], body["incremental_identifier_type"], body["partition_field"]) == (
+        "id", "batch", None)
+    api.sync(ds["id"])
+    after = api.ok("GET", f"/api/containers/{cid}")
+    assert (after["incremental_field_name"], after["incremental_identifier_type"]) == ("id", "batch")
+    # id as a batch identifier: one partition per value; later scans read ids > 5
+    api.check(cid, "notNegative", ["amount"])
+    assert status(api.scan(ds["id"], incremental=True)) == (5, 5, 2)
+    execute(path, "insert into events values (6, '2023-01-01', 4)")  # older timestamp, newer id
+    assert status(api.scan(ds["id"], incremental=True)) == (1, 1, 0)
+
+
+def test_a_file_pattern_that_gains_a_file_scans_only_that_file(api, tmp_path):
+    folder = tmp_path / "files"
+    folder.mkdir()
+    base = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc).timestamp()
+
+    def write(name: str, rows: list[str], age_days: int) -> None:
+        f = folder / name
+        f.write_text("id,amount\n" + "\n".join(rows) + "\n")
+        os.utime(f, (base + age_days * 86400, base + age_days * 86400))
+
+    write("orders_2024_01.csv", ["1,5", "2,-1", "3,4"], 0)
+    write("orders_2024_02.csv", ["4,-2", "5,3"], 1)
+    ds = api.ok("POST", "/api/datastores", json={"name": "files", "connection": {"type": "local",
+                                                                               "uri": f"file://{folder}"}})
+    api.sync(ds["id"])
+    cid = api.container_id(ds["id"], "orders")
+    container = api.ok("GET", f"/api/containers/{cid}")
+    assert (container["incremental_field_name"], container["incremental_identifier_type"]) == (
+        "_last_modified", "timestamp")
+    api.check(cid, "notNegative", ["amount"])
+
+    first = api.scan(ds["id"], incremental=True)
+    assert status(first) == (5, 2, 2)
+    assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == "2024-03-02T00:00:00+00:00"
+
+    write("orders_2024_03.csv", ["6,-3", "7,1", "8,2", "9,-4"], 2)
+    second = api.scan(ds["id"], incremental=True)
+    assert status(second) == (4, 1, 2)
+    cs = api.ok("GET", f"/api/container-scans/{only_scan(second)['id']}")
+    assert [(p["partition"], p["records_processed"], len(p["anomalies"])) for p in cs["partition_scans"]] == [
+        ("orders_2024_03.csv", 4, 2)]
+
+    third = api.scan(ds["id"], incremental=True)
+    assert status(third) == (0, 0, 0)
+    partitions = api.ok("GET", "/api/partitions", params={"container": cid})["items"]
+    assert sorted((p["name"], p["partition_size"], p["max_time"]) for p in partitions) == [
+        ("orders_2024_01.csv", 3, "2024-03-01T00:00:00Z"),
+        ("orders_2024_02.csv", 2, "2024-03-02T00:00:00Z"),
+        ("orders_2024_03.csv", 4, "2024-03-03T00:00:00Z"),
+    ]
