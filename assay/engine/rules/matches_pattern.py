@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from .. import regex
 from . import register
 from .base import RowRule
 
@@ -14,19 +13,24 @@ class PatternProperties(BaseModel):
 
     @field_validator("pattern")
     @classmethod
-    def _compiles(cls, v: str) -> str:
+    def _in_flavour(cls, v: str) -> str:
         try:
-            re.compile(v)
-        except re.error as e:
-            raise ValueError(f"invalid regular expression: {e}") from None
-        return v
+            return regex.validate(v)
+        except regex.RegexError as e:
+            raise ValueError(f"unsupported regular expression: {e}") from None
 
 
 @register
 class MatchesPattern(RowRule):
-    """The value matches the regular expression ``pattern`` (search semantics, as
-    Spark's RLIKE: anchor with ``^…$`` for a whole-value match). NULLs are skipped; a
+    """The value matches the regular expression ``pattern``, written in Assay's one
+    regex flavour (``assay.engine.regex``; docs/semantics.md "Regular expressions"):
+    search semantics as Spark's RLIKE (anchor with ``^…$`` for a whole-value match),
+    case-sensitive, ASCII ``\\d \\w \\s`` and POSIX classes, translated for the engine
+    of the table so every engine gives the same answer. NULLs are skipped; a
     non-string field is cast to text first.
+
+    Raises: RuleDefinitionError on ``properties.pattern`` (→ 422) for a pattern outside
+    the flavour (backreferences, lookaround, inline flags, …), naming the construct.
     """
 
     name = "matchesPattern"
@@ -39,4 +43,4 @@ class MatchesPattern(RowRule):
         v = t[self.field_name]
         if not v.type().is_string():
             v = v.cast("string")
-        return v.notnull() & ~v.re_search(self.props.pattern)
+        return v.notnull() & ~regex.search(v, self.props.pattern)
