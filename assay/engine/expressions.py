@@ -101,10 +101,35 @@ def to_ibis_predicate(sql: str, table: ir.Table) -> ir.BooleanValue:
     return value
 
 
+def to_ibis_aggregate(sql: str, table: ir.Table, where: ir.BooleanValue | None = None) -> ir.Scalar:
+    """Translate an aggregate ``sql`` (e.g. ``sum(amount)``, ``count(*)``,
+    ``max(a) - min(a)``) into one Ibis scalar over ``table``.
+
+    Aggregate functions: ``SUM AVG MIN MAX COUNT(*) COUNT(x) COUNT(DISTINCT x)
+    STDDEV STDDEV_SAMP STDDEV_POP VARIANCE VAR_SAMP VAR_POP``, combined with the scalar
+    syntax of :func:`to_ibis`. Every field must be inside an aggregate; aggregates do not
+    nest. ``where`` (a boolean over ``table``) restricts the rows every aggregate reads.
+
+    Raises:
+        ExpressionError: unparseable text, an unsupported construct, no aggregate, a field
+            outside an aggregate, a nested aggregate or an unknown field.
+    """
+    tree = parse(sql)
+    if tree.find(exp.AggFunc) is None:
+        raise ExpressionError("must be an aggregate expression such as sum(field) or count(*)")
+    value = _Translator(table, aggregates=True, where=where).visit(tree)
+    if not isinstance(value, ir.Scalar):
+        raise ExpressionError("every field must be inside an aggregate function")
+    return value
+
+
 class _Translator:
-    def __init__(self, table: ir.Table):
+    def __init__(self, table: ir.Table, *, aggregates: bool = False, where: ir.BooleanValue | None = None):
         self.table = table
         self._columns = set(table.columns)
+        self._aggregates = aggregates  # aggregate functions allowed (to_ibis_aggregate)
+        self._where = where
+        self._in_aggregate = False
 
     def visit(self, node: exp.Expression):
         method: Callable | None = getattr(self, f"visit_{type(node).__name__}", None)
@@ -318,6 +343,65 @@ class _Translator:
 
     def visit_DPipe(self, node):
         return self.visit(node.left).concat(self.visit(node.right))
+
+    # -- aggregate functions (to_ibis_aggregate only) -----------------------------------------
+    def _aggregate(self, node: exp.Expression, reduce: Callable) -> ir.Scalar:
+        name = node.sql(dialect="spark")
+        if not self._aggregates:
+            raise ExpressionError(f"unsupported SQL construct: aggregate function ({name}) is not allowed here")
+        if self._in_aggregate:
+            raise ExpressionError(f"aggregate functions cannot be nested: {name}")
+        self._in_aggregate = True
+        try:
+            return reduce()
+        finally:
+            self._in_aggregate = False
+
+    def visit_Sum(self, node):
+        return self._aggregate(node, lambda: self.visit(node.this).sum(where=self._where))
+
+    def _fractional(self, node) -> ir.Value:
+        """The argument of AVG/STDDEV/VARIANCE: integers as float64, so that every engine
+        answers a float64 (PostgreSQL would answer NUMERIC for an integer column)."""
+        value = self.visit(node.this)
+        return value.cast("float64") if value.type().is_integer() else value
+
+    def visit_Avg(self, node):
+        return self._aggregate(node, lambda: self._fractional(node).mean(where=self._where))
+
+    def visit_Min(self, node):
+        return self._aggregate(node, lambda: self.visit(node.this).min(where=self._where))
+
+    def visit_Max(self, node):
+        return self._aggregate(node, lambda: self.visit(node.this).max(where=self._where))
+
+    def visit_Count(self, node: exp.Count):
+        arg = node.this
+
+        def reduce():
+            if isinstance(arg, exp.Star) or arg is None:
+                return self.table.count(where=self._where)
+            if isinstance(arg, exp.Distinct):
+                if len(arg.expressions) != 1:
+                    raise ExpressionError("COUNT(DISTINCT …) takes exactly one expression")
+                return self.visit(arg.expressions[0]).nunique(where=self._where)
+            return self.visit(arg).count(where=self._where)
+
+        return self._aggregate(node, reduce)
+
+    def visit_Stddev(self, node):
+        return self._aggregate(node, lambda: self._fractional(node).std(how="sample", where=self._where))
+
+    visit_StddevSamp = visit_Stddev
+
+    def visit_StddevPop(self, node):
+        return self._aggregate(node, lambda: self._fractional(node).std(how="pop", where=self._where))
+
+    def visit_Variance(self, node):
+        return self._aggregate(node, lambda: self._fractional(node).var(how="sample", where=self._where))
+
+    def visit_VariancePop(self, node):
+        return self._aggregate(node, lambda: self._fractional(node).var(how="pop", where=self._where))
 
     # -- helpers ------------------------------------------------------------------------
     @staticmethod

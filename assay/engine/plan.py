@@ -18,6 +18,17 @@ is reported as ``unasserted`` with its error before the query runs. When the fus
 query itself fails at run time (e.g. an overflow or a cast error in one check), the
 group is split in halves and each half retried, down to the single broken check, so
 every other check still gets its result.
+
+Wide containers: one fused query holds at most ``MAX_AGGREGATES_PER_QUERY`` aggregate
+expressions and at most ``MAX_WINDOW_CHECKS_PER_QUERY`` checks that need window columns
+(``unique``); past that the checks are split, in order, into several such bounded
+queries (a 1,000-column container with 500 checks runs as a few queries, same results).
+
+Cross-container rules (existsIn, dataDiff, aggregationComparison, …) get their reference
+container from ``resolver``. When it lives on the same Ibis backend connection as the
+scanned table, the rule is fused into the same query (IN-subquery, anti-join or scalar
+subquery); otherwise, and for rules that need their own pass (entityResolution), the
+rule runs "apart" with its own bounded queries (see ``rules/_reference.py``).
 """
 
 from __future__ import annotations
@@ -39,6 +50,12 @@ log = logging.getLogger(__name__)
 MAX_EXAMPLE_ROWS = 100_000
 #: How many columns, at most, order the example rows (deterministic choice of examples).
 ORDER_COLUMNS = 16
+#: Aggregate expressions in one fused query, at most (wide containers are split).
+MAX_AGGREGATES_PER_QUERY = 200
+#: Checks that add window columns (``unique``) in one fused query, at most.
+MAX_WINDOW_CHECKS_PER_QUERY = 16
+#: Keys per batch when a cross-container rule moves keys between two engines.
+DEFAULT_BATCH_SIZE = 10_000
 
 
 @dataclass
@@ -72,6 +89,10 @@ class _Compiled:
     where: ir.BooleanValue | None
     derived: dict[str, ir.Value] = field(default_factory=dict)
     metrics: dict[str, ir.Scalar] = field(default_factory=dict)
+    #: runs with its own queries (``rule.evaluate_apart``), not in the fused query
+    apart: bool = False
+    #: source columns a row check reads (None: unknown, the fused query reads them all)
+    columns: set[str] | None = None
 
 
 @dataclass
@@ -82,24 +103,46 @@ class ContainerResult:
     outcomes: list[CheckOutcome]
 
 
-def _compile(spec: CheckSpec, t: ir.Table, index: int) -> _Compiled:
+def _compile(spec: CheckSpec, t: ir.Table, index: int, resolver: Any = None) -> _Compiled:
     try:
         rule_cls = get_rule(spec.rule_type)
     except KeyError:
         raise ExpressionError(f"unknown rule type '{spec.rule_type}'") from None
     rule = rule_cls(spec)
-    missing = [f for f in spec.fields if f not in t.columns]
+    # expectedSchema (fields_must_exist = False) reports a missing field as its own finding
+    missing = [f for f in spec.fields if f not in t.columns] if getattr(rule, "fields_must_exist", True) else []
     if missing:
         raise ExpressionError(f"field(s) not found in the container: {', '.join(missing)}")
     key = f"__assay_c{index}"
     where = to_ibis_predicate(spec.filter, t) if spec.filter else None
     compiled = _Compiled(spec=spec, rule=rule, key=key, where=where)
-    if isinstance(rule, RowRule):
+    if getattr(rule, "needs_reference", False):
+        if resolver is None:
+            raise ExpressionError(f"rule {spec.rule_type} needs a reference container, and none can be reached here")
+        rule.bind(resolver.resolve(rule.props.ref_datastore_id, rule.props.ref_container_id), t)
+    if getattr(rule, "apart", False):
+        compiled.apart = True
+    elif isinstance(rule, RowRule):
         compiled.derived = rule.derived(t, key, where)
-        view = t.mutate(**compiled.derived) if compiled.derived else t
+        view = t
+        if compiled.derived:
+            # A narrow view (the check's fields, its filter's columns and the window
+            # columns) is much cheaper to build than t.mutate() on a very wide table.
+            needed = set(spec.fields) | _referenced(t, [*compiled.derived.values(), where])
+            view = t.select(*[n for n in t.columns if n in needed], **compiled.derived)
         # compile once here so a broken check is reported before the fused query runs
-        if not rule.failing(view, key).type().is_boolean():
+        try:
+            fails = rule.failing(view, key)
+        except Exception:  # noqa: BLE001 - the rule needs more than the narrow view
+            if view is t:
+                raise
+            view = t.mutate(**compiled.derived)
+            fails = rule.failing(view, key)
+        if not fails.type().is_boolean():
             raise ExpressionError(f"rule {spec.rule_type} produced a non-boolean predicate")
+        # the source columns this check reads: the fused query projects only those
+        compiled.columns = (set(spec.fields) | _referenced(t, [*compiled.derived.values(), where])
+                            | (_referenced(view, [fails]) - set(compiled.derived)))
     elif isinstance(rule, AggregateRule):
         compiled.metrics = rule.metrics(t, where)
     return compiled
@@ -109,7 +152,15 @@ def _run_fused(t: ir.Table, group: list[_Compiled]) -> dict[str, Any]:
     derived: dict[str, ir.Value] = {}
     for c in group:
         derived.update(c.derived)
-    base = t.mutate(**derived) if derived else t
+    needed: set[str] | None = set()
+    for c in group:
+        needed = None if needed is None or c.columns is None else needed | c.columns
+    if needed:
+        # only row checks: read just the columns they use (a wide table's other columns
+        # would be carried through every window operator)
+        base = t.select(*[n for n in t.columns if n in needed], **derived)
+    else:
+        base = t.mutate(**derived) if derived else t
     columns: dict[str, ir.Scalar] = {"__assay_n": base.count()}
     for c in group:
         if isinstance(c.rule, RowRule):
@@ -127,6 +178,21 @@ def _run_fused(t: ir.Table, group: list[_Compiled]) -> dict[str, Any]:
     return row
 
 
+def _referenced(t: ir.Table, exprs) -> set[str]:
+    """Names of the columns of ``t`` that the Ibis expressions ``exprs`` read (None skipped)."""
+    import ibis.expr.operations as ops
+
+    rel = t.op()
+    names: set[str] = set()
+    for e in exprs:
+        if e is None:
+            continue
+        for f in e.op().find(ops.Field):
+            if f.rel == rel:
+                names.add(f.name)
+    return names
+
+
 def _as_int(v: Any) -> int:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return 0
@@ -140,6 +206,7 @@ def evaluate(
     example_limit: int = 10,
     on_query: Callable[[str], None] | None = None,
     resolver: Any = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> ContainerResult:
     """Assert ``checks`` on table ``t`` with one fused aggregate query.
 
@@ -149,8 +216,12 @@ def evaluate(
         example_limit: failing rows to fetch per failing row check (capped at
             ``MAX_EXAMPLE_ROWS``); 0 fetches none.
         on_query: called with a short label before each query runs (progress/abort hook).
-        resolver: how cross-container rules reach the other container
-            (``operations.resolver.ContainerResolver``); None when there is none.
+        resolver: how cross-container rules reach the other container: an object with
+            ``resolve(ref_datastore_id, ref_container_id)`` returning an
+            ``operations.resolver.Reference`` (``ContainerResolver``); None when there is
+            none (cross-container checks are then unasserted).
+        batch_size: keys per batch when a cross-container rule moves keys between two
+            engines (at least 1).
 
     Returns: rows read and one outcome per check, in the order given.
     Raises: whatever the engine raises when even the bare row count cannot be computed
@@ -160,7 +231,7 @@ def evaluate(
     compiled: list[_Compiled] = []
     for i, spec in enumerate(checks):
         try:
-            c = _compile(spec, t, i)
+            c = _compile(spec, t, i, resolver)
             compiled.append(c)
         except Exception as e:  # noqa: BLE001 - any compile error belongs to this check
             outcomes[i] = CheckOutcome(spec.id, spec.rule_type, _kind(spec), "unasserted", error=_describe(e))
@@ -190,8 +261,20 @@ def evaluate(
         records = _as_int(row.pop("__assay_n"))
         values.update(row)
 
-    if compiled:
-        run(compiled)
+    fused = [c for c in compiled if not c.apart]
+    for group in bounded_groups(fused):
+        run(group)
+    apart: dict[int, Any] = {}
+    for c in compiled:
+        if c.apart:
+            idx = int(c.key.removeprefix("__assay_c"))
+            try:
+                apart[idx] = _run_apart(t, c, batch_size, min(max(example_limit, 0), MAX_EXAMPLE_ROWS), on_query)
+            except _HookError as e:
+                raise e.original from None
+            except Exception as e:  # noqa: BLE001 - this check's own queries failed
+                outcomes[idx] = CheckOutcome(c.spec.id, c.spec.rule_type, _kind(c.spec), "unasserted",
+                                             error=_describe(e), rule=c.rule)
     if records is None:
         if on_query:
             on_query("row count")
@@ -202,9 +285,13 @@ def evaluate(
         if idx in outcomes:
             continue
         spec, rule = c.spec, c.rule
+        done = apart.get(idx)
         if isinstance(rule, RowRule):
-            failed = _as_int(values.get(f"{c.key}_failed"))
-            asserted = _as_int(values.get(f"{c.key}_asserted")) if spec.filter else records
+            if done is not None:
+                failed, asserted = done.failed, done.asserted
+            else:
+                failed = _as_int(values.get(f"{c.key}_failed"))
+                asserted = _as_int(values.get(f"{c.key}_asserted")) if spec.filter else records
             out = CheckOutcome(spec.id, spec.rule_type, "row", "passed", asserted=asserted, failed=failed, rule=rule)
             if failed:
                 coverage = spec.coverage if spec.coverage is not None else 1.0
@@ -217,15 +304,21 @@ def evaluate(
                     out.message = rule.shape_message(failed, asserted)
             outcomes[idx] = out
         else:
-            metrics = {name: values.get(f"{c.key}_{name}") for name in c.metrics}
+            if done is not None:
+                metrics = done.metrics or {}
+            else:
+                metrics = {name: values.get(f"{c.key}_{name}") for name in c.metrics}
             try:
                 message = rule.assess(metrics)
             except Exception as e:  # noqa: BLE001
                 outcomes[idx] = CheckOutcome(spec.id, spec.rule_type, "aggregate", "unasserted", error=_describe(e))
                 continue
+            failed = records if message else 0
+            if message and hasattr(rule, "failed_records"):  # rules that count their own failing records
+                failed = _as_int(rule.failed_records(metrics))
             outcomes[idx] = CheckOutcome(
                 spec.id, spec.rule_type, "aggregate", "failed" if message else "passed",
-                asserted=records, failed=records if message else 0, message=message, rule=rule,
+                asserted=records, failed=failed, message=message, rule=rule,
             )
 
     limit = min(max(example_limit, 0), MAX_EXAMPLE_ROWS)
@@ -237,10 +330,72 @@ def evaluate(
                 if on_query:
                     on_query(f"examples of check {c.spec.id}")
                 try:
-                    out.examples = failing_rows(t, c, limit)
+                    if c.apart:
+                        examples = apart[idx].examples
+                        out.examples = _ordered_rows(t, examples, limit) if examples is not None else []
+                    else:
+                        out.examples = failing_rows(t, c, limit)
                 except Exception as e:  # noqa: BLE001
                     log.warning("could not fetch examples of check %s: %s", c.spec.id, _describe(e))
     return ContainerResult(records=records, outcomes=[outcomes[i] for i in range(len(checks))])
+
+
+def bounded_groups(compiled: list[_Compiled]) -> list[list[_Compiled]]:
+    """Split ``compiled`` (in order) into groups of at most ``MAX_AGGREGATES_PER_QUERY``
+    aggregate expressions and ``MAX_WINDOW_CHECKS_PER_QUERY`` window-using checks each.
+
+    A row check costs 1 expression (2 with a filter), an aggregate check one per metric;
+    a single check costlier than the bound still gets a group of its own.
+    """
+    groups: list[list[_Compiled]] = []
+    current: list[_Compiled] = []
+    cost = windows = 0
+    for c in compiled:
+        if isinstance(c.rule, RowRule):
+            c_cost = 2 if c.spec.filter else 1
+        else:
+            c_cost = max(len(c.metrics), 1)
+        c_windows = 1 if c.derived else 0
+        if current and (cost + c_cost > MAX_AGGREGATES_PER_QUERY or windows + c_windows > MAX_WINDOW_CHECKS_PER_QUERY):
+            groups.append(current)
+            current, cost, windows = [], 0, 0
+        current.append(c)
+        cost += c_cost
+        windows += c_windows
+    if current:
+        groups.append(current)
+    return groups
+
+
+class _HookError(Exception):
+    """Carries an exception raised by the caller's ``on_query`` hook (an abort) through a
+    rule's own queries, so it is re-raised instead of being reported on the check."""
+
+    def __init__(self, original: BaseException):
+        super().__init__(str(original))
+        self.original = original
+
+
+def _run_apart(t: ir.Table, c: _Compiled, batch_size: int, limit: int, on_query):
+    def hook(label: str) -> None:
+        if on_query:
+            try:
+                on_query(f"check {c.spec.id}: {label}")
+            except Exception as e:  # noqa: BLE001
+                raise _HookError(e) from e
+
+    where = to_ibis_predicate(c.spec.filter, t) if c.spec.filter else None
+    return c.rule.evaluate_apart(t, where, batch_size=max(int(batch_size), 1), example_limit=limit, on_query=hook)
+
+
+def _ordered_rows(t: ir.Table, rows: ir.Table, limit: int) -> list[dict[str, Any]]:
+    """At most ``limit`` rows of ``rows`` (a relation with ``t``'s columns) as dicts, in the
+    deterministic order :func:`failing_rows` uses."""
+    q = rows.select(*t.columns)
+    order = [name for name, dtype in t.schema().items() if _orderable(dtype)][:ORDER_COLUMNS]
+    if order:
+        q = q.order_by([q[name] for name in order])
+    return q.limit(limit).to_pyarrow().to_pylist()
 
 
 def cap_rows(t: ir.Table, cap: int, partition_column: str | None = None) -> ir.Table:

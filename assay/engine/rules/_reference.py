@@ -1,0 +1,147 @@
+"""Helpers shared by the cross-container rules (existsIn, notExistsIn, dataDiff,
+isNotReplicaOf, aggregationComparison) and by rules that run their own pass
+(entityResolution). Not a rule type itself: it registers nothing.
+
+How a cross-container check runs (``engine.plan`` drives it):
+
+* ``plan`` asks its resolver for the reference container and calls ``bind(reference, t)``;
+* **same backend** (the reference is on the scanned table's Ibis connection): the rule
+  is fused into the container's one aggregate query — an ``IN (SELECT …)`` for
+  existsIn/notExistsIn, anti-joins as scalar subqueries for dataDiff, a scalar subquery
+  for the reference aggregate of aggregationComparison;
+* **another backend** (e.g. a DuckDB file against a PostgreSQL table): the rule runs
+  *apart* (``evaluate_apart``), streaming one side's distinct keys in batches of at most
+  ``batch_size`` rows (pyarrow record batches, never the whole side in Python at once)
+  and probing the other engine with each batch as an Ibis memtable (semi/anti join).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ReferenceProperties(BaseModel):
+    """``ref_container_id`` (required) and ``ref_datastore_id`` (default: the datastore of
+    the checked container)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    ref_datastore_id: int | None = Field(None, ge=1, description="datastore of the reference container (default: this one)")
+    ref_container_id: int = Field(ge=1, description="the reference container")
+
+
+@dataclass
+class ApartResult:
+    """What a rule computed with its own queries.
+
+    Row rules fill ``asserted`` (rows seen after the filter), ``failed`` and ``examples``
+    (an Ibis relation with the scanned table's columns holding failing rows, or None);
+    aggregate rules fill ``metrics`` (given to ``assess``).
+    """
+
+    asserted: int = 0
+    failed: int = 0
+    metrics: dict[str, Any] | None = None
+    examples: ir.Table | None = None
+
+
+class CrossContainerMixin:
+    """Mixed into a RowRule/AggregateRule whose ``Properties`` derive from
+    :class:`ReferenceProperties`. After ``bind``: ``ref`` (the reference Ibis table),
+    ``ref_label`` (``datastore.container``) and ``apart`` (True when the reference lives on
+    another backend, so the rule must run with ``evaluate_apart``)."""
+
+    needs_reference = True
+    apart = False
+    ref: ir.Table
+    ref_label: str = "the reference container"
+
+    def bind(self, reference, t: ir.Table) -> None:
+        # a view: the reference may be the checked table itself (a self-join needs two names)
+        self.ref = reference.table.view() if reference.same_backend else reference.table
+        self.ref_label = reference.label
+        self.apart = not reference.same_backend
+
+    def ref_column(self, name: str) -> ir.Column:
+        if name not in self.ref.columns:
+            raise ValueError(f"field '{name}' not found in reference container {self.ref_label}")
+        return self.ref[name]
+
+
+def aligned(a: ir.Value, b: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """``a`` and ``b`` made comparable: unchanged when both are numeric, both strings, both
+    temporal (timestamps as UTC instants) or of one type; otherwise both cast to text."""
+    ta, tb = a.type(), b.type()
+    if ta.is_timestamp() and tb.is_timestamp():
+        return a.cast("timestamp('UTC')"), b.cast("timestamp('UTC')")
+    if (ta.is_numeric() and tb.is_numeric()) or (ta.is_string() and tb.is_string()) or ta.equals(tb):
+        return a, b
+    if (ta.is_temporal() and tb.is_temporal()):
+        return a, b
+    return a.cast("string"), b.cast("string")
+
+
+#: Backends whose Ibis driver really streams a result (DuckDB record batches, PostgreSQL
+#: server-side cursor). Elsewhere (SQLite, MySQL) Ibis reads a whole result at once, so
+#: :func:`stream` reads pages instead.
+STREAMING_BACKENDS = frozenset({"duckdb", "postgres"})
+
+
+def stream(expr: ir.Table, size: int) -> Iterator[pa.Table]:
+    """The rows of ``expr`` in pyarrow tables of exactly ``size`` rows (the last may be
+    shorter), never more than one batch in Python at a time.
+
+    On a streaming backend one query is read batch by batch; elsewhere each batch is its
+    own ``ORDER BY <every column> LIMIT size OFFSET n`` query, so ``expr`` must have
+    distinct rows (every caller streams grouped or DISTINCT keys).
+    """
+    try:
+        backend = expr._find_backend().name
+    except Exception:  # noqa: BLE001 - an unbound expression: read it as one stream
+        backend = "duckdb"
+    if backend not in STREAMING_BACKENDS:
+        ordered = expr.order_by([expr[c] for c in expr.columns])
+        offset = 0
+        while True:
+            page = ordered.limit(size, offset=offset).to_pyarrow()
+            if page.num_rows:
+                yield page
+            if page.num_rows < size:
+                return
+            offset += size
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    reader = expr.to_pyarrow_batches(chunk_size=size)
+    try:
+        for batch in reader:
+            offset = 0
+            while offset < batch.num_rows:
+                piece = batch.slice(offset, size - held)
+                offset += piece.num_rows
+                pending.append(piece)
+                held += piece.num_rows
+                if held == size:
+                    yield pa.Table.from_batches(pending)
+                    pending, held = [], 0
+        if held:
+            yield pa.Table.from_batches(pending)
+    finally:
+        close = getattr(reader, "close", None)
+        if close:
+            close()
+
+
+def memtable(batch: pa.Table) -> ir.Table:
+    """A batch as an Ibis in-memory table (registered on whichever engine runs it)."""
+    return ibis.memtable(batch)
+
+
+def total(expr: ir.Scalar) -> int:
+    value = expr.to_pyarrow().as_py()
+    return int(value or 0)
+
