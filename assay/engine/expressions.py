@@ -221,7 +221,14 @@ class _Translator:
         return self.visit(node.this).ilike(self._string_literal(node.expression, "ILIKE"))
 
     def visit_RegexpLike(self, node: exp.RegexpLike):
-        return self.visit(node.this).re_search(self._string_literal(node.expression, "RLIKE"))
+        from . import regex
+
+        pattern = self._string_literal(node.expression, "RLIKE")
+        try:
+            # Assay's one regex flavour (engine/regex.py), written for the table's engine
+            return regex.search(self.visit(node.this), pattern)
+        except regex.RegexError as e:
+            raise ExpressionError(f"RLIKE pattern: {e}") from None
 
     # -- arithmetic -------------------------------------------------------------------
     def visit_Add(self, node):
