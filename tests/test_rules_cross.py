@@ -515,6 +515,7 @@ def test_api_exists_in_across_a_duckdb_and_a_postgresql_datastore(api, make_duck
         "insert into orders values (1, 10, 5.0), (2, 40, 7.5), (3, NULL, 3.0), (4, 20, 1.0), (5, 50, 2.0)",
         "create table vip (cid integer)",
         "insert into vip values (10), (40), (50)",
+        "create table old_vip (cid integer)",
     ))
     crm = api.ok("POST", "/api/datastores", json={
         "name": "CRM", "connection": {"type": "postgresql", "host": PG_HOST, "username": "postgres"},
@@ -522,18 +523,30 @@ def test_api_exists_in_across_a_duckdb_and_a_postgresql_datastore(api, make_duck
     api.sync(shop["id"])
     api.sync(crm["id"])
     orders, customers = api.container_id(shop["id"], "orders"), api.container_id(crm["id"], "customers")
-    vip = api.container_id(shop["id"], "vip")
+    vip, old_vip = api.container_id(shop["id"], "vip"), api.container_id(shop["id"], "old_vip")
     # no ref_datastore_id: the reference is in the checked container's own datastore
     in_vip = api.check(orders, "existsIn", ["cust"], properties={"ref_container_id": vip, "field_name": "cid"})
-    wrong = api.check(orders, "existsIn", ["cust"], properties={
-        "ref_datastore_id": shop["id"], "ref_container_id": customers, "field_name": "cid"})
+    # a reference that does not exist, is in another datastore or lacks the field is refused up front
+    for properties, loc, message in [
+        ({"ref_datastore_id": shop["id"], "ref_container_id": customers, "field_name": "cid"}, "ref_datastore_id",
+         f"container {customers} (customers) is not in datastore {shop['id']}"),
+        ({"ref_datastore_id": crm["id"], "ref_container_id": 9999, "field_name": "cid"}, "ref_container_id",
+         "container 9999 does not exist"),
+        ({"ref_datastore_id": crm["id"], "ref_container_id": customers, "field_name": "nope"}, "field_name",
+         "field 'nope' does not exist in container customers"),
+    ]:
+        r = api.post("/api/quality-checks", json={"container_id": orders, "rule": "existsIn", "fields": ["cust"],
+                                                  "properties": properties})
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"][0]["loc"] == ["body", "properties", loc] and r.json()["detail"][0]["msg"] == message
+    # a reference container deleted after the check was made: that check is unasserted at scan time
+    lost = api.check(orders, "notExistsIn", ["cust"], properties={"ref_container_id": old_vip, "field_name": "cid"})
+    api.ok("DELETE", f"/api/containers/{old_vip}")
     exists = api.check(orders, "existsIn", ["cust"], properties={
         "ref_datastore_id": crm["id"], "ref_container_id": customers, "field_name": "cid"})
     total = api.check(orders, "aggregationComparison", [], properties={
         "ref_datastore_id": crm["id"], "ref_container_id": customers, "expression": "count(*)",
         "comparison": "gt", "ref_expression": "count(cid)"})
-    lost = api.check(orders, "notExistsIn", ["cust"], properties={
-        "ref_datastore_id": crm["id"], "ref_container_id": 9999, "field_name": "cid"})
     # the older name is accepted and answered as dataDiff; customers has no `cust` field
     replica = api.check(orders, "isReplicaOf", ["cust"], properties={
         "ref_datastore_id": crm["id"], "ref_container_id": customers})
@@ -548,12 +561,10 @@ def test_api_exists_in_across_a_duckdb_and_a_postgresql_datastore(api, make_duck
         exists["id"]: ("failed", 5, 2, None),
         # 5 orders > 3 customers with an id
         total["id"]: ("passed", 5, 0, None),
-        lost["id"]: ("unasserted", 0, 0, "reference container 9999 does not exist"),
+        lost["id"]: ("unasserted", 0, 0, f"reference container {old_vip} does not exist"),
         replica["id"]: ("unasserted", 0, 0, "field 'cust' not found in reference container CRM.customers"),
         # only cust 20 (order 4) is not a vip
         in_vip["id"]: ("failed", 5, 1, None),
-        wrong["id"]: ("unasserted", 0, 0, f"reference container {customers} is not in datastore {shop['id']} "
-                                          f"(it belongs to datastore {crm['id']})"),
     }
     anomalies = sorted(api.anomalies(datastore=shop["id"]), key=lambda a: a["source_records"][0]["id"])
     assert [(a["type"], a["anomalous_records_count"], a["source_records"], a["message"],

@@ -20,6 +20,20 @@ from ..schemas import QualityCheckCreate, QualityCheckUpdate, TemplateCreate
 router = APIRouter(prefix="/quality-checks", tags=["quality-checks"])
 
 
+@router.get("/specifications/rules")
+def rule_specifications(session: SessionDep) -> list[dict]:
+    """The rule catalogue, generated from the registered rule classes
+    (``engine.rules.catalogue.specifications``); ``count`` = non-archived checks of each type.
+    Registered before ``/{check_id}`` so ``specifications`` is never read as an id."""
+    from ...engine.rules.catalogue import specifications
+
+    counts = dict(session.execute(
+        select(QualityCheck.rule_type, func.count()).where(QualityCheck.deleted_at.is_(None))
+        .group_by(QualityCheck.rule_type)
+    ).all())
+    return specifications(counts)
+
+
 def _container_fields(container: Container) -> dict[str, tuple[str, str]]:
     return {f.name: (f.type, f.native_type) for f in container.fields}
 
@@ -84,6 +98,7 @@ def create_check(body: QualityCheckCreate, session: SessionDep) -> dict:
     container = get_or_404(session, Container, body.container_id, "Container")
     rule = get_rule(body.rule).name if _known(body.rule) else body.rule
     validate_check(rule, body.fields, body.properties, body.filter, _container_fields(container), body.coverage)
+    _check_reference(session, container, rule, body.fields, body.properties)
     check = QualityCheck(
         container_id=container.id, rule_type=rule, fields=body.fields, properties=body.properties or {},
         filter=body.filter or None, coverage=body.coverage, description=body.description, tags=body.tags,
@@ -94,6 +109,30 @@ def create_check(body: QualityCheckCreate, session: SessionDep) -> dict:
     session.flush()
     session.refresh(check)
     return ser.quality_check(check, 0)
+
+
+def _check_reference(session, container: Container, rule: str, fields: list[str], properties: dict | None) -> None:
+    """For a cross-container rule: the reference container exists (in ``ref_datastore_id``
+    when given, else in the check's datastore), and the reference fields it names exist.
+
+    Raises: RuleDefinitionError naming ``properties.ref_container_id`` /
+    ``properties.ref_datastore_id`` / ``properties.field_name``.
+    """
+    if not getattr(get_rule(rule), "needs_reference", False):
+        return
+    props = properties or {}
+    ref = session.get(Container, props.get("ref_container_id"))
+    datastore_id = props.get("ref_datastore_id") or container.datastore_id
+    if ref is None or ref.deleted_at is not None:
+        raise RuleDefinitionError(("properties", "ref_container_id"),
+                                  f"container {props.get('ref_container_id')} does not exist")
+    if ref.datastore_id != datastore_id:
+        raise RuleDefinitionError(("properties", "ref_datastore_id"),
+                                  f"container {ref.id} ({ref.name}) is not in datastore {datastore_id}")
+    ref_fields = {f.name for f in ref.fields}  # empty: the reference is not synced yet
+    name = props.get("field_name")
+    if isinstance(name, str) and ref_fields and name not in ref_fields:
+        raise RuleDefinitionError(("properties", "field_name"), f"field '{name}' does not exist in container {ref.name}")
 
 
 def _known(name: str) -> bool:
@@ -124,6 +163,7 @@ def update_check(check_id: int, body: QualityCheckUpdate, session: SessionDep) -
     filter_ = body.filter if "filter" in sent else check.filter
     coverage = body.coverage if "coverage" in sent else check.coverage
     validate_check(check.rule_type, fields, properties, filter_, _container_fields(check.container), coverage)
+    _check_reference(session, check.container, check.rule_type, fields, properties)
     check.fields, check.properties, check.filter, check.coverage = fields, properties or {}, filter_ or None, coverage
     for key in ("description", "tags", "additional_metadata", "status", "anomaly_message_field", "weight"):
         if key in sent and (getattr(body, key) is not None or key in ("description", "additional_metadata")):

@@ -4,6 +4,7 @@ from typing import Annotated, List, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from ..exact import exact_isin
 from . import register
 from .base import RowRule
 
@@ -23,7 +24,8 @@ class ExpectedValues(RowRule):
     """The value is one of ``list``. NULLs are skipped (add notNull to forbid them).
 
     Values are compared as given: for a string field, list strings; for a number field,
-    list numbers.
+    list numbers. Strings compare byte for byte (case and trailing spaces count) on every
+    engine, MySQL/MariaDB case-insensitive collations included (``engine.exact``).
     """
 
     name = "expectedValues"
@@ -34,4 +36,4 @@ class ExpectedValues(RowRule):
 
     def failing(self, t, key):
         v = t[self.field_name]
-        return v.notnull() & ~v.isin(self.props.list)
+        return v.notnull() & ~exact_isin(v, self.props.list)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from . import register
+from ._compare import comparable
 from .base import RowRule
 
 
@@ -14,14 +15,18 @@ class FieldComparisonProperties(BaseModel):
 
 @register
 class GreaterThanField(RowRule):
-    """``field > other`` (``≥`` with ``inclusive``). A row where either side is NULL is skipped."""
+    """``field > other`` (``≥`` with ``inclusive``). A row where either side is NULL is skipped.
+
+    Timestamps compare as UTC instants (a naive one is read as UTC), so a naive and an
+    aware column compare correctly on every engine (SQLite keeps them as ISO text).
+    """
 
     name = "greaterThanField"
     description = "Asserts that the field is greater than another field."
     Properties = FieldComparisonProperties
 
     def failing(self, t, key):
-        v, other = t[self.field_name], t[self.props.field_name]
+        v, other = comparable(t[self.field_name]), comparable(t[self.props.field_name])
         ok = v >= other if self.props.inclusive else v > other
         return v.notnull() & other.notnull() & ~ok
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 import ibis
 
 from . import register
+from ..exact import text_key
+from ._compare import comparable
 from .base import RowRule, show
 
 
@@ -14,6 +16,8 @@ class Unique(RowRule):
     Rows with a NULL in any of the fields are ignored, as a SQL UNIQUE constraint does,
     so a composite (a, b) over a unique ``a`` passes however many ``b`` are NULL.
     Computed with a windowed COUNT partitioned by the fields, inside the fused query.
+    Timestamps are compared as UTC instants: 10:00+02:00 and 06:00-02:00 are the same value.
+    Text is compared byte for byte on every engine ('abc' and 'ABC' differ on MariaDB too).
     """
 
     name = "unique"
@@ -28,7 +32,9 @@ class Unique(RowRule):
     def derived(self, t, key, where):
         considered = self._complete(t) if where is None else (self._complete(t) & where)
         counter = considered.ifelse(1, ibis.null("int64"))
-        window = ibis.window(group_by=[t[f] for f in self.check.fields])
+        # timestamps group as UTC instants (SQLite keeps '…+02:00' text as written), text
+        # byte for byte (not by a MySQL/MariaDB case-insensitive collation)
+        window = ibis.window(group_by=[text_key(comparable(t[f])) for f in self.check.fields])
         return {f"{key}_n": counter.count().over(window)}
 
     def failing(self, t, key):

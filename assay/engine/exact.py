@@ -1,0 +1,54 @@
+"""Exact text comparison on every engine, whatever the column's collation.
+
+DuckDB, SQLite and PostgreSQL (with their default collations) compare text byte for
+byte. MySQL/MariaDB compare by the column's collation, and the default ones
+(``utf8mb4_general_ci``, ``utf8mb4_uca1400_ai_ci``, …) are case- and often
+accent-insensitive and ignore trailing spaces: ``'abc' = 'ABC ' `` is true there. Ibis
+already makes ``=`` on strings exact on MySQL (``CAST(x AS BINARY) = …``), but not
+``IN``, ``GROUP BY`` or window partitions. Rules that test membership or group values
+(``expectedValues``, ``unique``) key strings with :func:`text_key` so every engine gives
+the same, case- and space-sensitive, answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import ibis
+import ibis.expr.types as ir
+
+from .regex import engine_of
+
+
+@ibis.udf.scalar.builtin(name="hex")
+def _hex(value: str) -> str:  # pragma: no cover - compiled to SQL, never called
+    """MySQL's HEX(text): the hexadecimal digits (upper case) of the text's bytes."""
+
+
+def needs_key(v: ir.Value) -> bool:
+    """True when string ``v`` runs on an engine whose collations may not be exact (MySQL/MariaDB)."""
+    return v.type().is_string() and engine_of(v) == "mysql"
+
+
+def text_key(v: ir.Value) -> ir.Value:
+    """A value that is equal for two rows exactly when their texts are byte-for-byte equal:
+    ``v`` itself on every engine but MySQL/MariaDB, where it is ``HEX(v)`` (the bytes of
+    the text in the column's character set, as hexadecimal digits: no collation can fold
+    two different texts together). Non-string values are returned unchanged.
+    """
+    return _hex(v) if needs_key(v) else v
+
+
+def exact_isin(v: ir.Value, values: Iterable[Any]) -> ir.BooleanValue:
+    """``v IN values``, with strings compared byte for byte on every engine.
+
+    On MySQL/MariaDB a string column keeps the plain ``IN`` (which can use an index) and
+    adds ``HEX(v) IN (hex of each UTF-8 encoded value)`` to rule out collation matches.
+    Assumes the column's character set is utf8mb4/utf8 (or ASCII-only values), as
+    Assay's MySQL connections use.
+    """
+    values = list(values)
+    found = v.isin(values)
+    if needs_key(v) and values and all(isinstance(x, str) for x in values):
+        found = found & _hex(v).isin([x.encode("utf-8").hex().upper() for x in values])
+    return found
