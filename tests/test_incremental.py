@@ -243,3 +243,68 @@ def test_a_file_pattern_that_gains_a_file_scans_only_that_file(api, tmp_path):
         ("orders_2024_02.csv", 2, "2024-03-02T00:00:00Z"),
         ("orders_2024_03.csv", 4, "2024-03-03T00:00:00Z"),
     ]
+
+
+def test_incremental_scans_on_postgresql_with_a_timestamptz_identifier(api, pg_database):
+    from sqlalchemy import create_engine, text
+
+    from engine_backends import PG_HOST
+
+    pg = create_engine(pg_database)
+
+    def sql(statement: str) -> None:
+        with pg.begin() as conn:
+            conn.execute(text(statement))
+
+    sql("CREATE TABLE events (id int, updated_at timestamptz, amount int)")
+    # 22:30 at -05:00 is 03:30 UTC the next day: that row belongs to partition 2024-01-02
+    sql("INSERT INTO events VALUES (1, '2024-01-01 10:00+00', 1), (2, '2024-01-01 22:30-05:00', -1), "
+        "(3, '2024-01-02 08:00+00', -2)")
+    ds = api.ok("POST", "/api/datastores", json={
+        "name": "pg", "connection": {"type": "postgresql", "host": PG_HOST, "username": "postgres"},
+        "database": pg_database.rsplit("/", 1)[1], "schema": "public"})
+    api.sync(ds["id"])
+    cid = api.container_id(ds["id"], "events")
+    api.check(cid, "notNegative", ["amount"])
+    first = api.scan(ds["id"], incremental=True)
+    assert status(first) == (3, 2, 2)
+    assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == "2024-01-02T08:00:00+00:00"
+    # 09:30 at +02:00 is 07:30 UTC, before the checkpoint: not read. 10:00+01:00 is 09:00 UTC: read.
+    sql("INSERT INTO events VALUES (4, '2024-01-02 09:30+02:00', -4), (5, '2024-01-02 10:00+01:00', -5)")
+    second = api.scan(ds["id"], incremental=True)
+    assert status(second) == (1, 1, 1)
+    assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == "2024-01-02T09:00:00+00:00"
+    # a threshold given with an offset: 2024-01-02T04:00+01:00 is 03:00 UTC, so ids 2 (03:30), 3, 4, 5
+    assert status(api.scan(ds["id"], greater_than_time="2024-01-02T04:00:00+01:00"))[:2] == (4, 1)
+    pg.dispose()
+
+
+def test_incremental_scans_on_mariadb_with_a_batch_identifier(api, mariadb_server):
+    import uuid
+
+    db = f"assay_inc_{uuid.uuid4().hex[:10]}"
+    conn = mariadb_server(None)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{db}`")
+            cur.execute(f"USE `{db}`")
+            cur.execute("CREATE TABLE loads (load_id INT, v INT)")
+            cur.execute("INSERT INTO loads VALUES (1, 1), (1, -1), (2, 3)")
+        ds = api.ok("POST", "/api/datastores", json={
+            "name": "maria", "connection": {"type": "mysql", "host": "127.0.0.1", "port": 3306, "username": "root",
+                                            "password": ""}, "database": db})
+        api.sync(ds["id"])
+        cid = api.container_id(ds["id"], "loads")
+        container = api.ok("GET", f"/api/containers/{cid}")
+        assert (container["incremental_field_name"], container["incremental_identifier_type"]) == ("load_id", "batch")
+        api.check(cid, "notNegative", ["v"])
+        assert status(api.scan(ds["id"], incremental=True)) == (3, 2, 1)
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO loads VALUES (3, -3), (3, -4), (3, 5)")
+        assert status(api.scan(ds["id"], incremental=True)) == (3, 1, 2)
+        # capped at 1 row per batch, by value order: batch 1 reads -1, batch 2 3, batch 3 -4
+        assert status(api.scan(ds["id"], max_records_analyzed_per_partition=1)) == (3, 3, 2)
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
+        conn.close()
