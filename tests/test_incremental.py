@@ -178,6 +178,7 @@ def test_a_container_without_identifier_is_read_in_full_and_says_so(api, make_du
         op = api.scan(ds["id"], incremental=True)
         assert status(op)[:2] == (3, 1)
         assert only_scan(op)["message"] == "no incremental identifier: read in full"
+        assert op["result"] == "success" and op["message"] is None  # a note, not a warning
 
 
 def test_identifier_overrides_survive_sync_and_bad_ones_are_422(api, make_duckdb):

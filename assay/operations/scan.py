@@ -235,11 +235,14 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         coverage_of=coverage_of,
     )
     unasserted = [o for o in result.outcomes if o.result == "unasserted"]
-    cs_message = read.message
+    # A warning (checks that could not run) also reaches the operation's message; a note on
+    # how the container was read (no incremental identifier) stays on the container scan.
+    warning = None
     if unasserted:
-        cs_message = "; ".join(filter(None, [cs_message, f"{len(unasserted)} of {len(specs)} checks could not be asserted: " + "; ".join(
+        warning = f"{len(unasserted)} of {len(specs)} checks could not be asserted: " + "; ".join(
             f"check {o.check_id} ({o.rule_type}): {o.error}" for o in unasserted
-        )]))
+        )
+    cs_message = "; ".join(m for m in (read.message, warning) if m) or None
 
     # Enrichment first: if it fails, no anomaly is recorded for this container scan.
     uuids = [str(uuid_mod.uuid4()) for _ in findings]
@@ -347,7 +350,7 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         ]
     return {
         "name": name, "records": result.records, "partitions": partitions, "anomalies": len(findings),
-        "resolved": len(resolved_ids), "message": cs_message,
+        "resolved": len(resolved_ids), "message": warning,
     }
 
 
