@@ -170,8 +170,11 @@ AI_EFFORT = {"off": 0, "low": 1, "medium": 2, "high": 3, "xhigh": 4, "max": 5}
 
 
 class ProfileOperation(_OperationBase):
-    """The profile payload (qualytics-api.md §1.3). ``ai_effort`` (off…max) is the newer
-    spelling of ``inference_threshold`` (0…5); when both are sent they must agree."""
+    """The profile payload (qualytics-api.md §1.3). ``ai_effort`` is the newer spelling of
+    ``inference_threshold``: off=0, low=1, medium=2, high=3, xhigh=4, max=5; when both are
+    sent they must agree. Defaults (operations/profile.py): level 2, max_count_testing_sample
+    100000, percent_testing_threshold 0.4, high_correlation_threshold 0.5,
+    histogram_max_distinct_values 100 (at most 10000)."""
 
     type: Literal["profile"]
     container_names: list[str] | None = None
@@ -180,10 +183,10 @@ class ProfileOperation(_OperationBase):
     ai_effort: Literal["off", "low", "medium", "high", "xhigh", "max"] | None = None
     infer_as_draft: bool = False
     max_records_analyzed_per_partition: RecordLimit = None
-    max_count_testing_sample: int | None = Field(default=None, ge=1)
+    max_count_testing_sample: int | None = Field(default=None, ge=1, le=1_000_000_000)
     percent_testing_threshold: float | None = Field(default=None, ge=0, le=1)
     high_correlation_threshold: float | None = Field(default=None, ge=0, le=1)
-    histogram_max_distinct_values: int | None = Field(default=None, ge=1)
+    histogram_max_distinct_values: int | None = Field(default=None, ge=1, le=10_000)
     greater_than_time: dt.datetime | None = None
     greater_than_batch: float | None = None
 

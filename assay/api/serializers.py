@@ -180,6 +180,26 @@ PROFILE_STATUS_KEYS = (
 )
 
 
+def container_profiles(op: Operation) -> list[dict[str, Any]]:
+    """Per-container results of a profile operation (qualytics-api.md §1.3)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import object_session
+
+    from ..store.models import ContainerProfile
+
+    session = object_session(op)
+    if session is None:
+        return []
+    rows = session.scalars(select(ContainerProfile).where(ContainerProfile.operation_id == op.id)
+                           .order_by(ContainerProfile.id))
+    return [{"id": cp.id, "created": iso(cp.created), "parent_profile_id": None,
+             "container": container_stub(session.get(Container, cp.container_id)),
+             "records_count": cp.records_count, "records_processed": cp.records_processed,
+             "checks_synchronized": cp.checks_synchronized, "checks_added": cp.checks_added,
+             "checks_updated": cp.checks_updated, "field_profiles_count": len(cp.field_profiles),
+             "result": cp.result, "message": cp.message} for cp in rows]
+
+
 def operation(op: Operation, containers: list[Container] | None = None) -> dict[str, Any]:
     p = op.params or {}
     status = dict(op.status or {})
@@ -233,6 +253,7 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         out["max_records_analyzed_per_partition"] = -1 if cap is None else cap
         out["container_names"] = p.get("container_names") or []
         out["containers"] = [container_stub(c) for c in (containers or [])]
+        out["container_profiles"] = container_profiles(op)
     elif op.type == "export":
         out.update({key: p.get(key) for key in ("asset_type", "container_ids", "container_tags", "include_deleted")})
     elif op.type in ("sync", "catalog"):

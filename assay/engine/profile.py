@@ -1,42 +1,163 @@
-"""Field statistics of a container from ONE aggregate pass (split only when very wide).
+"""Field statistics of a container: ONE aggregate pass for every scalar statistic of every
+field (split only when the container is very wide), plus a bounded number of extra queries.
 
-Per field (``None`` where a statistic does not apply to the type):
+Queries per container, whatever the number of fields ``F``:
+
+1. ``count(*)``;
+2. a bounded **sample** of at most ``sample_size`` rows (the engine's seeded row sample
+   when the container is larger; capped at ``MAX_SAMPLE_CELLS`` values so a 1,000-column
+   table stays small). It gives the shift that keeps the moment sums exact, the
+   correlations, the quantiles where the engine has no approximate quantile, and the
+   training / hold-out data of check inference (``engine/inference.py``);
+3. the **aggregate pass**: ``ceil(F / MAX_FIELDS_PER_QUERY)`` queries (one below 150 fields);
+   when the engine rejects an optional statistic (approximate quantiles on SQLite/MySQL, an
+   overflow in the moment sums) the pass is run again once without it;
+4. the **histograms** of the fields with few distinct values: counted on the sample when it
+   holds the whole container (no query), else ``ceil(F' / HISTOGRAM_FIELDS_PER_QUERY)``
+   queries (a UNION ALL of one GROUP BY per field) for at most ``MAX_HISTOGRAM_FIELDS`` fields.
+
+Per field (``None`` where a statistic does not apply to the type or there is no value):
 
 | statistic | definition |
 |---|---|
+| ``field_type`` | the synced type: Integral, Fractional, Boolean, String, Date, Timestamp, Unknown |
 | ``completeness`` | non-NULL values / rows (0…1; NaN counts as a value) |
-| ``approximate_distinct_values`` | the engine's approximate distinct count (HyperLogLog on DuckDB) |
-| ``unique_distinct_ratio`` | approximate distinct values / non-NULL values |
-| ``min`` / ``max`` | smallest / largest value (numbers, dates, times, strings by collation) |
+| ``approximate_distinct_values`` | the engine's approximate distinct count (HyperLogLog on DuckDB); the exact count when the histogram holds every value |
+| ``unique_distinct_ratio`` | approximate distinct values / non-NULL values (capped at 1) |
+| ``min`` / ``max`` | smallest / largest value: numbers (finite values only for floating point), dates, times, strings by collation (strings cut to ``MAX_SHOWN_CHARS`` characters) |
 | ``mean`` / ``sum`` | arithmetic mean / sum of the finite numeric values (NaN and ±Infinity left out) |
 | ``std_dev`` | population standard deviation of the finite numeric values |
+| ``skewness`` | population skewness ``μ3 / μ2^1.5`` of the finite values (``None`` when the variance is 0) |
+| ``kurtosis`` | population excess kurtosis ``μ4 / μ2² − 3`` (``None`` when the variance is 0) |
+| ``q1`` / ``median`` / ``q3`` | 25th / 50th / 75th percentile: the engine's approximate quantiles (``quantile_source: "engine"``), or on engines without them (SQLite, MySQL) the exact quantiles of the sample (``"sample"``) |
+| ``entropy`` | Shannon entropy, in bits, of the distribution of the non-NULL values: exact from the histogram when it holds every distinct value, else estimated on the sample |
 | ``min_length`` / ``max_length`` | shortest / longest string, in characters |
+| ``histogram_buckets`` | ``[{value, count, ratio}]``, most frequent first, at most ``histogram_max_distinct_values``, for fields with at most twice that many (approximate) distinct values; ``ratio`` = count / non-NULL values; values are shown as text. Empty for other fields |
+| ``histogram_complete`` | true when the buckets hold every distinct non-NULL value |
+| ``field_correlations`` | ``[{correlated_field_profile, bivariate_correlation}]``: numeric fields whose Pearson correlation with this one, on the sample, has an absolute value ≥ ``high_correlation_threshold`` (at most ``MAX_CORRELATED_FIELDS`` numeric fields are compared) |
+
+The moments are sums of powers of ``(x − c)`` with ``c`` the sample mean, so they do not lose
+their digits when the mean is large compared with the spread (e.g. years, epoch seconds).
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
 
 from .anomalies import jsonable
 
 #: Fields per aggregate query; wider containers are profiled in several queries.
 MAX_FIELDS_PER_QUERY = 150
+#: Fields per histogram query (one GROUP BY per field, UNION ALL-ed).
+HISTOGRAM_FIELDS_PER_QUERY = 50
+#: Fields whose histogram is counted by the engine at most (the first ones, in order).
+MAX_HISTOGRAM_FIELDS = 300
+#: Values (rows × columns) the sample may hold at most.
+MAX_SAMPLE_CELLS = 4_000_000
+#: Numeric fields compared pairwise for correlations at most (the first ones, in order).
+MAX_CORRELATED_FIELDS = 100
+#: Longest string kept as a field's min / max in the stored profile.
+MAX_SHOWN_CHARS = 256
+#: Seed of the engine's row sample (a rerun reads the same sample where the engine allows it).
+SAMPLE_SEED = 20261130
 
 
-def _field_metrics(col: ir.Column, key: str) -> dict[str, ir.Scalar]:
+@dataclass
+class ProfileOptions:
+    """``histogram_max_distinct_values``: cap on histogram buckets (≥ 1);
+    ``high_correlation_threshold``: |r| from which a correlation is listed (0…1);
+    ``sample_size``: rows fetched for the sample (≥ 0)."""
+
+    histogram_max_distinct_values: int = 100
+    high_correlation_threshold: float = 0.5
+    sample_size: int = 20_000
+
+
+@dataclass
+class ProfileResult:
+    """``records``: rows of the container read; ``fields``: field name → JSON-safe
+    statistics (as stored and served); ``raw``: the same statistics with native Python
+    values (datetimes, Decimals) and full histograms for inference; ``sample``: the
+    bounded sample as a pandas DataFrame (columns as in the table); ``types``: field name →
+    field type."""
+
+    records: int
+    fields: dict[str, dict[str, Any]]
+    raw: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sample: pd.DataFrame | None = None
+    types: dict[str, str] = field(default_factory=dict)
+
+
+def field_type_of(dtype) -> str:
+    """The API field type of an Ibis data type."""
+    if dtype.is_boolean():
+        return "Boolean"
+    if dtype.is_integer():
+        return "Integral"
+    if dtype.is_numeric():
+        return "Fractional"
+    if dtype.is_string():
+        return "String"
+    if dtype.is_date():
+        return "Date"
+    if dtype.is_timestamp():
+        return "Timestamp"
+    return "Unknown"
+
+
+def _is_number(dtype) -> bool:
+    return dtype.is_numeric() and not dtype.is_boolean()
+
+
+#: Largest finite float64: beyond it is ±Infinity (a comparison every engine compiles).
+_MAX_FLOAT = 1.7976931348623157e308
+
+
+def _finite(col: ir.Column, nan: bool = True) -> ir.NumericColumn:
+    """The column as float64, with NaN (when the engine has NaN: ``nan``) and ±Infinity
+    turned into NULL."""
+    as_float = col.cast("float64")
+    if col.type().is_floating():
+        bad = (as_float > _MAX_FLOAT) | (as_float < -_MAX_FLOAT)
+        if nan:
+            bad = bad | as_float.isnan()
+        as_float = bad.ifelse(ibis.null("float64"), as_float)
+    return as_float
+
+
+def has_nan(t: ir.Table) -> bool:
+    """Whether the engine of ``t`` stores NaN (SQLite and MySQL turn it into NULL or reject it)."""
+    try:
+        return t._find_backend().name not in ("sqlite", "mysql")
+    except Exception:  # noqa: BLE001 - an unbound table: assume NaN exists
+        return True
+
+
+def _field_metrics(col: ir.Column, key: str, shift: float, quantiles: bool, moments: bool,
+                   nan: bool = True) -> dict[str, ir.Scalar]:
     dtype = col.type()
     m: dict[str, ir.Scalar] = {f"{key}__nonnull": col.count()}
     if dtype.is_numeric() or dtype.is_temporal() or dtype.is_string() or dtype.is_boolean():
         m[f"{key}__distinct"] = col.approx_nunique()
-    if dtype.is_numeric() and not dtype.is_boolean():
-        as_float = col.cast("float64")
-        if dtype.is_floating():  # NaN and ±Infinity would poison mean/sum/std: finite values only
-            as_float = (as_float.isnan() | as_float.isinf()).ifelse(ibis.null("float64"), as_float)
-        m.update({f"{key}__min": col.min(), f"{key}__max": col.max(), f"{key}__mean": as_float.mean(),
-                  f"{key}__sum": as_float.sum(), f"{key}__std_dev": as_float.std(how="pop")})
+    if _is_number(dtype):
+        fin = _finite(col, nan)
+        lo, hi = (fin.min(), fin.max()) if dtype.is_floating() else (col.min(), col.max())
+        m.update({f"{key}__min": lo, f"{key}__max": hi, f"{key}__mean": fin.mean(),
+                  f"{key}__sum": fin.sum(), f"{key}__std_dev": fin.std(how="pop")})
+        if moments:
+            d = fin - shift
+            d2 = d * d
+            m.update({f"{key}__m2": d2.mean(), f"{key}__m3": (d2 * d).mean(), f"{key}__m4": (d2 * d2).mean()})
+        if quantiles:
+            m[f"{key}__quantiles"] = fin.approx_quantile([0.25, 0.5, 0.75])
     elif dtype.is_temporal():
         m.update({f"{key}__min": col.min(), f"{key}__max": col.max()})
     elif dtype.is_string():
@@ -46,38 +167,230 @@ def _field_metrics(col: ir.Column, key: str) -> dict[str, ir.Scalar]:
     return m
 
 
-def profile_table(t: ir.Table, field_types: dict[str, str] | None = None) -> tuple[int, dict[str, dict[str, Any]]]:
-    """Profile every column of ``t``.
+def _sample(t: ir.Table, records: int, size: int) -> pd.DataFrame:
+    """At most ``size`` rows of ``t`` as a DataFrame: all rows when ``t`` is that small, else
+    the engine's seeded row sample (a plain LIMIT where the engine cannot sample)."""
+    if size <= 0 or records <= 0:
+        return t.limit(0).to_pyarrow().to_pandas()
+    if records <= size:
+        q = t.limit(size)
+    else:
+        try:
+            q = t.sample(min(1.0, 1.2 * size / records), seed=SAMPLE_SEED).limit(size)
+            return q.to_pyarrow().to_pandas()
+        except Exception:  # noqa: BLE001 - engines without a seeded sample read the first rows
+            q = t.limit(size)
+    return q.to_pyarrow().to_pandas()
 
-    Returns: (row count, field name → statistics dict, JSON-safe).
+
+def _numeric_series(s: pd.Series) -> pd.Series:
+    """Finite float values of a sample column (NaN for NULL, NaN and ±Infinity)."""
+    out = pd.to_numeric(s.astype(object).where(s.notna(), None), errors="coerce").astype("float64")
+    return out.where(np.isfinite(out))
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_SHOWN_CHARS:
+        return value[:MAX_SHOWN_CHARS]
+    return value
+
+
+def _entropy(counts: list[int]) -> float | None:
+    total = sum(counts)
+    if not total:
+        return None
+    return float(-sum((c / total) * math.log2(c / total) for c in counts if c) + 0.0)
+
+
+def profile_table(
+    t: ir.Table, field_types: dict[str, str] | None = None, options: ProfileOptions | None = None
+) -> ProfileResult:
+    """Profile every column of ``t`` (see the module docstring for the statistics).
+
+    Args:
+        t: the container's table, already restricted to the rows to read.
+        field_types: field name → synced field type (the Ibis type decides otherwise).
+        options: histogram cap, correlation threshold and sample size.
+
+    Returns: a :class:`ProfileResult`.
     Raises: whatever the engine raises when the container cannot be read.
     """
+    opts = options or ProfileOptions()
+    schema = t.schema()
     names = list(t.columns)
-    records: int | None = None
+    types = {n: (field_types or {}).get(n) or field_type_of(schema[n]) for n in names}
+    records = int(t.count().to_pyarrow().as_py() or 0)
+    size = min(opts.sample_size, max(1_000, MAX_SAMPLE_CELLS // max(len(names), 1)))
+    sample = _sample(t, records, size)
+
+    shifts: dict[str, float] = {}
+    numeric_sample: dict[str, pd.Series] = {}
+    for n in names:
+        if _is_number(schema[n]):
+            s = _numeric_series(sample[n]) if n in sample else pd.Series([], dtype="float64")
+            numeric_sample[n] = s
+            mean = s.mean()
+            shifts[n] = float(mean) if pd.notna(mean) else 0.0
+
     values: dict[str, Any] = {}
-    for start in range(0, max(len(names), 1), MAX_FIELDS_PER_QUERY):
-        chunk = names[start : start + MAX_FIELDS_PER_QUERY]
-        metrics: dict[str, ir.Scalar] = {"__rows": t.count()}
-        for i, name in enumerate(chunk, start):
-            metrics.update(_field_metrics(t[name], f"f{i}"))
-        row = t.aggregate(**metrics).to_pyarrow().to_pylist()[0]
-        records = int(row.pop("__rows") or 0)
-        values.update(row)
-    out: dict[str, dict[str, Any]] = {}
+    engine_quantiles = True
+    nan = has_nan(t)
+    for start in range(0, len(names), MAX_FIELDS_PER_QUERY):
+        chunk = list(enumerate(names[start:start + MAX_FIELDS_PER_QUERY], start))
+        narrow = t.select(*[name for _, name in chunk]) if len(names) > MAX_FIELDS_PER_QUERY else t
+        row = None
+        for quantiles, moments in ((engine_quantiles, True), (False, True), (False, False)):
+            metrics: dict[str, ir.Scalar] = {}
+            for i, name in chunk:
+                metrics.update(_field_metrics(narrow[name], f"f{i}", shifts.get(name, 0.0), quantiles, moments,
+                                              nan))
+            try:
+                row = narrow.aggregate(**metrics).to_pyarrow().to_pylist()[0]
+                engine_quantiles = quantiles
+                break
+            except Exception:  # noqa: BLE001 - retry without the optional statistics
+                if not quantiles and not moments:
+                    raise
+        values.update(row or {})
+
+    raw: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(names):
-        def get(stat: str) -> Any:
+        def get(stat: str, i=i) -> Any:
             return values.get(f"f{i}__{stat}")
 
         nonnull = int(get("nonnull") or 0)
         distinct = get("distinct")
-        out[name] = jsonable({
-            "field_type": (field_types or {}).get(name),
+        if distinct is not None and nonnull:
+            distinct = min(int(distinct), nonnull)
+        stats: dict[str, Any] = {
+            "field_type": types[name],
             "completeness": (nonnull / records) if records else None,
             "approximate_distinct_values": distinct,
             "unique_distinct_ratio": (distinct / nonnull) if nonnull and distinct is not None else None,
             "min": get("min"), "max": get("max"), "mean": get("mean"), "sum": get("sum"),
             "std_dev": get("std_dev"), "min_length": get("min_length"), "max_length": get("max_length"),
-            "median": None, "q1": None, "q3": None, "skewness": None, "kurtosis": None, "entropy": None,
-            "histogram_buckets": [], "field_correlations": [],
-        })
-    return records or 0, out
+            "median": None, "q1": None, "q3": None, "quantile_source": None,
+            "skewness": None, "kurtosis": None, "entropy": None,
+            "histogram_buckets": [], "histogram_complete": False, "field_correlations": [],
+            "non_null_count": nonnull,
+        }
+        if name in numeric_sample and nonnull:
+            _moments(stats, get("mean"), shifts[name], get("m2"), get("m3"), get("m4"))
+            q = get("quantiles")
+            if q and all(v is not None and math.isfinite(v) for v in q):
+                stats.update(q1=q[0], median=q[1], q3=q[2], quantile_source="engine")
+            else:
+                s = numeric_sample[name].dropna()
+                if len(s):
+                    qs = s.quantile([0.25, 0.5, 0.75]).tolist()
+                    stats.update(q1=qs[0], median=qs[1], q3=qs[2], quantile_source="sample")
+        raw[name] = stats
+
+    _histograms(t, names, schema, raw, opts.histogram_max_distinct_values, sample, records)
+    for name in names:
+        st = raw[name]
+        if st["entropy"] is None and st["non_null_count"] and name in sample:
+            col = sample[name].dropna()
+            try:
+                st["entropy"] = _entropy(list(Counter(col.tolist()).values()))
+            except TypeError:  # unhashable values (arrays, structs)
+                st["entropy"] = None
+    _correlations(numeric_sample, raw, opts.high_correlation_threshold)
+
+    fields = {}
+    for name, st in raw.items():
+        shown = {k: v for k, v in st.items() if k not in ("non_null_count", "all_values")}
+        shown["min"], shown["max"] = _shown(st["min"]), _shown(st["max"])
+        fields[name] = jsonable(shown)
+    return ProfileResult(records=records, fields=fields, raw=raw, sample=sample, types=types)
+
+
+def _moments(stats: dict[str, Any], mean, shift: float, m2, m3, m4) -> None:
+    if mean is None or m2 is None or m3 is None or m4 is None:
+        return
+    d = mean - shift
+    mu2 = m2 - d * d
+    mu3 = m3 - 3 * d * m2 + 2 * d ** 3
+    mu4 = m4 - 4 * d * m3 + 6 * d * d * m2 - 3 * d ** 4
+    scale = max(abs(mean), abs(shift), 1.0)
+    if not all(math.isfinite(v) for v in (mu2, mu3, mu4)) or mu2 <= 1e-12 * scale * scale:
+        return
+    stats["skewness"] = mu3 / mu2 ** 1.5
+    stats["kurtosis"] = mu4 / (mu2 * mu2) - 3.0
+
+
+def _set_histogram(st: dict[str, Any], buckets: list[tuple[Any, int]], cap: int) -> None:
+    buckets.sort(key=lambda b: (-b[1], str(b[0])))
+    nonnull = st["non_null_count"]
+    st["histogram_complete"] = len(buckets) <= cap
+    st["histogram_buckets"] = [{"value": _shown(v if isinstance(v, str) else str(v)), "count": c,
+                                "ratio": c / nonnull if nonnull else None} for v, c in buckets[:cap]]
+    st["all_values"] = [v for v, _ in buckets]  # every distinct value (inference)
+    if st["histogram_complete"]:
+        st["entropy"] = _entropy([c for _, c in buckets])
+        # every distinct value is known: the exact count replaces the sketch's estimate
+        st["approximate_distinct_values"] = len(buckets)
+        st["unique_distinct_ratio"] = len(buckets) / nonnull if nonnull else None
+
+
+def _histograms(t: ir.Table, names: list[str], schema, raw: dict[str, dict[str, Any]], cap: int,
+                sample: pd.DataFrame, records: int) -> None:
+    """Value histograms of the fields with at most ``2 × cap`` approximate distinct values:
+    counted on the sample when it holds the whole container (no query), else in UNION ALL
+    queries of ``HISTOGRAM_FIELDS_PER_QUERY`` GROUP BYs each, for at most
+    ``MAX_HISTOGRAM_FIELDS`` fields."""
+    wanted = [
+        n for n in names
+        if raw[n]["non_null_count"] and raw[n]["approximate_distinct_values"] is not None
+        and raw[n]["approximate_distinct_values"] <= 2 * cap
+        and (schema[n].is_numeric() or schema[n].is_string() or schema[n].is_temporal() or schema[n].is_boolean())
+    ]
+    if records and len(sample) >= records:
+        for n in wanted:
+            try:
+                counts = Counter(v.item() if hasattr(v, "item") else v for v in sample[n].dropna().tolist())
+            except TypeError:
+                continue
+            _set_histogram(raw[n], list(counts.items()), cap)
+        return
+    wanted = wanted[:MAX_HISTOGRAM_FIELDS]
+    for start in range(0, len(wanted), HISTOGRAM_FIELDS_PER_QUERY):
+        chunk = wanted[start:start + HISTOGRAM_FIELDS_PER_QUERY]
+        parts = []
+        # a narrow view first: binding and compiling against a 1,000-column table is slow
+        sub = t.select(*chunk).view() if len(names) > HISTOGRAM_FIELDS_PER_QUERY else t
+        for i, n in enumerate(chunk, start):
+            one = sub.select(__assay_v=sub[n].cast("string"))
+            parts.append(
+                one.filter(one.__assay_v.notnull())
+                .group_by("__assay_v")
+                .aggregate(__assay_n=ibis._.__assay_v.count())
+                .mutate(__assay_f=ibis.literal(i, type="int64"))
+                .select("__assay_f", "__assay_v", "__assay_n")
+            )
+        rows = ibis.union(*parts, distinct=False).to_pyarrow().to_pylist() if len(parts) > 1 else \
+            parts[0].to_pyarrow().to_pylist()
+        per: dict[str, list[tuple[str, int]]] = {}
+        for r in rows:
+            per.setdefault(wanted[r["__assay_f"]], []).append((r["__assay_v"], int(r["__assay_n"])))
+        for n, buckets in per.items():
+            _set_histogram(raw[n], buckets, cap)
+
+
+def _correlations(numeric: dict[str, pd.Series], raw: dict[str, dict[str, Any]], threshold: float) -> None:
+    cols = [n for n, s in numeric.items() if s.notna().sum() >= 3][:MAX_CORRELATED_FIELDS]
+    if len(cols) < 2:
+        return
+    frame = pd.DataFrame({n: numeric[n].reset_index(drop=True) for n in cols})
+    with np.errstate(all="ignore"):
+        corr = frame.corr(method="pearson", min_periods=3)
+    for a in cols:
+        out = []
+        for b in cols:
+            if a == b:
+                continue
+            r = corr.at[a, b]
+            if pd.notna(r) and abs(r) >= threshold:
+                out.append({"correlated_field_profile": b, "bivariate_correlation": float(r)})
+        out.sort(key=lambda c: -abs(c["bivariate_correlation"]))
+        raw[a]["field_correlations"] = out

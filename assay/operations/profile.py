@@ -1,19 +1,79 @@
-"""Profile: compute field statistics of the selected containers (engine/profile.py), one
-aggregate pass per container, and store them as the containers' latest field profiles.
+"""Profile: field statistics of the selected containers, then inferred checks.
 
-Check inference (``inference_threshold`` / ``ai_effort`` above 0) is not built yet: the
-operation then succeeds with a message that says so, and creates no check.
+Per container (in name order):
+
+1. read the container as a scan would (``operations.incremental.plan_read``: honours
+   ``greater_than_time`` / ``greater_than_batch`` for containers whose incremental
+   identifier is of that kind, and ``max_records_analyzed_per_partition`` per partition),
+   computed fields included; one grouped query counts the partitions read
+   (``partitions_analyzed``);
+2. ``engine.profile.profile_table``: one aggregate pass (+ count, sample, histograms);
+   stored as a container profile with its field profiles;
+3. when ``inference_threshold`` > 0: ``engine.inference.infer`` proposes checks up to that
+   level, tests them on a hold-out set and verifies them on the rows read; then the
+   container's inferred checks are synchronised:
+
+   * a check is identified by container + rule + fields. An existing **inferred** check
+     with that key is updated in place (properties, coverage) — never duplicated;
+   * an **authored** check with that key (``inferred: false``, e.g. an inferred check a user
+     edited through ``PUT /api/quality-checks/{id}``) is never touched, and no inferred
+     twin is created;
+   * new checks are created ``Active`` (``Draft`` with ``infer_as_draft``);
+   * inferred checks of a level **above** this run's level that never produced an anomaly
+     are archived (status ``Discarded``); those with anomalies are kept. A check archived
+     that way comes back when a later profile at its level proposes it again; an inferred
+     check a user archived does not;
+   * inferred checks at or below the level that are no longer proposed are left as they
+     are (a scan, not a profile, decides whether the data still meets them).
+
+Level 4 (``existsIn``) needs the other containers' profiles: at that level every
+container is profiled first, then the references are inferred from the stored profiles.
+
+Counters: ``status.checks_added`` (new or restored), ``checks_updated`` (properties or
+coverage changed), ``checks_synchronized`` (inferred checks the run confirmed: added,
+updated or unchanged); the same per container on its container profile.
+
+Sample sizes: the profile's sample holds at most ``3 × max_count_testing_sample`` rows
+and at most ``MAX_SAMPLE_ROWS``; the hold-out set is a third of it.
 """
 
 from __future__ import annotations
 
-from ..engine.profile import profile_table
+import contextlib
+import logging
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ..engine.inference import InferenceOptions, Proposal, check_level, infer, references_for, verify
+from ..engine.profile import ProfileOptions, profile_table
 from ..security import datastore_secrets
 from ..sources import open_source
 from ..store.db import Database
-from ..store.models import Container, ContainerProfile, FieldProfile, Operation, utcnow
+from ..store.models import (Anomaly, ComputedField, Container, ContainerProfile, FailedCheck, FieldProfile, Operation,
+                            QualityCheck, utcnow)
+from .incremental import plan_read
 from .progress import Aborted
-from .scan import selected_containers
+from .resolver import ContainerResolver
+from .scan import selected_containers, with_computed_fields
+
+log = logging.getLogger(__name__)
+
+#: Rows of the profile sample at most (training + hold-out).
+MAX_SAMPLE_ROWS = 30_000
+#: A field is a candidate key (an existsIn reference) from this approximate distinct ratio;
+#: the check is verified exactly before it is kept.
+KEY_RATIO = 0.9
+#: Marks (in ``additional_metadata``) an inferred check archived by a profile, not by a user.
+ARCHIVED_BY_PROFILE = "_assay_archived_by_profile"
+
+DEFAULTS = {"max_count_testing_sample": 100_000, "percent_testing_threshold": 0.4,
+            "high_correlation_threshold": 0.5, "histogram_max_distinct_values": 100}
+
+
+def _param(params: dict[str, Any], key: str) -> Any:
+    value = params.get(key)
+    return DEFAULTS[key] if value is None else value
 
 
 def run_profile(db: Database, op_id: int, should_abort) -> str | None:
@@ -23,12 +83,25 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
         datastore = op.datastore
         secrets = datastore_secrets(db.secret_key, datastore)
         params = dict(op.params)
-        containers = selected_containers(s, datastore.id, params.get("container_names"))
+        containers = selected_containers(s, datastore.id, params.get("container_names"), params.get("container_tags"))
         ids = [c.id for c in containers]
+        datastore_id = datastore.id
         op.container_ids = ids
         op.status = {**op.status, "total_containers": len(ids)}
-    cap = params.get("max_records_analyzed_per_partition")
-    failures = []
+    level = int(params.get("inference_threshold") or 0)
+    testing = int(_param(params, "max_count_testing_sample"))
+    profile_opts = ProfileOptions(
+        histogram_max_distinct_values=int(_param(params, "histogram_max_distinct_values")),
+        high_correlation_threshold=float(_param(params, "high_correlation_threshold")),
+        sample_size=min(3 * testing, MAX_SAMPLE_ROWS),
+    )
+    infer_opts = InferenceOptions(level=level, percent_testing_threshold=float(_param(params, "percent_testing_threshold")),
+                                  max_count_testing_sample=testing)
+    draft = bool(params.get("infer_as_draft"))
+    read_params = {k: params.get(k) for k in ("greater_than_time", "greater_than_batch",
+                                               "max_records_analyzed_per_partition")}
+    failures: list[str] = []
+    profiled: list[tuple[int, int, Any, Any]] = []  # level 4: (container id, profile id, profile, table)
     with open_source(datastore, secrets) as source:
         for container_id in ids:
             if should_abort():
@@ -36,34 +109,149 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
             with db.session() as s:
                 container = s.get(Container, container_id)
                 types = {f.name: f.type for f in container.fields}
+                computed = [(cf.name, cf.properties.get("column_expression")) for cf in s.scalars(
+                    select(ComputedField).where(ComputedField.container_id == container_id).order_by(ComputedField.id))]
                 s.expunge(container)
+            records, stats, kept, partitions, table, prof = 0, {}, [], 0, None, None
             try:
-                table = source.table(container)
-                if cap is not None and cap >= 0:
-                    table = table.limit(cap)
-                records, stats = profile_table(table, types)
+                read = plan_read(source, container, read_params)
+                table = with_computed_fields(read.table, computed)
+                read.measure()  # one grouped query: the partitions read
+                partitions = read.partition_count
+                prof = profile_table(table, types, profile_opts)
+                records, stats = prof.records, prof.fields
+                if level:
+                    kept = infer(table, prof, infer_opts, container_id=container_id)
                 result, message = "success", None
+            except Aborted:
+                raise
             except Exception as e:  # noqa: BLE001 - reported on that container, the rest go on
-                records, stats, result = 0, {}, "failure"
+                log.warning("profile of container %s failed", container.name, exc_info=True)
+                result = "failure"
                 message = str(e).splitlines()[0] if str(e) else type(e).__name__
                 failures.append(f"{container.name}: {message}")
             with db.session() as s:
+                counts = (0, 0, 0)
+                if result == "success":
+                    counts = sync_checks(s, container_id, kept, level, draft, op_id)
                 profile = ContainerProfile(operation_id=op_id, container_id=container_id, records_count=records,
-                                           records_processed=records, result=result, message=message)
+                                           records_processed=records, result=result, message=message,
+                                           checks_synchronized=counts[0], checks_added=counts[1],
+                                           checks_updated=counts[2])
                 profile.field_profiles = [
                     FieldProfile(container_id=container_id, field_name=name, statistics=values)
                     for name, values in stats.items()
                 ]
                 s.add(profile)
-                op = s.get(Operation, op_id)
-                st = dict(op.status)
-                st["containers_analyzed"] = st.get("containers_analyzed", 0) + 1
-                st["partitions_analyzed"] = st.get("partitions_analyzed", 0) + (1 if result == "success" else 0)
-                st["records_processed"] = st.get("records_processed", 0) + records
-                st["fields_profiled"] = st.get("fields_profiled", 0) + len(stats)
-                op.status = st
-                op.heartbeat = utcnow()
-    warnings = list(failures)
-    if params.get("inference_threshold"):
-        warnings.append("check inference is not available yet; field profiles were computed and no check was inferred")
-    return "; ".join(warnings) if warnings else None
+                s.flush()
+                if result == "success" and level >= 4:
+                    profiled.append((container_id, profile.id, prof, table))
+                _count(s, op_id, containers=1, partitions=partitions if result == "success" else 0,
+                       records=records, fields=len(stats), counts=counts)
+
+        if level >= 4 and profiled:
+            _references(db, op_id, source, datastore_id, profiled, infer_opts, draft, level, should_abort)
+    return "; ".join(failures) if failures else None
+
+
+def _references(db, op_id, source, datastore_id, profiled, infer_opts, draft, level, should_abort) -> None:
+    """Level 4, after every container was profiled: ``existsIn`` against key fields
+    (complete and distinct) of the other profiled containers, verified on the data."""
+    keys = []
+    with db.session() as s:
+        names = {c.id: c.name for c in s.scalars(select(Container).where(Container.datastore_id == datastore_id))}
+    for cid, _pid, prof, _t in profiled:
+        for fname, st in prof.raw.items():
+            if st.get("completeness") == 1 and (st.get("unique_distinct_ratio") or 0) >= KEY_RATIO \
+                    and prof.types.get(fname) in ("Integral", "String"):
+                keys.append((cid, names.get(cid, str(cid)), fname, prof.types[fname]))
+    opts = InferenceOptions(**{**infer_opts.__dict__, "references": keys})
+    with contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver:
+        for cid, pid, prof, table in profiled:
+            if should_abort():
+                raise Aborted()
+            try:
+                kept = verify(table, references_for(prof, opts, cid), resolver)
+            except Exception:  # noqa: BLE001 - references are best effort per container
+                log.warning("reference inference of container %s failed", cid, exc_info=True)
+                continue
+            with db.session() as s:
+                counts = sync_checks(s, cid, kept, level, draft, op_id, rules=("existsIn",))
+                cp = s.get(ContainerProfile, pid)
+                cp.checks_synchronized += counts[0]
+                cp.checks_added += counts[1]
+                cp.checks_updated += counts[2]
+                _count(s, op_id, counts=counts)
+
+
+def _count(s, op_id: int, containers: int = 0, partitions: int = 0, records: int = 0, fields: int = 0,
+           counts: tuple[int, int, int] = (0, 0, 0)) -> None:
+    op = s.get(Operation, op_id)
+    st = dict(op.status)
+    for key, n in (("containers_analyzed", containers), ("partitions_analyzed", partitions),
+                   ("records_processed", records), ("fields_profiled", fields), ("checks_synchronized", counts[0]),
+                   ("checks_added", counts[1]), ("checks_updated", counts[2])):
+        st[key] = st.get(key, 0) + n
+    op.status = st
+    op.heartbeat = utcnow()
+
+
+def sync_checks(s, container_id: int, kept: list[Proposal], level: int, draft: bool, op_id: int,
+                rules: tuple[str, ...] | None = None) -> tuple[int, int, int]:
+    """Apply the inferred checks ``kept`` to the container's checks (see the module docstring).
+
+    ``rules``: only these rule types are synchronised and considered for archiving (None: all).
+    Returns: (synchronized, added, updated).
+    """
+    existing = list(s.scalars(select(QualityCheck).where(QualityCheck.container_id == container_id)
+                              .order_by(QualityCheck.id)))
+    by_key: dict[tuple, list[QualityCheck]] = {}
+    for c in existing:
+        by_key.setdefault((c.rule_type, tuple(c.fields or [])), []).append(c)
+    synchronized = added = updated = 0
+    now = utcnow()
+    for p in kept:
+        matches = by_key.get(p.key, [])
+        if any(not c.inferred and c.deleted_at is None for c in matches):
+            continue  # a user owns this check
+        live = [c for c in matches if c.inferred and c.deleted_at is None]
+        restorable = [c for c in matches if c.inferred and c.deleted_at is not None
+                      and (c.additional_metadata or {}).get(ARCHIVED_BY_PROFILE)]
+        if live or restorable:
+            c = (live or restorable)[0]
+            changed = (c.properties or {}) != p.properties or c.coverage != p.coverage
+            if changed:
+                c.properties, c.coverage, c.last_updated = dict(p.properties), p.coverage, now
+            if not live:
+                c.deleted_at = None
+                c.status = "Draft" if draft else "Active"
+                meta = dict(c.additional_metadata or {})
+                meta.pop(ARCHIVED_BY_PROFILE, None)
+                c.additional_metadata = meta or None
+                added += 1
+            elif changed:
+                updated += 1
+            synchronized += 1
+            continue
+        if any(c.inferred for c in matches):
+            continue  # archived by a user: not brought back
+        s.add(QualityCheck(container_id=container_id, rule_type=p.rule, fields=list(p.fields),
+                           properties=dict(p.properties), coverage=p.coverage, inferred=True,
+                           status="Draft" if draft else "Active",
+                           description=p.description or f"Inferred by profile operation {op_id}"))
+        added += 1
+        synchronized += 1
+    # archive inferred checks above this run's level that never produced an anomaly
+    above = [c for c in existing if c.inferred and c.deleted_at is None
+             and check_level(c.rule_type, c.coverage) > level and (rules is None or c.rule_type in rules)]
+    if above:
+        with_anomalies = set(s.scalars(
+            select(FailedCheck.quality_check_id).join(Anomaly, Anomaly.id == FailedCheck.anomaly_id)
+            .where(FailedCheck.quality_check_id.in_([c.id for c in above]))
+            .group_by(FailedCheck.quality_check_id).having(func.count() > 0)))
+        for c in above:
+            if c.id not in with_anomalies:
+                c.deleted_at, c.status = now, "Discarded"
+                c.additional_metadata = {**(c.additional_metadata or {}), ARCHIVED_BY_PROFILE: op_id}
+    s.flush()
+    return synchronized, added, updated

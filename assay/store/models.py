@@ -372,6 +372,9 @@ class ContainerProfile(Base):
     records_processed: Mapped[int] = mapped_column(BigInteger, default=0)
     result: Mapped[str] = mapped_column(String(16), default="success")
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    checks_synchronized: Mapped[int] = mapped_column(Integer, default=0)
+    checks_added: Mapped[int] = mapped_column(Integer, default=0)
+    checks_updated: Mapped[int] = mapped_column(Integer, default=0)
 
     field_profiles: Mapped[list["FieldProfile"]] = relationship(
         back_populates="container_profile", cascade="all, delete-orphan", order_by="FieldProfile.id"

@@ -17,7 +17,7 @@ from ...operations.incremental import IDENTIFIER_SETTINGS, set_identifiers
 from ...security import datastore_secrets
 from ...sources import field_type_of, open_source
 from ...store.models import ComputedField, Container, ContainerProfile, Datastore, Field
-from ...store.repo import Conflict, ensure_idle, get_or_404
+from ...store.repo import Conflict, NotFound, ensure_idle, get_or_404
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
 
@@ -165,6 +165,22 @@ def field_profiles(container_id: int, session: SessionDep, page: PageDep) -> dic
               "container_profile_id": fp.container_profile_id, **fp.statistics}
              for fp in profiles[start:start + page.size]]
     return page_of(items, len(profiles), page, max(1, -(-len(profiles) // page.size)))
+
+
+@router.get("/containers/{container_id}/profile")
+def container_profile(container_id: int, session: SessionDep) -> dict:
+    """The container's latest profile (qualytics-api.md §1.3 ``container_profiles[]``); 404
+    when none ran yet."""
+    container = get_or_404(session, Container, container_id, "Container")
+    cp = session.scalar(select(ContainerProfile).where(ContainerProfile.container_id == container_id)
+                        .order_by(ContainerProfile.id.desc()))
+    if cp is None:
+        raise NotFound(f"Container {container_id} has no profile yet")
+    return {"id": cp.id, "created": ser.iso(cp.created), "parent_profile_id": None, "operation_id": cp.operation_id,
+            "container": ser.container_stub(container), "records_count": cp.records_count,
+            "records_processed": cp.records_processed, "checks_synchronized": cp.checks_synchronized,
+            "checks_added": cp.checks_added, "checks_updated": cp.checks_updated,
+            "field_profiles_count": len(cp.field_profiles), "result": cp.result, "message": cp.message}
 
 
 # -- computed fields ------------------------------------------------------------------

@@ -164,6 +164,9 @@ def update_check(check_id: int, body: QualityCheckUpdate, session: SessionDep) -
     coverage = body.coverage if "coverage" in sent else check.coverage
     validate_check(check.rule_type, fields, properties, filter_, _container_fields(check.container), coverage)
     _check_reference(session, check.container, check.rule_type, fields, properties)
+    if (list(fields or []), properties or {}, filter_ or None, coverage) != \
+            (list(check.fields or []), check.properties or {}, check.filter, check.coverage):
+        check.inferred = False  # editing how an inferred check evaluates makes it authored (§1.3)
     check.fields, check.properties, check.filter, check.coverage = fields, properties or {}, filter_ or None, coverage
     for key in ("description", "tags", "additional_metadata", "status", "anomaly_message_field", "weight"):
         if key in sent and (getattr(body, key) is not None or key in ("description", "additional_metadata")):
