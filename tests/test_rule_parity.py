@@ -10,8 +10,9 @@ values each column holds). It is loaded once per engine and every case below run
 aggregate rule the rows read when it fails (0 when it passes). Engines may differ only
 where the stored data differs: ``N(nan, no_nan)`` marks a NaN double, NaN on
 DuckDB/PostgreSQL but NULL on SQLite/MariaDB (neither can store NaN); a per-engine dict
-marks SQLite's DECIMAL, which holds doubles. ``KNOWN_DISCREPANCIES`` pins, with the wrong
-count each gives today, the disagreements found in rule modules owned elsewhere.
+marks SQLite's DECIMAL, which holds doubles. Nothing else may differ: text is compared
+byte for byte (``engine.exact``), timestamps as UTC instants, DECIMAL sums exactly, and a
+non-string field is rendered as text by one canonical cast (``engine.text``).
 
 Cross-container cases reach container 2 (REFS) on the same connection, and containers
 3 and 4 (REFS, FACTS) on another engine (an in-memory DuckDB), so both the fused and the
@@ -133,6 +134,12 @@ CASES: list[Case] = [
     C("matchesPattern", ["s"], 8, label="7 chars", pattern="^.{7}$"),      # Ünïcödé: 7 characters, 11 bytes
     C("matchesPattern", ["s"], 8, label="case", pattern="ABC"),             # row 8 only: case-sensitive
     C("matchesPattern", ["order"], 5, label="date", pattern="^2024-0[1-3]-"),  # a date as text is YYYY-MM-DD
+    # a non-string field is rendered by engine.text.as_text, the same text on every engine:
+    C("matchesPattern", ["f"], N(4, 3), label="double", pattern="^-?[0-9]+$"),   # 1.5, 7.25, -0.5 (+ 'NaN'); -2.0 is '-2'
+    C("matchesPattern", ["d"], 0, label="decimal", pattern=r"^-?[0-9]+\.[0-9]{10}$"),  # at its scale: '1.5000000000'
+    C("matchesPattern", ["ts"], 8, label="ts", pattern=r"\."),                # no '.000000' for a zero fraction
+    C("matchesPattern", ["tstz"], 6, label="utc", pattern="^2024-06-15 08:00:00$"),  # rows 6, 7: one UTC instant
+    C("containsCreditCard", ["i"], 8, label="integer"),                       # no 13+ digit integer
     # -- minPartitionSize (aggregate: failed = rows read when it fails)
     C("minPartitionSize", [], 0, label="10", min_size=10),
     C("minPartitionSize", [], 10, label="11", min_size=11),
@@ -331,42 +338,6 @@ def test_case_ids_are_unique():
     assert len(ids) == len(set(ids))
 
 
-#: Disagreements found by this matrix in rule modules owned elsewhere, with the exact
-#: wrong count each engine gives today. The test fails when this list is not exactly
-#: what happens, so fixing one means deleting its entry here.
-KNOWN_DISCREPANCIES: dict[tuple[str, str], int | str] = {
-    # distinct_count.py counts SQLite's timestamp TEXT as written: '…10:00:00+02:00' and
-    # '…06:00:00-02:00' (one UTC instant) count twice -> 8 distinct, not 7. Fix: nunique
-    # over _compare.comparable(field).
-    ("sqlite", "distinctCount[tstz]"): 10,
-    # sum_value.py: Ibis' MySQL backend fetches DECIMAL through float64, so the DECIMAL(38,10)
-    # sum comes back as 12345678901234567000 instead of 12345678901234568039.8734567891.
-    # Fix: fetch the sum as text (sum().cast("string")) and parse it with Decimal.
-    ("mariadb", "sum[d]"): 10,
-    # MariaDB's default collation (utf8mb4_general_ci) is case-insensitive, and these
-    # compare or group text with it; exact text needs `engine.exact` (text_key /
-    # exact_isin, as expectedValues and unique use):
-    # expressions.py: `s LIKE 'a%'` also matches 'ABC' (5 failures, not 6);
-    ("mariadb", "satisfiesExpression[like]"): 5,
-    # distinct_count.py: COUNT(DISTINCT s) counts 'abc' and 'ABC' once (7, not 8);
-    ("mariadb", "distinctCount[s]"): 10,
-    ("mariadb", "distinctCount[!=7]"): 0,
-    # entity_resolution.py: GROUP BY s merges 'abc' and 'ABC' before Python sees them, so
-    # no entity is written two ways (0, not 3).
-    ("mariadb", "entityResolution[s]"): 0,
-    # _reference.py / data_diff.py, run apart with MariaDB on one side: a batch holding a
-    # NULL text (row 3's s) goes into MariaDB as an Ibis memtable through pandas, where the
-    # NULL is NaN, which PyMySQL refuses.
-    ("mariadb", "dataDiff[other]"): "ProgrammingError: nan can not be used with MySQL",
-    ("mariadb", "dataDiff[other filtered]"): "ProgrammingError: nan can not be used with MySQL",
-}
-
-
-def observed_for(case: Case, engine: str) -> int | str:
-    """What ``engine`` gives today: the expected count, or the known wrong one."""
-    return KNOWN_DISCREPANCIES.get((engine, case.id), expected_for(case, engine))
-
-
 def test_parity(results):
     engine, res = results
     assert res.records == 10
@@ -375,8 +346,7 @@ def test_parity(results):
         got[case.id] = out.error if out.error else out.failed
     want = {case.id: expected_for(case, engine) for case in CASES}
     wrong = {k: (want[k], got[k]) for k in want if want[k] != got[k]}
-    known = {k: (want[k], n) for (e, k), n in KNOWN_DISCREPANCIES.items() if e == engine}
-    assert wrong == known, f"{engine}: case -> (expected, got): {wrong}"
+    assert wrong == {}, f"{engine}: case -> (expected, got): {wrong}"
 
 
 def test_example_rows_agree_across_engines(results, duckdb_examples):
@@ -384,7 +354,7 @@ def test_example_rows_agree_across_engines(results, duckdb_examples):
     the container's columns (``id`` first): the same rows on every engine."""
     engine, res = results
     for case, out in zip(CASES, res.outcomes):
-        if (engine, case.id) in KNOWN_DISCREPANCIES or out.kind != "row":
+        if out.kind != "row":
             continue
         ids = [r["id"] for r in out.examples]
         assert len(ids) == min(EXAMPLES, out.failed), case.id

@@ -52,3 +52,39 @@ def exact_isin(v: ir.Value, values: Iterable[Any]) -> ir.BooleanValue:
     if needs_key(v) and values and all(isinstance(x, str) for x in values):
         found = found & _hex(v).isin([x.encode("utf-8").hex().upper() for x in values])
     return found
+
+
+def like_pattern_regex(pattern: str) -> str:
+    """A SQL ``LIKE`` pattern as a whole-value pattern in Assay's regex flavour: ``%`` is
+    any run of characters (line breaks included), ``_`` any one character, a backslash
+    makes the next character literal (MySQL's default ``ESCAPE``), anything else is itself."""
+    from .regex import literal
+
+    out, i = ["^"], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            out.append(literal(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(r"(?:.|\n)*" if ch == "%" else r"(?:.|\n)" if ch == "_" else literal(ch))
+        i += 1
+    out.append("$")
+    return "".join(out)
+
+
+def exact_like(v: ir.StringValue, pattern: str) -> ir.BooleanValue:
+    """``v LIKE pattern``, case- and accent-sensitive on every engine (as Spark's LIKE).
+
+    DuckDB, SQLite (through Ibis) and PostgreSQL compare characters exactly already. On
+    MySQL/MariaDB ``LIKE`` follows the column's collation (``'ABC' LIKE 'a%'`` is true
+    under ``utf8mb4_general_ci``), so the plain ``LIKE`` (which can use an index) is
+    ANDed with the same pattern as a case-sensitive regular expression
+    (:func:`like_pattern_regex`, searched by ``engine.regex``). NULL in, NULL out.
+    """
+    found = v.like(pattern)
+    if needs_key(v):
+        from . import regex
+
+        found = found & regex.search(v, like_pattern_regex(pattern))
+    return found

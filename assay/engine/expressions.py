@@ -14,6 +14,9 @@ minus, ``CASE WHEN``, ``IF``, ``COALESCE``/``IFNULL``/``NVL``, ``CAST``, and the
 functions ``LENGTH UPPER LOWER TRIM LTRIM RTRIM ABS ROUND FLOOR CEIL SUBSTRING CONCAT
 CURRENT_DATE CURRENT_TIMESTAMP``.
 
+``LIKE`` is case- and accent-sensitive on every engine, as in Spark (``'ABC' LIKE 'a%'``
+is false even under MariaDB's case-insensitive collations; ``engine.exact.exact_like``).
+
 Anything else raises :class:`ExpressionError` naming the unsupported construct; the API
 turns it into a 422 on the field that carried the text.
 """
@@ -215,7 +218,10 @@ class _Translator:
         return self.visit(node.this).isin([self.visit(e) for e in node.expressions])
 
     def visit_Like(self, node: exp.Like):
-        return self.visit(node.this).like(self._string_literal(node.expression, "LIKE"))
+        from .exact import exact_like
+
+        # case- and accent-sensitive on every engine, MariaDB's _ci collations included
+        return exact_like(self.visit(node.this), self._string_literal(node.expression, "LIKE"))
 
     def visit_ILike(self, node: exp.ILike):
         return self.visit(node.this).ilike(self._string_literal(node.expression, "ILIKE"))

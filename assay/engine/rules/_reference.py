@@ -25,6 +25,9 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..regex import engine_of
+from ..text import as_text
+
 
 class ReferenceProperties(BaseModel):
     """``ref_container_id`` (required) and ``ref_datastore_id`` (default: the datastore of
@@ -75,7 +78,8 @@ class CrossContainerMixin:
 
 def aligned(a: ir.Value, b: ir.Value) -> tuple[ir.Value, ir.Value]:
     """``a`` and ``b`` made comparable: unchanged when both are numeric, both strings, both
-    temporal (timestamps as UTC instants) or of one type; otherwise both cast to text."""
+    temporal (timestamps as UTC instants) or of one type; otherwise both rendered as text
+    (``engine.text.as_text``, the same text on every engine)."""
     ta, tb = a.type(), b.type()
     if ta.is_timestamp() and tb.is_timestamp():
         return a.cast("timestamp('UTC')"), b.cast("timestamp('UTC')")
@@ -83,7 +87,7 @@ def aligned(a: ir.Value, b: ir.Value) -> tuple[ir.Value, ir.Value]:
         return a, b
     if (ta.is_temporal() and tb.is_temporal()):
         return a, b
-    return a.cast("string"), b.cast("string")
+    return as_text(a), as_text(b)
 
 
 #: Backends whose Ibis driver really streams a result (DuckDB record batches, PostgreSQL
@@ -136,8 +140,21 @@ def stream(expr: ir.Table, size: int) -> Iterator[pa.Table]:
             close()
 
 
-def memtable(batch: pa.Table) -> ir.Table:
-    """A batch as an Ibis in-memory table (registered on whichever engine runs it)."""
+def memtable(batch: pa.Table, target: ir.Table | None = None) -> ir.Table:
+    """A batch as an Ibis in-memory table (registered on whichever engine runs it).
+
+    ``target`` is a table of the engine the batch will be joined with. On MySQL/MariaDB,
+    Ibis inserts the batch's rows through pandas, where a NULL (of a text or integer
+    column) would become NaN, which the driver refuses; for that engine the rows are
+    given as Python values (None for NULL) in object columns, under the batch's own
+    schema, so every NULL arrives as a SQL NULL.
+    """
+    if target is not None and engine_of(target) == "mysql":
+        import pandas as pd
+
+        frame = pd.DataFrame({name: pd.Series(batch.column(name).to_pylist(), dtype=object)
+                              for name in batch.column_names})
+        return ibis.memtable(frame, schema=ibis.Schema.from_pyarrow(batch.schema))
     return ibis.memtable(batch)
 
 

@@ -3,8 +3,8 @@
 
 Each is a fixed pattern in Assay's regex flavour (``assay.engine.regex``), searched on
 the engine of the table, so every engine gives the same answer. A row fails when its
-value does NOT contain the token; NULLs are skipped; a non-string field is cast to
-text first. The exact patterns are the ``PATTERN`` attributes below.
+value does NOT contain the token; NULLs are skipped; a non-string field is rendered as
+text first, the same way on every engine (``engine.text.as_text``). The exact patterns are the ``PATTERN`` attributes below.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from .. import regex
+from ..text import as_text
 from . import register
 from .base import TEXT, RowRule
 
@@ -27,9 +28,7 @@ class _ContainsRule(RowRule):
     token: ClassVar[str]
 
     def failing(self, t, key):
-        v = t[self.field_name]
-        if not v.type().is_string():
-            v = v.cast("string")
+        v = as_text(t[self.field_name])  # one text for non-string fields on every engine
         return v.notnull() & ~regex.search(v, self.PATTERN)
 
     @property

@@ -122,14 +122,14 @@ class DataDiff(CrossContainerMixin, AggregateRule):
         for batch in stream(groups, batch_size):
             self.batches += 1
             on_query(f"batch {self.batches}: {batch.num_rows} distinct rows probed in {self.ref_label}")
-            m = memtable(batch)
+            m = memtable(batch, ref)
             unmatched += total(m.anti_join(ref, self._match(m, ref, self.columns))[_ROWS].sum())
         missing = 0
         groups = ref.group_by(back).aggregate(**{_ROWS: ibis._.count()})
         for batch in stream(groups, batch_size):
             self.batches += 1
             on_query(f"batch {self.batches}: {batch.num_rows} distinct rows of {self.ref_label} probed in the container")
-            m = memtable(batch)
+            m = memtable(batch, base)
             missing += total(m.anti_join(base, self._match(m, base, back))[_ROWS].sum())
         return ApartResult(rows, metrics={"rows": rows, "unmatched": unmatched, "missing": missing})
 

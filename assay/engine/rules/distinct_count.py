@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..exact import text_key
 from . import register
+from ._compare import comparable
 from .base import AggregateRule
 from .shape_support import Comparison, compare, wording
 
@@ -18,7 +20,10 @@ class DistinctCount(AggregateRule):
     """The number of distinct non-NULL values of the field ⟨comparison⟩ ``value``.
 
     Definition: ``COUNT(DISTINCT field)`` over the filtered rows — exact on every engine
-    (no approximate sketch), NULLs not counted, so engines agree to the unit.
+    (no approximate sketch), NULLs not counted, so engines agree to the unit. Values are
+    counted as they compare: timestamps as UTC instants (``_compare.comparable``: one
+    instant written with two offsets is one value), text byte for byte (``exact.text_key``:
+    ``'abc'`` and ``'ABC'`` are two values even under MariaDB's case-insensitive collations).
     """
 
     name = "distinctCount"
@@ -26,7 +31,7 @@ class DistinctCount(AggregateRule):
     Properties = DistinctCountProperties
 
     def metrics(self, t, where):
-        return {"distinct": t[self.field_name].nunique(where=where)}
+        return {"distinct": text_key(comparable(t[self.field_name])).nunique(where=where)}
 
     def assess(self, values):
         n = int(values["distinct"] or 0)

@@ -6,6 +6,7 @@ from typing import Any
 import ibis
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..exact import needs_key, text_key
 from . import register
 from ._reference import ApartResult, stream, total
 from .base import TEXT, AggregateRule, show
@@ -64,7 +65,13 @@ class EntityResolution(AggregateRule):
     def evaluate_apart(self, t, where, *, batch_size, example_limit, on_query):
         base = t if where is None else t.filter(where)
         v = base[self.field_name]
-        counts = base.select(v=v.cast("string")).filter(ibis._.v.notnull()).group_by("v").aggregate(n=ibis._.count())
+        values = base.select(v=v.cast("string")).filter(ibis._.v.notnull())
+        if needs_key(values.v):
+            # MySQL/MariaDB: group by the exact bytes, not the (case-insensitive) collation
+            counts = (values.mutate(k=text_key(values.v)).group_by("k")
+                      .aggregate(v=ibis._.v.min(), n=ibis._.count()))
+        else:
+            counts = values.group_by("v").aggregate(n=ibis._.count())
         on_query("distinct values")
         distinct = total(counts.count())
         if distinct > MAX_DISTINCT:

@@ -72,7 +72,7 @@ class _Membership(CrossContainerMixin, RowRule):
                 key_type[0] = batch.schema.field("k").type
                 self.batches += 1
                 on_query(f"batch {self.batches}: {batch.num_rows} keys probed in {self.ref_label}")
-                m = memtable(batch)
+                m = memtable(batch, ref_keys)
                 pred = m.k == ref_keys.k
                 probe = m.anti_join(ref_keys, pred) if self.absent_fails else m.semi_join(ref_keys, pred)
                 got = probe.order_by("k").to_pyarrow()
@@ -93,7 +93,7 @@ class _Membership(CrossContainerMixin, RowRule):
                 self.batches += 1
                 ref_batches += 1
                 on_query(f"batch {self.batches}: {batch.num_rows} keys of {self.ref_label} probed in the container")
-                m = memtable(batch)
+                m = memtable(batch, target_keys)
                 got = target_keys.semi_join(m, target_keys.k == m.k).order_by("k").to_pyarrow()
                 key_type[0] = got.schema.field("k").type
                 found += sum(n or 0 for n in got.column("n").to_pylist())
@@ -105,12 +105,12 @@ class _Membership(CrossContainerMixin, RowRule):
                 if ref_batches == 0:  # an empty reference: every value fails
                     return ApartResult(asserted, failed, examples=base.filter(v.notnull()))
                 if ref_batches == 1:  # the whole reference fits one batch
-                    m = memtable(last)
+                    m = memtable(last, base)
                     return ApartResult(asserted, failed, examples=base.filter(v.notnull() & ~v2.isin(m.k)))
                 _, keys = target_pass(example_limit)
         examples = None
         if failed and keys:
-            m = memtable(pa.table({"k": pa.array(keys, type=key_type[0])}))
+            m = memtable(pa.table({"k": pa.array(keys, type=key_type[0])}), base)
             examples = base.filter(v2.isin(m.k))
         return ApartResult(asserted, failed, examples=examples)
 

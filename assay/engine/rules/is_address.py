@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import regex
+from ..text import as_text
 from . import register
 from .base import TEXT, RowRule
 
@@ -71,7 +72,8 @@ class IsAddress(RowRule):
     * ``state``: a two-letter upper-case USPS code from ``US_STATES`` as a whole word;
     * ``country``: a whole word/phrase (any case) from ``COUNTRIES``.
 
-    NULLs are skipped; a non-string field is cast to text.
+    NULLs are skipped; a non-string field is rendered as text the same way on every
+    engine (``engine.text.as_text``).
     """
 
     name = "isAddress"
@@ -80,9 +82,7 @@ class IsAddress(RowRule):
     Properties = AddressProperties
 
     def failing(self, t, key):
-        v = t[self.field_name]
-        if not v.type().is_string():
-            v = v.cast("string")
+        v = as_text(t[self.field_name])  # one text for non-string fields on every engine
         ok = None
         for label in dict.fromkeys(self.props.required_labels):
             found = regex.search(v, LABEL_PATTERNS[label])

@@ -3,6 +3,7 @@ from __future__ import annotations
 import ibis
 
 from .. import regex
+from ..text import as_text
 from . import register
 from .base import TEXT, RowRule
 
@@ -32,8 +33,8 @@ def luhn_ok(value):
 class IsCreditCard(RowRule):
     """The whole value is a card number: 13 to 19 digits, optionally separated by
     single spaces or dashes (no other characters, no surrounding blanks), whose digits
-    pass the Luhn checksum. NULLs are skipped; an integer field is cast to text (so a
-    card number stored as BIGINT is checked as its digits)."""
+    pass the Luhn checksum. NULLs are skipped; an integer field is rendered as its
+    digits (``engine.text.as_text``), so a card number stored as BIGINT is checked as such."""
 
     name = "isCreditCard"
     description = "Asserts that the values are credit card numbers (Luhn checksum)."
@@ -42,7 +43,5 @@ class IsCreditCard(RowRule):
     shape_violation = "are not valid credit card numbers"
 
     def failing(self, t, key):
-        v = t[self.field_name]
-        if not v.type().is_string():
-            v = v.cast("string")
+        v = as_text(t[self.field_name])  # one text for non-string fields on every engine
         return v.notnull() & ~(regex.search(v, CARD_FORMAT) & luhn_ok(v))

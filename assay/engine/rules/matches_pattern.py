@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from .. import regex
+from ..text import as_text
 from . import register
 from .base import RowRule
 
@@ -27,7 +28,9 @@ class MatchesPattern(RowRule):
     search semantics as Spark's RLIKE (anchor with ``^…$`` for a whole-value match),
     case-sensitive, ASCII ``\\d \\w \\s`` and POSIX classes, translated for the engine
     of the table so every engine gives the same answer. NULLs are skipped; a
-    non-string field is cast to text first.
+    non-string field is first rendered as text the same way on every engine
+    (``engine.text.as_text``: ``-2`` for the double -2.0, ``NaN``, DECIMAL at its scale,
+    dates ``YYYY-MM-DD``, timestamps ``YYYY-MM-DD HH:MM:SS[.ffffff]`` in UTC, ``true``/``false``).
 
     Raises: RuleDefinitionError on ``properties.pattern`` (→ 422) for a pattern outside
     the flavour (backreferences, lookaround, inline flags, …), naming the construct.
@@ -40,7 +43,5 @@ class MatchesPattern(RowRule):
     shape_violation = "do not match the pattern"
 
     def failing(self, t, key):
-        v = t[self.field_name]
-        if not v.type().is_string():
-            v = v.cast("string")
+        v = as_text(t[self.field_name])  # one text for non-string fields on every engine
         return v.notnull() & ~regex.search(v, self.props.pattern)

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import register
+from ..regex import engine_of
 from .base import NUMERIC, AggregateRule
 from .shape_support import fmt, to_decimal
 
@@ -22,6 +23,8 @@ class Sum(AggregateRule):
     The comparison is exact decimal arithmetic (``decimal.Decimal``, never float): a
     DECIMAL(38,10) column summed by the engine keeps all its digits, and a float sum is
     taken at its shortest repr. The sum of no values (empty container, all NULL) is 0.
+    On MySQL/MariaDB, whose Ibis driver reads DECIMAL through float64, a DECIMAL sum is
+    fetched as its text and parsed with ``Decimal``, so all its digits survive.
     """
 
     name = "sum"
@@ -30,10 +33,15 @@ class Sum(AggregateRule):
     Properties = SumProperties
 
     def metrics(self, t, where):
-        return {"sum": t[self.field_name].sum(where=where)}
+        v = t[self.field_name]
+        total = v.sum(where=where)
+        if v.type().is_decimal() and engine_of(v) == "mysql":
+            total = total.cast("string")  # exact digits; parsed in assess
+        return {"sum": total}
 
     def assess(self, values):
-        total = to_decimal(values["sum"]) or Decimal(0)
+        raw = values["sum"]
+        total = (Decimal(raw) if isinstance(raw, str) else to_decimal(raw)) or Decimal(0)
         p = self.props
         if total.is_nan():
             return f"The sum of {self.field_list} is NaN, not {fmt(p.value)}"
