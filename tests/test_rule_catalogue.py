@@ -27,7 +27,7 @@ def test_catalogue_lists_every_registered_rule_and_alias(api, make_duckdb):
     assert names[: len(rules)] == sorted(rules)
     assert sorted(names[len(rules):]) == sorted(a for a, target in ALIASES.items() if target in rules and a not in rules)
     keys = {"rule", "rule_description", "deprecated", "replaced_by", "author", "fields", "fields_type_filter",
-            "filterable", "supports_coverage", "kind", "properties", "count"}
+            "filterable", "supports_coverage", "kind", "on_incremental", "properties", "count"}
     for entry in body:
         assert set(entry) == keys, entry["rule"]
         cls = rules[ALIASES.get(entry["rule"], entry["rule"])]
@@ -57,6 +57,13 @@ def test_catalogue_lists_every_registered_rule_and_alias(api, make_duckdb):
     gtf = next(e for e in body if e["rule"] == "greaterThanField")
     assert [(p["field"], p["type"], p["required"]) for p in gtf["properties"]] == [
         ("field_name", "field", True), ("inclusive", "boolean", False)]
+    # every rule says what it sees on an incremental scan; those needing more than the new rows say so
+    incremental = {e["rule"]: e["on_incremental"] for e in body}
+    assert incremental["notNull"] == "checks the rows the scan reads (on an incremental scan, the new rows only)"
+    assert incremental["sum"] == "computed over the rows the scan reads (on an incremental scan, the new rows only)"
+    assert "not between new and earlier rows" in incremental["unique"]
+    assert "every value of the reference field" in incremental["existsIn"]
+    assert "use it in full scans" in incremental["dataDiff"] and "use it in full scans" in incremental["isReplicaOf"]
     mps = next(e for e in body if e["rule"] == "minPartitionSize")
     assert (mps["fields"], mps["fields_type_filter"], mps["supports_coverage"]) == ("none", [], False)
 

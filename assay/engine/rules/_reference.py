@@ -54,6 +54,9 @@ class ApartResult:
 
 
 class CrossContainerMixin:
+    on_incremental = ("compares the rows the scan reads with the whole reference container: on an incremental "
+                      "scan, the new rows only")
+
     """Mixed into a RowRule/AggregateRule whose ``Properties`` derive from
     :class:`ReferenceProperties`. After ``bind``: ``ref`` (the reference Ibis table),
     ``ref_label`` (``datastore.container``) and ``apart`` (True when the reference lives on

@@ -86,6 +86,8 @@ class Rule:
     Properties: ClassVar[type[BaseModel]] = NoProperties
     filterable: ClassVar[bool] = True
     supports_coverage: ClassVar[bool] = True
+    #: What the rule sees on an incremental scan (docs/semantics.md, "Incremental scans").
+    on_incremental: ClassVar[str] = "checks the rows the scan reads (on an incremental scan, the new rows only)"
 
     def __init__(self, check: CheckSpec):
         self.check = check
@@ -154,6 +156,7 @@ class AggregateRule(Rule):
 
     kind: ClassVar[str] = "aggregate"
     supports_coverage: ClassVar[bool] = False
+    on_incremental: ClassVar[str] = "computed over the rows the scan reads (on an incremental scan, the new rows only)"
 
     def metrics(self, t: ir.Table, where: ir.BooleanValue | None) -> dict[str, ir.Scalar]:
         """Named aggregate expressions to fuse into the container's scan query."""

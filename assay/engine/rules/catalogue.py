@@ -9,6 +9,7 @@ Shape of one entry (Qualytics' rule specification)::
     {"rule": "between", "rule_description": "...", "deprecated": false, "author": true,
      "fields": "single" | "multi" | "none", "fields_type_filter": ["Integral", ...],
      "filterable": true, "supports_coverage": true, "kind": "row" | "aggregate",
+     "on_incremental": what the rule sees on an incremental scan,
      "replaced_by": null, "count": 0,
      "properties": [{"field": "min", "map_to": "min", "required": true, "title": "Min",
                      "type": "number", "values": null, "description": null}, ...]}
@@ -142,6 +143,7 @@ def specification(cls: type[Rule], *, name: str | None = None, deprecated: bool 
         "filterable": bool(cls.filterable),
         "supports_coverage": bool(cls.supports_coverage),
         "kind": getattr(cls, "kind", "row"),
+        "on_incremental": cls.on_incremental,
         "properties": _properties(cls.Properties),
         "count": count,
     }

@@ -45,6 +45,9 @@ class DataDiffProperties(ReferenceProperties):
 
 @register
 class DataDiff(CrossContainerMixin, AggregateRule):
+    on_incremental = ("compares the rows the scan reads with the whole reference, so on an incremental scan the "
+                      "reference's older rows count as missing: use it in full scans")
+
     """The container's rows (projected on the check's fields) match the reference container.
 
     Compared columns: the check's fields plus the ``row_identifiers`` (same names in both

@@ -19,6 +19,9 @@ class ExistsInProperties(ReferenceProperties):
 
 
 class _Membership(CrossContainerMixin, RowRule):
+    on_incremental = ("checks the values of the rows the scan reads (on an incremental scan, the new rows) "
+                      "against every value of the reference field")
+
     """A non-NULL value is looked up among the non-NULL values of the reference field.
 
     Values compare as they are when both fields are numeric, both text or both temporal

@@ -68,6 +68,9 @@ def utcnow() -> dt.datetime:
 
 
 class TimeSeriesRule(AggregateRule):
+    on_incremental = ("measures the rows the scan reads: on an incremental scan, the new rows only, and that "
+                      "measurement joins the check's history")
+
     """An aggregate rule whose measurement is kept per scan (see the module docstring)."""
 
     keeps_history: ClassVar[bool] = True

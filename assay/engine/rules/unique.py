@@ -21,6 +21,8 @@ class Unique(RowRule):
     """
 
     name = "unique"
+    on_incremental = ("finds duplicates among the rows the scan reads: on an incremental scan, among the new rows "
+                      "only, not between new and earlier rows (run a full scan for those)")
     description = "Asserts that every value held by a field appears only once."
     fields = "multi"
     violation = "is not unique"
