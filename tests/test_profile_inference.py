@@ -10,6 +10,7 @@ error is printed (``pytest -s``) and asserted.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import shutil
 import subprocess
@@ -115,6 +116,7 @@ def test_nycflights_inferred_checks_pass_on_their_data_and_catch_injected_errors
     assert per["flights"]["records_count"] == 336776 and per["flights"]["field_profiles_count"] == 19
     assert sum(cp["checks_added"] for cp in per.values()) == len(checks)
     by_rule = Counter(c["rule_type"] for c in checks)
+    print(f"\nnycflights13 inferred checks per rule: {dict(sorted(by_rule.items()))}", file=sys.stderr)
     for rule in ("notNull", "expectedValues", "notNegative", "notFuture", "between", "betweenTimes",
                  "matchesPattern", "unique", "greaterThan", "lessThan", "afterDateTime", "beforeDateTime",
                  "timeDistributionSize", "existsIn"):
@@ -196,6 +198,8 @@ def test_tpch_inferred_checks_pass_on_their_data_and_catch_injected_errors(api, 
     op = _profile(api, ds["id"], ai_effort="xhigh")
     assert op["status"]["records_processed"] == 150 * 10 + 60175 + 25 + 15000 + 2000 + 8000 + 5 + 100
     checks = _checks(api, ds["id"])
+    print(f"\nTPC-H inferred checks per rule: {dict(sorted(Counter(c['rule_type'] for c in checks).items()))}",
+          file=sys.stderr)
     refs = {(c["container"]["name"], c["fields"][0]["name"]): c["properties"]
             for c in checks if c["rule_type"] == "existsIn"}
     names = {api.container_id(ds["id"], n): n for n in TPCH_TABLES}
@@ -317,8 +321,12 @@ SHOP = [
 ]
 
 
+def _key(c: dict) -> tuple:
+    return (c["rule_type"], () if c["rule_type"] == "expectedSchema" else tuple(f["name"] for f in c["fields"]))
+
+
 def _live(api, ds_id):
-    return {(c["rule_type"], tuple(f["name"] for f in c["fields"])): c for c in _checks(api, ds_id)}
+    return {_key(c): c for c in _checks(api, ds_id)}
 
 
 def test_reprofiling_updates_in_place_respects_authored_checks_and_archives_by_level(api_any_store, make_duckdb):
@@ -330,12 +338,16 @@ def test_reprofiling_updates_in_place_respects_authored_checks_and_archives_by_l
     first = _live(api, ds["id"])
     assert sorted(first) == [
         ("between", ("amount",)), ("between", ("id",)), ("betweenTimes", ("created",)),
-        ("expectedValues", ("status",)), ("matchesPattern", ("code",)), ("matchesPattern", ("status",)),
+        ("expectedSchema", ()), ("expectedValues", ("status",)), ("matchesPattern", ("code",)), ("matchesPattern", ("status",)),
         ("notFuture", ("created",)), ("notNegative", ("amount",)), ("notNegative", ("id",)),
         ("notNull", ("amount",)), ("notNull", ("code",)), ("notNull", ("created",)), ("notNull", ("id",)),
         ("notNull", ("status",)), ("unique", ("code",)), ("unique", ("id",)),
     ]
-    assert op["status"]["checks_added"] == 16 and op["status"]["checks_updated"] == 0
+    assert op["status"]["checks_added"] == 17 and op["status"]["checks_updated"] == 0
+    assert first[("expectedSchema", ())]["properties"] == {
+        "field_types": {"id": "Integral", "status": "String", "amount": "Fractional", "created": "Timestamp",
+                        "code": "String"}, "allow_other_fields": True}
+    assert [f["name"] for f in first[("expectedSchema", ())]["fields"]] == ["id", "status", "amount", "created", "code"]
     assert first[("matchesPattern", ("code",))]["properties"] == {"pattern": "^[A-Z]{2}-[0-9]{4}$"}
     assert first[("between", ("id",))]["properties"] == {"min": 1.0, "max": 300.0}
     assert first[("expectedValues", ("status",))]["properties"] == {"list": ["new", "paid", "sent"]}
@@ -345,7 +357,7 @@ def test_reprofiling_updates_in_place_respects_authored_checks_and_archives_by_l
     # again: the same checks, updated in place, no duplicate
     op = _profile(api, ds["id"], inference_threshold=2)
     assert (op["status"]["checks_added"], op["status"]["checks_updated"], op["status"]["checks_synchronized"]) == \
-        (0, 0, 16)
+        (0, 0, 17)
     assert {k: c["id"] for k, c in _live(api, ds["id"]).items()} == {k: c["id"] for k, c in first.items()}
 
     # a user edits how one check evaluates: it becomes authored and the profile leaves it alone;
@@ -357,7 +369,7 @@ def test_reprofiling_updates_in_place_respects_authored_checks_and_archives_by_l
     assert api.ok("PUT", f"/api/quality-checks/{described['id']}", json={"description": "ids"})["inferred"] is True
     op = _profile(api, ds["id"], inference_threshold=2)
     after = _live(api, ds["id"])
-    assert len(after) == 16 and op["status"]["checks_synchronized"] == 15
+    assert len(after) == 17 and op["status"]["checks_synchronized"] == 16
     assert after[("between", ("amount",))]["properties"] == {"min": 0, "max": 1000}
     assert after[("between", ("amount",))]["inferred"] is False
 
@@ -378,13 +390,13 @@ def test_reprofiling_updates_in_place_respects_authored_checks_and_archives_by_l
     assert sorted(archived) == [("between", ("id",)), ("betweenTimes", ("created",)), ("matchesPattern", ("code",)),
                                 ("matchesPattern", ("status",)), ("unique", ("code",))]
     assert {c["status"] for c in archived.values()} == {"Discarded"}
-    assert len(live) == 11
+    assert len(live) == 12
 
     # back at level 2: the checks the profile archived come back (same ids), as drafts when asked
     op = _profile(api, ds["id"], inference_threshold=2, infer_as_draft=True)
     assert op["status"]["checks_added"] == 5
     back = _live(api, ds["id"])
-    assert len(back) == 16 and _checks(api, ds["id"], archived="only") == []
+    assert len(back) == 17 and _checks(api, ds["id"], archived="only") == []
     assert {back[k]["id"] for k in archived} == {c["id"] for c in archived.values()}
     assert {back[k]["status"] for k in archived} == {"Draft"}
 
@@ -511,3 +523,204 @@ def test_profile_reads_what_the_payload_selects(api, make_duckdb):
     assert fp["id"]["min"] == 43 and fp["id"]["max"] == 59
     op = _profile(api, ds["id"], container_names=["events"], max_records_analyzed_per_partition=2, ai_effort="off")
     assert op["status"]["records_processed"] == 20 and op["status"]["partitions_analyzed"] == 10
+
+
+# -- level 4 relations and expectedSchema on purpose-built data ------------------------
+
+RELATIONS = [
+    # x is a permutation of 1..300; y is exactly 3x - 7; z is 0.5x plus a noise in [-0.5, 0.5]
+    "CREATE TABLE readings AS SELECT i AS id, (i * 7) % 300 + 1 AS x, 3 * ((i * 7) % 300 + 1) - 7 AS y, "
+    "0.5 * ((i * 7) % 300 + 1) + ((i * 37) % 11 - 5) / 10.0 AS z FROM range(1, 301) r(i)",
+    "CREATE TABLE orders AS SELECT i AS id, ['new', 'paid', 'sent'][1 + i % 3] AS status, (i * 13 % 97) * 1.5 "
+    "AS amount FROM range(1, 241) r(i)",
+    "CREATE TABLE orders_backup AS SELECT * FROM orders ORDER BY id DESC",
+    "CREATE TABLE active_users AS SELECT i AS user_id, 'user ' || i AS name FROM range(1, 121) r(i)",
+    "CREATE TABLE deleted_users AS SELECT i AS user_id, 'gone ' || i AS name FROM range(121, 181) r(i)",
+]
+
+
+def _level4(checks: list[dict], names: dict[int, str]) -> dict[tuple, dict]:
+    out = {}
+    for c in checks:
+        if c["rule_type"] in ("predictedBy", "dataDiff", "notExistsIn", "existsIn"):
+            props = dict(c["properties"])
+            if "ref_container_id" in props:
+                props["ref_container_id"] = names[props["ref_container_id"]]
+            fields = tuple(f["name"] for f in c["fields"])
+            out[(c["container"]["name"], c["rule_type"], fields)] = props
+    return out
+
+
+def test_level4_relations_and_expected_schema_are_inferred_pass_and_catch_broken_data(api, make_duckdb, tmp_path):
+    path = make_duckdb(*RELATIONS)
+    ds = api.duckdb_datastore("rel", path)
+    api.sync(ds["id"])
+    _profile(api, ds["id"], ai_effort="xhigh")
+    checks = _checks(api, ds["id"])
+    tables = ("readings", "orders", "orders_backup", "active_users", "deleted_users")
+    names = {api.container_id(ds["id"], n): n for n in tables}
+    got = _level4(checks, names)
+    z = got.pop(("readings", "predictedBy", ("z",)))
+    assert got == {
+        ("readings", "predictedBy", ("y",)): {"expression": "3 * `x` - 7", "tolerance": 8.93e-07},
+        ("orders_backup", "dataDiff", ("id", "status", "amount")): {"ref_container_id": "orders"},
+        ("deleted_users", "notExistsIn", ("user_id",)): {"ref_container_id": "active_users",
+                                                          "field_name": "user_id"},
+    }
+    # z = 0.5 x + noise: the least-squares line of the training rows; the tolerance is 1.1 × the
+    # largest residual over every row (+ 1e-9 × max |z|), rounded up to 3 significant digits
+    slope, rest = z["expression"].split(" * `x` ")
+    intercept = float(rest.replace(" ", ""))
+    assert abs(float(slope) - 0.5) < 0.001 and abs(intercept) < 0.1
+    xs = [(i * 7) % 300 + 1 for i in range(1, 301)]
+    zs = [0.5 * x + ((i * 37) % 11 - 5) / 10.0 for i, x in zip(range(1, 301), xs)]
+    worst = max(abs(zv - (float(slope) * x + intercept)) for x, zv in zip(xs, zs))
+    tolerance = 1.1 * worst + 1e-9 * max(abs(v) for v in zs)
+    assert 0.1 <= tolerance < 1 and z["tolerance"] == float(f"{math.ceil(tolerance * 1000) / 1000:.3g}")
+    schemas = {c["container"]["name"]: c for c in checks if c["rule_type"] == "expectedSchema"}
+    assert sorted(schemas) == sorted(tables)
+    assert [f["name"] for f in schemas["readings"]["fields"]] == ["id", "x", "y", "z"]
+    assert schemas["readings"]["properties"] == {
+        "field_types": {"id": "Integral", "x": "Integral", "y": "Integral", "z": "Fractional"},
+        "allow_other_fields": True}
+
+    scan = api.scan(ds["id"])
+    assert scan["result"] == "success" and scan["status"]["anomalies_identified"] == 0, scan
+
+    # a copy with errors: a broken linear relation, a row missing from the replica, a user in
+    # both tables, a renamed field
+    con = ibis.duckdb.connect()
+    raw = con.con
+    raw.execute(f"ATTACH '{path}' AS src (READ_ONLY)")
+    for name in tables:
+        raw.execute(f"CREATE TABLE {name} AS SELECT * FROM src.main.{name}")
+    raw.execute("DETACH src")
+    raw.execute("UPDATE readings SET y = y + 5 WHERE id IN (3, 4, 5)")
+    raw.execute("UPDATE readings SET z = z + 2 WHERE id IN (10, 11)")
+    raw.execute("DELETE FROM orders_backup WHERE id = 17")
+    raw.execute("INSERT INTO deleted_users VALUES (7, 'gone 7')")
+    raw.execute("ALTER TABLE active_users RENAME COLUMN name TO full_name")
+    resolver = _Resolver(con, names)
+    failed = {}
+    for table in tables:
+        specs = {s.id: s for s in _specs(checks, table, names)
+                 if s.rule_type in ("predictedBy", "dataDiff", "notExistsIn", "expectedSchema")}
+        for o in evaluate(con.table(table), list(specs.values()), example_limit=10, resolver=resolver).outcomes:
+            assert o.result != "unasserted", (table, o.rule_type, o.error)
+            if o.result == "failed":
+                failed[(table, o.rule_type, tuple(specs[o.check_id].fields))] = o.failed
+    assert failed == {
+        ("readings", "predictedBy", ("y",)): 3,
+        ("readings", "predictedBy", ("z",)): 2,
+        ("orders_backup", "dataDiff", ("id", "status", "amount")): 1,
+        ("deleted_users", "notExistsIn", ("user_id",)): 1,
+        ("active_users", "expectedSchema", ("user_id", "name")): 120,  # a shape anomaly: every record
+    }
+
+    # the field profiles are exported: one row per field of each container's latest profile
+    lake = api.enrichment_datastore("rel lake", tmp_path / "lake.duckdb")
+    api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
+    _profile(api, ds["id"], container_names=["readings"], ai_effort="off")  # a newer profile of one container
+    op = api.run({"type": "export", "datastore_id": ds["id"], "asset_type": "field_profiles"})
+    assert op["result"] == "success" and op["status"]["exported_rows"] == 4 + 3 + 3 + 2 + 2, op
+    readings = api.container_id(ds["id"], "readings")
+    served = api.ok("GET", f"/api/containers/{readings}/field-profiles")["items"]
+    lake_con = duckdb.connect(str(tmp_path / "lake.duckdb"), read_only=True)
+    try:
+        rows = lake_con.execute(
+            f'SELECT "ID", "FIELD_NAME", "FIELD_TYPE", "MIN", "MAX", "SUM", "COMPLETENESS", "APPROXIMATE_DISTINCT_VALUES", '
+            f'"DATASTORE_TYPE", "CONTAINER_STORE_TYPE" FROM "{op["status"]["table"]}" '
+            "WHERE \"SOURCE_CONTAINER\" = 'readings' ORDER BY \"ID\"").fetchall()
+        users = lake_con.execute(
+            f'SELECT "FIELD_NAME", "MIN", "MAX", "MIN_LENGTH", "MAX_LENGTH", "HISTOGRAM_BUCKETS" '
+            f'FROM "{op["status"]["table"]}" WHERE "SOURCE_CONTAINER" = \'active_users\' ORDER BY "ID"').fetchall()
+    finally:
+        lake_con.close()
+    assert [r[0] for r in rows] == [p["id"] for p in served]  # the latest profile's field profiles
+    assert [r[1:] for r in rows] == [
+        ("id", "Integral", "1", "300", 45150.0, 1.0, 300, "duckdb", "jdbc"),
+        ("x", "Integral", "1", "300", 45150.0, 1.0, 300, "duckdb", "jdbc"),
+        ("y", "Integral", "-4", "893", 133350.0, 1.0, 300, "duckdb", "jdbc"),
+        ("z", "Fractional", "0.09999999999999998", "150.0", 22574.799999999996, 1.0, 280, "duckdb", "jdbc"),
+    ]
+    assert [u[:5] for u in users] == [("user_id", "1", "120", None, None), ("name", "user 1", "user 99", 6, 8)]
+    buckets = json.loads(users[1][5])  # 120 distinct values: the 100 most frequent (all once: by value)
+    assert len(buckets) == 100 and buckets[:2] == [{"value": "user 1", "count": 1, "ratio": 1 / 120},
+                                                   {"value": "user 10", "count": 1, "ratio": 1 / 120}]
+
+    # a schema change: the next profile updates the container's expectedSchema in place
+    src = duckdb.connect(str(path))
+    src.execute("ALTER TABLE active_users ADD COLUMN joined DATE")
+    src.close()
+    api.sync(ds["id"])
+    op = _profile(api, ds["id"], container_names=["active_users"], ai_effort="low")
+    after = [c for c in _checks(api, ds["id"]) if c["rule_type"] == "expectedSchema"
+             and c["container"]["name"] == "active_users"]
+    assert [c["id"] for c in after] == [schemas["active_users"]["id"]]
+    assert [f["name"] for f in after[0]["fields"]] == ["user_id", "name", "joined"]
+    assert after[0]["properties"]["field_types"] == {"user_id": "Integral", "name": "String", "joined": "Date"}
+    assert op["status"]["checks_updated"] == 1
+
+
+# -- MariaDB ---------------------------------------------------------------------------
+
+MARIADB = {"type": "mariadb", "host": "127.0.0.1", "port": 3306, "username": "root", "password": ""}
+
+
+@pytest.fixture
+def maria_shop(mariadb_server):
+    import uuid
+
+    db = f"assay_prof_{uuid.uuid4().hex[:10]}"
+    conn = mariadb_server(None)
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{db}`")
+        cur.execute(f"USE `{db}`")
+        cur.execute("CREATE TABLE orders (id INT, code VARCHAR(20), status VARCHAR(10), amount DECIMAL(10,2), "
+                    "qty INT, total DOUBLE, placed DATETIME, note VARCHAR(50))")
+        rows = [(i, f"AB-{i:04d}", ("new", "paid", "sent")[i % 3], f"{(i * 7 % 50) / 4:.2f}", i % 9 + 1,
+                 2.5 * (i % 9 + 1) + 1, f"2024-01-{1 + i % 28:02d} {i % 24:02d}:00:00",
+                 None if i % 4 == 0 else f"n{i}") for i in range(1, 121)]
+        cur.executemany("INSERT INTO orders VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
+        cur.execute("CREATE TABLE orders_copy AS SELECT * FROM orders")
+    yield db
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
+    conn.close()
+
+
+def test_profile_on_mariadb(api, maria_shop):
+    ds = api.ok("POST", "/api/datastores", json={"name": "maria", "connection": MARIADB, "database": maria_shop})
+    api.sync(ds["id"])
+    op = _profile(api, ds["id"], ai_effort="xhigh")
+    assert op["message"] is None and op["status"]["records_processed"] == 240
+    orders = api.container_id(ds["id"], "orders")
+    fp = {p["name"]: p for p in api.ok("GET", f"/api/containers/{orders}/field-profiles")["items"]}
+    assert (fp["id"]["min"], fp["id"]["max"], fp["id"]["sum"], fp["id"]["mean"]) == (1, 120, 7260.0, 60.5)
+    assert fp["id"]["quantile_source"] == "sample" and fp["id"]["median"] == 60.5
+    assert (fp["code"]["min"], fp["code"]["max"], fp["code"]["min_length"], fp["code"]["max_length"]) == \
+        ("AB-0001", "AB-0120", 7, 7)
+    assert fp["status"]["histogram_buckets"] == [{"value": v, "count": 40, "ratio": 1 / 3}
+                                                 for v in ("new", "paid", "sent")]
+    assert fp["note"]["completeness"] == 0.75 and fp["amount"]["field_type"] == "Fractional"
+    assert (fp["placed"]["min"], fp["placed"]["max"]) == ("2024-01-01T04:00:00", "2024-01-28T15:00:00")
+    checks = _checks(api, ds["id"])
+    rules = {(c["container"]["name"], c["rule_type"], tuple(f["name"] for f in c["fields"])): c["properties"]
+             for c in checks if c["rule_type"] != "expectedSchema"}
+    assert rules[("orders", "matchesPattern", ("code",))] == {"pattern": "^[A-Z]{2}-[0-9]{4}$"}
+    assert rules[("orders", "expectedValues", ("status",))] == {"list": ["new", "paid", "sent"]}
+    assert rules[("orders", "between", ("amount",))] == {"min": 0.0, "max": 12.25}
+    assert rules[("orders", "predictedBy", ("total",))]["expression"] == "2.5 * `qty` + 1"
+    assert ("orders", "unique", ("id",)) in rules and ("orders", "notNull", ("placed",)) in rules
+    names = {api.container_id(ds["id"], n): n for n in ("orders", "orders_copy")}
+    assert {k: {**v, "ref_container_id": names[v["ref_container_id"]]}
+            for k, v in rules.items() if k[1] == "dataDiff"} == {
+        ("orders_copy", "dataDiff", ("id", "code", "status", "amount", "qty", "total", "placed", "note")):
+            {"ref_container_id": "orders"}}
+    schema = next(c for c in checks if c["rule_type"] == "expectedSchema" and c["container"]["name"] == "orders")
+    assert schema["properties"]["field_types"] == {
+        "id": "Integral", "code": "String", "status": "String", "amount": "Fractional", "qty": "Integral",
+        "total": "Fractional", "placed": "Timestamp", "note": "String"}
+    scan = api.scan(ds["id"])
+    assert scan["result"] == "success" and scan["status"]["anomalies_identified"] == 0, scan
+

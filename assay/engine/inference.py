@@ -6,10 +6,10 @@ ones; qualytics-api.md §1.3 and the Inf column of §2.3):
 | level | rules inferred |
 |---|---|
 | 0 | none |
-| 1 | ``notNull``, ``anyNotNull``, ``expectedValues``, ``notNegative``, ``notFuture`` |
+| 1 | ``notNull``, ``anyNotNull``, ``expectedValues``, ``notNegative``, ``notFuture``, ``expectedSchema`` |
 | 2 | ``between``, ``betweenTimes``, ``matchesPattern``, ``unique`` |
 | 3 | ``afterDateTime``, ``beforeDateTime``, ``greaterThan``, ``lessThan``, ``greaterThanField``, ``lessThanField``, ``equalToField``, ``timeDistributionSize`` |
-| 4 | ``existsIn`` (a field whose name matches a key field of another container of the datastore) |
+| 4 | ``predictedBy``, ``existsIn``, ``notExistsIn``, ``dataDiff`` (:func:`regressions`, :func:`references_for`) |
 | 5 | shape variants of ``notNull``, ``expectedValues``, ``matchesPattern`` with ``coverage`` < 1 |
 
 How (all deterministic):
@@ -33,6 +33,11 @@ How (all deterministic):
    anomaly in them.
 
 A proposal whose rule type is not in the catalogue (``engine/rules``) is skipped.
+
+``expectedSchema`` (level 1): the container's fields as read, with their types
+(``sources.base.field_type_of``; Unknown types are not listed) and ``allow_other_fields``
+true. It is identified by rule alone (:func:`check_key`), so a re-profile after a schema
+change updates its field list in place.
 """
 
 from __future__ import annotations
@@ -56,8 +61,12 @@ RULE_LEVEL = {
     "between": 2, "betweenTimes": 2, "matchesPattern": 2, "unique": 2,
     "afterDateTime": 3, "beforeDateTime": 3, "greaterThan": 3, "lessThan": 3, "greaterThanField": 3,
     "lessThanField": 3, "equalToField": 3, "timeDistributionSize": 3,
-    "existsIn": 4, "notExistsIn": 4, "predictedBy": 4, "dataDiff": 4,
+    "existsIn": 4, "notExistsIn": 4, "predictedBy": 4, "dataDiff": 4, "expectedSchema": 1,
 }
+#: Rules inferred once per container: their identity is the rule alone, not rule + fields.
+CONTAINER_RULES = ("expectedSchema",)
+#: Level-4 rules that need the other containers' profiles (inferred after all are profiled).
+REFERENCE_RULES = ("existsIn", "notExistsIn", "dataDiff")
 #: Rules with a level-5 shape variant (``coverage`` < 1).
 SHAPE_RULES = ("notNull", "expectedValues", "matchesPattern")
 
@@ -85,6 +94,30 @@ MIN_RANGE_OVERLAP = 0.1
 MIN_SHAPE_VALUES_SHARE = 0.9
 #: Shape variants need at least this passing share.
 MIN_SHAPE_COVERAGE = 0.5
+#: ``predictedBy``: regressions proposed per container at most.
+MAX_PREDICTIONS = 10
+#: ``predictedBy``: the tolerance is this factor times the largest absolute residual…
+TOLERANCE_MARGIN = 1.1
+#: …plus this share of the largest absolute value of the predicted field (float rounding
+#: across engines), rounded up to 3 significant digits.
+TOLERANCE_EPSILON = 1e-9
+#: ``predictedBy``: a regression is proposed only when its training tolerance is below this
+#: share of the predicted field's observed range (a wider one says less than ``between``).
+MAX_TOLERANCE_SHARE = 0.25
+#: Container names that mark a copy: a ``dataDiff`` is inferred on the copy, towards the original.
+COPY_WORDS = ("backup", "bak", "copy", "replica", "mirror", "snapshot", "clone", "archive", "old")
+#: ``notExistsIn``: two container names are related when they share a word of at least this
+#: many characters (words: split on ``_``, ``-``, ``.``, spaces and digits).
+MIN_SHARED_WORD = 4
+#: ``notExistsIn``: a field is an identifier when its name ends with one of these words
+#: (``id``, ``user_id``, ``userId``, ``o_orderkey``, ``sku_code``, ``invoice_no``).
+ID_SUFFIXES = ("id", "key", "uuid", "guid", "code", "number", "num", "no")
+
+
+def check_key(rule: str, fields) -> tuple[str, tuple[str, ...]]:
+    """Identity of an inferred check within its container: rule + fields (the rule alone
+    for ``CONTAINER_RULES``)."""
+    return (rule, ()) if rule in CONTAINER_RULES else (rule, tuple(fields or ()))
 
 
 def check_level(rule: str, coverage: float | None) -> int:
@@ -106,8 +139,8 @@ class Proposal:
 
     @property
     def key(self) -> tuple[str, tuple[str, ...]]:
-        """Identity of an inferred check within its container: rule + fields."""
-        return (self.rule, tuple(self.fields))
+        """Identity of an inferred check within its container (:func:`check_key`)."""
+        return check_key(self.rule, self.fields)
 
 
 @dataclass
@@ -115,13 +148,18 @@ class InferenceOptions:
     """``level`` 0–5; ``percent_testing_threshold`` 0…1; ``max_count_testing_sample`` ≥ 1;
     ``now``: the time ``notFuture`` is inferred against (default: now, UTC);
     ``references``: for level 4, key fields of the other containers of the datastore as
-    ``(container_id, container_name, field_name, field_type)``."""
+    ``(container_id, container_name, field_name, field_type)``; ``others``: for level 4,
+    the profiled containers of the datastore as ``(container_id, container_name, profile)``
+    (``notExistsIn`` and ``dataDiff``); ``container_name``: the name of the container
+    inferred (``notExistsIn`` and ``dataDiff`` compare names)."""
 
     level: int = 2
     percent_testing_threshold: float = 0.4
     max_count_testing_sample: int = 100_000
     now: dt.datetime | None = None
     references: list[tuple[int, str, str, str]] = field(default_factory=list)
+    others: list[tuple[int, str, Any]] = field(default_factory=list)
+    container_name: str = ""
 
 
 def _available(rule: str) -> bool:
@@ -402,6 +440,8 @@ def propose(profile: ProfileResult, opts: InferenceOptions) -> list[Proposal]:
         out.extend(_any_not_null(profile, training, holdout, thr))
     if lvl >= 3:
         out.extend(_field_comparisons(profile, training, holdout, thr))
+    if lvl >= 4:
+        out.extend(regressions(profile, training, holdout, thr))
     return [p for p in out if _available(p.rule)]
 
 
@@ -495,6 +535,132 @@ def _overlapping(a_lo, a_hi, b_lo, b_hi) -> bool:
         return False
 
 
+# -- predictedBy ---------------------------------------------------------------------------
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _coef(v: float) -> str:
+    text = f"{v:.12g}"
+    return text if "e" not in text else f"{v:.12e}"
+
+
+def _linear(x: str, slope: float, intercept: float) -> tuple[str, float, float]:
+    """The Spark-SQL expression ``slope * x + intercept`` with coefficients cut to 12
+    significant digits, and those coefficients as floats."""
+    a, b = float(_coef(slope)), float(_coef(abs(intercept)))
+    expr = f"{_coef(a)} * {_quote(x)}"
+    if b:
+        expr += f" {'-' if intercept < 0 else '+'} {_coef(b)}"
+    return expr, a, (-b if intercept < 0 else b)
+
+
+def _tolerance(residual: float, scale: float) -> float:
+    """``TOLERANCE_MARGIN`` × residual + ``TOLERANCE_EPSILON`` × scale, rounded up to 3
+    significant digits."""
+    v = TOLERANCE_MARGIN * residual + TOLERANCE_EPSILON * max(abs(scale), 1.0)
+    unit = 10.0 ** (math.floor(math.log10(v)) - 2)
+    return float(f"{math.ceil(v / unit) * unit:.3g}")
+
+
+def regressions(profile: ProfileResult, training, holdout, thr) -> list[Proposal]:
+    """Level 4 ``predictedBy``: for each pair of numeric fields whose correlation (listed
+    by the profile: abs(r) ≥ ``high_correlation_threshold``) the later field (in column
+    order) is predicted from the earlier one by the least-squares line fitted on the
+    training rows where both are finite: ``expression`` = ``a * x + b``; ``tolerance`` =
+    :func:`_tolerance` of the largest absolute training residual. Proposed when the fit
+    has at least ``MIN_TRAINING_VALUES`` rows, its tolerance is below
+    ``MAX_TOLERANCE_SHARE`` of the field's observed range, and at most
+    ``percent_testing_threshold`` of the hold-out rows fall outside it. At most
+    ``MAX_PREDICTIONS`` per container; :func:`infer` then widens the tolerance to the
+    largest residual over every row read (:func:`fit_tolerances`)."""
+    out: list[Proposal] = []
+    order = {n: i for i, n in enumerate(profile.types)}
+    numeric = {n for n, ty in profile.types.items() if ty in ("Integral", "Fractional") and n in training.columns}
+    for x in profile.types:
+        if x not in numeric:
+            continue
+        for corr in profile.raw[x].get("field_correlations") or []:
+            y = corr["correlated_field_profile"]
+            if len(out) >= MAX_PREDICTIONS:
+                return out
+            if y not in numeric or order[y] <= order[x]:
+                continue
+            tx, ty = _numbers(training[x]), _numbers(training[y])
+            both = tx.notna() & ty.notna()
+            if both.sum() < MIN_TRAINING_VALUES:
+                continue
+            xs, ys = tx[both].to_numpy(), ty[both].to_numpy()
+            var = float(np.var(xs))
+            if not var or not math.isfinite(var):
+                continue
+            slope = float(np.mean((xs - xs.mean()) * (ys - ys.mean()))) / var
+            intercept = float(ys.mean() - slope * xs.mean())
+            if not (math.isfinite(slope) and math.isfinite(intercept)):
+                continue
+            expr, a, b = _linear(x, slope, intercept)
+            residual = float(np.max(np.abs(ys - (a * xs + b))))
+            lo, hi = profile.raw[y].get("min"), profile.raw[y].get("max")
+            if lo is None or hi is None:
+                continue
+            tol = _tolerance(residual, float(np.max(np.abs(ys))))
+            if not math.isfinite(tol) or tol >= MAX_TOLERANCE_SHARE * (float(hi) - float(lo)):
+                continue
+            hx, hy = _numbers(holdout[x]), _numbers(holdout[y])
+            if not _holds((hy - (a * hx + b)).abs() > tol, hx.notna() & hy.notna(), thr):
+                continue
+            out.append(Proposal("predictedBy", [y], {"expression": expr, "tolerance": tol},
+                                description=f"{y} follows a linear function of {x}"))
+    return out
+
+
+def fit_tolerances(t, proposals: list[Proposal]) -> list[Proposal]:
+    """Widen each ``predictedBy`` tolerance to :func:`_tolerance` of the largest absolute
+    residual over every row of ``t`` (one aggregate query for all of them); a proposal
+    whose residuals are not all finite (NaN, ±Infinity) is dropped, and all of them when
+    the engine rejects the query."""
+    from .expressions import to_ibis
+
+    preds = [p for p in proposals if p.rule == "predictedBy"]
+    if not preds:
+        return proposals
+    metrics = {}
+    try:
+        for i, p in enumerate(preds):
+            v = t[p.fields[0]].cast("float64")
+            diff = (v - to_ibis(p.properties["expression"], t).cast("float64")).abs()
+            metrics[f"r{i}"] = diff.max()
+            metrics[f"s{i}"] = v.abs().max()
+        row = t.aggregate(**metrics).to_pyarrow().to_pylist()[0]
+    except Exception:  # noqa: BLE001 - an engine that cannot compute them: no predictedBy
+        return [p for p in proposals if p.rule != "predictedBy"]
+    dropped = set()
+    for i, p in enumerate(preds):
+        r, scale = row[f"r{i}"], row[f"s{i}"]
+        if r is None or scale is None or not math.isfinite(r) or not math.isfinite(scale):
+            dropped.add(id(p))
+            continue
+        p.properties = {**p.properties, "tolerance": max(p.properties["tolerance"], _tolerance(r, scale))}
+    return [p for p in proposals if id(p) not in dropped]
+
+
+def expected_schema(t) -> Proposal | None:
+    """Level 1 ``expectedSchema``: every column of ``t`` (computed fields included), typed
+    as the rule reads them; ``allow_other_fields`` true."""
+    from ..sources.base import field_type_of as read_type
+
+    schema = t.schema()
+    names = list(schema.names)
+    if not names or not _available("expectedSchema"):
+        return None
+    types = {n: read_type(schema[n]) for n in names}
+    return Proposal("expectedSchema", names,
+                    {"field_types": {n: ty for n, ty in types.items() if ty != "Unknown"}, "allow_other_fields": True},
+                    description=f"the container has its {len(names)} fields, with their types")
+
+
 def time_distribution(t, profile: ProfileResult) -> list[Proposal]:
     """``timeDistributionSize`` for the first ``MAX_TIME_DISTRIBUTION_FIELDS`` date/time
     fields: daily intervals when the values span at most 800 days, else monthly;
@@ -534,13 +700,19 @@ def time_distribution(t, profile: ProfileResult) -> list[Proposal]:
 
 
 def references_for(profile: ProfileResult, opts: InferenceOptions, own_container_id: int) -> list[Proposal]:
-    """Level 4 ``existsIn``: a field that is not a key of its own container and whose name,
-    or name after its ``x_`` prefix (``l_orderkey`` ~ ``o_orderkey``), equals that of a key
-    field (every value present and distinct) of another container of the datastore, with
-    the same type."""
-    if opts.level < 4 or not _available("existsIn"):
+    """Level 4 proposals towards the other containers of the datastore (verified by the
+    caller with a resolver): ``existsIn`` (below), ``notExistsIn`` (:func:`disjoint_keys`)
+    and ``dataDiff`` (:func:`replicas`).
+
+    ``existsIn``: a field that is not a key of its own container and whose name, or name
+    after its ``x_`` prefix (``l_orderkey`` ~ ``o_orderkey``), equals that of a key field
+    (every value present and distinct) of another container of the datastore, with the
+    same type."""
+    if opts.level < 4:
         return []
-    out = []
+    out = disjoint_keys(profile, opts, own_container_id) + replicas(profile, opts, own_container_id)
+    if not _available("existsIn"):
+        return out
 
     def stem(n: str) -> str:
         return n.split("_", 1)[1].lower() if "_" in n else n.lower()
@@ -560,6 +732,120 @@ def references_for(profile: ProfileResult, opts: InferenceOptions, own_container
                                     description=f"{name} values exist in {cname}.{ref_field}"))
                 break
     return out
+
+
+def _is_key(profile: ProfileResult, name: str) -> bool:
+    st = profile.raw.get(name) or {}
+    return (profile.types.get(name) in ("Integral", "String") and st.get("completeness") == 1
+            and (st.get("unique_distinct_ratio") or 0) >= UNIQUE_RATIO)
+
+
+def _is_identifier(name: str) -> bool:
+    last = re.split(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])", name.strip())[-1].lower()
+    return any(last == w or (len(last) >= 6 and last.endswith(w) and w in ("id", "key")) for w in ID_SUFFIXES)
+
+
+def _words(name: str) -> set[str]:
+    return {w for w in re.split(r"[^A-Za-z]+", name.lower()) if len(w) >= MIN_SHARED_WORD}
+
+
+def disjoint_keys(profile: ProfileResult, opts: InferenceOptions, own_container_id: int) -> list[Proposal]:
+    """Level 4 ``notExistsIn``, conservatively: a key field (complete, distinct ratio ≥
+    ``UNIQUE_RATIO``, Integral or String, named as an identifier: its last word is one of
+    ``ID_SUFFIXES``, or has 6 letters or more and ends with ``id``/``key``) of this
+    container and a key field with the **same name and type** of another container whose name shares a word of at least
+    ``MIN_SHARED_WORD`` letters with this one (``orders_2023`` / ``orders_2024``,
+    ``active_users`` / ``deleted_users``): the two containers split one entity, and an id
+    must not be in both. Proposed on the container whose name sorts last (one check per
+    pair) when no training value of the field is in the other container's sample and at
+    most ``percent_testing_threshold`` of the hold-out values are; never between replicas
+    (containers whose profiles match, see :func:`replicas`). Other field pairs are never
+    proposed: disjoint values of unrelated fields are a coincidence, not a rule."""
+    if not _available("notExistsIn") or profile.sample is None or not opts.container_name:
+        return []
+    training, holdout = split(profile.sample, opts.max_count_testing_sample)
+    out = []
+    words = _words(opts.container_name)
+    for cid, cname, other in opts.others:
+        if cid == own_container_id or cname >= opts.container_name or not (words & _words(cname)):
+            continue
+        if other.sample is None or _same_contents(profile, other):
+            continue
+        for name in profile.types:
+            if not (_is_identifier(name) and _is_key(profile, name)
+                    and name in other.types and other.types[name] == profile.types[name]
+                    and _is_key(other, name) and name in training.columns and name in other.sample.columns):
+                continue
+            theirs = set(other.sample[name].dropna().map(_as_text))
+            if not theirs or training[name].dropna().map(_as_text).isin(theirs).any():
+                continue
+            ho = holdout[name]
+            if _holds(ho.map(_as_text).isin(theirs), ho.notna(), opts.percent_testing_threshold):
+                out.append(Proposal("notExistsIn", [name], {"ref_container_id": cid, "field_name": name},
+                                    description=f"{name} values are not in {cname}.{name}"))
+    return out
+
+
+_COMPARED_STATS = ("field_type", "completeness", "approximate_distinct_values", "min", "max", "min_length",
+                   "max_length", "histogram_buckets")
+
+
+def _same_contents(a: ProfileResult, b: ProfileResult) -> bool:
+    """Whether two profiles describe the same rows: same record count (> 0), same field
+    names and types, equal statistics (``_COMPARED_STATS`` exactly, mean and sum within a
+    relative 1e-9) and, when both samples hold every row, the same multiset of rows."""
+    if not a.records or a.records != b.records or a.types != b.types:
+        return False
+    for name in a.types:
+        fa, fb = a.fields.get(name) or {}, b.fields.get(name) or {}
+        if any(fa.get(k) != fb.get(k) for k in _COMPARED_STATS):
+            return False
+        for k in ("mean", "sum"):
+            va, vb = fa.get(k), fb.get(k)
+            if (va is None) != (vb is None) or (va is not None and not math.isclose(va, vb, rel_tol=1e-9)):
+                return False
+    if a.sample is not None and b.sample is not None and len(a.sample) == len(b.sample) == a.records:
+        return bool(np.array_equal(_row_hashes(a.sample[list(a.types)]), _row_hashes(b.sample[list(a.types)])))
+    return True
+
+
+def _row_hashes(df: pd.DataFrame) -> np.ndarray:
+    h = np.zeros(len(df), dtype="uint64")
+    for name in df.columns:
+        col = pd.util.hash_pandas_object(df[name].map(_as_text).where(df[name].notna(), "\x00null"),
+                                         index=False).to_numpy()
+        h = h * np.uint64(1_000_003) ^ col
+    return np.sort(h)
+
+
+def _is_copy_of(copy: str, original: str) -> bool:
+    """Whether container ``copy`` is taken as the copy of ``original``: only ``copy``'s
+    name has a word of ``COPY_WORDS``; or neither or both have, and ``copy``'s name is
+    longer (equal lengths: sorts last)."""
+    def marked(n: str) -> bool:
+        return bool(set(re.split(r"[^a-z]+", n.lower())) & set(COPY_WORDS))
+
+    if marked(copy) != marked(original):
+        return marked(copy)
+    return (len(copy), copy) > (len(original), original)
+
+
+def replicas(profile: ProfileResult, opts: InferenceOptions, own_container_id: int) -> list[Proposal]:
+    """Level 4 ``dataDiff``, conservatively: on a container whose profile matches that of
+    another container of the datastore (:func:`_same_contents`: same row count, fields,
+    types and statistics, same rows when the samples hold them all), towards the one it
+    is a copy of (:func:`_is_copy_of`: ``orders_backup`` → ``orders``); compared on every
+    field, without row identifiers. At most one per container, and none for containers of
+    fewer than ``MIN_TRAINING_VALUES`` rows (small lookup tables match by coincidence)."""
+    if not _available("dataDiff") or profile.records < MIN_TRAINING_VALUES:
+        return []
+    for cid, cname, other in opts.others:
+        if cid == own_container_id or not _is_copy_of(opts.container_name, cname):
+            continue
+        if _same_contents(profile, other):
+            return [Proposal("dataDiff", list(profile.types), {"ref_container_id": cid},
+                             description=f"the container is a copy of {cname}")]
+    return []
 
 
 def verify(t, proposals: list[Proposal], resolver: Any = None) -> list[Proposal]:
@@ -598,6 +884,11 @@ def infer(t, profile: ProfileResult, opts: InferenceOptions, *, container_id: in
     if opts.level <= 0 or not profile.records:
         return []
     proposals = propose(profile, opts)
+    schema = expected_schema(t)
+    if schema is not None:
+        proposals.append(schema)
+    if opts.level >= 4:
+        proposals = fit_tolerances(t, proposals)
     if opts.level >= 3:
         proposals.extend(time_distribution(t, profile))
     if opts.level >= 4 and resolver is not None:

@@ -7,13 +7,15 @@ Columns follow the Qualytics metadata tables (qualytics-api.md §4.4).
 from __future__ import annotations
 
 import json
+import math
 
 import ibis
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..enrichment.writer import default_prefix, replace_table, target_of
 from ..security import datastore_secrets
-from ..store.models import Anomaly, Container, Datastore, QualityCheck, QualityCheckTemplate, utcnow
+from ..store.models import (Anomaly, Container, ContainerProfile, Datastore, FieldProfile, QualityCheck,
+                            QualityCheckTemplate, utcnow)
 
 EXPORT_ANOMALIES = ibis.schema({
     "ID": "int64", "CREATED": "timestamp('UTC')", "UUID": "string", "TYPE": "string", "STATUS": "string",
@@ -31,10 +33,21 @@ _CHECK_COLUMNS = {
 }
 EXPORT_CHECKS = ibis.schema(_CHECK_COLUMNS)
 EXPORT_CHECK_TEMPLATES = ibis.schema({**_CHECK_COLUMNS, "TEMPLATE_CHECKS_COUNT": "int64", "TEMPLATE_LOCKED": "boolean"})
+#: Numeric statistics of a field profile (``engine/profile.py``), exported as columns of the
+#: same name in upper case; MIN and MAX are text (they are numbers, dates or strings).
+_PROFILE_NUMBERS = {
+    "completeness": "float64", "approximate_distinct_values": "int64", "unique_distinct_ratio": "float64",
+    "mean": "float64", "median": "float64", "q1": "float64", "q3": "float64", "sum": "float64",
+    "std_dev": "float64", "kurtosis": "float64", "skewness": "float64", "entropy": "float64",
+    "min_length": "int64", "max_length": "int64",
+}
 EXPORT_FIELD_PROFILES = ibis.schema({
-    "ID": "int64", "FIELD_NAME": "string", "FIELD_TYPE": "string", "CONTAINER_ID": "int64",
-    "SOURCE_CONTAINER": "string", "DATASTORE_ID": "int64", "SOURCE_DATASTORE": "string",
-    "DATASTORE_TYPE": "string", "CONTAINER_STORE_TYPE": "string", "GENERATED_AT": "timestamp('UTC')",
+    "ID": "int64", "CREATED": "timestamp('UTC')", "CONTAINER_PROFILE_ID": "int64", "FIELD_NAME": "string",
+    "FIELD_TYPE": "string", "CONTAINER_ID": "int64", "SOURCE_CONTAINER": "string", "DATASTORE_ID": "int64",
+    "SOURCE_DATASTORE": "string", "DATASTORE_TYPE": "string", "CONTAINER_STORE_TYPE": "string",
+    "MIN": "string", "MAX": "string", **{k.upper(): v for k, v in _PROFILE_NUMBERS.items()},
+    "HISTOGRAM_BUCKETS": "string", "FIELD_CORRELATIONS": "string", "FIELD_QUALITY_SCORE": "float64",
+    "FIELD_WEIGHT": "int64", "GENERATED_AT": "timestamp('UTC')",
 })
 
 
@@ -83,12 +96,55 @@ def export_asset(session, ds: Datastore, asset: str, container_ids: list[int] | 
                 for q in session.scalars(stmt)]
         schema = EXPORT_CHECKS
     elif asset in ("field_profiles", "profiles", "field-profiles"):
-        asset, rows, schema = "field_profiles", [], EXPORT_FIELD_PROFILES  # filled once profiling exists
+        asset, schema = "field_profiles", EXPORT_FIELD_PROFILES
+        rows = _field_profile_rows(session, ds, containers, now)
     else:
         raise ExportError(f"unknown asset type '{asset}'")
     name = f"{prefix}_export_{asset}"
     replace_table(target, name, schema, rows)
     return {"table": name, "rows": len(rows)}
+
+
+def _as_text(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _number(value, kind: str):
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if kind == "int64":
+        return int(value)
+    return float(value) if math.isfinite(value) else None
+
+
+def _field_profile_rows(session, ds: Datastore, containers: dict[int, Container], now) -> list[dict]:
+    """One row per field profile of each container's latest successful profile (the
+    profiles ``GET /api/containers/{id}/field-profiles`` serves). FIELD_QUALITY_SCORE and
+    FIELD_WEIGHT are not computed by Assay: NULL."""
+    if not containers:
+        return []
+    latest = (select(ContainerProfile.container_id, func.max(ContainerProfile.id).label("pid"))
+              .where(ContainerProfile.container_id.in_(containers), ContainerProfile.result == "success")
+              .group_by(ContainerProfile.container_id).subquery())
+    stmt = (select(FieldProfile).join(latest, FieldProfile.container_profile_id == latest.c.pid)
+            .order_by(FieldProfile.container_id, FieldProfile.id))
+    rows = []
+    for fp in session.scalars(stmt):
+        st = fp.statistics or {}
+        rows.append({
+            "ID": fp.id, "CREATED": fp.created, "CONTAINER_PROFILE_ID": fp.container_profile_id,
+            "FIELD_NAME": fp.field_name, "FIELD_TYPE": st.get("field_type"), "CONTAINER_ID": fp.container_id,
+            "SOURCE_CONTAINER": containers[fp.container_id].name, "DATASTORE_ID": ds.id, "SOURCE_DATASTORE": ds.name,
+            "DATASTORE_TYPE": ds.type, "CONTAINER_STORE_TYPE": ds.store_type,
+            "MIN": _as_text(st.get("min")), "MAX": _as_text(st.get("max")),
+            **{k.upper(): _number(st.get(k), kind) for k, kind in _PROFILE_NUMBERS.items()},
+            "HISTOGRAM_BUCKETS": json.dumps(st.get("histogram_buckets") or []),
+            "FIELD_CORRELATIONS": json.dumps(st.get("field_correlations") or []),
+            "FIELD_QUALITY_SCORE": None, "FIELD_WEIGHT": None, "GENERATED_AT": now,
+        })
+    return rows
 
 
 def export_check_templates(session, enrichment: Datastore, template_ids: list[int] | None = None, *,

@@ -26,12 +26,16 @@ Per container (in name order):
    * inferred checks at or below the level that are no longer proposed are left as they
      are (a scan, not a profile, decides whether the data still meets them).
 
-Level 4 (``existsIn``) needs the other containers' profiles: at that level every
-container is profiled first, then the references are inferred from the stored profiles.
+Level 4: ``predictedBy`` is inferred with the container's other checks; ``existsIn``,
+``notExistsIn`` and ``dataDiff`` need the other containers' profiles: at that level every
+container is profiled first, then those are inferred from the profiles of this run and
+verified against the referenced containers. ``expectedSchema`` (level 1) is identified by
+rule alone, so a schema change updates its field list in place.
 
 Counters: ``status.checks_added`` (new or restored), ``checks_updated`` (properties or
-coverage changed), ``checks_synchronized`` (inferred checks the run confirmed: added,
-updated or unchanged); the same per container on its container profile.
+coverage changed; for ``expectedSchema`` also its fields), ``checks_synchronized``
+(inferred checks the run confirmed: added, updated or unchanged); the same per container
+on its container profile.
 
 Sample sizes: the profile's sample holds at most ``3 × max_count_testing_sample`` rows
 and at most ``MAX_SAMPLE_ROWS``; the hold-out set is a third of it.
@@ -45,7 +49,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..engine.inference import InferenceOptions, Proposal, check_level, infer, references_for, verify
+from ..engine.inference import (REFERENCE_RULES, InferenceOptions, Proposal, check_key, check_level, infer,
+                                references_for, verify)
 from ..engine.profile import ProfileOptions, profile_table
 from ..security import datastore_secrets
 from ..sources import open_source
@@ -156,7 +161,8 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
 
 def _references(db, op_id, source, datastore_id, profiled, infer_opts, draft, level, should_abort) -> None:
     """Level 4, after every container was profiled: ``existsIn`` against key fields
-    (complete and distinct) of the other profiled containers, verified on the data."""
+    (complete and distinct) of the other profiled containers, ``notExistsIn`` and
+    ``dataDiff`` against the other profiled containers, verified on the data."""
     keys = []
     with db.session() as s:
         names = {c.id: c.name for c in s.scalars(select(Container).where(Container.datastore_id == datastore_id))}
@@ -165,18 +171,20 @@ def _references(db, op_id, source, datastore_id, profiled, infer_opts, draft, le
             if st.get("completeness") == 1 and (st.get("unique_distinct_ratio") or 0) >= KEY_RATIO \
                     and prof.types.get(fname) in ("Integral", "String"):
                 keys.append((cid, names.get(cid, str(cid)), fname, prof.types[fname]))
-    opts = InferenceOptions(**{**infer_opts.__dict__, "references": keys})
+    others = [(cid, names.get(cid, str(cid)), prof) for cid, _pid, prof, _t in profiled]
     with contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver:
         for cid, pid, prof, table in profiled:
             if should_abort():
                 raise Aborted()
+            opts = InferenceOptions(**{**infer_opts.__dict__, "references": keys, "others": others,
+                                       "container_name": names.get(cid, str(cid))})
             try:
                 kept = verify(table, references_for(prof, opts, cid), resolver)
             except Exception:  # noqa: BLE001 - references are best effort per container
                 log.warning("reference inference of container %s failed", cid, exc_info=True)
                 continue
             with db.session() as s:
-                counts = sync_checks(s, cid, kept, level, draft, op_id, rules=("existsIn",))
+                counts = sync_checks(s, cid, kept, level, draft, op_id, rules=REFERENCE_RULES)
                 cp = s.get(ContainerProfile, pid)
                 cp.checks_synchronized += counts[0]
                 cp.checks_added += counts[1]
@@ -207,7 +215,7 @@ def sync_checks(s, container_id: int, kept: list[Proposal], level: int, draft: b
                               .order_by(QualityCheck.id)))
     by_key: dict[tuple, list[QualityCheck]] = {}
     for c in existing:
-        by_key.setdefault((c.rule_type, tuple(c.fields or [])), []).append(c)
+        by_key.setdefault(check_key(c.rule_type, c.fields), []).append(c)
     synchronized = added = updated = 0
     now = utcnow()
     for p in kept:
@@ -219,9 +227,11 @@ def sync_checks(s, container_id: int, kept: list[Proposal], level: int, draft: b
                       and (c.additional_metadata or {}).get(ARCHIVED_BY_PROFILE)]
         if live or restorable:
             c = (live or restorable)[0]
-            changed = (c.properties or {}) != p.properties or c.coverage != p.coverage
+            changed = ((c.properties or {}) != p.properties or c.coverage != p.coverage
+                       or list(c.fields or []) != list(p.fields))
             if changed:
                 c.properties, c.coverage, c.last_updated = dict(p.properties), p.coverage, now
+                c.fields = list(p.fields)
             if not live:
                 c.deleted_at = None
                 c.status = "Draft" if draft else "Active"
