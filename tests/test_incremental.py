@@ -309,3 +309,166 @@ def test_incremental_scans_on_mariadb_with_a_batch_identifier(api, mariadb_serve
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
         conn.close()
+
+
+# ------------------------------------------------------------------ edge cases a user found
+
+
+def test_a_null_and_the_text_null_are_one_partition(api, make_duckdb):
+    path = make_duckdb("create table pn (id int, cat varchar, amount int)",
+                       "insert into pn values (1, 'NULL', -1), (2, NULL, -2), (3, 'a', -3)")
+    ds = api.duckdb_datastore("src", path)
+    api.sync(ds["id"])
+    cid = api.container_id(ds["id"], "pn")
+    api.ok("PUT", f"/api/containers/{cid}", json={"partition_field": "cat"})
+    api.check(cid, "notNegative", ["amount"])
+    op = api.scan(ds["id"])
+    assert op["result"] == "success", op
+    assert status(op) == (3, 2, 3)  # partitions "NULL" (rows 1 and 2) and "a"
+    cs = api.ok("GET", f"/api/container-scans/{only_scan(op)['id']}")
+    assert sorted((p["partition"], p["records_processed"]) for p in cs["partition_scans"]) == [("NULL", 2), ("a", 1)]
+
+
+def test_an_identifier_range_the_driver_cannot_return_keeps_the_checkpoint(api, pg_database):
+    from sqlalchemy import create_engine, text
+
+    from engine_backends import PG_HOST
+
+    pg = create_engine(pg_database)
+    with pg.begin() as conn:
+        conn.execute(text("CREATE TABLE pinf (id int, updated_at timestamp, v int)"))
+        conn.execute(text("INSERT INTO pinf VALUES (1, '2024-01-01 10:00', 1), (2, '2024-01-02 10:00', -2), "
+                          "(3, 'infinity', 3)"))
+    pg.dispose()
+    ds = api.ok("POST", "/api/datastores", json={
+        "name": "pg", "connection": {"type": "postgresql", "host": PG_HOST, "username": "postgres"},
+        "database": pg_database.rsplit("/", 1)[1], "schema": "public"})
+    api.sync(ds["id"])
+    cid = api.container_id(ds["id"], "pinf")
+    api.check(cid, "notNegative", ["v"])
+    for _ in range(2):
+        op = api.scan(ds["id"], incremental=True)
+        assert op["result"] == "success" and status(op)[0] == 3 and status(op)[2] == 1, op
+        assert "the range of incremental identifier 'updated_at' could not be read" in only_scan(op)["message"]
+        assert "checkpoint not moved" in only_scan(op)["message"]
+        assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] is None
+
+
+def test_sqlite_text_timestamps_with_offsets_are_read_by_instant(api, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "ev.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE ev (id INTEGER, updated_at TIMESTAMP, v INTEGER);"
+        # 08:00Z, 09:00Z, 08:30Z, 2024-01-03 01:30Z
+        "INSERT INTO ev VALUES (1, '2024-01-01 10:00:00+02:00', 1), (2, '2024-01-01T09:00:00Z', 2),"
+        " (3, '2024-01-01 08:30:00', 3), (4, '2024-01-02 23:30:00-02:00', 4);")
+    con.close()
+    ds = api.ok("POST", "/api/datastores", json={"name": "lite", "connection": {"type": "sqlite"},
+                                                 "database": str(path)})
+    api.sync(ds["id"])
+    cid = api.container_id(ds["id"], "ev")
+    api.check(cid, "notNegative", ["v"])
+    assert status(api.scan(ds["id"], incremental=True))[:2] == (4, 2)
+    assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == "2024-01-03T01:30:00+00:00"
+    con = sqlite3.connect(path)
+    # 00:00Z (older than the checkpoint) and 06:00Z (newer), written with offsets
+    con.executescript("INSERT INTO ev VALUES (6, '2024-01-03 03:00:00+03:00', 6), (8, '2024-01-03 01:00:00-05:00', 8);")
+    con.close()
+    assert status(api.scan(ds["id"], incremental=True))[:2] == (1, 1)
+    assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == "2024-01-03T06:00:00+00:00"
+    # after 08:45Z: rows 2 (09:00Z), 4, 6 and 8
+    assert status(api.scan(ds["id"], greater_than_time="2024-01-01T08:45:00Z"))[0] == 4
+
+
+def test_an_identifier_dropped_from_the_table_means_a_full_read(api, make_duckdb):
+    path = make_duckdb(*EVENTS)
+    ds = api.duckdb_datastore("src", path)
+    api.sync(ds["id"])
+    cid = api.container_id(ds["id"], "events")
+    api.ok("PUT", f"/api/containers/{cid}", json={"incremental_field_name": "updated_at"})
+    api.check(cid, "notNegative", ["amount"])
+    execute(path, "alter table events drop column updated_at")
+    api.sync(ds["id"])
+    for incremental in (False, True):
+        op = api.scan(ds["id"], incremental=incremental)
+        assert op["result"] == "success" and status(op) == (5, 1, 2), op
+        assert only_scan(op)["message"] == ("incremental identifier 'updated_at' is not a field of the container "
+                                            "any more: read in full; partition field 'updated_at' is not a field "
+                                            "of the container any more: read as one partition")
+
+
+def test_mariadb_string_partitions_are_exact_text(api, mariadb_server):
+    import uuid
+
+    db = f"assay_inc_{uuid.uuid4().hex[:10]}"
+    conn = mariadb_server(None)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{db}`")
+            cur.execute(f"USE `{db}`")
+            cur.execute("CREATE TABLE pm (id INT, cat VARCHAR(10), amount INT)")
+            cur.execute("INSERT INTO pm VALUES (1, 'a', 1), (2, 'A', -1), (3, 'a ', 2), (4, 'b', 3), (5, 'a', -5)")
+        ds = api.ok("POST", "/api/datastores", json={
+            "name": "maria", "connection": {"type": "mysql", "host": "127.0.0.1", "port": 3306, "username": "root",
+                                            "password": ""}, "database": db})
+        api.sync(ds["id"])
+        cid = api.container_id(ds["id"], "pm")
+        api.ok("PUT", f"/api/containers/{cid}", json={"partition_field": "cat"})
+        api.check(cid, "notNegative", ["amount"])
+        op = api.scan(ds["id"])
+        assert status(op) == (5, 4, 2), op  # 'a' (2 rows), 'A', 'a ', 'b': four partitions as on any engine
+        cs = api.ok("GET", f"/api/container-scans/{only_scan(op)['id']}")
+        assert sorted((p["partition"], p["records_processed"]) for p in cs["partition_scans"]) == [
+            ("A", 1), ("a", 2), ("a ", 1), ("b", 1)]
+        # one row per partition, the first in column order (id first): 'a' reads id 1 (amount 1), 'A' id 2 (-1)
+        assert status(api.scan(ds["id"], max_records_analyzed_per_partition=1)) == (4, 4, 1)
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
+        conn.close()
+
+
+def test_new_files_keep_the_pattern_types_and_empty_files_are_skipped(api, tmp_path):
+    folder = tmp_path / "files"
+    folder.mkdir()
+    base = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc).timestamp()
+
+    def write(name: str, text: str, age_days: int) -> None:
+        f = folder / name
+        f.write_text(text)
+        os.utime(f, (base + age_days * 86400, base + age_days * 86400))
+
+    write("orders_2024_01.csv", "id,amount,note\n1,5.5,x\n2,-1.5,y\n", 0)
+    ds = api.ok("POST", "/api/datastores", json={"name": "files", "connection": {"type": "local",
+                                                                               "uri": f"file://{folder}"}})
+    api.sync(ds["id"])
+    cid = api.container_id(ds["id"], "orders")
+    api.check(cid, "notNegative", ["amount"])
+    api.check(cid, "notNull", ["note"])
+    assert status(api.scan(ds["id"], incremental=True)) == (2, 1, 1)
+    write("orders_2024_02.csv", "id,amount,note\n", 1)  # a header only: amount would sniff as text
+    write("orders_2024_03.csv", "", 2)  # zero bytes: no header at all
+    op = api.scan(ds["id"], incremental=True)
+    assert op["result"] == "success" and status(op) == (0, 2, 0), op
+    cs = only_scan(op)
+    assert cs["message"] is None and {r["result"] for r in cs["quality_checks"]} == {"passed"}
+    write("orders_2024_04.csv", "id,amount,note\n3,-2.25,\n", 3)
+    assert status(api.scan(ds["id"], incremental=True)) == (1, 1, 1)  # one row failing both checks: one anomaly
+
+
+def test_the_checkpoint_can_be_set_or_cleared(api, make_duckdb):
+    _path, ds_id, cid = setup_events(api, make_duckdb)
+    r = api.put(f"/api/containers/{cid}", json={"incremental_checkpoint": "not a time"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "incremental_checkpoint"], r.text
+    body = api.ok("PUT", f"/api/containers/{cid}", json={"incremental_checkpoint": "2024-01-01T09:30:00+01:00"})
+    assert body["incremental_checkpoint"] == "2024-01-01T08:30:00+00:00"
+    assert body["incremental_field_name"] == "updated_at"
+    # after 08:30Z: ids 2, 3 (day 1) and 4, 5 (day 2)
+    assert status(api.scan(ds_id, incremental=True)) == (4, 2, 2)
+    api.ok("PUT", f"/api/containers/{cid}", json={"incremental_checkpoint": None})
+    assert status(api.scan(ds_id, incremental=True))[0] == 5
+    # a checkpoint-only change leaves the identifier to sync
+    api.sync(ds_id)
+    assert api.ok("GET", f"/api/containers/{cid}")["incremental_field_name"] == "updated_at"

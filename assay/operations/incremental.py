@@ -31,7 +31,10 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from ..engine.exact import needs_key, text_key
 from ..engine.plan import cap_rows
+from ..engine.regex import engine_of
+from ..engine.rules._compare import comparable, utc_literal
 
 #: Pseudo-field naming a file's last-modified time as the incremental identifier of a file pattern.
 LAST_MODIFIED = "_last_modified"
@@ -71,13 +74,16 @@ def propose_identifier(container_type: str, fields: list[tuple[str, str]]) -> tu
     return None
 
 
-IDENTIFIER_SETTINGS = ("incremental_field_name", "incremental_identifier_type", "partition_field")
+IDENTIFIER_SETTINGS = ("incremental_field_name", "incremental_identifier_type", "partition_field",
+                       "incremental_checkpoint")
 _TYPE_ALIASES = {"last-modified": TIMESTAMP, "batch-value": BATCH}
 
 
 def set_identifiers(container, changes: dict[str, Any]) -> None:
     """Apply a user's ``incremental_field_name`` / ``incremental_identifier_type`` /
     ``partition_field`` (``None`` clears) to ``container``; from then on sync leaves them.
+    ``incremental_checkpoint`` moves (or, with ``None``, clears) the checkpoint: ISO 8601
+    text for a timestamp identifier, a number for a batch one.
 
     The identifier type defaults from the field (Date/Timestamp → timestamp, numeric →
     batch); a new identifier field resets the checkpoint.
@@ -87,6 +93,10 @@ def set_identifiers(container, changes: dict[str, Any]) -> None:
     """
     from ..engine.rules import RuleDefinitionError
 
+    if set(changes) == {"incremental_checkpoint"}:  # moving the checkpoint leaves the identifier to sync
+        container.incremental_checkpoint = _checkpoint_setting(container.incremental_identifier_type,
+                                                               changes["incremental_checkpoint"])
+        return
     types = {f.name: f.type for f in container.fields}
     if container.container_type == "file":
         types[LAST_MODIFIED] = "Timestamp"
@@ -101,11 +111,12 @@ def set_identifiers(container, changes: dict[str, Any]) -> None:
         if kind is None:
             kind = TIMESTAMP if ftype in ("Date", "Timestamp") else BATCH if ftype in ("Integral", "Fractional") else None
         fits = {TIMESTAMP: ("Date", "Timestamp"), BATCH: ("Integral", "Fractional")}
-        if kind is None or ftype not in fits[kind]:
-            raise RuleDefinitionError(
-                ("incremental_identifier_type" if kind else "incremental_field_name",),
-                f"field '{name}' is {ftype}: an incremental identifier must be a Date/Timestamp (timestamp) "
-                "or numeric (batch) field")
+        if kind is None:
+            raise RuleDefinitionError(("incremental_field_name",), f"field '{name}' is {ftype}: an incremental "
+                                      "identifier must be a Date/Timestamp (timestamp) or numeric (batch) field")
+        if ftype not in fits[kind]:
+            raise RuleDefinitionError(("incremental_identifier_type",), f"field '{name}' is {ftype}: a {kind} "
+                                      f"identifier must be a {' or '.join(fits[kind])} field")
     else:
         kind = None
     partition_field = changes.get("partition_field", container.partition_field)
@@ -116,6 +127,31 @@ def set_identifiers(container, changes: dict[str, Any]) -> None:
     container.incremental_field_name, container.incremental_identifier_type = name, kind
     container.partition_field = partition_field
     container.identifiers_set_by = "user"
+    if "incremental_checkpoint" in changes:
+        container.incremental_checkpoint = _checkpoint_setting(kind, changes["incremental_checkpoint"])
+
+
+def _checkpoint_setting(kind: str | None, value: Any) -> Any:
+    """A user's ``incremental_checkpoint``: ISO 8601 date-time text (timestamp identifiers)
+    or a number (batch identifiers); None clears it. Raises RuleDefinitionError."""
+    from ..engine.rules import RuleDefinitionError
+
+    if value is None:
+        return None
+    loc = ("incremental_checkpoint",)
+    if kind is None:
+        raise RuleDefinitionError(loc, "the container has no incremental identifier to set a checkpoint for")
+    if kind == TIMESTAMP:
+        try:
+            moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise RuleDefinitionError(loc, f"{value!r} is not an ISO 8601 date-time (the identifier is a timestamp)")
+        return checkpoint_json(moment)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise RuleDefinitionError(loc, f"{value!r} is not a number (the identifier is a batch)")
+    return checkpoint_json(value)
 
 
 def checkpoint_value(identifier_type: str | None, stored: Any) -> Any:
@@ -175,31 +211,41 @@ class Read:
         """One grouped query over the read: rows and identifier range per partition.
 
         For a file pattern read by last-modified time, the highest identifier is the
-        newest modification time among the files read.
+        newest modification time among the files read. When the engine cannot hand back
+        the identifier's range (e.g. PostgreSQL's ``'infinity'`` timestamps), partitions
+        are still counted, the checkpoint does not move and :attr:`message` says why.
+        Partitions whose keys print alike (a NULL and the text ``'NULL'``) are one.
         """
         t = self.with_partition
         column = self.identifier if self.identifier in t.columns else None
-        metrics: dict[str, Any] = {"__n": t.count()}
-        if column:
-            metrics["__lo"] = t[column].min()
-            metrics["__hi"] = t[column].max()
-        groups = (t.group_by(PARTITION_COLUMN).aggregate(**metrics).order_by(PARTITION_COLUMN)
-                  .limit(MAX_PARTITION_RECORDS + 1).to_pyarrow().to_pylist())
-        if len(groups) > MAX_PARTITION_RECORDS:
-            totals = t.aggregate(parts=t[PARTITION_COLUMN].nunique(),
-                                 **({"hi": t[column].max()} if column else {})).to_pyarrow().to_pylist()[0]
-            self.partition_count = int(totals["parts"])
-            groups = groups[:MAX_PARTITION_RECORDS]
-            highs = [totals.get("hi")]
-        else:
-            self.partition_count = len(groups)
-            highs = [g.get("__hi") for g in groups]
+        try:
+            groups, highs = self._groups(t, column)
+        except Exception as e:  # noqa: BLE001 - the range is a nicety; the read itself succeeded
+            if column is None:
+                raise
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            self.message = "; ".join(m for m in (self.message, f"the range of incremental identifier "
+                                                 f"'{column}' could not be read ({reason}): checkpoint not moved") if m)
+            try:
+                groups, _ = self._groups(t, None)
+            except Exception:  # noqa: BLE001 - the partition keys themselves do not convert
+                groups, _ = self._groups(t.mutate(**{PARTITION_COLUMN: t[PARTITION_COLUMN].cast("string")}), None)
+            highs, self.identifier = [], None
         locations = {path: path for path, _ in (self.files or [])}
-        self.partitions = [
-            PartitionRead(name=_partition_name(g[PARTITION_COLUMN], self.files), records=int(g["__n"]),
-                          location=locations.get(g[PARTITION_COLUMN]), low=g.get("__lo"), high=g.get("__hi"))
-            for g in groups
-        ]
+        merged: dict[str, PartitionRead] = {}
+        for g in groups:
+            name = _partition_name(self._key_text(g[PARTITION_COLUMN]), self.files)
+            p = merged.get(name)
+            if p is None:
+                merged[name] = PartitionRead(name=name, records=int(g["__n"]), location=locations.get(g[PARTITION_COLUMN]),
+                                             low=g.get("__lo"), high=g.get("__hi"))
+            else:
+                p.records += int(g["__n"])
+                p.low = _least(p.low, g.get("__lo"), min)
+                p.high = _least(p.high, g.get("__hi"), max)
+        self.partitions = list(merged.values())
+        if self.partition_count <= MAX_PARTITION_RECORDS:
+            self.partition_count = len(self.partitions)
         if self.files is not None:
             if self.identifier == LAST_MODIFIED:
                 highs = [modified for _, modified in self.files]
@@ -209,6 +255,34 @@ class Read:
                                 for path, _ in self.files if path not in read]
         highs = [h for h in highs if h is not None and not (isinstance(h, float) and math.isnan(h))]
         self.high = max(highs) if highs else None
+
+    def _groups(self, t: ir.Table, column: str | None) -> tuple[list[dict[str, Any]], list[Any]]:
+        """(rows, count, low and high identifier per partition; the highest identifier values)."""
+        metrics: dict[str, Any] = {"__n": t.count()}
+        if column:
+            value = self._comparable(t[column])
+            metrics["__lo"], metrics["__hi"] = value.min(), value.max()
+        groups = (t.group_by(PARTITION_COLUMN).aggregate(**metrics).order_by(PARTITION_COLUMN)
+                  .limit(MAX_PARTITION_RECORDS + 1).to_pyarrow().to_pylist())
+        if len(groups) <= MAX_PARTITION_RECORDS:
+            self.partition_count = len(groups)
+            return groups, [g.get("__hi") for g in groups]
+        totals = t.aggregate(parts=t[PARTITION_COLUMN].nunique(),
+                             **({"hi": self._comparable(t[column]).max()} if column else {})).to_pyarrow().to_pylist()[0]
+        self.partition_count = int(totals["parts"])
+        return groups[:MAX_PARTITION_RECORDS], [totals.get("hi")]
+
+    def _comparable(self, value: ir.Value) -> ir.Value:
+        return comparable(value) if _needs_utc_cast(value) else value
+
+    def _key_text(self, key: Any) -> Any:
+        """A partition key as the source wrote it (MySQL string keys travel as hex bytes)."""
+        if self._hex_keys and isinstance(key, str):
+            try:
+                return bytes.fromhex(key).decode("utf-8")
+            except ValueError:
+                return key
+        return key
 
     def partition_of_row(self, row: dict[str, Any]) -> str | None:
         """The name of the partition a source row (as a dict) belongs to, when the read
@@ -221,6 +295,17 @@ class Read:
 
     _partition_field: str | None = None
     _partition_by_day: bool = False
+    _hex_keys: bool = False
+
+
+def _least(a: Any, b: Any, pick) -> Any:
+    return b if a is None else a if b is None else pick(a, b)
+
+
+def _needs_utc_cast(value: ir.Value) -> bool:
+    """SQLite keeps timestamps as ISO text (with or without an offset): compare and order
+    them as UTC instants there; elsewhere the column's own order is already the instant's."""
+    return value.type().is_timestamp() and engine_of(value) == "sqlite"
 
 
 def _partition_name(key: Any, files: list[tuple[str, dt.datetime]] | None) -> str:
@@ -262,8 +347,10 @@ def _literal_for(column: ir.Value, threshold: Any) -> ir.Value:
 def plan_read(source, container, params: dict[str, Any]) -> Read:
     """The read of ``container`` a scan with payload ``params`` makes on ``source``.
 
-    Raises: SourceError when the container cannot be read; ValueError when its incremental
-    identifier or partition field names a field the container does not have.
+    An identifier or partition field the container no longer has is left out (read in
+    full / as one partition), and the read's ``message`` says so.
+
+    Raises: SourceError when the container cannot be read.
     """
     incremental = bool(params.get("incremental"))
     identifier = container.incremental_field_name
@@ -289,23 +376,33 @@ def plan_read(source, container, params: dict[str, Any]) -> Read:
         t = source.table(container, partition_column=PARTITION_COLUMN, files=[path for path, _ in files])
     else:
         t = source.table(container)
-    if identifier and identifier != LAST_MODIFIED:
-        if identifier not in t.columns:
-            raise ValueError(f"incremental identifier '{identifier}' is not a field of the container")
-        if threshold is not None:
-            t = t.filter(t[identifier] > _literal_for(t[identifier], threshold))
+    if identifier and identifier != LAST_MODIFIED and identifier not in t.columns:
+        # e.g. the column was dropped after a user chose it: read everything, and say so
+        message = "; ".join(m for m in (message, f"incremental identifier '{identifier}' is not a field of the "
+                                        "container any more: read in full") if m)
+        identifier = identifier_type = threshold = None
+    if identifier and identifier != LAST_MODIFIED and threshold is not None:
+        column = t[identifier]
+        if _needs_utc_cast(column):
+            t = t.filter(comparable(column) > utc_literal(threshold.astimezone(dt.timezone.utc).replace(tzinfo=None)))
+        else:
+            t = t.filter(column > _literal_for(column, threshold))
 
     read = Read(table=t, with_partition=t, identifier=identifier, identifier_type=identifier_type,
                 threshold=threshold, message=message, files=files)
     if files is None:
         partition_field = container.partition_field or (identifier if identifier != LAST_MODIFIED else None)
         if partition_field and partition_field not in t.columns:
-            raise ValueError(f"partition field '{partition_field}' is not a field of the container")
+            read.message = "; ".join(m for m in (read.message, f"partition field '{partition_field}' is not a field "
+                                                 "of the container any more: read as one partition") if m)
+            partition_field = None
         if partition_field:
             column = t[partition_field]
             by_day = column.type().is_timestamp()
             read._partition_field, read._partition_by_day = partition_field, by_day
-            t = t.mutate(**{PARTITION_COLUMN: column.date() if by_day else column})
+            read._hex_keys = needs_key(column)
+            key = (comparable(column) if _needs_utc_cast(column) else column).date() if by_day else text_key(column)
+            t = t.mutate(**{PARTITION_COLUMN: key})
         else:
             t = t.mutate(**{PARTITION_COLUMN: ibis.literal(container.name)})
     cap = params.get("max_records_analyzed_per_partition")

@@ -265,13 +265,31 @@ class FileSource(Source):
         if group is None:
             raise SourceError(f"no files match container {container.name} ({container.location}) any more")
         glob, fmt, all_files = group
-        chosen = all_files if files is None else [f for f in all_files if f in set(files)]
         try:
+            if files is None:
+                return self._read(container.name, fmt, all_files, partition_column)
+            # Part of the pattern: read those files, but keep the columns and types the whole
+            # pattern has (a header-only or short file must not retype a column as text).
+            whole = self._read(container.name, fmt, all_files, partition_column)
+            wanted = set(files)
+            chosen = [f for f in all_files if f in wanted and not self._is_empty(f)]
             if not chosen:
-                return self._read(container.name, fmt, all_files[:1], partition_column).limit(0)
-            return self._read(container.name, fmt, chosen, partition_column)
+                return whole.limit(0)
+            part = self._read(container.name, fmt, chosen, partition_column)
+            return part.select(*[
+                (part[name].cast(dtype) if part[name].type() != dtype else part[name]).name(name)
+                if name in part.columns else ibis.null(dtype).name(name)
+                for name, dtype in whole.schema().items()
+            ])
         except Exception as e:  # noqa: BLE001
             raise self._failure(glob, e) from e
+
+    def _is_empty(self, path: str) -> bool:
+        """A zero-byte file: it holds no rows (and no header to read columns from)."""
+        try:
+            return (self.fs.size(path) if self.fs is not None else Path(path).stat().st_size) == 0
+        except Exception:  # noqa: BLE001 - unknown size: let the read decide
+            return False
 
     def partition_count(self, container):
         group = self.groups.get(container.name)

@@ -44,6 +44,7 @@ class ContainerUpdate(BaseModel):
     incremental_field_name: str | None = None
     incremental_identifier_type: Literal["timestamp", "batch", "last-modified", "batch-value"] | None = None
     partition_field: str | None = None
+    incremental_checkpoint: str | float | None = None
 
 
 class ContainerTags(BaseModel):
