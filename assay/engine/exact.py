@@ -6,8 +6,9 @@ byte. MySQL/MariaDB compare by the column's collation, and the default ones
 accent-insensitive and ignore trailing spaces: ``'abc' = 'ABC ' `` is true there. Ibis
 already makes ``=`` on strings exact on MySQL (``CAST(x AS BINARY) = …``), but not
 ``IN``, ``GROUP BY`` or window partitions. Rules that test membership or group values
-(``expectedValues``, ``unique``) key strings with :func:`text_key` so every engine gives
-the same, case- and space-sensitive, answer.
+(``expectedValues``, ``unique``, ``existsIn`` / ``notExistsIn``: :func:`exact_in`,
+:func:`exact_group`) key strings with :func:`text_key` so every engine gives the same,
+case-, accent- and space-sensitive, answer.
 """
 
 from __future__ import annotations
@@ -52,6 +53,39 @@ def exact_isin(v: ir.Value, values: Iterable[Any]) -> ir.BooleanValue:
     if needs_key(v) and values and all(isinstance(x, str) for x in values):
         found = found & _hex(v).isin([x.encode("utf-8").hex().upper() for x in values])
     return found
+
+
+def exact_in(v: ir.Value, keys: ir.Table, name: str = "k") -> ir.BooleanValue:
+    """``v IN (SELECT name FROM keys)``, with strings compared byte for byte on every engine.
+
+    On MySQL/MariaDB a string ``v`` keeps the plain ``IN`` (which can use an index) and
+    adds ``HEX(v) IN (SELECT HEX(name) FROM keys)``: no collation folds two different
+    texts together. Both sides must hold text of the same character set (utf8mb4 on
+    Assay's MySQL connections)."""
+    found = v.isin(keys[name])
+    if needs_key(v):
+        found = found & _hex(v).isin(keys.select(**{name: _hex(keys[name])})[name])
+    return found
+
+
+def exact_group(t: ir.Table, name: str = "k", **aggregates: Any) -> ir.Table:
+    """The distinct values of column ``name`` of ``t`` (with ``aggregates`` per value),
+    distinct byte for byte on every engine.
+
+    Elsewhere a plain ``GROUP BY`` / ``DISTINCT``. On MySQL/MariaDB, where a ``GROUP BY``
+    on text folds values its collation calls equal (``'abc'``, ``'ABC '``), the rows are
+    grouped by ``HEX(name)`` (an extra column ``name + "_hex"`` that also makes the order
+    total) and each group's value is ``MIN(name)``: the texts of a group are byte for byte
+    the same, so that is the value itself.
+    """
+    col = t[name]
+    if needs_key(col):
+        hexed = f"{name}_hex"
+        return t.mutate(**{hexed: _hex(col)}).group_by(hexed).aggregate(
+            **{name: ibis._[name].min()}, **aggregates)
+    if aggregates:
+        return t.group_by(name).aggregate(**aggregates)
+    return t.select(name).distinct()
 
 
 def like_pattern_regex(pattern: str) -> str:

@@ -215,6 +215,12 @@ class _Translator:
     def visit_In(self, node: exp.In):
         if node.args.get("query") or node.args.get("unnest"):
             raise ExpressionError("IN (subquery) is not allowed")
+        literals = [e.this if isinstance(e, exp.Neg) else e for e in node.expressions]
+        kinds = {lit.is_string for lit in literals if isinstance(lit, exp.Literal)}
+        if len(kinds) > 1:
+            # engines disagree on `id IN (1, 'x')` (cast, error or no match): refuse it
+            raise ExpressionError(f"IN list mixes text and numbers: {node.sql(dialect='spark')}; "
+                                  "give values of one type")
         return self.visit(node.this).isin([self.visit(e) for e in node.expressions])
 
     def visit_Like(self, node: exp.Like):

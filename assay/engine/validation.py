@@ -46,6 +46,7 @@ def validate_check(
                 ("fields", i),
                 f"field '{name}' is {ftype}; rule {rule_type} applies to {' or '.join(rule.field_types)} fields",
             )
+    rule.check_values(props, [container_fields[name][0] for name in fields])
     table = ibis.table({n: _dtype(native) for n, (_t, native) in container_fields.items()}, name="container")
     if filter_ is not None and str(filter_).strip():
         try:

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import register
 from .base import NUMERIC
 from .shape_support import fmt, to_decimal
-from .time_series import Aggregate, TimeSeriesRule, aggregate_of, measured
+from .time_series import Aggregate, TimeSeriesRule, aggregate_of, measured, vanished
 
 
 class AbsoluteChangeLimitProperties(BaseModel):
@@ -21,6 +21,8 @@ class AbsoluteChangeLimit(TimeSeriesRule):
     """``|measure − previous measure| ≤ limit``, where the measure is ``aggregate``
     (default sum) of the numeric field over the filtered rows, and the previous one is the
     latest kept by an earlier successful scan. The first scan sets the baseline and passes.
+    A NULL measure (avg/min/max of no values, e.g. an empty container) is not kept and
+    fails against an earlier measurement.
     """
 
     name = "absoluteChangeLimit"
@@ -33,11 +35,12 @@ class AbsoluteChangeLimit(TimeSeriesRule):
 
     def assess(self, values):
         value = to_decimal(measured(values["value"], self.props.aggregate))
-        if value is None:
-            return None
+        what = f"The {self.props.aggregate} of {self.field_list}"
+        if value is None:  # avg/min/max of no values: fails against an earlier measurement
+            prev = self.previous_number()
+            return vanished(what, prev) if prev is not None else None
         self.keep(value)
         prev = self.previous_number()
-        what = f"The {self.props.aggregate} of {self.field_list}"
         if value.is_nan():
             return f"{what} is NaN"
         if prev is None:

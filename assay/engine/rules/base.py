@@ -101,6 +101,11 @@ class Rule:
         Raises: RuleDefinitionError naming the offending input.
         """
         n = len(fields or [])
+        seen: set = set()
+        for i, name in enumerate(fields or []):
+            if isinstance(name, str) and name in seen:
+                raise RuleDefinitionError(("fields", i), f"field '{name}' is listed more than once")
+            seen.add(name)
         if cls.fields == "single" and n != 1:
             raise RuleDefinitionError(("fields",), f"rule {cls.name} takes exactly one field, got {n}")
         if cls.fields == "multi" and n < 1:
@@ -113,6 +118,15 @@ class Rule:
             err = e.errors()[0]
             loc = ("properties", *[str(p) for p in err["loc"]])
             raise RuleDefinitionError(loc, f"{'.'.join(loc)}: {err['msg']}") from None
+
+    @classmethod
+    def check_values(cls, props: BaseModel, field_types: list[str]) -> None:
+        """Check that the values of the parsed ``props`` fit the Assay types of the check's
+        fields (in field order), when the container's fields are known. Nothing to check
+        by default.
+
+        Raises: RuleDefinitionError naming the offending property.
+        """
 
     # helpers for messages
     @property

@@ -6,6 +6,7 @@ import ibis
 import pyarrow as pa
 from pydantic import Field
 
+from ..exact import exact_group, exact_in
 from . import register
 from ._reference import ApartResult, CrossContainerMixin, ReferenceProperties, aligned, memtable, stream, total
 from .base import RowRule
@@ -25,7 +26,11 @@ class _Membership(CrossContainerMixin, RowRule):
     """A non-NULL value is looked up among the non-NULL values of the reference field.
 
     Values compare as they are when both fields are numeric, both text or both temporal
-    (timestamps as UTC instants); otherwise both sides are compared as text. NULLs in the
+    (timestamps as UTC instants); otherwise both sides are compared as text. Text compares
+    byte for byte (case, accents and trailing spaces count) on every engine and between
+    engines, MySQL/MariaDB case-insensitive collations included: there membership, and
+    the distinct keys of the two-backend path, are keyed by ``HEX(text)``
+    (``engine.exact``). NULLs in the
     checked field are skipped; NULLs in the reference field are ignored. The check's
     ``filter`` applies to the checked container only.
 
@@ -48,7 +53,7 @@ class _Membership(CrossContainerMixin, RowRule):
     def failing(self, t, key):
         v = t[self.field_name]
         v2, ref_keys = self._keys(v)
-        inside = v2.isin(ref_keys.k)
+        inside = exact_in(v2, ref_keys, "k")
         return v.notnull() & (~inside if self.absent_fails else inside)
 
     # -- two engines -------------------------------------------------------------------
@@ -56,8 +61,8 @@ class _Membership(CrossContainerMixin, RowRule):
         base = t if where is None else t.filter(where)
         v = base[self.field_name]
         v2, ref_keys = self._keys(v)
-        ref_keys = ref_keys.distinct()
-        target_keys = base.select(k=v2).filter(ibis._.k.notnull()).group_by("k").aggregate(n=ibis._.count())
+        ref_keys = exact_group(ref_keys, "k")
+        target_keys = exact_group(base.select(k=v2).filter(ibis._.k.notnull()), "k", n=ibis._.count())
         on_query("rows and distinct keys of the checked container")
         row = base.aggregate(
             rows=base.count(), values=v.count()
@@ -109,12 +114,12 @@ class _Membership(CrossContainerMixin, RowRule):
                     return ApartResult(asserted, failed, examples=base.filter(v.notnull()))
                 if ref_batches == 1:  # the whole reference fits one batch
                     m = memtable(last, base)
-                    return ApartResult(asserted, failed, examples=base.filter(v.notnull() & ~v2.isin(m.k)))
+                    return ApartResult(asserted, failed, examples=base.filter(v.notnull() & ~exact_in(v2, m, "k")))
                 _, keys = target_pass(example_limit)
         examples = None
         if failed and keys:
             m = memtable(pa.table({"k": pa.array(keys, type=key_type[0])}), base)
-            examples = base.filter(v2.isin(m.k))
+            examples = base.filter(exact_in(v2, m, "k"))
         return ApartResult(asserted, failed, examples=examples)
 
     @property

@@ -25,8 +25,9 @@ class Metric(TimeSeriesRule):
 
     The previous value is the latest measurement kept by an earlier successful scan; the
     first scan sets the baseline and passes the change comparisons. A NULL measure (e.g.
-    avg of no values) is neither asserted nor kept; the sum or count of no
-    values is 0. Arithmetic is exact (Decimal).
+    avg of no values, an empty container) is not kept: a change comparison against an
+    earlier measurement fails on it, ``absolute`` has nothing to assert and passes; the
+    sum or count of no values is 0. Arithmetic is exact (Decimal).
     """
 
     name = "metric"

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated, List, Union
+from typing import Any, List
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import register
+from ._values import ListItem, coerce_all, column_and_literal, list_errors
 from .base import AggregateRule, show
 
 #: Longest list accepted: each value is one aggregate column of the fused query.
@@ -15,7 +16,7 @@ SHOWN = 10
 
 class RequiredValuesProperties(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    list: List[Union[StrictBool, Annotated[int, Field(ge=-(2**63), le=2**63 - 1)], float, str]] = Field(
+    list: List[ListItem] = Field(
         min_length=1, max_length=MAX_REQUIRED_VALUES,
         description="the values that must each appear at least once (at most 1,000)")
 
@@ -24,9 +25,10 @@ class RequiredValuesProperties(BaseModel):
 class RequiredValues(AggregateRule):
     """Every value of ``list`` appears at least once in the field (among the filtered rows).
 
-    Definition: for each listed value ``v``, ``count(field = v) ≥ 1``. Values compare
-    exactly as given (strings are case-sensitive; give numbers for a number field).
-    Duplicates in the list count once. On an empty container every value is missing, so
+    Definition: for each listed value ``v``, ``count(field = v) ≥ 1``. Each value is
+    coerced to the field's type first (``rules._values``; a value that cannot be of that
+    type is refused when the check is created): timestamps compare as UTC instants,
+    strings byte for byte (case-sensitive). Duplicates (after coercion) count once. On an empty container every value is missing, so
     the check fails. Metrics: one ``count`` per distinct listed value.
     """
 
@@ -34,20 +36,19 @@ class RequiredValues(AggregateRule):
     description = "Asserts that all of the listed values appear at least once in the field."
     Properties = RequiredValuesProperties
 
-    @property
-    def wanted(self) -> list:
-        out: list = []
-        for v in self.props.list:
-            # keep True and 1 apart (they hash alike)
-            if not any(type(v) is type(w) and v == w for w in out):
-                out.append(v)
-        return out
+    wanted: list = []
+
+    @classmethod
+    def check_values(cls, props: Any, field_types: list[str]) -> None:
+        list_errors(props.list, field_types)
 
     def metrics(self, t, where):
         col = t[self.field_name]
+        self.wanted = coerce_all(self.props.list, col.type())
         out = {}
         for i, v in enumerate(self.wanted):
-            hit = col == v
+            c, lit = column_and_literal(col, v)
+            hit = c == lit
             out[f"v{i}"] = col.count(where=hit if where is None else where & hit)
         return out
 

@@ -9,6 +9,11 @@ first, ``(measured_at, value)``) before the scan; ``assess`` sets ``self.measure
 JSON-able value: numbers as numbers, exact decimals as strings) and ``self.measured_at``;
 after a successful container scan ``operations.history.record`` stores it. The first scan
 of a check (no history) sets the baseline: every change-based assertion passes on it.
+
+A NULL measure (avg, min or max of no values: an empty container, or only NULLs) is not
+kept. Against an earlier measurement a change-based assertion FAILS on it (the value
+went from a number to nothing: docs/semantics.md, "An empty container"); with no
+earlier measurement there is nothing to compare and the check passes.
 """
 
 from __future__ import annotations
@@ -111,6 +116,12 @@ def change(value: Decimal, previous: Decimal | None, comparison: str) -> Decimal
     return delta / abs(previous) * 100
 
 
+def vanished(what: str, previous: Decimal) -> str:
+    """The message of a change-based assertion whose measure is NULL (no non-NULL values)
+    while an earlier measurement was ``previous``."""
+    return f"{what} has no value (no non-NULL values were read), previously {fmt(previous)}"
+
+
 def bounds_violation(observed: Decimal, low: Decimal | None, high: Decimal | None, unit: str = "") -> str | None:
     """Why ``observed`` lies outside [low, high] (each optional), or None when inside."""
     if (low is None or observed >= low) and (high is None or observed <= high):
@@ -126,7 +137,12 @@ def assess_bounds(rule: TimeSeriesRule, what: str, value: Any, props: BoundsProp
     """Shared ``assess`` of metric and volumetric: keep ``value`` and check it (or its
     change) against ``props``. ``what`` names the measure in messages ("The sum of `x`")."""
     if value is None:
-        return None  # nothing measured (e.g. avg of no values): nothing to assert or keep
+        # nothing measured (e.g. avg of no values): nothing kept; a change from an earlier
+        # measurement to nothing fails, the value itself has nothing to assert
+        prev = rule.previous_number()
+        if props.comparison != "absolute" and prev is not None:
+            return vanished(what, prev)
+        return None
     number = to_decimal(value)
     rule.keep(number)
     if number.is_nan():

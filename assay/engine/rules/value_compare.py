@@ -12,9 +12,11 @@ from typing import Annotated, Any
 
 import ibis
 from pydantic import BaseModel, ConfigDict, PlainValidator
+from pydantic_core import PydanticCustomError
 
 from . import register
-from ._compare import Number, parse_number, show_number
+from ._compare import Number, show_number
+from ._values import assay_type, coerce, column_and_literal, list_errors, scalar_item
 from .base import NUMERIC, RowRule, show
 
 
@@ -116,29 +118,19 @@ class MaxValue(_NumberRule):
         return v <= self.props.value
 
 
-def _scalar(value: Any) -> bool | int | float | str:
-    if isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, float)):
-        return parse_number(value)
-    raise ValueError("must be a number, a string or a boolean")
+def _equal_value(value: Any) -> bool | int | float | str:
+    if value is None:
+        raise PydanticCustomError("scalar", "must be a number, a string or a boolean (not null: NULL fields are "
+                                  "skipped; add a notNull check to forbid them)")
+    return scalar_item(value)
 
 
 class EqualToProperties(BaseModel):
-    """``value``: a finite number, a string or a boolean that every selected field must equal."""
+    """``value``: a finite number, a string or a boolean that every selected field must
+    equal (coerced to each field's type, ``rules._values``)."""
 
     model_config = ConfigDict(extra="forbid")
-    value: Annotated[bool | int | float | str, PlainValidator(_scalar, json_schema_input_type=bool | float | str)]
-
-
-def _same_kind(value: Any, dtype) -> bool:
-    """A string value fits a string field, a boolean a boolean field, a number a numeric one."""
-    if isinstance(value, str):
-        return dtype.is_string()
-    if isinstance(value, bool):
-        # MySQL/MariaDB keep booleans as TINYINT(1), which reads back as an integer
-        return dtype.is_boolean() or dtype.is_integer()
-    return dtype.is_numeric()
+    value: Annotated[bool | int | float | str, PlainValidator(_equal_value, json_schema_input_type=bool | float | str)]
 
 
 @register
@@ -146,11 +138,13 @@ class EqualTo(RowRule):
     """Every selected field equals ``value``. A row fails when any selected field is
     non-NULL and differs from ``value``; NULL fields are skipped (a row of NULLs passes).
 
-    Numbers compare numerically (``2`` equals ``2.0``; NaN equals no number); strings
-    compare exactly (case and trailing spaces count, on MySQL/MariaDB too); ``true`` /
-    ``false`` equal 1 / 0 on an integer field (MySQL's TINYINT(1) booleans); a number
-    ``value`` on a string field (any mismatch of number / string / boolean) leaves the
-    check unasserted with the type error.
+    ``value`` is coerced to each field's type (``rules._values``; a value that cannot be
+    of a field's type is refused when the check is created): numbers compare numerically
+    (``2`` equals ``2.0``; NaN equals no number; numeric text such as ``"2"`` is a
+    number); strings compare exactly (case and trailing spaces count, on MySQL/MariaDB
+    too); ``true`` / ``false`` equal 1 / 0 on an integer field (MySQL's TINYINT(1)
+    booleans); ISO 8601 text equals a Date (``"2024-01-01"``) or a Timestamp (as UTC
+    instants; a bare date is its midnight).
     """
 
     name = "equalTo"
@@ -158,15 +152,21 @@ class EqualTo(RowRule):
     fields = "multi"
     Properties = EqualToProperties
 
+    @classmethod
+    def check_values(cls, props: Any, field_types: list[str]) -> None:
+        list_errors([props.value], field_types, ("properties", "value"), indexed=False)
+
     def failing(self, t, key):
         value = self.props.value
         fails = []
         for f in self.check.fields:
             v = t[f]
-            if not _same_kind(value, v.type()):
-                raise TypeError(f"equalTo cannot compare field {f} ({v.type()}) with {show(value)}")
-            target = int(value) if isinstance(value, bool) and v.type().is_integer() else value
-            fails.append(v.notnull() & ~(v == target))
+            try:
+                target = coerce(value, assay_type(v.type()))
+            except ValueError as e:
+                raise ValueError(f"equalTo cannot compare field {f} ({v.type()}) with {show(value)}: {e}") from None
+            c, lit = column_and_literal(v, target)
+            fails.append(v.notnull() & ~(c == lit))
         return ibis.or_(*fails)
 
     def record_message(self, row: dict[str, Any]) -> str:
