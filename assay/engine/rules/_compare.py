@@ -25,16 +25,35 @@ UTC_TIMESTAMP = "timestamp('UTC')"
 def comparable(v: ir.Value) -> ir.Value:
     """``v`` ready to compare: timestamps as UTC instants, anything else unchanged.
 
-    The cast also makes SQLite (which keeps timestamps as ISO text, 'T' or ' ' separated,
-    with or without an offset) compare normalised UTC text instead of raw strings.
+    On SQLite (which keeps timestamps as ISO text, 'T' or ' ' separated, with or without an
+    offset) a timestamp is cast to normalised UTC text. The other engines already compare
+    timestamps as instants (Assay's sessions run in UTC, so a naive value is UTC and a
+    naive/aware pair is compared correctly): there the column stays as it is, which keeps
+    the comparison free (DuckDB would otherwise convert every row through its time-zone
+    library) and lets the engine prune by the column's statistics.
     """
-    return v.cast(UTC_TIMESTAMP) if v.type().is_timestamp() else v
+    if v.type().is_timestamp() and _on_sqlite(v):
+        return v.cast(UTC_TIMESTAMP)
+    return v
 
 
-def utc_literal(moment: dt.datetime) -> ir.Value:
-    """A UTC instant as an Ibis value normalised exactly like :func:`comparable` columns
-    (on SQLite both sides become the same ``YYYY-MM-DD HH:MM:SS.SSS`` text)."""
+def utc_literal(moment: dt.datetime, like: ir.Value | None = None) -> ir.Value:
+    """A UTC instant (``moment``: naive UTC or aware) as an Ibis value to compare with
+    ``comparable(like)``: on SQLite (or without ``like``) normalised exactly like
+    :func:`comparable` columns (both sides the same ``YYYY-MM-DD HH:MM:SS.SSS`` text);
+    elsewhere a literal of ``like``'s own timestamp type (naive UTC, or aware)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if like is not None and like.type().is_timestamp() and not _on_sqlite(like):
+        dtype = like.type()
+        return ibis.literal(moment.replace(tzinfo=dt.timezone.utc) if dtype.timezone else moment, type=dtype)
     return ibis.literal(moment.strftime("%Y-%m-%d %H:%M:%S.%f")).cast(UTC_TIMESTAMP)
+
+
+def _on_sqlite(v: ir.Value) -> bool:
+    from ..regex import engine_of
+
+    return engine_of(v) == "sqlite"
 
 
 def _text_or_datetime(value: Any) -> Any:

@@ -185,7 +185,7 @@ def column_and_literal(v: ir.Value, value: Any) -> tuple[ir.Value, Any]:
     """``(column, value)`` ready to compare with ``=``: a timestamp column as its UTC
     instant and a timestamp value as the same normalised literal; otherwise unchanged."""
     if v.type().is_timestamp() and isinstance(value, dt.datetime):
-        return comparable(v), utc_literal(value)
+        return comparable(v), utc_literal(value, v)
     if v.type().is_date() and isinstance(value, dt.date):
         return v, ibis.literal(value)
     return v, value

@@ -15,7 +15,7 @@ import ibis
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from . import register
-from ._compare import UtcDateTime, first_day_on_or_after, last_day_before, show_time, utc_literal
+from ._compare import UtcDateTime, comparable, first_day_on_or_after, last_day_before, show_time, utc_literal
 from .base import TEMPORAL, RowRule
 
 
@@ -58,8 +58,8 @@ class BetweenTimes(RowRule):
         if v.type().is_date():
             ok = (v >= ibis.literal(first_day_on_or_after(p.min_time))) & (v <= ibis.literal(p.max_time.date()))
         else:
-            u = v.cast("timestamp('UTC')")
-            ok = (u >= utc_literal(p.min_time)) & (u <= utc_literal(p.max_time))
+            u = comparable(v)
+            ok = (u >= utc_literal(p.min_time, v)) & (u <= utc_literal(p.max_time, v))
         return v.notnull() & ~ok
 
     @property
@@ -105,7 +105,7 @@ class AfterDateTime(RowRule):
         if v.type().is_date():
             ok = v > ibis.literal(moment.date())  # midnight(v) > moment  <=>  v > date(moment)
         else:
-            ok = v.cast("timestamp('UTC')") > utc_literal(moment)
+            ok = comparable(v) > utc_literal(moment, v)
         return v.notnull() & ~ok
 
     @property
@@ -135,7 +135,7 @@ class BeforeDateTime(RowRule):
         if v.type().is_date():
             ok = v <= ibis.literal(last_day_before(moment))
         else:
-            ok = v.cast("timestamp('UTC')") < utc_literal(moment)
+            ok = comparable(v) < utc_literal(moment, v)
         return v.notnull() & ~ok
 
     @property

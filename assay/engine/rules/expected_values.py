@@ -47,5 +47,5 @@ class ExpectedValues(RowRule):
         v = t[self.field_name]
         values = coerce_all(self.props.list, v.type())
         if v.type().is_timestamp():
-            return v.notnull() & ~comparable(v).isin([utc_literal(m) for m in values])
+            return v.notnull() & ~comparable(v).isin([utc_literal(m, v) for m in values])
         return v.notnull() & ~exact_isin(v, values)

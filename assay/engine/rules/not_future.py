@@ -3,6 +3,7 @@ from __future__ import annotations
 import ibis
 
 from . import register
+from ._compare import UTC_TIMESTAMP, comparable
 from .base import TEMPORAL, RowRule
 
 
@@ -24,9 +25,11 @@ class NotFuture(RowRule):
         if v.type().is_date():
             return v > ibis.today()
         if v.type().is_timestamp():
-            # Compare UTC instants (a naive timestamp is read as UTC). The casts also make
-            # SQLite, which keeps timestamps as text ('…T…' or '… …'), compare normalised
-            # times instead of raw strings ('T' sorts after ' ').
-            utc = "timestamp('UTC')"
-            return v.cast(utc) > ibis.now().cast(utc)
+            # Compare UTC instants (a naive timestamp is read as UTC; sessions run in UTC).
+            # SQLite keeps timestamps as text ('…T…' or '… …'): cast both sides there so
+            # normalised times compare, not raw strings ('T' sorts after ' '). Elsewhere
+            # "now" takes the column's own type, so no row is converted.
+            if comparable(v) is not v:
+                return comparable(v) > ibis.now().cast(UTC_TIMESTAMP)
+            return v > (ibis.now() if v.type().timezone else ibis.now().cast("timestamp"))
         raise TypeError(f"notFuture needs a date or timestamp field, {self.field_name} is {v.type()}")
