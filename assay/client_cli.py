@@ -7,7 +7,6 @@ The server and token come from ``--url`` / ``--token`` or ``ASSAY_URL`` / ``ASSA
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Any
 

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from .anomalies import jsonable
+from ..sources.base import field_type_of
 
 #: Fields per aggregate query; wider containers are profiled in several queries.
 MAX_FIELDS_PER_QUERY = 150
@@ -94,23 +95,6 @@ class ProfileResult:
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
     sample: pd.DataFrame | None = None
     types: dict[str, str] = field(default_factory=dict)
-
-
-def field_type_of(dtype) -> str:
-    """The API field type of an Ibis data type."""
-    if dtype.is_boolean():
-        return "Boolean"
-    if dtype.is_integer():
-        return "Integral"
-    if dtype.is_numeric():
-        return "Fractional"
-    if dtype.is_string():
-        return "String"
-    if dtype.is_date():
-        return "Date"
-    if dtype.is_timestamp():
-        return "Timestamp"
-    return "Unknown"
 
 
 def _is_number(dtype) -> bool:

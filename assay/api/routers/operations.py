@@ -15,7 +15,7 @@ from ...operations.runner import HEARTBEAT_TIMEOUT
 from ...store.repo import Conflict, get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
-from ..schemas import ExportOperation, OperationRequest, ProfileOperation, ScanOperation, SyncOperation
+from ..schemas import ExportOperation, OperationRequest, ProfileOperation, ScanOperation
 
 router = APIRouter(prefix="/operations", tags=["operations"])
 

@@ -86,21 +86,10 @@ def list_errors(values: list[Any], field_types: list[str], loc: tuple = ("proper
 
 
 def assay_type(dtype) -> str:
-    """The Assay field type of an Ibis data type (Integral, Fractional, Boolean, String,
-    Date, Timestamp or Unknown)."""
-    if dtype.is_boolean():
-        return "Boolean"
-    if dtype.is_integer():
-        return "Integral"
-    if dtype.is_floating() or dtype.is_decimal():
-        return "Fractional"
-    if dtype.is_string():
-        return "String"
-    if dtype.is_date():
-        return "Date"
-    if dtype.is_timestamp():
-        return "Timestamp"
-    return "Unknown"
+    """The Assay field type of an Ibis data type (``sources.base.field_type_of``)."""
+    from ...sources.base import field_type_of
+
+    return field_type_of(dtype)
 
 
 def coerce(value: Any, field_type: str) -> Any:

@@ -6,8 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import register
 from .base import NUMERIC
-from .shape_support import fmt, to_decimal
-from .time_series import Aggregate, TimeSeriesRule, aggregate_of, measured, vanished
+from .shape_support import fmt
+from .time_series import Aggregate, ChangeLimitRule
 
 
 class RelativeChangeLimitProperties(BaseModel):
@@ -17,7 +17,7 @@ class RelativeChangeLimitProperties(BaseModel):
 
 
 @register
-class RelativeChangeLimit(TimeSeriesRule):
+class RelativeChangeLimit(ChangeLimitRule):
     """``|measure − previous| / |previous| ≤ limit`` (a fraction: 0.1 = 10%), where the
     measure is ``aggregate`` (default sum) of the numeric field over the filtered rows.
     When the previous measure is 0, only no change passes. The first scan sets the
@@ -30,22 +30,7 @@ class RelativeChangeLimit(TimeSeriesRule):
     field_types = NUMERIC
     Properties = RelativeChangeLimitProperties
 
-    def metrics(self, t, where):
-        return {"value": aggregate_of(t[self.field_name], self.props.aggregate, where)}
-
-    def assess(self, values):
-        value = to_decimal(measured(values["value"], self.props.aggregate))
-        what = f"The {self.props.aggregate} of {self.field_list}"
-        if value is None:  # avg/min/max of no values: fails against an earlier measurement
-            prev = self.previous_number()
-            return vanished(what, prev) if prev is not None else None
-        self.keep(value)
-        prev = self.previous_number()
-        if value.is_nan():
-            return f"{what} is NaN"
-        if prev is None:
-            return None
-        delta = abs(value - prev)
+    def judge(self, what, value, prev, delta):
         if prev == 0:
             if delta == 0:
                 return None

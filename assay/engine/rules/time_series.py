@@ -73,10 +73,10 @@ def utcnow() -> dt.datetime:
 
 
 class TimeSeriesRule(AggregateRule):
+    """An aggregate rule whose measurement is kept per scan (see the module docstring)."""
+
     on_incremental = ("measures the rows the scan reads: on an incremental scan, the new rows only, and that "
                       "measurement joins the check's history")
-
-    """An aggregate rule whose measurement is kept per scan (see the module docstring)."""
 
     keeps_history: ClassVar[bool] = True
     #: this scan's measurement, JSON-able; None: nothing to record
@@ -160,3 +160,32 @@ def assess_bounds(rule: TimeSeriesRule, what: str, value: Any, props: BoundsProp
     kind = "a change of" if props.comparison == "absolute_change" else "a percentage change of"
     shown = f"{observed:.3f}" if observed.is_finite() and unit else fmt(observed)
     return f"{what} is {fmt(number)} (previously {fmt(prev)}), {kind} {shown}{unit}, {why}"
+
+
+class ChangeLimitRule(TimeSeriesRule):
+    """Base of absoluteChangeLimit and relativeChangeLimit: the measure is ``aggregate``
+    (``props.aggregate``, default sum) of the numeric field over the filtered rows, kept each
+    scan and compared with the previous one by :meth:`judge`. The first scan sets the
+    baseline and passes; a NULL measure (avg/min/max of no values) is not kept and fails
+    against an earlier measurement; a NaN measure fails."""
+
+    def metrics(self, t, where):
+        return {"value": aggregate_of(t[self.field_name], self.props.aggregate, where)}
+
+    def assess(self, values):
+        value = to_decimal(measured(values["value"], self.props.aggregate))
+        what = f"The {self.props.aggregate} of {self.field_list}"
+        if value is None:
+            prev = self.previous_number()
+            return vanished(what, prev) if prev is not None else None
+        self.keep(value)
+        prev = self.previous_number()
+        if value.is_nan():
+            return f"{what} is NaN"
+        if prev is None:
+            return None
+        return self.judge(what, value, prev, abs(value - prev))
+
+    def judge(self, what: str, value: Decimal, prev: Decimal, delta: Decimal) -> str | None:
+        """The shape message when the change from ``prev`` to ``value`` breaks the limit, else None."""
+        raise NotImplementedError
