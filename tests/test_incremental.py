@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import uuid
 from pathlib import Path
 
 import duckdb
+import pytest
 
 
 def execute(path: Path, *statements: str) -> None:
@@ -280,35 +282,43 @@ def test_incremental_scans_on_postgresql_with_a_timestamptz_identifier(api, pg_d
     pg.dispose()
 
 
-def test_incremental_scans_on_mariadb_with_a_batch_identifier(api, mariadb_server):
-    import uuid
-
+@pytest.fixture
+def maria(api, mariadb_server):
+    """``(sql, datastore_id)``: a fresh MariaDB database, a function running SQL in it, and
+    (after the first ``sync``) the datastore on it."""
     db = f"assay_inc_{uuid.uuid4().hex[:10]}"
     conn = mariadb_server(None)
-    try:
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{db}`")
+
+    def sql(*statements: str) -> None:
         with conn.cursor() as cur:
-            cur.execute(f"CREATE DATABASE `{db}`")
             cur.execute(f"USE `{db}`")
-            cur.execute("CREATE TABLE loads (load_id INT, v INT)")
-            cur.execute("INSERT INTO loads VALUES (1, 1), (1, -1), (2, 3)")
-        ds = api.ok("POST", "/api/datastores", json={
-            "name": "maria", "connection": {"type": "mysql", "host": "127.0.0.1", "port": 3306, "username": "root",
-                                            "password": ""}, "database": db})
-        api.sync(ds["id"])
-        cid = api.container_id(ds["id"], "loads")
-        container = api.ok("GET", f"/api/containers/{cid}")
-        assert (container["incremental_field_name"], container["incremental_identifier_type"]) == ("load_id", "batch")
-        api.check(cid, "notNegative", ["v"])
-        assert status(api.scan(ds["id"], incremental=True)) == (3, 2, 1)
-        with conn.cursor() as cur:
-            cur.execute("INSERT INTO loads VALUES (3, -3), (3, -4), (3, 5)")
-        assert status(api.scan(ds["id"], incremental=True)) == (3, 1, 2)
-        # capped at 1 row per batch, by value order: batch 1 reads -1, batch 2 3, batch 3 -4
-        assert status(api.scan(ds["id"], max_records_analyzed_per_partition=1)) == (3, 3, 2)
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
-        conn.close()
+            for statement in statements:
+                cur.execute(statement)
+
+    ds = api.ok("POST", "/api/datastores", json={
+        "name": "maria", "connection": {"type": "mysql", "host": "127.0.0.1", "port": 3306, "username": "root",
+                                        "password": ""}, "database": db})
+    yield sql, ds["id"]
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
+    conn.close()
+
+
+def test_incremental_scans_on_mariadb_with_a_batch_identifier(api, maria):
+    sql, ds_id = maria
+    sql("CREATE TABLE loads (load_id INT, v INT)", "INSERT INTO loads VALUES (1, 1), (1, -1), (2, 3)")
+    api.sync(ds_id)
+    cid = api.container_id(ds_id, "loads")
+    container = api.ok("GET", f"/api/containers/{cid}")
+    assert (container["incremental_field_name"], container["incremental_identifier_type"]) == ("load_id", "batch")
+    api.check(cid, "notNegative", ["v"])
+    assert status(api.scan(ds_id, incremental=True)) == (3, 2, 1)
+    sql("INSERT INTO loads VALUES (3, -3), (3, -4), (3, 5)")
+    assert status(api.scan(ds_id, incremental=True)) == (3, 1, 2)
+    # capped at 1 row per batch, by value order: batch 1 reads -1, batch 2 3, batch 3 -4
+    assert status(api.scan(ds_id, max_records_analyzed_per_partition=1)) == (3, 3, 2)
 
 
 # ------------------------------------------------------------------ edge cases a user found
@@ -399,35 +409,21 @@ def test_an_identifier_dropped_from_the_table_means_a_full_read(api, make_duckdb
                                             "of the container any more: read as one partition")
 
 
-def test_mariadb_string_partitions_are_exact_text(api, mariadb_server):
-    import uuid
-
-    db = f"assay_inc_{uuid.uuid4().hex[:10]}"
-    conn = mariadb_server(None)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"CREATE DATABASE `{db}`")
-            cur.execute(f"USE `{db}`")
-            cur.execute("CREATE TABLE pm (id INT, cat VARCHAR(10), amount INT)")
-            cur.execute("INSERT INTO pm VALUES (1, 'a', 1), (2, 'A', -1), (3, 'a ', 2), (4, 'b', 3), (5, 'a', -5)")
-        ds = api.ok("POST", "/api/datastores", json={
-            "name": "maria", "connection": {"type": "mysql", "host": "127.0.0.1", "port": 3306, "username": "root",
-                                            "password": ""}, "database": db})
-        api.sync(ds["id"])
-        cid = api.container_id(ds["id"], "pm")
-        api.ok("PUT", f"/api/containers/{cid}", json={"partition_field": "cat"})
-        api.check(cid, "notNegative", ["amount"])
-        op = api.scan(ds["id"])
-        assert status(op) == (5, 4, 2), op  # 'a' (2 rows), 'A', 'a ', 'b': four partitions as on any engine
-        cs = api.ok("GET", f"/api/container-scans/{only_scan(op)['id']}")
-        assert sorted((p["partition"], p["records_processed"]) for p in cs["partition_scans"]) == [
-            ("A", 1), ("a", 2), ("a ", 1), ("b", 1)]
-        # one row per partition, the first in column order (id first): 'a' reads id 1 (amount 1), 'A' id 2 (-1)
-        assert status(api.scan(ds["id"], max_records_analyzed_per_partition=1)) == (4, 4, 1)
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
-        conn.close()
+def test_mariadb_string_partitions_are_exact_text(api, maria):
+    sql, ds_id = maria
+    sql("CREATE TABLE pm (id INT, cat VARCHAR(10), amount INT)",
+        "INSERT INTO pm VALUES (1, 'a', 1), (2, 'A', -1), (3, 'a ', 2), (4, 'b', 3), (5, 'a', -5)")
+    api.sync(ds_id)
+    cid = api.container_id(ds_id, "pm")
+    api.ok("PUT", f"/api/containers/{cid}", json={"partition_field": "cat"})
+    api.check(cid, "notNegative", ["amount"])
+    op = api.scan(ds_id)
+    assert status(op) == (5, 4, 2), op  # 'a' (2 rows), 'A', 'a ', 'b': four partitions as on any engine
+    cs = api.ok("GET", f"/api/container-scans/{only_scan(op)['id']}")
+    assert sorted((p["partition"], p["records_processed"]) for p in cs["partition_scans"]) == [
+        ("A", 1), ("a", 2), ("a ", 1), ("b", 1)]
+    # one row per partition, the first in column order (id first): 'a' reads id 1 (amount 1), 'A' id 2 (-1)
+    assert status(api.scan(ds_id, max_records_analyzed_per_partition=1)) == (4, 4, 1)
 
 
 def test_new_files_keep_the_pattern_types_and_empty_files_are_skipped(api, tmp_path):
