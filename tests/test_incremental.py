@@ -337,6 +337,13 @@ def test_a_null_and_the_text_null_are_one_partition(api, make_duckdb):
     assert status(op) == (3, 2, 3)  # partitions "NULL" (rows 1 and 2) and "a"
     cs = api.ok("GET", f"/api/container-scans/{only_scan(op)['id']}")
     assert sorted((p["partition"], p["records_processed"]) for p in cs["partition_scans"]) == [("NULL", 2), ("a", 1)]
+    # another partition field: the old partitions go, the container scan keeps what it read
+    api.ok("PUT", f"/api/containers/{cid}", json={"partition_field": "id"})
+    assert api.ok("GET", "/api/partitions", params={"container": cid})["total"] == 0
+    api.scan(ds["id"])
+    assert sorted(p["name"] for p in api.ok("GET", "/api/partitions", params={"container": cid})["items"]) == [
+        "1", "2", "3"]
+    assert len(api.ok("GET", f"/api/container-scans/{only_scan(op)['id']}")["partition_scans"]) == 2
 
 
 def test_an_identifier_range_the_driver_cannot_return_keeps_the_checkpoint(api, pg_database):

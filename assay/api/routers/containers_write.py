@@ -9,14 +9,14 @@ from typing import Any, Literal
 import ibis
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field as PField
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ...engine.expressions import ExpressionError, parse_query, to_ibis
 from ...engine.rules import RuleDefinitionError
 from ...operations.incremental import IDENTIFIER_SETTINGS, set_identifiers
 from ...security import datastore_secrets
 from ...sources import field_type_of, open_source
-from ...store.models import ComputedField, Container, ContainerProfile, Datastore, Field
+from ...store.models import ComputedField, Container, ContainerProfile, Datastore, Field, Partition
 from ...store.repo import Conflict, NotFound, ensure_idle, get_or_404
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
@@ -129,7 +129,11 @@ def update_container(container_id: int, body: ContainerUpdate, session: SessionD
         c.additional_metadata = body.additional_metadata
     identifier_changes = {k: getattr(body, k) for k in IDENTIFIER_SETTINGS if k in body.model_fields_set}
     if identifier_changes:
+        before = (c.incremental_field_name, c.partition_field)
         set_identifiers(c, identifier_changes)
+        if (c.incremental_field_name, c.partition_field) != before:
+            # partitions of the old split no longer describe the container (their scans keep their names)
+            session.execute(delete(Partition).where(Partition.container_id == c.id))
     if c.container_type == "computed_table":
         if body.query is not None:
             c.fields = _query_fields(c.datastore, body.query, request.app.state.settings.secret_key)
