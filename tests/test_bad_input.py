@@ -128,3 +128,143 @@ def test_ids_of_deleted_rows_are_never_reused(api, make_duckdb):
     api.ok("DELETE", f"/api/datastores/{first['id']}")
     second = api.duckdb_datastore("b", make_duckdb("create table t (id integer)", name="b.duckdb"))
     assert second["id"] == first["id"] + 1
+
+
+def _raw(api, method: str, url: str, body: str):
+    """Send ``body`` as-is (NaN / Infinity / 1e400 are not what ``json=`` would write)."""
+    return api.client.request(method, url, content=body, headers={"content-type": "application/json"})
+
+
+def test_nan_and_infinity_are_422_naming_the_field_not_500(api, make_duckdb):
+    ds, t = _table(api, make_duckdb)
+    check = api.check(t, "notNull", ["s"])
+    d = ds["id"]
+    cases = [
+        ('{"type":"profile","datastore_id":%d,"percent_testing_threshold":NaN}' % d,
+         ["body", "profile", "percent_testing_threshold"], "NaN"),
+        ('{"type":"profile","datastore_id":%d,"high_correlation_threshold":Infinity}' % d,
+         ["body", "profile", "high_correlation_threshold"], "Infinity"),
+        ('{"type":"profile","datastore_id":%d,"inference_threshold":1e400}' % d,
+         ["body", "profile", "inference_threshold"], "Infinity"),
+        ('{"type":"scan","datastore_id":%d,"high_count_rollup_threshold":Infinity}' % d,
+         ["body", "scan", "high_count_rollup_threshold"], "Infinity"),
+        ('{"type":"scan","datastore_id":%d,"max_records_analyzed_per_partition":-Infinity}' % d,
+         ["body", "scan", "max_records_analyzed_per_partition"], "-Infinity"),
+    ]
+    for body, loc, echoed in cases:
+        r = _raw(api, "POST", "/api/operations/run", body)
+        assert r.status_code == 422, (body, r.status_code, r.text)
+        assert [(e["loc"], e["input"]) for e in r.json()["detail"]] == [(loc, echoed)], r.text
+    r = _raw(api, "PUT", f"/api/quality-checks/{check['id']}", '{"coverage": NaN}')
+    assert r.status_code == 422, r.text
+    assert [(e["loc"], e["type"], e["input"]) for e in r.json()["detail"]] == [(["body", "coverage"], "finite_number",
+                                                                                "NaN")]
+    assert api.ok("GET", "/api/operations", params={"operation_type": "profile"})["total"] == 0
+    assert api.ok("GET", f"/api/quality-checks/{check['id']}")["coverage"] is None  # unchanged
+
+
+def test_greater_than_batch_must_be_finite(api, make_duckdb):
+    ds, _t = _table(api, make_duckdb)
+    for op_type in ("profile", "scan"):
+        for bad in ("NaN", "Infinity", "-Infinity", "1e400"):
+            body = '{"type":"%s","datastore_id":%d,"greater_than_batch":%s}' % (op_type, ds["id"], bad)
+            r = _raw(api, "POST", "/api/operations/run", body)
+            assert r.status_code == 422, (body, r.text)
+            assert [e["loc"] for e in r.json()["detail"]] == [["body", op_type, "greater_than_batch"]], r.text
+            r = _raw(api, "POST", "/api/operations/schedule", body[:-1] + ',"crontab":"0 * * * *"}')
+            assert r.status_code == 422, (body, r.text)
+            assert r.json()["detail"] == [{"loc": ["body", op_type, "greater_than_batch"], "type": "value_error",
+                                           "msg": "Input should be a finite number"}]
+    assert api.ok("GET", "/api/operations/schedule")["total"] == 0
+    op = api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"],
+                                                     "greater_than_batch": 2.5})
+    assert op["greater_than_batch"] == 2.5
+
+
+def test_booleans_are_not_integers_in_operation_payloads(api, make_duckdb, tmp_path):
+    ds, t = _table(api, make_duckdb)
+    assert ds["id"] == 1  # so `true` would have meant this datastore
+    lake = api.enrichment_datastore("lake", tmp_path / "lake.duckdb")
+    api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
+    cases = [({"type": "profile", "datastore_id": True}, ["body", "profile", "datastore_id"]),
+             ({"type": "scan", "datastore_id": False}, ["body", "scan", "datastore_id"]),
+             ({"type": "profile", "datastore_id": 1, "inference_threshold": True},
+              ["body", "profile", "inference_threshold"]),
+             ({"type": "profile", "datastore_id": 1, "max_count_testing_sample": True},
+              ["body", "profile", "max_count_testing_sample"]),
+             ({"type": "scan", "datastore_id": 1, "max_records_analyzed_per_partition": True},
+              ["body", "scan", "max_records_analyzed_per_partition"]),
+             ({"type": "scan", "datastore_id": 1, "high_count_rollup_threshold": True},
+              ["body", "scan", "high_count_rollup_threshold"]),
+             ({"type": "export", "datastore_id": 1, "asset_type": "checks", "container_ids": [t, True]},
+              ["body", "export", "container_ids", 1])]
+    for body, loc in cases:
+        r = api.client.post("/api/operations/run", json=body)
+        assert r.status_code == 422, (body, r.text)
+        assert r.json()["detail"] == [{"type": "value_error", "loc": loc, "input": body[loc[-1]] if loc[-1] != 1
+                                       else True, "msg": "Value error, must be an integer, not a boolean",
+                                       "ctx": {"error": "must be an integer, not a boolean"}}], r.text
+        r = api.client.post("/api/operations/schedule", json={**body, "crontab": "0 * * * *"})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == loc, (body, r.text)
+    assert api.ok("GET", "/api/operations")["total"] == 1  # only the sync of _table
+    assert api.ok("GET", "/api/operations/schedule")["total"] == 0
+    # integers, and integer-valued numbers as before, still pass
+    op = api.ok("POST", "/api/operations/run", json={"type": "profile", "datastore_id": 1, "inference_threshold": 3.0,
+                                                     "max_count_testing_sample": 7})
+    assert (op["datastore_id"], op["inference_threshold"], op["max_count_testing_sample"]) == (1, 3, 7)
+
+
+def test_greater_than_time_must_exist_in_utc(api, make_duckdb):
+    ds, _t = _table(api, make_duckdb)
+    for op_type, when in (("scan", "0001-01-01T00:00:00+14:00"), ("profile", "9999-12-31T23:59:59-14:00"),
+                          ("profile", "0001-01-01T13:59:59+14:00")):
+        body = {"type": op_type, "datastore_id": ds["id"], "greater_than_time": when}
+        r = api.client.post("/api/operations/run", json=body)
+        assert r.status_code == 422, (when, r.text)
+        assert [(e["loc"], e["msg"]) for e in r.json()["detail"]] == [
+            (["body", op_type, "greater_than_time"], "Value error, is outside years 1..9999 once converted to UTC")]
+        r = api.client.post("/api/operations/schedule", json={**body, "crontab": "0 * * * *"})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", op_type, "greater_than_time"]
+    # the extremes that do exist in UTC still pass
+    for when, stored in (("0001-01-01T14:00:00+14:00", "0001-01-01T00:00:00Z"),
+                         ("9999-12-31T09:59:59-14:00", "9999-12-31T23:59:59Z")):
+        op = api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"],
+                                                         "greater_than_time": when})
+        assert dt.datetime.fromisoformat(op["greater_than_time"]) == dt.datetime.fromisoformat(stored), op
+
+
+def test_a_datastore_id_beyond_64_bits_is_422_naming_it(api):
+    for op_type, value in (("profile", 2**70), ("scan", 2**63), ("sync", -(2**63) - 1)):
+        r = api.client.post("/api/operations/run", json={"type": op_type, "datastore_id": value})
+        assert r.status_code == 422, r.text
+        assert [e["loc"] for e in r.json()["detail"]] == [["body", op_type, "datastore_id"]], r.text
+        r = api.client.post("/api/operations/schedule", json={"type": op_type, "datastore_id": value,
+                                                              "crontab": "0 * * * *"})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", op_type, "datastore_id"], r.text
+    # the largest 64-bit id is merely unknown
+    r = api.client.post("/api/operations/run", json={"type": "profile", "datastore_id": 2**63 - 1})
+    assert r.status_code == 404, r.text
+
+
+def test_enrichment_only_datastores_refuse_every_operation_in_plain_words(api, tmp_path):
+    lake = api.enrichment_datastore("lake", tmp_path / "lake.duckdb")
+    for op_type in ("profile", "scan", "sync", "catalog"):
+        r = api.client.post("/api/operations/run", json={"type": op_type, "datastore_id": lake["id"]})
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"] == [{"loc": ["body", "datastore_id"], "type": "value_error", "msg": (
+            f"datastore {lake['id']} is enrichment-only; a {op_type} operation cannot run on it")}]
+
+
+def test_unknown_container_names_are_422_for_profile_and_scan(api, make_duckdb):
+    ds, _t = _table(api, make_duckdb)
+    for op_type in ("profile", "scan"):
+        for names, missing in ((["nope"], "'nope'"), (["t", "nope", "gone", "nope"], "'nope', 'gone'")):
+            body = {"type": op_type, "datastore_id": ds["id"], "container_names": names}
+            for url in ("/api/operations/run", "/api/operations/schedule"):
+                r = api.client.post(url, json={**body, "crontab": "0 * * * *"} if "schedule" in url else body)
+                assert r.status_code == 422, (url, body, r.text)
+                assert r.json()["detail"] == [{"loc": ["body", "container_names"], "type": "value_error",
+                                               "msg": f"no container named {missing} in datastore {ds['id']}"}]
+    assert api.ok("GET", "/api/operations")["total"] == 1  # only the sync of _table
+    op = api.run({"type": "profile", "datastore_id": ds["id"], "container_names": ["t"], "ai_effort": "off"})
+    assert (op["result"], op["status"]["containers_analyzed"]) == ("success", 1), op

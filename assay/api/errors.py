@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, StatementError
 
@@ -15,7 +20,28 @@ def unprocessable(loc: tuple, message: str, kind: str = "value_error") -> JSONRe
     return JSONResponse(status_code=422, content={"detail": [{"loc": ["body", *loc], "msg": message, "type": kind}]})
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` (already JSON-encodable apart from floats) with every non-finite float as the
+    string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``, so strict JSON can render it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError):
+        # FastAPI's own 422, except that the echoed ``input`` / ``ctx`` may hold NaN or
+        # Infinity from the body (or 1e400, parsed as Infinity), which strict JSON cannot render.
+        # A validator's exception in ``ctx.error`` is given as its message (FastAPI would send ``{}``).
+        errors = [{**e, "ctx": {k: str(v) if isinstance(v, Exception) else v for k, v in e["ctx"].items()}}
+                  if isinstance(e.get("ctx"), dict) else e for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": json_safe(jsonable_encoder(errors))})
+
     @app.exception_handler(NotFound)
     async def _not_found(_request: Request, exc: NotFound):
         return JSONResponse(status_code=404, content={"detail": str(exc)})

@@ -3,6 +3,9 @@
 Unknown extra keys are ignored (clients send more than we use); wrong types and values
 out of range are 422s that name the field. Booleans given as strings ("True") are
 accepted, as Pydantic's lax mode does, because existing Airflow scripts send them.
+Float fields take finite numbers only (NaN / Infinity / 1e400 are 422s). In operation and
+schedule payloads ids and counts are :data:`Int`: a JSON integer (or an integer-valued
+number such as ``2.0``) within 64 bits, never a boolean (``true`` is not datastore 1).
 """
 
 from __future__ import annotations
@@ -10,11 +13,40 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, allow_inf_nan=False)
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _not_bool(v: Any) -> Any:
+    """Refuse ``true`` / ``false`` where an integer is expected (lax mode would take them as 1 / 0)."""
+    if isinstance(v, bool):
+        raise ValueError("must be an integer, not a boolean")
+    return v
+
+
+#: An id or count in an operation payload: an integer within 64 bits (what the metadata store
+#: holds; larger is a 422 naming the field, not an overflow later), never a boolean.
+Int = Annotated[int, BeforeValidator(_not_bool), Field(ge=INT64_MIN, le=INT64_MAX)]
+
+
+def _utc_representable(v: dt.datetime | None) -> dt.datetime | None:
+    """``greater_than_time``: its UTC value must lie in years 1…9999 (what Python and the
+    databases hold), e.g. ``0001-01-01T00:00:00+14:00`` is refused. A naive time is UTC."""
+    if v is not None and v.utcoffset():
+        try:
+            v.astimezone(dt.timezone.utc)
+        except (OverflowError, ValueError):
+            raise ValueError("is outside years 1..9999 once converted to UTC") from None
+    return v
+
+
+UtcTime = Annotated[dt.datetime | None, AfterValidator(_utc_representable)]
 
 
 class ConnectionIn(_Body):
@@ -113,7 +145,7 @@ class QualityCheckUpdate(_Body):
 
 
 class _OperationBase(_Body):
-    datastore_id: int
+    datastore_id: Int
 
 
 def _record_limit(v: int | None) -> int | None:
@@ -123,7 +155,7 @@ def _record_limit(v: int | None) -> int | None:
     return None if v == -1 else v
 
 
-RecordLimit = Annotated[int | None, Field(ge=-1, le=1_000_000_000), AfterValidator(_record_limit)]
+RecordLimit = Annotated[Int | None, Field(ge=-1, le=1_000_000_000), AfterValidator(_record_limit)]
 
 
 class SyncOperation(_OperationBase):
@@ -147,10 +179,10 @@ class ScanOperation(_OperationBase):
     remediation: RemediationStrategy | None = None
     auto_resolve_passed_anomalies: bool | None = None
     max_records_analyzed_per_partition: RecordLimit = None
-    enrichment_source_record_limit: int | None = Field(default=None, ge=1, le=1_000_000_000)
-    high_count_rollup_threshold: int | None = Field(default=None, ge=1, le=1000)
-    greater_than_time: dt.datetime | None = None
-    greater_than_batch: float | None = None
+    enrichment_source_record_limit: Int | None = Field(default=None, ge=1, le=1_000_000_000)
+    high_count_rollup_threshold: Int | None = Field(default=None, ge=1, le=1000)
+    greater_than_time: UtcTime = None
+    greater_than_batch: float | None = Field(default=None, allow_inf_nan=False)
     archive_duplicate_anomalies: bool = False
     reactivate_recurring_anomalies: bool = False
     check_categories: list[str] | None = None
@@ -179,16 +211,16 @@ class ProfileOperation(_OperationBase):
     type: Literal["profile"]
     container_names: list[str] | None = None
     container_tags: list[str] | None = None
-    inference_threshold: int | None = Field(default=None, ge=0, le=5)
+    inference_threshold: Int | None = Field(default=None, ge=0, le=5)
     ai_effort: Literal["off", "low", "medium", "high", "xhigh", "max"] | None = None
     infer_as_draft: bool = False
     max_records_analyzed_per_partition: RecordLimit = None
-    max_count_testing_sample: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    max_count_testing_sample: Int | None = Field(default=None, ge=1, le=1_000_000_000)
     percent_testing_threshold: float | None = Field(default=None, ge=0, le=1)
     high_correlation_threshold: float | None = Field(default=None, ge=0, le=1)
-    histogram_max_distinct_values: int | None = Field(default=None, ge=1, le=10_000)
-    greater_than_time: dt.datetime | None = None
-    greater_than_batch: float | None = None
+    histogram_max_distinct_values: Int | None = Field(default=None, ge=1, le=10_000)
+    greater_than_time: UtcTime = None
+    greater_than_batch: float | None = Field(default=None, allow_inf_nan=False)
 
 
     @model_validator(mode="after")
@@ -210,7 +242,7 @@ class ExportOperation(_OperationBase):
 
     type: Literal["export"]
     asset_type: Literal["anomalies", "checks", "profiles", "field_profiles"]
-    container_ids: list[int] | None = None
+    container_ids: list[Int] | None = None
     container_tags: list[str] | None = None
     include_deleted: bool = False
 

@@ -38,24 +38,36 @@ def _scan_params(body: ScanOperation, ds: Datastore) -> dict:
     return params
 
 
+def _check_container_names(session, ds: Datastore, names: list[str]) -> None:
+    """Raise RuleDefinitionError on ``container_names`` listing every requested name that is
+    not a live container of ``ds`` (a scan or profile never silently skips a named container)."""
+    if not names:
+        return
+    known = set(session.scalars(select(Container.name).where(
+        Container.datastore_id == ds.id, Container.deleted_at.is_(None), Container.name.in_(names))))
+    missing = [n for n in dict.fromkeys(names) if n not in known]
+    if missing:
+        raise RuleDefinitionError(("container_names",),
+                                  f"no container named {', '.join(map(repr, missing))} in datastore {ds.id}")
+
+
 def normalise_operation(session, body, ds: Datastore) -> tuple[str, dict, dict]:
     """(type, stored params, initial status) of a validated operation payload on ``ds``.
 
-    Raises RuleDefinitionError (→ 422) for an enrichment-only datastore, unknown container
-    names, remediation without enrichment, or an export without enrichment.
+    Raises RuleDefinitionError (→ 422) for an enrichment-only datastore, remediation without
+    enrichment, an export without enrichment, or unknown container names. ``container_names``
+    of a scan or profile is checked here, at submission: if any requested name is not a live
+    container of the datastore the whole request is a 422 on ``container_names`` whose message
+    lists the missing names, and nothing is queued (rather than running the others and
+    reporting the rest afterwards). A scheduled operation is checked when the schedule is
+    created or replaced.
     """
     if ds.enrichment_only:
-        raise RuleDefinitionError(("datastore_id",), f"datastore {ds.id} is enrichment-only; it cannot be {body.type}ned")
+        raise RuleDefinitionError(("datastore_id",), f"datastore {ds.id} is enrichment-only; "
+                                  f"a {body.type} operation cannot run on it")
     if isinstance(body, ScanOperation):
         params = _scan_params(body, ds)
-        names = params["container_names"]
-        if names:
-            known = set(session.scalars(select(Container.name).where(
-                Container.datastore_id == ds.id, Container.deleted_at.is_(None), Container.name.in_(names))))
-            missing = [n for n in names if n not in known]
-            if missing:
-                raise RuleDefinitionError(("container_names",),
-                                          f"no container named {', '.join(map(repr, missing))} in datastore {ds.id}")
+        _check_container_names(session, ds, params["container_names"])
         return "scan", params, {key: 0 for key in ser.SCAN_STATUS_KEYS}
     if isinstance(body, ExportOperation):
         if ds.enrichment_datastore_id is None:
@@ -65,6 +77,7 @@ def normalise_operation(session, body, ds: Datastore) -> tuple[str, dict, dict]:
     if isinstance(body, ProfileOperation):
         params = body.model_dump(mode="json")
         params["container_names"] = params.get("container_names") or []
+        _check_container_names(session, ds, params["container_names"])
         return "profile", params, {key: 0 for key in ser.PROFILE_STATUS_KEYS}
     return "sync", body.model_dump(mode="json"), {"total_containers": 0, "containers_analyzed": 0,
                                                   "records_processed": 0}

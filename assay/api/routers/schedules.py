@@ -45,7 +45,9 @@ def _parse(session, body: dict[str, Any]) -> tuple[str | None, str, str, dict, D
         request = _payload.validate_python(body)
     except ValidationError as e:
         err = e.errors()[0]
-        raise RuleDefinitionError(tuple(str(p) for p in err["loc"]), err["msg"]) from None
+        # list indexes stay integers, as in the 422s of POST /operations/run
+        raise RuleDefinitionError(tuple(p if isinstance(p, int) else str(p) for p in err["loc"]),
+                                  err["msg"]) from None
     ds = get_or_404(session, Datastore, request.datastore_id, "Datastore")
     op_type, params, _status = normalise_operation(session, request, ds)
     return name, crontab, op_type, params, ds
