@@ -43,6 +43,7 @@ change updates its field list in place.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 import re
 from dataclasses import dataclass, field
@@ -183,8 +184,11 @@ def split(sample: pd.DataFrame, holdout_cap: int) -> tuple[pd.DataFrame, pd.Data
     for name in sample.columns:
         try:
             col = pd.util.hash_pandas_object(sample[name].astype(str), index=False).to_numpy()
-        except TypeError:
-            continue
+        except (TypeError, ValueError):  # e.g. bytes that are not UTF-8: hash their repr
+            try:
+                col = pd.util.hash_pandas_object(sample[name].map(repr), index=False).to_numpy()
+            except (TypeError, ValueError):
+                continue
         h = h * np.uint64(1_000_003) ^ col
     # identical rows get distinct hashes by their occurrence number (order-independent: they
     # are indistinguishable), so a table of one repeated row is still split
@@ -322,6 +326,15 @@ def _iso(value: Any) -> str | None:
     return None
 
 
+def _exact_float(value: Any) -> bool:
+    """Whether ``value`` (a number or the text of a decimal) is exactly a float64."""
+    try:
+        f = float(value)
+        return math.isfinite(f) and decimal.Decimal(f) == decimal.Decimal(str(value))
+    except (TypeError, ValueError, decimal.InvalidOperation):
+        return False
+
+
 def propose(profile: ProfileResult, opts: InferenceOptions) -> list[Proposal]:
     """Proposals for one container from its profile (steps 1–4 of the module docstring);
     not yet verified against the data."""
@@ -381,7 +394,10 @@ def propose(profile: ProfileResult, opts: InferenceOptions) -> list[Proposal]:
                 if lo_f >= 0 and _holds(hon < 0, hon.notna(), thr):
                     out.append(Proposal("notNegative", [name], description=f"{name} is never negative"))
                 t_lo, t_hi = trn.min(), trn.max()
-                if pd.notna(t_lo) and _holds((hon < t_lo) | (hon > t_hi), hon.notna(), thr):
+                # bounds are floats (between, greaterThan, lessThan): only inferred when the
+                # extremes are exact as floats (not for e.g. 28-digit decimals or int64 near 2^63)
+                if pd.notna(t_lo) and _exact_float(lo) and _exact_float(hi) \
+                        and _holds((hon < t_lo) | (hon > t_hi), hon.notna(), thr):
                     if lvl >= 2:
                         out.append(Proposal("between", [name], {"min": lo_f, "max": hi_f},
                                             description=f"{name} lies in the observed range"))

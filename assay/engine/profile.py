@@ -4,10 +4,12 @@ field (split only when the container is very wide), plus a bounded number of ext
 Queries per container, whatever the number of fields ``F``:
 
 1. ``count(*)``;
-2. a bounded **sample** of at most ``sample_size`` rows (the engine's seeded row sample
-   when the container is larger; capped at ``MAX_SAMPLE_CELLS`` values so a 1,000-column
-   table stays small). It gives the shift that keeps the moment sums exact, the
-   correlations, the quantiles where the engine has no approximate quantile, and the
+2. a bounded **sample** of at most ``sample_size`` rows (every row when the container is
+   that small, else every ``ceil(rows / sample_size)``-th row in the engine's scan order:
+   spread over the whole container, deterministic, the same on every engine; capped at
+   ``MAX_SAMPLE_CELLS`` values so a 1,000-column table stays small), plus for decimal
+   fields a ``LIMIT 100`` read of their values as text (the exact centre of the moments).
+   The sample gives the correlations, the quantiles where the engine has no approximate quantile, and the
    training / hold-out data of check inference (``engine/inference.py``);
 3. the **aggregate pass**: ``ceil(F / MAX_FIELDS_PER_QUERY)`` queries (one below 150 fields);
    when the engine rejects an optional statistic (approximate quantiles on SQLite/MySQL, an
@@ -22,26 +24,32 @@ Per field (``None`` where a statistic does not apply to the type or there is no 
 |---|---|
 | ``field_type`` | the synced type: Integral, Fractional, Boolean, String, Date, Timestamp, Unknown |
 | ``completeness`` | non-NULL values / rows (0…1; NaN counts as a value) |
-| ``approximate_distinct_values`` | the engine's approximate distinct count (HyperLogLog on DuckDB); the exact count when the histogram holds every value |
+| ``approximate_distinct_values`` | exact ``COUNT(DISTINCT)`` on DuckDB and for containers up to ``EXACT_DISTINCT_ROWS`` rows, else the engine's approximate count (HyperLogLog); the exact count when the histogram holds every value |
 | ``unique_distinct_ratio`` | approximate distinct values / non-NULL values (capped at 1) |
-| ``min`` / ``max`` | smallest / largest value: numbers (finite values only for floating point), dates, times, strings by collation (strings cut to ``MAX_SHOWN_CHARS`` characters) |
+| ``min`` / ``max`` | smallest / largest value: numbers (finite values only for floating point; decimals as text with every digit), dates, times, strings by collation (strings cut to ``MAX_SHOWN_CHARS`` characters) |
 | ``mean`` / ``sum`` | arithmetic mean / sum of the finite numeric values (NaN and ±Infinity left out) |
 | ``std_dev`` | population standard deviation of the finite numeric values |
 | ``skewness`` | population skewness ``μ3 / μ2^1.5`` of the finite values (``None`` when the variance is 0) |
 | ``kurtosis`` | population excess kurtosis ``μ4 / μ2² − 3`` (``None`` when the variance is 0) |
-| ``q1`` / ``median`` / ``q3`` | 25th / 50th / 75th percentile: the engine's approximate quantiles (``quantile_source: "engine"``), or on engines without them (SQLite, MySQL) the exact quantiles of the sample (``"sample"``) |
+| ``q1`` / ``median`` / ``q3`` | 25th / 50th / 75th percentile: the engine's approximate quantiles (``quantile_source: "engine"``), or on engines without them (SQLite, MySQL) the exact quantiles of the sample (``"sample"``); for integer fields values of the field (rounded half to even / nearest rank, within min…max) |
 | ``entropy`` | Shannon entropy, in bits, of the distribution of the non-NULL values: exact from the histogram when it holds every distinct value, else estimated on the sample |
 | ``min_length`` / ``max_length`` | shortest / longest string, in characters |
 | ``histogram_buckets`` | ``[{value, count, ratio}]``, most frequent first, at most ``histogram_max_distinct_values``, for fields with at most twice that many (approximate) distinct values; ``ratio`` = count / non-NULL values; values are shown as text. Empty for other fields |
 | ``histogram_complete`` | true when the buckets hold every distinct non-NULL value |
 | ``field_correlations`` | ``[{correlated_field_profile, bivariate_correlation}]``: numeric fields whose Pearson correlation with this one, on the sample, has an absolute value ≥ ``high_correlation_threshold`` (at most ``MAX_CORRELATED_FIELDS`` numeric fields are compared) |
 
-The moments are sums of powers of ``(x − c)`` with ``c`` the sample mean, so they do not lose
-their digits when the mean is large compared with the spread (e.g. years, epoch seconds).
+The moments (and ``std_dev``) are means of powers of ``(x − c)``: ``c`` is the sample mean
+for floating point, an exact value of the field for integers and decimals (subtracted in
+the field's own type before the cast to float), so they do not lose their digits when the
+values are large compared with their spread (years, epoch seconds, 28-digit decimals).
+
+A field the engine or the driver cannot profile is profiled as text or left empty, with
+``profile_message`` (see :func:`profile_table`); the container is never failed for one field.
 """
 
 from __future__ import annotations
 
+import decimal
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -67,8 +75,8 @@ MAX_SAMPLE_CELLS = 4_000_000
 MAX_CORRELATED_FIELDS = 100
 #: Longest string kept as a field's min / max in the stored profile.
 MAX_SHOWN_CHARS = 256
-#: Seed of the engine's row sample (a rerun reads the same sample where the engine allows it).
-SAMPLE_SEED = 20261130
+#: Containers up to this many rows get the exact distinct count (DuckDB always: it is cheap there).
+EXACT_DISTINCT_ROWS = 10_000_000
 
 
 @dataclass
@@ -117,6 +125,13 @@ def _finite(col: ir.Column, nan: bool = True) -> ir.NumericColumn:
     return as_float
 
 
+def _backend(t: ir.Table) -> str | None:
+    try:
+        return t._find_backend().name
+    except Exception:  # noqa: BLE001 - an unbound table
+        return None
+
+
 def has_nan(t: ir.Table) -> bool:
     """Whether the engine of ``t`` stores NaN (SQLite and MySQL turn it into NULL or reject it)."""
     try:
@@ -125,21 +140,28 @@ def has_nan(t: ir.Table) -> bool:
         return True
 
 
-def _field_metrics(col: ir.Column, key: str, shift: float, quantiles: bool, moments: bool,
-                   nan: bool = True) -> dict[str, ir.Scalar]:
+def _field_metrics(col: ir.Column, key: str, shift: Any, quantiles: bool, moments: bool,
+                   nan: bool = True, exact_distinct: bool = False) -> dict[str, ir.Scalar]:
     dtype = col.type()
     m: dict[str, ir.Scalar] = {f"{key}__nonnull": col.count()}
     if dtype.is_numeric() or dtype.is_temporal() or dtype.is_string() or dtype.is_boolean():
-        m[f"{key}__distinct"] = col.approx_nunique()
+        m[f"{key}__distinct"] = col.nunique() if exact_distinct else col.approx_nunique()
     if _is_number(dtype):
         fin = _finite(col, nan)
         lo, hi = (fin.min(), fin.max()) if dtype.is_floating() else (col.min(), col.max())
+        if dtype.is_decimal():  # exact digits: the extremes as the engine's text of the value
+            lo, hi = col.min().cast("string"), col.max().cast("string")
         m.update({f"{key}__min": lo, f"{key}__max": hi, f"{key}__mean": fin.mean(),
-                  f"{key}__sum": fin.sum(), f"{key}__std_dev": fin.std(how="pop")})
+                  f"{key}__sum": fin.sum(),
+                  f"{key}__std_dev": fin.std(how="pop")})
         if moments:
-            d = fin - shift
+            # centred in the column's own type (exact for integers and decimals) before
+            # the cast to float: no digits lost when the values are large next to their spread
+            d = fin - float(shift) if dtype.is_floating() else \
+                (col - ibis.literal(shift, type=dtype)).cast("float64")
             d2 = d * d
-            m.update({f"{key}__m2": d2.mean(), f"{key}__m3": (d2 * d).mean(), f"{key}__m4": (d2 * d2).mean()})
+            m.update({f"{key}__m1": d.mean(), f"{key}__m2": d2.mean(), f"{key}__m3": (d2 * d).mean(),
+                      f"{key}__m4": (d2 * d2).mean()})
         if quantiles:
             m[f"{key}__quantiles"] = fin.approx_quantile([0.25, 0.5, 0.75])
     elif dtype.is_temporal():
@@ -152,18 +174,17 @@ def _field_metrics(col: ir.Column, key: str, shift: float, quantiles: bool, mome
 
 
 def _sample(t: ir.Table, records: int, size: int) -> pd.DataFrame:
-    """At most ``size`` rows of ``t`` as a DataFrame: all rows when ``t`` is that small, else
-    the engine's seeded row sample (a plain LIMIT where the engine cannot sample)."""
+    """At most ``size`` rows of ``t`` as a DataFrame: all rows when ``t`` is that small, else a
+    systematic sample spread over the whole container: every ``ceil(records / size)``-th row in
+    the engine's scan order (``row_number() % step == 0``), the same on every engine and
+    the same rows on a rerun of unchanged data."""
     if size <= 0 or records <= 0:
         return t.limit(0).to_pyarrow().to_pandas()
     if records <= size:
-        q = t.limit(size)
-    else:
-        try:
-            q = t.sample(min(1.0, 1.2 * size / records), seed=SAMPLE_SEED).limit(size)
-            return q.to_pyarrow().to_pandas()
-        except Exception:  # noqa: BLE001 - engines without a seeded sample read the first rows
-            q = t.limit(size)
+        return t.limit(size).to_pyarrow().to_pandas()
+    step = -(-records // size)
+    numbered = t.mutate(__assay_rn=ibis.row_number())
+    q = numbered.filter(numbered.__assay_rn % step == 0).drop("__assay_rn").limit(size)
     return q.to_pyarrow().to_pandas()
 
 
@@ -186,10 +207,35 @@ def _entropy(counts: list[int]) -> float | None:
     return float(-sum((c / total) * math.log2(c / total) for c in counts if c) + 0.0)
 
 
+def _reason(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:300] if text else type(e).__name__
+
+
+def _failing(try_fields, names: list[str]) -> dict[str, str]:
+    """The fields of ``names`` that make ``try_fields`` raise, by bisection: field → reason.
+    ``try_fields(subset)`` raises when the subset cannot be profiled."""
+    try:
+        try_fields(names)
+        return {}
+    except Exception as e:  # noqa: BLE001 - narrowed down below
+        if len(names) == 1:
+            return {names[0]: _reason(e)}
+    half = len(names) // 2
+    return {**_failing(try_fields, names[:half]), **_failing(try_fields, names[half:])}
+
+
 def profile_table(
     t: ir.Table, field_types: dict[str, str] | None = None, options: ProfileOptions | None = None
 ) -> ProfileResult:
     """Profile every column of ``t`` (see the module docstring for the statistics).
+
+    A field whose statistics the engine or the driver cannot compute (e.g. a type Arrow
+    cannot hold, a value whose storage class differs from the declared type on SQLite) does
+    not fail the container: it is found by bisection over the fields, profiled as text
+    (``statistics_as_text: true``) and left out of the sample (no check is inferred for it);
+    when even its text cannot be read its statistics are ``None``. Either way its statistics
+    carry ``profile_message`` (why).
 
     Args:
         t: the container's table, already restricted to the rows to read.
@@ -197,17 +243,49 @@ def profile_table(
         options: histogram cap, correlation threshold and sample size.
 
     Returns: a :class:`ProfileResult`.
-    Raises: whatever the engine raises when the container cannot be read.
+    Raises: whatever the engine raises when the container cannot be read (even its row count).
     """
     opts = options or ProfileOptions()
+    types = {n: (field_types or {}).get(n) or field_type_of(t.schema()[n]) for n in t.columns}
+    try:
+        return _profile_once(t, types, opts)
+    except Exception as first:  # noqa: BLE001 - isolate the fields that fail
+        t.count().to_pyarrow()  # the container itself cannot be read: raise that
+        names = list(t.columns)
+        bad = _failing(lambda sub: _profile_once(t.select(*sub), types, opts), names)
+        if not bad:
+            raise first
+    as_text = t.mutate(**{n: t[n].cast("string") for n in bad})
+    unreadable = _failing(lambda sub: _profile_once(as_text.select(*sub), types, opts), list(bad))
+    readable = [n for n in t.columns if n not in unreadable]
+    prof = _profile_once(as_text.select(*readable), types, opts)
+    if prof.sample is not None:
+        prof.sample = prof.sample.drop(columns=[n for n in bad if n in prof.sample.columns])
+    for n, why in bad.items():
+        if n in unreadable:
+            st = {"field_type": types[n], "profile_message": f"statistics not computed: {unreadable[n]}"}
+            prof.raw[n] = {**st, "non_null_count": 0}
+            prof.fields[n] = jsonable(st)
+        else:
+            msg = f"statistics computed on the values as text: {why}"
+            prof.raw[n].update(profile_message=msg, statistics_as_text=True)
+            prof.fields[n].update(profile_message=msg, statistics_as_text=True)
+    # the container's field order
+    prof.fields = {n: prof.fields[n] for n in t.columns}
+    prof.raw = {n: prof.raw[n] for n in t.columns}
+    prof.types = types
+    return prof
+
+
+def _profile_once(t: ir.Table, types: dict[str, str], opts: ProfileOptions) -> ProfileResult:
     schema = t.schema()
     names = list(t.columns)
-    types = {n: (field_types or {}).get(n) or field_type_of(schema[n]) for n in names}
+    types = {n: types[n] for n in names}
     records = int(t.count().to_pyarrow().as_py() or 0)
     size = min(opts.sample_size, max(1_000, MAX_SAMPLE_CELLS // max(len(names), 1)))
     sample = _sample(t, records, size)
 
-    shifts: dict[str, float] = {}
+    shifts: dict[str, Any] = {}
     numeric_sample: dict[str, pd.Series] = {}
     for n in names:
         if _is_number(schema[n]):
@@ -215,10 +293,32 @@ def profile_table(
             numeric_sample[n] = s
             mean = s.mean()
             shifts[n] = float(mean) if pd.notna(mean) else 0.0
+            if schema[n].is_integer():  # an exact value of the column: its sample minimum
+                exact = sample[n].dropna().tolist() if n in sample else []
+                try:
+                    shifts[n] = int(min(exact)) if exact else 0
+                except (TypeError, ValueError):
+                    shifts[n] = 0
+    decimals = [n for n in names if schema[n].is_decimal()]
+    if decimals and records:
+        # exact decimal values, read as text (a driver may round them through a float): the
+        # first value found of each column (LIMIT 100, no full pass)
+        for n in decimals:
+            shifts[n] = decimal.Decimal(0)
+        try:
+            firsts = t.select(**{f"c{i}": t[n].cast("string") for i, n in enumerate(decimals)}).limit(100) \
+                .to_pyarrow().to_pylist()
+            for i, n in enumerate(decimals):
+                found = next((r[f"c{i}"] for r in firsts if r[f"c{i}"] is not None), None)
+                if found is not None:
+                    shifts[n] = decimal.Decimal(found)
+        except Exception:  # noqa: BLE001 - centred on 0 (the moments then lose digits)
+            pass
 
     values: dict[str, Any] = {}
     engine_quantiles = True
     nan = has_nan(t)
+    exact_distinct = records <= EXACT_DISTINCT_ROWS or _backend(t) == "duckdb"
     for start in range(0, len(names), MAX_FIELDS_PER_QUERY):
         chunk = list(enumerate(names[start:start + MAX_FIELDS_PER_QUERY], start))
         narrow = t.select(*[name for _, name in chunk]) if len(names) > MAX_FIELDS_PER_QUERY else t
@@ -227,7 +327,7 @@ def profile_table(
             metrics: dict[str, ir.Scalar] = {}
             for i, name in chunk:
                 metrics.update(_field_metrics(narrow[name], f"f{i}", shifts.get(name, 0.0), quantiles, moments,
-                                              nan))
+                                              nan, exact_distinct))
             try:
                 row = narrow.aggregate(**metrics).to_pyarrow().to_pylist()[0]
                 engine_quantiles = quantiles
@@ -259,15 +359,25 @@ def profile_table(
             "non_null_count": nonnull,
         }
         if name in numeric_sample and nonnull:
-            _moments(stats, get("mean"), shifts[name], get("m2"), get("m3"), get("m4"))
+            _moments(stats, get("m1"), get("m2"), get("m3"), get("m4"))
             q = get("quantiles")
+            integral = schema[name].is_integer()
             if q and all(v is not None and math.isfinite(v) for v in q):
+                if integral:  # values of the field: the nearest integer
+                    q = [int(round(v)) for v in q]
                 stats.update(q1=q[0], median=q[1], q3=q[2], quantile_source="engine")
             else:
                 s = numeric_sample[name].dropna()
                 if len(s):
-                    qs = s.quantile([0.25, 0.5, 0.75]).tolist()
+                    qs = s.quantile([0.25, 0.5, 0.75], interpolation="nearest" if integral else "linear").tolist()
+                    if integral:
+                        qs = [int(v) for v in qs]
                     stats.update(q1=qs[0], median=qs[1], q3=qs[2], quantile_source="sample")
+            lo, hi = stats["min"], stats["max"]
+            if integral and lo is not None and hi is not None and stats["median"] is not None:
+                # within min…max (a float near 2^63 or 2^64 rounds past the extremes)
+                for k in ("q1", "median", "q3"):
+                    stats[k] = min(max(stats[k], lo), hi)
         raw[name] = stats
 
     _histograms(t, names, schema, raw, opts.histogram_max_distinct_values, sample, records)
@@ -289,15 +399,20 @@ def profile_table(
     return ProfileResult(records=records, fields=fields, raw=raw, sample=sample, types=types)
 
 
-def _moments(stats: dict[str, Any], mean, shift: float, m2, m3, m4) -> None:
-    if mean is None or m2 is None or m3 is None or m4 is None:
+def _moments(stats: dict[str, Any], m1, m2, m3, m4) -> None:
+    """Population std_dev, skewness and kurtosis from the raw moments ``m1…m4`` of the
+    centred values ``x − c``."""
+    if m1 is None or m2 is None or m3 is None or m4 is None:
         return
-    d = mean - shift
+    d = m1
     mu2 = m2 - d * d
     mu3 = m3 - 3 * d * m2 + 2 * d ** 3
     mu4 = m4 - 4 * d * m3 + 6 * d * d * m2 - 3 * d ** 4
-    scale = max(abs(mean), abs(shift), 1.0)
-    if not all(math.isfinite(v) for v in (mu2, mu3, mu4)) or mu2 <= 1e-12 * scale * scale:
+    if not all(math.isfinite(v) for v in (mu2, mu3, mu4)):
+        return
+    stats["std_dev"] = math.sqrt(max(mu2, 0.0))
+    scale = max(abs(m1), math.sqrt(max(m2, 0.0)), 1.0)
+    if mu2 <= 1e-12 * scale * scale:
         return
     stats["skewness"] = mu3 / mu2 ** 1.5
     stats["kurtosis"] = mu4 / (mu2 * mu2) - 3.0

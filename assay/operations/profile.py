@@ -9,7 +9,8 @@ Per container (in name order):
    (``partitions_analyzed``);
 2. ``engine.profile.profile_table``: one aggregate pass (+ count, sample, histograms);
    stored as a container profile with its field profiles;
-3. when ``inference_threshold`` > 0: ``engine.inference.infer`` proposes checks up to that
+3. when ``inference_threshold`` > 0 (level 0 computes statistics only and never touches a
+   check): ``engine.inference.infer`` proposes checks up to that
    level, tests them on a hold-out set and verifies them on the rows read; then the
    container's inferred checks are synchronised:
 
@@ -23,8 +24,16 @@ Per container (in name order):
      are archived (status ``Discarded``); those with anomalies are kept. A check archived
      that way comes back when a later profile at its level proposes it again; an inferred
      check a user archived does not;
-   * inferred checks at or below the level that are no longer proposed are left as they
-     are (a scan, not a profile, decides whether the data still meets them).
+   * inferred checks on a field the container no longer has (dropped at the source) are
+     archived the same way (they come back when the field does and is proposed again);
+   * inferred checks at or below the level that are no longer proposed because the data
+     now breaks them STAY active: they are what catches the broken data (a scan, not a
+     profile, decides whether the data still meets them).
+
+A profile whose every container failed raises (the operation fails with the reasons, as a
+scan); a resumed profile keeps the containers its earlier attempt finished (their counters
+are recomputed from their container profiles) and profiles only the rest; at level 4 the
+finished containers are profiled again, without being counted, for the reference rules.
 
 Level 4: ``predictedBy`` is inferred with the container's other checks; ``existsIn``,
 ``notExistsIn`` and ``dataDiff`` need the other containers' profiles: at that level every
@@ -37,8 +46,9 @@ coverage changed; for ``expectedSchema`` also its fields), ``checks_synchronized
 (inferred checks the run confirmed: added, updated or unchanged); the same per container
 on its container profile.
 
-Sample sizes: the profile's sample holds at most ``3 × max_count_testing_sample`` rows
-and at most ``MAX_SAMPLE_ROWS``; the hold-out set is a third of it.
+Sample sizes: the profile's sample holds at most ``MAX_SAMPLE_ROWS`` rows whatever
+``max_count_testing_sample``; the hold-out set is a third of it, at most
+``max_count_testing_sample`` rows.
 """
 
 from __future__ import annotations
@@ -53,7 +63,7 @@ from ..engine.inference import (REFERENCE_RULES, InferenceOptions, Proposal, che
                                 references_for, verify)
 from ..engine.profile import ProfileOptions, profile_table
 from ..security import datastore_secrets
-from ..sources import open_source
+from ..sources import SourceError, open_source
 from ..store.db import Database
 from ..store.models import (Anomaly, ComputedField, Container, ContainerProfile, FailedCheck, FieldProfile, Operation,
                             QualityCheck, utcnow)
@@ -98,19 +108,41 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
     profile_opts = ProfileOptions(
         histogram_max_distinct_values=int(_param(params, "histogram_max_distinct_values")),
         high_correlation_threshold=float(_param(params, "high_correlation_threshold")),
-        sample_size=min(3 * testing, MAX_SAMPLE_ROWS),
+        sample_size=MAX_SAMPLE_ROWS,
     )
     infer_opts = InferenceOptions(level=level, percent_testing_threshold=float(_param(params, "percent_testing_threshold")),
                                   max_count_testing_sample=testing)
     draft = bool(params.get("infer_as_draft"))
     read_params = {k: params.get(k) for k in ("greater_than_time", "greater_than_batch",
                                                "max_records_analyzed_per_partition")}
+    # A resumed profile keeps what its earlier attempt finished and profiles only the rest
+    # (its failed container profiles are replaced by this attempt's); the counters are
+    # recomputed from the finished container profiles.
+    with db.session() as s:
+        earlier = list(s.scalars(select(ContainerProfile).where(ContainerProfile.operation_id == op_id)
+                                 .order_by(ContainerProfile.id)))
+        done = {cp.container_id: cp.id for cp in earlier if cp.result == "success"}
+        for cp in earlier:
+            if cp.result != "success":
+                s.delete(cp)
+        if earlier:
+            ok = [cp for cp in earlier if cp.result == "success"]
+            op = s.get(Operation, op_id)
+            op.status = {**op.status, "containers_analyzed": len(ok),
+                         "records_processed": sum(cp.records_processed for cp in ok),
+                         "fields_profiled": sum(len(cp.field_profiles) for cp in ok),
+                         "checks_synchronized": sum(cp.checks_synchronized for cp in ok),
+                         "checks_added": sum(cp.checks_added for cp in ok),
+                         "checks_updated": sum(cp.checks_updated for cp in ok)}
     failures: list[str] = []
+    attempted = 0
     profiled: list[tuple[int, int, Any, Any]] = []  # level 4: (container id, profile id, profile, table)
     with open_source(datastore, secrets) as source:
         for container_id in ids:
             if should_abort():
                 raise Aborted()
+            if container_id in done and level < 4:
+                continue
             with db.session() as s:
                 container = s.get(Container, container_id)
                 types = {f.name: f.type for f in container.fields}
@@ -118,6 +150,15 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
                     select(ComputedField).where(ComputedField.container_id == container_id).order_by(ComputedField.id))]
                 s.expunge(container)
             records, stats, kept, partitions, table, prof = 0, {}, [], 0, None, None
+            if container_id in done:  # level 4, resumed: its profile is needed for the references
+                try:
+                    table = with_computed_fields(plan_read(source, container, read_params).table, computed)
+                    profiled.append((container_id, done[container_id],
+                                     profile_table(table, types, profile_opts), table))
+                except Exception:  # noqa: BLE001 - references are best effort
+                    log.warning("profile of container %s for references failed", container.name, exc_info=True)
+                continue
+            attempted += 1
             try:
                 read = plan_read(source, container, read_params)
                 table = with_computed_fields(read.table, computed)
@@ -137,8 +178,8 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
                 failures.append(f"{container.name}: {message}")
             with db.session() as s:
                 counts = (0, 0, 0)
-                if result == "success":
-                    counts = sync_checks(s, container_id, kept, level, draft, op_id)
+                if result == "success" and level > 0:  # level 0: statistics only, checks untouched
+                    counts = sync_checks(s, container_id, kept, level, draft, op_id, fields=list(table.columns))
                 profile = ContainerProfile(operation_id=op_id, container_id=container_id, records_count=records,
                                            records_processed=records, result=result, message=message,
                                            checks_synchronized=counts[0], checks_added=counts[1],
@@ -156,6 +197,8 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
 
         if level >= 4 and profiled:
             _references(db, op_id, source, datastore_id, profiled, infer_opts, draft, level, should_abort)
+    if attempted and len(failures) == attempted:
+        raise SourceError("every container profile failed: " + "; ".join(failures))
     return "; ".join(failures) if failures else None
 
 
@@ -205,10 +248,12 @@ def _count(s, op_id: int, containers: int = 0, partitions: int = 0, records: int
 
 
 def sync_checks(s, container_id: int, kept: list[Proposal], level: int, draft: bool, op_id: int,
-                rules: tuple[str, ...] | None = None) -> tuple[int, int, int]:
+                rules: tuple[str, ...] | None = None, fields: list[str] | None = None) -> tuple[int, int, int]:
     """Apply the inferred checks ``kept`` to the container's checks (see the module docstring).
 
     ``rules``: only these rule types are synchronised and considered for archiving (None: all).
+    ``fields``: the container's fields as read; inferred checks on a field not among them
+    (dropped at the source) are archived (None: not checked).
     Returns: (synchronized, added, updated).
     """
     existing = list(s.scalars(select(QualityCheck).where(QualityCheck.container_id == container_id)
@@ -251,6 +296,14 @@ def sync_checks(s, container_id: int, kept: list[Proposal], level: int, draft: b
                            description=p.description or f"Inferred by profile operation {op_id}"))
         added += 1
         synchronized += 1
+    # archive inferred checks on fields the container no longer has (not re-proposed)
+    if fields is not None:
+        present, proposed = set(fields), {p.key for p in kept}
+        for c in existing:
+            if c.inferred and c.deleted_at is None and check_key(c.rule_type, c.fields) not in proposed \
+                    and (rules is None or c.rule_type in rules) and any(f not in present for f in (c.fields or [])):
+                c.deleted_at, c.status = now, "Discarded"
+                c.additional_metadata = {**(c.additional_metadata or {}), ARCHIVED_BY_PROFILE: op_id}
     # archive inferred checks above this run's level that never produced an anomaly
     above = [c for c in existing if c.inferred and c.deleted_at is None
              and check_level(c.rule_type, c.coverage) > level and (rules is None or c.rule_type in rules)]

@@ -174,13 +174,14 @@ def field_profiles(container_id: int, session: SessionDep, page: PageDep) -> dic
 
 @router.get("/containers/{container_id}/profile")
 def container_profile(container_id: int, session: SessionDep) -> dict:
-    """The container's latest profile (qualytics-api.md §1.3 ``container_profiles[]``); 404
-    when none ran yet."""
+    """The container's latest successful profile (qualytics-api.md §1.3 ``container_profiles[]``,
+    the one ``/field-profiles`` serves); 404 when none succeeded yet."""
     container = get_or_404(session, Container, container_id, "Container")
-    cp = session.scalar(select(ContainerProfile).where(ContainerProfile.container_id == container_id)
+    cp = session.scalar(select(ContainerProfile).where(ContainerProfile.container_id == container_id,
+                                                       ContainerProfile.result == "success")
                         .order_by(ContainerProfile.id.desc()))
     if cp is None:
-        raise NotFound(f"Container {container_id} has no profile yet")
+        raise NotFound(f"Container {container_id} has no successful profile yet")
     return {"id": cp.id, "created": ser.iso(cp.created), "parent_profile_id": None, "operation_id": cp.operation_id,
             "container": ser.container_stub(container), "records_count": cp.records_count,
             "records_processed": cp.records_processed, "checks_synchronized": cp.checks_synchronized,
