@@ -207,6 +207,15 @@ class Read:
     partition_count: int = 0
     high: Any = None
 
+    def stage(self, source) -> None:
+        """For a read restricted by a threshold (usually a small share of the container):
+        let the source copy those rows once (``Source.stage``), so the fused query, the
+        example rows and :meth:`measure` do not each filter the whole container again."""
+        if self.threshold is None:
+            return
+        staged = source.stage(self.with_partition)
+        self.with_partition, self.table = staged, staged.drop(PARTITION_COLUMN)
+
     def measure(self) -> None:
         """One grouped query over the read: rows and identifier range per partition.
 

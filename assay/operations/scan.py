@@ -206,6 +206,7 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
     started = utcnow()
     try:
         read = plan_read(source, container, params)
+        read.stage(source)
         table = with_computed_fields(read.table, computed)
         result = evaluate(table, specs, example_limit=threshold + source_limit,
                           on_query=lambda _label: _stop_if(should_abort), resolver=resolver)

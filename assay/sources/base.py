@@ -78,6 +78,13 @@ class Source:
         """How many partitions a full read of the container covers (1 for a table)."""
         return 1
 
+    def stage(self, table: ir.Table) -> ir.Table:
+        """A small read (an incremental one) as the checks should query it: on engines
+        where copying the rows once is cheaper than filtering the container again for every
+        query (DuckDB: a temporary table, replacing the previous one), that copy; elsewhere
+        ``table`` itself."""
+        return table
+
     def file_partitions(self, container) -> list | None:
         """For a file pattern, its files as ``(path, last-modified time in UTC)``; None
         for a container that is not made of files."""
@@ -103,3 +110,18 @@ class Source:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class DuckDBStaging:
+    """``stage()`` for sources read through a DuckDB connection (``self.con``): the rows
+    go into a temporary table (DuckDB allows them on read-only databases), one at a time."""
+
+    _staged: str | None = None
+
+    def stage(self, table: ir.Table) -> ir.Table:
+        import uuid
+
+        if self._staged:
+            self.con.drop_table(self._staged, force=True)
+        self._staged = f"__assay_read_{uuid.uuid4().hex[:12]}"
+        return self.con.create_table(self._staged, table, temp=True)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import ibis
 
-from .base import ContainerInfo, Source, SourceError, fields_of
+from .base import ContainerInfo, DuckDBStaging, Source, SourceError, fields_of
 
 
-class DuckDBSource(Source):
+class DuckDBSource(DuckDBStaging, Source):
     """A DuckDB file opened read-only.
 
     Raises SourceError when the file does not exist or cannot be opened (locked by a

@@ -25,7 +25,7 @@ import ibis
 import sqlglot as sg
 import sqlglot.expressions as sge
 
-from .base import ContainerInfo, Source, SourceError, fields_of
+from .base import ContainerInfo, DuckDBStaging, Source, SourceError, fields_of
 
 FORMATS = {
     ".csv": "csv", ".tsv": "csv", ".psv": "csv", ".txt": "csv",
@@ -145,7 +145,7 @@ def _quoted(name: str) -> str:
     return sg.to_identifier(name, quoted=True).sql("duckdb")
 
 
-class FileSource(Source):
+class FileSource(DuckDBStaging, Source):
     """CSV / TSV / PSV (optionally gzipped), Parquet and JSON-lines files in a local
     folder or under an object-store prefix.
 
