@@ -75,6 +75,16 @@ def _to_utc(value: dt.datetime) -> dt.datetime:
 UtcDateTime = Annotated[dt.datetime, BeforeValidator(_text_or_datetime), AfterValidator(_to_utc)]
 
 
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+#: A float property that must be finite ("must be a finite number" otherwise).
+FiniteFloat = Annotated[float, AfterValidator(_finite)]
+
+
 def parse_number(value: Any) -> int | float:
     """A finite number property: an int stays an int (exact); a float, or text holding a
     number, is accepted; booleans, NaN and infinities are rejected."""

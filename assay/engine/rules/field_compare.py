@@ -8,12 +8,11 @@ with a naive one on every engine.
 
 from __future__ import annotations
 
-import math
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import register
-from ._compare import comparable, show_number
+from ._compare import FiniteFloat, comparable, show_number
 from .base import RowRule
 
 
@@ -62,14 +61,8 @@ class EqualToFieldProperties(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     field_name: str = Field(min_length=1)
-    tolerance: float = Field(default=0, ge=0)
+    tolerance: FiniteFloat = Field(default=0, ge=0)
 
-    @field_validator("tolerance")
-    @classmethod
-    def _finite(cls, v: float) -> float:
-        if not math.isfinite(v):
-            raise ValueError("must be a finite number")
-        return v
 
 
 @register

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import math
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..expressions import ExpressionError, parse, to_ibis
 from . import register
-from ._compare import show_number
+from ._compare import FiniteFloat, show_number
 from .base import NUMERIC, RowRule
 
 
@@ -16,7 +14,7 @@ class PredictedByProperties(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     expression: str
-    tolerance: float = Field(default=0, ge=0)
+    tolerance: FiniteFloat = Field(default=0, ge=0)
 
     @field_validator("expression")
     @classmethod
@@ -27,12 +25,6 @@ class PredictedByProperties(BaseModel):
             raise ValueError(str(e)) from None
         return v
 
-    @field_validator("tolerance")
-    @classmethod
-    def _finite(cls, v: float) -> float:
-        if not math.isfinite(v):
-            raise ValueError("must be a finite number")
-        return v
 
 
 @register
