@@ -2,17 +2,21 @@
 
 Per container (one container scan each, in name order):
 
-1. ask the source for the container's Ibis table, capped at
-   ``max_records_analyzed_per_partition`` rows when set;
+1. ``incremental.plan_read``: the rows to read (past the checkpoint or a
+   ``greater_than_*`` threshold on an incremental identifier), split into partitions and
+   capped at ``max_records_analyzed_per_partition`` rows per partition when set;
 2. ``engine.plan.evaluate``: ONE fused aggregate query for all active checks, then
-   bounded example-row queries for the failing ones;
+   bounded example-row queries for the failing ones; then one grouped query for the
+   partitions read;
 3. ``engine.anomalies``: record / shape anomalies, rollup past
    ``high_count_rollup_threshold``, fingerprints;
-4. auto-resolve (full scans with ``auto_resolve_passed_anomalies`` only, and only when the
-   record cap did not cut the read short);
+4. auto-resolve (full scans with ``auto_resolve_passed_anomalies`` only, and only when
+   neither the record cap nor a threshold cut the read short);
 5. write the enrichment tables (when an enrichment datastore is linked), then the
    anomalies, in that order, so a failed enrichment write records no anomaly;
-6. update the operation's ``status`` counters.
+6. in the transaction that marks the container scan a success: time-series measurements,
+   partitions and partition scans, and the new checkpoint;
+7. update the operation's ``status`` counters.
 
 A container that cannot be read fails its own container scan; the others go on.
 """
