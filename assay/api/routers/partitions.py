@@ -13,11 +13,23 @@ from ..deps import PageDep, SessionDep, page_of
 router = APIRouter(tags=["partitions"])
 
 
-def _partition(session, p: Partition) -> dict:
-    counts = dict(session.execute(
-        select(Anomaly.status, func.count()).where(Anomaly.container_id == p.container_id,
-                                                   Anomaly.partition_name == p.name).group_by(Anomaly.status)
-    ).all())
+def _anomaly_counts(session, partitions: list[Partition]) -> dict[tuple[int, str], dict[str, int]]:
+    """(container id, partition name) → anomaly count per status, for ``partitions``, in one query."""
+    if not partitions:
+        return {}
+    rows = session.execute(
+        select(Anomaly.container_id, Anomaly.partition_name, Anomaly.status, func.count())
+        .where(Anomaly.container_id.in_({p.container_id for p in partitions}),
+               Anomaly.partition_name.in_({p.name for p in partitions}))
+        .group_by(Anomaly.container_id, Anomaly.partition_name, Anomaly.status)
+    ).all()
+    out: dict[tuple[int, str], dict[str, int]] = {}
+    for container_id, name, status, n in rows:
+        out.setdefault((container_id, name), {})[status] = n
+    return out
+
+
+def _partition(p: Partition, counts: dict[str, int]) -> dict:
     return {
         "id": p.id, "created": ser.iso(p.created), "last_updated": ser.iso(p.last_updated), "name": p.name,
         "location": p.location, "container": ser.container_stub(p.container),
@@ -38,12 +50,15 @@ def list_partitions(session: SessionDep, page: PageDep, container: int | None = 
     if datastore is not None:
         stmt = stmt.join(Container, Container.id == Partition.container_id).where(Container.datastore_id == datastore)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
-    return page_of([_partition(session, p) for p in rows], total, page, pages)
+    counts = _anomaly_counts(session, rows)
+    return page_of([_partition(p, counts.get((p.container_id, p.name), {})) for p in rows], total, page, pages)
 
 
 @router.get("/partitions/{partition_id}")
 def get_partition(partition_id: int, session: SessionDep) -> dict:
-    return _partition(session, get_or_404(session, Partition, partition_id, "Partition"))
+    """One partition: name, location, identifier range, size and anomaly counts per status. 404 if unknown."""
+    p = get_or_404(session, Partition, partition_id, "Partition")
+    return _partition(p, _anomaly_counts(session, [p]).get((p.container_id, p.name), {}))
 
 
 def _container_scan(cs: ContainerScan) -> dict:
@@ -79,5 +94,6 @@ def get_container_scan(scan_id: int, session: SessionDep) -> dict:
 
 @router.delete("/container-scans/{scan_id}", status_code=204)
 def delete_container_scan(scan_id: int, session: SessionDep) -> Response:
+    """Delete a container scan with its partition scans (its anomalies stay). 404 if unknown."""
     session.delete(get_or_404(session, ContainerScan, scan_id, "Container scan"))
     return Response(status_code=204)

@@ -1,30 +1,19 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 
-from ..expressions import ExpressionError, parse, to_ibis
+from ..expressions import ExpressionError, to_ibis
 from . import register
 from ._compare import FiniteFloat, show_number
 from .base import NUMERIC, RowRule
+from .satisfies_expression import ExpressionProperties
 
 
-class PredictedByProperties(BaseModel):
+class PredictedByProperties(ExpressionProperties):
     """``expression``: a numeric Spark-SQL expression over the container's fields (the
     prediction); ``tolerance`` (≥ 0, default 0): the largest absolute difference allowed."""
 
-    model_config = ConfigDict(extra="forbid")
-    expression: str
     tolerance: FiniteFloat = Field(default=0, ge=0)
-
-    @field_validator("expression")
-    @classmethod
-    def _parses(cls, v: str) -> str:
-        try:
-            parse(v)
-        except ExpressionError as e:
-            raise ValueError(str(e)) from None
-        return v
-
 
 
 @register
