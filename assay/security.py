@@ -43,12 +43,18 @@ def issue_token(
     if session.scalar(select(UserToken.id).where(UserToken.user_id == user_id, UserToken.name == name)):
         raise ValueError(f"a token named '{name}' already exists for this user")
     now = utcnow()
-    row = UserToken(user_id=user_id, name=name, jti=uuid.uuid4().hex, created=now,
-                    expiration=now + dt.timedelta(days=days))
+    row = UserToken(
+        user_id=user_id, name=name, jti=uuid.uuid4().hex, created=now, expiration=now + dt.timedelta(days=days)
+    )
     session.add(row)
     session.flush()
-    claims = {"sub": str(user_id), "jti": row.jti, "name": name, "iat": int(now.timestamp()),
-              "exp": int(row.expiration.timestamp())}
+    claims = {
+        "sub": str(user_id),
+        "jti": row.jti,
+        "name": name,
+        "iat": int(now.timestamp()),
+        "exp": int(row.expiration.timestamp()),
+    }
     return row, jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -72,7 +78,7 @@ def verify_token(session: Session, secret: str, token: str) -> tuple[User, UserT
     if user is None or user.deleted_at is not None or str(user.id) != str(claims["sub"]):
         raise AuthError("invalid token: its user no longer exists")
     now = utcnow()
-    last = row.last_used if row.last_used is None or row.last_used.tzinfo else row.last_used.replace(tzinfo=dt.timezone.utc)
+    last = row.last_used if row.last_used is None or row.last_used.tzinfo else row.last_used.replace(tzinfo=dt.UTC)
     if last is None or now - last > dt.timedelta(minutes=1):  # don't write on every request
         row.last_used = now
     return user, row

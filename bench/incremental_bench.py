@@ -86,14 +86,18 @@ def main() -> None:
             with app.state.database.session() as session:
                 _row, token = issue_token(session, settings.secret_key, name="bench")
             client.headers["Authorization"] = f"Bearer {token}"
-            ds = client.post("/api/datastores", json={"name": "bench", "connection": {"type": "duckdb"},
-                                                      "database": str(path), "schema": "main"}).json()
+            ds = client.post(
+                "/api/datastores",
+                json={"name": "bench", "connection": {"type": "duckdb"}, "database": str(path), "schema": "main"},
+            ).json()
             _, sync = run(client, {"type": "sync", "datastore_id": ds["id"]})
             assert sync["result"] == "success", sync
             (container,) = client.get("/api/containers/listing", params={"datastore": ds["id"]}).json()
             for rule, fields, properties in CHECKS:
-                r = client.post("/api/quality-checks", json={"container_id": container["id"], "rule": rule,
-                                                             "fields": fields, "properties": properties})
+                r = client.post(
+                    "/api/quality-checks",
+                    json={"container_id": container["id"], "rule": rule, "fields": fields, "properties": properties},
+                )
                 assert r.status_code < 300, r.text
 
             full_s, full = run(client, {"type": "scan", "datastore_id": ds["id"], "incremental": False})
@@ -103,12 +107,16 @@ def main() -> None:
             con.close()
             inc_s, inc = run(client, {"type": "scan", "datastore_id": ds["id"], "incremental": True})
 
-    for name, op in (("full", full), ("incremental", inc)):
+    for _name, op in (("full", full), ("incremental", inc)):
         assert op["result"] == "success", op
-    print(f"full scan:        {full_s:7.3f}s  records {full['status']['records_processed']:>11,}  "
-          f"partitions {full['status']['partitions_scanned']:,}")
-    print(f"incremental scan: {inc_s:7.3f}s  records {inc['status']['records_processed']:>11,}  "
-          f"partitions {inc['status']['partitions_scanned']:,}  ({args.new:g}% new rows)")
+    print(
+        f"full scan:        {full_s:7.3f}s  records {full['status']['records_processed']:>11,}  "
+        f"partitions {full['status']['partitions_scanned']:,}"
+    )
+    print(
+        f"incremental scan: {inc_s:7.3f}s  records {inc['status']['records_processed']:>11,}  "
+        f"partitions {inc['status']['partitions_scanned']:,}  ({args.new:g}% new rows)"
+    )
     print(f"ratio incremental / full: {inc_s / full_s:.3f}")
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import duckdb
 import pytest
+from engine_backends import engine  # noqa: F401  (the `engine` fixture, for every test module)
 from fastapi.testclient import TestClient
 
 from assay.api.app import create_app
@@ -38,15 +40,15 @@ def pg_admin():
     """A SQLAlchemy engine on the PostgreSQL server's `test` database (AUTOCOMMIT)."""
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
-        with engine.connect() as conn:
+        with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as e:  # noqa: BLE001
-        engine.dispose()
+        admin.dispose()
         _unavailable("PostgreSQL at 127.0.0.1:5432", str(e).splitlines()[0])
-    yield engine
-    engine.dispose()
+    yield admin
+    admin.dispose()
 
 
 @pytest.fixture
@@ -70,8 +72,7 @@ def mariadb_server():
     import pymysql
 
     def connect(database: str | None = "test"):
-        return pymysql.connect(host=PG_HOST, port=3306, user="root", password="", database=database,
-                               autocommit=True)
+        return pymysql.connect(host=PG_HOST, port=3306, user="root", password="", database=database, autocommit=True)
 
     try:
         connect().close()
@@ -138,8 +139,11 @@ class Api:
         return next(c["id"] for c in listing if c["name"] == name)
 
     def check(self, container_id: int, rule: str, fields: list[str] | None = None, **body) -> dict:
-        return self.ok("POST", "/api/quality-checks", json={"container_id": container_id, "rule": rule,
-                                                            "fields": fields or [], **body})
+        return self.ok(
+            "POST",
+            "/api/quality-checks",
+            json={"container_id": container_id, "rule": rule, "fields": fields or [], **body},
+        )
 
     def scan(self, datastore_id: int, **payload) -> dict:
         return self.run({"type": "scan", "datastore_id": datastore_id, **payload})

@@ -1,7 +1,7 @@
 """The ``engine`` fixture shared by the engine test files: one real Ibis backend per
 parameter (DuckDB in memory, SQLite in a temp file, PostgreSQL in a fresh schema).
 
-Import it into a test module with ``from engine_backends import engine  # noqa: F401``.
+``tests/conftest.py`` re-exports the ``engine`` fixture, so any test module can ask for it.
 """
 
 from __future__ import annotations

@@ -21,13 +21,13 @@ import datetime as dt
 import math
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import sqlglot
 from sqlglot import exp
 
 PG_HOST = os.environ.get("ASSAY_TEST_PG_HOST", "127.0.0.1")
@@ -36,7 +36,7 @@ HAS_NAN = {"duckdb": True, "sqlite": False, "postgres": True, "mariadb": False}
 EXACT_DECIMAL = {"duckdb": True, "sqlite": False, "postgres": True, "mariadb": True}
 DIALECT = {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres", "mariadb": "mysql"}
 NAN = float("nan")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def tz(h: int) -> dt.timezone:
@@ -132,7 +132,9 @@ def _raw(engine: str, con: Any):
 def load(engine: str, con: Any, tables: list[Table]) -> Loaded:
     raw = _raw(engine, con)
     for table in tables:
-        rows = [tuple(_value(engine, k, v) for k, v in zip(table.columns.values(), row)) for row in table.rows]
+        rows = [
+            tuple(_value(engine, k, v) for k, v in zip(table.columns.values(), row, strict=False)) for row in table.rows
+        ]
         if engine == "duckdb":
             raw.execute(_ddl(engine, table))
             if rows:
@@ -173,8 +175,9 @@ def connect(engine: str, tmp_path, request) -> Iterator[Any]:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         con = None
         try:
-            con = ibis.postgres.connect(host=PG_HOST, user="postgres", database="test",
-                                        options=f"-c search_path={schema}")
+            con = ibis.postgres.connect(
+                host=PG_HOST, user="postgres", database="test", options=f"-c search_path={schema}"
+            )
             yield con
         finally:
             if con is not None:
@@ -227,9 +230,22 @@ def connect(engine: str, tmp_path, request) -> Iterator[Any]:
 # "note" = free text holding PII-shaped tokens (see _note).
 
 FACT_COLUMNS = {
-    "id": "int", "i": "int", "f": "double", "d": "decimal", "s": "text", "day": "date", "ts": "ts",
-    "tstz": "tstz", "grp": "int", "ref": "int",
-    "order id": "int", "a.b": "double", 'quo"te': "text", "select": "int", "order": "date", "Ünïcode": "text",
+    "id": "int",
+    "i": "int",
+    "f": "double",
+    "d": "decimal",
+    "s": "text",
+    "day": "date",
+    "ts": "ts",
+    "tstz": "tstz",
+    "grp": "int",
+    "ref": "int",
+    "order id": "int",
+    "a.b": "double",
+    'quo"te': "text",
+    "select": "int",
+    "order": "date",
+    "Ünïcode": "text",
     "note": "text",
 }
 
@@ -237,45 +253,88 @@ D = dt.date
 T = dt.datetime
 _base = [
     (1, 5, 1.5, Decimal("1.5"), "abc", D(2024, 1, 1), T(2024, 1, 1), T(2024, 1, 1, tzinfo=UTC), 1, 3),
-    (2, -3, -2.0, Decimal("-0.0000000001"), "", D(2024, 2, 29), T(2024, 2, 29, 12, 30),
-     T(2024, 2, 29, 12, 30, tzinfo=tz(2)), 1, -3),
+    (
+        2,
+        -3,
+        -2.0,
+        Decimal("-0.0000000001"),
+        "",
+        D(2024, 2, 29),
+        T(2024, 2, 29, 12, 30),
+        T(2024, 2, 29, 12, 30, tzinfo=tz(2)),
+        1,
+        -3,
+    ),
     (3, None, None, None, None, None, None, None, 2, None),
-    (4, 0, NAN, Decimal("0"), "Ünïcödé", D(2023, 12, 31), T(2023, 12, 31, 23, 59, 59),
-     T(2024, 1, 1, 0, 59, 59, tzinfo=tz(1)), 2, 0),
-    (5, 100, 100.0, Decimal("100.0000000001"), "abc", D(2999, 12, 31), T(2999, 12, 31),
-     T(2999, 12, 31, tzinfo=UTC), 3, 99),
+    (
+        4,
+        0,
+        NAN,
+        Decimal("0"),
+        "Ünïcödé",
+        D(2023, 12, 31),
+        T(2023, 12, 31, 23, 59, 59),
+        T(2024, 1, 1, 0, 59, 59, tzinfo=tz(1)),
+        2,
+        0,
+    ),
+    (
+        5,
+        100,
+        100.0,
+        Decimal("100.0000000001"),
+        "abc",
+        D(2999, 12, 31),
+        T(2999, 12, 31),
+        T(2999, 12, 31, tzinfo=UTC),
+        3,
+        99,
+    ),
     (6, 7, 7.25, Decimal("7.25"), "xyz123", D(2024, 6, 15), T(2024, 6, 15, 8), T(2024, 6, 15, 10, tzinfo=tz(2)), 3, 8),
-    (7, 5, 0.0, Decimal("12345678901234567890.1234567891"), "a b", D(2024, 6, 15), T(2024, 6, 15, 8, 0, 1),
-     T(2024, 6, 15, 6, tzinfo=tz(-2)), 4, 5),
+    (
+        7,
+        5,
+        0.0,
+        Decimal("12345678901234567890.1234567891"),
+        "a b",
+        D(2024, 6, 15),
+        T(2024, 6, 15, 8, 0, 1),
+        T(2024, 6, 15, 6, tzinfo=tz(-2)),
+        4,
+        5,
+    ),
     (8, -1, -0.5, Decimal("-1"), "ABC", D(2000, 1, 1), T(2000, 1, 1), T(1999, 12, 31, 19, tzinfo=tz(-5)), 4, -2),
     (9, 42, 42.0, Decimal("42"), "12345", D(2024, 3, 10), T(2024, 3, 10, 1), T(2024, 3, 10, 1, tzinfo=UTC), 5, 42),
     (10, None, 3.0, None, "long text value", None, None, None, 5, None),
 ]
 _unicode = ["abc", "", None, "Ünïcödé", "abc", None, None, None, None, None]
 _note = [
-    "mail me at a.b@example.com",           # an e-mail address
-    "see https://example.org/x",            # a URL
+    "mail me at a.b@example.com",  # an e-mail address
+    "see https://example.org/x",  # a URL
     None,
-    "card 4111 1111 1111 1111",             # contains a card number (Luhn-valid)
-    "4111111111111111",                     # IS a card number
-    "ssn 123-45-6789",                      # a social security number
-    "221B Baker Street, London NW1 6XE",    # an address: house number, road, city, UK postcode
-    "WWW.Example.COM",                      # a URL (www., any case)
-    "4111-1111-1111-1112",                  # card-shaped, Luhn fails
-    "GB82 WEST 1234 5698 7654 32",          # an IBAN (its 14 trailing digits are card-shaped)
+    "card 4111 1111 1111 1111",  # contains a card number (Luhn-valid)
+    "4111111111111111",  # IS a card number
+    "ssn 123-45-6789",  # a social security number
+    "221B Baker Street, London NW1 6XE",  # an address: house number, road, city, UK postcode
+    "WWW.Example.COM",  # a URL (www., any case)
+    "4111-1111-1111-1112",  # card-shaped, Luhn fails
+    "GB82 WEST 1234 5698 7654 32",  # an IBAN (its 14 trailing digits are card-shaped)
 ]
 FACT_ROWS = [
-    (*r, (r[0] * 10 if r[0] != 10 else 90), r[2], r[4], r[1], r[5], _unicode[k], _note[k])
-    for k, r in enumerate(_base)
+    (*r, (r[0] * 10 if r[0] != 10 else 90), r[2], r[4], r[1], r[5], _unicode[k], _note[k]) for k, r in enumerate(_base)
 ]
 
 FACTS = Table("facts", FACT_COLUMNS, FACT_ROWS)
 
 # `refs`: the reference container of the cross-container rules (same engine).
-REFS = Table("refs", {"key": "int", "label": "text", "amount": "decimal"}, [
-    (5, "abc", Decimal("1.5")),
-    (0, "ABC", Decimal("-1")),
-    (7, "Ünïcödé", Decimal("0")),
-    (42, None, None),
-    (None, "zzz", Decimal("42")),
-])
+REFS = Table(
+    "refs",
+    {"key": "int", "label": "text", "amount": "decimal"},
+    [
+        (5, "abc", Decimal("1.5")),
+        (0, "ABC", Decimal("-1")),
+        (7, "Ünïcödé", Decimal("0")),
+        (42, None, None),
+        (None, "zzz", Decimal("42")),
+    ],
+)

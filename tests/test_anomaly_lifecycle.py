@@ -10,9 +10,11 @@ import duckdb
 
 
 def _setup(api, make_duckdb, tmp_path, name="Remedy"):
-    path = make_duckdb("create table t (id integer, v integer, amount decimal(38,10), happened timestamp)",
-                       "insert into t values (1, NULL, 1.5, '2024-01-01 10:00:00'), (2, 2, 2.0, NULL), "
-                       "(3, NULL, NULL, '2024-01-02 00:00:00')")
+    path = make_duckdb(
+        "create table t (id integer, v integer, amount decimal(38,10), happened timestamp)",
+        "insert into t values (1, NULL, 1.5, '2024-01-01 10:00:00'), (2, 2, 2.0, NULL), "
+        "(3, NULL, NULL, '2024-01-02 00:00:00')",
+    )
     ds = api.duckdb_datastore(name, path)
     lake = api.enrichment_datastore(f"{name} lake", tmp_path / "lake.duckdb")
     api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
@@ -25,14 +27,17 @@ def _setup(api, make_duckdb, tmp_path, name="Remedy"):
 def _rows(lake, table):
     con = duckdb.connect(str(lake), read_only=True)
     try:
-        return con.execute(f'SELECT id, v, amount, happened, "_QUALYTICS_SOURCE_PARTITION" FROM "{table}" '
-                           "ORDER BY id").fetchall()
+        return con.execute(
+            f'SELECT id, v, amount, happened, "_QUALYTICS_SOURCE_PARTITION" FROM "{table}" ORDER BY id'
+        ).fetchall()
     finally:
         con.close()
 
 
-EXPECTED = [(1, None, decimal.Decimal("1.5000000000"), dt.datetime(2024, 1, 1, 10), "t"),
-            (3, None, None, dt.datetime(2024, 1, 2), "t")]
+EXPECTED = [
+    (1, None, decimal.Decimal("1.5000000000"), dt.datetime(2024, 1, 1, 10), "t"),
+    (3, None, None, dt.datetime(2024, 1, 2), "t"),
+]
 
 
 def test_remediation_append_keeps_history_and_source_types(api, make_duckdb, tmp_path):
@@ -61,8 +66,9 @@ def test_remediation_overwrite_holds_only_the_latest_scan(api, make_duckdb, tmp_
 def test_remediation_without_enrichment_is_refused(api, make_duckdb):
     path = make_duckdb("create table t (id integer)")
     ds = api.duckdb_datastore("bare", path)
-    r = api.client.post("/api/operations/run", json={"type": "scan", "datastore_id": ds["id"],
-                                                     "remediation": "overwrite"})
+    r = api.client.post(
+        "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"], "remediation": "overwrite"}
+    )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "remediation"]
 
 
@@ -82,21 +88,23 @@ def test_repeated_identical_scans_by_default_and_with_reactivation(api, make_duc
     new = [a for a in everything if a["operation_id"] == third["id"]]
     new_row1 = [a for a in new if a["source_records"][0]["id"] == 1]
     new_row3 = [a for a in new if a["source_records"][0]["id"] == 3]
-    assert [a["status"] for a in new_row1] == ["Duplicate"]   # recurred: marked Duplicate...
-    assert [a["status"] for a in new_row3] == ["Active"]      # row 3 still had open anomalies
+    assert [a["status"] for a in new_row1] == ["Duplicate"]  # recurred: marked Duplicate...
+    assert [a["status"] for a in new_row3] == ["Active"]  # row 3 still had open anomalies
     reactivated = [a for a in everything if a["id"] in {x["id"] for x in row1} and a["status"] == "Active"]
-    assert len(reactivated) == 1 and reactivated[0]["id"] == max(x["id"] for x in row1)  # ...the latest original is back
+    assert len(reactivated) == 1 and reactivated[0]["id"] == max(
+        x["id"] for x in row1
+    )  # ...the latest original is back
 
 
 def test_export_operation_replaces_tables_and_weights_follow_tags(api, make_duckdb, tmp_path):
     ds, t, lake = _setup(api, make_duckdb, tmp_path, name="Exp")
     api.ok("POST", "/api/global-tags", json={"name": "critical", "weight_modifier": 5})
-    tagged = api.check(t, "notNegative", ["v"], tags=["critical"], weight=3)   # nothing negative: passes
+    tagged = api.check(t, "notNegative", ["v"], tags=["critical"], weight=3)  # nothing negative: passes
     api.check(t, "between", ["id"], properties={"min": 1, "max": 2}, tags=["critical"], weight=3)  # id 3 fails
     api.scan(ds["id"])
     by_row = {a["source_records"][0]["id"]: a for a in api.anomalies(datastore=ds["id"])}
-    assert by_row[1]["weight"] == 1                # notNull (weight 1), no tag
-    assert by_row[3]["weight"] == 1 + 3 + 5        # notNull + between (3) + 'critical' (+5)
+    assert by_row[1]["weight"] == 1  # notNull (weight 1), no tag
+    assert by_row[3]["weight"] == 1 + 3 + 5  # notNull + between (3) + 'critical' (+5)
     assert tagged["global_tags"] == [{"name": "critical"}]
 
     for asset, expected in (("anomalies", 2), ("checks", 3)):
@@ -123,7 +131,7 @@ def test_anomaly_filters(api, make_duckdb, tmp_path):
     def ids(**params):
         return sorted(a["source_records"][0]["id"] for a in api.anomalies(datastore=ds["id"], **params))
 
-    assert ids() == [1, 3]                                     # row 1: notNull; row 3: notNull + between
+    assert ids() == [1, 3]  # row 1: notNull; row 3: notNull + between
     assert ids(rule_type="between") == [3]
     assert ids(quality_check=ids_check["id"]) == [3]
     assert ids(tag="pii") == [3] and ids(tag="nope") == []
@@ -157,11 +165,13 @@ def test_enrichment_tables_gain_missing_columns(api, make_duckdb, tmp_path):
     api.scan(ds["id"])
     con = duckdb.connect(str(lake), read_only=True)
     try:
-        rows = con.execute('SELECT "ANOMALY_UUID", "FINGERPRINT" IS NULL, "QUALITY_CHECK_FIELDS" '
-                           'FROM "_evo_failed_checks" ORDER BY "QUALITY_CHECK_ID"').fetchall()
+        rows = con.execute(
+            'SELECT "ANOMALY_UUID", "FINGERPRINT" IS NULL, "QUALITY_CHECK_FIELDS" '
+            'FROM "_evo_failed_checks" ORDER BY "QUALITY_CHECK_ID"'
+        ).fetchall()
     finally:
         con.close()
-    assert rows[0] == ("old", True, None)      # the old row is kept
+    assert rows[0] == ("old", True, None)  # the old row is kept
     assert [r[1:] for r in rows[1:]] == [(False, "v"), (False, "v")]
 
 
@@ -188,11 +198,13 @@ def test_enrichment_rows_on_real_data(api, tmp_path):
     con = duckdb.connect(str(tmp_path / "lake.duckdb"), read_only=True)
     try:
         remediation = con.execute(f'SELECT tailnum, year FROM "_nyc_remediation_{planes}" ORDER BY tailnum').fetchall()
-        failed = con.execute('SELECT "QUALITY_CHECK_ID", "ANOMALOUS_RECORDS_COUNT", "QUALITY_CHECK_RULE_TYPE" '
-                             'FROM "_nyc_failed_checks"').fetchall()
+        failed = con.execute(
+            'SELECT "QUALITY_CHECK_ID", "ANOMALOUS_RECORDS_COUNT", "QUALITY_CHECK_RULE_TYPE" FROM "_nyc_failed_checks"'
+        ).fetchall()
         records = con.execute('SELECT "RECORD" FROM "_nyc_source_records"').fetchall()
-        metrics = con.execute('SELECT "ASSERTION_RESULT", "ASSERTED_RECORDS_COUNT", "ANOMALOUS_RECORDS_COUNT" '
-                              'FROM "_nyc_check_metrics"').fetchall()
+        metrics = con.execute(
+            'SELECT "ASSERTION_RESULT", "ASSERTED_RECORDS_COUNT", "ANOMALOUS_RECORDS_COUNT" FROM "_nyc_check_metrics"'
+        ).fetchall()
     finally:
         con.close()
     assert remediation == old

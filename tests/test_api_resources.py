@@ -19,9 +19,15 @@ def page(api, url: str, **params) -> dict:
 
 
 def stub(ds: dict) -> dict:
-    return {"id": ds["id"], "name": ds["name"], "store_type": ds["store_type"], "type": ds["type"],
-            "enrich_only": ds["enrich_only"], "enrich_container_prefix": ds["enrich_container_prefix"],
-            "favorite": ds["favorite"]}
+    return {
+        "id": ds["id"],
+        "name": ds["name"],
+        "store_type": ds["store_type"],
+        "type": ds["type"],
+        "enrich_only": ds["enrich_only"],
+        "enrich_container_prefix": ds["enrich_container_prefix"],
+        "favorite": ds["favorite"],
+    }
 
 
 THREE_TABLES = (
@@ -40,18 +46,35 @@ THREE_TABLES = (
 def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
     api = api_any_store
     path = make_duckdb(*THREE_TABLES)
-    body = {"name": "My Store", "connection": {"type": "duckdb", "password": "s3cret", "token": "t0k"},
-            "database": str(path), "schema": "main", "tags": ["gold"], "description": "the shop"}
+    body = {
+        "name": "My Store",
+        "connection": {"type": "duckdb", "password": "s3cret", "token": "t0k"},
+        "database": str(path),
+        "schema": "main",
+        "tags": ["gold"],
+        "description": "the shop",
+    }
     created = api.ok("POST", "/api/datastores", json=body)
     assert isinstance(created["id"], int) and created["created"].endswith("Z")
     assert {k: v for k, v in created.items() if k not in ("id", "created")} == {
-        "name": "My Store", "store_type": "jdbc", "type": "duckdb",
+        "name": "My Store",
+        "store_type": "jdbc",
+        "type": "duckdb",
         "connection": {"type": "duckdb"},  # secrets are never returned
-        "database": str(path), "schema": "main", "enrichment_only": False, "enrich_only": False,
-        "enrichment_prefix": "_my_store", "enrich_container_prefix": "_my_store",
-        "enrichment_source_record_limit": 10, "enrichment_remediation_strategy": "none",
-        "high_count_rollup_threshold": 10, "enrichment_datastore_id": None, "enrichment_datastore": None,
-        "global_tags": [{"name": "gold"}], "favorite": False, "description": "the shop",
+        "database": str(path),
+        "schema": "main",
+        "enrichment_only": False,
+        "enrich_only": False,
+        "enrichment_prefix": "_my_store",
+        "enrich_container_prefix": "_my_store",
+        "enrichment_source_record_limit": 10,
+        "enrichment_remediation_strategy": "none",
+        "high_count_rollup_threshold": 10,
+        "enrichment_datastore_id": None,
+        "enrichment_datastore": None,
+        "global_tags": [{"name": "gold"}],
+        "favorite": False,
+        "description": "the shop",
         "max_concurrent_operations": None,
     }
     assert api.ok("GET", f"/api/datastores/{created['id']}") == created
@@ -59,10 +82,16 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
     r = api.post("/api/datastores", json=body)
     assert (r.status_code, r.json()) == (409, {"detail": "a datastore named 'My Store' already exists"})
 
-    files = api.ok("POST", "/api/datastores", json={"name": "Files", "connection": {"type": "local",
-                                                                                  "uri": f"file://{tmp_path}"}})
+    files = api.ok(
+        "POST", "/api/datastores", json={"name": "Files", "connection": {"type": "local", "uri": f"file://{tmp_path}"}}
+    )
     assert (files["store_type"], files["type"], files["connection"], files["database"], files["schema"]) == (
-        "dfs", "local", {"type": "local", "uri": f"file://{tmp_path}"}, None, None)
+        "dfs",
+        "local",
+        {"type": "local", "uri": f"file://{tmp_path}"},
+        None,
+        None,
+    )
     lake = api.enrichment_datastore("Lake", tmp_path / "lake.duckdb")
     assert (lake["enrichment_only"], lake["enrich_only"]) == (True, True)
 
@@ -79,11 +108,23 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
     assert api.get("/api/datastores", params={"size": 0}).status_code == 422
 
     # PUT is a partial update: only the keys sent change.
-    updated = api.ok("PUT", f"/api/datastores/{created['id']}", json={
-        "description": "renamed shop", "high_count_rollup_threshold": 5, "enrichment_source_record_limit": 3,
-        "tags": ["silver"]})
-    assert updated == {**created, "description": "renamed shop", "high_count_rollup_threshold": 5,
-                       "enrichment_source_record_limit": 3, "global_tags": [{"name": "silver"}]}
+    updated = api.ok(
+        "PUT",
+        f"/api/datastores/{created['id']}",
+        json={
+            "description": "renamed shop",
+            "high_count_rollup_threshold": 5,
+            "enrichment_source_record_limit": 3,
+            "tags": ["silver"],
+        },
+    )
+    assert updated == {
+        **created,
+        "description": "renamed shop",
+        "high_count_rollup_threshold": 5,
+        "enrichment_source_record_limit": 3,
+        "global_tags": [{"name": "silver"}],
+    }
     assert api.ok("GET", f"/api/datastores/{created['id']}") == updated
     r = api.put(f"/api/datastores/{created['id']}", json={"high_count_rollup_threshold": 5000})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "high_count_rollup_threshold"]
@@ -98,8 +139,11 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
     api.ok("PUT", f"/api/datastores/{created['id']}", json={"enrichment_remediation_strategy": "append"})
     assert api.ok("DELETE", f"/api/datastores/{created['id']}/enrichment") is None
     unlinked = api.ok("GET", f"/api/datastores/{created['id']}")
-    assert (unlinked["enrichment_datastore_id"], unlinked["enrichment_datastore"],
-            unlinked["enrichment_remediation_strategy"]) == (None, None, "none")
+    assert (
+        unlinked["enrichment_datastore_id"],
+        unlinked["enrichment_datastore"],
+        unlinked["enrichment_remediation_strategy"],
+    ) == (None, None, "none")
     assert api.ok("DELETE", f"/api/datastores/{created['id']}/enrichment") is None  # idempotent
 
     # DELETE takes the containers and checks with it.
@@ -126,10 +170,24 @@ def test_datastore_bad_bodies_are_422_naming_the_field(api, tmp_path):
         ({"name": "x", "connection": {"type": "local", "uri": "s3://bucket"}}, ["body", "connection", "uri"]),
         ({"name": "x", "connection": {"type": "local", "uri": "file://relative"}}, ["body", "connection", "uri"]),
         ({"name": "", "connection": {"type": "duckdb"}, "database": str(tmp_path / "a.duckdb")}, ["body", "name"]),
-        ({"name": "x", "connection": {"type": "duckdb"}, "database": str(tmp_path / "a.duckdb"),
-          "high_count_rollup_threshold": 0}, ["body", "high_count_rollup_threshold"]),
-        ({"name": "x", "connection": {"type": "duckdb"}, "database": str(tmp_path / "a.duckdb"),
-          "enrichment_remediation_strategy": "sometimes"}, ["body", "enrichment_remediation_strategy"]),
+        (
+            {
+                "name": "x",
+                "connection": {"type": "duckdb"},
+                "database": str(tmp_path / "a.duckdb"),
+                "high_count_rollup_threshold": 0,
+            },
+            ["body", "high_count_rollup_threshold"],
+        ),
+        (
+            {
+                "name": "x",
+                "connection": {"type": "duckdb"},
+                "database": str(tmp_path / "a.duckdb"),
+                "enrichment_remediation_strategy": "sometimes",
+            },
+            ["body", "enrichment_remediation_strategy"],
+        ),
     ]
     for body, loc in cases:
         r = api.post("/api/datastores", json=body)
@@ -161,7 +219,11 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
     listing = api.ok("GET", "/api/containers/listing", params={"datastore": ds["id"]})
     assert isinstance(listing, list)  # a bare list, not a page
     assert [(c["name"], c["container_type"]) for c in listing] == [
-        ("alpha", "table"), ("alpha_view", "table"), ("beta", "table"), ("gamma", "table")]
+        ("alpha", "table"),
+        ("alpha_view", "table"),
+        ("beta", "table"),
+        ("gamma", "table"),
+    ]
     assert all(set(c) == {"id", "name", "container_type"} for c in listing)
     both = api.ok("GET", "/api/containers/listing", params={"datastore": [ds["id"], other["id"]]})
     assert [c["name"] for c in both] == ["alpha", "alpha_view", "beta", "gamma", "zeta"]
@@ -174,16 +236,29 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
     assert page(api, "/api/containers")["total"] == 5
     assert [c["name"] for c in page(api, "/api/containers", datastore=ds["id"], name="beta")["items"]] == ["beta"]
     assert sorted(c["name"] for c in page(api, "/api/containers", datastore=ds["id"], search="ALPHA")["items"]) == [
-        "alpha", "alpha_view"]
+        "alpha",
+        "alpha_view",
+    ]
 
     beta = api.ok("GET", f"/api/containers/{ids['beta']}")
     assert beta["created"].endswith("Z")
     assert {k: v for k, v in beta.items() if k != "created"} == {
-        "id": ids["beta"], "name": "beta", "container_type": "table", "table_type": "table",
-        "datastore": stub(ds), "deleted_at": None, "favorite": False, "global_tags": [], "file_pattern": None,
-        "file_format": None, "additional_metadata": None, "metrics": {"fields": 3},
+        "id": ids["beta"],
+        "name": "beta",
+        "container_type": "table",
+        "table_type": "table",
+        "datastore": stub(ds),
+        "deleted_at": None,
+        "favorite": False,
+        "global_tags": [],
+        "file_pattern": None,
+        "file_format": None,
+        "additional_metadata": None,
+        "metrics": {"fields": 3},
         # beta's timestamp "ts" is not named like an update/creation time: no identifier is proposed
-        "incremental_field_name": None, "incremental_identifier_type": None, "partition_field": None,
+        "incremental_field_name": None,
+        "incremental_identifier_type": None,
+        "partition_field": None,
         "incremental_checkpoint": None,
     }
     assert api.ok("GET", f"/api/containers/{ids['alpha_view']}")["table_type"] == "view"
@@ -191,7 +266,10 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
     fields = page(api, f"/api/containers/{ids['beta']}/fields")
     assert (fields["total"], fields["pages"]) == (3, 1)
     assert [(f["name"], f["type"]) for f in fields["items"]] == [
-        ("id", "Integral"), ("amount", "Fractional"), ("ts", "Timestamp")]
+        ("id", "Integral"),
+        ("amount", "Fractional"),
+        ("ts", "Timestamp"),
+    ]
     assert [f["name"] for f in page(api, f"/api/containers/{ids['beta']}/fields", size=2, page=2)["items"]] == ["ts"]
     gamma = page(api, f"/api/containers/{ids['gamma']}/fields")["items"]
     assert [(f["name"], f["type"]) for f in gamma] == [("flag", "Boolean")]
@@ -202,7 +280,10 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
     tables_only = api.duckdb_datastore("Tables only", make_duckdb(*THREE_TABLES, name="t2.duckdb"))
     api.run({"type": "sync", "datastore_id": tables_only["id"], "include": ["table"]})
     assert [c["name"] for c in api.ok("GET", "/api/containers/listing", params={"datastore": tables_only["id"]})] == [
-        "alpha", "beta", "gamma"]
+        "alpha",
+        "beta",
+        "gamma",
+    ]
 
 
 # -------------------------------------------------------------------- quality checks
@@ -218,20 +299,44 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
     zeta = api.container_id(other["id"], "zeta")
     fields = {f["name"]: f["id"] for f in page(api, f"/api/containers/{beta}/fields")["items"]}
 
-    created = api.ok("POST", "/api/quality-checks", json={
-        "container_id": beta, "rule_type": "between", "fields": ["amount"], "properties": {"min": 0, "max": 10},
-        "filter": "id > 0", "description": "amount in range", "tags": ["money"],
-        "additional_metadata": {"owner": "ops"}, "weight": 7})
+    created = api.ok(
+        "POST",
+        "/api/quality-checks",
+        json={
+            "container_id": beta,
+            "rule_type": "between",
+            "fields": ["amount"],
+            "properties": {"min": 0, "max": 10},
+            "filter": "id > 0",
+            "description": "amount in range",
+            "tags": ["money"],
+            "additional_metadata": {"owner": "ops"},
+            "weight": 7,
+        },
+    )
     assert created["created"].endswith("Z") and created["last_updated"].endswith("Z")
     assert {k: v for k, v in created.items() if k not in ("id", "created", "last_updated")} == {
-        "rule_type": "between", "inferred": False,
+        "rule_type": "between",
+        "inferred": False,
         "fields": [{"id": fields["amount"], "name": "amount", "type": "Fractional"}],
-        "description": "amount in range", "coverage": None, "properties": {"min": 0, "max": 10},
-        "filter": "id > 0", "status": "Active", "deleted_at": None,
+        "description": "amount in range",
+        "coverage": None,
+        "properties": {"min": 0, "max": 10},
+        "filter": "id > 0",
+        "status": "Active",
+        "deleted_at": None,
         "container": {"id": beta, "name": "beta", "container_type": "table", "datastore": stub(ds)},
-        "global_tags": [{"name": "money"}], "additional_metadata": {"owner": "ops"}, "anomaly_message_field": None,
-        "weight": 7, "last_asserted": None, "is_passing": None, "last_assertion_error": None, "anomaly_count": 0,
-        "template_id": None, "favorite": False, "is_new": False,
+        "global_tags": [{"name": "money"}],
+        "additional_metadata": {"owner": "ops"},
+        "anomaly_message_field": None,
+        "weight": 7,
+        "last_asserted": None,
+        "is_passing": None,
+        "last_assertion_error": None,
+        "anomaly_count": 0,
+        "template_id": None,
+        "favorite": False,
+        "is_new": False,
     }
     assert api.ok("GET", f"/api/quality-checks/{created['id']}") == created
 
@@ -257,15 +362,27 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
     assert (paged["total"], paged["pages"], [c["id"] for c in paged["items"]]) == (4, 2, [doomed["id"]])
 
     # PUT: validated as a whole; rule and container cannot change.
-    put = api.ok("PUT", f"/api/quality-checks/{created['id']}", json={
-        "properties": {"min": 1, "max": 5}, "description": "tighter", "filter": None})
+    put = api.ok(
+        "PUT",
+        f"/api/quality-checks/{created['id']}",
+        json={"properties": {"min": 1, "max": 5}, "description": "tighter", "filter": None},
+    )
     assert (put["properties"], put["description"], put["filter"], put["weight"], put["fields"][0]["name"]) == (
-        {"min": 1, "max": 5}, "tighter", None, 7, "amount")
+        {"min": 1, "max": 5},
+        "tighter",
+        None,
+        7,
+        "amount",
+    )
     assert put["last_updated"] >= created["last_updated"]
     assert api.ok("GET", f"/api/quality-checks/{created['id']}") == put
-    for body, loc in [({"rule": "notNull"}, ["body", "rule"]), ({"container_id": alpha}, ["body", "container_id"]),
-                      ({"fields": ["ts"]}, ["body", "fields", 0]), ({"properties": {"min": 1}}, ["body", "properties", "max"]),
-                      ({"filter": "select 1"}, ["body", "filter"])]:
+    for body, loc in [
+        ({"rule": "notNull"}, ["body", "rule"]),
+        ({"container_id": alpha}, ["body", "container_id"]),
+        ({"fields": ["ts"]}, ["body", "fields", 0]),
+        ({"properties": {"min": 1}}, ["body", "properties", "max"]),
+        ({"filter": "select 1"}, ["body", "filter"]),
+    ]:
         r = api.put(f"/api/quality-checks/{created['id']}", json=body)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == loc, (body, r.text)
     assert api.ok("GET", f"/api/quality-checks/{created['id']}") == put  # nothing changed
@@ -331,16 +448,21 @@ def files_folder(tmp_path):
     (folder / ".hidden.csv").write_text("x\n1\n")
     con = duckdb.connect()
     try:
-        con.execute(f"copy (select * from (values (1, 'ann'), (2, NULL)) t(id, name)) "
-                    f"to '{folder / 'customers.parquet'}' (format parquet)")
+        con.execute(
+            f"copy (select * from (values (1, 'ann'), (2, NULL)) t(id, name)) "
+            f"to '{folder / 'customers.parquet'}' (format parquet)"
+        )
     finally:
         con.close()
     return folder
 
 
 def test_local_folder_sync_and_scan(api, files_folder):
-    ds = api.ok("POST", "/api/datastores", json={"name": "Landing",
-                                                 "connection": {"type": "local", "uri": f"file://{files_folder}"}})
+    ds = api.ok(
+        "POST",
+        "/api/datastores",
+        json={"name": "Landing", "connection": {"type": "local", "uri": f"file://{files_folder}"}},
+    )
     api.sync(ds["id"])
     listing = api.ok("GET", "/api/containers/listing", params={"datastore": ds["id"]})
     assert [(c["name"], c["container_type"]) for c in listing] == [("customers", "file"), ("orders", "file")]
@@ -350,9 +472,13 @@ def test_local_folder_sync_and_scan(api, files_folder):
     customers = api.ok("GET", f"/api/containers/{ids['customers']}")
     assert (customers["file_pattern"], customers["file_format"]) == ("customers.parquet", "parquet")
     assert [(f["name"], f["type"]) for f in page(api, f"/api/containers/{ids['orders']}/fields")["items"]] == [
-        ("id", "Integral"), ("amount", "Fractional")]
+        ("id", "Integral"),
+        ("amount", "Fractional"),
+    ]
     assert [(f["name"], f["type"]) for f in page(api, f"/api/containers/{ids['customers']}/fields")["items"]] == [
-        ("id", "Integral"), ("name", "String")]
+        ("id", "Integral"),
+        ("name", "String"),
+    ]
 
     amount = api.check(ids["orders"], "notNull", ["amount"])
     name = api.check(ids["customers"], "notNull", ["name"])
@@ -364,8 +490,9 @@ def test_local_folder_sync_and_scan(api, files_folder):
         {"id": ids["customers"], "name": "customers", "container_type": "file", "table_type": None},
         {"id": ids["orders"], "name": "orders", "container_type": "file", "table_type": None},
     ]
-    assert [(cs["container"]["name"], cs["records_processed"], cs["anomaly_count"]) for cs in op["container_scans"]] == [
-        ("customers", 2, 1), ("orders", 5, 2)]
+    assert [
+        (cs["container"]["name"], cs["records_processed"], cs["anomaly_count"]) for cs in op["container_scans"]
+    ] == [("customers", 2, 1), ("orders", 5, 2)]
     assert (op["status"]["records_processed"], op["status"]["anomalies_identified"]) == (7, 3)
     got = {a["failed_checks"][0]["quality_check_id"]: a for a in api.anomalies(datastore=ds["id"])}
     assert got[amount["id"]]["source_records"] == [{"id": 3, "amount": None}]
@@ -397,8 +524,11 @@ def cscan_of(op: dict, name: str) -> dict:
 
 
 def test_file_partitions_are_counted_and_capped_per_file(api, files_folder):
-    ds = api.ok("POST", "/api/datastores", json={"name": "Parts",
-                                                 "connection": {"type": "local", "uri": f"file://{files_folder}"}})
+    ds = api.ok(
+        "POST",
+        "/api/datastores",
+        json={"name": "Parts", "connection": {"type": "local", "uri": f"file://{files_folder}"}},
+    )
     api.sync(ds["id"])
     api.check(api.container_id(ds["id"], "orders"), "notNull", ["id"])
     op = api.scan(ds["id"], container_names=["orders"], max_records_analyzed_per_partition=2)

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import duckdb
-import pytest
 
 # --------------------------------------------------------------------------- helpers
 
@@ -33,17 +32,25 @@ def read_enrichment(path: Path, table: str, order_by: str) -> list[dict]:
     closed again at once. Timestamps come back as epoch microseconds (``*_US`` keys)."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        columns = [r[0] for r in con.execute(
-            "select column_name, data_type from information_schema.columns where table_name = ? "
-            "order by ordinal_position", [table]).fetchall()]
-        types = dict(con.execute(
-            "select column_name, data_type from information_schema.columns where table_name = ?", [table]).fetchall())
+        columns = [
+            r[0]
+            for r in con.execute(
+                "select column_name, data_type from information_schema.columns where table_name = ? "
+                "order by ordinal_position",
+                [table],
+            ).fetchall()
+        ]
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns where table_name = ?", [table]
+            ).fetchall()
+        )
         select = ", ".join(
             f'epoch_us("{c}") as "{c}_US"' if types[c].startswith("TIMESTAMP") else f'"{c}"' for c in columns
         )
         cur = con.execute(f'select {select} from "{table}" order by {order_by}')
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
+        return [dict(zip(names, row, strict=False)) for row in cur.fetchall()]
     finally:
         con.close()
 
@@ -58,18 +65,46 @@ def enrichment_tables(path: Path) -> list[str]:
 
 def epoch_us(iso_text: str) -> int:
     d = parse_iso(iso_text)
-    return (d - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)) // dt.timedelta(microseconds=1)
+    return (d - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
 
 
 OPERATION_KEYS = {
-    "id", "created", "type", "start_time", "end_time", "result", "message", "triggered_by", "datastore",
-    "schedule", "incremental", "auto_resolve_passed_anomalies", "remediation", "max_records_analyzed_per_partition",
-    "greater_than_time", "greater_than_batch", "high_count_rollup_threshold", "enrichment_source_record_limit",
-    "status", "containers", "container_scans", "tags",
+    "id",
+    "created",
+    "type",
+    "start_time",
+    "end_time",
+    "result",
+    "message",
+    "triggered_by",
+    "datastore",
+    "schedule",
+    "incremental",
+    "auto_resolve_passed_anomalies",
+    "remediation",
+    "max_records_analyzed_per_partition",
+    "greater_than_time",
+    "greater_than_batch",
+    "high_count_rollup_threshold",
+    "enrichment_source_record_limit",
+    "status",
+    "containers",
+    "container_scans",
+    "tags",
 }
 CONTAINER_SCAN_KEYS = {
-    "id", "created", "container", "start_time", "end_time", "records_processed", "partitions_scanned",
-    "anomaly_count", "auto_resolved_anomaly_count", "result", "message", "quality_checks",
+    "id",
+    "created",
+    "container",
+    "start_time",
+    "end_time",
+    "records_processed",
+    "partitions_scanned",
+    "anomaly_count",
+    "auto_resolved_anomaly_count",
+    "result",
+    "message",
+    "quality_checks",
 }
 
 
@@ -98,18 +133,31 @@ def test_seed_payload_a_needs_enrichment_then_is_echoed(api_any_store, make_duck
     orders, customers = api.container_id(ds["id"], "orders"), api.container_id(ds["id"], "customers")
     amount = api.check(orders, "notNull", ["amount"])
     name = api.check(customers, "notNull", ["name"])
-    seed = {"type": "scan", "name": None, "datastore_id": ds["id"], "container_names": [], "remediation": "append",
-            "incremental": False, "auto_resolve_passed_anomalies": True, "max_records_analyzed_per_partition": None,
-            "enrichment_source_record_limit": 10}
+    seed = {
+        "type": "scan",
+        "name": None,
+        "datastore_id": ds["id"],
+        "container_names": [],
+        "remediation": "append",
+        "incremental": False,
+        "auto_resolve_passed_anomalies": True,
+        "max_records_analyzed_per_partition": None,
+        "enrichment_source_record_limit": 10,
+    }
 
     # Without an enrichment datastore, remediation 'append' cannot be honoured: 422 on `remediation`.
     r = api.post("/api/operations/run", json=seed)
     assert r.status_code == 422, r.text
-    assert r.json() == {"detail": [{
-        "loc": ["body", "remediation"], "type": "value_error",
-        "msg": f"remediation 'append' needs an enrichment datastore linked to datastore {ds['id']}; link one with "
-               "PATCH /api/datastores/{id}/enrichment/{enrichment_id} or use 'none'",
-    }]}
+    assert r.json() == {
+        "detail": [
+            {
+                "loc": ["body", "remediation"],
+                "type": "value_error",
+                "msg": f"remediation 'append' needs an enrichment datastore linked to datastore {ds['id']}; link one with "
+                "PATCH /api/datastores/{id}/enrichment/{enrichment_id} or use 'none'",
+            }
+        ]
+    }
     assert api.ok("GET", "/api/operations", params={"operation_type": "scan"})["total"] == 0
 
     enrich = api.enrichment_datastore("Seed Lake", tmp_path / "lake.duckdb")
@@ -120,15 +168,22 @@ def test_seed_payload_a_needs_enrichment_then_is_echoed(api_any_store, make_duck
     queued = api.ok("POST", "/api/operations/run", json=seed)
     assert queued["type"] == "scan" and queued["remediation"] == "append"
     op = api.wait(queued["id"])
-    assert OPERATION_KEYS <= set(op)
+    assert set(op) >= OPERATION_KEYS
     assert op["id"] == queued["id"]
     assert op["type"] == "scan"
     assert op["name"] is None
     assert op["result"] == "success", op
     assert op["message"] is None
     assert op["triggered_by"] == "api"
-    assert op["datastore"] == {"id": ds["id"], "name": "Seed Shop", "store_type": "jdbc", "type": "duckdb",
-                               "enrich_only": False, "enrich_container_prefix": "_seed_shop", "favorite": False}
+    assert op["datastore"] == {
+        "id": ds["id"],
+        "name": "Seed Shop",
+        "store_type": "jdbc",
+        "type": "duckdb",
+        "enrich_only": False,
+        "enrich_container_prefix": "_seed_shop",
+        "favorite": False,
+    }
     assert op["schedule"] is None
     assert op["incremental"] is False
     assert op["auto_resolve_passed_anomalies"] is True
@@ -140,9 +195,15 @@ def test_seed_payload_a_needs_enrichment_then_is_echoed(api_any_store, make_duck
     assert op["tags"] == []
     assert op["container_names"] == []
     # 2 containers, 3 + 2 rows, one NULL amount → one record anomaly.
-    assert op["status"] == {"total_containers": 2, "containers_analyzed": 2, "partitions_scanned": 2,
-                            "records_processed": 5, "anomalies_identified": 1, "auto_resolved_anomaly_count": 0,
-                            "anomalies_caught": 1}
+    assert op["status"] == {
+        "total_containers": 2,
+        "containers_analyzed": 2,
+        "partitions_scanned": 2,
+        "records_processed": 5,
+        "anomalies_identified": 1,
+        "auto_resolved_anomaly_count": 0,
+        "anomalies_caught": 1,
+    }
     assert op["containers"] == [
         {"id": customers, "name": "customers", "container_type": "table", "table_type": "table"},
         {"id": orders, "name": "orders", "container_type": "table", "table_type": "table"},
@@ -152,21 +213,62 @@ def test_seed_payload_a_needs_enrichment_then_is_echoed(api_any_store, make_duck
         assert set(cs) == CONTAINER_SCAN_KEYS
     c_cs, o_cs = cscan(op, "customers"), cscan(op, "orders")
     assert c_cs["container"] == {"id": customers, "name": "customers", "container_type": "table", "table_type": "table"}
-    assert (c_cs["records_processed"], c_cs["partitions_scanned"], c_cs["anomaly_count"],
-            c_cs["auto_resolved_anomaly_count"], c_cs["result"], c_cs["message"]) == (2, 1, 0, 0, "success", None)
-    assert (o_cs["records_processed"], o_cs["partitions_scanned"], o_cs["anomaly_count"],
-            o_cs["auto_resolved_anomaly_count"], o_cs["result"], o_cs["message"]) == (3, 1, 1, 0, "success", None)
-    assert c_cs["quality_checks"] == [{"quality_check_id": name["id"], "rule_type": "notNull", "result": "passed",
-                                       "asserted_records_count": 2, "anomalous_records_count": 0, "error": None}]
-    assert o_cs["quality_checks"] == [{"quality_check_id": amount["id"], "rule_type": "notNull", "result": "failed",
-                                       "asserted_records_count": 3, "anomalous_records_count": 1, "error": None}]
+    assert (
+        c_cs["records_processed"],
+        c_cs["partitions_scanned"],
+        c_cs["anomaly_count"],
+        c_cs["auto_resolved_anomaly_count"],
+        c_cs["result"],
+        c_cs["message"],
+    ) == (2, 1, 0, 0, "success", None)
+    assert (
+        o_cs["records_processed"],
+        o_cs["partitions_scanned"],
+        o_cs["anomaly_count"],
+        o_cs["auto_resolved_anomaly_count"],
+        o_cs["result"],
+        o_cs["message"],
+    ) == (3, 1, 1, 0, "success", None)
+    assert c_cs["quality_checks"] == [
+        {
+            "quality_check_id": name["id"],
+            "rule_type": "notNull",
+            "result": "passed",
+            "asserted_records_count": 2,
+            "anomalous_records_count": 0,
+            "error": None,
+        }
+    ]
+    assert o_cs["quality_checks"] == [
+        {
+            "quality_check_id": amount["id"],
+            "rule_type": "notNull",
+            "result": "failed",
+            "asserted_records_count": 3,
+            "anomalous_records_count": 1,
+            "error": None,
+        }
+    ]
     assert_times(op)
 
     # The linked enrichment datastore got one scan_operations row per container, anomalies or not.
     ops = read_enrichment(tmp_path / "lake.duckdb", "_seed_shop_scan_operations", '"PARTITION_NAME"')
-    assert [(r["OPERATION_ID"], r["CONTAINER_ID"], r["PARTITION_NAME"], r["RECORDS_PROCESSED"], r["ANOMALY_COUNT"],
-             r["RESULT"], r["MAX_RECORDS_ANALYZED"], r["ENRICHMENT_SOURCE_RECORD_LIMIT"]) for r in ops] == [
-        (op["id"], customers, "customers", 2, 0, "success", -1, 10), (op["id"], orders, "orders", 3, 1, "success", -1, 10)]
+    assert [
+        (
+            r["OPERATION_ID"],
+            r["CONTAINER_ID"],
+            r["PARTITION_NAME"],
+            r["RECORDS_PROCESSED"],
+            r["ANOMALY_COUNT"],
+            r["RESULT"],
+            r["MAX_RECORDS_ANALYZED"],
+            r["ENRICHMENT_SOURCE_RECORD_LIMIT"],
+        )
+        for r in ops
+    ] == [
+        (op["id"], customers, "customers", 2, 0, "success", -1, 10),
+        (op["id"], orders, "orders", 3, 1, "success", -1, 10),
+    ]
 
     # The operation is listed, with the same body.
     listed = api.ok("GET", "/api/operations", params={"datastore": ds["id"], "operation_type": "scan"})
@@ -192,11 +294,17 @@ def test_seed_payload_b_restricts_to_named_containers(api_any_store, make_duckdb
     ids = {n: api.container_id(ds["id"], n) for n in ("table_name_1", "table_name_2", "other_table")}
     for cid in ids.values():
         api.check(cid, "notNull", ["v"])
-    seed = {"type": "scan", "name": None, "datastore_id": ds["id"], "container_names": ["table_name_1", "table_name_2"],
-            "max_records_analyzed_per_partition": 1000000, "enrichment_source_record_limit": 10}
+    seed = {
+        "type": "scan",
+        "name": None,
+        "datastore_id": ds["id"],
+        "container_names": ["table_name_1", "table_name_2"],
+        "max_records_analyzed_per_partition": 1000000,
+        "enrichment_source_record_limit": 10,
+    }
     op = api.run(seed)
     assert op["result"] == "success", op
-    assert OPERATION_KEYS <= set(op)
+    assert set(op) >= OPERATION_KEYS
     assert op["name"] is None
     assert op["container_names"] == ["table_name_1", "table_name_2"]
     assert op["max_records_analyzed_per_partition"] == 1000000
@@ -205,18 +313,28 @@ def test_seed_payload_b_restricts_to_named_containers(api_any_store, make_duckdb
     assert op["auto_resolve_passed_anomalies"] is True  # default for a full scan
     assert op["remediation"] == "none"  # the datastore's strategy
     assert op["high_count_rollup_threshold"] == 10
-    assert op["status"] == {"total_containers": 2, "containers_analyzed": 2, "partitions_scanned": 2,
-                            "records_processed": 7, "anomalies_identified": 3, "auto_resolved_anomaly_count": 0,
-                            "anomalies_caught": 3}
+    assert op["status"] == {
+        "total_containers": 2,
+        "containers_analyzed": 2,
+        "partitions_scanned": 2,
+        "records_processed": 7,
+        "anomalies_identified": 3,
+        "auto_resolved_anomaly_count": 0,
+        "anomalies_caught": 3,
+    }
     assert op["containers"] == [
         {"id": ids["table_name_1"], "name": "table_name_1", "container_type": "table", "table_type": "table"},
         {"id": ids["table_name_2"], "name": "table_name_2", "container_type": "table", "table_type": "table"},
     ]
-    assert [(cs["container"]["name"], cs["records_processed"], cs["anomaly_count"]) for cs in op["container_scans"]] == [
-        ("table_name_1", 3, 1), ("table_name_2", 4, 2)]
+    assert [
+        (cs["container"]["name"], cs["records_processed"], cs["anomaly_count"]) for cs in op["container_scans"]
+    ] == [("table_name_1", 3, 1), ("table_name_2", 4, 2)]
     anomalies = api.anomalies(datastore=ds["id"])
     assert sorted((a["container"]["name"], a["source_records"][0]["id"]) for a in anomalies) == [
-        ("table_name_1", 2), ("table_name_2", 1), ("table_name_2", 2)]
+        ("table_name_1", 2),
+        ("table_name_2", 1),
+        ("table_name_2", 2),
+    ]
     assert api.anomalies(container=ids["other_table"]) == []
 
 
@@ -231,7 +349,10 @@ def test_string_booleans_and_incremental_forces_no_auto_resolve(api, make_duckdb
     assert (op["incremental"], op["auto_resolve_passed_anomalies"]) == (False, False)
     op = api.scan(ds["id"], max_records_analyzed_per_partition=-1)
     assert (op["incremental"], op["auto_resolve_passed_anomalies"], op["max_records_analyzed_per_partition"]) == (
-        False, True, -1)
+        False,
+        True,
+        -1,
+    )
 
 
 # ------------------------------------------------------------------ 2. auto-resolve
@@ -291,8 +412,10 @@ def test_full_scan_auto_resolves_exactly_the_fixed_anomalies(api_any_store, make
     assert all(x["archived"] is True and x["is_new"] is False for x in resolved)
     active = api.anomalies(datastore=ds["id"])
     # The old row-3 anomaly stays Active, and the second scan found row 3 again.
-    assert sorted((x["operation_id"], x["id"] == row3["id"]) for x in active) == [(first["id"], True),
-                                                                                  (second["id"], False)]
+    assert sorted((x["operation_id"], x["id"] == row3["id"]) for x in active) == [
+        (first["id"], True),
+        (second["id"], False),
+    ]
     assert all(x["status"] == "Active" for x in active)
     assert all(x["source_records"] == [{"id": 3, "qty": -1, "note": "c"}] for x in active)
     assert api.ok("GET", f"/api/anomalies/{row3['id']}")["status"] == "Active"
@@ -364,11 +487,17 @@ def test_rollup_exactly_at_and_past_the_threshold(api, make_duckdb):
     assert cscan(op, "past_n")["anomaly_count"] == 4
 
     at = api.anomalies(container=at_n)
-    assert sorted((x["type"], x["source_records"][0]["id"]) for x in at) == [("record", 1), ("record", 3), ("record", 4)]
+    assert sorted((x["type"], x["source_records"][0]["id"]) for x in at) == [
+        ("record", 1),
+        ("record", 3),
+        ("record", 4),
+    ]
     for x in at:
         assert x["anomalous_records_count"] == 1
         assert x["message"] == "The `v` value is missing (NULL)"
-        assert [(fc["quality_check_id"], fc["anomalous_records_count"]) for fc in x["failed_checks"]] == [(c_at["id"], 1)]
+        assert [(fc["quality_check_id"], fc["anomalous_records_count"]) for fc in x["failed_checks"]] == [
+            (c_at["id"], 1)
+        ]
 
     past = api.anomalies(container=past_n)
     records = sorted(x["source_records"][0]["id"] for x in past if x["type"] == "record")
@@ -376,7 +505,9 @@ def test_rollup_exactly_at_and_past_the_threshold(api, make_duckdb):
     (shape,) = [x for x in past if x["type"] == "shape"]
     assert shape["anomalous_records_count"] == 4  # the full count, N + 1
     assert shape["message"] == "In `v`, 66.667% of 6 filtered records (4) are NULL"  # 4 / 6
-    assert [(fc["quality_check_id"], fc["anomalous_records_count"]) for fc in shape["failed_checks"]] == [(c_past["id"], 4)]
+    assert [(fc["quality_check_id"], fc["anomalous_records_count"]) for fc in shape["failed_checks"]] == [
+        (c_past["id"], 4)
+    ]
     assert shape["source_records"] == [{"id": 6, "v": None}]  # the row past the threshold
 
     # The datastore's own threshold applies when the scan does not set one.
@@ -410,8 +541,13 @@ def test_enrichment_tables_hold_exact_rows(api_any_store, make_duckdb, tmp_path)
     orders, events = api.container_id(ds["id"], "orders"), api.container_id(ds["id"], "events")
     a = api.check(orders, "notNull", ["amount"], description="amount present", tags=["finance", "daily"])
     b = api.check(orders, "between", ["amount"], properties={"min": 0, "max": 100})
-    c = api.check(orders, "expectedValues", ["status"], properties={"list": ["paid", "open"]},
-                  additional_metadata={"owner": "ops"})
+    c = api.check(
+        orders,
+        "expectedValues",
+        ["status"],
+        properties={"list": ["paid", "open"]},
+        additional_metadata={"owner": "ops"},
+    )
     d = api.check(events, "notNull", ["kind"])
 
     # threshold 1: one record anomaly per check at most; limit 2 source rows per anomaly.
@@ -422,8 +558,12 @@ def test_enrichment_tables_hold_exact_rows(api_any_store, make_duckdb, tmp_path)
 
     anomalies = api.anomalies(datastore=ds["id"])
     by_key = {(x["container"]["name"], x["type"], x["source_records"][0]["id"]): x for x in anomalies}
-    assert set(by_key) == {("orders", "record", 2), ("orders", "record", 3), ("events", "record", 2),
-                           ("events", "shape", 3)}
+    assert set(by_key) == {
+        ("orders", "record", 2),
+        ("orders", "record", 3),
+        ("events", "record", 2),
+        ("events", "shape", 3),
+    }
     o2, o3 = by_key[("orders", "record", 2)], by_key[("orders", "record", 3)]
     e2, roll = by_key[("events", "record", 2)], by_key[("events", "shape", 3)]
     # The rollup keeps the full count but at most 2 of the 3 remaining rows (3, 5 — not 6).
@@ -431,14 +571,30 @@ def test_enrichment_tables_hold_exact_rows(api_any_store, make_duckdb, tmp_path)
     assert roll["source_records"] == [{"id": 3, "kind": None}, {"id": 5, "kind": None}]
     assert all(x["source_enriched"] is True for x in anomalies)
 
-    assert enrichment_tables(lake_path) == ["_shop_data_check_metrics", "_shop_data_failed_checks",
-                                            "_shop_data_scan_operations", "_shop_data_source_records"]
+    assert enrichment_tables(lake_path) == [
+        "_shop_data_check_metrics",
+        "_shop_data_failed_checks",
+        "_shop_data_scan_operations",
+        "_shop_data_source_records",
+    ]
     metrics = read_enrichment(lake_path, "_shop_data_check_metrics", '"QUALITY_CHECK_ID"')
     # one row per check: A fails row 2, B fails row 3, C fails row 3 (NULL status skipped), D fails 4 rows
-    assert [(r["QUALITY_CHECK_ID"], r["SOURCE_CONTAINER"], r["ASSERTION_RESULT"], r["ASSERTED_RECORDS_COUNT"],
-             r["ANOMALOUS_RECORDS_COUNT"], r["OPERATION_ID"]) for r in metrics] == [
-        (a["id"], "orders", "failed", 4, 1, op["id"]), (b["id"], "orders", "failed", 4, 1, op["id"]),
-        (c["id"], "orders", "failed", 4, 1, op["id"]), (d["id"], "events", "failed", 6, 4, op["id"])]
+    assert [
+        (
+            r["QUALITY_CHECK_ID"],
+            r["SOURCE_CONTAINER"],
+            r["ASSERTION_RESULT"],
+            r["ASSERTED_RECORDS_COUNT"],
+            r["ANOMALOUS_RECORDS_COUNT"],
+            r["OPERATION_ID"],
+        )
+        for r in metrics
+    ] == [
+        (a["id"], "orders", "failed", 4, 1, op["id"]),
+        (b["id"], "orders", "failed", 4, 1, op["id"]),
+        (c["id"], "orders", "failed", 4, 1, op["id"]),
+        (d["id"], "events", "failed", 6, 4, op["id"]),
+    ]
     ops = read_enrichment(lake_path, "_shop_data_scan_operations", '"CONTAINER_ID"')
     cs_e, cs_o = cscan(op, "events"), cscan(op, "orders")
     scans = {events: ("events", 6, cs_e), orders: ("orders", 4, cs_o)}
@@ -448,10 +604,18 @@ def test_enrichment_tables_hold_exact_rows(api_any_store, make_duckdb, tmp_path)
         start = row.pop("START_TIME_US")
         assert epoch_us(cs["start_time"]) <= start <= epoch_us(cs["end_time"])
         assert row == {
-            "OPERATION_ID": op["id"], "DATASTORE_ID": ds["id"], "CONTAINER_ID": cs["container"]["id"],
-            "PARTITION_NAME": name, "INCREMENTAL": False, "RECORDS_PROCESSED": records,
-            "ENRICHMENT_SOURCE_RECORD_LIMIT": 2, "MAX_RECORDS_ANALYZED": -1, "ANOMALY_COUNT": 2,
-            "END_TIME_US": epoch_us(cs["end_time"]), "RESULT": "success", "MESSAGE": None,
+            "OPERATION_ID": op["id"],
+            "DATASTORE_ID": ds["id"],
+            "CONTAINER_ID": cs["container"]["id"],
+            "PARTITION_NAME": name,
+            "INCREMENTAL": False,
+            "RECORDS_PROCESSED": records,
+            "ENRICHMENT_SOURCE_RECORD_LIMIT": 2,
+            "MAX_RECORDS_ANALYZED": -1,
+            "ANOMALY_COUNT": 2,
+            "END_TIME_US": epoch_us(cs["end_time"]),
+            "RESULT": "success",
+            "MESSAGE": None,
         }
 
     failed = read_enrichment(lake_path, "_shop_data_failed_checks", '"QUALITY_CHECK_ID", "ANOMALOUS_RECORDS_COUNT"')
@@ -460,48 +624,116 @@ def test_enrichment_tables_hold_exact_rows(api_any_store, make_duckdb, tmp_path)
         if row["QUALITY_CHECK_METADATA"] is not None:
             row["QUALITY_CHECK_METADATA"] = json.loads(row["QUALITY_CHECK_METADATA"])
         assert row.pop("DETECTED_TIME_US") == epoch_us(
-            cs_o["end_time"] if row["SOURCE_CONTAINER"] == "orders" else cs_e["end_time"])
+            cs_o["end_time"] if row["SOURCE_CONTAINER"] == "orders" else cs_e["end_time"]
+        )
 
-    def fc_row(check, anomaly, message, count, rule, params, fields, container, tags="", description=None,
-               metadata=None):
-        return {"QUALITY_CHECK_ID": check["id"], "ANOMALY_UUID": anomaly["uuid"], "QUALITY_CHECK_MESSAGE": message,
-                "SUGGESTED_REMEDIATION_FIELD": None, "SUGGESTED_REMEDIATION_VALUE": None,
-                "SUGGESTED_REMEDIATION_SCORE": None, "QUALITY_CHECK_RULE_TYPE": rule, "QUALITY_CHECK_TAGS": tags,
-                "QUALITY_CHECK_PARAMETERS": params, "QUALITY_CHECK_DESCRIPTION": description,
-                "QUALITY_CHECK_FIELDS": fields, "QUALITY_CHECK_METADATA": metadata, "ANOMALOUS_RECORDS_COUNT": count,
-                "OPERATION_ID": op["id"], "SOURCE_DATASTORE": "Shop Data", "SOURCE_CONTAINER": container,
-                "SOURCE_PARTITION": container, "FINGERPRINT": anomaly["fingerprint"]}
+    def fc_row(
+        check, anomaly, message, count, rule, params, fields, container, tags="", description=None, metadata=None
+    ):
+        return {
+            "QUALITY_CHECK_ID": check["id"],
+            "ANOMALY_UUID": anomaly["uuid"],
+            "QUALITY_CHECK_MESSAGE": message,
+            "SUGGESTED_REMEDIATION_FIELD": None,
+            "SUGGESTED_REMEDIATION_VALUE": None,
+            "SUGGESTED_REMEDIATION_SCORE": None,
+            "QUALITY_CHECK_RULE_TYPE": rule,
+            "QUALITY_CHECK_TAGS": tags,
+            "QUALITY_CHECK_PARAMETERS": params,
+            "QUALITY_CHECK_DESCRIPTION": description,
+            "QUALITY_CHECK_FIELDS": fields,
+            "QUALITY_CHECK_METADATA": metadata,
+            "ANOMALOUS_RECORDS_COUNT": count,
+            "OPERATION_ID": op["id"],
+            "SOURCE_DATASTORE": "Shop Data",
+            "SOURCE_CONTAINER": container,
+            "SOURCE_PARTITION": container,
+            "FINGERPRINT": anomaly["fingerprint"],
+        }
 
     assert failed == [
-        fc_row(a, o2, "The `amount` value is missing (NULL)", 1, "notNull", {}, "amount", "orders",
-               tags="finance,daily", description="amount present"),
-        fc_row(b, o3, "The `amount` value of -4.0 is not between 0 and 100", 1, "between", {"min": 0, "max": 100},
-               "amount", "orders"),
-        fc_row(c, o3, "The `status` value of 'void' does not appear in the list of expected values", 1,
-               "expectedValues", {"list": ["paid", "open"]}, "status", "orders", metadata={"owner": "ops"}),
+        fc_row(
+            a,
+            o2,
+            "The `amount` value is missing (NULL)",
+            1,
+            "notNull",
+            {},
+            "amount",
+            "orders",
+            tags="finance,daily",
+            description="amount present",
+        ),
+        fc_row(
+            b,
+            o3,
+            "The `amount` value of -4.0 is not between 0 and 100",
+            1,
+            "between",
+            {"min": 0, "max": 100},
+            "amount",
+            "orders",
+        ),
+        fc_row(
+            c,
+            o3,
+            "The `status` value of 'void' does not appear in the list of expected values",
+            1,
+            "expectedValues",
+            {"list": ["paid", "open"]},
+            "status",
+            "orders",
+            metadata={"owner": "ops"},
+        ),
         fc_row(d, e2, "The `kind` value is missing (NULL)", 1, "notNull", {}, "kind", "events"),
         fc_row(d, roll, "In `kind`, 66.667% of 6 filtered records (4) are NULL", 4, "notNull", {}, "kind", "events"),
     ]
     # The API reports the same messages on the anomalies' failed checks.
     assert [fc["message"] for fc in o3["failed_checks"]] == [
         "The `amount` value of -4.0 is not between 0 and 100",
-        "The `status` value of 'void' does not appear in the list of expected values"]
+        "The `status` value of 'void' does not appear in the list of expected values",
+    ]
     assert o3["message"] == "The `amount` value of -4.0 is not between 0 and 100"
 
     src = read_enrichment(lake_path, "_shop_data_source_records", '"SOURCE_CONTAINER", "RECORD"')
     for row in src:
         row["RECORD"] = json.loads(row["RECORD"])
     expected_src = [
-        {"SOURCE_CONTAINER": "events", "SOURCE_PARTITION": "events", "ANOMALY_UUID": e2["uuid"], "CONTEXT": "record",
-         "RECORD": {"id": 2, "kind": None}},
-        {"SOURCE_CONTAINER": "events", "SOURCE_PARTITION": "events", "ANOMALY_UUID": roll["uuid"], "CONTEXT": "shape",
-         "RECORD": {"id": 3, "kind": None}},
-        {"SOURCE_CONTAINER": "events", "SOURCE_PARTITION": "events", "ANOMALY_UUID": roll["uuid"], "CONTEXT": "shape",
-         "RECORD": {"id": 5, "kind": None}},
-        {"SOURCE_CONTAINER": "orders", "SOURCE_PARTITION": "orders", "ANOMALY_UUID": o2["uuid"], "CONTEXT": "record",
-         "RECORD": {"id": 2, "amount": None, "status": "paid"}},
-        {"SOURCE_CONTAINER": "orders", "SOURCE_PARTITION": "orders", "ANOMALY_UUID": o3["uuid"], "CONTEXT": "record",
-         "RECORD": {"id": 3, "amount": -4.0, "status": "void"}},
+        {
+            "SOURCE_CONTAINER": "events",
+            "SOURCE_PARTITION": "events",
+            "ANOMALY_UUID": e2["uuid"],
+            "CONTEXT": "record",
+            "RECORD": {"id": 2, "kind": None},
+        },
+        {
+            "SOURCE_CONTAINER": "events",
+            "SOURCE_PARTITION": "events",
+            "ANOMALY_UUID": roll["uuid"],
+            "CONTEXT": "shape",
+            "RECORD": {"id": 3, "kind": None},
+        },
+        {
+            "SOURCE_CONTAINER": "events",
+            "SOURCE_PARTITION": "events",
+            "ANOMALY_UUID": roll["uuid"],
+            "CONTEXT": "shape",
+            "RECORD": {"id": 5, "kind": None},
+        },
+        {
+            "SOURCE_CONTAINER": "orders",
+            "SOURCE_PARTITION": "orders",
+            "ANOMALY_UUID": o2["uuid"],
+            "CONTEXT": "record",
+            "RECORD": {"id": 2, "amount": None, "status": "paid"},
+        },
+        {
+            "SOURCE_CONTAINER": "orders",
+            "SOURCE_PARTITION": "orders",
+            "ANOMALY_UUID": o3["uuid"],
+            "CONTEXT": "record",
+            "RECORD": {"id": 3, "amount": -4.0, "status": "void"},
+        },
     ]
     key = lambda r: (r["SOURCE_CONTAINER"], json.dumps(r["RECORD"], sort_keys=True))  # noqa: E731
     assert sorted(src, key=key) == sorted(expected_src, key=key)
@@ -517,11 +749,17 @@ def test_enrichment_custom_prefix_appends_across_scans(api, make_duckdb, tmp_pat
     api.check(api.container_id(ds["id"], "t"), "notNull", ["v"])
     first = api.scan(ds["id"])
     second = api.scan(ds["id"], max_records_analyzed_per_partition=5, incremental=True)
-    assert enrichment_tables(lake_path) == ["_mine_check_metrics", "_mine_failed_checks", "_mine_scan_operations",
-                                            "_mine_source_records"]
+    assert enrichment_tables(lake_path) == [
+        "_mine_check_metrics",
+        "_mine_failed_checks",
+        "_mine_scan_operations",
+        "_mine_source_records",
+    ]
     ops = read_enrichment(lake_path, "_mine_scan_operations", '"OPERATION_ID"')
-    assert [(r["OPERATION_ID"], r["INCREMENTAL"], r["MAX_RECORDS_ANALYZED"], r["ANOMALY_COUNT"],
-             r["RECORDS_PROCESSED"]) for r in ops] == [(first["id"], False, -1, 1, 2), (second["id"], True, 5, 1, 2)]
+    assert [
+        (r["OPERATION_ID"], r["INCREMENTAL"], r["MAX_RECORDS_ANALYZED"], r["ANOMALY_COUNT"], r["RECORDS_PROCESSED"])
+        for r in ops
+    ] == [(first["id"], False, -1, 1, 2), (second["id"], True, 5, 1, 2)]
     src = read_enrichment(lake_path, "_mine_source_records", '"ANOMALY_UUID"')
     assert [json.loads(r["RECORD"]) for r in src] == [{"id": 1, "v": None}] * 2
     uuids = {x["uuid"] for x in api.anomalies(datastore=ds["id"])}
@@ -598,20 +836,31 @@ def test_bad_operation_payloads_are_422_naming_the_field(api, make_duckdb, tmp_p
     ds = api.duckdb_datastore("payloads", make_duckdb(*SHOP_SQL))
     api.sync(ds["id"])
     base = {"type": "scan", "datastore_id": ds["id"]}
-    for field, value in [("incremental", "maybe"), ("high_count_rollup_threshold", 5000),
-                         ("high_count_rollup_threshold", 0), ("max_records_analyzed_per_partition", 0),
-                         ("max_records_analyzed_per_partition", -2), ("enrichment_source_record_limit", 0),
-                         ("auto_resolve_passed_anomalies", "sometimes"), ("container_names", "orders"),
-                         ("remediation", "replace"), ("greater_than_time", "yesterday")]:
+    for field, value in [
+        ("incremental", "maybe"),
+        ("high_count_rollup_threshold", 5000),
+        ("high_count_rollup_threshold", 0),
+        ("max_records_analyzed_per_partition", 0),
+        ("max_records_analyzed_per_partition", -2),
+        ("enrichment_source_record_limit", 0),
+        ("auto_resolve_passed_anomalies", "sometimes"),
+        ("container_names", "orders"),
+        ("remediation", "replace"),
+        ("greater_than_time", "yesterday"),
+    ]:
         loc = _loc(api.post("/api/operations/run", json={**base, field: value}))
         assert loc[0] == "body" and loc[-1] == field, (field, value, loc)
     assert _loc(api.post("/api/operations/run", json={**base, "datastore_id": "one"}))[-1] == "datastore_id"
     assert _loc(api.post("/api/operations/run", json={"type": "explode", "datastore_id": ds["id"]})) == ["body"]
 
     r = api.post("/api/operations/run", json={**base, "container_names": ["orders", "nope"]})
-    assert r.status_code == 422 and r.json()["detail"] == [{
-        "loc": ["body", "container_names"], "type": "value_error",
-        "msg": f"no container named 'nope' in datastore {ds['id']}"}]
+    assert r.status_code == 422 and r.json()["detail"] == [
+        {
+            "loc": ["body", "container_names"],
+            "type": "value_error",
+            "msg": f"no container named 'nope' in datastore {ds['id']}",
+        }
+    ]
 
     lake = api.enrichment_datastore("payload lake", tmp_path / "pl.duckdb")
     r = api.post("/api/operations/run", json={"type": "scan", "datastore_id": lake["id"]})
@@ -637,19 +886,44 @@ def test_bad_check_definitions_are_422_naming_the_field(api, make_duckdb):
     bad(["body", "rule"], "unknown rule type 'noSuchRule'", rule="noSuchRule", fields=["id"])
     msg = bad(["body", "filter"], rule="notNull", fields=["id"], filter="a >")
     assert msg.startswith("filter: cannot parse SQL"), msg
-    bad(["body", "filter"], "filter: must be a scalar expression, not a SELECT statement or subquery",
-        rule="notNull", fields=["id"], filter="select 1")
-    bad(["body", "filter"], "filter: must be a single expression; ';' and several statements are not allowed",
-        rule="notNull", fields=["id"], filter="id > 1; drop table t")
+    bad(
+        ["body", "filter"],
+        "filter: must be a scalar expression, not a SELECT statement or subquery",
+        rule="notNull",
+        fields=["id"],
+        filter="select 1",
+    )
+    bad(
+        ["body", "filter"],
+        "filter: must be a single expression; ';' and several statements are not allowed",
+        rule="notNull",
+        fields=["id"],
+        filter="id > 1; drop table t",
+    )
     bad(["body", "filter"], "filter: unknown field 'nope'", rule="notNull", fields=["id"], filter="nope > 1")
-    bad(["body", "fields", 0], "field 'name' is String; rule between applies to Integral or Fractional fields",
-        rule="between", fields=["name"], properties={"min": 0, "max": 1})
+    bad(
+        ["body", "fields", 0],
+        "field 'name' is String; rule between applies to Integral or Fractional fields",
+        rule="between",
+        fields=["name"],
+        properties={"min": 0, "max": 1},
+    )
     bad(["body", "properties", "min"], "properties.min: Field required", rule="between", fields=["amount"])
-    bad(["body", "properties", "max"], "properties.max: Field required", rule="between", fields=["amount"],
-        properties={"min": 0})
+    bad(
+        ["body", "properties", "max"],
+        "properties.max: Field required",
+        rule="between",
+        fields=["amount"],
+        properties={"min": 0},
+    )
     bad(["body", "fields", 0], "field 'nope' does not exist in the container", rule="notNull", fields=["nope"])
-    bad(["body", "fields"], "rule between takes exactly one field, got 2", rule="between", fields=["id", "amount"],
-        properties={"min": 0, "max": 1})
+    bad(
+        ["body", "fields"],
+        "rule between takes exactly one field, got 2",
+        rule="between",
+        fields=["id", "amount"],
+        properties={"min": 0, "max": 1},
+    )
     bad(["body", "coverage"], rule="notNull", fields=["id"], coverage=1.5)
     bad(["body", "fields"], rule="notNull", fields="id")
     assert api.ok("GET", "/api/quality-checks", params={"container": cid})["total"] == 0
@@ -674,18 +948,38 @@ def test_check_on_a_dropped_column_is_unasserted_and_others_still_run(api, make_
     op = api.scan(ds["id"])
     assert op["result"] == "success", op
     t_cs = cscan(op, "t")
-    expected = (f"2 of 3 checks could not be asserted: check {y['id']} (notNull): field(s) not found in the "
-                f"container: b; check {w['id']} (notNull): unknown field 'b'")
+    expected = (
+        f"2 of 3 checks could not be asserted: check {y['id']} (notNull): field(s) not found in the "
+        f"container: b; check {w['id']} (notNull): unknown field 'b'"
+    )
     assert t_cs["result"] == "success"
     assert t_cs["message"] == expected
     assert op["message"] == f"t: {expected}"
     assert t_cs["quality_checks"] == [
-        {"quality_check_id": x["id"], "rule_type": "notNull", "result": "failed", "asserted_records_count": 3,
-         "anomalous_records_count": 2, "error": None},
-        {"quality_check_id": y["id"], "rule_type": "notNull", "result": "unasserted", "asserted_records_count": 0,
-         "anomalous_records_count": 0, "error": "field(s) not found in the container: b"},
-        {"quality_check_id": w["id"], "rule_type": "notNull", "result": "unasserted", "asserted_records_count": 0,
-         "anomalous_records_count": 0, "error": "unknown field 'b'"},
+        {
+            "quality_check_id": x["id"],
+            "rule_type": "notNull",
+            "result": "failed",
+            "asserted_records_count": 3,
+            "anomalous_records_count": 2,
+            "error": None,
+        },
+        {
+            "quality_check_id": y["id"],
+            "rule_type": "notNull",
+            "result": "unasserted",
+            "asserted_records_count": 0,
+            "anomalous_records_count": 0,
+            "error": "field(s) not found in the container: b",
+        },
+        {
+            "quality_check_id": w["id"],
+            "rule_type": "notNull",
+            "result": "unasserted",
+            "asserted_records_count": 0,
+            "anomalous_records_count": 0,
+            "error": "unknown field 'b'",
+        },
     ]
     assert t_cs["anomaly_count"] == 2 and t_cs["records_processed"] == 3
     assert cscan(op, "u")["anomaly_count"] == 1 and cscan(op, "u")["message"] is None
@@ -715,17 +1009,26 @@ def test_missing_duckdb_file_fails_the_operation(api, make_duckdb):
     # Never created at all: the same, and a sync fails the same way.
     ds2 = api.duckdb_datastore("never", path.parent / "never.duckdb")
     op = api.scan(ds2["id"])
-    assert (op["result"], op["message"]) == ("failure", f"DuckDB database file not found: {path.parent / 'never.duckdb'}")
+    assert (op["result"], op["message"]) == (
+        "failure",
+        f"DuckDB database file not found: {path.parent / 'never.duckdb'}",
+    )
     op = api.run({"type": "sync", "datastore_id": ds2["id"]})
-    assert (op["result"], op["message"]) == ("failure", f"DuckDB database file not found: {path.parent / 'never.duckdb'}")
+    assert (op["result"], op["message"]) == (
+        "failure",
+        f"DuckDB database file not found: {path.parent / 'never.duckdb'}",
+    )
     assert api.ok("GET", "/api/operations", params={"finished": False})["total"] == 0
 
 
 def test_dropped_table_fails_its_container_scan_only(api, make_duckdb, tmp_path):
     path = make_duckdb(
-        "create table a (v integer)", "insert into a values (1), (NULL)",
-        "create table b (v integer)", "insert into b values (NULL)",
-        "create table c (id integer, v integer)", "insert into c values (1, NULL), (2, NULL), (3, 3)",
+        "create table a (v integer)",
+        "insert into a values (1), (NULL)",
+        "create table b (v integer)",
+        "insert into b values (NULL)",
+        "create table c (id integer, v integer)",
+        "insert into c values (1, NULL), (2, NULL), (3, 3)",
     )
     ds = api.duckdb_datastore("dropper", path)
     lake_path = tmp_path / "dropper_lake.duckdb"
@@ -742,16 +1045,22 @@ def test_dropped_table_fails_its_container_scan_only(api, make_duckdb, tmp_path)
     assert b_cs["message"].startswith("cannot read table main.b"), b_cs["message"]
     assert b_cs["end_time"] is not None and b_cs["anomaly_count"] == 0
     assert op["message"] == f"b: {b_cs['message']}"
-    assert [(cs["container"]["name"], cs["result"], cs["anomaly_count"], cs["records_processed"])
-            for cs in op["container_scans"]] == [("a", "success", 1, 2), ("b", "failure", 0, 0), ("c", "success", 2, 3)]
+    assert [
+        (cs["container"]["name"], cs["result"], cs["anomaly_count"], cs["records_processed"])
+        for cs in op["container_scans"]
+    ] == [("a", "success", 1, 2), ("b", "failure", 0, 0), ("c", "success", 2, 3)]
     assert op["status"]["anomalies_identified"] == 3 and op["status"]["records_processed"] == 5
     assert op["status"]["total_containers"] == 3 and op["status"]["containers_analyzed"] == 3
     # The enrichment datastore records the failed container partition too, with its reason.
     rows = read_enrichment(lake_path, "_dropper_scan_operations", '"PARTITION_NAME"')
-    assert [(r["OPERATION_ID"], r["PARTITION_NAME"], r["RESULT"], r["MESSAGE"], r["RECORDS_PROCESSED"],
-             r["ANOMALY_COUNT"]) for r in rows] == [
-        (op["id"], "a", "success", None, 2, 1), (op["id"], "b", "failure", b_cs["message"], 0, 0),
-        (op["id"], "c", "success", None, 3, 2)]
+    assert [
+        (r["OPERATION_ID"], r["PARTITION_NAME"], r["RESULT"], r["MESSAGE"], r["RECORDS_PROCESSED"], r["ANOMALY_COUNT"])
+        for r in rows
+    ] == [
+        (op["id"], "a", "success", None, 2, 1),
+        (op["id"], "b", "failure", b_cs["message"], 0, 0),
+        (op["id"], "c", "success", None, 3, 2),
+    ]
     assert rows[1]["END_TIME_US"] == epoch_us(b_cs["end_time"])
 
     # When every container fails, the operation fails.
@@ -815,8 +1124,10 @@ def test_acknowledged_anomalies_resolve_archived_ones_are_left_alone(api, make_d
 
 
 def test_rollup_anomaly_resolves_when_the_count_falls_to_the_threshold(api, make_duckdb):
-    path = make_duckdb("create table t (id integer, v integer)",
-                       "insert into t values (1, 1), (2, NULL), (3, NULL), (4, 4), (5, NULL), (6, NULL)")
+    path = make_duckdb(
+        "create table t (id integer, v integer)",
+        "insert into t values (1, 1), (2, NULL), (3, NULL), (4, 4), (5, NULL), (6, NULL)",
+    )
     ds = api.duckdb_datastore("rollup resolve", path)
     api.sync(ds["id"])
     api.check(api.container_id(ds["id"], "t"), "notNull", ["v"])
@@ -870,8 +1181,10 @@ def test_archive_duplicate_anomalies_marks_the_repeat_duplicate(api, make_duckdb
 
 
 def test_max_records_caps_records_processed(api, make_duckdb):
-    path = make_duckdb("create table t as select range::integer as id from range(10)",
-                       "create table s as select range::integer as id from range(3)")
+    path = make_duckdb(
+        "create table t as select range::integer as id from range(10)",
+        "create table s as select range::integer as id from range(3)",
+    )
     ds = api.duckdb_datastore("capped", path)
     api.sync(ds["id"])
     api.check(api.container_id(ds["id"], "t"), "notNull", ["id"])
@@ -922,8 +1235,11 @@ def test_reserved_and_spaced_column_names_work_end_to_end(api, make_duckdb, tmp_
     api.sync(ds["id"])
     cid = api.container_id(ds["id"], "orders")
     fields = api.ok("GET", f"/api/containers/{cid}/fields")["items"]
-    assert [(f["name"], f["type"]) for f in fields] == [("order", "Integral"), ("select", "String"),
-                                                         ("order id", "Integral")]
+    assert [(f["name"], f["type"]) for f in fields] == [
+        ("order", "Integral"),
+        ("select", "String"),
+        ("order id", "Integral"),
+    ]
     rng = api.check(cid, "between", ["order"], properties={"min": 1, "max": 10}, filter="`select` = 'x'")
     nn = api.check(cid, "notNull", ["order id"], filter="`order id` > 0 or `order id` is null")
     assert [f["name"] for f in rng["fields"]] == ["order"] and rng["filter"] == "`select` = 'x'"
@@ -933,10 +1249,22 @@ def test_reserved_and_spaced_column_names_work_end_to_end(api, make_duckdb, tmp_
     assert op["result"] == "success", op
     cs = cscan(op, "orders")
     assert cs["quality_checks"] == [
-        {"quality_check_id": rng["id"], "rule_type": "between", "result": "failed", "asserted_records_count": 3,
-         "anomalous_records_count": 1, "error": None},
-        {"quality_check_id": nn["id"], "rule_type": "notNull", "result": "failed", "asserted_records_count": 4,
-         "anomalous_records_count": 1, "error": None},
+        {
+            "quality_check_id": rng["id"],
+            "rule_type": "between",
+            "result": "failed",
+            "asserted_records_count": 3,
+            "anomalous_records_count": 1,
+            "error": None,
+        },
+        {
+            "quality_check_id": nn["id"],
+            "rule_type": "notNull",
+            "result": "failed",
+            "asserted_records_count": 4,
+            "anomalous_records_count": 1,
+            "error": None,
+        },
     ]
     got = {a["failed_checks"][0]["quality_check_id"]: a for a in api.anomalies(container=cid)}
     assert got[rng["id"]]["source_records"] == [{"order": 50, "select": "x", "order id": 11}]
@@ -945,5 +1273,6 @@ def test_reserved_and_spaced_column_names_work_end_to_end(api, make_duckdb, tmp_
     assert got[nn["id"]]["message"] == "The `order id` value is missing (NULL)"
     src = read_enrichment(lake_path, "_odd_names_source_records", '"RECORD"')
     assert sorted((r["ANOMALY_UUID"], json.loads(r["RECORD"])["order"]) for r in src) == sorted(
-        [(got[rng["id"]]["uuid"], 50), (got[nn["id"]]["uuid"], 2)])
+        [(got[rng["id"]]["uuid"], 50), (got[nn["id"]]["uuid"], 2)]
+    )
     assert {json.loads(r["RECORD"])["order id"] for r in src} == {11, None}

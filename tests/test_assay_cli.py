@@ -9,7 +9,6 @@ import sys
 
 import duckdb
 import pytest
-
 from test_qualytics_cli import Server
 
 
@@ -20,27 +19,35 @@ def live(tmp_path_factory):
     con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1, NULL), (2, 5)) x(id, v)")
     con.close()
     server = Server(tmp)
-    ds = server.post("/datastores", {"name": "src", "connection": {"type": "duckdb"},
-                                     "database": str(tmp / "src.duckdb")})
+    ds = server.post(
+        "/datastores", {"name": "src", "connection": {"type": "duckdb"}, "database": str(tmp / "src.duckdb")}
+    )
     yield server, ds["id"]
     server.stop()
 
 
 def assay(server, *args):
-    r = subprocess.run([sys.executable, "-m", "assay.cli", *args, "--url", server.url, "--token", server.token],
-                       capture_output=True, text=True, timeout=120, env={**server.env, "COLUMNS": "200"})
+    r = subprocess.run(
+        [sys.executable, "-m", "assay.cli", *args, "--url", server.url, "--token", server.token],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**server.env, "COLUMNS": "200"},
+    )
     return r.returncode, r.stdout + r.stderr
 
 
 def test_operations_run_get_list_abort(live):
     server, ds = live
-    code, out = assay(server, "operations", "run", json.dumps({"type": "sync", "datastore_id": ds}),
-                      "--poll-interval", "0.2")
+    code, out = assay(
+        server, "operations", "run", json.dumps({"type": "sync", "datastore_id": ds}), "--poll-interval", "0.2"
+    )
     assert code == 0 and re.search(r"sync operation (\d+): success", out), out
     container = server.get("/containers/listing", datastore=ds)[0]["id"]
     server.post("/quality-checks", {"container_id": container, "rule": "notNull", "fields": ["v"]})
-    code, out = assay(server, "operations", "run", json.dumps({"type": "scan", "datastore_id": ds}),
-                      "--poll-interval", "0.2")
+    code, out = assay(
+        server, "operations", "run", json.dumps({"type": "scan", "datastore_id": ds}), "--poll-interval", "0.2"
+    )
     scan_id = int(re.search(r"scan operation (\d+): success", out).group(1))
     assert code == 0 and server.get(f"/operations/{scan_id}")["status"]["anomalies_identified"] == 1
     code, out = assay(server, "operations", "get", str(scan_id))
@@ -55,14 +62,23 @@ def test_operations_run_get_list_abort(live):
 
 def test_schedules_create_list_delete(live):
     server, ds = live
-    code, out = assay(server, "schedules", "create", json.dumps({"type": "scan", "datastore_id": ds}),
-                      "--crontab", "*/5 * * * *", "--name", "often")
+    code, out = assay(
+        server,
+        "schedules",
+        "create",
+        json.dumps({"type": "scan", "datastore_id": ds}),
+        "--crontab",
+        "*/5 * * * *",
+        "--name",
+        "often",
+    )
     m = re.search(r"schedule (\d+) \(scan, \*/5 \* \* \* \*\) next runs at \S+", out)
     assert code == 0 and m, out
     code, out = assay(server, "schedules", "list")
     assert code == 0 and "often" in out and "*/5 * * * *" in out
-    code, out = assay(server, "schedules", "create", json.dumps({"type": "scan", "datastore_id": ds}),
-                      "--crontab", "bogus")
+    code, out = assay(
+        server, "schedules", "create", json.dumps({"type": "scan", "datastore_id": ds}), "--crontab", "bogus"
+    )
     assert code == 1 and "crontab" in out
     code, out = assay(server, "schedules", "delete", m.group(1))
     assert code == 0 and server.get("/operations/schedule")["total"] == 0

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 
-from assay.engine.anomalies import fingerprint, findings_for, jsonable, to_resolve
+from assay.engine.anomalies import findings_for, fingerprint, jsonable, to_resolve
 from assay.engine.plan import CheckOutcome
 from assay.engine.rules import CheckSpec, get_rule
 
@@ -22,13 +22,23 @@ def rows(n: int, start: int = 1) -> list[dict]:
     return [{"id": i, "v": -i} for i in range(start, start + n)]
 
 
-def failing(check_id: int, examples: list[dict], failed: int | None = None, rule: str = "notNegative",
-            fields=("v",)) -> CheckOutcome:
+def failing(
+    check_id: int, examples: list[dict], failed: int | None = None, rule: str = "notNegative", fields=("v",)
+) -> CheckOutcome:
     spec = CheckSpec(check_id, rule, list(fields))
     r = get_rule(rule)(spec)
     failed = len(examples) if failed is None else failed
-    return CheckOutcome(check_id, rule, "row", "failed", asserted=100, failed=failed,
-                        message=r.shape_message(failed, 100), examples=examples, rule=r)
+    return CheckOutcome(
+        check_id,
+        rule,
+        "row",
+        "failed",
+        asserted=100,
+        failed=failed,
+        message=r.shape_message(failed, 100),
+        examples=examples,
+        rule=r,
+    )
 
 
 # -- rollup ------------------------------------------------------------------------------------
@@ -39,7 +49,7 @@ def test_exactly_at_the_threshold_there_is_no_rollup():
     found = findings_for(CONTAINER, [out], rollup_threshold=3, source_record_limit=10)
     assert [f.type for f in found] == ["record", "record", "record"]
     assert [f.source_records for f in found] == [[r] for r in rows(3)]
-    for f, row in zip(found, rows(3)):
+    for f, row in zip(found, rows(3), strict=False):
         assert f.anomalous_records_count == 1
         assert f.message == f"The `v` value of {row['v']} is negative"
         assert [(c.check_id, c.anomalous_records_count) for c in f.failed_checks] == [(7, 1)]
@@ -113,14 +123,24 @@ def test_coverage_below_one_gives_one_shape_instead_of_records():
 
 
 def test_failing_aggregate_check_is_a_shape_and_passed_or_unasserted_give_nothing():
-    agg = CheckOutcome(5, "minPartitionSize", "aggregate", "failed", asserted=3, failed=3,
-                       message="The partition holds 3 records, fewer than the minimum of 5")
+    agg = CheckOutcome(
+        5,
+        "minPartitionSize",
+        "aggregate",
+        "failed",
+        asserted=3,
+        failed=3,
+        message="The partition holds 3 records, fewer than the minimum of 5",
+    )
     passed = CheckOutcome(6, "notNull", "row", "passed", asserted=3)
     unasserted = CheckOutcome(7, "notNull", "row", "unasserted", error="field(s) not found in the container: x")
     found = findings_for(CONTAINER, [agg, passed, unasserted], rollup_threshold=10, source_record_limit=10)
     assert len(found) == 1
     assert (found[0].type, found[0].message, found[0].anomalous_records_count) == (
-        "shape", "The partition holds 3 records, fewer than the minimum of 5", 3)
+        "shape",
+        "The partition holds 3 records, fewer than the minimum of 5",
+        3,
+    )
     assert found[0].source_records == []
 
 
@@ -166,10 +186,22 @@ def test_what_a_fingerprint_depends_on():
 
 
 def test_rows_with_dates_decimals_and_nan_are_fingerprinted_and_json_safe():
-    row = {"d": dt.date(2024, 1, 2), "ts": dt.datetime(2024, 1, 2, 3, 4, 5), "n": decimal.Decimal("1.10"),
-           "x": float("nan"), "inf": float("-inf"), "b": b"\x01\xff"}
-    assert jsonable(row) == {"d": "2024-01-02", "ts": "2024-01-02T03:04:05", "n": "1.10", "x": "NaN",
-                             "inf": "-Infinity", "b": "01ff"}
+    row = {
+        "d": dt.date(2024, 1, 2),
+        "ts": dt.datetime(2024, 1, 2, 3, 4, 5),
+        "n": decimal.Decimal("1.10"),
+        "x": float("nan"),
+        "inf": float("-inf"),
+        "b": b"\x01\xff",
+    }
+    assert jsonable(row) == {
+        "d": "2024-01-02",
+        "ts": "2024-01-02T03:04:05",
+        "n": "1.10",
+        "x": "NaN",
+        "inf": "-Infinity",
+        "b": "01ff",
+    }
     (f,) = findings_for(CONTAINER, [failing(7, [row])], rollup_threshold=5, source_record_limit=5)
     assert f.source_records == [jsonable(row)]
     json.dumps(f.source_records, allow_nan=False)  # strict JSON

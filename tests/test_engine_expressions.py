@@ -12,11 +12,8 @@ import pyarrow as pa
 import pytest
 
 from assay.engine.expressions import ExpressionError, parse, referenced_columns, to_ibis, to_ibis_predicate
-from engine_backends import engine  # noqa: F401  (pytest fixture)
 
-SCHEMA = ibis.table(
-    {"id": "int64", "a": "int64", "s": "string", "d": "date", "order id": "int64"}, name="container"
-)
+SCHEMA = ibis.table({"id": "int64", "a": "int64", "s": "string", "d": "date", "order id": "int64"}, name="container")
 
 
 # -- rejected input ----------------------------------------------------------------------------

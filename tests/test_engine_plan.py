@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import ibis
 import pytest
+from engine_backends import Engine
 
 from assay.engine.plan import evaluate
 from assay.engine.rules import CheckSpec
-from engine_backends import Engine, engine  # noqa: F401  (pytest fixture)
 
 
 def check(rule: str, fields=(), filter=None, coverage=None, **properties) -> CheckSpec:
@@ -209,11 +209,14 @@ def test_invalid_regex_in_an_expression_is_isolated_on_every_engine(engine):
     # RLIKE patterns are Assay's regex flavour (engine/regex.py): an invalid one is refused
     # when the check compiles, on that check only.
     t = engine.load(id=[1, 2], s=["a", "b"], v=[1, -1])
-    out = evaluate(t, numbered(
-        check("notNegative", ["v"]),
-        check("satisfiesExpression", expression="s RLIKE '(unclosed'"),
-        check("notNull", ["s"]),
-    )).outcomes
+    out = evaluate(
+        t,
+        numbered(
+            check("notNegative", ["v"]),
+            check("satisfiesExpression", expression="s RLIKE '(unclosed'"),
+            check("notNull", ["s"]),
+        ),
+    ).outcomes
     asserted(out[0], "failed", 1, 2)
     assert out[1].result == "unasserted" and out[1].error.startswith("RLIKE pattern:"), out[1].error
     asserted(out[2], "passed", 0, 2)
@@ -278,14 +281,22 @@ def test_fused_query_computes_each_check_as_if_alone(engine):
     )
     out = evaluate(t, checks).outcomes
     expected = [
-        ("passed", 0, 3), ("passed", 0, 1), ("failed", 3, 5), ("failed", 3, 5), ("failed", 2, 5),
-        ("passed", 0, 5), ("passed", 0, 4), ("passed", 0, 2), ("failed", 1, 5), ("passed", 0, 5),
+        ("passed", 0, 3),
+        ("passed", 0, 1),
+        ("failed", 3, 5),
+        ("failed", 3, 5),
+        ("failed", 2, 5),
+        ("passed", 0, 5),
+        ("passed", 0, 4),
+        ("passed", 0, 2),
+        ("failed", 1, 5),
+        ("passed", 0, 5),
     ]
     assert [(o.result, o.failed, o.asserted) for o in out] == expected, [o.error for o in out]
     assert [r["id"] for r in out[2].examples] == [3, 4, 5]
     assert [r["id"] for r in out[4].examples] == [2, 4]
     # and each check evaluated on its own agrees with the fused query
-    for spec, fused in zip(checks, out):
+    for spec, fused in zip(checks, out, strict=False):
         (alone,) = evaluate(t, [spec]).outcomes
         assert (alone.result, alone.failed, alone.asserted) == (fused.result, fused.failed, fused.asserted), spec
 

@@ -11,10 +11,10 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
+from engine_backends import nan_array
 
 from assay.engine.plan import evaluate
 from assay.engine.rules import CheckSpec, all_rules, get_rule
-from engine_backends import engine, nan_array  # noqa: F401  (pytest fixture)
 
 NAN = float("nan")
 
@@ -41,15 +41,58 @@ def test_the_catalogue_holds_every_rule_type_of_the_api():
     # The rule types of qualytics-api.md §2.3 that issue 3 lists, by their API names; each
     # also has a case in the parity matrix (test_rule_parity.py), which fails for a rule without one.
     assert set(all_rules()) == {
-        "notNull", "anyNotNull", "notEmpty", "expectedValues", "requiredValues", "notNegative", "positive",
-        "notFuture", "between", "betweenTimes", "matchesPattern", "unique", "afterDateTime", "beforeDateTime",
-        "greaterThan", "lessThan", "greaterThanField", "lessThanField", "equalToField", "equalTo", "minLength",
-        "maxLength", "minValue", "maxValue", "containsEmail", "containsUrl", "containsCreditCard",
-        "containsSocialSecurityNumber", "isCreditCard", "isType", "isAddress", "distinctCount", "fieldCount",
-        "expectedSchema", "sum", "minPartitionSize", "maxPartitionSize", "timeDistributionSize", "existsIn",
-        "notExistsIn", "dataDiff", "isNotReplicaOf", "aggregationComparison", "satisfiesExpression",
-        "predictedBy", "metric", "volumetric", "freshness", "absoluteChangeLimit", "relativeChangeLimit",
-        "entityResolution", "userDefinedFunction",
+        "notNull",
+        "anyNotNull",
+        "notEmpty",
+        "expectedValues",
+        "requiredValues",
+        "notNegative",
+        "positive",
+        "notFuture",
+        "between",
+        "betweenTimes",
+        "matchesPattern",
+        "unique",
+        "afterDateTime",
+        "beforeDateTime",
+        "greaterThan",
+        "lessThan",
+        "greaterThanField",
+        "lessThanField",
+        "equalToField",
+        "equalTo",
+        "minLength",
+        "maxLength",
+        "minValue",
+        "maxValue",
+        "containsEmail",
+        "containsUrl",
+        "containsCreditCard",
+        "containsSocialSecurityNumber",
+        "isCreditCard",
+        "isType",
+        "isAddress",
+        "distinctCount",
+        "fieldCount",
+        "expectedSchema",
+        "sum",
+        "minPartitionSize",
+        "maxPartitionSize",
+        "timeDistributionSize",
+        "existsIn",
+        "notExistsIn",
+        "dataDiff",
+        "isNotReplicaOf",
+        "aggregationComparison",
+        "satisfiesExpression",
+        "predictedBy",
+        "metric",
+        "volumetric",
+        "freshness",
+        "absoluteChangeLimit",
+        "relativeChangeLimit",
+        "entityResolution",
+        "userDefinedFunction",
     }
     assert get_rule("isReplicaOf") is get_rule("dataDiff")  # the older name answers as dataDiff
 
@@ -63,7 +106,9 @@ def test_not_null_single_and_multi_field(engine):
         a=[1, None, 3, None, 5, 6],
         b=["x", "y", None, None, "z", "w"],
     )
-    res = run(t, check("notNull", ["a"]), check("notNull", ["b"]), check("notNull", ["a", "b"]), check("notNull", ["id"]))
+    res = run(
+        t, check("notNull", ["a"]), check("notNull", ["b"]), check("notNull", ["a", "b"]), check("notNull", ["id"])
+    )
     assert res.records == 6
     a, b, ab, idc = res.outcomes
     expect(a, "failed", 2, 6, [2, 4])  # a is NULL in rows 2 and 4
@@ -231,7 +276,7 @@ def test_min_and_max_length(engine):
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def test_not_future_date(engine):
@@ -250,8 +295,13 @@ def test_not_future_timestamp(engine):
     now = _utc_now()
     # "2 seconds ago" is earlier TODAY (except in the first 2 s after midnight UTC): it must
     # pass. NULL is skipped. An hour from now and year 2999 are in the future.
-    values = [dt.datetime(2000, 1, 1), now - dt.timedelta(seconds=2), None, now + dt.timedelta(hours=1),
-              dt.datetime(2999, 1, 1, 12, 0, 0)]
+    values = [
+        dt.datetime(2000, 1, 1),
+        now - dt.timedelta(seconds=2),
+        None,
+        now + dt.timedelta(hours=1),
+        dt.datetime(2999, 1, 1, 12, 0, 0),
+    ]
     t = engine.load(id=[1, 2, 3, 4, 5], ts=pa.array(values, type=pa.timestamp("us")))
     (nf,) = run(t, check("notFuture", ["ts"])).outcomes
     expect(nf, "failed", 2, 5, [4, 5])
@@ -259,7 +309,7 @@ def test_not_future_timestamp(engine):
 
 
 def test_not_future_timestamp_with_time_zone(engine):
-    now = _utc_now().replace(tzinfo=dt.timezone.utc)
+    now = _utc_now().replace(tzinfo=dt.UTC)
     values = [now - dt.timedelta(days=400), now - dt.timedelta(seconds=2), None, now + dt.timedelta(hours=1)]
     t = engine.load(id=[1, 2, 3, 4], ts=pa.array(values, type=pa.timestamp("us", tz="UTC")))
     (nf,) = run(t, check("notFuture", ["ts"])).outcomes
@@ -343,7 +393,9 @@ def test_satisfies_expression(engine):
         check("satisfiesExpression", expression="CASE WHEN a > 2 THEN b < 2 ELSE TRUE END"),  # row 3; row 5 NULL
         check("satisfiesExpression", expression="s LIKE 'a%'"),  # rows 2, 3
         check("satisfiesExpression", expression="upper(s) = 'BANANA' OR s RLIKE '^a'"),  # row 2
-        check("satisfiesExpression", expression="coalesce(a, 0) + coalesce(b, 0) BETWEEN 2 AND 7"),  # sums 2, 7, 5, 4, 5
+        check(
+            "satisfiesExpression", expression="coalesce(a, 0) + coalesce(b, 0) BETWEEN 2 AND 7"
+        ),  # sums 2, 7, 5, 4, 5
         check("satisfiesExpression", expression="length(trim(s)) > 0"),  # row 2 ("  " trims to "")
         check("satisfiesExpression", expression="a IN (1, 3, 5)"),  # row 2; row 4 NULL
     )
@@ -552,12 +604,14 @@ def test_coverage(engine):
 
 
 def test_reserved_and_spaced_column_names(engine):
-    t = engine.load(**{
-        "id": [1, 2, 3, 4],
-        "order": [1, 2, 3, -4],
-        "select": ["a", "b", None, "d"],
-        "order id": [10, 20, 30, 40],
-    })
+    t = engine.load(
+        **{
+            "id": [1, 2, 3, 4],
+            "order": [1, 2, 3, -4],
+            "select": ["a", "b", None, "d"],
+            "order id": [10, 20, 30, 40],
+        }
+    )
     res = run(
         t,
         check("notNegative", ["order"]),  # row 4

@@ -8,8 +8,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-SOURCE = ("create table t (id integer, v integer, note varchar)",
-          "insert into t values (1, NULL, 'a'), (2, 2, 'b'), (3, NULL, NULL)")
+SOURCE = (
+    "create table t (id integer, v integer, note varchar)",
+    "insert into t values (1, NULL, 'a'), (2, 2, 'b'), (3, NULL, NULL)",
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
@@ -24,8 +26,10 @@ def enrichment(request, tmp_path):
         admin = request.getfixturevalue("pg_admin")
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        yield ({"connection": {"type": "postgresql", "host": "127.0.0.1", "username": "postgres"}, "database": name},
-               f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}")
+        yield (
+            {"connection": {"type": "postgresql", "host": "127.0.0.1", "username": "postgres"}, "database": name},
+            f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}",
+        )
         sa.create_engine(f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}").dispose()
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -34,8 +38,10 @@ def enrichment(request, tmp_path):
         conn = connect(None)
         with conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE `{name}`")
-        yield ({"connection": {"type": "mariadb", "host": "127.0.0.1", "username": "root"}, "database": name},
-               f"mysql+pymysql://root@127.0.0.1:3306/{name}")
+        yield (
+            {"connection": {"type": "mariadb", "host": "127.0.0.1", "username": "root"}, "database": name},
+            f"mysql+pymysql://root@127.0.0.1:3306/{name}",
+        )
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         conn.close()
@@ -43,9 +49,13 @@ def enrichment(request, tmp_path):
 
 def _count(engine, table, where=""):
     with engine.connect() as conn:
-        return conn.execute(sa.text(f'SELECT count(*) FROM "{table}" {where}'.replace('"', "`")
-                                    if engine.dialect.name == "mysql" else
-                                    f'SELECT count(*) FROM "{table}" {where}')).scalar()
+        return conn.execute(
+            sa.text(
+                f'SELECT count(*) FROM "{table}" {where}'.replace('"', "`")
+                if engine.dialect.name == "mysql"
+                else f'SELECT count(*) FROM "{table}" {where}'
+            )
+        ).scalar()
 
 
 def _setup(api, make_duckdb, enrichment):
@@ -73,8 +83,9 @@ def test_scan_writes_every_enrichment_table(api, make_duckdb, enrichment):
         assert _count(engine, "_src_check_metrics") == 2
         assert _count(engine, f"_src_remediation_{t}") == 2
         with engine.connect() as conn:
-            ids = sorted(r[0] for r in conn.execute(sa.select(sa.column("id")).select_from(
-                sa.table(f"_src_remediation_{t}"))))
+            ids = sorted(
+                r[0] for r in conn.execute(sa.select(sa.column("id")).select_from(sa.table(f"_src_remediation_{t}")))
+            )
         assert ids == [1, 3]
         api.scan(ds["id"], remediation="append")
         assert _count(engine, f"_src_remediation_{t}") == 4
@@ -91,8 +102,9 @@ def test_a_failure_between_two_writes_leaves_nothing(api, make_duckdb, enrichmen
         # A remediation table with a required column Assay does not fill: its insert fails after the
         # scan_operations, failed_checks, source_records and check_metrics inserts of the same batch.
         with engine.begin() as conn:
-            conn.execute(sa.text(
-                f"CREATE TABLE _src_remediation_{t} (id INTEGER, required_by_someone INTEGER NOT NULL)"))
+            conn.execute(
+                sa.text(f"CREATE TABLE _src_remediation_{t} (id INTEGER, required_by_someone INTEGER NOT NULL)")
+            )
         op = api.scan(ds["id"], remediation="append")
         (cs,) = op["container_scans"]
         assert cs["result"] == "failure" and cs["message"].startswith("could not write to the enrichment datastore")

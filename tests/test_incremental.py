@@ -59,10 +59,15 @@ def test_sync_proposes_identifiers(api, make_duckdb):
     ds = api.duckdb_datastore("src", path)
     api.sync(ds["id"])
     by_name = {c["name"]: c for c in api.ok("GET", "/api/containers", params={"datastore": ds["id"]})["items"]}
-    assert (by_name["events"]["incremental_field_name"], by_name["events"]["incremental_identifier_type"],
-            by_name["events"]["partition_field"]) == ("updated_at", "timestamp", "updated_at")
+    assert (
+        by_name["events"]["incremental_field_name"],
+        by_name["events"]["incremental_identifier_type"],
+        by_name["events"]["partition_field"],
+    ) == ("updated_at", "timestamp", "updated_at")
     assert (by_name["loads"]["incremental_field_name"], by_name["loads"]["incremental_identifier_type"]) == (
-        "batch_id", "batch")
+        "batch_id",
+        "batch",
+    )
     assert by_name["plain"]["incremental_field_name"] is None
     assert by_name["plain"]["incremental_checkpoint"] is None
 
@@ -99,7 +104,10 @@ def test_three_successive_incremental_scans_read_only_new_rows(api, make_duckdb)
 
     partitions = api.ok("GET", "/api/partitions", params={"container": cid})["items"]
     assert sorted((p["name"], p["partition_size"]) for p in partitions) == [
-        ("2024-01-01", 3), ("2024-01-02", 2), ("2024-01-03", 2)]
+        ("2024-01-01", 3),
+        ("2024-01-02", 2),
+        ("2024-01-03", 2),
+    ]
     day1 = next(p for p in partitions if p["name"] == "2024-01-01")
     assert (day1["min_time"], day1["max_time"]) == ("2024-01-01T08:00:00Z", "2024-01-01T10:00:00Z")
     # id 2 fails in the first scan and again in the full scan (duplicates are kept Active unless
@@ -140,13 +148,18 @@ def test_batch_identifier_partitions_threshold_and_deterministic_cap(api, make_d
     runs = [api.scan(ds["id"], max_records_analyzed_per_partition=2) for _ in range(2)]
     for run in runs:
         assert status(run) == (5, 3, 3)
-    read = [sorted(str(a["source_records"]) for a in api.anomalies(container=cid) if a["operation_id"] == run["id"])
-            for run in runs]
+    read = [
+        sorted(str(a["source_records"]) for a in api.anomalies(container=cid) if a["operation_id"] == run["id"])
+        for run in runs
+    ]
     assert read[0] == read[1]
     assert len(read[0]) == 3 and all("-1" in r or "-2" in r or "-4" in r for r in read[0])
     batches = api.ok("GET", "/api/partitions", params={"container": cid})["items"]
     assert sorted((p["name"], p["min_offset"], p["max_offset"]) for p in batches) == [
-        ("1", 1.0, 1.0), ("2", 2.0, 2.0), ("3", 3.0, 3.0)]
+        ("1", 1.0, 1.0),
+        ("2", 2.0, 2.0),
+        ("3", 3.0, 3.0),
+    ]
 
     # Every successful scan moved the checkpoint to the highest batch it read (3): nothing is new.
     assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == 3
@@ -161,8 +174,7 @@ def test_batch_identifier_partitions_threshold_and_deterministic_cap(api, make_d
 def test_a_failed_container_scan_does_not_move_the_checkpoint(api, make_duckdb):
     path, ds_id, cid = setup_events(api, make_duckdb)
     api.scan(ds_id, incremental=True)
-    execute(path, "insert into events values (6, '2024-01-05 08:00', -1)",
-            "alter table events rename to events_moved")
+    execute(path, "insert into events values (6, '2024-01-05 08:00', -1)", "alter table events rename to events_moved")
     failed = api.scan(ds_id, incremental=True)
     assert only_scan(failed)["result"] == "failure"
     assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == "2024-01-02T09:00:00+00:00"
@@ -190,12 +202,16 @@ def test_identifier_overrides_survive_sync_and_bad_ones_are_422(api, make_duckdb
     cid = api.container_id(ds["id"], "events")
     r = api.put(f"/api/containers/{cid}", json={"incremental_field_name": "nope"})
     assert r.status_code == 422 and "incremental_field_name" in r.text and "nope" in r.text
-    r = api.put(f"/api/containers/{cid}", json={"incremental_field_name": "updated_at",
-                                                "incremental_identifier_type": "batch"})
+    r = api.put(
+        f"/api/containers/{cid}", json={"incremental_field_name": "updated_at", "incremental_identifier_type": "batch"}
+    )
     assert r.status_code == 422 and "incremental_identifier_type" in r.text
     body = api.ok("PUT", f"/api/containers/{cid}", json={"incremental_field_name": "id", "partition_field": None})
     assert (body["incremental_field_name"], body["incremental_identifier_type"], body["partition_field"]) == (
-        "id", "batch", None)
+        "id",
+        "batch",
+        None,
+    )
     api.sync(ds["id"])
     after = api.ok("GET", f"/api/containers/{cid}")
     assert (after["incremental_field_name"], after["incremental_identifier_type"]) == ("id", "batch")
@@ -209,7 +225,7 @@ def test_identifier_overrides_survive_sync_and_bad_ones_are_422(api, make_duckdb
 def test_a_file_pattern_that_gains_a_file_scans_only_that_file(api, tmp_path):
     folder = tmp_path / "files"
     folder.mkdir()
-    base = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc).timestamp()
+    base = dt.datetime(2024, 3, 1, tzinfo=dt.UTC).timestamp()
 
     def write(name: str, rows: list[str], age_days: int) -> None:
         f = folder / name
@@ -218,13 +234,16 @@ def test_a_file_pattern_that_gains_a_file_scans_only_that_file(api, tmp_path):
 
     write("orders_2024_01.csv", ["1,5", "2,-1", "3,4"], 0)
     write("orders_2024_02.csv", ["4,-2", "5,3"], 1)
-    ds = api.ok("POST", "/api/datastores", json={"name": "files", "connection": {"type": "local",
-                                                                               "uri": f"file://{folder}"}})
+    ds = api.ok(
+        "POST", "/api/datastores", json={"name": "files", "connection": {"type": "local", "uri": f"file://{folder}"}}
+    )
     api.sync(ds["id"])
     cid = api.container_id(ds["id"], "orders")
     container = api.ok("GET", f"/api/containers/{cid}")
     assert (container["incremental_field_name"], container["incremental_identifier_type"]) == (
-        "_last_modified", "timestamp")
+        "_last_modified",
+        "timestamp",
+    )
     api.check(cid, "notNegative", ["amount"])
 
     first = api.scan(ds["id"], incremental=True)
@@ -236,7 +255,8 @@ def test_a_file_pattern_that_gains_a_file_scans_only_that_file(api, tmp_path):
     assert status(second) == (4, 1, 2)
     cs = api.ok("GET", f"/api/container-scans/{only_scan(second)['id']}")
     assert [(p["partition"], p["records_processed"], len(p["anomalies"])) for p in cs["partition_scans"]] == [
-        ("orders_2024_03.csv", 4, 2)]
+        ("orders_2024_03.csv", 4, 2)
+    ]
 
     third = api.scan(ds["id"], incremental=True)
     assert status(third) == (0, 0, 0)
@@ -249,9 +269,8 @@ def test_a_file_pattern_that_gains_a_file_scans_only_that_file(api, tmp_path):
 
 
 def test_incremental_scans_on_postgresql_with_a_timestamptz_identifier(api, pg_database):
-    from sqlalchemy import create_engine, text
-
     from engine_backends import PG_HOST
+    from sqlalchemy import create_engine, text
 
     pg = create_engine(pg_database)
 
@@ -261,11 +280,20 @@ def test_incremental_scans_on_postgresql_with_a_timestamptz_identifier(api, pg_d
 
     sql("CREATE TABLE events (id int, updated_at timestamptz, amount int)")
     # 22:30 at -05:00 is 03:30 UTC the next day: that row belongs to partition 2024-01-02
-    sql("INSERT INTO events VALUES (1, '2024-01-01 10:00+00', 1), (2, '2024-01-01 22:30-05:00', -1), "
-        "(3, '2024-01-02 08:00+00', -2)")
-    ds = api.ok("POST", "/api/datastores", json={
-        "name": "pg", "connection": {"type": "postgresql", "host": PG_HOST, "username": "postgres"},
-        "database": pg_database.rsplit("/", 1)[1], "schema": "public"})
+    sql(
+        "INSERT INTO events VALUES (1, '2024-01-01 10:00+00', 1), (2, '2024-01-01 22:30-05:00', -1), "
+        "(3, '2024-01-02 08:00+00', -2)"
+    )
+    ds = api.ok(
+        "POST",
+        "/api/datastores",
+        json={
+            "name": "pg",
+            "connection": {"type": "postgresql", "host": PG_HOST, "username": "postgres"},
+            "database": pg_database.rsplit("/", 1)[1],
+            "schema": "public",
+        },
+    )
     api.sync(ds["id"])
     cid = api.container_id(ds["id"], "events")
     api.check(cid, "notNegative", ["amount"])
@@ -297,9 +325,15 @@ def maria(api, mariadb_server):
             for statement in statements:
                 cur.execute(statement)
 
-    ds = api.ok("POST", "/api/datastores", json={
-        "name": "maria", "connection": {"type": "mysql", "host": "127.0.0.1", "port": 3306, "username": "root",
-                                        "password": ""}, "database": db})
+    ds = api.ok(
+        "POST",
+        "/api/datastores",
+        json={
+            "name": "maria",
+            "connection": {"type": "mysql", "host": "127.0.0.1", "port": 3306, "username": "root", "password": ""},
+            "database": db,
+        },
+    )
     yield sql, ds["id"]
     with conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
@@ -325,8 +359,10 @@ def test_incremental_scans_on_mariadb_with_a_batch_identifier(api, maria):
 
 
 def test_a_null_and_the_text_null_are_one_partition(api, make_duckdb):
-    path = make_duckdb("create table pn (id int, cat varchar, amount int)",
-                       "insert into pn values (1, 'NULL', -1), (2, NULL, -2), (3, 'a', -3)")
+    path = make_duckdb(
+        "create table pn (id int, cat varchar, amount int)",
+        "insert into pn values (1, 'NULL', -1), (2, NULL, -2), (3, 'a', -3)",
+    )
     ds = api.duckdb_datastore("src", path)
     api.sync(ds["id"])
     cid = api.container_id(ds["id"], "pn")
@@ -342,24 +378,34 @@ def test_a_null_and_the_text_null_are_one_partition(api, make_duckdb):
     assert api.ok("GET", "/api/partitions", params={"container": cid})["total"] == 0
     api.scan(ds["id"])
     assert sorted(p["name"] for p in api.ok("GET", "/api/partitions", params={"container": cid})["items"]) == [
-        "1", "2", "3"]
+        "1",
+        "2",
+        "3",
+    ]
     assert len(api.ok("GET", f"/api/container-scans/{only_scan(op)['id']}")["partition_scans"]) == 2
 
 
 def test_an_identifier_range_the_driver_cannot_return_keeps_the_checkpoint(api, pg_database):
-    from sqlalchemy import create_engine, text
-
     from engine_backends import PG_HOST
+    from sqlalchemy import create_engine, text
 
     pg = create_engine(pg_database)
     with pg.begin() as conn:
         conn.execute(text("CREATE TABLE pinf (id int, updated_at timestamp, v int)"))
-        conn.execute(text("INSERT INTO pinf VALUES (1, '2024-01-01 10:00', 1), (2, '2024-01-02 10:00', -2), "
-                          "(3, 'infinity', 3)"))
+        conn.execute(
+            text("INSERT INTO pinf VALUES (1, '2024-01-01 10:00', 1), (2, '2024-01-02 10:00', -2), (3, 'infinity', 3)")
+        )
     pg.dispose()
-    ds = api.ok("POST", "/api/datastores", json={
-        "name": "pg", "connection": {"type": "postgresql", "host": PG_HOST, "username": "postgres"},
-        "database": pg_database.rsplit("/", 1)[1], "schema": "public"})
+    ds = api.ok(
+        "POST",
+        "/api/datastores",
+        json={
+            "name": "pg",
+            "connection": {"type": "postgresql", "host": PG_HOST, "username": "postgres"},
+            "database": pg_database.rsplit("/", 1)[1],
+            "schema": "public",
+        },
+    )
     api.sync(ds["id"])
     cid = api.container_id(ds["id"], "pinf")
     api.check(cid, "notNegative", ["v"])
@@ -380,10 +426,12 @@ def test_sqlite_text_timestamps_with_offsets_are_read_by_instant(api, tmp_path):
         "CREATE TABLE ev (id INTEGER, updated_at TIMESTAMP, v INTEGER);"
         # 08:00Z, 09:00Z, 08:30Z, 2024-01-03 01:30Z
         "INSERT INTO ev VALUES (1, '2024-01-01 10:00:00+02:00', 1), (2, '2024-01-01T09:00:00Z', 2),"
-        " (3, '2024-01-01 08:30:00', 3), (4, '2024-01-02 23:30:00-02:00', 4);")
+        " (3, '2024-01-01 08:30:00', 3), (4, '2024-01-02 23:30:00-02:00', 4);"
+    )
     con.close()
-    ds = api.ok("POST", "/api/datastores", json={"name": "lite", "connection": {"type": "sqlite"},
-                                                 "database": str(path)})
+    ds = api.ok(
+        "POST", "/api/datastores", json={"name": "lite", "connection": {"type": "sqlite"}, "database": str(path)}
+    )
     api.sync(ds["id"])
     cid = api.container_id(ds["id"], "ev")
     api.check(cid, "notNegative", ["v"])
@@ -411,15 +459,19 @@ def test_an_identifier_dropped_from_the_table_means_a_full_read(api, make_duckdb
     for incremental in (False, True):
         op = api.scan(ds["id"], incremental=incremental)
         assert op["result"] == "success" and status(op) == (5, 1, 2), op
-        assert only_scan(op)["message"] == ("incremental identifier 'updated_at' is not a field of the container "
-                                            "any more: read in full; partition field 'updated_at' is not a field "
-                                            "of the container any more: read as one partition")
+        assert only_scan(op)["message"] == (
+            "incremental identifier 'updated_at' is not a field of the container "
+            "any more: read in full; partition field 'updated_at' is not a field "
+            "of the container any more: read as one partition"
+        )
 
 
 def test_mariadb_string_partitions_are_exact_text(api, maria):
     sql, ds_id = maria
-    sql("CREATE TABLE pm (id INT, cat VARCHAR(10), amount INT)",
-        "INSERT INTO pm VALUES (1, 'a', 1), (2, 'A', -1), (3, 'a ', 2), (4, 'b', 3), (5, 'a', -5)")
+    sql(
+        "CREATE TABLE pm (id INT, cat VARCHAR(10), amount INT)",
+        "INSERT INTO pm VALUES (1, 'a', 1), (2, 'A', -1), (3, 'a ', 2), (4, 'b', 3), (5, 'a', -5)",
+    )
     api.sync(ds_id)
     cid = api.container_id(ds_id, "pm")
     api.ok("PUT", f"/api/containers/{cid}", json={"partition_field": "cat"})
@@ -428,7 +480,11 @@ def test_mariadb_string_partitions_are_exact_text(api, maria):
     assert status(op) == (5, 4, 2), op  # 'a' (2 rows), 'A', 'a ', 'b': four partitions as on any engine
     cs = api.ok("GET", f"/api/container-scans/{only_scan(op)['id']}")
     assert sorted((p["partition"], p["records_processed"]) for p in cs["partition_scans"]) == [
-        ("A", 1), ("a", 2), ("a ", 1), ("b", 1)]
+        ("A", 1),
+        ("a", 2),
+        ("a ", 1),
+        ("b", 1),
+    ]
     # one row per partition, the first in column order (id first): 'a' reads id 1 (amount 1), 'A' id 2 (-1)
     assert status(api.scan(ds_id, max_records_analyzed_per_partition=1)) == (4, 4, 1)
 
@@ -436,7 +492,7 @@ def test_mariadb_string_partitions_are_exact_text(api, maria):
 def test_new_files_keep_the_pattern_types_and_empty_files_are_skipped(api, tmp_path):
     folder = tmp_path / "files"
     folder.mkdir()
-    base = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc).timestamp()
+    base = dt.datetime(2024, 3, 1, tzinfo=dt.UTC).timestamp()
 
     def write(name: str, text: str, age_days: int) -> None:
         f = folder / name
@@ -444,8 +500,9 @@ def test_new_files_keep_the_pattern_types_and_empty_files_are_skipped(api, tmp_p
         os.utime(f, (base + age_days * 86400, base + age_days * 86400))
 
     write("orders_2024_01.csv", "id,amount,note\n1,5.5,x\n2,-1.5,y\n", 0)
-    ds = api.ok("POST", "/api/datastores", json={"name": "files", "connection": {"type": "local",
-                                                                               "uri": f"file://{folder}"}})
+    ds = api.ok(
+        "POST", "/api/datastores", json={"name": "files", "connection": {"type": "local", "uri": f"file://{folder}"}}
+    )
     api.sync(ds["id"])
     cid = api.container_id(ds["id"], "orders")
     api.check(cid, "notNegative", ["amount"])

@@ -12,10 +12,9 @@ import time
 
 import duckdb
 import pytest
+from conftest import _client, make_settings
 
 from assay.store.models import Anomaly, Operation
-
-from conftest import _client, make_settings
 
 TABLES = 300
 
@@ -100,8 +99,12 @@ def test_heartbeat_and_delete(api, many):
 
 
 def _worker(env, name):
-    return subprocess.Popen([sys.executable, "-m", "assay.cli", "worker", "--threads", "2"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(name, "w"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "assay.cli", "worker", "--threads", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(name, "w"),
+    )
 
 
 @pytest.fixture
@@ -120,8 +123,9 @@ def test_two_worker_processes_run_each_of_100_operations_once(queue_only_api, pg
     path = tmp_path / "small.duckdb"
     _many_tables(path, tables=1)
     ds = _datastore_with_checks(api, path, "small", run_here=True)
-    ids = [api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})["id"]
-           for _ in range(100)]
+    ids = [
+        api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})["id"] for _ in range(100)
+    ]
     assert {api.ok("GET", f"/api/operations/{i}")["result"] for i in ids} == {"queued"}
     env = {**os.environ, "ASSAY_DATABASE_URL": pg_database, "ASSAY_DATA_DIR": str(settings.data_dir)}
     workers = [_worker(env, tmp_path / f"w{i}.log") for i in range(2)]
@@ -149,8 +153,12 @@ def test_kill_9_of_a_worker_mid_scan(queue_only_api, pg_database, tmp_path):
     _many_tables(path)
     ds = _datastore_with_checks(api, path, run_here=True)
     op = api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})
-    env = {**os.environ, "ASSAY_DATABASE_URL": pg_database, "ASSAY_DATA_DIR": str(settings.data_dir),
-           "ASSAY_HEARTBEAT_SECONDS": "0.5"}
+    env = {
+        **os.environ,
+        "ASSAY_DATABASE_URL": pg_database,
+        "ASSAY_DATA_DIR": str(settings.data_dir),
+        "ASSAY_HEARTBEAT_SECONDS": "0.5",
+    }
     worker = _worker(env, tmp_path / "w.log")
     try:
         deadline = time.monotonic() + 60
@@ -164,7 +172,7 @@ def test_kill_9_of_a_worker_mid_scan(queue_only_api, pg_database, tmp_path):
     runner = api.client.app.state.runner
     from assay.operations.runner import HEARTBEAT_TIMEOUT
 
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=HEARTBEAT_TIMEOUT + 1)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=HEARTBEAT_TIMEOUT + 1)
     assert runner.reap(now=later) == [op["id"]]
     final = api.ok("GET", f"/api/operations/{op['id']}")
     assert final["result"] == "failure" and "stopped responding" in final["message"]
@@ -212,22 +220,34 @@ def test_a_datastore_runs_at_most_its_limit_at_once(api, tmp_path):
     api.sync(ds["id"])
     for c in api.ok("GET", "/api/containers/listing", params={"datastore": ds["id"]}):
         api.check(c["id"], "notNull", ["v"])
-    ids = [api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"],
-                                                          "auto_resolve_passed_anomalies": False})["id"]
-           for _ in range(3)]
+    ids = [
+        api.ok(
+            "POST",
+            "/api/operations/run",
+            json={"type": "scan", "datastore_id": ds["id"], "auto_resolve_passed_anomalies": False},
+        )["id"]
+        for _ in range(3)
+    ]
     ops = [api.wait(i, timeout=180) for i in ids]
     assert [op["result"] for op in ops] == ["success"] * 3
     # Two worker threads, but the datastore allows one operation at a time: by the server's own
     # clock, each operation started only after the previous one ended.
     spans = sorted((op["start_time"], op["end_time"]) for op in ops)
-    assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:])), spans
+    assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:], strict=False)), spans
 
 
 def test_abort_of_an_operation_whose_worker_is_gone(api, many):
     database = api.client.app.state.database
     with database.session() as s:
-        op = Operation(type="scan", datastore_id=many["id"], result="running", params={}, status={},
-                       worker="gone:1", heartbeat=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10))
+        op = Operation(
+            type="scan",
+            datastore_id=many["id"],
+            result="running",
+            params={},
+            status={},
+            worker="gone:1",
+            heartbeat=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10),
+        )
         s.add(op)
         s.flush()
         op_id = op.id

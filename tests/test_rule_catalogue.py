@@ -4,7 +4,7 @@ registered rule classes (assay.engine.rules.catalogue)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import List, Literal, Optional, Union
+from typing import Literal, Optional, Union
 
 from assay.engine.rules import ALIASES, all_rules
 from assay.engine.rules.catalogue import PROPERTY_TYPES, property_type, specifications
@@ -25,9 +25,24 @@ def test_catalogue_lists_every_registered_rule_and_alias(api, make_duckdb):
     names = [e["rule"] for e in body]
     # every registered class once, sorted, then the deprecated aliases
     assert names[: len(rules)] == sorted(rules)
-    assert sorted(names[len(rules):]) == sorted(a for a, target in ALIASES.items() if target in rules and a not in rules)
-    keys = {"rule", "rule_description", "deprecated", "replaced_by", "author", "fields", "fields_type_filter",
-            "filterable", "supports_coverage", "kind", "on_incremental", "properties", "count"}
+    assert sorted(names[len(rules) :]) == sorted(
+        a for a, target in ALIASES.items() if target in rules and a not in rules
+    )
+    keys = {
+        "rule",
+        "rule_description",
+        "deprecated",
+        "replaced_by",
+        "author",
+        "fields",
+        "fields_type_filter",
+        "filterable",
+        "supports_coverage",
+        "kind",
+        "on_incremental",
+        "properties",
+        "count",
+    }
     for entry in body:
         assert set(entry) == keys, entry["rule"]
         cls = rules[ALIASES.get(entry["rule"], entry["rule"])]
@@ -35,7 +50,8 @@ def test_catalogue_lists_every_registered_rule_and_alias(api, make_duckdb):
         assert entry["fields"] == cls.fields in ("single", "multi", "none")
         assert entry["filterable"] is cls.filterable and entry["supports_coverage"] is cls.supports_coverage
         assert [p["field"] for p in entry["properties"]] == [
-            f.alias or n for n, f in cls.Properties.model_fields.items()]
+            f.alias or n for n, f in cls.Properties.model_fields.items()
+        ]
         for p in entry["properties"]:
             assert p["type"] in PROPERTY_TYPES, (entry["rule"], p)
             assert (p["values"] is not None) == (p["type"] == "enum"), (entry["rule"], p)
@@ -45,18 +61,48 @@ def test_catalogue_lists_every_registered_rule_and_alias(api, make_duckdb):
     between = next(e for e in body if e["rule"] == "between")
     assert between["fields_type_filter"] == ["Integral", "Fractional"]
     assert between["properties"] == [
-        {"field": "min", "map_to": "min", "required": True, "title": "Min", "type": "number", "values": None,
-         "description": None},
-        {"field": "max", "map_to": "max", "required": True, "title": "Max", "type": "number", "values": None,
-         "description": None},
-        {"field": "inclusive_min", "map_to": "inclusive_min", "required": False, "title": "Inclusive min",
-         "type": "boolean", "values": None, "description": None},
-        {"field": "inclusive_max", "map_to": "inclusive_max", "required": False, "title": "Inclusive max",
-         "type": "boolean", "values": None, "description": None},
+        {
+            "field": "min",
+            "map_to": "min",
+            "required": True,
+            "title": "Min",
+            "type": "number",
+            "values": None,
+            "description": None,
+        },
+        {
+            "field": "max",
+            "map_to": "max",
+            "required": True,
+            "title": "Max",
+            "type": "number",
+            "values": None,
+            "description": None,
+        },
+        {
+            "field": "inclusive_min",
+            "map_to": "inclusive_min",
+            "required": False,
+            "title": "Inclusive min",
+            "type": "boolean",
+            "values": None,
+            "description": None,
+        },
+        {
+            "field": "inclusive_max",
+            "map_to": "inclusive_max",
+            "required": False,
+            "title": "Inclusive max",
+            "type": "boolean",
+            "values": None,
+            "description": None,
+        },
     ]
     gtf = next(e for e in body if e["rule"] == "greaterThanField")
     assert [(p["field"], p["type"], p["required"]) for p in gtf["properties"]] == [
-        ("field_name", "field", True), ("inclusive", "boolean", False)]
+        ("field_name", "field", True),
+        ("inclusive", "boolean", False),
+    ]
     # every rule says what it sees on an incremental scan; those needing more than the new rows say so
     incremental = {e["rule"]: e["on_incremental"] for e in body}
     assert incremental["notNull"] == "checks the rows the scan reads (on an incremental scan, the new rows only)"
@@ -90,5 +136,5 @@ def test_property_types_from_annotations():
     assert property_type("value", Union[int, float]) == ("number", None)
     assert property_type("value", Union[float, str]) == ("string", None)
     assert property_type("datetime", dt.datetime) == ("datetime", None)
-    assert property_type("list", List[str]) == ("list", None)
+    assert property_type("list", list[str]) == ("list", None)
     assert property_type("expression", str) == ("string", None)

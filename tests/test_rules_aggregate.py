@@ -19,10 +19,9 @@ from assay.engine.plan import evaluate
 from assay.engine.rules import CheckSpec, RuleDefinitionError, get_rule
 from assay.engine.validation import validate_check
 from assay.store.models import CheckMeasurement
-from engine_backends import engine  # noqa: F401  (pytest fixture)
 
 T = dt.datetime
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def check(rule: str, fields=(), filter=None, history=None, **properties) -> CheckSpec:
@@ -95,15 +94,24 @@ def test_shape_rules(engine):
     expect(o[14], "passed", 6)
     expect(o[15], "failed", 6, "The container has 4 fields, not greater than or equal to 5")
     expect(o[16], "passed", 6)
-    expect(o[17], "failed", 6, "The container does not have the expected schema: "
-                               "missing `zz`; `x` is Fractional, not Integral; unexpected `s`, `n`")
+    expect(
+        o[17],
+        "failed",
+        6,
+        "The container does not have the expected schema: "
+        "missing `zz`; `x` is Fractional, not Integral; unexpected `s`, `n`",
+    )
 
 
 def test_decimal_38_10_sum_keeps_its_precision(engine):
     if engine.name == "sqlite":
         pytest.skip("SQLite has no DECIMAL type: it stores such values as 8-byte floats")
-    values = [Decimal("1234567890123456.0000000001"), Decimal("0.0000000002"),
-              Decimal("9999999999999999.9999999999"), None]
+    values = [
+        Decimal("1234567890123456.0000000001"),
+        Decimal("0.0000000002"),
+        Decimal("9999999999999999.9999999999"),
+        None,
+    ]
     t = engine.load(a=pa.array(values, type=pa.decimal128(38, 10)))
     exact = "11234567890123456.0000000002"  # needs 27 digits: a double keeps ~16
     res = run(
@@ -114,8 +122,9 @@ def test_decimal_38_10_sum_keeps_its_precision(engine):
         check("metric", ["a"], max=exact),
     )
     expect(res.outcomes[0], "passed", 4)
-    expect(res.outcomes[1], "failed", 4,
-           "The sum of `a` is 11234567890123456.0000000002, not 11234567890123456.0000000003")
+    expect(
+        res.outcomes[1], "failed", 4, "The sum of `a` is 11234567890123456.0000000002, not 11234567890123456.0000000003"
+    )
     expect(res.outcomes[2], "passed", 4)
     expect(res.outcomes[3], "passed", 4)
     assert res.outcomes[3].rule.measurement == exact  # kept as exact text
@@ -184,22 +193,47 @@ def test_time_distribution_size(engine):
     )
     o = res.outcomes
     # daily: 4 intervals Jan 1..4, Jan 2 empty
-    expect(o[0], "failed", 6, f"In `ts`, 1 of 4 daily intervals {span} do not hold between 1 and 3 records "
-                              "(counts range from 0 to 3; 1 intervals are empty)")
-    expect(o[1], "failed", 6, f"In `ts`, 1 of 4 daily intervals {span} do not hold at most 2 records "
-                              "(counts range from 0 to 3; 1 intervals are empty)")
+    expect(
+        o[0],
+        "failed",
+        6,
+        f"In `ts`, 1 of 4 daily intervals {span} do not hold between 1 and 3 records "
+        "(counts range from 0 to 3; 1 intervals are empty)",
+    )
+    expect(
+        o[1],
+        "failed",
+        6,
+        f"In `ts`, 1 of 4 daily intervals {span} do not hold at most 2 records "
+        "(counts range from 0 to 3; 1 intervals are empty)",
+    )
     expect(o[2], "passed", 6)
     expect(o[3], "passed", 6)  # one ISO week holding all 5
-    expect(o[4], "failed", 6, f"In `ts`, 1 of 1 monthly intervals {span} do not hold at least 6 records "
-                              "(counts range from 5 to 5; 0 intervals are empty)")
+    expect(
+        o[4],
+        "failed",
+        6,
+        f"In `ts`, 1 of 1 monthly intervals {span} do not hold at least 6 records "
+        "(counts range from 5 to 5; 0 intervals are empty)",
+    )
     # hourly: Jan 1 05:00 .. Jan 4 23:00 is 3*24 + 18 + 1 = 91 hours; 4 hold records (07:00 holds 2), 87 empty
-    expect(o[5], "failed", 6, f"In `ts`, 88 of 91 hourly intervals {span} do not hold between 1 and 1 records "
-                              "(counts range from 0 to 2; 87 intervals are empty)")
+    expect(
+        o[5],
+        "failed",
+        6,
+        f"In `ts`, 88 of 91 hourly intervals {span} do not hold between 1 and 1 records "
+        "(counts range from 0 to 2; 87 intervals are empty)",
+    )
     expect(o[6], "passed", 6)
     expect(o[7], "passed", 6)
     # January, (February empty), March
-    expect(o[8], "failed", 6, "In `d`, 1 of 3 monthly intervals from 2024-01-31 to 2024-03-15 do not hold "
-                              "at least 1 records (counts range from 0 to 2; 1 intervals are empty)")
+    expect(
+        o[8],
+        "failed",
+        6,
+        "In `d`, 1 of 3 monthly intervals from 2024-01-31 to 2024-03-15 do not hold "
+        "at least 1 records (counts range from 0 to 2; 1 intervals are empty)",
+    )
     assert (o[9].result, o[9].error) == ("unasserted", "`d` is a Date: hourly intervals need a Timestamp")
 
 
@@ -230,23 +264,55 @@ def test_metric_volumetric_and_change_limits(engine):
     expect(o[0], "passed", 4)
     expect(o[1], "failed", 4, "The avg of `n` is 25, above the maximum of 20")
     expect(o[2], "failed", 4, "The sum of `n` is 100 (previously 90), a change of 10, not between -5 and 5")
-    expect(o[3], "failed", 4, "The max of `n` is 40 (previously 50), a percentage change of -20.000%, "
-                              "below the minimum of -10%")
+    expect(
+        o[3],
+        "failed",
+        4,
+        "The max of `n` is 40 (previously 50), a percentage change of -20.000%, below the minimum of -10%",
+    )
     expect(o[4], "passed", 4)
     expect(o[5], "passed", 4)  # min over rows 3, 4 is 30, unchanged
     expect(o[6], "passed", 4)
-    expect(o[7], "failed", 4, "The record count is 4 (previously 2), a percentage change of 100.000%, "
-                              "above the maximum of 50%")
-    expect(o[8], "failed", 4, "The record count is 4 (previously 0), a percentage change of Infinity%, "
-                              "above the maximum of 50%")
+    expect(
+        o[7],
+        "failed",
+        4,
+        "The record count is 4 (previously 2), a percentage change of 100.000%, above the maximum of 50%",
+    )
+    expect(
+        o[8],
+        "failed",
+        4,
+        "The record count is 4 (previously 0), a percentage change of Infinity%, above the maximum of 50%",
+    )
     expect(o[9], "passed", 4)
     expect(o[10], "failed", 4, "The sum of `n` changed by 5 (from 95 to 100), more than the limit of 4")
-    expect(o[11], "failed", 4, "The sum of `n` changed by a fraction of 0.250000 (from 80 to 100), "
-                               "more than the limit of 0.1")
+    expect(
+        o[11],
+        "failed",
+        4,
+        "The sum of `n` changed by a fraction of 0.250000 (from 80 to 100), more than the limit of 0.1",
+    )
     expect(o[12], "passed", 4)
     expect(o[13], "failed", 4, "The sum of `n` changed from 0 to 100, an unbounded relative change (limit 5)")
     expect(o[14], "passed", 4)
-    assert [o[i].rule.measurement for i in range(15)] == [100, 25, 100, 40, 4, 30, 4, 4, 4, 100, 100, 100, 100, 100, 100]
+    assert [o[i].rule.measurement for i in range(15)] == [
+        100,
+        25,
+        100,
+        40,
+        4,
+        30,
+        4,
+        4,
+        4,
+        100,
+        100,
+        100,
+        100,
+        100,
+        100,
+    ]
     assert all(o[i].rule.measured_at.tzinfo is not None for i in range(15))
 
 
@@ -356,15 +422,23 @@ def test_volumetric_history_over_three_scans(api, make_duckdb):
 
     anomalies = api.anomalies(datastore=ds["id"])
     assert [(a["type"], a["operation_id"], a["anomalous_records_count"]) for a in anomalies] == [
-        ("shape", third["id"], 16)]
+        ("shape", third["id"], 16)
+    ]
     assert anomalies[0]["failed_checks"][0]["message"] == (
-        "The record count is 16 (previously 11), a percentage change of 45.455%, not between -10% and 10%")
+        "The record count is 16 (previously 11), a percentage change of 45.455%, not between -10% and 10%"
+    )
 
     with api.client.app.state.database.session() as s:
-        rows = s.execute(select(CheckMeasurement.quality_check_id, CheckMeasurement.operation_id,
-                                CheckMeasurement.value).order_by(CheckMeasurement.id)).all()
+        rows = s.execute(
+            select(CheckMeasurement.quality_check_id, CheckMeasurement.operation_id, CheckMeasurement.value).order_by(
+                CheckMeasurement.id
+            )
+        ).all()
     assert [tuple(r) for r in rows] == [
-        (qc["id"], first["id"], 10), (qc["id"], second["id"], 11), (qc["id"], third["id"], 16)]
+        (qc["id"], first["id"], 10),
+        (qc["id"], second["id"], 11),
+        (qc["id"], third["id"], 16),
+    ]
 
     # a failed container scan keeps no measurement
     con = duckdb.connect(str(path))

@@ -15,17 +15,17 @@ import uuid
 import warnings
 from typing import Any
 
+import engine_backends
 import ibis
 import pyarrow as pa
 import pytest
-
-import engine_backends
-from assay.engine.plan import evaluate
-from assay.engine.rules import CheckSpec, RuleDefinitionError, get_rule
 from engine_backends import ENGINES, nan_array
 
+from assay.engine.plan import evaluate
+from assay.engine.rules import CheckSpec, RuleDefinitionError, get_rule
+
 NAN = float("nan")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 # -- engines: the shared three plus MariaDB ---------------------------------------------------
@@ -323,16 +323,31 @@ def _times_table(engine):
     return engine.load(
         id=[1, 2, 3, 4, 5, 6],
         naive=pa.array(
-            [ts(2024, 1, 1), ts(2024, 1, 1, 12), ts(2024, 1, 1, 12, 0, 1), ts(2024, 1, 2), ts(2024, 1, 3, 0, 0, 1), None],
+            [
+                ts(2024, 1, 1),
+                ts(2024, 1, 1, 12),
+                ts(2024, 1, 1, 12, 0, 1),
+                ts(2024, 1, 2),
+                ts(2024, 1, 3, 0, 0, 1),
+                None,
+            ],
             pa.timestamp("us"),
         ),
         # the same instants, written with assorted offsets
         aware=pa.array(
-            [tz(2024, 1, 1, 2, offset_hours=2), tz(2024, 1, 1, 12), tz(2024, 1, 1, 7, 0, 1, offset_hours=-5),
-             tz(2024, 1, 2), tz(2024, 1, 3, 0, 0, 1), None],
+            [
+                tz(2024, 1, 1, 2, offset_hours=2),
+                tz(2024, 1, 1, 12),
+                tz(2024, 1, 1, 7, 0, 1, offset_hours=-5),
+                tz(2024, 1, 2),
+                tz(2024, 1, 3, 0, 0, 1),
+                None,
+            ],
             pa.timestamp("us", tz="UTC"),
         ),
-        day=pa.array([dt.date(2023, 12, 31), dt.date(2024, 1, 1), dt.date(2024, 1, 2), dt.date(2024, 1, 3), None, None]),
+        day=pa.array(
+            [dt.date(2023, 12, 31), dt.date(2024, 1, 1), dt.date(2024, 1, 2), dt.date(2024, 1, 3), None, None]
+        ),
     )
 
 
@@ -422,8 +437,13 @@ TEXTS = [
 def test_is_type_on_text(engine):
     ids = list(range(1, len(TEXTS) + 1))
     t = engine.load(id=ids, s=TEXTS)
-    out = run(t, *(check("isType", ["s"], field_type=k)
-                   for k in ("Integral", "Fractional", "Boolean", "Date", "Timestamp", "String")))
+    out = run(
+        t,
+        *(
+            check("isType", ["s"], field_type=k)
+            for k in ("Integral", "Fractional", "Boolean", "Date", "Timestamp", "String")
+        ),
+    )
     parses = {
         "Integral": [1, 2, 3, 10],
         "Fractional": [1, 2, 3, 4, 5, 6, 7, 10],
@@ -432,7 +452,7 @@ def test_is_type_on_text(engine):
         "Timestamp": [11, 14, 15],
         "String": ids[:-1],
     }
-    for outcome, (kind, good) in zip(out, parses.items()):
+    for outcome, (_kind, good) in zip(out, parses.items(), strict=False):
         failing = [i for i in ids[:-1] if i not in good]
         expect(outcome, len(failing), 21, failing)
     assert out[0].rule.record_message({"s": "abc"}) == "The `s` value of 'abc' does not parse as Integral"
@@ -472,7 +492,9 @@ def test_predicted_by(engine):
         t,
         check("predictedBy", ["y"], expression="a * 2", tolerance=1),  # |0 - 6| = 6; rows 3, 6 exactly 1
         check("predictedBy", ["y"], expression="a * 2"),  # tolerance 0: rows 3, 6, 7
-        check("predictedBy", ["f"], expression="a * 2", tolerance=0.5),  # NaN (row 2) and |1 - 2| (row 4) fail; row 5 skipped
+        check(
+            "predictedBy", ["f"], expression="a * 2", tolerance=0.5
+        ),  # NaN (row 2) and |1 - 2| (row 4) fail; row 5 skipped
         check("predictedBy", ["y"], filter="a > 2", expression="`a` * 2 + 0.5", tolerance=0.5),  # rows 1, 2, 3, 7
         check("predictedBy", ["y"], expression="a > 2"),  # not numeric
     )
@@ -518,9 +540,20 @@ def test_empty_container_passes(engine):
         ("maxValue", ["v"], {}, ("properties", "value"), "Field required"),
         ("equalTo", ["v"], {"value": None}, ("properties", "value"), "must be a number, a string or a boolean"),
         ("lessThanField", ["v"], {"field": "w"}, ("properties", "field_name"), "Field required"),
-        ("equalToField", ["v"], {"field_name": "w", "tolerance": -1}, ("properties", "tolerance"), "greater than or equal to 0"),
-        ("betweenTimes", ["t"], {"min_time": "2024-02-01", "max_time": "2024-01-01"}, ("properties",),
-         "min_time must not be later than max_time"),
+        (
+            "equalToField",
+            ["v"],
+            {"field_name": "w", "tolerance": -1},
+            ("properties", "tolerance"),
+            "greater than or equal to 0",
+        ),
+        (
+            "betweenTimes",
+            ["t"],
+            {"min_time": "2024-02-01", "max_time": "2024-01-01"},
+            ("properties",),
+            "min_time must not be later than max_time",
+        ),
         ("afterDateTime", ["t"], {"datetime": 1700000000}, ("properties", "datetime"), "ISO 8601"),
         ("beforeDateTime", ["t"], {"datetime": "2024-13-01"}, ("properties", "datetime"), "month value is outside"),
         ("isType", ["s"], {"field_type": "Integer"}, ("properties", "field_type"), "'Integral'"),

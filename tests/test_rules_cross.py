@@ -14,6 +14,7 @@ import duckdb
 import ibis
 import pyarrow as pa
 import pytest
+from engine_backends import PG_HOST
 
 from assay.engine.plan import MAX_AGGREGATES_PER_QUERY, evaluate
 from assay.engine.rules import CheckSpec, RuleDefinitionError, get_rule
@@ -21,21 +22,24 @@ from assay.engine.rules.data_diff import DataDiff
 from assay.engine.rules.entity_resolution import normalise
 from assay.engine.validation import validate_check
 from assay.operations.resolver import Reference
-from engine_backends import PG_HOST, engine  # noqa: F401  (pytest fixture)
 
 # ------------------------------------------------------------------------------ data
 
-ORDERS = pa.table({
-    "id": [1, 2, 3, 4, 5, 6, 7, 8],
-    "cust": [10, 20, 30, None, 40, 10, 50, 20],
-    "amount": [5.0, 7.5, 3.0, None, 10.0, 2.0, 8.0, 1.0],
-})
+ORDERS = pa.table(
+    {
+        "id": [1, 2, 3, 4, 5, 6, 7, 8],
+        "cust": [10, 20, 30, None, 40, 10, 50, 20],
+        "amount": [5.0, 7.5, 3.0, None, 10.0, 2.0, 8.0, 1.0],
+    }
+)
 CUSTOMERS = pa.table({"cid": [10, 20, 30, 60, 70, None, 80]})  # 6 distinct keys
 VIP = pa.table({"cid": [10, 40]})  # 2 distinct keys: fewer than the 5 of orders.cust
-LEDGER = pa.table({
-    "id": [1, 2, 3, 4, 5, 6, 9],
-    "amount": [5.0, 7.55, 3.0, None, 11.0, 2.0, 4.0],
-})
+LEDGER = pa.table(
+    {
+        "id": [1, 2, 3, 4, 5, 6, 9],
+        "amount": [5.0, 7.55, 3.0, None, 11.0, 2.0, 4.0],
+    }
+)
 
 
 class Resolver:
@@ -60,18 +64,37 @@ def cross_checks() -> list[CheckSpec]:
         CheckSpec(2, "notExistsIn", ["cust"], {"ref_container_id": 1, "field_name": "cid"}),
         CheckSpec(3, "existsIn", ["cust"], {"ref_container_id": 2, "field_name": "cid"}),
         CheckSpec(4, "notExistsIn", ["cust"], {"ref_container_id": 2, "field_name": "cid"}),
-        CheckSpec(5, "existsIn", ["cust"], {"ref_datastore_id": 7, "ref_container_id": 1, "field_name": "cid"},
-                  filter="id <= 5"),
+        CheckSpec(
+            5,
+            "existsIn",
+            ["cust"],
+            {"ref_datastore_id": 7, "ref_container_id": 1, "field_name": "cid"},
+            filter="id <= 5",
+        ),
         CheckSpec(6, "dataDiff", ["id", "amount"], {"ref_container_id": 3}),
-        CheckSpec(7, "isReplicaOf", ["amount"], {"ref_container_id": 3, "row_identifiers": ["id"],
-                                                 "numeric_tolerance": 0.1}),
+        CheckSpec(
+            7, "isReplicaOf", ["amount"], {"ref_container_id": 3, "row_identifiers": ["id"], "numeric_tolerance": 0.1}
+        ),
         CheckSpec(8, "isNotReplicaOf", ["id", "cust", "amount"], {"ref_container_id": 4}),
         CheckSpec(9, "isNotReplicaOf", ["id", "amount"], {"ref_container_id": 3}),
-        CheckSpec(10, "aggregationComparison", [], {"ref_container_id": 3, "expression": "sum(amount)",
-                                                    "comparison": "gt", "ref_expression": "sum(amount)"}),
-        CheckSpec(11, "aggregationComparison", [], {"ref_container_id": 3, "expression": "count(*)",
-                                                    "comparison": "eq", "ref_expression": "count(*)",
-                                                    "ref_filter": "amount IS NOT NULL"}),
+        CheckSpec(
+            10,
+            "aggregationComparison",
+            [],
+            {"ref_container_id": 3, "expression": "sum(amount)", "comparison": "gt", "ref_expression": "sum(amount)"},
+        ),
+        CheckSpec(
+            11,
+            "aggregationComparison",
+            [],
+            {
+                "ref_container_id": 3,
+                "expression": "count(*)",
+                "comparison": "eq",
+                "ref_expression": "count(*)",
+                "ref_filter": "amount IS NOT NULL",
+            },
+        ),
         CheckSpec(12, "notNull", ["id"]),
     ]
 
@@ -109,13 +132,18 @@ def assert_cross_results(res, label: str) -> None:
     }
     assert by_id[1].message == f"In `cust`, 25.000% of 8 filtered records (2) do not exist in {label}customers.`cid`"
     assert by_id[4].message == f"In `cust`, 37.500% of 8 filtered records (3) exist in {label}vip.`cid`"
-    assert by_id[6].message == (f"4 of 8 filtered records have no matching record in {label}ledger and 3 records of "
-                                f"{label}ledger are missing from the container (compared on `id`, `amount`)")
-    assert by_id[7].message == (f"3 of 8 filtered records have no matching record in {label}ledger and 1 records of "
-                                f"{label}ledger are missing from the container (compared on `amount` with rows "
-                                "paired by `id`)")
-    assert by_id[8].message == (f"The 8 filtered records are a replica of {label}orders_copy "
-                                "(compared on `id`, `cust`, `amount`)")
+    assert by_id[6].message == (
+        f"4 of 8 filtered records have no matching record in {label}ledger and 3 records of "
+        f"{label}ledger are missing from the container (compared on `id`, `amount`)"
+    )
+    assert by_id[7].message == (
+        f"3 of 8 filtered records have no matching record in {label}ledger and 1 records of "
+        f"{label}ledger are missing from the container (compared on `amount` with rows "
+        "paired by `id`)"
+    )
+    assert by_id[8].message == (
+        f"The 8 filtered records are a replica of {label}orders_copy (compared on `id`, `cust`, `amount`)"
+    )
     assert by_id[11].message == f"The aggregate count(*) = 8 is not equal to count(*) = 6 in {label}ledger"
     # record anomalies: exact failing rows, in id order
     assert [r["id"] for r in by_id[1].examples] == [5, 7]
@@ -124,7 +152,8 @@ def assert_cross_results(res, label: str) -> None:
     assert [r["id"] for r in by_id[4].examples] == [1, 5, 6]
     assert by_id[5].examples == [{"id": 5, "cust": 40, "amount": 10.0}]
     assert by_id[1].rule.record_message(by_id[1].examples[0]) == (
-        f"The `cust` value of 40 does not exist in {label}customers.`cid`")
+        f"The `cust` value of 40 does not exist in {label}customers.`cid`"
+    )
 
 
 def load_refs(con, prefix: str = "") -> dict[str, object]:
@@ -137,8 +166,14 @@ def load_refs(con, prefix: str = "") -> dict[str, object]:
 
 
 def resolver_for(refs: dict[str, object], label: str, same: bool) -> Resolver:
-    return Resolver({1: (refs["customers"], f"{label}customers", same), 2: (refs["vip"], f"{label}vip", same),
-                     3: (refs["ledger"], f"{label}ledger", same), 4: (refs["orders_copy"], f"{label}orders_copy", same)})
+    return Resolver(
+        {
+            1: (refs["customers"], f"{label}customers", same),
+            2: (refs["vip"], f"{label}vip", same),
+            3: (refs["ledger"], f"{label}ledger", same),
+            4: (refs["orders_copy"], f"{label}orders_copy", same),
+        }
+    )
 
 
 # ------------------------------------------------------------- same backend: ONE query
@@ -213,12 +248,15 @@ def test_duckdb_file_against_postgresql_moves_keys_in_batches(tmp_path, pg_schem
     assert labels[0] == "aggregate over 1 checks"
     # existsIn on customers: orders has 5 distinct keys, customers 6 → target keys in 3 batches
     assert [x for x in labels if x.startswith("check 1: batch")] == [
-        "check 1: batch 1: 2 keys probed in pg.customers", "check 1: batch 2: 2 keys probed in pg.customers",
-        "check 1: batch 3: 1 keys probed in pg.customers"]
+        "check 1: batch 1: 2 keys probed in pg.customers",
+        "check 1: batch 2: 2 keys probed in pg.customers",
+        "check 1: batch 3: 1 keys probed in pg.customers",
+    ]
     # existsIn on vip: vip has 2 keys, fewer than orders' 5 → the vip keys go to DuckDB, one
     # batch; the failing rows are then found with that batch
     assert [x for x in labels if x.startswith("check 3: batch")] == [
-        "check 3: batch 1: 2 keys of pg.vip probed in the container"]
+        "check 3: batch 1: 2 keys of pg.vip probed in the container"
+    ]
     # dataDiff: 8 distinct order rows (4 batches), then 7 ledger rows back (4 batches)
     assert len([x for x in labels if x.startswith("check 6: batch")]) == 8
     con.disconnect()
@@ -231,8 +269,10 @@ def test_reference_side_smaller_over_several_batches(tmp_path, pg_schema_con):
     refs = load_refs(pg_schema_con)
     resolver = Resolver({2: (refs["vip"], "vip", False)})
     labels: list[str] = []
-    checks = [CheckSpec(3, "existsIn", ["cust"], {"ref_container_id": 2, "field_name": "cid"}),
-              CheckSpec(4, "notExistsIn", ["cust"], {"ref_container_id": 2, "field_name": "cid"})]
+    checks = [
+        CheckSpec(3, "existsIn", ["cust"], {"ref_container_id": 2, "field_name": "cid"}),
+        CheckSpec(4, "notExistsIn", ["cust"], {"ref_container_id": 2, "field_name": "cid"}),
+    ]
     res = evaluate(t, checks, example_limit=2, resolver=resolver, on_query=labels.append, batch_size=1)
     ex, nex = res.outcomes
     assert (ex.result, ex.failed, [r["id"] for r in ex.examples]) == ("failed", 4, [2, 3])
@@ -241,8 +281,10 @@ def test_reference_side_smaller_over_several_batches(tmp_path, pg_schema_con):
         "check 3: batch 1: 1 keys of vip probed in the container",
         "check 3: batch 2: 1 keys of vip probed in the container",
         # target keys 10, 20: 20 fails; 30: fails → 2 failing keys, enough for 2 examples
-        "check 3: batch 3: 1 keys probed in vip", "check 3: batch 4: 1 keys probed in vip",
-        "check 3: batch 5: 1 keys probed in vip"]
+        "check 3: batch 3: 1 keys probed in vip",
+        "check 3: batch 4: 1 keys probed in vip",
+        "check 3: batch 5: 1 keys probed in vip",
+    ]
     con.disconnect()
 
 
@@ -251,13 +293,21 @@ def test_sqlite_against_duckdb(tmp_path):
     t = sqlite.create_table("orders", ORDERS)
     other = ibis.duckdb.connect()
     labels: list[str] = []
-    res = evaluate(t, cross_checks(), example_limit=10, resolver=resolver_for(load_refs(other), "duck.", False),
-                   batch_size=3, on_query=labels.append)
+    res = evaluate(
+        t,
+        cross_checks(),
+        example_limit=10,
+        resolver=resolver_for(load_refs(other), "duck.", False),
+        batch_size=3,
+        on_query=labels.append,
+    )
     assert_cross_results(res, "duck.")
     # SQLite's 5 distinct cust keys are read as pages of 3 (Ibis reads a whole SQLite result
     # at once, so each batch is its own LIMIT/OFFSET query)
     assert [x for x in labels if x.startswith("check 1: batch")] == [
-        "check 1: batch 1: 3 keys probed in duck.customers", "check 1: batch 2: 2 keys probed in duck.customers"]
+        "check 1: batch 1: 3 keys probed in duck.customers",
+        "check 1: batch 2: 2 keys probed in duck.customers",
+    ]
     sqlite.disconnect()
     other.disconnect()
 
@@ -299,26 +349,46 @@ def test_missing_reference_is_unasserted_and_the_other_checks_still_run(engine):
     # without any resolver, cross-container checks cannot run; the others do
     res = evaluate(t, checks[:2])
     assert [(o.result, o.error) for o in res.outcomes] == [
-        ("unasserted", "rule existsIn needs a reference container, and none can be reached here"), ("failed", None)]
+        ("unasserted", "rule existsIn needs a reference container, and none can be reached here"),
+        ("failed", None),
+    ]
 
 
-@pytest.mark.parametrize("rule, properties, loc", [
-    ("existsIn", {"ref_container_id": 1}, ("properties", "field_name")),
-    ("existsIn", {"field_name": "x"}, ("properties", "ref_container_id")),
-    ("existsIn", {"ref_container_id": 0, "field_name": "x"}, ("properties", "ref_container_id")),
-    ("dataDiff", {"ref_container_id": 1, "numeric_tolerance": 0.5}, ("properties",)),
-    ("dataDiff", {"ref_container_id": 1, "row_identifiers": [], "numeric_tolerance": 0.5},
-     ("properties", "row_identifiers")),
-    ("dataDiff", {"ref_container_id": 1, "row_identifiers": ["id"], "numeric_tolerance": -1},
-     ("properties", "numeric_tolerance")),
-    ("aggregationComparison", {"ref_container_id": 1, "expression": "amount", "comparison": "eq",
-                               "ref_expression": "sum(x)"}, ("properties", "expression")),
-    ("aggregationComparison", {"ref_container_id": 1, "expression": "sum(a)", "comparison": "equals",
-                               "ref_expression": "sum(x)"}, ("properties", "comparison")),
-    ("aggregationComparison", {"ref_container_id": 1, "expression": "sum(a)", "comparison": "eq",
-                               "ref_expression": "sum(x) FROM t"}, ("properties", "ref_expression")),
-    ("entityResolution", {"similarity_threshold": 1.5}, ("properties", "similarity_threshold")),
-])
+@pytest.mark.parametrize(
+    "rule, properties, loc",
+    [
+        ("existsIn", {"ref_container_id": 1}, ("properties", "field_name")),
+        ("existsIn", {"field_name": "x"}, ("properties", "ref_container_id")),
+        ("existsIn", {"ref_container_id": 0, "field_name": "x"}, ("properties", "ref_container_id")),
+        ("dataDiff", {"ref_container_id": 1, "numeric_tolerance": 0.5}, ("properties",)),
+        (
+            "dataDiff",
+            {"ref_container_id": 1, "row_identifiers": [], "numeric_tolerance": 0.5},
+            ("properties", "row_identifiers"),
+        ),
+        (
+            "dataDiff",
+            {"ref_container_id": 1, "row_identifiers": ["id"], "numeric_tolerance": -1},
+            ("properties", "numeric_tolerance"),
+        ),
+        (
+            "aggregationComparison",
+            {"ref_container_id": 1, "expression": "amount", "comparison": "eq", "ref_expression": "sum(x)"},
+            ("properties", "expression"),
+        ),
+        (
+            "aggregationComparison",
+            {"ref_container_id": 1, "expression": "sum(a)", "comparison": "equals", "ref_expression": "sum(x)"},
+            ("properties", "comparison"),
+        ),
+        (
+            "aggregationComparison",
+            {"ref_container_id": 1, "expression": "sum(a)", "comparison": "eq", "ref_expression": "sum(x) FROM t"},
+            ("properties", "ref_expression"),
+        ),
+        ("entityResolution", {"similarity_threshold": 1.5}, ("properties", "similarity_threshold")),
+    ],
+)
 def test_bad_definitions_name_the_property(rule, properties, loc):
     fields = [] if rule == "aggregationComparison" else ["a"]
     with pytest.raises(RuleDefinitionError) as e:
@@ -351,29 +421,73 @@ def test_aggregation_comparison_with_filters_on_both_sides(engine):
     base = {"ref_container_id": 1}
     checks = [
         # sum(amount) = 10 = 5 + 5 (kind x)
-        CheckSpec(1, "aggregationComparison", [], {**base, "expression": "sum(amount)", "comparison": "eq",
-                                                   "ref_expression": "sum(total)", "ref_filter": "kind = 'x'"}),
+        CheckSpec(
+            1,
+            "aggregationComparison",
+            [],
+            {
+                **base,
+                "expression": "sum(amount)",
+                "comparison": "eq",
+                "ref_expression": "sum(total)",
+                "ref_filter": "kind = 'x'",
+            },
+        ),
         # filter amount > 1: count 3, not < 3
-        CheckSpec(2, "aggregationComparison", [], {**base, "expression": "count(*)", "comparison": "lt",
-                                                   "ref_expression": "count(*)"}, filter="amount > 1"),
+        CheckSpec(
+            2,
+            "aggregationComparison",
+            [],
+            {**base, "expression": "count(*)", "comparison": "lt", "ref_expression": "count(*)"},
+            filter="amount > 1",
+        ),
         # max - min = 3 <= count(distinct total) = 2? no
-        CheckSpec(3, "aggregationComparison", [], {**base, "expression": "max(amount) - min(amount)",
-                                                   "comparison": "lte", "ref_expression": "count(distinct total)"}),
+        CheckSpec(
+            3,
+            "aggregationComparison",
+            [],
+            {
+                **base,
+                "expression": "max(amount) - min(amount)",
+                "comparison": "lte",
+                "ref_expression": "count(distinct total)",
+            },
+        ),
         # avg(amount) = 2.5 ne 5
-        CheckSpec(4, "aggregationComparison", [], {**base, "expression": "avg(amount)", "comparison": "ne",
-                                                   "ref_expression": "min(total)"}),
+        CheckSpec(
+            4,
+            "aggregationComparison",
+            [],
+            {**base, "expression": "avg(amount)", "comparison": "ne", "ref_expression": "min(total)"},
+        ),
         # sum over no reference row is NULL: cannot be compared
-        CheckSpec(5, "aggregationComparison", [], {**base, "expression": "sum(amount)", "comparison": "gte",
-                                                   "ref_expression": "sum(total)", "ref_filter": "kind = 'z'"}),
-        CheckSpec(6, "aggregationComparison", [], {**base, "expression": "sum(nope)", "comparison": "eq",
-                                                   "ref_expression": "sum(total)"}),
+        CheckSpec(
+            5,
+            "aggregationComparison",
+            [],
+            {
+                **base,
+                "expression": "sum(amount)",
+                "comparison": "gte",
+                "ref_expression": "sum(total)",
+                "ref_filter": "kind = 'z'",
+            },
+        ),
+        CheckSpec(
+            6,
+            "aggregationComparison",
+            [],
+            {**base, "expression": "sum(nope)", "comparison": "eq", "ref_expression": "sum(total)"},
+        ),
     ]
     res = evaluate(t, checks, resolver=resolver)
     assert [(o.result, o.message or o.error) for o in res.outcomes] == [
         ("passed", None),
         ("failed", "The aggregate count(*) = 3 is not less than count(*) = 3 in r"),
-        ("failed", "The aggregate max(amount) - min(amount) = 3 is not less than or equal to "
-                   "count(distinct total) = 2 in r"),
+        (
+            "failed",
+            "The aggregate max(amount) - min(amount) = 3 is not less than or equal to count(distinct total) = 2 in r",
+        ),
         ("passed", None),
         ("failed", "The aggregate sum(amount) = 10 cannot be compared with sum(total) = NULL in r: NULL"),
         ("unasserted", "unknown field 'nope'"),
@@ -390,8 +504,22 @@ def test_normalise():
 
 
 def test_entity_resolution(engine):
-    t = engine.load(id=list(range(1, 12)), name=[
-        "ACME, Inc.", "acme inc", "Acme Inc", "Globex", "Globex", None, "Initech", "Initec", "!!", "Jürgen", "jurgen"])
+    t = engine.load(
+        id=list(range(1, 12)),
+        name=[
+            "ACME, Inc.",
+            "acme inc",
+            "Acme Inc",
+            "Globex",
+            "Globex",
+            None,
+            "Initech",
+            "Initec",
+            "!!",
+            "Jürgen",
+            "jurgen",
+        ],
+    )
     checks = [
         CheckSpec(1, "entityResolution", ["name"], {}),
         CheckSpec(2, "entityResolution", ["name"], {"similarity_threshold": 0.95}),
@@ -403,15 +531,31 @@ def test_entity_resolution(engine):
     got = [(o.result, o.failed, o.message) for o in res.outcomes]
     assert got == [
         # ACME ×3 spellings (3 rows) and Jürgen/jurgen (2 rows); Globex is one spelling twice
-        ("failed", 5, "2 entities of `name` are written in more than one way (5 distinct values in 5 records), "
-                      "e.g. 'ACME, Inc.' ~ 'Acme Inc' ~ 'acme inc'; 'Jürgen' ~ 'jurgen'"),
+        (
+            "failed",
+            5,
+            "2 entities of `name` are written in more than one way (5 distinct values in 5 records), "
+            "e.g. 'ACME, Inc.' ~ 'Acme Inc' ~ 'acme inc'; 'Jürgen' ~ 'jurgen'",
+        ),
         # Jaro-Winkler('initech', 'initec') = 0.971 ≥ 0.95 adds Initech/Initec
-        ("failed", 7, "3 entities of `name` are written in more than one way (7 distinct values in 7 records), "
-                      "e.g. 'ACME, Inc.' ~ 'Acme Inc' ~ 'acme inc'; 'Initec' ~ 'Initech'; 'Jürgen' ~ 'jurgen'"),
-        ("failed", 2, "1 entities of `name` are written in more than one way (2 distinct values in 2 records), "
-                      "e.g. 'Jürgen' ~ 'jurgen'"),
-        ("failed", 2, "1 entities of `name` are written in more than one way (2 distinct values in 2 records), "
-                      "e.g. 'Jürgen' ~ 'jurgen'"),
+        (
+            "failed",
+            7,
+            "3 entities of `name` are written in more than one way (7 distinct values in 7 records), "
+            "e.g. 'ACME, Inc.' ~ 'Acme Inc' ~ 'acme inc'; 'Initec' ~ 'Initech'; 'Jürgen' ~ 'jurgen'",
+        ),
+        (
+            "failed",
+            2,
+            "1 entities of `name` are written in more than one way (2 distinct values in 2 records), "
+            "e.g. 'Jürgen' ~ 'jurgen'",
+        ),
+        (
+            "failed",
+            2,
+            "1 entities of `name` are written in more than one way (2 distinct values in 2 records), "
+            "e.g. 'Jürgen' ~ 'jurgen'",
+        ),
         ("passed", 0, None),  # Acme Inc, Globex ×2, NULL, Initech, Initec, '!!': all distinct entities
     ]
 
@@ -449,17 +593,22 @@ def test_wide_container_is_split_into_bounded_queries_with_exact_results():
             seen = [v for v in col if v is not None]
             expected[k + 1] = (N_ROWS, sum(seen.count(v) > 1 for v in seen))
         else:
-            checks.append(CheckSpec(k + 1, "satisfiesExpression", [], {"expression": f"c{j} < c{j + 1}"},
-                                    filter=f"c{j} > 5"))
-            rows = [(a, b) for a, b in zip(col, nxt) if a is not None and a > 5]
+            checks.append(
+                CheckSpec(k + 1, "satisfiesExpression", [], {"expression": f"c{j} < c{j + 1}"}, filter=f"c{j} > 5")
+            )
+            rows = [(a, b) for a, b in zip(col, nxt, strict=False) if a is not None and a > 5]
             expected[k + 1] = (len(rows), sum(b is not None and not a < b for a, b in rows))
     broken = {
-        11: (CheckSpec(11, "satisfiesExpression", [], {"expression": "big + big > 0"}),
-             "OutOfRangeException: Out of Range Error: Overflow in addition of INT64 "
-             "(4611686018427387905 + 4611686018427387905)!"),
+        11: (
+            CheckSpec(11, "satisfiesExpression", [], {"expression": "big + big > 0"}),
+            "OutOfRangeException: Out of Range Error: Overflow in addition of INT64 "
+            "(4611686018427387905 + 4611686018427387905)!",
+        ),
         222: (CheckSpec(222, "notNull", ["nope"]), "field(s) not found in the container: nope"),
-        333: (CheckSpec(333, "satisfiesExpression", [], {"expression": "frobnicate(c1) > 0"}),
-              "unsupported SQL construct: Anonymous (FROBNICATE(c1))"),
+        333: (
+            CheckSpec(333, "satisfiesExpression", [], {"expression": "frobnicate(c1) > 0"}),
+            "unsupported SQL construct: Anonymous (FROBNICATE(c1))",
+        ),
     }
     for check_id, (spec, _error) in broken.items():
         checks[check_id - 1] = spec
@@ -481,8 +630,9 @@ def test_wide_container_is_split_into_bounded_queries_with_exact_results():
     # under MAX_AGGREGATES_PER_QUERY. The first group holds the overflow (id 11): it is
     # split in halves down to it (35 → 17 → 8 ok, 9 → 4 → 2 ok, 2 → 1 (id 11), 1 ok;
     # then 5, 18, 35 ok) before the next groups run.
-    assert labels == [f"aggregate over {n} checks" for n in (
-        70, 35, 17, 8, 9, 4, 2, 2, 1, 1, 5, 18, 35, 64, 64, 63, 64, 63, 64, 46)]
+    assert labels == [
+        f"aggregate over {n} checks" for n in (70, 35, 17, 8, 9, 4, 2, 2, 1, 1, 5, 18, 35, 64, 64, 63, 64, 63, 64, 46)
+    ]
     con.disconnect()
 
 
@@ -510,16 +660,26 @@ def test_api_exists_in_across_a_duckdb_and_a_postgresql_datastore(api, make_duck
         conn.execute(text("CREATE TABLE customers (cid integer, name text)"))
         conn.execute(text("INSERT INTO customers VALUES (10, 'ann'), (20, 'bob'), (30, 'cy'), (NULL, 'nul')"))
     pg.dispose()
-    shop = api.duckdb_datastore("Shop", make_duckdb(
-        "create table orders (id integer, cust integer, amount double)",
-        "insert into orders values (1, 10, 5.0), (2, 40, 7.5), (3, NULL, 3.0), (4, 20, 1.0), (5, 50, 2.0)",
-        "create table vip (cid integer)",
-        "insert into vip values (10), (40), (50)",
-        "create table old_vip (cid integer)",
-    ))
-    crm = api.ok("POST", "/api/datastores", json={
-        "name": "CRM", "connection": {"type": "postgresql", "host": PG_HOST, "username": "postgres"},
-        "database": pg_database.rsplit("/", 1)[1], "schema": "public"})
+    shop = api.duckdb_datastore(
+        "Shop",
+        make_duckdb(
+            "create table orders (id integer, cust integer, amount double)",
+            "insert into orders values (1, 10, 5.0), (2, 40, 7.5), (3, NULL, 3.0), (4, 20, 1.0), (5, 50, 2.0)",
+            "create table vip (cid integer)",
+            "insert into vip values (10), (40), (50)",
+            "create table old_vip (cid integer)",
+        ),
+    )
+    crm = api.ok(
+        "POST",
+        "/api/datastores",
+        json={
+            "name": "CRM",
+            "connection": {"type": "postgresql", "host": PG_HOST, "username": "postgres"},
+            "database": pg_database.rsplit("/", 1)[1],
+            "schema": "public",
+        },
+    )
     api.sync(shop["id"])
     api.sync(crm["id"])
     orders, customers = api.container_id(shop["id"], "orders"), api.container_id(crm["id"], "customers")
@@ -528,34 +688,61 @@ def test_api_exists_in_across_a_duckdb_and_a_postgresql_datastore(api, make_duck
     in_vip = api.check(orders, "existsIn", ["cust"], properties={"ref_container_id": vip, "field_name": "cid"})
     # a reference that does not exist, is in another datastore or lacks the field is refused up front
     for properties, loc, message in [
-        ({"ref_datastore_id": shop["id"], "ref_container_id": customers, "field_name": "cid"}, "ref_datastore_id",
-         f"container {customers} (customers) is not in datastore {shop['id']}"),
-        ({"ref_datastore_id": crm["id"], "ref_container_id": 9999, "field_name": "cid"}, "ref_container_id",
-         "container 9999 does not exist"),
-        ({"ref_datastore_id": crm["id"], "ref_container_id": customers, "field_name": "nope"}, "field_name",
-         "field 'nope' does not exist in container customers"),
+        (
+            {"ref_datastore_id": shop["id"], "ref_container_id": customers, "field_name": "cid"},
+            "ref_datastore_id",
+            f"container {customers} (customers) is not in datastore {shop['id']}",
+        ),
+        (
+            {"ref_datastore_id": crm["id"], "ref_container_id": 9999, "field_name": "cid"},
+            "ref_container_id",
+            "container 9999 does not exist",
+        ),
+        (
+            {"ref_datastore_id": crm["id"], "ref_container_id": customers, "field_name": "nope"},
+            "field_name",
+            "field 'nope' does not exist in container customers",
+        ),
     ]:
-        r = api.post("/api/quality-checks", json={"container_id": orders, "rule": "existsIn", "fields": ["cust"],
-                                                  "properties": properties})
+        r = api.post(
+            "/api/quality-checks",
+            json={"container_id": orders, "rule": "existsIn", "fields": ["cust"], "properties": properties},
+        )
         assert r.status_code == 422, r.text
         assert r.json()["detail"][0]["loc"] == ["body", "properties", loc] and r.json()["detail"][0]["msg"] == message
     # a reference container deleted after the check was made: that check is unasserted at scan time
     lost = api.check(orders, "notExistsIn", ["cust"], properties={"ref_container_id": old_vip, "field_name": "cid"})
     api.ok("DELETE", f"/api/containers/{old_vip}")
-    exists = api.check(orders, "existsIn", ["cust"], properties={
-        "ref_datastore_id": crm["id"], "ref_container_id": customers, "field_name": "cid"})
-    total = api.check(orders, "aggregationComparison", [], properties={
-        "ref_datastore_id": crm["id"], "ref_container_id": customers, "expression": "count(*)",
-        "comparison": "gt", "ref_expression": "count(cid)"})
+    exists = api.check(
+        orders,
+        "existsIn",
+        ["cust"],
+        properties={"ref_datastore_id": crm["id"], "ref_container_id": customers, "field_name": "cid"},
+    )
+    total = api.check(
+        orders,
+        "aggregationComparison",
+        [],
+        properties={
+            "ref_datastore_id": crm["id"],
+            "ref_container_id": customers,
+            "expression": "count(*)",
+            "comparison": "gt",
+            "ref_expression": "count(cid)",
+        },
+    )
     # the older name is accepted and answered as dataDiff; customers has no `cust` field
-    replica = api.check(orders, "isReplicaOf", ["cust"], properties={
-        "ref_datastore_id": crm["id"], "ref_container_id": customers})
+    replica = api.check(
+        orders, "isReplicaOf", ["cust"], properties={"ref_datastore_id": crm["id"], "ref_container_id": customers}
+    )
     assert replica["rule_type"] == "dataDiff", replica
     op = api.scan(shop["id"])
     assert op["result"] == "success", op
     (cs,) = [c for c in op["container_scans"] if c["container"]["name"] == "orders"]
-    results = {r["quality_check_id"]: (r["result"], r["asserted_records_count"], r["anomalous_records_count"],
-                                       r["error"]) for r in cs["quality_checks"]}
+    results = {
+        r["quality_check_id"]: (r["result"], r["asserted_records_count"], r["anomalous_records_count"], r["error"])
+        for r in cs["quality_checks"]
+    }
     assert results == {
         # cust 40 (order 2) and 50 (order 5) are not among the CRM's customers; NULL is skipped
         exists["id"]: ("failed", 5, 2, None),
@@ -567,14 +754,37 @@ def test_api_exists_in_across_a_duckdb_and_a_postgresql_datastore(api, make_duck
         in_vip["id"]: ("failed", 5, 1, None),
     }
     anomalies = sorted(api.anomalies(datastore=shop["id"]), key=lambda a: a["source_records"][0]["id"])
-    assert [(a["type"], a["anomalous_records_count"], a["source_records"], a["message"],
-             [fc["quality_check_id"] for fc in a["failed_checks"]]) for a in anomalies] == [
-        ("record", 1, [{"id": 2, "cust": 40, "amount": 7.5}], "The `cust` value of 40 does not exist in CRM.customers.`cid`",
-         [exists["id"]]),
-        ("record", 1, [{"id": 4, "cust": 20, "amount": 1.0}], "The `cust` value of 20 does not exist in Shop.vip.`cid`",
-         [in_vip["id"]]),
-        ("record", 1, [{"id": 5, "cust": 50, "amount": 2.0}], "The `cust` value of 50 does not exist in CRM.customers.`cid`",
-         [exists["id"]]),
+    assert [
+        (
+            a["type"],
+            a["anomalous_records_count"],
+            a["source_records"],
+            a["message"],
+            [fc["quality_check_id"] for fc in a["failed_checks"]],
+        )
+        for a in anomalies
+    ] == [
+        (
+            "record",
+            1,
+            [{"id": 2, "cust": 40, "amount": 7.5}],
+            "The `cust` value of 40 does not exist in CRM.customers.`cid`",
+            [exists["id"]],
+        ),
+        (
+            "record",
+            1,
+            [{"id": 4, "cust": 20, "amount": 1.0}],
+            "The `cust` value of 20 does not exist in Shop.vip.`cid`",
+            [in_vip["id"]],
+        ),
+        (
+            "record",
+            1,
+            [{"id": 5, "cust": 50, "amount": 2.0}],
+            "The `cust` value of 50 does not exist in CRM.customers.`cid`",
+            [exists["id"]],
+        ),
     ]
 
 
@@ -593,8 +803,7 @@ def test_an_abort_between_batches_stops_the_scan_instead_of_failing_the_check(tm
             raise Stop()
 
     with pytest.raises(Stop):
-        evaluate(t, cross_checks()[:1], resolver=resolver_for(load_refs(other), "", False), batch_size=2,
-                 on_query=hook)
+        evaluate(t, cross_checks()[:1], resolver=resolver_for(load_refs(other), "", False), batch_size=2, on_query=hook)
     assert seen[-1] == "check 1: batch 2: 2 keys probed in customers"
     sqlite.disconnect()
     other.disconnect()

@@ -16,7 +16,7 @@ import uuid
 import ibis
 import pyarrow as pa
 import pytest
-from engine_backends import Engine, engine  # noqa: F401
+from engine_backends import Engine
 
 import assay.sources.sql  # noqa: F401 - PyMySQL stands in for MySQLdb
 from assay.engine import regex
@@ -44,7 +44,9 @@ class _MariaDB(Engine):
         cols = ", ".join(f"`{c}`" for c in data.column_names)
         marks = ", ".join("%s" for _ in data.column_names)
         with self.con.con.cursor() as cur:
-            cur.executemany(f"INSERT INTO `{name}` ({cols}) VALUES ({marks})", [tuple(r.values()) for r in data.to_pylist()])
+            cur.executemany(
+                f"INSERT INTO `{name}` ({cols}) VALUES ({marks})", [tuple(r.values()) for r in data.to_pylist()]
+            )
         self.con.con.commit()
         return t
 
@@ -215,7 +217,9 @@ ADDRESS_CASES: list[tuple[list[str], set[int]]] = [
 
 def case_is_address(e: Engine) -> None:
     t = e.load(a=ADDRESSES)
-    checks = [CheckSpec(i, "isAddress", ["a"], {"required_labels": labels}) for i, (labels, _) in enumerate(ADDRESS_CASES)]
+    checks = [
+        CheckSpec(i, "isAddress", ["a"], {"required_labels": labels}) for i, (labels, _) in enumerate(ADDRESS_CASES)
+    ]
     assert failed_counts(t, checks) == {i: 10 - len(ok) for i, (_, ok) in enumerate(ADDRESS_CASES)}
     assert [10 - len(ok) for _, ok in ADDRESS_CASES] == [4, 3, 5, 3, 8, 6, 5, 9]
 
@@ -279,11 +283,14 @@ def case_udf(e: Engine, monkeypatch) -> None:
 
     # too many distinct values, or a function that raises: that check is unasserted, with why
     monkeypatch.setattr(udf, "MAX_DISTINCT_VALUES", 5)
-    out = run(t, [
-        CheckSpec(1, "userDefinedFunction", ["iban"], {"function": "is_iban"}),  # 4 distinct: fine
-        CheckSpec(2, "userDefinedFunction", ["n"], {"function": "is_even"}),  # 7 distinct
-        CheckSpec(3, "userDefinedFunction", ["iban"], {"function": "explode"}),
-    ])
+    out = run(
+        t,
+        [
+            CheckSpec(1, "userDefinedFunction", ["iban"], {"function": "is_iban"}),  # 4 distinct: fine
+            CheckSpec(2, "userDefinedFunction", ["n"], {"function": "is_even"}),  # 7 distinct
+            CheckSpec(3, "userDefinedFunction", ["iban"], {"function": "explode"}),
+        ],
+    )
     assert (out[1].result, out[1].failed) == ("failed", 2)
     assert out[2].result == "unasserted"
     assert "field n has more than 5 distinct values" in out[2].error
@@ -382,8 +389,11 @@ def test_api_answers_422_naming_the_property(api, make_duckdb):
     cases = [
         ({"rule": "matchesPattern", "fields": ["s"], "properties": {"pattern": "(?i)abc"}}, "pattern", "inline flags"),
         ({"rule": "matchesPattern", "fields": ["s"], "properties": {"pattern": "a(?!b)"}}, "pattern", "lookahead"),
-        ({"rule": "userDefinedFunction", "fields": ["s"], "properties": {"function": "no_such_udf"}}, "function",
-         "no function 'no_such_udf' is registered"),
+        (
+            {"rule": "userDefinedFunction", "fields": ["s"], "properties": {"function": "no_such_udf"}},
+            "function",
+            "no function 'no_such_udf' is registered",
+        ),
     ]
     for body, prop, words in cases:
         r = api.client.post("/api/quality-checks", json={"container_id": t, **body})

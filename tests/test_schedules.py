@@ -7,7 +7,7 @@ import datetime as dt
 
 from assay.operations.scheduler import Scheduler
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _datastore(api, make_duckdb):
@@ -21,13 +21,26 @@ def test_seed_schedule_payload_verbatim_and_crud(api, make_duckdb):
     ds = _datastore(api, make_duckdb)
     lake = api.enrichment_datastore("sched lake", make_duckdb(name="lake.duckdb"))
     api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
-    seed = {"type": "scan", "name": "My scheduled Scan operation", "datastore_id": str(ds["id"]),
-            "container_names": [], "remediation": "overwrite", "incremental": False,
-            "auto_resolve_passed_anomalies": True, "max_records_analyzed_per_partition": None,
-            "enrichment_source_record_limit": 10, "crontab": "00 00 * * *"}
+    seed = {
+        "type": "scan",
+        "name": "My scheduled Scan operation",
+        "datastore_id": str(ds["id"]),
+        "container_names": [],
+        "remediation": "overwrite",
+        "incremental": False,
+        "auto_resolve_passed_anomalies": True,
+        "max_records_analyzed_per_partition": None,
+        "enrichment_source_record_limit": 10,
+        "crontab": "00 00 * * *",
+    }
     s = api.ok("POST", "/api/operations/schedule", json=seed)
     assert (s["name"], s["type"], s["crontab"], s["remediation"], s["deactivated"]) == (
-        "My scheduled Scan operation", "scan", "00 00 * * *", "overwrite", False)
+        "My scheduled Scan operation",
+        "scan",
+        "00 00 * * *",
+        "overwrite",
+        False,
+    )
     assert s["datastore"]["id"] == ds["id"]
     next_trigger = dt.datetime.fromisoformat(s["next_trigger"].replace("Z", "+00:00"))
     now = dt.datetime.now(UTC)
@@ -47,22 +60,29 @@ def test_seed_schedule_payload_verbatim_and_crud(api, make_duckdb):
 def test_bad_crontabs_and_payloads_are_422(api, make_duckdb):
     ds = _datastore(api, make_duckdb)
     for crontab in ("bogus", "* * * *", "0 0 * * * *", "61 * * * *", "", "0 0 31 2 *", "@daily"):
-        r = api.client.post("/api/operations/schedule", json={"type": "scan", "datastore_id": ds["id"],
-                                                              "crontab": crontab})
+        r = api.client.post(
+            "/api/operations/schedule", json={"type": "scan", "datastore_id": ds["id"], "crontab": crontab}
+        )
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "crontab"], (crontab, r.text)
-    r = api.client.post("/api/operations/schedule", json={"type": "scan", "datastore_id": ds["id"],
-                                                          "crontab": "* * * * *", "incremental": "maybe"})
+    r = api.client.post(
+        "/api/operations/schedule",
+        json={"type": "scan", "datastore_id": ds["id"], "crontab": "* * * * *", "incremental": "maybe"},
+    )
     assert r.status_code == 422 and "incremental" in r.json()["detail"][0]["loc"]
-    r = api.client.post("/api/operations/schedule", json={"type": "scan", "datastore_id": 424242,
-                                                          "crontab": "* * * * *"})
+    r = api.client.post(
+        "/api/operations/schedule", json={"type": "scan", "datastore_id": 424242, "crontab": "* * * * *"}
+    )
     assert r.status_code == 404
 
 
 def test_two_schedulers_fire_each_slot_exactly_once(api_any_store, make_duckdb):
     api = api_any_store
     ds = _datastore(api, make_duckdb)
-    s = api.ok("POST", "/api/operations/schedule", json={"type": "scan", "name": "every minute",
-                                                         "datastore_id": ds["id"], "crontab": "* * * * *"})
+    s = api.ok(
+        "POST",
+        "/api/operations/schedule",
+        json={"type": "scan", "name": "every minute", "datastore_id": ds["id"], "crontab": "* * * * *"},
+    )
     app = api.client.app
     database = app.state.database
     from assay.store.models import Schedule

@@ -9,8 +9,11 @@ import pyarrow.parquet as pq
 
 
 def _local(api, name, folder, **options):
-    return api.ok("POST", "/api/datastores", json={
-        "name": name, "connection": {"type": "local", "uri": f"file://{folder}", **options}})
+    return api.ok(
+        "POST",
+        "/api/datastores",
+        json={"name": name, "connection": {"type": "local", "uri": f"file://{folder}", **options}},
+    )
 
 
 def test_formats_are_read_with_their_own_settings(api, tmp_path):
@@ -27,14 +30,20 @@ def test_formats_are_read_with_their_own_settings(api, tmp_path):
     containers = {c["name"]: c for c in api.ok("GET", "/api/containers", params={"datastore": ds["id"]})["items"]}
     assert sorted(containers) == ["codes", "events", "measures", "people", "sub/logs"]
     assert containers["events"]["file_pattern"] == "events.csv.gz"
-    checks = {"people": ("notNegative", ["age"]), "codes": ("notNull", ["label"]), "events": ("notNull", ["kind"]),
-              "sub/logs": ("notNull", ["level"]), "measures": ("notNull", ["x"])}
+    checks = {
+        "people": ("notNegative", ["age"]),
+        "codes": ("notNull", ["label"]),
+        "events": ("notNull", ["kind"]),
+        "sub/logs": ("notNull", ["level"]),
+        "measures": ("notNull", ["x"]),
+    }
     for name, (rule, fields) in checks.items():
         api.check(containers[name]["id"], rule, fields)
     op = api.scan(ds["id"])
     assert op["result"] == "success", op
-    failed = {cs["container"]["name"]: cs["quality_checks"][0]["anomalous_records_count"]
-              for cs in op["container_scans"]}
+    failed = {
+        cs["container"]["name"]: cs["quality_checks"][0]["anomalous_records_count"] for cs in op["container_scans"]
+    }
     assert failed == {"people": 1, "codes": 1, "events": 1, "sub/logs": 1, "measures": 1}
 
 

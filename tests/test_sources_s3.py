@@ -55,15 +55,30 @@ def s3():
         # The next 3 requests go unauthenticated (they create the user and its key); every
         # later one must carry a valid signature.
         requests.post(f"{endpoint}/moto-api/reset-auth", data=b"3", timeout=10).raise_for_status()
-        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
-                           aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+        iam = boto3.client(
+            "iam",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="bootstrap",
+            aws_secret_access_key="bootstrap",
+        )
         iam.create_user(UserName="assay")
-        iam.put_user_policy(UserName="assay", PolicyName="s3", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        iam.put_user_policy(
+            UserName="assay",
+            PolicyName="s3",
+            PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+            ),
+        )
         key = iam.create_access_key(UserName="assay")["AccessKey"]
         access_key, secret_key = key["AccessKeyId"], key["SecretAccessKey"]
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id=access_key, aws_secret_access_key=secret_key)
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+        )
         client.create_bucket(Bucket=BUCKET)
         yield endpoint, access_key, secret_key, client
     finally:
@@ -93,9 +108,21 @@ def responses(api):
 
 
 def _s3_datastore(api, name, uri, endpoint, access_key, secret_key, **extra):
-    return api.ok("POST", "/api/datastores", json={"name": name, "connection": {
-        "type": "s3", "uri": uri, "access_key": access_key, "secret_key": secret_key, "endpoint_url": endpoint,
-        **extra}})
+    return api.ok(
+        "POST",
+        "/api/datastores",
+        json={
+            "name": name,
+            "connection": {
+                "type": "s3",
+                "uri": uri,
+                "access_key": access_key,
+                "secret_key": secret_key,
+                "endpoint_url": endpoint,
+                **extra,
+            },
+        },
+    )
 
 
 def test_s3_prefix_sync_and_scan(api, s3, responses):
@@ -113,13 +140,18 @@ def test_s3_prefix_sync_and_scan(api, s3, responses):
     for key, body in objects.items():
         client.put_object(Bucket=BUCKET, Key=key, Body=body)
 
-    ds = _s3_datastore(api, "Sales lake", f"s3://{BUCKET}/sales", endpoint, access_key, secret_key,
-                       region="us-east-1")
+    ds = _s3_datastore(api, "Sales lake", f"s3://{BUCKET}/sales", endpoint, access_key, secret_key, region="us-east-1")
     assert (ds["store_type"], ds["type"]) == ("dfs", "s3")
-    assert ds["connection"] == {"type": "s3", "uri": f"s3://{BUCKET}/sales", "endpoint_url": endpoint,
-                                "region": "us-east-1"}  # access_key and secret_key are never returned
+    assert ds["connection"] == {
+        "type": "s3",
+        "uri": f"s3://{BUCKET}/sales",
+        "endpoint_url": endpoint,
+        "region": "us-east-1",
+    }  # access_key and secret_key are never returned
     assert api.ok("POST", f"/api/datastores/{ds['id']}/connection") == {
-        "connected": True, "message": "connected; 3 container(s) found"}
+        "connected": True,
+        "message": "connected; 3 container(s) found",
+    }
 
     api.sync(ds["id"])
     listing = api.ok("GET", "/api/containers/listing", params={"datastore": ds["id"]})
@@ -127,8 +159,10 @@ def test_s3_prefix_sync_and_scan(api, s3, responses):
     ids = {c["name"]: c["id"] for c in listing}
     got = {name: api.ok("GET", f"/api/containers/{cid}") for name, cid in ids.items()}
     assert {name: (c["file_pattern"], c["file_format"]) for name, c in got.items()} == {
-        "events/logs": ("events/logs.jsonl", "json"), "measures": ("measures.parquet", "parquet"),
-        "orders": ("orders*.csv", "csv")}
+        "events/logs": ("events/logs.jsonl", "json"),
+        "measures": ("measures.parquet", "parquet"),
+        "orders": ("orders*.csv", "csv"),
+    }
     fields = api.ok("GET", f"/api/containers/{ids['orders']}/fields")["items"]
     assert [(f["name"], f["type"]) for f in fields] == [("id", "Integral"), ("amount", "Integral")]
 
@@ -137,11 +171,15 @@ def test_s3_prefix_sync_and_scan(api, s3, responses):
     api.check(ids["events/logs"], "notNull", ["level"])  # the second line
     op = api.scan(ds["id"])
     assert op["result"] == "success", op
-    assert (op["status"]["records_processed"], op["status"]["partitions_scanned"],
-            op["status"]["anomalies_identified"]) == (10, 4, 4)
-    assert sorted((cs["container"]["name"], cs["records_processed"], cs["partitions_scanned"], cs["anomaly_count"])
-                  for cs in op["container_scans"]) == [
-        ("events/logs", 2, 1, 1), ("measures", 3, 1, 1), ("orders", 5, 2, 2)]
+    assert (
+        op["status"]["records_processed"],
+        op["status"]["partitions_scanned"],
+        op["status"]["anomalies_identified"],
+    ) == (10, 4, 4)
+    assert sorted(
+        (cs["container"]["name"], cs["records_processed"], cs["partitions_scanned"], cs["anomaly_count"])
+        for cs in op["container_scans"]
+    ) == [("events/logs", 2, 1, 1), ("measures", 3, 1, 1), ("orders", 5, 2, 2)]
     orders = [a for a in api.anomalies(datastore=ds["id"]) if a["container"]["id"] == ids["orders"]]
     assert sorted(r["id"] for a in orders for r in a["source_records"]) == [2, 4]
 
@@ -151,8 +189,11 @@ def test_s3_prefix_sync_and_scan(api, s3, responses):
     assert {c["name"]: c["id"] for c in api.ok("GET", "/api/containers/listing", params={"datastore": ds["id"]})} == ids
     op = api.scan(ds["id"], container_names=["orders"])
     assert op["result"] == "success", op
-    assert (op["status"]["records_processed"], op["status"]["partitions_scanned"],
-            op["status"]["anomalies_identified"]) == (6, 3, 3)  # ids 2, 4 and 6
+    assert (
+        op["status"]["records_processed"],
+        op["status"]["partitions_scanned"],
+        op["status"]["anomalies_identified"],
+    ) == (6, 3, 3)  # ids 2, 4 and 6
 
     assert not [text for text in responses if secret_key in text or access_key in text]
 
@@ -167,29 +208,54 @@ def test_wrong_credentials_missing_bucket_and_dead_endpoint_fail_with_the_reason
     assert op["result"] == "failure"
     assert op["message"].startswith(f"cannot list s3://{BUCKET}/checked: {reason}"), op["message"]
     verdict = api.ok("POST", f"/api/datastores/{wrong['id']}/connection")
-    assert verdict["connected"] is False and verdict["message"].startswith(f"cannot list s3://{BUCKET}/checked: {reason}")
+    assert verdict["connected"] is False and verdict["message"].startswith(
+        f"cannot list s3://{BUCKET}/checked: {reason}"
+    )
 
     # Fix the secret (the access key is kept): the same datastore syncs.
-    api.ok("PUT", f"/api/datastores/{wrong['id']}", json={"connection": {
-        "type": "s3", "uri": f"s3://{BUCKET}/checked", "endpoint_url": endpoint, "secret_key": secret_key}})
+    api.ok(
+        "PUT",
+        f"/api/datastores/{wrong['id']}",
+        json={
+            "connection": {
+                "type": "s3",
+                "uri": f"s3://{BUCKET}/checked",
+                "endpoint_url": endpoint,
+                "secret_key": secret_key,
+            }
+        },
+    )
     api.sync(wrong["id"])
     assert [c["name"] for c in api.ok("GET", "/api/containers/listing", params={"datastore": wrong["id"]})] == ["items"]
     # …and a scan with the secret broken again fails as a whole, with the store's reason.
     api.check(api.container_id(wrong["id"], "items"), "notNull", ["id"])
-    api.ok("PUT", f"/api/datastores/{wrong['id']}", json={"connection": {
-        "type": "s3", "uri": f"s3://{BUCKET}/checked", "endpoint_url": endpoint, "secret_key": wrong_secret}})
+    api.ok(
+        "PUT",
+        f"/api/datastores/{wrong['id']}",
+        json={
+            "connection": {
+                "type": "s3",
+                "uri": f"s3://{BUCKET}/checked",
+                "endpoint_url": endpoint,
+                "secret_key": wrong_secret,
+            }
+        },
+    )
     op = api.scan(wrong["id"])
     assert op["result"] == "failure" and reason in op["message"], op
 
     missing = _s3_datastore(api, "No bucket", "s3://no-such-bucket/x", endpoint, access_key, secret_key)
     op = api.run({"type": "sync", "datastore_id": missing["id"]})
     assert (op["result"], op["message"]) == (
-        "failure", "cannot list s3://no-such-bucket/x: The specified bucket does not exist")
+        "failure",
+        "cannot list s3://no-such-bucket/x: The specified bucket does not exist",
+    )
 
     # One attempt only: botocore would otherwise back off and retry the refused connection.
     monkeypatch.setattr(files, "S3_MAX_ATTEMPTS", 1)
-    dead = _s3_datastore(api, "Dead endpoint", f"s3://{BUCKET}/checked", f"http://127.0.0.1:{_free_port()}",
-                         access_key, secret_key)
+    dead = _s3_datastore(
+        api, "Dead endpoint", f"s3://{BUCKET}/checked", f"http://127.0.0.1:{_free_port()}", access_key, secret_key
+    )
     verdict = api.ok("POST", f"/api/datastores/{dead['id']}/connection")
     assert verdict["connected"] is False
     assert verdict["message"].startswith(f"cannot list s3://{BUCKET}/checked: Could not connect to the endpoint URL")
@@ -203,7 +269,10 @@ def test_s3_bodies_are_validated(api):
         ({"type": "s3", "uri": "file:///tmp/lake"}, ["body", "connection", "uri"]),
         ({"type": "s3", "uri": "s3://"}, ["body", "connection", "uri"]),
         ({"type": "s3"}, ["body", "connection", "uri"]),
-        ({"type": "s3", "uri": "s3://bucket/x", "endpoint_url": "127.0.0.1:9000"}, ["body", "connection", "endpoint_url"]),
+        (
+            {"type": "s3", "uri": "s3://bucket/x", "endpoint_url": "127.0.0.1:9000"},
+            ["body", "connection", "endpoint_url"],
+        ),
     ]
     for connection, loc in cases:
         r = api.post("/api/datastores", json={"name": "x", "connection": connection})

@@ -27,7 +27,8 @@ def pg_source(pg_admin):
     wide = ", ".join(f"c{i:03d} integer" for i in range(200))
     with engine.connect() as conn:
         for stmt in [
-            "CREATE SCHEMA sales", "CREATE SCHEMA archive",
+            "CREATE SCHEMA sales",
+            "CREATE SCHEMA archive",
             "CREATE TABLE sales.orders (id integer, amount numeric(38,10), status text, placed timestamptz)",
             "INSERT INTO sales.orders VALUES (1, 10.5, 'paid', '2024-01-01T00:00:00Z'), "
             "(2, -3, 'paid', '2024-01-02T00:00:00Z'), (3, NULL, 'refunded', NULL), (3, 7, 'bogus', '2099-01-01Z')",
@@ -46,8 +47,11 @@ def pg_source(pg_admin):
 
 
 def _pg_datastore(api, database: str, schema: str, name: str, **connection) -> dict:
-    return api.ok("POST", "/api/datastores", json={"name": name, "connection": {**PG, **connection},
-                                                   "database": database, "schema": schema})
+    return api.ok(
+        "POST",
+        "/api/datastores",
+        json={"name": name, "connection": {**PG, **connection}, "database": database, "schema": schema},
+    )
 
 
 def _op_of(api, payload):
@@ -61,11 +65,18 @@ def test_postgres_sync_lists_tables_and_views_with_native_types(api, pg_source):
     assert sorted(listing) == ["Mixed Case", "orders", "paid_orders", "wide"]
     containers = api.ok("GET", "/api/containers", params={"datastore": ds["id"], "size": 100})["items"]
     assert {c["name"]: c["table_type"] for c in containers} == {
-        "Mixed Case": "table", "orders": "table", "paid_orders": "view", "wide": "table"}
+        "Mixed Case": "table",
+        "orders": "table",
+        "paid_orders": "view",
+        "wide": "table",
+    }
     fields = api.ok("GET", f"/api/containers/{listing['orders']['id']}/fields")["items"]
     assert [(f["name"], f["type"], f["native_type"]) for f in fields] == [
-        ("id", "Integral", "int32"), ("amount", "Fractional", "decimal(38, 10)"),
-        ("status", "String", "string"), ("placed", "Timestamp", "timestamp('UTC', 6)")]
+        ("id", "Integral", "int32"),
+        ("amount", "Fractional", "decimal(38, 10)"),
+        ("status", "String", "string"),
+        ("placed", "Timestamp", "timestamp('UTC', 6)"),
+    ]
     wide = api.ok("GET", f"/api/containers/{listing['wide']['id']}/fields", params={"size": 1000})
     assert wide["total"] == 200
 
@@ -82,7 +93,8 @@ def test_postgres_sync_lists_tables_and_views_with_native_types(api, pg_source):
     archive = _pg_datastore(api, pg_source, "archive", "pg_archive")
     api.sync(archive["id"])
     assert [c["name"] for c in api.ok("GET", "/api/containers/listing", params={"datastore": archive["id"]})] == [
-        "old_orders"]
+        "old_orders"
+    ]
 
 
 def test_postgres_scan_is_pushed_down_and_counts_exactly(api, pg_source):
@@ -91,27 +103,35 @@ def test_postgres_scan_is_pushed_down_and_counts_exactly(api, pg_source):
     orders = api.container_id(ds["id"], "orders")
     mixed = api.container_id(ds["id"], "Mixed Case")
     paid = api.container_id(ds["id"], "paid_orders")
-    api.check(orders, "notNegative", ["amount"])                                   # id 2 fails
-    api.check(orders, "unique", ["id"])                                            # both id 3 rows
+    api.check(orders, "notNegative", ["amount"])  # id 2 fails
+    api.check(orders, "unique", ["id"])  # both id 3 rows
     api.check(orders, "expectedValues", ["status"], properties={"list": ["paid", "refunded"]})  # 'bogus'
-    api.check(orders, "notFuture", ["placed"])                                     # 2099
-    api.check(mixed, "unique", ["Order ID"], filter="`select` IS NOT NULL")        # 1/a, 1/b
-    api.check(paid, "between", ["amount"], properties={"min": 0, "max": 100})      # view: -3
+    api.check(orders, "notFuture", ["placed"])  # 2099
+    api.check(mixed, "unique", ["Order ID"], filter="`select` IS NOT NULL")  # 1/a, 1/b
+    api.check(paid, "between", ["amount"], properties={"min": 0, "max": 100})  # view: -3
     op = api.scan(ds["id"])
     assert op["result"] == "success", op
     by_name = {cs["container"]["name"]: cs for cs in op["container_scans"]}
-    failed = {name: {q["rule_type"]: q["anomalous_records_count"] for q in cs["quality_checks"]}
-              for name, cs in by_name.items()}
+    failed = {
+        name: {q["rule_type"]: q["anomalous_records_count"] for q in cs["quality_checks"]}
+        for name, cs in by_name.items()
+    }
     assert failed["orders"] == {"notNegative": 1, "unique": 2, "expectedValues": 1, "notFuture": 1}
     assert failed["Mixed Case"] == {"unique": 2}
     assert failed["paid_orders"] == {"between": 1}
     assert by_name["orders"]["records_processed"] == 4
-    mixed_rows = sorted(r for a in api.anomalies(container=mixed) for r in
-                        [(a["source_records"][0]["Order ID"], a["source_records"][0]["select"])])
+    mixed_rows = sorted(
+        r
+        for a in api.anomalies(container=mixed)
+        for r in [(a["source_records"][0]["Order ID"], a["source_records"][0]["select"])]
+    )
     assert mixed_rows == [(1, "a"), (1, "b")]
     # decimals keep their exact value in the stored source record
-    negative = [a for a in api.anomalies(container=orders) if "notNegative" in
-                [fc["quality_check"]["rule_type"] for fc in a["failed_checks"]]]
+    negative = [
+        a
+        for a in api.anomalies(container=orders)
+        if "notNegative" in [fc["quality_check"]["rule_type"] for fc in a["failed_checks"]]
+    ]
     assert negative[0]["source_records"][0]["amount"] == "-3.0000000000"
 
 
@@ -137,21 +157,29 @@ def test_driver_errors_fail_the_operation_with_their_reason(api, pg_source, mari
     verify = api.ok("POST", f"/api/datastores/{missing_db['id']}/connection")
     assert verify["connected"] is False and "no_such_database_x" in verify["message"]
 
-    bad_password = api.ok("POST", "/api/datastores", json={
-        "name": "maria_bad", "connection": {**MARIADB, "password": "wrong"}, "database": "test"})
+    bad_password = api.ok(
+        "POST",
+        "/api/datastores",
+        json={"name": "maria_bad", "connection": {**MARIADB, "password": "wrong"}, "database": "test"},
+    )
     op = api.run({"type": "sync", "datastore_id": bad_password["id"]})
     assert op["result"] == "failure" and "Access denied for user 'root'" in op["message"], op
 
     closed_port = _pg_datastore(api, pg_source, "sales", "pg_down", port=1, connect_timeout=3)
     good = _pg_datastore(api, pg_source, "sales", "pg_up")
-    ops = [api.ok("POST", "/api/operations/run", json={"type": "sync", "datastore_id": d["id"]})
-           for d in (closed_port, good)]
+    ops = [
+        api.ok("POST", "/api/operations/run", json={"type": "sync", "datastore_id": d["id"]})
+        for d in (closed_port, good)
+    ]
     down, up = (api.wait(o["id"]) for o in ops)
     assert down["result"] == "failure" and "port 1 failed" in down["message"], down
     assert up["result"] == "success" and up["status"]["total_containers"] == 4
 
-    draft = api.ok("POST", "/api/datastores/connection", json={
-        "name": "draft", "connection": {**MARIADB, "password": "wrong"}, "database": "test"})
+    draft = api.ok(
+        "POST",
+        "/api/datastores/connection",
+        json={"name": "draft", "connection": {**MARIADB, "password": "wrong"}, "database": "test"},
+    )
     assert draft["connected"] is False and "Access denied" in draft["message"]
 
 
@@ -163,8 +191,10 @@ def maria_source(mariadb_server):
         cur.execute(f"CREATE DATABASE `{db}`")
         cur.execute(f"USE `{db}`")
         cur.execute("CREATE TABLE orders (id INT, `Order Code` VARCHAR(20), amount DECIMAL(38,10), placed DATETIME)")
-        cur.execute("INSERT INTO orders VALUES (1, 'A-1', 10, '2024-01-01'), (2, 'bad code', -1, '2099-01-01'), "
-                    "(2, NULL, NULL, NULL)")
+        cur.execute(
+            "INSERT INTO orders VALUES (1, 'A-1', 10, '2024-01-01'), (2, 'bad code', -1, '2099-01-01'), "
+            "(2, NULL, NULL, NULL)"
+        )
         cur.execute("CREATE VIEW big_orders AS SELECT * FROM orders WHERE amount > 5")
         wide = ", ".join(f"c{i:03d} INT" for i in range(200))
         cur.execute(f"CREATE TABLE wide ({wide})")
@@ -179,21 +209,29 @@ def test_mariadb_sync_and_scan(api, maria_source):
     assert ds["store_type"] == "jdbc" and ds["type"] == "mysql"
     api.sync(ds["id"])
     containers = api.ok("GET", "/api/containers", params={"datastore": ds["id"], "size": 100})["items"]
-    assert {c["name"]: c["table_type"] for c in containers} == {"big_orders": "view", "orders": "table",
-                                                                "wide": "table"}
+    assert {c["name"]: c["table_type"] for c in containers} == {
+        "big_orders": "view",
+        "orders": "table",
+        "wide": "table",
+    }
     orders = api.container_id(ds["id"], "orders")
     wide = api.ok("GET", f"/api/containers/{api.container_id(ds['id'], 'wide')}/fields", params={"size": 500})
     assert wide["total"] == 200
     api.check(orders, "matchesPattern", ["Order Code"], properties={"pattern": "^[A-Z]-[0-9]+$"})  # 'bad code'
-    api.check(orders, "notNegative", ["amount"])    # -1
-    api.check(orders, "unique", ["id"])             # both id 2
-    api.check(orders, "notFuture", ["placed"])      # 2099
-    api.check(orders, "notNull", ["Order Code"])    # the NULL one
+    api.check(orders, "notNegative", ["amount"])  # -1
+    api.check(orders, "unique", ["id"])  # both id 2
+    api.check(orders, "notFuture", ["placed"])  # 2099
+    api.check(orders, "notNull", ["Order Code"])  # the NULL one
     op = api.scan(ds["id"], container_names=["orders"])
     assert op["result"] == "success", op
     (cs,) = op["container_scans"]
     assert {q["rule_type"]: q["anomalous_records_count"] for q in cs["quality_checks"]} == {
-        "matchesPattern": 1, "notNegative": 1, "unique": 2, "notFuture": 1, "notNull": 1}
+        "matchesPattern": 1,
+        "notNegative": 1,
+        "unique": 2,
+        "notFuture": 1,
+        "notNull": 1,
+    }
     # rows 2 and 3 fail several checks each: one record anomaly per row
     assert cs["anomaly_count"] == 2
 
@@ -201,12 +239,15 @@ def test_mariadb_sync_and_scan(api, maria_source):
 def test_sqlite_file_datastore(api, tmp_path):
     path = tmp_path / "shop.sqlite"
     con = sqlite3.connect(path)
-    con.executescript("CREATE TABLE items (sku TEXT, qty INTEGER);"
-                      "INSERT INTO items VALUES ('a', 1), ('b', -2), (NULL, 3);"
-                      "CREATE VIEW neg AS SELECT * FROM items WHERE qty < 0;")
+    con.executescript(
+        "CREATE TABLE items (sku TEXT, qty INTEGER);"
+        "INSERT INTO items VALUES ('a', 1), ('b', -2), (NULL, 3);"
+        "CREATE VIEW neg AS SELECT * FROM items WHERE qty < 0;"
+    )
     con.close()
-    ds = api.ok("POST", "/api/datastores", json={"name": "lite", "connection": {"type": "sqlite"},
-                                                 "database": str(path)})
+    ds = api.ok(
+        "POST", "/api/datastores", json={"name": "lite", "connection": {"type": "sqlite"}, "database": str(path)}
+    )
     api.sync(ds["id"])
     containers = api.ok("GET", "/api/containers", params={"datastore": ds["id"]})["items"]
     assert {c["name"]: c["table_type"] for c in containers} == {"items": "table", "neg": "view"}
@@ -216,7 +257,10 @@ def test_sqlite_file_datastore(api, tmp_path):
     op = api.scan(ds["id"], container_names=["items"])
     assert op["status"]["anomalies_identified"] == 2 and op["status"]["records_processed"] == 3
 
-    missing = api.ok("POST", "/api/datastores", json={"name": "gone", "connection": {"type": "sqlite"},
-                                                      "database": str(tmp_path / "nope.sqlite")})
+    missing = api.ok(
+        "POST",
+        "/api/datastores",
+        json={"name": "gone", "connection": {"type": "sqlite"}, "database": str(tmp_path / "nope.sqlite")},
+    )
     op = api.run({"type": "sync", "datastore_id": missing["id"]})
     assert op["result"] == "failure" and "SQLite database file not found" in op["message"]

@@ -14,8 +14,19 @@ from ..store.db import Database, upgrade
 from . import errors
 from .auth import require_user
 from .routers import (
-    anomalies, connections, containers, containers_write, datastores, export, global_tags, health, operations, partitions,
-    quality_checks, schedules, users,
+    anomalies,
+    connections,
+    containers,
+    containers_write,
+    datastores,
+    export,
+    global_tags,
+    health,
+    operations,
+    partitions,
+    quality_checks,
+    schedules,
+    users,
 )
 
 
@@ -57,8 +68,20 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     public.include_router(users.public)
     protected = APIRouter(prefix="/api", dependencies=[Depends(require_user)])
     # schedules before operations: /operations/schedule must not be taken for /operations/{id}
-    for module in (datastores, connections, containers, containers_write, quality_checks, anomalies, schedules,
-                   operations, partitions, global_tags, export, users):
+    for module in (
+        datastores,
+        connections,
+        containers,
+        containers_write,
+        quality_checks,
+        anomalies,
+        schedules,
+        operations,
+        partitions,
+        global_tags,
+        export,
+        users,
+    ):
         protected.include_router(module.router)
     protected.include_router(quality_checks.templates)
     app.include_router(public)

@@ -10,7 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..security import AuthError, verify_token
 from ..store.models import User
 
-bearer = HTTPBearer(auto_error=False, description="An Assay API token (a JWT): `assay token create` or POST /api/user-tokens")
+bearer = HTTPBearer(
+    auto_error=False, description="An Assay API token (a JWT): `assay token create` or POST /api/user-tokens"
+)
 
 
 def require_user(
@@ -18,8 +20,9 @@ def require_user(
 ) -> User:
     """The user behind the request's ``Authorization: Bearer <token>``; 401 otherwise."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise HTTPException(401, "missing bearer token: send 'Authorization: Bearer <token>'",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "missing bearer token: send 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"}
+        )
     with request.app.state.database.session() as session:
         try:
             user, _token = verify_token(session, request.app.state.settings.secret_key, credentials.credentials)

@@ -38,8 +38,12 @@ def install(app: FastAPI) -> None:
         # FastAPI's own 422, except that the echoed ``input`` / ``ctx`` may hold NaN or
         # Infinity from the body (or 1e400, parsed as Infinity), which strict JSON cannot render.
         # A validator's exception in ``ctx.error`` is given as its message (FastAPI would send ``{}``).
-        errors = [{**e, "ctx": {k: str(v) if isinstance(v, Exception) else v for k, v in e["ctx"].items()}}
-                  if isinstance(e.get("ctx"), dict) else e for e in exc.errors()]
+        errors = [
+            {**e, "ctx": {k: str(v) if isinstance(v, Exception) else v for k, v in e["ctx"].items()}}
+            if isinstance(e.get("ctx"), dict)
+            else e
+            for e in exc.errors()
+        ]
         return JSONResponse(status_code=422, content={"detail": json_safe(jsonable_encoder(errors))})
 
     @app.exception_handler(NotFound)
@@ -55,8 +59,12 @@ def install(app: FastAPI) -> None:
         return JSONResponse(status_code=409, content={"detail": f"conflict with stored data: {exc.orig}"})
 
     def _out_of_range() -> JSONResponse:
-        return JSONResponse(status_code=422, content={
-            "detail": "a number in the request is out of range: ids and counts are at most 9223372036854775807"})
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": "a number in the request is out of range: ids and counts are at most 9223372036854775807"
+            },
+        )
 
     @app.exception_handler(OverflowError)
     async def _overflow(_request: Request, _exc: OverflowError):

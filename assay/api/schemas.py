@@ -11,7 +11,7 @@ number such as ``2.0``) within 64 bits, never a boolean (``true`` is not datasto
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -40,7 +40,7 @@ def _utc_representable(v: dt.datetime | None) -> dt.datetime | None:
     databases hold), e.g. ``0001-01-01T00:00:00+14:00`` is refused. A naive time is UTC."""
     if v is not None and v.utcoffset():
         try:
-            v.astimezone(dt.timezone.utc)
+            v.astimezone(dt.UTC)
         except (OverflowError, ValueError):
             raise ValueError("is outside years 1..9999 once converted to UTC") from None
     return v
@@ -188,7 +188,6 @@ class ScanOperation(_OperationBase):
     check_categories: list[str] | None = None
     check_variables: dict[str, str] | None = None
 
-
     @model_validator(mode="after")
     def _incremental_never_auto_resolves(self):
         if self.incremental:
@@ -222,14 +221,14 @@ class ProfileOperation(_OperationBase):
     greater_than_time: UtcTime = None
     greater_than_batch: float | None = Field(default=None, allow_inf_nan=False)
 
-
     @model_validator(mode="after")
     def _effort(self):
         if self.ai_effort is not None:
             level = AI_EFFORT[self.ai_effort]
             if self.inference_threshold is not None and self.inference_threshold != level:
-                raise ValueError(f"ai_effort '{self.ai_effort}' means inference_threshold {level}, "
-                                 f"not {self.inference_threshold}")
+                raise ValueError(
+                    f"ai_effort '{self.ai_effort}' means inference_threshold {level}, not {self.inference_threshold}"
+                )
             self.inference_threshold = level
         elif self.inference_threshold is None:
             self.inference_threshold = 2
@@ -247,5 +246,6 @@ class ExportOperation(_OperationBase):
     include_deleted: bool = False
 
 
-OperationRequest = Annotated[Union[SyncOperation, ScanOperation, ProfileOperation, ExportOperation],
-                             Field(discriminator="type")]
+OperationRequest = Annotated[
+    SyncOperation | ScanOperation | ProfileOperation | ExportOperation, Field(discriminator="type")
+]

@@ -20,8 +20,8 @@ def iso(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def tags(names: list[str] | None) -> list[dict[str, Any]]:
@@ -169,14 +169,24 @@ def container_scan(cs: ContainerScan) -> dict[str, Any]:
 
 
 SCAN_STATUS_KEYS = (
-    "total_containers", "containers_analyzed", "partitions_scanned", "records_processed",
-    "anomalies_identified", "auto_resolved_anomaly_count",
+    "total_containers",
+    "containers_analyzed",
+    "partitions_scanned",
+    "records_processed",
+    "anomalies_identified",
+    "auto_resolved_anomaly_count",
 )
 
 
 PROFILE_STATUS_KEYS = (
-    "total_containers", "containers_analyzed", "partitions_analyzed", "records_processed", "fields_profiled",
-    "checks_synchronized", "checks_added", "checks_updated",
+    "total_containers",
+    "containers_analyzed",
+    "partitions_analyzed",
+    "records_processed",
+    "fields_profiled",
+    "checks_synchronized",
+    "checks_added",
+    "checks_updated",
 )
 
 
@@ -190,14 +200,26 @@ def container_profiles(op: Operation) -> list[dict[str, Any]]:
     session = object_session(op)
     if session is None:
         return []
-    rows = session.scalars(select(ContainerProfile).where(ContainerProfile.operation_id == op.id)
-                           .order_by(ContainerProfile.id))
-    return [{"id": cp.id, "created": iso(cp.created), "parent_profile_id": None,
-             "container": container_stub(session.get(Container, cp.container_id)),
-             "records_count": cp.records_count, "records_processed": cp.records_processed,
-             "checks_synchronized": cp.checks_synchronized, "checks_added": cp.checks_added,
-             "checks_updated": cp.checks_updated, "field_profiles_count": len(cp.field_profiles),
-             "result": cp.result, "message": cp.message} for cp in rows]
+    rows = session.scalars(
+        select(ContainerProfile).where(ContainerProfile.operation_id == op.id).order_by(ContainerProfile.id)
+    )
+    return [
+        {
+            "id": cp.id,
+            "created": iso(cp.created),
+            "parent_profile_id": None,
+            "container": container_stub(session.get(Container, cp.container_id)),
+            "records_count": cp.records_count,
+            "records_processed": cp.records_processed,
+            "checks_synchronized": cp.checks_synchronized,
+            "checks_added": cp.checks_added,
+            "checks_updated": cp.checks_updated,
+            "field_profiles_count": len(cp.field_profiles),
+            "result": cp.result,
+            "message": cp.message,
+        }
+        for cp in rows
+    ]
 
 
 def operation(op: Operation, containers: list[Container] | None = None) -> dict[str, Any]:
@@ -214,8 +236,15 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         "triggered_by": op.triggered_by,
         "datastore": datastore_stub(op.datastore),
         "datastore_id": op.datastore_id,
-        "schedule": {"id": op.schedule.id, "name": op.schedule.name, "type": op.schedule.type,
-                     "trigger_type": "operation", "crontab": op.schedule.crontab} if op.schedule else None,
+        "schedule": {
+            "id": op.schedule.id,
+            "name": op.schedule.name,
+            "type": op.schedule.type,
+            "trigger_type": "operation",
+            "crontab": op.schedule.crontab,
+        }
+        if op.schedule
+        else None,
         "schedule_id": op.schedule_id,
         "tags": tags(op.tags),
     }
@@ -246,10 +275,22 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         for key in PROFILE_STATUS_KEYS:
             status.setdefault(key, 0)
         cap = p.get("max_records_analyzed_per_partition")
-        out.update({key: p.get(key) for key in (
-            "inference_threshold", "ai_effort", "infer_as_draft", "max_count_testing_sample",
-            "percent_testing_threshold", "high_correlation_threshold", "histogram_max_distinct_values",
-            "greater_than_time", "greater_than_batch")})
+        out.update(
+            {
+                key: p.get(key)
+                for key in (
+                    "inference_threshold",
+                    "ai_effort",
+                    "infer_as_draft",
+                    "max_count_testing_sample",
+                    "percent_testing_threshold",
+                    "high_correlation_threshold",
+                    "histogram_max_distinct_values",
+                    "greater_than_time",
+                    "greater_than_batch",
+                )
+            }
+        )
         out["max_records_analyzed_per_partition"] = -1 if cap is None else cap
         out["container_names"] = p.get("container_names") or []
         out["containers"] = [container_stub(c) for c in (containers or [])]

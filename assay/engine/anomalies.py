@@ -25,8 +25,9 @@ import hashlib
 import json
 import math
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from .plan import CheckOutcome
 
@@ -110,8 +111,11 @@ def findings_for(
             kind = "shape"
             shapes.append(
                 Finding(
-                    "shape", fingerprint(container_id, out.check_id, kind), out.message or "",
-                    out.failed, [FailedCheckFinding(out.check_id, out.message or "", out.failed)],
+                    "shape",
+                    fingerprint(container_id, out.check_id, kind),
+                    out.message or "",
+                    out.failed,
+                    [FailedCheckFinding(out.check_id, out.message or "", out.failed)],
                     [jsonable(r) for r in out.examples[:source_record_limit]],
                     list(out.examples[:source_record_limit]),
                 )
@@ -136,8 +140,11 @@ def findings_for(
             rest = out.examples[rollup_threshold : rollup_threshold + source_record_limit]
             shapes.append(
                 Finding(
-                    "shape", fingerprint(container_id, out.check_id, "rollup"), out.message or "",
-                    out.failed, [FailedCheckFinding(out.check_id, out.message or "", out.failed)],
+                    "shape",
+                    fingerprint(container_id, out.check_id, "rollup"),
+                    out.message or "",
+                    out.failed,
+                    [FailedCheckFinding(out.check_id, out.message or "", out.failed)],
                     [jsonable(r) for r in rest],
                     list(rest),
                 )
@@ -146,8 +153,12 @@ def findings_for(
 
 
 def repeat_statuses(
-    fingerprints: list[int], open_fps: set[int], archived_fps: set[int], *,
-    archive_duplicates: bool, reactivate_recurring: bool,
+    fingerprints: list[int],
+    open_fps: set[int],
+    archived_fps: set[int],
+    *,
+    archive_duplicates: bool,
+    reactivate_recurring: bool,
 ) -> tuple[list[str], set[int]]:
     """Statuses of new findings, and which archived fingerprints go back to Active.
 

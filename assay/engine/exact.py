@@ -13,7 +13,8 @@ case-, accent- and space-sensitive, answer.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -81,8 +82,7 @@ def exact_group(t: ir.Table, name: str = "k", **aggregates: Any) -> ir.Table:
     col = t[name]
     if needs_key(col):
         hexed = f"{name}_hex"
-        return t.mutate(**{hexed: _hex(col)}).group_by(hexed).aggregate(
-            **{name: ibis._[name].min()}, **aggregates)
+        return t.mutate(**{hexed: _hex(col)}).group_by(hexed).aggregate(**{name: ibis._[name].min()}, **aggregates)
     if aggregates:
         return t.group_by(name).aggregate(**aggregates)
     return t.select(name).distinct()

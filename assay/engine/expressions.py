@@ -23,7 +23,7 @@ turns it into a 422 on the field that carried the text.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import ibis
 import ibis.expr.types as ir
@@ -148,7 +148,9 @@ class _Translator:
     # -- leaves -------------------------------------------------------------------
     def visit_Column(self, node: exp.Column):
         if node.table:
-            raise ExpressionError(f"qualified column '{node.sql(dialect='spark')}' is not allowed; use the bare field name")
+            raise ExpressionError(
+                f"qualified column '{node.sql(dialect='spark')}' is not allowed; use the bare field name"
+            )
         name = node.name
         if name not in self._columns:
             raise ExpressionError(f"unknown field '{name}'")
@@ -219,8 +221,9 @@ class _Translator:
         kinds = {lit.is_string for lit in literals if isinstance(lit, exp.Literal)}
         if len(kinds) > 1:
             # engines disagree on `id IN (1, 'x')` (cast, error or no match): refuse it
-            raise ExpressionError(f"IN list mixes text and numbers: {node.sql(dialect='spark')}; "
-                                  "give values of one type")
+            raise ExpressionError(
+                f"IN list mixes text and numbers: {node.sql(dialect='spark')}; give values of one type"
+            )
         return self.visit(node.this).isin([self.visit(e) for e in node.expressions])
 
     def visit_Like(self, node: exp.Like):
@@ -283,7 +286,9 @@ class _Translator:
     def visit_If(self, node: exp.If):
         false = node.args.get("false")
         return ibis.ifelse(
-            self.visit(node.this), self.visit(node.args["true"]), self.visit(false) if false is not None else ibis.null()
+            self.visit(node.this),
+            self.visit(node.args["true"]),
+            self.visit(false) if false is not None else ibis.null(),
         )
 
     def visit_Coalesce(self, node: exp.Coalesce):
@@ -434,7 +439,6 @@ class _Translator:
         if not (isinstance(node, exp.Literal) and not node.is_string):
             raise ExpressionError(f"{what} must be an integer literal")
         return int(node.this)
-
 
 
 def parse_query(sql: str, dialect: str) -> str:

@@ -46,8 +46,9 @@ import datetime as dt
 import decimal
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,11 +59,28 @@ from .rules import CheckSpec, get_rule
 
 #: Profile level at which each rule type is inferred.
 RULE_LEVEL = {
-    "notNull": 1, "anyNotNull": 1, "expectedValues": 1, "notNegative": 1, "notFuture": 1,
-    "between": 2, "betweenTimes": 2, "matchesPattern": 2, "unique": 2,
-    "afterDateTime": 3, "beforeDateTime": 3, "greaterThan": 3, "lessThan": 3, "greaterThanField": 3,
-    "lessThanField": 3, "equalToField": 3, "timeDistributionSize": 3,
-    "existsIn": 4, "notExistsIn": 4, "predictedBy": 4, "dataDiff": 4, "expectedSchema": 1,
+    "notNull": 1,
+    "anyNotNull": 1,
+    "expectedValues": 1,
+    "notNegative": 1,
+    "notFuture": 1,
+    "between": 2,
+    "betweenTimes": 2,
+    "matchesPattern": 2,
+    "unique": 2,
+    "afterDateTime": 3,
+    "beforeDateTime": 3,
+    "greaterThan": 3,
+    "lessThan": 3,
+    "greaterThanField": 3,
+    "lessThanField": 3,
+    "equalToField": 3,
+    "timeDistributionSize": 3,
+    "existsIn": 4,
+    "notExistsIn": 4,
+    "predictedBy": 4,
+    "dataDiff": 4,
+    "expectedSchema": 1,
 }
 #: Rules inferred once per container: their identity is the rule alone, not rule + fields.
 CONTAINER_RULES = ("expectedSchema",)
@@ -314,10 +332,10 @@ def _typed_values(values: list[Any], field_type: str) -> list[Any] | None:
 def _iso(value: Any) -> str | None:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc).isoformat()
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).isoformat()
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc).isoformat()
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC).isoformat()
     if isinstance(value, str):
         try:
             return _iso(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
@@ -343,7 +361,7 @@ def propose(profile: ProfileResult, opts: InferenceOptions) -> list[Proposal]:
     thr = opts.percent_testing_threshold
     sample = profile.sample if profile.sample is not None else pd.DataFrame()
     training, holdout = split(sample, opts.max_count_testing_sample)
-    now = opts.now or dt.datetime.now(dt.timezone.utc)
+    now = opts.now or dt.datetime.now(dt.UTC)
     out: list[Proposal] = []
     lvl = opts.level
     uniques = 0
@@ -360,8 +378,14 @@ def propose(profile: ProfileResult, opts: InferenceOptions) -> list[Proposal]:
         if completeness == 1 and tr.notna().all() and _holds(ho.isna(), pd.Series(True, index=ho.index), thr):
             out.append(Proposal("notNull", [name], description=f"{name} is always present"))
         elif lvl >= 5 and completeness is not None and MIN_SHAPE_COVERAGE <= completeness < 1:
-            out.append(Proposal("notNull", [name], coverage=math.floor(completeness * 100) / 100,
-                                description=f"{name} is present in at least this share of records"))
+            out.append(
+                Proposal(
+                    "notNull",
+                    [name],
+                    coverage=math.floor(completeness * 100) / 100,
+                    description=f"{name} is present in at least this share of records",
+                )
+            )
         if not nonnull:
             continue
 
@@ -374,16 +398,28 @@ def propose(profile: ProfileResult, opts: InferenceOptions) -> list[Proposal]:
                 if train_set and _holds(~ho.map(_as_text).isin(train_set), ho.notna(), thr):
                     typed = _typed_values(values, ftype)
                     if typed:
-                        out.append(Proposal("expectedValues", [name], {"list": typed},
-                                            description=f"{name} takes one of {len(typed)} values"))
+                        out.append(
+                            Proposal(
+                                "expectedValues",
+                                [name],
+                                {"list": typed},
+                                description=f"{name} takes one of {len(typed)} values",
+                            )
+                        )
             elif lvl >= 5 and st.get("histogram_buckets"):
                 top = st["histogram_buckets"][:MAX_EXPECTED_VALUES]
                 share = sum(b["ratio"] or 0 for b in top)
                 typed = _typed_values([b["value"] for b in top], ftype)
                 if typed and MIN_SHAPE_VALUES_SHARE <= share < 1:
-                    out.append(Proposal("expectedValues", [name], {"list": typed},
-                                        coverage=math.floor(share * 100) / 100,
-                                        description=f"{name} mostly takes one of {len(typed)} values"))
+                    out.append(
+                        Proposal(
+                            "expectedValues",
+                            [name],
+                            {"list": typed},
+                            coverage=math.floor(share * 100) / 100,
+                            description=f"{name} mostly takes one of {len(typed)} values",
+                        )
+                    )
 
         # -- numbers
         if ftype in ("Integral", "Fractional"):
@@ -396,16 +432,38 @@ def propose(profile: ProfileResult, opts: InferenceOptions) -> list[Proposal]:
                 t_lo, t_hi = trn.min(), trn.max()
                 # bounds are floats (between, greaterThan, lessThan): only inferred when the
                 # extremes are exact as floats (not for e.g. 28-digit decimals or int64 near 2^63)
-                if pd.notna(t_lo) and _exact_float(lo) and _exact_float(hi) \
-                        and _holds((hon < t_lo) | (hon > t_hi), hon.notna(), thr):
+                if (
+                    pd.notna(t_lo)
+                    and _exact_float(lo)
+                    and _exact_float(hi)
+                    and _holds((hon < t_lo) | (hon > t_hi), hon.notna(), thr)
+                ):
                     if lvl >= 2:
-                        out.append(Proposal("between", [name], {"min": lo_f, "max": hi_f},
-                                            description=f"{name} lies in the observed range"))
+                        out.append(
+                            Proposal(
+                                "between",
+                                [name],
+                                {"min": lo_f, "max": hi_f},
+                                description=f"{name} lies in the observed range",
+                            )
+                        )
                     if lvl >= 3:
-                        out.append(Proposal("greaterThan", [name], {"value": lo_f, "inclusive": True},
-                                            description=f"{name} is at least the observed minimum"))
-                        out.append(Proposal("lessThan", [name], {"value": hi_f, "inclusive": True},
-                                            description=f"{name} is at most the observed maximum"))
+                        out.append(
+                            Proposal(
+                                "greaterThan",
+                                [name],
+                                {"value": lo_f, "inclusive": True},
+                                description=f"{name} is at least the observed minimum",
+                            )
+                        )
+                        out.append(
+                            Proposal(
+                                "lessThan",
+                                [name],
+                                {"value": hi_f, "inclusive": True},
+                                description=f"{name} is at most the observed maximum",
+                            )
+                        )
 
         # -- dates and times
         if ftype in ("Date", "Timestamp"):
@@ -417,15 +475,33 @@ def propose(profile: ProfileResult, opts: InferenceOptions) -> list[Proposal]:
                     out.append(Proposal("notFuture", [name], description=f"{name} is never in the future"))
                 t_lo, t_hi = trt.min(), trt.max()
                 if lvl >= 2 and pd.notna(t_lo) and _holds((hot < t_lo) | (hot > t_hi), hot.notna(), thr):
-                    out.append(Proposal("betweenTimes", [name], {"min_time": lo, "max_time": hi},
-                                        description=f"{name} lies in the observed period"))
+                    out.append(
+                        Proposal(
+                            "betweenTimes",
+                            [name],
+                            {"min_time": lo, "max_time": hi},
+                            description=f"{name} lies in the observed period",
+                        )
+                    )
                     if lvl >= 3:
                         lo_dt = dt.datetime.fromisoformat(lo)
                         day = dt.timedelta(days=1)
-                        out.append(Proposal("afterDateTime", [name], {"datetime": (lo_dt - day).isoformat()},
-                                            description=f"{name} is later than the day before the first value"))
-                        out.append(Proposal("beforeDateTime", [name], {"datetime": (hi_dt + day).isoformat()},
-                                            description=f"{name} is earlier than the day after the last value"))
+                        out.append(
+                            Proposal(
+                                "afterDateTime",
+                                [name],
+                                {"datetime": (lo_dt - day).isoformat()},
+                                description=f"{name} is later than the day before the first value",
+                            )
+                        )
+                        out.append(
+                            Proposal(
+                                "beforeDateTime",
+                                [name],
+                                {"datetime": (hi_dt + day).isoformat()},
+                                description=f"{name} is earlier than the day after the last value",
+                            )
+                        )
 
         # -- strings
         if ftype == "String" and lvl >= 2 and (st.get("max_length") or 0) <= MAX_PATTERN_LENGTH:
@@ -434,19 +510,38 @@ def propose(profile: ProfileResult, opts: InferenceOptions) -> list[Proposal]:
                 pattern = infer_pattern(strings)
                 if pattern:
                     rx = re.compile(pattern)
-                    hs = ho.dropna().map(lambda v: rx.search(str(v)) is None)
+                    hs = ho.dropna().map(lambda v, rx=rx: rx.search(str(v)) is None)
                     if _holds(hs, pd.Series(True, index=hs.index), thr):
-                        out.append(Proposal("matchesPattern", [name], {"pattern": pattern},
-                                            description=f"{name} has a regular shape"))
+                        out.append(
+                            Proposal(
+                                "matchesPattern",
+                                [name],
+                                {"pattern": pattern},
+                                description=f"{name} has a regular shape",
+                            )
+                        )
                 elif lvl >= 5:
                     shaped = _shape_pattern(strings)
                     if shaped:
-                        out.append(Proposal("matchesPattern", [name], {"pattern": shaped}, coverage=0.0,
-                                            description=f"{name} mostly has a regular shape"))
+                        out.append(
+                            Proposal(
+                                "matchesPattern",
+                                [name],
+                                {"pattern": shaped},
+                                coverage=0.0,
+                                description=f"{name} mostly has a regular shape",
+                            )
+                        )
 
         # -- uniqueness
-        if (lvl >= 2 and ftype in ("Integral", "String") and uniques < MAX_UNIQUE and completeness
-                and (st.get("unique_distinct_ratio") or 0) >= UNIQUE_RATIO and tr.notna().sum() >= MIN_TRAINING_VALUES):
+        if (
+            lvl >= 2
+            and ftype in ("Integral", "String")
+            and uniques < MAX_UNIQUE
+            and completeness
+            and (st.get("unique_distinct_ratio") or 0) >= UNIQUE_RATIO
+            and tr.notna().sum() >= MIN_TRAINING_VALUES
+        ):
             both = pd.concat([tr, ho]).dropna().map(_as_text)
             if not both.duplicated().any():
                 uniques += 1
@@ -483,12 +578,15 @@ def _shape_pattern(strings: list[str]) -> str | None:
 
 def _any_not_null(profile: ProfileResult, training, holdout, thr) -> list[Proposal]:
     """``anyNotNull`` for pairs of sometimes-NULL fields that are never NULL together."""
-    partial = [n for n, st in profile.raw.items()
-               if st.get("completeness") is not None and 0 < st["completeness"] < 1 and n in training.columns]
+    partial = [
+        n
+        for n, st in profile.raw.items()
+        if st.get("completeness") is not None and 0 < st["completeness"] < 1 and n in training.columns
+    ]
     partial = partial[:MAX_COMPARED_FIELDS]
     out = []
     for i, a in enumerate(partial):
-        for b in partial[i + 1:]:
+        for b in partial[i + 1 :]:
             tr_both = training[a].isna() & training[b].isna()
             if (training[a].isna() | training[b].isna()).sum() < MIN_TRAINING_VALUES // 4 or tr_both.any():
                 continue
@@ -506,14 +604,17 @@ def _field_comparisons(profile: ProfileResult, training, holdout, thr) -> list[P
     groups = {"number": ("Integral", "Fractional"), "time": ("Date", "Timestamp")}
     sample = pd.concat([training, holdout])
     for kind, types in groups.items():
-        names = [n for n, t in profile.types.items() if t in types and n in training.columns
-                 and profile.raw[n].get("non_null_count")][:MAX_COMPARED_FIELDS]
+        names = [
+            n
+            for n, t in profile.types.items()
+            if t in types and n in training.columns and profile.raw[n].get("non_null_count")
+        ][:MAX_COMPARED_FIELDS]
         conv: Callable = _numbers if kind == "number" else _times
         tr = {n: conv(training[n]) for n in names}
         ho = {n: conv(holdout[n]) for n in names}
         al = {n: conv(sample[n]) for n in names}
         for i, a in enumerate(names):
-            for b in names[i + 1:]:
+            for b in names[i + 1 :]:
                 sa, sb = profile.raw[a], profile.raw[b]
                 if not _overlapping(sa["min"], sa["max"], sb["min"], sb["max"]):
                     continue  # (nearly) disjoint ranges: the ordering says nothing
@@ -526,16 +627,26 @@ def _field_comparisons(profile: ProfileResult, training, holdout, thr) -> list[P
                 equal_seen = bool((al[a][aboth] == al[b][aboth]).any())
                 if (da == db).all():
                     if _holds(ho[a] != ho[b], hboth, thr):
-                        out.append(Proposal("equalToField", [a], {"field_name": b},
-                                            description=f"{a} equals {b}"))
+                        out.append(Proposal("equalToField", [a], {"field_name": b}, description=f"{a} equals {b}"))
                 elif (da >= db).all():
                     if _holds(ho[a] < ho[b], hboth, thr):
-                        out.append(Proposal("greaterThanField", [a], {"field_name": b, "inclusive": equal_seen},
-                                            description=f"{a} is greater than {b}"))
-                elif (da <= db).all():
-                    if _holds(ho[a] > ho[b], hboth, thr):
-                        out.append(Proposal("lessThanField", [a], {"field_name": b, "inclusive": equal_seen},
-                                            description=f"{a} is less than {b}"))
+                        out.append(
+                            Proposal(
+                                "greaterThanField",
+                                [a],
+                                {"field_name": b, "inclusive": equal_seen},
+                                description=f"{a} is greater than {b}",
+                            )
+                        )
+                elif (da <= db).all() and _holds(ho[a] > ho[b], hboth, thr):
+                    out.append(
+                        Proposal(
+                            "lessThanField",
+                            [a],
+                            {"field_name": b, "inclusive": equal_seen},
+                            description=f"{a} is less than {b}",
+                        )
+                    )
     return out
 
 
@@ -627,8 +738,14 @@ def regressions(profile: ProfileResult, training, holdout, thr) -> list[Proposal
             hx, hy = _numbers(holdout[x]), _numbers(holdout[y])
             if not _holds((hy - (a * hx + b)).abs() > tol, hx.notna() & hy.notna(), thr):
                 continue
-            out.append(Proposal("predictedBy", [y], {"expression": expr, "tolerance": tol},
-                                description=f"{y} follows a linear function of {x}"))
+            out.append(
+                Proposal(
+                    "predictedBy",
+                    [y],
+                    {"expression": expr, "tolerance": tol},
+                    description=f"{y} follows a linear function of {x}",
+                )
+            )
     return out
 
 
@@ -672,9 +789,12 @@ def expected_schema(t) -> Proposal | None:
     if not names or not _available("expectedSchema"):
         return None
     types = {n: read_type(schema[n]) for n in names}
-    return Proposal("expectedSchema", names,
-                    {"field_types": {n: ty for n, ty in types.items() if ty != "Unknown"}, "allow_other_fields": True},
-                    description=f"the container has its {len(names)} fields, with their types")
+    return Proposal(
+        "expectedSchema",
+        names,
+        {"field_types": {n: ty for n, ty in types.items() if ty != "Unknown"}, "allow_other_fields": True},
+        description=f"the container has its {len(names)} fields, with their types",
+    )
 
 
 def time_distribution(t, profile: ProfileResult) -> list[Proposal]:
@@ -688,8 +808,9 @@ def time_distribution(t, profile: ProfileResult) -> list[Proposal]:
     from .rules.time_distribution_size import intervals_between
 
     out = []
-    names = [n for n, ty in profile.types.items() if ty in ("Date", "Timestamp")
-             and profile.raw[n].get("non_null_count")][:MAX_TIME_DISTRIBUTION_FIELDS]
+    names = [
+        n for n, ty in profile.types.items() if ty in ("Date", "Timestamp") and profile.raw[n].get("non_null_count")
+    ][:MAX_TIME_DISTRIBUTION_FIELDS]
     for name in names:
         lo, hi = profile.raw[name]["min"], profile.raw[name]["max"]
         if not isinstance(lo, (dt.date, dt.datetime)) or not isinstance(hi, (dt.date, dt.datetime)):
@@ -708,10 +829,15 @@ def time_distribution(t, profile: ProfileResult) -> list[Proposal]:
             continue
         empty = total - int(row["buckets"] or 0)
         smallest = 0 if empty else int(row["smallest"] or 0)
-        out.append(Proposal("timeDistributionSize", [name],
-                            {"interval_name": interval, "min_size": smallest, "max_size": int(row["largest"] or 0)},
-                            description=f"records per {interval[:-2] if interval == 'daily' else 'month'} "
-                                        f"of {name} stay in the observed range"))
+        out.append(
+            Proposal(
+                "timeDistributionSize",
+                [name],
+                {"interval_name": interval, "min_size": smallest, "max_size": int(row["largest"] or 0)},
+                description=f"records per {interval[:-2] if interval == 'daily' else 'month'} "
+                f"of {name} stay in the observed range",
+            )
+        )
     return out
 
 
@@ -742,18 +868,28 @@ def references_for(profile: ProfileResult, opts: InferenceOptions, own_container
         for cid, cname, ref_field, ref_type in opts.references:
             if cid == own_container_id or ref_type != ftype or ftype not in ("Integral", "String"):
                 continue
-            if ref_field == name or (stem(ref_field) == stem(name) and "_" in ref_field and "_" in name
-                                     and len(stem(name)) >= 4):
-                out.append(Proposal("existsIn", [name], {"ref_container_id": cid, "field_name": ref_field},
-                                    description=f"{name} values exist in {cname}.{ref_field}"))
+            if ref_field == name or (
+                stem(ref_field) == stem(name) and "_" in ref_field and "_" in name and len(stem(name)) >= 4
+            ):
+                out.append(
+                    Proposal(
+                        "existsIn",
+                        [name],
+                        {"ref_container_id": cid, "field_name": ref_field},
+                        description=f"{name} values exist in {cname}.{ref_field}",
+                    )
+                )
                 break
     return out
 
 
 def _is_key(profile: ProfileResult, name: str) -> bool:
     st = profile.raw.get(name) or {}
-    return (profile.types.get(name) in ("Integral", "String") and st.get("completeness") == 1
-            and (st.get("unique_distinct_ratio") or 0) >= UNIQUE_RATIO)
+    return (
+        profile.types.get(name) in ("Integral", "String")
+        and st.get("completeness") == 1
+        and (st.get("unique_distinct_ratio") or 0) >= UNIQUE_RATIO
+    )
 
 
 def _is_identifier(name: str) -> bool:
@@ -788,22 +924,42 @@ def disjoint_keys(profile: ProfileResult, opts: InferenceOptions, own_container_
         if other.sample is None or _same_contents(profile, other):
             continue
         for name in profile.types:
-            if not (_is_identifier(name) and _is_key(profile, name)
-                    and name in other.types and other.types[name] == profile.types[name]
-                    and _is_key(other, name) and name in training.columns and name in other.sample.columns):
+            if not (
+                _is_identifier(name)
+                and _is_key(profile, name)
+                and name in other.types
+                and other.types[name] == profile.types[name]
+                and _is_key(other, name)
+                and name in training.columns
+                and name in other.sample.columns
+            ):
                 continue
             theirs = set(other.sample[name].dropna().map(_as_text))
             if not theirs or training[name].dropna().map(_as_text).isin(theirs).any():
                 continue
             ho = holdout[name]
             if _holds(ho.map(_as_text).isin(theirs), ho.notna(), opts.percent_testing_threshold):
-                out.append(Proposal("notExistsIn", [name], {"ref_container_id": cid, "field_name": name},
-                                    description=f"{name} values are not in {cname}.{name}"))
+                out.append(
+                    Proposal(
+                        "notExistsIn",
+                        [name],
+                        {"ref_container_id": cid, "field_name": name},
+                        description=f"{name} values are not in {cname}.{name}",
+                    )
+                )
     return out
 
 
-_COMPARED_STATS = ("field_type", "completeness", "approximate_distinct_values", "min", "max", "min_length",
-                   "max_length", "histogram_buckets")
+_COMPARED_STATS = (
+    "field_type",
+    "completeness",
+    "approximate_distinct_values",
+    "min",
+    "max",
+    "min_length",
+    "max_length",
+    "histogram_buckets",
+)
 
 
 def _same_contents(a: ProfileResult, b: ProfileResult) -> bool:
@@ -828,8 +984,9 @@ def _same_contents(a: ProfileResult, b: ProfileResult) -> bool:
 def _row_hashes(df: pd.DataFrame) -> np.ndarray:
     h = np.zeros(len(df), dtype="uint64")
     for name in df.columns:
-        col = pd.util.hash_pandas_object(df[name].map(_as_text).where(df[name].notna(), "\x00null"),
-                                         index=False).to_numpy()
+        col = pd.util.hash_pandas_object(
+            df[name].map(_as_text).where(df[name].notna(), "\x00null"), index=False
+        ).to_numpy()
         h = h * np.uint64(1_000_003) ^ col
     return np.sort(h)
 
@@ -838,6 +995,7 @@ def _is_copy_of(copy: str, original: str) -> bool:
     """Whether container ``copy`` is taken as the copy of ``original``: only ``copy``'s
     name has a word of ``COPY_WORDS``; or neither or both have, and ``copy``'s name is
     longer (equal lengths: sorts last)."""
+
     def marked(n: str) -> bool:
         return bool(set(re.split(r"[^a-z]+", n.lower())) & set(COPY_WORDS))
 
@@ -859,8 +1017,14 @@ def replicas(profile: ProfileResult, opts: InferenceOptions, own_container_id: i
         if cid == own_container_id or not _is_copy_of(opts.container_name, cname):
             continue
         if _same_contents(profile, other):
-            return [Proposal("dataDiff", list(profile.types), {"ref_container_id": cid},
-                             description=f"the container is a copy of {cname}")]
+            return [
+                Proposal(
+                    "dataDiff",
+                    list(profile.types),
+                    {"ref_container_id": cid},
+                    description=f"the container is a copy of {cname}",
+                )
+            ]
     return []
 
 
@@ -872,7 +1036,7 @@ def verify(t, proposals: list[Proposal], resolver: Any = None) -> list[Proposal]
     specs = [CheckSpec(i, p.rule, list(p.fields), dict(p.properties), None, None) for i, p in enumerate(proposals)]
     first = evaluate(t, specs, example_limit=0, resolver=resolver)
     kept: list[Proposal] = []
-    for p, o in zip(proposals, first.outcomes):
+    for p, o in zip(proposals, first.outcomes, strict=False):
         if p.coverage is not None:
             if o.result == "unasserted" or not o.asserted:
                 continue
@@ -891,11 +1055,12 @@ def verify(t, proposals: list[Proposal], resolver: Any = None) -> list[Proposal]
         return []
     specs = [CheckSpec(i, p.rule, list(p.fields), dict(p.properties), None, p.coverage) for i, p in enumerate(kept)]
     second = evaluate(t, specs, example_limit=0, resolver=resolver)
-    return [p for p, o in zip(kept, second.outcomes) if o.result == "passed"]
+    return [p for p, o in zip(kept, second.outcomes, strict=False) if o.result == "passed"]
 
 
-def infer(t, profile: ProfileResult, opts: InferenceOptions, *, container_id: int = 0,
-          resolver: Any = None) -> list[Proposal]:
+def infer(
+    t, profile: ProfileResult, opts: InferenceOptions, *, container_id: int = 0, resolver: Any = None
+) -> list[Proposal]:
     """Propose (levels up to ``opts.level``), then verify on ``t``. Returns the checks to keep."""
     if opts.level <= 0 or not profile.records:
         return []

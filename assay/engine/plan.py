@@ -35,14 +35,15 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
 from .expressions import ExpressionError, to_ibis_predicate
-from .rules import AggregateRule, CheckSpec, Rule, RowRule, get_rule
+from .rules import AggregateRule, CheckSpec, RowRule, Rule, get_rule
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +142,11 @@ def _compile(spec: CheckSpec, t: ir.Table, index: int, resolver: Any = None) -> 
         if not fails.type().is_boolean():
             raise ExpressionError(f"rule {spec.rule_type} produced a non-boolean predicate")
         # the source columns this check reads: the fused query projects only those
-        compiled.columns = (set(spec.fields) | _referenced(t, [*compiled.derived.values(), where])
-                            | (_referenced(view, [fails]) - set(compiled.derived)))
+        compiled.columns = (
+            set(spec.fields)
+            | _referenced(t, [*compiled.derived.values(), where])
+            | (_referenced(view, [fails]) - set(compiled.derived))
+        )
     elif isinstance(rule, AggregateRule):
         compiled.metrics = rule.metrics(t, where)
     return compiled
@@ -249,8 +253,12 @@ def evaluate(
             if len(group) == 1:
                 idx = int(group[0].key.removeprefix("__assay_c"))
                 outcomes[idx] = CheckOutcome(
-                    group[0].spec.id, group[0].spec.rule_type, _kind(group[0].spec), "unasserted",
-                    error=_describe(e), rule=group[0].rule,
+                    group[0].spec.id,
+                    group[0].spec.rule_type,
+                    _kind(group[0].spec),
+                    "unasserted",
+                    error=_describe(e),
+                    rule=group[0].rule,
                 )
                 return
             mid = len(group) // 2
@@ -273,8 +281,9 @@ def evaluate(
             except _HookError as e:
                 raise e.original from None
             except Exception as e:  # noqa: BLE001 - this check's own queries failed
-                outcomes[idx] = CheckOutcome(c.spec.id, c.spec.rule_type, _kind(c.spec), "unasserted",
-                                             error=_describe(e), rule=c.rule)
+                outcomes[idx] = CheckOutcome(
+                    c.spec.id, c.spec.rule_type, _kind(c.spec), "unasserted", error=_describe(e), rule=c.rule
+                )
     if records is None:
         if on_query:
             on_query("row count")
@@ -317,8 +326,14 @@ def evaluate(
             if message and hasattr(rule, "failed_records"):  # rules that count their own failing records
                 failed = _as_int(rule.failed_records(metrics))
             outcomes[idx] = CheckOutcome(
-                spec.id, spec.rule_type, "aggregate", "failed" if message else "passed",
-                asserted=records, failed=failed, message=message, rule=rule,
+                spec.id,
+                spec.rule_type,
+                "aggregate",
+                "failed" if message else "passed",
+                asserted=records,
+                failed=failed,
+                message=message,
+                rule=rule,
             )
 
     limit = min(max(example_limit, 0), MAX_EXAMPLE_ROWS)
@@ -351,10 +366,7 @@ def bounded_groups(compiled: list[_Compiled]) -> list[list[_Compiled]]:
     current: list[_Compiled] = []
     cost = windows = 0
     for c in compiled:
-        if isinstance(c.rule, RowRule):
-            c_cost = 2 if c.spec.filter else 1
-        else:
-            c_cost = max(len(c.metrics), 1)
+        c_cost = (2 if c.spec.filter else 1) if isinstance(c.rule, RowRule) else max(len(c.metrics), 1)
         c_windows = 1 if c.derived else 0
         if current and (cost + c_cost > MAX_AGGREGATES_PER_QUERY or windows + c_windows > MAX_WINDOW_CHECKS_PER_QUERY):
             groups.append(current)

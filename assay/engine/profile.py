@@ -60,8 +60,8 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from .anomalies import jsonable
 from ..sources.base import field_type_of
+from .anomalies import jsonable
 
 #: Fields per aggregate query; wider containers are profiled in several queries.
 MAX_FIELDS_PER_QUERY = 150
@@ -140,8 +140,9 @@ def has_nan(t: ir.Table) -> bool:
         return True
 
 
-def _field_metrics(col: ir.Column, key: str, shift: Any, quantiles: bool, moments: bool,
-                   nan: bool = True, exact_distinct: bool = False) -> dict[str, ir.Scalar]:
+def _field_metrics(
+    col: ir.Column, key: str, shift: Any, quantiles: bool, moments: bool, nan: bool = True, exact_distinct: bool = False
+) -> dict[str, ir.Scalar]:
     dtype = col.type()
     m: dict[str, ir.Scalar] = {f"{key}__nonnull": col.count()}
     if dtype.is_numeric() or dtype.is_temporal() or dtype.is_string() or dtype.is_boolean():
@@ -151,25 +152,42 @@ def _field_metrics(col: ir.Column, key: str, shift: Any, quantiles: bool, moment
         lo, hi = (fin.min(), fin.max()) if dtype.is_floating() else (col.min(), col.max())
         if dtype.is_decimal():  # exact digits: the extremes as the engine's text of the value
             lo, hi = col.min().cast("string"), col.max().cast("string")
-        m.update({f"{key}__min": lo, f"{key}__max": hi, f"{key}__mean": fin.mean(),
-                  f"{key}__sum": fin.sum(),
-                  f"{key}__std_dev": fin.std(how="pop")})
+        m.update(
+            {
+                f"{key}__min": lo,
+                f"{key}__max": hi,
+                f"{key}__mean": fin.mean(),
+                f"{key}__sum": fin.sum(),
+                f"{key}__std_dev": fin.std(how="pop"),
+            }
+        )
         if moments:
             # centred in the column's own type (exact for integers and decimals) before
             # the cast to float: no digits lost when the values are large next to their spread
-            d = fin - float(shift) if dtype.is_floating() else \
-                (col - ibis.literal(shift, type=dtype)).cast("float64")
+            d = fin - float(shift) if dtype.is_floating() else (col - ibis.literal(shift, type=dtype)).cast("float64")
             d2 = d * d
-            m.update({f"{key}__m1": d.mean(), f"{key}__m2": d2.mean(), f"{key}__m3": (d2 * d).mean(),
-                      f"{key}__m4": (d2 * d2).mean()})
+            m.update(
+                {
+                    f"{key}__m1": d.mean(),
+                    f"{key}__m2": d2.mean(),
+                    f"{key}__m3": (d2 * d).mean(),
+                    f"{key}__m4": (d2 * d2).mean(),
+                }
+            )
         if quantiles:
             m[f"{key}__quantiles"] = fin.approx_quantile([0.25, 0.5, 0.75])
     elif dtype.is_temporal():
         m.update({f"{key}__min": col.min(), f"{key}__max": col.max()})
     elif dtype.is_string():
         length = col.length()
-        m.update({f"{key}__min": col.min(), f"{key}__max": col.max(),
-                  f"{key}__min_length": length.min(), f"{key}__max_length": length.max()})
+        m.update(
+            {
+                f"{key}__min": col.min(),
+                f"{key}__max": col.max(),
+                f"{key}__min_length": length.min(),
+                f"{key}__max_length": length.max(),
+            }
+        )
     return m
 
 
@@ -306,8 +324,12 @@ def _profile_once(t: ir.Table, types: dict[str, str], opts: ProfileOptions) -> P
         for n in decimals:
             shifts[n] = decimal.Decimal(0)
         try:
-            firsts = t.select(**{f"c{i}": t[n].cast("string") for i, n in enumerate(decimals)}).limit(100) \
-                .to_pyarrow().to_pylist()
+            firsts = (
+                t.select(**{f"c{i}": t[n].cast("string") for i, n in enumerate(decimals)})
+                .limit(100)
+                .to_pyarrow()
+                .to_pylist()
+            )
             for i, n in enumerate(decimals):
                 found = next((r[f"c{i}"] for r in firsts if r[f"c{i}"] is not None), None)
                 if found is not None:
@@ -320,14 +342,17 @@ def _profile_once(t: ir.Table, types: dict[str, str], opts: ProfileOptions) -> P
     nan = has_nan(t)
     exact_distinct = records <= EXACT_DISTINCT_ROWS or _backend(t) == "duckdb"
     for start in range(0, len(names), MAX_FIELDS_PER_QUERY):
-        chunk = list(enumerate(names[start:start + MAX_FIELDS_PER_QUERY], start))
+        chunk = list(enumerate(names[start : start + MAX_FIELDS_PER_QUERY], start))
         narrow = t.select(*[name for _, name in chunk]) if len(names) > MAX_FIELDS_PER_QUERY else t
         row = None
         for quantiles, moments in ((engine_quantiles, True), (False, True), (False, False)):
             metrics: dict[str, ir.Scalar] = {}
             for i, name in chunk:
-                metrics.update(_field_metrics(narrow[name], f"f{i}", shifts.get(name, 0.0), quantiles, moments,
-                                              nan, exact_distinct))
+                metrics.update(
+                    _field_metrics(
+                        narrow[name], f"f{i}", shifts.get(name, 0.0), quantiles, moments, nan, exact_distinct
+                    )
+                )
             try:
                 row = narrow.aggregate(**metrics).to_pyarrow().to_pylist()[0]
                 engine_quantiles = quantiles
@@ -339,6 +364,7 @@ def _profile_once(t: ir.Table, types: dict[str, str], opts: ProfileOptions) -> P
 
     raw: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(names):
+
         def get(stat: str, i=i) -> Any:
             return values.get(f"f{i}__{stat}")
 
@@ -351,11 +377,23 @@ def _profile_once(t: ir.Table, types: dict[str, str], opts: ProfileOptions) -> P
             "completeness": (nonnull / records) if records else None,
             "approximate_distinct_values": distinct,
             "unique_distinct_ratio": (distinct / nonnull) if nonnull and distinct is not None else None,
-            "min": get("min"), "max": get("max"), "mean": get("mean"), "sum": get("sum"),
-            "std_dev": get("std_dev"), "min_length": get("min_length"), "max_length": get("max_length"),
-            "median": None, "q1": None, "q3": None, "quantile_source": None,
-            "skewness": None, "kurtosis": None, "entropy": None,
-            "histogram_buckets": [], "histogram_complete": False, "field_correlations": [],
+            "min": get("min"),
+            "max": get("max"),
+            "mean": get("mean"),
+            "sum": get("sum"),
+            "std_dev": get("std_dev"),
+            "min_length": get("min_length"),
+            "max_length": get("max_length"),
+            "median": None,
+            "q1": None,
+            "q3": None,
+            "quantile_source": None,
+            "skewness": None,
+            "kurtosis": None,
+            "entropy": None,
+            "histogram_buckets": [],
+            "histogram_complete": False,
+            "field_correlations": [],
             "non_null_count": nonnull,
         }
         if name in numeric_sample and nonnull:
@@ -406,15 +444,15 @@ def _moments(stats: dict[str, Any], m1, m2, m3, m4) -> None:
         return
     d = m1
     mu2 = m2 - d * d
-    mu3 = m3 - 3 * d * m2 + 2 * d ** 3
-    mu4 = m4 - 4 * d * m3 + 6 * d * d * m2 - 3 * d ** 4
+    mu3 = m3 - 3 * d * m2 + 2 * d**3
+    mu4 = m4 - 4 * d * m3 + 6 * d * d * m2 - 3 * d**4
     if not all(math.isfinite(v) for v in (mu2, mu3, mu4)):
         return
     stats["std_dev"] = math.sqrt(max(mu2, 0.0))
     scale = max(abs(m1), math.sqrt(max(m2, 0.0)), 1.0)
     if mu2 <= 1e-12 * scale * scale:
         return
-    stats["skewness"] = mu3 / mu2 ** 1.5
+    stats["skewness"] = mu3 / mu2**1.5
     stats["kurtosis"] = mu4 / (mu2 * mu2) - 3.0
 
 
@@ -422,8 +460,10 @@ def _set_histogram(st: dict[str, Any], buckets: list[tuple[Any, int]], cap: int)
     buckets.sort(key=lambda b: (-b[1], str(b[0])))
     nonnull = st["non_null_count"]
     st["histogram_complete"] = len(buckets) <= cap
-    st["histogram_buckets"] = [{"value": _shown(v if isinstance(v, str) else str(v)), "count": c,
-                                "ratio": c / nonnull if nonnull else None} for v, c in buckets[:cap]]
+    st["histogram_buckets"] = [
+        {"value": _shown(v if isinstance(v, str) else str(v)), "count": c, "ratio": c / nonnull if nonnull else None}
+        for v, c in buckets[:cap]
+    ]
     st["all_values"] = [v for v, _ in buckets]  # every distinct value (inference)
     if st["histogram_complete"]:
         st["entropy"] = _entropy([c for _, c in buckets])
@@ -432,15 +472,18 @@ def _set_histogram(st: dict[str, Any], buckets: list[tuple[Any, int]], cap: int)
         st["unique_distinct_ratio"] = len(buckets) / nonnull if nonnull else None
 
 
-def _histograms(t: ir.Table, names: list[str], schema, raw: dict[str, dict[str, Any]], cap: int,
-                sample: pd.DataFrame, records: int) -> None:
+def _histograms(
+    t: ir.Table, names: list[str], schema, raw: dict[str, dict[str, Any]], cap: int, sample: pd.DataFrame, records: int
+) -> None:
     """Value histograms of the fields with at most ``2 × cap`` approximate distinct values:
     counted on the sample when it holds the whole container (no query), else in UNION ALL
     queries of ``HISTOGRAM_FIELDS_PER_QUERY`` GROUP BYs each, for at most
     ``MAX_HISTOGRAM_FIELDS`` fields."""
     wanted = [
-        n for n in names
-        if raw[n]["non_null_count"] and raw[n]["approximate_distinct_values"] is not None
+        n
+        for n in names
+        if raw[n]["non_null_count"]
+        and raw[n]["approximate_distinct_values"] is not None
         and raw[n]["approximate_distinct_values"] <= 2 * cap
         and (schema[n].is_numeric() or schema[n].is_string() or schema[n].is_temporal() or schema[n].is_boolean())
     ]
@@ -454,7 +497,7 @@ def _histograms(t: ir.Table, names: list[str], schema, raw: dict[str, dict[str, 
         return
     wanted = wanted[:MAX_HISTOGRAM_FIELDS]
     for start in range(0, len(wanted), HISTOGRAM_FIELDS_PER_QUERY):
-        chunk = wanted[start:start + HISTOGRAM_FIELDS_PER_QUERY]
+        chunk = wanted[start : start + HISTOGRAM_FIELDS_PER_QUERY]
         parts = []
         # a narrow view first: binding and compiling against a 1,000-column table is slow
         sub = t.select(*chunk).view() if len(names) > HISTOGRAM_FIELDS_PER_QUERY else t
@@ -467,8 +510,11 @@ def _histograms(t: ir.Table, names: list[str], schema, raw: dict[str, dict[str, 
                 .mutate(__assay_f=ibis.literal(i, type="int64"))
                 .select("__assay_f", "__assay_v", "__assay_n")
             )
-        rows = ibis.union(*parts, distinct=False).to_pyarrow().to_pylist() if len(parts) > 1 else \
-            parts[0].to_pyarrow().to_pylist()
+        rows = (
+            ibis.union(*parts, distinct=False).to_pyarrow().to_pylist()
+            if len(parts) > 1
+            else parts[0].to_pyarrow().to_pylist()
+        )
         per: dict[str, list[tuple[str, int]]] = {}
         for r in rows:
             per.setdefault(wanted[r["__assay_f"]], []).append((r["__assay_v"], int(r["__assay_n"])))

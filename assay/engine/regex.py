@@ -126,12 +126,34 @@ POSIX: dict[str, tuple[tuple[int, int], ...]] = {
 _CLASS_ESCAPES = {"d": DIGIT, "w": WORD, "s": SPACE}
 _CHAR_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f", "v": "\v"}
 _NAMED_ESCAPES = {
-    "b": "word boundary \\b", "B": "word boundary \\B", "p": "Unicode property class \\p",
-    "P": "Unicode property class \\P", "k": "backreference \\k", "g": "backreference \\g",
-    "G": "\\G anchor", "K": "\\K (match reset)", "Q": "\\Q…\\E quoting", "E": "\\E",
-    "R": "\\R", "X": "\\X", "N": "\\N", "C": "\\C", "h": "\\h", "H": "\\H", "V": "\\V",
-    "a": "\\a (bell) escape", "e": "\\e escape", "c": "\\c control escape", "0": "octal escape \\0",
-    "o": "octal escape \\o", "U": "\\U escape", "L": "\\L", "l": "\\l", "y": "\\y", "m": "\\m", "M": "\\M",
+    "b": "word boundary \\b",
+    "B": "word boundary \\B",
+    "p": "Unicode property class \\p",
+    "P": "Unicode property class \\P",
+    "k": "backreference \\k",
+    "g": "backreference \\g",
+    "G": "\\G anchor",
+    "K": "\\K (match reset)",
+    "Q": "\\Q…\\E quoting",
+    "E": "\\E",
+    "R": "\\R",
+    "X": "\\X",
+    "N": "\\N",
+    "C": "\\C",
+    "h": "\\h",
+    "H": "\\H",
+    "V": "\\V",
+    "a": "\\a (bell) escape",
+    "e": "\\e escape",
+    "c": "\\c control escape",
+    "0": "octal escape \\0",
+    "o": "octal escape \\o",
+    "U": "\\U escape",
+    "L": "\\L",
+    "l": "\\l",
+    "y": "\\y",
+    "m": "\\m",
+    "M": "\\M",
 }
 
 
@@ -192,7 +214,7 @@ class _Parser:
         end = self.p.find("}", self.i)
         if end < 0:
             return None
-        body = self.p[self.i + 1:end]
+        body = self.p[self.i + 1 : end]
         lo_s, comma, hi_s = body.partition(",")
         if not lo_s.isdigit() or not (hi_s.isdigit() or hi_s == ""):
             return None
@@ -248,12 +270,12 @@ class _Parser:
         start = self.i
         self.i += 1
         if self.peek() == "?":
-            rest = self.p[self.i + 1:]
+            rest = self.p[self.i + 1 :]
             if rest.startswith(":"):
                 self.i += 2
             elif rest.startswith("P<") or (rest.startswith("<") and not rest.startswith(("<=", "<!"))):
                 close = self.p.find(">", self.i)
-                name = self.p[self.p.find("<", self.i) + 1:close] if close > 0 else ""
+                name = self.p[self.p.find("<", self.i) + 1 : close] if close > 0 else ""
                 if close < 0 or not name.isidentifier():
                     raise self.error("bad group name", start)
                 self.i = close + 1
@@ -310,11 +332,11 @@ class _Parser:
     def hex_escape(self, kind: str, start: int) -> int:
         if kind == "x" and self.peek() == "{":
             end = self.p.find("}", self.i)
-            digits = self.p[self.i + 1:end] if end > 0 else ""
+            digits = self.p[self.i + 1 : end] if end > 0 else ""
             self.i = end + 1 if end > 0 else self.i
         else:
             n = 2 if kind == "x" else 4
-            digits = self.p[self.i:self.i + n]
+            digits = self.p[self.i : self.i + n]
             if len(digits) != n:
                 digits = ""
             self.i += len(digits)
@@ -335,7 +357,7 @@ class _Parser:
         if self.peek() == "^":
             negate = True
             self.i += 1
-        posix = re.match(r":(\^?[a-z]+):\]", self.p[self.i:])
+        posix = re.match(r":(\^?[a-z]+):\]", self.p[self.i :])
         if posix:
             raise self.error(f"POSIX class [:{posix.group(1)}:] must be inside brackets: [[:{posix.group(1)}:]]", start)
         ranges: list[tuple[int, int]] = []
@@ -374,7 +396,7 @@ class _Parser:
             end = self.p.find(kind + "]", self.i + 2)
             if end < 0:
                 raise self.error(f"unterminated [{kind} in a character class", start)
-            name = self.p[self.i + 2:end]
+            name = self.p[self.i + 2 : end]
             self.i = end + 2
             if kind != ":":
                 raise self.error(f"collating element [{kind}{name}{kind}] is not supported", start)
@@ -386,7 +408,7 @@ class _Parser:
             node = self.escape(in_class=True, start=start)
             if isinstance(node, Chars):
                 if node.negate:
-                    raise self.error(f"negated class {self.p[start:self.i]} inside brackets is not supported", start)
+                    raise self.error(f"negated class {self.p[start : self.i]} inside brackets is not supported", start)
                 if len(node.ranges) == 1 and node.ranges[0][0] == node.ranges[0][1]:
                     return node.ranges[0][0]
                 return node.ranges

@@ -118,7 +118,7 @@ def double_text(x: float | None) -> str | None:
     if e < -4 or e >= 15:
         text = sig[0] + ("." + sig[1:] if len(sig) > 1 else "") + ("e-" if e < 0 else "e+") + f"{abs(e):02d}"
     elif e >= 0:
-        text = sig[: e + 1] + "." + sig[e + 1:] if len(sig) > e + 1 else sig + "0" * (e + 1 - len(sig))
+        text = sig[: e + 1] + "." + sig[e + 1 :] if len(sig) > e + 1 else sig + "0" * (e + 1 - len(sig))
     else:
         text = "0." + "0" * (-e - 1) + sig
     return "-" + text if x < 0 else text
@@ -171,8 +171,10 @@ def _double(x: ir.FloatingValue, engine: str) -> ir.StringValue:
         # that reads back as the same double.
         tries = [_pg_to_char(x, "9." + "9" * n + "EEEE").strip() for n in (14, 15, 16)]
         # (a try is read back only below the double whose rounding would overflow)
-        fits = [ibis.ifelse(x.abs() < limit, t.cast("float64") == x, False)
-                for t, limit in zip(tries, (1.797693134862315e308, 1.7976931348623155e308))]
+        fits = [
+            ibis.ifelse(x.abs() < limit, t.cast("float64") == x, False)
+            for t, limit in zip(tries, (1.797693134862315e308, 1.7976931348623155e308), strict=False)
+        ]
         big = ibis.cases((fits[0], tries[0]), (fits[1], tries[1]), else_=tries[2])
         big = _pg_regexp_replace(_pg_regexp_replace(big, "0+e", "e"), "\\.e", "e")
         return ibis.cases(
@@ -197,18 +199,18 @@ def _rewrites() -> list[tuple[str, str]]:
     positional or ``d.ddde[+-]N`` — into the canonical layout. One flat chain (no
     expression referenced twice), so the SQL grows linearly."""
     out = [
-        (r"^(-?[0-9]+)\.0$", r"\1"),          # DuckDB's integral '100.0'
-        (r"^(-?[0-9]+)$", r"\1."),             # every positional value gets a '.'
+        (r"^(-?[0-9]+)\.0$", r"\1"),  # DuckDB's integral '100.0'
+        (r"^(-?[0-9]+)$", r"\1."),  # every positional value gets a '.'
     ]
     # positional with the first digit at 10^k, k >= 15 -> scientific
     out += [(f"^(-?)([1-9])([0-9]{{{k}}})\\.([0-9]*)$", f"\\1\\2.\\3\\4e+{k}") for k in range(15, 23)]
     # positional with the first digit at 10^-(m+1), m >= 4 -> scientific
     out += [(f"^(-?)0\\.0{{{m}}}([1-9])([0-9]*)$", f"\\1\\2.\\3e-{m + 1:02d}") for m in range(4, 20)]
     out += [
-        (r"e([0-9])$", r"e+0\1"),              # MySQL's 'e15' / 'e5' / 'e-7'
+        (r"e([0-9])$", r"e+0\1"),  # MySQL's 'e15' / 'e5' / 'e-7'
         (r"e([0-9][0-9]+)$", r"e+\1"),
         (r"e-([0-9])$", r"e-0\1"),
-        (r"0+e", "e"),                          # trailing zeros of the significand
+        (r"0+e", "e"),  # trailing zeros of the significand
         (r"\.e", "e"),
         (r"\.$", ""),
     ]

@@ -140,9 +140,14 @@ class EnrichmentTarget:
         if self.type == "sqlite":
             return sa.URL.create("sqlite", database=self.database)
         driver = {"postgresql": "postgresql+psycopg2", "mysql": "mysql+pymysql"}[self.type]
-        return sa.URL.create(driver, username=c.get("username") or c.get("user"), password=c.get("password"),
-                             host=c.get("host"), port=int(c["port"]) if c.get("port") else None,
-                             database=self.database)
+        return sa.URL.create(
+            driver,
+            username=c.get("username") or c.get("user"),
+            password=c.get("password"),
+            host=c.get("host"),
+            port=int(c["port"]) if c.get("port") else None,
+            database=self.database,
+        )
 
 
 ENRICHMENT_TYPES = ("duckdb", "postgresql", "mysql", "sqlite")
@@ -151,8 +156,10 @@ ENRICHMENT_TYPES = ("duckdb", "postgresql", "mysql", "sqlite")
 def target_of(datastore, secrets: dict | None = None) -> EnrichmentTarget:
     """The target of an enrichment datastore row. Raises ValueError for an unsupported type."""
     if datastore.type not in ENRICHMENT_TYPES:
-        raise ValueError(f"enrichment datastores of type '{datastore.type}' are not supported; "
-                         f"use one of: {', '.join(ENRICHMENT_TYPES)}")
+        raise ValueError(
+            f"enrichment datastores of type '{datastore.type}' are not supported; "
+            f"use one of: {', '.join(ENRICHMENT_TYPES)}"
+        )
     connection = {**(datastore.connection or {}), **(secrets or {})}
     schema = datastore.schema if datastore.type == "postgresql" else None
     return EnrichmentTarget(datastore.type, datastore.database, schema, tuple(sorted(connection.items())))
@@ -228,8 +235,9 @@ def _ensure_duckdb(con, name: str, schema) -> None:
         stmt = sge.Alter(
             this=sge.to_table(name, quoted=True),
             kind="TABLE",
-            actions=[sge.ColumnDef(this=sge.to_identifier(col, quoted=True),
-                                   kind=con.compiler.type_mapper.from_ibis(dtype))],
+            actions=[
+                sge.ColumnDef(this=sge.to_identifier(col, quoted=True), kind=con.compiler.type_mapper.from_ibis(dtype))
+            ],
         )
         con.raw_sql(stmt.sql(dialect="duckdb"))
 

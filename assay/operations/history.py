@@ -33,7 +33,7 @@ def keeps_history(rule_type: str) -> bool:
 
 def _utc(value: dt.datetime) -> dt.datetime:
     # SQLite hands back naive datetimes for DateTime(timezone=True): they were stored as UTC.
-    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 def attach(session, container_id: int, specs: list) -> None:
@@ -42,13 +42,22 @@ def attach(session, container_id: int, specs: list) -> None:
     wanted = {spec.id: spec for spec in specs if keeps_history(spec.rule_type)}
     if not wanted:
         return None
-    rank = func.row_number().over(
-        partition_by=CheckMeasurement.quality_check_id,
-        order_by=(CheckMeasurement.measured_at.desc(), CheckMeasurement.id.desc()),
-    ).label("rank")
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=CheckMeasurement.quality_check_id,
+            order_by=(CheckMeasurement.measured_at.desc(), CheckMeasurement.id.desc()),
+        )
+        .label("rank")
+    )
     latest = (
-        select(CheckMeasurement.quality_check_id, CheckMeasurement.measured_at, CheckMeasurement.value,
-               CheckMeasurement.id, rank)
+        select(
+            CheckMeasurement.quality_check_id,
+            CheckMeasurement.measured_at,
+            CheckMeasurement.value,
+            CheckMeasurement.id,
+            rank,
+        )
         .where(CheckMeasurement.quality_check_id.in_(list(wanted)))
         .subquery()
     )
@@ -73,10 +82,14 @@ def record(session, container_id: int, op_id: int, outcomes: list[Any]) -> None:
             continue
         if rule.measurement is None:
             continue
-        session.add(CheckMeasurement(
-            quality_check_id=out.check_id, operation_id=op_id,
-            measured_at=rule.measured_at or dt.datetime.now(dt.timezone.utc), value=rule.measurement,
-        ))
+        session.add(
+            CheckMeasurement(
+                quality_check_id=out.check_id,
+                operation_id=op_id,
+                measured_at=rule.measured_at or dt.datetime.now(dt.UTC),
+                value=rule.measurement,
+            )
+        )
     return None
 
 
@@ -84,7 +97,9 @@ def history_of(session, check_id: int, limit: int = 100) -> list[dict[str, Any]]
     """The latest ``limit`` measurements of a check, newest first, as
     ``{measured_at, operation_id, value}`` dicts (for a read-only API)."""
     rows = session.scalars(
-        select(CheckMeasurement).where(CheckMeasurement.quality_check_id == check_id)
-        .order_by(CheckMeasurement.measured_at.desc(), CheckMeasurement.id.desc()).limit(limit)
+        select(CheckMeasurement)
+        .where(CheckMeasurement.quality_check_id == check_id)
+        .order_by(CheckMeasurement.measured_at.desc(), CheckMeasurement.id.desc())
+        .limit(limit)
     )
     return [{"measured_at": _utc(m.measured_at), "operation_id": m.operation_id, "value": m.value} for m in rows]

@@ -44,8 +44,21 @@ PARTITION_COLUMN = "__assay_partition"
 MAX_PARTITION_RECORDS = 10_000
 
 TIMESTAMP, BATCH = "timestamp", "batch"
-_TIME_NAMES = ("updated_at", "modified_at", "last_modified", "last_updated", "updated", "modified",
-               "created_at", "inserted_at", "loaded_at", "ingested_at", "created", "event_time", "timestamp")
+_TIME_NAMES = (
+    "updated_at",
+    "modified_at",
+    "last_modified",
+    "last_updated",
+    "updated",
+    "modified",
+    "created_at",
+    "inserted_at",
+    "loaded_at",
+    "ingested_at",
+    "created",
+    "event_time",
+    "timestamp",
+)
 _BATCH_NAMES = ("batch_id", "batch", "load_id", "batch_number", "etl_batch", "etl_batch_id", "ingestion_batch")
 
 
@@ -74,8 +87,12 @@ def propose_identifier(container_type: str, fields: list[tuple[str, str]]) -> tu
     return None
 
 
-IDENTIFIER_SETTINGS = ("incremental_field_name", "incremental_identifier_type", "partition_field",
-                       "incremental_checkpoint")
+IDENTIFIER_SETTINGS = (
+    "incremental_field_name",
+    "incremental_identifier_type",
+    "partition_field",
+    "incremental_checkpoint",
+)
 _TYPE_ALIASES = {"last-modified": TIMESTAMP, "batch-value": BATCH}
 
 
@@ -94,34 +111,48 @@ def set_identifiers(container, changes: dict[str, Any]) -> None:
     from ..engine.rules import RuleDefinitionError
 
     if set(changes) == {"incremental_checkpoint"}:  # moving the checkpoint leaves the identifier to sync
-        container.incremental_checkpoint = _checkpoint_setting(container.incremental_identifier_type,
-                                                               changes["incremental_checkpoint"])
+        container.incremental_checkpoint = _checkpoint_setting(
+            container.incremental_identifier_type, changes["incremental_checkpoint"]
+        )
         return
     types = {f.name: f.type for f in container.fields}
     if container.container_type == "file":
         types[LAST_MODIFIED] = "Timestamp"
     name = changes.get("incremental_field_name", container.incremental_field_name)
-    kind = changes.get("incremental_identifier_type", container.incremental_identifier_type
-                       if "incremental_field_name" not in changes else None)
+    kind = changes.get(
+        "incremental_identifier_type",
+        container.incremental_identifier_type if "incremental_field_name" not in changes else None,
+    )
     kind = _TYPE_ALIASES.get(kind, kind)
     if name is not None:
         if name not in types:
-            raise RuleDefinitionError(("incremental_field_name",), f"'{name}' is not a field of container {container.name}")
+            raise RuleDefinitionError(
+                ("incremental_field_name",), f"'{name}' is not a field of container {container.name}"
+            )
         ftype = types[name]
         if kind is None:
-            kind = TIMESTAMP if ftype in ("Date", "Timestamp") else BATCH if ftype in ("Integral", "Fractional") else None
+            kind = (
+                TIMESTAMP if ftype in ("Date", "Timestamp") else BATCH if ftype in ("Integral", "Fractional") else None
+            )
         fits = {TIMESTAMP: ("Date", "Timestamp"), BATCH: ("Integral", "Fractional")}
         if kind is None:
-            raise RuleDefinitionError(("incremental_field_name",), f"field '{name}' is {ftype}: an incremental "
-                                      "identifier must be a Date/Timestamp (timestamp) or numeric (batch) field")
+            raise RuleDefinitionError(
+                ("incremental_field_name",),
+                f"field '{name}' is {ftype}: an incremental "
+                "identifier must be a Date/Timestamp (timestamp) or numeric (batch) field",
+            )
         if ftype not in fits[kind]:
-            raise RuleDefinitionError(("incremental_identifier_type",), f"field '{name}' is {ftype}: a {kind} "
-                                      f"identifier must be a {' or '.join(fits[kind])} field")
+            raise RuleDefinitionError(
+                ("incremental_identifier_type",),
+                f"field '{name}' is {ftype}: a {kind} identifier must be a {' or '.join(fits[kind])} field",
+            )
     else:
         kind = None
     partition_field = changes.get("partition_field", container.partition_field)
     if partition_field is not None and partition_field not in types:
-        raise RuleDefinitionError(("partition_field",), f"'{partition_field}' is not a field of container {container.name}")
+        raise RuleDefinitionError(
+            ("partition_field",), f"'{partition_field}' is not a field of container {container.name}"
+        )
     if name != container.incremental_field_name or kind != container.incremental_identifier_type:
         container.incremental_checkpoint = None
     container.incremental_field_name, container.incremental_identifier_type = name, kind
@@ -161,17 +192,17 @@ def checkpoint_value(identifier_type: str | None, stored: Any) -> Any:
         return None
     if identifier_type == TIMESTAMP:
         value = dt.datetime.fromisoformat(stored) if isinstance(stored, str) else stored
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     return stored
 
 
 def checkpoint_json(value: Any) -> Any:
     """A checkpoint value as stored: ISO 8601 text (UTC) for times, a number for batches."""
     if isinstance(value, dt.datetime):
-        value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc).isoformat()
+        value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).isoformat()
     if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time(), tzinfo=dt.timezone.utc).isoformat()
+        return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC).isoformat()
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if hasattr(value, "is_integer") and not isinstance(value, float):  # Decimal
@@ -233,8 +264,15 @@ class Read:
             if column is None:
                 raise
             reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            self.message = "; ".join(m for m in (self.message, f"the range of incremental identifier "
-                                                 f"'{column}' could not be read ({reason}): checkpoint not moved") if m)
+            self.message = "; ".join(
+                m
+                for m in (
+                    self.message,
+                    f"the range of incremental identifier "
+                    f"'{column}' could not be read ({reason}): checkpoint not moved",
+                )
+                if m
+            )
             try:
                 groups, _ = self._groups(t, None)
             except Exception:  # noqa: BLE001 - the partition keys themselves do not convert
@@ -246,8 +284,13 @@ class Read:
             name = _partition_name(self._key_text(g[PARTITION_COLUMN]), self.files)
             p = merged.get(name)
             if p is None:
-                merged[name] = PartitionRead(name=name, records=int(g["__n"]), location=locations.get(g[PARTITION_COLUMN]),
-                                             low=g.get("__lo"), high=g.get("__hi"))
+                merged[name] = PartitionRead(
+                    name=name,
+                    records=int(g["__n"]),
+                    location=locations.get(g[PARTITION_COLUMN]),
+                    low=g.get("__lo"),
+                    high=g.get("__hi"),
+                )
             else:
                 p.records += int(g["__n"])
                 p.low = _least(p.low, g.get("__lo"), min)
@@ -260,8 +303,11 @@ class Read:
                 highs = [modified for _, modified in self.files]
             self.partition_count = len(self.files)
             read = {p.location for p in self.partitions}
-            self.partitions += [PartitionRead(name=_partition_name(path, self.files), records=0, location=path)
-                                for path, _ in self.files if path not in read]
+            self.partitions += [
+                PartitionRead(name=_partition_name(path, self.files), records=0, location=path)
+                for path, _ in self.files
+                if path not in read
+            ]
         highs = [h for h in highs if h is not None and not (isinstance(h, float) and math.isnan(h))]
         self.high = max(highs) if highs else None
 
@@ -271,13 +317,24 @@ class Read:
         if column:
             value = self._comparable(t[column])
             metrics["__lo"], metrics["__hi"] = value.min(), value.max()
-        groups = (t.group_by(PARTITION_COLUMN).aggregate(**metrics).order_by(PARTITION_COLUMN)
-                  .limit(MAX_PARTITION_RECORDS + 1).to_pyarrow().to_pylist())
+        groups = (
+            t.group_by(PARTITION_COLUMN)
+            .aggregate(**metrics)
+            .order_by(PARTITION_COLUMN)
+            .limit(MAX_PARTITION_RECORDS + 1)
+            .to_pyarrow()
+            .to_pylist()
+        )
         if len(groups) <= MAX_PARTITION_RECORDS:
             self.partition_count = len(groups)
             return groups, [g.get("__hi") for g in groups]
-        totals = t.aggregate(parts=t[PARTITION_COLUMN].nunique(),
-                             **({"hi": self._comparable(t[column]).max()} if column else {})).to_pyarrow().to_pylist()[0]
+        totals = (
+            t.aggregate(
+                parts=t[PARTITION_COLUMN].nunique(), **({"hi": self._comparable(t[column]).max()} if column else {})
+            )
+            .to_pyarrow()
+            .to_pylist()[0]
+        )
         self.partition_count = int(totals["parts"])
         return groups[:MAX_PARTITION_RECORDS], [totals.get("hi")]
 
@@ -337,7 +394,7 @@ def _partition_key_value(value: Any, by_day: bool) -> Any:
             return value
     if by_day and isinstance(value, dt.datetime):
         if value.tzinfo:
-            value = value.astimezone(dt.timezone.utc)
+            value = value.astimezone(dt.UTC)
         return value.date()
     return value
 
@@ -346,10 +403,10 @@ def _literal_for(column: ir.Value, threshold: Any) -> ir.Value:
     """``threshold`` typed for a comparison with ``column`` (naive columns hold UTC)."""
     dtype = column.type()
     if isinstance(threshold, dt.datetime) and dtype.is_timestamp():
-        utc = threshold.astimezone(dt.timezone.utc)
+        utc = threshold.astimezone(dt.UTC)
         return ibis.literal(utc if dtype.timezone else utc.replace(tzinfo=None), type=dtype)
     if isinstance(threshold, dt.datetime) and dtype.is_date():
-        return ibis.literal(threshold.astimezone(dt.timezone.utc).replace(tzinfo=None))
+        return ibis.literal(threshold.astimezone(dt.UTC).replace(tzinfo=None))
     return ibis.literal(threshold)
 
 
@@ -367,7 +424,7 @@ def plan_read(source, container, params: dict[str, Any]) -> Read:
     if identifier_type == TIMESTAMP and params.get("greater_than_time") is not None:
         threshold = params["greater_than_time"]
         threshold = dt.datetime.fromisoformat(threshold) if isinstance(threshold, str) else threshold
-        threshold = threshold if threshold.tzinfo else threshold.replace(tzinfo=dt.timezone.utc)
+        threshold = threshold if threshold.tzinfo else threshold.replace(tzinfo=dt.UTC)
     elif identifier_type == BATCH and params.get("greater_than_batch") is not None:
         threshold = params["greater_than_batch"]
     elif incremental:
@@ -387,23 +444,43 @@ def plan_read(source, container, params: dict[str, Any]) -> Read:
         t = source.table(container)
     if identifier and identifier != LAST_MODIFIED and identifier not in t.columns:
         # e.g. the column was dropped after a user chose it: read everything, and say so
-        message = "; ".join(m for m in (message, f"incremental identifier '{identifier}' is not a field of the "
-                                        "container any more: read in full") if m)
+        message = "; ".join(
+            m
+            for m in (
+                message,
+                f"incremental identifier '{identifier}' is not a field of the container any more: read in full",
+            )
+            if m
+        )
         identifier = identifier_type = threshold = None
     if identifier and identifier != LAST_MODIFIED and threshold is not None:
         column = t[identifier]
         if _needs_utc_cast(column):
-            t = t.filter(comparable(column) > utc_literal(threshold.astimezone(dt.timezone.utc).replace(tzinfo=None)))
+            t = t.filter(comparable(column) > utc_literal(threshold.astimezone(dt.UTC).replace(tzinfo=None)))
         else:
             t = t.filter(column > _literal_for(column, threshold))
 
-    read = Read(table=t, with_partition=t, identifier=identifier, identifier_type=identifier_type,
-                threshold=threshold, message=message, files=files)
+    read = Read(
+        table=t,
+        with_partition=t,
+        identifier=identifier,
+        identifier_type=identifier_type,
+        threshold=threshold,
+        message=message,
+        files=files,
+    )
     if files is None:
         partition_field = container.partition_field or (identifier if identifier != LAST_MODIFIED else None)
         if partition_field and partition_field not in t.columns:
-            read.message = "; ".join(m for m in (read.message, f"partition field '{partition_field}' is not a field "
-                                                 "of the container any more: read as one partition") if m)
+            read.message = "; ".join(
+                m
+                for m in (
+                    read.message,
+                    f"partition field '{partition_field}' is not a field "
+                    "of the container any more: read as one partition",
+                )
+                if m
+            )
             partition_field = None
         if partition_field:
             column = t[partition_field]

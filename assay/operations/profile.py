@@ -59,14 +59,31 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..engine.inference import (REFERENCE_RULES, InferenceOptions, Proposal, check_key, check_level, infer,
-                                references_for, verify)
+from ..engine.inference import (
+    REFERENCE_RULES,
+    InferenceOptions,
+    Proposal,
+    check_key,
+    check_level,
+    infer,
+    references_for,
+    verify,
+)
 from ..engine.profile import ProfileOptions, profile_table
 from ..security import datastore_secrets
 from ..sources import SourceError, open_source
 from ..store.db import Database
-from ..store.models import (Anomaly, ComputedField, Container, ContainerProfile, FailedCheck, FieldProfile, Operation,
-                            QualityCheck, utcnow)
+from ..store.models import (
+    Anomaly,
+    ComputedField,
+    Container,
+    ContainerProfile,
+    FailedCheck,
+    FieldProfile,
+    Operation,
+    QualityCheck,
+    utcnow,
+)
 from .incremental import plan_read
 from .progress import Aborted
 from .resolver import ContainerResolver
@@ -82,8 +99,12 @@ KEY_RATIO = 0.9
 #: Marks (in ``additional_metadata``) an inferred check archived by a profile, not by a user.
 ARCHIVED_BY_PROFILE = "_assay_archived_by_profile"
 
-DEFAULTS = {"max_count_testing_sample": 100_000, "percent_testing_threshold": 0.4,
-            "high_correlation_threshold": 0.5, "histogram_max_distinct_values": 100}
+DEFAULTS = {
+    "max_count_testing_sample": 100_000,
+    "percent_testing_threshold": 0.4,
+    "high_correlation_threshold": 0.5,
+    "histogram_max_distinct_values": 100,
+}
 
 
 def _param(params: dict[str, Any], key: str) -> Any:
@@ -110,17 +131,24 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
         high_correlation_threshold=float(_param(params, "high_correlation_threshold")),
         sample_size=MAX_SAMPLE_ROWS,
     )
-    infer_opts = InferenceOptions(level=level, percent_testing_threshold=float(_param(params, "percent_testing_threshold")),
-                                  max_count_testing_sample=testing)
+    infer_opts = InferenceOptions(
+        level=level,
+        percent_testing_threshold=float(_param(params, "percent_testing_threshold")),
+        max_count_testing_sample=testing,
+    )
     draft = bool(params.get("infer_as_draft"))
-    read_params = {k: params.get(k) for k in ("greater_than_time", "greater_than_batch",
-                                               "max_records_analyzed_per_partition")}
+    read_params = {
+        k: params.get(k) for k in ("greater_than_time", "greater_than_batch", "max_records_analyzed_per_partition")
+    }
     # A resumed profile keeps what its earlier attempt finished and profiles only the rest
     # (its failed container profiles are replaced by this attempt's); the counters are
     # recomputed from the finished container profiles.
     with db.session() as s:
-        earlier = list(s.scalars(select(ContainerProfile).where(ContainerProfile.operation_id == op_id)
-                                 .order_by(ContainerProfile.id)))
+        earlier = list(
+            s.scalars(
+                select(ContainerProfile).where(ContainerProfile.operation_id == op_id).order_by(ContainerProfile.id)
+            )
+        )
         done = {cp.container_id: cp.id for cp in earlier if cp.result == "success"}
         for cp in earlier:
             if cp.result != "success":
@@ -128,12 +156,15 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
         if earlier:
             ok = [cp for cp in earlier if cp.result == "success"]
             op = s.get(Operation, op_id)
-            op.status = {**op.status, "containers_analyzed": len(ok),
-                         "records_processed": sum(cp.records_processed for cp in ok),
-                         "fields_profiled": sum(len(cp.field_profiles) for cp in ok),
-                         "checks_synchronized": sum(cp.checks_synchronized for cp in ok),
-                         "checks_added": sum(cp.checks_added for cp in ok),
-                         "checks_updated": sum(cp.checks_updated for cp in ok)}
+            op.status = {
+                **op.status,
+                "containers_analyzed": len(ok),
+                "records_processed": sum(cp.records_processed for cp in ok),
+                "fields_profiled": sum(len(cp.field_profiles) for cp in ok),
+                "checks_synchronized": sum(cp.checks_synchronized for cp in ok),
+                "checks_added": sum(cp.checks_added for cp in ok),
+                "checks_updated": sum(cp.checks_updated for cp in ok),
+            }
     failures: list[str] = []
     attempted = 0
     profiled: list[tuple[int, int, Any, Any]] = []  # level 4: (container id, profile id, profile, table)
@@ -146,15 +177,22 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
             with db.session() as s:
                 container = s.get(Container, container_id)
                 types = {f.name: f.type for f in container.fields}
-                computed = [(cf.name, cf.properties.get("column_expression")) for cf in s.scalars(
-                    select(ComputedField).where(ComputedField.container_id == container_id).order_by(ComputedField.id))]
+                computed = [
+                    (cf.name, cf.properties.get("column_expression"))
+                    for cf in s.scalars(
+                        select(ComputedField)
+                        .where(ComputedField.container_id == container_id)
+                        .order_by(ComputedField.id)
+                    )
+                ]
                 s.expunge(container)
             records, stats, kept, partitions, table, prof = 0, {}, [], 0, None, None
             if container_id in done:  # level 4, resumed: its profile is needed for the references
                 try:
                     table = with_computed_fields(plan_read(source, container, read_params).table, computed)
-                    profiled.append((container_id, done[container_id],
-                                     profile_table(table, types, profile_opts), table))
+                    profiled.append(
+                        (container_id, done[container_id], profile_table(table, types, profile_opts), table)
+                    )
                 except Exception:  # noqa: BLE001 - references are best effort
                     log.warning("profile of container %s for references failed", container.name, exc_info=True)
                 continue
@@ -180,10 +218,17 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
                 counts = (0, 0, 0)
                 if result == "success" and level > 0:  # level 0: statistics only, checks untouched
                     counts = sync_checks(s, container_id, kept, level, draft, op_id, fields=list(table.columns))
-                profile = ContainerProfile(operation_id=op_id, container_id=container_id, records_count=records,
-                                           records_processed=records, result=result, message=message,
-                                           checks_synchronized=counts[0], checks_added=counts[1],
-                                           checks_updated=counts[2])
+                profile = ContainerProfile(
+                    operation_id=op_id,
+                    container_id=container_id,
+                    records_count=records,
+                    records_processed=records,
+                    result=result,
+                    message=message,
+                    checks_synchronized=counts[0],
+                    checks_added=counts[1],
+                    checks_updated=counts[2],
+                )
                 profile.field_profiles = [
                     FieldProfile(container_id=container_id, field_name=name, statistics=values)
                     for name, values in stats.items()
@@ -192,8 +237,15 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
                 s.flush()
                 if result == "success" and level >= 4:
                     profiled.append((container_id, profile.id, prof, table))
-                _count(s, op_id, containers=1, partitions=partitions if result == "success" else 0,
-                       records=records, fields=len(stats), counts=counts)
+                _count(
+                    s,
+                    op_id,
+                    containers=1,
+                    partitions=partitions if result == "success" else 0,
+                    records=records,
+                    fields=len(stats),
+                    counts=counts,
+                )
 
         if level >= 4 and profiled:
             _references(db, op_id, source, datastore_id, profiled, infer_opts, draft, level, should_abort)
@@ -211,16 +263,25 @@ def _references(db, op_id, source, datastore_id, profiled, infer_opts, draft, le
         names = {c.id: c.name for c in s.scalars(select(Container).where(Container.datastore_id == datastore_id))}
     for cid, _pid, prof, _t in profiled:
         for fname, st in prof.raw.items():
-            if st.get("completeness") == 1 and (st.get("unique_distinct_ratio") or 0) >= KEY_RATIO \
-                    and prof.types.get(fname) in ("Integral", "String"):
+            if (
+                st.get("completeness") == 1
+                and (st.get("unique_distinct_ratio") or 0) >= KEY_RATIO
+                and prof.types.get(fname) in ("Integral", "String")
+            ):
                 keys.append((cid, names.get(cid, str(cid)), fname, prof.types[fname]))
     others = [(cid, names.get(cid, str(cid)), prof) for cid, _pid, prof, _t in profiled]
     with contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver:
         for cid, pid, prof, table in profiled:
             if should_abort():
                 raise Aborted()
-            opts = InferenceOptions(**{**infer_opts.__dict__, "references": keys, "others": others,
-                                       "container_name": names.get(cid, str(cid))})
+            opts = InferenceOptions(
+                **{
+                    **infer_opts.__dict__,
+                    "references": keys,
+                    "others": others,
+                    "container_name": names.get(cid, str(cid)),
+                }
+            )
             try:
                 kept = verify(table, references_for(prof, opts, cid), resolver)
             except Exception:  # noqa: BLE001 - references are best effort per container
@@ -235,20 +296,41 @@ def _references(db, op_id, source, datastore_id, profiled, infer_opts, draft, le
                 _count(s, op_id, counts=counts)
 
 
-def _count(s, op_id: int, containers: int = 0, partitions: int = 0, records: int = 0, fields: int = 0,
-           counts: tuple[int, int, int] = (0, 0, 0)) -> None:
+def _count(
+    s,
+    op_id: int,
+    containers: int = 0,
+    partitions: int = 0,
+    records: int = 0,
+    fields: int = 0,
+    counts: tuple[int, int, int] = (0, 0, 0),
+) -> None:
     op = s.get(Operation, op_id)
     st = dict(op.status)
-    for key, n in (("containers_analyzed", containers), ("partitions_analyzed", partitions),
-                   ("records_processed", records), ("fields_profiled", fields), ("checks_synchronized", counts[0]),
-                   ("checks_added", counts[1]), ("checks_updated", counts[2])):
+    for key, n in (
+        ("containers_analyzed", containers),
+        ("partitions_analyzed", partitions),
+        ("records_processed", records),
+        ("fields_profiled", fields),
+        ("checks_synchronized", counts[0]),
+        ("checks_added", counts[1]),
+        ("checks_updated", counts[2]),
+    ):
         st[key] = st.get(key, 0) + n
     op.status = st
     op.heartbeat = utcnow()
 
 
-def sync_checks(s, container_id: int, kept: list[Proposal], level: int, draft: bool, op_id: int,
-                rules: tuple[str, ...] | None = None, fields: list[str] | None = None) -> tuple[int, int, int]:
+def sync_checks(
+    s,
+    container_id: int,
+    kept: list[Proposal],
+    level: int,
+    draft: bool,
+    op_id: int,
+    rules: tuple[str, ...] | None = None,
+    fields: list[str] | None = None,
+) -> tuple[int, int, int]:
     """Apply the inferred checks ``kept`` to the container's checks (see the module docstring).
 
     ``rules``: only these rule types are synchronised and considered for archiving (None: all).
@@ -256,8 +338,9 @@ def sync_checks(s, container_id: int, kept: list[Proposal], level: int, draft: b
     (dropped at the source) are archived (None: not checked).
     Returns: (synchronized, added, updated).
     """
-    existing = list(s.scalars(select(QualityCheck).where(QualityCheck.container_id == container_id)
-                              .order_by(QualityCheck.id)))
+    existing = list(
+        s.scalars(select(QualityCheck).where(QualityCheck.container_id == container_id).order_by(QualityCheck.id))
+    )
     by_key: dict[tuple, list[QualityCheck]] = {}
     for c in existing:
         by_key.setdefault(check_key(c.rule_type, c.fields), []).append(c)
@@ -268,12 +351,18 @@ def sync_checks(s, container_id: int, kept: list[Proposal], level: int, draft: b
         if any(not c.inferred and c.deleted_at is None for c in matches):
             continue  # a user owns this check
         live = [c for c in matches if c.inferred and c.deleted_at is None]
-        restorable = [c for c in matches if c.inferred and c.deleted_at is not None
-                      and (c.additional_metadata or {}).get(ARCHIVED_BY_PROFILE)]
+        restorable = [
+            c
+            for c in matches
+            if c.inferred and c.deleted_at is not None and (c.additional_metadata or {}).get(ARCHIVED_BY_PROFILE)
+        ]
         if live or restorable:
             c = (live or restorable)[0]
-            changed = ((c.properties or {}) != p.properties or c.coverage != p.coverage
-                       or list(c.fields or []) != list(p.fields))
+            changed = (
+                (c.properties or {}) != p.properties
+                or c.coverage != p.coverage
+                or list(c.fields or []) != list(p.fields)
+            )
             if changed:
                 c.properties, c.coverage, c.last_updated = dict(p.properties), p.coverage, now
                 c.fields = list(p.fields)
@@ -290,28 +379,52 @@ def sync_checks(s, container_id: int, kept: list[Proposal], level: int, draft: b
             continue
         if any(c.inferred for c in matches):
             continue  # archived by a user: not brought back
-        s.add(QualityCheck(container_id=container_id, rule_type=p.rule, fields=list(p.fields),
-                           properties=dict(p.properties), coverage=p.coverage, inferred=True,
-                           status="Draft" if draft else "Active",
-                           description=p.description or f"Inferred by profile operation {op_id}"))
+        s.add(
+            QualityCheck(
+                container_id=container_id,
+                rule_type=p.rule,
+                fields=list(p.fields),
+                properties=dict(p.properties),
+                coverage=p.coverage,
+                inferred=True,
+                status="Draft" if draft else "Active",
+                description=p.description or f"Inferred by profile operation {op_id}",
+            )
+        )
         added += 1
         synchronized += 1
     # archive inferred checks on fields the container no longer has (not re-proposed)
     if fields is not None:
         present, proposed = set(fields), {p.key for p in kept}
         for c in existing:
-            if c.inferred and c.deleted_at is None and check_key(c.rule_type, c.fields) not in proposed \
-                    and (rules is None or c.rule_type in rules) and any(f not in present for f in (c.fields or [])):
+            if (
+                c.inferred
+                and c.deleted_at is None
+                and check_key(c.rule_type, c.fields) not in proposed
+                and (rules is None or c.rule_type in rules)
+                and any(f not in present for f in (c.fields or []))
+            ):
                 c.deleted_at, c.status = now, "Discarded"
                 c.additional_metadata = {**(c.additional_metadata or {}), ARCHIVED_BY_PROFILE: op_id}
     # archive inferred checks above this run's level that never produced an anomaly
-    above = [c for c in existing if c.inferred and c.deleted_at is None
-             and check_level(c.rule_type, c.coverage) > level and (rules is None or c.rule_type in rules)]
+    above = [
+        c
+        for c in existing
+        if c.inferred
+        and c.deleted_at is None
+        and check_level(c.rule_type, c.coverage) > level
+        and (rules is None or c.rule_type in rules)
+    ]
     if above:
-        with_anomalies = set(s.scalars(
-            select(FailedCheck.quality_check_id).join(Anomaly, Anomaly.id == FailedCheck.anomaly_id)
-            .where(FailedCheck.quality_check_id.in_([c.id for c in above]))
-            .group_by(FailedCheck.quality_check_id).having(func.count() > 0)))
+        with_anomalies = set(
+            s.scalars(
+                select(FailedCheck.quality_check_id)
+                .join(Anomaly, Anomaly.id == FailedCheck.anomaly_id)
+                .where(FailedCheck.quality_check_id.in_([c.id for c in above]))
+                .group_by(FailedCheck.quality_check_id)
+                .having(func.count() > 0)
+            )
+        )
         for c in above:
             if c.id not in with_anomalies:
                 c.deleted_at, c.status = now, "Discarded"

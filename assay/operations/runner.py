@@ -23,8 +23,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 from sqlalchemy import func, select, update
 
@@ -69,8 +69,9 @@ class Runner:
             ds_id = s.scalar(select(Operation.datastore_id).where(Operation.id == op_id))
             limit = None
             if ds_id is not None:  # serialise claims per datastore (a row lock on PostgreSQL)
-                limit = s.scalar(select(Datastore.max_concurrent_operations).where(Datastore.id == ds_id)
-                                 .with_for_update())
+                limit = s.scalar(
+                    select(Datastore.max_concurrent_operations).where(Datastore.id == ds_id).with_for_update()
+                )
             done = s.execute(
                 update(Operation)
                 .where(Operation.id == op_id, Operation.result == "queued")
@@ -79,8 +80,11 @@ class Runner:
             if done.rowcount != 1:
                 return False
             if limit is not None:
-                running = s.scalar(select(func.count()).select_from(Operation).where(
-                    Operation.datastore_id == ds_id, Operation.result == "running"))
+                running = s.scalar(
+                    select(func.count())
+                    .select_from(Operation)
+                    .where(Operation.datastore_id == ds_id, Operation.result == "running")
+                )
                 if running > limit:
                     s.rollback()
                     return False
@@ -90,8 +94,11 @@ class Runner:
         """Claim the oldest queued operation that may start now, or return None."""
         with self.db.session() as s:
             candidates = s.scalars(
-                select(Operation.id).where(Operation.result == "queued").order_by(Operation.id)
-                .limit(50).with_for_update(skip_locked=True)
+                select(Operation.id)
+                .where(Operation.result == "queued")
+                .order_by(Operation.id)
+                .limit(50)
+                .with_for_update(skip_locked=True)
             ).all()
         for op_id in candidates:
             if self.claim(op_id):
@@ -103,8 +110,11 @@ class Runner:
         if datastore_id is None or self.workers <= 0:
             return
         with self.db.session() as s:
-            waiting = s.scalars(select(Operation.id).where(Operation.datastore_id == datastore_id,
-                                                           Operation.result == "queued").order_by(Operation.id)).all()
+            waiting = s.scalars(
+                select(Operation.id)
+                .where(Operation.datastore_id == datastore_id, Operation.result == "queued")
+                .order_by(Operation.id)
+            ).all()
         for op_id in waiting:
             self.submit(op_id)
 
@@ -124,6 +134,7 @@ class Runner:
 
     def start_background(self, poll: bool = False, interval: float = 1.0) -> None:
         """Reap lost operations periodically; with ``poll`` also claim queued ones (``assay worker``)."""
+
         def reaper():
             while not self._stop.wait(max(HEARTBEAT_TIMEOUT / 4, 1.0)):
                 try:
@@ -145,8 +156,10 @@ class Runner:
 
         self._threads.append(threading.Thread(target=reaper, name="assay-reaper", daemon=True))
         if poll:
-            self._threads += [threading.Thread(target=poller, args=(i,), name=f"assay-poller-{i}", daemon=True)
-                              for i in range(self.workers)]
+            self._threads += [
+                threading.Thread(target=poller, args=(i,), name=f"assay-poller-{i}", daemon=True)
+                for i in range(self.workers)
+            ]
         for t in self._threads:
             t.start()
 
@@ -161,8 +174,11 @@ class Runner:
         self._stop.set()
         if wait:
             with self.db.session() as s:
-                s.execute(update(Operation).where(Operation.worker == self.name, Operation.result == "running")
-                          .values(abort_requested=True))
+                s.execute(
+                    update(Operation)
+                    .where(Operation.worker == self.name, Operation.result == "running")
+                    .values(abort_requested=True)
+                )
         for t in self._threads:
             t.join(timeout=30)
         self.pool.shutdown(wait=wait, cancel_futures=True)
@@ -176,8 +192,10 @@ class Runner:
             lost = s.scalars(select(Operation).where(Operation.result == "running", Operation.heartbeat < limit)).all()
             for op in lost:
                 op.result, op.end_time = "failure", now
-                op.message = (f"worker {op.worker or '?'} stopped responding (no heartbeat since "
-                              f"{op.heartbeat:%Y-%m-%d %H:%M:%S} UTC); the operation was not finished")
+                op.message = (
+                    f"worker {op.worker or '?'} stopped responding (no heartbeat since "
+                    f"{op.heartbeat:%Y-%m-%d %H:%M:%S} UTC); the operation was not finished"
+                )
                 for cs in op.container_scans:
                     if cs.result == "running":
                         cs.result, cs.end_time, cs.message = "failure", now, "interrupted: its worker was lost"
@@ -220,8 +238,11 @@ class Runner:
         while not done.wait(HEARTBEAT_SECONDS):
             try:
                 with self.db.session() as s:
-                    s.execute(update(Operation).where(Operation.id == op_id, Operation.result == "running")
-                              .values(heartbeat=utcnow()))
+                    s.execute(
+                        update(Operation)
+                        .where(Operation.id == op_id, Operation.result == "running")
+                        .values(heartbeat=utcnow())
+                    )
             except Exception:  # noqa: BLE001
                 log.exception("heartbeat of operation %s failed", op_id)
 

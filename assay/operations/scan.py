@@ -39,8 +39,19 @@ from ..enrichment.writer import EnrichmentBatch, EnrichmentWriter, default_prefi
 from ..security import datastore_secrets
 from ..sources import SourceError, open_source
 from ..store.db import Database
-from ..store.models import (Anomaly, ComputedField, Container, ContainerScan, FailedCheck, GlobalTag, Operation,
-                            Partition, PartitionScan, QualityCheck, utcnow)
+from ..store.models import (
+    Anomaly,
+    ComputedField,
+    Container,
+    ContainerScan,
+    FailedCheck,
+    GlobalTag,
+    Operation,
+    Partition,
+    PartitionScan,
+    QualityCheck,
+    utcnow,
+)
 from . import history
 from .incremental import BATCH, LAST_MODIFIED, TIMESTAMP, Read, checkpoint_json, checkpoint_value, plan_read
 from .progress import Aborted, update_status
@@ -120,9 +131,13 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
         container_ids = [c.id for c in containers]
         enrichment = datastore.enrichment_datastore
         enrichment_info = (
-            target_of(enrichment, datastore_secrets(db.secret_key, enrichment)),
-            datastore.enrichment_prefix or default_prefix(datastore.name),
-        ) if enrichment else None
+            (
+                target_of(enrichment, datastore_secrets(db.secret_key, enrichment)),
+                datastore.enrichment_prefix or default_prefix(datastore.name),
+            )
+            if enrichment
+            else None
+        )
         ds_name = datastore.name
         datastore_id = datastore.id
         op.container_ids = container_ids
@@ -130,27 +145,45 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     # container scans it left unfinished are replaced by this attempt's.
     with db.session() as s:
         scans = s.get(Operation, op_id).container_scans
-        done = [(cs.container_id, cs.partitions_scanned, cs.records_processed, cs.anomaly_count,
-                 cs.auto_resolved_anomaly_count) for cs in scans if cs.result == "success"]
+        done = [
+            (
+                cs.container_id,
+                cs.partitions_scanned,
+                cs.records_processed,
+                cs.anomaly_count,
+                cs.auto_resolved_anomaly_count,
+            )
+            for cs in scans
+            if cs.result == "success"
+        ]
         for cs in scans:
             if cs.result != "success":
                 s.delete(cs)
     done_ids = {row[0] for row in done}
     update_status(
-        db, op_id, total_containers=len(container_ids), containers_analyzed=len(done),
-        partitions_scanned=sum(r[1] for r in done), records_processed=sum(r[2] for r in done),
-        anomalies_identified=sum(r[3] for r in done), auto_resolved_anomaly_count=sum(r[4] for r in done),
+        db,
+        op_id,
+        total_containers=len(container_ids),
+        containers_analyzed=len(done),
+        partitions_scanned=sum(r[1] for r in done),
+        records_processed=sum(r[2] for r in done),
+        anomalies_identified=sum(r[3] for r in done),
+        auto_resolved_anomaly_count=sum(r[4] for r in done),
     )
     container_ids = [c for c in container_ids if c not in done_ids]
     warnings: list[str] = []
     failed_containers = 0
-    with open_source(datastore, secrets) as source, _interrupt_on_abort(source, should_abort), \
-            contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver:
+    with (
+        open_source(datastore, secrets) as source,
+        _interrupt_on_abort(source, should_abort),
+        contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver,
+    ):
         for container_id in container_ids:
             if should_abort():
                 raise Aborted()
-            outcome = _scan_container(db, op_id, params, source, container_id, ds_name, enrichment_info,
-                                      should_abort, resolver)
+            outcome = _scan_container(
+                db, op_id, params, source, container_id, ds_name, enrichment_info, should_abort, resolver
+            )
             if should_abort():  # the query was cancelled: this container scan did not finish
                 with db.session() as s:
                     for cs in s.get(Operation, op_id).container_scans:
@@ -177,8 +210,9 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     return "; ".join(warnings) if warnings else None
 
 
-def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment_info,
-                    should_abort=lambda: False, resolver=None) -> dict[str, Any]:
+def _scan_container(
+    db, op_id, params, source, container_id, ds_name, enrichment_info, should_abort=lambda: False, resolver=None
+) -> dict[str, Any]:
     threshold = int(params["high_count_rollup_threshold"])
     source_limit = int(params["enrichment_source_record_limit"])
     cap = params.get("max_records_analyzed_per_partition")
@@ -195,14 +229,24 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         checks = list(
             s.scalars(
                 select(QualityCheck)
-                .where(QualityCheck.container_id == container_id, QualityCheck.status == "Active",
-                       QualityCheck.deleted_at.is_(None))
+                .where(
+                    QualityCheck.container_id == container_id,
+                    QualityCheck.status == "Active",
+                    QualityCheck.deleted_at.is_(None),
+                )
                 .order_by(QualityCheck.id)
             )
         )
-        computed = [(cf.name, cf.properties.get("column_expression")) for cf in s.scalars(
-            select(ComputedField).where(ComputedField.container_id == container_id).order_by(ComputedField.id))]
-        specs = [CheckSpec(c.id, c.rule_type, list(c.fields or []), dict(c.properties or {}), c.filter, c.coverage) for c in checks]
+        computed = [
+            (cf.name, cf.properties.get("column_expression"))
+            for cf in s.scalars(
+                select(ComputedField).where(ComputedField.container_id == container_id).order_by(ComputedField.id)
+            )
+        ]
+        specs = [
+            CheckSpec(c.id, c.rule_type, list(c.fields or []), dict(c.properties or {}), c.filter, c.coverage)
+            for c in checks
+        ]
         history.attach(s, container_id, specs)
         check_meta = {c.id: c for c in checks}
         s.expunge_all()
@@ -212,8 +256,13 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         read = plan_read(source, container, params)
         read.stage(source)
         table = with_computed_fields(read.table, computed)
-        result = evaluate(table, specs, example_limit=threshold + source_limit,
-                          on_query=lambda _label: _stop_if(should_abort), resolver=resolver)
+        result = evaluate(
+            table,
+            specs,
+            example_limit=threshold + source_limit,
+            on_query=lambda _label: _stop_if(should_abort),
+            resolver=resolver,
+        )
         _stop_if(should_abort)
         read.measure()
         partitions = read.partition_count
@@ -224,8 +273,20 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         if enrichment_info:
             # The enrichment record of this container partition says it failed, and why.
             try:
-                batch = _enrichment_batch(op_id, params, container, ds_name, 0, [], [], check_meta, started,
-                                          finished, message, result="failure")
+                batch = _enrichment_batch(
+                    op_id,
+                    params,
+                    container,
+                    ds_name,
+                    0,
+                    [],
+                    [],
+                    check_meta,
+                    started,
+                    finished,
+                    message,
+                    result="failure",
+                )
                 EnrichmentWriter(*enrichment_info).write(batch)
             except Exception:  # noqa: BLE001 - the container scan already failed; keep its first reason
                 log.warning("could not record the failure of container %s in the enrichment datastore", name)
@@ -236,7 +297,10 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
 
     coverage_of = {spec.id: spec.coverage for spec in specs}
     findings = findings_for(
-        container_id, result.outcomes, rollup_threshold=threshold, source_record_limit=source_limit,
+        container_id,
+        result.outcomes,
+        rollup_threshold=threshold,
+        source_record_limit=source_limit,
         coverage_of=coverage_of,
     )
     unasserted = [o for o in result.outcomes if o.result == "unasserted"]
@@ -255,8 +319,18 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
     if enrichment_info:
         try:
             batch = _enrichment_batch(
-                op_id, params, container, ds_name, result.records, findings, uuids, check_meta,
-                started, finished, cs_message, outcomes=result.outcomes,
+                op_id,
+                params,
+                container,
+                ds_name,
+                result.records,
+                findings,
+                uuids,
+                check_meta,
+                started,
+                finished,
+                cs_message,
+                outcomes=result.outcomes,
             )
             batch.remediation = _remediation(params, enrichment_info[1], container, table, findings, uuids)
             EnrichmentWriter(*enrichment_info).write(batch)
@@ -266,8 +340,13 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
                 cs = s.get(ContainerScan, cs_id)
                 cs.result, cs.message, cs.end_time = "failure", message, utcnow()
                 cs.records_processed = result.records
-            return {"name": name, "failed": True, "message": message, "records": result.records,
-                    "partitions": partitions}
+            return {
+                "name": name,
+                "failed": True,
+                "message": message,
+                "records": result.records,
+                "partitions": partitions,
+            }
 
     with db.session() as s:
         resolved_ids: list[int] = []
@@ -293,8 +372,11 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
                 anomaly.status = "Resolved"
                 anomaly.resolved_by_operation_id = op_id
         container = s.get(Container, container_id)
-        known = s.execute(select(Anomaly.id, Anomaly.fingerprint, Anomaly.status)
-                          .where(Anomaly.container_id == container_id).order_by(Anomaly.id)).all()
+        known = s.execute(
+            select(Anomaly.id, Anomaly.fingerprint, Anomaly.status)
+            .where(Anomaly.container_id == container_id)
+            .order_by(Anomaly.id)
+        ).all()
         statuses, reactivate = repeat_statuses(
             [f.fingerprint for f in findings],
             {fp for _id, fp, st in known if st in OPEN_STATUSES},
@@ -302,26 +384,45 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
             archive_duplicates=bool(params.get("archive_duplicate_anomalies")),
             reactivate_recurring=bool(params.get("reactivate_recurring_anomalies")),
         )
-        latest_archived = {fp: aid for aid, fp, st in known if fp in reactivate and st in ("Resolved", "Invalid", "Discarded")}
+        latest_archived = {
+            fp: aid for aid, fp, st in known if fp in reactivate and st in ("Resolved", "Invalid", "Discarded")
+        }
         for anomaly in s.scalars(select(Anomaly).where(Anomaly.id.in_(latest_archived.values()))):
             anomaly.status = "Active"
         all_tags = {t for c in check_meta.values() for t in (c.tags or [])}
-        tag_weights = dict(s.execute(select(GlobalTag.name, GlobalTag.weight_modifier)
-                                     .where(GlobalTag.name.in_(all_tags))).all()) if all_tags else {}
-        for finding, anomaly_uuid, status in zip(findings, uuids, statuses):
+        tag_weights = (
+            dict(s.execute(select(GlobalTag.name, GlobalTag.weight_modifier).where(GlobalTag.name.in_(all_tags))).all())
+            if all_tags
+            else {}
+        )
+        for finding, anomaly_uuid, status in zip(findings, uuids, statuses, strict=False):
             tags = sorted({t for fc in finding.failed_checks for t in (check_meta[fc.check_id].tags or [])})
             s.add(
                 Anomaly(
-                    uuid=anomaly_uuid, type=finding.type, status=status, datastore_id=container.datastore_id,
-                    container_id=container_id, operation_id=op_id, container_scan_id=cs_id,
-                    partition_name=_anomaly_partition(read, finding, name), message=finding.message,
-                    anomalous_records_count=finding.anomalous_records_count, fingerprint=finding.fingerprint,
-                    weight=anomaly_weight([check_meta[fc.check_id].weight for fc in finding.failed_checks],
-                                          [tag_weights.get(t, 0) for t in tags]),
-                    source_records=finding.source_records, source_enriched=bool(enrichment_info), tags=tags,
+                    uuid=anomaly_uuid,
+                    type=finding.type,
+                    status=status,
+                    datastore_id=container.datastore_id,
+                    container_id=container_id,
+                    operation_id=op_id,
+                    container_scan_id=cs_id,
+                    partition_name=_anomaly_partition(read, finding, name),
+                    message=finding.message,
+                    anomalous_records_count=finding.anomalous_records_count,
+                    fingerprint=finding.fingerprint,
+                    weight=anomaly_weight(
+                        [check_meta[fc.check_id].weight for fc in finding.failed_checks],
+                        [tag_weights.get(t, 0) for t in tags],
+                    ),
+                    source_records=finding.source_records,
+                    source_enriched=bool(enrichment_info),
+                    tags=tags,
                     failed_checks=[
-                        FailedCheck(quality_check_id=fc.check_id, message=fc.message,
-                                    anomalous_records_count=fc.anomalous_records_count)
+                        FailedCheck(
+                            quality_check_id=fc.check_id,
+                            message=fc.message,
+                            anomalous_records_count=fc.anomalous_records_count,
+                        )
                         for fc in finding.failed_checks
                     ],
                 )
@@ -349,13 +450,23 @@ def _scan_container(db, op_id, params, source, container_id, ds_name, enrichment
         cs.anomaly_count = len(findings)
         cs.auto_resolved_anomaly_count = len(resolved_ids)
         cs.check_results = [
-            {"quality_check_id": o.check_id, "rule_type": o.rule_type, "result": o.result,
-             "asserted_records_count": o.asserted, "anomalous_records_count": o.failed, "error": o.error}
+            {
+                "quality_check_id": o.check_id,
+                "rule_type": o.rule_type,
+                "result": o.result,
+                "asserted_records_count": o.asserted,
+                "anomalous_records_count": o.failed,
+                "error": o.error,
+            }
             for o in result.outcomes
         ]
     return {
-        "name": name, "records": result.records, "partitions": partitions, "anomalies": len(findings),
-        "resolved": len(resolved_ids), "message": warning,
+        "name": name,
+        "records": result.records,
+        "partitions": partitions,
+        "anomalies": len(findings),
+        "resolved": len(resolved_ids),
+        "message": warning,
     }
 
 
@@ -399,16 +510,23 @@ def _record_partitions(s, container: Container, cs_id: int, read: Read, findings
             row.min_offset = float(p.low) if p.low is not None else None
             row.max_offset = float(p.high) if p.high is not None else None
         s.flush()
-        s.add(PartitionScan(container_scan_id=cs_id, partition_id=row.id, partition=p.name,
-                            records_processed=p.records, result="success",
-                            anomaly_ids=anomalies_of.get(p.name, [])))
+        s.add(
+            PartitionScan(
+                container_scan_id=cs_id,
+                partition_id=row.id,
+                partition=p.name,
+                records_processed=p.records,
+                result="success",
+                anomaly_ids=anomalies_of.get(p.name, []),
+            )
+        )
 
 
 def _as_utc(value):
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time(), tzinfo=dt.timezone.utc)
+        return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
     return None
 
 
@@ -420,62 +538,102 @@ def _remediation(params, prefix, container, table, findings: list[Finding], uuid
     mode = params.get("remediation") or "none"
     if mode == "none":
         return None
-    schema = ibis.schema({**dict(table.schema().items()), "_QUALYTICS_SOURCE_PARTITION": "string",
-                          "ANOMALY_UUID": "string"})
-    rows = [{**raw, "_QUALYTICS_SOURCE_PARTITION": container.name, "ANOMALY_UUID": anomaly_uuid}
-            for finding, anomaly_uuid in zip(findings, uuids) for raw in finding.raw_records]
+    schema = ibis.schema(
+        {**dict(table.schema().items()), "_QUALYTICS_SOURCE_PARTITION": "string", "ANOMALY_UUID": "string"}
+    )
+    rows = [
+        {**raw, "_QUALYTICS_SOURCE_PARTITION": container.name, "ANOMALY_UUID": anomaly_uuid}
+        for finding, anomaly_uuid in zip(findings, uuids, strict=False)
+        for raw in finding.raw_records
+    ]
     return f"{prefix}_remediation_{container.id}", schema, rows, mode
 
 
-def _enrichment_batch(op_id, params, container, ds_name, records, findings: list[Finding], uuids, check_meta,
-                      started, finished, message, result: str = "success", outcomes=()) -> EnrichmentBatch:
+def _enrichment_batch(
+    op_id,
+    params,
+    container,
+    ds_name,
+    records,
+    findings: list[Finding],
+    uuids,
+    check_meta,
+    started,
+    finished,
+    message,
+    result: str = "success",
+    outcomes=(),
+) -> EnrichmentBatch:
     batch = EnrichmentBatch()
     cap = params.get("max_records_analyzed_per_partition")
     batch.scan_operations.append(
         {
-            "OPERATION_ID": op_id, "DATASTORE_ID": container.datastore_id, "CONTAINER_ID": container.id,
-            "PARTITION_NAME": container.name, "INCREMENTAL": bool(params.get("incremental")),
+            "OPERATION_ID": op_id,
+            "DATASTORE_ID": container.datastore_id,
+            "CONTAINER_ID": container.id,
+            "PARTITION_NAME": container.name,
+            "INCREMENTAL": bool(params.get("incremental")),
             "RECORDS_PROCESSED": records,
             "ENRICHMENT_SOURCE_RECORD_LIMIT": int(params["enrichment_source_record_limit"]),
-            "MAX_RECORDS_ANALYZED": -1 if cap is None else int(cap), "ANOMALY_COUNT": len(findings),
-            "START_TIME": started, "END_TIME": finished, "RESULT": result, "MESSAGE": message,
+            "MAX_RECORDS_ANALYZED": -1 if cap is None else int(cap),
+            "ANOMALY_COUNT": len(findings),
+            "START_TIME": started,
+            "END_TIME": finished,
+            "RESULT": result,
+            "MESSAGE": message,
         }
     )
     for out in outcomes:
         batch.check_metrics.append(
             {
-                "OPERATION_ID": op_id, "CONTAINER_ID": container.id, "SOURCE_DATASTORE": ds_name,
-                "SOURCE_CONTAINER": container.name, "SOURCE_PARTITION": container.name,
-                "QUALITY_CHECK_ID": out.check_id, "ASSERTION_RESULT": out.result,
-                "ASSERTION_DETAILS": out.error or out.message, "ASSERTED_RECORDS_COUNT": out.asserted,
-                "ANOMALOUS_RECORDS_COUNT": out.failed, "_QUALYTICS_SOURCE_PARTITION": container.name,
+                "OPERATION_ID": op_id,
+                "CONTAINER_ID": container.id,
+                "SOURCE_DATASTORE": ds_name,
+                "SOURCE_CONTAINER": container.name,
+                "SOURCE_PARTITION": container.name,
+                "QUALITY_CHECK_ID": out.check_id,
+                "ASSERTION_RESULT": out.result,
+                "ASSERTION_DETAILS": out.error or out.message,
+                "ASSERTED_RECORDS_COUNT": out.asserted,
+                "ANOMALOUS_RECORDS_COUNT": out.failed,
+                "_QUALYTICS_SOURCE_PARTITION": container.name,
             }
         )
     limit = int(params["enrichment_source_record_limit"])
-    for finding, anomaly_uuid in zip(findings, uuids):
+    for finding, anomaly_uuid in zip(findings, uuids, strict=False):
         for fc in finding.failed_checks:
             check = check_meta[fc.check_id]
             batch.failed_checks.append(
                 {
-                    "QUALITY_CHECK_ID": fc.check_id, "ANOMALY_UUID": anomaly_uuid,
-                    "QUALITY_CHECK_MESSAGE": fc.message, "SUGGESTED_REMEDIATION_FIELD": None,
-                    "SUGGESTED_REMEDIATION_VALUE": None, "SUGGESTED_REMEDIATION_SCORE": None,
+                    "QUALITY_CHECK_ID": fc.check_id,
+                    "ANOMALY_UUID": anomaly_uuid,
+                    "QUALITY_CHECK_MESSAGE": fc.message,
+                    "SUGGESTED_REMEDIATION_FIELD": None,
+                    "SUGGESTED_REMEDIATION_VALUE": None,
+                    "SUGGESTED_REMEDIATION_SCORE": None,
                     "QUALITY_CHECK_RULE_TYPE": check.rule_type,
                     "QUALITY_CHECK_TAGS": ",".join(check.tags or []),
                     "QUALITY_CHECK_PARAMETERS": to_json(check.properties or {}),
                     "QUALITY_CHECK_DESCRIPTION": check.description,
                     "QUALITY_CHECK_FIELDS": ",".join(check.fields or []),
                     "QUALITY_CHECK_METADATA": to_json(check.additional_metadata) if check.additional_metadata else None,
-                    "ANOMALOUS_RECORDS_COUNT": fc.anomalous_records_count, "OPERATION_ID": op_id,
-                    "DETECTED_TIME": finished, "SOURCE_DATASTORE": ds_name, "SOURCE_CONTAINER": container.name,
-                    "SOURCE_PARTITION": container.name, "FINGERPRINT": finding.fingerprint,
+                    "ANOMALOUS_RECORDS_COUNT": fc.anomalous_records_count,
+                    "OPERATION_ID": op_id,
+                    "DETECTED_TIME": finished,
+                    "SOURCE_DATASTORE": ds_name,
+                    "SOURCE_CONTAINER": container.name,
+                    "SOURCE_PARTITION": container.name,
+                    "FINGERPRINT": finding.fingerprint,
                 }
             )
         for row in finding.source_records[:limit]:
             batch.source_records.append(
                 {
-                    "SOURCE_CONTAINER": container.name, "SOURCE_PARTITION": container.name,
-                    "ANOMALY_UUID": anomaly_uuid, "CONTEXT": finding.type, "RECORD": to_json(row),
+                    "SOURCE_CONTAINER": container.name,
+                    "SOURCE_PARTITION": container.name,
+                    "ANOMALY_UUID": anomaly_uuid,
+                    "CONTEXT": finding.type,
+                    "RECORD": to_json(row),
                 }
             )
     return batch

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from croniter import CroniterBadDateError, croniter
 from sqlalchemy import select
@@ -47,12 +47,12 @@ def validate_crontab(crontab: str) -> str:
 def next_fire(crontab: str, after: dt.datetime) -> dt.datetime:
     """The first fire time of ``crontab`` strictly after ``after`` (UTC, aware)."""
     if after.tzinfo is None:
-        after = after.replace(tzinfo=dt.timezone.utc)
-    return croniter(crontab, after.astimezone(dt.timezone.utc)).get_next(dt.datetime)
+        after = after.replace(tzinfo=dt.UTC)
+    return croniter(crontab, after.astimezone(dt.UTC)).get_next(dt.datetime)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 class Scheduler:
@@ -68,8 +68,9 @@ class Scheduler:
         now = _aware(self.clock())
         queued = []
         with self.db.session() as s:
-            due = s.scalars(select(Schedule.id).where(Schedule.deactivated.is_(False),
-                                                      Schedule.next_trigger <= now)).all()
+            due = s.scalars(
+                select(Schedule.id).where(Schedule.deactivated.is_(False), Schedule.next_trigger <= now)
+            ).all()
         for schedule_id in due:
             op_id = self._fire(schedule_id, now)
             if op_id is not None:
@@ -86,9 +87,15 @@ class Scheduler:
                 slot = _aware(schedule.next_trigger)
                 if slot > now:
                     return None
-                op = Operation(type=schedule.type, datastore_id=schedule.datastore_id, result="queued",
-                               params=dict(schedule.params), status={}, schedule_id=schedule.id,
-                               triggered_by=f"schedule {schedule.id}")
+                op = Operation(
+                    type=schedule.type,
+                    datastore_id=schedule.datastore_id,
+                    result="queued",
+                    params=dict(schedule.params),
+                    status={},
+                    schedule_id=schedule.id,
+                    triggered_by=f"schedule {schedule.id}",
+                )
                 s.add(op)
                 s.flush()
                 s.add(ScheduleFire(schedule_id=schedule.id, fire_time=slot, operation_id=op.id))
@@ -101,6 +108,7 @@ class Scheduler:
 
     def start(self, interval: float = 5.0) -> None:
         """Tick every ``interval`` seconds on a daemon thread until ``stop()``."""
+
         def loop():
             while not self._stop.wait(interval):
                 try:

@@ -28,9 +28,15 @@ import sqlglot.expressions as sge
 from .base import ContainerInfo, DuckDBStaging, Source, SourceError, fields_of
 
 FORMATS = {
-    ".csv": "csv", ".tsv": "csv", ".psv": "csv", ".txt": "csv",
-    ".parquet": "parquet", ".pq": "parquet",
-    ".json": "json", ".jsonl": "json", ".ndjson": "json",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".psv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
 }
 _SUFFIX = re.compile(r"[_\-.]?\d+(?:[_\-.]\d+)*$")
 
@@ -191,23 +197,31 @@ class FileSource(DuckDBStaging, Source):
         except Exception as e:  # noqa: BLE001 - the store's reason, whatever the exception
             raise SourceError(f"cannot list {self.uri}: {_reason(e)}") from e
         prefix = self.root + "/"
-        rels = [name[len(prefix):] for name, info in found.items()
-                if info.get("type", "file") == "file" and name.startswith(prefix)]
+        rels = [
+            name[len(prefix) :]
+            for name, info in found.items()
+            if info.get("type", "file") == "file" and name.startswith(prefix)
+        ]
         for name, info in found.items():
             modified = info.get("LastModified") or info.get("mtime")
             if isinstance(modified, dt.datetime):
                 self._modified[f"{self.protocol}://{name}"] = (
-                    modified if modified.tzinfo else modified.replace(tzinfo=dt.timezone.utc))
-        return {name: (glob, fmt, [f"{self.uri}/{rel}" for rel in files])
-                for name, (glob, fmt, files) in group_paths(rels).items()}
+                    modified if modified.tzinfo else modified.replace(tzinfo=dt.UTC)
+                )
+        return {
+            name: (glob, fmt, [f"{self.uri}/{rel}" for rel in files])
+            for name, (glob, fmt, files) in group_paths(rels).items()
+        }
 
     @property
     def groups(self) -> dict[str, tuple[str, str, list[str]]]:
         """Container name → (glob relative to the root, format, readable paths of its files)."""
         if self._groups is None:
             if self.fs is None:
-                self._groups = {name: (glob, fmt, [str(p) for p in files])
-                                for name, (glob, fmt, files) in group_files(self.root).items()}
+                self._groups = {
+                    name: (glob, fmt, [str(p) for p in files])
+                    for name, (glob, fmt, files) in group_files(self.root).items()
+                }
             else:
                 self._groups = self._list_remote()
         return self._groups
@@ -236,10 +250,11 @@ class FileSource(DuckDBStaging, Source):
         # The view is defined here, not through Ibis' read_* helpers: those load DuckDB's
         # httpfs extension (a download) for any s3:// path, while the registered fsspec
         # filesystem reads it without one.
-        args = ", ".join([sge.convert(list(files)).sql("duckdb")]
-                         + [f"{_quoted(k)} = {sge.convert(v).sql('duckdb')}" for k, v in kwargs.items()])
-        self.con.raw_sql(f"CREATE OR REPLACE TEMPORARY VIEW {_quoted(table_name)} AS "
-                         f"SELECT * FROM {function}({args})")
+        args = ", ".join(
+            [sge.convert(list(files)).sql("duckdb")]
+            + [f"{_quoted(k)} = {sge.convert(v).sql('duckdb')}" for k, v in kwargs.items()]
+        )
+        self.con.raw_sql(f"CREATE OR REPLACE TEMPORARY VIEW {_quoted(table_name)} AS SELECT * FROM {function}({args})")
         return self.con.table(table_name)
 
     def _failure(self, glob: str, e: Exception) -> SourceError:
@@ -276,11 +291,14 @@ class FileSource(DuckDBStaging, Source):
             if not chosen:
                 return whole.limit(0)
             part = self._read(container.name, fmt, chosen, partition_column)
-            return part.select(*[
-                (part[name].cast(dtype) if part[name].type() != dtype else part[name]).name(name)
-                if name in part.columns else ibis.null(dtype).name(name)
-                for name, dtype in whole.schema().items()
-            ])
+            return part.select(
+                *[
+                    (part[name].cast(dtype) if part[name].type() != dtype else part[name]).name(name)
+                    if name in part.columns
+                    else ibis.null(dtype).name(name)
+                    for name, dtype in whole.schema().items()
+                ]
+            )
         except Exception as e:  # noqa: BLE001
             raise self._failure(glob, e) from e
 
@@ -306,7 +324,7 @@ class FileSource(DuckDBStaging, Source):
             modified = self._modified.get(path)
             if modified is None:
                 stamp = Path(path).stat().st_mtime
-                modified = dt.datetime.fromtimestamp(stamp, tz=dt.timezone.utc)
+                modified = dt.datetime.fromtimestamp(stamp, tz=dt.UTC)
             out.append((path, modified))
         return out
 

@@ -58,17 +58,22 @@ class SqlSource(Source):
             elif kind == "postgresql":
                 self.schema = schema or "public"
                 self.con = ibis.postgres.connect(
-                    host=connection.get("host") or "127.0.0.1", port=int(connection.get("port") or 5432),
-                    user=connection.get("username") or connection.get("user"), password=connection.get("password"),
-                    database=database, connect_timeout=timeout,
+                    host=connection.get("host") or "127.0.0.1",
+                    port=int(connection.get("port") or 5432),
+                    user=connection.get("username") or connection.get("user"),
+                    password=connection.get("password"),
+                    database=database,
+                    connect_timeout=timeout,
                 )
             elif kind == "mysql":
                 _mysql_driver()
                 self.schema = schema or database
                 self.con = ibis.mysql.connect(
-                    host=connection.get("host") or "127.0.0.1", port=int(connection.get("port") or 3306),
+                    host=connection.get("host") or "127.0.0.1",
+                    port=int(connection.get("port") or 3306),
                     user=connection.get("username") or connection.get("user"),
-                    password=connection.get("password") or "", database=database or self.schema,
+                    password=connection.get("password") or "",
+                    database=database or self.schema,
                     connect_timeout=timeout,
                 )
                 # Ibis asks for the named zone 'UTC', which a server without time-zone tables
@@ -87,17 +92,32 @@ class SqlSource(Source):
         """(name, "table" | "view") of every container in the schema, by name."""
         if self.kind == "sqlite":
             master = self.con.table("sqlite_master")
-            rows = (master.filter(master.type.isin(["table", "view"]) & ~master.name.startswith("sqlite_"))
-                    .select("name", "type").order_by("name").to_pyarrow().to_pylist())
+            rows = (
+                master.filter(master.type.isin(["table", "view"]) & ~master.name.startswith("sqlite_"))
+                .select("name", "type")
+                .order_by("name")
+                .to_pyarrow()
+                .to_pylist()
+            )
             return [(r["name"], r["type"]) for r in rows]
         if self.kind == "mysql":
             tables = self.con.table("TABLES", database="information_schema")
-            rows = (tables.filter(tables.TABLE_SCHEMA == self.schema).select(name="TABLE_NAME", kind="TABLE_TYPE")
-                    .order_by("name").to_pyarrow().to_pylist())
+            rows = (
+                tables.filter(self.schema == tables.TABLE_SCHEMA)
+                .select(name="TABLE_NAME", kind="TABLE_TYPE")
+                .order_by("name")
+                .to_pyarrow()
+                .to_pylist()
+            )
         else:
             tables = self.con.table("tables", database="information_schema")
-            rows = (tables.filter(tables.table_schema == self.schema).select(name="table_name", kind="table_type")
-                    .order_by("name").to_pyarrow().to_pylist())
+            rows = (
+                tables.filter(tables.table_schema == self.schema)
+                .select(name="table_name", kind="table_type")
+                .order_by("name")
+                .to_pyarrow()
+                .to_pylist()
+            )
         return [(r["name"], "view" if "VIEW" in r["kind"].upper() else "table") for r in rows]
 
     def list_containers(self, include=("table", "view")):

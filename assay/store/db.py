@@ -7,9 +7,9 @@ The metadata store is a SQLite file by default and PostgreSQL in production
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from alembic import command
 from alembic.config import Config

@@ -16,7 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -51,11 +51,11 @@ class Datastore(Base):
     favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
 
-    containers: Mapped[list["Container"]] = relationship(
+    containers: Mapped[list[Container]] = relationship(
         back_populates="datastore", cascade="all, delete-orphan", passive_deletes=True
     )
-    enrichment_datastore: Mapped["Datastore | None"] = relationship(remote_side=[id])
-    connection_ref: Mapped["Connection | None"] = relationship()
+    enrichment_datastore: Mapped[Datastore | None] = relationship(remote_side=[id])
+    connection_ref: Mapped[Connection | None] = relationship()
 
 
 class Container(Base):
@@ -85,7 +85,7 @@ class Container(Base):
     identifiers_set_by: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     datastore: Mapped[Datastore] = relationship(back_populates="containers")
-    fields: Mapped[list["Field"]] = relationship(
+    fields: Mapped[list[Field]] = relationship(
         back_populates="container", cascade="all, delete-orphan", order_by="Field.ordinal"
     )
 
@@ -96,7 +96,9 @@ class Field(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     container_id: Mapped[int] = mapped_column(ForeignKey("container.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(1024))
-    type: Mapped[str] = mapped_column(String(32))  # Integral | Fractional | Boolean | String | Date | Timestamp | Unknown
+    type: Mapped[str] = mapped_column(
+        String(32)
+    )  # Integral | Fractional | Boolean | String | Date | Timestamp | Unknown
     native_type: Mapped[str] = mapped_column(String(255))
     nullable: Mapped[bool] = mapped_column(Boolean, default=True)
     ordinal: Mapped[int] = mapped_column(Integer, default=0)
@@ -153,8 +155,8 @@ class Operation(Base):
     worker: Mapped[str | None] = mapped_column(String(255), nullable=True)  # who claimed it
 
     datastore: Mapped[Datastore | None] = relationship()
-    schedule: Mapped["Schedule | None"] = relationship()
-    container_scans: Mapped[list["ContainerScan"]] = relationship(
+    schedule: Mapped[Schedule | None] = relationship()
+    container_scans: Mapped[list[ContainerScan]] = relationship(
         back_populates="operation", cascade="all, delete-orphan", order_by="ContainerScan.id"
     )
 
@@ -178,8 +180,9 @@ class ContainerScan(Base):
 
     operation: Mapped[Operation] = relationship(back_populates="container_scans")
     container: Mapped[Container | None] = relationship()
-    partition_scans: Mapped[list["PartitionScan"]] = relationship(
-        back_populates="container_scan", cascade="all, delete-orphan", order_by="PartitionScan.id")
+    partition_scans: Mapped[list[PartitionScan]] = relationship(
+        back_populates="container_scan", cascade="all, delete-orphan", order_by="PartitionScan.id"
+    )
 
 
 class Partition(Base):
@@ -247,7 +250,7 @@ class Anomaly(Base):
 
     datastore: Mapped[Datastore] = relationship()
     container: Mapped[Container] = relationship()
-    failed_checks: Mapped[list["FailedCheck"]] = relationship(
+    failed_checks: Mapped[list[FailedCheck]] = relationship(
         back_populates="anomaly", cascade="all, delete-orphan", order_by="FailedCheck.id"
     )
 
@@ -376,7 +379,7 @@ class ContainerProfile(Base):
     checks_added: Mapped[int] = mapped_column(Integer, default=0)
     checks_updated: Mapped[int] = mapped_column(Integer, default=0)
 
-    field_profiles: Mapped[list["FieldProfile"]] = relationship(
+    field_profiles: Mapped[list[FieldProfile]] = relationship(
         back_populates="container_profile", cascade="all, delete-orphan", order_by="FieldProfile.id"
     )
 
@@ -386,7 +389,9 @@ class FieldProfile(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    container_profile_id: Mapped[int] = mapped_column(ForeignKey("container_profile.id", ondelete="CASCADE"), index=True)
+    container_profile_id: Mapped[int] = mapped_column(
+        ForeignKey("container_profile.id", ondelete="CASCADE"), index=True
+    )
     container_id: Mapped[int] = mapped_column(ForeignKey("container.id", ondelete="CASCADE"), index=True)
     field_name: Mapped[str] = mapped_column(String(1024))
     statistics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -418,8 +423,10 @@ class ScheduleFire(Base):
     many schedulers race for it."""
 
     __tablename__ = "schedule_fire"
-    __table_args__ = (UniqueConstraint("schedule_id", "fire_time", name="uq_schedule_fire_slot"),
-                      {"sqlite_autoincrement": True})
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "fire_time", name="uq_schedule_fire_slot"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     schedule_id: Mapped[int] = mapped_column(ForeignKey("schedule.id", ondelete="CASCADE"))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -45,9 +46,12 @@ def ensure_idle(session: Session, datastore_id: int, doing: str) -> None:
     from .models import Operation
 
     busy = session.scalar(
-        select(Operation.id).where(Operation.datastore_id == datastore_id,
-                                   Operation.result.in_(("queued", "running"))).order_by(Operation.id)
+        select(Operation.id)
+        .where(Operation.datastore_id == datastore_id, Operation.result.in_(("queued", "running")))
+        .order_by(Operation.id)
     )
     if busy is not None:
-        raise Conflict(f"cannot {doing} while operation {busy} of its datastore is queued or running; "
-                       "wait for it or abort it (PUT /api/operations/abort/{id})")
+        raise Conflict(
+            f"cannot {doing} while operation {busy} of its datastore is queued or running; "
+            "wait for it or abort it (PUT /api/operations/abort/{id})"
+        )

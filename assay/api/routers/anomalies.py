@@ -54,9 +54,13 @@ def list_anomalies(
             Anomaly.id.in_(select(FailedCheck.anomaly_id).where(FailedCheck.quality_check_id.in_(quality_check)))
         )
     if rule_type:
-        stmt = stmt.where(Anomaly.id.in_(
-            select(FailedCheck.anomaly_id).join(QualityCheck, QualityCheck.id == FailedCheck.quality_check_id)
-            .where(QualityCheck.rule_type.in_(rule_type))))
+        stmt = stmt.where(
+            Anomaly.id.in_(
+                select(FailedCheck.anomaly_id)
+                .join(QualityCheck, QualityCheck.id == FailedCheck.quality_check_id)
+                .where(QualityCheck.rule_type.in_(rule_type))
+            )
+        )
     statuses = [s for value in (status or []) for s in value.split(",") if s]
     if statuses:
         stmt = stmt.where(Anomaly.status.in_(statuses))
@@ -67,10 +71,9 @@ def list_anomalies(
     if anomaly_type:
         stmt = stmt.where(Anomaly.type == anomaly_type)
     if start_date:
-        stmt = stmt.where(Anomaly.created >= dt.datetime.combine(start_date, dt.time(), dt.timezone.utc))
+        stmt = stmt.where(Anomaly.created >= dt.datetime.combine(start_date, dt.time(), dt.UTC))
     if end_date:
-        stmt = stmt.where(Anomaly.created < dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(),
-                                                                dt.timezone.utc))
+        stmt = stmt.where(Anomaly.created < dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(), dt.UTC))
     if source_enriched is not None:
         stmt = stmt.where(Anomaly.source_enriched.is_(source_enriched))
     if sort_weight:
@@ -91,8 +94,10 @@ def source_records(anomaly_id: int, session: SessionDep) -> list[dict]:
     """The source rows stored with the anomaly at scan time (at most the scan's
     ``enrichment_source_record_limit``): ``[{source_record: <row as a JSON string>, created}]``."""
     anomaly = get_or_404(session, Anomaly, anomaly_id, "Anomaly")
-    return [{"source_record": json.dumps(row, sort_keys=True), "created": ser.iso(anomaly.created)}
-            for row in anomaly.source_records or []]
+    return [
+        {"source_record": json.dumps(row, sort_keys=True), "created": ser.iso(anomaly.created)}
+        for row in anomaly.source_records or []
+    ]
 
 
 @router.get("/{anomaly_id}")
@@ -145,7 +150,7 @@ def update_anomaly(anomaly_id: int, body: AnomalyUpdate, session: SessionDep) ->
 def bulk_update_anomalies(body: list[AnomalyBulkUpdate], session: SessionDep) -> list[dict]:
     """Bulk PUT: ``[{id, status?, tags?, description?}]``; 404 if any id is unknown (nothing changes)."""
     rows = [get_or_404(session, Anomaly, item.id, "Anomaly") for item in body]
-    for anomaly, item in zip(rows, body):
+    for anomaly, item in zip(rows, body, strict=False):
         _apply(anomaly, item)
     session.flush()
     return [ser.anomaly(a) for a in rows]
@@ -174,6 +179,6 @@ def delete_anomaly(
 def bulk_delete_anomalies(body: list[AnomalyBulkDelete], session: SessionDep) -> Response:
     """Bulk archive/delete: ``[{id, archive, status}]``; 404 if any id is unknown (nothing changes)."""
     rows = [get_or_404(session, Anomaly, item.id, "Anomaly") for item in body]
-    for anomaly, item in zip(rows, body):
+    for anomaly, item in zip(rows, body, strict=False):
         _archive_or_delete(session, anomaly, item.archive, item.status)
     return Response(status_code=204)

@@ -37,8 +37,14 @@ def _split(body: ConnectionBody) -> tuple[dict, dict]:
 
 
 def connection_json(c: Connection) -> dict:
-    return {"id": c.id, "created": iso(c.created), "name": c.name, "type": c.type, "store_type":
-            "dfs" if c.type in ("local", "s3") else "jdbc", **c.parameters}
+    return {
+        "id": c.id,
+        "created": iso(c.created),
+        "name": c.name,
+        "type": c.type,
+        "store_type": "dfs" if c.type in ("local", "s3") else "jdbc",
+        **c.parameters,
+    }
 
 
 @router.get("")
@@ -60,13 +66,19 @@ def create_connection(body: ConnectionBody, session: SessionDep, request: Reques
     if not body.name:
         raise RuleDefinitionError(("name",), "a connection needs a name")
     if not body.type or body.type.lower() not in SUPPORTED:
-        raise RuleDefinitionError(("type",), f"unsupported connection type '{body.type}'; use one of: {', '.join(SUPPORTED)}")
+        raise RuleDefinitionError(
+            ("type",), f"unsupported connection type '{body.type}'; use one of: {', '.join(SUPPORTED)}"
+        )
     if session.scalar(select(Connection.id).where(Connection.name == body.name)):
         raise Conflict(f"a connection named '{body.name}' already exists")
     params, secrets = _split(body)
     kind = {"mariadb": "mysql"}.get(body.type.lower(), body.type.lower())
-    c = Connection(name=body.name, type=kind, parameters=params,
-                   secrets=encrypt_secrets(request.app.state.settings.secret_key, secrets))
+    c = Connection(
+        name=body.name,
+        type=kind,
+        parameters=params,
+        secrets=encrypt_secrets(request.app.state.settings.secret_key, secrets),
+    )
     session.add(c)
     session.flush()
     return connection_json(c)
@@ -113,6 +125,8 @@ def test_connection(connection_id: int, session: SessionDep, request: Request) -
         return {"connected": True, "message": f"{c.type} runs embedded; each datastore names its own file"}
     database = c.parameters.get("database") or ("postgres" if c.type == "postgresql" else None)
     secrets = decrypt_secrets(request.app.state.settings.secret_key, c.secrets)
-    connected, message = verify(SimpleNamespace(type=c.type, connection=c.parameters, database=database,
-                                                schema=c.parameters.get("schema")), secrets)
+    connected, message = verify(
+        SimpleNamespace(type=c.type, connection=c.parameters, database=database, schema=c.parameters.get("schema")),
+        secrets,
+    )
     return {"connected": connected, "message": message}

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 import ibis
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field as PField
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PField
 from sqlalchemy import delete, select
 
 from ...engine.expressions import ExpressionError, parse_query, to_ibis
@@ -79,8 +80,10 @@ def _query_fields(ds: Datastore, query: str, secret_key: str) -> list:
             schema = source.table(SimpleNamespace(container_type="computed_table", query=normalised, name="?")).schema()
     except Exception as e:  # noqa: BLE001 - the engine's reason goes back as a 422
         raise RuleDefinitionError(("query",), f"query: {str(e).splitlines()[0]}") from None
-    return [Field(name=n, type=field_type_of(t), native_type=str(t), nullable=t.nullable, ordinal=i)
-            for i, (n, t) in enumerate(schema.items())]
+    return [
+        Field(name=n, type=field_type_of(t), native_type=str(t), nullable=t.nullable, ordinal=i)
+        for i, (n, t) in enumerate(schema.items())
+    ]
 
 
 @router.post("/containers")
@@ -90,9 +93,16 @@ def create_container(body: ComputedTableCreate, session: SessionDep, request: Re
     if session.scalar(select(Container.id).where(Container.datastore_id == ds.id, Container.name == body.name)):
         raise Conflict(f"datastore {ds.id} already has a container named '{body.name}'")
     fields = _query_fields(ds, body.query, request.app.state.settings.secret_key)
-    c = Container(datastore_id=ds.id, name=body.name, container_type="computed_table", table_type=None,
-                  query=_normalise(ds, body.query), tags=body.tags,
-                  additional_metadata=body.additional_metadata, fields=fields)
+    c = Container(
+        datastore_id=ds.id,
+        name=body.name,
+        container_type="computed_table",
+        table_type=None,
+        query=_normalise(ds, body.query),
+        tags=body.tags,
+        additional_metadata=body.additional_metadata,
+        fields=fields,
+    )
     session.add(c)
     session.flush()
     session.refresh(c)
@@ -100,8 +110,9 @@ def create_container(body: ComputedTableCreate, session: SessionDep, request: Re
 
 
 @router.post("/containers/validate")
-def validate_container(body: ValidateBody, session: SessionDep, request: Request,
-                       timeout_seconds: int = Query(60, ge=1)) -> dict:
+def validate_container(
+    body: ValidateBody, session: SessionDep, request: Request, timeout_seconds: int = Query(60, ge=1)
+) -> dict:
     """Dry-run a computed table definition: 200 with its fields, or 422 saying why not."""
     ds = get_or_404(session, Datastore, body.container.datastore_id, "Datastore")
     fields = _query_fields(ds, body.container.query, request.app.state.settings.secret_key)
@@ -112,7 +123,7 @@ def validate_container(body: ValidateBody, session: SessionDep, request: Request
 def bulk_tag_containers(body: list[ContainerTags], session: SessionDep) -> list[dict]:
     """Set the tags of several containers: ``[{id, tags}]``; 404 if any id is unknown."""
     rows = [get_or_404(session, Container, item.id, "Container") for item in body]
-    for c, item in zip(rows, body):
+    for c, item in zip(rows, body, strict=False):
         c.tags = item.tags
     session.flush()
     return [ser.container(c) for c in rows]
@@ -161,14 +172,23 @@ def field_profiles(container_id: int, session: SessionDep, page: PageDep) -> dic
     """Field profiles of the container's latest successful profile (empty until one ran), paged."""
     get_or_404(session, Container, container_id, "Container")
     latest = session.scalar(
-        select(ContainerProfile).where(ContainerProfile.container_id == container_id,
-                                       ContainerProfile.result == "success").order_by(ContainerProfile.id.desc())
+        select(ContainerProfile)
+        .where(ContainerProfile.container_id == container_id, ContainerProfile.result == "success")
+        .order_by(ContainerProfile.id.desc())
     )
     profiles = latest.field_profiles if latest else []
     start = (page.page - 1) * page.size
-    items = [{"id": fp.id, "created": ser.iso(fp.created), "name": fp.field_name, "field_name": fp.field_name,
-              "container_profile_id": fp.container_profile_id, **fp.statistics}
-             for fp in profiles[start:start + page.size]]
+    items = [
+        {
+            "id": fp.id,
+            "created": ser.iso(fp.created),
+            "name": fp.field_name,
+            "field_name": fp.field_name,
+            "container_profile_id": fp.container_profile_id,
+            **fp.statistics,
+        }
+        for fp in profiles[start : start + page.size]
+    ]
     return page_of(items, len(profiles), page, max(1, -(-len(profiles) // page.size)))
 
 
@@ -177,16 +197,28 @@ def container_profile(container_id: int, session: SessionDep) -> dict:
     """The container's latest successful profile (qualytics-api.md §1.3 ``container_profiles[]``,
     the one ``/field-profiles`` serves); 404 when none succeeded yet."""
     container = get_or_404(session, Container, container_id, "Container")
-    cp = session.scalar(select(ContainerProfile).where(ContainerProfile.container_id == container_id,
-                                                       ContainerProfile.result == "success")
-                        .order_by(ContainerProfile.id.desc()))
+    cp = session.scalar(
+        select(ContainerProfile)
+        .where(ContainerProfile.container_id == container_id, ContainerProfile.result == "success")
+        .order_by(ContainerProfile.id.desc())
+    )
     if cp is None:
         raise NotFound(f"Container {container_id} has no successful profile yet")
-    return {"id": cp.id, "created": ser.iso(cp.created), "parent_profile_id": None, "operation_id": cp.operation_id,
-            "container": ser.container_stub(container), "records_count": cp.records_count,
-            "records_processed": cp.records_processed, "checks_synchronized": cp.checks_synchronized,
-            "checks_added": cp.checks_added, "checks_updated": cp.checks_updated,
-            "field_profiles_count": len(cp.field_profiles), "result": cp.result, "message": cp.message}
+    return {
+        "id": cp.id,
+        "created": ser.iso(cp.created),
+        "parent_profile_id": None,
+        "operation_id": cp.operation_id,
+        "container": ser.container_stub(container),
+        "records_count": cp.records_count,
+        "records_processed": cp.records_processed,
+        "checks_synchronized": cp.checks_synchronized,
+        "checks_added": cp.checks_added,
+        "checks_updated": cp.checks_updated,
+        "field_profiles_count": len(cp.field_profiles),
+        "result": cp.result,
+        "message": cp.message,
+    }
 
 
 # -- computed fields ------------------------------------------------------------------
@@ -204,11 +236,16 @@ class ComputedFieldBody(BaseModel):
 
 def _computed_type(container: Container, body: ComputedFieldBody, exclude: str | None = None):
     if body.transformation != "customExpression":
-        raise RuleDefinitionError(("transformation",), f"transformation '{body.transformation}' is not supported yet; "
-                                  "use customExpression with properties.column_expression")
+        raise RuleDefinitionError(
+            ("transformation",),
+            f"transformation '{body.transformation}' is not supported yet; "
+            "use customExpression with properties.column_expression",
+        )
     expression = body.properties.get("column_expression")
     if not isinstance(expression, str) or not expression.strip():
-        raise RuleDefinitionError(("properties", "column_expression"), "customExpression needs properties.column_expression")
+        raise RuleDefinitionError(
+            ("properties", "column_expression"), "customExpression needs properties.column_expression"
+        )
     base = {f.name: f.native_type for f in container.fields if f.name != exclude and f.type != "Computed"}
     table = ibis.table({n: _dtype(t) for n, t in base.items()}, name="container")
     try:
@@ -225,15 +262,23 @@ def _dtype(native: str):
 
 
 def _computed_json(cf: ComputedField) -> dict:
-    return {"id": cf.id, "created": ser.iso(cf.created), "name": cf.name, "container_id": cf.container_id,
-            "transformation": cf.transformation, "source_fields": cf.source_fields, "properties": cf.properties,
-            "additional_metadata": cf.additional_metadata}
+    return {
+        "id": cf.id,
+        "created": ser.iso(cf.created),
+        "name": cf.name,
+        "container_id": cf.container_id,
+        "transformation": cf.transformation,
+        "source_fields": cf.source_fields,
+        "properties": cf.properties,
+        "additional_metadata": cf.additional_metadata,
+    }
 
 
 def _sync_field(container: Container, name: str, dtype, old_name: str | None = None) -> None:
     fields = [f for f in container.fields if f.name not in (name, old_name)]
-    fields.append(Field(name=name, type=field_type_of(dtype), native_type=str(dtype), nullable=True,
-                        ordinal=len(fields)))
+    fields.append(
+        Field(name=name, type=field_type_of(dtype), native_type=str(dtype), nullable=True, ordinal=len(fields))
+    )
     container.fields = fields
 
 
@@ -245,9 +290,14 @@ def create_computed_field(body: ComputedFieldBody, session: SessionDep) -> dict:
     if any(f.name == body.name for f in container.fields):
         raise Conflict(f"container {container.id} already has a field named '{body.name}'")
     dtype = _computed_type(container, body)
-    cf = ComputedField(container_id=container.id, name=body.name, transformation=body.transformation,
-                       source_fields=body.source_fields, properties=body.properties,
-                       additional_metadata=body.additional_metadata)
+    cf = ComputedField(
+        container_id=container.id,
+        name=body.name,
+        transformation=body.transformation,
+        source_fields=body.source_fields,
+        properties=body.properties,
+        additional_metadata=body.additional_metadata,
+    )
     session.add(cf)
     _sync_field(container, body.name, dtype)
     session.flush()
@@ -261,7 +311,11 @@ def update_computed_field(field_id: int, body: ComputedFieldBody, session: Sessi
     dtype = _computed_type(container, body, exclude=cf.name)
     old = cf.name
     cf.name, cf.transformation, cf.source_fields, cf.properties = (
-        body.name, body.transformation, body.source_fields, body.properties)
+        body.name,
+        body.transformation,
+        body.source_fields,
+        body.properties,
+    )
     cf.additional_metadata = body.additional_metadata
     _sync_field(container, body.name, dtype, old_name=old)
     session.flush()

@@ -21,9 +21,15 @@ from ..schemas import ConnectionIn, DatastoreCreate, DatastoreUpdate
 router = APIRouter(prefix="/datastores", tags=["datastores"])
 
 KINDS = {
-    "duckdb": ("jdbc", "duckdb"), "postgresql": ("jdbc", "postgresql"), "postgres": ("jdbc", "postgresql"),
-    "mysql": ("jdbc", "mysql"), "mariadb": ("jdbc", "mysql"), "sqlite": ("jdbc", "sqlite"),
-    "local": ("dfs", "local"), "file": ("dfs", "local"), "s3": ("dfs", "s3"),
+    "duckdb": ("jdbc", "duckdb"),
+    "postgresql": ("jdbc", "postgresql"),
+    "postgres": ("jdbc", "postgresql"),
+    "mysql": ("jdbc", "mysql"),
+    "mariadb": ("jdbc", "mysql"),
+    "sqlite": ("jdbc", "sqlite"),
+    "local": ("dfs", "local"),
+    "file": ("dfs", "local"),
+    "s3": ("dfs", "s3"),
 }
 
 
@@ -47,7 +53,9 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
     conn["type"] = kind[1]
     if kind[1] in ("duckdb", "sqlite"):
         if not database:
-            raise RuleDefinitionError(("database",), f"a {kind[1]} datastore needs 'database': the absolute path of the file")
+            raise RuleDefinitionError(
+                ("database",), f"a {kind[1]} datastore needs 'database': the absolute path of the file"
+            )
         if not Path(database).is_absolute():
             raise RuleDefinitionError(("database",), f"'{database}' is not an absolute path")
     elif kind[1] in ("postgresql", "mysql"):
@@ -61,7 +69,9 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
             raise RuleDefinitionError(("connection", "uri"), "an s3 datastore needs 'uri': s3://bucket/prefix")
         endpoint = conn.get("endpoint_url")
         if endpoint is not None and (not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://"))):
-            raise RuleDefinitionError(("connection", "endpoint_url"), "'endpoint_url' must be an http:// or https:// URL")
+            raise RuleDefinitionError(
+                ("connection", "endpoint_url"), "'endpoint_url' must be an http:// or https:// URL"
+            )
         if conn.get("region") is not None and not isinstance(conn["region"], str):
             raise RuleDefinitionError(("connection", "region"), "'region' must be a string such as us-east-1")
     else:
@@ -108,21 +118,39 @@ def create_datastore(body: DatastoreCreate, session: SessionDep, runner: RunnerD
     if session.scalar(select(Datastore.id).where(Datastore.name == body.name)) is not None:
         raise Conflict(f"a datastore named '{body.name}' already exists")
     ds = Datastore(
-        name=body.name, store_type=store_type, type=type_, connection=conn, database=body.database,
+        name=body.name,
+        store_type=store_type,
+        type=type_,
+        connection=conn,
+        database=body.database,
         secrets=encrypt_secrets(request.app.state.settings.secret_key, secrets),
-        schema=body.schema_ or {"duckdb": "main", "postgresql": "public"}.get(type_), enrichment_only=body.enrichment_only,
+        schema=body.schema_ or {"duckdb": "main", "postgresql": "public"}.get(type_),
+        enrichment_only=body.enrichment_only,
         enrichment_prefix=body.enrichment_prefix or default_prefix(body.name),
         enrichment_source_record_limit=body.enrichment_source_record_limit,
         enrichment_remediation_strategy=body.enrichment_remediation_strategy,
-        high_count_rollup_threshold=body.high_count_rollup_threshold, tags=body.tags, description=body.description,
-        connection_id=body.connection_id, max_concurrent_operations=body.max_concurrent_operations,
+        high_count_rollup_threshold=body.high_count_rollup_threshold,
+        tags=body.tags,
+        description=body.description,
+        connection_id=body.connection_id,
+        max_concurrent_operations=body.max_concurrent_operations,
     )
     session.add(ds)
     session.flush()
     if body.trigger_sync and not body.enrichment_only:
-        op = Operation(type="sync", datastore_id=ds.id, result="queued", triggered_by="datastore creation",
-                       params={"type": "sync", "datastore_id": ds.id, "prune": False, "recreate": False,
-                               "include": ["table", "view"]})
+        op = Operation(
+            type="sync",
+            datastore_id=ds.id,
+            result="queued",
+            triggered_by="datastore creation",
+            params={
+                "type": "sync",
+                "datastore_id": ds.id,
+                "prune": False,
+                "recreate": False,
+                "include": ["table", "view"],
+            },
+        )
         session.add(op)
         session.flush()
         session.commit()
@@ -146,9 +174,17 @@ def update_datastore(datastore_id: int, body: DatastoreUpdate, session: SessionD
         if secrets:  # secrets sent replace the stored ones; secrets not sent are kept
             key = request.app.state.settings.secret_key
             ds.secrets = encrypt_secrets(key, {**datastore_secrets(key, ds), **secrets})
-    for key in ("name", "database", "enrichment_prefix", "enrichment_source_record_limit",
-                "enrichment_remediation_strategy", "high_count_rollup_threshold", "tags", "description",
-                "max_concurrent_operations"):
+    for key in (
+        "name",
+        "database",
+        "enrichment_prefix",
+        "enrichment_source_record_limit",
+        "enrichment_remediation_strategy",
+        "high_count_rollup_threshold",
+        "tags",
+        "description",
+        "max_concurrent_operations",
+    ):
         if key in sent and getattr(body, key) is not None:
             setattr(ds, key, getattr(body, key))
     if "max_concurrent_operations" in sent:  # null removes the limit
@@ -197,8 +233,14 @@ def unlink_enrichment(datastore_id: int, session: SessionDep) -> Response:
 def verify_draft(body: DatastoreCreate, session: SessionDep, request: Request) -> dict:
     """Verify a datastore definition before creating it: ``{connected, message}``."""
     store_type, type_, conn, secrets = _kind(body.connection, body.database)
-    draft = Datastore(name=body.name, store_type=store_type, type=type_, connection=conn, database=body.database,
-                      schema=body.schema_ or {"duckdb": "main", "postgresql": "public"}.get(type_))
+    draft = Datastore(
+        name=body.name,
+        store_type=store_type,
+        type=type_,
+        connection=conn,
+        database=body.database,
+        schema=body.schema_ or {"duckdb": "main", "postgresql": "public"}.get(type_),
+    )
     connected, message = verify(draft, secrets)
     return {"connected": connected, "message": message}
 

@@ -15,41 +15,66 @@ from ..deps import SessionDep
 router = APIRouter(prefix="/export", tags=["export"])
 
 
-def _export(session, request: Request, asset: str, datastore: int, containers: list[int] | None,
-            include_deleted: bool) -> dict:
+def _export(
+    session, request: Request, asset: str, datastore: int, containers: list[int] | None, include_deleted: bool
+) -> dict:
     ds = get_or_404(session, Datastore, datastore, "Datastore")
     try:
-        return {"datastore_id": ds.id, "asset_type": asset,
-                **export_asset(session, ds, asset, containers or None, include_deleted,
-                               secret_key=request.app.state.settings.secret_key)}
+        return {
+            "datastore_id": ds.id,
+            "asset_type": asset,
+            **export_asset(
+                session,
+                ds,
+                asset,
+                containers or None,
+                include_deleted,
+                secret_key=request.app.state.settings.secret_key,
+            ),
+        }
     except ExportError as e:
         raise HTTPException(422, str(e)) from None
 
 
 @router.post("/anomalies")
-def export_anomalies(session: SessionDep, request: Request, datastore: int, containers: Annotated[list[int] | None, Query()] = None,
-                     include_deleted: bool = False) -> dict:
+def export_anomalies(
+    session: SessionDep,
+    request: Request,
+    datastore: int,
+    containers: Annotated[list[int] | None, Query()] = None,
+    include_deleted: bool = False,
+) -> dict:
     """Replace ``<prefix>_export_anomalies`` with the datastore's anomalies. 422 without enrichment."""
     return _export(session, request, "anomalies", datastore, containers, include_deleted)
 
 
 @router.post("/checks")
-def export_checks(session: SessionDep, request: Request, datastore: int, containers: Annotated[list[int] | None, Query()] = None,
-                  include_deleted: bool = False) -> dict:
+def export_checks(
+    session: SessionDep,
+    request: Request,
+    datastore: int,
+    containers: Annotated[list[int] | None, Query()] = None,
+    include_deleted: bool = False,
+) -> dict:
     """Replace ``<prefix>_export_checks`` with the datastore's checks. 422 without enrichment."""
     return _export(session, request, "checks", datastore, containers, include_deleted)
 
 
 @router.post("/field-profiles")
-def export_field_profiles(session: SessionDep, request: Request, datastore: int,
-                          containers: Annotated[list[int] | None, Query()] = None) -> dict:
+def export_field_profiles(
+    session: SessionDep, request: Request, datastore: int, containers: Annotated[list[int] | None, Query()] = None
+) -> dict:
     """Replace ``<prefix>_export_field_profiles``. 422 without enrichment."""
     return _export(session, request, "field_profiles", datastore, containers, False)
 
 
 @router.post("/check-templates", status_code=204)
-def export_templates(session: SessionDep, request: Request, enrich_datastore_id: int,
-                     template_ids: Annotated[list[int] | None, Query()] = None) -> Response:
+def export_templates(
+    session: SessionDep,
+    request: Request,
+    enrich_datastore_id: int,
+    template_ids: Annotated[list[int] | None, Query()] = None,
+) -> Response:
     """Replace ``<prefix>_export_check_templates`` in an enrichment datastore; answers 204."""
     target = get_or_404(session, Datastore, enrich_datastore_id, "Datastore")
     if not target.enrichment_only:

@@ -24,8 +24,16 @@ class TagCreate(BaseModel):
 
 
 def _tag(t: GlobalTag) -> dict:
-    return {"id": t.id, "created": iso(t.created), "name": t.name, "color": t.color, "description": t.description,
-            "category": t.category, "weight_modifier": t.weight_modifier, "type": "global"}
+    return {
+        "id": t.id,
+        "created": iso(t.created),
+        "name": t.name,
+        "color": t.color,
+        "description": t.description,
+        "category": t.category,
+        "weight_modifier": t.weight_modifier,
+        "type": "global",
+    }
 
 
 def _by_name(session, name: str) -> GlobalTag:

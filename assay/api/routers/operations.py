@@ -10,8 +10,8 @@ from fastapi import APIRouter, Body, Query, Response
 from sqlalchemy import select, update
 
 from ...engine.rules import RuleDefinitionError
-from ...store.models import Container, Datastore, Operation, utcnow
 from ...operations.runner import HEARTBEAT_TIMEOUT
+from ...store.models import Container, Datastore, Operation, utcnow
 from ...store.repo import Conflict, get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
@@ -43,12 +43,18 @@ def _check_container_names(session, ds: Datastore, names: list[str]) -> None:
     not a live container of ``ds`` (a scan or profile never silently skips a named container)."""
     if not names:
         return
-    known = set(session.scalars(select(Container.name).where(
-        Container.datastore_id == ds.id, Container.deleted_at.is_(None), Container.name.in_(names))))
+    known = set(
+        session.scalars(
+            select(Container.name).where(
+                Container.datastore_id == ds.id, Container.deleted_at.is_(None), Container.name.in_(names)
+            )
+        )
+    )
     missing = [n for n in dict.fromkeys(names) if n not in known]
     if missing:
-        raise RuleDefinitionError(("container_names",),
-                                  f"no container named {', '.join(map(repr, missing))} in datastore {ds.id}")
+        raise RuleDefinitionError(
+            ("container_names",), f"no container named {', '.join(map(repr, missing))} in datastore {ds.id}"
+        )
 
 
 def normalise_operation(session, body, ds: Datastore) -> tuple[str, dict, dict]:
@@ -63,24 +69,29 @@ def normalise_operation(session, body, ds: Datastore) -> tuple[str, dict, dict]:
     created or replaced.
     """
     if ds.enrichment_only:
-        raise RuleDefinitionError(("datastore_id",), f"datastore {ds.id} is enrichment-only; "
-                                  f"a {body.type} operation cannot run on it")
+        raise RuleDefinitionError(
+            ("datastore_id",), f"datastore {ds.id} is enrichment-only; a {body.type} operation cannot run on it"
+        )
     if isinstance(body, ScanOperation):
         params = _scan_params(body, ds)
         _check_container_names(session, ds, params["container_names"])
-        return "scan", params, {key: 0 for key in ser.SCAN_STATUS_KEYS}
+        return "scan", params, dict.fromkeys(ser.SCAN_STATUS_KEYS, 0)
     if isinstance(body, ExportOperation):
         if ds.enrichment_datastore_id is None:
-            raise RuleDefinitionError(("datastore_id",), f"datastore {ds.id} has no enrichment datastore linked; "
-                                      "an export writes there")
+            raise RuleDefinitionError(
+                ("datastore_id",), f"datastore {ds.id} has no enrichment datastore linked; an export writes there"
+            )
         return "export", body.model_dump(mode="json"), {"total_containers": 0}
     if isinstance(body, ProfileOperation):
         params = body.model_dump(mode="json")
         params["container_names"] = params.get("container_names") or []
         _check_container_names(session, ds, params["container_names"])
-        return "profile", params, {key: 0 for key in ser.PROFILE_STATUS_KEYS}
-    return "sync", body.model_dump(mode="json"), {"total_containers": 0, "containers_analyzed": 0,
-                                                  "records_processed": 0}
+        return "profile", params, dict.fromkeys(ser.PROFILE_STATUS_KEYS, 0)
+    return (
+        "sync",
+        body.model_dump(mode="json"),
+        {"total_containers": 0, "containers_analyzed": 0, "records_processed": 0},
+    )
 
 
 @router.post("/run")
@@ -91,8 +102,7 @@ def run_operation(body: Annotated[OperationRequest, Body()], session: SessionDep
     """
     ds = get_or_404(session, Datastore, body.datastore_id, "Datastore")
     op_type, params, status = normalise_operation(session, body, ds)
-    op = Operation(type=op_type, datastore_id=ds.id, result="queued", params=params, status=status,
-                   triggered_by="api")
+    op = Operation(type=op_type, datastore_id=ds.id, result="queued", params=params, status=status, triggered_by="api")
     session.add(op)
     session.commit()
     runner.submit(op.id)
@@ -133,9 +143,9 @@ def list_operations(
     if finished is not None:
         stmt = stmt.where(Operation.end_time.is_not(None) if finished else Operation.end_time.is_(None))
     if start_date:
-        stmt = stmt.where(Operation.created >= dt.datetime.combine(start_date, dt.time(), dt.timezone.utc))
+        stmt = stmt.where(Operation.created >= dt.datetime.combine(start_date, dt.time(), dt.UTC))
     if end_date:
-        stmt = stmt.where(Operation.created < dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(), dt.timezone.utc))
+        stmt = stmt.where(Operation.created < dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(), dt.UTC))
     stmt = stmt.order_by(Operation.id.asc() if sort_created == "asc" else Operation.id.desc())
     rows, total, pages = paginate(session, stmt, page.page, page.size)
     return page_of([ser.operation(op, _containers(session, op)) for op in rows], total, page, pages)
@@ -149,7 +159,7 @@ def get_operation(operation_id: int, session: SessionDep) -> dict:
 
 def _lost(op: Operation) -> bool:
     """True when a running operation's worker has stopped sending heartbeats."""
-    beat = op.heartbeat if op.heartbeat is None or op.heartbeat.tzinfo else op.heartbeat.replace(tzinfo=dt.timezone.utc)
+    beat = op.heartbeat if op.heartbeat is None or op.heartbeat.tzinfo else op.heartbeat.replace(tzinfo=dt.UTC)
     return beat is None or (utcnow() - beat).total_seconds() > HEARTBEAT_TIMEOUT
 
 
@@ -160,8 +170,11 @@ def abort_operation(operation_id: int, session: SessionDep, runner: RunnerDep) -
     allows; this call waits up to 5 s); one whose worker is gone ends as aborted at once.
     A finished one is returned unchanged."""
     op = get_or_404(session, Operation, operation_id, "Operation")
-    session.execute(update(Operation).where(Operation.id == operation_id, Operation.result == "queued")
-                    .values(result="aborted", end_time=utcnow(), message="aborted before it started"))
+    session.execute(
+        update(Operation)
+        .where(Operation.id == operation_id, Operation.result == "queued")
+        .values(result="aborted", end_time=utcnow(), message="aborted before it started")
+    )
     session.commit()
     session.expire_all()
     op = session.get(Operation, operation_id)
@@ -203,9 +216,15 @@ def rerun_operation(operation_id: int, session: SessionDep, runner: RunnerDep) -
     op = get_or_404(session, Operation, operation_id, "Operation")
     if op.end_time is None:
         raise Conflict(f"operation {operation_id} has not finished yet")
-    again = Operation(type=op.type, datastore_id=op.datastore_id, result="queued", params=dict(op.params),
-                      status={k: 0 for k in (op.status or {}) if isinstance(op.status[k], int)},
-                      triggered_by=f"rerun of operation {op.id}", schedule_id=op.schedule_id)
+    again = Operation(
+        type=op.type,
+        datastore_id=op.datastore_id,
+        result="queued",
+        params=dict(op.params),
+        status={k: 0 for k in (op.status or {}) if isinstance(op.status[k], int)},
+        triggered_by=f"rerun of operation {op.id}",
+        schedule_id=op.schedule_id,
+    )
     session.add(again)
     session.commit()
     runner.submit(again.id)
@@ -217,8 +236,13 @@ def rerun_operation(operation_id: int, session: SessionDep, runner: RunnerDep) -
 def heartbeat(operation_id: int, session: SessionDep) -> dict:
     """``{id, result, heartbeat, alive}``: alive while running with a recent heartbeat."""
     op = get_or_404(session, Operation, operation_id, "Operation")
-    return {"id": op.id, "result": op.result, "heartbeat": ser.iso(op.heartbeat), "worker": op.worker,
-            "alive": op.result == "running" and not _lost(op)}
+    return {
+        "id": op.id,
+        "result": op.result,
+        "heartbeat": ser.iso(op.heartbeat),
+        "worker": op.worker,
+        "alive": op.result == "running" and not _lost(op),
+    }
 
 
 @router.delete("/{operation_id}", status_code=204)

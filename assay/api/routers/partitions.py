@@ -19,8 +19,10 @@ def _anomaly_counts(session, partitions: list[Partition]) -> dict[tuple[int, str
         return {}
     rows = session.execute(
         select(Anomaly.container_id, Anomaly.partition_name, Anomaly.status, func.count())
-        .where(Anomaly.container_id.in_({p.container_id for p in partitions}),
-               Anomaly.partition_name.in_({p.name for p in partitions}))
+        .where(
+            Anomaly.container_id.in_({p.container_id for p in partitions}),
+            Anomaly.partition_name.in_({p.name for p in partitions}),
+        )
         .group_by(Anomaly.container_id, Anomaly.partition_name, Anomaly.status)
     ).all()
     out: dict[tuple[int, str], dict[str, int]] = {}
@@ -31,18 +33,28 @@ def _anomaly_counts(session, partitions: list[Partition]) -> dict[tuple[int, str
 
 def _partition(p: Partition, counts: dict[str, int]) -> dict:
     return {
-        "id": p.id, "created": ser.iso(p.created), "last_updated": ser.iso(p.last_updated), "name": p.name,
-        "location": p.location, "container": ser.container_stub(p.container),
-        "min_offset": p.min_offset, "max_offset": p.max_offset,
-        "min_time": ser.iso(p.min_time), "max_time": ser.iso(p.max_time), "partition_size": p.partition_size,
-        "num_active": counts.get("Active", 0), "num_acknowledged": counts.get("Acknowledged", 0),
-        "num_resolved": counts.get("Resolved", 0), "num_invalid": counts.get("Invalid", 0),
+        "id": p.id,
+        "created": ser.iso(p.created),
+        "last_updated": ser.iso(p.last_updated),
+        "name": p.name,
+        "location": p.location,
+        "container": ser.container_stub(p.container),
+        "min_offset": p.min_offset,
+        "max_offset": p.max_offset,
+        "min_time": ser.iso(p.min_time),
+        "max_time": ser.iso(p.max_time),
+        "partition_size": p.partition_size,
+        "num_active": counts.get("Active", 0),
+        "num_acknowledged": counts.get("Acknowledged", 0),
+        "num_resolved": counts.get("Resolved", 0),
+        "num_invalid": counts.get("Invalid", 0),
     }
 
 
 @router.get("/partitions")
-def list_partitions(session: SessionDep, page: PageDep, container: int | None = None,
-                    datastore: int | None = None) -> dict:
+def list_partitions(
+    session: SessionDep, page: PageDep, container: int | None = None, datastore: int | None = None
+) -> dict:
     """Partitions that scans have read, newest first; filter by ``container`` or ``datastore`` id."""
     stmt = select(Partition).order_by(Partition.id.desc())
     if container is not None:
@@ -66,16 +78,23 @@ def _container_scan(cs: ContainerScan) -> dict:
         **ser.container_scan(cs),
         "operation_id": cs.operation_id,
         "partition_scans": [
-            {"id": ps.id, "partition": ps.partition, "partition_id": ps.partition_id,
-             "records_processed": ps.records_processed, "result": ps.result, "anomalies": list(ps.anomaly_ids or [])}
+            {
+                "id": ps.id,
+                "partition": ps.partition,
+                "partition_id": ps.partition_id,
+                "records_processed": ps.records_processed,
+                "result": ps.result,
+                "anomalies": list(ps.anomaly_ids or []),
+            }
             for ps in cs.partition_scans
         ],
     }
 
 
 @router.get("/container-scans")
-def list_container_scans(session: SessionDep, page: PageDep, container: int | None = None,
-                         operation: int | None = None) -> dict:
+def list_container_scans(
+    session: SessionDep, page: PageDep, container: int | None = None, operation: int | None = None
+) -> dict:
     """Container scans, newest first; filter by ``container`` or ``operation`` id."""
     stmt = select(ContainerScan).order_by(ContainerScan.id.desc())
     if container is not None:

@@ -27,10 +27,13 @@ def rule_specifications(session: SessionDep) -> list[dict]:
     Registered before ``/{check_id}`` so ``specifications`` is never read as an id."""
     from ...engine.rules.catalogue import specifications
 
-    counts = dict(session.execute(
-        select(QualityCheck.rule_type, func.count()).where(QualityCheck.deleted_at.is_(None))
-        .group_by(QualityCheck.rule_type)
-    ).all())
+    counts = dict(
+        session.execute(
+            select(QualityCheck.rule_type, func.count())
+            .where(QualityCheck.deleted_at.is_(None))
+            .group_by(QualityCheck.rule_type)
+        ).all()
+    )
     return specifications(counts)
 
 
@@ -100,10 +103,18 @@ def create_check(body: QualityCheckCreate, session: SessionDep) -> dict:
     validate_check(rule, body.fields, body.properties, body.filter, _container_fields(container), body.coverage)
     _check_reference(session, container, rule, body.fields, body.properties)
     check = QualityCheck(
-        container_id=container.id, rule_type=rule, fields=body.fields, properties=body.properties or {},
-        filter=body.filter or None, coverage=body.coverage, description=body.description, tags=body.tags,
-        status=body.status, additional_metadata=body.additional_metadata,
-        anomaly_message_field=body.anomaly_message_field, weight=body.weight if body.weight is not None else 1,
+        container_id=container.id,
+        rule_type=rule,
+        fields=body.fields,
+        properties=body.properties or {},
+        filter=body.filter or None,
+        coverage=body.coverage,
+        description=body.description,
+        tags=body.tags,
+        status=body.status,
+        additional_metadata=body.additional_metadata,
+        anomaly_message_field=body.anomaly_message_field,
+        weight=body.weight if body.weight is not None else 1,
     )
     session.add(check)
     session.flush()
@@ -124,15 +135,19 @@ def _check_reference(session, container: Container, rule: str, fields: list[str]
     ref = session.get(Container, props.get("ref_container_id"))
     datastore_id = props.get("ref_datastore_id") or container.datastore_id
     if ref is None or ref.deleted_at is not None:
-        raise RuleDefinitionError(("properties", "ref_container_id"),
-                                  f"container {props.get('ref_container_id')} does not exist")
+        raise RuleDefinitionError(
+            ("properties", "ref_container_id"), f"container {props.get('ref_container_id')} does not exist"
+        )
     if ref.datastore_id != datastore_id:
-        raise RuleDefinitionError(("properties", "ref_datastore_id"),
-                                  f"container {ref.id} ({ref.name}) is not in datastore {datastore_id}")
+        raise RuleDefinitionError(
+            ("properties", "ref_datastore_id"), f"container {ref.id} ({ref.name}) is not in datastore {datastore_id}"
+        )
     ref_fields = {f.name for f in ref.fields}  # empty: the reference is not synced yet
     name = props.get("field_name")
     if isinstance(name, str) and ref_fields and name not in ref_fields:
-        raise RuleDefinitionError(("properties", "field_name"), f"field '{name}' does not exist in container {ref.name}")
+        raise RuleDefinitionError(
+            ("properties", "field_name"), f"field '{name}' does not exist in container {ref.name}"
+        )
 
 
 def _known(name: str) -> bool:
@@ -164,8 +179,12 @@ def update_check(check_id: int, body: QualityCheckUpdate, session: SessionDep) -
     coverage = body.coverage if "coverage" in sent else check.coverage
     validate_check(check.rule_type, fields, properties, filter_, _container_fields(check.container), coverage)
     _check_reference(session, check.container, check.rule_type, fields, properties)
-    if (list(fields or []), properties or {}, filter_ or None, coverage) != \
-            (list(check.fields or []), check.properties or {}, check.filter, check.coverage):
+    if (list(fields or []), properties or {}, filter_ or None, coverage) != (
+        list(check.fields or []),
+        check.properties or {},
+        check.filter,
+        check.coverage,
+    ):
         check.inferred = False  # editing how an inferred check evaluates makes it authored (§1.3)
     check.fields, check.properties, check.filter, check.coverage = fields, properties or {}, filter_ or None, coverage
     for key in ("description", "tags", "additional_metadata", "status", "anomaly_message_field", "weight"):
@@ -224,11 +243,24 @@ templates = APIRouter(prefix="/quality-check-templates", tags=["quality-checks"]
 
 
 def template_json(t: QualityCheckTemplate) -> dict:
-    return {"id": t.id, "created": ser.iso(t.created), "rule_type": t.rule_type, "fields": [{"name": f} for f in t.fields],
-            "description": t.description, "coverage": t.coverage, "filter": t.filter, "properties": t.properties,
-            "global_tags": ser.tags(t.tags), "template_locked": t.template_locked, "is_template": True,
-            "additional_metadata": t.additional_metadata, "anomaly_message_field": t.anomaly_message_field,
-            "container": None, "status": "Active", "template_checks_count": 0}
+    return {
+        "id": t.id,
+        "created": ser.iso(t.created),
+        "rule_type": t.rule_type,
+        "fields": [{"name": f} for f in t.fields],
+        "description": t.description,
+        "coverage": t.coverage,
+        "filter": t.filter,
+        "properties": t.properties,
+        "global_tags": ser.tags(t.tags),
+        "template_locked": t.template_locked,
+        "is_template": True,
+        "additional_metadata": t.additional_metadata,
+        "anomaly_message_field": t.anomaly_message_field,
+        "container": None,
+        "status": "Active",
+        "template_checks_count": 0,
+    }
 
 
 @templates.post("")
@@ -239,11 +271,18 @@ def create_template(body: TemplateCreate, session: SessionDep) -> dict:
         raise RuleDefinitionError(("rule",), f"unknown rule type '{body.rule}'")
     rule = get_rule(body.rule).name
     validate_check(rule, body.fields, body.properties, None, {}, body.coverage)
-    t = QualityCheckTemplate(rule_type=rule, fields=body.fields, properties=body.properties or {},
-                             filter=body.filter or None, coverage=body.coverage, description=body.description,
-                             tags=body.tags, template_locked=body.template_locked,
-                             additional_metadata=body.additional_metadata,
-                             anomaly_message_field=body.anomaly_message_field)
+    t = QualityCheckTemplate(
+        rule_type=rule,
+        fields=body.fields,
+        properties=body.properties or {},
+        filter=body.filter or None,
+        coverage=body.coverage,
+        description=body.description,
+        tags=body.tags,
+        template_locked=body.template_locked,
+        additional_metadata=body.additional_metadata,
+        anomaly_message_field=body.anomaly_message_field,
+    )
     session.add(t)
     session.flush()
     return template_json(t)

@@ -23,11 +23,18 @@ _payload = TypeAdapter(OperationRequest)
 
 def schedule_json(s: Schedule) -> dict:
     return {
-        "id": s.id, "created": ser.iso(s.created), "name": s.name, "type": s.type, "crontab": s.crontab,
-        "next_trigger": ser.iso(s.next_trigger), "last_triggered": ser.iso(s.last_triggered),
-        "deactivated": s.deactivated, "trigger_type": "operation", "datastore": ser.datastore_stub(s.datastore),
-        "containers": [{"name": n} for n in s.params.get("container_names") or []], **{
-            k: v for k, v in s.params.items() if k not in ("type", "name")},
+        "id": s.id,
+        "created": ser.iso(s.created),
+        "name": s.name,
+        "type": s.type,
+        "crontab": s.crontab,
+        "next_trigger": ser.iso(s.next_trigger),
+        "last_triggered": ser.iso(s.last_triggered),
+        "deactivated": s.deactivated,
+        "trigger_type": "operation",
+        "datastore": ser.datastore_stub(s.datastore),
+        "containers": [{"name": n} for n in s.params.get("container_names") or []],
+        **{k: v for k, v in s.params.items() if k not in ("type", "name")},
     }
 
 
@@ -46,8 +53,7 @@ def _parse(session, body: dict[str, Any]) -> tuple[str | None, str, str, dict, D
     except ValidationError as e:
         err = e.errors()[0]
         # list indexes stay integers, as in the 422s of POST /operations/run
-        raise RuleDefinitionError(tuple(p if isinstance(p, int) else str(p) for p in err["loc"]),
-                                  err["msg"]) from None
+        raise RuleDefinitionError(tuple(p if isinstance(p, int) else str(p) for p in err["loc"]), err["msg"]) from None
     ds = get_or_404(session, Datastore, request.datastore_id, "Datastore")
     op_type, params, _status = normalise_operation(session, request, ds)
     return name, crontab, op_type, params, ds
@@ -57,8 +63,14 @@ def _parse(session, body: dict[str, Any]) -> tuple[str | None, str, str, dict, D
 def create_schedule(session: SessionDep, body: Any = Body(...)) -> dict:
     """Schedule any operation payload: the body is that payload plus ``name`` and ``crontab``."""
     name, crontab, op_type, params, ds = _parse(session, body)
-    schedule = Schedule(name=name, type=op_type, crontab=crontab, datastore_id=ds.id, params=params,
-                        next_trigger=next_fire(crontab, utcnow()))
+    schedule = Schedule(
+        name=name,
+        type=op_type,
+        crontab=crontab,
+        datastore_id=ds.id,
+        params=params,
+        next_trigger=next_fire(crontab, utcnow()),
+    )
     session.add(schedule)
     session.flush()
     return schedule_json(schedule)
@@ -84,7 +96,12 @@ def update_schedule(schedule_id: int, session: SessionDep, body: Any = Body(...)
     schedule = get_or_404(session, Schedule, schedule_id, "Schedule")
     name, crontab, op_type, params, ds = _parse(session, body)
     schedule.name, schedule.crontab, schedule.type, schedule.params, schedule.datastore_id = (
-        name, crontab, op_type, params, ds.id)
+        name,
+        crontab,
+        op_type,
+        params,
+        ds.id,
+    )
     schedule.next_trigger = next_fire(crontab, utcnow())
     session.flush()
     session.refresh(schedule)

@@ -24,19 +24,39 @@ public = APIRouter(tags=["auth"])
 
 
 def _user(u: User) -> dict:
-    return {"id": u.id, "created": iso(u.created), "name": u.name, "email": u.email, "role": u.role,
-            "deleted_at": iso(u.deleted_at), "teams": [{"id": 1, "name": "Public"}]}
+    return {
+        "id": u.id,
+        "created": iso(u.created),
+        "name": u.name,
+        "email": u.email,
+        "role": u.role,
+        "deleted_at": iso(u.deleted_at),
+        "teams": [{"id": 1, "name": "Public"}],
+    }
 
 
 def _team(t: Team) -> dict:
-    return {"id": t.id, "created": iso(t.created), "name": t.name, "description": t.description,
-            "is_public": t.is_public, "permission": "Editor"}
+    return {
+        "id": t.id,
+        "created": iso(t.created),
+        "name": t.name,
+        "description": t.description,
+        "is_public": t.is_public,
+        "permission": "Editor",
+    }
 
 
 def _token(t: UserToken, value: str | None = None) -> dict:
-    out = {"id": t.id, "created": iso(t.created), "name": t.name, "expiration": iso(t.expiration),
-           "revoked": t.revoked, "last_used": iso(t.last_used), "user_id": t.user_id,
-           "scim_endpoints_only": t.scim_endpoints_only}
+    out = {
+        "id": t.id,
+        "created": iso(t.created),
+        "name": t.name,
+        "expiration": iso(t.expiration),
+        "revoked": t.revoked,
+        "last_used": iso(t.last_used),
+        "user_id": t.user_id,
+        "scim_endpoints_only": t.scim_endpoints_only,
+    }
     if value is not None:
         out["token"] = value
     return out
@@ -50,8 +70,9 @@ def me(user: CurrentUser) -> dict:
 
 @router.get("/users")
 def list_users(session: SessionDep, page: PageDep) -> dict:
-    rows, total, pages = paginate(session, select(User).where(User.deleted_at.is_(None)).order_by(User.id),
-                                  page.page, page.size)
+    rows, total, pages = paginate(
+        session, select(User).where(User.deleted_at.is_(None)).order_by(User.id), page.page, page.size
+    )
     return page_of([_user(u) for u in rows], total, page, pages)
 
 
@@ -90,8 +111,13 @@ def create_token(body: TokenCreate, session: SessionDep, user: CurrentUser, requ
     """Create a token for the caller; its value is in ``token`` and is shown only now.
     409 when the caller already has a token of that name."""
     try:
-        row, value = issue_token(session, request.app.state.settings.secret_key, name=body.name,
-                                 user_id=user.id, expires_in_days=body.expires_in_days)
+        row, value = issue_token(
+            session,
+            request.app.state.settings.secret_key,
+            name=body.name,
+            user_id=user.id,
+            expires_in_days=body.expires_in_days,
+        )
     except ValueError as e:
         raise HTTPException(409, str(e)) from None
     return _token(row, value)
@@ -140,8 +166,9 @@ def _redirect(redirect_uri: str, **params: str) -> RedirectResponse:
 
 
 def _cli_token(session, secret: str, user_id: int | None, hostname: str) -> str:
-    _row, value = issue_token(session, secret, name=f"cli-{hostname or 'host'}-{uuid.uuid4().hex[:8]}",
-                              user_id=user_id, expires_in_days=30)
+    _row, value = issue_token(
+        session, secret, name=f"cli-{hostname or 'host'}-{uuid.uuid4().hex[:8]}", user_id=user_id, expires_in_days=30
+    )
     return value
 
 
@@ -165,7 +192,7 @@ def cli_authorize(
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Assay CLI login</title></head>
 <body style="font-family:sans-serif;max-width:40em;margin:3em auto">
 <h1>Approve a command-line login</h1>
-<p>The Qualytics-compatible CLI on <b>{e(hostname or 'your machine')}</b> asks for an API token.
+<p>The Qualytics-compatible CLI on <b>{e(hostname or "your machine")}</b> asks for an API token.
 Paste one of your existing Assay tokens (from <code>assay token create</code>) to approve; the CLI
 receives a new token of its own, valid 30 days.</p>
 <form method="post" action="authorize">

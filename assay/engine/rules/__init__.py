@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 import threading
 
-from .base import AggregateRule, CheckSpec, Rule, RuleDefinitionError, RowRule
+from .base import AggregateRule, CheckSpec, RowRule, Rule, RuleDefinitionError
 
 RULES: dict[str, type[Rule]] = {}
 ALIASES: dict[str, str] = {}

@@ -43,10 +43,10 @@ def utc_literal(moment: dt.datetime, like: ir.Value | None = None) -> ir.Value:
     :func:`comparable` columns (both sides the same ``YYYY-MM-DD HH:MM:SS.SSS`` text);
     elsewhere a literal of ``like``'s own timestamp type (naive UTC, or aware)."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     if like is not None and like.type().is_timestamp() and not _on_sqlite(like):
         dtype = like.type()
-        return ibis.literal(moment.replace(tzinfo=dt.timezone.utc) if dtype.timezone else moment, type=dtype)
+        return ibis.literal(moment.replace(tzinfo=dt.UTC) if dtype.timezone else moment, type=dtype)
     return ibis.literal(moment.strftime("%Y-%m-%d %H:%M:%S.%f")).cast(UTC_TIMESTAMP)
 
 
@@ -66,7 +66,7 @@ def _text_or_datetime(value: Any) -> Any:
 
 def _to_utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value
 
 

@@ -17,8 +17,9 @@ How a cross-container check runs (``engine.plan`` drives it):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -34,7 +35,9 @@ class ReferenceProperties(BaseModel):
     the checked container)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    ref_datastore_id: int | None = Field(None, ge=1, description="datastore of the reference container (default: this one)")
+    ref_datastore_id: int | None = Field(
+        None, ge=1, description="datastore of the reference container (default: this one)"
+    )
     ref_container_id: int = Field(ge=1, description="the reference container")
 
 
@@ -54,8 +57,9 @@ class ApartResult:
 
 
 class CrossContainerMixin:
-    on_incremental = ("compares the rows the scan reads with the whole reference container: on an incremental "
-                      "scan, the new rows only")
+    on_incremental = (
+        "compares the rows the scan reads with the whole reference container: on an incremental scan, the new rows only"
+    )
 
     """Mixed into a RowRule/AggregateRule whose ``Properties`` derive from
     :class:`ReferenceProperties`. After ``bind``: ``ref`` (the reference Ibis table),
@@ -88,7 +92,7 @@ def aligned(a: ir.Value, b: ir.Value) -> tuple[ir.Value, ir.Value]:
         return a.cast("timestamp('UTC')"), b.cast("timestamp('UTC')")
     if (ta.is_numeric() and tb.is_numeric()) or (ta.is_string() and tb.is_string()) or ta.equals(tb):
         return a, b
-    if (ta.is_temporal() and tb.is_temporal()):
+    if ta.is_temporal() and tb.is_temporal():
         return a, b
     return as_text(a), as_text(b)
 
@@ -155,8 +159,9 @@ def memtable(batch: pa.Table, target: ir.Table | None = None) -> ir.Table:
     if target is not None and engine_of(target) == "mysql":
         import pandas as pd
 
-        frame = pd.DataFrame({name: pd.Series(batch.column(name).to_pylist(), dtype=object)
-                              for name in batch.column_names})
+        frame = pd.DataFrame(
+            {name: pd.Series(batch.column(name).to_pylist(), dtype=object) for name in batch.column_names}
+        )
         return ibis.memtable(frame, schema=ibis.Schema.from_pyarrow(batch.schema))
     return ibis.memtable(batch)
 
@@ -164,4 +169,3 @@ def memtable(batch: pa.Table, target: ir.Table | None = None) -> ir.Table:
 def total(expr: ir.Scalar) -> int:
     value = expr.to_pyarrow().as_py()
     return int(value or 0)
-

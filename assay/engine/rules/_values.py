@@ -50,8 +50,10 @@ def scalar_item(value: Any) -> bool | int | float | str:
 
     Raises: ValueError for null, NaN/infinity and anything not a scalar."""
     if value is None:
-        raise PydanticCustomError("null_value", "null is not a listed value: NULLs are skipped by the rule "
-                                  "(add a notNull check to forbid them)")
+        raise PydanticCustomError(
+            "null_value",
+            "null is not a listed value: NULLs are skipped by the rule (add a notNull check to forbid them)",
+        )
     if isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -67,8 +69,9 @@ def scalar_item(value: Any) -> bool | int | float | str:
 ListItem = Annotated[bool | int | float | str, PlainValidator(scalar_item, json_schema_input_type=bool | float | str)]
 
 
-def list_errors(values: list[Any], field_types: list[str], loc: tuple = ("properties", "list"),
-                indexed: bool = True) -> None:
+def list_errors(
+    values: list[Any], field_types: list[str], loc: tuple = ("properties", "list"), indexed: bool = True
+) -> None:
     """Check that every value of ``values`` can be of each of ``field_types``.
 
     Raises: RuleDefinitionError at ``loc + (index,)`` (e.g. ``properties.list.1``), or at
@@ -141,10 +144,11 @@ def coerce(value: Any, field_type: str) -> Any:
                 moment = None
             if moment is not None:
                 if moment.tzinfo is not None:
-                    moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+                    moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
                 return moment
-        raise ValueError(f"{_shown(value)} is not an ISO 8601 date-time such as 2024-01-31T12:00:00Z "
-                         "(the field is a Timestamp)")
+        raise ValueError(
+            f"{_shown(value)} is not an ISO 8601 date-time such as 2024-01-31T12:00:00Z (the field is a Timestamp)"
+        )
     return value
 
 

@@ -13,7 +13,9 @@ from .time_series import Aggregate, ChangeLimitRule
 class AbsoluteChangeLimitProperties(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     limit: Decimal = Field(ge=0, description="largest accepted |value − previous value|")
-    aggregate: Aggregate = Field("sum", description="how the field is measured: sum, avg, min, max or count; default sum")
+    aggregate: Aggregate = Field(
+        "sum", description="how the field is measured: sum, avg, min, max or count; default sum"
+    )
 
 
 @register

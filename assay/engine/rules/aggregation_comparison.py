@@ -10,10 +10,22 @@ from . import register
 from ._reference import ApartResult, CrossContainerMixin, ReferenceProperties
 from .base import AggregateRule, show
 
-_OPS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "lte": operator.le, "gt": operator.gt,
-        "gte": operator.ge}
-_TEXT = {"eq": "equal to", "ne": "different from", "lt": "less than", "lte": "less than or equal to",
-         "gt": "greater than", "gte": "greater than or equal to"}
+_OPS = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
+_TEXT = {
+    "eq": "equal to",
+    "ne": "different from",
+    "lt": "less than",
+    "lte": "less than or equal to",
+    "gt": "greater than",
+    "gte": "greater than or equal to",
+}
 
 
 def _aggregate_text(v: str) -> str:
@@ -69,7 +81,9 @@ class AggregationComparison(CrossContainerMixin, AggregateRule):
     """
 
     name = "aggregationComparison"
-    description = "Verifies that the specified comparison operator evaluates true when applied to two aggregation expressions."
+    description = (
+        "Verifies that the specified comparison operator evaluates true when applied to two aggregation expressions."
+    )
     fields = "none"
     Properties = AggregationComparisonProperties
 
@@ -103,5 +117,3 @@ class AggregationComparison(CrossContainerMixin, AggregateRule):
         if _OPS[p.comparison](mine, theirs):
             return None
         return f"The aggregate {left} is not {_TEXT[p.comparison]} {right}"
-
-

@@ -110,20 +110,23 @@ def _properties(model: type[BaseModel]) -> list[dict[str, Any]]:
     for name, info in model.model_fields.items():
         key = info.alias or name
         kind, values = property_type(name, info.annotation)
-        out.append({
-            "field": key,
-            "map_to": key,
-            "required": info.is_required(),
-            "title": info.title or name.replace("_", " ").capitalize(),
-            "type": kind,
-            "values": values,
-            "description": info.description,
-        })
+        out.append(
+            {
+                "field": key,
+                "map_to": key,
+                "required": info.is_required(),
+                "title": info.title or name.replace("_", " ").capitalize(),
+                "type": kind,
+                "values": values,
+                "description": info.description,
+            }
+        )
     return out
 
 
-def specification(cls: type[Rule], *, name: str | None = None, deprecated: bool | None = None,
-                  count: int = 0) -> dict[str, Any]:
+def specification(
+    cls: type[Rule], *, name: str | None = None, deprecated: bool | None = None, count: int = 0
+) -> dict[str, Any]:
     """The catalogue entry of rule class ``cls`` (under ``name`` when it is an alias)."""
     alias = name is not None and name != cls.name
     arity = cls.fields

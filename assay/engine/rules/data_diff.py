@@ -45,8 +45,10 @@ class DataDiffProperties(ReferenceProperties):
 
 @register
 class DataDiff(CrossContainerMixin, AggregateRule):
-    on_incremental = ("compares the rows the scan reads with the whole reference, so on an incremental scan the "
-                      "reference's older rows count as missing: use it in full scans")
+    on_incremental = (
+        "compares the rows the scan reads with the whole reference, so on an incremental scan the "
+        "reference's older rows count as missing: use it in full scans"
+    )
 
     """The container's rows (projected on the check's fields) match the reference container.
 
@@ -131,7 +133,9 @@ class DataDiff(CrossContainerMixin, AggregateRule):
         groups = ref.group_by(back).aggregate(**{_ROWS: ibis._.count()})
         for batch in stream(groups, batch_size):
             self.batches += 1
-            on_query(f"batch {self.batches}: {batch.num_rows} distinct rows of {self.ref_label} probed in the container")
+            on_query(
+                f"batch {self.batches}: {batch.num_rows} distinct rows of {self.ref_label} probed in the container"
+            )
             m = memtable(batch, base)
             missing += total(m.anti_join(base, self._match(m, base, back))[_ROWS].sum())
         return ApartResult(rows, metrics={"rows": rows, "unmatched": unmatched, "missing": missing})
@@ -146,8 +150,10 @@ class DataDiff(CrossContainerMixin, AggregateRule):
         rows, unmatched, missing = (int(values.get(k) or 0) for k in ("rows", "unmatched", "missing"))
         if not unmatched and not missing:
             return None
-        return (f"{unmatched} of {rows} filtered records have no matching record in {self.ref_label} and "
-                f"{missing} records of {self.ref_label} are missing from the container ({self._describe()})")
+        return (
+            f"{unmatched} of {rows} filtered records have no matching record in {self.ref_label} and "
+            f"{missing} records of {self.ref_label} are missing from the container ({self._describe()})"
+        )
 
     def failed_records(self, values: dict[str, Any]) -> int:
         return int(values.get("unmatched") or 0) + int(values.get("missing") or 0)
@@ -165,7 +171,9 @@ class IsNotReplicaOf(DataDiff):
     container rows."""
 
     name = "isNotReplicaOf"
-    description = "Asserts that the dataset created by the targeted field(s) is not replicated in a reference container."
+    description = (
+        "Asserts that the dataset created by the targeted field(s) is not replicated in a reference container."
+    )
 
     def assess(self, values: dict[str, Any]) -> str | None:
         rows, unmatched, missing = (int(values.get(k) or 0) for k in ("rows", "unmatched", "missing"))

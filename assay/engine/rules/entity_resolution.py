@@ -68,15 +68,15 @@ class EntityResolution(AggregateRule):
         values = base.select(v=v.cast("string")).filter(ibis._.v.notnull())
         if needs_key(values.v):
             # MySQL/MariaDB: group by the exact bytes, not the (case-insensitive) collation
-            counts = (values.mutate(k=text_key(values.v)).group_by("k")
-                      .aggregate(v=ibis._.v.min(), n=ibis._.count()))
+            counts = values.mutate(k=text_key(values.v)).group_by("k").aggregate(v=ibis._.v.min(), n=ibis._.count())
         else:
             counts = values.group_by("v").aggregate(n=ibis._.count())
         on_query("distinct values")
         distinct = total(counts.count())
         if distinct > MAX_DISTINCT:
-            raise ValueError(f"entityResolution reads at most {MAX_DISTINCT} distinct values; "
-                             f"{self.field_list} has {distinct}")
+            raise ValueError(
+                f"entityResolution reads at most {MAX_DISTINCT} distinct values; {self.field_list} has {distinct}"
+            )
         groups: dict[str, list[tuple[str, int]]] = {}
         for i, batch in enumerate(stream(counts.order_by("v"), batch_size), start=1):
             on_query(f"distinct values, batch {i}")
@@ -88,8 +88,14 @@ class EntityResolution(AggregateRule):
         clashes = [members for members in entities if len(members) > 1]
         failed = sum(n for members in clashes for _, n in members)
         examples = [" ~ ".join(show(value) for value, _ in sorted(members)[:3]) for members in clashes[:3]]
-        return ApartResult(metrics={"entities": len(clashes), "values": sum(len(m) for m in clashes),
-                                    "failed": failed, "examples": examples})
+        return ApartResult(
+            metrics={
+                "entities": len(clashes),
+                "values": sum(len(m) for m in clashes),
+                "failed": failed,
+                "examples": examples,
+            }
+        )
 
     def _entities(self, groups: dict[str, list[tuple[str, int]]]) -> list[list[tuple[str, int]]]:
         """Lists of (value, rows) that are one entity, in order of their first key."""
@@ -98,8 +104,10 @@ class EntityResolution(AggregateRule):
         if threshold is None or len(keys) < 2:
             return [groups[k] for k in keys]
         if len(keys) > MAX_FUZZY:
-            raise ValueError(f"entityResolution with similarity_threshold compares at most {MAX_FUZZY} "
-                             f"normalised values; {self.field_list} has {len(keys)}")
+            raise ValueError(
+                f"entityResolution with similarity_threshold compares at most {MAX_FUZZY} "
+                f"normalised values; {self.field_list} has {len(keys)}"
+            )
         from rapidfuzz import process
         from rapidfuzz.distance import JaroWinkler
 
@@ -112,10 +120,11 @@ class EntityResolution(AggregateRule):
             return i
 
         for start in range(0, len(keys), _FUZZY_CHUNK):
-            rows = keys[start:start + _FUZZY_CHUNK]
-            scores = process.cdist(rows, keys, scorer=JaroWinkler.normalized_similarity, score_cutoff=threshold,
-                                   workers=1)
-            for r, c in zip(*scores.nonzero()):
+            rows = keys[start : start + _FUZZY_CHUNK]
+            scores = process.cdist(
+                rows, keys, scorer=JaroWinkler.normalized_similarity, score_cutoff=threshold, workers=1
+            )
+            for r, c in zip(*scores.nonzero(), strict=False):
                 i, j = start + int(r), int(c)
                 if i < j:
                     a, b = find(i), find(j)
@@ -130,9 +139,11 @@ class EntityResolution(AggregateRule):
         entities = int(values.get("entities") or 0)
         if not entities:
             return None
-        return (f"{entities} entities of {self.field_list} are written in more than one way "
-                f"({values['values']} distinct values in {values['failed']} records), e.g. "
-                + "; ".join(values.get("examples") or []))
+        return (
+            f"{entities} entities of {self.field_list} are written in more than one way "
+            f"({values['values']} distinct values in {values['failed']} records), e.g. "
+            + "; ".join(values.get("examples") or [])
+        )
 
     def failed_records(self, values: dict[str, Any]) -> int:
         return int(values.get("failed") or 0)

@@ -20,8 +20,10 @@ class ExistsInProperties(ReferenceProperties):
 
 
 class _Membership(CrossContainerMixin, RowRule):
-    on_incremental = ("checks the values of the rows the scan reads (on an incremental scan, the new rows) "
-                      "against every value of the reference field")
+    on_incremental = (
+        "checks the values of the rows the scan reads (on an incremental scan, the new rows) "
+        "against every value of the reference field"
+    )
 
     """A non-NULL value is looked up among the non-NULL values of the reference field.
 
@@ -64,9 +66,7 @@ class _Membership(CrossContainerMixin, RowRule):
         ref_keys = exact_group(ref_keys, "k")
         target_keys = exact_group(base.select(k=v2).filter(ibis._.k.notnull()), "k", n=ibis._.count())
         on_query("rows and distinct keys of the checked container")
-        row = base.aggregate(
-            rows=base.count(), values=v.count()
-        ).to_pyarrow().to_pylist()[0]
+        row = base.aggregate(rows=base.count(), values=v.count()).to_pyarrow().to_pylist()[0]
         asserted, values = int(row["rows"] or 0), int(row["values"] or 0)
         n_target = total(target_keys.count())
         on_query(f"distinct keys of {self.ref_label}")

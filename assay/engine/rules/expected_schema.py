@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Dict, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,10 +13,13 @@ FieldTypeName = Literal["Integral", "Fractional", "Boolean", "String", "Date", "
 
 class ExpectedSchemaProperties(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    field_types: Dict[str, FieldTypeName] = Field(
+    field_types: dict[str, FieldTypeName] = Field(
         default_factory=dict,
-        description="optional expected type per listed field: Integral, Fractional, Boolean, String, Date or Timestamp")
-    allow_other_fields: bool = Field(True, description="whether the container may have fields not listed (default true)")
+        description="optional expected type per listed field: Integral, Fractional, Boolean, String, Date or Timestamp",
+    )
+    allow_other_fields: bool = Field(
+        True, description="whether the container may have fields not listed (default true)"
+    )
 
 
 @register
@@ -46,7 +49,8 @@ class ExpectedSchema(AggregateRule):
             if name not in fields:
                 raise RuleDefinitionError(
                     ("properties", "field_types", name),
-                    f"properties.field_types: '{name}' is not one of the check's fields")
+                    f"properties.field_types: '{name}' is not one of the check's fields",
+                )
         return props
 
     def metrics(self, t, where):
@@ -63,8 +67,11 @@ class ExpectedSchema(AggregateRule):
         missing = [f for f in expected if f not in schema]
         if missing:
             problems.append("missing " + ", ".join(quote(f) for f in missing))
-        wrong = [f"{quote(f)} is {schema[f]}, not {want}" for f, want in self.props.field_types.items()
-                 if f in schema and schema[f] != want]
+        wrong = [
+            f"{quote(f)} is {schema[f]}, not {want}"
+            for f, want in self.props.field_types.items()
+            if f in schema and schema[f] != want
+        ]
         problems.extend(wrong)
         if not self.props.allow_other_fields:
             extra = [f for f in schema if f not in expected]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Any, List
+import builtins
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,15 +11,15 @@ from ._compare import comparable, utc_literal
 from ._values import ListItem, coerce_all, list_errors
 from .base import RowRule
 
-
 #: Longest list accepted: every value becomes part of the fused SQL query.
 MAX_VALUES = 10_000
 
 
 class ExpectedValuesProperties(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    list: List[ListItem] = Field(
-        min_length=1, max_length=MAX_VALUES, description="the allowed values (at most 10,000)")
+    list: builtins.list[ListItem] = Field(
+        min_length=1, max_length=MAX_VALUES, description="the allowed values (at most 10,000)"
+    )
 
 
 @register

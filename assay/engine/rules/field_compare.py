@@ -8,7 +8,6 @@ with a naive one on every engine.
 
 from __future__ import annotations
 
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import register
@@ -62,7 +61,6 @@ class EqualToFieldProperties(BaseModel):
     model_config = ConfigDict(extra="forbid")
     field_name: str = Field(min_length=1)
     tolerance: FiniteFloat = Field(default=0, ge=0)
-
 
 
 @register

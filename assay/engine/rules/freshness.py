@@ -44,7 +44,9 @@ class Freshness(TimeSeriesRule):
     @classmethod
     def validate(cls, fields, properties):
         if len(fields or []) > 1:
-            raise RuleDefinitionError(("fields",), f"rule {cls.name} takes one timestamp field or none, got {len(fields)}")
+            raise RuleDefinitionError(
+                ("fields",), f"rule {cls.name} takes one timestamp field or none, got {len(fields)}"
+            )
         return super().validate(list(fields or []) or ["(container)"], properties)
 
     @property
@@ -71,8 +73,10 @@ class Freshness(TimeSeriesRule):
             age = self.measured_at - newest
             if age <= self.max_age:
                 return None
-            return (f"The newest value of {self.field_list} is {newest.isoformat()}, older than {self._limit()} "
-                    f"at {self.measured_at.isoformat(timespec='seconds')}")
+            return (
+                f"The newest value of {self.field_list} is {newest.isoformat()}, older than {self._limit()} "
+                f"at {self.measured_at.isoformat(timespec='seconds')}"
+            )
         rows = int(values["rows"] or 0)
         prev = self.previous()
         self.keep({"records": rows})
@@ -84,5 +88,7 @@ class Freshness(TimeSeriesRule):
         self.measurement["changed_at"] = changed.isoformat()
         if now - changed <= self.max_age:
             return None
-        return (f"The record count ({rows}) has not changed since {changed.isoformat(timespec='seconds')}, "
-                f"longer than {self._limit()}")
+        return (
+            f"The record count ({rows}) has not changed since {changed.isoformat(timespec='seconds')}, "
+            f"longer than {self._limit()}"
+        )

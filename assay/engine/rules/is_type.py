@@ -17,15 +17,10 @@ FieldType = Literal["Integral", "Fractional", "Boolean", "Date", "Timestamp", "S
 # and spell both letter cases, so MySQL's case-insensitive REGEXP agrees with the others.
 _INTEGRAL = "[+-]?[0-9]+"
 _FRACTIONAL = (
-    "[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?"
-    "|[+-]?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)"
+    "[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?|[+-]?([Nn][Aa][Nn]|[Ii][Nn][Ff]([Ii][Nn][Ii][Tt][Yy])?)"
 )
 _BOOLEAN = "[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Tt]|[Ff]|[Yy][Ee][Ss]|[Nn][Oo]|[Yy]|[Nn]|1|0"
-_DATE = (
-    "[0-9]{4}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-9])"
-    "|(0[13-9]|1[0-2])-30"
-    "|(0[13578]|1[02])-31)"
-)
+_DATE = "[0-9]{4}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-9])|(0[13-9]|1[0-2])-30|(0[13578]|1[02])-31)"
 _TIME = "([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]+)?)?([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?"
 _TIMESTAMP = f"{_DATE}([Tt ]{_TIME})?"
 

@@ -9,7 +9,8 @@ from .time_series import Aggregate, BoundsProperties, TimeSeriesRule, aggregate_
 
 class MetricProperties(BoundsProperties):
     aggregate: Aggregate = Field(
-        "sum", description="how the field is measured: sum, avg, min, max or count (non-NULL values); default sum")
+        "sum", description="how the field is measured: sum, avg, min, max or count (non-NULL values); default sum"
+    )
 
 
 @register

@@ -12,8 +12,12 @@ from .time_series import Aggregate, ChangeLimitRule
 
 class RelativeChangeLimitProperties(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    limit: Decimal = Field(ge=0, description="largest accepted |value − previous| / |previous|, as a fraction (0.1 = 10%)")
-    aggregate: Aggregate = Field("sum", description="how the field is measured: sum, avg, min, max or count; default sum")
+    limit: Decimal = Field(
+        ge=0, description="largest accepted |value − previous| / |previous|, as a fraction (0.1 = 10%)"
+    )
+    aggregate: Aggregate = Field(
+        "sum", description="how the field is measured: sum, avg, min, max or count; default sum"
+    )
 
 
 @register
@@ -34,9 +38,13 @@ class RelativeChangeLimit(ChangeLimitRule):
         if prev == 0:
             if delta == 0:
                 return None
-            return f"{what} changed from 0 to {fmt(value)}, an unbounded relative change (limit {fmt(self.props.limit)})"
+            return (
+                f"{what} changed from 0 to {fmt(value)}, an unbounded relative change (limit {fmt(self.props.limit)})"
+            )
         ratio = delta / abs(prev)
         if ratio <= self.props.limit:
             return None
-        return (f"{what} changed by a fraction of {ratio:.6f} (from {fmt(prev)} to {fmt(value)}), "
-                f"more than the limit of {fmt(self.props.limit)}")
+        return (
+            f"{what} changed by a fraction of {ratio:.6f} (from {fmt(prev)} to {fmt(value)}), "
+            f"more than the limit of {fmt(self.props.limit)}"
+        )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Any, List
+import builtins
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,9 +17,11 @@ SHOWN = 10
 
 class RequiredValuesProperties(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    list: List[ListItem] = Field(
-        min_length=1, max_length=MAX_REQUIRED_VALUES,
-        description="the values that must each appear at least once (at most 1,000)")
+    list: builtins.list[ListItem] = Field(
+        min_length=1,
+        max_length=MAX_REQUIRED_VALUES,
+        description="the values that must each appear at least once (at most 1,000)",
+    )
 
 
 @register
@@ -58,5 +61,6 @@ class RequiredValues(AggregateRule):
             return None
         shown = ", ".join(show(v) for v in missing[:SHOWN])
         more = f" and {len(missing) - SHOWN} more" if len(missing) > SHOWN else ""
-        return (f"In {self.field_list}, {len(missing)} of {len(self.wanted)} required values "
-                f"do not appear: {shown}{more}")
+        return (
+            f"In {self.field_list}, {len(missing)} of {len(self.wanted)} required values do not appear: {shown}{more}"
+        )

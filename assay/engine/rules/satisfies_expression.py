@@ -46,4 +46,6 @@ class SatisfiesExpression(RowRule):
 
     def shape_message(self, failed, total):
         pct = 100.0 * failed / total if total else 0.0
-        return f"{pct:.3f}% of {total} filtered records ({failed}) do not satisfy the expression: {self.props.expression}"
+        return (
+            f"{pct:.3f}% of {total} filtered records ({failed}) do not satisfy the expression: {self.props.expression}"
+        )

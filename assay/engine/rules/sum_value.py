@@ -4,15 +4,17 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import register
 from ..regex import engine_of
+from . import register
 from .base import NUMERIC, AggregateRule
 from .shape_support import fmt, to_decimal
 
 
 class SumProperties(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    value: Decimal = Field(description="the expected sum (a JSON number, or a string for more digits than a double holds)")
+    value: Decimal = Field(
+        description="the expected sum (a JSON number, or a string for more digits than a double holds)"
+    )
     tolerance: Decimal = Field(Decimal(0), ge=0, description="largest accepted |sum − value| (default 0: exact)")
 
 

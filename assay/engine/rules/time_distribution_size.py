@@ -128,6 +128,8 @@ class TimeDistributionSize(AggregateRule):
             bounds = f"at least {p.min_size}"
         else:
             bounds = f"at most {p.max_size}"
-        return (f"In {self.field_list}, {bad} of {total} {p.interval_name} intervals from {show(first)} to "
-                f"{show(last)} do not hold {bounds} records (counts range from {smallest} to {largest}; "
-                f"{empty} intervals are empty)")
+        return (
+            f"In {self.field_list}, {bad} of {total} {p.interval_name} intervals from {show(first)} to "
+            f"{show(last)} do not hold {bounds} records (counts range from {smallest} to {largest}; "
+            f"{empty} intervals are empty)"
+        )

@@ -55,7 +55,8 @@ class BoundsProperties(BaseModel):
     comparison: ChangeComparison = Field(
         "absolute",
         description="absolute (the value itself), absolute_change (value − previous value) or "
-                    "percentage_change (100 × (value − previous) / |previous|, in percent); default absolute")
+        "percentage_change (100 × (value − previous) / |previous|, in percent); default absolute",
+    )
     min: Decimal | None = Field(None, description="lowest accepted value, change or percentage (inclusive)")
     max: Decimal | None = Field(None, description="highest accepted value, change or percentage (inclusive)")
 
@@ -69,14 +70,16 @@ class BoundsProperties(BaseModel):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class TimeSeriesRule(AggregateRule):
     """An aggregate rule whose measurement is kept per scan (see the module docstring)."""
 
-    on_incremental = ("measures the rows the scan reads: on an incremental scan, the new rows only, and that "
-                      "measurement joins the check's history")
+    on_incremental = (
+        "measures the rows the scan reads: on an incremental scan, the new rows only, and that "
+        "measurement joins the check's history"
+    )
 
     keeps_history: ClassVar[bool] = True
     #: this scan's measurement, JSON-able; None: nothing to record

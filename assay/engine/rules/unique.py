@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import ibis
 
-from . import register
 from ..exact import text_key
+from . import register
 from ._compare import comparable
 from .base import RowRule, show
 
@@ -21,8 +21,10 @@ class Unique(RowRule):
     """
 
     name = "unique"
-    on_incremental = ("finds duplicates among the rows the scan reads: on an incremental scan, among the new rows "
-                      "only, not between new and earlier rows (run a full scan for those)")
+    on_incremental = (
+        "finds duplicates among the rows the scan reads: on an incremental scan, among the new rows "
+        "only, not between new and earlier rows (run a full scan for those)"
+    )
     description = "Asserts that every value held by a field appears only once."
     fields = "multi"
     violation = "is not unique"

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any, Callable
+from typing import Any
 
 import ibis
 import pyarrow as pa

@@ -120,8 +120,11 @@ class MaxValue(_NumberRule):
 
 def _equal_value(value: Any) -> bool | int | float | str:
     if value is None:
-        raise PydanticCustomError("scalar", "must be a number, a string or a boolean (not null: NULL fields are "
-                                  "skipped; add a notNull check to forbid them)")
+        raise PydanticCustomError(
+            "scalar",
+            "must be a number, a string or a boolean (not null: NULL fields are "
+            "skipped; add a notNull check to forbid them)",
+        )
     return scalar_item(value)
 
 
@@ -172,7 +175,9 @@ class EqualTo(RowRule):
     def record_message(self, row: dict[str, Any]) -> str:
         values = ", ".join(show(row.get(f)) for f in self.check.fields)
         noun = "value" if len(self.check.fields) == 1 else "values"
-        return f"The {self.field_list} {noun} of {values} {'is' if noun == 'value' else 'are'} not equal to {self._value}"
+        return (
+            f"The {self.field_list} {noun} of {values} {'is' if noun == 'value' else 'are'} not equal to {self._value}"
+        )
 
     @property
     def _value(self) -> str:
