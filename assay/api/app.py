@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from .. import __version__
 from ..config import Settings, get_settings
+from ..flows.dispatcher import Dispatcher
 from ..operations.runner import Runner
 from ..operations.scheduler import Scheduler
 from ..store.db import Database, upgrade
@@ -20,12 +21,14 @@ from .routers import (
     containers_write,
     datastores,
     export,
+    flows,
     global_tags,
     health,
     operations,
     partitions,
     quality_checks,
     schedules,
+    user_notifications,
     users,
 )
 
@@ -33,7 +36,8 @@ from .routers import (
 def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
     """Build the app. On start it applies migrations to the metadata store, then starts
     ``settings.workers`` worker threads, re-queues operations a previous run left, and
-    starts the scheduler (a tick every 5 s; safe with several servers on one store)."""
+    starts the scheduler (a tick every 5 s; safe with several servers on one store) and the
+    flow dispatcher (delivers flow actions; safe with several servers and workers)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -43,13 +47,17 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         app.state.database = Database(settings.database_url, settings.secret_key)
         app.state.runner = Runner(app.state.database, workers=settings.workers)
         app.state.scheduler = Scheduler(app.state.database, app.state.runner.submit)
+        app.state.flow_dispatcher = Dispatcher(app.state.database, submit=app.state.runner.submit)
         if start_workers:
             app.state.runner.recover()
             app.state.runner.start_background(poll=False)  # reaps operations of lost workers
             app.state.scheduler.start()
+            if settings.workers > 0:  # ASSAY_WORKERS=0: an API-only server; `assay worker` delivers
+                app.state.flow_dispatcher.start()
         try:
             yield
         finally:
+            app.state.flow_dispatcher.stop()
             app.state.scheduler.stop()
             app.state.runner.shutdown(wait=True)
 
@@ -81,6 +89,8 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         global_tags,
         export,
         users,
+        flows,
+        user_notifications,
     ):
         protected.include_router(module.router)
     protected.include_router(quality_checks.templates)

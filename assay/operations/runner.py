@@ -262,10 +262,15 @@ class Runner:
 
 def run_worker(db: Database, workers: int, stop: threading.Event) -> None:
     """The `assay worker` loop: claim and run queued operations until ``stop`` is set."""
+    from ..flows.dispatcher import Dispatcher
+
     runner = Runner(db, workers=workers)
     runner.start_background(poll=True)
+    dispatcher = Dispatcher(db)  # flows (issue 18): deliveries; queued operations go to the pollers
+    dispatcher.start()
     log.info("worker %s polling with %d thread(s)", runner.name, workers)
     try:
         stop.wait()
     finally:
+        dispatcher.stop()
         runner.shutdown(wait=True)
