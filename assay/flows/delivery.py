@@ -297,6 +297,21 @@ def check_parameters(notification_type: str, parameters: dict, secrets: dict) ->
     """Raise DeliveryError when the settings of a notification action cannot work (a missing
     recipient, a URL that is not the service's). Called when an action is saved."""
     msg = Message(notification_type, parameters, secrets, "", "", "Manual", "check")
+    _check_fields(notification_type, parameters, secrets, msg)
+    url = {
+        EMAIL: lambda: _email_url(msg, flow_settings()),
+        SLACK: lambda: _slack_url(msg),
+        TEAMS: lambda: _teams_url(msg),
+    }
+    url[PAGERDUTY] = lambda: _pagerduty_url(msg)
+    if notification_type in url:
+        import apprise
+
+        if apprise.Apprise.instantiate(url[notification_type]()) is None:
+            raise DeliveryError(f"parameters: Apprise refuses these {notification_type} settings (a malformed token?)")
+
+
+def _check_fields(notification_type: str, parameters: dict, secrets: dict, msg: Message) -> None:
     if notification_type == EMAIL:
         if not _emails(parameters.get("emails")):
             raise DeliveryError("parameters.emails: at least one address is required")

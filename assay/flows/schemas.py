@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainSerializer, Tag
 
 from ..api.schemas import Int, OperationRequest
 from ..api.serializers import iso
@@ -54,7 +54,16 @@ class CreateActionOperation(_Body):
     schedule: OperationRequest
 
 
-ActionIn = Annotated[CreateActionNotification | CreateActionOperation, Field(discriminator="type")]
+def _action_kind(value: Any) -> str:
+    """``type`` of an action body; a body without one is a notification."""
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return "operation" if kind == "operation" else "notification"
+
+
+ActionIn = Annotated[
+    Annotated[CreateActionNotification, Tag("notification")] | Annotated[CreateActionOperation, Tag("operation")],
+    Discriminator(_action_kind),
+]
 
 
 class CreateFlow(_Body):
