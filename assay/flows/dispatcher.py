@@ -369,7 +369,13 @@ class Dispatcher:
 
     @staticmethod
     def _settle(s: Session, ex: FlowExecution) -> None:
-        """End the execution when none of its action executions is pending or running."""
+        """End the execution when none of its action executions is pending or running.
+
+        The execution's row is locked first: two workers finishing the last two actions of
+        one execution at once would otherwise each see the other's still running and leave
+        the execution running for ever."""
+        repo.lock_execution(s, ex.id)
+        s.refresh(ex)
         results = repo.open_action_results(s, ex.id)
         if any(r in ("pending", "running") for r in results) or ex.end_time is not None:
             return

@@ -216,6 +216,12 @@ def claim_delivery(s: Session, ae_id: int, worker: str, now: dt.datetime, lease_
     return done.rowcount == 1
 
 
+def lock_execution(s: Session, execution_id: int) -> None:
+    """Row-lock flow execution ``execution_id`` until the transaction ends (PostgreSQL; on
+    SQLite the transaction already holds the database's write lock)."""
+    s.execute(select(FlowExecution.id).where(FlowExecution.id == execution_id).with_for_update())
+
+
 def open_action_results(s: Session, execution_id: int) -> list[str]:
     return list(
         s.scalars(select(FlowActionExecution.result).where(FlowActionExecution.flow_execution_id == execution_id))

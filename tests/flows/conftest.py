@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 
@@ -38,15 +36,3 @@ def shop(api, make_duckdb):
         "name": api.check(customers, "notNull", ["name"], tags=["pii"]),
     }
     return {"datastore": ds["id"], "orders": orders, "customers": customers, "checks": checks}
-
-
-def settled(api, flow_id: int, count: int = 1, timeout: float = 30) -> list[dict]:
-    """Wait until flow ``flow_id`` has ``count`` executions, all ended; return them in
-    detail, oldest first."""
-    deadline = time.monotonic() + timeout
-    while True:
-        items = api.ok("GET", "/api/flows/executions", params={"flow": flow_id, "sort_created": "asc"})["items"]
-        if len(items) >= count and all(e["result"] != "running" for e in items):
-            return [api.ok("GET", f"/api/flows/executions/{e['id']}") for e in items]
-        assert time.monotonic() < deadline, f"flow {flow_id}: {items}"
-        time.sleep(0.05)

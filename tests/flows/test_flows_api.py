@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import settled
 from flow_receivers import HttpReceiver, free_port
+from flow_support import settled
 from sqlalchemy import text
 
 from assay.security import decrypt_secrets, issue_token

@@ -10,8 +10,8 @@ import json
 import time
 
 import pytest
-from conftest import settled
 from flow_receivers import HttpReceiver, SmtpReceiver, free_port, self_signed
+from flow_support import settled
 
 from assay.flows.delivery import DELIVERY_HEADER, SIGNATURE_HEADER
 
