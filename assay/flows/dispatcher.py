@@ -53,6 +53,9 @@ from .templating import ANOMALY, OPERATION, render, title_for
 
 log = logging.getLogger(__name__)
 
+#: Processed outbox events are kept this long (executions keep their own context).
+EVENT_RETENTION_DAYS = 7
+
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
@@ -165,6 +168,7 @@ class Dispatcher:
         self._settings = settings
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._passes = 0
 
     @property
     def settings(self) -> FlowSettings:
@@ -191,7 +195,12 @@ class Dispatcher:
                 self._stop.wait(self.settings.poll_seconds)
 
     def run_once(self) -> int:
-        """One pass: fan out ready events, then attempt due deliveries. Returns how much it did."""
+        """One pass: fan out ready events, then attempt due deliveries (and, now and then,
+        forget events processed more than EVENT_RETENTION_DAYS ago). Returns how much it did."""
+        self._passes += 1
+        if self._passes % 1000 == 1:
+            with self.db.session() as s:
+                repo.prune_events(s, utcnow() - dt.timedelta(days=EVENT_RETENTION_DAYS))
         return self.fan_out() + self.deliver_due()
 
     # -- fan-out ----------------------------------------------------------------------------------
@@ -268,6 +277,8 @@ class Dispatcher:
         started = utcnow()
         with self.db.session() as s:
             ae = s.get(FlowActionExecution, ae_id)
+            if ae is None:  # its flow was deleted meanwhile
+                return
             attempt_no = ae.attempts
             ex = ae.flow_execution
             action = ae.action
@@ -310,7 +321,8 @@ class Dispatcher:
             result, message = "failure", f"{type(e).__name__}: {e}"
         with self.db.session() as s:
             ae = s.get(FlowActionExecution, ae_id)
-            self._record(s, ae, attempt_no, started, result, message)
+            if ae is not None:
+                self._record(s, ae, attempt_no, started, result, message)
 
     def _in_app(self, s: Session, ae, attempt_no: int, started, text: str, target_url: str) -> None:
         note = Notification(message=text, target_uri="", target_url=target_url, action_execution_id=ae.id)
@@ -323,8 +335,7 @@ class Dispatcher:
 
     def _run_operation(self, s: Session, ae, attempt_no: int, started, schedule: dict, flow_id: int) -> None:
         try:
-            with s.begin_nested():
-                op = queue_operation(s, schedule, flow_id, ae.id)
+            op = queue_operation(s, schedule, flow_id, ae.id)  # validates before it writes anything
         except RuleDefinitionError as e:
             self._record(s, ae, attempt_no, started, "failure", f"{'.'.join(map(str, e.loc))}: {e.message}", final=True)
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..store.models import Anomaly, Datastore, FailedCheck, GlobalTag, Operation, QualityCheck, User
@@ -173,6 +173,11 @@ def rule_types_of(s: Session, anomaly_ids: Sequence[int]) -> dict[int, list[tupl
 
 
 # -- dispatcher: deliveries -------------------------------------------------------------------------
+
+
+def prune_events(s: Session, before: dt.datetime) -> None:
+    """Delete outbox events processed before ``before``."""
+    s.execute(delete(FlowEvent).where(FlowEvent.processed_at < before).execution_options(synchronize_session=False))
 
 
 def due_deliveries(s: Session, now: dt.datetime, limit: int) -> list[int]:

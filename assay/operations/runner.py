@@ -199,6 +199,10 @@ class Runner:
                 for cs in op.container_scans:
                     if cs.result == "running":
                         cs.result, cs.end_time, cs.message = "failure", now, "interrupted: its worker was lost"
+                # flows hook (issue 18): a lost operation's end is an "operation finished" event too
+                from ..flows.outbox import record_operation_finished
+
+                record_operation_finished(s, op.id, "failure")
             return [op.id for op in lost]
 
     # -- running ----------------------------------------------------------------------------

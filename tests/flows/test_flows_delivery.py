@@ -403,3 +403,87 @@ def test_test_send_reports_success_and_failure(api):
     assert in_app["success"] is True
     assert [n["notification"]["message"] for n in api.ok("GET", "/api/user-notifications")["items"]] == ["hi"]
     assert json.dumps(answer)  # plain JSON
+
+
+def test_abort_and_delete_an_execution(api, monkeypatch):
+    monkeypatch.setenv("ASSAY_FLOWS_MAX_ATTEMPTS", "1000")
+    dead = f"http://127.0.0.1:{free_port()}/down"
+    flow = api.ok(
+        "POST",
+        "/api/flows",
+        json={
+            "name": "stuck",
+            "trigger_type": "Manual",
+            "actions": [{"notification_type": "Webhook", "parameters": {"webhook_url": dead}, "secret": "k"}],
+        },
+    )
+    ex = api.ok("POST", f"/api/flows/{flow['id']}/execute")
+    assert api.client.delete(f"/api/flows/executions/{ex['id']}").status_code == 409  # running
+    deadline = time.monotonic() + 30
+    while not api.ok("GET", f"/api/flows/executions/{ex['id']}")["action_executions"][0]["attempts"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    aborted = api.ok("POST", f"/api/flows/executions/{ex['id']}/abort")
+    assert aborted["result"] == "aborted" and aborted["message"] == "aborted by request"
+    time.sleep(0.6)  # a retry would be due by now
+    final = api.ok("GET", f"/api/flows/executions/{ex['id']}")
+    (ae,) = final["action_executions"]
+    assert final["result"] == "aborted" and ae["result"] == "aborted"
+    assert len(ae["attempts"]) == len(aborted["action_executions"][0]["attempts"])  # no attempt since
+    assert api.client.post(f"/api/flows/executions/{ex['id']}/abort").status_code == 409
+    assert api.client.delete(f"/api/flows/executions/{ex['id']}").status_code == 204
+    assert api.client.get(f"/api/flows/executions/{ex['id']}").status_code == 404
+
+
+def test_an_operation_of_a_lost_worker_triggers_failure_flows(api, shop):
+    import datetime as dt
+
+    from assay.store.models import Operation
+
+    flow = api.ok(
+        "POST",
+        "/api/flows",
+        json={
+            "name": "failures",
+            "trigger_type": "Operation",
+            "filter_operation_result": "failure",
+            "actions": [{"notification_type": "InApp", "tokenized_message": "{{ operation_message }}"}],
+        },
+    )
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    with api.client.app.state.database.session() as s:
+        op = Operation(
+            type="scan",
+            datastore_id=shop["datastore"],
+            result="running",
+            heartbeat=long_ago,
+            start_time=long_ago,
+            worker="gone:1",
+        )
+        s.add(op)
+        s.flush()
+        op_id = op.id
+    assert api.client.app.state.runner.reap() == [op_id]
+    (ex,) = settled(api, flow["id"])
+    assert ex["trigger_id"] == op_id and ex["result"] == "success"
+    (note,) = api.ok("GET", "/api/user-notifications")["items"]
+    assert note["notification"]["message"].startswith("worker gone:1 stopped responding")
+
+
+def test_an_operation_action_on_a_deleted_datastore_fails_without_retrying(api, make_duckdb):
+    ds = api.duckdb_datastore("temp", make_duckdb("create table t(v int)", name="temp.duckdb"))
+    flow = api.ok(
+        "POST",
+        "/api/flows",
+        json={
+            "name": "resync",
+            "trigger_type": "Manual",
+            "actions": [{"type": "operation", "schedule": {"type": "sync", "datastore_id": ds["id"]}}],
+        },
+    )
+    assert api.client.delete(f"/api/datastores/{ds['id']}").status_code == 204
+    api.ok("POST", f"/api/flows/{flow['id']}/execute")
+    (ex,) = settled(api, flow["id"])
+    (ae,) = ex["action_executions"]
+    assert ex["result"] == "failure" and ae["result"] == "failure" and len(ae["attempts"]) == 1
+    assert ae["message"] == f"failed after 1 attempt(s): schedule.datastore_id: no datastore with id {ds['id']}"
