@@ -49,7 +49,7 @@ from .models import (
 )
 from .service import queue_operation, start_execution
 from .settings import FlowSettings, flow_settings
-from .templating import ANOMALY, OPERATION, render, title_for
+from .templating import ANOMALY, OPERATION, render, subject_for
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +302,7 @@ class Dispatcher:
                 parameters=dict(action.parameters or {}),
                 secrets=decrypt_secrets(self.db.secret_key, action.secrets),
                 text=text,
-                title=(action.parameters or {}).get("email_subject") or title_for(ex.trigger_type, ctx),
+                title=subject_for(action.parameters or {}, ex.trigger_type, ctx),
                 trigger_type=ex.trigger_type,
                 delivery_id=f"assay-{ae.id}",
                 flow={"id": flow.id, "name": flow.name},

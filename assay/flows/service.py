@@ -31,7 +31,16 @@ from .delivery import (
 from .models import Flow, FlowAction, FlowActionExecution, FlowExecution, Notification
 from .schemas import CreateActionNotification, CreateActionOperation, CreateFlow, TestNotification
 from .settings import flow_settings
-from .templating import ANOMALY, MANUAL, OPERATION, TOKENS, render, sample_context, title_for, unknown_tokens
+from .templating import (
+    ANOMALY,
+    MANUAL,
+    OPERATION,
+    TOKENS,
+    render,
+    sample_context,
+    subject_for,
+    unknown_tokens,
+)
 
 SIGNED_TYPES = (WEBHOOK, HTTP_ACTION)
 
@@ -50,6 +59,12 @@ def _validate_notification(
     loc: tuple, trigger_type: str, body: CreateActionNotification, params: dict, secret_values: dict
 ) -> None:
     bad = unknown_tokens(body.tokenized_message or "", trigger_type)
+    bad_subject = unknown_tokens(str(body.parameters.get("email_subject") or ""), trigger_type)
+    if bad_subject:
+        raise RuleDefinitionError(
+            (*loc, "parameters", "email_subject"),
+            f"unknown token(s) for trigger {trigger_type}: {', '.join('{{ ' + t + ' }}' for t in bad_subject)}",
+        )
     if bad:
         raise RuleDefinitionError(
             (*loc, "tokenized_message"),
@@ -414,7 +429,7 @@ def preview(body: TestNotification) -> dict[str, Any]:
     return {
         "notification_type": kind,
         "trigger_type": trigger,
-        "title": title_for(trigger, ctx),
+        "title": subject_for(body.parameters, trigger, ctx),
         "message": render(body.tokenized_message, trigger, ctx),
         "unknown_tokens": unknown_tokens(body.tokenized_message or "", trigger),
     }
@@ -438,10 +453,9 @@ def send_test(
         secret_values = {**decrypt_secrets(secret_key, stored.secrets), **secret_values}
         message = message or stored.tokenized_message
         auth_type = auth_type or stored.auth_type
-        if stored.flow is not None:
-            ctx["flow_name"] = stored.flow.name
+        if stored.flow is not None:  # sample the stored flow's own trigger
             trigger = stored.flow.trigger_type
-            ctx = {**sample_context(trigger, stored.flow.name, flow_settings().public_url)}
+            ctx = sample_context(trigger, stored.flow.name, flow_settings().public_url)
     if body.secret:
         secret_values["secret"] = body.secret
     text = render(message, trigger, ctx)
@@ -461,7 +475,7 @@ def send_test(
                 parameters=params,
                 secrets=secret_values,
                 text=text,
-                title=title_for(trigger, ctx),
+                title=subject_for(params, trigger, ctx),
                 trigger_type=trigger,
                 delivery_id=f"test-{uuid_mod.uuid4().hex}",
                 flow={"id": None, "name": ctx.get("flow_name")},

@@ -121,6 +121,13 @@ def sample_context(trigger_type: str, flow_name: str, base_url: str) -> dict[str
     return ctx
 
 
+def subject_for(parameters: dict[str, Any], trigger_type: str, context: dict[str, Any]) -> str:
+    """The title of a notification: the action's ``email_subject`` (tokens filled) when it
+    has one, else :func:`title_for`."""
+    subject = parameters.get("email_subject")
+    return render(str(subject), trigger_type, context) if subject else title_for(trigger_type, context)
+
+
 def title_for(trigger_type: str, context: dict[str, Any]) -> str:
     """A one-line subject / title for channels that have one (email, Slack, Teams, PagerDuty)."""
     flow = context.get("flow_name") or "Assay flow"

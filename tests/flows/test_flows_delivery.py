@@ -126,7 +126,7 @@ def test_anomaly_digest_reaches_every_channel_once(api, shop, receivers):
     # email: one message per recipient, logged in with the stored password
     mails = smtp.wait_for(2)
     assert sorted(m.rcpt_tos[0] for m in mails) == ["data@example.com", "ops@example.com"]
-    assert {m.subject for m in mails} == {"Anomalies in {{ datastore_name }}"}  # the subject is not templated
+    assert {m.subject for m in mails} == {"Anomalies in shop"}
     assert {m.text for m in mails} == {text}
     assert set(smtp.auth_attempts) == {("alice", "p@ss:w/rd")}
 
