@@ -1,17 +1,9 @@
-"""Helpers of the flow tests (imported by name: ``from flow_support import …``)."""
+"""Helpers of the flow tests (imported by name: ``from tests.flows.flow_support import …``)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-from fastapi.testclient import TestClient
-
-from assay.api.app import create_app
-from assay.config import Settings
-from assay.security import issue_token
-from assay.store.db import dispose_engine
 
 
 def settled(api, flow_id: int, count: int = 1, timeout: float = 30) -> list[dict]:
@@ -26,48 +18,6 @@ def settled(api, flow_id: int, count: int = 1, timeout: float = 30) -> list[dict
         time.sleep(0.05)
 
 
-def api_only_client(tmp_path: Path, database_url: str) -> Iterator[TestClient]:
-    """A TestClient (admin token set) on an API-only server (ASSAY_WORKERS=0: it runs no
-    operation and delivers no flow action; `assay worker` processes do)."""
-    data_dir = tmp_path / "assay-data"
-    data_dir.mkdir(exist_ok=True)
-    settings = Settings(data_dir=data_dir, database_url=database_url, workers=0)
-    app = create_app(settings)
-    with TestClient(app) as client:
-        with app.state.database.session() as session:
-            _row, token = issue_token(session, settings.secret_key, name="tests")
-        client.headers["Authorization"] = f"Bearer {token}"
-        client.settings = settings  # type: ignore[attr-defined]
-        yield client
-    dispose_engine(database_url)
-
-
-class ClientApi:
-    """The few helpers the worker tests need on a bare TestClient."""
-
-    def __init__(self, client: TestClient):
-        self.client = client
-        self.settings = client.settings  # type: ignore[attr-defined]
-
-    def ok(self, method: str, url: str, **kwargs):
-        r = self.client.request(method, url, **kwargs)
-        assert r.status_code < 300, f"{method} {url} -> {r.status_code}: {r.text}"
-        return None if r.status_code == 204 else r.json()
-
-    def wait(self, op_id: int, timeout: float = 60) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            op = self.ok("GET", f"/api/operations/{op_id}")
-            if op["end_time"]:
-                return op
-            assert time.monotonic() < deadline, op
-            time.sleep(0.05)
-
-    def duckdb_datastore(self, name: str, path) -> dict:
-        body = {"name": name, "connection": {"type": "duckdb"}, "database": str(path), "schema": "main"}
-        return self.ok("POST", "/api/datastores", json=body)
-
-
 class LiveServer:
     """A real `assay serve` subprocess on a free port, with its own data directory and an
     admin token; ``env`` adds environment variables."""
@@ -78,7 +28,8 @@ class LiveServer:
         import sys
 
         import httpx
-        from flow_receivers import free_port
+
+        from tests.flows.flow_receivers import free_port
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from flow_receivers import HttpReceiver, free_port
-from flow_support import settled
 from sqlalchemy import text
 
 from assay.security import decrypt_secrets, issue_token
 from assay.store.models import User
+from tests.flows.flow_receivers import HttpReceiver, free_port
+from tests.flows.flow_support import settled
 
 SLACK_URL = "https://hooks.slack.com/services/T9/B9/tokSECRET1"
 SMTP_PORT = free_port()

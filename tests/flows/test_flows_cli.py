@@ -7,8 +7,9 @@ import json
 import time
 
 import duckdb
-from flow_receivers import HttpReceiver, SmtpReceiver
-from flow_support import LiveServer
+
+from tests.flows.flow_receivers import HttpReceiver, SmtpReceiver
+from tests.flows.flow_support import LiveServer
 
 
 def test_slack_and_email_flows_on_a_live_server_and_the_cli_history(tmp_path):

@@ -10,10 +10,10 @@ import json
 import time
 
 import pytest
-from flow_receivers import HttpReceiver, SmtpReceiver, free_port, self_signed
-from flow_support import settled
 
 from assay.flows.delivery import DELIVERY_HEADER, SIGNATURE_HEADER
+from tests.flows.flow_receivers import HttpReceiver, SmtpReceiver, free_port, self_signed
+from tests.flows.flow_support import settled
 
 DIGEST = "{{ anomaly_count }} anomalies in {{ datastore_name }} ({{ rule_types }})\n{{ anomaly_links }}"
 

@@ -11,11 +11,11 @@ import time
 from collections import Counter
 
 import pytest
-from flow_receivers import HttpReceiver
-from flow_support import ClientApi, api_only_client
 from sqlalchemy import func, select
 
 from assay.flows.models import FlowDeliveryAttempt, Notification
+from tests.conftest import _client, make_settings
+from tests.flows.flow_receivers import HttpReceiver
 
 pytestmark = pytest.mark.postgres
 
@@ -25,8 +25,11 @@ OPERATIONS = 40
 @pytest.fixture
 def queue_only_api(pg_database, tmp_path):
     """An API server that runs nothing itself (ASSAY_WORKERS=0: no runner, no dispatcher)."""
-    client = api_only_client(tmp_path, pg_database)
-    yield ClientApi(next(client))
+    settings = make_settings(tmp_path, pg_database, workers=0)
+    client = _client(settings)
+    api = next(client)
+    api.settings = settings
+    yield api
     client.close()
 
 
