@@ -30,7 +30,7 @@ class Flow(Base):
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
-    trigger_type: Mapped[str] = mapped_column(String(32))  # Operation | Anomaly | Manual
+    trigger_type: Mapped[str] = mapped_column(String(32))  # Operation | Anomaly | Manual | Schedule
     filter_datastores: Mapped[list[Any]] = mapped_column(JSON, default=list)
     filter_operation_type: Mapped[list[Any]] = mapped_column(JSON, default=list)
     filter_operation_result: Mapped[str | None] = mapped_column(String(16), nullable=True)
@@ -40,6 +40,9 @@ class Flow(Base):
     team_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
     deactivated: Mapped[bool] = mapped_column(Boolean, default=False)
     last_triggered: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: trigger Schedule: a 5-field crontab (UTC) and the next fire time
+    crontab: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    next_trigger: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
 
     actions: Mapped[list[FlowAction]] = relationship(
         back_populates="flow",

@@ -175,6 +175,28 @@ def rule_types_of(s: Session, anomaly_ids: Sequence[int]) -> dict[int, list[tupl
 # -- dispatcher: deliveries -------------------------------------------------------------------------
 
 
+def due_schedules(s: Session, now: dt.datetime) -> list[tuple[int, dt.datetime]]:
+    """(flow id, next_trigger) of active Schedule flows due at ``now``."""
+    rows = s.execute(
+        select(Flow.id, Flow.next_trigger).where(
+            Flow.trigger_type == "Schedule", Flow.deactivated.is_(False), Flow.next_trigger <= now
+        )
+    ).all()
+    return [(i, t) for i, t in rows]
+
+
+def advance_schedule(s: Session, flow_id: int, due: dt.datetime, following: dt.datetime) -> bool:
+    """Move flow ``flow_id``'s next_trigger from ``due`` to ``following`` if nobody has;
+    True when this session did (it then owns this fire, committed with the move)."""
+    done = s.execute(
+        update(Flow)
+        .where(Flow.id == flow_id, Flow.next_trigger == due)
+        .values(next_trigger=following)
+        .execution_options(synchronize_session=False)
+    )
+    return done.rowcount == 1
+
+
 def prune_events(s: Session, before: dt.datetime) -> None:
     """Delete outbox events processed before ``before``."""
     s.execute(delete(FlowEvent).where(FlowEvent.processed_at < before).execution_options(synchronize_session=False))

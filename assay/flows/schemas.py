@@ -14,7 +14,7 @@ from ..api.serializers import iso
 from .delivery import NOTIFICATION_TYPES
 
 NotificationType = Literal["InApp", "Email", "Slack", "Microsoft Teams", "PagerDuty", "Webhook", "HttpAction"]
-TriggerType = Literal["Operation", "Anomaly", "Manual"]
+TriggerType = Literal["Operation", "Anomaly", "Manual", "Schedule"]
 #: A timestamp answered as ISO 8601 UTC with a trailing Z (naive values are UTC), as elsewhere in the API.
 Time = Annotated[dt.datetime, PlainSerializer(iso, return_type=str)]
 assert set(NotificationType.__args__) == set(NOTIFICATION_TYPES)  # type: ignore[attr-defined]
@@ -78,6 +78,9 @@ class CreateFlow(_Body):
     tags: list[str] | None = None
     check_rule_types: list[str] | None = None
     weight_threshold: Int | None = Field(default=None, ge=0)
+    crontab: str | None = Field(
+        default=None, description="Assay: trigger Schedule — when to run, a 5-field crontab in UTC"
+    )
     actions: list[ActionIn] | None = None
 
 
@@ -166,6 +169,8 @@ class FlowOut(_Out):
     check_rule_types: list[str] = Field(default_factory=list)
     last_triggered: Time | None = None
     user_can_manage: bool = True
+    crontab: str | None = None
+    next_trigger: Time | None = None
 
 
 class FlowStub(_Out):

@@ -35,6 +35,7 @@ from .templating import (
     ANOMALY,
     MANUAL,
     OPERATION,
+    SCHEDULE,
     TOKENS,
     render,
     sample_context,
@@ -107,6 +108,18 @@ def apply_flow(s: Session, secret_key: str, body: CreateFlow, flow: Flow | None 
             ("check_rule_types",),
             f"check_rule_types and weight_threshold apply to trigger Anomaly, not {body.trigger_type}",
         )
+    crontab = None
+    if body.trigger_type == SCHEDULE:
+        from ..operations.scheduler import CrontabError, validate_crontab
+
+        if not body.crontab:
+            raise RuleDefinitionError(("crontab",), "trigger Schedule needs a crontab (5 fields, UTC)")
+        try:
+            crontab = validate_crontab(body.crontab)
+        except CrontabError as e:
+            raise RuleDefinitionError(("crontab",), str(e)) from None
+    elif body.crontab:
+        raise RuleDefinitionError(("crontab",), f"a crontab applies to trigger Schedule, not {body.trigger_type}")
     if body.check_rule_types:
         from ..engine.rules import get_rule
 
@@ -127,6 +140,9 @@ def apply_flow(s: Session, secret_key: str, body: CreateFlow, flow: Flow | None 
     flow.tags = list(dict.fromkeys(body.tags or []))
     flow.check_rule_types = list(dict.fromkeys(body.check_rule_types or []))
     flow.weight_threshold = body.weight_threshold
+    if crontab != flow.crontab or (flow.next_trigger is None) != (crontab is None):
+        flow.crontab = crontab
+        flow.next_trigger = next_schedule(flow)
 
     stored = {a.id: a for a in flow.actions} if flow.id else {}
     keep: list[FlowAction] = []
@@ -173,6 +189,15 @@ def apply_flow(s: Session, secret_key: str, body: CreateFlow, flow: Flow | None 
     flow.actions = keep
     s.flush()
     return flow, {a.id: secret for a, secret in generated}
+
+
+def next_schedule(flow: Flow, after=None):
+    """The next fire time of a Schedule flow after ``after`` (default now); None otherwise."""
+    if flow.trigger_type != SCHEDULE or not flow.crontab:
+        return None
+    from ..operations.scheduler import next_fire
+
+    return next_fire(flow.crontab, after or utcnow())
 
 
 def _validate_operation(s: Session, loc: tuple, body: CreateActionOperation) -> None:
@@ -279,6 +304,8 @@ def flow_out(s: Session, flow: Flow, secret_key: str, generated: dict[int, str] 
         "check_rule_types": list(flow.check_rule_types or []),
         "last_triggered": flow.last_triggered,
         "user_can_manage": True,
+        "crontab": flow.crontab,
+        "next_trigger": flow.next_trigger,
     }
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 TOKEN = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
-OPERATION, ANOMALY, MANUAL = "Operation", "Anomaly", "Manual"
-TRIGGER_TYPES = (OPERATION, ANOMALY, MANUAL)
+OPERATION, ANOMALY, MANUAL, SCHEDULE = "Operation", "Anomaly", "Manual", "Schedule"
+TRIGGER_TYPES = (OPERATION, ANOMALY, MANUAL, SCHEDULE)
 
 _COMMON = {
     "flow_name": "Name of the flow",
@@ -51,6 +51,7 @@ TOKENS: dict[str, dict[str, str]] = {
         "max_weight": "Highest weight among the anomalies",
     },
     MANUAL: {"flow_name": "Name of the flow"},
+    SCHEDULE: {"flow_name": "Name of the flow", "fire_time": "The scheduled time this run is for (UTC, ISO 8601)"},
 }
 
 DEFAULT_MESSAGES = {
@@ -63,6 +64,7 @@ DEFAULT_MESSAGES = {
         "anomalies in {{ containers }} (rule types: {{ rule_types }}).\n{{ anomaly_links }}"
     ),
     MANUAL: "{{ flow_name }} was run manually.",
+    SCHEDULE: "{{ flow_name }}: scheduled run of {{ fire_time }}.",
 }
 
 
@@ -105,6 +107,8 @@ def sample_context(trigger_type: str, flow_name: str, base_url: str) -> dict[str
         "records_processed": 1000,
         "anomaly_count": 1,
     }
+    if trigger_type == SCHEDULE:
+        ctx["fire_time"] = "2026-01-01T06:00:00Z"
     if trigger_type == ANOMALY:
         ctx.update(
             container_name="orders",

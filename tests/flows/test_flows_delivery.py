@@ -487,3 +487,48 @@ def test_an_operation_action_on_a_deleted_datastore_fails_without_retrying(api, 
     (ae,) = ex["action_executions"]
     assert ex["result"] == "failure" and ae["result"] == "failure" and len(ae["attempts"]) == 1
     assert ae["message"] == f"failed after 1 attempt(s): schedule.datastore_id: no datastore with id {ds['id']}"
+
+
+def test_a_schedule_flow_fires_once_per_fire_time_however_many_dispatchers(api):
+    import datetime as dt
+    import threading
+
+    from assay.flows.dispatcher import Dispatcher
+    from assay.flows.models import Flow
+
+    assert api.client.post("/api/flows", json={"name": "s", "trigger_type": "Schedule"}).status_code == 422
+    bad = api.client.post("/api/flows", json={"name": "s", "trigger_type": "Schedule", "crontab": "61 * * * *"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "crontab"]
+    flow = api.ok(
+        "POST",
+        "/api/flows",
+        json={
+            "name": "daily",
+            "trigger_type": "Schedule",
+            "crontab": "0 6 * * *",
+            "actions": [{"notification_type": "InApp", "tokenized_message": "{{ flow_name }} for {{ fire_time }}"}],
+        },
+    )
+    now = dt.datetime.now(dt.UTC)
+    next_trigger = dt.datetime.fromisoformat(flow["next_trigger"].replace("Z", "+00:00"))
+    assert next_trigger > now and (next_trigger.hour, next_trigger.minute) == (6, 0)
+    assert next_trigger - now <= dt.timedelta(days=1)
+
+    db = api.client.app.state.database
+    due = dt.datetime(2026, 1, 2, 6, 0, tzinfo=dt.UTC)
+    with db.session() as s:
+        s.get(Flow, flow["id"]).next_trigger = due
+    dispatchers = [Dispatcher(db, name=f"d{i}") for i in range(3)]
+    threads = [threading.Thread(target=d.fire_schedules) for d in dispatchers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (ex,) = settled(api, flow["id"])
+    assert ex["trigger_type"] == "Schedule" and ex["result"] == "success"
+    (note,) = api.ok("GET", "/api/user-notifications")["items"]
+    assert note["notification"]["message"] == "daily for 2026-01-02T06:00:00Z"
+    after = api.ok("GET", f"/api/flows/{flow['id']}")
+    assert after["next_trigger"] == flow["next_trigger"]  # the next 06:00 from now, not a backlog
+    time.sleep(0.3)
+    assert api.ok("GET", "/api/flows/executions", params={"flow": flow["id"]})["total"] == 1

@@ -267,6 +267,8 @@ def deactivate_flow(
 ) -> dict:
     """Deactivate (events no longer start it) or reactivate a flow."""
     flow = _flow(session, flow_id)
+    if flow.deactivated and not body.deactivated:  # a reactivated schedule resumes from now
+        flow.next_trigger = service.next_schedule(flow)
     flow.deactivated = body.deactivated
     session.flush()
     return service.flow_out(session, flow, _key(request))

@@ -32,6 +32,8 @@ def upgrade() -> None:
         sa.Column("team_ids", sa.JSON(), nullable=False),
         sa.Column("deactivated", sa.Boolean(), nullable=False),
         sa.Column("last_triggered", TS, nullable=True),
+        sa.Column("crontab", sa.String(255), nullable=True),
+        sa.Column("next_trigger", TS, nullable=True, index=True),
         sqlite_autoincrement=True,
     )
     op.create_table(
