@@ -73,6 +73,20 @@ class FlowAction(Base):
     flow: Mapped[Flow] = relationship(back_populates="actions")
 
 
+class FlowVersion(Base):
+    """One change of a flow's definition (``GET /api/flows/{id}/history``): ``changeset``
+    maps each changed field to ``[old, new]``; ``operation_type`` 0 insert, 1 update."""
+
+    __tablename__ = "flow_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flow.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    operation_type: Mapped[int] = mapped_column(Integer)
+    changeset: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class FlowEvent(Base):
     """The outbox. ``kind``: ``operation`` (an operation ended), ``anomaly`` (a scan recorded
     anomalies; one row per scan, released when the scan has ended) or ``manual``."""

@@ -77,6 +77,12 @@ def flows_query(
     return stmt
 
 
+def versions_of(s: Session, flow_id: int) -> list:
+    from .models import FlowVersion
+
+    return list(s.scalars(select(FlowVersion).where(FlowVersion.flow_id == flow_id).order_by(FlowVersion.id)))
+
+
 def datastores_by_id(s: Session, ids: Sequence[int]) -> dict[int, Datastore]:
     if not ids:
         return {}

@@ -329,3 +329,26 @@ class PageUserNotification(_Out):
 class BulkUserNotificationAck(_Out):
     acknowledged_count: int
     requested_count: int
+
+
+class VersionTransaction(_Out):
+    id: int
+    issued_at: Time
+    user: dict[str, Any] | None = None
+
+
+class FlowVersionOut(_Out):
+    """``ContinuumVersion``: ``changeset`` maps each changed field to ``[old, new]``."""
+
+    changeset: dict[str, list[Any]]
+    transaction: VersionTransaction
+    operation_type: int
+    operation: str | None = None
+
+
+class EntityHistory(_Out):
+    """``GetEntityHistory``."""
+
+    created: Time
+    id: int
+    versions: list[FlowVersionOut]

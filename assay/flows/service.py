@@ -11,6 +11,7 @@ import secrets as pysecrets
 import uuid as uuid_mod
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..engine.rules import RuleDefinitionError
@@ -243,6 +244,82 @@ def queue_operation(s: Session, schedule: dict, flow_id: int, ae_id: int) -> Ope
     s.add(op)
     s.flush()
     return op
+
+
+# -- definition history ------------------------------------------------------------------------------
+
+_DEFINITION_FIELDS = (
+    "name",
+    "description",
+    "trigger_type",
+    "filter_datastores",
+    "filter_operation_type",
+    "filter_operation_result",
+    "tags",
+    "check_rule_types",
+    "weight_threshold",
+    "team_ids",
+    "deactivated",
+    "crontab",
+)
+
+
+def definition(flow: Flow) -> dict[str, Any]:
+    """The flow's definition as plain JSON values (actions without secret values)."""
+    out: dict[str, Any] = {f: getattr(flow, f) for f in _DEFINITION_FIELDS}
+    out["deactivated"] = bool(flow.deactivated)
+    out["actions"] = [
+        {
+            "id": a.id,
+            "type": a.type,
+            "notification_type": a.notification_type,
+            "parameters": dict(a.parameters or {}),
+            "tokenized_message": a.tokenized_message,
+            "muted": bool(a.muted),
+            "schedule": a.schedule,
+        }
+        for a in flow.actions
+    ]
+    return out
+
+
+def record_version(s: Session, flow: Flow, before: dict[str, Any] | None, user_id: int | None) -> None:
+    """Record what changed in ``flow`` since ``before`` (None: it was just created)."""
+    from .models import FlowVersion
+
+    s.flush()
+    after = definition(flow)
+    changes = {k: [None if before is None else before.get(k), v] for k, v in after.items()}
+    changes = {k: pair for k, pair in changes.items() if before is None or pair[0] != pair[1]}
+    if changes:
+        s.add(
+            FlowVersion(flow_id=flow.id, user_id=user_id, operation_type=0 if before is None else 1, changeset=changes)
+        )
+
+
+def history_out(s: Session, flow: Flow) -> dict[str, Any]:
+    """``GetEntityHistory``: every recorded version of the flow, oldest first."""
+    from ..store.models import User
+
+    versions = repo.versions_of(s, flow.id)
+    users = {u.id: u for u in s.scalars(select(User).where(User.id.in_({v.user_id for v in versions if v.user_id})))}
+    return {
+        "created": flow.created,
+        "id": flow.id,
+        "versions": [
+            {
+                "changeset": v.changeset,
+                "transaction": {
+                    "id": v.id,
+                    "issued_at": v.issued_at,
+                    "user": ({"id": u.id, "name": u.name, "email": u.email} if (u := users.get(v.user_id)) else None),
+                },
+                "operation_type": v.operation_type,
+                "operation": "insert" if v.operation_type == 0 else "update",
+            }
+            for v in versions
+        ],
+    }
 
 
 # -- rendering ------------------------------------------------------------------------------------

@@ -225,3 +225,43 @@ def test_user_notifications_list_and_acknowledge(api):
     assert api.client.get(f"/api/user-notifications/{one}", headers=headers).status_code == 404
     assert api.client.put(f"/api/user-notifications/acknowledge/{one}", headers=headers).status_code == 404
     assert api.ok("GET", f"/api/user-notifications/{one}")["acknowledged"] is False
+
+
+def test_history_records_every_change_without_secrets(api):
+    flow = api.ok(
+        "POST",
+        "/api/flows",
+        json={
+            "name": "h",
+            "trigger_type": "Operation",
+            "actions": [{"notification_type": "Webhook", "parameters": {"webhook_url": "http://127.0.0.1:9/x-SECRET"}}],
+        },
+    )
+    action = flow["actions"][0]["id"]
+    api.ok("PATCH", f"/api/flows/actions/notification/{action}/muted", json={"muted": True})
+    api.ok("PATCH", f"/api/flows/{flow['id']}/deactivated", json={"deactivated": True})
+    api.ok(
+        "PUT",
+        f"/api/flows/{flow['id']}",
+        json={
+            "name": "h2",
+            "trigger_type": "Operation",
+            "deactivated": True,
+            "actions": [{"id": action, "notification_type": "Webhook", "tokenized_message": "{{ operation_id }}"}],
+        },
+    )
+    r = api.client.get(f"/api/flows/{flow['id']}/history")
+    assert r.status_code == 200 and "SECRET" not in r.text and "whsec_" not in r.text
+    history = r.json()
+    assert history["id"] == flow["id"]
+    versions = history["versions"]
+    assert [v["operation"] for v in versions] == ["insert", "update", "update", "update"]
+    assert versions[0]["changeset"]["name"] == [None, "h"]
+    assert versions[0]["transaction"]["user"]["id"] == api.ok("GET", "/api/users/me")["id"]
+    muted_before, muted_after = versions[1]["changeset"]["actions"]
+    assert (muted_before[0]["muted"], muted_after[0]["muted"]) == (False, True)
+    assert list(versions[1]["changeset"]) == ["actions"]
+    assert versions[2]["changeset"] == {"deactivated": [False, True]}
+    assert versions[3]["changeset"]["name"] == ["h", "h2"]
+    assert versions[3]["changeset"]["actions"][1][0]["tokenized_message"] == "{{ operation_id }}"
+    assert api.client.get("/api/flows/999/history").status_code == 404

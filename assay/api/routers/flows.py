@@ -21,6 +21,7 @@ from ...flows.schemas import (
     ActionNotificationTest,
     ActionOut,
     CreateFlow,
+    EntityHistory,
     FlowExecutionOut,
     FlowOut,
     FlowStub,
@@ -115,13 +116,18 @@ def test_stored_notification(
 
 @router.patch("/actions/notification/{action_id}/muted", response_model=ActionOut)
 def mute_action(
-    request: Request, session: SessionDep, action_id: int, body: Annotated[UpdateMuteActionNotification, Body()]
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    action_id: int,
+    body: Annotated[UpdateMuteActionNotification, Body()],
 ) -> dict:
     """Mute or unmute a notification action: a muted action is recorded as ``skipped`` in
     executions instead of sending."""
     action = repo.get_action(session, action_id, "notification")
+    before = service.definition(action.flow)
     action.muted = body.muted
-    session.flush()
+    service.record_version(session, action.flow, before, user.id)
     return service.action_out(action, _key(request))
 
 
@@ -229,11 +235,12 @@ def list_flows(
 
 
 @router.post("", response_model=FlowOut)
-def create_flow(request: Request, session: SessionDep, body: Annotated[CreateFlow, Body()]) -> dict:
+def create_flow(request: Request, session: SessionDep, user: CurrentUser, body: Annotated[CreateFlow, Body()]) -> dict:
     """Create a flow (``CreateFlow``). 422 naming the field for an unknown datastore, rule
     type or message token, filters that do not fit the trigger, or action parameters that
     cannot work (no recipient, a URL that is not the service's)."""
     flow, generated = service.apply_flow(session, _key(request), body)
+    service.record_version(session, flow, None, user.id)
     return service.flow_out(session, flow, _key(request), generated)
 
 
@@ -247,10 +254,15 @@ def get_flow(request: Request, session: SessionDep, flow_id: int) -> dict:
 
 
 @router.put("/{flow_id}", response_model=FlowOut)
-def update_flow(request: Request, session: SessionDep, flow_id: int, body: Annotated[CreateFlow, Body()]) -> dict:
+def update_flow(
+    request: Request, session: SessionDep, user: CurrentUser, flow_id: int, body: Annotated[CreateFlow, Body()]
+) -> dict:
     """Replace a flow (``UpdateFlow``): actions with ``id`` are updated (stored secrets kept
     unless sent again), others added, missing ones removed."""
-    flow, generated = service.apply_flow(session, _key(request), body, _flow(session, flow_id))
+    flow = _flow(session, flow_id)
+    before = service.definition(flow)
+    flow, generated = service.apply_flow(session, _key(request), body, flow)
+    service.record_version(session, flow, before, user.id)
     return service.flow_out(session, flow, _key(request), generated)
 
 
@@ -261,16 +273,28 @@ def delete_flow(session: SessionDep, flow_id: int) -> Response:
     return Response(status_code=204)
 
 
+@router.get("/{flow_id}/history", response_model=EntityHistory)
+def flow_history(session: SessionDep, flow_id: int) -> dict:
+    """Every change of the flow's definition (``GetEntityHistory``): per version the
+    changed fields as ``[old, new]``, when, and by whom. Secret values are never part of it."""
+    return service.history_out(session, _flow(session, flow_id))
+
+
 @router.patch("/{flow_id}/deactivated", response_model=FlowOut)
 def deactivate_flow(
-    request: Request, session: SessionDep, flow_id: int, body: Annotated[UpdateDeactivateFlow, Body()]
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    flow_id: int,
+    body: Annotated[UpdateDeactivateFlow, Body()],
 ) -> dict:
     """Deactivate (events no longer start it) or reactivate a flow."""
     flow = _flow(session, flow_id)
+    before = service.definition(flow)
     if flow.deactivated and not body.deactivated:  # a reactivated schedule resumes from now
         flow.next_trigger = service.next_schedule(flow)
     flow.deactivated = body.deactivated
-    session.flush()
+    service.record_version(session, flow, before, user.id)
     return service.flow_out(session, flow, _key(request))
 
 

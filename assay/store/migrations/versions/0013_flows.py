@@ -55,6 +55,16 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_table(
+        "flow_version",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("flow_id", sa.Integer(), sa.ForeignKey("flow.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column("issued_at", TS, nullable=False),
+        sa.Column("user_id", sa.Integer(), sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("operation_type", sa.Integer(), nullable=False),
+        sa.Column("changeset", sa.JSON(), nullable=False),
+        sqlite_autoincrement=True,
+    )
+    op.create_table(
         "flow_event",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("created", TS, nullable=False, index=True),
@@ -171,6 +181,7 @@ def downgrade() -> None:
         "flow_execution",
         "flow_event",
         "flow_action",
+        "flow_version",
         "flow",
     ):
         op.drop_table(table)
