@@ -24,6 +24,7 @@ from .routers import (
     flows,
     global_tags,
     health,
+    notification_rules,
     operations,
     partitions,
     quality_checks,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         users,
         flows,
         user_notifications,
+        notification_rules,
     ):
         protected.include_router(module.router)
     protected.include_router(quality_checks.templates)

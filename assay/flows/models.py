@@ -42,6 +42,8 @@ class Flow(Base):
     last_triggered: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     #: trigger Schedule: a 5-field crontab (UTC) and the next fire time
     crontab: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    #: "flow", or "notification_rule" for a rule of /api/notification-rules (run as a flow)
+    source: Mapped[str] = mapped_column(String(32), default="flow", server_default="flow")
     next_trigger: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
 
     actions: Mapped[list[FlowAction]] = relationship(

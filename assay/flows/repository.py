@@ -23,10 +23,11 @@ from .models import (
 ENDED = ("success", "failure", "aborted")
 
 
-def get_flow(s: Session, flow_id: int) -> Flow:
+def get_flow(s: Session, flow_id: int, source: str = "flow") -> Flow:
+    """Flow ``flow_id`` (``source`` "notification_rule": a notification rule). Raises NotFound."""
     flow = s.get(Flow, flow_id)
-    if flow is None:
-        raise NotFound(f"Flow {flow_id} not found")
+    if flow is None or flow.source != source:
+        raise NotFound(f"{'Notification rule' if source == 'notification_rule' else 'Flow'} {flow_id} not found")
     return flow
 
 
@@ -49,11 +50,11 @@ def flows_query(
     id_: int | None = None,
     name: str | None = None,
     search: str | None = None,
-    datastores: list[int] | None = None,
     deactivated: bool | None = None,
     sort: list[tuple[str, str]] | None = None,
+    source: str = "flow",
 ) -> Select:
-    stmt = select(Flow)
+    stmt = select(Flow).where(Flow.source == source)
     if id_ is not None:
         stmt = stmt.where(Flow.id == id_)
     if name:
@@ -71,9 +72,6 @@ def flows_query(
         col = columns[key]
         order.append(col.asc() if direction == "asc" else col.desc())
     stmt = stmt.order_by(*order, Flow.id.desc())
-    if datastores:
-        # filter_datastores is JSON: matched in Python by the caller (see matching_datastores)
-        pass
     return stmt
 
 

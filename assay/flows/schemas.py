@@ -352,3 +352,62 @@ class EntityHistory(_Out):
     created: Time
     id: int
     versions: list[FlowVersionOut]
+
+
+# -- notification rules (Qualytics' older API; each rule runs as a flow) -------------------------------
+
+ReceiverType = Literal["Email", "Slack", "Microsoft Teams", "PagerDuty", "Webhook", "HttpAction"]
+
+
+class CreateNotificationReceiver(_Body):
+    type: ReceiverType
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    secret: str | None = None
+    auth_type: Literal["basic", "digest", "bearer"] | None = None
+
+
+class CreateNotificationRule(_Body):
+    """``CreateNotificationRule`` / ``UpdateNotificationRule``. Assay runs a rule as a flow
+    with the same trigger: an in-app notification plus one action per receiver."""
+
+    name: str = Field(min_length=1, max_length=255)
+    description: str | None = None
+    trigger_type: Literal["Operation", "Anomaly"]
+    tokenized_message: str | None = None
+    receivers: list[CreateNotificationReceiver] = Field(default_factory=list)
+    team_ids: list[Int] | None = None
+    tags: list[str] | None = None
+
+
+class UpdateMuteNotificationRule(_Body):
+    muted: bool
+
+
+class NotificationReceiverOut(_Out):
+    id: int
+    created: Time
+    display_name: str
+    type: str
+    parameters: dict[str, Any]
+    secret_parameters: list[str] = Field(default_factory=list)
+
+
+class NotificationRuleOut(_Out):
+    id: int
+    created: Time
+    name: str
+    description: str | None = None
+    muted: bool
+    trigger_type: str
+    tokenized_message: str | None = None
+    receivers: list[NotificationReceiverOut]
+    teams: list[dict[str, Any]] = Field(default_factory=list)
+    global_tags: list[GlobalTagOut] = Field(default_factory=list)
+
+
+class PageNotificationRule(_Out):
+    items: list[NotificationRuleOut]
+    total: int
+    page: int
+    size: int
+    pages: int

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("deactivated", sa.Boolean(), nullable=False),
         sa.Column("last_triggered", TS, nullable=True),
         sa.Column("crontab", sa.String(255), nullable=True),
+        sa.Column("source", sa.String(32), nullable=False, server_default="flow"),
         sa.Column("next_trigger", TS, nullable=True, index=True),
         sqlite_autoincrement=True,
     )
