@@ -297,7 +297,10 @@ def check_parameters(notification_type: str, parameters: dict, secrets: dict) ->
     """Raise DeliveryError when the settings of a notification action cannot work (a missing
     recipient, a URL that is not the service's). Called when an action is saved."""
     msg = Message(notification_type, parameters, secrets, "", "", "Manual", "check")
-    _check_fields(notification_type, parameters, secrets, msg)
+    try:
+        _check_fields(notification_type, parameters, secrets, msg)
+    except (TypeError, ValueError, AttributeError) as e:  # a value of the wrong type
+        raise DeliveryError(f"parameters: {e}") from None
     url = {
         EMAIL: lambda: _email_url(msg, flow_settings()),
         SLACK: lambda: _slack_url(msg),
@@ -313,6 +316,13 @@ def check_parameters(notification_type: str, parameters: dict, secrets: dict) ->
 
 def _check_fields(notification_type: str, parameters: dict, secrets: dict, msg: Message) -> None:
     if notification_type == EMAIL:
+        emails = parameters.get("emails")
+        if not isinstance(emails, str) and not (isinstance(emails, list) and all(isinstance(e, str) for e in emails)):
+            raise DeliveryError("parameters.emails: a comma-separated text or a list of addresses")
+        if parameters.get("smtp_port") is not None:
+            port = parameters["smtp_port"]
+            if isinstance(port, bool) or not str(port).isdigit() or not 1 <= int(port) <= 65535:
+                raise DeliveryError("parameters.smtp_port: a TCP port, 1 to 65535")
         if not _emails(parameters.get("emails")):
             raise DeliveryError("parameters.emails: at least one address is required")
         bad = [e for e in _emails(parameters.get("emails")) if not re.fullmatch(r"[^@\s]+@[^@\s]+", e)]
@@ -329,9 +339,9 @@ def _check_fields(notification_type: str, parameters: dict, secrets: dict, msg: 
     elif notification_type == TEAMS:
         _teams_url(msg)
     elif notification_type == PAGERDUTY:
-        _pagerduty_url(msg)
         if parameters.get("custom_details") is not None and not isinstance(parameters["custom_details"], dict):
             raise DeliveryError("parameters.custom_details: an object of key/value pairs")
+        _pagerduty_url(msg)
     elif notification_type in (WEBHOOK, HTTP_ACTION):
         url = up.urlsplit(str(secrets.get("webhook_url") or ""))
         if url.scheme not in ("http", "https") or not url.hostname:

@@ -154,7 +154,8 @@ def apply_flow(s: Session, secret_key: str, body: CreateFlow, flow: Flow | None 
         if action_body.id is not None:
             action = stored.get(action_body.id)
             if action is None:
-                raise RuleDefinitionError((*loc, "id"), f"flow {flow.id} has no action {action_body.id}")
+                owner = f"flow {flow.id}" if flow.id else "a new flow"
+                raise RuleDefinitionError((*loc, "id"), f"{owner} has no action {action_body.id}")
         if action is None:
             action = FlowAction(uuid=action_body.uuid or str(uuid_mod.uuid4()))
         action.type = action_body.type

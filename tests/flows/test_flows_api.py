@@ -265,3 +265,21 @@ def test_history_records_every_change_without_secrets(api):
     assert versions[3]["changeset"]["name"] == ["h", "h2"]
     assert versions[3]["changeset"]["actions"][1][0]["tokenized_message"] == "{{ operation_id }}"
     assert api.client.get("/api/flows/999/history").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("action", "words"),
+    [
+        (
+            {"notification_type": "PagerDuty", "parameters": {"routing_key": "k", "custom_details": [1]}},
+            "custom_details",
+        ),
+        ({"notification_type": "Email", "parameters": {"emails": "a@b.c", "smtp_port": "abc"}}, "smtp_port"),
+        ({"notification_type": "Email", "parameters": {"emails": 123}}, "parameters.emails"),
+        ({"notification_type": "Slack", "parameters": {"webhook_url": {"a": 1}}}, "not a Slack incoming webhook"),
+        ({"id": 77, "notification_type": "InApp"}, "a new flow has no action 77"),
+    ],
+)
+def test_parameters_of_the_wrong_type_are_422_not_500(api, action, words):
+    r = api.client.post("/api/flows", json={"name": "bad", "trigger_type": "Operation", "actions": [action]})
+    assert r.status_code == 422 and words in r.json()["detail"][0]["msg"], r.text
