@@ -357,7 +357,7 @@ _PAGERDUTY_REGION = "assay-endpoint"
 def _apprise(url: str, msg: Message, *, slack_base: str | None = None, pagerduty_url: str | None = None) -> str:
     import apprise
 
-    plugin = apprise.Apprise.instantiate(url)
+    plugin: Any = apprise.Apprise.instantiate(url)
     if plugin is None:
         raise DeliveryError(f"{msg.notification_type}: the settings do not make a valid destination")
     if slack_base is not None:

@@ -218,7 +218,7 @@ class Dispatcher:
                 flow = s.get(Flow, flow_id)
                 if flow is None or not repo.advance_schedule(s, flow_id, fire_time, next_schedule(flow, now)):
                     continue
-                when = _aware(fire_time)
+                when = _aware(fire_time) or now
                 start_execution(
                     s,
                     flow,
@@ -236,9 +236,10 @@ class Dispatcher:
         for event_id in candidates:
             try:
                 with self.db.session() as s:
-                    if not repo.claim_event(s, event_id, utcnow()):
+                    event = s.get(FlowEvent, event_id)
+                    if event is None or not repo.claim_event(s, event_id, utcnow()):
                         continue
-                    self._fan_out_event(s, s.get(FlowEvent, event_id))
+                    self._fan_out_event(s, event)
                 done += 1
             except Exception as e:  # noqa: BLE001 - a poisoned event must not block the others
                 log.exception("fan-out of flow event %s failed", event_id)
@@ -399,7 +400,8 @@ class Dispatcher:
             ae.message = f"attempt {attempt_no} failed, retrying: {message}"[:4000]
         else:
             ae.result = result
-            ae.message = (message if result != "failure" else f"failed after {attempt_no} attempt(s): {message}")[:4000]
+            text = (message or "") if result != "failure" else f"failed after {attempt_no} attempt(s): {message}"
+            ae.message = text[:4000] or None
             s.flush()
             self._settle(s, ae.flow_execution)
 

@@ -108,7 +108,7 @@ class FlowEvent(Base):
 
 class FlowExecution(Base):
     __tablename__ = "flow_execution"
-    __table_args__ = (
+    __table_args__: Any = (
         UniqueConstraint("flow_id", "event_id", name="uq_flow_execution_event"),
         {"sqlite_autoincrement": True},
     )
@@ -136,7 +136,7 @@ class FlowExecution(Base):
 
 class FlowActionExecution(Base):
     __tablename__ = "flow_action_execution"
-    __table_args__ = (
+    __table_args__: Any = (
         UniqueConstraint("flow_execution_id", "action_id", name="uq_flow_action_execution"),
         {"sqlite_autoincrement": True},
     )
@@ -198,7 +198,7 @@ class Notification(Base):
 
 class UserNotification(Base):
     __tablename__ = "user_notification"
-    __table_args__ = (UniqueConstraint("user_id", "notification_id"), {"sqlite_autoincrement": True})
+    __table_args__: Any = (UniqueConstraint("user_id", "notification_id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

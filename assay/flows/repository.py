@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..store.models import Anomaly, Datastore, FailedCheck, GlobalTag, Operation, QualityCheck, User
@@ -21,6 +22,11 @@ from .models import (
 )
 
 ENDED = ("success", "failure", "aborted")
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE changed (``s.execute`` of an UPDATE returns a CursorResult)."""
+    return cast(CursorResult, result).rowcount or 0
 
 
 def get_flow(s: Session, flow_id: int, source: str = "flow") -> Flow:
@@ -60,7 +66,7 @@ def flows_query(
     if name:
         stmt = stmt.where(Flow.name == name)
     if search:
-        cond = Flow.name.ilike(f"%{search}%")
+        cond: ColumnElement[bool] = Flow.name.ilike(f"%{search}%")
         if search.isdigit():
             cond = or_(cond, Flow.id == int(search))
         stmt = stmt.where(cond)
@@ -146,7 +152,7 @@ def claim_event(s: Session, event_id: int, now: dt.datetime) -> bool:
         .values(processed_at=now)
         .execution_options(synchronize_session=False)
     )
-    return done.rowcount == 1
+    return _rowcount(done) == 1
 
 
 def scan_anomalies(s: Session, operation_id: int) -> list[Anomaly]:
@@ -186,7 +192,7 @@ def due_schedules(s: Session, now: dt.datetime) -> list[tuple[int, dt.datetime]]
             Flow.trigger_type == "Schedule", Flow.deactivated.is_(False), Flow.next_trigger <= now
         )
     ).all()
-    return [(i, t) for i, t in rows]
+    return [(i, t) for i, t in rows if t is not None]
 
 
 def advance_schedule(s: Session, flow_id: int, due: dt.datetime, following: dt.datetime) -> bool:
@@ -198,7 +204,7 @@ def advance_schedule(s: Session, flow_id: int, due: dt.datetime, following: dt.d
         .values(next_trigger=following)
         .execution_options(synchronize_session=False)
     )
-    return done.rowcount == 1
+    return _rowcount(done) == 1
 
 
 def prune_events(s: Session, before: dt.datetime) -> None:
@@ -244,7 +250,7 @@ def claim_delivery(s: Session, ae_id: int, worker: str, now: dt.datetime, lease_
         )
         .execution_options(synchronize_session=False)
     )
-    return done.rowcount == 1
+    return _rowcount(done) == 1
 
 
 def lock_execution(s: Session, execution_id: int) -> None:
@@ -291,7 +297,7 @@ def executions_query(
         stmt = stmt.where(FlowExecution.trigger_type.in_(trigger_types))
     if results:
         stmt = stmt.where(FlowExecution.result.in_(results))
-    order = []
+    order: list[Any] = []
     if sort_duration:
         duration = func.coalesce(FlowExecution.end_time, FlowExecution.start_time)
         order.append(duration.asc() if sort_duration == "asc" else duration.desc())
@@ -327,7 +333,7 @@ def acknowledge(s: Session, user_id: int, ids: Sequence[int]) -> int:
         .values(acknowledged=True)
         .execution_options(synchronize_session=False)
     )
-    return done.rowcount or 0
+    return _rowcount(done)
 
 
 def notification_of(s: Session, ae_id: int) -> Notification | None:

@@ -521,7 +521,7 @@ def manual_context(flow: Flow) -> dict[str, Any]:
 
 
 def _test_message(body: TestNotification) -> tuple[str, str, dict]:
-    kind = body.notification_type or body.type
+    kind = body.notification_type or body.type or ""
     if kind not in SPEC_BY_TYPE:
         raise RuleDefinitionError(
             ("notification_type",), f"'{kind}' is not a notification type: one of {', '.join(SPEC_BY_TYPE)}"
@@ -552,7 +552,7 @@ def send_test(
     params = {k: v for k, v in body.parameters.items() if k not in hidden}
     secret_values = {k: v for k, v in body.parameters.items() if k in hidden and v not in (None, "")}
     message = body.tokenized_message
-    auth_type = body.auth_type
+    auth_type: str | None = body.auth_type
     if stored is not None:
         params = {**(stored.parameters or {}), **params}
         secret_values = {**decrypt_secrets(secret_key, stored.secrets), **secret_values}
