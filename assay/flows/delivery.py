@@ -396,6 +396,21 @@ def webhook_body(msg: Message) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
+_http_client: Any = None
+_http_lock = threading.Lock()
+
+
+def _http() -> Any:
+    """One httpx client per process (building one loads the CA bundle: ~0.1 s)."""
+    global _http_client
+    import httpx
+
+    with _http_lock:
+        if _http_client is None:
+            _http_client = httpx.Client(follow_redirects=False)
+        return _http_client
+
+
 def _webhook(msg: Message, s: FlowSettings) -> str:
     import httpx
 
@@ -419,7 +434,7 @@ def _webhook(msg: Message, s: FlowSettings) -> str:
             cls = httpx.BasicAuth if msg.auth_type == "basic" else httpx.DigestAuth
             auth = cls(str(msg.parameters["username"]), str(msg.secrets.get("password") or ""))
     try:
-        r = httpx.post(url, content=body, headers=headers, auth=auth, timeout=s.http_timeout)
+        r = _http().post(url, content=body, headers=headers, auth=auth, timeout=s.http_timeout)
     except httpx.HTTPError as e:
         raise DeliveryError(f"webhook unreachable: {type(e).__name__}: {e}") from None
     if not 200 <= r.status_code < 300:

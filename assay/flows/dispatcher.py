@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import random
 import socket
 import threading
 from collections.abc import Callable
@@ -232,6 +233,7 @@ class Dispatcher:
     def fan_out(self, limit: int = 20) -> int:
         with self.db.session() as s:
             candidates = repo.ready_events(s, limit)
+        random.shuffle(candidates)
         done = 0
         for event_id in candidates:
             try:
@@ -285,36 +287,33 @@ class Dispatcher:
         now = utcnow()
         with self.db.session() as s:
             candidates = repo.due_deliveries(s, now, limit)
-        done = 0
-        for ae_id in candidates:
-            now = utcnow()
-            with self.db.session() as s:
-                claimed = repo.claim_delivery(
-                    s, ae_id, self.name, now, now + dt.timedelta(seconds=self.settings.lease_seconds)
-                )
-            if claimed:
-                self.attempt(ae_id)
-                done += 1
-        return done
+        random.shuffle(candidates)  # dispatchers that listed the same rows try them in different orders
+        return sum(1 for ae_id in candidates if self.attempt(ae_id))
 
-    def attempt(self, ae_id: int) -> None:
-        """Attempt claimed action execution ``ae_id`` once and record the outcome."""
+    def attempt(self, ae_id: int) -> bool:
+        """Claim action execution ``ae_id``, attempt it once and record the outcome. False
+        when another dispatcher has it. In-app notifications, operation actions and skips
+        are done and recorded in the claiming transaction; an external delivery commits the
+        claim first, sends outside any transaction, then records the outcome."""
         settings = self.settings
         started = utcnow()
         with self.db.session() as s:
+            lease = started + dt.timedelta(seconds=settings.lease_seconds)
+            if not repo.claim_delivery(s, ae_id, self.name, started, lease):
+                return False
             ae = s.get(FlowActionExecution, ae_id)
             if ae is None:  # its flow was deleted meanwhile
-                return
+                return False
             attempt_no = ae.attempts
             ex = ae.flow_execution
             action = ae.action
             if ex.result == "aborted" or action is None:
                 self._record(s, ae, attempt_no, started, "skipped", "the execution was aborted or the action deleted")
-                return
+                return True
             flow = ex.flow
             if action.type == "operation":
                 self._run_operation(s, ae, attempt_no, started, action.schedule or {}, flow.id)
-                return
+                return True
             ctx = dict(ex.context or {})
             text = render(action.tokenized_message, ex.trigger_type, ctx)
             ae.rendered_message = text
@@ -322,7 +321,7 @@ class Dispatcher:
             ae.target_uri = action.notification_type or ""
             if action.notification_type == IN_APP:
                 self._in_app(s, ae, attempt_no, started, text, ae.target_url)
-                return
+                return True
             msg = Message(
                 notification_type=action.notification_type or "",
                 parameters=dict(action.parameters or {}),
@@ -349,6 +348,7 @@ class Dispatcher:
             ae = s.get(FlowActionExecution, ae_id)
             if ae is not None:
                 self._record(s, ae, attempt_no, started, result, message)
+        return True
 
     def _in_app(self, s: Session, ae, attempt_no: int, started, text: str, target_url: str) -> None:
         note = Notification(message=text, target_uri="", target_url=target_url, action_execution_id=ae.id)
