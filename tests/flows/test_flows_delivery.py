@@ -122,6 +122,9 @@ def test_anomaly_digest_reaches_every_channel_once(api, shop, receivers):
     # in-app: the admin's notification
     notes = api.ok("GET", "/api/user-notifications")["items"]
     assert [n["notification"]["message"] for n in notes] == [text]
+    stub = notes[0]["notification"]["action_execution"]
+    assert stub["id"] == results["InApp"]["id"] and stub["result"] == "success"
+    assert stub["flow_execution"]["id"] == execution["id"] and stub["flow_execution"]["trigger_type"] == "Anomaly"
 
     # email: one message per recipient, logged in with the stored password
     mails = smtp.wait_for(2)
@@ -168,7 +171,9 @@ def test_anomaly_digest_reaches_every_channel_once(api, shop, receivers):
 
 def test_filters_select_exactly_their_events(api, shop, make_duckdb):
     hooks = HttpReceiver().start()
-    other = api.duckdb_datastore("other", make_duckdb("create table t(v int)", name="other.duckdb"))
+    other = api.duckdb_datastore(
+        "other", make_duckdb("create table t(v int)", name="other.duckdb"), tags=["finance", "eu"]
+    )
 
     def flow(name, **body):
         return api.ok(
@@ -193,6 +198,8 @@ def test_filters_select_exactly_their_events(api, shop, make_duckdb):
     flow("failures", trigger_type="Operation", filter_operation_result="failure")
     flow("other-ds", trigger_type="Operation", filter_datastores=[other["id"]])
     flow("all-ops", trigger_type="Operation")
+    flow("finance-ops", trigger_type="Operation", tags=["finance"])
+    flow("hr-ops", trigger_type="Operation", tags=["hr"])
     flow("not-null", trigger_type="Anomaly", check_rule_types=["notNull"])
     flow("heavy", trigger_type="Anomaly", weight_threshold=5)
     flow("pii", trigger_type="Anomaly", tags=["pii"])
@@ -208,14 +215,15 @@ def test_filters_select_exactly_their_events(api, shop, make_duckdb):
             a["id"] for a in anomalies if any(fc["quality_check"]["id"] == check["id"] for fc in a["failed_checks"])
         )
 
-    # 2 operations → scans 1, syncs 1, other-ds 1, all-ops 2; 1 scan → 3 anomaly digests
-    received = hooks.wait_for(8)
+    # 2 operations → scans 1, syncs 1, other-ds 1, all-ops 2, finance-ops 1; 1 scan → 3 anomaly digests
+    received = hooks.wait_for(9)
     time.sleep(0.5)  # nothing else arrives
-    assert len(hooks.requests) == 8
+    assert len(hooks.requests) == 9
     got: dict[str, list] = {}
     for r in received:
         got.setdefault(r.path.lstrip("/"), []).append(r.json()["context"])
-    assert sorted(got) == ["all-ops", "heavy", "not-null", "other-ds", "pii", "scans", "syncs"]
+    assert sorted(got) == ["all-ops", "finance-ops", "heavy", "not-null", "other-ds", "pii", "scans", "syncs"]
+    assert [c["operation_id"] for c in got["finance-ops"]] == [sync["id"]]  # the datastore tagged finance
     assert [c["operation_id"] for c in got["other-ds"]] == [sync["id"]]
     assert [c["operation_id"] for c in got["scans"]] == [scan["id"]]
     assert [c["operation_id"] for c in got["syncs"]] == [sync["id"]]

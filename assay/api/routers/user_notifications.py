@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body
+from sqlalchemy.orm import Session
 
 from ...flows import repository as repo
 from ...flows.models import UserNotification
@@ -14,6 +15,7 @@ from ...flows.schemas import (
     PageUserNotification,
     UserNotificationOut,
 )
+from ...flows.service import execution_out
 from ...store.repo import paginate
 from ..auth import CurrentUser
 from ..deps import PageDep, SessionDep, page_of
@@ -21,7 +23,9 @@ from ..deps import PageDep, SessionDep, page_of
 router = APIRouter(prefix="/user-notifications", tags=["notifications"])
 
 
-def _out(un: UserNotification) -> dict:
+def _out(session: Session, un: UserNotification, secret_key: str = "") -> dict:
+    """``GetUserNotification``; its ``action_execution`` is an ``ActionExecutionStub``
+    (None for a test send)."""
     n = un.notification
     return {
         "created": un.created,
@@ -39,7 +43,9 @@ def _out(un: UserNotification) -> dict:
                     "action_id": n.action_execution.action_id,
                     "result": n.action_execution.result,
                     "created": n.action_execution.created,
-                    "flow_execution": {"id": n.action_execution.flow_execution_id},
+                    "flow_execution": execution_out(
+                        session, n.action_execution.flow_execution, secret_key, detail=False
+                    ),
                 }
                 if n.action_execution is not None
                 else None
@@ -56,7 +62,7 @@ def list_user_notifications(
     rows, total, pages = paginate(
         session, repo.user_notifications_query(user.id, include_acknowledged), page.page, page.size
     )
-    return page_of([_out(r) for r in rows], total, page, pages)
+    return page_of([_out(session, r) for r in rows], total, page, pages)
 
 
 @router.put("/acknowledge", response_model=BulkUserNotificationAck)
@@ -73,9 +79,9 @@ def acknowledge_one(session: SessionDep, user: CurrentUser, notification_id: int
     row = repo.user_notification(session, user.id, notification_id)
     row.acknowledged = True
     session.flush()
-    return _out(row)
+    return _out(session, row)
 
 
 @router.get("/{notification_id}", response_model=UserNotificationOut)
 def get_user_notification(session: SessionDep, user: CurrentUser, notification_id: int) -> dict:
-    return _out(repo.user_notification(session, user.id, notification_id))
+    return _out(session, repo.user_notification(session, user.id, notification_id))
