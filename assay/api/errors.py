@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from ..engine.rules import RuleDefinitionError
-from ..store.repo import Conflict, NotFound
+from ..errors import Conflict, NotFound, ValidationError
 
 
 def unprocessable(loc: tuple, message: str, kind: str = "value_error") -> JSONResponse:
@@ -79,4 +79,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RuleDefinitionError)
     async def _rule(_request: Request, exc: RuleDefinitionError):
+        return unprocessable(exc.loc, exc.message)
+
+    @app.exception_handler(ValidationError)
+    async def _validation(_request: Request, exc: ValidationError):
         return unprocessable(exc.loc, exc.message)

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from ...engine.rules import RuleDefinitionError
 from ...enrichment.writer import ENRICHMENT_TYPES, default_prefix
+from ...operations import service
 from ...security import SECRET_FIELDS, datastore_secrets, encrypt_secrets
 from ...sources import verify
-from ...store.models import Connection, Datastore, Operation
+from ...store.models import Connection, Datastore
 from ...store.repo import Conflict, ensure_idle, get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
@@ -138,23 +139,7 @@ def create_datastore(body: DatastoreCreate, session: SessionDep, runner: RunnerD
     session.add(ds)
     session.flush()
     if body.trigger_sync and not body.enrichment_only:
-        op = Operation(
-            type="sync",
-            datastore_id=ds.id,
-            result="queued",
-            triggered_by="datastore creation",
-            params={
-                "type": "sync",
-                "datastore_id": ds.id,
-                "prune": False,
-                "recreate": False,
-                "include": ["table", "view"],
-            },
-        )
-        session.add(op)
-        session.flush()
-        session.commit()
-        runner.submit(op.id)
+        service.queue_initial_sync(session, ds, runner.submit)
     return ser.datastore(ds)
 
 

@@ -9,13 +9,13 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import select
 
 from ...engine.rules import RuleDefinitionError
+from ...operations import service
 from ...operations.scheduler import CrontabError, next_fire, validate_crontab
 from ...store.models import Datastore, Schedule, utcnow
 from ...store.repo import get_or_404, paginate
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
 from ..schemas import OperationRequest
-from .operations import normalise_operation
 
 router = APIRouter(prefix="/operations/schedule", tags=["operations"])
 _payload = TypeAdapter(OperationRequest)
@@ -55,7 +55,7 @@ def _parse(session, body: dict[str, Any]) -> tuple[str | None, str, str, dict, D
         # list indexes stay integers, as in the 422s of POST /operations/run
         raise RuleDefinitionError(tuple(p if isinstance(p, int) else str(p) for p in err["loc"]), err["msg"]) from None
     ds = get_or_404(session, Datastore, request.datastore_id, "Datastore")
-    op_type, params, _status = normalise_operation(session, request, ds)
+    op_type, params = service.validate(session, request, ds)
     return name, crontab, op_type, params, ds
 
 
