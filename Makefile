@@ -7,9 +7,13 @@ PY     := $(VENV)/bin/python
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Assay needs Python 3.11+, found %s" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@echo "==> Creating the virtualenv $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> Upgrading pip"
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@echo "==> Installing Assay (editable) and its dependencies, with the dev tools (a few minutes the first time)"
+	$(PY) -m pip install --progress-bar off -e '.[dev]'
+	@echo "==> Installed: $(VENV)/bin/assay; run 'make test' or 'make demo'"
 	@touch $@
 
 install: $(VENV)/.installed
