@@ -1,6 +1,6 @@
-"""The semantics every engine must share (DESIGN.md "Semantics to keep consistent";
-docs/semantics.md "Same answer on every engine"), each asserted on DuckDB, SQLite,
-PostgreSQL and MariaDB with exact values worked out from the data below.
+"""The semantics every engine must share (docs/semantics.md "Same answer on every engine"),
+each asserted on DuckDB, SQLite, PostgreSQL and MariaDB with exact values worked out from
+the data below.
 
 Tables are created with each engine's own DDL (dataset.py) once per engine for
 the whole module; each test evaluates its checks in one ``evaluate`` call.
