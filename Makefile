@@ -21,8 +21,10 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(VENV)/bin/assay demo
 
+# In parallel, one worker per CPU (pytest-xdist): tests are spread one by one, except the
+# modules that share an expensive module-scoped set-up (marked xdist_group), kept on one worker.
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadgroup
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
