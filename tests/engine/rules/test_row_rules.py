@@ -20,7 +20,7 @@ NAN = float("nan")
 
 
 def test_the_catalogue_holds_every_rule_type_of_the_api():
-    # The rule types of qualytics-api.md §2.3 that issue 3 lists, by their API names; each
+    # The rule types of the Qualytics API that issue 3 lists, by their API names; each
     # also has a case in the parity matrix (test_parity.py), which fails for a rule without one.
     assert set(all_rules()) == {
         "notNull",
