@@ -194,8 +194,8 @@ def field_profiles(container_id: int, session: SessionDep, page: PageDep) -> dic
 
 @router.get("/containers/{container_id}/profile")
 def container_profile(container_id: int, session: SessionDep) -> dict:
-    """The container's latest successful profile (qualytics-api.md §1.3 ``container_profiles[]``,
-    the one ``/field-profiles`` serves); 404 when none succeeded yet."""
+    """The container's latest successful profile (the profile operation's ``container_profiles[]``
+    entry, the one ``/field-profiles`` serves; docs/semantics.md "Profile and inferred checks"); 404 when none succeeded yet."""
     container = get_or_404(session, Container, container_id, "Container")
     cp = session.scalar(
         select(ContainerProfile)
