@@ -29,6 +29,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
 
+from ..domain import OperationResult
 from ..store.db import Database
 from ..store.models import Datastore, Operation, utcnow
 from .progress import Aborted, finish
@@ -77,8 +78,8 @@ class Runner:
                 "CursorResult[Any]",
                 s.execute(
                     update(Operation)
-                    .where(Operation.id == op_id, Operation.result == "queued")
-                    .values(result="running", start_time=now, heartbeat=now, worker=self.name)
+                    .where(Operation.id == op_id, Operation.result == OperationResult.QUEUED)
+                    .values(result=OperationResult.RUNNING, start_time=now, heartbeat=now, worker=self.name)
                 ),
             )
             if done.rowcount != 1:
@@ -87,7 +88,7 @@ class Runner:
                 running = s.scalar(
                     select(func.count())
                     .select_from(Operation)
-                    .where(Operation.datastore_id == ds_id, Operation.result == "running")
+                    .where(Operation.datastore_id == ds_id, Operation.result == OperationResult.RUNNING)
                 )
                 if (running or 0) > limit:
                     s.rollback()
@@ -99,7 +100,7 @@ class Runner:
         with self.db.session() as s:
             candidates = s.scalars(
                 select(Operation.id)
-                .where(Operation.result == "queued")
+                .where(Operation.result == OperationResult.QUEUED)
                 .order_by(Operation.id)
                 .limit(50)
                 .with_for_update(skip_locked=True)
@@ -116,7 +117,7 @@ class Runner:
         with self.db.session() as s:
             waiting = s.scalars(
                 select(Operation.id)
-                .where(Operation.datastore_id == datastore_id, Operation.result == "queued")
+                .where(Operation.datastore_id == datastore_id, Operation.result == OperationResult.QUEUED)
                 .order_by(Operation.id)
             ).all()
         for op_id in waiting:
@@ -132,7 +133,9 @@ class Runner:
         """On start: end operations whose worker is gone, then pick up queued ones."""
         self.reap()
         with self.db.session() as s:
-            queued = s.scalars(select(Operation.id).where(Operation.result == "queued").order_by(Operation.id)).all()
+            queued = s.scalars(
+                select(Operation.id).where(Operation.result == OperationResult.QUEUED).order_by(Operation.id)
+            ).all()
         for op_id in queued:
             self.submit(op_id)
 
@@ -180,7 +183,7 @@ class Runner:
             with self.db.session() as s:
                 s.execute(
                     update(Operation)
-                    .where(Operation.worker == self.name, Operation.result == "running")
+                    .where(Operation.worker == self.name, Operation.result == OperationResult.RUNNING)
                     .values(abort_requested=True)
                 )
         for t in self._threads:
@@ -193,16 +196,22 @@ class Runner:
         now = now or utcnow()
         limit = now - dt.timedelta(seconds=HEARTBEAT_TIMEOUT)
         with self.db.session() as s:
-            lost = s.scalars(select(Operation).where(Operation.result == "running", Operation.heartbeat < limit)).all()
+            lost = s.scalars(
+                select(Operation).where(Operation.result == OperationResult.RUNNING, Operation.heartbeat < limit)
+            ).all()
             for op in lost:
-                op.result, op.end_time = "failure", now
+                op.result, op.end_time = OperationResult.FAILURE, now
                 op.message = (
                     f"worker {op.worker or '?'} stopped responding (no heartbeat since "
                     f"{op.heartbeat:%Y-%m-%d %H:%M:%S} UTC); the operation was not finished"
                 )
                 for cs in op.container_scans:
-                    if cs.result == "running":
-                        cs.result, cs.end_time, cs.message = "failure", now, "interrupted: its worker was lost"
+                    if cs.result == OperationResult.RUNNING:
+                        cs.result, cs.end_time, cs.message = (
+                            OperationResult.FAILURE,
+                            now,
+                            "interrupted: its worker was lost",
+                        )
             return [op.id for op in lost]
 
     # -- running ----------------------------------------------------------------------------
@@ -219,16 +228,16 @@ class Runner:
                 op_type = s.get_one(Operation, op_id).type
             job = _jobs().get(op_type)
             if job is None:
-                finish(self.db, op_id, "failure", f"operation type '{op_type}' is not supported")
+                finish(self.db, op_id, OperationResult.FAILURE, f"operation type '{op_type}' is not supported")
                 return
             warning = job(self.db, op_id, self._abort_check(op_id))
-            finish(self.db, op_id, "success", warning)
+            finish(self.db, op_id, OperationResult.SUCCESS, warning)
         except Aborted:
-            finish(self.db, op_id, "aborted", "aborted by request")
+            finish(self.db, op_id, OperationResult.ABORTED, "aborted by request")
         except Exception as e:  # noqa: BLE001 - every failure ends the operation with its reason
             log.exception("operation %s failed", op_id)
             try:
-                finish(self.db, op_id, "failure", str(e).strip() or type(e).__name__)
+                finish(self.db, op_id, OperationResult.FAILURE, str(e).strip() or type(e).__name__)
             except Exception:  # noqa: BLE001
                 log.exception("could not record the failure of operation %s", op_id)
         finally:
@@ -244,7 +253,7 @@ class Runner:
                 with self.db.session() as s:
                     s.execute(
                         update(Operation)
-                        .where(Operation.id == op_id, Operation.result == "running")
+                        .where(Operation.id == op_id, Operation.result == OperationResult.RUNNING)
                         .values(heartbeat=utcnow())
                     )
             except Exception:  # noqa: BLE001

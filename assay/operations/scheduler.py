@@ -19,6 +19,7 @@ from croniter import CroniterBadDateError, croniter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..domain import OperationResult
 from ..store.db import Database
 from ..store.models import Operation, Schedule, ScheduleFire, utcnow
 
@@ -90,7 +91,7 @@ class Scheduler:
                 op = Operation(
                     type=schedule.type,
                     datastore_id=schedule.datastore_id,
-                    result="queued",
+                    result=OperationResult.QUEUED,
                     params=dict(schedule.params),
                     status={},
                     schedule_id=schedule.id,
