@@ -23,6 +23,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 serve: $(VENV)/.installed
 	$(VENV)/bin/assay serve --host 127.0.0.1 --port 8000

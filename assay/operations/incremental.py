@@ -123,7 +123,7 @@ def set_identifiers(container, changes: dict[str, Any]) -> None:
         "incremental_identifier_type",
         container.incremental_identifier_type if "incremental_field_name" not in changes else None,
     )
-    kind = _TYPE_ALIASES.get(kind, kind)
+    kind = _TYPE_ALIASES.get(kind, kind) if kind is not None else None
     if name is not None:
         if name not in types:
             raise RuleDefinitionError(

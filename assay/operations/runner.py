@@ -27,8 +27,9 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 
 from ..store.db import Database
 from ..store.models import Datastore, Operation, utcnow
@@ -77,18 +78,21 @@ class Runner:
             # Not while the worker of an earlier attempt is still stopping (abort_requested
             # still set and its heartbeat fresh): a resumed operation waits for it.
             stale = now - dt.timedelta(seconds=HEARTBEAT_TIMEOUT)
-            done = s.execute(
-                update(Operation)
-                .where(
-                    Operation.id == op_id,
-                    Operation.result == "queued",
-                    or_(
-                        Operation.abort_requested.is_(False),
-                        Operation.heartbeat.is_(None),
-                        Operation.heartbeat < stale,
-                    ),
-                )
-                .values(result="running", start_time=now, heartbeat=now, worker=self.name, abort_requested=False)
+            done = cast(
+                "CursorResult[Any]",
+                s.execute(
+                    update(Operation)
+                    .where(
+                        Operation.id == op_id,
+                        Operation.result == "queued",
+                        or_(
+                            Operation.abort_requested.is_(False),
+                            Operation.heartbeat.is_(None),
+                            Operation.heartbeat < stale,
+                        ),
+                    )
+                    .values(result="running", start_time=now, heartbeat=now, worker=self.name, abort_requested=False)
+                ),
             )
             if done.rowcount != 1:
                 return False
@@ -98,7 +102,7 @@ class Runner:
                     .select_from(Operation)
                     .where(Operation.datastore_id == ds_id, Operation.result == "running")
                 )
-                if running > limit:
+                if (running or 0) > limit:
                     s.rollback()
                     return False
             return True
@@ -240,7 +244,7 @@ class Runner:
         heart.start()
         try:
             with self.db.session() as s:
-                op = s.get(Operation, op_id)
+                op = s.get_one(Operation, op_id)
                 op_type, started = op.type, op.start_time
             job = _jobs().get(op_type)
             if job is None:
@@ -285,7 +289,7 @@ class Runner:
         the operation is flagged ``abort_requested``, no longer running (ended by the API or
         the reaper), claimed again by another attempt (``start_time`` is not ``started``)
         or deleted."""
-        state = {"at": 0.0, "value": False}
+        state: dict[str, Any] = {"at": 0.0, "value": False}
 
         def check() -> bool:
             if not state["value"] and time.monotonic() - state["at"] > 0.5:
