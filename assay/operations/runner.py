@@ -292,7 +292,7 @@ class Runner:
         the operation is flagged ``abort_requested``, no longer running (ended by the API or
         the reaper), claimed again by another attempt (``start_time`` is not ``started``)
         or deleted."""
-        state = {"at": 0.0, "value": False}
+        state: dict[str, Any] = {"at": 0.0, "value": False}
 
         def check() -> bool:
             if not state["value"] and time.monotonic() - state["at"] > 0.5:

@@ -13,18 +13,20 @@ from fastapi import APIRouter, Body, Query, Response
 
 from ...operations import service
 from ...store.repositories import operations as repo
+from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
+from ..routing import Route
 from ..schemas import OperationRequest
 
-router = APIRouter(prefix="/operations", tags=["operations"])
+router = APIRouter(prefix="/operations", tags=["operations"], route_class=Route)
 
 
 def _shaped(session, op) -> dict:
     return ser.operation(op, repo.containers_of(session, op))
 
 
-@router.post("/run")
+@router.post("/run", response_model=r.Operation)
 def run_operation(body: Annotated[OperationRequest, Body()], session: SessionDep, runner: RunnerDep) -> dict:
     """Queue an operation (``sync``/``catalog``, ``profile``, ``scan`` or ``export``) and return it at once.
 
@@ -33,7 +35,7 @@ def run_operation(body: Annotated[OperationRequest, Body()], session: SessionDep
     return _shaped(session, service.queue(session, body, runner.submit))
 
 
-@router.get("")
+@router.get("", response_model=r.OperationPage)
 def list_operations(
     session: SessionDep,
     page: PageDep,
@@ -64,12 +66,12 @@ def list_operations(
     return page_of([_shaped(session, op) for op in rows], total, page, pages)
 
 
-@router.get("/{operation_id}")
+@router.get("/{operation_id}", response_model=r.Operation)
 def get_operation(operation_id: int, session: SessionDep) -> dict:
     return _shaped(session, repo.get(session, operation_id))
 
 
-@router.put("/abort/{operation_id}")
+@router.put("/abort/{operation_id}", response_model=r.Operation)
 def abort_operation(operation_id: int, session: SessionDep) -> dict:
     """Stop an operation and return it ended. A queued one ends at once as aborted; a running
     one ends as aborted at once and its worker (on any server) stops within about a second,
@@ -78,7 +80,7 @@ def abort_operation(operation_id: int, session: SessionDep) -> dict:
     return _shaped(session, service.abort(session, operation_id))
 
 
-@router.put("/run/{operation_id}")
+@router.put("/run/{operation_id}", response_model=r.Operation)
 def resume_operation(operation_id: int, session: SessionDep, runner: RunnerDep) -> dict:
     """Resume an aborted or failed operation: it is queued again and, for a scan, skips the
     containers it already scanned successfully (it starts once the worker of an aborted
@@ -86,15 +88,15 @@ def resume_operation(operation_id: int, session: SessionDep, runner: RunnerDep) 
     return _shaped(session, service.resume(session, operation_id, runner.submit))
 
 
-@router.put("/rerun/{operation_id}")
+@router.put("/rerun/{operation_id}", response_model=r.Operation)
 def rerun_operation(operation_id: int, session: SessionDep, runner: RunnerDep) -> dict:
     """Run a finished operation again from scratch, as a new operation with the same payload."""
     return _shaped(session, service.rerun(session, operation_id, runner.submit))
 
 
-@router.api_route("/{operation_id}/heartbeat", methods=["GET", "HEAD"])
+@router.get("/{operation_id}/heartbeat", response_model=r.Heartbeat)
 def heartbeat(operation_id: int, session: SessionDep) -> dict:
-    """``{id, result, heartbeat, alive}``: alive while running with a recent heartbeat."""
+    """``{id, result, heartbeat, worker, alive}``: alive while running with a recent heartbeat."""
     op = repo.get(session, operation_id)
     return {
         "id": op.id,
@@ -103,6 +105,12 @@ def heartbeat(operation_id: int, session: SessionDep) -> dict:
         "worker": op.worker,
         "alive": service.is_alive(op),
     }
+
+
+@router.head("/{operation_id}/heartbeat", response_model=r.Heartbeat)
+def heartbeat_head(operation_id: int, session: SessionDep) -> dict:
+    """The heartbeat's headers only (200 or 404)."""
+    return heartbeat(operation_id, session)
 
 
 @router.delete("/{operation_id}", status_code=204)
