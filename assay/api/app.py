@@ -32,6 +32,7 @@ from .routers import (
     user_notifications,
     users,
 )
+from .routing import operation_id
 
 
 def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         docs_url="/api/docs",
         redoc_url=None,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     # Public: health, status and the CLI's browser login. Everything else needs a token.
     public = APIRouter(prefix="/api")
@@ -99,4 +101,5 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     app.include_router(public)
     app.include_router(protected)
     errors.install(app)
+    errors.document(app)
     return app

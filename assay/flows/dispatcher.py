@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..engine.rules import RuleDefinitionError
+from ..errors import ValidationError
 from ..security import decrypt_secrets
 from ..store.db import Database
 from ..store.models import Container, Datastore, Operation, utcnow
@@ -362,7 +362,7 @@ class Dispatcher:
     def _run_operation(self, s: Session, ae, attempt_no: int, started, schedule: dict, flow_id: int) -> None:
         try:
             op = queue_operation(s, schedule, flow_id, ae.id)  # validates before it writes anything
-        except RuleDefinitionError as e:
+        except ValidationError as e:
             self._record(s, ae, attempt_no, started, "failure", f"{'.'.join(map(str, e.loc))}: {e.message}", final=True)
             return
         ae.operation_id = op.id

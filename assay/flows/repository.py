@@ -9,8 +9,8 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from ..errors import NotFound
 from ..store.models import Anomaly, Datastore, FailedCheck, GlobalTag, Operation, QualityCheck, User
-from ..store.repo import NotFound
 from .models import (
     Flow,
     FlowAction,

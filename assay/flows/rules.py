@@ -21,7 +21,7 @@ SOURCE = "notification_rule"
 def apply_rule(s: Session, secret_key: str, body: CreateNotificationRule, flow: Flow | None = None) -> Flow:
     """Create or replace the flow of a notification rule. A receiver at the same position
     and of the same type as before keeps its stored secrets unless they are sent again.
-    Raises RuleDefinitionError (locations as in the flow: ``actions.<n>``; n = receiver + 1)."""
+    Raises ValidationError (locations as in the flow: ``actions.<n>``; n = receiver + 1)."""
     old = [a for a in flow.actions if a.notification_type != IN_APP] if flow is not None else []
     actions = [CreateActionNotification(notification_type=IN_APP, tokenized_message=body.tokenized_message)]
     if flow is not None:

@@ -1,8 +1,8 @@
 """Flow definitions: validate and store them (secrets encrypted), and render them in
 Qualytics' response shapes (secrets never included).
 
-Errors: :class:`~assay.engine.rules.RuleDefinitionError` (→ 422 naming the field) for bad
-definitions, :class:`~assay.store.repo.NotFound` (→ 404).
+Errors: :class:`~assay.errors.ValidationError` (→ 422 naming the field) for bad
+definitions, :class:`~assay.errors.NotFound` (→ 404).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..engine.rules import RuleDefinitionError
+from ..errors import ValidationError
 from ..security import decrypt_secrets, encrypt_secrets
 from ..store.models import Operation, utcnow
 from . import repository as repo
@@ -63,12 +63,12 @@ def _validate_notification(
     bad = unknown_tokens(body.tokenized_message or "", trigger_type)
     bad_subject = unknown_tokens(str(body.parameters.get("email_subject") or ""), trigger_type)
     if bad_subject:
-        raise RuleDefinitionError(
+        raise ValidationError(
             (*loc, "parameters", "email_subject"),
             f"unknown token(s) for trigger {trigger_type}: {', '.join('{{ ' + t + ' }}' for t in bad_subject)}",
         )
     if bad:
-        raise RuleDefinitionError(
+        raise ValidationError(
             (*loc, "tokenized_message"),
             f"unknown token(s) for trigger {trigger_type}: {', '.join('{{ ' + t + ' }}' for t in bad)}; "
             f"valid: {', '.join(sorted(TOKENS[trigger_type]))}",
@@ -78,7 +78,7 @@ def _validate_notification(
     try:
         check_parameters(body.notification_type, params, secret_values)
     except DeliveryError as e:
-        raise RuleDefinitionError((*loc, "parameters"), str(e)) from None
+        raise ValidationError((*loc, "parameters"), str(e)) from None
 
 
 def _is_rule(get_rule, name: str) -> bool:
@@ -99,13 +99,13 @@ def apply_flow(s: Session, secret_key: str, body: CreateFlow, flow: Flow | None 
     """
     missing = repo.missing_datastores(s, body.filter_datastores or [])
     if missing:
-        raise RuleDefinitionError(("filter_datastores",), f"no datastore with id {', '.join(map(str, missing))}")
+        raise ValidationError(("filter_datastores",), f"no datastore with id {', '.join(map(str, missing))}")
     if body.trigger_type != OPERATION and (body.filter_operation_type or body.filter_operation_result):
-        raise RuleDefinitionError(
+        raise ValidationError(
             ("filter_operation_type",), f"operation filters apply to trigger Operation, not {body.trigger_type}"
         )
     if body.trigger_type != ANOMALY and (body.check_rule_types or body.weight_threshold is not None):
-        raise RuleDefinitionError(
+        raise ValidationError(
             ("check_rule_types",),
             f"check_rule_types and weight_threshold apply to trigger Anomaly, not {body.trigger_type}",
         )
@@ -114,19 +114,19 @@ def apply_flow(s: Session, secret_key: str, body: CreateFlow, flow: Flow | None 
         from ..operations.scheduler import CrontabError, validate_crontab
 
         if not body.crontab:
-            raise RuleDefinitionError(("crontab",), "trigger Schedule needs a crontab (5 fields, UTC)")
+            raise ValidationError(("crontab",), "trigger Schedule needs a crontab (5 fields, UTC)")
         try:
             crontab = validate_crontab(body.crontab)
         except CrontabError as e:
-            raise RuleDefinitionError(("crontab",), str(e)) from None
+            raise ValidationError(("crontab",), str(e)) from None
     elif body.crontab:
-        raise RuleDefinitionError(("crontab",), f"a crontab applies to trigger Schedule, not {body.trigger_type}")
+        raise ValidationError(("crontab",), f"a crontab applies to trigger Schedule, not {body.trigger_type}")
     if body.check_rule_types:
         from ..engine.rules import get_rule
 
         unknown = [r for r in body.check_rule_types if not _is_rule(get_rule, r)]
         if unknown:
-            raise RuleDefinitionError(("check_rule_types",), f"unknown rule type(s): {', '.join(unknown)}")
+            raise ValidationError(("check_rule_types",), f"unknown rule type(s): {', '.join(unknown)}")
     if flow is None:
         flow = Flow()
         s.add(flow)
@@ -155,7 +155,7 @@ def apply_flow(s: Session, secret_key: str, body: CreateFlow, flow: Flow | None 
             action = stored.get(action_body.id)
             if action is None:
                 owner = f"flow {flow.id}" if flow.id else "a new flow"
-                raise RuleDefinitionError((*loc, "id"), f"{owner} has no action {action_body.id}")
+                raise ValidationError((*loc, "id"), f"{owner} has no action {action_body.id}")
         if action is None:
             action = FlowAction(uuid=action_body.uuid or str(uuid_mod.uuid4()))
         action.type = action_body.type
@@ -203,48 +203,47 @@ def next_schedule(flow: Flow, after=None):
 
 
 def _validate_operation(s: Session, loc: tuple, body: CreateActionOperation) -> None:
-    from ..api.routers.operations import normalise_operation
+    from ..operations.service import validate
     from ..store.models import Datastore
 
     ds = s.get(Datastore, body.schedule.datastore_id)
     if ds is None:
-        raise RuleDefinitionError(
-            (*loc, "schedule", "datastore_id"), f"no datastore with id {body.schedule.datastore_id}"
-        )
+        raise ValidationError((*loc, "schedule", "datastore_id"), f"no datastore with id {body.schedule.datastore_id}")
     try:
-        normalise_operation(s, body.schedule, ds)
-    except RuleDefinitionError as e:
-        raise RuleDefinitionError((*loc, "schedule", *e.loc), e.message) from None
+        validate(s, body.schedule, ds)
+    except ValidationError as e:
+        raise ValidationError((*loc, "schedule", *e.loc), e.message) from None
 
 
 def queue_operation(s: Session, schedule: dict, flow_id: int, ae_id: int) -> Operation:
-    """Queue the operation an operation action describes (re-validated now: the datastore
-    may have changed since the flow was saved). Raises RuleDefinitionError."""
-    from pydantic import TypeAdapter, ValidationError
+    """Store (not commit, not submit) the operation an operation action describes,
+    re-validated now: the datastore may have changed since the flow was saved. Raises
+    ValidationError."""
+    from pydantic import TypeAdapter
+    from pydantic import ValidationError as PydanticError
 
-    from ..api.routers.operations import normalise_operation
     from ..api.schemas import OperationRequest
+    from ..operations.service import initial_status, validate
     from ..store.models import Datastore
+    from ..store.repositories import operations as op_repo
 
     try:
         body = TypeAdapter(OperationRequest).validate_python(schedule)
-    except ValidationError as e:
-        raise RuleDefinitionError(("schedule",), str(e)) from None
+    except PydanticError as e:
+        raise ValidationError(("schedule",), str(e)) from None
     ds = s.get(Datastore, body.datastore_id)
     if ds is None:
-        raise RuleDefinitionError(("schedule", "datastore_id"), f"no datastore with id {body.datastore_id}")
-    op_type, params, status = normalise_operation(s, body, ds)
-    op = Operation(
+        raise ValidationError(("schedule", "datastore_id"), f"no datastore with id {body.datastore_id}")
+    op_type, params = validate(s, body, ds)
+    return op_repo.add(
+        s,
         type=op_type,
         datastore_id=ds.id,
         result="queued",
         params=params,
-        status=status,
+        status=initial_status(op_type),
         triggered_by=f"flow {flow_id} (action execution {ae_id})",
     )
-    s.add(op)
-    s.flush()
-    return op
 
 
 # -- definition history ------------------------------------------------------------------------------
@@ -523,7 +522,7 @@ def manual_context(flow: Flow) -> dict[str, Any]:
 def _test_message(body: TestNotification) -> tuple[str, str, dict]:
     kind = body.notification_type or body.type or ""
     if kind not in SPEC_BY_TYPE:
-        raise RuleDefinitionError(
+        raise ValidationError(
             ("notification_type",), f"'{kind}' is not a notification type: one of {', '.join(SPEC_BY_TYPE)}"
         )
     return kind, body.trigger_type, sample_context(body.trigger_type, body.flow_name, flow_settings().public_url)

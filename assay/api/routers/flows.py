@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from ...errors import Conflict
 from ...flows import repository as repo
 from ...flows import service
 from ...flows.delivery import SPECIFICATIONS
@@ -36,7 +37,7 @@ from ...flows.schemas import (
     UpdateMuteActionNotification,
 )
 from ...flows.templating import DEFAULT_MESSAGES, TOKENS
-from ...store.repo import Conflict, paginate
+from ...store.repo import paginate
 from ..auth import CurrentUser
 from ..deps import PageDep, SessionDep, page_of
 
