@@ -540,3 +540,30 @@ def test_a_schedule_flow_fires_once_per_fire_time_however_many_dispatchers(api):
     assert after["next_trigger"] == flow["next_trigger"]  # the next 06:00 from now, not a backlog
     time.sleep(0.3)
     assert api.ok("GET", "/api/flows/executions", params={"flow": flow["id"]})["total"] == 1
+
+
+def test_an_operation_aborted_through_the_api_triggers_its_flows(api, shop):
+    from assay.store.models import Operation
+
+    flow = api.ok(
+        "POST",
+        "/api/flows",
+        json={
+            "name": "aborted",
+            "trigger_type": "Operation",
+            "filter_operation_result": "aborted",
+            "actions": [
+                {"notification_type": "InApp", "tokenized_message": "{{ operation_id }}: {{ operation_message }}"}
+            ],
+        },
+    )
+    with api.client.app.state.database.session() as s:  # queued, not handed to a worker
+        op = Operation(type="scan", datastore_id=shop["datastore"], result="queued", params={}, status={})
+        s.add(op)
+        s.flush()
+        op_id = op.id
+    assert api.ok("PUT", f"/api/operations/abort/{op_id}")["result"] == "aborted"
+    (ex,) = settled(api, flow["id"])
+    assert ex["trigger_id"] == op_id
+    (note,) = api.ok("GET", "/api/user-notifications")["items"]
+    assert note["notification"]["message"] == f"{op_id}: aborted before it started"
