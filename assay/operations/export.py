@@ -1,7 +1,7 @@
 """Export: copy Assay's metadata (anomalies, checks, field profiles, check templates) into
 the enrichment datastore as ``<prefix>_export_*`` tables, replaced on every export.
 
-Columns follow the Qualytics metadata tables (qualytics-api.md §4.4).
+Columns follow the Qualytics metadata export tables (ARCHITECTURE.md, glossary: operation).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Check inference: turn a container's field profile into quality checks.
 
 Levels (``inference_threshold`` 0–5, ``ai_effort`` off…max; each level includes the lower
-ones; qualytics-api.md §1.3 and the Inf column of §2.3):
+ones; the Qualytics API's inference levels, see docs/semantics.md "Profile and inferred checks"):
 
 | level | rules inferred |
 |---|---|

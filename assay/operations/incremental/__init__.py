@@ -1,6 +1,6 @@
 """What a scan reads of a container: incremental identifiers, partitions and the cap.
 
-Semantics (qualytics-api.md §1.6, docs/semantics.md "Incremental scans and partitions"):
+Semantics (docs/semantics.md "Incremental scans and partitions"):
 
 * A container's **incremental identifier** is ``incremental_field_name`` with
   ``incremental_identifier_type`` ``timestamp`` (a Date/Timestamp field) or ``batch`` (a
