@@ -174,7 +174,7 @@ PROFILE_STATUS_KEYS = service.PROFILE_STATUS_KEYS
 
 
 def container_profiles(op: Operation) -> list[dict[str, Any]]:
-    """Per-container results of a profile operation (qualytics-api.md §1.3)."""
+    """Per-container results of a profile operation (docs/semantics.md "Profile and inferred checks")."""
     from sqlalchemy import select
     from sqlalchemy.orm import object_session
 

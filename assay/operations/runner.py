@@ -31,6 +31,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, or_, select, update
 
+from ..domain import OperationResult
 from ..store.db import Database
 from ..store.models import Datastore, Operation, utcnow
 from .progress import Aborted, finish
@@ -100,7 +101,7 @@ class Runner:
                 running = s.scalar(
                     select(func.count())
                     .select_from(Operation)
-                    .where(Operation.datastore_id == ds_id, Operation.result == "running")
+                    .where(Operation.datastore_id == ds_id, Operation.result == OperationResult.RUNNING)
                 )
                 if (running or 0) > limit:
                     s.rollback()
@@ -112,7 +113,7 @@ class Runner:
         with self.db.session() as s:
             candidates = s.scalars(
                 select(Operation.id)
-                .where(Operation.result == "queued")
+                .where(Operation.result == OperationResult.QUEUED)
                 .order_by(Operation.id)
                 .limit(50)
                 .with_for_update(skip_locked=True)
@@ -129,7 +130,7 @@ class Runner:
         with self.db.session() as s:
             waiting = s.scalars(
                 select(Operation.id)
-                .where(Operation.datastore_id == datastore_id, Operation.result == "queued")
+                .where(Operation.datastore_id == datastore_id, Operation.result == OperationResult.QUEUED)
                 .order_by(Operation.id)
             ).all()
         for op_id in waiting:
@@ -145,7 +146,9 @@ class Runner:
         """On start: end operations whose worker is gone, then pick up queued ones."""
         self.reap()
         with self.db.session() as s:
-            queued = s.scalars(select(Operation.id).where(Operation.result == "queued").order_by(Operation.id)).all()
+            queued = s.scalars(
+                select(Operation.id).where(Operation.result == OperationResult.QUEUED).order_by(Operation.id)
+            ).all()
         for op_id in queued:
             self.submit(op_id)
 
@@ -193,7 +196,7 @@ class Runner:
             with self.db.session() as s:
                 s.execute(
                     update(Operation)
-                    .where(Operation.worker == self.name, Operation.result == "running")
+                    .where(Operation.worker == self.name, Operation.result == OperationResult.RUNNING)
                     .values(abort_requested=True)
                 )
         for t in self._threads:
@@ -219,7 +222,7 @@ class Runner:
             requeued = [op.id for op in released if op.result == "queued"]
             lost = s.scalars(select(Operation).where(Operation.result == "running", Operation.heartbeat < limit)).all()
             for op in lost:
-                op.result, op.end_time = "failure", now
+                op.result, op.end_time = OperationResult.FAILURE, now
                 op.message = (
                     f"worker {op.worker or '?'} stopped responding (no heartbeat since "
                     f"{op.heartbeat:%Y-%m-%d %H:%M:%S} UTC); the operation was not finished"

@@ -190,8 +190,8 @@ def field_profiles(container_id: int, session: SessionDep, page: PageDep) -> dic
 
 @router.get("/containers/{container_id}/profile", response_model=r.ContainerProfileDetail)
 def container_profile(container_id: int, session: SessionDep) -> dict:
-    """The container's latest successful profile (qualytics-api.md §1.3 ``container_profiles[]``,
-    the one ``/field-profiles`` serves); 404 when none succeeded yet."""
+    """The container's latest successful profile (the profile operation's ``container_profiles[]``
+    entry, the one ``/field-profiles`` serves); 404 when none succeeded yet."""
     container = repo.get(session, container_id)
     cp = repo.latest_profile(session, container_id)
     if cp is None:
