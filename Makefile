@@ -30,6 +30,7 @@ serve: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/scan_bench.py
 	$(PY) bench/incremental_bench.py
+	$(PY) bench/tpch_scan_bench.py --sf 1 --engines duckdb,postgres
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache

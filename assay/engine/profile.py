@@ -62,6 +62,7 @@ import pandas as pd
 
 from ..sources.base import field_type_of
 from .anomalies import jsonable
+from .dialects import dialect_of
 
 #: Fields per aggregate query; wider containers are profiled in several queries.
 MAX_FIELDS_PER_QUERY = 150
@@ -125,19 +126,10 @@ def _finite(col: ir.Column, nan: bool = True) -> ir.NumericColumn:
     return as_float
 
 
-def _backend(t: ir.Table) -> str | None:
-    try:
-        return t._find_backend().name
-    except Exception:  # noqa: BLE001 - an unbound table
-        return None
-
-
 def has_nan(t: ir.Table) -> bool:
-    """Whether the engine of ``t`` stores NaN (SQLite and MySQL turn it into NULL or reject it)."""
-    try:
-        return t._find_backend().name not in ("sqlite", "mysql")
-    except Exception:  # noqa: BLE001 - an unbound table: assume NaN exists
-        return True
+    """Whether the engine of ``t`` stores NaN (``Dialect.has_nan``: SQLite and MySQL turn
+    it into NULL or reject it; an unbound table runs on DuckDB, which has NaN)."""
+    return dialect_of(t).has_nan
 
 
 def _field_metrics(
@@ -340,7 +332,7 @@ def _profile_once(t: ir.Table, types: dict[str, str], opts: ProfileOptions) -> P
     values: dict[str, Any] = {}
     engine_quantiles = True
     nan = has_nan(t)
-    exact_distinct = records <= EXACT_DISTINCT_ROWS or _backend(t) == "duckdb"
+    exact_distinct = records <= EXACT_DISTINCT_ROWS or dialect_of(t).cheap_exact_distinct
     for start in range(0, len(names), MAX_FIELDS_PER_QUERY):
         chunk = list(enumerate(names[start : start + MAX_FIELDS_PER_QUERY], start))
         narrow = t.select(*[name for _, name in chunk]) if len(names) > MAX_FIELDS_PER_QUERY else t

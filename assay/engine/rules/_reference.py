@@ -26,7 +26,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..regex import engine_of
+from ..dialects import dialect_of
 from ..text import as_text
 
 
@@ -97,25 +97,17 @@ def aligned(a: ir.Value, b: ir.Value) -> tuple[ir.Value, ir.Value]:
     return as_text(a), as_text(b)
 
 
-#: Backends whose Ibis driver really streams a result (DuckDB record batches, PostgreSQL
-#: server-side cursor). Elsewhere (SQLite, MySQL) Ibis reads a whole result at once, so
-#: :func:`stream` reads pages instead.
-STREAMING_BACKENDS = frozenset({"duckdb", "postgres"})
-
-
 def stream(expr: ir.Table, size: int) -> Iterator[pa.Table]:
     """The rows of ``expr`` in pyarrow tables of exactly ``size`` rows (the last may be
     shorter), never more than one batch in Python at a time.
 
-    On a streaming backend one query is read batch by batch; elsewhere each batch is its
-    own ``ORDER BY <every column> LIMIT size OFFSET n`` query, so ``expr`` must have
-    distinct rows (every caller streams grouped or DISTINCT keys).
+    On a streaming backend (``Dialect.streams_results``: DuckDB record batches, PostgreSQL
+    server-side cursor; an unbound expression runs on DuckDB) one query is read batch by
+    batch; elsewhere (SQLite, MySQL, where Ibis reads a whole result at once) each batch
+    is its own ``ORDER BY <every column> LIMIT size OFFSET n`` query, so ``expr`` must
+    have distinct rows (every caller streams grouped or DISTINCT keys).
     """
-    try:
-        backend = expr._find_backend().name
-    except Exception:  # noqa: BLE001 - an unbound expression: read it as one stream
-        backend = "duckdb"
-    if backend not in STREAMING_BACKENDS:
+    if not dialect_of(expr).streams_results:
         ordered = expr.order_by([expr[c] for c in expr.columns])
         offset = 0
         while True:
@@ -150,19 +142,13 @@ def stream(expr: ir.Table, size: int) -> Iterator[pa.Table]:
 def memtable(batch: pa.Table, target: ir.Table | None = None) -> ir.Table:
     """A batch as an Ibis in-memory table (registered on whichever engine runs it).
 
-    ``target`` is a table of the engine the batch will be joined with. On MySQL/MariaDB,
-    Ibis inserts the batch's rows through pandas, where a NULL (of a text or integer
-    column) would become NaN, which the driver refuses; for that engine the rows are
-    given as Python values (None for NULL) in object columns, under the batch's own
-    schema, so every NULL arrives as a SQL NULL.
+    ``target`` is a table of the engine the batch will be joined with; its dialect builds
+    the memtable (``Dialect.memtable``: on MySQL/MariaDB, where Ibis inserts rows through
+    pandas and a NULL would become a NaN the driver refuses, the rows are given as Python
+    values in object columns, so every NULL arrives as a SQL NULL).
     """
-    if target is not None and engine_of(target) == "mysql":
-        import pandas as pd
-
-        frame = pd.DataFrame(
-            {name: pd.Series(batch.column(name).to_pylist(), dtype=object) for name in batch.column_names}
-        )
-        return ibis.memtable(frame, schema=ibis.Schema.from_pyarrow(batch.schema))
+    if target is not None:
+        return dialect_of(target).memtable(batch)
     return ibis.memtable(batch)
 
 
