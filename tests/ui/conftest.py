@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from uiserver import LiveServer, prepare_data, seed
 
 from assay.web import ui_built
+from tests.ui.uiserver import LiveServer, prepare_data, seed
 
 ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -151,7 +151,11 @@ def test_a_day_in_the_ui(page, live, screenshots):
     expect(profile.get_by_text("99.3%").first).to_be_visible()  # 22 of the 3,000 rows have no dep_time
     quantiles = profile.get_by_role("table", name="Quantiles")
     expect(quantiles.get_by_role("row", name=re.compile(r"^Minimum"))).to_be_visible()
-    expect(profile.locator(".recharts-bar-rectangle").first).to_be_visible()
+    expect(quantiles.get_by_role("row", name=re.compile(r"^Median"))).to_be_visible()
+    page.get_by_role("button", name="origin", exact=True).click()  # EWR, JFK, LGA: a histogram
+    profile = page.get_by_role("region", name="Profile of origin")
+    expect(profile.get_by_text("100.0%").first).to_be_visible()
+    expect(profile.locator(".recharts-bar-rectangle")).to_have_count(3)
     audit(page, "05-container-field-profile", screenshots)
     container_id = int(urlparse(page.url).path.rsplit("/", 1)[1])
 
@@ -168,10 +172,18 @@ def test_a_day_in_the_ui(page, live, screenshots):
     field(page, "Description").fill("departure delay within -10..120 minutes")
     audit(page, "06-check-form", screenshots)
     page.get_by_role("button", name="Create check").click()
-    expect(page).to_have_url(re.compile(rf"/checks\?container={container_id}$"))
-    checks = server.call("GET", "/api/quality-checks", params={"container": container_id, "rule_type": "between"})
-    assert [(c["fields"][0]["name"], c["properties"]) for c in checks["items"]] == [("dep_delay", {"min": -10, "max": 120})]
-    check_id = checks["items"][0]["id"]
+    expect(page).to_have_url(re.compile(r"/checks/\d+$"))
+    checks = server.call(
+        "GET", "/api/quality-checks", params={"container": container_id, "rule_type": "between", "size": 100}
+    )["items"]
+    authored = [c for c in checks if not c["inferred"]]  # profiling inferred the others
+    assert [(c["fields"][0]["name"], c["properties"]) for c in authored] == [("dep_delay", {"min": -10, "max": 120})]
+    check_id = authored[0]["id"]
+    expect(page.get_by_role("heading", name=f"Check {check_id}")).to_be_visible()
+    expect(page.get_by_text("authored · last asserted —")).to_be_visible()
+    page.get_by_role("link", name="Checks", exact=True).click()
+    choose(page, "Rule type", "between")
+    expect(page).to_have_url(re.compile(r"/checks\?rule_type=between$"))
     expect(page.get_by_role("link", name=f"#{check_id}")).to_be_visible()
     audit(page, "07-checks", screenshots)
 
@@ -212,7 +224,7 @@ def test_a_day_in_the_ui(page, live, screenshots):
 
     # -- filter by status through the form: the URL carries it, and only that anomaly shows
     page.goto(f"/anomalies?datastore={walk_id}")
-    field(page, "Status").click()
+    page.get_by_role("textbox", name="Status").click()
     page.get_by_role("option", name="Acknowledged", exact=True).click()
     page.keyboard.press("Escape")
     expect(page).to_have_url(re.compile(r"status=Acknowledged"))
@@ -228,15 +240,18 @@ def test_a_day_in_the_ui(page, live, screenshots):
     left = server.call("GET", "/api/anomalies", params={"datastore": walk_id, "quality_check": check_id})
     assert left["total"] == 0
     resolved = server.call(
-        "GET", "/api/anomalies", params={"datastore": walk_id, "quality_check": check_id, "status": "Resolved", "size": 100}
+        "GET",
+        "/api/anomalies",
+        params={"datastore": walk_id, "quality_check": check_id, "status": "Resolved", "size": 100},
     )
     assert resolved["total"] == expected["total"]
 
     # -- schedule a nightly scan: next fire times shown, then paused
     page.goto(f"/schedules?datastore={walk_id}")
-    field(page, "Name").fill("nightly scan")
-    choose(page, "Datastore", "flights_walk")
-    page.get_by_label("Crontab (UTC)").fill("30 2 * * *")
+    form = page.get_by_role("region", name="Schedule an operation")
+    expect(form.get_by_role("textbox", name=re.compile(r"^Datastore"))).to_have_value("flights_walk")  # from the URL
+    field(form, "Name").fill("nightly scan")
+    field(form, "Crontab (UTC)").fill("30 2 * * *")
     expect(page.get_by_text(re.compile(r"Next: \d{4}-\d\d-\d\d 02:30 UTC"))).to_be_visible()
     page.get_by_role("button", name="Create schedule").click()
     row = page.get_by_role("row", name=re.compile(r"^nightly scan"))
@@ -245,7 +260,8 @@ def test_a_day_in_the_ui(page, live, screenshots):
     schedules = server.call("GET", "/api/operations/schedule", params={"datastore": walk_id})["items"]
     assert [(s["name"], s["crontab"], s["deactivated"]) for s in schedules] == [("nightly scan", "30 2 * * *", False)]
     audit(page, "11-schedules", screenshots)
-    page.get_by_label("Schedule nightly scan active").click(force=True)
+    expect(row.get_by_role("switch", name="Schedule nightly scan active")).to_be_checked()
+    row.locator(".mantine-Switch-track").click()
     expect(row).to_contain_text("paused")
     assert server.call("GET", f"/api/operations/schedule/{schedules[0]['id']}")["deactivated"] is True
 
@@ -258,7 +274,9 @@ def test_a_day_in_the_ui(page, live, screenshots):
     # -- keyboard: the skip link is the first stop and has a visible focus ring
     page.goto("/datastores")
     page.keyboard.press("Tab")
-    focused = page.evaluate("() => [document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]")
+    focused = page.evaluate(
+        "() => [document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]"
+    )
     assert focused == ["Skip to content", "solid"]
 
 
@@ -294,6 +312,6 @@ def test_api_docs_offline(page, screenshots):
     from playwright.sync_api import expect
 
     page.goto("/api/docs")
-    expect(page.get_by_role("heading", name=re.compile("^Assay API"))).to_be_visible(timeout=30_000)
-    expect(page.get_by_text("/api/datastores").first).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"^Assay \d"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("link", name="/api/datastores", exact=True).first).to_be_visible()
     page.screenshot(path=str(screenshots / "api-docs.png"))

@@ -84,7 +84,9 @@ class LiveServer:
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"assay serve exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"assay serve exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}"
+                )
             try:
                 if httpx.get(f"{self.base_url}/api/health", timeout=2).status_code == 204:
                     break
@@ -102,9 +104,7 @@ class LiveServer:
             cwd=ROOT,
         )
         self.token = out.stdout.strip().splitlines()[-1].strip()
-        self.api = httpx.Client(
-            base_url=self.base_url, headers={"Authorization": f"Bearer {self.token}"}, timeout=60
-        )
+        self.api = httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {self.token}"}, timeout=60)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -154,12 +154,19 @@ def seed(server: LiveServer, paths: dict[str, Path]) -> dict[str, Any]:
     ds = server.call(
         "POST",
         "/api/datastores",
-        json={"name": "flights_seed", "connection": {"type": "duckdb"}, "database": str(paths["source"]), "schema": "main"},
+        json={
+            "name": "flights_seed",
+            "connection": {"type": "duckdb"},
+            "database": str(paths["source"]),
+            "schema": "main",
+        },
     )
     server.call("PATCH", f"/api/datastores/{ds['id']}/enrichment/{enrichment['id']}")
     server.run({"type": "sync", "datastore_id": ds["id"]})
     server.run({"type": "profile", "datastore_id": ds["id"], "inference_threshold": 0})
-    containers = {c["name"]: c["id"] for c in server.call("GET", "/api/containers/listing", params={"datastore": ds["id"]})}
+    containers = {
+        c["name"]: c["id"] for c in server.call("GET", "/api/containers/listing", params={"datastore": ds["id"]})
+    }
     for rule, fields, props in (
         ("notNull", ["dep_time"], {}),
         ("between", ["dep_delay"], {"min": -30, "max": 300}),

@@ -69,7 +69,7 @@ function Shell() {
               </Text>
             )}
             <Button
-              variant="subtle"
+              variant="default"
               size="xs"
               onClick={() => {
                 setToken(null);

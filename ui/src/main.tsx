@@ -2,7 +2,7 @@ import "@mantine/core/styles.css";
 import "@mantine/charts/styles.css";
 import "@mantine/notifications/styles.css";
 import "./app.css";
-import { MantineProvider, createTheme } from "@mantine/core";
+import { MantineProvider, Notification, createTheme } from "@mantine/core";
 import { Notifications } from "@mantine/notifications";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import React from "react";
@@ -15,7 +15,15 @@ const queryClient = new QueryClient({
 });
 
 // darker primary shades keep text and buttons above the 4.5:1 contrast ratio
-const theme = createTheme({ primaryColor: "blue", primaryShade: 8, focusRing: "auto" });
+const theme = createTheme({
+  primaryColor: "blue",
+  primaryShade: 8,
+  focusRing: "auto",
+  components: {
+    // the notifications' close button gets a name for screen readers
+    Notification: Notification.extend({ defaultProps: { closeButtonProps: { "aria-label": "Close notification" } } }),
+  },
+});
 
 ReactDOM.createRoot(document.getElementById("root")!).render(
   <React.StrictMode>

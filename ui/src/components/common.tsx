@@ -111,7 +111,7 @@ export function Pager({
 
 export function EntityLink({ to, children }: { to: string; children: ReactNode }) {
   return (
-    <Text component={Link} to={to} c="blue.8" td="underline" size="sm">
+    <Text component={Link} to={to} c="blue.9" td="underline" size="sm">
       {children}
     </Text>
   );

@@ -84,7 +84,7 @@ export function AnomaliesPage() {
         <TextInput label="From" type="date" w={160} value={q.start_date ?? ""} onChange={(e) => setQ({ start_date: e.currentTarget.value })} />
         <TextInput label="To" type="date" w={160} value={q.end_date ?? ""} onChange={(e) => setQ({ end_date: e.currentTarget.value })} />
         {q.quality_check && (
-          <Button variant="light" size="sm" onClick={() => setQ({ quality_check: null })}>
+          <Button variant="default" size="sm" onClick={() => setQ({ quality_check: null })}>
             Check #{q.quality_check} ✕
           </Button>
         )}

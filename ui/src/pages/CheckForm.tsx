@@ -76,7 +76,7 @@ export function CheckFormPage() {
       queryClient.invalidateQueries({ queryKey: ["checks"] });
       queryClient.invalidateQueries({ queryKey: ["check", check.id] });
       notifications.show({ color: "green", message: `Check ${check.id} (${check.rule_type}) saved` });
-      navigate(`/checks?container=${check.container.id}`);
+      navigate(`/checks/${check.id}`);
     },
   });
   const setStatus = useMutation({
@@ -114,7 +114,7 @@ export function CheckFormPage() {
               </Button>
             )}
             {!check.deleted_at && (
-              <Button color="red" variant="light" onClick={() => archive.mutate()} loading={archive.isPending}>
+              <Button color="red.9" onClick={() => archive.mutate()} loading={archive.isPending}>
                 Archive
               </Button>
             )}

@@ -82,13 +82,13 @@ export function ContainerPage() {
                 {fields.data.items.map((f) => {
                   const p = byName.get(f.name);
                   return (
-                    <Table.Tr key={f.id} bg={q.field === f.name ? "var(--mantine-color-blue-light)" : undefined}>
+                    <Table.Tr key={f.id} bg={q.field === f.name ? "var(--mantine-color-gray-2)" : undefined}>
                       <Table.Td>
                         {p ? (
                           <UnstyledButton
                             onClick={() => setQ({ field: f.name, page: q.page })}
                             aria-pressed={q.field === f.name}
-                            c="blue.8"
+                            c="blue.9"
                             td="underline"
                             fz="sm"
                           >

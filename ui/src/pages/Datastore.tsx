@@ -78,16 +78,16 @@ export function DatastorePage() {
         )}
       </Text>
       <Group gap="xs" mb="lg">
-        <Button component={Link} to={`/checks?datastore=${id}`} variant="light" size="xs">
+        <Button component={Link} to={`/checks?datastore=${id}`} variant="default" size="xs">
           Checks
         </Button>
-        <Button component={Link} to={`/anomalies?datastore=${id}`} variant="light" size="xs">
+        <Button component={Link} to={`/anomalies?datastore=${id}`} variant="default" size="xs">
           Anomalies
         </Button>
-        <Button component={Link} to={`/operations?datastore=${id}`} variant="light" size="xs">
+        <Button component={Link} to={`/operations?datastore=${id}`} variant="default" size="xs">
           Operations
         </Button>
-        <Button component={Link} to={`/schedules?datastore=${id}`} variant="light" size="xs">
+        <Button component={Link} to={`/schedules?datastore=${id}`} variant="default" size="xs">
           Schedules
         </Button>
       </Group>

@@ -1,6 +1,7 @@
 import { Button, Card, Group, Progress, SimpleGrid, Table, Text, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import type { Operation } from "../api/types";
@@ -25,6 +26,16 @@ export function OperationPage() {
     // live progress: poll while it runs
     refetchInterval: (q) => (q.state.data && !q.state.data.end_time ? 1000 : false),
   });
+  // when a watched operation ends, what it changed (containers, profiles, checks, anomalies) is stale
+  const wasRunning = useRef(false);
+  const ended = !!op.data?.end_time;
+  useEffect(() => {
+    if (op.data && !ended) wasRunning.current = true;
+    if (ended && wasRunning.current) {
+      wasRunning.current = false;
+      queryClient.invalidateQueries({ predicate: (q) => q.queryKey[0] !== "operation" });
+    }
+  }, [op.data, ended, queryClient]);
   const control = useMutation({
     mutationFn: (action: "abort" | "resume" | "rerun") => {
       const params = { params: { path: { operation_id: id } } };
@@ -49,7 +60,7 @@ export function OperationPage() {
       <PageTitle title={`Operation ${o.id}: ${o.type}`}>
         <StatusBadge value={o.result} />
         {running && (
-          <Button color="red" variant="light" onClick={() => control.mutate("abort")} loading={control.isPending}>
+          <Button color="red.9" onClick={() => control.mutate("abort")} loading={control.isPending}>
             Abort
           </Button>
         )}

@@ -191,7 +191,7 @@ export function SchedulesPage() {
                         />
                       </Table.Td>
                       <Table.Td>
-                        <Button size="xs" color="red" variant="subtle" onClick={() => remove.mutate(s.id)} aria-label={`Delete schedule ${s.name}`}>
+                        <Button size="xs" color="red.9" variant="outline" onClick={() => remove.mutate(s.id)} aria-label={`Delete schedule ${s.name}`}>
                           Delete
                         </Button>
                       </Table.Td>
