@@ -31,9 +31,9 @@ Node.js 20+: <code>make install</code> (or <code>cd ui &amp;&amp; npm ci &amp;&a
 <p>The REST API is at <a href="/api/openapi.json">/api/openapi.json</a>.</p></body></html>"""
 
 
-def ui_built(static_dir: Path = STATIC_DIR) -> bool:
+def ui_built(static_dir: Path | None = None) -> bool:
     """True when the built UI (``index.html``) is present."""
-    return (static_dir / "index.html").is_file()
+    return ((static_dir or STATIC_DIR) / "index.html").is_file()
 
 
 def _file_under(root: Path, relative: str) -> Path | None:
@@ -48,8 +48,10 @@ def _file_under(root: Path, relative: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def install(app: FastAPI, static_dir: Path = STATIC_DIR) -> None:
-    """Add the API docs page and the UI routes to ``app`` (after every ``/api`` router)."""
+def install(app: FastAPI, static_dir: Path | None = None) -> None:
+    """Add the API docs page and the UI routes to ``app`` (after every ``/api`` router);
+    files come from ``static_dir`` (default :data:`STATIC_DIR`)."""
+    static_dir = static_dir or STATIC_DIR
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
