@@ -13,9 +13,13 @@ UI_BUILT := assay/web/static/index.html
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Assay needs Python 3.11+, found %s" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@echo "==> Creating the virtualenv $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> Upgrading pip"
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@echo "==> Installing Assay (editable) and its dependencies, with the dev tools (a few minutes the first time)"
+	$(PY) -m pip install --progress-bar off -e '.[dev]'
+	@echo "==> Installed: $(VENV)/bin/assay; run 'make test' or 'make demo'"
 	@touch $@
 
 install: ui $(VENV)/.installed
@@ -36,9 +40,11 @@ endif
 demo: ui $(VENV)/.installed
 	$(VENV)/bin/assay demo
 
-# the Python suite (browser tests included), then the UI's component tests
+# In parallel, one worker per CPU (pytest-xdist): tests are spread one by one, except the
+# modules that share an expensive module-scoped set-up (marked xdist_group), kept on one worker.
+# Then the web UI's component tests.
 test: ui $(VENV)/.installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadgroup
 ifeq ($(NODE_OK),yes)
 	cd ui && npm test
 endif
@@ -46,6 +52,7 @@ endif
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 serve: ui $(VENV)/.installed
 	$(VENV)/bin/assay serve --host 127.0.0.1 --port 8000

@@ -42,6 +42,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from ..domain import CheckResult
 from .expressions import ExpressionError, to_ibis_predicate
 from .rules import AggregateRule, CheckSpec, RowRule, Rule, get_rule
 
@@ -111,17 +112,17 @@ def _compile(spec: CheckSpec, t: ir.Table, index: int, resolver: Any = None) -> 
         raise ExpressionError(f"unknown rule type '{spec.rule_type}'") from None
     rule = rule_cls(spec)
     # expectedSchema (fields_must_exist = False) reports a missing field as its own finding
-    missing = [f for f in spec.fields if f not in t.columns] if getattr(rule, "fields_must_exist", True) else []
+    missing = [f for f in spec.fields if f not in t.columns] if rule.fields_must_exist else []
     if missing:
         raise ExpressionError(f"field(s) not found in the container: {', '.join(missing)}")
     key = f"__assay_c{index}"
     where = to_ibis_predicate(spec.filter, t) if spec.filter else None
     compiled = _Compiled(spec=spec, rule=rule, key=key, where=where)
-    if getattr(rule, "needs_reference", False):
+    if rule.needs_reference:
         if resolver is None:
             raise ExpressionError(f"rule {spec.rule_type} needs a reference container, and none can be reached here")
         rule.bind(resolver.resolve(rule.props.ref_datastore_id, rule.props.ref_container_id), t)
-    if getattr(rule, "apart", False):
+    if rule.apart:
         compiled.apart = True
     elif isinstance(rule, RowRule):
         compiled.derived = rule.derived(t, key, where)
@@ -175,6 +176,7 @@ def _run_fused(t: ir.Table, group: list[_Compiled]) -> dict[str, Any]:
             if where is not None:
                 columns[f"{c.key}_asserted"] = where.sum()
         else:
+            assert isinstance(c.rule, AggregateRule)
             where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None
             for name, m in c.rule.metrics(base, where).items():
                 columns[f"{c.key}_{name}"] = m
@@ -238,7 +240,7 @@ def evaluate(
             c = _compile(spec, t, i, resolver)
             compiled.append(c)
         except Exception as e:  # noqa: BLE001 - any compile error belongs to this check
-            outcomes[i] = CheckOutcome(spec.id, spec.rule_type, _kind(spec), "unasserted", error=_describe(e))
+            outcomes[i] = CheckOutcome(spec.id, spec.rule_type, _kind(spec), CheckResult.UNASSERTED, error=_describe(e))
 
     values: dict[str, Any] = {}
     records: int | None = None
@@ -256,7 +258,7 @@ def evaluate(
                     group[0].spec.id,
                     group[0].spec.rule_type,
                     _kind(group[0].spec),
-                    "unasserted",
+                    CheckResult.UNASSERTED,
                     error=_describe(e),
                     rule=group[0].rule,
                 )
@@ -282,7 +284,7 @@ def evaluate(
                 raise e.original from None
             except Exception as e:  # noqa: BLE001 - this check's own queries failed
                 outcomes[idx] = CheckOutcome(
-                    c.spec.id, c.spec.rule_type, _kind(c.spec), "unasserted", error=_describe(e), rule=c.rule
+                    c.spec.id, c.spec.rule_type, _kind(c.spec), CheckResult.UNASSERTED, error=_describe(e), rule=c.rule
                 )
     if records is None:
         if on_query:
@@ -301,18 +303,21 @@ def evaluate(
             else:
                 failed = _as_int(values.get(f"{c.key}_failed"))
                 asserted = _as_int(values.get(f"{c.key}_asserted")) if spec.filter else records
-            out = CheckOutcome(spec.id, spec.rule_type, "row", "passed", asserted=asserted, failed=failed, rule=rule)
+            out = CheckOutcome(
+                spec.id, spec.rule_type, "row", CheckResult.PASSED, asserted=asserted, failed=failed, rule=rule
+            )
             if failed:
                 coverage = spec.coverage if spec.coverage is not None else 1.0
                 # Passing share >= coverage, i.e. failing share <= 1 - coverage, written so
                 # the boundary is exact (1 - 0.9 == 0.09999999999999998 < 1/10).
                 if coverage < 1.0 and asserted and (asserted - failed) / asserted >= coverage:
-                    out.result = "passed"
+                    out.result = CheckResult.PASSED
                 else:
-                    out.result = "failed"
+                    out.result = CheckResult.FAILED
                     out.message = rule.shape_message(failed, asserted)
             outcomes[idx] = out
         else:
+            assert isinstance(rule, AggregateRule)
             if done is not None:
                 metrics = done.metrics or {}
             else:
@@ -320,16 +325,20 @@ def evaluate(
             try:
                 message = rule.assess(metrics)
             except Exception as e:  # noqa: BLE001
-                outcomes[idx] = CheckOutcome(spec.id, spec.rule_type, "aggregate", "unasserted", error=_describe(e))
+                outcomes[idx] = CheckOutcome(
+                    spec.id, spec.rule_type, "aggregate", CheckResult.UNASSERTED, error=_describe(e)
+                )
                 continue
             failed = records if message else 0
-            if message and hasattr(rule, "failed_records"):  # rules that count their own failing records
-                failed = _as_int(rule.failed_records(metrics))
+            if message:  # rules that count their own failing records say how many
+                counted = rule.failed_records(metrics)
+                if counted is not None:
+                    failed = _as_int(counted)
             outcomes[idx] = CheckOutcome(
                 spec.id,
                 spec.rule_type,
                 "aggregate",
-                "failed" if message else "passed",
+                CheckResult.FAILED if message else CheckResult.PASSED,
                 asserted=records,
                 failed=failed,
                 message=message,
@@ -341,7 +350,7 @@ def evaluate(
         for c in compiled:
             idx = int(c.key.removeprefix("__assay_c"))
             out = outcomes[idx]
-            if out.kind == "row" and out.result == "failed":
+            if out.kind == "row" and out.result == CheckResult.FAILED:
                 if on_query:
                     on_query(f"examples of check {c.spec.id}")
                 try:
@@ -428,6 +437,7 @@ def failing_rows(t: ir.Table, c: _Compiled, limit: int) -> list[dict[str, Any]]:
     """At most ``limit`` rows of ``t`` that fail compiled check ``c``, as dicts of the
     source columns, in a deterministic order (by up to ``ORDER_COLUMNS`` orderable columns).
     """
+    assert isinstance(c.rule, RowRule)
     base = t.mutate(**c.derived) if c.derived else t
     fails = c.rule.failing(base, c.key)
     where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None

@@ -10,7 +10,7 @@ Queries per container, whatever the number of fields ``F``:
    ``MAX_SAMPLE_CELLS`` values so a 1,000-column table stays small), plus for decimal
    fields a ``LIMIT 100`` read of their values as text (the exact centre of the moments).
    The sample gives the correlations, the quantiles where the engine has no approximate quantile, and the
-   training / hold-out data of check inference (``engine/inference.py``);
+   training / hold-out data of check inference (``engine/inference/``);
 3. the **aggregate pass**: ``ceil(F / MAX_FIELDS_PER_QUERY)`` queries (one below 150 fields);
    when the engine rejects an optional statistic (approximate quantiles on SQLite/MySQL, an
    overflow in the moment sums) the pass is run again once without it;
@@ -53,7 +53,7 @@ import decimal
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import ibis
 import ibis.expr.types as ir
@@ -198,7 +198,7 @@ def _sample(t: ir.Table, records: int, size: int) -> pd.DataFrame:
     return q.to_pyarrow().to_pandas()
 
 
-def _numeric_series(s: pd.Series) -> pd.Series:
+def _numeric_series(s: pd.Series) -> pd.Series[float]:
     """Finite float values of a sample column (NaN for NULL, NaN and ±Infinity)."""
     out = pd.to_numeric(s.astype(object).where(s.notna(), None), errors="coerce").astype("float64")
     return out.where(np.isfinite(out))
@@ -296,10 +296,10 @@ def _profile_once(t: ir.Table, types: dict[str, str], opts: ProfileOptions) -> P
     sample = _sample(t, records, size)
 
     shifts: dict[str, Any] = {}
-    numeric_sample: dict[str, pd.Series] = {}
+    numeric_sample: dict[str, pd.Series[float]] = {}
     for n in names:
         if _is_number(schema[n]):
-            s = _numeric_series(sample[n]) if n in sample else pd.Series([], dtype="float64")
+            s = _numeric_series(sample[n] if n in sample else pd.Series([], dtype="float64"))
             numeric_sample[n] = s
             mean = s.mean()
             shifts[n] = float(mean) if pd.notna(mean) else 0.0
@@ -526,8 +526,8 @@ def _correlations(numeric: dict[str, pd.Series], raw: dict[str, dict[str, Any]],
         for b in cols:
             if a == b:
                 continue
-            r = corr.at[a, b]
+            r = cast(float, corr.at[a, b])
             if pd.notna(r) and abs(r) >= threshold:
                 out.append({"correlated_field_profile": b, "bivariate_correlation": float(r)})
-        out.sort(key=lambda c: -abs(c["bivariate_correlation"]))
+        out.sort(key=lambda c: -abs(cast(float, c["bivariate_correlation"])))
         raw[a]["field_correlations"] = out

@@ -1,7 +1,7 @@
 """Export: copy Assay's metadata (anomalies, checks, field profiles, check templates) into
 the enrichment datastore as ``<prefix>_export_*`` tables, replaced on every export.
 
-Columns follow the Qualytics metadata tables (qualytics-api.md §4.4).
+Columns follow the Qualytics metadata export tables (ARCHITECTURE.md, glossary: operation).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import math
 import ibis
 from sqlalchemy import func, select
 
+from ..domain import OperationResult
 from ..enrichment.writer import default_prefix, replace_table, target_of
 from ..security import datastore_secrets
 from ..store.models import (
@@ -171,9 +172,9 @@ def export_asset(
         ]
         schema = EXPORT_ANOMALIES
     elif asset == "checks":
-        stmt = select(QualityCheck).where(QualityCheck.container_id.in_(containers))
+        checks = select(QualityCheck).where(QualityCheck.container_id.in_(containers))
         if not include_deleted:
-            stmt = stmt.where(QualityCheck.deleted_at.is_(None))
+            checks = checks.where(QualityCheck.deleted_at.is_(None))
         rows = [
             {
                 **_check_row(q, now),
@@ -182,7 +183,7 @@ def export_asset(
                 "SOURCE_CONTAINER": containers[q.container_id].name,
                 "SOURCE_DATASTORE": ds.name,
             }
-            for q in session.scalars(stmt)
+            for q in session.scalars(checks)
         ]
         schema = EXPORT_CHECKS
     elif asset in ("field_profiles", "profiles", "field-profiles"):
@@ -217,7 +218,7 @@ def _field_profile_rows(session, ds: Datastore, containers: dict[int, Container]
         return []
     latest = (
         select(ContainerProfile.container_id, func.max(ContainerProfile.id).label("pid"))
-        .where(ContainerProfile.container_id.in_(containers), ContainerProfile.result == "success")
+        .where(ContainerProfile.container_id.in_(containers), ContainerProfile.result == OperationResult.SUCCESS)
         .group_by(ContainerProfile.container_id)
         .subquery()
     )
@@ -304,7 +305,7 @@ def run_export(db, op_id: int, should_abort) -> str | None:
     from ..store.models import Operation
 
     with db.session() as s:
-        op = s.get(Operation, op_id)
+        op = s.get_one(Operation, op_id)
         params = dict(op.params)
         ds = op.datastore
         asset = "field_profiles" if params["asset_type"] in ("profiles", "field_profiles") else params["asset_type"]

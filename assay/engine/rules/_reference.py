@@ -18,8 +18,7 @@ How a cross-container check runs (``engine.plan`` drives it):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 import ibis
 import ibis.expr.types as ir
@@ -28,6 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..dialects import dialect_of
 from ..text import as_text
+from .base import ApartResult, ReferenceContainer, Rule
+
+__all__ = ["ApartResult", "CrossContainerMixin", "ReferenceProperties", "aligned", "memtable", "stream", "total"]
 
 
 class ReferenceProperties(BaseModel):
@@ -41,43 +43,37 @@ class ReferenceProperties(BaseModel):
     ref_container_id: int = Field(ge=1, description="the reference container")
 
 
-@dataclass
-class ApartResult:
-    """What a rule computed with its own queries.
-
-    Row rules fill ``asserted`` (rows seen after the filter), ``failed`` and ``examples``
-    (an Ibis relation with the scanned table's columns holding failing rows, or None);
-    aggregate rules fill ``metrics`` (given to ``assess``).
-    """
-
-    asserted: int = 0
-    failed: int = 0
-    metrics: dict[str, Any] | None = None
-    examples: ir.Table | None = None
+#: The properties of a cross-container rule.
+RP = TypeVar("RP", bound=ReferenceProperties)
 
 
-class CrossContainerMixin:
+class CrossContainerMixin(Rule[RP]):
+    """Mixed into a RowRule/AggregateRule whose ``Properties`` derive from
+    :class:`ReferenceProperties` (``class R(CrossContainerMixin[Props], RowRule[Props])``).
+    After ``bind``: ``ref`` (the reference Ibis table), ``ref_label``
+    (``datastore.container``) and ``apart`` (True when the reference lives on another
+    backend, so the rule must run with ``evaluate_apart``)."""
+
     on_incremental = (
         "compares the rows the scan reads with the whole reference container: on an incremental scan, the new rows only"
     )
-
-    """Mixed into a RowRule/AggregateRule whose ``Properties`` derive from
-    :class:`ReferenceProperties`. After ``bind``: ``ref`` (the reference Ibis table),
-    ``ref_label`` (``datastore.container``) and ``apart`` (True when the reference lives on
-    another backend, so the rule must run with ``evaluate_apart``)."""
-
     needs_reference = True
     apart = False
+    #: the reference container (after :meth:`bind`)
     ref: ir.Table
+    #: ``datastore.container``, for messages
     ref_label: str = "the reference container"
 
-    def bind(self, reference, t: ir.Table) -> None:
+    def bind(self, reference: ReferenceContainer, t: ir.Table) -> None:
+        """Keep the reference table (a view on the same backend, so a self-join has two
+        names) and run apart when it lives on another backend."""
         # a view: the reference may be the checked table itself (a self-join needs two names)
         self.ref = reference.table.view() if reference.same_backend else reference.table
         self.ref_label = reference.label
         self.apart = not reference.same_backend
 
     def ref_column(self, name: str) -> ir.Column:
+        """Column ``name`` of the reference container. Raises: ValueError when it has none."""
         if name not in self.ref.columns:
             raise ValueError(f"field '{name}' not found in reference container {self.ref_label}")
         return self.ref[name]

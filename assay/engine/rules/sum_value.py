@@ -19,7 +19,7 @@ class SumProperties(BaseModel):
 
 
 @register
-class Sum(AggregateRule):
+class Sum(AggregateRule[SumProperties]):
     """``|SUM(field) − value| ≤ tolerance`` over the filtered rows; NULLs are skipped.
 
     The comparison is exact decimal arithmetic (``decimal.Decimal``, never float): a
