@@ -18,6 +18,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+# one worker runs them all: they share the browser and the seeded server (session fixtures)
+pytestmark = pytest.mark.xdist_group("ui_browser")
+
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "ui" / "node_modules" / "axe-core" / "axe.min.js"
 LONG = 90_000  # ms: operations on a busy 2-core machine

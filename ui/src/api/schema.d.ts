@@ -16,21 +16,21 @@ export interface paths {
          *     out unless ``status`` names an archived status). Sorted by ``sort_weight`` when given,
          *     else by ``sort_created`` (default newest first).
          */
-        get: operations["list_anomalies_api_anomalies_get"];
+        get: operations["list_anomalies"];
         put?: never;
         post?: never;
         /**
          * Bulk Delete Anomalies
          * @description Bulk archive/delete: ``[{id, archive, status}]``; 404 if any id is unknown (nothing changes).
          */
-        delete: operations["bulk_delete_anomalies_api_anomalies_delete"];
+        delete: operations["bulk_delete_anomalies"];
         options?: never;
         head?: never;
         /**
          * Bulk Update Anomalies
          * @description Bulk PUT: ``[{id, status?, tags?, description?}]``; 404 if any id is unknown (nothing changes).
          */
-        patch: operations["bulk_update_anomalies_api_anomalies_patch"];
+        patch: operations["bulk_update_anomalies"];
         trace?: never;
     };
     "/api/anomalies/{anomaly_id}": {
@@ -41,18 +41,18 @@ export interface paths {
             cookie?: never;
         };
         /** Get Anomaly */
-        get: operations["get_anomaly_api_anomalies__anomaly_id__get"];
+        get: operations["get_anomaly"];
         /**
          * Update Anomaly
          * @description Set an open status (Active/Acknowledged), tags or description; restores an archived one.
          */
-        put: operations["update_anomaly_api_anomalies__anomaly_id__put"];
+        put: operations["update_anomaly"];
         post?: never;
         /**
          * Delete Anomaly
          * @description Archive with a terminal ``status`` (``archive=true``, default) or delete for good.
          */
-        delete: operations["delete_anomaly_api_anomalies__anomaly_id__delete"];
+        delete: operations["delete_anomaly"];
         options?: never;
         head?: never;
         patch?: never;
@@ -70,7 +70,7 @@ export interface paths {
          * @description The source rows stored with the anomaly at scan time (at most the scan's
          *     ``enrichment_source_record_limit``): ``[{source_record: <row as a JSON string>, created}]``.
          */
-        get: operations["source_records_api_anomalies__anomaly_id__source_record_get"];
+        get: operations["source_records"];
         put?: never;
         post?: never;
         delete?: never;
@@ -93,13 +93,13 @@ export interface paths {
          *     same ``state`` and a NEW 30-day token for that user. A server started with
          *     ``--auto-approve-cli-login`` (tests only) approves at once as the admin.
          */
-        get: operations["cli_authorize_api_cli_authorize_get"];
+        get: operations["cli_authorize"];
         put?: never;
         /**
          * Cli Authorize Confirm
          * @description The approval form's answer: redirect to the CLI with a new token, or with ``error``.
          */
-        post: operations["cli_authorize_confirm_api_cli_authorize_post"];
+        post: operations["cli_authorize_confirm"];
         delete?: never;
         options?: never;
         head?: never;
@@ -120,7 +120,7 @@ export interface paths {
          * @description Add a field computed from a Spark-SQL expression over the container's fields; scans
          *     and checks see it like any other field.
          */
-        post: operations["create_computed_field_api_computed_fields_post"];
+        post: operations["create_computed_field"];
         delete?: never;
         options?: never;
         head?: never;
@@ -136,10 +136,10 @@ export interface paths {
         };
         get?: never;
         /** Update Computed Field */
-        put: operations["update_computed_field_api_computed_fields__field_id__put"];
+        put: operations["update_computed_field"];
         post?: never;
         /** Delete Computed Field */
-        delete: operations["delete_computed_field_api_computed_fields__field_id__delete"];
+        delete: operations["delete_computed_field"];
         options?: never;
         head?: never;
         patch?: never;
@@ -153,13 +153,13 @@ export interface paths {
             cookie?: never;
         };
         /** List Connections */
-        get: operations["list_connections_api_connections_get"];
+        get: operations["list_connections"];
         put?: never;
         /**
          * Create Connection
          * @description Create a connection (type ``duckdb`` or ``local``). 409 for a duplicate name.
          */
-        post: operations["create_connection_api_connections_post"];
+        post: operations["create_connection"];
         delete?: never;
         options?: never;
         head?: never;
@@ -174,18 +174,18 @@ export interface paths {
             cookie?: never;
         };
         /** Get Connection */
-        get: operations["get_connection_api_connections__connection_id__get"];
+        get: operations["get_connection"];
         /**
          * Update Connection
          * @description Partial update; secrets sent replace the stored ones, secrets not sent are kept.
          */
-        put: operations["update_connection_api_connections__connection_id__put"];
+        put: operations["update_connection"];
         post?: never;
         /**
          * Delete Connection
          * @description Delete an unused connection; 409 while a datastore uses it.
          */
-        delete: operations["delete_connection_api_connections__connection_id__delete"];
+        delete: operations["delete_connection"];
         options?: never;
         head?: never;
         patch?: never;
@@ -206,7 +206,7 @@ export interface paths {
          *     tried on its ``database`` parameter (default: ``postgres`` / none); a folder must exist;
          *     DuckDB and SQLite have no server (each datastore names its file), so they always pass.
          */
-        post: operations["test_connection_api_connections__connection_id__test_post"];
+        post: operations["test_connection"];
         delete?: never;
         options?: never;
         head?: never;
@@ -224,7 +224,7 @@ export interface paths {
          * List Container Scans
          * @description Container scans, newest first; filter by ``container`` or ``operation`` id.
          */
-        get: operations["list_container_scans_api_container_scans_get"];
+        get: operations["list_container_scans"];
         put?: never;
         post?: never;
         delete?: never;
@@ -244,14 +244,14 @@ export interface paths {
          * Get Container Scan
          * @description One container scan with its ``partition_scans`` (partition, records_processed, result, anomalies).
          */
-        get: operations["get_container_scan_api_container_scans__scan_id__get"];
+        get: operations["get_container_scan"];
         put?: never;
         post?: never;
         /**
          * Delete Container Scan
          * @description Delete a container scan with its partition scans (its anomalies stay). 404 if unknown.
          */
-        delete: operations["delete_container_scan_api_container_scans__scan_id__delete"];
+        delete: operations["delete_container_scan"];
         options?: never;
         head?: never;
         patch?: never;
@@ -269,13 +269,13 @@ export interface paths {
          * @description Containers, paged; filters ``datastore`` (repeatable), ``container_type``, ``name``,
          *     ``search``, ``archived`` (``only`` / ``include``; default: live containers only).
          */
-        get: operations["list_containers_api_containers_get"];
+        get: operations["list_containers"];
         put?: never;
         /**
          * Create Container
          * @description Create a computed table: a read-only SELECT over the datastore, scanned like a table.
          */
-        post: operations["create_container_api_containers_post"];
+        post: operations["create_container"];
         delete?: never;
         options?: never;
         head?: never;
@@ -283,7 +283,7 @@ export interface paths {
          * Bulk Tag Containers
          * @description Set the tags of several containers: ``[{id, tags}]``; 404 if any id is unknown.
          */
-        patch: operations["bulk_tag_containers_api_containers_patch"];
+        patch: operations["bulk_tag_containers"];
         trace?: never;
     };
     "/api/containers/{container_id}": {
@@ -294,20 +294,20 @@ export interface paths {
             cookie?: never;
         };
         /** Get Container */
-        get: operations["get_container_api_containers__container_id__get"];
+        get: operations["get_container"];
         /**
          * Update Container
          * @description Update tags and metadata; a computed table's name and query too; the incremental
          *     identifier and partition field (``null`` clears them; they then survive later syncs).
          */
-        put: operations["update_container_api_containers__container_id__put"];
+        put: operations["update_container"];
         post?: never;
         /**
          * Delete Container
          * @description Delete a container with its checks and anomalies (a synced table comes back on the next sync).
          *     409 while an operation of its datastore runs.
          */
-        delete: operations["delete_container_api_containers__container_id__delete"];
+        delete: operations["delete_container"];
         options?: never;
         head?: never;
         patch?: never;
@@ -324,7 +324,7 @@ export interface paths {
          * Field Profiles
          * @description Field profiles of the container's latest successful profile (empty until one ran), paged.
          */
-        get: operations["field_profiles_api_containers__container_id__field_profiles_get"];
+        get: operations["field_profiles"];
         put?: never;
         post?: never;
         delete?: never;
@@ -344,7 +344,7 @@ export interface paths {
          * List Fields
          * @description The container's fields in column order, paged.
          */
-        get: operations["list_fields_api_containers__container_id__fields_get"];
+        get: operations["list_fields"];
         put?: never;
         post?: never;
         delete?: never;
@@ -362,10 +362,10 @@ export interface paths {
         };
         /**
          * Container Profile
-         * @description The container's latest successful profile (qualytics-api.md §1.3 ``container_profiles[]``,
-         *     the one ``/field-profiles`` serves); 404 when none succeeded yet.
+         * @description The container's latest successful profile (the profile operation's ``container_profiles[]``
+         *     entry, the one ``/field-profiles`` serves); 404 when none succeeded yet.
          */
-        get: operations["container_profile_api_containers__container_id__profile_get"];
+        get: operations["container_profile"];
         put?: never;
         post?: never;
         delete?: never;
@@ -385,7 +385,7 @@ export interface paths {
          * Listing
          * @description A bare list of ``{id, name, container_type}`` of live containers (what the CLI resolves names with).
          */
-        get: operations["listing_api_containers_listing_get"];
+        get: operations["listing"];
         put?: never;
         post?: never;
         delete?: never;
@@ -407,7 +407,7 @@ export interface paths {
          * Validate Container
          * @description Dry-run a computed table definition: 200 with its fields, or 422 saying why not.
          */
-        post: operations["validate_container_api_containers_validate_post"];
+        post: operations["validate_container"];
         delete?: never;
         options?: never;
         head?: never;
@@ -425,13 +425,13 @@ export interface paths {
          * List Datastores
          * @description Datastores, paged; filters ``name`` (exact), ``enrichment_only``, ``search`` (substring).
          */
-        get: operations["list_datastores_api_datastores_get"];
+        get: operations["list_datastores"];
         put?: never;
         /**
          * Create Datastore
          * @description Create a datastore (DuckDB file or local folder; enrichment-only with ``enrichment_only``).
          */
-        post: operations["create_datastore_api_datastores_post"];
+        post: operations["create_datastore"];
         delete?: never;
         options?: never;
         head?: never;
@@ -446,18 +446,18 @@ export interface paths {
             cookie?: never;
         };
         /** Get Datastore */
-        get: operations["get_datastore_api_datastores__datastore_id__get"];
+        get: operations["get_datastore"];
         /**
          * Update Datastore
          * @description Partial update: only the keys sent change.
          */
-        put: operations["update_datastore_api_datastores__datastore_id__put"];
+        put: operations["update_datastore"];
         post?: never;
         /**
          * Delete Datastore
          * @description Delete a datastore with its containers, checks and anomalies.
          */
-        delete: operations["delete_datastore_api_datastores__datastore_id__delete"];
+        delete: operations["delete_datastore"];
         options?: never;
         head?: never;
         patch?: never;
@@ -477,7 +477,7 @@ export interface paths {
          * @description Open the datastore and list its containers: ``{connected, message}`` with the driver's
          *     reason on failure (never a 500).
          */
-        post: operations["verify_datastore_api_datastores__datastore_id__connection_post"];
+        post: operations["verify_datastore"];
         delete?: never;
         options?: never;
         head?: never;
@@ -498,7 +498,7 @@ export interface paths {
          * Unlink Enrichment
          * @description Unlink the enrichment datastore (idempotent); remediation goes back to ``none``.
          */
-        delete: operations["unlink_enrichment_api_datastores__datastore_id__enrichment_delete"];
+        delete: operations["unlink_enrichment"];
         options?: never;
         head?: never;
         patch?: never;
@@ -521,7 +521,7 @@ export interface paths {
          * Link Enrichment
          * @description Link an enrichment-only datastore (idempotent). 409 when the target is not enrichment-only.
          */
-        patch: operations["link_enrichment_api_datastores__datastore_id__enrichment__enrichment_id__patch"];
+        patch: operations["link_enrichment"];
         trace?: never;
     };
     "/api/datastores/connection": {
@@ -537,7 +537,7 @@ export interface paths {
          * Verify Draft
          * @description Verify a datastore definition before creating it: ``{connected, message}``.
          */
-        post: operations["verify_draft_api_datastores_connection_post"];
+        post: operations["verify_draft"];
         delete?: never;
         options?: never;
         head?: never;
@@ -557,7 +557,7 @@ export interface paths {
          * Export Anomalies
          * @description Replace ``<prefix>_export_anomalies`` with the datastore's anomalies. 422 without enrichment.
          */
-        post: operations["export_anomalies_api_export_anomalies_post"];
+        post: operations["export_anomalies"];
         delete?: never;
         options?: never;
         head?: never;
@@ -577,7 +577,7 @@ export interface paths {
          * Export Templates
          * @description Replace ``<prefix>_export_check_templates`` in an enrichment datastore; answers 204.
          */
-        post: operations["export_templates_api_export_check_templates_post"];
+        post: operations["export_templates"];
         delete?: never;
         options?: never;
         head?: never;
@@ -597,7 +597,7 @@ export interface paths {
          * Export Checks
          * @description Replace ``<prefix>_export_checks`` with the datastore's checks. 422 without enrichment.
          */
-        post: operations["export_checks_api_export_checks_post"];
+        post: operations["export_checks"];
         delete?: never;
         options?: never;
         head?: never;
@@ -617,7 +617,7 @@ export interface paths {
          * Export Field Profiles
          * @description Replace ``<prefix>_export_field_profiles``. 422 without enrichment.
          */
-        post: operations["export_field_profiles_api_export_field_profiles_post"];
+        post: operations["export_field_profiles"];
         delete?: never;
         options?: never;
         head?: never;
@@ -632,13 +632,13 @@ export interface paths {
             cookie?: never;
         };
         /** List Tags */
-        get: operations["list_tags_api_global_tags_get"];
+        get: operations["list_tags"];
         put?: never;
         /**
          * Create Tag
          * @description Create a tag; 409 if the name is taken.
          */
-        post: operations["create_tag_api_global_tags_post"];
+        post: operations["create_tag"];
         delete?: never;
         options?: never;
         head?: never;
@@ -653,11 +653,11 @@ export interface paths {
             cookie?: never;
         };
         /** Get Tag */
-        get: operations["get_tag_api_global_tags__name__get"];
+        get: operations["get_tag"];
         put?: never;
         post?: never;
         /** Delete Tag */
-        delete: operations["delete_tag_api_global_tags__name__delete"];
+        delete: operations["delete_tag"];
         options?: never;
         head?: never;
         patch?: never;
@@ -674,7 +674,7 @@ export interface paths {
          * Health
          * @description 204 while the server is up.
          */
-        get: operations["health_api_health_get"];
+        get: operations["health"];
         put?: never;
         post?: never;
         delete?: never;
@@ -696,7 +696,7 @@ export interface paths {
          *     or comma-separated), ``finished``, ``start_date``/``end_date`` (on ``created``, UTC days),
          *     ``sort_created`` (asc/desc, default desc).
          */
-        get: operations["list_operations_api_operations_get"];
+        get: operations["list_operations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -713,14 +713,14 @@ export interface paths {
             cookie?: never;
         };
         /** Get Operation */
-        get: operations["get_operation_api_operations__operation_id__get"];
+        get: operations["get_operation"];
         put?: never;
         post?: never;
         /**
          * Delete Operation
          * @description Delete a finished operation's record (its anomalies stay). 409 while queued or running.
          */
-        delete: operations["delete_operation_api_operations__operation_id__delete"];
+        delete: operations["delete_operation"];
         options?: never;
         head?: never;
         patch?: never;
@@ -735,18 +735,18 @@ export interface paths {
         };
         /**
          * Heartbeat
-         * @description ``{id, result, heartbeat, alive}``: alive while running with a recent heartbeat.
+         * @description ``{id, result, heartbeat, worker, alive}``: alive while running with a recent heartbeat.
          */
-        get: operations["get_api_operations_operation_id_heartbeat"];
+        get: operations["heartbeat"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         /**
-         * Heartbeat
-         * @description ``{id, result, heartbeat, alive}``: alive while running with a recent heartbeat.
+         * Heartbeat Head
+         * @description The heartbeat's headers only (200 or 404).
          */
-        head: operations["head_api_operations_operation_id_heartbeat"];
+        head: operations["heartbeat_head"];
         patch?: never;
         trace?: never;
     };
@@ -760,12 +760,12 @@ export interface paths {
         get?: never;
         /**
          * Abort Operation
-         * @description Ask an operation to stop. A queued one ends at once as aborted; a running one stops
-         *     within seconds on whichever worker runs it (its query is cancelled where the driver
-         *     allows; this call waits up to 5 s); one whose worker is gone ends as aborted at once.
-         *     A finished one is returned unchanged.
+         * @description Stop an operation and return it ended. A queued one ends at once as aborted; a running
+         *     one ends as aborted at once and its worker (on any server) stops within about a second,
+         *     its query cancelled where the driver allows; one whose worker is gone ends as aborted
+         *     at once. A finished one is returned unchanged. This call never waits for the worker.
          */
-        put: operations["abort_operation_api_operations_abort__operation_id__put"];
+        put: operations["abort_operation"];
         post?: never;
         delete?: never;
         options?: never;
@@ -785,7 +785,7 @@ export interface paths {
          * Rerun Operation
          * @description Run a finished operation again from scratch, as a new operation with the same payload.
          */
-        put: operations["rerun_operation_api_operations_rerun__operation_id__put"];
+        put: operations["rerun_operation"];
         post?: never;
         delete?: never;
         options?: never;
@@ -808,7 +808,7 @@ export interface paths {
          *
          *     404 for an unknown datastore; 422 for a bad payload or an enrichment-only datastore.
          */
-        post: operations["run_operation_api_operations_run_post"];
+        post: operations["run_operation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -826,9 +826,10 @@ export interface paths {
         /**
          * Resume Operation
          * @description Resume an aborted or failed operation: it is queued again and, for a scan, skips the
-         *     containers it already scanned successfully. 409 for a queued, running or successful one.
+         *     containers it already scanned successfully (it starts once the worker of an aborted
+         *     attempt has stopped). 409 for a queued, running or successful one.
          */
-        put: operations["resume_operation_api_operations_run__operation_id__put"];
+        put: operations["resume_operation"];
         post?: never;
         delete?: never;
         options?: never;
@@ -844,13 +845,13 @@ export interface paths {
             cookie?: never;
         };
         /** List Schedules */
-        get: operations["list_schedules_api_operations_schedule_get"];
+        get: operations["list_schedules"];
         put?: never;
         /**
          * Create Schedule
          * @description Schedule any operation payload: the body is that payload plus ``name`` and ``crontab``.
          */
-        post: operations["create_schedule_api_operations_schedule_post"];
+        post: operations["create_schedule"];
         delete?: never;
         options?: never;
         head?: never;
@@ -865,15 +866,15 @@ export interface paths {
             cookie?: never;
         };
         /** Get Schedule */
-        get: operations["get_schedule_api_operations_schedule__schedule_id__get"];
+        get: operations["get_schedule"];
         /**
          * Update Schedule
          * @description Replace the schedule's payload and crontab (validated as on create).
          */
-        put: operations["update_schedule_api_operations_schedule__schedule_id__put"];
+        put: operations["update_schedule"];
         post?: never;
         /** Delete Schedule */
-        delete: operations["delete_schedule_api_operations_schedule__schedule_id__delete"];
+        delete: operations["delete_schedule"];
         options?: never;
         head?: never;
         patch?: never;
@@ -896,7 +897,7 @@ export interface paths {
          * Deactivate
          * @description Pause (``deactivated: true``) or resume a schedule; resuming fires from now on only.
          */
-        patch: operations["deactivate_api_operations_schedule__schedule_id__deactivation_patch"];
+        patch: operations["deactivate"];
         trace?: never;
     };
     "/api/partitions": {
@@ -910,7 +911,7 @@ export interface paths {
          * List Partitions
          * @description Partitions that scans have read, newest first; filter by ``container`` or ``datastore`` id.
          */
-        get: operations["list_partitions_api_partitions_get"];
+        get: operations["list_partitions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -930,7 +931,7 @@ export interface paths {
          * Get Partition
          * @description One partition: name, location, identifier range, size and anomaly counts per status. 404 if unknown.
          */
-        get: operations["get_partition_api_partitions__partition_id__get"];
+        get: operations["get_partition"];
         put?: never;
         post?: never;
         delete?: never;
@@ -953,7 +954,7 @@ export interface paths {
          * @description A reusable check definition independent of any container (rule, fields, properties
          *     validated against the catalogue; field names are checked when the template is applied).
          */
-        post: operations["create_template_api_quality_check_templates_post"];
+        post: operations["create_template"];
         delete?: never;
         options?: never;
         head?: never;
@@ -972,20 +973,20 @@ export interface paths {
          * @description Checks, paged; filters ``datastore``, ``container`` (repeatable), ``status``
          *     (Active/Draft; ``Archived`` = archived ones), ``archived`` (only/include), ``tag``, ``rule_type``.
          */
-        get: operations["list_checks_api_quality_checks_get"];
+        get: operations["list_checks"];
         put?: never;
         /**
          * Create Check
          * @description Create a check. 404 for an unknown container; 422 for an unknown rule type, wrong
          *     fields or properties, or a filter that is not one boolean SQL expression.
          */
-        post: operations["create_check_api_quality_checks_post"];
+        post: operations["create_check"];
         /**
          * Bulk Delete Checks
          * @description Archive or delete several checks: ``[{id, archive, status, delete_anomalies}]``;
          *     404 if any id is unknown (nothing changes).
          */
-        delete: operations["bulk_delete_checks_api_quality_checks_delete"];
+        delete: operations["bulk_delete_checks"];
         options?: never;
         head?: never;
         patch?: never;
@@ -999,18 +1000,18 @@ export interface paths {
             cookie?: never;
         };
         /** Get Check */
-        get: operations["get_check_api_quality_checks__check_id__get"];
+        get: operations["get_check"];
         /**
          * Update Check
          * @description Update a check; the result is validated as a whole, as on create.
          */
-        put: operations["update_check_api_quality_checks__check_id__put"];
+        put: operations["update_check"];
         post?: never;
         /**
          * Delete Check
          * @description Archive (``archive=true``, status Invalid or Discarded) or delete a check.
          */
-        delete: operations["delete_check_api_quality_checks__check_id__delete"];
+        delete: operations["delete_check"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1029,7 +1030,7 @@ export interface paths {
          *     (``engine.rules.catalogue.specifications``); ``count`` = non-archived checks of each type.
          *     Registered before ``/{check_id}`` so ``specifications`` is never read as an id.
          */
-        get: operations["rule_specifications_api_quality_checks_specifications_rules_get"];
+        get: operations["rule_specifications"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1049,7 +1050,7 @@ export interface paths {
          * Status
          * @description ``{database_connection, rabbitmq_connection}``: "OK" or the error text.
          */
-        get: operations["status_api_status_get"];
+        get: operations["status"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1066,7 +1067,7 @@ export interface paths {
             cookie?: never;
         };
         /** List Teams */
-        get: operations["list_teams_api_teams_get"];
+        get: operations["list_teams"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1083,7 +1084,7 @@ export interface paths {
             cookie?: never;
         };
         /** Get Team */
-        get: operations["get_team_api_teams__team_id__get"];
+        get: operations["get_team"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1103,14 +1104,14 @@ export interface paths {
          * List Tokens
          * @description The caller's tokens (never their values).
          */
-        get: operations["list_tokens_api_user_tokens_get"];
+        get: operations["list_tokens"];
         put?: never;
         /**
          * Create Token
          * @description Create a token for the caller; its value is in ``token`` and is shown only now.
          *     409 when the caller already has a token of that name.
          */
-        post: operations["create_token_api_user_tokens_post"];
+        post: operations["create_token"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1128,7 +1129,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Delete Token */
-        delete: operations["delete_token_api_user_tokens__token_id__delete"];
+        delete: operations["delete_token"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1143,7 +1144,7 @@ export interface paths {
         };
         get?: never;
         /** Restore Token */
-        put: operations["restore_token_api_user_tokens__token_id__restore_put"];
+        put: operations["restore_token"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1160,7 +1161,7 @@ export interface paths {
         };
         get?: never;
         /** Revoke Token */
-        put: operations["revoke_token_api_user_tokens__token_id__revoke_put"];
+        put: operations["revoke_token"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1176,7 +1177,7 @@ export interface paths {
             cookie?: never;
         };
         /** List Users */
-        get: operations["list_users_api_users_get"];
+        get: operations["list_users"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1193,7 +1194,7 @@ export interface paths {
             cookie?: never;
         };
         /** Get User */
-        get: operations["get_user_api_users__user_id__get"];
+        get: operations["get_user"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1213,7 +1214,7 @@ export interface paths {
          * Me
          * @description The caller.
          */
-        get: operations["me_api_users_me_get"];
+        get: operations["me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1226,6 +1227,50 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Anomaly */
+        Anomaly: {
+            /** Anomalous Records Count */
+            anomalous_records_count?: number | null;
+            /** Archived */
+            archived: boolean;
+            /** Assignees */
+            assignees: unknown[];
+            /** Comments */
+            comments: unknown[];
+            container?: components["schemas"]["ContainerStub"] | null;
+            /** Container Scan Id */
+            container_scan_id?: number | null;
+            /** Created */
+            created?: string | null;
+            datastore?: components["schemas"]["DatastoreStub"] | null;
+            /** Failed Checks */
+            failed_checks: components["schemas"]["FailedCheck"][];
+            /** Fingerprint */
+            fingerprint?: number | null;
+            /** Global Tags */
+            global_tags: components["schemas"]["Tag"][];
+            /** Id */
+            id: number;
+            /** Is New */
+            is_new: boolean;
+            /** Message */
+            message?: string | null;
+            /** Operation Id */
+            operation_id?: number | null;
+            partition: components["schemas"]["AnomalyPartition"];
+            /** Source Enriched */
+            source_enriched?: boolean | null;
+            /** Source Records */
+            source_records?: unknown[] | null;
+            /** Status */
+            status: string;
+            /** Type */
+            type: string;
+            /** Uuid */
+            uuid?: string | null;
+            /** Weight */
+            weight?: number | null;
+        };
         /** AnomalyBulkDelete */
         AnomalyBulkDelete: {
             /**
@@ -1254,6 +1299,29 @@ export interface components {
             tags?: string[] | null;
         };
         /**
+         * AnomalyPage
+         * @description A page of Anomaly items.
+         */
+        AnomalyPage: {
+            /** Items */
+            items: components["schemas"]["Anomaly"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /** AnomalyPartition */
+        AnomalyPartition: {
+            /** Location */
+            location?: string | null;
+            /** Name */
+            name?: string | null;
+        };
+        /**
          * AnomalyUpdate
          * @description PUT /anomalies/{id}: an open status, and optionally tags and a description.
          */
@@ -1265,8 +1333,8 @@ export interface components {
             /** Tags */
             tags?: string[] | null;
         };
-        /** Body_cli_authorize_confirm_api_cli_authorize_post */
-        Body_cli_authorize_confirm_api_cli_authorize_post: {
+        /** Body_cli_authorize_confirm */
+        Body_cli_authorize_confirm: {
             /**
              * Decision
              * @default approve
@@ -1307,6 +1375,51 @@ export interface components {
              * @enum {string}
              */
             status: "Invalid" | "Discarded";
+        };
+        /** CheckContainer */
+        CheckContainer: {
+            /** Container Type */
+            container_type: string;
+            datastore?: components["schemas"]["DatastoreStub"] | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        };
+        /**
+         * CheckField
+         * @description A field a check asserts; ``id`` and ``type`` only while the field exists.
+         */
+        CheckField: {
+            /** Id */
+            id?: number | null;
+            /** Name */
+            name: string;
+            /** Type */
+            type?: string | null;
+        };
+        /** ComputedField */
+        ComputedField: {
+            /** Additional Metadata */
+            additional_metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Container Id */
+            container_id: number;
+            /** Created */
+            created?: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Properties */
+            properties: {
+                [key: string]: unknown;
+            };
+            /** Source Fields */
+            source_fields: string[];
+            /** Transformation */
+            transformation: string;
         };
         /** ComputedFieldBody */
         ComputedFieldBody: {
@@ -1355,6 +1468,25 @@ export interface components {
             tags?: string[];
         };
         /**
+         * Connection
+         * @description A shared connection; its non-secret parameters (``host``, ``port``, ``uri`` …) are
+         *     returned as further keys.
+         */
+        Connection: {
+            /** Created */
+            created?: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Store Type */
+            store_type: string;
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * ConnectionBody
          * @description Any connection keys are accepted; ``type`` is required on create.
          */
@@ -1379,6 +1511,234 @@ export interface components {
             uri?: string | null;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * ConnectionPage
+         * @description A page of Connection items.
+         */
+        ConnectionPage: {
+            /** Items */
+            items: components["schemas"]["Connection"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /** Container */
+        Container: {
+            /** Additional Metadata */
+            additional_metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Container Type */
+            container_type: string;
+            /** Created */
+            created?: string | null;
+            datastore?: components["schemas"]["DatastoreStub"] | null;
+            /** Deleted At */
+            deleted_at?: string | null;
+            /** Favorite */
+            favorite: boolean;
+            /** File Format */
+            file_format?: string | null;
+            /** File Pattern */
+            file_pattern?: string | null;
+            /** Global Tags */
+            global_tags: components["schemas"]["Tag"][];
+            /** Id */
+            id: number;
+            /** Incremental Checkpoint */
+            incremental_checkpoint?: unknown;
+            /** Incremental Field Name */
+            incremental_field_name?: string | null;
+            /** Incremental Identifier Type */
+            incremental_identifier_type?: string | null;
+            /** Metrics */
+            metrics: {
+                [key: string]: number;
+            };
+            /** Name */
+            name: string;
+            /** Partition Field */
+            partition_field?: string | null;
+            /** Table Type */
+            table_type?: string | null;
+        };
+        /** ContainerListing */
+        ContainerListing: {
+            /** Container Type */
+            container_type: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        };
+        /**
+         * ContainerPage
+         * @description A page of Container items.
+         */
+        ContainerPage: {
+            /** Items */
+            items: components["schemas"]["Container"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /** ContainerProfile */
+        ContainerProfile: {
+            /** Checks Added */
+            checks_added?: number | null;
+            /** Checks Synchronized */
+            checks_synchronized?: number | null;
+            /** Checks Updated */
+            checks_updated?: number | null;
+            container?: components["schemas"]["ContainerStub"] | null;
+            /** Created */
+            created?: string | null;
+            /** Field Profiles Count */
+            field_profiles_count: number;
+            /** Id */
+            id: number;
+            /** Message */
+            message?: string | null;
+            /** Parent Profile Id */
+            parent_profile_id?: number | null;
+            /** Records Count */
+            records_count?: number | null;
+            /** Records Processed */
+            records_processed?: number | null;
+            /** Result */
+            result?: string | null;
+        };
+        /** ContainerProfileDetail */
+        ContainerProfileDetail: {
+            /** Checks Added */
+            checks_added?: number | null;
+            /** Checks Synchronized */
+            checks_synchronized?: number | null;
+            /** Checks Updated */
+            checks_updated?: number | null;
+            container?: components["schemas"]["ContainerStub"] | null;
+            /** Created */
+            created?: string | null;
+            /** Field Profiles Count */
+            field_profiles_count: number;
+            /** Id */
+            id: number;
+            /** Message */
+            message?: string | null;
+            /** Operation Id */
+            operation_id?: number | null;
+            /** Parent Profile Id */
+            parent_profile_id?: number | null;
+            /** Records Count */
+            records_count?: number | null;
+            /** Records Processed */
+            records_processed?: number | null;
+            /** Result */
+            result?: string | null;
+        };
+        /** ContainerScan */
+        ContainerScan: {
+            /** Anomaly Count */
+            anomaly_count: number;
+            /** Auto Resolved Anomaly Count */
+            auto_resolved_anomaly_count: number;
+            container?: components["schemas"]["ContainerStub"] | null;
+            /** Created */
+            created?: string | null;
+            /** End Time */
+            end_time?: string | null;
+            /** Id */
+            id: number;
+            /** Message */
+            message?: string | null;
+            /** Partitions Scanned */
+            partitions_scanned: number;
+            /**
+             * Quality Checks
+             * @description per check: id, result, counts, error
+             */
+            quality_checks: {
+                [key: string]: unknown;
+            }[];
+            /** Records Processed */
+            records_processed: number;
+            /** Result */
+            result: string;
+            /** Start Time */
+            start_time?: string | null;
+        };
+        /** ContainerScanDetail */
+        ContainerScanDetail: {
+            /** Anomaly Count */
+            anomaly_count: number;
+            /** Auto Resolved Anomaly Count */
+            auto_resolved_anomaly_count: number;
+            container?: components["schemas"]["ContainerStub"] | null;
+            /** Created */
+            created?: string | null;
+            /** End Time */
+            end_time?: string | null;
+            /** Id */
+            id: number;
+            /** Message */
+            message?: string | null;
+            /** Operation Id */
+            operation_id: number;
+            /** Partition Scans */
+            partition_scans: components["schemas"]["PartitionScan"][];
+            /** Partitions Scanned */
+            partitions_scanned: number;
+            /**
+             * Quality Checks
+             * @description per check: id, result, counts, error
+             */
+            quality_checks: {
+                [key: string]: unknown;
+            }[];
+            /** Records Processed */
+            records_processed: number;
+            /** Result */
+            result: string;
+            /** Start Time */
+            start_time?: string | null;
+        };
+        /**
+         * ContainerScanPage
+         * @description A page of ContainerScanDetail items.
+         */
+        ContainerScanPage: {
+            /** Items */
+            items: components["schemas"]["ContainerScanDetail"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /** ContainerStub */
+        ContainerStub: {
+            /** Container Type */
+            container_type: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Table Type */
+            table_type?: string | null;
         };
         /** ContainerTags */
         ContainerTags: {
@@ -1407,6 +1767,64 @@ export interface components {
             query?: string | null;
             /** Tags */
             tags?: string[] | null;
+        };
+        /** ContainerValidation */
+        ContainerValidation: {
+            /** Fields */
+            fields: components["schemas"]["FieldSchema"][];
+            /** Valid */
+            valid: boolean;
+        };
+        /**
+         * Datastore
+         * @description A datastore. Secrets of ``connection`` are never returned. ``enrich_only`` and
+         *     ``enrich_container_prefix`` repeat ``enrichment_only`` / ``enrichment_prefix`` under
+         *     their Qualytics names.
+         */
+        Datastore: {
+            /** Connection */
+            connection: {
+                [key: string]: unknown;
+            };
+            /** Created */
+            created?: string | null;
+            /** Database */
+            database?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Enrich Container Prefix */
+            enrich_container_prefix?: string | null;
+            /** Enrich Only */
+            enrich_only: boolean;
+            enrichment_datastore?: components["schemas"]["DatastoreRef"] | null;
+            /** Enrichment Datastore Id */
+            enrichment_datastore_id?: number | null;
+            /** Enrichment Only */
+            enrichment_only: boolean;
+            /** Enrichment Prefix */
+            enrichment_prefix?: string | null;
+            /** Enrichment Remediation Strategy */
+            enrichment_remediation_strategy?: string | null;
+            /** Enrichment Source Record Limit */
+            enrichment_source_record_limit?: number | null;
+            /** Favorite */
+            favorite: boolean;
+            /** Global Tags */
+            global_tags: components["schemas"]["Tag"][];
+            /** High Count Rollup Threshold */
+            high_count_rollup_threshold?: number | null;
+            /** Id */
+            id: number;
+            /** Max Concurrent Operations */
+            max_concurrent_operations?: number | null;
+            /** Name */
+            name: string;
+            /** Schema */
+            schema?: string | null;
+            /** Store Type */
+            store_type: string;
+            /** Type */
+            type: string;
         };
         /** DatastoreCreate */
         DatastoreCreate: {
@@ -1455,6 +1873,46 @@ export interface components {
             trigger_sync: boolean;
         };
         /**
+         * DatastorePage
+         * @description A page of Datastore items.
+         */
+        DatastorePage: {
+            /** Items */
+            items: components["schemas"]["Datastore"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /** DatastoreRef */
+        DatastoreRef: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        };
+        /** DatastoreStub */
+        DatastoreStub: {
+            /** Enrich Container Prefix */
+            enrich_container_prefix?: string | null;
+            /** Enrich Only */
+            enrich_only: boolean;
+            /** Favorite */
+            favorite: boolean;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Store Type */
+            store_type: string;
+            /** Type */
+            type: string;
+        };
+        /**
          * DatastoreUpdate
          * @description PUT /datastores/{id}: partial update, only the keys sent change (as Qualytics does).
          */
@@ -1487,6 +1945,33 @@ export interface components {
             deactivated: boolean;
         };
         /**
+         * Error
+         * @description Every error answer (401, 403, 404, 409, 413, 422). ``detail`` is a sentence saying what
+         *     is wrong; for a 422 about the request's content it is instead the list of offending
+         *     inputs, each naming its location (``loc``).
+         */
+        Error: {
+            /** Detail */
+            detail: string | components["schemas"]["ErrorItem"][];
+        };
+        /**
+         * ErrorItem
+         * @description One offending input of a 422: where (``loc``), what (``msg``) and a machine ``type``.
+         */
+        ErrorItem: {
+            /**
+             * Loc
+             * @description path of the input, e.g. ["body", "connection", "host"]
+             */
+            loc: (string | number)[];
+            /** Msg */
+            msg: string;
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * ExportOperation
          * @description ``{type: "export", datastore_id, asset_type, container_ids?, include_deleted}``: replace
          *     ``<prefix>_export_<asset>`` in the datastore's enrichment datastore.
@@ -1514,14 +1999,299 @@ export interface components {
              */
             type: "export";
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+        /** ExportOperationResult */
+        ExportOperationResult: {
+            /** Asset Type */
+            asset_type?: string | null;
+            /** Container Ids */
+            container_ids?: number[] | null;
+            /** Container Tags */
+            container_tags?: string[] | null;
+            /** Created */
+            created?: string | null;
+            datastore?: components["schemas"]["DatastoreStub"] | null;
+            /** Datastore Id */
+            datastore_id?: number | null;
+            /** End Time */
+            end_time?: string | null;
+            /** Id */
+            id: number;
+            /** Include Deleted */
+            include_deleted?: boolean | null;
+            /** Message */
+            message?: string | null;
+            /**
+             * Result
+             * @description queued | running | success | failure | aborted
+             */
+            result: string;
+            schedule?: components["schemas"]["ScheduleRef"] | null;
+            /** Schedule Id */
+            schedule_id?: number | null;
+            /** Start Time */
+            start_time?: string | null;
+            /**
+             * Status
+             * @description progress counters of the operation's type
+             */
+            status: {
+                [key: string]: unknown;
+            };
+            /** Tags */
+            tags: components["schemas"]["Tag"][];
+            /** Triggered By */
+            triggered_by?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "export";
+        };
+        /** ExportResult */
+        ExportResult: {
+            /** Asset Type */
+            asset_type: string;
+            /** Datastore Id */
+            datastore_id: number;
+            /** Rows */
+            rows: number;
+            /**
+             * Table
+             * @description the table written in the enrichment datastore
+             */
+            table: string;
+        };
+        /** FailedCheck */
+        FailedCheck: {
+            /** Anomalous Records Count */
+            anomalous_records_count?: number | null;
+            /** Message */
+            message?: string | null;
+            quality_check?: components["schemas"]["QualityCheck"] | null;
+            /** Quality Check Id */
+            quality_check_id?: number | null;
+            /** Suggested Field */
+            suggested_field?: string | null;
+            /** Suggested Score */
+            suggested_score?: number | null;
+            /** Suggested Value */
+            suggested_value?: unknown;
+        };
+        /** Field */
+        Field: {
+            /** Completeness */
+            completeness?: number | null;
+            /** Global Tags */
+            global_tags: components["schemas"]["Tag"][];
+            /** Id */
+            id: number;
+            /** Is Computed Field */
+            is_computed_field: boolean;
+            /** Latest Profile Id */
+            latest_profile_id?: number | null;
+            /** Name */
+            name: string;
+            /** Native Type */
+            native_type?: string | null;
+            /** Nullable */
+            nullable?: boolean | null;
+            /** Quality Score */
+            quality_score?: number | null;
+            /** Type */
+            type: string;
+            /** Weight */
+            weight: number;
+        };
+        /**
+         * FieldPage
+         * @description A page of Field items.
+         */
+        FieldPage: {
+            /** Items */
+            items: components["schemas"]["Field"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /**
+         * FieldProfile
+         * @description A field's statistics from the latest profile; the statistics (``min``, ``max``,
+         *     ``histogram_buckets`` …) are further keys.
+         */
+        FieldProfile: {
+            /** Container Profile Id */
+            container_profile_id: number;
+            /** Created */
+            created?: string | null;
+            /** Field Name */
+            field_name: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * FieldProfilePage
+         * @description A page of FieldProfile items.
+         */
+        FieldProfilePage: {
+            /** Items */
+            items: components["schemas"]["FieldProfile"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /** FieldSchema */
+        FieldSchema: {
+            /** Name */
+            name: string;
+            /** Native Type */
+            native_type: string;
+            /** Type */
+            type: string;
+        };
+        /** GlobalTag */
+        GlobalTag: {
+            /** Category */
+            category?: string | null;
+            /** Color */
+            color?: string | null;
+            /** Created */
+            created?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /** Weight Modifier */
+            weight_modifier: number;
+        };
+        /**
+         * GlobalTagPage
+         * @description A page of GlobalTag items.
+         */
+        GlobalTagPage: {
+            /** Items */
+            items: components["schemas"]["GlobalTag"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /** Heartbeat */
+        Heartbeat: {
+            /** Alive */
+            alive: boolean;
+            /** Heartbeat */
+            heartbeat?: string | null;
+            /** Id */
+            id: number;
+            /** Result */
+            result: string;
+            /** Worker */
+            worker?: string | null;
+        };
+        /**
+         * OperationPage
+         * @description A page of Operation items.
+         */
+        OperationPage: {
+            /** Items */
+            items: (components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"])[];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /** Partition */
+        Partition: {
+            container?: components["schemas"]["ContainerStub"] | null;
+            /** Created */
+            created?: string | null;
+            /** Id */
+            id: number;
+            /** Last Updated */
+            last_updated?: string | null;
+            /** Location */
+            location?: string | null;
+            /** Max Offset */
+            max_offset?: string | number | null;
+            /** Max Time */
+            max_time?: string | null;
+            /** Min Offset */
+            min_offset?: string | number | null;
+            /** Min Time */
+            min_time?: string | null;
+            /** Name */
+            name: string;
+            /** Num Acknowledged */
+            num_acknowledged: number;
+            /** Num Active */
+            num_active: number;
+            /** Num Invalid */
+            num_invalid: number;
+            /** Num Resolved */
+            num_resolved: number;
+            /** Partition Size */
+            partition_size?: number | null;
+        };
+        /**
+         * PartitionPage
+         * @description A page of Partition items.
+         */
+        PartitionPage: {
+            /** Items */
+            items: components["schemas"]["Partition"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /** PartitionScan */
+        PartitionScan: {
+            /** Anomalies */
+            anomalies: number[];
+            /** Id */
+            id: number;
+            /** Partition */
+            partition?: string | null;
+            /** Partition Id */
+            partition_id?: number | null;
+            /** Records Processed */
+            records_processed?: number | null;
+            /** Result */
+            result?: string | null;
         };
         /**
          * ProfileOperation
-         * @description The profile payload (qualytics-api.md §1.3). ``ai_effort`` is the newer spelling of
+         * @description The profile payload (docs/semantics.md "Profile and inferred checks"). ``ai_effort`` is the newer spelling of
          *     ``inference_threshold``: off=0, low=1, medium=2, high=3, xhigh=4, max=5; when both are
          *     sent they must agree. Defaults (operations/profile.py): level 2, max_count_testing_sample
          *     100000, percent_testing_threshold 0.4, high_correlation_threshold 0.5,
@@ -1562,6 +2332,126 @@ export interface components {
              * @enum {string}
              */
             type: "profile";
+        };
+        /** ProfileOperationResult */
+        ProfileOperationResult: {
+            /** Ai Effort */
+            ai_effort?: string | null;
+            /** Container Names */
+            container_names: string[];
+            /** Container Profiles */
+            container_profiles: components["schemas"]["ContainerProfile"][];
+            /** Containers */
+            containers: components["schemas"]["ContainerStub"][];
+            /** Created */
+            created?: string | null;
+            datastore?: components["schemas"]["DatastoreStub"] | null;
+            /** Datastore Id */
+            datastore_id?: number | null;
+            /** End Time */
+            end_time?: string | null;
+            /** Greater Than Batch */
+            greater_than_batch?: number | null;
+            /** Greater Than Time */
+            greater_than_time?: string | null;
+            /** High Correlation Threshold */
+            high_correlation_threshold?: number | null;
+            /** Histogram Max Distinct Values */
+            histogram_max_distinct_values?: number | null;
+            /** Id */
+            id: number;
+            /** Infer As Draft */
+            infer_as_draft?: boolean | null;
+            /** Inference Threshold */
+            inference_threshold?: number | null;
+            /** Max Count Testing Sample */
+            max_count_testing_sample?: number | null;
+            /** Max Records Analyzed Per Partition */
+            max_records_analyzed_per_partition: number;
+            /** Message */
+            message?: string | null;
+            /** Percent Testing Threshold */
+            percent_testing_threshold?: number | null;
+            /**
+             * Result
+             * @description queued | running | success | failure | aborted
+             */
+            result: string;
+            schedule?: components["schemas"]["ScheduleRef"] | null;
+            /** Schedule Id */
+            schedule_id?: number | null;
+            /** Start Time */
+            start_time?: string | null;
+            /**
+             * Status
+             * @description progress counters of the operation's type
+             */
+            status: {
+                [key: string]: unknown;
+            };
+            /** Tags */
+            tags: components["schemas"]["Tag"][];
+            /** Triggered By */
+            triggered_by?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "profile";
+        };
+        /** QualityCheck */
+        QualityCheck: {
+            /** Additional Metadata */
+            additional_metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Anomaly Count */
+            anomaly_count?: number | null;
+            /** Anomaly Message Field */
+            anomaly_message_field?: string | null;
+            container?: components["schemas"]["CheckContainer"] | null;
+            /** Coverage */
+            coverage?: number | null;
+            /** Created */
+            created?: string | null;
+            /** Deleted At */
+            deleted_at?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Favorite */
+            favorite: boolean;
+            /** Fields */
+            fields: components["schemas"]["CheckField"][];
+            /** Filter */
+            filter?: string | null;
+            /** Global Tags */
+            global_tags: components["schemas"]["Tag"][];
+            /** Id */
+            id: number;
+            /** Inferred */
+            inferred: boolean;
+            /** Is New */
+            is_new: boolean;
+            /** Is Passing */
+            is_passing?: boolean | null;
+            /** Last Asserted */
+            last_asserted?: string | null;
+            /** Last Assertion Error */
+            last_assertion_error?: string | null;
+            /** Last Updated */
+            last_updated?: string | null;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            } | null;
+            /** Rule Type */
+            rule_type: string;
+            /** Status */
+            status: string;
+            /** Template Id */
+            template_id?: number | null;
+            /** Weight */
+            weight?: number | null;
         };
         /** QualityCheckCreate */
         QualityCheckCreate: {
@@ -1605,6 +2495,77 @@ export interface components {
             weight?: number | null;
         };
         /**
+         * QualityCheckPage
+         * @description A page of QualityCheck items.
+         */
+        QualityCheckPage: {
+            /** Items */
+            items: components["schemas"]["QualityCheck"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /** QualityCheckTemplate */
+        QualityCheckTemplate: {
+            /** Additional Metadata */
+            additional_metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Anomaly Message Field */
+            anomaly_message_field?: string | null;
+            /** Container */
+            container?: null;
+            /** Coverage */
+            coverage?: number | null;
+            /** Created */
+            created?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Fields */
+            fields: components["schemas"]["TemplateField"][];
+            /** Filter */
+            filter?: string | null;
+            /** Global Tags */
+            global_tags: components["schemas"]["Tag"][];
+            /** Id */
+            id: number;
+            /** Is Template */
+            is_template: boolean;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            } | null;
+            /** Rule Type */
+            rule_type: string;
+            /** Status */
+            status: string;
+            /** Template Checks Count */
+            template_checks_count: number;
+            /** Template Locked */
+            template_locked: boolean;
+        };
+        /**
+         * QualityCheckTemplatePage
+         * @description A page of QualityCheckTemplate items.
+         */
+        QualityCheckTemplatePage: {
+            /** Items */
+            items: components["schemas"]["QualityCheckTemplate"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /**
          * QualityCheckUpdate
          * @description PUT /quality-checks/{id}: ``container_id`` and ``rule`` cannot change (422 if they differ).
          */
@@ -1642,9 +2603,58 @@ export interface components {
             /** Weight */
             weight?: number | null;
         };
+        /** RuleProperty */
+        RuleProperty: {
+            /** Description */
+            description?: string | null;
+            /** Field */
+            field: string;
+            /** Map To */
+            map_to: string;
+            /** Required */
+            required: boolean;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
+            /** Values */
+            values?: unknown[] | null;
+        };
+        /**
+         * RuleSpecification
+         * @description One rule type of the catalogue (generated from the rule classes).
+         */
+        RuleSpecification: {
+            /** Author */
+            author: boolean;
+            /** Count */
+            count: number;
+            /** Deprecated */
+            deprecated: boolean;
+            /** Fields */
+            fields: string;
+            /** Fields Type Filter */
+            fields_type_filter?: string[] | null;
+            /** Filterable */
+            filterable: boolean;
+            /** Kind */
+            kind: string;
+            /** On Incremental */
+            on_incremental?: string | null;
+            /** Properties */
+            properties: components["schemas"]["RuleProperty"][];
+            /** Replaced By */
+            replaced_by?: string | null;
+            /** Rule */
+            rule: string;
+            /** Rule Description */
+            rule_description: string;
+            /** Supports Coverage */
+            supports_coverage: boolean;
+        };
         /**
          * ScanOperation
-         * @description The scan payload (qualytics-api.md §1.4). ``null`` and ``-1`` for
+         * @description The scan payload (docs/semantics.md "Reading a container"). ``null`` and ``-1`` for
          *     ``max_records_analyzed_per_partition`` both mean every record.
          */
         ScanOperation: {
@@ -1697,6 +2707,152 @@ export interface components {
              */
             type: "scan";
         };
+        /** ScanOperationResult */
+        ScanOperationResult: {
+            /** Archive Duplicate Anomalies */
+            archive_duplicate_anomalies: boolean;
+            /** Auto Resolve Passed Anomalies */
+            auto_resolve_passed_anomalies?: boolean | null;
+            /** Container Names */
+            container_names: string[];
+            /** Container Scans */
+            container_scans: components["schemas"]["ContainerScan"][];
+            /** Containers */
+            containers: components["schemas"]["ContainerStub"][];
+            /** Created */
+            created?: string | null;
+            datastore?: components["schemas"]["DatastoreStub"] | null;
+            /** Datastore Id */
+            datastore_id?: number | null;
+            /** End Time */
+            end_time?: string | null;
+            /** Enrichment Source Record Limit */
+            enrichment_source_record_limit?: number | null;
+            /** Greater Than Batch */
+            greater_than_batch?: number | null;
+            /** Greater Than Time */
+            greater_than_time?: string | null;
+            /** High Count Rollup Threshold */
+            high_count_rollup_threshold?: number | null;
+            /** Id */
+            id: number;
+            /** Incremental */
+            incremental: boolean;
+            /** Max Records Analyzed Per Partition */
+            max_records_analyzed_per_partition: number;
+            /** Message */
+            message?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Reactivate Recurring Anomalies */
+            reactivate_recurring_anomalies: boolean;
+            /** Remediation */
+            remediation?: string | null;
+            /**
+             * Result
+             * @description queued | running | success | failure | aborted
+             */
+            result: string;
+            schedule?: components["schemas"]["ScheduleRef"] | null;
+            /** Schedule Id */
+            schedule_id?: number | null;
+            /** Start Time */
+            start_time?: string | null;
+            /**
+             * Status
+             * @description progress counters of the operation's type
+             */
+            status: {
+                [key: string]: unknown;
+            };
+            /** Tags */
+            tags: components["schemas"]["Tag"][];
+            /** Triggered By */
+            triggered_by?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "scan";
+        };
+        /**
+         * Schedule
+         * @description A schedule; the operation payload it runs (``datastore_id``, ``container_names`` …)
+         *     is returned as further keys.
+         */
+        Schedule: {
+            /** Containers */
+            containers: components["schemas"]["Tag"][];
+            /** Created */
+            created?: string | null;
+            /** Crontab */
+            crontab: string;
+            datastore?: components["schemas"]["DatastoreStub"] | null;
+            /** Deactivated */
+            deactivated: boolean;
+            /** Id */
+            id: number;
+            /** Last Triggered */
+            last_triggered?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Next Trigger */
+            next_trigger?: string | null;
+            /** Trigger Type */
+            trigger_type: string;
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * SchedulePage
+         * @description A page of Schedule items.
+         */
+        SchedulePage: {
+            /** Items */
+            items: components["schemas"]["Schedule"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /** ScheduleRef */
+        ScheduleRef: {
+            /** Crontab */
+            crontab: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name?: string | null;
+            /** Trigger Type */
+            trigger_type: string;
+            /** Type */
+            type: string;
+        };
+        /** ServerStatus */
+        ServerStatus: {
+            /** Database Connection */
+            database_connection: string;
+            /** Queue */
+            queue: string;
+            /** Rabbitmq Connection */
+            rabbitmq_connection: string;
+        };
+        /** SourceRecord */
+        SourceRecord: {
+            /** Created */
+            created?: string | null;
+            /**
+             * Source Record
+             * @description the row as a JSON string
+             */
+            source_record: string;
+        };
         /**
          * SyncOperation
          * @description ``{type: "sync" | "catalog", datastore_id, prune, recreate, include}``.
@@ -1722,6 +2878,57 @@ export interface components {
              */
             type: "catalog" | "sync";
         };
+        /** SyncOperationResult */
+        SyncOperationResult: {
+            /** Created */
+            created?: string | null;
+            datastore?: components["schemas"]["DatastoreStub"] | null;
+            /** Datastore Id */
+            datastore_id?: number | null;
+            /** End Time */
+            end_time?: string | null;
+            /** Id */
+            id: number;
+            /** Include */
+            include?: string[] | null;
+            /** Message */
+            message?: string | null;
+            /** Prune */
+            prune: boolean;
+            /** Recreate */
+            recreate: boolean;
+            /**
+             * Result
+             * @description queued | running | success | failure | aborted
+             */
+            result: string;
+            schedule?: components["schemas"]["ScheduleRef"] | null;
+            /** Schedule Id */
+            schedule_id?: number | null;
+            /** Start Time */
+            start_time?: string | null;
+            /**
+             * Status
+             * @description progress counters of the operation's type
+             */
+            status: {
+                [key: string]: unknown;
+            };
+            /** Tags */
+            tags: components["schemas"]["Tag"][];
+            /** Triggered By */
+            triggered_by?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "catalog" | "sync";
+        };
+        /** Tag */
+        Tag: {
+            /** Name */
+            name: string;
+        };
         /** TagCreate */
         TagCreate: {
             /** Category */
@@ -1737,6 +2944,44 @@ export interface components {
              * @default 0
              */
             weight_modifier: number;
+        };
+        /** Team */
+        Team: {
+            /** Created */
+            created?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Id */
+            id: number;
+            /** Is Public */
+            is_public: boolean;
+            /** Name */
+            name: string;
+            /** Permission */
+            permission: string;
+        };
+        /**
+         * TeamPage
+         * @description A page of Team items.
+         */
+        TeamPage: {
+            /** Items */
+            items: components["schemas"]["Team"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /** TeamRef */
+        TeamRef: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
         };
         /** TemplateCreate */
         TemplateCreate: {
@@ -1768,6 +3013,11 @@ export interface components {
              */
             template_locked: boolean;
         };
+        /** TemplateField */
+        TemplateField: {
+            /** Name */
+            name: string;
+        };
         /** TokenCreate */
         TokenCreate: {
             /** Expires In Days */
@@ -1780,22 +3030,92 @@ export interface components {
              */
             scim_endpoints_only: boolean;
         };
+        /** User */
+        User: {
+            /** Created */
+            created?: string | null;
+            /** Deleted At */
+            deleted_at?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name?: string | null;
+            /** Role */
+            role?: string | null;
+            /** Teams */
+            teams: components["schemas"]["TeamRef"][];
+        };
+        /**
+         * UserPage
+         * @description A page of User items.
+         */
+        UserPage: {
+            /** Items */
+            items: components["schemas"]["User"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /**
+         * UserToken
+         * @description An API token; ``token`` (its value) only in the answer that created it.
+         */
+        UserToken: {
+            /** Created */
+            created?: string | null;
+            /** Expiration */
+            expiration?: string | null;
+            /** Id */
+            id: number;
+            /** Last Used */
+            last_used?: string | null;
+            /** Name */
+            name: string;
+            /** Revoked */
+            revoked: boolean;
+            /** Scim Endpoints Only */
+            scim_endpoints_only: boolean;
+            /** Token */
+            token?: string | null;
+            /** User Id */
+            user_id?: number | null;
+        };
+        /**
+         * UserTokenPage
+         * @description A page of UserToken items.
+         */
+        UserTokenPage: {
+            /** Items */
+            items: components["schemas"]["UserToken"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
         /** ValidateBody */
         ValidateBody: {
             container: components["schemas"]["ComputedTableCreate"];
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
+        /**
+         * Verification
+         * @description Whether a datastore or connection could be opened, with the driver's reason when not.
+         */
+        Verification: {
+            /** Connected */
+            connected: boolean;
             /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
+            message?: string | null;
         };
     };
     responses: never;
@@ -1806,7 +3126,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    list_anomalies_api_anomalies_get: {
+    list_anomalies: {
         parameters: {
             query?: {
                 anomaly_type?: ("record" | "shape") | null;
@@ -1839,23 +3159,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AnomalyPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    bulk_delete_anomalies_api_anomalies_delete: {
+    bulk_delete_anomalies: {
         parameters: {
             query?: never;
             header?: never;
@@ -1875,18 +3211,54 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    bulk_update_anomalies_api_anomalies_patch: {
+    bulk_update_anomalies: {
         parameters: {
             query?: never;
             header?: never;
@@ -1905,23 +3277,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["Anomaly"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    get_anomaly_api_anomalies__anomaly_id__get: {
+    get_anomaly: {
         parameters: {
             query?: never;
             header?: never;
@@ -1938,23 +3344,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Anomaly"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    update_anomaly_api_anomalies__anomaly_id__put: {
+    update_anomaly: {
         parameters: {
             query?: never;
             header?: never;
@@ -1975,23 +3397,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Anomaly"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    delete_anomaly_api_anomalies__anomaly_id__delete: {
+    delete_anomaly: {
         parameters: {
             query?: {
                 archive?: boolean;
@@ -2012,18 +3468,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    source_records_api_anomalies__anomaly_id__source_record_get: {
+    source_records: {
         parameters: {
             query?: never;
             header?: never;
@@ -2040,23 +3523,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["SourceRecord"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    cli_authorize_api_cli_authorize_get: {
+    cli_authorize: {
         parameters: {
             query: {
                 hostname?: string;
@@ -2075,21 +3574,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "text/html": string;
                 };
             };
-            /** @description Validation Error */
+            /** @description Approved at once (a test server): back to the CLI with a token */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    cli_authorize_confirm_api_cli_authorize_post: {
+    cli_authorize_confirm: {
         parameters: {
             query?: never;
             header?: never;
@@ -2098,31 +3613,56 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": components["schemas"]["Body_cli_authorize_confirm_api_cli_authorize_post"];
+                "application/x-www-form-urlencoded": components["schemas"]["Body_cli_authorize_confirm"];
             };
         };
         responses: {
-            /** @description Successful Response */
-            200: {
+            /** @description Back to the CLI's redirect_uri with a new token, or with error */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    create_computed_field_api_computed_fields_post: {
+    create_computed_field: {
         parameters: {
             query?: never;
             header?: never;
@@ -2141,23 +3681,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ComputedField"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    update_computed_field_api_computed_fields__field_id__put: {
+    update_computed_field: {
         parameters: {
             query?: never;
             header?: never;
@@ -2178,23 +3752,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ComputedField"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    delete_computed_field_api_computed_fields__field_id__delete: {
+    delete_computed_field: {
         parameters: {
             query?: never;
             header?: never;
@@ -2212,18 +3820,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    list_connections_api_connections_get: {
+    list_connections: {
         parameters: {
             query?: {
                 name?: string | null;
@@ -2245,23 +3880,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ConnectionPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    create_connection_api_connections_post: {
+    create_connection: {
         parameters: {
             query?: never;
             header?: never;
@@ -2280,23 +3931,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Connection"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    get_connection_api_connections__connection_id__get: {
+    get_connection: {
         parameters: {
             query?: never;
             header?: never;
@@ -2313,23 +3998,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Connection"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    update_connection_api_connections__connection_id__put: {
+    update_connection: {
         parameters: {
             query?: never;
             header?: never;
@@ -2350,23 +4051,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Connection"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    delete_connection_api_connections__connection_id__delete: {
+    delete_connection: {
         parameters: {
             query?: never;
             header?: never;
@@ -2384,18 +4119,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    test_connection_api_connections__connection_id__test_post: {
+    test_connection: {
         parameters: {
             query?: never;
             header?: never;
@@ -2412,23 +4174,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Verification"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    list_container_scans_api_container_scans_get: {
+    list_container_scans: {
         parameters: {
             query?: {
                 container?: number | null;
@@ -2450,23 +4237,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ContainerScanPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    get_container_scan_api_container_scans__scan_id__get: {
+    get_container_scan: {
         parameters: {
             query?: never;
             header?: never;
@@ -2483,23 +4286,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ContainerScanDetail"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    delete_container_scan_api_container_scans__scan_id__delete: {
+    delete_container_scan: {
         parameters: {
             query?: never;
             header?: never;
@@ -2517,18 +4336,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    list_containers_api_containers_get: {
+    list_containers: {
         parameters: {
             query?: {
                 archived?: string | null;
@@ -2553,23 +4399,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ContainerPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    create_container_api_containers_post: {
+    create_container: {
         parameters: {
             query?: never;
             header?: never;
@@ -2588,23 +4450,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Container"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    bulk_tag_containers_api_containers_patch: {
+    bulk_tag_containers: {
         parameters: {
             query?: never;
             header?: never;
@@ -2623,23 +4519,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["Container"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    get_container_api_containers__container_id__get: {
+    get_container: {
         parameters: {
             query?: never;
             header?: never;
@@ -2656,23 +4586,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Container"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    update_container_api_containers__container_id__put: {
+    update_container: {
         parameters: {
             query?: never;
             header?: never;
@@ -2693,23 +4639,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Container"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    delete_container_api_containers__container_id__delete: {
+    delete_container: {
         parameters: {
             query?: never;
             header?: never;
@@ -2727,18 +4707,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    field_profiles_api_containers__container_id__field_profiles_get: {
+    field_profiles: {
         parameters: {
             query?: {
                 /** @description 1-based page number */
@@ -2760,23 +4767,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FieldProfilePage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    list_fields_api_containers__container_id__fields_get: {
+    list_fields: {
         parameters: {
             query?: {
                 /** @description 1-based page number */
@@ -2798,23 +4821,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FieldPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    container_profile_api_containers__container_id__profile_get: {
+    container_profile: {
         parameters: {
             query?: never;
             header?: never;
@@ -2831,23 +4870,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ContainerProfileDetail"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    listing_api_containers_listing_get: {
+    listing: {
         parameters: {
             query?: {
                 datastore?: number[] | null;
@@ -2864,23 +4919,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["ContainerListing"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    validate_container_api_containers_validate_post: {
+    validate_container: {
         parameters: {
             query?: {
                 timeout_seconds?: number;
@@ -2901,23 +4972,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ContainerValidation"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    list_datastores_api_datastores_get: {
+    list_datastores: {
         parameters: {
             query?: {
                 datastore_type?: string[] | null;
@@ -2941,23 +5046,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DatastorePage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    create_datastore_api_datastores_post: {
+    create_datastore: {
         parameters: {
             query?: never;
             header?: never;
@@ -2976,23 +5097,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Datastore"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    get_datastore_api_datastores__datastore_id__get: {
+    get_datastore: {
         parameters: {
             query?: never;
             header?: never;
@@ -3009,23 +5164,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Datastore"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    update_datastore_api_datastores__datastore_id__put: {
+    update_datastore: {
         parameters: {
             query?: never;
             header?: never;
@@ -3046,23 +5217,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Datastore"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    delete_datastore_api_datastores__datastore_id__delete: {
+    delete_datastore: {
         parameters: {
             query?: never;
             header?: never;
@@ -3080,18 +5285,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    verify_datastore_api_datastores__datastore_id__connection_post: {
+    verify_datastore: {
         parameters: {
             query?: never;
             header?: never;
@@ -3108,23 +5340,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Verification"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    unlink_enrichment_api_datastores__datastore_id__enrichment_delete: {
+    unlink_enrichment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3142,18 +5399,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    link_enrichment_api_datastores__datastore_id__enrichment__enrichment_id__patch: {
+    link_enrichment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3171,23 +5455,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Datastore"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    verify_draft_api_datastores_connection_post: {
+    verify_draft: {
         parameters: {
             query?: never;
             header?: never;
@@ -3206,23 +5515,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Verification"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    export_anomalies_api_export_anomalies_post: {
+    export_anomalies: {
         parameters: {
             query: {
                 containers?: number[] | null;
@@ -3241,23 +5584,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ExportResult"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    export_templates_api_export_check_templates_post: {
+    export_templates: {
         parameters: {
             query: {
                 enrich_datastore_id: number;
@@ -3276,18 +5644,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    export_checks_api_export_checks_post: {
+    export_checks: {
         parameters: {
             query: {
                 containers?: number[] | null;
@@ -3306,23 +5701,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ExportResult"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    export_field_profiles_api_export_field_profiles_post: {
+    export_field_profiles: {
         parameters: {
             query: {
                 containers?: number[] | null;
@@ -3340,23 +5760,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ExportResult"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    list_tags_api_global_tags_get: {
+    list_tags: {
         parameters: {
             query?: {
                 /** @description 1-based page number */
@@ -3377,23 +5822,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["GlobalTagPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    create_tag_api_global_tags_post: {
+    create_tag: {
         parameters: {
             query?: never;
             header?: never;
@@ -3412,23 +5873,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["GlobalTag"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    get_tag_api_global_tags__name__get: {
+    get_tag: {
         parameters: {
             query?: never;
             header?: never;
@@ -3445,23 +5940,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["GlobalTag"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    delete_tag_api_global_tags__name__delete: {
+    delete_tag: {
         parameters: {
             query?: never;
             header?: never;
@@ -3479,18 +5990,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    health_api_health_get: {
+    health: {
         parameters: {
             query?: never;
             header?: never;
@@ -3508,7 +6046,7 @@ export interface operations {
             };
         };
     };
-    list_operations_api_operations_get: {
+    list_operations: {
         parameters: {
             query?: {
                 datastore?: number[] | null;
@@ -3535,23 +6073,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["OperationPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    get_operation_api_operations__operation_id__get: {
+    get_operation: {
         parameters: {
             query?: never;
             header?: never;
@@ -3568,23 +6122,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    delete_operation_api_operations__operation_id__delete: {
+    delete_operation: {
         parameters: {
             query?: never;
             header?: never;
@@ -3602,18 +6172,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    get_api_operations_operation_id_heartbeat: {
+    heartbeat: {
         parameters: {
             query?: never;
             header?: never;
@@ -3630,23 +6227,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Heartbeat"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    head_api_operations_operation_id_heartbeat: {
+    heartbeat_head: {
         parameters: {
             query?: never;
             header?: never;
@@ -3663,23 +6276,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Heartbeat"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    abort_operation_api_operations_abort__operation_id__put: {
+    abort_operation: {
         parameters: {
             query?: never;
             header?: never;
@@ -3696,23 +6325,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    rerun_operation_api_operations_rerun__operation_id__put: {
+    rerun_operation: {
         parameters: {
             query?: never;
             header?: never;
@@ -3729,23 +6383,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    run_operation_api_operations_run_post: {
+    run_operation: {
         parameters: {
             query?: never;
             header?: never;
@@ -3764,23 +6443,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    resume_operation_api_operations_run__operation_id__put: {
+    resume_operation: {
         parameters: {
             query?: never;
             header?: never;
@@ -3797,23 +6510,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    list_schedules_api_operations_schedule_get: {
+    list_schedules: {
         parameters: {
             query?: {
                 datastore?: number | null;
@@ -3834,23 +6572,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SchedulePage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    create_schedule_api_operations_schedule_post: {
+    create_schedule: {
         parameters: {
             query?: never;
             header?: never;
@@ -3869,23 +6623,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Schedule"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    get_schedule_api_operations_schedule__schedule_id__get: {
+    get_schedule: {
         parameters: {
             query?: never;
             header?: never;
@@ -3902,23 +6690,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Schedule"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    update_schedule_api_operations_schedule__schedule_id__put: {
+    update_schedule: {
         parameters: {
             query?: never;
             header?: never;
@@ -3939,23 +6743,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Schedule"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    delete_schedule_api_operations_schedule__schedule_id__delete: {
+    delete_schedule: {
         parameters: {
             query?: never;
             header?: never;
@@ -3973,18 +6811,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    deactivate_api_operations_schedule__schedule_id__deactivation_patch: {
+    deactivate: {
         parameters: {
             query?: never;
             header?: never;
@@ -4005,23 +6870,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Schedule"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    list_partitions_api_partitions_get: {
+    list_partitions: {
         parameters: {
             query?: {
                 container?: number | null;
@@ -4043,23 +6942,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["PartitionPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    get_partition_api_partitions__partition_id__get: {
+    get_partition: {
         parameters: {
             query?: never;
             header?: never;
@@ -4076,23 +6991,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Partition"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    create_template_api_quality_check_templates_post: {
+    create_template: {
         parameters: {
             query?: never;
             header?: never;
@@ -4111,23 +7042,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["QualityCheckTemplate"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    list_checks_api_quality_checks_get: {
+    list_checks: {
         parameters: {
             query?: {
                 archived?: string | null;
@@ -4154,23 +7119,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["QualityCheckPage"] | components["schemas"]["QualityCheckTemplatePage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    create_check_api_quality_checks_post: {
+    create_check: {
         parameters: {
             query?: never;
             header?: never;
@@ -4189,23 +7170,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["QualityCheck"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    bulk_delete_checks_api_quality_checks_delete: {
+    bulk_delete_checks: {
         parameters: {
             query?: never;
             header?: never;
@@ -4225,18 +7240,54 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    get_check_api_quality_checks__check_id__get: {
+    get_check: {
         parameters: {
             query?: never;
             header?: never;
@@ -4253,23 +7304,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["QualityCheck"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    update_check_api_quality_checks__check_id__put: {
+    update_check: {
         parameters: {
             query?: never;
             header?: never;
@@ -4290,23 +7357,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["QualityCheck"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    delete_check_api_quality_checks__check_id__delete: {
+    delete_check: {
         parameters: {
             query?: {
                 archive?: boolean;
@@ -4328,18 +7429,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    rule_specifications_api_quality_checks_specifications_rules_get: {
+    rule_specifications: {
         parameters: {
             query?: never;
             header?: never;
@@ -4354,14 +7482,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["RuleSpecification"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    status_api_status_get: {
+    status: {
         parameters: {
             query?: never;
             header?: never;
@@ -4376,14 +7511,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ServerStatus"];
                 };
             };
         };
     };
-    list_teams_api_teams_get: {
+    list_teams: {
         parameters: {
             query?: {
                 /** @description 1-based page number */
@@ -4403,23 +7536,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TeamPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    get_team_api_teams__team_id__get: {
+    get_team: {
         parameters: {
             query?: never;
             header?: never;
@@ -4436,23 +7585,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Team"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    list_tokens_api_user_tokens_get: {
+    list_tokens: {
         parameters: {
             query?: {
                 /** @description 1-based page number */
@@ -4472,23 +7637,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UserTokenPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    create_token_api_user_tokens_post: {
+    create_token: {
         parameters: {
             query?: never;
             header?: never;
@@ -4507,23 +7688,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UserToken"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    delete_token_api_user_tokens__token_id__delete: {
+    delete_token: {
         parameters: {
             query?: never;
             header?: never;
@@ -4541,18 +7756,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    restore_token_api_user_tokens__token_id__restore_put: {
+    restore_token: {
         parameters: {
             query?: never;
             header?: never;
@@ -4569,23 +7811,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UserToken"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    revoke_token_api_user_tokens__token_id__revoke_put: {
+    revoke_token: {
         parameters: {
             query?: never;
             header?: never;
@@ -4602,23 +7869,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UserToken"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    list_users_api_users_get: {
+    list_users: {
         parameters: {
             query?: {
                 /** @description 1-based page number */
@@ -4638,23 +7930,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UserPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    get_user_api_users__user_id__get: {
+    get_user: {
         parameters: {
             query?: never;
             header?: never;
@@ -4671,23 +7979,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    me_api_users_me_get: {
+    me: {
         parameters: {
             query?: never;
             header?: never;
@@ -4702,9 +8026,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

@@ -223,3 +223,29 @@ export interface User {
 
 export const OPEN_STATUSES = ["Active", "Acknowledged"] as const;
 export const ARCHIVED_STATUSES = ["Resolved", "Invalid", "Duplicate", "Discarded"] as const;
+
+// Contract check, at compile time: every field name the pages read exists in the API's
+// declared response model (src/api/schema.d.ts, generated from /api/openapi.json). When the
+// API renames or drops one, `npm run typecheck` (and the build) fails here and names it.
+// (The declared models mark many fields optional or nullable; the pages treat them as the
+// server fills them today, so only the names are held to the contract.)
+import type { components } from "./schema";
+type S = components["schemas"];
+type Missing<Declared, Used> = Exclude<keyof Used, keyof Declared>;
+type Conforms<Declared, Used> = [Missing<Declared, Used>] extends [never] ? true : { missing: Missing<Declared, Used> };
+export const contractChecks: [
+  Conforms<S["Datastore"], Datastore>,
+  Conforms<S["DatastorePage"], Page<Datastore>>,
+  Conforms<S["Container"], Container>,
+  Conforms<S["Field"], Field>,
+  Conforms<S["FieldProfile"], FieldProfile>,
+  Conforms<S["ContainerProfileDetail"], ContainerProfile>,
+  Conforms<S["QualityCheck"], QualityCheck>,
+  Conforms<S["RuleSpecification"], RuleSpec>,
+  Conforms<S["RuleProperty"], RuleProperty>,
+  Conforms<S["Anomaly"], Anomaly>,
+  Conforms<S["FailedCheck"], FailedCheck>,
+  Conforms<S["ScanOperationResult"] & S["ProfileOperationResult"], Operation>,
+  Conforms<S["ContainerScan"], ContainerScan>,
+  Conforms<S["Schedule"], Schedule>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
