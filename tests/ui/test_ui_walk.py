@@ -62,6 +62,7 @@ def audit(page, name: str, screenshots: Path) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert bad == [], f"accessibility violations on {name}: {json.dumps(bad, indent=1)}"
+    page.evaluate("() => window.scrollTo(0, 0)")  # a full-page shot of a scrolled page misplaces the header
     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
 
 

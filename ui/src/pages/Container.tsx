@@ -1,5 +1,6 @@
 import { Button, Table, Text, Title, UnstyledButton } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
+import { useEffect } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import type { Container, ContainerProfile, Field, FieldProfile, Page } from "../api/types";
@@ -40,6 +41,10 @@ export function ContainerPage() {
   });
   const byName = new Map((profiles.data?.items ?? []).map((p) => [p.name, p]));
   const selected = q.field ? byName.get(q.field) : undefined;
+  // the profile shows above the fields: bring it into view when a field is picked
+  useEffect(() => {
+    if (selected) document.getElementById("field-profile")?.scrollIntoView({ block: "nearest" });
+  }, [selected]);
   if (container.isLoading) return <Loading />;
   if (!container.data) return <ErrorAlert error={container.error ?? "not found"} />;
   const c = container.data;
@@ -59,7 +64,7 @@ export function ContainerPage() {
           ? ` · profiled ${formatTime(profile.data.created)}: ${formatNumber(profile.data.records_count)} records`
           : " · not profiled yet"}
       </Text>
-      {selected && <FieldProfileView profile={selected} />}
+      <div id="field-profile">{selected && <FieldProfileView profile={selected} />}</div>
       <Title order={2} size="h3" mt="lg" mb="xs">
         Fields
       </Title>
