@@ -114,7 +114,7 @@ export function CheckFormPage() {
               </Button>
             )}
             {!check.deleted_at && (
-              <Button color="red.9" onClick={() => archive.mutate()} loading={archive.isPending}>
+              <Button color="red.9" onClick={() => window.confirm(`Archive check ${editing}?`) && archive.mutate()} loading={archive.isPending}>
                 Archive
               </Button>
             )}

@@ -191,7 +191,7 @@ export function SchedulesPage() {
                         />
                       </Table.Td>
                       <Table.Td>
-                        <Button size="xs" color="red.9" variant="outline" onClick={() => remove.mutate(s.id)} aria-label={`Delete schedule ${s.name}`}>
+                        <Button size="xs" color="red.9" variant="outline" onClick={() => window.confirm(`Delete the schedule ${s.name}?`) && remove.mutate(s.id)} aria-label={`Delete schedule ${s.name}`}>
                           Delete
                         </Button>
                       </Table.Td>
