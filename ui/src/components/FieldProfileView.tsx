@@ -85,6 +85,15 @@ export function FieldProfileView({ profile }: { profile: FieldProfile }) {
               gridAxis="y"
             />
             </div>
+          ) : null}
+          {buckets.length > 0 ? (
+            <ul className="sr-only" aria-label={`Histogram of ${profile.name}`}>
+              {buckets.map((b) => (
+                <li key={b.value}>
+                  {b.value}: {b.count} rows
+                </li>
+              ))}
+            </ul>
           ) : (
             <Text size="sm" c="dimmed">
               No histogram for this field.

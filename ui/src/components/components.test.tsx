@@ -151,6 +151,13 @@ describe("field profile", () => {
     expect(screen.getAllByText("99.3%").length).toBeGreaterThan(0);
     const table = screen.getByRole("table", { name: "Quantiles" });
     expect(table.querySelectorAll("tr")).toHaveLength(3);
+    // the chart is hidden from screen readers; its numbers are read from a list instead
+    const list = screen.getByRole("list", { name: "Histogram of origin" });
+    expect(Array.from(list.querySelectorAll("li")).map((li) => li.textContent)).toEqual([
+      "EWR: 1200 rows",
+      "JFK: 1000 rows",
+      "LGA: 800 rows",
+    ]);
   });
 });
 
