@@ -40,13 +40,14 @@ endif
 demo: ui $(VENV)/.installed
 	$(VENV)/bin/assay demo
 
-# In parallel, one worker per CPU (pytest-xdist): tests are spread one by one, except the
-# modules that share an expensive module-scoped set-up (marked xdist_group), kept on one worker.
-# Then the web UI's component tests.
+# In parallel, one worker per CPU (pytest-xdist), a whole test file per worker: a module's
+# module-scoped set-up (a live server, the parity matrix's data) is made once and the tests of
+# a file run in their order. (--dist loadgroup would spread files further, but pytest-xdist 3.8
+# ignores xdist_group marks under pytest 9.)
 test: ui $(VENV)/.installed
-	$(PY) -m pytest -q -n auto --dist loadgroup
+	$(PY) -m pytest -q -n auto --dist loadfile
 ifeq ($(NODE_OK),yes)
-	cd ui && npm test
+	cd ui && npm test  # the web UI's component tests
 endif
 
 lint: $(VENV)/.installed
