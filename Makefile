@@ -45,10 +45,10 @@ demo: ui $(VENV)/.installed
 # a file run in their order. (--dist loadgroup would spread files further, but pytest-xdist 3.8
 # ignores xdist_group marks under pytest 9.)
 test: ui $(VENV)/.installed
-	$(PY) -m pytest -q -n auto --dist loadfile
 ifeq ($(NODE_OK),yes)
-	cd ui && npm test  # the web UI's component tests
+	cd ui && npm test  # the web UI's component tests (first, so pytest's summary closes the run)
 endif
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
