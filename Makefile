@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test serve install clean bench lint
+.PHONY: demo demo-serve test serve install clean bench lint
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Assay needs Python 3.11+, found %s" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@echo "Installing Assay and its dependencies into $(VENV) (about 150 packages: 3 to 6 minutes the first time)..."
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install -e '.[dev]'
+	@$(VENV)/bin/assay --help >/dev/null && echo "Installed: $(VENV)/bin/assay"
 	@touch $@
 
 install: $(VENV)/.installed
@@ -23,6 +25,10 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# the demo's results again: its metadata store and datastores under demo-data/
+demo-serve: $(VENV)/.installed
+	ASSAY_DATA_DIR=demo-data/assay $(VENV)/bin/assay serve --host 127.0.0.1 --port $(or $(PORT),8000)
 
 serve: $(VENV)/.installed
 	$(VENV)/bin/assay serve --host 127.0.0.1 --port 8000

@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select, update
 
+from ..sources.base import SourceError
 from ..store.db import Database
 from ..store.models import Datastore, Operation, utcnow
 from .progress import Aborted, finish
@@ -222,7 +223,10 @@ class Runner:
         except Aborted:
             finish(self.db, op_id, "aborted", "aborted by request")
         except Exception as e:  # noqa: BLE001 - every failure ends the operation with its reason
-            log.exception("operation %s failed", op_id)
+            if isinstance(e, SourceError):  # a datastore that cannot be read: its reason is enough
+                log.warning("operation %s failed: %s", op_id, str(e).strip() or type(e).__name__)
+            else:
+                log.exception("operation %s failed", op_id)
             try:
                 finish(self.db, op_id, "failure", str(e).strip() or type(e).__name__)
             except Exception:  # noqa: BLE001
