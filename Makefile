@@ -25,6 +25,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # the demo's results again: its metadata store and datastores under demo-data/
 demo-serve: $(VENV)/.installed
@@ -36,6 +37,7 @@ serve: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/scan_bench.py
 	$(PY) bench/incremental_bench.py
+	$(PY) bench/tpch_scan_bench.py --sf 1 --engines duckdb,postgres
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache
