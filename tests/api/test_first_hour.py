@@ -9,9 +9,11 @@ import logging
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 
+ROOT = Path(__file__).resolve().parents[2]
 SHOP = ("create table orders (id integer, amount integer)", "insert into orders values (1, 5), (2, -1)")
 
 
@@ -130,7 +132,7 @@ def test_a_schedule_is_paused_by_a_patch_without_body(api, make_duckdb):
 
 
 def _token(tmp_path, *args):
-    env = {**os.environ, "ASSAY_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": os.getcwd()}
+    env = {**os.environ, "ASSAY_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
     env.pop("ASSAY_DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "assay.cli", "token", *args], capture_output=True, text=True, env=env, timeout=120

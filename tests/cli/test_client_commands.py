@@ -10,7 +10,8 @@ import sys
 
 import duckdb
 import pytest
-from test_qualytics_cli import Server
+
+from tests.cli.test_qualytics_cli import Server
 
 SHOP = (
     "create table orders (id integer, amount integer, customer varchar)",
