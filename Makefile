@@ -9,7 +9,7 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Assay needs Python 3.11+, found %s" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@echo "Installing Assay and its dependencies into $(VENV) (about 150 packages: 3 to 6 minutes the first time)..."
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install -e '.[dev]'
 	@$(VENV)/bin/assay --help >/dev/null && echo "Installed: $(VENV)/bin/assay"
 	@touch $@
