@@ -96,9 +96,9 @@ def _test_connection(ds: Datastore, secrets: dict) -> None:
     """Open ``ds`` (not yet saved, or changed) and list its containers.
 
     Raises: ValidationError (→ 422) on the setting at fault, with the driver's reason. An
-    enrichment-only DuckDB file that does not exist yet passes: the first write creates it.
+    enrichment-only DuckDB or SQLite file that does not exist yet passes: the first write creates it.
     """
-    if ds.enrichment_only and ds.type == "duckdb" and not Path(ds.database or "").exists():
+    if ds.enrichment_only and ds.type in ("duckdb", "sqlite") and not Path(ds.database or "").exists():
         return
     connected, message = verify(ds, secrets)
     if not connected:
