@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from .. import __version__
+from .. import __version__, web
 from ..config import Settings, get_settings
 from ..operations.runner import Runner
 from ..operations.scheduler import Scheduler
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         version=__version__,
         description="Open-source data quality with a Qualytics-compatible API.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served by assay.web from local assets (no CDN)
         redoc_url=None,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
@@ -90,4 +90,5 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     app.include_router(protected)
     errors.install(app)
     errors.document(app)
+    web.install(app)  # last: its catch-all route serves the UI for every path outside /api
     return app
