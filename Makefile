@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test serve install clean bench lint ui
+.PHONY: demo demo-serve test serve install clean bench lint ui
 
 # The web UI (ui/, TypeScript) is built into assay/web/static/ when Node.js 20+ is present;
 # without Node the API works and / says the UI is not built.
@@ -17,9 +17,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "==> Upgrading pip"
 	$(PY) -m pip install --quiet --upgrade pip
-	@echo "==> Installing Assay (editable) and its dependencies, with the dev tools (a few minutes the first time)"
+	@echo "==> Installing Assay (editable) and its dependencies, with the dev tools: about 150 packages, 3 to 6 minutes the first time"
 	$(PY) -m pip install --progress-bar off -e '.[dev]'
-	@echo "==> Installed: $(VENV)/bin/assay; run 'make test' or 'make demo'"
+	@$(VENV)/bin/assay --help >/dev/null && echo "==> Installed: $(VENV)/bin/assay; run 'make test' or 'make demo'"
 	@touch $@
 
 install: ui $(VENV)/.installed
@@ -54,6 +54,10 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# the demo's results again: its metadata store and datastores under demo-data/
+demo-serve: ui $(VENV)/.installed
+	ASSAY_DATA_DIR=demo-data/assay $(VENV)/bin/assay serve --host 127.0.0.1 --port $(or $(PORT),8000)
 
 serve: ui $(VENV)/.installed
 	$(VENV)/bin/assay serve --host 127.0.0.1 --port 8000

@@ -32,6 +32,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, or_, select, update
 
 from ..domain import OperationResult
+from ..sources.base import SourceError
 from ..store.db import Database
 from ..store.models import Datastore, Operation, utcnow
 from .progress import Aborted, finish
@@ -274,7 +275,10 @@ class Runner:
         except Aborted:
             finish(self.db, op_id, OperationResult.ABORTED, "aborted by request", started)
         except Exception as e:  # noqa: BLE001 - every failure ends the operation with its reason
-            log.exception("operation %s failed", op_id)
+            if isinstance(e, SourceError):  # a datastore that cannot be read: its reason is enough
+                log.warning("operation %s failed: %s", op_id, str(e).strip() or type(e).__name__)
+            else:
+                log.exception("operation %s failed", op_id)
             try:
                 finish(self.db, op_id, OperationResult.FAILURE, str(e).strip() or type(e).__name__, started)
             except Exception:  # noqa: BLE001
