@@ -31,6 +31,9 @@ class Settings:
     auto_approve_cli_login: bool = False
 
     def __post_init__(self):
+        from .confinement import protect_dir
+
+        protect_dir(self.data_dir)  # no datastore may read the metadata store or the key
         if not self.secret_key:
             object.__setattr__(self, "secret_key", load_secret_key(self.data_dir))
 

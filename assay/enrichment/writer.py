@@ -154,12 +154,20 @@ ENRICHMENT_TYPES = ("duckdb", "postgresql", "mysql", "sqlite")
 
 
 def target_of(datastore, secrets: dict | None = None) -> EnrichmentTarget:
-    """The target of an enrichment datastore row. Raises ValueError for an unsupported type."""
+    """The target of an enrichment datastore row.
+
+    Raises: ValueError for an unsupported type, or a DuckDB / SQLite file outside the
+    server's data roots (:mod:`assay.confinement`, a ``PathNotAllowed``).
+    """
     if datastore.type not in ENRICHMENT_TYPES:
         raise ValueError(
             f"enrichment datastores of type '{datastore.type}' are not supported; "
             f"use one of: {', '.join(ENRICHMENT_TYPES)}"
         )
+    if datastore.type in ("duckdb", "sqlite"):
+        from ..confinement import confine
+
+        confine(datastore.database or "", ("database",))
     connection = {**(datastore.connection or {}), **(secrets or {})}
     schema = datastore.schema if datastore.type == "postgresql" else None
     return EnrichmentTarget(datastore.type, datastore.database, schema, tuple(sorted(connection.items())))

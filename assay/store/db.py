@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -75,6 +75,12 @@ class Database:
 
     def __init__(self, url: str, secret_key: str = ""):
         self.url = url
+        if url.startswith("sqlite"):
+            from ..confinement import protect_file
+
+            path = make_url(url).database
+            if path and path != ":memory:":
+                protect_file(path)  # no datastore may read the metadata store
         self.secret_key = secret_key  # decrypts datastore secrets inside jobs
         self.engine = get_engine(url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)

@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
+from ...confinement import PathNotAllowed, confine
 from ...engine.rules import RuleDefinitionError
 from ...enrichment.writer import ENRICHMENT_TYPES, default_prefix
 from ...security import SECRET_FIELDS, datastore_secrets, encrypt_secrets
 from ...sources import verify
+from ...sources.files import folder_of
 from ...store.models import Connection, Datastore, Operation
 from ...store.repo import Conflict, ensure_idle, get_or_404, paginate
 from .. import serializers as ser
@@ -58,6 +60,7 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
             )
         if not Path(database).is_absolute():
             raise RuleDefinitionError(("database",), f"'{database}' is not an absolute path")
+        _confined(database, ("database",))
     elif kind[1] in ("postgresql", "mysql"):
         if not conn.get("host"):
             raise RuleDefinitionError(("connection", "host"), f"a {kind[1]} connection needs 'host'")
@@ -78,7 +81,16 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
         uri = conn.get("uri") or ""
         if not uri.startswith("file://") or not Path(uri.removeprefix("file://")).is_absolute():
             raise RuleDefinitionError(("connection", "uri"), "a local datastore needs 'uri': file:///absolute/folder")
+        _confined(str(folder_of(uri)), ("connection", "uri"))
     return kind[0], kind[1], conn, secrets
+
+
+def _confined(path: str, loc: tuple[str, ...]) -> None:
+    """422 naming ``loc`` unless ``path`` lies inside the server's data roots (confinement.py)."""
+    try:
+        confine(path, loc)
+    except PathNotAllowed as e:
+        raise RuleDefinitionError(e.loc, e.message) from None
 
 
 @router.get("")
