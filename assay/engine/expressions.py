@@ -137,6 +137,10 @@ class _Translator:
     def visit(self, node: exp.Expression):
         method: Callable | None = getattr(self, f"visit_{type(node).__name__}", None)
         if method is None:
+            if isinstance(node, exp.Func):
+                raise ExpressionError(
+                    f"unsupported function '{function_name(node)}' in expressions ({node.sql(dialect='spark')})"
+                )
             raise ExpressionError(f"unsupported SQL construct: {type(node).__name__} ({node.sql(dialect='spark')})")
         try:
             return method(node)
@@ -441,6 +445,162 @@ class _Translator:
         return int(node.this)
 
 
+#: Functions sqlglot knows by name but that read files, move sequences or write: never
+#: allowed in a computed table, whatever the datastore's credentials would permit.
+DENIED_FUNCTIONS: tuple[type[exp.Func], ...] = tuple(
+    getattr(exp, name)
+    for name in ("NextValueFor", "ReadCSV", "ReadParquet", "ToFile", "Seq1", "Seq2", "Seq4", "Seq8")
+    if hasattr(exp, name)
+)
+
+#: Functions sqlglot does not model (it parses them as ``Anonymous``) that are known to be
+#: pure: they read their arguments and nothing else. Any other unmodelled function —
+#: ``pg_read_file``, ``nextval``, ``lo_import``, ``set_config``, ``pg_sleep``, ``dblink``,
+#: ``load_file``, ``sleep``, ``get_lock``, ``readfile``, ``load_extension``, ``getenv``,
+#: user-defined functions — is refused.
+PURE_FUNCTIONS = frozenset(
+    [
+        "abs",
+        "acos",
+        "age",
+        "ascii",
+        "asin",
+        "atan",
+        "atan2",
+        "bit_length",
+        "bool_and",
+        "bool_or",
+        "btrim",
+        "cbrt",
+        "ceil",
+        "ceiling",
+        "char_length",
+        "character_length",
+        "chr",
+        "concat_ws",
+        "cos",
+        "cot",
+        "date",
+        "date_add",
+        "date_format",
+        "date_part",
+        "date_sub",
+        "datediff",
+        "day",
+        "dayofmonth",
+        "dayofweek",
+        "dayofyear",
+        "degrees",
+        "every",
+        "exp",
+        "floor",
+        "format",
+        "from_unixtime",
+        "greatest",
+        "hex",
+        "hour",
+        "ifnull",
+        "initcap",
+        "instr",
+        "julianday",
+        "last_day",
+        "least",
+        "left",
+        "length",
+        "ln",
+        "locate",
+        "log",
+        "log10",
+        "log2",
+        "lower",
+        "lpad",
+        "ltrim",
+        "make_date",
+        "md5",
+        "minute",
+        "mod",
+        "month",
+        "nullif",
+        "nvl",
+        "octet_length",
+        "pi",
+        "position",
+        "power",
+        "quarter",
+        "radians",
+        "repeat",
+        "replace",
+        "reverse",
+        "right",
+        "round",
+        "rpad",
+        "rtrim",
+        "second",
+        "sha1",
+        "sha2",
+        "sign",
+        "sin",
+        "split_part",
+        "sqrt",
+        "strftime",
+        "string_agg",
+        "strpos",
+        "substr",
+        "substring",
+        "tan",
+        "to_char",
+        "to_date",
+        "to_number",
+        "to_timestamp",
+        "translate",
+        "trim",
+        "trunc",
+        "truncate",
+        "typeof",
+        "unhex",
+        "unixepoch",
+        "upper",
+        "week",
+        "weekofyear",
+        "year",
+        "now",
+        "printf",
+        "total",
+        "group_concat",
+        "unix_timestamp",
+        "str_to_date",
+        "timestampdiff",
+        "makedate",
+        "json_extract",
+        "json_value",
+        "jsonb_extract_path_text",
+        "json_extract_path_text",
+        "median",
+    ]
+)
+
+
+def function_name(node: exp.Func) -> str:
+    """The name a function call is written with (``pg_read_file``, ``UPPER``)."""
+    return node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+
+
+def check_functions(tree: exp.Expression) -> None:
+    """Refuse every function call in ``tree`` that is not known to be pure: an
+    unmodelled one outside :data:`PURE_FUNCTIONS`, or one of :data:`DENIED_FUNCTIONS`.
+
+    Raises: ExpressionError naming the function.
+    """
+    for node in tree.find_all(exp.Func):
+        if isinstance(node, DENIED_FUNCTIONS) or (
+            isinstance(node, exp.Anonymous) and node.name.lower() not in PURE_FUNCTIONS
+        ):
+            raise ExpressionError(
+                f"function '{function_name(node)}' is not allowed: a computed table may only call functions "
+                "that read their arguments (no file, sequence, session or server functions)"
+            )
+
+
 def parse_query(sql: str, dialect: str) -> str:
     """Check that ``sql`` is exactly one read-only SELECT (a computed table's query) in
     ``dialect`` and return it normalised by sqlglot.
@@ -466,4 +626,5 @@ def parse_query(sql: str, dialect: str) -> str:
         if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
             # read_csv('/etc/passwd'), pg_read_file(...), generate_series(...) in FROM
             raise ExpressionError(f"must read tables of the datastore, not {node.this.sql(dialect=dialect)}")
+    check_functions(tree)
     return tree.sql(dialect=dialect)

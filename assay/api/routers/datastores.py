@@ -66,6 +66,13 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
             raise RuleDefinitionError(("connection", "host"), f"a {kind[1]} connection needs 'host'")
         if not database:
             raise RuleDefinitionError(("database",), f"a {kind[1]} datastore needs 'database'")
+        timeout = conn.get("statement_timeout")
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= 86400
+        ):
+            raise RuleDefinitionError(
+                ("connection", "statement_timeout"), "'statement_timeout' must be a number of seconds, 0…86400"
+            )
     elif kind[1] == "s3":
         uri = conn.get("uri") or ""
         if not uri.startswith("s3://") or not uri.removeprefix("s3://").strip("/"):
