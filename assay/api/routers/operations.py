@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query, Response
 from sqlalchemy import select, update
 
 from ...engine.rules import RuleDefinitionError
-from ...operations.runner import HEARTBEAT_TIMEOUT
+from ...operations.runner import heartbeat_timeout
 from ...store.models import Container, Datastore, Operation, utcnow
 from ...store.repo import Conflict, get_or_404, paginate
 from .. import serializers as ser
@@ -160,7 +160,7 @@ def get_operation(operation_id: int, session: SessionDep) -> dict:
 def _lost(op: Operation) -> bool:
     """True when a running operation's worker has stopped sending heartbeats."""
     beat = op.heartbeat if op.heartbeat is None or op.heartbeat.tzinfo else op.heartbeat.replace(tzinfo=dt.UTC)
-    return beat is None or (utcnow() - beat).total_seconds() > HEARTBEAT_TIMEOUT
+    return beat is None or (utcnow() - beat).total_seconds() > heartbeat_timeout()
 
 
 @router.put("/abort/{operation_id}")
