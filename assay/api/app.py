@@ -13,6 +13,7 @@ from ..operations.scheduler import Scheduler
 from ..store.db import Database, upgrade
 from . import errors
 from .auth import require_user
+from .limits import InputLimits
 from .routers import (
     anomalies,
     connections,
@@ -87,4 +88,5 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     app.include_router(public)
     app.include_router(protected)
     errors.install(app)
+    app.add_middleware(InputLimits)  # body size, depth, lengths, control characters: limits.py
     return app
