@@ -64,10 +64,10 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         lifespan=lifespan,
     )
     # Public: health, status and the CLI's browser login. Everything else needs a token.
-    public = APIRouter(prefix="/api")
+    public = APIRouter(prefix="/api", responses=errors.ERROR_RESPONSES)
     public.include_router(health.router)
     public.include_router(users.public)
-    protected = APIRouter(prefix="/api", dependencies=[Depends(require_user)])
+    protected = APIRouter(prefix="/api", dependencies=[Depends(require_user)], responses=errors.ERROR_RESPONSES)
     # schedules before operations: /operations/schedule must not be taken for /operations/{id}
     for module in (
         datastores,

@@ -9,10 +9,33 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from ..engine.rules import RuleDefinitionError
 from ..store.repo import Conflict, NotFound
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: ``detail`` is a message, or for request validation a list of
+    ``{loc, msg, type}`` naming each field and its problem."""
+
+    detail: str | list[dict[str, Any]]
+
+
+#: The error answers any route may give, for the OpenAPI schema.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": description}
+    for code, description in (
+        (400, "Bad request"),
+        (401, "Missing, invalid, expired or revoked token"),
+        (403, "Not allowed"),
+        (404, "Not found"),
+        (409, "Conflict with stored data or a running operation"),
+        (413, "Request body too large (ASSAY_MAX_BODY_BYTES)"),
+        (422, "Invalid input: the field and the problem"),
+    )
+}
 
 
 def unprocessable(loc: tuple, message: str, kind: str = "value_error") -> JSONResponse:
