@@ -22,7 +22,7 @@ def _error(r) -> tuple[list, str]:
 
 def test_local_folder_outside_the_roots_is_422_and_says_nothing_about_existence(api, tmp_path):
     answers = []
-    for uri in ("file:///etc", "file:///no/such/folder/anywhere", f"file://{tmp_path}/../../../../etc"):
+    for uri in ("file:///etc", "file:///no/such/folder/anywhere", f"file://{tmp_path}{'/..' * 30}/etc"):
         loc, msg = _error(_post(api, {"name": "x", "connection": {"type": "local", "uri": uri}}))
         assert loc == ["body", "connection", "uri"]
         assert OUTSIDE in msg

@@ -14,10 +14,10 @@ import time
 
 import duckdb
 import pytest
-from conftest import _client, make_settings
 
 from assay.enrichment.writer import EnrichmentBatch, EnrichmentTarget, EnrichmentWriter
 from assay.store.models import EnrichmentPending
+from tests.conftest import _client, make_settings
 
 SOURCE = (
     "create table t (id integer, v integer, note varchar)",

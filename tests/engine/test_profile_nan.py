@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from engine_backends import nan_array
 
 from assay.engine.profile import ProfileOptions, profile_table
+from tests.engines import nan_array
 
 NAN = float("nan")
 

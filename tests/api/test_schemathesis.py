@@ -9,7 +9,6 @@ from __future__ import annotations
 import duckdb
 import pytest
 import schemathesis
-from conftest import make_settings
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -19,6 +18,7 @@ from assay.api.app import create_app
 from assay.operations.runner import Runner
 from assay.security import issue_token
 from assay.store.db import dispose_engine
+from tests.conftest import make_settings
 
 MAX_EXAMPLES = 6
 
