@@ -74,7 +74,7 @@ def _encode(value: Any) -> Any:
     return value
 
 
-_DECODERS = {
+_DECODERS: dict[str, Any] = {
     "$f": float,
     "$dt": dt.datetime.fromisoformat,
     "$d": dt.date.fromisoformat,

@@ -200,18 +200,20 @@ class EnrichmentWriter:
     def _plan(self, batch: EnrichmentBatch) -> list[tuple[str, Any, list[dict[str, Any]], str, list]]:
         """``(table, schema, rows, mode, replaced)``; ``replaced`` lists ``(column, values)``
         pairs (ANDed) selecting the rows an earlier attempt of the same batch wrote."""
-        by_scan, by_anomaly = [], []
+        by_scan: list[tuple[str, list[Any]]] = []
+        by_anomaly: list[tuple[str, list[Any]]] = []
         if batch.key is not None:
             by_scan = [("OPERATION_ID", [batch.key[0]]), ("CONTAINER_ID", [batch.key[1]])]
             by_anomaly = [("ANOMALY_UUID", list(batch.anomaly_uuids))] if batch.anomaly_uuids else []
-        plan = [
+        plan: list[tuple[str, Any, list[dict[str, Any]], str, list]] = [
             (self.table_name("scan_operations"), SCAN_OPERATIONS, batch.scan_operations, "append", by_scan),
             (self.table_name("failed_checks"), FAILED_CHECKS, batch.failed_checks, "append", by_anomaly),
             (self.table_name("source_records"), SOURCE_RECORDS, batch.source_records, "append", by_anomaly),
             (self.table_name("check_metrics"), CHECK_METRICS, batch.check_metrics, "append", by_scan),
         ]
         if batch.remediation:
-            plan.append((*batch.remediation, by_anomaly))
+            name, schema, rows, mode = batch.remediation
+            plan.append((name, schema, rows, mode, by_anomaly))
         return plan
 
     def write(self, batch: EnrichmentBatch) -> None:
@@ -219,7 +221,7 @@ class EnrichmentWriter:
         plan = self._plan(batch)
         with _lock_for(self.target.key):
             if self.target.type == "duckdb":
-                _write_duckdb(self.target.database, plan)
+                _write_duckdb(self.target.database or "", plan)
             else:
                 _write_sql(self.target, plan)
 

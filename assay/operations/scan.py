@@ -128,8 +128,10 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     Raises: SourceError when the datastore cannot be opened; Aborted when asked to stop.
     """
     with db.session() as s:
-        op = s.get(Operation, op_id)
+        op = s.get_one(Operation, op_id)
         datastore = op.datastore
+        if datastore is None:
+            raise SourceError(f"operation {op_id} has no datastore (deleted?)")
         secrets = datastore_secrets(db.secret_key, datastore)
         params = dict(op.params)
         containers = selected_containers(s, datastore.id, params.get("container_names"), params.get("container_tags"))
@@ -150,7 +152,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     # A resumed scan keeps what its earlier attempt finished and scans only the rest; the
     # container scans it left unfinished are replaced by this attempt's.
     with db.session() as s:
-        scans = s.get(Operation, op_id).container_scans
+        scans = s.get_one(Operation, op_id).container_scans
         done = [
             (
                 cs.container_id,
@@ -192,7 +194,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
             )
             if should_abort():  # the query was cancelled: this container scan did not finish
                 with db.session() as s:
-                    for cs in s.get(Operation, op_id).container_scans:
+                    for cs in s.get_one(Operation, op_id).container_scans:
                         if cs.container_id == container_id and cs.result == "failure":
                             cs.result, cs.message = "aborted", "aborted by request"
                 raise Aborted()
@@ -202,7 +204,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
             elif outcome.get("message"):
                 warnings.append(f"{outcome['name']}: {outcome['message']}")
             with db.session() as s:
-                op = s.get(Operation, op_id)
+                op = s.get_one(Operation, op_id)
                 st = dict(op.status)
                 st["containers_analyzed"] += 1
                 st["partitions_scanned"] += outcome.get("partitions", 0)
@@ -286,7 +288,7 @@ def _load(db, op_id: int, container_id: int) -> _Snapshot:
     """Start the container scan (``running``) and load the container, its active checks
     (with their history) and computed fields."""
     with db.session() as s:
-        container = s.get(Container, container_id)
+        container = s.get_one(Container, container_id)
         cs = ContainerScan(operation_id=op_id, container_id=container_id, start_time=utcnow(), result="running")
         s.add(cs)
         s.flush()
@@ -369,7 +371,7 @@ def _record_failure(db, op_id, params, snap: _Snapshot, ds_name, enrichment_info
     finished = utcnow()
     pending_id = None
     with db.session() as s:
-        cs = s.get(ContainerScan, snap.cs_id)
+        cs = s.get_one(ContainerScan, snap.cs_id)
         cs.result, cs.message, cs.end_time = "failure", message, finished
         if enrichment_info:
             batch = _enrichment_batch(
@@ -435,7 +437,7 @@ def _persist(
             for anomaly in s.scalars(select(Anomaly).where(Anomaly.id.in_(resolved_ids))):
                 anomaly.status = "Resolved"
                 anomaly.resolved_by_operation_id = op_id
-        container = s.get(Container, container_id)
+        container = s.get_one(Container, container_id)
         known = s.execute(
             select(Anomaly.id, Anomaly.fingerprint, Anomaly.status)
             .where(Anomaly.container_id == container_id)
@@ -506,7 +508,7 @@ def _persist(
         history.record(s, container_id, op_id, result.outcomes)
         s.flush()
         _record_partitions(s, container, cs_id, read, findings)
-        cs = s.get(ContainerScan, cs_id)
+        cs = s.get_one(ContainerScan, cs_id)
         cs.result = "success"
         cs.message = cs_message
         cs.end_time = finished
@@ -549,7 +551,7 @@ def _enrich(db, pending_id: int | None, cs_id: int) -> str | None:
         return None
     note = f"enrichment pending (written when the enrichment datastore is back): {error}"
     with db.session() as s:
-        cs = s.get(ContainerScan, cs_id)
+        cs = s.get_one(ContainerScan, cs_id)
         cs.message = "; ".join(m for m in (cs.message, note) if m)
     return note
 
@@ -559,7 +561,7 @@ def _anomaly_partition(read: Read, finding: Finding, container_name: str) -> str
     one, else the container's name."""
     names = {read.partition_of_row(row) for row in finding.raw_records} if finding.raw_records else set()
     if len(names) == 1 and None not in names:
-        return names.pop()
+        return str(names.pop())
     if len(read.partitions) == 1:
         return read.partitions[0].name
     return container_name
@@ -586,7 +588,7 @@ def _record_partitions(s, container: Container, cs_id: int, read: Read, findings
         row.location = p.location
         row.partition_size = p.records
         if read.identifier == LAST_MODIFIED:
-            modified = dict(read.files or []).get(p.location)
+            modified = dict(read.files or []).get(p.location or "")
             row.min_time = row.max_time = modified
         elif by_time:
             row.min_time, row.max_time = _as_utc(p.low), _as_utc(p.high)
