@@ -18,6 +18,11 @@ file is resolved again, so a symlink leading out of the roots is skipped too.
 
 The error never says whether a path outside the roots exists: every such path gets the
 same answer.
+
+The same goes for servers: a PostgreSQL or MySQL/MariaDB datastore (or enrichment
+datastore) may not be Assay's own metadata database (same database name, same port, a host
+that resolves to the same address or, both, to this machine's loopback) — its tables hold
+the encrypted secrets and the token register.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ _guard = threading.Lock()
 _protected_dirs: set[str] = set()
 _protected_files: set[str] = set()
 _SIDECARS = ("", "-wal", "-shm", "-journal")
+_server_hosts: dict[tuple[str, int, str], set[str]] = {}
+_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
 
 
 class PathNotAllowed(ValueError):
@@ -58,6 +65,69 @@ def protect_file(path: str | os.PathLike) -> None:
     real = _real(path)
     with _guard:
         _protected_files.update(real + s for s in _SIDECARS)
+
+
+def _kind_of(drivername: str) -> str | None:
+    name = drivername.split("+")[0]
+    return {"postgresql": "postgresql", "postgres": "postgresql", "mysql": "mysql", "mariadb": "mysql"}.get(name)
+
+
+def protect_database_url(url: str) -> None:
+    """Refuse, to datastores, the server database of the metadata store at ``url``."""
+    from sqlalchemy import make_url
+
+    u = make_url(url)
+    kind = _kind_of(u.drivername)
+    if kind is None or not u.database:
+        return
+    key = (kind, int(u.port or _DEFAULT_PORTS[kind]), u.database)
+    with _guard:
+        _server_hosts.setdefault(key, set()).add(u.host or "localhost")
+
+
+def _addresses(host: str) -> set[str]:
+    import socket
+
+    try:
+        return {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        return {host}
+
+
+def _loopback(addresses: set[str]) -> bool:
+    import ipaddress
+
+    try:
+        return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+    except ValueError:
+        return False
+
+
+def is_metadata_database(kind: str, host: str | None, port: int | None, database: str | None) -> bool:
+    """Whether a server datastore (``kind`` postgresql | mysql) is Assay's own metadata database."""
+    key = (kind, int(port or _DEFAULT_PORTS.get(kind, 0)), database or "")
+    with _guard:
+        hosts = set(_server_hosts.get(key, ()))
+    if not hosts:
+        return False
+    mine = _addresses(host or "localhost")
+    for other in hosts:
+        theirs = _addresses(other)
+        if mine & theirs or (_loopback(mine) and _loopback(theirs)):
+            return True
+    return False
+
+
+def refuse_metadata_database(kind: str, connection: dict, database: str | None) -> None:
+    """Raises PathNotAllowed (naming ``database``) when the datastore is the metadata database."""
+    try:
+        port = int(connection.get("port") or 0) or None
+    except (TypeError, ValueError):
+        port = None
+    if is_metadata_database(kind, connection.get("host"), port, database):
+        raise PathNotAllowed(
+            ("database",), "'database' is Assay's own metadata database, which no datastore may read or write"
+        )
 
 
 def data_roots() -> list[str]:

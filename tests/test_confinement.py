@@ -113,3 +113,28 @@ def test_enrichment_outside_the_roots_fails_the_scan_not_the_server(api, tmp_pat
     op = api.scan(ds["id"])
     assert op["result"] == "failure" and OUTSIDE in op["message"]
     assert not (tmp_path / "enr.duckdb").exists()
+
+
+def test_the_postgresql_metadata_database_is_never_a_datastore(tmp_path, pg_database):
+    from sqlalchemy import make_url
+
+    from tests.conftest import _client, make_settings
+
+    client = _client(make_settings(tmp_path, pg_database))
+    api = next(client)
+    try:
+        name = make_url(pg_database).database
+        for host in ("127.0.0.1", "localhost"):
+            for extra in ({}, {"enrichment_only": True}):
+                body = {
+                    "name": "meta",
+                    "connection": {"type": "postgresql", "host": host, "port": 5432, "username": "postgres"},
+                    "database": name,
+                    **extra,
+                }
+                loc, msg = _error(api.client.post("/api/datastores", json=body))
+                assert loc == ["body", "database"] and "Assay's own metadata database" in msg
+        other = {"name": "other", "connection": {"type": "postgresql", "host": "127.0.0.1"}, "database": "test"}
+        assert api.client.post("/api/datastores", json=other).status_code == 200
+    finally:
+        client.close()

@@ -177,6 +177,10 @@ def target_of(datastore, secrets: dict | None = None) -> EnrichmentTarget:
         from ..confinement import confine
 
         confine(datastore.database or "", ("database",))
+    else:
+        from ..confinement import refuse_metadata_database
+
+        refuse_metadata_database(datastore.type, datastore.connection or {}, datastore.database)
     connection = {**(datastore.connection or {}), **(secrets or {})}
     schema = datastore.schema if datastore.type == "postgresql" else None
     return EnrichmentTarget(datastore.type, datastore.database, schema, tuple(sorted(connection.items())))

@@ -25,6 +25,13 @@ def open_source(datastore, secrets: dict | None = None) -> Source:
         from .files import folder_of
 
         _confined(str(folder_of((datastore.connection or {}).get("uri") or datastore.database or "")), ("uri",))
+    if kind in ("postgresql", "mysql"):
+        from ..confinement import PathNotAllowed, refuse_metadata_database
+
+        try:
+            refuse_metadata_database(kind, datastore.connection or {}, datastore.database)
+        except PathNotAllowed as e:
+            raise SourceError(e.message) from None
     if kind in ("postgresql", "mysql", "sqlite"):
         from .sql import SqlSource
 

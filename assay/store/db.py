@@ -90,6 +90,9 @@ class Database:
 
     def __init__(self, url: str, secret_key: str = ""):
         self.url = url
+        from ..confinement import protect_database_url
+
+        protect_database_url(url)  # no datastore may be the metadata database
         if url.startswith("sqlite"):
             from ..confinement import protect_file
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
-from ...confinement import PathNotAllowed, confine
+from ...confinement import PathNotAllowed, confine, refuse_metadata_database
 from ...engine.rules import RuleDefinitionError
 from ...enrichment.writer import ENRICHMENT_TYPES, default_prefix
 from ...security import SECRET_FIELDS, datastore_secrets, encrypt_secrets
@@ -66,6 +66,10 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
             raise RuleDefinitionError(("connection", "host"), f"a {kind[1]} connection needs 'host'")
         if not database:
             raise RuleDefinitionError(("database",), f"a {kind[1]} datastore needs 'database'")
+        try:
+            refuse_metadata_database(kind[1], conn, database)
+        except PathNotAllowed as e:
+            raise RuleDefinitionError(e.loc, e.message) from None
         timeout = conn.get("statement_timeout")
         if timeout is not None and (
             isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= 86400
