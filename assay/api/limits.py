@@ -8,6 +8,7 @@
 | a JSON string (value or key) at most ``MAX_STRING_CHARS`` (100,000) characters | 422 naming it |
 | a query parameter at most ``MAX_QUERY_CHARS`` (2,000) characters | 422 naming it |
 | no NUL and no other control character except tab, newline and carriage return, in any JSON string or key, query parameter or path | 422 naming it |
+| no lone UTF-16 surrogate (``"\\ud800"``) in a JSON string or key | 422 naming it |
 
 Fields with tighter rules use the shared constrained types below (:data:`Name`,
 :data:`Tags`): a name or tag has no control character at all and at most 255 characters;
@@ -37,6 +38,9 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 #: NUL and the C0 control characters other than tab, newline and carriage return, and DEL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Half of a UTF-16 surrogate pair, alone: JSON allows "\ud800", but it is no character
+#: and no database (nor the error answer echoing it) can encode it.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 #: In a name or tag: every control character.
 _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -75,6 +79,9 @@ def _check_string(s: str, loc: list) -> None:
     found = _CONTROL.search(s)
     if found:
         raise InputError(loc, f"must not contain control characters (found {_describe(found.group())})")
+    found = _SURROGATE.search(s)
+    if found:
+        raise InputError(loc, f"must be valid Unicode text (found a lone surrogate {_describe(found.group())})")
 
 
 def check_json(value: Any, loc: list | None = None, depth: int = 0) -> None:

@@ -33,6 +33,11 @@ def test_nul_and_control_characters_are_422_everywhere(api_any_store, make_duckd
     assert _loc(_ds(api, make_duckdb, tags=["ok", "x\x00"])) == ["body", "tags", 1]
     assert _loc(_ds(api, make_duckdb, name="two\nlines"))[:2] == ["body", "name"]  # names: no control at all
     assert _loc(_ds(api, make_duckdb, **{"weird\x00key": 1})) == ["body", "weird\x00key"]
+    for text in ('"a\\ud800b"', '"\\udfff"'):  # lone surrogates: valid JSON, no Unicode text
+        r = api.client.post(
+            "/api/datastores", content=f'{{"name": {text}}}', headers={"content-type": "application/json"}
+        )
+        assert _loc(r) == ["body", "name"] and "lone surrogate" in r.json()["detail"][0]["msg"]
     r = api.client.get("/api/datastores", params={"search": "a\x00"})
     assert _loc(r) == ["query", "search"]
     r = api.client.get("/api/containers", params={"search": "\x1b[31m"})
