@@ -54,6 +54,31 @@ _TYPE_MAP = {
 }
 
 
+#: Deepest nesting of an expression or query (parentheses, operators, function calls):
+#: deeper trees are refused before any recursive translation or compilation sees them.
+MAX_NESTING = 100
+
+
+def _parse_all(sql: str, dialect: str) -> list[exp.Expression]:
+    """sqlglot's parse of ``sql``, refusing trees nested deeper than MAX_NESTING.
+
+    Raises: ExpressionError for a syntax error or too deep a nesting."""
+    try:
+        trees = [t for t in sqlglot.parse(str(sql), read=dialect) if t is not None]
+    except sqlglot.errors.SqlglotError as e:
+        raise ExpressionError(f"cannot parse SQL: {str(e).splitlines()[0]}") from None
+    except RecursionError:
+        raise ExpressionError(f"nested more than {MAX_NESTING} levels deep") from None
+    for tree in trees:
+        stack = [(tree, 0)]
+        while stack:  # iterative: a deep tree must not exhaust the stack here either
+            node, depth = stack.pop()
+            if depth > MAX_NESTING:
+                raise ExpressionError(f"nested more than {MAX_NESTING} levels deep")
+            stack.extend((child, depth + 1) for child in node.iter_expressions())
+    return trees
+
+
 def parse(sql: str) -> exp.Expression:
     """Parse ``sql`` into exactly one sqlglot expression.
 
@@ -63,10 +88,7 @@ def parse(sql: str) -> exp.Expression:
     """
     if sql is None or not str(sql).strip():
         raise ExpressionError("the expression is empty")
-    try:
-        trees = [t for t in sqlglot.parse(str(sql), read="spark") if t is not None]
-    except sqlglot.errors.SqlglotError as e:
-        raise ExpressionError(f"cannot parse SQL: {str(e).splitlines()[0]}") from None
+    trees = _parse_all(str(sql), "spark")
     if len(trees) != 1:
         raise ExpressionError("must be a single expression; ';' and several statements are not allowed")
     tree = trees[0]
@@ -611,10 +633,7 @@ def parse_query(sql: str, dialect: str) -> str:
     """
     if sql is None or not str(sql).strip():
         raise ExpressionError("the query is empty")
-    try:
-        trees = [t for t in sqlglot.parse(str(sql), read=dialect) if t is not None]
-    except sqlglot.errors.SqlglotError as e:
-        raise ExpressionError(f"cannot parse SQL: {str(e).splitlines()[0]}") from None
+    trees = _parse_all(str(sql), dialect)
     if len(trees) != 1:
         raise ExpressionError("must be a single SELECT; ';' and several statements are not allowed")
     tree = trees[0]

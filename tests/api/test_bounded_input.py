@@ -93,3 +93,23 @@ def test_lengths_and_depth_are_bounded(api, make_duckdb):
 def test_malformed_bodies_are_4xx_not_500(api, payload):
     r = api.client.post("/api/datastores", content=payload, headers={"content-type": "application/json"})
     assert 400 <= r.status_code < 500, r.text
+
+
+def test_deeply_nested_expressions_are_422_not_500(api, make_duckdb):
+    ds = api.duckdb_datastore("d", make_duckdb("create table t as select 1 as v"))
+    api.sync(ds["id"])
+    t = api.container_id(ds["id"], "t")
+    body = {"container_id": t, "rule": "notNull", "fields": ["v"], "filter": "(" * 5000 + "v" + ")" * 5000 + " > 0"}
+    r = api.client.post("/api/quality-checks", json=body)
+    assert r.status_code == 422 and "nested more than 100 levels deep" in r.text, r.text
+    expression = "v" + " + v" * 20_000 + " > 0"
+    body = {"container_id": t, "rule": "satisfiesExpression", "fields": [], "properties": {"expression": expression}}
+    r = api.client.post("/api/quality-checks", json=body)
+    assert r.status_code == 422 and "nested more than 100 levels deep" in r.text, r.text
+    query = "select " + "(" * 3000 + "1" + ")" * 3000 + " as x"
+    r = api.client.post(
+        "/api/containers",
+        json={"container_type": "computed_table", "datastore_id": ds["id"], "name": "q", "query": query},
+    )
+    assert r.status_code == 422 and "nested more than 100 levels deep" in r.text, r.text
+    assert api.ok("GET", f"/api/quality-checks?container={t}")["total"] == 0
