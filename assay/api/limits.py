@@ -11,7 +11,7 @@
 | no lone UTF-16 surrogate (``"\\ud800"``) in a JSON string or key | 422 naming it |
 
 Fields with tighter rules use the shared constrained types below (:data:`Name`,
-:data:`Tags`): a name or tag has no control character at all and at most 255 characters;
+:data:`Tags`): a name or tag has no control character at all (C0, DEL, C1) and at most 255 characters;
 a list of tags at most ``MAX_TAGS`` (200) entries.
 
 422 answers have FastAPI's validation shape, ``{"detail": [{"loc", "msg", "type"}]}``,
@@ -41,8 +41,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Half of a UTF-16 surrogate pair, alone: JSON allows "\ud800", but it is no character
 #: and no database (nor the error answer echoing it) can encode it.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-#: In a name or tag: every control character.
-_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: In a name or tag: every control character (C0, DEL and C1).
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def max_body_bytes() -> int:

@@ -32,6 +32,7 @@ def test_nul_and_control_characters_are_422_everywhere(api_any_store, make_duckd
     assert _loc(_ds(api, make_duckdb, description="bell \x07")) == ["body", "description"]
     assert _loc(_ds(api, make_duckdb, tags=["ok", "x\x00"])) == ["body", "tags", 1]
     assert _loc(_ds(api, make_duckdb, name="two\nlines"))[:2] == ["body", "name"]  # names: no control at all
+    assert _loc(_ds(api, make_duckdb, name="c1\x85"))[:2] == ["body", "name"]
     assert _loc(_ds(api, make_duckdb, **{"weird\x00key": 1})) == ["body", "weird\x00key"]
     for text in ('"a\\ud800b"', '"\\udfff"'):  # lone surrogates: valid JSON, no Unicode text
         r = api.client.post(
