@@ -89,7 +89,7 @@ def _addresses(host: str) -> set[str]:
     import socket
 
     try:
-        return {info[4][0] for info in socket.getaddrinfo(host, None)}
+        return {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except OSError:
         return {host}
 

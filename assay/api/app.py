@@ -29,6 +29,7 @@ from .routers import (
     schedules,
     users,
 )
+from .routing import operation_id
 
 
 def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
@@ -62,12 +63,13 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         docs_url="/api/docs",
         redoc_url=None,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     # Public: health, status and the CLI's browser login. Everything else needs a token.
-    public = APIRouter(prefix="/api", responses=errors.ERROR_RESPONSES)
+    public = APIRouter(prefix="/api")
     public.include_router(health.router)
     public.include_router(users.public)
-    protected = APIRouter(prefix="/api", dependencies=[Depends(require_user)], responses=errors.ERROR_RESPONSES)
+    protected = APIRouter(prefix="/api", dependencies=[Depends(require_user)])
     # schedules before operations: /operations/schedule must not be taken for /operations/{id}
     for module in (
         datastores,
@@ -89,4 +91,5 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     app.include_router(protected)
     errors.install(app)
     app.add_middleware(InputLimits)  # body size, depth, lengths, control characters: limits.py
+    errors.document(app)
     return app

@@ -20,6 +20,7 @@ boundary: give Assay a user that may only read.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -123,10 +124,13 @@ class SqlSource(Source):
                             cursor.execute("SET SESSION max_statement_time = %s", (statement_timeout,))
                         except Exception:  # noqa: BLE001 - MySQL: milliseconds, SELECT only
                             cursor.execute("SET SESSION max_execution_time = %s", (int(statement_timeout * 1000),))
-                self.con = ibis.mysql.from_connection(raw)
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", "Unable to set session timezone to UTC", UserWarning)
+                    self.con = ibis.mysql.from_connection(raw)
                 # Ibis asks for the named zone 'UTC', which a server without time-zone tables
                 # (MariaDB's default) refuses with only a warning: TIMESTAMP values would then be
-                # read in the server's zone. An offset needs no tables.
+                # read in the server's zone. An offset needs no tables, so the session is set to
+                # +00:00 right below and Ibis' warning about the named zone is moot.
                 with self.con.con.cursor() as cursor:
                     cursor.execute("SET time_zone = '+00:00'")
             else:
