@@ -178,7 +178,10 @@ def _write_once(db, pending_id: int) -> str | None:
             return None
         from ..security import datastore_secrets
 
-        target = target_of(enrichment, datastore_secrets(db.secret_key, enrichment))
+        try:
+            target = target_of(enrichment, datastore_secrets(db.secret_key, enrichment))
+        except Exception as e:  # noqa: BLE001 - a target refused now (roots changed): pending, with the reason
+            return (str(e).strip().splitlines() or [type(e).__name__])[0]
     try:
         EnrichmentWriter(target, prefix).write(decode_batch(data))
     except Exception as e:  # noqa: BLE001 - any failure is retried later
