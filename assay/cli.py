@@ -26,6 +26,15 @@ def _add_client_commands() -> None:
 _add_client_commands()
 
 
+def _add_flow_commands() -> None:  # `assay flows …` (assay/flows/cli.py)
+    from .flows.cli import flows_app
+
+    app.add_typer(flows_app, name="flows")
+
+
+_add_flow_commands()
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="interface to listen on"),

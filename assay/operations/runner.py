@@ -263,6 +263,10 @@ class Runner:
                             now,
                             "interrupted: its worker was lost",
                         )
+                # flows hook (issue 18): a lost operation's end is an "operation finished" event too
+                from ..flows.outbox import record_operation_finished
+
+                record_operation_finished(s, op.id, OperationResult.FAILURE)
             lost_ids = [op.id for op in lost]
         for op_id in requeued:
             self.submit(op_id)
@@ -349,10 +353,15 @@ class Runner:
 
 def run_worker(db: Database, workers: int, stop: threading.Event) -> None:
     """The `assay worker` loop: claim and run queued operations until ``stop`` is set."""
+    from ..flows.dispatcher import Dispatcher
+
     runner = Runner(db, workers=workers)
     runner.start_background(poll=True)
+    dispatcher = Dispatcher(db)  # flows (issue 18): deliveries; queued operations go to the pollers
+    dispatcher.start()
     log.info("worker %s polling with %d thread(s)", runner.name, workers)
     try:
         stop.wait()
     finally:
+        dispatcher.stop()
         runner.shutdown(wait=True)

@@ -516,6 +516,10 @@ def _persist(
         cs.partitions_scanned = partitions
         cs.anomaly_count = len(findings)
         cs.auto_resolved_anomaly_count = len(resolved_ids)
+        if findings:  # flows hook (issue 18): the scan's anomaly digest event commits with its anomalies
+            from ..flows.outbox import record_scan_anomalies
+
+            record_scan_anomalies(s, op_id)
         cs.check_results = [
             {
                 "quality_check_id": o.check_id,
