@@ -1,14 +1,14 @@
 """enrichment rows waiting to be written, and the anomaly's enrichment_pending flag
 
 Revision ID: 0012_enrichment_pending
-Revises: 0011
+Revises: 0013_flows
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_enrichment_pending"
-down_revision = "0011"
+down_revision = "0013_flows"
 branch_labels = None
 depends_on = None
 
