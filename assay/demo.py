@@ -953,6 +953,7 @@ def run_demo(data_dir: str, port: int, show_json: bool = False) -> int:
             env = {
                 **os.environ,
                 "ASSAY_DATA_DIR": str(meta_dir),
+                "ASSAY_DATA_ROOTS": str(root),
                 "ASSAY_DATABASE_URL": f"sqlite:///{meta_db}",
                 "ASSAY_WORKERS": "2",
                 "PYTHONUNBUFFERED": "1",

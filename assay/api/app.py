@@ -14,6 +14,7 @@ from ..operations.scheduler import Scheduler
 from ..store.db import Database, upgrade
 from . import errors
 from .auth import require_user
+from .limits import InputLimits
 from .routers import (
     anomalies,
     connections,
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     app.include_router(public)
     app.include_router(protected)
     errors.install(app)
+    app.add_middleware(InputLimits)  # body size, depth, lengths, control characters: limits.py
     errors.document(app)
     web.install(app)  # last: its catch-all route serves the UI for every path outside /api
     return app

@@ -74,6 +74,12 @@ def install(app: FastAPI) -> None:
             },
         )
 
+    @app.exception_handler(RecursionError)
+    async def _recursion(_request: Request, _exc: RecursionError):
+        # a backstop: input nested too deeply for a recursive parser that limits.py / the
+        # expression parser did not bound first
+        return JSONResponse(status_code=422, content={"detail": "the input is nested too deeply to be processed"})
+
     @app.exception_handler(OverflowError)
     async def _overflow(_request: Request, _exc: OverflowError):
         return _out_of_range()

@@ -488,6 +488,8 @@ class Anomaly(Out):
     is_new: bool
     message: str | None = None
     source_enriched: bool | None = None
+    #: its enrichment rows are recorded but not yet in the enrichment datastore (written when it is back)
+    enrichment_pending: bool = False
     datastore: DatastoreStub | None = None
     container: ContainerStub | None = None
     partition: AnomalyPartition

@@ -15,6 +15,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from .limits import Name, Tags, no_control_characters
+
+#: An enrichment table prefix: at most 60 characters, no control character.
+Prefix = Annotated[str, Field(max_length=60), AfterValidator(no_control_characters)]
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, allow_inf_nan=False)
@@ -62,19 +67,19 @@ RemediationStrategy = Literal["none", "append", "overwrite"]
 
 
 class DatastoreCreate(_Body):
-    name: str = Field(min_length=1, max_length=255)
+    name: Name
     connection: ConnectionIn | None = None
     connection_id: int | None = None
     database: str | None = None
     schema_: str | None = Field(default=None, alias="schema")
     enrichment_only: bool = Field(default=False, validation_alias=AliasChoices("enrichment_only", "enrich_only"))
-    enrichment_prefix: str | None = Field(
-        default=None, max_length=60, validation_alias=AliasChoices("enrichment_prefix", "enrich_container_prefix")
+    enrichment_prefix: Prefix | None = Field(
+        default=None, validation_alias=AliasChoices("enrichment_prefix", "enrich_container_prefix")
     )
     enrichment_source_record_limit: int = Field(default=10, ge=1, le=1_000_000_000)
     enrichment_remediation_strategy: RemediationStrategy = "none"
     high_count_rollup_threshold: int = Field(default=10, ge=1, le=1000)
-    tags: list[str] = Field(default_factory=list)
+    tags: Tags = Field(default_factory=list)
     description: str | None = None
     trigger_sync: bool = False
     max_concurrent_operations: int | None = Field(default=None, ge=1, le=1000)
@@ -83,17 +88,17 @@ class DatastoreCreate(_Body):
 class DatastoreUpdate(_Body):
     """PUT /datastores/{id}: partial update, only the keys sent change (as Qualytics does)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=255)
+    name: Name | None = None
     connection: ConnectionIn | None = None
     database: str | None = None
     schema_: str | None = Field(default=None, alias="schema")
-    enrichment_prefix: str | None = Field(
-        default=None, max_length=60, validation_alias=AliasChoices("enrichment_prefix", "enrich_container_prefix")
+    enrichment_prefix: Prefix | None = Field(
+        default=None, validation_alias=AliasChoices("enrichment_prefix", "enrich_container_prefix")
     )
     enrichment_source_record_limit: int | None = Field(default=None, ge=1, le=1_000_000_000)
     enrichment_remediation_strategy: RemediationStrategy | None = None
     high_count_rollup_threshold: int | None = Field(default=None, ge=1, le=1000)
-    tags: list[str] | None = None
+    tags: Tags | None = None
     description: str | None = None
     max_concurrent_operations: int | None = Field(default=None, ge=1, le=1000)
 
@@ -107,7 +112,7 @@ class _CheckDefinition(_Body):
     coverage: float | None = Field(default=None, ge=0, le=1)
     filter: str | None = None
     properties: dict[str, Any] | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: Tags = Field(default_factory=list)
     additional_metadata: dict[str, Any] | None = None
     anomaly_message_field: str | None = None
 
@@ -135,7 +140,7 @@ class QualityCheckUpdate(_Body):
     coverage: float | None = Field(default=None, ge=0, le=1)
     filter: str | None = None
     properties: dict[str, Any] | None = None
-    tags: list[str] | None = None
+    tags: Tags | None = None
     additional_metadata: dict[str, Any] | None = None
     status: Literal["Active", "Draft", "Invalid", "Discarded"] | None = None
     anomaly_message_field: str | None = None
@@ -176,7 +181,7 @@ class ScanOperation(_OperationBase):
     type: Literal["scan"]
     name: str | None = None
     container_names: list[str] | None = None
-    container_tags: list[str] | None = None
+    container_tags: Tags | None = None
     incremental: bool = False
     remediation: RemediationStrategy | None = None
     auto_resolve_passed_anomalies: bool | None = None
@@ -221,7 +226,7 @@ class ProfileOperation(_OperationBase):
 
     type: Literal["profile"]
     container_names: list[str] | None = None
-    container_tags: list[str] | None = None
+    container_tags: Tags | None = None
     inference_threshold: Int | None = Field(default=None, ge=0, le=5)
     ai_effort: Literal["off", "low", "medium", "high", "xhigh", "max"] | None = None
     infer_as_draft: bool = False
@@ -254,7 +259,7 @@ class ExportOperation(_OperationBase):
     type: Literal["export"]
     asset_type: Literal["anomalies", "checks", "profiles", "field_profiles"]
     container_ids: list[Int] | None = None
-    container_tags: list[str] | None = None
+    container_tags: Tags | None = None
     include_deleted: bool = False
 
 

@@ -311,6 +311,7 @@ def anomaly(a: Anomaly) -> dict[str, Any]:
         "is_new": a.status == "Active",
         "message": a.message,
         "source_enriched": a.source_enriched,
+        "enrichment_pending": bool(a.enrichment_pending),
         "datastore": datastore_stub(a.datastore),
         "container": container_stub(a.container),
         "partition": {"name": a.partition_name, "location": a.container.location if a.container else None},

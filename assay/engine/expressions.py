@@ -54,6 +54,31 @@ _TYPE_MAP = {
 }
 
 
+#: Deepest nesting of an expression or query (parentheses, operators, function calls):
+#: deeper trees are refused before any recursive translation or compilation sees them.
+MAX_NESTING = 100
+
+
+def _parse_all(sql: str, dialect: str) -> list[exp.Expression]:
+    """sqlglot's parse of ``sql``, refusing trees nested deeper than MAX_NESTING.
+
+    Raises: ExpressionError for a syntax error or too deep a nesting."""
+    try:
+        trees = [t for t in sqlglot.parse(str(sql), read=dialect) if t is not None]
+    except sqlglot.errors.SqlglotError as e:
+        raise ExpressionError(f"cannot parse SQL: {str(e).splitlines()[0]}") from None
+    except RecursionError:
+        raise ExpressionError(f"nested more than {MAX_NESTING} levels deep") from None
+    for tree in trees:
+        stack = [(tree, 0)]
+        while stack:  # iterative: a deep tree must not exhaust the stack here either
+            node, depth = stack.pop()
+            if depth > MAX_NESTING:
+                raise ExpressionError(f"nested more than {MAX_NESTING} levels deep")
+            stack.extend((child, depth + 1) for child in node.iter_expressions())
+    return trees
+
+
 def parse(sql: str) -> exp.Expression:
     """Parse ``sql`` into exactly one sqlglot expression.
 
@@ -63,10 +88,7 @@ def parse(sql: str) -> exp.Expression:
     """
     if sql is None or not str(sql).strip():
         raise ExpressionError("the expression is empty")
-    try:
-        trees = [t for t in sqlglot.parse(str(sql), read="spark") if t is not None]
-    except sqlglot.errors.SqlglotError as e:
-        raise ExpressionError(f"cannot parse SQL: {str(e).splitlines()[0]}") from None
+    trees = _parse_all(str(sql), "spark")
     if len(trees) != 1:
         raise ExpressionError("must be a single expression; ';' and several statements are not allowed")
     tree = trees[0]
@@ -137,6 +159,10 @@ class _Translator:
     def visit(self, node: exp.Expression):
         method: Callable | None = getattr(self, f"visit_{type(node).__name__}", None)
         if method is None:
+            if isinstance(node, exp.Func):
+                raise ExpressionError(
+                    f"unsupported function '{function_name(node)}' in expressions ({node.sql(dialect='spark')})"
+                )
             raise ExpressionError(f"unsupported SQL construct: {type(node).__name__} ({node.sql(dialect='spark')})")
         try:
             return method(node)
@@ -441,6 +467,162 @@ class _Translator:
         return int(node.this)
 
 
+#: Functions sqlglot knows by name but that read files, move sequences or write: never
+#: allowed in a computed table, whatever the datastore's credentials would permit.
+DENIED_FUNCTIONS: tuple[type[exp.Func], ...] = tuple(
+    getattr(exp, name)
+    for name in ("NextValueFor", "ReadCSV", "ReadParquet", "ToFile", "Seq1", "Seq2", "Seq4", "Seq8")
+    if hasattr(exp, name)
+)
+
+#: Functions sqlglot does not model (it parses them as ``Anonymous``) that are known to be
+#: pure: they read their arguments and nothing else. Any other unmodelled function —
+#: ``pg_read_file``, ``nextval``, ``lo_import``, ``set_config``, ``pg_sleep``, ``dblink``,
+#: ``load_file``, ``sleep``, ``get_lock``, ``readfile``, ``load_extension``, ``getenv``,
+#: user-defined functions — is refused.
+PURE_FUNCTIONS = frozenset(
+    [
+        "abs",
+        "acos",
+        "age",
+        "ascii",
+        "asin",
+        "atan",
+        "atan2",
+        "bit_length",
+        "bool_and",
+        "bool_or",
+        "btrim",
+        "cbrt",
+        "ceil",
+        "ceiling",
+        "char_length",
+        "character_length",
+        "chr",
+        "concat_ws",
+        "cos",
+        "cot",
+        "date",
+        "date_add",
+        "date_format",
+        "date_part",
+        "date_sub",
+        "datediff",
+        "day",
+        "dayofmonth",
+        "dayofweek",
+        "dayofyear",
+        "degrees",
+        "every",
+        "exp",
+        "floor",
+        "format",
+        "from_unixtime",
+        "greatest",
+        "hex",
+        "hour",
+        "ifnull",
+        "initcap",
+        "instr",
+        "julianday",
+        "last_day",
+        "least",
+        "left",
+        "length",
+        "ln",
+        "locate",
+        "log",
+        "log10",
+        "log2",
+        "lower",
+        "lpad",
+        "ltrim",
+        "make_date",
+        "md5",
+        "minute",
+        "mod",
+        "month",
+        "nullif",
+        "nvl",
+        "octet_length",
+        "pi",
+        "position",
+        "power",
+        "quarter",
+        "radians",
+        "repeat",
+        "replace",
+        "reverse",
+        "right",
+        "round",
+        "rpad",
+        "rtrim",
+        "second",
+        "sha1",
+        "sha2",
+        "sign",
+        "sin",
+        "split_part",
+        "sqrt",
+        "strftime",
+        "string_agg",
+        "strpos",
+        "substr",
+        "substring",
+        "tan",
+        "to_char",
+        "to_date",
+        "to_number",
+        "to_timestamp",
+        "translate",
+        "trim",
+        "trunc",
+        "truncate",
+        "typeof",
+        "unhex",
+        "unixepoch",
+        "upper",
+        "week",
+        "weekofyear",
+        "year",
+        "now",
+        "printf",
+        "total",
+        "group_concat",
+        "unix_timestamp",
+        "str_to_date",
+        "timestampdiff",
+        "makedate",
+        "json_extract",
+        "json_value",
+        "jsonb_extract_path_text",
+        "json_extract_path_text",
+        "median",
+    ]
+)
+
+
+def function_name(node: exp.Func) -> str:
+    """The name a function call is written with (``pg_read_file``, ``UPPER``)."""
+    return node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+
+
+def check_functions(tree: exp.Expression) -> None:
+    """Refuse every function call in ``tree`` that is not known to be pure: an
+    unmodelled one outside :data:`PURE_FUNCTIONS`, or one of :data:`DENIED_FUNCTIONS`.
+
+    Raises: ExpressionError naming the function.
+    """
+    for node in tree.find_all(exp.Func):
+        if isinstance(node, DENIED_FUNCTIONS) or (
+            isinstance(node, exp.Anonymous) and node.name.lower() not in PURE_FUNCTIONS
+        ):
+            raise ExpressionError(
+                f"function '{function_name(node)}' is not allowed: a computed table may only call functions "
+                "that read their arguments (no file, sequence, session or server functions)"
+            )
+
+
 def parse_query(sql: str, dialect: str) -> str:
     """Check that ``sql`` is exactly one read-only SELECT (a computed table's query) in
     ``dialect`` and return it normalised by sqlglot.
@@ -451,10 +633,7 @@ def parse_query(sql: str, dialect: str) -> str:
     """
     if sql is None or not str(sql).strip():
         raise ExpressionError("the query is empty")
-    try:
-        trees = [t for t in sqlglot.parse(str(sql), read=dialect) if t is not None]
-    except sqlglot.errors.SqlglotError as e:
-        raise ExpressionError(f"cannot parse SQL: {str(e).splitlines()[0]}") from None
+    trees = _parse_all(str(sql), dialect)
     if len(trees) != 1:
         raise ExpressionError("must be a single SELECT; ';' and several statements are not allowed")
     tree = trees[0]
@@ -466,4 +645,5 @@ def parse_query(sql: str, dialect: str) -> str:
         if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
             # read_csv('/etc/passwd'), pg_read_file(...), generate_series(...) in FROM
             raise ExpressionError(f"must read tables of the datastore, not {node.this.sql(dialect=dialect)}")
+    check_functions(tree)
     return tree.sql(dialect=dialect)

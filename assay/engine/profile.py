@@ -24,7 +24,7 @@ Per field (``None`` where a statistic does not apply to the type or there is no 
 |---|---|
 | ``field_type`` | the synced type: Integral, Fractional, Boolean, String, Date, Timestamp, Unknown |
 | ``completeness`` | non-NULL values / rows (0…1; NaN counts as a value) |
-| ``approximate_distinct_values`` | exact ``COUNT(DISTINCT)`` on DuckDB and for containers up to ``EXACT_DISTINCT_ROWS`` rows, else the engine's approximate count (HyperLogLog); the exact count when the histogram holds every value |
+| ``approximate_distinct_values`` | exact ``COUNT(DISTINCT)`` on DuckDB and for containers up to ``EXACT_DISTINCT_ROWS`` rows, else the engine's approximate count (HyperLogLog); the exact count when the histogram holds every value; NaN is one value, apart from NULL |
 | ``unique_distinct_ratio`` | approximate distinct values / non-NULL values (capped at 1) |
 | ``min`` / ``max`` | smallest / largest value: numbers (finite values only for floating point; decimals as text with every digit), dates, times, strings by collation (strings cut to ``MAX_SHOWN_CHARS`` characters) |
 | ``mean`` / ``sum`` | arithmetic mean / sum of the finite numeric values (NaN and ±Infinity left out) |
@@ -34,7 +34,7 @@ Per field (``None`` where a statistic does not apply to the type or there is no 
 | ``q1`` / ``median`` / ``q3`` | 25th / 50th / 75th percentile: the engine's approximate quantiles (``quantile_source: "engine"``), or on engines without them (SQLite, MySQL) the exact quantiles of the sample (``"sample"``); for integer fields values of the field (rounded half to even / nearest rank, within min…max) |
 | ``entropy`` | Shannon entropy, in bits, of the distribution of the non-NULL values: exact from the histogram when it holds every distinct value, else estimated on the sample |
 | ``min_length`` / ``max_length`` | shortest / longest string, in characters |
-| ``histogram_buckets`` | ``[{value, count, ratio}]``, most frequent first, at most ``histogram_max_distinct_values``, for fields with at most twice that many (approximate) distinct values; ``ratio`` = count / non-NULL values; values are shown as text. Empty for other fields |
+| ``histogram_buckets`` | ``[{value, count, ratio}]``, most frequent first, at most ``histogram_max_distinct_values``, for fields with at most twice that many (approximate) distinct values; ``ratio`` = count / non-NULL values (NaN is a value, shown as ``NaN``, so the ratios of a complete histogram sum to 1); values are shown as text. Empty for other fields |
 | ``histogram_complete`` | true when the buckets hold every distinct non-NULL value |
 | ``field_correlations`` | ``[{correlated_field_profile, bivariate_correlation}]``: numeric fields whose Pearson correlation with this one, on the sample, has an absolute value ≥ ``high_correlation_threshold`` (at most ``MAX_CORRELATED_FIELDS`` numeric fields are compared) |
 
@@ -448,15 +448,23 @@ def _moments(stats: dict[str, Any], m1, m2, m3, m4) -> None:
     stats["kurtosis"] = mu4 / (mu2 * mu2) - 3.0
 
 
+def _is_nan(v: Any) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
 def _set_histogram(st: dict[str, Any], buckets: list[tuple[Any, int]], cap: int) -> None:
     buckets.sort(key=lambda b: (-b[1], str(b[0])))
     nonnull = st["non_null_count"]
     st["histogram_complete"] = len(buckets) <= cap
     st["histogram_buckets"] = [
-        {"value": _shown(v if isinstance(v, str) else str(v)), "count": c, "ratio": c / nonnull if nonnull else None}
+        {
+            "value": "NaN" if _is_nan(v) else _shown(v if isinstance(v, str) else str(v)),
+            "count": c,
+            "ratio": c / nonnull if nonnull else None,
+        }
         for v, c in buckets[:cap]
     ]
-    st["all_values"] = [v for v, _ in buckets]  # every distinct value (inference)
+    st["all_values"] = [v for v, _ in buckets if not _is_nan(v)]  # every distinct number or text (inference)
     if st["histogram_complete"]:
         st["entropy"] = _entropy([c for _, c in buckets])
         # every distinct value is known: the exact count replaces the sketch's estimate
@@ -482,10 +490,18 @@ def _histograms(
     if records and len(sample) >= records:
         for n in wanted:
             try:
-                counts = Counter(v.item() if hasattr(v, "item") else v for v in sample[n].dropna().tolist())
+                values = [v.item() if hasattr(v, "item") else v for v in sample[n].dropna().tolist()]
+                counts = Counter(values)
             except TypeError:
                 continue
-            _set_histogram(raw[n], list(counts.items()), cap)
+            buckets = list(counts.items())
+            if schema[n].is_floating():
+                # pandas holds NULL as NaN, so the sample cannot tell them apart: the NaN values
+                # are the non-NULL values (counted by the engine) the sample has no number for.
+                nan_count = raw[n]["non_null_count"] - len(values)
+                if nan_count > 0:
+                    buckets.append((math.nan, nan_count))
+            _set_histogram(raw[n], buckets, cap)
         return
     wanted = wanted[:MAX_HISTOGRAM_FIELDS]
     for start in range(0, len(wanted), HISTOGRAM_FIELDS_PER_QUERY):
@@ -511,6 +527,8 @@ def _histograms(
         for r in rows:
             per.setdefault(wanted[r["__assay_f"]], []).append((r["__assay_v"], int(r["__assay_n"])))
         for n, buckets in per.items():
+            if schema[n].is_floating():  # the engine's text of NaN ('nan', 'NaN'): one spelling
+                buckets = [(math.nan if v.lower() == "nan" else v, c) for v, c in buckets]
             _set_histogram(raw[n], buckets, cap)
 
 

@@ -14,6 +14,10 @@ Tables (``<prefix>`` is the source datastore's enrichment prefix, e.g. ``_nyc_fl
 Columns are those of the Qualytics enrichment schema (docs/semantics.md "Enrichment"). Tables are
 created on first write; a table missing a column gets it added. Everything one
 container scan writes goes in one transaction, so a failure leaves nothing half-written.
+A batch with a key (its operation and container, its anomalies' UUIDs) is **idempotent**:
+the same transaction first deletes what an earlier attempt of that container scan wrote
+(rows of that operation and container; rows of those anomalies), so a retry — by this
+process or any other, after a timeout that hid a commit — never leaves two copies.
 The enrichment datastore is a DuckDB file (written through Ibis) or a PostgreSQL,
 MySQL/MariaDB or SQLite database (written through SQLAlchemy Core, whose transactions
 make each batch all or nothing; missing columns are added with Alembic's ``add_column``).
@@ -118,6 +122,11 @@ class EnrichmentBatch:
     check_metrics: list[dict[str, Any]] = field(default_factory=list)
     #: ``(table name, Ibis schema, rows, "append" | "overwrite")`` or None
     remediation: tuple[str, Any, list[dict[str, Any]], str] | None = None
+    #: ``(operation id, container id)``: the container scan whose rows these are, so that a
+    #: repeated write replaces them (None: plain append)
+    key: tuple[int, int] | None = None
+    #: the UUIDs of the anomalies whose rows these are (with ``key``)
+    anomaly_uuids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -154,12 +163,24 @@ ENRICHMENT_TYPES = ("duckdb", "postgresql", "mysql", "sqlite")
 
 
 def target_of(datastore, secrets: dict | None = None) -> EnrichmentTarget:
-    """The target of an enrichment datastore row. Raises ValueError for an unsupported type."""
+    """The target of an enrichment datastore row.
+
+    Raises: ValueError for an unsupported type, or a DuckDB / SQLite file outside the
+    server's data roots (:mod:`assay.confinement`, a ``PathNotAllowed``).
+    """
     if datastore.type not in ENRICHMENT_TYPES:
         raise ValueError(
             f"enrichment datastores of type '{datastore.type}' are not supported; "
             f"use one of: {', '.join(ENRICHMENT_TYPES)}"
         )
+    if datastore.type in ("duckdb", "sqlite"):
+        from ..confinement import confine
+
+        confine(datastore.database or "", ("database",))
+    else:
+        from ..confinement import refuse_metadata_database
+
+        refuse_metadata_database(datastore.type, datastore.connection or {}, datastore.database)
     connection = {**(datastore.connection or {}), **(secrets or {})}
     schema = datastore.schema if datastore.type == "postgresql" else None
     return EnrichmentTarget(datastore.type, datastore.database, schema, tuple(sorted(connection.items())))
@@ -180,15 +201,23 @@ class EnrichmentWriter:
     def table_name(self, suffix: str) -> str:
         return f"{self.prefix}_{suffix}"
 
-    def _plan(self, batch: EnrichmentBatch) -> list[tuple[str, Any, list[dict[str, Any]], str]]:
-        plan = [
-            (self.table_name("scan_operations"), SCAN_OPERATIONS, batch.scan_operations, "append"),
-            (self.table_name("failed_checks"), FAILED_CHECKS, batch.failed_checks, "append"),
-            (self.table_name("source_records"), SOURCE_RECORDS, batch.source_records, "append"),
-            (self.table_name("check_metrics"), CHECK_METRICS, batch.check_metrics, "append"),
+    def _plan(self, batch: EnrichmentBatch) -> list[tuple[str, Any, list[dict[str, Any]], str, list]]:
+        """``(table, schema, rows, mode, replaced)``; ``replaced`` lists ``(column, values)``
+        pairs (ANDed) selecting the rows an earlier attempt of the same batch wrote."""
+        by_scan: list[tuple[str, list[Any]]] = []
+        by_anomaly: list[tuple[str, list[Any]]] = []
+        if batch.key is not None:
+            by_scan = [("OPERATION_ID", [batch.key[0]]), ("CONTAINER_ID", [batch.key[1]])]
+            by_anomaly = [("ANOMALY_UUID", list(batch.anomaly_uuids))] if batch.anomaly_uuids else []
+        plan: list[tuple[str, Any, list[dict[str, Any]], str, list]] = [
+            (self.table_name("scan_operations"), SCAN_OPERATIONS, batch.scan_operations, "append", by_scan),
+            (self.table_name("failed_checks"), FAILED_CHECKS, batch.failed_checks, "append", by_anomaly),
+            (self.table_name("source_records"), SOURCE_RECORDS, batch.source_records, "append", by_anomaly),
+            (self.table_name("check_metrics"), CHECK_METRICS, batch.check_metrics, "append", by_scan),
         ]
         if batch.remediation:
-            plan.append(batch.remediation)
+            name, schema, rows, mode = batch.remediation
+            plan.append((name, schema, rows, mode, by_anomaly))
         return plan
 
     def write(self, batch: EnrichmentBatch) -> None:
@@ -196,7 +225,7 @@ class EnrichmentWriter:
         plan = self._plan(batch)
         with _lock_for(self.target.key):
             if self.target.type == "duckdb":
-                _write_duckdb(self.target.database, plan)
+                _write_duckdb(self.target.database or "", plan)
             else:
                 _write_sql(self.target, plan)
 
@@ -205,13 +234,23 @@ def _write_duckdb(path: str, plan) -> None:
     con = ibis.duckdb.connect(path)
     try:
         raw = con.con
-        for name, schema, _rows, _mode in plan:
+        for name, schema, *_ in plan:
             _ensure_duckdb(con, name, schema)
         raw.begin()
         try:
-            for name, schema, rows, mode in plan:
+            for name, schema, rows, mode, replaced in plan:
                 if mode == "overwrite":
                     con.truncate_table(name)
+                elif replaced:
+                    import sqlglot.expressions as sge
+
+                    where = sge.and_(
+                        *[
+                            sge.column(col, quoted=True).isin(*[sge.convert(v) for v in values])
+                            for col, values in replaced
+                        ]
+                    )
+                    con.raw_sql(sge.delete(sge.to_table(name, quoted=True), where=where).sql("duckdb"))
                 if rows:
                     con.insert(name, _arrow(schema, rows))
             raw.commit()
@@ -286,7 +325,7 @@ def _write_sql(target: EnrichmentTarget, plan) -> None:
     # DDL first, in its own transaction (MySQL commits implicitly on DDL).
     with engine.begin() as conn:
         inspector = sa.inspect(conn)
-        for name, schema, rows, mode in plan:
+        for name, schema, rows, mode, replaced in plan:
             table = _sa_table(name, schema, target.schema)
             if not inspector.has_table(name, schema=target.schema):
                 table.create(conn)
@@ -296,11 +335,13 @@ def _write_sql(target: EnrichmentTarget, plan) -> None:
                 for column in table.columns:
                     if column.name not in have:
                         ops.add_column(name, sa.Column(column.name, column.type), schema=target.schema)
-            tables.append((table, schema, rows, mode))
+            tables.append((table, schema, rows, mode, replaced))
     with engine.begin() as conn:
-        for table, schema, rows, mode in tables:
+        for table, schema, rows, mode, replaced in tables:
             if mode == "overwrite":
                 conn.execute(table.delete())
+            elif replaced:
+                conn.execute(table.delete().where(*[table.c[col].in_(values) for col, values in replaced]))
             if rows:
                 conn.execute(table.insert(), [_sql_row(schema, row) for row in rows])
 
@@ -341,4 +382,4 @@ def replace_table(target: EnrichmentTarget, name: str, schema, rows: list[dict[s
             finally:
                 con.disconnect()
         else:
-            _write_sql(target, [(name, schema, rows, "overwrite")])
+            _write_sql(target, [(name, schema, rows, "overwrite", [])])

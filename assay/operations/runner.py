@@ -12,9 +12,13 @@
   any worker to stop; jobs check it between containers and queries. The API ends the
   operation at once (``operations/service.py``); the worker clears the flag once it has
   stopped, and until then nobody claims the operation again (a resume waits for it).
-* **Lost workers.** A running operation whose heartbeat is older than the timeout (its
-  worker was killed) is ended as a failure by whichever runner notices, with its running
+* **Lost workers.** A running operation whose heartbeat is older than the timeout
+  (``ASSAY_HEARTBEAT_TIMEOUT``, default 20 s; its worker was killed) is ended as a failure
+  by whichever runner notices first — each looks every ``ASSAY_REAPER_INTERVAL`` (default
+  5 s), so the operation ends within 25 s of the last heartbeat — with its running
   container scans; nothing it committed is recorded twice because it is not retried.
+* **Pending enrichment.** The same loop writes enrichment batches left pending by a busy
+  or unreachable enrichment datastore (``enrichment/pending.finish_due``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, or_, select, update
 
 from ..domain import OperationResult
+from ..enrichment.pending import finish_due
 from ..sources.base import SourceError
 from ..store.db import Database
 from ..store.models import Datastore, Operation, utcnow
@@ -40,8 +45,19 @@ from .progress import Aborted, finish
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = float(os.environ.get("ASSAY_HEARTBEAT_SECONDS", "5"))
-#: A running operation whose heartbeat is older than this is taken for lost.
-HEARTBEAT_TIMEOUT = float(os.environ.get("ASSAY_HEARTBEAT_TIMEOUT", "60"))
+#: A running operation whose heartbeat is older than this is taken for lost (seconds).
+HEARTBEAT_TIMEOUT = float(os.environ.get("ASSAY_HEARTBEAT_TIMEOUT", "20"))
+
+
+def heartbeat_timeout() -> float:
+    """``ASSAY_HEARTBEAT_TIMEOUT`` (default 20 s), read now."""
+    return float(os.environ.get("ASSAY_HEARTBEAT_TIMEOUT", "20"))
+
+
+def reaper_interval() -> float:
+    """``ASSAY_REAPER_INTERVAL`` (default 5 s), read now. A killed worker's operation ends at
+    most heartbeat timeout + reaper interval after its last heartbeat: 25 s by default."""
+    return max(0.1, float(os.environ.get("ASSAY_REAPER_INTERVAL", "5")))
 
 
 def _jobs() -> dict[str, Callable]:
@@ -163,11 +179,15 @@ class Runner:
         """Reap lost operations periodically; with ``poll`` also claim queued ones (``assay worker``)."""
 
         def reaper():
-            while not self._stop.wait(max(HEARTBEAT_TIMEOUT / 4, 1.0)):
+            while not self._stop.wait(reaper_interval()):
                 try:
                     self.reap()
                 except Exception:  # noqa: BLE001
                     log.exception("reaping lost operations failed")
+                try:
+                    finish_due(self.db)
+                except Exception:  # noqa: BLE001
+                    log.exception("writing pending enrichment failed")
 
         def poller(index: int):
             while not self._stop.is_set():
@@ -212,9 +232,10 @@ class Runner:
 
     # -- lost workers ---------------------------------------------------------------------
     def reap(self, now: dt.datetime | None = None) -> list[int]:
-        """End running operations whose heartbeat is older than HEARTBEAT_TIMEOUT. Returns their ids."""
+        """End running operations whose heartbeat is older than ``ASSAY_HEARTBEAT_TIMEOUT``.
+        Returns their ids."""
         now = now or utcnow()
-        limit = now - dt.timedelta(seconds=HEARTBEAT_TIMEOUT)
+        limit = now - dt.timedelta(seconds=heartbeat_timeout())
         with self.db.session() as s:
             # aborted or resumed operations whose worker died while stopping: let them go
             released = s.scalars(

@@ -12,10 +12,13 @@ Per container (one container scan each, in name order):
    ``high_count_rollup_threshold``, fingerprints;
 4. auto-resolve (full scans with ``auto_resolve_passed_anomalies`` only, and only when
    neither the record cap nor a threshold cut the read short);
-5. write the enrichment tables (when an enrichment datastore is linked), then the
-   anomalies, in that order, so a failed enrichment write records no anomaly;
-6. in the transaction that marks the container scan a success: time-series measurements,
-   partitions and partition scans, and the new checkpoint;
+5. in ONE metadata transaction, the one that marks the container scan a success: the
+   anomalies, time-series measurements, partitions and partition scans, the new
+   checkpoint and — when an enrichment datastore is linked — the enrichment batch as a
+   pending record (``enrichment/pending.py``);
+6. write that batch to the enrichment datastore, idempotently and with retries; when the
+   store stays busy or down, the anomalies keep ``enrichment_pending`` and any runner
+   writes the batch later — a finding is never discarded because of the enrichment store;
 7. update the operation's ``status`` counters.
 
 A container that cannot be read fails its own container scan; the others go on.
@@ -28,6 +31,7 @@ import datetime as dt
 import logging
 import threading
 import uuid as uuid_mod
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -35,7 +39,8 @@ from sqlalchemy import select
 from ..engine.anomalies import Finding, anomaly_weight, findings_for, repeat_statuses, to_resolve
 from ..engine.plan import evaluate
 from ..engine.rules import CheckSpec
-from ..enrichment.writer import EnrichmentBatch, EnrichmentWriter, default_prefix, target_of, to_json
+from ..enrichment import pending
+from ..enrichment.writer import EnrichmentBatch, default_prefix, target_of, to_json
 from ..security import datastore_secrets
 from ..sources import SourceError, open_source
 from ..store.db import Database
@@ -124,17 +129,20 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     datastore never synced, tags no container carries); Aborted when asked to stop.
     """
     with db.session() as s:
-        op = s.get(Operation, op_id)
+        op = s.get_one(Operation, op_id)
         datastore = op.datastore
+        if datastore is None:
+            raise SourceError(f"operation {op_id} has no datastore (deleted?)")
         secrets = datastore_secrets(db.secret_key, datastore)
         params = dict(op.params)
         containers = selected_containers(s, datastore.id, params.get("container_names"), params.get("container_tags"))
         container_ids = [c.id for c in containers]
         enrichment = datastore.enrichment_datastore
         enrichment_info = (
-            (
+            EnrichmentInfo(
                 target_of(enrichment, datastore_secrets(db.secret_key, enrichment)),
                 datastore.enrichment_prefix or default_prefix(datastore.name),
+                enrichment.id,
             )
             if enrichment
             else None
@@ -145,7 +153,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     # A resumed scan keeps what its earlier attempt finished and scans only the rest; the
     # container scans it left unfinished are replaced by this attempt's.
     with db.session() as s:
-        scans = s.get(Operation, op_id).container_scans
+        scans = s.get_one(Operation, op_id).container_scans
         done = [
             (
                 cs.container_id,
@@ -190,7 +198,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
             )
             if should_abort():  # the query was cancelled: this container scan did not finish
                 with db.session() as s:
-                    for cs in s.get(Operation, op_id).container_scans:
+                    for cs in s.get_one(Operation, op_id).container_scans:
                         if cs.container_id == container_id and cs.result == "failure":
                             cs.result, cs.message = "aborted", "aborted by request"
                 raise Aborted()
@@ -200,7 +208,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
             elif outcome.get("message"):
                 warnings.append(f"{outcome['name']}: {outcome['message']}")
             with db.session() as s:
-                op = s.get(Operation, op_id)
+                op = s.get_one(Operation, op_id)
                 st = dict(op.status)
                 st["containers_analyzed"] += 1
                 st["partitions_scanned"] += outcome.get("partitions", 0)
@@ -229,22 +237,97 @@ def _nothing_selected(ds_name: str, datastore_id: int, params: dict) -> str:
     )
 
 
+@dataclass
+class _Snapshot:
+    """What a container scan needs from the metadata store, loaded once (detached rows)."""
+
+    cs_id: int
+    container: Container
+    specs: list[CheckSpec]
+    check_meta: dict[int, QualityCheck]
+    computed: list[tuple[str, str | None]]
+
+
+@dataclass(frozen=True)
+class EnrichmentInfo:
+    """The linked enrichment datastore: where to write, the table prefix, its id."""
+
+    target: Any
+    prefix: str
+    datastore_id: int
+
+
 def _scan_container(
     db, op_id, params, source, container_id, ds_name, enrichment_info, should_abort=lambda: False, resolver=None
 ) -> dict[str, Any]:
-    threshold = int(params["high_count_rollup_threshold"])
-    source_limit = int(params["enrichment_source_record_limit"])
-    cap = params.get("max_records_analyzed_per_partition")
-    full = not params.get("incremental")
-    auto_resolve = full and bool(params.get("auto_resolve_passed_anomalies"))
+    """One container scan, in four steps: load (metadata) → read and evaluate (source) →
+    persist (anomalies and the enrichment batch, one metadata transaction) → enrich (write
+    the batch to the enrichment datastore, or leave it pending)."""
+    snap = _load(db, op_id, container_id)
+    started = utcnow()
+    try:
+        read, table, result = _read_and_evaluate(source, snap, params, should_abort, resolver)
+    except Exception as e:  # noqa: BLE001 - a broken container is reported on that container
+        return _record_failure(db, op_id, params, snap, ds_name, enrichment_info, started, e)
+    findings, warning, cs_message = _judge(snap, params, result, read)
+    uuids = [str(uuid_mod.uuid4()) for _ in findings]
+    # each anomaly's partition, the same in the API and in the enrichment tables
+    partition_names = [_anomaly_partition(read, finding, snap.container.name) for finding in findings]
+    finished = utcnow()
+    batch = None
+    if enrichment_info:
+        batch = _enrichment_batch(
+            op_id,
+            params,
+            snap.container,
+            ds_name,
+            result.records,
+            findings,
+            uuids,
+            snap.check_meta,
+            started,
+            finished,
+            cs_message,
+            outcomes=result.outcomes,
+            partition_names=partition_names,
+        )
+        batch.remediation = _remediation(
+            params, enrichment_info.prefix, snap.container, table, findings, uuids, partition_names, read
+        )
+    pending_id, resolved = _persist(
+        db,
+        op_id,
+        params,
+        snap,
+        read,
+        result,
+        findings,
+        uuids,
+        partition_names,
+        cs_message,
+        finished,
+        batch,
+        enrichment_info,
+    )
+    note = _enrich(db, pending_id, snap.cs_id)
+    return {
+        "name": snap.container.name,
+        "records": result.records,
+        "partitions": read.partition_count,
+        "anomalies": len(findings),
+        "resolved": resolved,
+        "message": "; ".join(m for m in (warning, note) if m) or None,
+    }
 
+
+def _load(db, op_id: int, container_id: int) -> _Snapshot:
+    """Start the container scan (``running``) and load the container, its active checks
+    (with their history) and computed fields."""
     with db.session() as s:
-        container = s.get(Container, container_id)
-        name = container.name
+        container = s.get_one(Container, container_id)
         cs = ContainerScan(operation_id=op_id, container_id=container_id, start_time=utcnow(), result="running")
         s.add(cs)
         s.flush()
-        cs_id = cs.id
         checks = list(
             s.scalars(
                 select(QualityCheck)
@@ -267,111 +350,118 @@ def _scan_container(
             for c in checks
         ]
         history.attach(s, container_id, specs)
-        check_meta = {c.id: c for c in checks}
+        snap = _Snapshot(cs.id, container, specs, {c.id: c for c in checks}, computed)
         s.expunge_all()
+    return snap
 
-    started = utcnow()
-    try:
-        read = plan_read(source, container, params)
-        read.stage(source)
-        table = with_computed_fields(read.table, computed)
-        result = evaluate(
-            table,
-            specs,
-            example_limit=threshold + source_limit,
-            on_query=lambda _label: _stop_if(should_abort),
-            resolver=resolver,
-        )
-        _stop_if(should_abort)
-        read.measure()
-        partitions = read.partition_count
-    except Exception as e:  # noqa: BLE001 - a broken container is reported on that container
-        message = str(e).splitlines()[0] if str(e) else type(e).__name__
-        log.warning("container %s failed: %s", name, message)
-        finished = utcnow()
-        if enrichment_info:
-            # The enrichment record of this container partition says it failed, and why.
-            try:
-                batch = _enrichment_batch(
-                    op_id,
-                    params,
-                    container,
-                    ds_name,
-                    0,
-                    [],
-                    [],
-                    check_meta,
-                    started,
-                    finished,
-                    message,
-                    result="failure",
-                )
-                EnrichmentWriter(*enrichment_info).write(batch)
-            except Exception:  # noqa: BLE001 - the container scan already failed; keep its first reason
-                log.warning("could not record the failure of container %s in the enrichment datastore", name)
-        with db.session() as s:
-            cs = s.get(ContainerScan, cs_id)
-            cs.result, cs.message, cs.end_time = "failure", message, finished
-        return {"name": name, "failed": True, "message": message}
 
-    coverage_of = {spec.id: spec.coverage for spec in specs}
+def _read_and_evaluate(source, snap: _Snapshot, params, should_abort, resolver):
+    """Plan the read, stage it, and evaluate every check (one fused query, then example
+    rows). Returns ``(read, table, evaluation)``. Raises whatever the source raises."""
+    threshold = int(params["high_count_rollup_threshold"])
+    source_limit = int(params["enrichment_source_record_limit"])
+    read = plan_read(source, snap.container, params)
+    read.stage(source)
+    table = with_computed_fields(read.table, snap.computed)
+    result = evaluate(
+        table,
+        snap.specs,
+        example_limit=threshold + source_limit,
+        on_query=lambda _label: _stop_if(should_abort),
+        resolver=resolver,
+    )
+    _stop_if(should_abort)
+    read.measure()
+    return read, table, result
+
+
+def _judge(snap: _Snapshot, params, result, read):
+    """Findings (record / shape anomalies, rolled up) of an evaluation, the operation
+    warning (checks that could not run) and the container scan's message."""
     findings = findings_for(
-        container_id,
+        snap.container.id,
         result.outcomes,
-        rollup_threshold=threshold,
-        source_record_limit=source_limit,
-        coverage_of=coverage_of,
+        rollup_threshold=int(params["high_count_rollup_threshold"]),
+        source_record_limit=int(params["enrichment_source_record_limit"]),
+        coverage_of={spec.id: spec.coverage for spec in snap.specs},
     )
     unasserted = [o for o in result.outcomes if o.result == "unasserted"]
     # A warning (checks that could not run) also reaches the operation's message; a note on
     # how the container was read (no incremental identifier) stays on the container scan.
     warning = None
     if unasserted:
-        warning = f"{len(unasserted)} of {len(specs)} checks could not be asserted: " + "; ".join(
+        warning = f"{len(unasserted)} of {len(snap.specs)} checks could not be asserted: " + "; ".join(
             f"check {o.check_id} ({o.rule_type}): {o.error}" for o in unasserted
         )
     cs_message = "; ".join(m for m in (read.message, warning) if m) or None
+    return findings, warning, cs_message
 
-    # Enrichment first: if it fails, no anomaly is recorded for this container scan.
-    uuids = [str(uuid_mod.uuid4()) for _ in findings]
-    # each anomaly's partition, the same in the API and in the enrichment tables
-    partition_names = [_anomaly_partition(read, finding, name) for finding in findings]
+
+def _record_failure(db, op_id, params, snap: _Snapshot, ds_name, enrichment_info, started, e) -> dict[str, Any]:
+    """A container that could not be read or evaluated: its container scan fails with the
+    reason, and the enrichment datastore gets a ``failure`` scan record (delivered like any
+    batch, so a busy store does not lose it)."""
+    name = snap.container.name
+    message = str(e).splitlines()[0] if str(e) else type(e).__name__
+    log.warning("container %s failed: %s", name, message)
     finished = utcnow()
-    if enrichment_info:
-        try:
+    pending_id = None
+    with db.session() as s:
+        cs = s.get_one(ContainerScan, snap.cs_id)
+        cs.result, cs.message, cs.end_time = "failure", message, finished
+        if enrichment_info:
             batch = _enrichment_batch(
                 op_id,
                 params,
-                container,
+                snap.container,
                 ds_name,
-                result.records,
-                findings,
-                uuids,
-                check_meta,
+                0,
+                [],
+                [],
+                snap.check_meta,
                 started,
                 finished,
-                cs_message,
-                outcomes=result.outcomes,
-                partition_names=partition_names,
+                message,
+                result="failure",
             )
-            batch.remediation = _remediation(
-                params, enrichment_info[1], container, table, findings, uuids, partition_names, read
-            )
-            EnrichmentWriter(*enrichment_info).write(batch)
-        except Exception as e:  # noqa: BLE001
-            message = f"could not write to the enrichment datastore: {e}"
-            with db.session() as s:
-                cs = s.get(ContainerScan, cs_id)
-                cs.result, cs.message, cs.end_time = "failure", message, utcnow()
-                cs.records_processed = result.records
-            return {
-                "name": name,
-                "failed": True,
-                "message": message,
-                "records": result.records,
-                "partitions": partitions,
-            }
+            pending_id = pending.record(
+                s,
+                container_scan_id=snap.cs_id,
+                operation_id=op_id,
+                container_id=snap.container.id,
+                enrichment_datastore_id=enrichment_info.datastore_id,
+                prefix=enrichment_info.prefix,
+                batch=batch,
+            ).id
+    _enrich(db, pending_id, snap.cs_id)
+    return {"name": name, "failed": True, "message": message}
 
+
+def _persist(
+    db,
+    op_id,
+    params,
+    snap: _Snapshot,
+    read,
+    result,
+    findings,
+    uuids,
+    partition_names,
+    cs_message,
+    finished,
+    batch,
+    enrichment_info,
+) -> tuple[int | None, int]:
+    """Record everything the container scan found in ONE metadata transaction: auto-resolved
+    and reactivated anomalies, new anomalies (``enrichment_pending`` while their batch is
+    not written), check states, measurements, partitions, the checkpoint, the container
+    scan's success and the pending enrichment batch. Returns ``(pending id, resolved count)``."""
+    container_id, cs_id = snap.container.id, snap.cs_id
+    check_meta = snap.check_meta
+    cap = params.get("max_records_analyzed_per_partition")
+    auto_resolve = not params.get("incremental") and bool(params.get("auto_resolve_passed_anomalies"))
+    partitions = read.partition_count
+    pending_id = None
     with db.session() as s:
         resolved_ids: list[int] = []
         # A read capped by max_records_analyzed_per_partition may have left failing rows unread:
@@ -395,7 +485,7 @@ def _scan_container(
             for anomaly in s.scalars(select(Anomaly).where(Anomaly.id.in_(resolved_ids))):
                 anomaly.status = "Resolved"
                 anomaly.resolved_by_operation_id = op_id
-        container = s.get(Container, container_id)
+        container = s.get_one(Container, container_id)
         known = s.execute(
             select(Anomaly.id, Anomaly.fingerprint, Anomaly.status)
             .where(Anomaly.container_id == container_id)
@@ -441,7 +531,8 @@ def _scan_container(
                         [tag_weights.get(t, 0) for t in tags],
                     ),
                     source_records=finding.source_records,
-                    source_enriched=bool(enrichment_info),
+                    source_enriched=False,
+                    enrichment_pending=batch is not None,
                     tags=tags,
                     failed_checks=[
                         FailedCheck(
@@ -467,7 +558,7 @@ def _scan_container(
         history.record(s, container_id, op_id, result.outcomes)
         s.flush()
         _record_partitions(s, container, cs_id, read, findings)
-        cs = s.get(ContainerScan, cs_id)
+        cs = s.get_one(ContainerScan, cs_id)
         cs.result = "success"
         cs.message = cs_message
         cs.end_time = finished
@@ -490,14 +581,33 @@ def _scan_container(
             }
             for o in result.outcomes
         ]
-    return {
-        "name": name,
-        "records": result.records,
-        "partitions": partitions,
-        "anomalies": len(findings),
-        "resolved": len(resolved_ids),
-        "message": warning,
-    }
+        if batch is not None:
+            pending_id = pending.record(
+                s,
+                container_scan_id=cs_id,
+                operation_id=op_id,
+                container_id=container_id,
+                enrichment_datastore_id=enrichment_info.datastore_id,
+                prefix=enrichment_info.prefix,
+                batch=batch,
+            ).id
+    return pending_id, len(resolved_ids)
+
+
+def _enrich(db, pending_id: int | None, cs_id: int) -> str | None:
+    """Write a container scan's recorded batch to the enrichment datastore (with retries).
+    Returns None when written, else a note — also put on the container scan — that the
+    rows are pending and will be written when the store is back."""
+    if pending_id is None:
+        return None
+    error = pending.deliver(db, pending_id)
+    if error is None:
+        return None
+    note = f"enrichment pending (written when the enrichment datastore is back): {error}"
+    with db.session() as s:
+        cs = s.get_one(ContainerScan, cs_id)
+        cs.message = "; ".join(m for m in (cs.message, note) if m)
+    return note
 
 
 def _anomaly_partition(read: Read, finding: Finding, container_name: str) -> str:
@@ -505,7 +615,7 @@ def _anomaly_partition(read: Read, finding: Finding, container_name: str) -> str
     one, else the container's name."""
     names = {read.partition_of_row(row) for row in finding.raw_records} if finding.raw_records else set()
     if len(names) == 1 and None not in names:
-        return names.pop()
+        return str(names.pop())
     if len(read.partitions) == 1:
         return read.partitions[0].name
     return container_name
@@ -532,7 +642,7 @@ def _record_partitions(s, container: Container, cs_id: int, read: Read, findings
         row.location = p.location
         row.partition_size = p.records
         if read.identifier == LAST_MODIFIED:
-            modified = dict(read.files or []).get(p.location)
+            modified = dict(read.files or []).get(p.location or "")
             row.min_time = row.max_time = modified
         elif by_time:
             row.min_time, row.max_time = _as_utc(p.low), _as_utc(p.high)
@@ -637,6 +747,8 @@ def _enrichment_batch(
                 "_QUALYTICS_SOURCE_PARTITION": container.name,
             }
         )
+    batch.key = (op_id, container.id)  # a repeated write replaces, never duplicates
+    batch.anomaly_uuids = list(uuids)
     limit = int(params["enrichment_source_record_limit"])
     partition_names = partition_names or [container.name] * len(findings)
     for finding, anomaly_uuid, partition in zip(findings, uuids, partition_names, strict=False):

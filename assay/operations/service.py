@@ -31,7 +31,7 @@ from ..store.models import Datastore, Operation, Schedule, utcnow
 from ..store.repo import get_or_404
 from ..store.repositories import containers as container_repo
 from ..store.repositories import operations as repo
-from .runner import HEARTBEAT_TIMEOUT
+from .runner import heartbeat_timeout
 
 Submit = Callable[[int], None]
 
@@ -192,10 +192,10 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 def is_lost(op: Operation, now: dt.datetime | None = None) -> bool:
-    """True when the operation's worker has sent no heartbeat for HEARTBEAT_TIMEOUT seconds."""
+    """True when the operation's worker has sent no heartbeat for ASSAY_HEARTBEAT_TIMEOUT seconds."""
     if op.heartbeat is None:
         return True
-    return ((now or utcnow()) - _aware(op.heartbeat)).total_seconds() > HEARTBEAT_TIMEOUT
+    return ((now or utcnow()) - _aware(op.heartbeat)).total_seconds() > heartbeat_timeout()
 
 
 def is_alive(op: Operation) -> bool:

@@ -19,6 +19,19 @@ def open_source(datastore, secrets: dict | None = None) -> Source:
             is the driver's own reason.
     """
     kind = (datastore.type or "").lower()
+    if kind in ("sqlite", "duckdb") and datastore.database != ":memory:":
+        _confined(datastore.database or "", ("database",))
+    if kind in ("local", "file", "dfs"):
+        from .files import folder_of
+
+        _confined(str(folder_of((datastore.connection or {}).get("uri") or datastore.database or "")), ("uri",))
+    if kind in ("postgresql", "mysql"):
+        from ..confinement import PathNotAllowed, refuse_metadata_database
+
+        try:
+            refuse_metadata_database(kind, datastore.connection or {}, datastore.database)
+        except PathNotAllowed as e:
+            raise SourceError(e.message) from None
     if kind in ("postgresql", "mysql", "sqlite"):
         from .sql import SqlSource
 
@@ -43,6 +56,16 @@ def open_source(datastore, secrets: dict | None = None) -> Source:
 
 
 __all__ = ["ContainerInfo", "FieldInfo", "Source", "SourceError", "field_type_of", "open_source"]
+
+
+def _confined(path: str, loc: tuple[str, ...]) -> None:
+    """SourceError unless ``path`` lies inside the server's data roots (see confinement.py)."""
+    from ..confinement import PathNotAllowed, confine
+
+    try:
+        confine(path, loc)
+    except PathNotAllowed as e:
+        raise SourceError(e.message) from None
 
 
 def csv_options(connection: dict) -> dict:

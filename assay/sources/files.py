@@ -94,8 +94,13 @@ def group_paths(paths: Iterable[str]) -> dict[str, tuple[str, str, list[str]]]:
 
 
 def group_files(root: Path) -> dict[str, tuple[str, str, list[Path]]]:
-    """Container name → (glob relative to root, format, files sorted by name) of a local folder."""
-    rels = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()]
+    """Container name → (glob relative to root, format, files sorted by name) of a local folder.
+
+    A file that resolves (through a symlink) outside the server's data roots, or into
+    Assay's own data directory, is skipped (see :mod:`assay.confinement`)."""
+    from ..confinement import allowed
+
+    rels = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and allowed(p)]
     return {name: (glob, fmt, [root / rel for rel in files]) for name, (glob, fmt, files) in group_paths(rels).items()}
 
 

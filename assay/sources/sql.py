@@ -6,9 +6,16 @@ into Python. Containers are the tables and views of the datastore's schema.
 
 Connection settings (the datastore's ``connection`` plus its decrypted secrets):
 ``host``, ``port``, ``username`` (or ``user``), ``password``, and
-``connect_timeout`` (seconds, default 10); the database is the datastore's
-``database`` and the schema its ``schema`` (PostgreSQL default ``public``; for MySQL the
-schema is the database). For SQLite, ``database`` is the file's absolute path.
+``connect_timeout`` (seconds, default 10) and ``statement_timeout`` (seconds a single
+query may run on PostgreSQL and MySQL/MariaDB, default 3600; 0 for none); the database is
+the datastore's ``database`` and the schema its ``schema`` (PostgreSQL default ``public``;
+for MySQL the schema is the database). For SQLite, ``database`` is the file's absolute path.
+
+**Read-only.** Every session is opened read-only, so no query Assay sends — a computed
+table's, a check's — can change the source: PostgreSQL with
+``default_transaction_read_only=on``, MySQL/MariaDB with ``SET SESSION TRANSACTION READ
+ONLY``, SQLite through a ``mode=ro`` URI. The datastore's credentials remain the final
+boundary: give Assay a user that may only read.
 """
 
 from __future__ import annotations
@@ -22,6 +29,28 @@ import ibis
 from .base import ContainerInfo, Source, SourceError, fields_of
 
 DEFAULT_TIMEOUT = 10
+DEFAULT_STATEMENT_TIMEOUT = 3600
+
+
+def _pymysql_connection(**kwargs):
+    """A PyMySQL connection with the two MySQLdb (mysqlclient) extras Ibis uses to read a
+    query's schema (computed tables): ``Connection.get_character_set_info()`` and
+    ``Cursor.description_flags`` (the protocol's column flags)."""
+    import pymysql
+
+    class Cursor(pymysql.cursors.Cursor):
+        @property
+        def description_flags(self) -> tuple[int, ...]:
+            result = self._result
+            return tuple(f.flags for f in result.fields) if result is not None and result.fields else ()
+
+    class Connection(pymysql.connections.Connection):
+        _MBMAXLEN = {"utf8mb4": 4, "utf8mb3": 3, "utf8": 3, "ucs2": 2, "utf16": 4, "utf16le": 4, "utf32": 4}
+
+        def get_character_set_info(self) -> dict:
+            return {"name": self.charset, "mbmaxlen": self._MBMAXLEN.get(self.charset, 1)}
+
+    return Connection(cursorclass=Cursor, **kwargs)
 
 
 def _mysql_driver() -> None:
@@ -50,14 +79,23 @@ class SqlSource(Source):
     def __init__(self, kind: str, connection: dict[str, Any], database: str | None, schema: str | None):
         self.kind = kind
         timeout = int(connection.get("connect_timeout") or DEFAULT_TIMEOUT)
+        statement_timeout = connection.get("statement_timeout")
+        statement_timeout = DEFAULT_STATEMENT_TIMEOUT if statement_timeout is None else float(statement_timeout)
         try:
             if kind == "sqlite":
                 if not database or not Path(database).is_file():
                     raise SourceError(f"SQLite database file not found: {database}")
-                self.con = ibis.sqlite.connect(database)
+                import sqlite3
+
+                # mode=ro: the file is opened read-only whatever is sent through the connection
+                raw = sqlite3.connect(Path(database).as_uri() + "?mode=ro", uri=True)
+                self.con = ibis.sqlite.from_connection(raw)
                 self.schema = None
             elif kind == "postgresql":
                 self.schema = schema or "public"
+                options = "-c default_transaction_read_only=on"
+                if statement_timeout > 0:
+                    options += f" -c statement_timeout={int(statement_timeout * 1000)}"
                 self.con = ibis.postgres.connect(
                     host=connection.get("host") or "127.0.0.1",
                     port=int(connection.get("port") or 5432),
@@ -65,24 +103,34 @@ class SqlSource(Source):
                     password=connection.get("password"),
                     database=database,
                     connect_timeout=timeout,
+                    options=options,
                 )
             elif kind == "mysql":
                 _mysql_driver()
                 self.schema = schema or database
+                raw = _pymysql_connection(
+                    host=connection.get("host") or "127.0.0.1",
+                    port=int(connection.get("port") or 3306),
+                    user=connection.get("username") or connection.get("user"),
+                    password=connection.get("password") or "",
+                    database=database or self.schema,
+                    connect_timeout=timeout,
+                    autocommit=True,
+                )
+                with raw.cursor() as cursor:
+                    cursor.execute("SET SESSION TRANSACTION READ ONLY")
+                    if statement_timeout > 0:
+                        try:  # MariaDB: seconds
+                            cursor.execute("SET SESSION max_statement_time = %s", (statement_timeout,))
+                        except Exception:  # noqa: BLE001 - MySQL: milliseconds, SELECT only
+                            cursor.execute("SET SESSION max_execution_time = %s", (int(statement_timeout * 1000),))
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", "Unable to set session timezone to UTC", UserWarning)
+                    self.con = ibis.mysql.from_connection(raw)
                 # Ibis asks for the named zone 'UTC', which a server without time-zone tables
                 # (MariaDB's default) refuses with only a warning: TIMESTAMP values would then be
                 # read in the server's zone. An offset needs no tables, so the session is set to
                 # +00:00 right below and Ibis' warning about the named zone is moot.
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", "Unable to set session timezone to UTC", UserWarning)
-                    self.con = ibis.mysql.connect(
-                        host=connection.get("host") or "127.0.0.1",
-                        port=int(connection.get("port") or 3306),
-                        user=connection.get("username") or connection.get("user"),
-                        password=connection.get("password") or "",
-                        database=database or self.schema,
-                        connect_timeout=timeout,
-                    )
                 with self.con.con.cursor() as cursor:
                     cursor.execute("SET time_zone = '+00:00'")
             else:
@@ -145,10 +193,31 @@ class SqlSource(Source):
     def table(self, container, partition_column=None):
         try:
             if container.container_type == "computed_table":
-                return self.con.sql(container.query, dialect=self.dialect)
+                schema = self._pg_query_schema(container.query) if self.kind == "postgresql" else None
+                return self.con.sql(container.query, schema=schema, dialect=self.dialect)
             return self._table(container.name)
         except Exception as e:  # noqa: BLE001
             raise SourceError(f"cannot read {container.container_type} {container.name}: {_reason(e)}") from e
+
+    def _pg_query_schema(self, query: str):
+        """The Ibis schema of a PostgreSQL query, from the result description of the query
+        with ``LIMIT 0``. (Ibis would create a temporary view, which a read-only session
+        may not.)"""
+        import sqlglot as sg
+
+        probe = sg.select("*").from_(sg.parse_one(query, read="postgres").subquery("_assay_probe")).limit(0)
+        with self.con.con.cursor() as cursor:
+            cursor.execute(probe.sql("postgres"))
+            columns = [(c.name, c.type_code, getattr(c, "_fmod", -1)) for c in cursor.description or []]
+            cursor.execute(
+                "SELECT CASE WHEN t.typtype = 'e' THEN 'enum' ELSE pg_catalog.format_type(u.o, u.m) END "
+                "FROM unnest(%(oids)s::oid[], %(mods)s::int[]) WITH ORDINALITY AS u(o, m, i) "
+                "JOIN pg_catalog.pg_type t ON t.oid = u.o ORDER BY u.i",
+                {"oids": [c[1] for c in columns], "mods": [c[2] for c in columns]},
+            )
+            types = [row[0] for row in cursor.fetchall()]
+        mapper = self.con.compiler.type_mapper
+        return ibis.schema({name: mapper.from_string(t) for (name, _, _), t in zip(columns, types, strict=True)})
 
     @property
     def dialect(self) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,12 +29,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _private_file(path: str | None) -> None:
+    """Create a SQLite metadata file mode 0600 before SQLite does (it would use the umask,
+    usually 0644); its -wal and -shm files then get the same mode from SQLite."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    import os
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except (FileExistsError, FileNotFoundError):  # exists already / no folder: SQLite reports that
+        return
+    os.close(fd)
+
+
 def get_engine(url: str) -> Engine:
     """Return the process-wide SQLAlchemy engine for ``url`` (created once, thread-safe)."""
     with _lock:
         engine = _engines.get(url)
         if engine is None:
             if url.startswith("sqlite"):
+                _private_file(make_url(url).database)
                 engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
@@ -75,6 +90,15 @@ class Database:
 
     def __init__(self, url: str, secret_key: str = ""):
         self.url = url
+        from ..confinement import protect_database_url
+
+        protect_database_url(url)  # no datastore may be the metadata database
+        if url.startswith("sqlite"):
+            from ..confinement import protect_file
+
+            path = make_url(url).database
+            if path and path != ":memory:":
+                protect_file(path)  # no datastore may read the metadata store
         self.secret_key = secret_key  # decrypts datastore secrets inside jobs
         self.engine = get_engine(url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)

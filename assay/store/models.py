@@ -12,6 +12,7 @@ import uuid as uuid_mod
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -244,6 +245,8 @@ class Anomaly(Base):
     weight: Mapped[int] = mapped_column(Integer, default=1)
     source_records: Mapped[list[Any]] = mapped_column(JSON, default=list)
     source_enriched: Mapped[bool] = mapped_column(Boolean, default=False)
+    # its enrichment rows are recorded in EnrichmentPending, not yet in the enrichment datastore
+    enrichment_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     resolved_by_operation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_updated: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
@@ -253,6 +256,27 @@ class Anomaly(Base):
     failed_checks: Mapped[list[FailedCheck]] = relationship(
         back_populates="anomaly", cascade="all, delete-orphan", order_by="FailedCheck.id"
     )
+
+
+class EnrichmentPending(Base):
+    """The enrichment rows of one container scan, recorded with its anomalies and deleted once
+    they are in the enrichment datastore (``enrichment/pending.py``). Any worker may write
+    them: it first takes the lease (``lease_until``) with a conditional UPDATE."""
+
+    __tablename__ = "enrichment_pending"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    container_scan_id: Mapped[int] = mapped_column(Integer, unique=True)
+    operation_id: Mapped[int] = mapped_column(Integer, index=True)
+    container_id: Mapped[int] = mapped_column(Integer)
+    enrichment_datastore_id: Mapped[int] = mapped_column(Integer)
+    prefix: Mapped[str] = mapped_column(String(255))
+    batch: Mapped[dict[str, Any]] = mapped_column(JSON)  # enrichment.pending.encode_batch
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class FailedCheck(Base):

@@ -1091,7 +1091,10 @@ def test_identical_failing_rows_are_all_counted_once_per_check(api, make_duckdb)
     assert api.ok("GET", f"/api/quality-checks/{check['id']}")["anomaly_count"] == len(anomalies)
 
 
-def test_enrichment_write_failure_records_no_anomaly(api, make_duckdb, tmp_path):
+def test_enrichment_write_failure_keeps_the_anomaly_with_its_enrichment_pending(
+    api, make_duckdb, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ASSAY_ENRICHMENT_RETRY_SECONDS", "0.2")
     path = make_duckdb("create table t (id integer, v integer)", "insert into t values (1, NULL), (2, 2)")
     ds = api.duckdb_datastore("unwritable", path)
     lake = api.enrichment_datastore("nowhere", tmp_path / "no_such_folder" / "lake.duckdb")
@@ -1100,14 +1103,12 @@ def test_enrichment_write_failure_records_no_anomaly(api, make_duckdb, tmp_path)
     check = api.check(api.container_id(ds["id"], "t"), "notNull", ["v"])
     op = api.scan(ds["id"])
     cs = cscan(op, "t")
-    assert cs["result"] == "failure"
-    assert cs["message"].startswith("could not write to the enrichment datastore: "), cs["message"]
-    assert cs["anomaly_count"] == 0
-    assert op["result"] == "failure"  # its only container failed
-    assert op["message"] == f"every container scan failed: t: {cs['message']}"
-    assert op["status"]["anomalies_identified"] == 0
-    assert api.anomalies(datastore=ds["id"]) == []
-    assert api.ok("GET", f"/api/quality-checks/{check['id']}")["anomaly_count"] == 0
+    assert cs["result"] == "success" and cs["anomaly_count"] == 1
+    assert cs["message"].startswith("enrichment pending (written when the enrichment datastore is back): ")
+    assert op["result"] == "success" and op["status"]["anomalies_identified"] == 1
+    (anomaly,) = api.anomalies(datastore=ds["id"])
+    assert (anomaly["enrichment_pending"], anomaly["source_enriched"]) == (True, False)
+    assert api.ok("GET", f"/api/quality-checks/{check['id']}")["anomaly_count"] == 1
 
 
 def test_acknowledged_anomalies_resolve_archived_ones_are_left_alone(api, make_duckdb):

@@ -7,11 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from ...confinement import PathNotAllowed, confine, refuse_metadata_database
 from ...enrichment.writer import ENRICHMENT_TYPES, default_prefix
 from ...errors import Conflict, ValidationError
 from ...operations import service
 from ...security import SECRET_FIELDS, datastore_secrets, decrypt_secrets, encrypt_secrets
 from ...sources import verify
+from ...sources.files import folder_of
 from ...store.models import Datastore
 from ...store.repo import ensure_idle, paginate
 from ...store.repositories import connections as connection_repo
@@ -62,11 +64,23 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
             )
         if not Path(database).is_absolute():
             raise ValidationError(("database",), f"'{database}' is not an absolute path")
+        _confined(database, ("database",))
     elif kind[1] in ("postgresql", "mysql"):
         if not conn.get("host"):
             raise ValidationError(("connection", "host"), f"a {kind[1]} connection needs 'host'")
         if not database:
             raise ValidationError(("database",), f"a {kind[1]} datastore needs 'database'")
+        try:
+            refuse_metadata_database(kind[1], conn, database)
+        except PathNotAllowed as e:
+            raise ValidationError(e.loc, e.message) from None
+        timeout = conn.get("statement_timeout")
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= 86400
+        ):
+            raise ValidationError(
+                ("connection", "statement_timeout"), "'statement_timeout' must be a number of seconds, 0…86400"
+            )
     elif kind[1] == "s3":
         uri = conn.get("uri") or ""
         if not uri.startswith("s3://") or not uri.removeprefix("s3://").strip("/"):
@@ -80,6 +94,7 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
         uri = conn.get("uri") or ""
         if not uri.startswith("file://") or not Path(uri.removeprefix("file://")).is_absolute():
             raise ValidationError(("connection", "uri"), "a local datastore needs 'uri': file:///absolute/folder")
+        _confined(str(folder_of(uri)), ("connection", "uri"))
     return kind[0], kind[1], conn, secrets
 
 
@@ -108,6 +123,14 @@ def _test_connection(ds: Datastore, secrets: dict) -> None:
             f"connection test failed: {message} (fix the datastore's settings, or add ?test_connection=false "
             "to save it without testing)",
         )
+
+
+def _confined(path: str, loc: tuple[str, ...]) -> None:
+    """422 naming ``loc`` unless ``path`` lies inside the server's data roots (confinement.py)."""
+    try:
+        confine(path, loc)
+    except PathNotAllowed as e:
+        raise ValidationError(e.loc, e.message) from None
 
 
 @router.get("", response_model=r.DatastorePage)

@@ -607,7 +607,7 @@ def test_wide_container_is_split_into_bounded_queries_with_exact_results():
         222: (CheckSpec(222, "notNull", ["nope"]), "field(s) not found in the container: nope"),
         333: (
             CheckSpec(333, "satisfiesExpression", [], {"expression": "frobnicate(c1) > 0"}),
-            "unsupported SQL construct: Anonymous (FROBNICATE(c1))",
+            "unsupported function 'frobnicate' in expressions (FROBNICATE(c1))",
         ),
     }
     for check_id, (spec, _error) in broken.items():

@@ -1,14 +1,14 @@
 """flows: definitions, actions, the event outbox, executions, delivery attempts, in-app notifications
 
 Revision ID: 0013_flows
-Revises: 0011
+Revises: 0012_enrichment_pending
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_flows"
-down_revision = "0011"
+down_revision = "0012_enrichment_pending"
 branch_labels = None
 depends_on = None
 
