@@ -23,6 +23,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 serve: $(VENV)/.installed
 	$(VENV)/bin/assay serve --host 127.0.0.1 --port 8000
@@ -30,6 +31,7 @@ serve: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/scan_bench.py
 	$(PY) bench/incremental_bench.py
+	$(PY) bench/tpch_scan_bench.py --sf 1 --engines duckdb,postgres
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache

@@ -16,12 +16,12 @@ from typing import Any
 
 import duckdb
 import pytest
-from engine_backends import engine  # noqa: F401  (the `engine` fixture, for every test module)
 from fastapi.testclient import TestClient
 
 from assay.api.app import create_app
 from assay.config import Settings
 from assay.store.db import dispose_engine
+from tests.engines import engine  # noqa: F401  (the `engine` fixture, for every test module)
 
 PG_HOST = os.environ.get("ASSAY_TEST_PG_HOST", "127.0.0.1")
 PG_ADMIN_URL = f"postgresql+psycopg2://postgres@{PG_HOST}:5432/test"

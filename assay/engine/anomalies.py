@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .plan import CheckOutcome
+from .rules import RowRule
 
 
 @dataclass
@@ -125,7 +126,7 @@ def findings_for(
         for row in as_records:
             clean = jsonable(row)
             fp = fingerprint(container_id, clean)
-            message = out.rule.record_message(row) if out.rule else out.message or ""
+            message = out.rule.record_message(row) if isinstance(out.rule, RowRule) else out.message or ""
             finding = records.get(fp)
             if finding is None:
                 finding = records[fp] = Finding("record", fp, message, 0, [], [clean], [row])

@@ -19,17 +19,13 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from .regex import engine_of
-
-
-@ibis.udf.scalar.builtin(name="hex")
-def _hex(value: str) -> str:  # pragma: no cover - compiled to SQL, never called
-    """MySQL's HEX(text): the hexadecimal digits (upper case) of the text's bytes."""
+from .dialects import dialect_of
 
 
 def needs_key(v: ir.Value) -> bool:
-    """True when string ``v`` runs on an engine whose collations may not be exact (MySQL/MariaDB)."""
-    return v.type().is_string() and engine_of(v) == "mysql"
+    """True when string ``v`` runs on an engine whose collations may not be exact
+    (MySQL/MariaDB: ``Dialect.exact_text`` is False)."""
+    return v.type().is_string() and not dialect_of(v).exact_text
 
 
 def text_key(v: ir.Value) -> ir.Value:
@@ -38,7 +34,7 @@ def text_key(v: ir.Value) -> ir.Value:
     the text in the column's character set, as hexadecimal digits: no collation can fold
     two different texts together). Non-string values are returned unchanged.
     """
-    return _hex(v) if needs_key(v) else v
+    return dialect_of(v).text_key(v) if needs_key(v) else v
 
 
 def exact_isin(v: ir.Value, values: Iterable[Any]) -> ir.BooleanValue:
@@ -52,7 +48,8 @@ def exact_isin(v: ir.Value, values: Iterable[Any]) -> ir.BooleanValue:
     values = list(values)
     found = v.isin(values)
     if needs_key(v) and values and all(isinstance(x, str) for x in values):
-        found = found & _hex(v).isin([x.encode("utf-8").hex().upper() for x in values])
+        dialect = dialect_of(v)
+        found = found & dialect.text_key(v).isin([dialect.text_key_literal(x) for x in values])
     return found
 
 
@@ -65,7 +62,8 @@ def exact_in(v: ir.Value, keys: ir.Table, name: str = "k") -> ir.BooleanValue:
     Assay's MySQL connections)."""
     found = v.isin(keys[name])
     if needs_key(v):
-        found = found & _hex(v).isin(keys.select(**{name: _hex(keys[name])})[name])
+        key = dialect_of(v).text_key
+        found = found & key(v).isin(keys.select(**{name: key(keys[name])})[name])
     return found
 
 
@@ -82,7 +80,11 @@ def exact_group(t: ir.Table, name: str = "k", **aggregates: Any) -> ir.Table:
     col = t[name]
     if needs_key(col):
         hexed = f"{name}_hex"
-        return t.mutate(**{hexed: _hex(col)}).group_by(hexed).aggregate(**{name: ibis._[name].min()}, **aggregates)
+        return (
+            t.mutate(**{hexed: dialect_of(col).text_key(col)})
+            .group_by(hexed)
+            .aggregate(**{name: ibis._[name].min()}, **aggregates)
+        )
     if aggregates:
         return t.group_by(name).aggregate(**aggregates)
     return t.select(name).distinct()

@@ -48,14 +48,14 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from .plan import evaluate
 from .profile import ProfileResult
-from .rules import CheckSpec, get_rule
+from .rules import AggregateRule, CheckSpec, get_rule
 
 #: Profile level at which each rule type is inferred.
 RULE_LEVEL = {
@@ -308,7 +308,7 @@ def infer_pattern(values: list[str]) -> str | None:
 
 def _typed_values(values: list[Any], field_type: str) -> list[Any] | None:
     """Histogram values (text from the engine, or native from the sample) as the field's type."""
-    out = []
+    out: list[Any] = []
     for v in values:
         try:
             if field_type == "Integral":
@@ -804,7 +804,7 @@ def time_distribution(t, profile: ProfileResult) -> list[Proposal]:
     between the first and the last is empty). One query per field."""
     if not _available("timeDistributionSize"):
         return []
-    rule_cls = get_rule("timeDistributionSize")
+    rule_cls = cast("type[AggregateRule]", get_rule("timeDistributionSize"))
     from .rules.time_distribution_size import intervals_between
 
     out = []
@@ -974,7 +974,9 @@ def _same_contents(a: ProfileResult, b: ProfileResult) -> bool:
             return False
         for k in ("mean", "sum"):
             va, vb = fa.get(k), fb.get(k)
-            if (va is None) != (vb is None) or (va is not None and not math.isclose(va, vb, rel_tol=1e-9)):
+            if (va is None) != (vb is None) or (
+                va is not None and vb is not None and not math.isclose(va, vb, rel_tol=1e-9)
+            ):
                 return False
     if a.sample is not None and b.sample is not None and len(a.sample) == len(b.sample) == a.records:
         return bool(np.array_equal(_row_hashes(a.sample[list(a.types)]), _row_hashes(b.sample[list(a.types)])))

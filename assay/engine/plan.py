@@ -111,17 +111,17 @@ def _compile(spec: CheckSpec, t: ir.Table, index: int, resolver: Any = None) -> 
         raise ExpressionError(f"unknown rule type '{spec.rule_type}'") from None
     rule = rule_cls(spec)
     # expectedSchema (fields_must_exist = False) reports a missing field as its own finding
-    missing = [f for f in spec.fields if f not in t.columns] if getattr(rule, "fields_must_exist", True) else []
+    missing = [f for f in spec.fields if f not in t.columns] if rule.fields_must_exist else []
     if missing:
         raise ExpressionError(f"field(s) not found in the container: {', '.join(missing)}")
     key = f"__assay_c{index}"
     where = to_ibis_predicate(spec.filter, t) if spec.filter else None
     compiled = _Compiled(spec=spec, rule=rule, key=key, where=where)
-    if getattr(rule, "needs_reference", False):
+    if rule.needs_reference:
         if resolver is None:
             raise ExpressionError(f"rule {spec.rule_type} needs a reference container, and none can be reached here")
         rule.bind(resolver.resolve(rule.props.ref_datastore_id, rule.props.ref_container_id), t)
-    if getattr(rule, "apart", False):
+    if rule.apart:
         compiled.apart = True
     elif isinstance(rule, RowRule):
         compiled.derived = rule.derived(t, key, where)
@@ -175,6 +175,7 @@ def _run_fused(t: ir.Table, group: list[_Compiled]) -> dict[str, Any]:
             if where is not None:
                 columns[f"{c.key}_asserted"] = where.sum()
         else:
+            assert isinstance(c.rule, AggregateRule)
             where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None
             for name, m in c.rule.metrics(base, where).items():
                 columns[f"{c.key}_{name}"] = m
@@ -313,6 +314,7 @@ def evaluate(
                     out.message = rule.shape_message(failed, asserted)
             outcomes[idx] = out
         else:
+            assert isinstance(rule, AggregateRule)
             if done is not None:
                 metrics = done.metrics or {}
             else:
@@ -323,8 +325,10 @@ def evaluate(
                 outcomes[idx] = CheckOutcome(spec.id, spec.rule_type, "aggregate", "unasserted", error=_describe(e))
                 continue
             failed = records if message else 0
-            if message and hasattr(rule, "failed_records"):  # rules that count their own failing records
-                failed = _as_int(rule.failed_records(metrics))
+            if message:  # rules that count their own failing records say how many
+                counted = rule.failed_records(metrics)
+                if counted is not None:
+                    failed = _as_int(counted)
             outcomes[idx] = CheckOutcome(
                 spec.id,
                 spec.rule_type,
@@ -428,6 +432,7 @@ def failing_rows(t: ir.Table, c: _Compiled, limit: int) -> list[dict[str, Any]]:
     """At most ``limit`` rows of ``t`` that fail compiled check ``c``, as dicts of the
     source columns, in a deterministic order (by up to ``ORDER_COLUMNS`` orderable columns).
     """
+    assert isinstance(c.rule, RowRule)
     base = t.mutate(**c.derived) if c.derived else t
     fails = c.rule.failing(base, c.key)
     where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None

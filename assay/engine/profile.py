@@ -53,7 +53,7 @@ import decimal
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import ibis
 import ibis.expr.types as ir
@@ -62,6 +62,7 @@ import pandas as pd
 
 from ..sources.base import field_type_of
 from .anomalies import jsonable
+from .dialects import dialect_of
 
 #: Fields per aggregate query; wider containers are profiled in several queries.
 MAX_FIELDS_PER_QUERY = 150
@@ -125,19 +126,10 @@ def _finite(col: ir.Column, nan: bool = True) -> ir.NumericColumn:
     return as_float
 
 
-def _backend(t: ir.Table) -> str | None:
-    try:
-        return t._find_backend().name
-    except Exception:  # noqa: BLE001 - an unbound table
-        return None
-
-
 def has_nan(t: ir.Table) -> bool:
-    """Whether the engine of ``t`` stores NaN (SQLite and MySQL turn it into NULL or reject it)."""
-    try:
-        return t._find_backend().name not in ("sqlite", "mysql")
-    except Exception:  # noqa: BLE001 - an unbound table: assume NaN exists
-        return True
+    """Whether the engine of ``t`` stores NaN (``Dialect.has_nan``: SQLite and MySQL turn
+    it into NULL or reject it; an unbound table runs on DuckDB, which has NaN)."""
+    return dialect_of(t).has_nan
 
 
 def _field_metrics(
@@ -206,7 +198,7 @@ def _sample(t: ir.Table, records: int, size: int) -> pd.DataFrame:
     return q.to_pyarrow().to_pandas()
 
 
-def _numeric_series(s: pd.Series) -> pd.Series:
+def _numeric_series(s: pd.Series) -> pd.Series[float]:
     """Finite float values of a sample column (NaN for NULL, NaN and ±Infinity)."""
     out = pd.to_numeric(s.astype(object).where(s.notna(), None), errors="coerce").astype("float64")
     return out.where(np.isfinite(out))
@@ -304,10 +296,10 @@ def _profile_once(t: ir.Table, types: dict[str, str], opts: ProfileOptions) -> P
     sample = _sample(t, records, size)
 
     shifts: dict[str, Any] = {}
-    numeric_sample: dict[str, pd.Series] = {}
+    numeric_sample: dict[str, pd.Series[float]] = {}
     for n in names:
         if _is_number(schema[n]):
-            s = _numeric_series(sample[n]) if n in sample else pd.Series([], dtype="float64")
+            s = _numeric_series(sample[n] if n in sample else pd.Series([], dtype="float64"))
             numeric_sample[n] = s
             mean = s.mean()
             shifts[n] = float(mean) if pd.notna(mean) else 0.0
@@ -340,7 +332,7 @@ def _profile_once(t: ir.Table, types: dict[str, str], opts: ProfileOptions) -> P
     values: dict[str, Any] = {}
     engine_quantiles = True
     nan = has_nan(t)
-    exact_distinct = records <= EXACT_DISTINCT_ROWS or _backend(t) == "duckdb"
+    exact_distinct = records <= EXACT_DISTINCT_ROWS or dialect_of(t).cheap_exact_distinct
     for start in range(0, len(names), MAX_FIELDS_PER_QUERY):
         chunk = list(enumerate(names[start : start + MAX_FIELDS_PER_QUERY], start))
         narrow = t.select(*[name for _, name in chunk]) if len(names) > MAX_FIELDS_PER_QUERY else t
@@ -534,8 +526,8 @@ def _correlations(numeric: dict[str, pd.Series], raw: dict[str, dict[str, Any]],
         for b in cols:
             if a == b:
                 continue
-            r = corr.at[a, b]
+            r = cast(float, corr.at[a, b])
             if pd.notna(r) and abs(r) >= threshold:
                 out.append({"correlated_field_profile": b, "bivariate_correlation": float(r)})
-        out.sort(key=lambda c: -abs(c["bivariate_correlation"]))
+        out.sort(key=lambda c: -abs(cast(float, c["bivariate_correlation"])))
         raw[a]["field_correlations"] = out

@@ -50,8 +50,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-#: The engines :func:`translate` knows, by Ibis backend name.
-ENGINES = ("duckdb", "sqlite", "postgres", "mysql")
+from .dialects import DIALECTS, backend_name, dialect_named
+
+#: The engines :func:`translate` knows, by Ibis backend name (those with a dialect).
+ENGINES = tuple(DIALECTS)
 #: Largest count in a quantifier (PostgreSQL's RE_DUP_MAX).
 MAX_REPEAT = 255
 #: Largest product of quantifier counts nested inside each other (RE2's limit).
@@ -477,9 +479,7 @@ def _char(cp: int, engine: str, in_class: bool) -> str:
         return ch
     if cp > 127 and ch.isprintable() and not ch.isspace():
         return ch
-    if engine in ("sqlite", "postgres"):
-        return f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
-    return f"\\x{{{cp:x}}}"
+    return dialect_named(engine).regex_escape(cp)
 
 
 def _chars(node: Chars, engine: str) -> str:
@@ -502,7 +502,7 @@ def _write(node: Any, engine: str) -> str:
     if isinstance(node, Anchor):
         if node.kind == "begin":
             return "^"
-        return {"duckdb": "\\z", "mysql": "\\z", "sqlite": "\\Z", "postgres": "$"}.get(engine, "\\z")
+        return dialect_named(engine).regex_end
     if isinstance(node, Alt):
         return "|".join(_write(b, engine) for b in node.branches)
     if isinstance(node, Seq):
@@ -535,22 +535,15 @@ def translate(pattern: str, engine: str) -> str:
     An engine not in :data:`ENGINES` gets the RE2/PCRE spelling (``\\x{…}``, ``\\z``).
     Raises: RegexError when the pattern is outside the flavour.
     """
-    out = _write(parse(pattern), engine)
-    if engine == "mysql":
-        # MariaDB/MySQL match case-insensitively under a _ci collation; switch it off.
-        out = "(?-i)" + out
-    return out
+    # (MariaDB/MySQL match case-insensitively under a _ci collation: their prefix switches it off)
+    return dialect_named(engine).regex_prefix + _write(parse(pattern), engine)
 
 
 def engine_of(expr: Any) -> str:
     """The Ibis backend name (``duckdb``, ``sqlite``, ``postgres``, ``mysql``, …) an
     expression will run on; an unbound expression (a memtable) runs on Ibis' default
-    backend, DuckDB."""
-    try:
-        backend = expr._find_backend(use_default=True)
-    except Exception:  # noqa: BLE001 - unbound or mixed: Ibis' default
-        return "duckdb"
-    return getattr(backend, "name", "duckdb")
+    backend, DuckDB. (``dialects.backend_name``.)"""
+    return backend_name(expr)
 
 
 def search(value: Any, pattern: str) -> Any:

@@ -27,13 +27,13 @@ rendering, by Ibis data type:
   digits) only when the fraction of a second is not zero.
 * anything else (time of day, binary, JSON, …): the engine's own cast to text.
 
-How each engine produces it (:func:`as_text` picks the Ibis expression by
-``regex.engine_of``): a double's digits come from the engine's cast, which is already
+How each engine produces it (:func:`as_text` asks the value's dialect,
+``engine.dialects``, for the expression): a double's digits come from the engine's cast, which is already
 shortest-round-trip on DuckDB, PostgreSQL and MariaDB; PostgreSQL's ``float8`` text is
 the canonical layout except for ``-0`` and doubles of 2^53 and more (written there
 with ``to_char``'s 15, 16 or 17 digits, the first that reads back), and on DuckDB and
-MariaDB :func:`_layout` rewrites the digits in the canonical layout with a chain of
-regular-expression replacements, so only the digits, never the engine's layout, reach
+MariaDB ``Dialect.double_text`` rewrites the digits in the canonical layout with a chain of
+regular-expression replacements (:data:`LAYOUT_REWRITES`), so only the digits, never the engine's layout, reach
 the result. SQLite writes only 15
 significant digits, so there the double is formatted by :func:`double_text` (the same
 definition in Python) registered as a SQLite function. A timestamp is formatted with
@@ -53,42 +53,29 @@ import math
 import ibis
 import ibis.expr.types as ir
 
-from .regex import engine_of
-
-#: Per engine: the format of a UTC timestamp with 6 fractional digits (MySQL writes
-#: minutes as %i; SQLite's %f is seconds with 3 decimals).
-_TIMESTAMP_FORMAT = {
-    "mysql": "%Y-%m-%d %H:%i:%s.%f",
-    "sqlite": "%Y-%m-%d %H:%M:%f",
-}
+from . import dialects
 
 
 def as_text(v: ir.Value) -> ir.StringValue:
     """``v`` rendered as text as the module docstring defines, identical on DuckDB,
-    SQLite, PostgreSQL and MySQL/MariaDB. NULL stays NULL; a string is returned as is."""
+    SQLite, PostgreSQL and MySQL/MariaDB. NULL stays NULL; a string is returned as is.
+    The per-engine expressions come from the value's :class:`~assay.engine.dialects.Dialect`."""
     dtype = v.type()
     if dtype.is_string():
         return v
-    engine = engine_of(v)
+    dialect = dialects.dialect_of(v)
     if dtype.is_boolean():
         return ibis.cases((v, "true"), (~v, "false"))  # NULL stays NULL
     if dtype.is_integer():
         return v.cast("string")
     if dtype.is_decimal():
-        if engine == "sqlite":  # DECIMAL holds doubles: write them at the column's scale
-            if dtype.scale is not None:
-                return _sqlite_fixed_text(v.cast("float64"), int(dtype.scale))
-            return _double(v.cast("float64"), engine)
-        return v.cast("string")
+        return dialect.decimal_text(v)
     if dtype.is_floating():
-        return _double(v.cast("float64") if dtype.is_float32() or dtype.is_float16() else v, engine)
+        return dialect.double_text(v.cast("float64") if dtype.is_float32() or dtype.is_float16() else v)
     if dtype.is_timestamp():
         from .rules._compare import comparable  # (rules import this module)
 
-        fmt = _TIMESTAMP_FORMAT.get(engine, "%Y-%m-%d %H:%M:%S.%f")
-        text = comparable(v).strftime(fmt)
-        if engine == "sqlite":
-            text = text + "000"
+        text = dialect.timestamp_text(comparable(v))
         # the date and time have no '.', so this only ever removes a zero fraction
         return text.replace(".000000", "")
     return v.cast("string")
@@ -124,75 +111,6 @@ def double_text(x: float | None) -> str | None:
     return "-" + text if x < 0 else text
 
 
-@ibis.udf.scalar.python(name="assay_double_text")
-def _sqlite_double_text(x: float) -> str:  # SQLite only: runs in this process
-    return double_text(x)
-
-
-@ibis.udf.scalar.python(name="assay_fixed_text")
-def _sqlite_fixed_text(x: float, scale: int) -> str:  # SQLite only: runs in this process
-    """The exact digits of double ``x`` with ``scale`` fractional digits (SQLite's printf
-    stops at 16 significant digits)."""
-    if x is None:
-        return None
-    try:
-        x = float(x)
-    except (TypeError, ValueError):  # SQLite: a non-number stored in a DECIMAL column
-        return str(x)
-    text = f"{x:.{scale}f}"
-    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
-
-
-@ibis.udf.scalar.builtin(name="to_char")
-def _pg_to_char(value: float, fmt: str) -> str:  # pragma: no cover - compiled to SQL, never called
-    """PostgreSQL's to_char(double precision, format)."""
-
-
-@ibis.udf.scalar.builtin(name="regexp_replace")
-def _pg_regexp_replace(value: str, pattern: str, replacement: str) -> str:  # pragma: no cover
-    """PostgreSQL's regexp_replace (first match)."""
-
-
-@ibis.udf.scalar.builtin(name="regexp_replace")
-def _mysql_regexp_replace(value: str, pattern: str, replacement: str) -> str:  # pragma: no cover
-    """MariaDB/MySQL's REGEXP_REPLACE (Ibis has no compilation rule for it there)."""
-
-
-def _double(x: ir.FloatingValue, engine: str) -> ir.StringValue:
-    if engine == "sqlite":
-        # SQLite writes 15 significant digits (no shortest round-trip): format in Python
-        return _sqlite_double_text(x)
-    raw = x.cast("string")
-    if engine == "postgres":
-        # float8 output (extra_float_digits >= 1, the default) is the canonical text,
-        # but for -0 and for doubles of 2^53 and more (all integers), which it writes
-        # with the integer's own 17 leading digits (5e22 as 4.9999999999999996e+22):
-        # those are written with 15, 16 or 17 digits by to_char (C's %e), the first
-        # that reads back as the same double.
-        tries = [_pg_to_char(x, "9." + "9" * n + "EEEE").strip() for n in (14, 15, 16)]
-        # (a try is read back only below the double whose rounding would overflow)
-        fits = [
-            ibis.ifelse(x.abs() < limit, t.cast("float64") == x, False)
-            for t, limit in zip(tries, (1.797693134862315e308, 1.7976931348623155e308), strict=False)
-        ]
-        big = ibis.cases((fits[0], tries[0]), (fits[1], tries[1]), else_=tries[2])
-        big = _pg_regexp_replace(_pg_regexp_replace(big, "0+e", "e"), "\\.e", "e")
-        return ibis.cases(
-            (x == 0, "0"),
-            (raw.isin(["NaN", "Infinity", "-Infinity"]), raw),
-            (x.abs() >= 2.0**53, big),
-            else_=raw,
-        )
-    low = raw.lower()
-    return ibis.cases(
-        (x == 0, "0"),
-        (low == "nan", "NaN"),
-        (low.isin(["inf", "infinity", "+inf", "+infinity"]), "Infinity"),
-        (low.isin(["-inf", "-infinity"]), "-Infinity"),
-        else_=_layout(low, engine),
-    )
-
-
 def _rewrites() -> list[tuple[str, str]]:
     """Regular-expression rewrites (RE2/PCRE syntax, applied in order, each anchored) that
     turn a nonzero finite double written by DuckDB or MySQL/MariaDB — shortest digits,
@@ -217,12 +135,5 @@ def _rewrites() -> list[tuple[str, str]]:
     return out
 
 
-_REWRITES = _rewrites()
-
-
-def _layout(s: ir.StringValue, engine: str) -> ir.StringValue:
-    """A nonzero finite number as DuckDB or MySQL/MariaDB write it (shortest digits)
-    rewritten in the canonical layout (see the module docstring)."""
-    for pattern, replacement in _REWRITES:
-        s = _mysql_regexp_replace(s, pattern, replacement) if engine == "mysql" else s.re_replace(pattern, replacement)
-    return s
+#: The rewrites of :func:`_rewrites`, applied in order by ``Dialect.double_text``.
+LAYOUT_REWRITES = _rewrites()

@@ -171,9 +171,9 @@ def export_asset(
         ]
         schema = EXPORT_ANOMALIES
     elif asset == "checks":
-        stmt = select(QualityCheck).where(QualityCheck.container_id.in_(containers))
+        checks = select(QualityCheck).where(QualityCheck.container_id.in_(containers))
         if not include_deleted:
-            stmt = stmt.where(QualityCheck.deleted_at.is_(None))
+            checks = checks.where(QualityCheck.deleted_at.is_(None))
         rows = [
             {
                 **_check_row(q, now),
@@ -182,7 +182,7 @@ def export_asset(
                 "SOURCE_CONTAINER": containers[q.container_id].name,
                 "SOURCE_DATASTORE": ds.name,
             }
-            for q in session.scalars(stmt)
+            for q in session.scalars(checks)
         ]
         schema = EXPORT_CHECKS
     elif asset in ("field_profiles", "profiles", "field-profiles"):
@@ -304,7 +304,7 @@ def run_export(db, op_id: int, should_abort) -> str | None:
     from ..store.models import Operation
 
     with db.session() as s:
-        op = s.get(Operation, op_id)
+        op = s.get_one(Operation, op_id)
         params = dict(op.params)
         ds = op.datastore
         asset = "field_profiles" if params["asset_type"] in ("profiles", "field_profiles") else params["asset_type"]

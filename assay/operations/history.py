@@ -26,7 +26,7 @@ HISTORY_DEPTH = 20
 def keeps_history(rule_type: str) -> bool:
     """Whether checks of ``rule_type`` keep a measurement history (False for unknown types)."""
     try:
-        return bool(getattr(get_rule(rule_type), "keeps_history", False))
+        return get_rule(rule_type).keeps_history
     except KeyError:
         return False
 
@@ -77,8 +77,8 @@ def record(session, container_id: int, op_id: int, outcomes: list[Any]) -> None:
     """Store the measurement of every asserted (passed or failed) time-series check of
     ``outcomes``. A check whose rule measured nothing (``measurement`` None) keeps nothing."""
     for out in outcomes:
-        rule = getattr(out, "rule", None)
-        if out.result not in ("passed", "failed") or rule is None or not getattr(rule, "keeps_history", False):
+        rule = out.rule
+        if out.result not in ("passed", "failed") or rule is None or not rule.keeps_history:
             continue
         if rule.measurement is None:
             continue

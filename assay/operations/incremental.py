@@ -31,9 +31,9 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from ..engine.dialects import dialect_of
 from ..engine.exact import needs_key, text_key
 from ..engine.plan import cap_rows
-from ..engine.regex import engine_of
 from ..engine.rules._compare import comparable, utc_literal
 
 #: Pseudo-field naming a file's last-modified time as the incremental identifier of a file pattern.
@@ -123,7 +123,7 @@ def set_identifiers(container, changes: dict[str, Any]) -> None:
         "incremental_identifier_type",
         container.incremental_identifier_type if "incremental_field_name" not in changes else None,
     )
-    kind = _TYPE_ALIASES.get(kind, kind)
+    kind = _TYPE_ALIASES.get(kind, kind) if kind is not None else None
     if name is not None:
         if name not in types:
             raise RuleDefinitionError(
@@ -371,7 +371,7 @@ def _least(a: Any, b: Any, pick) -> Any:
 def _needs_utc_cast(value: ir.Value) -> bool:
     """SQLite keeps timestamps as ISO text (with or without an offset): compare and order
     them as UTC instants there; elsewhere the column's own order is already the instant's."""
-    return value.type().is_timestamp() and engine_of(value) == "sqlite"
+    return value.type().is_timestamp() and dialect_of(value).timestamps_as_text
 
 
 def _partition_name(key: Any, files: list[tuple[str, dt.datetime]] | None) -> str:

@@ -115,8 +115,9 @@ def _param(params: dict[str, Any], key: str) -> Any:
 def run_profile(db: Database, op_id: int, should_abort) -> str | None:
     """Run profile operation ``op_id``; returns a warning or None. Raises SourceError, Aborted."""
     with db.session() as s:
-        op = s.get(Operation, op_id)
+        op = s.get_one(Operation, op_id)
         datastore = op.datastore
+        assert datastore is not None  # (every sync/profile operation has one)
         secrets = datastore_secrets(db.secret_key, datastore)
         params = dict(op.params)
         containers = selected_containers(s, datastore.id, params.get("container_names"), params.get("container_tags"))
@@ -155,7 +156,7 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
                 s.delete(cp)
         if earlier:
             ok = [cp for cp in earlier if cp.result == "success"]
-            op = s.get(Operation, op_id)
+            op = s.get_one(Operation, op_id)
             op.status = {
                 **op.status,
                 "containers_analyzed": len(ok),
@@ -175,7 +176,7 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
             if container_id in done and level < 4:
                 continue
             with db.session() as s:
-                container = s.get(Container, container_id)
+                container = s.get_one(Container, container_id)
                 types = {f.name: f.type for f in container.fields}
                 computed = [
                     (cf.name, cf.properties.get("column_expression"))
@@ -217,6 +218,7 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
             with db.session() as s:
                 counts = (0, 0, 0)
                 if result == "success" and level > 0:  # level 0: statistics only, checks untouched
+                    assert table is not None  # read when the profile succeeded
                     counts = sync_checks(s, container_id, kept, level, draft, op_id, fields=list(table.columns))
                 profile = ContainerProfile(
                     operation_id=op_id,
@@ -305,7 +307,7 @@ def _count(
     fields: int = 0,
     counts: tuple[int, int, int] = (0, 0, 0),
 ) -> None:
-    op = s.get(Operation, op_id)
+    op = s.get_one(Operation, op_id)
     st = dict(op.status)
     for key, n in (
         ("containers_analyzed", containers),

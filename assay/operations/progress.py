@@ -15,7 +15,7 @@ class Aborted(Exception):
 def update_status(db: Database, op_id: int, **counters: Any) -> None:
     """Merge ``counters`` into the operation's ``status`` object and commit (visible at once)."""
     with db.session() as s:
-        op = s.get(Operation, op_id)
+        op = s.get_one(Operation, op_id)
         op.status = {**(op.status or {}), **counters}
         op.heartbeat = utcnow()
 
@@ -23,7 +23,7 @@ def update_status(db: Database, op_id: int, **counters: Any) -> None:
 def finish(db: Database, op_id: int, result: str, message: str | None = None) -> None:
     """Set the operation's end time, result (success|failure|aborted) and message."""
     with db.session() as s:
-        op = s.get(Operation, op_id)
+        op = s.get_one(Operation, op_id)
         op.result = result
         op.message = message
         op.end_time = utcnow()

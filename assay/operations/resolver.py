@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..security import datastore_secrets
 from ..sources import open_source
+from ..sources.base import Source
 from ..store.models import Container, Datastore
 
 
@@ -45,7 +46,7 @@ class ContainerResolver:
         self.db = db
         self.source = source
         self.datastore_id = datastore_id
-        self._opened: dict[int, object] = {}
+        self._opened: dict[int, Source] = {}
         self._lock = threading.Lock()
 
     def resolve(self, ref_datastore_id: int | None, ref_container_id: int) -> Reference:

@@ -25,8 +25,9 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from ..store.db import Database
 from ..store.models import Datastore, Operation, utcnow
@@ -72,10 +73,13 @@ class Runner:
                 limit = s.scalar(
                     select(Datastore.max_concurrent_operations).where(Datastore.id == ds_id).with_for_update()
                 )
-            done = s.execute(
-                update(Operation)
-                .where(Operation.id == op_id, Operation.result == "queued")
-                .values(result="running", start_time=now, heartbeat=now, worker=self.name)
+            done = cast(
+                "CursorResult[Any]",
+                s.execute(
+                    update(Operation)
+                    .where(Operation.id == op_id, Operation.result == "queued")
+                    .values(result="running", start_time=now, heartbeat=now, worker=self.name)
+                ),
             )
             if done.rowcount != 1:
                 return False
@@ -85,7 +89,7 @@ class Runner:
                     .select_from(Operation)
                     .where(Operation.datastore_id == ds_id, Operation.result == "running")
                 )
-                if running > limit:
+                if (running or 0) > limit:
                     s.rollback()
                     return False
             return True
@@ -212,7 +216,7 @@ class Runner:
         heart.start()
         try:
             with self.db.session() as s:
-                op_type = s.get(Operation, op_id).type
+                op_type = s.get_one(Operation, op_id).type
             job = _jobs().get(op_type)
             if job is None:
                 finish(self.db, op_id, "failure", f"operation type '{op_type}' is not supported")
@@ -248,14 +252,14 @@ class Runner:
 
     def _abort_check(self, op_id: int) -> Callable[[], bool]:
         """A cheap should-abort callable: reads the flag at most twice a second."""
-        state = {"at": 0.0, "value": False}
+        state: dict[str, Any] = {"at": 0.0, "value": False}
 
         def check() -> bool:
             if not state["value"] and time.monotonic() - state["at"] > 0.5:
                 with self.db.session() as s:
                     state["value"] = bool(s.scalar(select(Operation.abort_requested).where(Operation.id == op_id)))
                 state["at"] = time.monotonic()
-            return state["value"]
+            return bool(state["value"])
 
         return check
 

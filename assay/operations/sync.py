@@ -25,8 +25,9 @@ def run_sync(db: Database, op_id: int, should_abort) -> str | None:
     Raises: SourceError when the datastore cannot be opened or listed.
     """
     with db.session() as s:
-        op = s.get(Operation, op_id)
+        op = s.get_one(Operation, op_id)
         datastore = op.datastore
+        assert datastore is not None  # (every sync/profile operation has one)
         secrets = datastore_secrets(db.secret_key, datastore)
         params = dict(op.params or {})
     include = tuple(params.get("include") or ("table", "view"))
@@ -77,7 +78,7 @@ def run_sync(db: Database, op_id: int, should_abort) -> str | None:
             for name, container in existing.items():
                 if name not in seen and container.deleted_at is None and container.container_type != "computed_table":
                     container.deleted_at = utcnow()
-        op = s.get(Operation, op_id)
+        op = s.get_one(Operation, op_id)
         op.status = {
             **(op.status or {}),
             "total_containers": len(found),

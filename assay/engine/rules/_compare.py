@@ -18,8 +18,9 @@ import ibis
 import ibis.expr.types as ir
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainValidator
 
-#: The type every timestamp is cast to before it is compared.
-UTC_TIMESTAMP = "timestamp('UTC')"
+from ..dialects import UTC_TIMESTAMP, dialect_of
+
+__all__ = ["UTC_TIMESTAMP", "comparable", "utc_literal"]
 
 
 def comparable(v: ir.Value) -> ir.Value:
@@ -31,9 +32,10 @@ def comparable(v: ir.Value) -> ir.Value:
     naive/aware pair is compared correctly): there the column stays as it is, which keeps
     the comparison free (DuckDB would otherwise convert every row through its time-zone
     library) and lets the engine prune by the column's statistics.
+    (``Dialect.comparable_timestamp``.)
     """
-    if v.type().is_timestamp() and _on_sqlite(v):
-        return v.cast(UTC_TIMESTAMP)
+    if v.type().is_timestamp():
+        return dialect_of(v).comparable_timestamp(v)
     return v
 
 
@@ -44,16 +46,10 @@ def utc_literal(moment: dt.datetime, like: ir.Value | None = None) -> ir.Value:
     elsewhere a literal of ``like``'s own timestamp type (naive UTC, or aware)."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-    if like is not None and like.type().is_timestamp() and not _on_sqlite(like):
+    if like is not None and like.type().is_timestamp() and not dialect_of(like).timestamps_as_text:
         dtype = like.type()
         return ibis.literal(moment.replace(tzinfo=dt.UTC) if dtype.timezone else moment, type=dtype)
     return ibis.literal(moment.strftime("%Y-%m-%d %H:%M:%S.%f")).cast(UTC_TIMESTAMP)
-
-
-def _on_sqlite(v: ir.Value) -> bool:
-    from ..regex import engine_of
-
-    return engine_of(v) == "sqlite"
 
 
 def _text_or_datetime(value: Any) -> Any:

@@ -18,16 +18,18 @@ How a cross-container check runs (``engine.plan`` drives it):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..regex import engine_of
+from ..dialects import dialect_of
 from ..text import as_text
+from .base import ApartResult, ReferenceContainer, Rule
+
+__all__ = ["ApartResult", "CrossContainerMixin", "ReferenceProperties", "aligned", "memtable", "stream", "total"]
 
 
 class ReferenceProperties(BaseModel):
@@ -41,43 +43,37 @@ class ReferenceProperties(BaseModel):
     ref_container_id: int = Field(ge=1, description="the reference container")
 
 
-@dataclass
-class ApartResult:
-    """What a rule computed with its own queries.
-
-    Row rules fill ``asserted`` (rows seen after the filter), ``failed`` and ``examples``
-    (an Ibis relation with the scanned table's columns holding failing rows, or None);
-    aggregate rules fill ``metrics`` (given to ``assess``).
-    """
-
-    asserted: int = 0
-    failed: int = 0
-    metrics: dict[str, Any] | None = None
-    examples: ir.Table | None = None
+#: The properties of a cross-container rule.
+RP = TypeVar("RP", bound=ReferenceProperties)
 
 
-class CrossContainerMixin:
+class CrossContainerMixin(Rule[RP]):
+    """Mixed into a RowRule/AggregateRule whose ``Properties`` derive from
+    :class:`ReferenceProperties` (``class R(CrossContainerMixin[Props], RowRule[Props])``).
+    After ``bind``: ``ref`` (the reference Ibis table), ``ref_label``
+    (``datastore.container``) and ``apart`` (True when the reference lives on another
+    backend, so the rule must run with ``evaluate_apart``)."""
+
     on_incremental = (
         "compares the rows the scan reads with the whole reference container: on an incremental scan, the new rows only"
     )
-
-    """Mixed into a RowRule/AggregateRule whose ``Properties`` derive from
-    :class:`ReferenceProperties`. After ``bind``: ``ref`` (the reference Ibis table),
-    ``ref_label`` (``datastore.container``) and ``apart`` (True when the reference lives on
-    another backend, so the rule must run with ``evaluate_apart``)."""
-
     needs_reference = True
     apart = False
+    #: the reference container (after :meth:`bind`)
     ref: ir.Table
+    #: ``datastore.container``, for messages
     ref_label: str = "the reference container"
 
-    def bind(self, reference, t: ir.Table) -> None:
+    def bind(self, reference: ReferenceContainer, t: ir.Table) -> None:
+        """Keep the reference table (a view on the same backend, so a self-join has two
+        names) and run apart when it lives on another backend."""
         # a view: the reference may be the checked table itself (a self-join needs two names)
         self.ref = reference.table.view() if reference.same_backend else reference.table
         self.ref_label = reference.label
         self.apart = not reference.same_backend
 
     def ref_column(self, name: str) -> ir.Column:
+        """Column ``name`` of the reference container. Raises: ValueError when it has none."""
         if name not in self.ref.columns:
             raise ValueError(f"field '{name}' not found in reference container {self.ref_label}")
         return self.ref[name]
@@ -97,25 +93,17 @@ def aligned(a: ir.Value, b: ir.Value) -> tuple[ir.Value, ir.Value]:
     return as_text(a), as_text(b)
 
 
-#: Backends whose Ibis driver really streams a result (DuckDB record batches, PostgreSQL
-#: server-side cursor). Elsewhere (SQLite, MySQL) Ibis reads a whole result at once, so
-#: :func:`stream` reads pages instead.
-STREAMING_BACKENDS = frozenset({"duckdb", "postgres"})
-
-
 def stream(expr: ir.Table, size: int) -> Iterator[pa.Table]:
     """The rows of ``expr`` in pyarrow tables of exactly ``size`` rows (the last may be
     shorter), never more than one batch in Python at a time.
 
-    On a streaming backend one query is read batch by batch; elsewhere each batch is its
-    own ``ORDER BY <every column> LIMIT size OFFSET n`` query, so ``expr`` must have
-    distinct rows (every caller streams grouped or DISTINCT keys).
+    On a streaming backend (``Dialect.streams_results``: DuckDB record batches, PostgreSQL
+    server-side cursor; an unbound expression runs on DuckDB) one query is read batch by
+    batch; elsewhere (SQLite, MySQL, where Ibis reads a whole result at once) each batch
+    is its own ``ORDER BY <every column> LIMIT size OFFSET n`` query, so ``expr`` must
+    have distinct rows (every caller streams grouped or DISTINCT keys).
     """
-    try:
-        backend = expr._find_backend().name
-    except Exception:  # noqa: BLE001 - an unbound expression: read it as one stream
-        backend = "duckdb"
-    if backend not in STREAMING_BACKENDS:
+    if not dialect_of(expr).streams_results:
         ordered = expr.order_by([expr[c] for c in expr.columns])
         offset = 0
         while True:
@@ -150,19 +138,13 @@ def stream(expr: ir.Table, size: int) -> Iterator[pa.Table]:
 def memtable(batch: pa.Table, target: ir.Table | None = None) -> ir.Table:
     """A batch as an Ibis in-memory table (registered on whichever engine runs it).
 
-    ``target`` is a table of the engine the batch will be joined with. On MySQL/MariaDB,
-    Ibis inserts the batch's rows through pandas, where a NULL (of a text or integer
-    column) would become NaN, which the driver refuses; for that engine the rows are
-    given as Python values (None for NULL) in object columns, under the batch's own
-    schema, so every NULL arrives as a SQL NULL.
+    ``target`` is a table of the engine the batch will be joined with; its dialect builds
+    the memtable (``Dialect.memtable``: on MySQL/MariaDB, where Ibis inserts rows through
+    pandas and a NULL would become a NaN the driver refuses, the rows are given as Python
+    values in object columns, so every NULL arrives as a SQL NULL).
     """
-    if target is not None and engine_of(target) == "mysql":
-        import pandas as pd
-
-        frame = pd.DataFrame(
-            {name: pd.Series(batch.column(name).to_pylist(), dtype=object) for name in batch.column_names}
-        )
-        return ibis.memtable(frame, schema=ibis.Schema.from_pyarrow(batch.schema))
+    if target is not None:
+        return dialect_of(target).memtable(batch)
     return ibis.memtable(batch)
 
 

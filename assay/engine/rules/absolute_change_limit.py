@@ -2,16 +2,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from . import register
 from .base import NUMERIC
 from .shape_support import fmt
-from .time_series import Aggregate, ChangeLimitRule
+from .time_series import Aggregate, ChangeLimitProperties, ChangeLimitRule
 
 
-class AbsoluteChangeLimitProperties(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+class AbsoluteChangeLimitProperties(ChangeLimitProperties):
     limit: Decimal = Field(ge=0, description="largest accepted |value − previous value|")
     aggregate: Aggregate = Field(
         "sum", description="how the field is measured: sum, avg, min, max or count; default sum"
@@ -19,7 +18,7 @@ class AbsoluteChangeLimitProperties(BaseModel):
 
 
 @register
-class AbsoluteChangeLimit(ChangeLimitRule):
+class AbsoluteChangeLimit(ChangeLimitRule[AbsoluteChangeLimitProperties]):
     """``|measure − previous measure| ≤ limit``, where the measure is ``aggregate``
     (default sum) of the numeric field over the filtered rows, and the previous one is the
     latest kept by an earlier successful scan. The first scan sets the baseline and passes.

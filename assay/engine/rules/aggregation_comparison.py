@@ -68,7 +68,9 @@ class AggregationComparisonProperties(ReferenceProperties):
 
 
 @register
-class AggregationComparison(CrossContainerMixin, AggregateRule):
+class AggregationComparison(
+    CrossContainerMixin[AggregationComparisonProperties], AggregateRule[AggregationComparisonProperties]
+):
     """``expression`` over the (filtered) container ⟨comparison⟩ ``ref_expression`` over
     the reference container (rows matching ``ref_filter``).
 

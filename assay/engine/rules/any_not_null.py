@@ -10,7 +10,7 @@ from .base import RowRule
 
 
 @register
-class AnyNotNull(RowRule):
+class AnyNotNull(RowRule[NoProperties]):
     """At least one of the selected fields is non-NULL. A row fails when ALL of them are NULL.
 
     NaN is a value, not NULL, so a row whose only non-NULL field is NaN passes.

@@ -44,7 +44,7 @@ class BetweenProperties(BaseModel):
 
 
 @register
-class Between(RowRule):
+class Between(RowRule[BetweenProperties]):
     """``min ≤ value ≤ max`` (each bound inclusive unless told otherwise). NULLs are skipped.
 
     NaN compares as greater than every number on most engines, so it fails.

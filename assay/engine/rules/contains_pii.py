@@ -14,7 +14,7 @@ from typing import ClassVar
 from .. import regex
 from ..text import as_text
 from . import register
-from .base import TEXT, RowRule
+from .base import TEXT, NoProperties, RowRule
 
 #: ``[0-9]`` bounded by non-digits (or the ends of the value) on both sides.
 _NOT_DIGIT_BEFORE = r"(?:^|[^0-9])"
@@ -22,7 +22,7 @@ _NOT_DIGIT_AFTER = r"(?:[^0-9]|$)"
 _HOST = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
 
 
-class _ContainsRule(RowRule):
+class _ContainsRule(RowRule[NoProperties]):
     PATTERN: ClassVar[str]
     field_types = TEXT
     token: ClassVar[str]

@@ -44,12 +44,7 @@ class DataDiffProperties(ReferenceProperties):
 
 
 @register
-class DataDiff(CrossContainerMixin, AggregateRule):
-    on_incremental = (
-        "compares the rows the scan reads with the whole reference, so on an incremental scan the "
-        "reference's older rows count as missing: use it in full scans"
-    )
-
+class DataDiff(CrossContainerMixin[DataDiffProperties], AggregateRule[DataDiffProperties]):
     """The container's rows (projected on the check's fields) match the reference container.
 
     Compared columns: the check's fields plus the ``row_identifiers`` (same names in both
@@ -71,6 +66,10 @@ class DataDiff(CrossContainerMixin, AggregateRule):
     """
 
     name = "dataDiff"
+    on_incremental = (
+        "compares the rows the scan reads with the whole reference, so on an incremental scan the "
+        "reference's older rows count as missing: use it in full scans"
+    )
     description = "Asserts that the dataset created by the targeted field(s) matches a reference container."
     fields = "multi"
     Properties = DataDiffProperties

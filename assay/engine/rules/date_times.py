@@ -41,7 +41,7 @@ class BetweenTimesProperties(BaseModel):
 
 
 @register
-class BetweenTimes(RowRule):
+class BetweenTimes(RowRule[BetweenTimesProperties]):
     """``min_time ≤ value ≤ max_time`` (both bounds inclusive), compared in UTC.
 
     A DATE is its midnight UTC: with bounds 2024-01-01T12:00Z … 2024-01-03T00:00Z the
@@ -88,7 +88,7 @@ class DateTimeProperties(BaseModel):
 
 
 @register
-class AfterDateTime(RowRule):
+class AfterDateTime(RowRule[DateTimeProperties]):
     """``value > datetime`` (strictly later; the instant itself fails), compared in UTC.
 
     A DATE is its midnight UTC, so it passes only when that midnight is later than
@@ -118,7 +118,7 @@ class AfterDateTime(RowRule):
 
 
 @register
-class BeforeDateTime(RowRule):
+class BeforeDateTime(RowRule[DateTimeProperties]):
     """``value < datetime`` (strictly earlier; the instant itself fails), compared in UTC.
 
     A DATE is its midnight UTC, so it passes only when that midnight is earlier than

@@ -16,7 +16,7 @@ class DistinctCountProperties(BaseModel):
 
 
 @register
-class DistinctCount(AggregateRule):
+class DistinctCount(AggregateRule[DistinctCountProperties]):
     """The number of distinct non-NULL values of the field ⟨comparison⟩ ``value``.
 
     Definition: ``COUNT(DISTINCT field)`` over the filtered rows — exact on every engine

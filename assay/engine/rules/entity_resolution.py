@@ -36,7 +36,7 @@ def normalise(value: str) -> str:
 
 
 @register
-class EntityResolution(AggregateRule):
+class EntityResolution(AggregateRule[EntityResolutionProperties]):
     """Each entity is written one way only: fails when two or more DISTINCT values of the
     field are the same entity.
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import ibis
 import pyarrow as pa
@@ -19,12 +19,7 @@ class ExistsInProperties(ReferenceProperties):
     ref_field: str = Field(alias="field_name", min_length=1, description="the field of the reference container")
 
 
-class _Membership(CrossContainerMixin, RowRule):
-    on_incremental = (
-        "checks the values of the rows the scan reads (on an incremental scan, the new rows) "
-        "against every value of the reference field"
-    )
-
+class _Membership(CrossContainerMixin[ExistsInProperties], RowRule[ExistsInProperties]):
     """A non-NULL value is looked up among the non-NULL values of the reference field.
 
     Values compare as they are when both fields are numeric, both text or both temporal
@@ -43,6 +38,10 @@ class _Membership(CrossContainerMixin, RowRule):
     rows are the rows of the first failing keys in key order.
     """
 
+    on_incremental = (
+        "checks the values of the rows the scan reads (on an incremental scan, the new rows) "
+        "against every value of the reference field"
+    )
     fields = "single"
     Properties = ExistsInProperties
     absent_fails: ClassVar[bool] = True  # existsIn: a value absent from the reference fails
@@ -75,7 +74,8 @@ class _Membership(CrossContainerMixin, RowRule):
 
         def target_pass(stop_at: int | None):
             """Target keys (with row counts) in batches, probed on the reference engine."""
-            failed, keys = 0, []
+            failed = 0
+            keys: list[Any] = []
             for batch in stream(target_keys.order_by("k"), batch_size):
                 key_type[0] = batch.schema.field("k").type
                 self.batches += 1

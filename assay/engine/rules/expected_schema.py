@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,7 +23,7 @@ class ExpectedSchemaProperties(BaseModel):
 
 
 @register
-class ExpectedSchema(AggregateRule):
+class ExpectedSchema(AggregateRule[ExpectedSchemaProperties]):
     """Every listed field exists (exact, case-sensitive name), with the type given in
     ``field_types`` when there is one; with ``allow_other_fields`` false, no other field exists.
 
@@ -44,7 +44,7 @@ class ExpectedSchema(AggregateRule):
 
     @classmethod
     def validate(cls, fields, properties):
-        props = super().validate(fields, properties)
+        props = cast(ExpectedSchemaProperties, super().validate(fields, properties))
         for name in props.field_types:
             if name not in fields:
                 raise RuleDefinitionError(

@@ -23,7 +23,7 @@ class ExpectedValuesProperties(BaseModel):
 
 
 @register
-class ExpectedValues(RowRule):
+class ExpectedValues(RowRule[ExpectedValuesProperties]):
     """The value is one of ``list``. NULLs are skipped (add notNull to forbid them).
 
     Each listed value is coerced to the field's type (``rules._values``: numbers or

@@ -24,7 +24,7 @@ class LessThanFieldProperties(BaseModel):
 
 
 @register
-class LessThanField(RowRule):
+class LessThanField(RowRule[LessThanFieldProperties]):
     """``field < other`` (``≤`` with ``inclusive``). A row where either side is NULL is skipped.
 
     Numbers: NaN is greater than every number (DuckDB, PostgreSQL), so a NaN field fails
@@ -64,7 +64,7 @@ class EqualToFieldProperties(BaseModel):
 
 
 @register
-class EqualToField(RowRule):
+class EqualToField(RowRule[EqualToFieldProperties]):
     """``field = other``, or with ``tolerance`` > 0 ``|field − other| ≤ tolerance``
     (inclusive). A row where either side is NULL is skipped.
 

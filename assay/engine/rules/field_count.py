@@ -22,7 +22,7 @@ class FieldCountProperties(BaseModel):
 
 
 @register
-class FieldCount(AggregateRule):
+class FieldCount(AggregateRule[FieldCountProperties]):
     """The number of fields of the container ⟨comparison⟩ ``value``.
 
     Definition: the columns of the container as the scan reads it — computed fields

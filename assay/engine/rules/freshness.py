@@ -21,7 +21,7 @@ class FreshnessProperties(BaseModel):
 
 
 @register
-class Freshness(TimeSeriesRule):
+class Freshness(TimeSeriesRule[FreshnessProperties]):
     """The data is no older than ``max_age`` ``unit``s at scan time.
 
     * With one Date/Timestamp field: the newest value of the field (after the filter) must
@@ -69,22 +69,22 @@ class Freshness(TimeSeriesRule):
             newest = as_utc(values["newest"])
             if newest is None:
                 return f"No record has a value in {self.field_list}, so the data is not fresh"
-            self.keep(newest)
-            age = self.measured_at - newest
+            now = self.keep(newest)
+            age = now - newest
             if age <= self.max_age:
                 return None
             return (
                 f"The newest value of {self.field_list} is {newest.isoformat()}, older than {self._limit()} "
-                f"at {self.measured_at.isoformat(timespec='seconds')}"
+                f"at {now.isoformat(timespec='seconds')}"
             )
         rows = int(values["rows"] or 0)
         prev = self.previous()
-        self.keep({"records": rows})
-        now = self.measured_at
+        now = self.keep({"records": rows})
         if not isinstance(prev, dict) or prev.get("records") != rows or not prev.get("changed_at"):
             self.measurement["changed_at"] = now.isoformat()
             return None
         changed = as_utc(prev["changed_at"])
+        assert changed is not None  # (a non-empty changed_at)
         self.measurement["changed_at"] = changed.isoformat()
         if now - changed <= self.max_age:
             return None

@@ -14,7 +14,7 @@ class FieldComparisonProperties(BaseModel):
 
 
 @register
-class GreaterThanField(RowRule):
+class GreaterThanField(RowRule[FieldComparisonProperties]):
     """``field > other`` (``≥`` with ``inclusive``). A row where either side is NULL is skipped.
 
     Timestamps compare as UTC instants (a naive one is read as UTC), so a naive and an

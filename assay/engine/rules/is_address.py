@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+import operator
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -161,7 +163,7 @@ class AddressProperties(BaseModel):
 
 
 @register
-class IsAddress(RowRule):
+class IsAddress(RowRule[AddressProperties]):
     """The value contains every address part in ``required_labels``. Deterministic
     heuristics, one pattern per label (``LABEL_PATTERNS``, searched on the engine):
 
@@ -188,11 +190,8 @@ class IsAddress(RowRule):
 
     def failing(self, t, key):
         v = as_text(t[self.field_name])  # one text for non-string fields on every engine
-        ok = None
-        for label in dict.fromkeys(self.props.required_labels):
-            found = regex.search(v, LABEL_PATTERNS[label])
-            ok = found if ok is None else ok & found
-        return v.notnull() & ~ok
+        found = [regex.search(v, LABEL_PATTERNS[label]) for label in dict.fromkeys(self.props.required_labels)]
+        return v.notnull() & ~functools.reduce(operator.and_, found)
 
     @property
     def violation(self):  # type: ignore[override]

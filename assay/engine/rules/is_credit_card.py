@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import functools
+import operator
+
 import ibis
 
 from .. import regex
 from ..text import as_text
 from . import register
-from .base import TEXT, RowRule
+from .base import TEXT, NoProperties, RowRule
 
 #: The whole value: 13–19 digits, optionally separated by single spaces or dashes.
 CARD_FORMAT = r"^[0-9](?:[ -]?[0-9]){12,18}$"
@@ -20,17 +23,17 @@ def luhn_ok(value):
     the total compared modulo 10. Meaningful only for a value of ``CARD_FORMAT``."""
     digits = value.replace(" ", "").replace("-", "")
     padded = ibis.literal("0" * MAX_DIGITS).concat(digits).right(MAX_DIGITS)
-    total = None
+    terms = []
     for j in range(MAX_DIGITS):
         d = padded.substr(j, 1).ascii_str() - 48
         if (MAX_DIGITS - 1 - j) % 2 == 1:  # every second digit from the right
             d = ibis.ifelse(d > 4, d * 2 - 9, d * 2)
-        total = d if total is None else total + d
-    return total % 10 == 0
+        terms.append(d)
+    return functools.reduce(operator.add, terms) % 10 == 0
 
 
 @register
-class IsCreditCard(RowRule):
+class IsCreditCard(RowRule[NoProperties]):
     """The whole value is a card number: 13 to 19 digits, optionally separated by
     single spaces or dashes (no other characters, no surrounding blanks), whose digits
     pass the Luhn checksum. NULLs are skipped; an integer field is rendered as its

@@ -67,7 +67,7 @@ class IsTypeProperties(BaseModel):
 
 
 @register
-class IsType(RowRule):
+class IsType(RowRule[IsTypeProperties]):
     """The value parses as ``field_type``. NULLs are skipped.
 
     On a **text** field "parses" means the whole text (no surrounding whitespace, no line

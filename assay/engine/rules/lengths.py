@@ -11,7 +11,7 @@ class LengthProperties(BaseModel):
     value: int = Field(ge=0, le=2**31 - 1, description="length in characters")
 
 
-class _LengthRule(RowRule):
+class _LengthRule(RowRule[LengthProperties]):
     field_types = ("String",)
     Properties = LengthProperties
 

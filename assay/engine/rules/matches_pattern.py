@@ -22,7 +22,7 @@ class PatternProperties(BaseModel):
 
 
 @register
-class MatchesPattern(RowRule):
+class MatchesPattern(RowRule[PatternProperties]):
     """The value matches the regular expression ``pattern``, written in Assay's one
     regex flavour (``assay.engine.regex``; docs/semantics.md "Regular expressions"):
     search semantics as Spark's RLIKE (anchor with ``^…$`` for a whole-value match),

@@ -22,7 +22,7 @@ class MaxPartitionSizeProperties(BaseModel):
 
 
 @register
-class MaxPartitionSize(AggregateRule):
+class MaxPartitionSize(AggregateRule[MaxPartitionSizeProperties]):
     """The scanned partition holds at most ``max_size`` rows (after the check's filter).
 
     Property ``value`` is accepted as an alias of ``max_size``. An empty partition passes.

@@ -14,7 +14,7 @@ class MetricProperties(BoundsProperties):
 
 
 @register
-class Metric(TimeSeriesRule):
+class Metric(TimeSeriesRule[MetricProperties]):
     """Each scan measures ``aggregate`` (default ``sum``; or avg, min, max, count of
     non-NULL values) of the numeric field over the filtered rows, keeps it, and asserts it
     against ``min`` / ``max`` (inclusive, each optional):

@@ -22,7 +22,7 @@ class MinPartitionSizeProperties(BaseModel):
 
 
 @register
-class MinPartitionSize(AggregateRule):
+class MinPartitionSize(AggregateRule[MinPartitionSizeProperties]):
     """The scanned partition holds at least ``min_size`` rows (after the check's filter).
 
     Property ``value`` is accepted as an alias of ``min_size``.

@@ -15,7 +15,7 @@ class NotEmptyProperties(BaseModel):
 
 
 @register
-class NotEmpty(RowRule):
+class NotEmpty(RowRule[NotEmptyProperties]):
     """The string is not empty: a row fails when its value is ``''`` (zero characters).
 
     Only the zero-length string fails; whitespace such as ``' '`` is a non-empty value

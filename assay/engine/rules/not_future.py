@@ -4,11 +4,11 @@ import ibis
 
 from . import register
 from ._compare import UTC_TIMESTAMP, comparable
-from .base import TEMPORAL, RowRule
+from .base import TEMPORAL, NoProperties, RowRule
 
 
 @register
-class NotFuture(RowRule):
+class NotFuture(RowRule[NoProperties]):
     """The date or timestamp is not later than the scan's current time (UTC).
 
     A DATE is compared with today's date; a TIMESTAMP with now. NULLs are skipped.

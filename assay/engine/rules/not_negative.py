@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from . import register
-from .base import NUMERIC, RowRule
+from .base import NUMERIC, NoProperties, RowRule
 
 
 @register
-class NotNegative(RowRule):
+class NotNegative(RowRule[NoProperties]):
     """The value is ≥ 0. NULLs are skipped; NaN is not < 0 and passes."""
 
     name = "notNegative"

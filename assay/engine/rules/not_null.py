@@ -5,11 +5,11 @@ from typing import Any
 import ibis
 
 from . import register
-from .base import RowRule
+from .base import NoProperties, RowRule
 
 
 @register
-class NotNull(RowRule):
+class NotNull(RowRule[NoProperties]):
     """Every selected field is non-NULL. A row fails when any of its fields is NULL.
 
     NaN is a value, not NULL, so it passes.

@@ -6,7 +6,7 @@ from .base import NUMERIC, RowRule
 
 
 @register
-class Positive(RowRule):
+class Positive(RowRule[NoProperties]):
     """The value is > 0 (0 itself fails). NULLs are skipped.
 
     NaN compares as greater than every number (DuckDB, PostgreSQL), so it passes;

@@ -17,7 +17,7 @@ class PredictedByProperties(ExpressionProperties):
 
 
 @register
-class PredictedBy(RowRule):
+class PredictedBy(RowRule[PredictedByProperties]):
     """The value is within ``tolerance`` of the prediction ``expression`` computes for its
     row: a row fails when ``|value − prediction| > tolerance`` (a difference equal to the
     tolerance passes).

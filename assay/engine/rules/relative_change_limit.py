@@ -2,16 +2,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from . import register
 from .base import NUMERIC
 from .shape_support import fmt
-from .time_series import Aggregate, ChangeLimitRule
+from .time_series import Aggregate, ChangeLimitProperties, ChangeLimitRule
 
 
-class RelativeChangeLimitProperties(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+class RelativeChangeLimitProperties(ChangeLimitProperties):
     limit: Decimal = Field(
         ge=0, description="largest accepted |value − previous| / |previous|, as a fraction (0.1 = 10%)"
     )
@@ -21,7 +20,7 @@ class RelativeChangeLimitProperties(BaseModel):
 
 
 @register
-class RelativeChangeLimit(ChangeLimitRule):
+class RelativeChangeLimit(ChangeLimitRule[RelativeChangeLimitProperties]):
     """``|measure − previous| / |previous| ≤ limit`` (a fraction: 0.1 = 10%), where the
     measure is ``aggregate`` (default sum) of the numeric field over the filtered rows.
     When the previous measure is 0, only no change passes. The first scan sets the

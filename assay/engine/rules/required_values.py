@@ -25,7 +25,7 @@ class RequiredValuesProperties(BaseModel):
 
 
 @register
-class RequiredValues(AggregateRule):
+class RequiredValues(AggregateRule[RequiredValuesProperties]):
     """Every value of ``list`` appears at least once in the field (among the filtered rows).
 
     Definition: for each listed value ``v``, ``count(field = v) ≥ 1``. Each value is

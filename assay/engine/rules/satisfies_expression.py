@@ -22,7 +22,7 @@ class ExpressionProperties(BaseModel):
 
 
 @register
-class SatisfiesExpression(RowRule):
+class SatisfiesExpression(RowRule[ExpressionProperties]):
     """Each row satisfies the boolean Spark-SQL ``expression``.
 
     A row fails when the expression is FALSE; when it is NULL (unknown, e.g. a NULL

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..regex import engine_of
+from ..dialects import dialect_of
 from . import register
 from .base import NUMERIC, AggregateRule
 from .shape_support import fmt, to_decimal
@@ -19,7 +19,7 @@ class SumProperties(BaseModel):
 
 
 @register
-class Sum(AggregateRule):
+class Sum(AggregateRule[SumProperties]):
     """``|SUM(field) − value| ≤ tolerance`` over the filtered rows; NULLs are skipped.
 
     The comparison is exact decimal arithmetic (``decimal.Decimal``, never float): a
@@ -37,7 +37,7 @@ class Sum(AggregateRule):
     def metrics(self, t, where):
         v = t[self.field_name]
         total = v.sum(where=where)
-        if v.type().is_decimal() and engine_of(v) == "mysql":
+        if v.type().is_decimal() and dialect_of(v).decimals_read_as_float:
             total = total.cast("string")  # exact digits; parsed in assess
         return {"sum": total}
 

@@ -60,7 +60,7 @@ def intervals_between(first: dt.date | dt.datetime, last: dt.date | dt.datetime,
 
 
 @register
-class TimeDistributionSize(AggregateRule):
+class TimeDistributionSize(AggregateRule[TimeDistributionSizeProperties]):
     """Every ``interval_name`` interval from the first to the last one seen holds between
     ``min_size`` and ``max_size`` records (each bound optional, inclusive).
 

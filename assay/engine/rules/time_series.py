@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .base import AggregateRule
+from .base import AggregateRule, P
 from .shape_support import fmt, jsonable, to_decimal
 
 #: How the numeric field is reduced to the one value a metric / change-limit check measures.
@@ -73,7 +73,20 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class TimeSeriesRule(AggregateRule):
+class ChangeLimitProperties(BaseModel):
+    """What absoluteChangeLimit and relativeChangeLimit share: a ``limit`` and the
+    ``aggregate`` measured (each rule's model documents its own ``limit``)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    limit: Decimal = Field(ge=0)
+    aggregate: Aggregate = Field("sum")
+
+
+#: The properties of a change-limit rule.
+CP = TypeVar("CP", bound=ChangeLimitProperties)
+
+
+class TimeSeriesRule(AggregateRule[P]):
     """An aggregate rule whose measurement is kept per scan (see the module docstring)."""
 
     on_incremental = (
@@ -98,9 +111,11 @@ class TimeSeriesRule(AggregateRule):
             return None
         return prev if prev is not None and prev.is_finite() else None
 
-    def keep(self, value: Any) -> None:
-        self.measured_at = utcnow()
+    def keep(self, value: Any) -> dt.datetime:
+        """Take ``value`` as this scan's measurement, now. Returns: the time it was taken (UTC)."""
+        now = self.measured_at = utcnow()
         self.measurement = jsonable(value)
+        return now
 
 
 def change(value: Decimal, previous: Decimal | None, comparison: str) -> Decimal | None:
@@ -147,6 +162,7 @@ def assess_bounds(rule: TimeSeriesRule, what: str, value: Any, props: BoundsProp
             return vanished(what, prev)
         return None
     number = to_decimal(value)
+    assert number is not None  # (value is not None)
     rule.keep(number)
     if number.is_nan():
         return f"{what} is NaN"
@@ -165,7 +181,7 @@ def assess_bounds(rule: TimeSeriesRule, what: str, value: Any, props: BoundsProp
     return f"{what} is {fmt(number)} (previously {fmt(prev)}), {kind} {shown}{unit}, {why}"
 
 
-class ChangeLimitRule(TimeSeriesRule):
+class ChangeLimitRule(TimeSeriesRule[CP]):
     """Base of absoluteChangeLimit and relativeChangeLimit: the measure is ``aggregate``
     (``props.aggregate``, default sum) of the numeric field over the filtered rows, kept each
     scan and compared with the previous one by :meth:`judge`. The first scan sets the

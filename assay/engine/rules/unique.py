@@ -5,11 +5,11 @@ import ibis
 from ..exact import text_key
 from . import register
 from ._compare import comparable
-from .base import RowRule, show
+from .base import NoProperties, RowRule, show
 
 
 @register
-class Unique(RowRule):
+class Unique(RowRule[NoProperties]):
     """No two rows share the same value (or the same combination of the fields).
 
     A row fails when its combination occurs more than once among the filtered rows.

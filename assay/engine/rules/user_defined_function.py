@@ -54,7 +54,7 @@ class UdfProperties(BaseModel):
 
 
 @register
-class UserDefinedFunction(RowRule):
+class UserDefinedFunction(RowRule[UdfProperties]):
     """The Python function registered as ``function`` (entry-point group ``assay.udf``)
     returns a true value for the field's value. NULLs are skipped.
 

@@ -8,7 +8,7 @@ stores NaN as NULL and MySQL/MariaDB cannot store it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import ibis
 from pydantic import BaseModel, ConfigDict, PlainValidator
@@ -20,14 +20,6 @@ from ._values import assay_type, coerce, column_and_literal, list_errors, scalar
 from .base import NUMERIC, RowRule, show
 
 
-class BoundProperties(BaseModel):
-    """``value``: the bound (a finite number); ``inclusive`` (default false): ≥ / ≤ instead of > / <."""
-
-    model_config = ConfigDict(extra="forbid")
-    value: Number
-    inclusive: bool = False
-
-
 class ValueProperties(BaseModel):
     """``value``: the bound (a finite number)."""
 
@@ -35,7 +27,17 @@ class ValueProperties(BaseModel):
     value: Number
 
 
-class _NumberRule(RowRule):
+class BoundProperties(ValueProperties):
+    """``value``: the bound (a finite number); ``inclusive`` (default false): ≥ / ≤ instead of > / <."""
+
+    inclusive: bool = False
+
+
+#: The properties of a rule comparing with one number.
+NP = TypeVar("NP", bound=ValueProperties)
+
+
+class _NumberRule(RowRule[NP]):
     field_types = NUMERIC
 
     def _ok(self, v):
@@ -59,7 +61,7 @@ class _NumberRule(RowRule):
 
 
 @register
-class GreaterThan(_NumberRule):
+class GreaterThan(_NumberRule[BoundProperties]):
     """``value_of_field > value`` (``≥`` with ``inclusive``). NULLs are skipped; NaN passes
     (it is greater than every number)."""
 
@@ -76,7 +78,7 @@ class GreaterThan(_NumberRule):
 
 
 @register
-class LessThan(_NumberRule):
+class LessThan(_NumberRule[BoundProperties]):
     """``value_of_field < value`` (``≤`` with ``inclusive``). NULLs are skipped; NaN fails
     (it is greater than every number)."""
 
@@ -93,7 +95,7 @@ class LessThan(_NumberRule):
 
 
 @register
-class MinValue(_NumberRule):
+class MinValue(_NumberRule[ValueProperties]):
     """``value_of_field ≥ value`` (the bound itself passes). NULLs are skipped; NaN passes."""
 
     name = "minValue"
@@ -106,7 +108,7 @@ class MinValue(_NumberRule):
 
 
 @register
-class MaxValue(_NumberRule):
+class MaxValue(_NumberRule[ValueProperties]):
     """``value_of_field ≤ value`` (the bound itself passes). NULLs are skipped; NaN fails."""
 
     name = "maxValue"
@@ -137,7 +139,7 @@ class EqualToProperties(BaseModel):
 
 
 @register
-class EqualTo(RowRule):
+class EqualTo(RowRule[EqualToProperties]):
     """Every selected field equals ``value``. A row fails when any selected field is
     non-NULL and differs from ``value``; NULL fields are skipped (a row of NULLs passes).
 

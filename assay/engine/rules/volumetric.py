@@ -5,7 +5,7 @@ from .time_series import BoundsProperties, TimeSeriesRule, assess_bounds
 
 
 @register
-class Volumetric(TimeSeriesRule):
+class Volumetric(TimeSeriesRule[BoundsProperties]):
     """Each scan counts the container's rows (after the filter), keeps the count, and asserts
     it against ``min`` / ``max`` (inclusive, each optional) with ``comparison``:
     ``absolute`` (the count), ``absolute_change`` (count − previous count) or

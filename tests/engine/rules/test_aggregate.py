@@ -15,33 +15,14 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import select
 
-from assay.engine.plan import evaluate
-from assay.engine.rules import CheckSpec, RuleDefinitionError, get_rule
+from assay.engine.rules import RuleDefinitionError, get_rule
 from assay.engine.validation import validate_check
 from assay.store.models import CheckMeasurement
+from tests.helpers import check, run
+from tests.helpers import expect_aggregate as expect
 
 T = dt.datetime
 UTC = dt.UTC
-
-
-def check(rule: str, fields=(), filter=None, history=None, **properties) -> CheckSpec:
-    spec = CheckSpec(0, rule, list(fields), properties, filter)
-    spec.history = [(T(2026, 1, 1, tzinfo=UTC), v) for v in (history or [])]
-    return spec
-
-
-def run(t, *checks: CheckSpec):
-    for i, c in enumerate(checks, start=1):
-        c.id = i
-    return evaluate(t, list(checks))
-
-
-def expect(outcome, result: str, records: int, message: str | None = None):
-    """An aggregate outcome: asserted on every record read; a failure counts them all."""
-    assert outcome.error is None, outcome.error
-    assert outcome.kind == "aggregate"
-    assert (outcome.result, outcome.asserted, outcome.failed) == (result, records, records if result == "failed" else 0)
-    assert outcome.message == message
 
 
 # -- requiredValues, distinctCount, sum, maxPartitionSize, fieldCount, expectedSchema -------

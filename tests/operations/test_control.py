@@ -12,9 +12,9 @@ import time
 
 import duckdb
 import pytest
-from conftest import _client, make_settings
 
 from assay.store.models import Anomaly, Operation
+from tests.conftest import _client, make_settings
 
 TABLES = 300
 

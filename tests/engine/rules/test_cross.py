@@ -14,7 +14,6 @@ import duckdb
 import ibis
 import pyarrow as pa
 import pytest
-from engine_backends import PG_HOST
 
 from assay.engine.plan import MAX_AGGREGATES_PER_QUERY, evaluate
 from assay.engine.rules import CheckSpec, RuleDefinitionError, get_rule
@@ -22,6 +21,7 @@ from assay.engine.rules.data_diff import DataDiff
 from assay.engine.rules.entity_resolution import normalise
 from assay.engine.validation import validate_check
 from assay.operations.resolver import Reference
+from tests.engines import PG_HOST
 
 # ------------------------------------------------------------------------------ data
 

@@ -25,7 +25,7 @@ import pytest
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLI_VERSION = "1.2.2"
 CLI_VENV = ROOT / ".cache" / f"qualytics-cli-{CLI_VERSION}"
 ABORT_TABLES = 300

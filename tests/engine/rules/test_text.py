@@ -10,63 +10,25 @@ are what makes them pass.
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import uuid
 
 import ibis
-import pyarrow as pa
 import pytest
-from engine_backends import Engine
 
 import assay.sources.sql  # noqa: F401 - PyMySQL stands in for MySQLdb
 from assay.engine import regex
 from assay.engine.plan import evaluate
 from assay.engine.rules import CheckSpec, RuleDefinitionError, get_rule
 from assay.engine.rules import user_defined_function as udf
+from tests.engines import Engine, engine_fixture
+from tests.helpers import by_check_id
 
-MARIADB_HOST = os.environ.get("ASSAY_TEST_PG_HOST", "127.0.0.1")
-
-
-class _MariaDB(Engine):
-    """The MariaDB server as an Engine; drops the tables it created."""
-
-    def __init__(self, con):
-        super().__init__("mysql", con)
-        self.created: list[str] = []
-
-    def load(self, **columns):
-        # Ibis' MySQL loader goes through pandas and cannot bind a NULL string (NaN), so
-        # create the table with Ibis and insert the rows with bound parameters.
-        data = pa.table({k: pa.array(v) for k, v in columns.items()})
-        name = f"t{next(self._n)}_{uuid.uuid4().hex[:8]}"
-        t = self.con.create_table(name, schema=ibis.Schema.from_pyarrow(data.schema))
-        self.created.append(name)
-        cols = ", ".join(f"`{c}`" for c in data.column_names)
-        marks = ", ".join("%s" for _ in data.column_names)
-        with self.con.con.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO `{name}` ({cols}) VALUES ({marks})", [tuple(r.values()) for r in data.to_pylist()]
-            )
-        self.con.con.commit()
-        return t
-
-
-@pytest.fixture
-def mariadb_engine(mariadb_server):  # mariadb_server skips (fails in CI) without the server
-    assay.sources.sql._mysql_driver()
-    con = ibis.mysql.connect(host=MARIADB_HOST, port=3306, user="root", password="", database="test")
-    eng = _MariaDB(con)
-    try:
-        yield eng
-    finally:
-        for name in eng.created:
-            con.drop_table(name, force=True)
-        con.disconnect()
+#: MariaDB as an ``Engine`` (a fresh database, dropped afterwards).
+mariadb_engine = engine_fixture("mariadb", fixture_name="mariadb_engine")
 
 
 def run(t, checks: list[CheckSpec], example_limit: int = 0):
-    result = evaluate(t, checks, example_limit=example_limit)
-    return {o.check_id: o for o in result.outcomes}
+    return by_check_id(evaluate(t, checks, example_limit=example_limit))
 
 
 def failed_counts(t, checks: list[CheckSpec]) -> dict[int, int]:
@@ -255,7 +217,7 @@ def test_udfs(monkeypatch):
     def entry_points(group: str):
         eps = list(real(group=group))
         for name in ("is_even", "explode"):
-            eps.append(importlib.metadata.EntryPoint(name=name, value=f"test_rules_text:{name}", group=group))
+            eps.append(importlib.metadata.EntryPoint(name=name, value=f"{__name__}:{name}", group=group))
         return eps
 
     monkeypatch.setattr(udf, "entry_points", entry_points)

@@ -2,7 +2,7 @@
 PostgreSQL and MariaDB, and each check's failing count must be the count worked out by
 hand from the data (so all four engines agree with each other and with the definition).
 
-The data is ``rule_dataset.FACTS`` (10 rows; its table is in rule_dataset.py, with the
+The data is ``dataset.FACTS`` (10 rows; its table is in dataset.py, with the
 values each column holds). It is loaded once per engine and every case below runs in ONE
 ``evaluate`` call per engine, exactly as a scan runs a container's checks.
 
@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from rule_dataset import ENGINES, FACTS, HAS_NAN, REFS, connect, load
 
 from assay.engine.plan import evaluate
 from assay.engine.rules import CheckSpec, all_rules
 from assay.operations.resolver import Reference
+from tests.engine.rules.dataset import ENGINES, FACTS, HAS_NAN, REFS, connect, load
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ CASES: list[Case] = [
         comparison="eq",
         ref_expression="sum(key) + 101",
     ),
-    # -- text detectors on "note" (9 non-NULL values; see rule_dataset._note)
+    # -- text detectors on "note" (9 non-NULL values; see dataset._note)
     C("containsEmail", ["note"], 8),  # row 1 only
     C("containsUrl", ["note"], 7),  # rows 2, 8
     C("containsCreditCard", ["note"], 5),  # rows 4, 5, 9, 10

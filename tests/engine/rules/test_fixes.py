@@ -1,6 +1,6 @@
 """Regression tests for bugs a new-user trial of the rule catalogue found, each asserted
 with exact values on DuckDB, SQLite, PostgreSQL and MariaDB (tables created with each
-engine's own DDL, rule_dataset.py):
+engine's own DDL, dataset.py):
 
 1. existsIn / notExistsIn compare text byte for byte on MariaDB (its default collation
    is case- and accent-insensitive), on the same connection and between engines;
@@ -20,13 +20,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from rule_dataset import ENGINES, UTC, Table, connect, load, tz
 
 from assay.engine.expressions import ExpressionError, to_ibis_predicate
 from assay.engine.plan import evaluate
 from assay.engine.rules import CheckSpec, RuleDefinitionError
 from assay.engine.validation import validate_check
 from assay.operations.resolver import Reference
+from tests.engine.rules.dataset import ENGINES, UTC, Table, connect, load, tz
 
 # -- data ----------------------------------------------------------------------------------
 

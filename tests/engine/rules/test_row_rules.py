@@ -11,35 +11,17 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-from engine_backends import nan_array
 
-from assay.engine.plan import evaluate
-from assay.engine.rules import CheckSpec, all_rules, get_rule
+from assay.engine.rules import all_rules, get_rule
+from tests.engines import nan_array
+from tests.helpers import check, expect, run
 
 NAN = float("nan")
 
 
-def check(rule: str, fields=(), filter=None, coverage=None, **properties) -> CheckSpec:
-    """A CheckSpec without an id yet (``run`` numbers them 1, 2, … in order)."""
-    return CheckSpec(0, rule, list(fields), properties, filter, coverage)
-
-
-def run(t, *checks: CheckSpec, example_limit: int = 10):
-    for i, c in enumerate(checks, start=1):
-        c.id = i
-    return evaluate(t, list(checks), example_limit=example_limit)
-
-
-def expect(outcome, result: str, failed: int, asserted: int, example_ids: list[int] | None = None):
-    assert outcome.error is None, outcome.error
-    assert (outcome.result, outcome.failed, outcome.asserted) == (result, failed, asserted), outcome
-    if example_ids is not None:
-        assert [r["id"] for r in outcome.examples] == example_ids
-
-
 def test_the_catalogue_holds_every_rule_type_of_the_api():
     # The rule types of qualytics-api.md §2.3 that issue 3 lists, by their API names; each
-    # also has a case in the parity matrix (test_rule_parity.py), which fails for a rule without one.
+    # also has a case in the parity matrix (test_parity.py), which fails for a rule without one.
     assert set(all_rules()) == {
         "notNull",
         "anyNotNull",

@@ -22,7 +22,6 @@ import duckdb
 import ibis
 import pyarrow as pa
 import pytest
-from engine_backends import nan_array
 
 from assay.demo import load_dataset
 from assay.engine.inference import InferenceOptions, infer, infer_pattern, split
@@ -30,6 +29,7 @@ from assay.engine.plan import evaluate
 from assay.engine.profile import ProfileOptions, profile_table
 from assay.engine.rules import CheckSpec
 from assay.operations.resolver import Reference
+from tests.engines import nan_array
 
 SMALL = {"max_count_testing_sample": 2000}
 

@@ -9,20 +9,14 @@ predictedBy. Every expected count is worked out from the data in the comments.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import math
-import uuid
-import warnings
-from typing import Any
 
-import engine_backends
-import ibis
 import pyarrow as pa
 import pytest
-from engine_backends import ENGINES, nan_array
 
-from assay.engine.plan import evaluate
 from assay.engine.rules import CheckSpec, RuleDefinitionError, get_rule
+from tests import helpers
+from tests.engines import ENGINES, engine_fixture, nan_array
+from tests.helpers import check
 
 NAN = float("nan")
 UTC = dt.UTC
@@ -30,87 +24,20 @@ UTC = dt.UTC
 
 # -- engines: the shared three plus MariaDB ---------------------------------------------------
 
-
-class MariaEngine:
-    """MariaDB at 127.0.0.1:3306 through Ibis' mysql backend (session time zone UTC).
-
-    Ibis creates the table from the Arrow schema; rows are inserted with PyMySQL
-    (aware timestamps as their UTC wall time, as a MariaDB TIMESTAMP stores them).
-    MariaDB cannot store NaN, so NaN is inserted as NULL.
-    """
-
-    name = "mariadb"
-    has_nan = False
-
-    def __init__(self, con: Any):
-        self.con = con
-        self._n = itertools.count(1)
-        self.tables: list[str] = []
-
-    def load(self, **columns: Any):
-        arrays = {k: v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array(v) for k, v in columns.items()}
-        data = pa.table(arrays)
-        name = f"t{next(self._n)}_{uuid.uuid4().hex[:8]}"
-        table = self.con.create_table(name, schema=ibis.Schema.from_pyarrow(data.schema))
-        self.tables.append(name)
-        rows = [tuple(_maria_value(v) for v in row.values()) for row in data.to_pylist()]
-        cols = ", ".join(f"`{c}`" for c in data.column_names)
-        marks = ", ".join("%s" for _ in data.column_names)
-        with self.con.con.cursor() as cur:
-            cur.executemany(f"INSERT INTO `{name}` ({cols}) VALUES ({marks})", rows)
-        self.con.con.commit()
-        return table
-
-
-def _maria_value(v: Any) -> Any:
-    if isinstance(v, dt.datetime) and v.tzinfo is not None:
-        return v.astimezone(UTC).replace(tzinfo=None)
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    return v
-
-
-@pytest.fixture(params=[*ENGINES, "mariadb"])
-def engine(request, tmp_path):
-    """DuckDB, SQLite, PostgreSQL (``engine_backends.engine``) and MariaDB."""
-    if request.param != "mariadb":
-        yield from engine_backends.engine.__wrapped__(request, tmp_path)
-        return
-    request.getfixturevalue("mariadb_server")  # skips (or fails in CI) without a server
-    import pymysql
-
-    pymysql.install_as_MySQLdb()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Unable to set session timezone to UTC": set below
-        con = ibis.mysql.connect(host="127.0.0.1", port=3306, user="root", password="", database="test")
-    con.raw_sql("SET time_zone = '+00:00'")
-    eng = MariaEngine(con)
-    try:
-        yield eng
-    finally:
-        for name in eng.tables:
-            con.drop_table(name, force=True)
-        con.disconnect()
+engine = engine_fixture(*ENGINES)
 
 
 # -- helpers --------------------------------------------------------------------------------
 
 
-def check(rule: str, fields=(), filter=None, **properties) -> CheckSpec:
-    return CheckSpec(0, rule, list(fields), properties, filter)
-
-
 def run(t, *checks: CheckSpec):
-    for i, c in enumerate(checks, start=1):
-        c.id = i
-    return evaluate(t, list(checks), example_limit=20).outcomes
+    """The outcomes of ``checks`` (numbered 1, 2, …), with up to 20 example rows each."""
+    return helpers.run(t, *checks, example_limit=20).outcomes
 
 
 def expect(outcome, failed: int, asserted: int, ids: list[int]):
-    assert outcome.error is None, outcome.error
-    result = "failed" if failed else "passed"
-    assert (outcome.result, outcome.failed, outcome.asserted) == (result, failed, asserted), outcome
-    assert [r["id"] for r in outcome.examples] == ids
+    """A row check that fails ``failed`` of ``asserted`` rows (passes when 0), examples ``ids``."""
+    helpers.expect(outcome, "failed" if failed else "passed", failed, asserted, ids)
 
 
 def ts(*args) -> dt.datetime:

@@ -7,26 +7,12 @@ from __future__ import annotations
 
 import ibis
 import pytest
-from engine_backends import Engine
 
 from assay.engine.plan import evaluate
 from assay.engine.rules import CheckSpec
-
-
-def check(rule: str, fields=(), filter=None, coverage=None, **properties) -> CheckSpec:
-    return CheckSpec(0, rule, list(fields), properties, filter, coverage)
-
-
-def numbered(*checks: CheckSpec) -> list[CheckSpec]:
-    for i, c in enumerate(checks, start=1):
-        c.id = i
-    return list(checks)
-
-
-def asserted(o, result: str, failed: int, n: int):
-    assert o.error is None, o.error
-    assert (o.result, o.failed, o.asserted) == (result, failed, n), o
-
+from tests.engines import Engine
+from tests.helpers import check, numbered
+from tests.helpers import expect as asserted
 
 # -- ONE fused aggregate query -----------------------------------------------------------------
 

@@ -269,8 +269,9 @@ def test_a_file_pattern_that_gains_a_file_scans_only_that_file(api, tmp_path):
 
 
 def test_incremental_scans_on_postgresql_with_a_timestamptz_identifier(api, pg_database):
-    from engine_backends import PG_HOST
     from sqlalchemy import create_engine, text
+
+    from tests.engines import PG_HOST
 
     pg = create_engine(pg_database)
 
@@ -386,8 +387,9 @@ def test_a_null_and_the_text_null_are_one_partition(api, make_duckdb):
 
 
 def test_an_identifier_range_the_driver_cannot_return_keeps_the_checkpoint(api, pg_database):
-    from engine_backends import PG_HOST
     from sqlalchemy import create_engine, text
+
+    from tests.engines import PG_HOST
 
     pg = create_engine(pg_database)
     with pg.begin() as conn:

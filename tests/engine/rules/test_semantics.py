@@ -2,7 +2,7 @@
 docs/semantics.md "Same answer on every engine"), each asserted on DuckDB, SQLite,
 PostgreSQL and MariaDB with exact values worked out from the data below.
 
-Tables are created with each engine's own DDL (rule_dataset.py) once per engine for
+Tables are created with each engine's own DDL (dataset.py) once per engine for
 the whole module; each test evaluates its checks in one ``evaluate`` call.
 """
 
@@ -12,7 +12,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from rule_dataset import (
+
+from assay.engine.plan import evaluate
+from assay.engine.rules import AggregateRule, CheckSpec, get_rule
+from assay.operations.resolver import Reference
+from tests.engine.rules.dataset import (
     ENGINES,
     EXACT_DECIMAL,
     FACT_COLUMNS,
@@ -25,11 +29,7 @@ from rule_dataset import (
     load,
     tz,
 )
-from test_rule_parity import CASES, SameConnection, expected_for
-
-from assay.engine.plan import evaluate
-from assay.engine.rules import AggregateRule, CheckSpec, get_rule
-from assay.operations.resolver import Reference
+from tests.engine.rules.test_parity import CASES, SameConnection, expected_for
 
 NOW = dt.datetime.now(UTC).replace(microsecond=0)
 HOUR = dt.timedelta(hours=1)

@@ -3,8 +3,8 @@ with each engine's own DDL (as a user's tables would be) and read back through I
 exactly as a scan reads a container (``con.table(name)``).
 
 Engines: DuckDB (in memory), SQLite (a temp file), PostgreSQL (a fresh schema) and
-MariaDB (a fresh database). ``open_engines`` yields them; ``Loaded.table(name)`` gives
-the Ibis table on one engine.
+MariaDB (a fresh database), connected by ``tests.engines.connect``; ``load`` creates the
+tables there and ``Loaded.table(name)`` gives the Ibis table on one engine.
 
 Two things cannot be identical everywhere and are stated here once:
 
@@ -19,19 +19,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 from sqlglot import exp
 
-PG_HOST = os.environ.get("ASSAY_TEST_PG_HOST", "127.0.0.1")
-ENGINES = ("duckdb", "sqlite", "postgres", "mariadb")
+from tests.engines import ENGINES, connect  # noqa: F401  (re-exported for the rule tests)
+
 HAS_NAN = {"duckdb": True, "sqlite": False, "postgres": True, "mariadb": False}
 EXACT_DECIMAL = {"duckdb": True, "sqlite": False, "postgres": True, "mariadb": True}
 DIALECT = {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres", "mariadb": "mysql"}
@@ -151,61 +147,6 @@ def load(engine: str, con: Any, tables: list[Table]) -> Loaded:
                     cur.executemany(_insert(engine, table), rows)
             raw.commit()
     return Loaded(engine, con)
-
-
-def connect(engine: str, tmp_path, request) -> Iterator[Any]:
-    """Yield an Ibis connection on a fresh, empty namespace of ``engine``; drop it after.
-
-    PostgreSQL and MariaDB come from the ``pg_admin`` / ``mariadb_server`` fixtures
-    (skipped without a server, failed in CI)."""
-    if engine == "duckdb":
-        con = ibis.duckdb.connect()
-        yield con
-        con.disconnect()
-    elif engine == "sqlite":
-        con = ibis.sqlite.connect(str(tmp_path / f"parity_{uuid.uuid4().hex[:8]}.sqlite"))
-        yield con
-        con.disconnect()
-    elif engine == "postgres":
-        from sqlalchemy import text
-
-        admin = request.getfixturevalue("pg_admin")
-        schema = f"assay_parity_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        con = None
-        try:
-            con = ibis.postgres.connect(
-                host=PG_HOST, user="postgres", database="test", options=f"-c search_path={schema}"
-            )
-            yield con
-        finally:
-            if con is not None:
-                con.disconnect()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    else:
-        import assay.sources.sql  # noqa: F401  (PyMySQL stands in for MySQLdb)
-
-        assay.sources.sql._mysql_driver()
-        server = request.getfixturevalue("mariadb_server")
-        db = f"assay_parity_{uuid.uuid4().hex[:12]}"
-        admin = server(None)
-        with admin.cursor() as cur:
-            # the server's default collation (utf8mb4_general_ci: case-insensitive), as users have
-            cur.execute(f"CREATE DATABASE `{db}` CHARACTER SET utf8mb4")
-        con = None
-        try:
-            con = ibis.mysql.connect(host=PG_HOST, port=3306, user="root", password="", database=db)
-            with con.con.cursor() as cur:
-                cur.execute("SET time_zone = '+00:00'")
-            yield con
-        finally:
-            if con is not None:
-                con.disconnect()
-            with admin.cursor() as cur:
-                cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
-            admin.close()
 
 
 # --------------------------------------------------------------------------- the data

@@ -9,7 +9,8 @@ import sys
 
 import duckdb
 import pytest
-from test_qualytics_cli import Server
+
+from tests.cli.test_qualytics_cli import Server
 
 
 @pytest.fixture(scope="module")

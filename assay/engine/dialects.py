@@ -1,0 +1,307 @@
+"""Every per-engine difference the engine knows, in one place: one :class:`Dialect` per engine.
+
+Rules, profiling and incremental reads build engine-neutral Ibis expressions; where an
+engine needs its own SQL or behaves differently, they ask the expression's dialect
+(:func:`dialect_of`) for a capability (a class attribute) or an expression builder (a
+method) instead of testing the engine's name. The dialects, by Ibis backend name:
+
+========== ===================================================================================
+``duckdb`` :class:`DuckDBDialect` — the reference: every default of :class:`Dialect`.
+``sqlite`` :class:`SQLiteDialect` — timestamps are ISO text, DECIMAL holds doubles, no NaN,
+           15-digit double text, results read whole.
+``postgres`` :class:`PostgresDialect` — ``float8`` text needs ``to_char`` for big doubles.
+``mysql``  :class:`MySQLDialect` (MySQL and MariaDB) — collations fold text, no NaN, DECIMAL
+           read through float64, results read whole, NULLs of a memtable must be objects.
+========== ===================================================================================
+
+Adding an engine means adding one subclass here (overriding only what differs from the
+defaults) and listing it in :data:`DIALECTS`; an engine with no dialect gets the defaults
+(:class:`Dialect` itself, named after the backend).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from . import text as _text
+
+#: The type every timestamp is cast to before it is compared (``rules._compare``).
+UTC_TIMESTAMP = "timestamp('UTC')"
+
+
+class Dialect:
+    """What the engine layer needs to know about one engine: capabilities (class
+    attributes) and per-engine expression builders (methods). The defaults are those of
+    DuckDB, the reference engine; a subclass overrides what differs."""
+
+    #: The Ibis backend name (``backend.name``) this dialect is for.
+    name: ClassVar[str] = "duckdb"
+
+    # -- capabilities ---------------------------------------------------------------------------
+    #: The engine stores NaN in a float column (SQLite and MySQL turn it into NULL or reject it).
+    has_nan: ClassVar[bool] = True
+    #: The Ibis driver really streams a result (DuckDB record batches, PostgreSQL
+    #: server-side cursor); elsewhere a whole result is read at once, so streams read pages.
+    streams_results: ClassVar[bool] = True
+    #: Text is compared byte for byte by ``=``, ``IN``, ``GROUP BY`` and ``LIKE`` whatever
+    #: the column's collation. False where collations may fold case, accents or trailing
+    #: spaces (MySQL/MariaDB): there :meth:`text_key` keys text by its bytes.
+    exact_text: ClassVar[bool] = True
+    #: ``COUNT(DISTINCT)`` is cheap enough to be exact on any container (DuckDB); elsewhere
+    #: profiling uses the approximate count beyond ``profile.EXACT_DISTINCT_ROWS`` rows.
+    cheap_exact_distinct: ClassVar[bool] = False
+    #: Timestamps are stored as ISO text (SQLite): compared and ordered only once cast to
+    #: UTC instants (:meth:`comparable_timestamp`).
+    timestamps_as_text: ClassVar[bool] = False
+    #: The driver reads a DECIMAL result through float64 (MySQL): exact sums are fetched as text.
+    decimals_read_as_float: ClassVar[bool] = False
+
+    # -- regular expressions (``engine.regex`` writes Assay's flavour with these) ----------------
+    #: The anchor matching only at the very end of the value.
+    regex_end: ClassVar[str] = "\\z"
+    #: Prefix of every translated pattern (MySQL switches case-insensitive matching off).
+    regex_prefix: ClassVar[str] = ""
+
+    def regex_escape(self, cp: int) -> str:
+        """The escape writing code point ``cp`` in a pattern (RE2/PCRE: ``\\x{…}``)."""
+        return f"\\x{{{cp:x}}}"
+
+    # -- expression builders --------------------------------------------------------------------
+    def comparable_timestamp(self, v: ir.TimestampValue) -> ir.Value:
+        """Timestamp ``v`` as a value that compares as its UTC instant. The column itself
+        wherever timestamps are instants already (Assay's sessions run in UTC): that keeps
+        comparisons free and lets the engine prune by the column's statistics."""
+        return v
+
+    def timestamp_text(self, v: ir.Value) -> ir.StringValue:
+        """A UTC timestamp (already ``comparable``) as ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+        return v.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def decimal_text(self, v: ir.DecimalValue) -> ir.StringValue:
+        """A DECIMAL's exact digits, with exactly its declared scale of fractional digits."""
+        return v.cast("string")
+
+    def double_text(self, x: ir.FloatingValue) -> ir.StringValue:
+        """A non-NULL float64 in the canonical text of ``engine.text`` (DuckDB and MySQL:
+        the engine's own shortest digits, rewritten in the canonical layout)."""
+        low = x.cast("string").lower()
+        layout = low
+        for pattern, replacement in _text.LAYOUT_REWRITES:
+            layout = self.regexp_replace(layout, pattern, replacement)
+        return ibis.cases(
+            (x == 0, "0"),
+            (low == "nan", "NaN"),
+            (low.isin(["inf", "infinity", "+inf", "+infinity"]), "Infinity"),
+            (low.isin(["-inf", "-infinity"]), "-Infinity"),
+            else_=layout,
+        )
+
+    def regexp_replace(self, s: ir.StringValue, pattern: str, replacement: str) -> ir.StringValue:
+        """``s`` with every match of ``pattern`` (RE2/PCRE syntax) replaced by ``replacement``."""
+        return s.re_replace(pattern, replacement)
+
+    def text_key(self, v: ir.Value) -> ir.Value:
+        """A string value equal for two rows exactly when their texts are byte-for-byte
+        equal: ``v`` itself where text compares exactly (:attr:`exact_text`)."""
+        return v
+
+    def text_key_literal(self, value: str) -> str:
+        """:meth:`text_key` of a Python string, computed in Python."""
+        return value
+
+    def memtable(self, batch: pa.Table) -> ir.Table:
+        """An Arrow table as an Ibis in-memory table to be joined with this engine's tables."""
+        return ibis.memtable(batch)
+
+
+class DuckDBDialect(Dialect):
+    """DuckDB: the defaults, plus an exact ``COUNT(DISTINCT)`` on any container."""
+
+    name = "duckdb"
+    cheap_exact_distinct = True
+
+
+class SQLiteDialect(Dialect):
+    """SQLite: timestamps are ISO text (``T`` or space separated, with or without an
+    offset), DECIMAL holds doubles, NaN becomes NULL, the double's text keeps only 15
+    significant digits (so it is formatted in Python, registered as a function), regular
+    expressions run in Python's ``re`` (through Ibis' ``_ibis_regex_search``)."""
+
+    name = "sqlite"
+    has_nan = False
+    streams_results = False
+    timestamps_as_text = True
+    regex_end = "\\Z"
+
+    def regex_escape(self, cp: int) -> str:
+        return f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
+
+    def comparable_timestamp(self, v: ir.TimestampValue) -> ir.Value:
+        return v.cast(UTC_TIMESTAMP)
+
+    def timestamp_text(self, v: ir.Value) -> ir.StringValue:
+        # %f is seconds with 3 decimals: add the microseconds SQLite does not keep
+        return v.strftime("%Y-%m-%d %H:%M:%f") + "000"
+
+    def decimal_text(self, v: ir.DecimalValue) -> ir.StringValue:
+        scale = v.type().scale
+        if scale is not None:  # the double's digits at the column's scale
+            return _sqlite_fixed_text(v.cast("float64"), int(scale))
+        return self.double_text(v.cast("float64"))
+
+    def double_text(self, x: ir.FloatingValue) -> ir.StringValue:
+        return _sqlite_double_text(x)
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL: ARE regular expressions (``$`` ends the value, ``\\uXXXX`` escapes);
+    ``float8`` text is canonical but for ``-0`` and doubles of 2^53 and more."""
+
+    name = "postgres"
+    regex_end = "$"
+
+    def regex_escape(self, cp: int) -> str:
+        return f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
+
+    def double_text(self, x: ir.FloatingValue) -> ir.StringValue:
+        raw = x.cast("string")
+        # float8 output (extra_float_digits >= 1, the default) is the canonical text,
+        # but for -0 and for doubles of 2^53 and more (all integers), which it writes
+        # with the integer's own 17 leading digits (5e22 as 4.9999999999999996e+22):
+        # those are written with 15, 16 or 17 digits by to_char (C's %e), the first
+        # that reads back as the same double.
+        tries = [_pg_to_char(x, "9." + "9" * n + "EEEE").strip() for n in (14, 15, 16)]
+        # (a try is read back only below the double whose rounding would overflow)
+        fits = [
+            ibis.ifelse(x.abs() < limit, t.cast("float64") == x, False)
+            for t, limit in zip(tries, (1.797693134862315e308, 1.7976931348623155e308), strict=False)
+        ]
+        big = ibis.cases((fits[0], tries[0]), (fits[1], tries[1]), else_=tries[2])
+        big = _pg_regexp_replace(_pg_regexp_replace(big, "0+e", "e"), "\\.e", "e")
+        return ibis.cases(
+            (x == 0, "0"),
+            (raw.isin(["NaN", "Infinity", "-Infinity"]), raw),
+            (x.abs() >= 2.0**53, big),
+            else_=raw,
+        )
+
+
+class MySQLDialect(Dialect):
+    """MySQL and MariaDB (PCRE2 regular expressions).
+
+    Their default collations (``utf8mb4_general_ci``, ``utf8mb4_uca1400_ai_ci``, …) are
+    case- and often accent-insensitive and ignore trailing spaces, so text is keyed by
+    ``HEX(v)`` (the bytes in the column's character set, utf8mb4 on Assay's connections)
+    and patterns switch case-insensitivity off. NaN cannot be stored; the driver reads
+    DECIMAL through float64 and whole results at once; Ibis inserts a memtable through
+    pandas, where a NULL would become a NaN the driver refuses."""
+
+    name = "mysql"
+    has_nan = False
+    streams_results = False
+    exact_text = False
+    decimals_read_as_float = True
+    regex_prefix = "(?-i)"
+
+    def timestamp_text(self, v: ir.Value) -> ir.StringValue:
+        return v.strftime("%Y-%m-%d %H:%i:%s.%f")  # MySQL writes minutes as %i
+
+    def regexp_replace(self, s: ir.StringValue, pattern: str, replacement: str) -> ir.StringValue:
+        return _mysql_regexp_replace(s, pattern, replacement)
+
+    def text_key(self, v: ir.Value) -> ir.Value:
+        return _hex(v)
+
+    def text_key_literal(self, value: str) -> str:
+        return value.encode("utf-8").hex().upper()
+
+    def memtable(self, batch: pa.Table) -> ir.Table:
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            {name: pd.Series(batch.column(name).to_pylist(), dtype=object) for name in batch.column_names}
+        )
+        return ibis.memtable(frame, schema=ibis.Schema.from_pyarrow(batch.schema))
+
+
+#: The dialect of each engine, by Ibis backend name.
+DIALECTS: dict[str, Dialect] = {
+    d.name: d for d in (DuckDBDialect(), SQLiteDialect(), PostgresDialect(), MySQLDialect())
+}
+
+_DEFAULTS: dict[str, Dialect] = {}
+
+
+def dialect_named(name: str) -> Dialect:
+    """The dialect of the engine called ``name`` (an Ibis backend name); an engine without
+    one of its own gets :class:`Dialect`'s defaults."""
+    found = DIALECTS.get(name) or _DEFAULTS.get(name)
+    if found is None:
+        found = _DEFAULTS[name] = type(f"{name.title()}Dialect", (Dialect,), {"name": name})()
+    return found
+
+
+def backend_name(expr: Any) -> str:
+    """The Ibis backend name (``duckdb``, ``sqlite``, ``postgres``, ``mysql``, …) an
+    expression will run on; an unbound expression (a memtable) runs on Ibis' default
+    backend, DuckDB."""
+    try:
+        backend = expr._find_backend(use_default=True)
+    except Exception:  # noqa: BLE001 - unbound or mixed: Ibis' default
+        return "duckdb"
+    return getattr(backend, "name", "duckdb")
+
+
+def dialect_of(expr: Any) -> Dialect:
+    """The dialect of the engine the Ibis expression (table, column or scalar) runs on."""
+    return dialect_named(backend_name(expr))
+
+
+# -- engine functions the builders call ----------------------------------------------------------
+
+
+@ibis.udf.scalar.python(name="assay_double_text")
+def _sqlite_double_text(x: float) -> str:  # SQLite only: runs in this process
+    return _text.double_text(x)  # type: ignore[return-value]  # None for NULL
+
+
+@ibis.udf.scalar.python(name="assay_fixed_text")
+def _sqlite_fixed_text(x: float, scale: int) -> str:  # SQLite only: runs in this process
+    """The exact digits of double ``x`` with ``scale`` fractional digits (SQLite's printf
+    stops at 16 significant digits)."""
+    if x is None:
+        return None
+    try:
+        x = float(x)
+    except (TypeError, ValueError):  # SQLite: a non-number stored in a DECIMAL column
+        return str(x)
+    out = f"{x:.{scale}f}"
+    return out[1:] if out.startswith("-") and not out.strip("-0.") else out
+
+
+@ibis.udf.scalar.builtin(name="to_char")
+def _pg_to_char(value: float, fmt: str) -> str:  # pragma: no cover
+    """PostgreSQL's to_char(double precision, format)."""
+    raise NotImplementedError  # compiled to SQL, never called
+
+
+@ibis.udf.scalar.builtin(name="regexp_replace")
+def _pg_regexp_replace(value: str, pattern: str, replacement: str) -> str:  # pragma: no cover
+    """PostgreSQL's regexp_replace (first match)."""
+    raise NotImplementedError  # compiled to SQL, never called
+
+
+@ibis.udf.scalar.builtin(name="regexp_replace")
+def _mysql_regexp_replace(value: str, pattern: str, replacement: str) -> str:  # pragma: no cover
+    """MariaDB/MySQL's REGEXP_REPLACE (Ibis has no compilation rule for it there)."""
+    raise NotImplementedError  # compiled to SQL, never called
+
+
+@ibis.udf.scalar.builtin(name="hex")
+def _hex(value: str) -> str:  # pragma: no cover
+    """MySQL's HEX(text): the hexadecimal digits (upper case) of the text's bytes."""
+    raise NotImplementedError  # compiled to SQL, never called
