@@ -178,6 +178,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
         _interrupt_on_abort(source, should_abort),
         contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver,
     ):
+        source.describe(f"assay scan operation {op_id} (datastore {ds_name})")
         for container_id in container_ids:
             if should_abort():
                 raise Aborted()

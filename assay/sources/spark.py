@@ -130,7 +130,7 @@ def validate_connection(connection: dict) -> list[tuple[tuple[str, ...], str]]:
     if uri is not None:
         if not isinstance(uri, str) or not uri:
             problems.append((("connection", "uri"), "'uri' must be a folder URI such as file:///abs/folder"))
-        elif (uri.startswith("file://") or "://" not in uri) and not folder_of(uri).is_absolute():
+        elif (uri.startswith("file://") or "://" not in uri) and not Path(uri.removeprefix("file://")).is_absolute():
             problems.append((("connection", "uri"), f"'{uri}' is not an absolute folder (file:///abs/folder)"))
     if connection.get("metastore") is not None and str(connection["metastore"]).lower() not in ("hive", "in-memory"):
         problems.append((("connection", "metastore"), "'metastore' must be 'hive' or 'in-memory'"))

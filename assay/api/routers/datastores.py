@@ -30,6 +30,7 @@ KINDS = {
     "local": ("dfs", "local"),
     "file": ("dfs", "local"),
     "s3": ("dfs", "s3"),
+    "spark": ("dfs", "spark"),
 }
 
 
@@ -45,7 +46,7 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
         raise RuleDefinitionError(
             ("connection", "type"),
             f"unsupported connection type '{connection.type}'; use one of: duckdb, postgresql, mysql, mariadb, "
-            "sqlite, local, s3",
+            "sqlite, local, s3, spark",
         )
     data = connection.model_dump(exclude_none=True)
     secrets = {k: v for k, v in data.items() if k in SECRET_FIELDS}
@@ -63,6 +64,11 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
             raise RuleDefinitionError(("connection", "host"), f"a {kind[1]} connection needs 'host'")
         if not database:
             raise RuleDefinitionError(("database",), f"a {kind[1]} datastore needs 'database'")
+    elif kind[1] == "spark":
+        from ...sources.spark import validate_connection
+
+        for location, message in validate_connection(conn):
+            raise RuleDefinitionError(location, message)
     elif kind[1] == "s3":
         uri = conn.get("uri") or ""
         if not uri.startswith("s3://") or not uri.removeprefix("s3://").strip("/"):
