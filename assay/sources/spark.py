@@ -486,6 +486,10 @@ class SparkSource(Source):
     def close(self) -> None:
         try:
             self.session.removeTag(self.tag)
+            if not self.remote:  # the worker thread runs other operations next
+                sc = self.session.sparkContext
+                for key in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
+                    sc.setLocalProperty(key, None)
         except Exception:  # noqa: BLE001
             pass
         for view in self._views.values():
