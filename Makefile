@@ -7,9 +7,13 @@ PY     := $(VENV)/bin/python
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Assay needs Python 3.11+, found %s" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@echo "==> Creating the virtualenv $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> Upgrading pip"
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,spark]'
+	@echo "==> Installing Assay (editable) and its dependencies, with the dev tools and PySpark (a few minutes the first time)"
+	$(PY) -m pip install --progress-bar off -e '.[dev,spark]'
+	@echo "==> Installed: $(VENV)/bin/assay; run 'make test' or 'make demo'"
 	@touch $@
 
 install: $(VENV)/.installed
@@ -17,8 +21,10 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(VENV)/bin/assay demo
 
+# In parallel, one worker per CPU (pytest-xdist): tests are spread one by one, except the
+# modules that share an expensive module-scoped set-up (marked xdist_group), kept on one worker.
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadgroup
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -70,5 +70,66 @@ def expect_aggregate(outcome, result: str, records: int, message: str | None = N
 
 
 def rule_names() -> set[str]:
-    """The API names of every registered rule type (aliases excluded)."""
+    """The API names of every registered rule type (aliases excluded), from the registry:
+    tests that go over every rule type take them from here."""
     return set(all_rules())
+
+
+#: The rule types of the Qualytics API, by their API names: the specification the registry
+#: is checked against (``rule_names() == QUALYTICS_RULE_TYPES``), so it is written out.
+QUALYTICS_RULE_TYPES = frozenset(
+    {
+        "notNull",
+        "anyNotNull",
+        "notEmpty",
+        "expectedValues",
+        "requiredValues",
+        "notNegative",
+        "positive",
+        "notFuture",
+        "between",
+        "betweenTimes",
+        "matchesPattern",
+        "unique",
+        "afterDateTime",
+        "beforeDateTime",
+        "greaterThan",
+        "lessThan",
+        "greaterThanField",
+        "lessThanField",
+        "equalToField",
+        "equalTo",
+        "minLength",
+        "maxLength",
+        "minValue",
+        "maxValue",
+        "containsEmail",
+        "containsUrl",
+        "containsCreditCard",
+        "containsSocialSecurityNumber",
+        "isCreditCard",
+        "isType",
+        "isAddress",
+        "distinctCount",
+        "fieldCount",
+        "expectedSchema",
+        "sum",
+        "minPartitionSize",
+        "maxPartitionSize",
+        "timeDistributionSize",
+        "existsIn",
+        "notExistsIn",
+        "dataDiff",
+        "isNotReplicaOf",
+        "aggregationComparison",
+        "satisfiesExpression",
+        "predictedBy",
+        "metric",
+        "volumetric",
+        "freshness",
+        "absoluteChangeLimit",
+        "relativeChangeLimit",
+        "entityResolution",
+        "userDefinedFunction",
+    }
+)

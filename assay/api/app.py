@@ -28,6 +28,7 @@ from .routers import (
     schedules,
     users,
 )
+from .routing import operation_id
 
 
 def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         docs_url="/api/docs",
         redoc_url=None,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     # Public: health, status and the CLI's browser login. Everything else needs a token.
     public = APIRouter(prefix="/api")
@@ -87,4 +89,5 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     app.include_router(public)
     app.include_router(protected)
     errors.install(app)
+    errors.document(app)
     return app

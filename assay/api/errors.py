@@ -8,11 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from ..engine.rules import RuleDefinitionError
-from ..store.repo import Conflict, NotFound
+from ..errors import Conflict, NotFound, ValidationError
 
 
 def unprocessable(loc: tuple, message: str, kind: str = "value_error") -> JSONResponse:
@@ -80,3 +81,74 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RuleDefinitionError)
     async def _rule(_request: Request, exc: RuleDefinitionError):
         return unprocessable(exc.loc, exc.message)
+
+    @app.exception_handler(ValidationError)
+    async def _validation(_request: Request, exc: ValidationError):
+        return unprocessable(exc.loc, exc.message)
+
+
+# -- the error shape in the OpenAPI ----------------------------------------------------------
+ERROR_DESCRIPTIONS = {
+    401: "No valid bearer token: missing, malformed, expired or revoked",
+    404: "Something the request names does not exist; ``detail`` says what",
+    409: "The request conflicts with the stored state (a duplicate name, an operation still running …)",
+    413: "The request body is too large",
+    422: "The request's content is not acceptable: ``detail`` lists each offending input with its "
+    "location (``loc``); a number out of range in the URL gets a sentence instead",
+}
+_WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def error_codes(method: str, operation: dict[str, Any]) -> list[int]:
+    """The error statuses an OpenAPI ``operation`` may answer (each with an ``Error`` body):
+    401 behind authentication (it declares ``security``); 404 and 422 when it takes any
+    parameter or a body (ids may not exist, values may be invalid); 409 for writes (POST,
+    PUT, PATCH, DELETE); 413 with a body."""
+    codes = []
+    if operation.get("security"):
+        codes.append(401)
+    if operation.get("parameters") or operation.get("requestBody"):
+        codes += [404, 422]
+    if method.upper() in _WRITES:
+        codes.append(409)
+    if operation.get("requestBody"):
+        codes.append(413)
+    return sorted(codes)
+
+
+def document(app: FastAPI) -> None:
+    """Make ``app.openapi()`` document the one error shape, ``Error`` (see ``responses.py``),
+    for every error status each operation may answer (``error_codes``), in place of
+    FastAPI's ``HTTPValidationError``."""
+    from .responses import Error
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            servers=app.servers,
+        )
+        error_schema = Error.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(error_schema.pop("$defs", {}))
+        components["Error"] = error_schema
+        ref = {"$ref": "#/components/schemas/Error"}
+        for item in schema.get("paths", {}).values():
+            for method, operation in item.items():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)  # FastAPI's HTTPValidationError: replaced by Error
+                for code in error_codes(method, operation):
+                    responses[str(code)] = {
+                        "description": ERROR_DESCRIPTIONS[code],
+                        "content": {"application/json": {"schema": ref}},
+                    }
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

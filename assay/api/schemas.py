@@ -168,7 +168,7 @@ class SyncOperation(_OperationBase):
 
 
 class ScanOperation(_OperationBase):
-    """The scan payload (qualytics-api.md §1.4). ``null`` and ``-1`` for
+    """The scan payload (docs/semantics.md "Reading a container"). ``null`` and ``-1`` for
     ``max_records_analyzed_per_partition`` both mean every record."""
 
     type: Literal["scan"]
@@ -201,7 +201,7 @@ AI_EFFORT = {"off": 0, "low": 1, "medium": 2, "high": 3, "xhigh": 4, "max": 5}
 
 
 class ProfileOperation(_OperationBase):
-    """The profile payload (qualytics-api.md §1.3). ``ai_effort`` is the newer spelling of
+    """The profile payload (docs/semantics.md "Profile and inferred checks"). ``ai_effort`` is the newer spelling of
     ``inference_threshold``: off=0, low=1, medium=2, high=3, xhigh=4, max=5; when both are
     sent they must agree. Defaults (operations/profile.py): level 2, max_count_testing_sample
     100000, percent_testing_threshold 0.4, high_correlation_threshold 0.5,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ..operations import service
 from ..store.models import Anomaly, Container, ContainerScan, Datastore, Field, Operation, QualityCheck
 
 SECRET_KEYS = {"password", "secret_key", "access_key", "token", "passphrase", "private_key", "api_key"}
@@ -168,30 +169,12 @@ def container_scan(cs: ContainerScan) -> dict[str, Any]:
     }
 
 
-SCAN_STATUS_KEYS = (
-    "total_containers",
-    "containers_analyzed",
-    "partitions_scanned",
-    "records_processed",
-    "anomalies_identified",
-    "auto_resolved_anomaly_count",
-)
-
-
-PROFILE_STATUS_KEYS = (
-    "total_containers",
-    "containers_analyzed",
-    "partitions_analyzed",
-    "records_processed",
-    "fields_profiled",
-    "checks_synchronized",
-    "checks_added",
-    "checks_updated",
-)
+SCAN_STATUS_KEYS = service.SCAN_STATUS_KEYS
+PROFILE_STATUS_KEYS = service.PROFILE_STATUS_KEYS
 
 
 def container_profiles(op: Operation) -> list[dict[str, Any]]:
-    """Per-container results of a profile operation (qualytics-api.md §1.3)."""
+    """Per-container results of a profile operation (docs/semantics.md "Profile and inferred checks")."""
     from sqlalchemy import select
     from sqlalchemy.orm import object_session
 

@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..domain import AnomalyStatus, AnomalyType, CheckResult
 from .plan import CheckOutcome
 from .rules import RowRule
 
@@ -105,14 +106,14 @@ def findings_for(
     records: dict[int, Finding] = {}
     shapes: list[Finding] = []
     for out in outcomes:
-        if out.result != "failed":
+        if out.result != CheckResult.FAILED:
             continue
         coverage = coverage_of.get(out.check_id)
         if out.kind != "row" or (coverage is not None and coverage < 1.0):
-            kind = "shape"
+            kind = AnomalyType.SHAPE
             shapes.append(
                 Finding(
-                    "shape",
+                    AnomalyType.SHAPE,
                     fingerprint(container_id, out.check_id, kind),
                     out.message or "",
                     out.failed,
@@ -129,7 +130,7 @@ def findings_for(
             message = out.rule.record_message(row) if isinstance(out.rule, RowRule) else out.message or ""
             finding = records.get(fp)
             if finding is None:
-                finding = records[fp] = Finding("record", fp, message, 0, [], [clean], [row])
+                finding = records[fp] = Finding(AnomalyType.RECORD, fp, message, 0, [], [clean], [row])
             listed = next((fc for fc in finding.failed_checks if fc.check_id == out.check_id), None)
             if listed is None:
                 listed = FailedCheckFinding(out.check_id, message, 0)
@@ -141,7 +142,7 @@ def findings_for(
             rest = out.examples[rollup_threshold : rollup_threshold + source_record_limit]
             shapes.append(
                 Finding(
-                    "shape",
+                    AnomalyType.SHAPE,
                     fingerprint(container_id, out.check_id, "rollup"),
                     out.message or "",
                     out.failed,
@@ -171,15 +172,16 @@ def repeat_statuses(
     Without the flags every finding is a new ``Active`` anomaly (so an identical full
     scan repeated adds the same anomalies again, each linked to its own scan).
     """
-    statuses, reactivate = [], set()
+    statuses: list[str] = []
+    reactivate: set[int] = set()
     for fp in fingerprints:
         if archive_duplicates and fp in open_fps:
-            statuses.append("Duplicate")
+            statuses.append(AnomalyStatus.DUPLICATE)
         elif reactivate_recurring and fp in archived_fps and fp not in open_fps:
-            statuses.append("Duplicate")
+            statuses.append(AnomalyStatus.DUPLICATE)
             reactivate.add(fp)
         else:
-            statuses.append("Active")
+            statuses.append(AnomalyStatus.ACTIVE)
     return statuses, reactivate
 
 

@@ -42,6 +42,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from ..domain import CheckResult
 from .expressions import ExpressionError, to_ibis_predicate
 from .rules import AggregateRule, CheckSpec, RowRule, Rule, get_rule
 
@@ -239,7 +240,7 @@ def evaluate(
             c = _compile(spec, t, i, resolver)
             compiled.append(c)
         except Exception as e:  # noqa: BLE001 - any compile error belongs to this check
-            outcomes[i] = CheckOutcome(spec.id, spec.rule_type, _kind(spec), "unasserted", error=_describe(e))
+            outcomes[i] = CheckOutcome(spec.id, spec.rule_type, _kind(spec), CheckResult.UNASSERTED, error=_describe(e))
 
     values: dict[str, Any] = {}
     records: int | None = None
@@ -257,7 +258,7 @@ def evaluate(
                     group[0].spec.id,
                     group[0].spec.rule_type,
                     _kind(group[0].spec),
-                    "unasserted",
+                    CheckResult.UNASSERTED,
                     error=_describe(e),
                     rule=group[0].rule,
                 )
@@ -283,7 +284,7 @@ def evaluate(
                 raise e.original from None
             except Exception as e:  # noqa: BLE001 - this check's own queries failed
                 outcomes[idx] = CheckOutcome(
-                    c.spec.id, c.spec.rule_type, _kind(c.spec), "unasserted", error=_describe(e), rule=c.rule
+                    c.spec.id, c.spec.rule_type, _kind(c.spec), CheckResult.UNASSERTED, error=_describe(e), rule=c.rule
                 )
     if records is None:
         if on_query:
@@ -302,15 +303,17 @@ def evaluate(
             else:
                 failed = _as_int(values.get(f"{c.key}_failed"))
                 asserted = _as_int(values.get(f"{c.key}_asserted")) if spec.filter else records
-            out = CheckOutcome(spec.id, spec.rule_type, "row", "passed", asserted=asserted, failed=failed, rule=rule)
+            out = CheckOutcome(
+                spec.id, spec.rule_type, "row", CheckResult.PASSED, asserted=asserted, failed=failed, rule=rule
+            )
             if failed:
                 coverage = spec.coverage if spec.coverage is not None else 1.0
                 # Passing share >= coverage, i.e. failing share <= 1 - coverage, written so
                 # the boundary is exact (1 - 0.9 == 0.09999999999999998 < 1/10).
                 if coverage < 1.0 and asserted and (asserted - failed) / asserted >= coverage:
-                    out.result = "passed"
+                    out.result = CheckResult.PASSED
                 else:
-                    out.result = "failed"
+                    out.result = CheckResult.FAILED
                     out.message = rule.shape_message(failed, asserted)
             outcomes[idx] = out
         else:
@@ -322,7 +325,9 @@ def evaluate(
             try:
                 message = rule.assess(metrics)
             except Exception as e:  # noqa: BLE001
-                outcomes[idx] = CheckOutcome(spec.id, spec.rule_type, "aggregate", "unasserted", error=_describe(e))
+                outcomes[idx] = CheckOutcome(
+                    spec.id, spec.rule_type, "aggregate", CheckResult.UNASSERTED, error=_describe(e)
+                )
                 continue
             failed = records if message else 0
             if message:  # rules that count their own failing records say how many
@@ -333,7 +338,7 @@ def evaluate(
                 spec.id,
                 spec.rule_type,
                 "aggregate",
-                "failed" if message else "passed",
+                CheckResult.FAILED if message else CheckResult.PASSED,
                 asserted=records,
                 failed=failed,
                 message=message,
@@ -345,7 +350,7 @@ def evaluate(
         for c in compiled:
             idx = int(c.key.removeprefix("__assay_c"))
             out = outcomes[idx]
-            if out.kind == "row" and out.result == "failed":
+            if out.kind == "row" and out.result == CheckResult.FAILED:
                 if on_query:
                     on_query(f"examples of check {c.spec.id}")
                 try:

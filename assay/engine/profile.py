@@ -10,7 +10,7 @@ Queries per container, whatever the number of fields ``F``:
    ``MAX_SAMPLE_CELLS`` values so a 1,000-column table stays small), plus for decimal
    fields a ``LIMIT 100`` read of their values as text (the exact centre of the moments).
    The sample gives the correlations, the quantiles where the engine has no approximate quantile, and the
-   training / hold-out data of check inference (``engine/inference.py``);
+   training / hold-out data of check inference (``engine/inference/``);
 3. the **aggregate pass**: ``ceil(F / MAX_FIELDS_PER_QUERY)`` queries (one below 150 fields);
    when the engine rejects an optional statistic (approximate quantiles on SQLite/MySQL, an
    overflow in the moment sums) the pass is run again once without it;

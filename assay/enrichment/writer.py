@@ -11,7 +11,7 @@ Tables (``<prefix>`` is the source datastore's enrichment prefix, e.g. ``_nyc_fl
   anomalous source rows with every source column plus ``_QUALYTICS_SOURCE_PARTITION`` and
   ``ANOMALY_UUID``; append keeps every scan's rows, overwrite only the latest scan's.
 
-Columns are those of the Qualytics enrichment schema (qualytics-api.md §4.2). Tables are
+Columns are those of the Qualytics enrichment schema (docs/semantics.md "Enrichment"). Tables are
 created on first write; a table missing a column gets it added. Everything one
 container scan writes goes in one transaction, so a failure leaves nothing half-written.
 The enrichment datastore is a DuckDB file (written through Ibis) or a PostgreSQL,

@@ -1,7 +1,7 @@
 """Export: copy Assay's metadata (anomalies, checks, field profiles, check templates) into
 the enrichment datastore as ``<prefix>_export_*`` tables, replaced on every export.
 
-Columns follow the Qualytics metadata tables (qualytics-api.md §4.4).
+Columns follow the Qualytics metadata export tables (ARCHITECTURE.md, glossary: operation).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import math
 import ibis
 from sqlalchemy import func, select
 
+from ..domain import OperationResult
 from ..enrichment.writer import default_prefix, replace_table, target_of
 from ..security import datastore_secrets
 from ..store.models import (
@@ -217,7 +218,7 @@ def _field_profile_rows(session, ds: Datastore, containers: dict[int, Container]
         return []
     latest = (
         select(ContainerProfile.container_id, func.max(ContainerProfile.id).label("pid"))
-        .where(ContainerProfile.container_id.in_(containers), ContainerProfile.result == "success")
+        .where(ContainerProfile.container_id.in_(containers), ContainerProfile.result == OperationResult.SUCCESS)
         .group_by(ContainerProfile.container_id)
         .subquery()
     )

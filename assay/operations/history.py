@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..domain import ASSERTED_RESULTS
 from ..engine.rules import get_rule
 from ..store.models import CheckMeasurement
 
@@ -78,7 +79,7 @@ def record(session, container_id: int, op_id: int, outcomes: list[Any]) -> None:
     ``outcomes``. A check whose rule measured nothing (``measurement`` None) keeps nothing."""
     for out in outcomes:
         rule = out.rule
-        if out.result not in ("passed", "failed") or rule is None or not rule.keeps_history:
+        if out.result not in ASSERTED_RESULTS or rule is None or not rule.keeps_history:
             continue
         if rule.measurement is None:
             continue

@@ -59,6 +59,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..domain import CheckStatus, OperationResult
 from ..engine.inference import (
     REFERENCE_RULES,
     InferenceOptions,
@@ -150,12 +151,12 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
                 select(ContainerProfile).where(ContainerProfile.operation_id == op_id).order_by(ContainerProfile.id)
             )
         )
-        done = {cp.container_id: cp.id for cp in earlier if cp.result == "success"}
+        done = {cp.container_id: cp.id for cp in earlier if cp.result == OperationResult.SUCCESS}
         for cp in earlier:
-            if cp.result != "success":
+            if cp.result != OperationResult.SUCCESS:
                 s.delete(cp)
         if earlier:
-            ok = [cp for cp in earlier if cp.result == "success"]
+            ok = [cp for cp in earlier if cp.result == OperationResult.SUCCESS]
             op = s.get_one(Operation, op_id)
             op.status = {
                 **op.status,
@@ -208,17 +209,17 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
                 records, stats = prof.records, prof.fields
                 if level:
                     kept = infer(table, prof, infer_opts, container_id=container_id)
-                result, message = "success", None
+                result, message = OperationResult.SUCCESS, None
             except Aborted:
                 raise
             except Exception as e:  # noqa: BLE001 - reported on that container, the rest go on
                 log.warning("profile of container %s failed", container.name, exc_info=True)
-                result = "failure"
+                result = OperationResult.FAILURE
                 message = str(e).splitlines()[0] if str(e) else type(e).__name__
                 failures.append(f"{container.name}: {message}")
             with db.session() as s:
                 counts = (0, 0, 0)
-                if result == "success" and level > 0:  # level 0: statistics only, checks untouched
+                if result == OperationResult.SUCCESS and level > 0:  # level 0: statistics only, checks untouched
                     assert table is not None  # read when the profile succeeded
                     counts = sync_checks(s, container_id, kept, level, draft, op_id, fields=list(table.columns))
                 profile = ContainerProfile(
@@ -238,13 +239,13 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
                 ]
                 s.add(profile)
                 s.flush()
-                if result == "success" and level >= 4:
+                if result == OperationResult.SUCCESS and level >= 4:
                     profiled.append((container_id, profile.id, prof, table))
                 _count(
                     s,
                     op_id,
                     containers=1,
-                    partitions=partitions if result == "success" else 0,
+                    partitions=partitions if result == OperationResult.SUCCESS else 0,
                     records=records,
                     fields=len(stats),
                     counts=counts,
@@ -371,7 +372,7 @@ def sync_checks(
                 c.fields = list(p.fields)
             if not live:
                 c.deleted_at = None
-                c.status = "Draft" if draft else "Active"
+                c.status = CheckStatus.DRAFT if draft else CheckStatus.ACTIVE
                 meta = dict(c.additional_metadata or {})
                 meta.pop(ARCHIVED_BY_PROFILE, None)
                 c.additional_metadata = meta or None
@@ -390,7 +391,7 @@ def sync_checks(
                 properties=dict(p.properties),
                 coverage=p.coverage,
                 inferred=True,
-                status="Draft" if draft else "Active",
+                status=CheckStatus.DRAFT if draft else CheckStatus.ACTIVE,
                 description=p.description or f"Inferred by profile operation {op_id}",
             )
         )
@@ -407,7 +408,7 @@ def sync_checks(
                 and (rules is None or c.rule_type in rules)
                 and any(f not in present for f in (c.fields or []))
             ):
-                c.deleted_at, c.status = now, "Discarded"
+                c.deleted_at, c.status = now, CheckStatus.DISCARDED
                 c.additional_metadata = {**(c.additional_metadata or {}), ARCHIVED_BY_PROFILE: op_id}
     # archive inferred checks above this run's level that never produced an anomaly
     above = [
@@ -430,7 +431,7 @@ def sync_checks(
         )
         for c in above:
             if c.id not in with_anomalies:
-                c.deleted_at, c.status = now, "Discarded"
+                c.deleted_at, c.status = now, CheckStatus.DISCARDED
                 c.additional_metadata = {**(c.additional_metadata or {}), ARCHIVED_BY_PROFILE: op_id}
     s.flush()
     return synchronized, added, updated

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from ..store.db import Database
@@ -15,15 +16,31 @@ class Aborted(Exception):
 def update_status(db: Database, op_id: int, **counters: Any) -> None:
     """Merge ``counters`` into the operation's ``status`` object and commit (visible at once)."""
     with db.session() as s:
-        op = s.get_one(Operation, op_id)
+        op = s.get(Operation, op_id)
+        if op is None:  # deleted while its worker was stopping
+            return
         op.status = {**(op.status or {}), **counters}
         op.heartbeat = utcnow()
 
 
-def finish(db: Database, op_id: int, result: str, message: str | None = None) -> None:
-    """Set the operation's end time, result (success|failure|aborted) and message."""
+def finish(
+    db: Database, op_id: int, result: str, message: str | None = None, started: dt.datetime | None = None
+) -> None:
+    """Record that the worker has stopped running the operation.
+
+    A running operation gets its end time, ``result`` (success|failure|aborted) and
+    ``message``. One that was already ended while its worker ran (aborted through the API,
+    or ended by the reaper) or queued again meanwhile (resumed) keeps what it says; either
+    way ``abort_requested`` is cleared, which lets a resumed operation be claimed again.
+    A deleted operation, or one claimed again by another attempt since (its ``start_time``
+    is not ``started``, when given), is left alone.
+    """
     with db.session() as s:
-        op = s.get_one(Operation, op_id)
-        op.result = result
-        op.message = message
-        op.end_time = utcnow()
+        op = s.get(Operation, op_id)
+        if op is None or (started is not None and op.start_time is not None and op.start_time != started):
+            return
+        if op.result == "running":
+            op.result = result
+            op.message = message
+            op.end_time = utcnow()
+        op.abort_requested = False

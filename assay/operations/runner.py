@@ -9,7 +9,9 @@
   thread that stamps ``heartbeat`` every few seconds, and always ends with a result —
   success, failure (the error as ``message``) or aborted.
 * **Abort** is a flag in the metadata store (``abort_requested``), so any server can ask
-  any worker to stop; jobs check it between containers.
+  any worker to stop; jobs check it between containers and queries. The API ends the
+  operation at once (``operations/service.py``); the worker clears the flag once it has
+  stopped, and until then nobody claims the operation again (a resume waits for it).
 * **Lost workers.** A running operation whose heartbeat is older than the timeout (its
   worker was killed) is ended as a failure by whichever runner notices, with its running
   container scans; nothing it committed is recorded twice because it is not retried.
@@ -27,8 +29,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 
+from ..domain import OperationResult
 from ..store.db import Database
 from ..store.models import Datastore, Operation, utcnow
 from .progress import Aborted, finish
@@ -73,12 +76,23 @@ class Runner:
                 limit = s.scalar(
                     select(Datastore.max_concurrent_operations).where(Datastore.id == ds_id).with_for_update()
                 )
+            # Not while the worker of an earlier attempt is still stopping (abort_requested
+            # still set and its heartbeat fresh): a resumed operation waits for it.
+            stale = now - dt.timedelta(seconds=HEARTBEAT_TIMEOUT)
             done = cast(
                 "CursorResult[Any]",
                 s.execute(
                     update(Operation)
-                    .where(Operation.id == op_id, Operation.result == "queued")
-                    .values(result="running", start_time=now, heartbeat=now, worker=self.name)
+                    .where(
+                        Operation.id == op_id,
+                        Operation.result == "queued",
+                        or_(
+                            Operation.abort_requested.is_(False),
+                            Operation.heartbeat.is_(None),
+                            Operation.heartbeat < stale,
+                        ),
+                    )
+                    .values(result="running", start_time=now, heartbeat=now, worker=self.name, abort_requested=False)
                 ),
             )
             if done.rowcount != 1:
@@ -87,7 +101,7 @@ class Runner:
                 running = s.scalar(
                     select(func.count())
                     .select_from(Operation)
-                    .where(Operation.datastore_id == ds_id, Operation.result == "running")
+                    .where(Operation.datastore_id == ds_id, Operation.result == OperationResult.RUNNING)
                 )
                 if (running or 0) > limit:
                     s.rollback()
@@ -99,7 +113,7 @@ class Runner:
         with self.db.session() as s:
             candidates = s.scalars(
                 select(Operation.id)
-                .where(Operation.result == "queued")
+                .where(Operation.result == OperationResult.QUEUED)
                 .order_by(Operation.id)
                 .limit(50)
                 .with_for_update(skip_locked=True)
@@ -116,7 +130,7 @@ class Runner:
         with self.db.session() as s:
             waiting = s.scalars(
                 select(Operation.id)
-                .where(Operation.datastore_id == datastore_id, Operation.result == "queued")
+                .where(Operation.datastore_id == datastore_id, Operation.result == OperationResult.QUEUED)
                 .order_by(Operation.id)
             ).all()
         for op_id in waiting:
@@ -132,7 +146,9 @@ class Runner:
         """On start: end operations whose worker is gone, then pick up queued ones."""
         self.reap()
         with self.db.session() as s:
-            queued = s.scalars(select(Operation.id).where(Operation.result == "queued").order_by(Operation.id)).all()
+            queued = s.scalars(
+                select(Operation.id).where(Operation.result == OperationResult.QUEUED).order_by(Operation.id)
+            ).all()
         for op_id in queued:
             self.submit(op_id)
 
@@ -180,7 +196,7 @@ class Runner:
             with self.db.session() as s:
                 s.execute(
                     update(Operation)
-                    .where(Operation.worker == self.name, Operation.result == "running")
+                    .where(Operation.worker == self.name, Operation.result == OperationResult.RUNNING)
                     .values(abort_requested=True)
                 )
         for t in self._threads:
@@ -193,9 +209,20 @@ class Runner:
         now = now or utcnow()
         limit = now - dt.timedelta(seconds=HEARTBEAT_TIMEOUT)
         with self.db.session() as s:
+            # aborted or resumed operations whose worker died while stopping: let them go
+            released = s.scalars(
+                select(Operation).where(
+                    Operation.abort_requested.is_(True),
+                    Operation.result != "running",
+                    Operation.heartbeat < limit,
+                )
+            ).all()
+            for op in released:
+                op.abort_requested = False
+            requeued = [op.id for op in released if op.result == "queued"]
             lost = s.scalars(select(Operation).where(Operation.result == "running", Operation.heartbeat < limit)).all()
             for op in lost:
-                op.result, op.end_time = "failure", now
+                op.result, op.end_time = OperationResult.FAILURE, now
                 op.message = (
                     f"worker {op.worker or '?'} stopped responding (no heartbeat since "
                     f"{op.heartbeat:%Y-%m-%d %H:%M:%S} UTC); the operation was not finished"
@@ -203,7 +230,10 @@ class Runner:
                 for cs in op.container_scans:
                     if cs.result == "running":
                         cs.result, cs.end_time, cs.message = "failure", now, "interrupted: its worker was lost"
-            return [op.id for op in lost]
+            lost_ids = [op.id for op in lost]
+        for op_id in requeued:
+            self.submit(op_id)
+        return lost_ids
 
     # -- running ----------------------------------------------------------------------------
     def _claim_and_run(self, op_id: int) -> None:
@@ -211,24 +241,26 @@ class Runner:
             self._run(op_id)
 
     def _run(self, op_id: int) -> None:
+        started = None
         beating = threading.Event()
         heart = threading.Thread(target=self._heartbeat, args=(op_id, beating), daemon=True)
         heart.start()
         try:
             with self.db.session() as s:
-                op_type = s.get_one(Operation, op_id).type
+                op = s.get_one(Operation, op_id)
+                op_type, started = op.type, op.start_time
             job = _jobs().get(op_type)
             if job is None:
-                finish(self.db, op_id, "failure", f"operation type '{op_type}' is not supported")
+                finish(self.db, op_id, "failure", f"operation type '{op_type}' is not supported", started)
                 return
-            warning = job(self.db, op_id, self._abort_check(op_id))
-            finish(self.db, op_id, "success", warning)
+            warning = job(self.db, op_id, self._abort_check(op_id, started))
+            finish(self.db, op_id, "success", warning, started)
         except Aborted:
-            finish(self.db, op_id, "aborted", "aborted by request")
+            finish(self.db, op_id, "aborted", "aborted by request", started)
         except Exception as e:  # noqa: BLE001 - every failure ends the operation with its reason
             log.exception("operation %s failed", op_id)
             try:
-                finish(self.db, op_id, "failure", str(e).strip() or type(e).__name__)
+                finish(self.db, op_id, "failure", str(e).strip() or type(e).__name__, started)
             except Exception:  # noqa: BLE001
                 log.exception("could not record the failure of operation %s", op_id)
         finally:
@@ -242,22 +274,40 @@ class Runner:
         while not done.wait(HEARTBEAT_SECONDS):
             try:
                 with self.db.session() as s:
+                    # also while stopping after an abort, so nobody takes this worker for lost
                     s.execute(
                         update(Operation)
-                        .where(Operation.id == op_id, Operation.result == "running")
+                        .where(
+                            Operation.id == op_id,
+                            Operation.worker == self.name,
+                            or_(Operation.result == "running", Operation.abort_requested.is_(True)),
+                        )
                         .values(heartbeat=utcnow())
                     )
             except Exception:  # noqa: BLE001
                 log.exception("heartbeat of operation %s failed", op_id)
 
-    def _abort_check(self, op_id: int) -> Callable[[], bool]:
-        """A cheap should-abort callable: reads the flag at most twice a second."""
+    def _abort_check(self, op_id: int, started: dt.datetime | None = None) -> Callable[[], bool]:
+        """A cheap should-abort callable: reads the store at most twice a second. True once
+        the operation is flagged ``abort_requested``, no longer running (ended by the API or
+        the reaper), claimed again by another attempt (``start_time`` is not ``started``)
+        or deleted."""
         state: dict[str, Any] = {"at": 0.0, "value": False}
 
         def check() -> bool:
             if not state["value"] and time.monotonic() - state["at"] > 0.5:
                 with self.db.session() as s:
-                    state["value"] = bool(s.scalar(select(Operation.abort_requested).where(Operation.id == op_id)))
+                    row = s.execute(
+                        select(Operation.abort_requested, Operation.result, Operation.start_time).where(
+                            Operation.id == op_id
+                        )
+                    ).first()
+                state["value"] = (
+                    row is None
+                    or bool(row.abort_requested)
+                    or row.result != "running"
+                    or (started is not None and row.start_time != started)
+                )
                 state["at"] = time.monotonic()
             return bool(state["value"])
 

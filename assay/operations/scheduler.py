@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..store.db import Database
-from ..store.models import Operation, Schedule, ScheduleFire, utcnow
+from ..store.models import Schedule, ScheduleFire, utcnow
+from . import service
 
 log = logging.getLogger(__name__)
 
@@ -87,17 +88,7 @@ class Scheduler:
                 slot = _aware(schedule.next_trigger)
                 if slot > now:
                     return None
-                op = Operation(
-                    type=schedule.type,
-                    datastore_id=schedule.datastore_id,
-                    result="queued",
-                    params=dict(schedule.params),
-                    status={},
-                    schedule_id=schedule.id,
-                    triggered_by=f"schedule {schedule.id}",
-                )
-                s.add(op)
-                s.flush()
+                op = service.queue_scheduled(s, schedule)
                 s.add(ScheduleFire(schedule_id=schedule.id, fire_time=slot, operation_id=op.id))
                 s.flush()  # the unique (schedule, fire time) key: another scheduler may have won
                 schedule.last_triggered = now

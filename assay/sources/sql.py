@@ -13,6 +13,7 @@ schema is the database). For SQLite, ``database`` is the file's absolute path.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -68,17 +69,20 @@ class SqlSource(Source):
             elif kind == "mysql":
                 _mysql_driver()
                 self.schema = schema or database
-                self.con = ibis.mysql.connect(
-                    host=connection.get("host") or "127.0.0.1",
-                    port=int(connection.get("port") or 3306),
-                    user=connection.get("username") or connection.get("user"),
-                    password=connection.get("password") or "",
-                    database=database or self.schema,
-                    connect_timeout=timeout,
-                )
                 # Ibis asks for the named zone 'UTC', which a server without time-zone tables
                 # (MariaDB's default) refuses with only a warning: TIMESTAMP values would then be
-                # read in the server's zone. An offset needs no tables.
+                # read in the server's zone. An offset needs no tables, so the session is set to
+                # +00:00 right below and Ibis' warning about the named zone is moot.
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", "Unable to set session timezone to UTC", UserWarning)
+                    self.con = ibis.mysql.connect(
+                        host=connection.get("host") or "127.0.0.1",
+                        port=int(connection.get("port") or 3306),
+                        user=connection.get("username") or connection.get("user"),
+                        password=connection.get("password") or "",
+                        database=database or self.schema,
+                        connect_timeout=timeout,
+                    )
                 with self.con.con.cursor() as cursor:
                     cursor.execute("SET time_zone = '+00:00'")
             else:

@@ -74,7 +74,7 @@ class Container(Base):
     favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     additional_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     query: Mapped[str | None] = mapped_column(Text, nullable=True)  # computed_table: a SELECT over the datastore
-    # Incremental identifier (qualytics-api.md §1.6): the field that orders records, its kind
+    # Incremental identifier (docs/semantics.md "Incremental scans and partitions"): the field that orders records, its kind
     # ("timestamp" or "batch"), the field that splits a read into partitions, and the
     # highest identifier value a successful scan read (JSON: ISO 8601 text or a number).
     incremental_field_name: Mapped[str | None] = mapped_column(String(1024), nullable=True)
@@ -186,7 +186,7 @@ class ContainerScan(Base):
 
 
 class Partition(Base):
-    """A unit of incremental work (qualytics-api.md §1.6): one file of a file pattern, one
+    """A unit of incremental work (docs/semantics.md "Incremental scans and partitions"): one file of a file pattern, one
     batch value, or one UTC day of a timestamp identifier; kept up to date by scans."""
 
     __tablename__ = "partition"

@@ -9,17 +9,12 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from ..errors import Conflict, NotFound
 from .models import Base
 
+__all__ = ["Conflict", "NotFound", "ensure_idle", "get_or_404", "paginate"]
+
 M = TypeVar("M", bound=Base)
-
-
-class NotFound(LookupError):
-    """No row with that id: the API answers 404 with this message as ``detail``."""
-
-
-class Conflict(RuntimeError):
-    """The request conflicts with the stored state: the API answers 409."""
 
 
 def get_or_404(session: Session, model: type[M], id_: int, what: str | None = None) -> M:

@@ -8,19 +8,21 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
-from ...store.models import Anomaly, FailedCheck, QualityCheck
-from ...store.repo import get_or_404, paginate
+from ...store.models import Anomaly
+from ...store.repo import paginate
+from ...store.repositories import anomalies as repo
+from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
+from ..routing import Route
 
-router = APIRouter(prefix="/anomalies", tags=["anomalies"])
+router = APIRouter(prefix="/anomalies", tags=["anomalies"], route_class=Route)
 
-ARCHIVED = ("Resolved", "Duplicate", "Invalid", "Discarded")
+ARCHIVED = repo.ARCHIVED
 
 
-@router.get("")
+@router.get("", response_model=r.AnomalyPage)
 def list_anomalies(
     session: SessionDep,
     page: PageDep,
@@ -44,65 +46,40 @@ def list_anomalies(
     ``source_enriched``, ``archived`` (only/include; by default archived anomalies are left
     out unless ``status`` names an archived status). Sorted by ``sort_weight`` when given,
     else by ``sort_created`` (default newest first)."""
-    stmt = select(Anomaly)
-    if datastore:
-        stmt = stmt.where(Anomaly.datastore_id.in_(datastore))
-    if container:
-        stmt = stmt.where(Anomaly.container_id.in_(container))
-    if quality_check:
-        stmt = stmt.where(
-            Anomaly.id.in_(select(FailedCheck.anomaly_id).where(FailedCheck.quality_check_id.in_(quality_check)))
-        )
-    if rule_type:
-        stmt = stmt.where(
-            Anomaly.id.in_(
-                select(FailedCheck.anomaly_id)
-                .join(QualityCheck, QualityCheck.id == FailedCheck.quality_check_id)
-                .where(QualityCheck.rule_type.in_(rule_type))
-            )
-        )
-    statuses = [s for value in (status or []) for s in value.split(",") if s]
-    if statuses:
-        stmt = stmt.where(Anomaly.status.in_(statuses))
-    elif archived == "only":
-        stmt = stmt.where(Anomaly.status.in_(ARCHIVED))
-    elif archived != "include":
-        stmt = stmt.where(Anomaly.status.not_in(ARCHIVED))
-    if anomaly_type:
-        stmt = stmt.where(Anomaly.type == anomaly_type)
-    if start_date:
-        stmt = stmt.where(Anomaly.created >= dt.datetime.combine(start_date, dt.time(), dt.UTC))
-    if end_date:
-        stmt = stmt.where(Anomaly.created < dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(), dt.UTC))
-    if source_enriched is not None:
-        stmt = stmt.where(Anomaly.source_enriched.is_(source_enriched))
-    if sort_weight:
-        stmt = stmt.order_by(Anomaly.weight.asc() if sort_weight == "asc" else Anomaly.weight.desc(), Anomaly.id.desc())
-    else:
-        stmt = stmt.order_by(Anomaly.id.asc() if sort_created == "asc" else Anomaly.id.desc())
-    if tag:
-        # tags are a JSON list per anomaly: filter in Python over the matching ids (portable across stores)
-        wanted = set(tag)
-        ids = [a.id for a in session.scalars(stmt) if wanted & set(a.tags or [])]
-        stmt = stmt.where(Anomaly.id.in_(ids))
+    stmt = repo.listing(
+        session,
+        datastores=datastore,
+        containers=container,
+        quality_checks=quality_check,
+        rule_types=rule_type,
+        statuses=[s for value in (status or []) for s in value.split(",") if s],
+        archived=archived,
+        anomaly_type=anomaly_type,
+        start=dt.datetime.combine(start_date, dt.time(), dt.UTC) if start_date else None,
+        end=dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(), dt.UTC) if end_date else None,
+        source_enriched=source_enriched,
+        tags=tag,
+        sort_weight=sort_weight,
+        sort_created=sort_created,
+    )
     rows, total, pages = paginate(session, stmt, page.page, page.size)
     return page_of([ser.anomaly(a) for a in rows], total, page, pages)
 
 
-@router.get("/{anomaly_id}/source-record")
+@router.get("/{anomaly_id}/source-record", response_model=list[r.SourceRecord])
 def source_records(anomaly_id: int, session: SessionDep) -> list[dict]:
     """The source rows stored with the anomaly at scan time (at most the scan's
     ``enrichment_source_record_limit``): ``[{source_record: <row as a JSON string>, created}]``."""
-    anomaly = get_or_404(session, Anomaly, anomaly_id, "Anomaly")
+    anomaly = repo.get(session, anomaly_id)
     return [
         {"source_record": json.dumps(row, sort_keys=True), "created": ser.iso(anomaly.created)}
         for row in anomaly.source_records or []
     ]
 
 
-@router.get("/{anomaly_id}")
+@router.get("/{anomaly_id}", response_model=r.Anomaly)
 def get_anomaly(anomaly_id: int, session: SessionDep) -> dict:
-    return ser.anomaly(get_or_404(session, Anomaly, anomaly_id, "Anomaly"))
+    return ser.anomaly(repo.get(session, anomaly_id))
 
 
 OPEN = ("Active", "Acknowledged")
@@ -137,19 +114,19 @@ def _apply(anomaly: Anomaly, body: AnomalyUpdate) -> None:
         anomaly.message = body.description
 
 
-@router.put("/{anomaly_id}")
+@router.put("/{anomaly_id}", response_model=r.Anomaly)
 def update_anomaly(anomaly_id: int, body: AnomalyUpdate, session: SessionDep) -> dict:
     """Set an open status (Active/Acknowledged), tags or description; restores an archived one."""
-    anomaly = get_or_404(session, Anomaly, anomaly_id, "Anomaly")
+    anomaly = repo.get(session, anomaly_id)
     _apply(anomaly, body)
     session.flush()
     return ser.anomaly(anomaly)
 
 
-@router.patch("")
+@router.patch("", response_model=list[r.Anomaly])
 def bulk_update_anomalies(body: list[AnomalyBulkUpdate], session: SessionDep) -> list[dict]:
     """Bulk PUT: ``[{id, status?, tags?, description?}]``; 404 if any id is unknown (nothing changes)."""
-    rows = [get_or_404(session, Anomaly, item.id, "Anomaly") for item in body]
+    rows = repo.get_all(session, [item.id for item in body])
     for anomaly, item in zip(rows, body, strict=False):
         _apply(anomaly, item)
     session.flush()
@@ -171,14 +148,14 @@ def delete_anomaly(
     status: Literal["Resolved", "Duplicate", "Invalid", "Discarded"] = "Resolved",
 ) -> Response:
     """Archive with a terminal ``status`` (``archive=true``, default) or delete for good."""
-    _archive_or_delete(session, get_or_404(session, Anomaly, anomaly_id, "Anomaly"), archive, status)
+    _archive_or_delete(session, repo.get(session, anomaly_id), archive, status)
     return Response(status_code=204)
 
 
 @router.delete("", status_code=204)
 def bulk_delete_anomalies(body: list[AnomalyBulkDelete], session: SessionDep) -> Response:
     """Bulk archive/delete: ``[{id, archive, status}]``; 404 if any id is unknown (nothing changes)."""
-    rows = [get_or_404(session, Anomaly, item.id, "Anomaly") for item in body]
+    rows = repo.get_all(session, [item.id for item in body])
     for anomaly, item in zip(rows, body, strict=False):
         _archive_or_delete(session, anomaly, item.archive, item.status)
     return Response(status_code=204)

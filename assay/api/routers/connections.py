@@ -7,16 +7,20 @@ from types import SimpleNamespace
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
+from ...errors import Conflict, ValidationError
 from ...security import SECRET_FIELDS, decrypt_secrets, encrypt_secrets
 from ...sources import verify
-from ...store.models import Connection, Datastore
-from ...store.repo import Conflict, get_or_404, paginate
+from ...store.models import Connection
+from ...store.repo import paginate
+from ...store.repositories import connections as repo
+from ...store.repositories import datastores as datastore_repo
+from .. import responses as r
 from ..deps import PageDep, SessionDep, page_of
+from ..routing import Route
 from ..serializers import iso
 
-router = APIRouter(prefix="/connections", tags=["connections"])
+router = APIRouter(prefix="/connections", tags=["connections"], route_class=Route)
 
 SUPPORTED = ("duckdb", "postgresql", "mysql", "mariadb", "sqlite", "local", "s3", "spark")
 
@@ -47,29 +51,23 @@ def connection_json(c: Connection) -> dict:
     }
 
 
-@router.get("")
+@router.get("", response_model=r.ConnectionPage)
 def list_connections(session: SessionDep, page: PageDep, name: str | None = None, type: str | None = None) -> dict:
-    stmt = select(Connection).order_by(Connection.id)
-    if name:
-        stmt = stmt.where(Connection.name == name)
-    if type:
-        stmt = stmt.where(Connection.type == type)
+    stmt = repo.listing(name=name, type_=type)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
     return page_of([connection_json(c) for c in rows], total, page, pages)
 
 
-@router.post("")
+@router.post("", response_model=r.Connection)
 def create_connection(body: ConnectionBody, session: SessionDep, request: Request) -> dict:
     """Create a connection (type ``duckdb`` or ``local``). 409 for a duplicate name."""
-    from ...engine.rules import RuleDefinitionError
-
     if not body.name:
-        raise RuleDefinitionError(("name",), "a connection needs a name")
+        raise ValidationError(("name",), "a connection needs a name")
     if not body.type or body.type.lower() not in SUPPORTED:
-        raise RuleDefinitionError(
+        raise ValidationError(
             ("type",), f"unsupported connection type '{body.type}'; use one of: {', '.join(SUPPORTED)}"
         )
-    if session.scalar(select(Connection.id).where(Connection.name == body.name)):
+    if repo.name_taken(session, body.name):
         raise Conflict(f"a connection named '{body.name}' already exists")
     params, secrets = _split(body)
     kind = {"mariadb": "mysql"}.get(body.type.lower(), body.type.lower())
@@ -79,20 +77,19 @@ def create_connection(body: ConnectionBody, session: SessionDep, request: Reques
         parameters=params,
         secrets=encrypt_secrets(request.app.state.settings.secret_key, secrets),
     )
-    session.add(c)
-    session.flush()
+    repo.add(session, c)
     return connection_json(c)
 
 
-@router.get("/{connection_id}")
+@router.get("/{connection_id}", response_model=r.Connection)
 def get_connection(connection_id: int, session: SessionDep) -> dict:
-    return connection_json(get_or_404(session, Connection, connection_id, "Connection"))
+    return connection_json(repo.get(session, connection_id))
 
 
-@router.put("/{connection_id}")
+@router.put("/{connection_id}", response_model=r.Connection)
 def update_connection(connection_id: int, body: ConnectionBody, session: SessionDep, request: Request) -> dict:
     """Partial update; secrets sent replace the stored ones, secrets not sent are kept."""
-    c = get_or_404(session, Connection, connection_id, "Connection")
+    c = repo.get(session, connection_id)
     params, secrets = _split(body)
     if body.name:
         c.name = body.name
@@ -107,20 +104,20 @@ def update_connection(connection_id: int, body: ConnectionBody, session: Session
 @router.delete("/{connection_id}", status_code=204)
 def delete_connection(connection_id: int, session: SessionDep) -> Response:
     """Delete an unused connection; 409 while a datastore uses it."""
-    c = get_or_404(session, Connection, connection_id, "Connection")
-    used = session.scalars(select(Datastore.name).where(Datastore.connection_id == c.id)).all()
+    c = repo.get(session, connection_id)
+    used = datastore_repo.names_using_connection(session, c.id)
     if used:
         raise Conflict(f"connection {c.id} is used by datastore(s): {', '.join(used)}")
     session.delete(c)
     return Response(status_code=204)
 
 
-@router.post("/{connection_id}/test")
+@router.post("/{connection_id}/test", response_model=r.Verification)
 def test_connection(connection_id: int, session: SessionDep, request: Request) -> dict:
     """``{connected, message}`` with the driver's reason on failure. A server connection is
     tried on its ``database`` parameter (default: ``postgres`` / none); a folder must exist;
     DuckDB and SQLite have no server (each datastore names its file), so they always pass."""
-    c = get_or_404(session, Connection, connection_id, "Connection")
+    c = repo.get(session, connection_id)
     if c.type in ("duckdb", "sqlite"):
         return {"connected": True, "message": f"{c.type} runs embedded; each datastore names its own file"}
     database = c.parameters.get("database") or ("postgres" if c.type == "postgresql" else None)

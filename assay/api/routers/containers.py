@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
-from ...store.models import Container, Datastore
-from ...store.repo import get_or_404, paginate
+from ...store.repo import paginate
+from ...store.repositories import containers as repo
+from ...store.repositories import datastores as datastore_repo
+from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
+from ..routing import Route
 
-router = APIRouter(prefix="/containers", tags=["containers"])
+router = APIRouter(prefix="/containers", tags=["containers"], route_class=Route)
 
 
-@router.get("")
+@router.get("", response_model=r.ContainerPage)
 def list_containers(
     session: SessionDep,
     page: PageDep,
@@ -27,43 +29,30 @@ def list_containers(
 ) -> dict:
     """Containers, paged; filters ``datastore`` (repeatable), ``container_type``, ``name``,
     ``search``, ``archived`` (``only`` / ``include``; default: live containers only)."""
-    stmt = select(Container).order_by(Container.id)
-    if datastore:
-        stmt = stmt.where(Container.datastore_id.in_(datastore))
-    if container_type:
-        stmt = stmt.where(Container.container_type.in_(container_type))
-    if name:
-        stmt = stmt.where(Container.name == name)
-    if search:
-        stmt = stmt.where(Container.name.ilike(f"%{search}%"))
-    if archived == "only":
-        stmt = stmt.where(Container.deleted_at.is_not(None))
-    elif archived != "include":
-        stmt = stmt.where(Container.deleted_at.is_(None))
+    stmt = repo.listing(
+        datastores=datastore, container_types=container_type, name=name, search=search, archived=archived
+    )
     rows, total, pages = paginate(session, stmt, page.page, page.size)
     return page_of([ser.container(c) for c in rows], total, page, pages)
 
 
-@router.get("/listing")
+@router.get("/listing", response_model=list[r.ContainerListing])
 def listing(session: SessionDep, datastore: Annotated[list[int] | None, Query()] = None) -> list[dict]:
     """A bare list of ``{id, name, container_type}`` of live containers (what the CLI resolves names with)."""
-    stmt = select(Container).where(Container.deleted_at.is_(None)).order_by(Container.name)
-    if datastore:
-        for ds_id in datastore:
-            get_or_404(session, Datastore, ds_id, "Datastore")
-        stmt = stmt.where(Container.datastore_id.in_(datastore))
-    return [{"id": c.id, "name": c.name, "container_type": c.container_type} for c in session.scalars(stmt)]
+    for ds_id in datastore or []:
+        datastore_repo.get(session, ds_id)
+    return [{"id": c.id, "name": c.name, "container_type": c.container_type} for c in repo.live(session, datastore)]
 
 
-@router.get("/{container_id}")
+@router.get("/{container_id}", response_model=r.Container)
 def get_container(container_id: int, session: SessionDep) -> dict:
-    return ser.container(get_or_404(session, Container, container_id, "Container"))
+    return ser.container(repo.get(session, container_id))
 
 
-@router.get("/{container_id}/fields")
+@router.get("/{container_id}/fields", response_model=r.FieldPage)
 def list_fields(container_id: int, session: SessionDep, page: PageDep) -> dict:
     """The container's fields in column order, paged."""
-    container = get_or_404(session, Container, container_id, "Container")
+    container = repo.get(session, container_id)
     fields = container.fields
     start = (page.page - 1) * page.size
     pages = max(1, -(-len(fields) // page.size))

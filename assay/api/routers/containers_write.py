@@ -10,19 +10,22 @@ import ibis
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PField
-from sqlalchemy import delete, select
 
 from ...engine.expressions import ExpressionError, parse_query, to_ibis
-from ...engine.rules import RuleDefinitionError
+from ...errors import Conflict, NotFound, ValidationError
 from ...operations.incremental import IDENTIFIER_SETTINGS, set_identifiers
 from ...security import datastore_secrets
 from ...sources import field_type_of, open_source
-from ...store.models import ComputedField, Container, ContainerProfile, Datastore, Field, Partition
-from ...store.repo import Conflict, NotFound, ensure_idle, get_or_404
+from ...store.models import ComputedField, Container, Datastore, Field
+from ...store.repo import ensure_idle
+from ...store.repositories import containers as repo
+from ...store.repositories import datastores as datastore_repo
+from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
+from ..routing import Route
 
-router = APIRouter(tags=["containers"])
+router = APIRouter(tags=["containers"], route_class=Route)
 
 
 class ComputedTableCreate(BaseModel):
@@ -65,11 +68,11 @@ DIALECTS = {"duckdb": "duckdb", "postgresql": "postgres", "mysql": "mysql", "sql
 def _normalise(ds: Datastore, query: str) -> str:
     """The query parsed and re-rendered in the datastore's dialect. 422 when it is not one SELECT."""
     if ds.type not in DIALECTS:
-        raise RuleDefinitionError(("datastore_id",), "computed tables need a database datastore (jdbc)")
+        raise ValidationError(("datastore_id",), "computed tables need a database datastore (jdbc)")
     try:
         return parse_query(query, DIALECTS[ds.type])
     except ExpressionError as e:
-        raise RuleDefinitionError(("query",), f"query: {e}") from None
+        raise ValidationError(("query",), f"query: {e}") from None
 
 
 def _query_fields(ds: Datastore, query: str, secret_key: str) -> list:
@@ -79,18 +82,18 @@ def _query_fields(ds: Datastore, query: str, secret_key: str) -> list:
         with open_source(ds, datastore_secrets(secret_key, ds)) as source:
             schema = source.table(SimpleNamespace(container_type="computed_table", query=normalised, name="?")).schema()
     except Exception as e:  # noqa: BLE001 - the engine's reason goes back as a 422
-        raise RuleDefinitionError(("query",), f"query: {str(e).splitlines()[0]}") from None
+        raise ValidationError(("query",), f"query: {str(e).splitlines()[0]}") from None
     return [
         Field(name=n, type=field_type_of(t), native_type=str(t), nullable=t.nullable, ordinal=i)
         for i, (n, t) in enumerate(schema.items())
     ]
 
 
-@router.post("/containers")
+@router.post("/containers", response_model=r.Container)
 def create_container(body: ComputedTableCreate, session: SessionDep, request: Request) -> dict:
     """Create a computed table: a read-only SELECT over the datastore, scanned like a table."""
-    ds = get_or_404(session, Datastore, body.datastore_id, "Datastore")
-    if session.scalar(select(Container.id).where(Container.datastore_id == ds.id, Container.name == body.name)):
+    ds = datastore_repo.get(session, body.datastore_id)
+    if repo.name_taken(session, ds.id, body.name):
         raise Conflict(f"datastore {ds.id} already has a container named '{body.name}'")
     fields = _query_fields(ds, body.query, request.app.state.settings.secret_key)
     c = Container(
@@ -103,37 +106,34 @@ def create_container(body: ComputedTableCreate, session: SessionDep, request: Re
         additional_metadata=body.additional_metadata,
         fields=fields,
     )
-    session.add(c)
-    session.flush()
-    session.refresh(c)
-    return ser.container(c)
+    return ser.container(repo.add(session, c))
 
 
-@router.post("/containers/validate")
+@router.post("/containers/validate", response_model=r.ContainerValidation)
 def validate_container(
     body: ValidateBody, session: SessionDep, request: Request, timeout_seconds: int = Query(60, ge=1)
 ) -> dict:
     """Dry-run a computed table definition: 200 with its fields, or 422 saying why not."""
-    ds = get_or_404(session, Datastore, body.container.datastore_id, "Datastore")
+    ds = datastore_repo.get(session, body.container.datastore_id)
     fields = _query_fields(ds, body.container.query, request.app.state.settings.secret_key)
     return {"valid": True, "fields": [{"name": f.name, "type": f.type, "native_type": f.native_type} for f in fields]}
 
 
-@router.patch("/containers")
+@router.patch("/containers", response_model=list[r.Container])
 def bulk_tag_containers(body: list[ContainerTags], session: SessionDep) -> list[dict]:
     """Set the tags of several containers: ``[{id, tags}]``; 404 if any id is unknown."""
-    rows = [get_or_404(session, Container, item.id, "Container") for item in body]
+    rows = [repo.get(session, item.id) for item in body]
     for c, item in zip(rows, body, strict=False):
         c.tags = item.tags
     session.flush()
     return [ser.container(c) for c in rows]
 
 
-@router.put("/containers/{container_id}")
+@router.put("/containers/{container_id}", response_model=r.Container)
 def update_container(container_id: int, body: ContainerUpdate, session: SessionDep, request: Request) -> dict:
     """Update tags and metadata; a computed table's name and query too; the incremental
     identifier and partition field (``null`` clears them; they then survive later syncs)."""
-    c = get_or_404(session, Container, container_id, "Container")
+    c = repo.get(session, container_id)
     if body.tags is not None:
         c.tags = body.tags
     if body.additional_metadata is not None:
@@ -144,7 +144,7 @@ def update_container(container_id: int, body: ContainerUpdate, session: SessionD
         set_identifiers(c, identifier_changes)
         if (c.incremental_field_name, c.partition_field) != before:
             # partitions of the old split no longer describe the container (their scans keep their names)
-            session.execute(delete(Partition).where(Partition.container_id == c.id))
+            repo.drop_partitions(session, c.id)
     if c.container_type == "computed_table":
         if body.query is not None:
             c.fields = _query_fields(c.datastore, body.query, request.app.state.settings.secret_key)
@@ -152,7 +152,7 @@ def update_container(container_id: int, body: ContainerUpdate, session: SessionD
         if body.name is not None:
             c.name = body.name
     elif body.name is not None and body.name != c.name:
-        raise RuleDefinitionError(("name",), "only computed containers can be renamed; tables keep the source's name")
+        raise ValidationError(("name",), "only computed containers can be renamed; tables keep the source's name")
     session.flush()
     return ser.container(c)
 
@@ -161,21 +161,17 @@ def update_container(container_id: int, body: ContainerUpdate, session: SessionD
 def delete_container(container_id: int, session: SessionDep) -> Response:
     """Delete a container with its checks and anomalies (a synced table comes back on the next sync).
     409 while an operation of its datastore runs."""
-    container = get_or_404(session, Container, container_id, "Container")
+    container = repo.get(session, container_id)
     ensure_idle(session, container.datastore_id, f"delete container {container_id}")
     session.delete(container)
     return Response(status_code=204)
 
 
-@router.get("/containers/{container_id}/field-profiles")
+@router.get("/containers/{container_id}/field-profiles", response_model=r.FieldProfilePage)
 def field_profiles(container_id: int, session: SessionDep, page: PageDep) -> dict:
     """Field profiles of the container's latest successful profile (empty until one ran), paged."""
-    get_or_404(session, Container, container_id, "Container")
-    latest = session.scalar(
-        select(ContainerProfile)
-        .where(ContainerProfile.container_id == container_id, ContainerProfile.result == "success")
-        .order_by(ContainerProfile.id.desc())
-    )
+    repo.get(session, container_id)
+    latest = repo.latest_profile(session, container_id)
     profiles = latest.field_profiles if latest else []
     start = (page.page - 1) * page.size
     items = [
@@ -192,16 +188,12 @@ def field_profiles(container_id: int, session: SessionDep, page: PageDep) -> dic
     return page_of(items, len(profiles), page, max(1, -(-len(profiles) // page.size)))
 
 
-@router.get("/containers/{container_id}/profile")
+@router.get("/containers/{container_id}/profile", response_model=r.ContainerProfileDetail)
 def container_profile(container_id: int, session: SessionDep) -> dict:
-    """The container's latest successful profile (qualytics-api.md §1.3 ``container_profiles[]``,
-    the one ``/field-profiles`` serves); 404 when none succeeded yet."""
-    container = get_or_404(session, Container, container_id, "Container")
-    cp = session.scalar(
-        select(ContainerProfile)
-        .where(ContainerProfile.container_id == container_id, ContainerProfile.result == "success")
-        .order_by(ContainerProfile.id.desc())
-    )
+    """The container's latest successful profile (the profile operation's ``container_profiles[]``
+    entry, the one ``/field-profiles`` serves); 404 when none succeeded yet."""
+    container = repo.get(session, container_id)
+    cp = repo.latest_profile(session, container_id)
     if cp is None:
         raise NotFound(f"Container {container_id} has no successful profile yet")
     return {
@@ -236,14 +228,14 @@ class ComputedFieldBody(BaseModel):
 
 def _computed_type(container: Container, body: ComputedFieldBody, exclude: str | None = None):
     if body.transformation != "customExpression":
-        raise RuleDefinitionError(
+        raise ValidationError(
             ("transformation",),
             f"transformation '{body.transformation}' is not supported yet; "
             "use customExpression with properties.column_expression",
         )
     expression = body.properties.get("column_expression")
     if not isinstance(expression, str) or not expression.strip():
-        raise RuleDefinitionError(
+        raise ValidationError(
             ("properties", "column_expression"), "customExpression needs properties.column_expression"
         )
     base = {f.name: f.native_type for f in container.fields if f.name != exclude and f.type != "Computed"}
@@ -251,7 +243,7 @@ def _computed_type(container: Container, body: ComputedFieldBody, exclude: str |
     try:
         return to_ibis(expression, table).type()
     except ExpressionError as e:
-        raise RuleDefinitionError(("properties", "column_expression"), f"column_expression: {e}") from None
+        raise ValidationError(("properties", "column_expression"), f"column_expression: {e}") from None
 
 
 def _dtype(native: str):
@@ -282,11 +274,11 @@ def _sync_field(container: Container, name: str, dtype, old_name: str | None = N
     container.fields = fields
 
 
-@router.post("/computed-fields")
+@router.post("/computed-fields", response_model=r.ComputedField)
 def create_computed_field(body: ComputedFieldBody, session: SessionDep) -> dict:
     """Add a field computed from a Spark-SQL expression over the container's fields; scans
     and checks see it like any other field."""
-    container = get_or_404(session, Container, body.container_id, "Container")
+    container = repo.get(session, body.container_id)
     if any(f.name == body.name for f in container.fields):
         raise Conflict(f"container {container.id} already has a field named '{body.name}'")
     dtype = _computed_type(container, body)
@@ -298,16 +290,16 @@ def create_computed_field(body: ComputedFieldBody, session: SessionDep) -> dict:
         properties=body.properties,
         additional_metadata=body.additional_metadata,
     )
-    session.add(cf)
+    repo.add_computed_field(session, cf)
     _sync_field(container, body.name, dtype)
     session.flush()
     return _computed_json(cf)
 
 
-@router.put("/computed-fields/{field_id}")
+@router.put("/computed-fields/{field_id}", response_model=r.ComputedField)
 def update_computed_field(field_id: int, body: ComputedFieldBody, session: SessionDep) -> dict:
-    cf = get_or_404(session, ComputedField, field_id, "Computed field")
-    container = session.get(Container, cf.container_id)
+    cf = repo.get_computed_field(session, field_id)
+    container = repo.get(session, cf.container_id)
     dtype = _computed_type(container, body, exclude=cf.name)
     old = cf.name
     cf.name, cf.transformation, cf.source_fields, cf.properties = (
@@ -324,8 +316,8 @@ def update_computed_field(field_id: int, body: ComputedFieldBody, session: Sessi
 
 @router.delete("/computed-fields/{field_id}", status_code=204)
 def delete_computed_field(field_id: int, session: SessionDep) -> Response:
-    cf = get_or_404(session, ComputedField, field_id, "Computed field")
-    container = session.get(Container, cf.container_id)
+    cf = repo.get_computed_field(session, field_id)
+    container = repo.get(session, cf.container_id)
     container.fields = [f for f in container.fields if f.name != cf.name]
     session.delete(cf)
     return Response(status_code=204)

@@ -6,19 +6,23 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
 
-from ...engine.rules import RuleDefinitionError
 from ...enrichment.writer import ENRICHMENT_TYPES, default_prefix
+from ...errors import Conflict, ValidationError
+from ...operations import service
 from ...security import SECRET_FIELDS, datastore_secrets, encrypt_secrets
 from ...sources import verify
-from ...store.models import Connection, Datastore, Operation
-from ...store.repo import Conflict, ensure_idle, get_or_404, paginate
+from ...store.models import Datastore
+from ...store.repo import ensure_idle, paginate
+from ...store.repositories import connections as connection_repo
+from ...store.repositories import datastores as repo
+from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
+from ..routing import Route
 from ..schemas import ConnectionIn, DatastoreCreate, DatastoreUpdate
 
-router = APIRouter(prefix="/datastores", tags=["datastores"])
+router = APIRouter(prefix="/datastores", tags=["datastores"], route_class=Route)
 
 KINDS = {
     "duckdb": ("jdbc", "duckdb"),
@@ -37,13 +41,13 @@ KINDS = {
 def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, str, dict, dict]:
     """(store_type, type, connection settings without secrets, secrets) of a datastore body.
 
-    Raises: RuleDefinitionError (→ 422) naming the missing or wrong setting.
+    Raises: ValidationError (→ 422) naming the missing or wrong setting.
     """
     if connection is None:
-        raise RuleDefinitionError(("connection",), "a connection (or connection_id) is required")
+        raise ValidationError(("connection",), "a connection (or connection_id) is required")
     kind = KINDS.get(connection.type.lower())
     if kind is None:
-        raise RuleDefinitionError(
+        raise ValidationError(
             ("connection", "type"),
             f"unsupported connection type '{connection.type}'; use one of: duckdb, postgresql, mysql, mariadb, "
             "sqlite, local, s3, spark",
@@ -54,40 +58,38 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
     conn["type"] = kind[1]
     if kind[1] in ("duckdb", "sqlite"):
         if not database:
-            raise RuleDefinitionError(
+            raise ValidationError(
                 ("database",), f"a {kind[1]} datastore needs 'database': the absolute path of the file"
             )
         if not Path(database).is_absolute():
-            raise RuleDefinitionError(("database",), f"'{database}' is not an absolute path")
+            raise ValidationError(("database",), f"'{database}' is not an absolute path")
     elif kind[1] in ("postgresql", "mysql"):
         if not conn.get("host"):
-            raise RuleDefinitionError(("connection", "host"), f"a {kind[1]} connection needs 'host'")
+            raise ValidationError(("connection", "host"), f"a {kind[1]} connection needs 'host'")
         if not database:
-            raise RuleDefinitionError(("database",), f"a {kind[1]} datastore needs 'database'")
+            raise ValidationError(("database",), f"a {kind[1]} datastore needs 'database'")
     elif kind[1] == "spark":
         from ...sources.spark import validate_connection
 
         for location, message in validate_connection(conn):
-            raise RuleDefinitionError(location, message)
+            raise ValidationError(location, message)
     elif kind[1] == "s3":
         uri = conn.get("uri") or ""
         if not uri.startswith("s3://") or not uri.removeprefix("s3://").strip("/"):
-            raise RuleDefinitionError(("connection", "uri"), "an s3 datastore needs 'uri': s3://bucket/prefix")
+            raise ValidationError(("connection", "uri"), "an s3 datastore needs 'uri': s3://bucket/prefix")
         endpoint = conn.get("endpoint_url")
         if endpoint is not None and (not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://"))):
-            raise RuleDefinitionError(
-                ("connection", "endpoint_url"), "'endpoint_url' must be an http:// or https:// URL"
-            )
+            raise ValidationError(("connection", "endpoint_url"), "'endpoint_url' must be an http:// or https:// URL")
         if conn.get("region") is not None and not isinstance(conn["region"], str):
-            raise RuleDefinitionError(("connection", "region"), "'region' must be a string such as us-east-1")
+            raise ValidationError(("connection", "region"), "'region' must be a string such as us-east-1")
     else:
         uri = conn.get("uri") or ""
         if not uri.startswith("file://") or not Path(uri.removeprefix("file://")).is_absolute():
-            raise RuleDefinitionError(("connection", "uri"), "a local datastore needs 'uri': file:///absolute/folder")
+            raise ValidationError(("connection", "uri"), "a local datastore needs 'uri': file:///absolute/folder")
     return kind[0], kind[1], conn, secrets
 
 
-@router.get("")
+@router.get("", response_model=r.DatastorePage)
 def list_datastores(
     session: SessionDep,
     page: PageDep,
@@ -97,31 +99,25 @@ def list_datastores(
     datastore_type: Annotated[list[str] | None, Query()] = None,
 ) -> dict:
     """Datastores, paged; filters ``name`` (exact), ``enrichment_only``, ``search`` (substring)."""
-    stmt = select(Datastore).order_by(Datastore.id)
-    if name is not None:
-        stmt = stmt.where(Datastore.name == name)
-    if enrichment_only is not None:
-        stmt = stmt.where(Datastore.enrichment_only.is_(enrichment_only))
-    if search:
-        stmt = stmt.where(Datastore.name.ilike(f"%{search}%"))
+    types = None
     if datastore_type:
         types = [KINDS.get(t.lower(), ("", t.lower()))[1] for value in datastore_type for t in value.split(",")]
-        stmt = stmt.where(Datastore.type.in_(types))
+    stmt = repo.listing(name=name, enrichment_only=enrichment_only, search=search, types=types)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
     return page_of([ser.datastore(d) for d in rows], total, page, pages)
 
 
-@router.post("")
+@router.post("", response_model=r.Datastore)
 def create_datastore(body: DatastoreCreate, session: SessionDep, runner: RunnerDep, request: Request) -> dict:
     """Create a datastore (DuckDB file or local folder; enrichment-only with ``enrichment_only``)."""
     connection = body.connection
     if body.connection_id is not None:
-        ref = get_or_404(session, Connection, body.connection_id, "Connection")
+        ref = connection_repo.get(session, body.connection_id)
         connection = ConnectionIn(type=ref.type, **ref.parameters)
     store_type, type_, conn, secrets = _kind(connection, body.database)
     if body.connection_id is not None:
         secrets = {}  # the shared connection keeps its own
-    if session.scalar(select(Datastore.id).where(Datastore.name == body.name)) is not None:
+    if repo.name_taken(session, body.name):
         raise Conflict(f"a datastore named '{body.name}' already exists")
     ds = Datastore(
         name=body.name,
@@ -141,38 +137,21 @@ def create_datastore(body: DatastoreCreate, session: SessionDep, runner: RunnerD
         connection_id=body.connection_id,
         max_concurrent_operations=body.max_concurrent_operations,
     )
-    session.add(ds)
-    session.flush()
+    repo.add(session, ds)
     if body.trigger_sync and not body.enrichment_only:
-        op = Operation(
-            type="sync",
-            datastore_id=ds.id,
-            result="queued",
-            triggered_by="datastore creation",
-            params={
-                "type": "sync",
-                "datastore_id": ds.id,
-                "prune": False,
-                "recreate": False,
-                "include": ["table", "view"],
-            },
-        )
-        session.add(op)
-        session.flush()
-        session.commit()
-        runner.submit(op.id)
+        service.queue_initial_sync(session, ds, runner.submit)
     return ser.datastore(ds)
 
 
-@router.get("/{datastore_id}")
+@router.get("/{datastore_id}", response_model=r.Datastore)
 def get_datastore(datastore_id: int, session: SessionDep) -> dict:
-    return ser.datastore(get_or_404(session, Datastore, datastore_id, "Datastore"))
+    return ser.datastore(repo.get(session, datastore_id))
 
 
-@router.put("/{datastore_id}")
+@router.put("/{datastore_id}", response_model=r.Datastore)
 def update_datastore(datastore_id: int, body: DatastoreUpdate, session: SessionDep, request: Request) -> dict:
     """Partial update: only the keys sent change."""
-    ds = get_or_404(session, Datastore, datastore_id, "Datastore")
+    ds = repo.get(session, datastore_id)
     sent = body.model_fields_set
     if "connection" in sent or "database" in sent:
         connection = body.connection or ConnectionIn(**ds.connection)
@@ -203,19 +182,17 @@ def update_datastore(datastore_id: int, body: DatastoreUpdate, session: SessionD
 @router.delete("/{datastore_id}", status_code=204)
 def delete_datastore(datastore_id: int, session: SessionDep) -> Response:
     """Delete a datastore with its containers, checks and anomalies."""
-    ds = get_or_404(session, Datastore, datastore_id, "Datastore")
+    ds = repo.get(session, datastore_id)
     ensure_idle(session, ds.id, f"delete datastore {ds.id}")
-    for other in session.scalars(select(Datastore).where(Datastore.enrichment_datastore_id == ds.id)):
-        other.enrichment_datastore_id = None
-    session.delete(ds)
+    repo.delete(session, ds)
     return Response(status_code=204)
 
 
-@router.patch("/{datastore_id}/enrichment/{enrichment_id}")
+@router.patch("/{datastore_id}/enrichment/{enrichment_id}", response_model=r.Datastore)
 def link_enrichment(datastore_id: int, enrichment_id: int, session: SessionDep) -> dict:
     """Link an enrichment-only datastore (idempotent). 409 when the target is not enrichment-only."""
-    ds = get_or_404(session, Datastore, datastore_id, "Datastore")
-    target = get_or_404(session, Datastore, enrichment_id, "Enrichment datastore")
+    ds = repo.get(session, datastore_id)
+    target = repo.get(session, enrichment_id, "Enrichment datastore")
     if not target.enrichment_only:
         raise Conflict(f"datastore {enrichment_id} is not an enrichment datastore (enrichment_only is false)")
     if target.type not in ENRICHMENT_TYPES:
@@ -229,13 +206,13 @@ def link_enrichment(datastore_id: int, enrichment_id: int, session: SessionDep) 
 @router.delete("/{datastore_id}/enrichment", status_code=204)
 def unlink_enrichment(datastore_id: int, session: SessionDep) -> Response:
     """Unlink the enrichment datastore (idempotent); remediation goes back to ``none``."""
-    ds = get_or_404(session, Datastore, datastore_id, "Datastore")
+    ds = repo.get(session, datastore_id)
     ds.enrichment_datastore_id = None
     ds.enrichment_remediation_strategy = "none"
     return Response(status_code=204)
 
 
-@router.post("/connection")
+@router.post("/connection", response_model=r.Verification)
 def verify_draft(body: DatastoreCreate, session: SessionDep, request: Request) -> dict:
     """Verify a datastore definition before creating it: ``{connected, message}``."""
     store_type, type_, conn, secrets = _kind(body.connection, body.database)
@@ -251,11 +228,11 @@ def verify_draft(body: DatastoreCreate, session: SessionDep, request: Request) -
     return {"connected": connected, "message": message}
 
 
-@router.post("/{datastore_id}/connection")
+@router.post("/{datastore_id}/connection", response_model=r.Verification)
 def verify_datastore(datastore_id: int, session: SessionDep, request: Request) -> dict:
     """Open the datastore and list its containers: ``{connected, message}`` with the driver's
     reason on failure (never a 500)."""
-    ds = get_or_404(session, Datastore, datastore_id, "Datastore")
+    ds = repo.get(session, datastore_id)
     if ds.enrichment_only and ds.type == "duckdb" and not Path(ds.database or "").exists():
         return {"connected": True, "message": "the enrichment DuckDB file will be created on first write"}
     connected, message = verify(ds, datastore_secrets(request.app.state.settings.secret_key, ds))

@@ -8,17 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from ...operations.export import ExportError, export_asset, export_check_templates
-from ...store.models import Datastore
-from ...store.repo import get_or_404
+from ...store.repositories import datastores as datastore_repo
+from .. import responses as r
 from ..deps import SessionDep
+from ..routing import Route
 
-router = APIRouter(prefix="/export", tags=["export"])
+router = APIRouter(prefix="/export", tags=["export"], route_class=Route)
 
 
 def _export(
     session, request: Request, asset: str, datastore: int, containers: list[int] | None, include_deleted: bool
 ) -> dict:
-    ds = get_or_404(session, Datastore, datastore, "Datastore")
+    ds = datastore_repo.get(session, datastore)
     try:
         return {
             "datastore_id": ds.id,
@@ -36,7 +37,7 @@ def _export(
         raise HTTPException(422, str(e)) from None
 
 
-@router.post("/anomalies")
+@router.post("/anomalies", response_model=r.ExportResult)
 def export_anomalies(
     session: SessionDep,
     request: Request,
@@ -48,7 +49,7 @@ def export_anomalies(
     return _export(session, request, "anomalies", datastore, containers, include_deleted)
 
 
-@router.post("/checks")
+@router.post("/checks", response_model=r.ExportResult)
 def export_checks(
     session: SessionDep,
     request: Request,
@@ -60,7 +61,7 @@ def export_checks(
     return _export(session, request, "checks", datastore, containers, include_deleted)
 
 
-@router.post("/field-profiles")
+@router.post("/field-profiles", response_model=r.ExportResult)
 def export_field_profiles(
     session: SessionDep, request: Request, datastore: int, containers: Annotated[list[int] | None, Query()] = None
 ) -> dict:
@@ -76,7 +77,7 @@ def export_templates(
     template_ids: Annotated[list[int] | None, Query()] = None,
 ) -> Response:
     """Replace ``<prefix>_export_check_templates`` in an enrichment datastore; answers 204."""
-    target = get_or_404(session, Datastore, enrich_datastore_id, "Datastore")
+    target = datastore_repo.get(session, enrich_datastore_id)
     if not target.enrichment_only:
         raise HTTPException(422, f"datastore {target.id} is not an enrichment datastore")
     export_check_templates(session, target, template_ids, secret_key=request.app.state.settings.secret_key)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
+from ...errors import Conflict
 from ...store.models import GlobalTag
-from ...store.repo import Conflict, NotFound, paginate
+from ...store.repo import paginate
+from ...store.repositories import tags as repo
+from .. import responses as r
 from ..deps import PageDep, SessionDep, page_of
+from ..routing import Route
 from ..serializers import iso
 
-router = APIRouter(prefix="/global-tags", tags=["global-tags"])
+router = APIRouter(prefix="/global-tags", tags=["global-tags"], route_class=Route)
 
 
 class TagCreate(BaseModel):
@@ -36,39 +39,27 @@ def _tag(t: GlobalTag) -> dict:
     }
 
 
-def _by_name(session, name: str) -> GlobalTag:
-    tag = session.scalar(select(GlobalTag).where(GlobalTag.name == name))
-    if tag is None:
-        raise NotFound(f"Global tag '{name}' not found")
-    return tag
-
-
-@router.get("")
+@router.get("", response_model=r.GlobalTagPage)
 def list_tags(session: SessionDep, page: PageDep, search: str | None = None) -> dict:
-    stmt = select(GlobalTag).order_by(GlobalTag.name)
-    if search:
-        stmt = stmt.where(GlobalTag.name.ilike(f"%{search}%"))
+    stmt = repo.listing(search=search)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
     return page_of([_tag(t) for t in rows], total, page, pages)
 
 
-@router.post("")
+@router.post("", response_model=r.GlobalTag)
 def create_tag(body: TagCreate, session: SessionDep) -> dict:
     """Create a tag; 409 if the name is taken."""
-    if session.scalar(select(GlobalTag.id).where(GlobalTag.name == body.name)):
+    if repo.name_taken(session, body.name):
         raise Conflict(f"a global tag named '{body.name}' already exists")
-    tag = GlobalTag(**body.model_dump())
-    session.add(tag)
-    session.flush()
-    return _tag(tag)
+    return _tag(repo.add(session, **body.model_dump()))
 
 
-@router.get("/{name}")
+@router.get("/{name}", response_model=r.GlobalTag)
 def get_tag(name: str, session: SessionDep) -> dict:
-    return _tag(_by_name(session, name))
+    return _tag(repo.by_name(session, name))
 
 
 @router.delete("/{name}", status_code=204)
 def delete_tag(name: str, session: SessionDep) -> Response:
-    session.delete(_by_name(session, name))
+    session.delete(repo.by_name(session, name))
     return Response(status_code=204)

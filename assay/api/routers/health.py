@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy import text
 
+from .. import responses as r
 from ..deps import DatabaseDep
+from ..routing import Route
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=Route)
 
 
 @router.get("/health", status_code=204)
@@ -16,7 +18,7 @@ def health() -> Response:
     return Response(status_code=204)
 
 
-@router.get("/status")
+@router.get("/status", response_model=r.ServerStatus)
 def status(db: DatabaseDep) -> dict:
     """``{database_connection, rabbitmq_connection}``: "OK" or the error text."""
     try:

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from sqlalchemy import func, select
 
-from ...store.models import Anomaly, Container, ContainerScan, Partition
-from ...store.repo import get_or_404, paginate
+from ...store.models import ContainerScan, Partition
+from ...store.repo import paginate
+from ...store.repositories import partitions as repo
+from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
+from ..routing import Route
 
-router = APIRouter(tags=["partitions"])
-
-
-def _anomaly_counts(session, partitions: list[Partition]) -> dict[tuple[int, str], dict[str, int]]:
-    """(container id, partition name) → anomaly count per status, for ``partitions``, in one query."""
-    if not partitions:
-        return {}
-    rows = session.execute(
-        select(Anomaly.container_id, Anomaly.partition_name, Anomaly.status, func.count())
-        .where(
-            Anomaly.container_id.in_({p.container_id for p in partitions}),
-            Anomaly.partition_name.in_({p.name for p in partitions}),
-        )
-        .group_by(Anomaly.container_id, Anomaly.partition_name, Anomaly.status)
-    ).all()
-    out: dict[tuple[int, str], dict[str, int]] = {}
-    for container_id, name, status, n in rows:
-        out.setdefault((container_id, name), {})[status] = n
-    return out
+router = APIRouter(tags=["partitions"], route_class=Route)
 
 
 def _partition(p: Partition, counts: dict[str, int]) -> dict:
@@ -51,26 +35,21 @@ def _partition(p: Partition, counts: dict[str, int]) -> dict:
     }
 
 
-@router.get("/partitions")
+@router.get("/partitions", response_model=r.PartitionPage)
 def list_partitions(
     session: SessionDep, page: PageDep, container: int | None = None, datastore: int | None = None
 ) -> dict:
     """Partitions that scans have read, newest first; filter by ``container`` or ``datastore`` id."""
-    stmt = select(Partition).order_by(Partition.id.desc())
-    if container is not None:
-        stmt = stmt.where(Partition.container_id == container)
-    if datastore is not None:
-        stmt = stmt.join(Container, Container.id == Partition.container_id).where(Container.datastore_id == datastore)
-    rows, total, pages = paginate(session, stmt, page.page, page.size)
-    counts = _anomaly_counts(session, rows)
+    rows, total, pages = paginate(session, repo.listing(container=container, datastore=datastore), page.page, page.size)
+    counts = repo.anomaly_counts(session, rows)
     return page_of([_partition(p, counts.get((p.container_id, p.name), {})) for p in rows], total, page, pages)
 
 
-@router.get("/partitions/{partition_id}")
+@router.get("/partitions/{partition_id}", response_model=r.Partition)
 def get_partition(partition_id: int, session: SessionDep) -> dict:
     """One partition: name, location, identifier range, size and anomaly counts per status. 404 if unknown."""
-    p = get_or_404(session, Partition, partition_id, "Partition")
-    return _partition(p, _anomaly_counts(session, [p]).get((p.container_id, p.name), {}))
+    p = repo.get(session, partition_id)
+    return _partition(p, repo.anomaly_counts(session, [p]).get((p.container_id, p.name), {}))
 
 
 def _container_scan(cs: ContainerScan) -> dict:
@@ -91,28 +70,24 @@ def _container_scan(cs: ContainerScan) -> dict:
     }
 
 
-@router.get("/container-scans")
+@router.get("/container-scans", response_model=r.ContainerScanPage)
 def list_container_scans(
     session: SessionDep, page: PageDep, container: int | None = None, operation: int | None = None
 ) -> dict:
     """Container scans, newest first; filter by ``container`` or ``operation`` id."""
-    stmt = select(ContainerScan).order_by(ContainerScan.id.desc())
-    if container is not None:
-        stmt = stmt.where(ContainerScan.container_id == container)
-    if operation is not None:
-        stmt = stmt.where(ContainerScan.operation_id == operation)
+    stmt = repo.container_scans(container=container, operation=operation)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
     return page_of([_container_scan(cs) for cs in rows], total, page, pages)
 
 
-@router.get("/container-scans/{scan_id}")
+@router.get("/container-scans/{scan_id}", response_model=r.ContainerScanDetail)
 def get_container_scan(scan_id: int, session: SessionDep) -> dict:
     """One container scan with its ``partition_scans`` (partition, records_processed, result, anomalies)."""
-    return _container_scan(get_or_404(session, ContainerScan, scan_id, "Container scan"))
+    return _container_scan(repo.get_container_scan(session, scan_id))
 
 
 @router.delete("/container-scans/{scan_id}", status_code=204)
 def delete_container_scan(scan_id: int, session: SessionDep) -> Response:
     """Delete a container scan with its partition scans (its anomalies stay). 404 if unknown."""
-    session.delete(get_or_404(session, ContainerScan, scan_id, "Container scan"))
+    session.delete(repo.get_container_scan(session, scan_id))
     return Response(status_code=204)

@@ -7,53 +7,37 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
 
 from ...engine.rules import RuleDefinitionError, get_rule
 from ...engine.validation import validate_check
-from ...store.models import Anomaly, Container, FailedCheck, QualityCheck, QualityCheckTemplate, utcnow
-from ...store.repo import ensure_idle, get_or_404, paginate
+from ...store.models import Container, QualityCheck, QualityCheckTemplate, utcnow
+from ...store.repo import ensure_idle, paginate
+from ...store.repositories import checks as repo
+from ...store.repositories import containers as container_repo
+from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
+from ..routing import Route
 from ..schemas import QualityCheckCreate, QualityCheckUpdate, TemplateCreate
 
-router = APIRouter(prefix="/quality-checks", tags=["quality-checks"])
+router = APIRouter(prefix="/quality-checks", tags=["quality-checks"], route_class=Route)
 
 
-@router.get("/specifications/rules")
+@router.get("/specifications/rules", response_model=list[r.RuleSpecification])
 def rule_specifications(session: SessionDep) -> list[dict]:
     """The rule catalogue, generated from the registered rule classes
     (``engine.rules.catalogue.specifications``); ``count`` = non-archived checks of each type.
     Registered before ``/{check_id}`` so ``specifications`` is never read as an id."""
     from ...engine.rules.catalogue import specifications
 
-    counts = dict(
-        session.execute(
-            select(QualityCheck.rule_type, func.count())
-            .where(QualityCheck.deleted_at.is_(None))
-            .group_by(QualityCheck.rule_type)
-        ).all()
-    )
-    return specifications(counts)
+    return specifications(repo.counts_by_rule_type(session))
 
 
 def _container_fields(container: Container) -> dict[str, tuple[str, str]]:
     return {f.name: (f.type, f.native_type) for f in container.fields}
 
 
-def _anomaly_counts(session, ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(FailedCheck.quality_check_id, func.count(func.distinct(FailedCheck.anomaly_id)))
-        .join(Anomaly, Anomaly.id == FailedCheck.anomaly_id)
-        .where(FailedCheck.quality_check_id.in_(ids))
-        .group_by(FailedCheck.quality_check_id)
-    ).all()
-    return dict(rows)
-
-
-@router.get("")
+@router.get("", response_model=r.QualityCheckPage | r.QualityCheckTemplatePage)
 def list_checks(
     session: SessionDep,
     page: PageDep,
@@ -68,37 +52,24 @@ def list_checks(
     """Checks, paged; filters ``datastore``, ``container`` (repeatable), ``status``
     (Active/Draft; ``Archived`` = archived ones), ``archived`` (only/include), ``tag``, ``rule_type``."""
     if template_only:
-        tstmt = select(QualityCheckTemplate).order_by(QualityCheckTemplate.id)
-        if rule_type:
-            tstmt = tstmt.where(QualityCheckTemplate.rule_type.in_(rule_type))
-        rows, total, pages = paginate(session, tstmt, page.page, page.size)
+        rows, total, pages = paginate(session, repo.templates(rule_type), page.page, page.size)
         return page_of([template_json(t) for t in rows], total, page, pages)
-    stmt = select(QualityCheck).join(Container, Container.id == QualityCheck.container_id).order_by(QualityCheck.id)
-    if datastore is not None:
-        stmt = stmt.where(Container.datastore_id == datastore)
-    if container:
-        stmt = stmt.where(QualityCheck.container_id.in_(container))
-    if status == "Archived" or archived == "only":
-        stmt = stmt.where(QualityCheck.deleted_at.is_not(None))
-    elif archived != "include":
-        stmt = stmt.where(QualityCheck.deleted_at.is_(None))
-    if status and status != "Archived":
-        stmt = stmt.where(QualityCheck.status == status)
-    if rule_type:
-        stmt = stmt.where(QualityCheck.rule_type.in_(rule_type))
+    stmt = repo.listing(
+        datastore=datastore, containers=container, status=status, archived=archived, rule_types=rule_type
+    )
     rows, total, pages = paginate(session, stmt, page.page, page.size)
     if tag:
         wanted = set(tag)
         rows = [r for r in rows if wanted & set(r.tags or [])]
-    counts = _anomaly_counts(session, [r.id for r in rows])
+    counts = repo.anomaly_counts(session, [r.id for r in rows])
     return page_of([ser.quality_check(r, counts.get(r.id, 0)) for r in rows], total, page, pages)
 
 
-@router.post("")
+@router.post("", response_model=r.QualityCheck)
 def create_check(body: QualityCheckCreate, session: SessionDep) -> dict:
     """Create a check. 404 for an unknown container; 422 for an unknown rule type, wrong
     fields or properties, or a filter that is not one boolean SQL expression."""
-    container = get_or_404(session, Container, body.container_id, "Container")
+    container = container_repo.get(session, body.container_id)
     rule = get_rule(body.rule).name if _known(body.rule) else body.rule
     validate_check(rule, body.fields, body.properties, body.filter, _container_fields(container), body.coverage)
     _check_reference(session, container, rule, body.fields, body.properties)
@@ -116,8 +87,7 @@ def create_check(body: QualityCheckCreate, session: SessionDep) -> dict:
         anomaly_message_field=body.anomaly_message_field,
         weight=body.weight if body.weight is not None else 1,
     )
-    session.add(check)
-    session.flush()
+    repo.add(session, check)
     session.refresh(check)
     return ser.quality_check(check, 0)
 
@@ -132,7 +102,7 @@ def _check_reference(session, container: Container, rule: str, fields: list[str]
     if not getattr(get_rule(rule), "needs_reference", False):
         return
     props = properties or {}
-    ref = session.get(Container, props.get("ref_container_id"))
+    ref = container_repo.find(session, props.get("ref_container_id"))
     datastore_id = props.get("ref_datastore_id") or container.datastore_id
     if ref is None or ref.deleted_at is not None:
         raise RuleDefinitionError(
@@ -158,16 +128,16 @@ def _known(name: str) -> bool:
         return False
 
 
-@router.get("/{check_id}")
+@router.get("/{check_id}", response_model=r.QualityCheck)
 def get_check(check_id: int, session: SessionDep) -> dict:
-    check = get_or_404(session, QualityCheck, check_id, "Quality check")
-    return ser.quality_check(check, _anomaly_counts(session, [check_id]).get(check_id, 0))
+    check = repo.get(session, check_id)
+    return ser.quality_check(check, repo.anomaly_counts(session, [check_id]).get(check_id, 0))
 
 
-@router.put("/{check_id}")
+@router.put("/{check_id}", response_model=r.QualityCheck)
 def update_check(check_id: int, body: QualityCheckUpdate, session: SessionDep) -> dict:
     """Update a check; the result is validated as a whole, as on create."""
-    check = get_or_404(session, QualityCheck, check_id, "Quality check")
+    check = repo.get(session, check_id)
     if body.container_id is not None and body.container_id != check.container_id:
         raise RuleDefinitionError(("container_id",), "a check cannot move to another container")
     if body.rule is not None and body.rule != check.rule_type:
@@ -194,7 +164,7 @@ def update_check(check_id: int, body: QualityCheckUpdate, session: SessionDep) -
         check.deleted_at = None
     check.last_updated = utcnow()
     session.flush()
-    return ser.quality_check(check, _anomaly_counts(session, [check_id]).get(check_id, 0))
+    return ser.quality_check(check, repo.anomaly_counts(session, [check_id]).get(check_id, 0))
 
 
 @router.delete("/{check_id}", status_code=204)
@@ -206,12 +176,11 @@ def delete_check(
     delete_anomalies: bool = False,
 ) -> Response:
     """Archive (``archive=true``, status Invalid or Discarded) or delete a check."""
-    check = get_or_404(session, QualityCheck, check_id, "Quality check")
+    check = repo.get(session, check_id)
     if not archive or delete_anomalies:
         ensure_idle(session, check.container.datastore_id, f"delete quality check {check_id}")
     if delete_anomalies:
-        ids = session.scalars(select(FailedCheck.anomaly_id).where(FailedCheck.quality_check_id == check_id)).all()
-        for anomaly in session.scalars(select(Anomaly).where(Anomaly.id.in_(ids))):
+        for anomaly in repo.anomalies_of(session, check_id):
             session.delete(anomaly)
     if archive:
         check.deleted_at, check.status = utcnow(), status
@@ -233,13 +202,13 @@ def bulk_delete_checks(body: list[CheckBulkDelete], session: SessionDep) -> Resp
     """Archive or delete several checks: ``[{id, archive, status, delete_anomalies}]``;
     404 if any id is unknown (nothing changes)."""
     for item in body:
-        get_or_404(session, QualityCheck, item.id, "Quality check")
+        repo.get(session, item.id)
     for item in body:
         delete_check(item.id, session, item.archive, item.status, item.delete_anomalies)
     return Response(status_code=204)
 
 
-templates = APIRouter(prefix="/quality-check-templates", tags=["quality-checks"])
+templates = APIRouter(prefix="/quality-check-templates", tags=["quality-checks"], route_class=Route)
 
 
 def template_json(t: QualityCheckTemplate) -> dict:
@@ -263,7 +232,7 @@ def template_json(t: QualityCheckTemplate) -> dict:
     }
 
 
-@templates.post("")
+@templates.post("", response_model=r.QualityCheckTemplate)
 def create_template(body: TemplateCreate, session: SessionDep) -> dict:
     """A reusable check definition independent of any container (rule, fields, properties
     validated against the catalogue; field names are checked when the template is applied)."""
@@ -283,6 +252,5 @@ def create_template(body: TemplateCreate, session: SessionDep) -> dict:
         additional_metadata=body.additional_metadata,
         anomaly_message_field=body.anomaly_message_field,
     )
-    session.add(t)
-    session.flush()
+    repo.add(session, t)
     return template_json(t)

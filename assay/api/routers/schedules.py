@@ -6,18 +6,21 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy import select
 
-from ...engine.rules import RuleDefinitionError
+from ...errors import ValidationError as InvalidInput
+from ...operations import service
 from ...operations.scheduler import CrontabError, next_fire, validate_crontab
 from ...store.models import Datastore, Schedule, utcnow
-from ...store.repo import get_or_404, paginate
+from ...store.repo import paginate
+from ...store.repositories import datastores as datastore_repo
+from ...store.repositories import schedules as repo
+from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
+from ..routing import Route
 from ..schemas import OperationRequest
-from .operations import normalise_operation
 
-router = APIRouter(prefix="/operations/schedule", tags=["operations"])
+router = APIRouter(prefix="/operations/schedule", tags=["operations"], route_class=Route)
 _payload = TypeAdapter(OperationRequest)
 
 
@@ -41,25 +44,25 @@ def schedule_json(s: Schedule) -> dict:
 def _parse(session, body: dict[str, Any]) -> tuple[str | None, str, str, dict, Datastore]:
     """(name, crontab, type, normalised params, datastore) of a schedule body. 422/404 as for run."""
     if not isinstance(body, dict):
-        raise RuleDefinitionError((), "the body must be a JSON object")
+        raise InvalidInput((), "the body must be a JSON object")
     body = dict(body)
     try:
         crontab = validate_crontab(body.pop("crontab", ""))
     except CrontabError as e:
-        raise RuleDefinitionError(("crontab",), str(e)) from None
+        raise InvalidInput(("crontab",), str(e)) from None
     name = body.get("name")
     try:
         request = _payload.validate_python(body)
     except ValidationError as e:
         err = e.errors()[0]
         # list indexes stay integers, as in the 422s of POST /operations/run
-        raise RuleDefinitionError(tuple(p if isinstance(p, int) else str(p) for p in err["loc"]), err["msg"]) from None
-    ds = get_or_404(session, Datastore, request.datastore_id, "Datastore")
-    op_type, params, _status = normalise_operation(session, request, ds)
+        raise InvalidInput(tuple(p if isinstance(p, int) else str(p) for p in err["loc"]), err["msg"]) from None
+    ds = datastore_repo.get(session, request.datastore_id)
+    op_type, params = service.validate(session, request, ds)
     return name, crontab, op_type, params, ds
 
 
-@router.post("")
+@router.post("", response_model=r.Schedule)
 def create_schedule(session: SessionDep, body: Any = Body(...)) -> dict:
     """Schedule any operation payload: the body is that payload plus ``name`` and ``crontab``."""
     name, crontab, op_type, params, ds = _parse(session, body)
@@ -71,29 +74,24 @@ def create_schedule(session: SessionDep, body: Any = Body(...)) -> dict:
         params=params,
         next_trigger=next_fire(crontab, utcnow()),
     )
-    session.add(schedule)
-    session.flush()
-    return schedule_json(schedule)
+    return schedule_json(repo.add(session, schedule))
 
 
-@router.get("")
+@router.get("", response_model=r.SchedulePage)
 def list_schedules(session: SessionDep, page: PageDep, datastore: int | None = None) -> dict:
-    stmt = select(Schedule).order_by(Schedule.id)
-    if datastore is not None:
-        stmt = stmt.where(Schedule.datastore_id == datastore)
-    rows, total, pages = paginate(session, stmt, page.page, page.size)
+    rows, total, pages = paginate(session, repo.listing(datastore=datastore), page.page, page.size)
     return page_of([schedule_json(s) for s in rows], total, page, pages)
 
 
-@router.get("/{schedule_id}")
+@router.get("/{schedule_id}", response_model=r.Schedule)
 def get_schedule(schedule_id: int, session: SessionDep) -> dict:
-    return schedule_json(get_or_404(session, Schedule, schedule_id, "Schedule"))
+    return schedule_json(repo.get(session, schedule_id))
 
 
-@router.put("/{schedule_id}")
+@router.put("/{schedule_id}", response_model=r.Schedule)
 def update_schedule(schedule_id: int, session: SessionDep, body: Any = Body(...)) -> dict:
     """Replace the schedule's payload and crontab (validated as on create)."""
-    schedule = get_or_404(session, Schedule, schedule_id, "Schedule")
+    schedule = repo.get(session, schedule_id)
     name, crontab, op_type, params, ds = _parse(session, body)
     schedule.name, schedule.crontab, schedule.type, schedule.params, schedule.datastore_id = (
         name,
@@ -112,10 +110,10 @@ class Deactivation(BaseModel):
     deactivated: bool
 
 
-@router.patch("/{schedule_id}/deactivation")
+@router.patch("/{schedule_id}/deactivation", response_model=r.Schedule)
 def deactivate(schedule_id: int, body: Deactivation, session: SessionDep) -> dict:
     """Pause (``deactivated: true``) or resume a schedule; resuming fires from now on only."""
-    schedule = get_or_404(session, Schedule, schedule_id, "Schedule")
+    schedule = repo.get(session, schedule_id)
     schedule.deactivated = body.deactivated
     # a paused schedule has no next trigger; resuming fires from now on only
     schedule.next_trigger = None if body.deactivated else next_fire(schedule.crontab, utcnow())
@@ -124,5 +122,5 @@ def deactivate(schedule_id: int, body: Deactivation, session: SessionDep) -> dic
 
 @router.delete("/{schedule_id}", status_code=204)
 def delete_schedule(schedule_id: int, session: SessionDep) -> Response:
-    session.delete(get_or_404(session, Schedule, schedule_id, "Schedule"))
+    session.delete(repo.get(session, schedule_id))
     return Response(status_code=204)

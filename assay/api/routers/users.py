@@ -10,17 +10,19 @@ from urllib.parse import urlencode, urlparse
 from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from ...security import AuthError, issue_token, verify_token
 from ...store.models import Team, User, UserToken
-from ...store.repo import get_or_404, paginate
+from ...store.repo import paginate
+from ...store.repositories import users as repo
+from .. import responses as r
 from ..auth import CurrentUser
 from ..deps import PageDep, SessionDep, page_of
+from ..routing import Route
 from ..serializers import iso
 
-router = APIRouter(tags=["users"])
-public = APIRouter(tags=["auth"])
+router = APIRouter(tags=["users"], route_class=Route)
+public = APIRouter(tags=["auth"], route_class=Route)
 
 
 def _user(u: User) -> dict:
@@ -62,34 +64,32 @@ def _token(t: UserToken, value: str | None = None) -> dict:
     return out
 
 
-@router.get("/users/me")
+@router.get("/users/me", response_model=r.User)
 def me(user: CurrentUser) -> dict:
     """The caller."""
     return _user(user)
 
 
-@router.get("/users")
+@router.get("/users", response_model=r.UserPage)
 def list_users(session: SessionDep, page: PageDep) -> dict:
-    rows, total, pages = paginate(
-        session, select(User).where(User.deleted_at.is_(None)).order_by(User.id), page.page, page.size
-    )
+    rows, total, pages = paginate(session, repo.users(), page.page, page.size)
     return page_of([_user(u) for u in rows], total, page, pages)
 
 
-@router.get("/users/{user_id}")
+@router.get("/users/{user_id}", response_model=r.User)
 def get_user(user_id: int, session: SessionDep) -> dict:
-    return _user(get_or_404(session, User, user_id, "User"))
+    return _user(repo.get_user(session, user_id))
 
 
-@router.get("/teams")
+@router.get("/teams", response_model=r.TeamPage)
 def list_teams(session: SessionDep, page: PageDep) -> dict:
-    rows, total, pages = paginate(session, select(Team).order_by(Team.id), page.page, page.size)
+    rows, total, pages = paginate(session, repo.teams(), page.page, page.size)
     return page_of([_team(t) for t in rows], total, page, pages)
 
 
-@router.get("/teams/{team_id}")
+@router.get("/teams/{team_id}", response_model=r.Team)
 def get_team(team_id: int, session: SessionDep) -> dict:
-    return _team(get_or_404(session, Team, team_id, "Team"))
+    return _team(repo.get_team(session, team_id))
 
 
 class TokenCreate(BaseModel):
@@ -98,15 +98,14 @@ class TokenCreate(BaseModel):
     scim_endpoints_only: bool = False
 
 
-@router.get("/user-tokens")
+@router.get("/user-tokens", response_model=r.UserTokenPage)
 def list_tokens(session: SessionDep, user: CurrentUser, page: PageDep) -> dict:
     """The caller's tokens (never their values)."""
-    stmt = select(UserToken).where(UserToken.user_id == user.id).order_by(UserToken.id)
-    rows, total, pages = paginate(session, stmt, page.page, page.size)
+    rows, total, pages = paginate(session, repo.tokens_of(user.id), page.page, page.size)
     return page_of([_token(t) for t in rows], total, page, pages)
 
 
-@router.post("/user-tokens")
+@router.post("/user-tokens", response_model=r.UserToken)
 def create_token(body: TokenCreate, session: SessionDep, user: CurrentUser, request: Request) -> dict:
     """Create a token for the caller; its value is in ``token`` and is shown only now.
     409 when the caller already has a token of that name."""
@@ -124,20 +123,17 @@ def create_token(body: TokenCreate, session: SessionDep, user: CurrentUser, requ
 
 
 def _own_token(session, user: User, token_id: int) -> UserToken:
-    row = session.get(UserToken, token_id)
-    if row is None or row.user_id != user.id:
-        raise HTTPException(404, f"User token {token_id} not found")
-    return row
+    return repo.own_token(session, user.id, token_id)
 
 
-@router.put("/user-tokens/{token_id}/revoke")
+@router.put("/user-tokens/{token_id}/revoke", response_model=r.UserToken)
 def revoke_token(token_id: int, session: SessionDep, user: CurrentUser) -> dict:
     row = _own_token(session, user, token_id)
     row.revoked = True
     return _token(row)
 
 
-@router.put("/user-tokens/{token_id}/restore")
+@router.put("/user-tokens/{token_id}/restore", response_model=r.UserToken)
 def restore_token(token_id: int, session: SessionDep, user: CurrentUser) -> dict:
     row = _own_token(session, user, token_id)
     row.revoked = False
@@ -172,7 +168,12 @@ def _cli_token(session, secret: str, user_id: int | None, hostname: str) -> str:
     return value
 
 
-@public.get("/cli/authorize", response_model=None)
+@public.get(
+    "/cli/authorize",
+    response_model=None,
+    response_class=HTMLResponse,
+    responses={302: {"description": "Approved at once (a test server): back to the CLI with a token"}},
+)
 def cli_authorize(
     request: Request,
     session: SessionDep,
@@ -206,7 +207,13 @@ receives a new token of its own, valid 30 days.</p>
     return HTMLResponse(page)
 
 
-@public.post("/cli/authorize", response_model=None)
+@public.post(
+    "/cli/authorize",
+    response_model=None,
+    status_code=302,
+    response_class=RedirectResponse,
+    responses={302: {"description": "Back to the CLI's redirect_uri with a new token, or with error"}},
+)
 def cli_authorize_confirm(
     request: Request,
     session: SessionDep,

@@ -72,7 +72,7 @@ def jsonable(value: Any) -> Any:
 def as_utc(value: Any) -> dt.datetime | None:
     """A timestamp read from an engine or from JSON as an aware UTC datetime.
 
-    Naive timestamps are UTC (DESIGN.md); a date is its midnight UTC; ISO 8601 text is parsed.
+    Naive timestamps are UTC (docs/semantics.md "Time"); a date is its midnight UTC; ISO 8601 text is parsed.
     """
     if value is None:
         return None

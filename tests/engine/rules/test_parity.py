@@ -30,9 +30,14 @@ from typing import Any
 import pytest
 
 from assay.engine.plan import evaluate
-from assay.engine.rules import CheckSpec, all_rules
+from assay.engine.rules import CheckSpec
 from assay.operations.resolver import Reference
 from tests.engine.rules.dataset import ENGINES, FACTS, HAS_NAN, REFS, SPARK, connect, load
+from tests.helpers import rule_names
+
+# `make test` spreads tests over workers (--dist loadgroup); this module stays on one,
+# which sets up each engine's evaluation of every case, computed once per worker.
+pytestmark = pytest.mark.xdist_group("rule_parity")
 
 
 @dataclass(frozen=True)
@@ -337,42 +342,50 @@ class SameConnection:
 EXAMPLES = 3
 
 
-def _evaluate(engine: str, request, tmp_path_factory):
+#: Per worker process: each engine's evaluation of every case (plain outcomes, no open
+#: connection), computed once and shared by the tests that read it.
+_EVALUATED: dict[str, Any] = {}
+
+
+def evaluated(engine: str, request, tmp_path_factory):
     """Load FACTS and REFS into ``engine`` (plus an in-memory DuckDB for the "other
-    engine" references) and evaluate every case in one call; yields the result."""
-    gen = connect(engine, tmp_path_factory.mktemp(engine), request)
-    con = next(gen)
-    other_gen = connect("duckdb", None, request)
-    other = load("duckdb", next(other_gen), [FACTS, REFS])
-    try:
-        loaded = load(engine, con, [FACTS, REFS])
-        specs = [
-            CheckSpec(i, c.rule, c.fields, c.properties, c.filter, history=list(c.history))
-            for i, c in enumerate(CASES, start=1)
-        ]
-        yield evaluate(loaded.table("facts"), specs, example_limit=EXAMPLES, resolver=SameConnection(loaded, other))
-    finally:
-        gen.close()
-        other_gen.close()
+    engine" references), evaluate every case in one call and return the result; the
+    namespaces are dropped right after, the result is kept for the rest of the run."""
+    if engine not in _EVALUATED:
+        gen = connect(engine, tmp_path_factory.mktemp(engine), request)
+        other_gen = connect("duckdb", None, request)
+        try:
+            loaded = load(engine, next(gen), [FACTS, REFS])
+            other = load("duckdb", next(other_gen), [FACTS, REFS])
+            specs = [
+                CheckSpec(i, c.rule, c.fields, c.properties, c.filter, history=list(c.history))
+                for i, c in enumerate(CASES, start=1)
+            ]
+            _EVALUATED[engine] = evaluate(
+                loaded.table("facts"), specs, example_limit=EXAMPLES, resolver=SameConnection(loaded, other)
+            )
+        finally:
+            gen.close()
+            other_gen.close()
+    return _EVALUATED[engine]
 
 
 @pytest.fixture(scope="module", params=[*ENGINES, SPARK])
 def results(request, tmp_path_factory):
     """Per engine: the outcome of every case, from one ``evaluate`` call."""
-    for res in _evaluate(request.param, request, tmp_path_factory):
-        yield request.param, res
+    return request.param, evaluated(request.param, request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def duckdb_examples(request, tmp_path_factory):
     """Example row ids of every case on DuckDB, the reference the other engines must match."""
-    for res in _evaluate("duckdb", request, tmp_path_factory):
-        yield {c.id: [r["id"] for r in o.examples] for c, o in zip(CASES, res.outcomes, strict=False)}
+    res = evaluated("duckdb", request, tmp_path_factory)
+    return {c.id: [r["id"] for r in o.examples] for c, o in zip(CASES, res.outcomes, strict=False)}
 
 
 def test_every_rule_has_a_parity_case():
     covered = {c.rule for c in CASES}
-    missing = sorted(set(all_rules()) - covered)
+    missing = sorted(rule_names() - covered)
     assert missing == [], f"registered rule types without a parity case: {missing}"
 
 

@@ -1,6 +1,6 @@
-"""The semantics every engine must share (DESIGN.md "Semantics to keep consistent";
-docs/semantics.md "Same answer on every engine"), each asserted on DuckDB, SQLite,
-PostgreSQL and MariaDB with exact values worked out from the data below.
+"""The semantics every engine must share (docs/semantics.md "Same answer on every engine"),
+each asserted on DuckDB, SQLite, PostgreSQL and MariaDB with exact values worked out from
+the data below.
 
 Tables are created with each engine's own DDL (dataset.py) once per engine for
 the whole module; each test evaluates its checks in one ``evaluate`` call.
@@ -30,6 +30,10 @@ from tests.engine.rules.dataset import (
     tz,
 )
 from tests.engine.rules.test_parity import CASES, SameConnection, expected_for
+
+# `make test` spreads tests over workers (--dist loadgroup); this module stays on one,
+# which sets up the tables loaded once per engine (module-scoped ``eng``).
+pytestmark = pytest.mark.xdist_group("rule_semantics")
 
 NOW = dt.datetime.now(UTC).replace(microsecond=0)
 HOUR = dt.timedelta(hours=1)

@@ -1,24 +1,5 @@
-"""What a scan reads of a container: incremental identifiers, partitions and the cap.
-
-Semantics (qualytics-api.md §1.6, docs/semantics.md "Incremental scans and partitions"):
-
-* A container's **incremental identifier** is ``incremental_field_name`` with
-  ``incremental_identifier_type`` ``timestamp`` (a Date/Timestamp field) or ``batch`` (a
-  numeric field). File patterns use the pseudo-field :data:`LAST_MODIFIED`, each file's
-  last-modified time.
-* An incremental scan reads the rows whose identifier is strictly greater than the
-  threshold: ``greater_than_time`` (timestamp identifiers) or ``greater_than_batch``
-  (batch identifiers) when the scan gives one, else the container's
-  ``incremental_checkpoint``; the first incremental scan (no checkpoint) reads everything.
-  A full scan honours ``greater_than_*`` too but never the checkpoint. A container without
-  an identifier is read in full, and its container scan says so.
-* **Partitions**: a file pattern's partitions are its files; a batch identifier (or
-  partition field) gives one partition per value; a timestamp one partition per UTC day.
-  A container with neither is one partition.
-* ``max_records_analyzed_per_partition`` keeps, per partition, the first rows in the order
-  of up to 16 orderable columns, so a rerun reads the same rows.
-* After a **successful** container scan, the checkpoint becomes the highest identifier
-  value read (never lower than it was).
+"""Read planning: what one scan or profile reads of a container (:func:`plan_read`), with the
+incremental threshold, the partitions and the per-partition cap applied.
 """
 
 from __future__ import annotations
@@ -31,183 +12,19 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from ..engine.dialects import dialect_of
-from ..engine.exact import needs_key, text_key
-from ..engine.plan import cap_rows
-from ..engine.rules._compare import comparable, utc_literal
+from ...engine.dialects import dialect_of
+from ...engine.exact import needs_key, text_key
+from ...engine.plan import cap_rows
+from ...engine.rules._compare import comparable, utc_literal
+from .checkpoints import BATCH, TIMESTAMP, checkpoint_value
+from .identifiers import LAST_MODIFIED
 
-#: Pseudo-field naming a file's last-modified time as the incremental identifier of a file pattern.
-LAST_MODIFIED = "_last_modified"
 #: Column added to the read to name each row's partition; dropped before checks run.
 PARTITION_COLUMN = "__assay_partition"
+
+
 #: Partitions recorded per container scan at most (a read with more still counts them all).
 MAX_PARTITION_RECORDS = 10_000
-
-TIMESTAMP, BATCH = "timestamp", "batch"
-_TIME_NAMES = (
-    "updated_at",
-    "modified_at",
-    "last_modified",
-    "last_updated",
-    "updated",
-    "modified",
-    "created_at",
-    "inserted_at",
-    "loaded_at",
-    "ingested_at",
-    "created",
-    "event_time",
-    "timestamp",
-)
-_BATCH_NAMES = ("batch_id", "batch", "load_id", "batch_number", "etl_batch", "etl_batch_id", "ingestion_batch")
-
-
-def propose_identifier(container_type: str, fields: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """Sync's proposal of (incremental_field_name, incremental_identifier_type) from the
-    container's (field name, Assay type) pairs, or None.
-
-    File patterns: their last-modified time. Tables: the first Timestamp/Date field named
-    like ``updated_at``/``created_at`` (see ``_TIME_NAMES``, then any ``*_at``/``*_time``
-    Timestamp), else an Integral field named like ``batch_id``/``load_id``.
-    """
-    if container_type == "file":
-        return LAST_MODIFIED, TIMESTAMP
-    by_lower = {name.lower(): (name, ftype) for name, ftype in fields}
-    for wanted in _TIME_NAMES:
-        name, ftype = by_lower.get(wanted, (None, None))
-        if name and ftype in ("Timestamp", "Date"):
-            return name, TIMESTAMP
-    for name, ftype in fields:
-        if ftype == "Timestamp" and name.lower().endswith(("_at", "_time", "_ts")):
-            return name, TIMESTAMP
-    for wanted in _BATCH_NAMES:
-        name, ftype = by_lower.get(wanted, (None, None))
-        if name and ftype == "Integral":
-            return name, BATCH
-    return None
-
-
-IDENTIFIER_SETTINGS = (
-    "incremental_field_name",
-    "incremental_identifier_type",
-    "partition_field",
-    "incremental_checkpoint",
-)
-_TYPE_ALIASES = {"last-modified": TIMESTAMP, "batch-value": BATCH}
-
-
-def set_identifiers(container, changes: dict[str, Any]) -> None:
-    """Apply a user's ``incremental_field_name`` / ``incremental_identifier_type`` /
-    ``partition_field`` (``None`` clears) to ``container``; from then on sync leaves them.
-    ``incremental_checkpoint`` moves (or, with ``None``, clears) the checkpoint: ISO 8601
-    text for a timestamp identifier, a number for a batch one.
-
-    The identifier type defaults from the field (Date/Timestamp → timestamp, numeric →
-    batch); a new identifier field resets the checkpoint.
-
-    Raises: RuleDefinitionError naming the setting when a field is unknown or its type
-    does not fit the identifier type.
-    """
-    from ..engine.rules import RuleDefinitionError
-
-    if set(changes) == {"incremental_checkpoint"}:  # moving the checkpoint leaves the identifier to sync
-        container.incremental_checkpoint = _checkpoint_setting(
-            container.incremental_identifier_type, changes["incremental_checkpoint"]
-        )
-        return
-    types = {f.name: f.type for f in container.fields}
-    if container.container_type == "file":
-        types[LAST_MODIFIED] = "Timestamp"
-    name = changes.get("incremental_field_name", container.incremental_field_name)
-    kind = changes.get(
-        "incremental_identifier_type",
-        container.incremental_identifier_type if "incremental_field_name" not in changes else None,
-    )
-    kind = _TYPE_ALIASES.get(kind, kind) if kind is not None else None
-    if name is not None:
-        if name not in types:
-            raise RuleDefinitionError(
-                ("incremental_field_name",), f"'{name}' is not a field of container {container.name}"
-            )
-        ftype = types[name]
-        if kind is None:
-            kind = (
-                TIMESTAMP if ftype in ("Date", "Timestamp") else BATCH if ftype in ("Integral", "Fractional") else None
-            )
-        fits = {TIMESTAMP: ("Date", "Timestamp"), BATCH: ("Integral", "Fractional")}
-        if kind is None:
-            raise RuleDefinitionError(
-                ("incremental_field_name",),
-                f"field '{name}' is {ftype}: an incremental "
-                "identifier must be a Date/Timestamp (timestamp) or numeric (batch) field",
-            )
-        if ftype not in fits[kind]:
-            raise RuleDefinitionError(
-                ("incremental_identifier_type",),
-                f"field '{name}' is {ftype}: a {kind} identifier must be a {' or '.join(fits[kind])} field",
-            )
-    else:
-        kind = None
-    partition_field = changes.get("partition_field", container.partition_field)
-    if partition_field is not None and partition_field not in types:
-        raise RuleDefinitionError(
-            ("partition_field",), f"'{partition_field}' is not a field of container {container.name}"
-        )
-    if name != container.incremental_field_name or kind != container.incremental_identifier_type:
-        container.incremental_checkpoint = None
-    container.incremental_field_name, container.incremental_identifier_type = name, kind
-    container.partition_field = partition_field
-    container.identifiers_set_by = "user"
-    if "incremental_checkpoint" in changes:
-        container.incremental_checkpoint = _checkpoint_setting(kind, changes["incremental_checkpoint"])
-
-
-def _checkpoint_setting(kind: str | None, value: Any) -> Any:
-    """A user's ``incremental_checkpoint``: ISO 8601 date-time text (timestamp identifiers)
-    or a number (batch identifiers); None clears it. Raises RuleDefinitionError."""
-    from ..engine.rules import RuleDefinitionError
-
-    if value is None:
-        return None
-    loc = ("incremental_checkpoint",)
-    if kind is None:
-        raise RuleDefinitionError(loc, "the container has no incremental identifier to set a checkpoint for")
-    if kind == TIMESTAMP:
-        try:
-            moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            moment = None
-        if moment is None:
-            raise RuleDefinitionError(loc, f"{value!r} is not an ISO 8601 date-time (the identifier is a timestamp)")
-        return checkpoint_json(moment)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise RuleDefinitionError(loc, f"{value!r} is not a number (the identifier is a batch)")
-    return checkpoint_json(value)
-
-
-def checkpoint_value(identifier_type: str | None, stored: Any) -> Any:
-    """A stored checkpoint (JSON) as a Python value: an aware UTC datetime for timestamp
-    identifiers, a number for batch ones, None when unset."""
-    if stored is None:
-        return None
-    if identifier_type == TIMESTAMP:
-        value = dt.datetime.fromisoformat(stored) if isinstance(stored, str) else stored
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return stored
-
-
-def checkpoint_json(value: Any) -> Any:
-    """A checkpoint value as stored: ISO 8601 text (UTC) for times, a number for batches."""
-    if isinstance(value, dt.datetime):
-        value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC).isoformat()
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC).isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if hasattr(value, "is_integer") and not isinstance(value, float):  # Decimal
-        return int(value) if value == int(value) else float(value)
-    return value
 
 
 @dataclass

@@ -15,7 +15,7 @@ from assay.engine import dialects
 from assay.engine.rules import all_rules
 from assay.engine.rules.base import AggregateRule, ApartResult, CheckSpec, NoProperties, RowRule, Rule
 
-PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "assay"
+PACKAGE = pathlib.Path(__file__).resolve().parents[3] / "assay"
 
 #: The hooks a rule class may implement or inherit (``Rule``, ``RowRule``, ``AggregateRule``).
 HOOKS = (

@@ -1,0 +1,657 @@
+"""Response models: what every route answers, in the Qualytics field names.
+
+The serializers (``serializers.py``) build the answers as dicts; these models describe them
+for ``/api/openapi.json`` and for generated clients, and FastAPI checks every answer
+against them. Conventions:
+
+* Every model is **strict** (an ``int`` is never coerced from a float or a bool) and
+  **closed** (``extra="forbid"``): a key the serializer returns that the model does not
+  declare is a server error, so a model can never silently drop a field. Only shapes that
+  are open by nature (connection parameters, a schedule's stored payload, field-profile
+  statistics, check properties, ``additional_metadata``) allow extra keys or ``Any``.
+* Routes serialize with ``response_model_exclude_unset``: a key a serializer leaves out
+  stays out (e.g. ``token`` outside token creation), so the answers are exactly what the
+  serializer built.
+* Dates are ISO 8601 strings in UTC with a trailing ``Z``.
+* Errors: every 4xx answer is an ``Error`` (see ``errors.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PField
+
+T = TypeVar("T")
+
+#: A number as stored: an integer stays an integer, a fraction a float.
+Number = int | float
+
+
+class Out(BaseModel):
+    """Base of every response model: strict and closed (see the module docstring)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
+
+
+class Open(Out):
+    """A response object whose keys are open by nature (extra keys are kept as they are)."""
+
+    model_config = ConfigDict(strict=True, extra="allow", populate_by_name=True)
+
+
+# -- errors -------------------------------------------------------------------------------
+class ErrorItem(BaseModel):
+    """One offending input of a 422: where (``loc``), what (``msg``) and a machine ``type``."""
+
+    model_config = ConfigDict(extra="allow")
+    loc: list[str | int] = PField(description='path of the input, e.g. ["body", "connection", "host"]')
+    msg: str
+    type: str
+
+
+class Error(BaseModel):
+    """Every error answer (401, 403, 404, 409, 413, 422). ``detail`` is a sentence saying what
+    is wrong; for a 422 about the request's content it is instead the list of offending
+    inputs, each naming its location (``loc``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    detail: str | list[ErrorItem]
+
+
+# -- envelopes ----------------------------------------------------------------------------
+class Page(Out, Generic[T]):
+    """A page of a listing: ``items`` plus ``total`` items, 1-based ``page``, ``size`` and ``pages``."""
+
+    items: list[T]
+    total: int
+    page: int
+    size: int
+    pages: int
+
+
+class Tag(Out):
+    name: str
+
+
+class Verification(Out):
+    """Whether a datastore or connection could be opened, with the driver's reason when not."""
+
+    connected: bool
+    message: str | None = None
+
+
+# -- datastores and connections -----------------------------------------------------------
+class DatastoreStub(Out):
+    id: int
+    name: str
+    store_type: str
+    type: str
+    enrich_only: bool
+    enrich_container_prefix: str | None = None
+    favorite: bool
+
+
+class DatastoreRef(Out):
+    id: int
+    name: str
+
+
+class Datastore(Out):
+    """A datastore. Secrets of ``connection`` are never returned. ``enrich_only`` and
+    ``enrich_container_prefix`` repeat ``enrichment_only`` / ``enrichment_prefix`` under
+    their Qualytics names."""
+
+    id: int
+    created: str | None = None
+    name: str
+    store_type: str
+    type: str
+    connection: dict[str, Any]
+    database: str | None = None
+    schema_: str | None = PField(default=None, alias="schema")
+    enrichment_only: bool
+    enrich_only: bool
+    enrichment_prefix: str | None = None
+    enrich_container_prefix: str | None = None
+    enrichment_source_record_limit: int | None = None
+    enrichment_remediation_strategy: str | None = None
+    high_count_rollup_threshold: int | None = None
+    enrichment_datastore_id: int | None = None
+    enrichment_datastore: DatastoreRef | None = None
+    global_tags: list[Tag]
+    favorite: bool
+    description: str | None = None
+    max_concurrent_operations: int | None = None
+
+
+class Connection(Open):
+    """A shared connection; its non-secret parameters (``host``, ``port``, ``uri`` …) are
+    returned as further keys."""
+
+    id: int
+    created: str | None = None
+    name: str
+    type: str
+    store_type: str
+
+
+# -- containers and fields ----------------------------------------------------------------
+class ContainerStub(Out):
+    id: int
+    name: str
+    container_type: str
+    table_type: str | None = None
+
+
+class Container(ContainerStub):
+    created: str | None = None
+    datastore: DatastoreStub | None = None
+    deleted_at: str | None = None
+    favorite: bool
+    global_tags: list[Tag]
+    file_pattern: str | None = None
+    file_format: str | None = None
+    additional_metadata: dict[str, Any] | None = None
+    metrics: dict[str, int]
+    incremental_field_name: str | None = None
+    incremental_identifier_type: str | None = None
+    partition_field: str | None = None
+    incremental_checkpoint: Any = None
+
+
+class ContainerListing(Out):
+    id: int
+    name: str
+    container_type: str
+
+
+class Field(Out):
+    id: int
+    name: str
+    type: str
+    native_type: str | None = None
+    nullable: bool | None = None
+    completeness: Number | None = None
+    weight: int
+    global_tags: list[Tag]
+    is_computed_field: bool
+    quality_score: Number | None = None
+    latest_profile_id: int | None = None
+
+
+class FieldSchema(Out):
+    name: str
+    type: str
+    native_type: str
+
+
+class ContainerValidation(Out):
+    valid: bool
+    fields: list[FieldSchema]
+
+
+class FieldProfile(Open):
+    """A field's statistics from the latest profile; the statistics (``min``, ``max``,
+    ``histogram_buckets`` …) are further keys."""
+
+    id: int
+    created: str | None = None
+    name: str
+    field_name: str
+    container_profile_id: int
+
+
+class ContainerProfile(Out):
+    id: int
+    created: str | None = None
+    parent_profile_id: int | None = None
+    container: ContainerStub | None = None
+    records_count: int | None = None
+    records_processed: int | None = None
+    checks_synchronized: int | None = None
+    checks_added: int | None = None
+    checks_updated: int | None = None
+    field_profiles_count: int
+    result: str | None = None
+    message: str | None = None
+
+
+class ContainerProfileDetail(ContainerProfile):
+    operation_id: int | None = None
+
+
+class ComputedField(Out):
+    id: int
+    created: str | None = None
+    name: str
+    container_id: int
+    transformation: str
+    source_fields: list[str]
+    properties: dict[str, Any]
+    additional_metadata: dict[str, Any] | None = None
+
+
+# -- quality checks -------------------------------------------------------------------------
+class CheckField(Out):
+    """A field a check asserts; ``id`` and ``type`` only while the field exists."""
+
+    id: int | None = None
+    name: str
+    type: str | None = None
+
+
+class CheckContainer(Out):
+    id: int
+    name: str
+    container_type: str
+    datastore: DatastoreStub | None = None
+
+
+class QualityCheck(Out):
+    id: int
+    created: str | None = None
+    last_updated: str | None = None
+    rule_type: str
+    inferred: bool
+    fields: list[CheckField]
+    description: str | None = None
+    coverage: Number | None = None
+    properties: dict[str, Any] | None = None
+    filter: str | None = None
+    status: str
+    deleted_at: str | None = None
+    container: CheckContainer | None = None
+    global_tags: list[Tag]
+    additional_metadata: dict[str, Any] | None = None
+    anomaly_message_field: str | None = None
+    weight: int | None = None
+    last_asserted: str | None = None
+    is_passing: bool | None = None
+    last_assertion_error: str | None = None
+    anomaly_count: int | None = None
+    template_id: int | None = None
+    favorite: bool
+    is_new: bool
+
+
+class TemplateField(Out):
+    name: str
+
+
+class QualityCheckTemplate(Out):
+    id: int
+    created: str | None = None
+    rule_type: str
+    fields: list[TemplateField]
+    description: str | None = None
+    coverage: Number | None = None
+    filter: str | None = None
+    properties: dict[str, Any] | None = None
+    global_tags: list[Tag]
+    template_locked: bool
+    is_template: bool
+    additional_metadata: dict[str, Any] | None = None
+    anomaly_message_field: str | None = None
+    container: None = None
+    status: str
+    template_checks_count: int
+
+
+class RuleProperty(Out):
+    field: str
+    map_to: str
+    required: bool
+    title: str
+    type: str
+    values: list[Any] | None = None
+    description: str | None = None
+
+
+class RuleSpecification(Out):
+    """One rule type of the catalogue (generated from the rule classes)."""
+
+    rule: str
+    rule_description: str
+    deprecated: bool
+    replaced_by: str | None = None
+    author: bool
+    fields: str
+    fields_type_filter: list[str] | None = None
+    filterable: bool
+    supports_coverage: bool
+    kind: str
+    on_incremental: str | None = None
+    properties: list[RuleProperty]
+    count: int
+
+
+# -- operations ---------------------------------------------------------------------------
+class ScheduleRef(Out):
+    id: int
+    name: str | None = None
+    type: str
+    trigger_type: str
+    crontab: str
+
+
+class ContainerScan(Out):
+    id: int
+    created: str | None = None
+    container: ContainerStub | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    records_processed: int
+    partitions_scanned: int
+    anomaly_count: int
+    auto_resolved_anomaly_count: int
+    result: str
+    message: str | None = None
+    quality_checks: list[dict[str, Any]] = PField(description="per check: id, result, counts, error")
+
+
+class PartitionScan(Out):
+    id: int
+    partition: str | None = None
+    partition_id: int | None = None
+    records_processed: int | None = None
+    result: str | None = None
+    anomalies: list[int]
+
+
+class ContainerScanDetail(ContainerScan):
+    operation_id: int
+    partition_scans: list[PartitionScan]
+
+
+class _Operation(Out):
+    id: int
+    created: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    result: str = PField(description="queued | running | success | failure | aborted")
+    message: str | None = None
+    triggered_by: str | None = None
+    datastore: DatastoreStub | None = None
+    datastore_id: int | None = None
+    schedule: ScheduleRef | None = None
+    schedule_id: int | None = None
+    tags: list[Tag]
+    status: dict[str, Any] = PField(description="progress counters of the operation's type")
+
+
+class SyncOperationResult(_Operation):
+    type: Literal["sync", "catalog"]
+    prune: bool
+    recreate: bool
+    include: list[str] | None = None
+
+
+class ScanOperationResult(_Operation):
+    type: Literal["scan"]
+    name: str | None = None
+    incremental: bool
+    auto_resolve_passed_anomalies: bool | None = None
+    remediation: str | None = None
+    max_records_analyzed_per_partition: int
+    greater_than_time: str | None = None
+    greater_than_batch: Number | None = None
+    high_count_rollup_threshold: int | None = None
+    enrichment_source_record_limit: int | None = None
+    archive_duplicate_anomalies: bool
+    reactivate_recurring_anomalies: bool
+    container_names: list[str]
+    containers: list[ContainerStub]
+    container_scans: list[ContainerScan]
+
+
+class ProfileOperationResult(_Operation):
+    type: Literal["profile"]
+    inference_threshold: int | None = None
+    ai_effort: str | None = None
+    infer_as_draft: bool | None = None
+    max_count_testing_sample: int | None = None
+    percent_testing_threshold: Number | None = None
+    high_correlation_threshold: Number | None = None
+    histogram_max_distinct_values: int | None = None
+    greater_than_time: str | None = None
+    greater_than_batch: Number | None = None
+    max_records_analyzed_per_partition: int
+    container_names: list[str]
+    containers: list[ContainerStub]
+    container_profiles: list[ContainerProfile]
+
+
+class ExportOperationResult(_Operation):
+    type: Literal["export"]
+    asset_type: str | None = None
+    container_ids: list[int] | None = None
+    container_tags: list[str] | None = None
+    include_deleted: bool | None = None
+
+
+Operation = Annotated[
+    SyncOperationResult | ScanOperationResult | ProfileOperationResult | ExportOperationResult,
+    PField(discriminator="type"),
+]
+
+
+class Heartbeat(Out):
+    id: int
+    result: str
+    heartbeat: str | None = None
+    worker: str | None = None
+    alive: bool
+
+
+class Schedule(Open):
+    """A schedule; the operation payload it runs (``datastore_id``, ``container_names`` …)
+    is returned as further keys."""
+
+    id: int
+    created: str | None = None
+    name: str | None = None
+    type: str
+    crontab: str
+    next_trigger: str | None = None
+    last_triggered: str | None = None
+    deactivated: bool
+    trigger_type: str
+    datastore: DatastoreStub | None = None
+    containers: list[Tag]
+
+
+# -- anomalies ----------------------------------------------------------------------------
+class FailedCheck(Out):
+    quality_check: QualityCheck | None = None
+    quality_check_id: int | None = None
+    message: str | None = None
+    anomalous_records_count: int | None = None
+    suggested_field: str | None = None
+    suggested_value: Any = None
+    suggested_score: Number | None = None
+
+
+class AnomalyPartition(Out):
+    name: str | None = None
+    location: str | None = None
+
+
+class Anomaly(Out):
+    id: int
+    uuid: str | None = None
+    created: str | None = None
+    type: str
+    status: str
+    archived: bool
+    is_new: bool
+    message: str | None = None
+    source_enriched: bool | None = None
+    datastore: DatastoreStub | None = None
+    container: ContainerStub | None = None
+    partition: AnomalyPartition
+    operation_id: int | None = None
+    container_scan_id: int | None = None
+    failed_checks: list[FailedCheck]
+    weight: int | None = None
+    global_tags: list[Tag]
+    anomalous_records_count: int | None = None
+    fingerprint: int | None = None
+    source_records: list[Any] | None = None
+    comments: list[Any]
+    assignees: list[Any]
+
+
+class SourceRecord(Out):
+    source_record: str = PField(description="the row as a JSON string")
+    created: str | None = None
+
+
+# -- partitions ---------------------------------------------------------------------------
+class Partition(Out):
+    id: int
+    created: str | None = None
+    last_updated: str | None = None
+    name: str
+    location: str | None = None
+    container: ContainerStub | None = None
+    min_offset: str | Number | None = None
+    max_offset: str | Number | None = None
+    min_time: str | None = None
+    max_time: str | None = None
+    partition_size: int | None = None
+    num_active: int
+    num_acknowledged: int
+    num_resolved: int
+    num_invalid: int
+
+
+# -- tags, users, tokens, export, status --------------------------------------------------
+class GlobalTag(Out):
+    id: int
+    created: str | None = None
+    name: str
+    color: str | None = None
+    description: str | None = None
+    category: str | None = None
+    weight_modifier: int
+    type: str
+
+
+class TeamRef(Out):
+    id: int
+    name: str
+
+
+class User(Out):
+    id: int
+    created: str | None = None
+    name: str | None = None
+    email: str | None = None
+    role: str | None = None
+    deleted_at: str | None = None
+    teams: list[TeamRef]
+
+
+class Team(Out):
+    id: int
+    created: str | None = None
+    name: str
+    description: str | None = None
+    is_public: bool
+    permission: str
+
+
+class UserToken(Out):
+    """An API token; ``token`` (its value) only in the answer that created it."""
+
+    id: int
+    created: str | None = None
+    name: str
+    expiration: str | None = None
+    revoked: bool
+    last_used: str | None = None
+    user_id: int | None = None
+    scim_endpoints_only: bool
+    token: str | None = None
+
+
+class ExportResult(Out):
+    datastore_id: int
+    asset_type: str
+    table: str = PField(description="the table written in the enrichment datastore")
+    rows: int
+
+
+class ServerStatus(Out):
+    database_connection: str
+    rabbitmq_connection: str
+    queue: str
+
+
+# -- pages, named for generated clients --------------------------------------------------
+
+
+class AnomalyPage(Page[Anomaly]):
+    """A page of Anomaly items."""
+
+
+class ConnectionPage(Page[Connection]):
+    """A page of Connection items."""
+
+
+class ContainerScanPage(Page[ContainerScanDetail]):
+    """A page of ContainerScanDetail items."""
+
+
+class ContainerPage(Page[Container]):
+    """A page of Container items."""
+
+
+class DatastorePage(Page[Datastore]):
+    """A page of Datastore items."""
+
+
+class FieldProfilePage(Page[FieldProfile]):
+    """A page of FieldProfile items."""
+
+
+class FieldPage(Page[Field]):
+    """A page of Field items."""
+
+
+class GlobalTagPage(Page[GlobalTag]):
+    """A page of GlobalTag items."""
+
+
+class PartitionPage(Page[Partition]):
+    """A page of Partition items."""
+
+
+class QualityCheckTemplatePage(Page[QualityCheckTemplate]):
+    """A page of QualityCheckTemplate items."""
+
+
+class QualityCheckPage(Page[QualityCheck]):
+    """A page of QualityCheck items."""
+
+
+class SchedulePage(Page[Schedule]):
+    """A page of Schedule items."""
+
+
+class TeamPage(Page[Team]):
+    """A page of Team items."""
+
+
+class UserTokenPage(Page[UserToken]):
+    """A page of UserToken items."""
+
+
+class UserPage(Page[User]):
+    """A page of User items."""
+
+
+class OperationPage(Page[Operation]):
+    """A page of Operation items."""

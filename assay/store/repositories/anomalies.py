@@ -1,0 +1,89 @@
+"""Anomalies: lookups and the filtered listing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from ..models import Anomaly, FailedCheck, QualityCheck
+from ..repo import get_or_404
+
+#: Statuses of an archived anomaly.
+ARCHIVED = ("Resolved", "Duplicate", "Invalid", "Discarded")
+
+
+def get(session: Session, anomaly_id: int) -> Anomaly:
+    """Anomaly ``anomaly_id``. Raises NotFound ("Anomaly <id> not found")."""
+    return get_or_404(session, Anomaly, anomaly_id, "Anomaly")
+
+
+def get_all(session: Session, anomaly_ids: Sequence[int]) -> list[Anomaly]:
+    """The anomalies ``anomaly_ids``, in that order. Raises NotFound on the first unknown id."""
+    return [get(session, i) for i in anomaly_ids]
+
+
+def listing(
+    session: Session,
+    *,
+    datastores: Sequence[int] | None = None,
+    containers: Sequence[int] | None = None,
+    quality_checks: Sequence[int] | None = None,
+    rule_types: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+    archived: str | None = None,
+    anomaly_type: str | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    source_enriched: bool | None = None,
+    tags: Sequence[str] | None = None,
+    sort_weight: str | None = None,
+    sort_created: str | None = None,
+) -> Select:
+    """The query of the anomalies listing. Without ``statuses``, archived anomalies are left
+    out unless ``archived`` is ``only`` or ``include``. ``start`` inclusive, ``end``
+    exclusive (on ``created``). Sorted by weight when ``sort_weight`` is given, else by
+    creation (newest first unless ``sort_created`` is ``asc``). ``tags``: any of them."""
+    stmt = select(Anomaly)
+    if datastores:
+        stmt = stmt.where(Anomaly.datastore_id.in_(datastores))
+    if containers:
+        stmt = stmt.where(Anomaly.container_id.in_(containers))
+    if quality_checks:
+        stmt = stmt.where(
+            Anomaly.id.in_(select(FailedCheck.anomaly_id).where(FailedCheck.quality_check_id.in_(quality_checks)))
+        )
+    if rule_types:
+        stmt = stmt.where(
+            Anomaly.id.in_(
+                select(FailedCheck.anomaly_id)
+                .join(QualityCheck, QualityCheck.id == FailedCheck.quality_check_id)
+                .where(QualityCheck.rule_type.in_(rule_types))
+            )
+        )
+    if statuses:
+        stmt = stmt.where(Anomaly.status.in_(statuses))
+    elif archived == "only":
+        stmt = stmt.where(Anomaly.status.in_(ARCHIVED))
+    elif archived != "include":
+        stmt = stmt.where(Anomaly.status.not_in(ARCHIVED))
+    if anomaly_type:
+        stmt = stmt.where(Anomaly.type == anomaly_type)
+    if start is not None:
+        stmt = stmt.where(Anomaly.created >= start)
+    if end is not None:
+        stmt = stmt.where(Anomaly.created < end)
+    if source_enriched is not None:
+        stmt = stmt.where(Anomaly.source_enriched.is_(source_enriched))
+    if sort_weight:
+        stmt = stmt.order_by(Anomaly.weight.asc() if sort_weight == "asc" else Anomaly.weight.desc(), Anomaly.id.desc())
+    else:
+        stmt = stmt.order_by(Anomaly.id.asc() if sort_created == "asc" else Anomaly.id.desc())
+    if tags:
+        # tags are a JSON list per anomaly: filter in Python over the matching ids (portable across stores)
+        wanted = set(tags)
+        ids = [a.id for a in session.scalars(stmt) if wanted & set(a.tags or [])]
+        stmt = stmt.where(Anomaly.id.in_(ids))
+    return stmt

@@ -1,0 +1,83 @@
+"""Quality checks and check templates: lookups, listings, counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from ..models import Anomaly, Container, FailedCheck, QualityCheck, QualityCheckTemplate
+from ..repo import get_or_404
+
+
+def get(session: Session, check_id: int) -> QualityCheck:
+    """Check ``check_id``. Raises NotFound ("Quality check <id> not found")."""
+    return get_or_404(session, QualityCheck, check_id, "Quality check")
+
+
+def listing(
+    *,
+    datastore: int | None = None,
+    containers: Sequence[int] | None = None,
+    status: str | None = None,
+    archived: str | None = None,
+    rule_types: Sequence[str] | None = None,
+) -> Select:
+    """Checks by id. ``status`` ``Archived`` or ``archived`` ``only``: archived checks only;
+    ``archived`` ``include``: both; else live ones; another ``status`` narrows to it."""
+    stmt = select(QualityCheck).join(Container, Container.id == QualityCheck.container_id).order_by(QualityCheck.id)
+    if datastore is not None:
+        stmt = stmt.where(Container.datastore_id == datastore)
+    if containers:
+        stmt = stmt.where(QualityCheck.container_id.in_(containers))
+    if status == "Archived" or archived == "only":
+        stmt = stmt.where(QualityCheck.deleted_at.is_not(None))
+    elif archived != "include":
+        stmt = stmt.where(QualityCheck.deleted_at.is_(None))
+    if status and status != "Archived":
+        stmt = stmt.where(QualityCheck.status == status)
+    if rule_types:
+        stmt = stmt.where(QualityCheck.rule_type.in_(rule_types))
+    return stmt
+
+
+def templates(rule_types: Sequence[str] | None = None) -> Select:
+    stmt = select(QualityCheckTemplate).order_by(QualityCheckTemplate.id)
+    if rule_types:
+        stmt = stmt.where(QualityCheckTemplate.rule_type.in_(rule_types))
+    return stmt
+
+
+def counts_by_rule_type(session: Session) -> dict[str, int]:
+    """Non-archived checks per rule type."""
+    rows = session.execute(
+        select(QualityCheck.rule_type, func.count())
+        .where(QualityCheck.deleted_at.is_(None))
+        .group_by(QualityCheck.rule_type)
+    ).all()
+    return {row[0]: row[1] for row in rows}
+
+
+def anomaly_counts(session: Session, check_ids: Sequence[int]) -> dict[int | None, int]:
+    """Check id → number of anomalies the check took part in (for ``check_ids``)."""
+    if not check_ids:
+        return {}
+    rows = session.execute(
+        select(FailedCheck.quality_check_id, func.count(func.distinct(FailedCheck.anomaly_id)))
+        .join(Anomaly, Anomaly.id == FailedCheck.anomaly_id)
+        .where(FailedCheck.quality_check_id.in_(check_ids))
+        .group_by(FailedCheck.quality_check_id)
+    ).all()
+    return {row[0]: row[1] for row in rows}
+
+
+def anomalies_of(session: Session, check_id: int) -> list[Anomaly]:
+    """The anomalies check ``check_id`` took part in."""
+    ids = select(FailedCheck.anomaly_id).where(FailedCheck.quality_check_id == check_id)
+    return list(session.scalars(select(Anomaly).where(Anomaly.id.in_(ids))))
+
+
+def add(session: Session, row: QualityCheck | QualityCheckTemplate) -> None:
+    session.add(row)
+    session.flush()

@@ -1,0 +1,33 @@
+"""Shared connections: lookups, listing, name checks."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from ..models import Connection
+from ..repo import get_or_404
+
+
+def get(session: Session, connection_id: int) -> Connection:
+    """Connection ``connection_id``. Raises NotFound."""
+    return get_or_404(session, Connection, connection_id, "Connection")
+
+
+def listing(*, name: str | None = None, type_: str | None = None) -> Select:
+    stmt = select(Connection).order_by(Connection.id)
+    if name:
+        stmt = stmt.where(Connection.name == name)
+    if type_:
+        stmt = stmt.where(Connection.type == type_)
+    return stmt
+
+
+def name_taken(session: Session, name: str) -> bool:
+    return session.scalar(select(Connection.id).where(Connection.name == name)) is not None
+
+
+def add(session: Session, connection: Connection) -> Connection:
+    session.add(connection)
+    session.flush()
+    return connection

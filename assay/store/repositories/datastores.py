@@ -1,0 +1,61 @@
+"""Datastores: lookups, the filtered listing, name checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from ..models import Datastore
+from ..repo import get_or_404
+
+
+def get(session: Session, datastore_id: int, what: str = "Datastore") -> Datastore:
+    """Datastore ``datastore_id``. Raises NotFound ("<what> <id> not found")."""
+    return get_or_404(session, Datastore, datastore_id, what)
+
+
+def listing(
+    *,
+    name: str | None = None,
+    enrichment_only: bool | None = None,
+    search: str | None = None,
+    types: Sequence[str] | None = None,
+) -> Select:
+    """Datastores by id; ``name`` exact, ``search`` a case-insensitive substring of the name,
+    ``types`` the engine types (``duckdb``, ``postgresql`` …)."""
+    stmt = select(Datastore).order_by(Datastore.id)
+    if name is not None:
+        stmt = stmt.where(Datastore.name == name)
+    if enrichment_only is not None:
+        stmt = stmt.where(Datastore.enrichment_only.is_(enrichment_only))
+    if search:
+        stmt = stmt.where(Datastore.name.ilike(f"%{search}%"))
+    if types:
+        stmt = stmt.where(Datastore.type.in_(types))
+    return stmt
+
+
+def name_taken(session: Session, name: str) -> bool:
+    return session.scalar(select(Datastore.id).where(Datastore.name == name)) is not None
+
+
+def add(session: Session, datastore: Datastore) -> Datastore:
+    """Insert ``datastore`` and flush (its id is set)."""
+    session.add(datastore)
+    session.flush()
+    return datastore
+
+
+def delete(session: Session, datastore: Datastore) -> None:
+    """Delete a datastore (containers, checks and anomalies go with it); datastores that
+    used it as their enrichment datastore lose the link."""
+    for other in session.scalars(select(Datastore).where(Datastore.enrichment_datastore_id == datastore.id)):
+        other.enrichment_datastore_id = None
+    session.delete(datastore)
+
+
+def names_using_connection(session: Session, connection_id: int) -> list[str]:
+    """Names of the datastores that use shared connection ``connection_id``."""
+    return list(session.scalars(select(Datastore.name).where(Datastore.connection_id == connection_id)))
