@@ -182,25 +182,68 @@ def test_bad_spark_connections_are_422_and_another_master_is_a_clear_failure(api
     assert "one classic Spark session per process" in op["message"], op
 
 
-def test_abort_cancels_the_running_spark_job(api, spark_session, spark_warehouse, spark_db):
+def test_interrupt_cancels_the_running_job_of_the_named_job_group(spark_session, spark_db):
+    """What an abort does (``scan._interrupt_on_abort`` calls ``source.interrupt()``): the
+    running Spark job of the source's job group is cancelled, and the scan's next query hook
+    stops it. The jobs run under the group ``describe`` named."""
+    import threading
+    from types import SimpleNamespace
+
+    from assay.engine.plan import evaluate
+    from assay.engine.rules import CheckSpec
+    from assay.sources.spark import SparkSource
+
     # a view over 10^12 generated rows: its scan runs until cancelled
     spark_session.sql(f"CREATE VIEW {spark_db}.endless AS SELECT id FROM range(1000000000000)")
-    ds = spark_datastore(api, spark_warehouse, name="lake_abort", schema=spark_db)
-    sync(api, ds["id"])
-    cid = api.container_id(ds["id"], "endless")
-    api.check(cid, "notNegative", ["id"])
-    op = api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        current = api.ok("GET", f"/api/operations/{op['id']}")
-        if current["container_scans"]:
-            break
+    stop = threading.Event()
+
+    class Stopped(Exception):
+        pass
+
+    labels: list[str] = []
+
+    def hook(label: str) -> None:
+        labels.append(label)
+        if stop.is_set():
+            raise Stopped(label)
+
+    out: dict = {}
+
+    def scan() -> None:
+        source = SparkSource(
+            spark_connection_settings(Path(spark_session.conf.get("spark.sql.warehouse.dir"))), None, spark_db
+        )
+        out["source"] = source
+        source.describe("assay scan operation 1 (datastore lake)")
+        table = source.table(SimpleNamespace(name="endless", container_type="table"))
+        try:
+            evaluate(table, [CheckSpec(1, "notNegative", ["id"])], example_limit=0, on_query=hook)
+        except Stopped as e:
+            out["stopped"] = str(e)
+        finally:
+            source.close()
+
+    worker = threading.Thread(target=scan)
+    worker.start()
+    tracker = spark_session.sparkContext.statusTracker()
+    deadline = time.monotonic() + SLOW
+
+    def fused_query_running() -> bool:
+        if not labels or "source" not in out:
+            return False
+        return bool(set(tracker.getJobIdsForGroup(out["source"].tag)) & set(tracker.getActiveJobsIds()))
+
+    while time.monotonic() < deadline and not fused_query_running():
         time.sleep(0.2)
-    time.sleep(1)  # the fused query is running
-    api.ok("PUT", f"/api/operations/abort/{op['id']}")
-    # the Spark job is cancelled (10^12 rows would take days on local[2]): the scan ends aborted
-    done = api.wait(op["id"], timeout=SLOW)
-    assert done["result"] == "aborted", done
+    assert labels == ["aggregate over 1 checks"], labels
+    assert fused_query_running(), "the fused query did not run under the source's job group"
+    stop.set()
+    out["source"].interrupt()
+    worker.join(SLOW)
+    assert not worker.is_alive()
+    # the cancelled fused query left the check unasserted; the next query (the row count)
+    # found the operation stopping
+    assert out["stopped"] == "row count"
 
 
 def _free_port() -> int:
