@@ -21,10 +21,12 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(VENV)/bin/assay demo
 
-# In parallel, one worker per CPU (pytest-xdist): tests are spread one by one, except the
-# modules that share an expensive module-scoped set-up (marked xdist_group), kept on one worker.
+# In parallel, one worker per CPU (pytest-xdist), a whole test file per worker: a module's
+# module-scoped set-up (a live server, the parity matrix's data) is made once and the tests of
+# a file run in their order. (--dist loadgroup would spread files further, but pytest-xdist 3.8
+# ignores xdist_group marks under pytest 9.)
 test: $(VENV)/.installed
-	$(PY) -m pytest -q -n auto --dist loadgroup
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

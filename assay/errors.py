@@ -20,11 +20,13 @@ class ValidationError(ValueError):
     """Input that is well-formed JSON but not acceptable (a connection setting, an operation
     payload on the wrong datastore, an unknown container name…).
 
-    ``loc`` is the path of the offending input inside the request body, e.g.
-    ``("connection", "host")``; the API answers 422 naming it.
+    ``loc`` is the path of the offending input inside the request's ``part`` (``body``,
+    ``query`` or ``path``), e.g. ``("connection", "host")``; the API answers 422 naming it
+    (``["body", "connection", "host"]``).
     """
 
-    def __init__(self, loc: tuple[str | int, ...] | str, message: str):
+    def __init__(self, loc: tuple[str | int, ...] | str, message: str, part: str = "body"):
         super().__init__(message)
         self.loc: tuple[str | int, ...] = (loc,) if isinstance(loc, str) else tuple(loc)
         self.message = message
+        self.part = part

@@ -1,4 +1,11 @@
-"""Map domain errors to HTTP answers: 404, 409 and FastAPI-style 422s."""
+"""Map domain errors to HTTP answers, all in one shape, and document it in the OpenAPI.
+
+The shape (``responses.Error``): ``{"detail": "<what is wrong>"}`` for 401, 404, 409 and
+413; for a 422 about the request's content ``{"detail": [{"loc": [...], "msg": ...,
+"type": ...}]}``, one entry per offending input, ``loc`` starting with ``body``, ``query``
+or ``path``. ``NotFound`` → 404, ``Conflict`` and integrity errors → 409,
+``ValidationError`` and ``RuleDefinitionError`` → 422 naming the field.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +23,9 @@ from ..engine.rules import RuleDefinitionError
 from ..errors import Conflict, NotFound, ValidationError
 
 
-def unprocessable(loc: tuple, message: str, kind: str = "value_error") -> JSONResponse:
-    """A 422 in FastAPI's shape: ``{"detail": [{"loc": [...], "msg": ..., "type": ...}]}``."""
-    return JSONResponse(status_code=422, content={"detail": [{"loc": ["body", *loc], "msg": message, "type": kind}]})
+def unprocessable(loc: tuple, message: str, kind: str = "value_error", part: str = "body") -> JSONResponse:
+    """A 422 in FastAPI's shape: ``{"detail": [{"loc": [part, *loc], "msg": ..., "type": ...}]}``."""
+    return JSONResponse(status_code=422, content={"detail": [{"loc": [part, *loc], "msg": message, "type": kind}]})
 
 
 def json_safe(value: Any) -> Any:
@@ -84,7 +91,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ValidationError)
     async def _validation(_request: Request, exc: ValidationError):
-        return unprocessable(exc.loc, exc.message)
+        return unprocessable(exc.loc, exc.message, part=exc.part)
 
 
 # -- the error shape in the OpenAPI ----------------------------------------------------------

@@ -5,7 +5,6 @@ engine needs its own SQL or behaves differently, they ask the expression's diale
 (:func:`dialect_of`) for a capability (a class attribute) or an expression builder (a
 method) instead of testing the engine's name. The dialects, by Ibis backend name:
 
-========== ===================================================================================
 ``duckdb`` :class:`DuckDBDialect` — the reference: every default of :class:`Dialect`.
 ``sqlite`` :class:`SQLiteDialect` — timestamps are ISO text, DECIMAL holds doubles, no NaN,
            15-digit double text, results read whole.
@@ -16,10 +15,22 @@ method) instead of testing the engine's name. The dialects, by Ibis backend name
            double text (found shortest instead); Ibis' compiler and result reading are
            adjusted in ``sources.spark`` (NULL tests that keep NaN, Arrow results).
 ========== ===================================================================================
+=======
+* ``duckdb``: :class:`DuckDBDialect`, the reference: every default of :class:`Dialect`.
+* ``sqlite``: :class:`SQLiteDialect`: timestamps are ISO text, DECIMAL holds doubles, no
+  NaN, 15-digit double text, results read whole.
+* ``postgres``: :class:`PostgresDialect`: ``float8`` text needs ``to_char`` for big doubles.
+* ``mysql``: :class:`MySQLDialect` (MySQL and MariaDB): collations fold text, no NaN,
+  DECIMAL read through float64, results read whole, NULLs of a memtable must be objects.
+* ``pyspark``: :class:`SparkDialect`: Java regular expressions (``$1`` in replacements),
+  Java's double text (the shortest digits are found instead); Ibis' compiler and result
+  reading are adjusted in ``sources.spark`` (NULL tests that keep NaN, Arrow results).
 
 Adding an engine means adding one subclass here (overriding only what differs from the
 defaults) and listing it in :data:`DIALECTS`; an engine with no dialect gets the defaults
-(:class:`Dialect` itself, named after the backend).
+(:class:`Dialect` itself, named after the backend). ``engine.regex`` writes patterns with
+a dialect's ``regex_*`` members; ``tests/engine/rules/test_parity.py`` is the check that a
+new engine answers every rule type as the others do.
 """
 
 from __future__ import annotations

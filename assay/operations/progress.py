@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ..domain import OperationResult
 from ..store.db import Database
 from ..store.models import Operation, utcnow
 
@@ -39,7 +40,7 @@ def finish(
         op = s.get(Operation, op_id)
         if op is None or (started is not None and op.start_time is not None and op.start_time != started):
             return
-        if op.result == "running":
+        if op.result == OperationResult.RUNNING:
             op.result = result
             op.message = message
             op.end_time = utcnow()

@@ -85,14 +85,20 @@ class Runner:
                     update(Operation)
                     .where(
                         Operation.id == op_id,
-                        Operation.result == "queued",
+                        Operation.result == OperationResult.QUEUED,
                         or_(
                             Operation.abort_requested.is_(False),
                             Operation.heartbeat.is_(None),
                             Operation.heartbeat < stale,
                         ),
                     )
-                    .values(result="running", start_time=now, heartbeat=now, worker=self.name, abort_requested=False)
+                    .values(
+                        result=OperationResult.RUNNING,
+                        start_time=now,
+                        heartbeat=now,
+                        worker=self.name,
+                        abort_requested=False,
+                    )
                 ),
             )
             if done.rowcount != 1:
@@ -213,14 +219,16 @@ class Runner:
             released = s.scalars(
                 select(Operation).where(
                     Operation.abort_requested.is_(True),
-                    Operation.result != "running",
+                    Operation.result != OperationResult.RUNNING,
                     Operation.heartbeat < limit,
                 )
             ).all()
             for op in released:
                 op.abort_requested = False
-            requeued = [op.id for op in released if op.result == "queued"]
-            lost = s.scalars(select(Operation).where(Operation.result == "running", Operation.heartbeat < limit)).all()
+            requeued = [op.id for op in released if op.result == OperationResult.QUEUED]
+            lost = s.scalars(
+                select(Operation).where(Operation.result == OperationResult.RUNNING, Operation.heartbeat < limit)
+            ).all()
             for op in lost:
                 op.result, op.end_time = OperationResult.FAILURE, now
                 op.message = (
@@ -228,8 +236,12 @@ class Runner:
                     f"{op.heartbeat:%Y-%m-%d %H:%M:%S} UTC); the operation was not finished"
                 )
                 for cs in op.container_scans:
-                    if cs.result == "running":
-                        cs.result, cs.end_time, cs.message = "failure", now, "interrupted: its worker was lost"
+                    if cs.result == OperationResult.RUNNING:
+                        cs.result, cs.end_time, cs.message = (
+                            OperationResult.FAILURE,
+                            now,
+                            "interrupted: its worker was lost",
+                        )
             lost_ids = [op.id for op in lost]
         for op_id in requeued:
             self.submit(op_id)
@@ -251,16 +263,16 @@ class Runner:
                 op_type, started = op.type, op.start_time
             job = _jobs().get(op_type)
             if job is None:
-                finish(self.db, op_id, "failure", f"operation type '{op_type}' is not supported", started)
+                finish(self.db, op_id, OperationResult.FAILURE, f"operation type '{op_type}' is not supported", started)
                 return
             warning = job(self.db, op_id, self._abort_check(op_id, started))
-            finish(self.db, op_id, "success", warning, started)
+            finish(self.db, op_id, OperationResult.SUCCESS, warning, started)
         except Aborted:
-            finish(self.db, op_id, "aborted", "aborted by request", started)
+            finish(self.db, op_id, OperationResult.ABORTED, "aborted by request", started)
         except Exception as e:  # noqa: BLE001 - every failure ends the operation with its reason
             log.exception("operation %s failed", op_id)
             try:
-                finish(self.db, op_id, "failure", str(e).strip() or type(e).__name__, started)
+                finish(self.db, op_id, OperationResult.FAILURE, str(e).strip() or type(e).__name__, started)
             except Exception:  # noqa: BLE001
                 log.exception("could not record the failure of operation %s", op_id)
         finally:
@@ -280,7 +292,7 @@ class Runner:
                         .where(
                             Operation.id == op_id,
                             Operation.worker == self.name,
-                            or_(Operation.result == "running", Operation.abort_requested.is_(True)),
+                            or_(Operation.result == OperationResult.RUNNING, Operation.abort_requested.is_(True)),
                         )
                         .values(heartbeat=utcnow())
                     )
@@ -305,7 +317,7 @@ class Runner:
                 state["value"] = (
                     row is None
                     or bool(row.abort_requested)
-                    or row.result != "running"
+                    or row.result != OperationResult.RUNNING
                     or (started is not None and row.start_time != started)
                 )
                 state["at"] = time.monotonic()

@@ -16,11 +16,11 @@ import threading
 from collections.abc import Callable
 
 from croniter import CroniterBadDateError, croniter
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..store.db import Database
-from ..store.models import Schedule, ScheduleFire, utcnow
+from ..store.models import Schedule, utcnow
+from ..store.repositories import schedules
 from . import service
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,7 @@ class Scheduler:
         now = _aware(self.clock())
         queued = []
         with self.db.session() as s:
-            due = s.scalars(
-                select(Schedule.id).where(Schedule.deactivated.is_(False), Schedule.next_trigger <= now)
-            ).all()
+            due = schedules.due(s, now)
         for schedule_id in due:
             op_id = self._fire(schedule_id, now)
             if op_id is not None:
@@ -89,8 +87,7 @@ class Scheduler:
                 if slot > now:
                     return None
                 op = service.queue_scheduled(s, schedule)
-                s.add(ScheduleFire(schedule_id=schedule.id, fire_time=slot, operation_id=op.id))
-                s.flush()  # the unique (schedule, fire time) key: another scheduler may have won
+                schedules.record_fire(s, schedule, slot, op.id)  # another scheduler may have won
                 schedule.last_triggered = now
                 schedule.next_trigger = next_fire(schedule.crontab, now)
                 return op.id

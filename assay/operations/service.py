@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..api.schemas import ExportOperation, OperationRequest, ProfileOperation, ScanOperation, SyncOperation
+from ..domain import OperationResult
 from ..errors import Conflict, ValidationError
 from ..store.models import Datastore, Operation, Schedule, utcnow
 from ..store.repo import get_or_404
@@ -133,7 +134,7 @@ def validate(session: Session, body: OperationRequest, ds: Datastore) -> tuple[s
 
 # -- queueing -----------------------------------------------------------------------------
 def _queue(session: Session, submit: Submit, **values: Any) -> Operation:
-    op = repo.add(session, result="queued", **values)
+    op = repo.add(session, result=OperationResult.QUEUED, **values)
     session.commit()  # before submit: the worker thread reads the row in its own session
     submit(op.id)
     session.refresh(op)
@@ -177,7 +178,7 @@ def queue_scheduled(session: Session, schedule: Schedule) -> Operation:
         session,
         type=schedule.type,
         datastore_id=schedule.datastore_id,
-        result="queued",
+        result=OperationResult.QUEUED,
         params=dict(schedule.params),
         status={},
         schedule_id=schedule.id,
@@ -199,7 +200,7 @@ def is_lost(op: Operation, now: dt.datetime | None = None) -> bool:
 
 def is_alive(op: Operation) -> bool:
     """Running with a recent heartbeat."""
-    return op.result == "running" and not is_lost(op)
+    return op.result == OperationResult.RUNNING and not is_lost(op)
 
 
 def abort(session: Session, operation_id: int) -> Operation:
@@ -212,14 +213,14 @@ def abort(session: Session, operation_id: int) -> Operation:
     """
     repo.get(session, operation_id)
     now = utcnow()
-    repo.end_if_queued(session, operation_id, "aborted", "aborted before it started", now)
+    repo.end_if_queued(session, operation_id, OperationResult.ABORTED, "aborted before it started", now)
     session.commit()
     op = repo.reload(session, operation_id)
-    if op.result == "running":
+    if op.result == OperationResult.RUNNING:
         message = "aborted by request"
         if is_lost(op, now):
             message = f"aborted by request; its worker {op.worker or '?'} had stopped responding"
-        repo.end_if_running(session, operation_id, "aborted", message, now, "aborted by request")
+        repo.end_if_running(session, operation_id, OperationResult.ABORTED, message, now, "aborted by request")
         session.commit()
         op = repo.reload(session, operation_id)
     return op
@@ -229,11 +230,11 @@ def resume(session: Session, operation_id: int, submit: Submit) -> Operation:
     """Queue an aborted or failed operation again; a scan then skips the containers it already
     scanned successfully. Raises NotFound; Conflict for a queued, running or successful one."""
     op = repo.get(session, operation_id)
-    if op.result not in ("aborted", "failure"):
+    if op.result not in (OperationResult.ABORTED, OperationResult.FAILURE):
         raise Conflict(f"operation {operation_id} is {op.result}; only aborted or failed operations resume")
     # ``abort_requested`` and ``worker`` stay: a worker still stopping holds the operation
     # until it has stopped, and only then may a worker claim it again (runner.claim).
-    op.result, op.end_time, op.message, op.start_time = "queued", None, None, None
+    op.result, op.end_time, op.message, op.start_time = OperationResult.QUEUED, None, None, None
     session.commit()
     submit(op.id)
     session.refresh(op)

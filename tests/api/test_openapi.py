@@ -104,6 +104,15 @@ def test_error_answers_have_the_documented_shape(api, spec, make_duckdb):
     assert r.status_code == 422
     jsonschema.validate(r.json(), schema)
     assert [e["loc"] for e in r.json()["detail"]] == [["body", "remediation"]]
+    # 422s about query parameters name them too (these were bare sentences before)
+    r = api.client.post("/api/export/checks", params={"datastore": ds["id"]})
+    assert r.status_code == 422
+    jsonschema.validate(r.json(), schema)
+    assert [e["loc"] for e in r.json()["detail"]] == [["query", "datastore"]], r.text
+    r = api.client.get("/api/cli/authorize", params={"redirect_uri": "http://example.com/cb", "state": "s"})
+    assert r.status_code == 422
+    jsonschema.validate(r.json(), schema)
+    assert [e["loc"] for e in r.json()["detail"]] == [["query", "redirect_uri"]], r.text
     # a number out of range in the URL: the sentence form
     r = api.client.get("/api/datastores/9223372036854775808")
     assert r.status_code == 422 and "out of range" in r.json()["detail"]

@@ -12,10 +12,6 @@ import pytest
 
 from tests.cli.test_qualytics_cli import Server
 
-# `make test` spreads tests over workers (--dist loadgroup); this module stays on one,
-# which sets up one live server (the module-scoped ``live``) for every test.
-pytestmark = pytest.mark.xdist_group("assay_cli")
-
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):

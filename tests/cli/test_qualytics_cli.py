@@ -23,10 +23,6 @@ import duckdb
 import httpx
 import pytest
 
-# `make test` spreads tests over workers (--dist loadgroup); this module stays on one,
-# which sets up one live server and CLI home (the module-scoped ``env``) for every test.
-pytestmark = pytest.mark.xdist_group("qualytics_cli")
-
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 ROOT = Path(__file__).resolve().parents[2]

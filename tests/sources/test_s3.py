@@ -18,10 +18,6 @@ import pytest
 
 from assay.sources import files
 
-# `make test` spreads tests over workers (--dist loadgroup); this module stays on one,
-# which sets up one moto S3 server (the module-scoped ``s3``) for every test.
-pytestmark = pytest.mark.xdist_group("sources_s3")
-
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BUCKET = "assay-lake"
 SECRET_MARKER = "do-not-leak"  # part of no key moto hands out; the wrong secret key used below

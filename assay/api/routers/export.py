@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
+from ...errors import ValidationError
 from ...operations.export import ExportError, export_asset, export_check_templates
 from ...store.repositories import datastores as datastore_repo
 from .. import responses as r
@@ -34,7 +35,7 @@ def _export(
             ),
         }
     except ExportError as e:
-        raise HTTPException(422, str(e)) from None
+        raise ValidationError(("datastore",), str(e), part="query") from None
 
 
 @router.post("/anomalies", response_model=r.ExportResult)
@@ -79,6 +80,8 @@ def export_templates(
     """Replace ``<prefix>_export_check_templates`` in an enrichment datastore; answers 204."""
     target = datastore_repo.get(session, enrich_datastore_id)
     if not target.enrichment_only:
-        raise HTTPException(422, f"datastore {target.id} is not an enrichment datastore")
+        raise ValidationError(
+            ("enrich_datastore_id",), f"datastore {target.id} is not an enrichment datastore", part="query"
+        )
     export_check_templates(session, target, template_ids, secret_key=request.app.state.settings.secret_key)
     return Response(status_code=204)

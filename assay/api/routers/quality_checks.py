@@ -99,7 +99,7 @@ def _check_reference(session, container: Container, rule: str, fields: list[str]
     Raises: RuleDefinitionError naming ``properties.ref_container_id`` /
     ``properties.ref_datastore_id`` / ``properties.field_name``.
     """
-    if not getattr(get_rule(rule), "needs_reference", False):
+    if not get_rule(rule).needs_reference:
         return
     props = properties or {}
     ref = container_repo.find(session, props.get("ref_container_id"))

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
+from ...errors import ValidationError
 from ...security import AuthError, issue_token, verify_token
 from ...store.models import Team, User, UserToken
 from ...store.repo import paginate
@@ -149,11 +150,13 @@ def delete_token(token_id: int, session: SessionDep, user: CurrentUser) -> Respo
 # -- `qualytics auth login`: browser handshake -------------------------------------------
 
 
-def _check_redirect(redirect_uri: str) -> None:
+def _check_redirect(redirect_uri: str, part: str) -> None:
     """Tokens only go back to a CLI listening on this machine's loopback interface."""
     parsed = urlparse(redirect_uri)
     if parsed.scheme != "http" or parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise HTTPException(422, "redirect_uri must be an http://127.0.0.1:<port>/... (loopback) address")
+        raise ValidationError(
+            ("redirect_uri",), "redirect_uri must be an http://127.0.0.1:<port>/... (loopback) address", part=part
+        )
 
 
 def _redirect(redirect_uri: str, **params: str) -> RedirectResponse:
@@ -185,7 +188,7 @@ def cli_authorize(
     by pasting an existing token; the browser is then sent to ``redirect_uri`` with the
     same ``state`` and a NEW 30-day token for that user. A server started with
     ``--auto-approve-cli-login`` (tests only) approves at once as the admin."""
-    _check_redirect(redirect_uri)
+    _check_redirect(redirect_uri, "query")
     settings = request.app.state.settings
     if settings.auto_approve_cli_login:
         return _redirect(redirect_uri, state=state, token=_cli_token(session, settings.secret_key, None, hostname))
@@ -224,7 +227,7 @@ def cli_authorize_confirm(
     decision: Annotated[str, Form()] = "approve",
 ) -> Response:
     """The approval form's answer: redirect to the CLI with a new token, or with ``error``."""
-    _check_redirect(redirect_uri)
+    _check_redirect(redirect_uri, "body")
     if decision != "approve":
         return _redirect(redirect_uri, state=state, error="the login was denied")
     secret = request.app.state.settings.secret_key

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from ...domain import ARCHIVED_ANOMALY_STATUSES
 from ..models import Anomaly, FailedCheck, QualityCheck
 from ..repo import get_or_404
 
 #: Statuses of an archived anomaly.
-ARCHIVED = ("Resolved", "Duplicate", "Invalid", "Discarded")
+ARCHIVED = ARCHIVED_ANOMALY_STATUSES
 
 
 def get(session: Session, anomaly_id: int) -> Anomaly:

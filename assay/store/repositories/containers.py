@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
+from ...domain import OperationResult
 from ..models import ComputedField, Container, ContainerProfile, Partition
 from ..repo import get_or_404
 
@@ -84,7 +85,7 @@ def latest_profile(session: Session, container_id: int) -> ContainerProfile | No
     """The container's latest successful profile, or None."""
     return session.scalar(
         select(ContainerProfile)
-        .where(ContainerProfile.container_id == container_id, ContainerProfile.result == "success")
+        .where(ContainerProfile.container_id == container_id, ContainerProfile.result == OperationResult.SUCCESS)
         .order_by(ContainerProfile.id.desc())
     )
 

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Select, select, update
 from sqlalchemy.orm import Session
 
+from ...domain import OperationResult
 from ..models import Container, ContainerScan, Operation
 from ..repo import get_or_404, paginate
 
@@ -79,7 +80,7 @@ def end_if_queued(session: Session, operation_id: int, result: str, message: str
         CursorResult[Any],
         session.execute(
             update(Operation)
-            .where(Operation.id == operation_id, Operation.result == "queued")
+            .where(Operation.id == operation_id, Operation.result == OperationResult.QUEUED)
             .values(result=result, end_time=now, message=message)
         ),
     )
@@ -96,7 +97,7 @@ def end_if_running(
         CursorResult[Any],
         session.execute(
             update(Operation)
-            .where(Operation.id == operation_id, Operation.result == "running")
+            .where(Operation.id == operation_id, Operation.result == OperationResult.RUNNING)
             .values(result=result, end_time=now, message=message, abort_requested=True)
         ),
     )
@@ -104,7 +105,7 @@ def end_if_running(
         return False
     session.execute(
         update(ContainerScan)
-        .where(ContainerScan.operation_id == operation_id, ContainerScan.result == "running")
+        .where(ContainerScan.operation_id == operation_id, ContainerScan.result == OperationResult.RUNNING)
         .values(result=result, end_time=now, message=scan_message)
     )
     return True

@@ -28,10 +28,6 @@ from assay.engine.validation import validate_check
 from assay.operations.resolver import Reference
 from tests.engine.rules.dataset import ENGINES, UTC, Table, connect, load, tz
 
-# `make test` spreads tests over workers (--dist loadgroup); this module stays on one,
-# which sets up the tables loaded once per engine (module-scoped ``others``, ``eng``).
-pytestmark = pytest.mark.xdist_group("rule_fixes")
-
 # -- data ----------------------------------------------------------------------------------
 
 SRC6 = Table("src6", {"id": "int", "s": "text"}, [(1, "abc"), (2, "ABC "), (3, "Abc"), (4, "é"), (5, "e"), (6, "E")])

@@ -35,10 +35,6 @@ from assay.operations.resolver import Reference
 from tests.engine.rules.dataset import ENGINES, FACTS, HAS_NAN, REFS, SPARK, connect, load
 from tests.helpers import rule_names
 
-# `make test` spreads tests over workers (--dist loadgroup); this module stays on one,
-# which sets up each engine's evaluation of every case, computed once per worker.
-pytestmark = pytest.mark.xdist_group("rule_parity")
-
 
 @dataclass(frozen=True)
 class N:

@@ -31,10 +31,6 @@ from tests.engine.rules.dataset import (
 )
 from tests.engine.rules.test_parity import CASES, SameConnection, expected_for
 
-# `make test` spreads tests over workers (--dist loadgroup); this module stays on one,
-# which sets up the tables loaded once per engine (module-scoped ``eng``).
-pytestmark = pytest.mark.xdist_group("rule_semantics")
-
 NOW = dt.datetime.now(UTC).replace(microsecond=0)
 HOUR = dt.timedelta(hours=1)
 

@@ -6,7 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("endpoint_coverage", ROOT / "scripts" / "endpoint_coverage.py")
 assert _spec and _spec.loader
 coverage_script = importlib.util.module_from_spec(_spec)
