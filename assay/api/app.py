@@ -6,8 +6,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from .. import __version__
+from .. import __version__, web
 from ..config import Settings, get_settings
+from ..flows.dispatcher import Dispatcher
 from ..operations.runner import Runner
 from ..operations.scheduler import Scheduler
 from ..store.db import Database, upgrade
@@ -20,12 +21,15 @@ from .routers import (
     containers_write,
     datastores,
     export,
+    flows,
     global_tags,
     health,
+    notification_rules,
     operations,
     partitions,
     quality_checks,
     schedules,
+    user_notifications,
     users,
 )
 from .routing import operation_id
@@ -34,7 +38,8 @@ from .routing import operation_id
 def create_app(settings: Settings | None = None, *, start_workers: bool = True) -> FastAPI:
     """Build the app. On start it applies migrations to the metadata store, then starts
     ``settings.workers`` worker threads, re-queues operations a previous run left, and
-    starts the scheduler (a tick every 5 s; safe with several servers on one store)."""
+    starts the scheduler (a tick every 5 s; safe with several servers on one store) and the
+    flow dispatcher (delivers flow actions; safe with several servers and workers)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -44,13 +49,17 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         app.state.database = Database(settings.database_url, settings.secret_key)
         app.state.runner = Runner(app.state.database, workers=settings.workers)
         app.state.scheduler = Scheduler(app.state.database, app.state.runner.submit)
+        app.state.flow_dispatcher = Dispatcher(app.state.database, submit=app.state.runner.submit)
         if start_workers:
             app.state.runner.recover()
             app.state.runner.start_background(poll=False)  # reaps operations of lost workers
             app.state.scheduler.start()
+            if settings.workers > 0:  # ASSAY_WORKERS=0: an API-only server; `assay worker` delivers
+                app.state.flow_dispatcher.start()
         try:
             yield
         finally:
+            app.state.flow_dispatcher.stop()
             app.state.scheduler.stop()
             app.state.runner.shutdown(wait=True)
 
@@ -59,7 +68,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         version=__version__,
         description="Open-source data quality with a Qualytics-compatible API.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served by assay.web from local assets (no CDN)
         redoc_url=None,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
@@ -83,6 +92,9 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         global_tags,
         export,
         users,
+        flows,
+        user_notifications,
+        notification_rules,
     ):
         protected.include_router(module.router)
     protected.include_router(quality_checks.templates)
@@ -90,4 +102,5 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     app.include_router(protected)
     errors.install(app)
     errors.document(app)
+    web.install(app)  # last: its catch-all route serves the UI for every path outside /api
     return app

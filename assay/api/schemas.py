@@ -169,7 +169,9 @@ class SyncOperation(_OperationBase):
 
 class ScanOperation(_OperationBase):
     """The scan payload (docs/semantics.md "Reading a container"). ``null`` and ``-1`` for
-    ``max_records_analyzed_per_partition`` both mean every record."""
+    ``max_records_analyzed_per_partition`` both mean every record. ``archive_duplicate_anomalies``
+    defaults to true (an unchanged re-scan adds no open anomaly); ``auto_resolve_passed_anomalies``
+    to true for full scans."""
 
     type: Literal["scan"]
     name: str | None = None
@@ -183,8 +185,18 @@ class ScanOperation(_OperationBase):
     high_count_rollup_threshold: Int | None = Field(default=None, ge=1, le=1000)
     greater_than_time: UtcTime = None
     greater_than_batch: float | None = Field(default=None, allow_inf_nan=False)
-    archive_duplicate_anomalies: bool = False
-    reactivate_recurring_anomalies: bool = False
+    archive_duplicate_anomalies: bool = Field(
+        default=True,
+        description="A finding whose fingerprint an open (Active/Acknowledged) anomaly already has is stored as "
+        "Duplicate, so re-scanning unchanged data does not add open anomalies. Default true; send false to record "
+        "every finding of every scan as Active.",
+    )
+    reactivate_recurring_anomalies: bool = Field(
+        default=False,
+        description="A finding whose fingerprint only an archived (Resolved/Invalid/Discarded) anomaly has is "
+        "stored as Duplicate and that archived anomaly goes back to Active. Default false: a new Active anomaly "
+        "is recorded instead.",
+    )
     check_categories: list[str] | None = None
     check_variables: dict[str, str] | None = None
 

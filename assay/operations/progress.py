@@ -44,4 +44,8 @@ def finish(
             op.result = result
             op.message = message
             op.end_time = utcnow()
+            # flows hook (issue 18): the "operation finished" event commits with the finish itself
+            from ..flows.outbox import record_operation_finished
+
+            record_operation_finished(s, op_id, result)
         op.abort_requested = False

@@ -32,6 +32,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, or_, select, update
 
 from ..domain import OperationResult
+from ..sources.base import SourceError
 from ..store.db import Database
 from ..store.models import Datastore, Operation, utcnow
 from .progress import Aborted, finish
@@ -242,6 +243,10 @@ class Runner:
                             now,
                             "interrupted: its worker was lost",
                         )
+                # flows hook (issue 18): a lost operation's end is an "operation finished" event too
+                from ..flows.outbox import record_operation_finished
+
+                record_operation_finished(s, op.id, OperationResult.FAILURE)
             lost_ids = [op.id for op in lost]
         for op_id in requeued:
             self.submit(op_id)
@@ -270,7 +275,10 @@ class Runner:
         except Aborted:
             finish(self.db, op_id, OperationResult.ABORTED, "aborted by request", started)
         except Exception as e:  # noqa: BLE001 - every failure ends the operation with its reason
-            log.exception("operation %s failed", op_id)
+            if isinstance(e, SourceError):  # a datastore that cannot be read: its reason is enough
+                log.warning("operation %s failed: %s", op_id, str(e).strip() or type(e).__name__)
+            else:
+                log.exception("operation %s failed", op_id)
             try:
                 finish(self.db, op_id, OperationResult.FAILURE, str(e).strip() or type(e).__name__, started)
             except Exception:  # noqa: BLE001
@@ -328,10 +336,15 @@ class Runner:
 
 def run_worker(db: Database, workers: int, stop: threading.Event) -> None:
     """The `assay worker` loop: claim and run queued operations until ``stop`` is set."""
+    from ..flows.dispatcher import Dispatcher
+
     runner = Runner(db, workers=workers)
     runner.start_background(poll=True)
+    dispatcher = Dispatcher(db)  # flows (issue 18): deliveries; queued operations go to the pollers
+    dispatcher.start()
     log.info("worker %s polling with %d thread(s)", runner.name, workers)
     try:
         stop.wait()
     finally:
+        dispatcher.stop()
         runner.shutdown(wait=True)

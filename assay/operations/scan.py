@@ -120,7 +120,8 @@ def _interrupt_on_abort(source, should_abort, every: float = 0.5):
 def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     """Run scan operation ``op_id``. Returns a warning message (or None) for the operation.
 
-    Raises: SourceError when the datastore cannot be opened; Aborted when asked to stop.
+    Raises: SourceError when the datastore cannot be opened or no container is selected (a
+    datastore never synced, tags no container carries); Aborted when asked to stop.
     """
     with db.session() as s:
         op = s.get(Operation, op_id)
@@ -170,6 +171,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
         anomalies_identified=sum(r[3] for r in done),
         auto_resolved_anomaly_count=sum(r[4] for r in done),
     )
+    nothing_selected = not container_ids
     container_ids = [c for c in container_ids if c not in done_ids]
     warnings: list[str] = []
     failed_containers = 0
@@ -179,6 +181,8 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
         contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver,
     ):
         source.describe(f"assay scan operation {op_id} (datastore {ds_name})")
+        if nothing_selected:  # said once the datastore opened: a broken connection is the better reason
+            raise SourceError(_nothing_selected(ds_name, datastore_id, params))
         for container_id in container_ids:
             if should_abort():
                 raise Aborted()
@@ -209,6 +213,21 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     if container_ids and failed_containers == len(container_ids):
         raise SourceError("every container scan failed: " + "; ".join(warnings))
     return "; ".join(warnings) if warnings else None
+
+
+def _nothing_selected(ds_name: str, datastore_id: int, params: dict) -> str:
+    """Why a scan selected no container: the failure message of an empty selection."""
+    if params.get("container_names"):
+        return f"nothing to scan: datastore '{ds_name}' has no container named {', '.join(params['container_names'])}"
+    if params.get("container_tags"):
+        return (
+            f"nothing to scan: no container of datastore '{ds_name}' carries the tags "
+            f"{', '.join(params['container_tags'])}"
+        )
+    return (
+        f"nothing to scan: datastore '{ds_name}' has no containers; run a sync first "
+        f'(POST /api/operations/run {{"type": "sync", "datastore_id": {datastore_id}}})'
+    )
 
 
 def _scan_container(
@@ -316,6 +335,8 @@ def _scan_container(
 
     # Enrichment first: if it fails, no anomaly is recorded for this container scan.
     uuids = [str(uuid_mod.uuid4()) for _ in findings]
+    # each anomaly's partition, the same in the API and in the enrichment tables
+    partition_names = [_anomaly_partition(read, finding, name) for finding in findings]
     finished = utcnow()
     if enrichment_info:
         try:
@@ -332,8 +353,11 @@ def _scan_container(
                 finished,
                 cs_message,
                 outcomes=result.outcomes,
+                partition_names=partition_names,
             )
-            batch.remediation = _remediation(params, enrichment_info[1], container, table, findings, uuids)
+            batch.remediation = _remediation(
+                params, enrichment_info[1], container, table, findings, uuids, partition_names, read
+            )
             EnrichmentWriter(*enrichment_info).write(batch)
         except Exception as e:  # noqa: BLE001
             message = f"could not write to the enrichment datastore: {e}"
@@ -396,7 +420,9 @@ def _scan_container(
             if all_tags
             else {}
         )
-        for finding, anomaly_uuid, status in zip(findings, uuids, statuses, strict=False):
+        for finding, anomaly_uuid, status, partition_name in zip(
+            findings, uuids, statuses, partition_names, strict=False
+        ):
             tags = sorted({t for fc in finding.failed_checks for t in (check_meta[fc.check_id].tags or [])})
             s.add(
                 Anomaly(
@@ -407,7 +433,7 @@ def _scan_container(
                     container_id=container_id,
                     operation_id=op_id,
                     container_scan_id=cs_id,
-                    partition_name=_anomaly_partition(read, finding, name),
+                    partition_name=partition_name,
                     message=finding.message,
                     anomalous_records_count=finding.anomalous_records_count,
                     fingerprint=finding.fingerprint,
@@ -450,6 +476,10 @@ def _scan_container(
         cs.partitions_scanned = partitions
         cs.anomaly_count = len(findings)
         cs.auto_resolved_anomaly_count = len(resolved_ids)
+        if findings:  # flows hook (issue 18): the scan's anomaly digest event commits with its anomalies
+            from ..flows.outbox import record_scan_anomalies
+
+            record_scan_anomalies(s, op_id)
         cs.check_results = [
             {
                 "quality_check_id": o.check_id,
@@ -531,9 +561,10 @@ def _as_utc(value):
     return None
 
 
-def _remediation(params, prefix, container, table, findings: list[Finding], uuids):
+def _remediation(params, prefix, container, table, findings: list[Finding], uuids, partition_names, read: Read):
     """The remediation copy for ``append``/``overwrite``: the anomalous rows with all source
-    columns plus ``_QUALYTICS_SOURCE_PARTITION`` and ``ANOMALY_UUID``; None for ``none``."""
+    columns plus ``_QUALYTICS_SOURCE_PARTITION`` (the row's partition, else its anomaly's) and
+    ``ANOMALY_UUID``; None for ``none``."""
     import ibis
 
     mode = params.get("remediation") or "none"
@@ -543,8 +574,12 @@ def _remediation(params, prefix, container, table, findings: list[Finding], uuid
         {**dict(table.schema().items()), "_QUALYTICS_SOURCE_PARTITION": "string", "ANOMALY_UUID": "string"}
     )
     rows = [
-        {**raw, "_QUALYTICS_SOURCE_PARTITION": container.name, "ANOMALY_UUID": anomaly_uuid}
-        for finding, anomaly_uuid in zip(findings, uuids, strict=False)
+        {
+            **raw,
+            "_QUALYTICS_SOURCE_PARTITION": read.partition_of_row(raw) or partition,
+            "ANOMALY_UUID": anomaly_uuid,
+        }
+        for finding, anomaly_uuid, partition in zip(findings, uuids, partition_names, strict=False)
         for raw in finding.raw_records
     ]
     return f"{prefix}_remediation_{container.id}", schema, rows, mode
@@ -564,7 +599,10 @@ def _enrichment_batch(
     message,
     result: str = "success",
     outcomes=(),
+    partition_names: list[str] | None = None,
 ) -> EnrichmentBatch:
+    """The enrichment rows of one container scan. ``partition_names``: each finding's partition
+    (as the API reports it), written as ``SOURCE_PARTITION`` of its failed checks and source records."""
     batch = EnrichmentBatch()
     cap = params.get("max_records_analyzed_per_partition")
     batch.scan_operations.append(
@@ -601,7 +639,8 @@ def _enrichment_batch(
             }
         )
     limit = int(params["enrichment_source_record_limit"])
-    for finding, anomaly_uuid in zip(findings, uuids, strict=False):
+    partition_names = partition_names or [container.name] * len(findings)
+    for finding, anomaly_uuid, partition in zip(findings, uuids, partition_names, strict=False):
         for fc in finding.failed_checks:
             check = check_meta[fc.check_id]
             batch.failed_checks.append(
@@ -623,7 +662,7 @@ def _enrichment_batch(
                     "DETECTED_TIME": finished,
                     "SOURCE_DATASTORE": ds_name,
                     "SOURCE_CONTAINER": container.name,
-                    "SOURCE_PARTITION": container.name,
+                    "SOURCE_PARTITION": partition,
                     "FINGERPRINT": finding.fingerprint,
                 }
             )
@@ -631,7 +670,7 @@ def _enrichment_batch(
             batch.source_records.append(
                 {
                     "SOURCE_CONTAINER": container.name,
-                    "SOURCE_PARTITION": container.name,
+                    "SOURCE_PARTITION": partition,
                     "ANOMALY_UUID": anomaly_uuid,
                     "CONTEXT": finding.type,
                     "RECORD": to_json(row),

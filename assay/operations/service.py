@@ -203,6 +203,14 @@ def is_alive(op: Operation) -> bool:
     return op.result == OperationResult.RUNNING and not is_lost(op)
 
 
+def _operation_finished(session: Session, operation_id: int, result: str) -> None:
+    """Flows hook (issue 18): an operation ended here is an "operation finished" event,
+    recorded in the transaction that ends it."""
+    from ..flows.outbox import record_operation_finished
+
+    record_operation_finished(session, operation_id, result)
+
+
 def abort(session: Session, operation_id: int) -> Operation:
     """Stop an operation, without waiting for its worker (see the module docstring).
 
@@ -213,14 +221,16 @@ def abort(session: Session, operation_id: int) -> Operation:
     """
     repo.get(session, operation_id)
     now = utcnow()
-    repo.end_if_queued(session, operation_id, OperationResult.ABORTED, "aborted before it started", now)
+    if repo.end_if_queued(session, operation_id, OperationResult.ABORTED, "aborted before it started", now):
+        _operation_finished(session, operation_id, OperationResult.ABORTED)
     session.commit()
     op = repo.reload(session, operation_id)
     if op.result == OperationResult.RUNNING:
         message = "aborted by request"
         if is_lost(op, now):
             message = f"aborted by request; its worker {op.worker or '?'} had stopped responding"
-        repo.end_if_running(session, operation_id, OperationResult.ABORTED, message, now, "aborted by request")
+        if repo.end_if_running(session, operation_id, OperationResult.ABORTED, message, now, "aborted by request"):
+            _operation_finished(session, operation_id, OperationResult.ABORTED)
         session.commit()
         op = repo.reload(session, operation_id)
     return op

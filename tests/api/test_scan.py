@@ -399,7 +399,8 @@ def test_full_scan_auto_resolves_exactly_the_fixed_anomalies(api_any_store, make
         "create or replace table items (sku varchar)",
         "insert into items values ('x'), ('y')",
     )
-    second = api.scan(ds["id"])
+    # duplicates kept open (archive_duplicate_anomalies defaults to true): row 3's repeat stays Active
+    second = api.scan(ds["id"], archive_duplicate_anomalies=False)
     assert second["result"] == "success", second
     assert second["auto_resolve_passed_anomalies"] is True
     assert second["status"]["anomalies_identified"] == 1  # row 3 again
@@ -512,7 +513,9 @@ def test_rollup_exactly_at_and_past_the_threshold(api, make_duckdb):
 
     # The datastore's own threshold applies when the scan does not set one.
     api.ok("PUT", f"/api/datastores/{ds['id']}", json={"high_count_rollup_threshold": 4})
-    op = api.scan(ds["id"], container_names=["past_n"], auto_resolve_passed_anomalies=False)
+    op = api.scan(
+        ds["id"], container_names=["past_n"], auto_resolve_passed_anomalies=False, archive_duplicate_anomalies=False
+    )
     assert op["high_count_rollup_threshold"] == 4
     assert cscan(op, "past_n")["anomaly_count"] == 4  # exactly 4 failing rows: no rollup
     new = [x for x in api.anomalies(container=past_n) if x["operation_id"] == op["id"]]
@@ -748,7 +751,9 @@ def test_enrichment_custom_prefix_appends_across_scans(api, make_duckdb, tmp_pat
     api.sync(ds["id"])
     api.check(api.container_id(ds["id"], "t"), "notNull", ["v"])
     first = api.scan(ds["id"])
-    second = api.scan(ds["id"], max_records_analyzed_per_partition=5, incremental=True)
+    second = api.scan(
+        ds["id"], max_records_analyzed_per_partition=5, incremental=True, archive_duplicate_anomalies=False
+    )
     assert enrichment_tables(lake_path) == [
         "_mine_check_metrics",
         "_mine_failed_checks",
@@ -1007,7 +1012,7 @@ def test_missing_duckdb_file_fails_the_operation(api, make_duckdb):
     assert op["end_time"] is not None and op["container_scans"] == []
     assert op["status"]["total_containers"] == 2 and op["status"]["containers_analyzed"] == 0
     # Never created at all: the same, and a sync fails the same way.
-    ds2 = api.duckdb_datastore("never", path.parent / "never.duckdb")
+    ds2 = api.duckdb_datastore("never", path.parent / "never.duckdb", test_connection=False)
     op = api.scan(ds2["id"])
     assert (op["result"], op["message"]) == (
         "failure",
@@ -1136,7 +1141,7 @@ def test_rollup_anomaly_resolves_when_the_count_falls_to_the_threshold(api, make
     old = {(a["type"], a["source_records"][0]["id"]): a["id"] for a in api.anomalies(datastore=ds["id"])}
     assert set(old) == {("record", 2), ("record", 3), ("record", 5), ("shape", 6)}
     make_duckdb("update t set v = 2 where id = 2")  # now exactly 3 failing rows: 3, 5, 6
-    second = api.scan(ds["id"], high_count_rollup_threshold=3)
+    second = api.scan(ds["id"], high_count_rollup_threshold=3, archive_duplicate_anomalies=False)
     assert (second["status"]["anomalies_identified"], second["status"]["auto_resolved_anomaly_count"]) == (3, 2)
     resolved = sorted(a["id"] for a in api.anomalies(datastore=ds["id"], status="Resolved"))
     assert resolved == sorted([old[("record", 2)], old[("shape", 6)]])
@@ -1177,6 +1182,27 @@ def test_archive_duplicate_anomalies_marks_the_repeat_duplicate(api, make_duckdb
     assert [a["operation_id"] for a in api.anomalies(datastore=ds["id"])] == [first["id"]]
 
 
+def test_rescanning_unchanged_data_keeps_the_open_anomalies_by_default(api, make_duckdb):
+    """Issue 21: 2 bad rows scanned twice are 2 open anomalies, not 4 (archive_duplicate_anomalies
+    defaults to true); the repeats are kept as Duplicate, linked to the second scan."""
+    path = make_duckdb("create table t (id integer, v integer)", "insert into t values (1, NULL), (2, NULL), (3, 3)")
+    ds = api.duckdb_datastore("rescan default", path)
+    api.sync(ds["id"])
+    api.check(api.container_id(ds["id"], "t"), "notNull", ["v"])
+    first = api.scan(ds["id"])
+    second = api.scan(ds["id"])
+    assert second["archive_duplicate_anomalies"] is True
+    assert second["status"]["anomalies_identified"] == 2
+    assert second["status"]["auto_resolved_anomaly_count"] == 0
+    open_ = api.anomalies(datastore=ds["id"])
+    assert sorted((a["operation_id"], a["source_records"][0]["id"], a["status"]) for a in open_) == [
+        (first["id"], 1, "Active"),
+        (first["id"], 2, "Active"),
+    ]
+    repeats = [a for a in api.anomalies(datastore=ds["id"], archived="include") if a["operation_id"] == second["id"]]
+    assert sorted((a["source_records"][0]["id"], a["status"]) for a in repeats) == [(1, "Duplicate"), (2, "Duplicate")]
+
+
 # ------------------------------------------------ 6. record cap and container selection
 
 
@@ -1214,8 +1240,10 @@ def test_container_tags_select_the_containers(api, make_duckdb):
     assert [c["name"] for c in op["containers"]] == ["b", "c"]
     op = api.scan(ds["id"], container_tags=["nightly"], container_names=["a", "b"])
     assert [c["name"] for c in op["containers"]] == ["a"]
+    # no container selected: a failure that says so (issue 21), not a silent success
     op = api.scan(ds["id"], container_tags=["nobody"])
-    assert (op["result"], op["status"]["total_containers"], op["container_scans"]) == ("success", 0, [])
+    assert (op["result"], op["status"]["total_containers"], op["container_scans"]) == ("failure", 0, [])
+    assert op["message"] == "nothing to scan: no container of datastore 'tagged' carries the tags nobody"
 
 
 # ---------------------------------------------------------------- 7. awkward names

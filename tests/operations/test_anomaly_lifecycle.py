@@ -51,7 +51,7 @@ def test_remediation_append_keeps_history_and_source_types(api, make_duckdb, tmp
 def test_remediation_overwrite_holds_only_the_latest_scan(api, make_duckdb, tmp_path):
     ds, t, lake = _setup(api, make_duckdb, tmp_path, name="Over")
     api.scan(ds["id"], remediation="overwrite")
-    api.scan(ds["id"], remediation="overwrite")
+    api.scan(ds["id"], remediation="overwrite", archive_duplicate_anomalies=False)
     rows = _rows(lake, f"_over_remediation_{t}")
     assert rows == EXPECTED
     con = duckdb.connect(str(lake), read_only=True)
@@ -75,15 +75,20 @@ def test_remediation_without_enrichment_is_refused(api, make_duckdb):
 def test_repeated_identical_scans_by_default_and_with_reactivation(api, make_duckdb, tmp_path):
     ds, t, _lake = _setup(api, make_duckdb, tmp_path, name="Again")
     first = api.scan(ds["id"])
-    second = api.scan(ds["id"], auto_resolve_passed_anomalies=False)
-    # Default: the same two findings are recorded again, all Active, each linked to its own scan.
+    second = api.scan(ds["id"], auto_resolve_passed_anomalies=False, archive_duplicate_anomalies=False)
+    # Without archiving duplicates the same two findings are recorded again, all Active, each linked to its own scan.
     active = api.anomalies(datastore=ds["id"])
     assert sorted(a["operation_id"] for a in active) == [first["id"]] * 2 + [second["id"]] * 2
     # Archive the first scan's anomaly for row 1 as Resolved; the second scan's copies as Invalid.
     row1 = [a for a in active if a["source_records"][0]["id"] == 1]
     for a in row1:
         api.ok("DELETE", f"/api/anomalies/{a['id']}", params={"archive": True, "status": "Invalid"})
-    third = api.scan(ds["id"], reactivate_recurring_anomalies=True, auto_resolve_passed_anomalies=False)
+    third = api.scan(
+        ds["id"],
+        reactivate_recurring_anomalies=True,
+        auto_resolve_passed_anomalies=False,
+        archive_duplicate_anomalies=False,
+    )
     everything = api.anomalies(datastore=ds["id"], archived="include")
     new = [a for a in everything if a["operation_id"] == third["id"]]
     new_row1 = [a for a in new if a["source_records"][0]["id"] == 1]

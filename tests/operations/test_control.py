@@ -63,7 +63,9 @@ def test_abort_within_seconds_then_resume_without_duplicates(api, many):
 
 
 def test_resume_and_rerun(api, many):
-    op = api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": many["id"]})
+    # the rerun finds the same anomalies: kept open (not Duplicate) so each operation's can be counted
+    payload = {"type": "scan", "datastore_id": many["id"], "archive_duplicate_anomalies": False}
+    op = api.ok("POST", "/api/operations/run", json=payload)
     while api.ok("GET", f"/api/operations/{op['id']}")["status"]["containers_analyzed"] < 3:
         time.sleep(0.05)
     aborted = api.ok("PUT", f"/api/operations/abort/{op['id']}")
@@ -124,7 +126,13 @@ def test_two_worker_processes_run_each_of_100_operations_once(queue_only_api, pg
     _many_tables(path, tables=1)
     ds = _datastore_with_checks(api, path, "small", run_here=True)
     ids = [
-        api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})["id"] for _ in range(100)
+        # duplicates kept open (archive_duplicate_anomalies false), so each operation's anomaly is counted
+        api.ok(
+            "POST",
+            "/api/operations/run",
+            json={"type": "scan", "datastore_id": ds["id"], "archive_duplicate_anomalies": False},
+        )["id"]
+        for _ in range(100)
     ]
     assert {api.ok("GET", f"/api/operations/{i}")["result"] for i in ids} == {"queued"}
     env = {**os.environ, "ASSAY_DATABASE_URL": pg_database, "ASSAY_DATA_DIR": str(settings.data_dir)}

@@ -98,7 +98,7 @@ def test_three_successive_incremental_scans_read_only_new_rows(api, make_duckdb)
     assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == "2024-01-03T10:00:00+00:00"
 
     # A full scan reads everything again (7 rows over 3 days, 3 negatives) and never lowers the checkpoint.
-    full = api.scan(ds_id, incremental=False)
+    full = api.scan(ds_id, incremental=False, archive_duplicate_anomalies=False)
     assert status(full)[:2] == (7, 3)
     assert api.ok("GET", f"/api/containers/{cid}")["incremental_checkpoint"] == "2024-01-03T10:00:00+00:00"
 
@@ -110,8 +110,8 @@ def test_three_successive_incremental_scans_read_only_new_rows(api, make_duckdb)
     ]
     day1 = next(p for p in partitions if p["name"] == "2024-01-01")
     assert (day1["min_time"], day1["max_time"]) == ("2024-01-01T08:00:00Z", "2024-01-01T10:00:00Z")
-    # id 2 fails in the first scan and again in the full scan (duplicates are kept Active unless
-    # archive_duplicate_anomalies is set)
+    # id 2 fails in the first scan and again in the full scan (duplicates kept Active: the full
+    # scan sends archive_duplicate_anomalies false)
     assert day1["num_active"] == 2
     assert api.ok("GET", f"/api/partitions/{day1['id']}")["name"] == "2024-01-01"
 
@@ -145,7 +145,9 @@ def test_batch_identifier_partitions_threshold_and_deterministic_cap(api, make_d
     assert [(p["partition"], p["records_processed"]) for p in cs["partition_scans"]] == [("2", 2), ("3", 1)]
 
     # Two rows per batch at most, chosen by value order: batch 1 reads -1 and 3, batch 2 both, batch 3 its one.
-    runs = [api.scan(ds["id"], max_records_analyzed_per_partition=2) for _ in range(2)]
+    runs = [
+        api.scan(ds["id"], max_records_analyzed_per_partition=2, archive_duplicate_anomalies=False) for _ in range(2)
+    ]
     for run in runs:
         assert status(run) == (5, 3, 3)
     read = [

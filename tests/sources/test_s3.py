@@ -107,10 +107,11 @@ def responses(api):
     return seen
 
 
-def _s3_datastore(api, name, uri, endpoint, access_key, secret_key, **extra):
+def _s3_datastore(api, name, uri, endpoint, access_key, secret_key, test_connection=True, **extra):
     return api.ok(
         "POST",
         "/api/datastores",
+        params={} if test_connection else {"test_connection": "false"},
         json={
             "name": name,
             "connection": {
@@ -202,8 +203,28 @@ def test_wrong_credentials_missing_bucket_and_dead_endpoint_fail_with_the_reason
     endpoint, access_key, secret_key, client = s3
     client.put_object(Bucket=BUCKET, Key="checked/items.csv", Body=b"id\n1\n")
     wrong_secret = f"{SECRET_MARKER}-{secret_key[::-1]}"
-    wrong = _s3_datastore(api, "Wrong secret", f"s3://{BUCKET}/checked", endpoint, access_key, wrong_secret)
     reason = "The request signature we calculated does not match the signature you provided."
+    # tested when it is saved: refused with the store's reason
+    refused = api.post(
+        "/api/datastores",
+        json={
+            "name": "Wrong secret",
+            "connection": {
+                "type": "s3",
+                "uri": f"s3://{BUCKET}/checked",
+                "access_key": access_key,
+                "secret_key": wrong_secret,
+                "endpoint_url": endpoint,
+            },
+        },
+    )
+    assert refused.status_code == 422 and refused.json()["detail"][0]["msg"].startswith(
+        f"connection test failed: cannot list s3://{BUCKET}/checked: {reason}"
+    )
+    # saved untested on purpose: the failure shows at sync
+    wrong = _s3_datastore(
+        api, "Wrong secret", f"s3://{BUCKET}/checked", endpoint, access_key, wrong_secret, test_connection=False
+    )
     op = api.run({"type": "sync", "datastore_id": wrong["id"]})
     assert op["result"] == "failure"
     assert op["message"].startswith(f"cannot list s3://{BUCKET}/checked: {reason}"), op["message"]
@@ -232,6 +253,7 @@ def test_wrong_credentials_missing_bucket_and_dead_endpoint_fail_with_the_reason
     api.ok(
         "PUT",
         f"/api/datastores/{wrong['id']}",
+        params={"test_connection": "false"},
         json={
             "connection": {
                 "type": "s3",
@@ -244,7 +266,9 @@ def test_wrong_credentials_missing_bucket_and_dead_endpoint_fail_with_the_reason
     op = api.scan(wrong["id"])
     assert op["result"] == "failure" and reason in op["message"], op
 
-    missing = _s3_datastore(api, "No bucket", "s3://no-such-bucket/x", endpoint, access_key, secret_key)
+    missing = _s3_datastore(
+        api, "No bucket", "s3://no-such-bucket/x", endpoint, access_key, secret_key, test_connection=False
+    )
     op = api.run({"type": "sync", "datastore_id": missing["id"]})
     assert (op["result"], op["message"]) == (
         "failure",
@@ -254,7 +278,13 @@ def test_wrong_credentials_missing_bucket_and_dead_endpoint_fail_with_the_reason
     # One attempt only: botocore would otherwise back off and retry the refused connection.
     monkeypatch.setattr(files, "S3_MAX_ATTEMPTS", 1)
     dead = _s3_datastore(
-        api, "Dead endpoint", f"s3://{BUCKET}/checked", f"http://127.0.0.1:{_free_port()}", access_key, secret_key
+        api,
+        "Dead endpoint",
+        f"s3://{BUCKET}/checked",
+        f"http://127.0.0.1:{_free_port()}",
+        access_key,
+        secret_key,
+        test_connection=False,
     )
     verdict = api.ok("POST", f"/api/datastores/{dead['id']}/connection")
     assert verdict["connected"] is False

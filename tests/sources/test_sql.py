@@ -46,11 +46,12 @@ def pg_source(pg_admin):
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def _pg_datastore(api, database: str, schema: str, name: str, **connection) -> dict:
+def _pg_datastore(api, database: str, schema: str, name: str, test_connection: bool = True, **connection) -> dict:
     return api.ok(
         "POST",
         "/api/datastores",
         json={"name": name, "connection": {**PG, **connection}, "database": database, "schema": schema},
+        params={} if test_connection else {"test_connection": "false"},
     )
 
 
@@ -151,7 +152,8 @@ def test_secrets_are_encrypted_at_rest_and_never_returned(api, pg_source):
 
 def test_driver_errors_fail_the_operation_with_their_reason(api, pg_source, mariadb_server):
     # PostgreSQL here uses trust auth, so a wrong database is the reachable failure; MariaDB checks passwords.
-    missing_db = _pg_datastore(api, "no_such_database_x", "public", "pg_missing")
+    # saved untested on purpose (?test_connection=false), so the failure shows at sync
+    missing_db = _pg_datastore(api, "no_such_database_x", "public", "pg_missing", test_connection=False)
     op = api.run({"type": "sync", "datastore_id": missing_db["id"]})
     assert op["result"] == "failure" and 'database "no_such_database_x" does not exist' in op["message"]
     verify = api.ok("POST", f"/api/datastores/{missing_db['id']}/connection")
@@ -161,11 +163,12 @@ def test_driver_errors_fail_the_operation_with_their_reason(api, pg_source, mari
         "POST",
         "/api/datastores",
         json={"name": "maria_bad", "connection": {**MARIADB, "password": "wrong"}, "database": "test"},
+        params={"test_connection": "false"},
     )
     op = api.run({"type": "sync", "datastore_id": bad_password["id"]})
     assert op["result"] == "failure" and "Access denied for user 'root'" in op["message"], op
 
-    closed_port = _pg_datastore(api, pg_source, "sales", "pg_down", port=1, connect_timeout=3)
+    closed_port = _pg_datastore(api, pg_source, "sales", "pg_down", test_connection=False, port=1, connect_timeout=3)
     good = _pg_datastore(api, pg_source, "sales", "pg_up")
     ops = [
         api.ok("POST", "/api/operations/run", json={"type": "sync", "datastore_id": d["id"]})
@@ -261,6 +264,7 @@ def test_sqlite_file_datastore(api, tmp_path):
         "POST",
         "/api/datastores",
         json={"name": "gone", "connection": {"type": "sqlite"}, "database": str(tmp_path / "nope.sqlite")},
+        params={"test_connection": "false"},
     )
     op = api.run({"type": "sync", "datastore_id": missing["id"]})
     assert op["result"] == "failure" and "SQLite database file not found" in op["message"]

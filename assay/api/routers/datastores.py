@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ...enrichment.writer import ENRICHMENT_TYPES, default_prefix
 from ...errors import Conflict, ValidationError
 from ...operations import service
-from ...security import SECRET_FIELDS, datastore_secrets, encrypt_secrets
+from ...security import SECRET_FIELDS, datastore_secrets, decrypt_secrets, encrypt_secrets
 from ...sources import verify
 from ...store.models import Datastore
 from ...store.repo import ensure_idle, paginate
@@ -89,6 +89,33 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
     return kind[0], kind[1], conn, secrets
 
 
+TestConnection = Annotated[
+    bool,
+    Query(
+        description="Open the datastore and list its containers before saving it; a failure is a 422 with the "
+        "driver's reason. false saves it untested (offline set-up): the mistake then shows at the first sync.",
+    ),
+]
+
+
+def _test_connection(ds: Datastore, secrets: dict) -> None:
+    """Open ``ds`` (not yet saved, or changed) and list its containers.
+
+    Raises: ValidationError (→ 422) on the setting at fault, with the driver's reason. An
+    enrichment-only DuckDB or SQLite file that does not exist yet passes: the first write creates it.
+    """
+    if ds.enrichment_only and ds.type in ("duckdb", "sqlite") and not Path(ds.database or "").exists():
+        return
+    connected, message = verify(ds, secrets)
+    if not connected:
+        loc = ("database",) if ds.type in ("duckdb", "sqlite") else ("connection",)
+        raise ValidationError(
+            loc,
+            f"connection test failed: {message} (fix the datastore's settings, or add ?test_connection=false "
+            "to save it without testing)",
+        )
+
+
 @router.get("", response_model=r.DatastorePage)
 def list_datastores(
     session: SessionDep,
@@ -108,12 +135,22 @@ def list_datastores(
 
 
 @router.post("", response_model=r.Datastore)
-def create_datastore(body: DatastoreCreate, session: SessionDep, runner: RunnerDep, request: Request) -> dict:
-    """Create a datastore (DuckDB file or local folder; enrichment-only with ``enrichment_only``)."""
+def create_datastore(
+    body: DatastoreCreate,
+    session: SessionDep,
+    runner: RunnerDep,
+    request: Request,
+    test_connection: TestConnection = True,
+) -> dict:
+    """Create a datastore (enrichment-only with ``enrichment_only``). Its connection is tested
+    first (422 with the driver's reason) unless ``?test_connection=false``."""
     connection = body.connection
+    key = request.app.state.settings.secret_key
+    ref_secrets: dict = {}
     if body.connection_id is not None:
         ref = connection_repo.get(session, body.connection_id)
         connection = ConnectionIn(type=ref.type, **ref.parameters)
+        ref_secrets = decrypt_secrets(key, ref.secrets)
     store_type, type_, conn, secrets = _kind(connection, body.database)
     if body.connection_id is not None:
         secrets = {}  # the shared connection keeps its own
@@ -125,7 +162,7 @@ def create_datastore(body: DatastoreCreate, session: SessionDep, runner: RunnerD
         type=type_,
         connection=conn,
         database=body.database,
-        secrets=encrypt_secrets(request.app.state.settings.secret_key, secrets),
+        secrets=encrypt_secrets(key, secrets),
         schema=body.schema_ or {"duckdb": "main", "postgresql": "public"}.get(type_),
         enrichment_only=body.enrichment_only,
         enrichment_prefix=body.enrichment_prefix or default_prefix(body.name),
@@ -137,6 +174,8 @@ def create_datastore(body: DatastoreCreate, session: SessionDep, runner: RunnerD
         connection_id=body.connection_id,
         max_concurrent_operations=body.max_concurrent_operations,
     )
+    if test_connection:
+        _test_connection(ds, secrets or ref_secrets)
     repo.add(session, ds)
     if body.trigger_sync and not body.enrichment_only:
         service.queue_initial_sync(session, ds, runner.submit)
@@ -149,8 +188,15 @@ def get_datastore(datastore_id: int, session: SessionDep) -> dict:
 
 
 @router.put("/{datastore_id}", response_model=r.Datastore)
-def update_datastore(datastore_id: int, body: DatastoreUpdate, session: SessionDep, request: Request) -> dict:
-    """Partial update: only the keys sent change."""
+def update_datastore(
+    datastore_id: int,
+    body: DatastoreUpdate,
+    session: SessionDep,
+    request: Request,
+    test_connection: TestConnection = True,
+) -> dict:
+    """Partial update: only the keys sent change. A changed connection, database or schema is
+    tested first (422 with the driver's reason, nothing saved) unless ``?test_connection=false``."""
     ds = repo.get(session, datastore_id)
     sent = body.model_fields_set
     if "connection" in sent or "database" in sent:
@@ -176,6 +222,9 @@ def update_datastore(datastore_id: int, body: DatastoreUpdate, session: SessionD
         ds.max_concurrent_operations = body.max_concurrent_operations
     if "schema_" in sent and body.schema_:
         ds.schema = body.schema_
+    if test_connection and {"connection", "database", "schema_"} & sent:
+        # raising rolls the session back: nothing of a refused update is kept
+        _test_connection(ds, datastore_secrets(request.app.state.settings.secret_key, ds))
     return ser.datastore(ds)
 
 

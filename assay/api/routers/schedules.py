@@ -111,12 +111,14 @@ class Deactivation(BaseModel):
 
 
 @router.patch("/{schedule_id}/deactivation", response_model=r.Schedule)
-def deactivate(schedule_id: int, body: Deactivation, session: SessionDep) -> dict:
-    """Pause (``deactivated: true``) or resume a schedule; resuming fires from now on only."""
+def deactivate(schedule_id: int, session: SessionDep, body: Deactivation | None = Body(None)) -> dict:
+    """Pause (``deactivated: true``, or no body) or resume (``deactivated: false``) a schedule;
+    resuming fires from now on only."""
     schedule = repo.get(session, schedule_id)
-    schedule.deactivated = body.deactivated
+    deactivated = True if body is None else body.deactivated
+    schedule.deactivated = deactivated
     # a paused schedule has no next trigger; resuming fires from now on only
-    schedule.next_trigger = None if body.deactivated else next_fire(schedule.crontab, utcnow())
+    schedule.next_trigger = None if deactivated else next_fire(schedule.crontab, utcnow())
     return schedule_json(schedule)
 
 

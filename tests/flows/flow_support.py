@@ -1,0 +1,86 @@
+"""Helpers of the flow tests (imported by name: ``from tests.flows.flow_support import …``)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+
+def settled(api, flow_id: int, count: int = 1, timeout: float = 30) -> list[dict]:
+    """Wait until flow ``flow_id`` has ``count`` executions, all ended; return them in
+    detail, oldest first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        items = api.ok("GET", "/api/flows/executions", params={"flow": flow_id, "sort_created": "asc"})["items"]
+        if len(items) >= count and all(e["result"] != "running" for e in items):
+            return [api.ok("GET", f"/api/flows/executions/{e['id']}") for e in items]
+        assert time.monotonic() < deadline, f"flow {flow_id}: {items}"
+        time.sleep(0.05)
+
+
+class LiveServer:
+    """A real `assay serve` subprocess on a free port, with its own data directory and an
+    admin token; ``env`` adds environment variables."""
+
+    def __init__(self, tmp: Path, env: dict[str, str] | None = None):
+        import os
+        import subprocess
+        import sys
+
+        import httpx
+
+        from tests.flows.flow_receivers import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "ASSAY_DATA_DIR": str(tmp / "assay"), "ASSAY_WORKERS": "2", **(env or {})}
+        self.env.pop("ASSAY_DATABASE_URL", None)
+        self.log_path = tmp / "server.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        cmd = [sys.executable, "-m", "assay.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 204:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, self.log_path.read_text()
+            time.sleep(0.2)
+        out = subprocess.run(
+            [sys.executable, "-m", "assay.cli", "token", "create", "--name", "flows"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        self.token = out.stdout.strip().splitlines()[-1]
+        self.http = httpx.Client(base_url=f"{self.url}/api", headers={"Authorization": f"Bearer {self.token}"})
+
+    def call(self, method: str, path: str, body=None, **params):
+        r = self.http.request(method, path, json=body, params=params or None, timeout=60)
+        assert r.status_code < 300, f"{method} {path} -> {r.status_code}: {r.text}"
+        return r.json() if r.status_code != 204 else None
+
+    def cli(self, *args: str) -> tuple[int, str]:
+        import subprocess
+        import sys
+
+        r = subprocess.run(
+            [sys.executable, "-m", "assay.cli", *args, "--url", self.url, "--token", self.token],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**self.env, "COLUMNS": "250"},
+        )
+        return r.returncode, r.stdout + r.stderr
+
+    def stop(self) -> None:
+        self.http.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except Exception:  # noqa: BLE001
+            self.proc.kill()
+        self._log.close()

@@ -1,0 +1,216 @@
+import { Button, Group, NumberInput, Paper, Select, Stack, TagsInput, Text, TextInput, Textarea } from "@mantine/core";
+import { notifications } from "@mantine/notifications";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { useNavigate, useParams, useSearchParams } from "react-router-dom";
+import { api, unwrap } from "../api/client";
+import type { Container, Datastore, Field, Page, QualityCheck, RuleSpec } from "../api/types";
+import { CheckFields } from "../components/CheckFields";
+import { checkBody, emptyCheckForm, formFromCheck, validateCheckForm, type CheckFormState } from "../components/checkForm";
+import { EntityLink, ErrorAlert, Loading, PageTitle, StatusBadge } from "../components/common";
+import { formatTime } from "../lib";
+
+export function useRuleSpecs() {
+  return useQuery({
+    queryKey: ["rule-specs"],
+    staleTime: Infinity,
+    queryFn: () => unwrap<RuleSpec[]>(api.GET("/api/quality-checks/specifications/rules")),
+  });
+}
+
+/** New check (/checks/new?datastore=&container=) or edit one (/checks/:id). */
+export function CheckFormPage() {
+  const params = useParams();
+  const editing = params.id ? Number(params.id) : null;
+  const [search] = useSearchParams();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const specs = useRuleSpecs();
+  const existing = useQuery({
+    queryKey: ["check", editing],
+    enabled: editing !== null,
+    queryFn: () => unwrap<QualityCheck>(api.GET("/api/quality-checks/{check_id}", { params: { path: { check_id: editing! } } })),
+  });
+  const [datastoreId, setDatastoreId] = useState<number | null>(search.get("datastore") ? Number(search.get("datastore")) : null);
+  const [containerId, setContainerId] = useState<number | null>(search.get("container") ? Number(search.get("container")) : null);
+  const [form, setForm] = useState<CheckFormState>(emptyCheckForm);
+  const [submitted, setSubmitted] = useState(false);
+  useEffect(() => {
+    if (existing.data) {
+      setForm(formFromCheck(existing.data));
+      setContainerId(existing.data.container.id);
+      setDatastoreId(existing.data.container.datastore.id);
+    }
+  }, [existing.data]);
+  const datastores = useQuery({
+    queryKey: ["datastores", { size: 1000 }],
+    queryFn: () => unwrap<Page<Datastore>>(api.GET("/api/datastores", { params: { query: { size: 1000 } } })),
+  });
+  const containers = useQuery({
+    queryKey: ["container-listing", datastoreId],
+    enabled: datastoreId !== null,
+    queryFn: () => unwrap<Container[]>(api.GET("/api/containers/listing", { params: { query: { datastore: [datastoreId!] } } })),
+  });
+  const fields = useQuery({
+    queryKey: ["fields", containerId, "all"],
+    enabled: containerId !== null,
+    queryFn: () =>
+      unwrap<Page<Field>>(
+        api.GET("/api/containers/{container_id}/fields", { params: { path: { container_id: containerId! }, query: { size: 1000 } } }),
+      ),
+  });
+  const spec = specs.data?.find((s) => s.rule === form.rule);
+  const errors = validateCheckForm(spec, form);
+  if (containerId === null) errors.container = "Choose a container";
+  const save = useMutation({
+    mutationFn: () => {
+      const body = checkBody(spec!, form);
+      if (editing !== null) {
+        return unwrap<QualityCheck>(
+          api.PUT("/api/quality-checks/{check_id}", { params: { path: { check_id: editing } }, body: body as never }),
+        );
+      }
+      return unwrap<QualityCheck>(api.POST("/api/quality-checks", { body: { ...body, container_id: containerId } as never }));
+    },
+    onSuccess: (check) => {
+      queryClient.invalidateQueries({ queryKey: ["checks"] });
+      queryClient.invalidateQueries({ queryKey: ["check", check.id] });
+      notifications.show({ color: "green", message: `Check ${check.id} (${check.rule_type}) saved` });
+      navigate(`/checks/${check.id}`);
+    },
+  });
+  const setStatus = useMutation({
+    mutationFn: (status: "Active" | "Draft") =>
+      unwrap<QualityCheck>(
+        api.PUT("/api/quality-checks/{check_id}", { params: { path: { check_id: editing! } }, body: { status } as never }),
+      ),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["check", editing] }),
+  });
+  const archive = useMutation({
+    mutationFn: () =>
+      unwrap(api.DELETE("/api/quality-checks/{check_id}", { params: { path: { check_id: editing! }, query: { archive: true } } })),
+    onSuccess: () => {
+      queryClient.invalidateQueries({ queryKey: ["checks"] });
+      notifications.show({ message: `Check ${editing} archived` });
+      navigate("/checks");
+    },
+  });
+  if (specs.isLoading || (editing !== null && existing.isLoading)) return <Loading />;
+  const shown = submitted ? errors : {};
+  const check = existing.data;
+  return (
+    <>
+      <PageTitle title={editing !== null ? `Check ${editing}` : "New quality check"}>
+        {check && (
+          <>
+            <StatusBadge value={check.deleted_at ? "Archived" : check.status} />
+            {check.status !== "Active" || check.deleted_at ? (
+              <Button variant="default" onClick={() => setStatus.mutate("Active")} loading={setStatus.isPending}>
+                Activate
+              </Button>
+            ) : (
+              <Button variant="default" onClick={() => setStatus.mutate("Draft")} loading={setStatus.isPending}>
+                Make draft
+              </Button>
+            )}
+            {!check.deleted_at && (
+              <Button color="red.9" onClick={() => window.confirm(`Archive check ${editing}?`) && archive.mutate()} loading={archive.isPending}>
+                Archive
+              </Button>
+            )}
+          </>
+        )}
+      </PageTitle>
+      {check && (
+        <Text size="sm" mb="md">
+          On <EntityLink to={`/containers/${check.container.id}`}>{check.container.name}</EntityLink> in{" "}
+          {check.container.datastore.name} · {check.inferred ? "inferred by profiling" : "authored"} · last asserted{" "}
+          {formatTime(check.last_asserted)}
+          {check.is_passing !== null && ` · ${check.is_passing ? "passing" : "failing"}`} ·{" "}
+          <EntityLink to={`/anomalies?quality_check=${check.id}`}>{check.anomaly_count ?? 0} open anomalies</EntityLink>
+        </Text>
+      )}
+      <ErrorAlert error={specs.error ?? existing.error ?? setStatus.error ?? archive.error} />
+      <Paper withBorder p="md" maw={760}>
+        <form
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            setSubmitted(true);
+            if (Object.keys(errors).length === 0) save.mutate();
+          }}
+        >
+          <Stack>
+            {editing === null && (
+              <Group grow align="flex-start">
+                <Select
+                  label="Datastore"
+                  required
+                  searchable
+                  data={(datastores.data?.items ?? []).filter((d) => !d.enrichment_only).map((d) => ({ value: String(d.id), label: d.name }))}
+                  value={datastoreId === null ? null : String(datastoreId)}
+                  onChange={(v) => {
+                    setDatastoreId(v ? Number(v) : null);
+                    setContainerId(null);
+                  }}
+                />
+                <Select
+                  label="Container"
+                  required
+                  searchable
+                  data={(containers.data ?? []).map((c) => ({ value: String(c.id), label: c.name }))}
+                  value={containerId === null ? null : String(containerId)}
+                  onChange={(v) => setContainerId(v ? Number(v) : null)}
+                  error={shown.container}
+                />
+              </Group>
+            )}
+            <CheckFields
+              specs={specs.data ?? []}
+              fields={fields.data?.items ?? []}
+              datastoreId={datastoreId}
+              value={form}
+              errors={shown}
+              onChange={setForm}
+              ruleLocked={editing !== null}
+            />
+            {spec?.filterable && (
+              <TextInput
+                label="Filter"
+                description="Only rows matching this SQL condition are checked, e.g. origin = 'JFK'"
+                value={form.filter}
+                onChange={(e) => setForm({ ...form, filter: e.currentTarget.value })}
+              />
+            )}
+            {spec?.supports_coverage && (
+              <NumberInput
+                label="Coverage"
+                description="Share of rows that must pass (1 = all)"
+                min={0}
+                max={1}
+                step={0.01}
+                decimalScale={4}
+                value={form.coverage}
+                onChange={(v) => setForm({ ...form, coverage: v })}
+                error={shown.coverage}
+              />
+            )}
+            <Textarea
+              label="Description"
+              autosize
+              value={form.description}
+              onChange={(e) => setForm({ ...form, description: e.currentTarget.value })}
+            />
+            <TagsInput label="Tags" value={form.tags} onChange={(tags) => setForm({ ...form, tags })} />
+            <ErrorAlert error={save.error} />
+            <Group>
+              <Button type="submit" loading={save.isPending}>
+                {editing !== null ? "Save check" : "Create check"}
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      </Paper>
+    </>
+  );
+}

@@ -1,0 +1,159 @@
+import { Anchor, Button, Card, Group, SimpleGrid, Table, Text, Title } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
+import { Link, useParams } from "react-router-dom";
+import { api, unwrap } from "../api/client";
+import type { Container, Datastore, Operation, Page } from "../api/types";
+import { EntityLink, ErrorAlert, Loading, PageTitle, Pager, StatusBadge } from "../components/common";
+import { RunOperationButtons } from "../components/RunOperation";
+import { formatTime, relativeTime, useQueryState } from "../lib";
+import { useDatastoreHealth } from "./Datastores";
+
+function Stat({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <Card withBorder padding="sm">
+      <Text size="xs" c="dimmed" tt="uppercase" fw={700}>
+        {label}
+      </Text>
+      <Text size="lg" fw={600} component="div">
+        {children}
+      </Text>
+    </Card>
+  );
+}
+
+export function DatastorePage() {
+  const id = Number(useParams().id);
+  const [q, setQ] = useQueryState(["page"] as const);
+  const page = Number(q.page ?? 1);
+  const size = 25;
+  const ds = useQuery({
+    queryKey: ["datastore", id],
+    queryFn: () => unwrap<Datastore>(api.GET("/api/datastores/{datastore_id}", { params: { path: { datastore_id: id } } })),
+  });
+  const health = useDatastoreHealth(id);
+  const containers = useQuery({
+    queryKey: ["containers", { datastore: id, page, size }],
+    queryFn: () =>
+      unwrap<Page<Container>>(api.GET("/api/containers", { params: { query: { datastore: [id], page, size } } })),
+  });
+  const ops = useQuery({
+    queryKey: ["operations", { datastore: id, size: 5 }],
+    queryFn: () => unwrap<Page<Operation>>(api.GET("/api/operations", { params: { query: { datastore: [id], size: 5 } } })),
+    refetchInterval: (query) => (query.state.data?.items.some((o) => !o.end_time) ? 1000 : false),
+  });
+  if (ds.isLoading) return <Loading />;
+  if (ds.error || !ds.data) return <ErrorAlert error={ds.error ?? "not found"} />;
+  const d = ds.data;
+  return (
+    <>
+      <PageTitle title={`Datastore ${d.name}`}>{!d.enrichment_only && <RunOperationButtons datastoreId={id} />}</PageTitle>
+      <SimpleGrid cols={{ base: 2, sm: 4 }} mb="md">
+        <Stat label="Health">
+          <StatusBadge value={health.health} />
+        </Stat>
+        <Stat label="Last scan">
+          {health.lastScan ? (
+            <EntityLink to={`/operations/${health.lastScan.id}`}>{relativeTime(health.lastScan.end_time ?? health.lastScan.created)}</EntityLink>
+          ) : (
+            "never"
+          )}
+        </Stat>
+        <Stat label="Open anomalies">
+          <EntityLink to={`/anomalies?datastore=${id}`}>{health.openAnomalies ?? "…"}</EntityLink>
+        </Stat>
+        <Stat label="Containers">{containers.data?.total ?? "…"}</Stat>
+      </SimpleGrid>
+      <Text size="sm" mb="md">
+        {d.type} · {d.database ?? (d.connection?.uri as string | undefined) ?? ""}
+        {d.schema ? ` · schema ${d.schema}` : ""}
+        {d.enrichment_datastore ? (
+          <>
+            {" · enrichment: "}
+            <Anchor component={Link} to={`/datastores/${d.enrichment_datastore.id}`} size="sm">
+              {d.enrichment_datastore.name}
+            </Anchor>
+          </>
+        ) : (
+          !d.enrichment_only && " · no enrichment datastore (failing source records are not kept)"
+        )}
+      </Text>
+      <Group gap="xs" mb="lg">
+        <Button component={Link} to={`/checks?datastore=${id}`} variant="default" size="xs">
+          Checks
+        </Button>
+        <Button component={Link} to={`/anomalies?datastore=${id}`} variant="default" size="xs">
+          Anomalies
+        </Button>
+        <Button component={Link} to={`/operations?datastore=${id}`} variant="default" size="xs">
+          Operations
+        </Button>
+        <Button component={Link} to={`/schedules?datastore=${id}`} variant="default" size="xs">
+          Schedules
+        </Button>
+      </Group>
+
+      <Title order={2} size="h3" mb="xs">
+        Containers
+      </Title>
+      <ErrorAlert error={containers.error} />
+      {containers.data && containers.data.total === 0 && <Text size="sm">No containers yet: run a sync.</Text>}
+      {containers.data && containers.data.total > 0 && (
+        <>
+          <div className="table-scroll">
+            <Table striped miw={480}>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Name</Table.Th>
+                  <Table.Th>Type</Table.Th>
+                  <Table.Th>Fields</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {containers.data.items.map((c) => (
+                  <Table.Tr key={c.id}>
+                    <Table.Td>
+                      <EntityLink to={`/containers/${c.id}`}>{c.name}</EntityLink>
+                    </Table.Td>
+                    <Table.Td>{c.container_type}</Table.Td>
+                    <Table.Td>{c.metrics?.fields ?? "—"}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </div>
+          <Pager page={page} size={size} total={containers.data.total} onPage={(p) => setQ({ page: p })} />
+        </>
+      )}
+
+      <Title order={2} size="h3" mt="lg" mb="xs">
+        Recent operations
+      </Title>
+      <div className="table-scroll">
+        <Table miw={480}>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Operation</Table.Th>
+              <Table.Th>Type</Table.Th>
+              <Table.Th>Started</Table.Th>
+              <Table.Th>Result</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {(ops.data?.items ?? []).map((o) => (
+              <Table.Tr key={o.id}>
+                <Table.Td>
+                  <EntityLink to={`/operations/${o.id}`}>#{o.id}</EntityLink>
+                </Table.Td>
+                <Table.Td>{o.type}</Table.Td>
+                <Table.Td>{formatTime(o.start_time ?? o.created)}</Table.Td>
+                <Table.Td>
+                  <StatusBadge value={o.result} />
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </div>
+    </>
+  );
+}
