@@ -17,8 +17,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	@echo "==> Upgrading pip"
 	$(PY) -m pip install --quiet --upgrade pip
-	@echo "==> Installing Assay (editable) and its dependencies, with the dev tools: about 150 packages, 3 to 6 minutes the first time"
-	$(PY) -m pip install --progress-bar off -e '.[dev]'
+	@echo "==> Installing Assay (editable) and its dependencies, with the dev tools and PySpark: about 150 packages, 3 to 6 minutes the first time"
+	$(PY) -m pip install --progress-bar off -e '.[dev,spark]'
 	@$(VENV)/bin/assay --help >/dev/null && echo "==> Installed: $(VENV)/bin/assay; run 'make test' or 'make demo'"
 	@touch $@
 

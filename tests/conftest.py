@@ -81,6 +81,51 @@ def mariadb_server():
     return connect
 
 
+#: The one local Spark session of a test session: 2 cores, 2 shuffle partitions, no UI,
+#: a Hive metastore (embedded Derby) in a temporary warehouse folder.
+SPARK_MASTER = "local[2]"
+
+
+@pytest.fixture(scope="session")
+def spark_warehouse(tmp_path_factory) -> Path:
+    """The warehouse folder (and Derby metastore) of the test session's Spark."""
+    return tmp_path_factory.mktemp("spark-warehouse")
+
+
+@pytest.fixture(scope="session")
+def spark_session(spark_warehouse):
+    """The process' classic SparkSession (``assay.sources.spark.classic_session``), started
+    once per test session; Spark datastores of the tests use ``spark_connection_settings``
+    so they share it. Skipped without ``java`` (failed in CI)."""
+    import shutil
+
+    if shutil.which("java") is None:
+        _unavailable("java (needed by Spark)", "no 'java' on PATH")
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as e:
+        _unavailable("PySpark (the assay[spark] extra)", e)
+    from assay.sources.spark import classic_session, properties_of, stop_classic_session
+
+    session = classic_session(SPARK_MASTER, properties_of(spark_connection_settings(spark_warehouse)))
+    yield session
+    stop_classic_session()
+
+
+def spark_connection_settings(warehouse: Path, **extra) -> dict:
+    """A ``spark`` connection body on the test session's Spark (``spark_session``)."""
+    return {
+        "type": "spark",
+        "master": SPARK_MASTER,
+        "warehouse": str(warehouse),
+        "metastore": "hive",
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": "2",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={warehouse}",
+        **extra,
+    }
+
+
 def make_settings(tmp_path: Path, database_url: str | None = None, workers: int = 2) -> Settings:
     data_dir = tmp_path / "assay-data"
     data_dir.mkdir(exist_ok=True)

@@ -32,6 +32,9 @@ import pytest
 PG_HOST = os.environ.get("ASSAY_TEST_PG_HOST", "127.0.0.1")
 #: Every engine of the parity matrix.
 ENGINES = ("duckdb", "sqlite", "postgres", "mariadb")
+#: Spark (the test session's local session, ``spark_session`` fixture): the parity
+#: matrix's fifth engine.
+SPARK = "spark"
 #: The engines of the default ``engine`` fixture.
 DEFAULT_ENGINES = ("duckdb", "sqlite", "postgres")
 UTC = dt.UTC
@@ -50,6 +53,12 @@ def connect(engine: str, tmp_path, request) -> Iterator[Any]:
         con = ibis.sqlite.connect(str(tmp_path / f"parity_{uuid.uuid4().hex[:8]}.sqlite"))
         yield con
         con.disconnect()
+    elif engine == SPARK:
+        from assay.sources.spark import connect_ibis
+
+        # a session of its own (own temporary views) on the test session's Spark
+        session = request.getfixturevalue("spark_session").newSession()
+        yield connect_ibis(session)
     elif engine == "postgres":
         from sqlalchemy import text
 

@@ -5,12 +5,26 @@ engine needs its own SQL or behaves differently, they ask the expression's diale
 (:func:`dialect_of`) for a capability (a class attribute) or an expression builder (a
 method) instead of testing the engine's name. The dialects, by Ibis backend name:
 
+``duckdb`` :class:`DuckDBDialect` — the reference: every default of :class:`Dialect`.
+``sqlite`` :class:`SQLiteDialect` — timestamps are ISO text, DECIMAL holds doubles, no NaN,
+           15-digit double text, results read whole.
+``postgres`` :class:`PostgresDialect` — ``float8`` text needs ``to_char`` for big doubles.
+``mysql``  :class:`MySQLDialect` (MySQL and MariaDB) — collations fold text, no NaN, DECIMAL
+           read through float64, results read whole, NULLs of a memtable must be objects.
+``pyspark`` :class:`SparkDialect` — Java regular expressions (``$1`` in replacements), Java's
+           double text (found shortest instead); Ibis' compiler and result reading are
+           adjusted in ``sources.spark`` (NULL tests that keep NaN, Arrow results).
+========== ===================================================================================
+=======
 * ``duckdb``: :class:`DuckDBDialect`, the reference: every default of :class:`Dialect`.
 * ``sqlite``: :class:`SQLiteDialect`: timestamps are ISO text, DECIMAL holds doubles, no
   NaN, 15-digit double text, results read whole.
 * ``postgres``: :class:`PostgresDialect`: ``float8`` text needs ``to_char`` for big doubles.
 * ``mysql``: :class:`MySQLDialect` (MySQL and MariaDB): collations fold text, no NaN,
   DECIMAL read through float64, results read whole, NULLs of a memtable must be objects.
+* ``pyspark``: :class:`SparkDialect`: Java regular expressions (``$1`` in replacements),
+  Java's double text (the shortest digits are found instead); Ibis' compiler and result
+  reading are adjusted in ``sources.spark`` (NULL tests that keep NaN, Arrow results).
 
 Adding an engine means adding one subclass here (overriding only what differs from the
 defaults) and listing it in :data:`DIALECTS`; an engine with no dialect gets the defaults
@@ -228,9 +242,55 @@ class MySQLDialect(Dialect):
         return ibis.memtable(frame, schema=ibis.Schema.from_pyarrow(batch.schema))
 
 
+class SparkDialect(Dialect):
+    """Apache Spark (Ibis' ``pyspark`` backend; classic sessions and Spark Connect).
+
+    Sessions run in UTC (``spark.sql.session.timeZone``), so a ``TIMESTAMP`` is the UTC
+    instant and a ``TIMESTAMP_NTZ`` its naive UTC reading, as elsewhere; text compares
+    byte for byte (``UTF8_BINARY``); regular expressions are Java's (``\\z``, ``\\x{…}``
+    as in RE2). What differs:
+
+    * ``regexp_replace`` replacements refer to groups as ``$1`` (``\\1`` is a literal 1);
+    * Java writes a double with ``Double.toString`` (``1.0E-4``, ``1.2345678E7``:
+      scientific below 10^-3 and from 10^7, and on Java < 19 not always the shortest
+      digits), so :meth:`double_text` finds the shortest digits itself;
+    * a whole result is read at once (``DataFrame.toArrow``), as Spark collects it.
+
+    The Ibis backend itself is adjusted in ``sources.spark`` (``SparkBackend``): Ibis'
+    PySpark compiler makes a NaN double NULL in ``IS NULL`` (fixed there), and its results
+    would go through pandas (NaN → NULL; read as Arrow instead).
+    """
+
+    name = "pyspark"
+    streams_results = False
+
+    def regexp_replace(self, s: ir.StringValue, pattern: str, replacement: str) -> ir.StringValue:
+        java = replacement.replace("$", "\\$")
+        for n in range(9, 0, -1):
+            java = java.replace(f"\\{n}", f"${n}")
+        return s.re_replace(pattern, java)
+
+    def double_text(self, x: ir.FloatingValue) -> ir.StringValue:
+        """The shortest digits that read back as ``x``: ``%.{n}e`` (Java's ``String.format``)
+        for n = 0…16, the first whose text is the same double; that is the scientific
+        layout (``d.ddde±XX``), and for 10^-4 <= |x| < 10^15 it is written positionally
+        through an exact DECIMAL(38, 20), trailing zeros dropped."""
+        raw = x.cast("string")  # Java: NaN, Infinity, -Infinity
+        tries = [_spark_format_string(f"%.{n}e", x) for n in range(17)]
+        sci = ibis.cases(*[(t.try_cast("float64") == x, t) for t in tries[:-1]], else_=tries[-1])
+        positional = sci.try_cast("decimal(38, 20)").cast("string").re_replace("\\.?0+$", "")
+        finite = ibis.ifelse((x.abs() >= 1e-4) & (x.abs() < 1e15), positional, sci)
+        return ibis.cases(
+            (x.isnull(), ibis.null("string")),  # (Java formats NULL as 'null')
+            (x == 0, "0"),
+            (raw.isin(["NaN", "Infinity", "-Infinity"]), raw),
+            else_=finite,
+        )
+
+
 #: The dialect of each engine, by Ibis backend name.
 DIALECTS: dict[str, Dialect] = {
-    d.name: d for d in (DuckDBDialect(), SQLiteDialect(), PostgresDialect(), MySQLDialect())
+    d.name: d for d in (DuckDBDialect(), SQLiteDialect(), PostgresDialect(), MySQLDialect(), SparkDialect())
 }
 
 _DEFAULTS: dict[str, Dialect] = {}
@@ -298,6 +358,12 @@ def _pg_regexp_replace(value: str, pattern: str, replacement: str) -> str:  # pr
 @ibis.udf.scalar.builtin(name="regexp_replace")
 def _mysql_regexp_replace(value: str, pattern: str, replacement: str) -> str:  # pragma: no cover
     """MariaDB/MySQL's REGEXP_REPLACE (Ibis has no compilation rule for it there)."""
+    raise NotImplementedError  # compiled to SQL, never called
+
+
+@ibis.udf.scalar.builtin(name="format_string")
+def _spark_format_string(fmt: str, value: float) -> str:  # pragma: no cover
+    """Spark's format_string(format, double): Java's ``String.format``."""
     raise NotImplementedError  # compiled to SQL, never called
 
 

@@ -171,6 +171,7 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
     attempted = 0
     profiled: list[tuple[int, int, Any, Any]] = []  # level 4: (container id, profile id, profile, table)
     with open_source(datastore, secrets) as source:
+        source.describe(f"assay profile operation {op_id} (datastore {datastore.name})")
         for container_id in ids:
             if should_abort():
                 raise Aborted()

@@ -188,6 +188,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
         _interrupt_on_abort(source, should_abort),
         contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver,
     ):
+        source.describe(f"assay scan operation {op_id} (datastore {ds_name})")
         if nothing_selected:  # said once the datastore opened: a broken connection is the better reason
             raise SourceError(_nothing_selected(ds_name, datastore_id, params))
         for container_id in container_ids:

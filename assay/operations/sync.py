@@ -32,6 +32,7 @@ def run_sync(db: Database, op_id: int, should_abort) -> str | None:
         params = dict(op.params or {})
     include = tuple(params.get("include") or ("table", "view"))
     with open_source(datastore, secrets) as source:
+        source.describe(f"assay sync operation {op_id} (datastore {datastore.name})")
         found = source.list_containers(include=include)
     with db.session() as s:
         existing = {c.name: c for c in s.scalars(select(Container).where(Container.datastore_id == datastore.id))}

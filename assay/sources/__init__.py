@@ -52,6 +52,10 @@ def open_source(datastore, secrets: dict | None = None) -> Source:
         connection = datastore.connection or {}
         fs = s3_filesystem(connection, secrets)
         return FileSource(connection.get("uri") or "", csv_options(connection), fs=fs)
+    if kind == "spark":
+        from .spark import SparkSource
+
+        return SparkSource(datastore.connection or {}, datastore.database, datastore.schema, secrets)
     raise SourceError(f"unsupported datastore type '{datastore.type}'")
 
 

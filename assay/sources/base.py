@@ -90,6 +90,11 @@ class Source:
         for a container that is not made of files."""
         return None
 
+    def describe(self, label: str) -> None:
+        """Name the work this source runs from now on after the operation (``label``, e.g.
+        ``assay scan operation 12 (datastore shop)``) where the engine shows it (Spark: the
+        job group / description in its UI); elsewhere a no-op."""
+
     def interrupt(self) -> None:
         """Cancel the query running on this source, where the driver allows (DuckDB,
         PostgreSQL); elsewhere a no-op, and the abort waits for the query to end."""

@@ -22,7 +22,7 @@ from ..serializers import iso
 
 router = APIRouter(prefix="/connections", tags=["connections"], route_class=Route)
 
-SUPPORTED = ("duckdb", "postgresql", "mysql", "mariadb", "sqlite", "local", "s3")
+SUPPORTED = ("duckdb", "postgresql", "mysql", "mariadb", "sqlite", "local", "s3", "spark")
 
 
 class ConnectionBody(BaseModel):
@@ -46,7 +46,7 @@ def connection_json(c: Connection) -> dict:
         "created": iso(c.created),
         "name": c.name,
         "type": c.type,
-        "store_type": "dfs" if c.type in ("local", "s3") else "jdbc",
+        "store_type": "dfs" if c.type in ("local", "s3", "spark") else "jdbc",
         **c.parameters,
     }
 

@@ -36,6 +36,7 @@ KINDS = {
     "local": ("dfs", "local"),
     "file": ("dfs", "local"),
     "s3": ("dfs", "s3"),
+    "spark": ("dfs", "spark"),
 }
 
 
@@ -51,7 +52,7 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
         raise ValidationError(
             ("connection", "type"),
             f"unsupported connection type '{connection.type}'; use one of: duckdb, postgresql, mysql, mariadb, "
-            "sqlite, local, s3",
+            "sqlite, local, s3, spark",
         )
     data = connection.model_dump(exclude_none=True)
     secrets = {k: v for k, v in data.items() if k in SECRET_FIELDS}
@@ -81,6 +82,11 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
             raise ValidationError(
                 ("connection", "statement_timeout"), "'statement_timeout' must be a number of seconds, 0…86400"
             )
+    elif kind[1] == "spark":
+        from ...sources.spark import validate_connection
+
+        for location, message in validate_connection(conn):
+            raise ValidationError(location, message)
     elif kind[1] == "s3":
         uri = conn.get("uri") or ""
         if not uri.startswith("s3://") or not uri.removeprefix("s3://").strip("/"):

@@ -26,11 +26,11 @@ from typing import Any
 import ibis.expr.types as ir
 from sqlglot import exp
 
-from tests.engines import ENGINES, connect  # noqa: F401  (re-exported for the rule tests)
+from tests.engines import ENGINES, SPARK, connect  # noqa: F401  (re-exported for the rule tests)
 
-HAS_NAN = {"duckdb": True, "sqlite": False, "postgres": True, "mariadb": False}
-EXACT_DECIMAL = {"duckdb": True, "sqlite": False, "postgres": True, "mariadb": True}
-DIALECT = {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres", "mariadb": "mysql"}
+HAS_NAN = {"duckdb": True, "sqlite": False, "postgres": True, "mariadb": False, "spark": True}
+EXACT_DECIMAL = {"duckdb": True, "sqlite": False, "postgres": True, "mariadb": True, "spark": True}
+DIALECT = {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres", "mariadb": "mysql", "spark": "spark"}
 NAN = float("nan")
 UTC = dt.UTC
 
@@ -125,7 +125,37 @@ def _raw(engine: str, con: Any):
     return con.con
 
 
+#: Spark types of the neutral column kinds: TIMESTAMP is Spark's TIMESTAMP_NTZ (a naive
+#: value), TIMESTAMPTZ its TIMESTAMP (an instant, shown in the UTC session time zone).
+SPARK_TYPES = {
+    "int": "bigint",
+    "double": "double",
+    "decimal": "decimal(38,10)",
+    "text": "string",
+    "date": "date",
+    "ts": "timestamp_ntz",
+    "tstz": "timestamp",
+}
+
+
+def _load_spark(con: Any, tables: list[Table]) -> Loaded:
+    """Spark: each table a DataFrame of the exact column types, as a temporary view of the
+    session (read through Ibis as a scan reads a catalog table: ``con.table(name)``)."""
+    from pyspark.sql.types import StructType, _parse_datatype_string
+
+    session = con._session
+    for table in tables:
+        schema = StructType()
+        for name, kind in table.columns.items():
+            schema.add(name, _parse_datatype_string(SPARK_TYPES[kind]), True)
+        # materialised once in the JVM (rows from a Python list go through Python workers on every read)
+        session.createDataFrame(table.rows, schema).localCheckpoint().createOrReplaceTempView(table.name)
+    return Loaded("spark", con)
+
+
 def load(engine: str, con: Any, tables: list[Table]) -> Loaded:
+    if engine == SPARK:
+        return _load_spark(con, tables)
     raw = _raw(engine, con)
     for table in tables:
         rows = [

@@ -136,15 +136,21 @@ def test_a_rule_that_does_not_run_apart_or_take_a_reference_says_so():
 
 
 def test_one_dialect_per_engine_with_its_capabilities():
-    assert sorted(dialects.DIALECTS) == ["duckdb", "mysql", "postgres", "sqlite"]
+    assert sorted(dialects.DIALECTS) == ["duckdb", "mysql", "postgres", "pyspark", "sqlite"]
     d = dialects.DIALECTS
-    assert [n for n in sorted(d) if d[n].has_nan] == ["duckdb", "postgres"]
+    assert [n for n in sorted(d) if d[n].has_nan] == ["duckdb", "postgres", "pyspark"]
     assert [n for n in sorted(d) if d[n].streams_results] == ["duckdb", "postgres"]
     assert [n for n in sorted(d) if not d[n].exact_text] == ["mysql"]
     assert [n for n in sorted(d) if d[n].timestamps_as_text] == ["sqlite"]
     assert [n for n in sorted(d) if d[n].cheap_exact_distinct] == ["duckdb"]
     assert [n for n in sorted(d) if d[n].decimals_read_as_float] == ["mysql"]
-    assert {n: d[n].regex_end for n in d} == {"duckdb": "\\z", "sqlite": "\\Z", "postgres": "$", "mysql": "\\z"}
+    assert {n: d[n].regex_end for n in d} == {
+        "duckdb": "\\z",
+        "sqlite": "\\Z",
+        "postgres": "$",
+        "mysql": "\\z",
+        "pyspark": "\\z",
+    }
     assert d["mysql"].text_key_literal("é") == "C3A9"
     assert d["duckdb"].text_key_literal("é") == "é"
 
