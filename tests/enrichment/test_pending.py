@@ -171,7 +171,13 @@ def test_two_worker_processes_40_scans_one_duckdb_enrichment_file(queue_only_api
     path = tmp_path / "enr.duckdb"
     ds, _t = _setup(api, make_duckdb, path, run_here=True)
     ids = [
-        api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})["id"] for _ in range(40)
+        api.ok(
+            "POST",
+            "/api/operations/run",
+            # every scan's 3 anomalies kept open (not archived as duplicates): 120 to enrich
+            json={"type": "scan", "datastore_id": ds["id"], "archive_duplicate_anomalies": False},
+        )["id"]
+        for _ in range(40)
     ]
     env = {
         **os.environ,

@@ -127,27 +127,32 @@ def _raw(engine: str, con: Any):
 
 #: Spark types of the neutral column kinds: TIMESTAMP is Spark's TIMESTAMP_NTZ (a naive
 #: value), TIMESTAMPTZ its TIMESTAMP (an instant, shown in the UTC session time zone).
-SPARK_TYPES = {
-    "int": "bigint",
-    "double": "double",
-    "decimal": "decimal(38,10)",
-    "text": "string",
-    "date": "date",
-    "ts": "timestamp_ntz",
-    "tstz": "timestamp",
-}
+def _spark_type(kind: str) -> Any:
+    """The Spark SQL type of a dataset column kind (built directly: parsing a type string
+    needs an active session in the calling thread)."""
+    from pyspark.sql import types as T
+
+    return {
+        "int": T.LongType(),
+        "double": T.DoubleType(),
+        "decimal": T.DecimalType(38, 10),
+        "text": T.StringType(),
+        "date": T.DateType(),
+        "ts": T.TimestampNTZType(),
+        "tstz": T.TimestampType(),
+    }[kind]
 
 
 def _load_spark(con: Any, tables: list[Table]) -> Loaded:
     """Spark: each table a DataFrame of the exact column types, as a temporary view of the
     session (read through Ibis as a scan reads a catalog table: ``con.table(name)``)."""
-    from pyspark.sql.types import StructType, _parse_datatype_string
+    from pyspark.sql.types import StructType
 
     session = con._session
     for table in tables:
         schema = StructType()
         for name, kind in table.columns.items():
-            schema.add(name, _parse_datatype_string(SPARK_TYPES[kind]), True)
+            schema.add(name, _spark_type(kind), True)
         # materialised once in the JVM (rows from a Python list go through Python workers on every read)
         session.createDataFrame(table.rows, schema).localCheckpoint().createOrReplaceTempView(table.name)
     return Loaded("spark", con)

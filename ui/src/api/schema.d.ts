@@ -429,7 +429,8 @@ export interface paths {
         put?: never;
         /**
          * Create Datastore
-         * @description Create a datastore (DuckDB file or local folder; enrichment-only with ``enrichment_only``).
+         * @description Create a datastore (enrichment-only with ``enrichment_only``). Its connection is tested
+         *     first (422 with the driver's reason) unless ``?test_connection=false``.
          */
         post: operations["create_datastore"];
         delete?: never;
@@ -449,7 +450,8 @@ export interface paths {
         get: operations["get_datastore"];
         /**
          * Update Datastore
-         * @description Partial update: only the keys sent change.
+         * @description Partial update: only the keys sent change. A changed connection, database or schema is
+         *     tested first (422 with the driver's reason, nothing saved) unless ``?test_connection=false``.
          */
         put: operations["update_datastore"];
         post?: never;
@@ -624,6 +626,354 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Flows
+         * @description Flows, paged; ``datastore`` keeps flows whose ``filter_datastores`` name one of them
+         *     (or that have no datastore filter).
+         */
+        get: operations["list_flows"];
+        put?: never;
+        /**
+         * Create Flow
+         * @description Create a flow (``CreateFlow``). 422 naming the field for an unknown datastore, rule
+         *     type or message token, filters that do not fit the trigger, or action parameters that
+         *     cannot work (no recipient, a URL that is not the service's).
+         */
+        post: operations["create_flow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Flow */
+        get: operations["get_flow"];
+        /**
+         * Update Flow
+         * @description Replace a flow (``UpdateFlow``): actions with ``id`` are updated (stored secrets kept
+         *     unless sent again), others added, missing ones removed.
+         */
+        put: operations["update_flow"];
+        post?: never;
+        /**
+         * Delete Flow
+         * @description Delete a flow with its actions and execution history.
+         */
+        delete: operations["delete_flow"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow_id}/deactivated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Deactivate Flow
+         * @description Deactivate (events no longer start it) or reactivate a flow.
+         */
+        patch: operations["deactivate_flow"];
+        trace?: never;
+    };
+    "/api/flows/{flow_id}/execute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Execute Flow
+         * @description Run the flow's actions now (trigger ``Manual``), whatever its trigger type; the
+         *     dispatcher delivers them. 409 for a deactivated flow.
+         */
+        post: operations["execute_flow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flow_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Flow History
+         * @description Every change of the flow's definition (``GetEntityHistory``): per version the
+         *     changed fields as ``[old, new]``, when, and by whom. Secret values are never part of it.
+         */
+        get: operations["flow_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/actions/{flow_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Flow Actions
+         * @description The actions of flow ``flow_id``, paged.
+         */
+        get: operations["flow_actions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/actions/notification/{action_id}/muted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Mute Action
+         * @description Mute or unmute a notification action: a muted action is recorded as ``skipped`` in
+         *     executions instead of sending.
+         */
+        patch: operations["mute_action"];
+        trace?: never;
+    };
+    "/api/flows/actions/notification/specifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notification Specifications
+         * @description The parameters each notification type takes (``secret: true`` ones are stored
+         *     encrypted and never returned).
+         */
+        get: operations["notification_specifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/actions/notification/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notification Tokens
+         * @description The ``{{ token }}`` placeholders a message may use, per trigger type, and the
+         *     message used when an action has none.
+         */
+        get: operations["notification_tokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/actions/notifications/{action_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Stored Notification
+         * @description Send a sample message through stored notification action ``action_id`` (its stored
+         *     secrets included); fields of the body override the stored ones.
+         */
+        post: operations["test_stored_notification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/actions/notifications/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Notification
+         * @description Assay: the title and text the notification would carry for a sample event of
+         *     ``trigger_type`` (nothing is sent). ``unknown_tokens`` lists tokens the trigger lacks.
+         */
+        post: operations["preview_notification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/actions/notifications/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Notification
+         * @description Send a sample message (tokens filled from a made-up event of ``trigger_type``) to
+         *     the notification described by the body, now. ``success`` false and the reason in
+         *     ``delivery_response`` when the channel refused it.
+         */
+        post: operations["test_notification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Executions
+         * @description Flow executions, newest first; filters ``flow`` (ids), ``search`` (an execution id),
+         *     ``created`` (a UTC day), ``trigger_type``, ``result`` (repeatable or comma-separated).
+         */
+        get: operations["list_executions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/executions/{execution_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Execution
+         * @description One execution with its action executions and every delivery attempt (result, error).
+         */
+        get: operations["get_execution"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Execution
+         * @description Delete an ended execution (409 while it is running: abort it first).
+         */
+        delete: operations["delete_execution"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/executions/{execution_id}/abort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Abort Execution
+         * @description Stop a running execution: its pending actions become ``aborted`` (a delivery already
+         *     under way finishes).
+         */
+        post: operations["abort_execution"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/listing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Flow Listing
+         * @description Every flow as a stub (no paging); ``deactivated`` filters.
+         */
+        get: operations["flow_listing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/global-tags": {
         parameters: {
             query?: never;
@@ -675,6 +1025,110 @@ export interface paths {
          * @description 204 while the server is up.
          */
         get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notification-receiver/specifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Receiver Specifications
+         * @description The parameters of each receiver type (``secret: true`` ones are encrypted, never returned).
+         */
+        get: operations["receiver_specifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notification-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Rules */
+        get: operations["list_rules"];
+        put?: never;
+        /**
+         * Create Rule
+         * @description Create a rule: an in-app notification and one message per receiver, each time its
+         *     trigger fires. 422 naming the field for bad receivers or unknown tokens.
+         */
+        post: operations["create_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notification-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Rule */
+        get: operations["get_rule"];
+        /**
+         * Update Rule
+         * @description Replace a rule; a receiver in the same position with the same type keeps its stored secrets.
+         */
+        put: operations["update_rule"];
+        post?: never;
+        /** Delete Rule */
+        delete: operations["delete_rule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notification-rules/{rule_id}/muted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Mute Rule
+         * @description Mute (nothing is sent) or unmute a rule.
+         */
+        patch: operations["mute_rule"];
+        trace?: never;
+    };
+    "/api/notification-rules/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rule Tokens
+         * @description The ``{{ token }}`` placeholders a rule's message may use, per trigger type.
+         */
+        get: operations["rule_tokens"];
         put?: never;
         post?: never;
         delete?: never;
@@ -895,7 +1349,8 @@ export interface paths {
         head?: never;
         /**
          * Deactivate
-         * @description Pause (``deactivated: true``) or resume a schedule; resuming fires from now on only.
+         * @description Pause (``deactivated: true``, or no body) or resume (``deactivated: false``) a schedule;
+         *     resuming fires from now on only.
          */
         patch: operations["deactivate"];
         trace?: never;
@@ -1093,6 +1548,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/user-notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List User Notifications
+         * @description The caller's notifications, newest first; acknowledged ones only with ``include_acknowledged``.
+         */
+        get: operations["list_user_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user-notifications/{notification_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get User Notification */
+        get: operations["get_user_notification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user-notifications/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Acknowledge Many
+         * @description Acknowledge several of the caller's notifications (``[{id}, …]``).
+         */
+        put: operations["acknowledge_many"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user-notifications/acknowledge/{notification_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Acknowledge One */
+        put: operations["acknowledge_one"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/user-tokens": {
         parameters: {
             query?: never;
@@ -1227,6 +1756,108 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActionExecutionNotification */
+        ActionExecutionNotification: {
+            /** Created */
+            created: string;
+            /** Id */
+            id: number;
+            /** Message */
+            message: string;
+            /** Target Uri */
+            target_uri: string;
+            /** Target Url */
+            target_url: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ActionExecutionOperation */
+        ActionExecutionOperation: {
+            /** Created */
+            created: string;
+            /** Datastore */
+            datastore?: {
+                [key: string]: unknown;
+            } | null;
+            /** End Time */
+            end_time?: string | null;
+            /** Id */
+            id: number;
+            /** Message */
+            message?: string | null;
+            /** Result */
+            result: string;
+            /** Start Time */
+            start_time?: string | null;
+            /** Triggered By */
+            triggered_by?: string | null;
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ActionNotificationTest
+         * @description ``GetActionNotificationTest``.
+         */
+        ActionNotificationTest: {
+            /** Delivery Response */
+            delivery_response: string;
+            /** Success */
+            success: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ActionOut
+         * @description ``ActionNotification`` or ``ActionOperation`` (by ``type``). Assay adds ``muted``,
+         *     ``order_rank`` and ``secret_parameters`` (names of the stored secrets, never values);
+         *     ``secret`` appears once, in the answer that generated it.
+         */
+        ActionOut: {
+            /** Auth Type */
+            auth_type?: string | null;
+            /** Created */
+            created: string;
+            /** Display Name */
+            display_name?: string | null;
+            /** Flow Id */
+            flow_id: number;
+            /** Id */
+            id: number;
+            /**
+             * Muted
+             * @default false
+             */
+            muted: boolean;
+            /** Notification Type */
+            notification_type?: string | null;
+            /**
+             * Order Rank
+             * @default 0
+             */
+            order_rank: number;
+            /** Parameters */
+            parameters?: {
+                [key: string]: unknown;
+            } | null;
+            /** Parent Action Uuid */
+            parent_action_uuid?: string | null;
+            /** Schedule */
+            schedule?: {
+                [key: string]: unknown;
+            } | null;
+            /** Secret Parameters */
+            secret_parameters?: string[];
+            /** Tokenized Message */
+            tokenized_message?: string | null;
+            /** Type */
+            type: string;
+            /** Uuid */
+            uuid: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** Anomaly */
         Anomaly: {
             /** Anomalous Records Count */
@@ -1243,6 +1874,11 @@ export interface components {
             /** Created */
             created?: string | null;
             datastore?: components["schemas"]["DatastoreStub"] | null;
+            /**
+             * Enrichment Pending
+             * @default false
+             */
+            enrichment_pending: boolean;
             /** Failed Checks */
             failed_checks: components["schemas"]["FailedCheck"][];
             /** Fingerprint */
@@ -1333,6 +1969,26 @@ export interface components {
             /** Tags */
             tags?: string[] | null;
         };
+        /**
+         * AttemptOut
+         * @description Assay: one delivery attempt of an action execution.
+         */
+        AttemptOut: {
+            /** Attempt */
+            attempt: number;
+            /** End Time */
+            end_time?: string | null;
+            /** Message */
+            message?: string | null;
+            /** Result */
+            result: string;
+            /** Start Time */
+            start_time: string;
+            /** Worker */
+            worker?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** Body_cli_authorize_confirm */
         Body_cli_authorize_confirm: {
             /**
@@ -1354,6 +2010,20 @@ export interface components {
              * @default
              */
             token: string;
+        };
+        /** BulkUserNotificationAck */
+        BulkUserNotificationAck: {
+            /** Acknowledged Count */
+            acknowledged_count: number;
+            /** Requested Count */
+            requested_count: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** BulkUserNotificationIn */
+        BulkUserNotificationIn: {
+            /** Id */
+            id: number;
         };
         /** CheckBulkDelete */
         CheckBulkDelete: {
@@ -1776,6 +2446,144 @@ export interface components {
             valid: boolean;
         };
         /**
+         * CreateActionNotification
+         * @description A notification action. ``parameters`` per ``notification_type`` (GET
+         *     /api/flows/actions/notification/specifications); secret parameters and ``secret`` are
+         *     stored encrypted and never returned. ``id`` (UpdateActionNotification) names the stored
+         *     action to change; an omitted secret keeps the stored one.
+         */
+        CreateActionNotification: {
+            /** Auth Type */
+            auth_type?: ("basic" | "digest" | "bearer") | null;
+            /** Id */
+            id?: number | null;
+            /**
+             * Notification Type
+             * @enum {string}
+             */
+            notification_type: "InApp" | "Email" | "Slack" | "Microsoft Teams" | "PagerDuty" | "Webhook" | "HttpAction";
+            /** Order Rank */
+            order_rank?: number | null;
+            /** Parameters */
+            parameters?: {
+                [key: string]: unknown;
+            };
+            /** Parent Action Uuid */
+            parent_action_uuid?: string | null;
+            /** Secret */
+            secret?: string | null;
+            /** Tokenized Message */
+            tokenized_message?: string | null;
+            /**
+             * Type
+             * @default notification
+             * @constant
+             */
+            type: "notification";
+            /** Uuid */
+            uuid?: string | null;
+        };
+        /**
+         * CreateActionOperation
+         * @description An operation action: ``schedule`` is an operation payload (scan, profile, sync,
+         *     export) with its ``datastore_id``, queued when the flow runs.
+         */
+        CreateActionOperation: {
+            /** Id */
+            id?: number | null;
+            /** Order Rank */
+            order_rank?: number | null;
+            /** Parent Action Uuid */
+            parent_action_uuid?: string | null;
+            /** Schedule */
+            schedule: components["schemas"]["SyncOperation"] | components["schemas"]["ScanOperation"] | components["schemas"]["ProfileOperation"] | components["schemas"]["ExportOperation"];
+            /**
+             * Type
+             * @constant
+             */
+            type: "operation";
+            /** Uuid */
+            uuid?: string | null;
+        };
+        /** CreateFlow */
+        CreateFlow: {
+            /** Actions */
+            actions?: (components["schemas"]["CreateActionNotification"] | components["schemas"]["CreateActionOperation"])[] | null;
+            /** Check Rule Types */
+            check_rule_types?: string[] | null;
+            /**
+             * Crontab
+             * @description Assay: trigger Schedule — when to run, a 5-field crontab in UTC
+             */
+            crontab?: string | null;
+            /**
+             * Deactivated
+             * @default false
+             */
+            deactivated: boolean;
+            /** Description */
+            description?: string | null;
+            /** Filter Datastores */
+            filter_datastores?: number[] | null;
+            /** Filter Operation Result */
+            filter_operation_result?: ("success" | "failure" | "aborted") | null;
+            /** Filter Operation Type */
+            filter_operation_type?: ("catalog" | "sync" | "profile" | "scan" | "export")[] | null;
+            /** Name */
+            name: string;
+            /** Tags */
+            tags?: string[] | null;
+            /** Team Ids */
+            team_ids?: number[] | null;
+            /**
+             * Trigger Type
+             * @enum {string}
+             */
+            trigger_type: "Operation" | "Anomaly" | "Manual" | "Schedule";
+            /** Weight Threshold */
+            weight_threshold?: number | null;
+        };
+        /** CreateNotificationReceiver */
+        CreateNotificationReceiver: {
+            /** Auth Type */
+            auth_type?: ("basic" | "digest" | "bearer") | null;
+            /** Parameters */
+            parameters?: {
+                [key: string]: unknown;
+            };
+            /** Secret */
+            secret?: string | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "Email" | "Slack" | "Microsoft Teams" | "PagerDuty" | "Webhook" | "HttpAction";
+        };
+        /**
+         * CreateNotificationRule
+         * @description ``CreateNotificationRule`` / ``UpdateNotificationRule``. Assay runs a rule as a flow
+         *     with the same trigger: an in-app notification plus one action per receiver.
+         */
+        CreateNotificationRule: {
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name: string;
+            /** Receivers */
+            receivers?: components["schemas"]["CreateNotificationReceiver"][];
+            /** Tags */
+            tags?: string[] | null;
+            /** Team Ids */
+            team_ids?: number[] | null;
+            /** Tokenized Message */
+            tokenized_message?: string | null;
+            /**
+             * Trigger Type
+             * @enum {string}
+             */
+            trigger_type: "Operation" | "Anomaly";
+        };
+        /**
          * Datastore
          * @description A datastore. Secrets of ``connection`` are never returned. ``enrich_only`` and
          *     ``enrich_container_prefix`` repeat ``enrichment_only`` / ``enrichment_prefix`` under
@@ -1912,6 +2720,19 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** DatastoreStubLite */
+        DatastoreStubLite: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Store Type */
+            store_type: string;
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
         /**
          * DatastoreUpdate
          * @description PUT /datastores/{id}: partial update, only the keys sent change (as Qualytics does).
@@ -1943,6 +2764,20 @@ export interface components {
         Deactivation: {
             /** Deactivated */
             deactivated: boolean;
+        };
+        /**
+         * EntityHistory
+         * @description ``GetEntityHistory``.
+         */
+        EntityHistory: {
+            /** Created */
+            created: string;
+            /** Id */
+            id: number;
+            /** Versions */
+            versions: components["schemas"]["FlowVersionOut"][];
+        } & {
+            [key: string]: unknown;
         };
         /**
          * Error
@@ -2162,6 +2997,149 @@ export interface components {
             /** Type */
             type: string;
         };
+        /**
+         * FlowActionExecutionOut
+         * @description ``GetFlowActionExecution``; Assay adds ``attempts`` (every delivery attempt with its
+         *     result and error) and ``next_attempt_at`` (when a pending retry is due).
+         */
+        FlowActionExecutionOut: {
+            action?: components["schemas"]["ActionOut"] | null;
+            /** Attempts */
+            attempts?: components["schemas"]["AttemptOut"][];
+            /** Created */
+            created: string;
+            /** Flow Execution Id */
+            flow_execution_id: number;
+            /** Id */
+            id: number;
+            /** Message */
+            message?: string | null;
+            /** Next Attempt At */
+            next_attempt_at?: string | null;
+            notification?: components["schemas"]["ActionExecutionNotification"] | null;
+            operation?: components["schemas"]["ActionExecutionOperation"] | null;
+            /** Result */
+            result: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * FlowExecutionOut
+         * @description ``GetFlowExecution`` (with ``action_executions``) / ``GetFlowExecutionStub``.
+         */
+        FlowExecutionOut: {
+            /** Action Executions */
+            action_executions?: components["schemas"]["FlowActionExecutionOut"][] | null;
+            /** Created */
+            created: string;
+            /** End Time */
+            end_time?: string | null;
+            flow: components["schemas"]["FlowStub"];
+            /** Id */
+            id: number;
+            /** Message */
+            message?: string | null;
+            /** Result */
+            result: string;
+            /** Start Time */
+            start_time?: string | null;
+            /** Target Url */
+            target_url?: string | null;
+            /** Trigger Id */
+            trigger_id?: number | null;
+            /** Trigger Type */
+            trigger_type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * FlowOut
+         * @description ``Flow`` / ``GetFlowPermission``.
+         */
+        FlowOut: {
+            /** Actions */
+            actions?: components["schemas"]["ActionOut"][];
+            /** Check Rule Types */
+            check_rule_types?: string[];
+            /** Created */
+            created: string;
+            /** Crontab */
+            crontab?: string | null;
+            /** Deactivated */
+            deactivated: boolean;
+            /** Description */
+            description?: string | null;
+            /** Filter Datastores */
+            filter_datastores?: components["schemas"]["DatastoreStubLite"][];
+            /** Filter Operation Result */
+            filter_operation_result?: string | null;
+            /** Filter Operation Type */
+            filter_operation_type?: string[];
+            /** Global Tags */
+            global_tags?: components["schemas"]["GlobalTagOut"][];
+            /** Id */
+            id: number;
+            /** Last Triggered */
+            last_triggered?: string | null;
+            /** Name */
+            name: string;
+            /** Next Trigger */
+            next_trigger?: string | null;
+            /** Teams */
+            teams?: {
+                [key: string]: unknown;
+            }[];
+            /** Trigger Type */
+            trigger_type: string;
+            /**
+             * User Can Manage
+             * @default true
+             */
+            user_can_manage: boolean;
+            /** Weight Threshold */
+            weight_threshold?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** FlowStub */
+        FlowStub: {
+            /** Created */
+            created: string;
+            /** Deactivated */
+            deactivated: boolean;
+            /** Description */
+            description?: string | null;
+            /** Global Tags */
+            global_tags?: components["schemas"]["GlobalTagOut"][];
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * User Can Manage
+             * @default true
+             */
+            user_can_manage: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * FlowVersionOut
+         * @description ``ContinuumVersion``: ``changeset`` maps each changed field to ``[old, new]``.
+         */
+        FlowVersionOut: {
+            /** Changeset */
+            changeset: {
+                [key: string]: unknown[];
+            };
+            /** Operation */
+            operation?: string | null;
+            /** Operation Type */
+            operation_type: number;
+            transaction: components["schemas"]["VersionTransaction"];
+        } & {
+            [key: string]: unknown;
+        };
         /** GlobalTag */
         GlobalTag: {
             /** Category */
@@ -2180,6 +3158,13 @@ export interface components {
             type: string;
             /** Weight Modifier */
             weight_modifier: number;
+        };
+        /** GlobalTagOut */
+        GlobalTagOut: {
+            /** Name */
+            name: string;
+        } & {
+            [key: string]: unknown;
         };
         /**
          * GlobalTagPage
@@ -2211,6 +3196,106 @@ export interface components {
             worker?: string | null;
         };
         /**
+         * MessagePreview
+         * @description Assay: the text a notification action would send for a sample event.
+         */
+        MessagePreview: {
+            /** Message */
+            message: string;
+            /** Notification Type */
+            notification_type: string;
+            /** Title */
+            title: string;
+            /** Trigger Type */
+            trigger_type: string;
+            /** Unknown Tokens */
+            unknown_tokens: string[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** NotificationOut */
+        NotificationOut: {
+            /** Action Execution */
+            action_execution?: {
+                [key: string]: unknown;
+            } | null;
+            /** Created */
+            created: string;
+            /** Id */
+            id: number;
+            /** Message */
+            message: string;
+            /** Target Uri */
+            target_uri: string;
+            /** Target Url */
+            target_url: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** NotificationReceiverOut */
+        NotificationReceiverOut: {
+            /** Created */
+            created: string;
+            /** Display Name */
+            display_name: string;
+            /** Id */
+            id: number;
+            /** Parameters */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** Secret Parameters */
+            secret_parameters?: string[];
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** NotificationRuleOut */
+        NotificationRuleOut: {
+            /** Created */
+            created: string;
+            /** Description */
+            description?: string | null;
+            /** Global Tags */
+            global_tags?: components["schemas"]["GlobalTagOut"][];
+            /** Id */
+            id: number;
+            /** Muted */
+            muted: boolean;
+            /** Name */
+            name: string;
+            /** Receivers */
+            receivers: components["schemas"]["NotificationReceiverOut"][];
+            /** Teams */
+            teams?: {
+                [key: string]: unknown;
+            }[];
+            /** Tokenized Message */
+            tokenized_message?: string | null;
+            /** Trigger Type */
+            trigger_type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** NotificationSpec */
+        NotificationSpec: {
+            /** Auth Type */
+            auth_type?: string | null;
+            /** Display Name */
+            display_name: string;
+            /** Properties */
+            properties: {
+                [key: string]: unknown;
+            }[];
+            /** Secret */
+            secret?: string | null;
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * OperationPage
          * @description A page of Operation items.
          */
@@ -2225,6 +3310,81 @@ export interface components {
             size: number;
             /** Total */
             total: number;
+        };
+        /** PageAction */
+        PageAction: {
+            /** Items */
+            items: components["schemas"]["ActionOut"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PageFlow */
+        PageFlow: {
+            /** Items */
+            items: components["schemas"]["FlowOut"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PageFlowExecution */
+        PageFlowExecution: {
+            /** Items */
+            items: components["schemas"]["FlowExecutionOut"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PageNotificationRule */
+        PageNotificationRule: {
+            /** Items */
+            items: components["schemas"]["NotificationRuleOut"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PageUserNotification */
+        PageUserNotification: {
+            /** Items */
+            items: components["schemas"]["UserNotificationOut"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
         };
         /** Partition */
         Partition: {
@@ -2655,12 +3815,15 @@ export interface components {
         /**
          * ScanOperation
          * @description The scan payload (docs/semantics.md "Reading a container"). ``null`` and ``-1`` for
-         *     ``max_records_analyzed_per_partition`` both mean every record.
+         *     ``max_records_analyzed_per_partition`` both mean every record. ``archive_duplicate_anomalies``
+         *     defaults to true (an unchanged re-scan adds no open anomaly); ``auto_resolve_passed_anomalies``
+         *     to true for full scans.
          */
         ScanOperation: {
             /**
              * Archive Duplicate Anomalies
-             * @default false
+             * @description A finding whose fingerprint an open (Active/Acknowledged) anomaly already has is stored as Duplicate, so re-scanning unchanged data does not add open anomalies. Default true; send false to record every finding of every scan as Active.
+             * @default true
              */
             archive_duplicate_anomalies: boolean;
             /** Auto Resolve Passed Anomalies */
@@ -2696,6 +3859,7 @@ export interface components {
             name?: string | null;
             /**
              * Reactivate Recurring Anomalies
+             * @description A finding whose fingerprint only an archived (Resolved/Invalid/Discarded) anomaly has is stored as Duplicate and that archived anomaly goes back to Active. Default false: a new Active anomaly is recorded instead.
              * @default false
              */
             reactivate_recurring_anomalies: boolean;
@@ -3018,6 +4182,40 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * TestNotification
+         * @description Body of the test and preview routes: an action notification. Qualytics' user guide
+         *     also sends the notification type as ``type``; both spellings are accepted.
+         */
+        TestNotification: {
+            /** Auth Type */
+            auth_type?: ("basic" | "digest" | "bearer") | null;
+            /**
+             * Flow Name
+             * @description Assay: {{ flow_name }} in the sample
+             * @default Test flow
+             */
+            flow_name: string;
+            /** Notification Type */
+            notification_type?: ("InApp" | "Email" | "Slack" | "Microsoft Teams" | "PagerDuty" | "Webhook" | "HttpAction") | null;
+            /** Parameters */
+            parameters?: {
+                [key: string]: unknown;
+            };
+            /** Secret */
+            secret?: string | null;
+            /** Tokenized Message */
+            tokenized_message?: string | null;
+            /**
+             * Trigger Type
+             * @description Assay: the trigger whose tokens to sample
+             * @default Operation
+             * @enum {string}
+             */
+            trigger_type: "Operation" | "Anomaly" | "Manual" | "Schedule";
+            /** Type */
+            type?: string | null;
+        };
         /** TokenCreate */
         TokenCreate: {
             /** Expires In Days */
@@ -3029,6 +4227,36 @@ export interface components {
              * @default false
              */
             scim_endpoints_only: boolean;
+        };
+        /** TriggerTokens */
+        TriggerTokens: {
+            /** Default Message */
+            default_message: string;
+            /** Descriptions */
+            descriptions: {
+                [key: string]: string;
+            };
+            /** Trigger Type */
+            trigger_type: string;
+            /** Valid Message Tokens */
+            valid_message_tokens: string[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** UpdateDeactivateFlow */
+        UpdateDeactivateFlow: {
+            /** Deactivated */
+            deactivated: boolean;
+        };
+        /** UpdateMuteActionNotification */
+        UpdateMuteActionNotification: {
+            /** Muted */
+            muted: boolean;
+        };
+        /** UpdateMuteNotificationRule */
+        UpdateMuteNotificationRule: {
+            /** Muted */
+            muted: boolean;
         };
         /** User */
         User: {
@@ -3046,6 +4274,18 @@ export interface components {
             role?: string | null;
             /** Teams */
             teams: components["schemas"]["TeamRef"][];
+        };
+        /** UserNotificationOut */
+        UserNotificationOut: {
+            /** Acknowledged */
+            acknowledged: boolean;
+            /** Created */
+            created: string;
+            /** Id */
+            id: number;
+            notification: components["schemas"]["NotificationOut"];
+        } & {
+            [key: string]: unknown;
         };
         /**
          * UserPage
@@ -3116,6 +4356,19 @@ export interface components {
             connected: boolean;
             /** Message */
             message?: string | null;
+        };
+        /** VersionTransaction */
+        VersionTransaction: {
+            /** Id */
+            id: number;
+            /** Issued At */
+            issued_at: string;
+            /** User */
+            user?: {
+                [key: string]: unknown;
+            } | null;
+        } & {
+            [key: string]: unknown;
         };
     };
     responses: never;
@@ -5080,7 +6333,10 @@ export interface operations {
     };
     create_datastore: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Open the datastore and list its containers before saving it; a failure is a 422 with the driver's reason. false saves it untested (offline set-up): the mistake then shows at the first sync. */
+                test_connection?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5198,7 +6454,10 @@ export interface operations {
     };
     update_datastore: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Open the datastore and list its containers before saving it; a failure is a 422 with the driver's reason. false saves it untested (offline set-up): the mistake then shows at the first sync. */
+                test_connection?: boolean;
+            };
             header?: never;
             path: {
                 datastore_id: number;
@@ -5801,6 +7060,1151 @@ export interface operations {
             };
         };
     };
+    list_flows: {
+        parameters: {
+            query?: {
+                datastore?: number[] | null;
+                id?: number | null;
+                name?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                search?: string | null;
+                /** @description items per page */
+                size?: number;
+                sort_created?: ("asc" | "desc") | null;
+                sort_last_triggered?: ("asc" | "desc") | null;
+                sort_name?: ("asc" | "desc") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageFlow"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateFlow"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateFlow"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deactivate_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateDeactivateFlow"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    execute_flow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowExecutionOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    flow_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                flow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntityHistory"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    flow_actions: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page */
+                size?: number;
+            };
+            header?: never;
+            path: {
+                flow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageAction"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    mute_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMuteActionNotification"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    notification_specifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSpec"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    notification_tokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerTokens"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    test_stored_notification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TestNotification"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionNotificationTest"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    preview_notification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestNotification"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePreview"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    test_notification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestNotification"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionNotificationTest"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_executions: {
+        parameters: {
+            query?: {
+                created?: string | null;
+                flow?: number[] | null;
+                /** @description 1-based page number */
+                page?: number;
+                result?: string[] | null;
+                search?: string | null;
+                /** @description items per page */
+                size?: number;
+                sort_created?: ("asc" | "desc") | null;
+                sort_duration?: ("asc" | "desc") | null;
+                trigger_type?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageFlowExecution"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_execution: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                execution_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowExecutionOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_execution: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                execution_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    abort_execution: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                execution_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowExecutionOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    flow_listing: {
+        parameters: {
+            query?: {
+                deactivated?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowStub"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     list_tags: {
         parameters: {
             query?: {
@@ -6043,6 +8447,432 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    receiver_specifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSpec"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_rules: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageNotificationRule"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateNotificationRule"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRuleOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRuleOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateNotificationRule"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRuleOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    mute_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMuteNotificationRule"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRuleOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rule_tokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerTokens"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -6858,9 +9688,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["Deactivation"];
+                "application/json": components["schemas"]["Deactivation"] | null;
             };
         };
         responses: {
@@ -7599,6 +10429,235 @@ export interface operations {
             };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_user_notifications: {
+        parameters: {
+            query?: {
+                include_acknowledged?: boolean;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageUserNotification"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_user_notification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notification_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserNotificationOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    acknowledge_many: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkUserNotificationIn"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkUserNotificationAck"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    acknowledge_one: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notification_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserNotificationOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
