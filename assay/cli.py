@@ -106,6 +106,15 @@ def token_create(
 
     if name is None:
         name = f"token-{datetime.datetime.now(datetime.UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    from pydantic import TypeAdapter, ValidationError
+
+    from .api.limits import Name
+
+    try:  # the same rule as POST /api/user-tokens: 1-255 characters, no control characters
+        TypeAdapter(Name).validate_python(name)
+    except ValidationError as e:
+        typer.echo(f"error: --name: {e.errors()[0]['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(1) from None
     from .config import get_settings
     from .security import issue_token
     from .store.db import Database, upgrade

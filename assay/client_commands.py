@@ -334,7 +334,11 @@ def checks_export(
     with _client(url, token) as client:
         ds = _datastore(client, datastore)
         checks = [_definition(c) for c in _all(client, "/quality-checks", datastore=ds["id"])]
-    output.write_text(json.dumps(checks, indent=2) + "\n")
+    try:
+        output.write_text(json.dumps(checks, indent=2) + "\n")
+    except OSError as e:
+        console.print(f"[red]cannot write {output}: {e.strerror}[/red]")
+        raise typer.Exit(1) from None
     console.print(f"{len(checks)} check(s) of '{ds['name']}' written to {output}")
 
 

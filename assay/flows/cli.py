@@ -58,6 +58,7 @@ def history(
 ) -> None:
     """A flow's executions, newest first, with each action's result, attempts and last error."""
     with _client(url, token) as client:
+        _call(client, "GET", f"/flows/{flow_id}")  # an unknown flow: its 404, exit 1
         listing = _call(client, "GET", "/flows/executions", params={"flow": flow_id, "size": max(1, min(limit, 1000))})
         executions = [_call(client, "GET", f"/flows/executions/{e['id']}") for e in listing["items"]]
     if as_json:

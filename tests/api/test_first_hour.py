@@ -158,3 +158,36 @@ def test_token_create_prints_only_the_token_and_fails_loudly(tmp_path):
     assert reused.returncode == 0 and reused.stdout.strip() != named.stdout.strip()
     listing = _token(tmp_path, "list").stdout.splitlines()
     assert [line.split("\t")[1::2] for line in listing][2:] == [["readme", "revoked"], ["readme", "active"]]
+
+
+def test_token_names_follow_the_api_rules(tmp_path):
+    """A fresh user's trial: `assay token create` took a control character and a 400-character
+    name that POST /api/user-tokens refuses."""
+    control = _token(tmp_path, "create", "--name", "x\x01y")
+    assert (control.returncode, control.stdout) == (1, "")
+    assert control.stderr == "error: --name: must not contain control characters (found U+0001)\n"
+    long = _token(tmp_path, "create", "--name", "n" * 400)
+    assert (long.returncode, long.stdout) == (1, "")
+    assert long.stderr == "error: --name: String should have at most 255 characters\n"
+
+
+def test_unknown_anomaly_status_filter_and_empty_schedule_name_are_422(api, make_duckdb):
+    r = api.get("/api/anomalies", params={"status": "Active,Bogus"})
+    assert r.status_code == 422
+    assert r.json()["detail"] == [
+        {
+            "loc": ["query", "status"],
+            "msg": "unknown anomaly status Bogus: one of Active, Acknowledged, Resolved, Duplicate, Invalid, Discarded",
+            "type": "value_error",
+        }
+    ]
+    assert api.get("/api/anomalies", params={"status": "Active,Duplicate"}).status_code == 200
+    ds = api.duckdb_datastore("shop", make_duckdb("create table t as select 1 as id"))
+    r = api.post(
+        "/api/operations/schedule",
+        json={"type": "scan", "datastore_id": ds["id"], "name": " ", "crontab": "0 0 * * *"},
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"] == [
+        {"loc": ["body", "name"], "msg": "a schedule's name must be a non-empty string", "type": "value_error"}
+    ]

@@ -172,5 +172,11 @@ def test_profile_and_errors(live):
     assert re.search(r"1 container\(s\), 1 fields, 3 records profiled; \d+ check\(s\) inferred", out), out
     code, out = assay(live, "scan", "no-such-datastore")
     assert code == 1 and "no datastore named 'no-such-datastore'" in out
+    # a file that cannot be written is one line, not a traceback (a fresh user's trial)
+    code, out = assay(live, "checks", "export", "prof", "-o", "/nonexistent-dir/x.json")
+    assert code == 1 and "cannot write /nonexistent-dir/x.json: No such file or directory" in out, out
+    assert "Traceback" not in out
+    code, out = assay(live, "flows", "history", "999")
+    assert code == 1 and "GET /flows/999 → 404: Flow 999 not found" in out, out
     code, out = assay(live, "checks", "create", "prof", "-f", "missing.json")
     assert code == 1 and "cannot read missing.json" in out

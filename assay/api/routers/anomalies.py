@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
+from ...domain import AnomalyStatus
+from ...errors import ValidationError
 from ...store.models import Anomaly
 from ...store.repo import paginate
 from ...store.repositories import anomalies as repo
@@ -45,14 +47,19 @@ def list_anomalies(
     (record/shape), ``start_date``/``end_date`` (on ``created``, UTC days, inclusive),
     ``source_enriched``, ``archived`` (only/include; by default archived anomalies are left
     out unless ``status`` names an archived status). Sorted by ``sort_weight`` when given,
-    else by ``sort_created`` (default newest first)."""
+    else by ``sort_created`` (default newest first); an unknown ``status`` is a 422."""
+    statuses = [v for value in (status or []) for v in value.split(",") if v]
+    unknown = sorted(set(statuses) - {str(member) for member in AnomalyStatus})
+    if unknown:
+        allowed = ", ".join(str(member) for member in AnomalyStatus)
+        raise ValidationError(("status",), f"unknown anomaly status {', '.join(unknown)}: one of {allowed}", "query")
     stmt = repo.listing(
         session,
         datastores=datastore,
         containers=container,
         quality_checks=quality_check,
         rule_types=rule_type,
-        statuses=[s for value in (status or []) for s in value.split(",") if s],
+        statuses=statuses,
         archived=archived,
         anomaly_type=anomaly_type,
         start=dt.datetime.combine(start_date, dt.time(), dt.UTC) if start_date else None,

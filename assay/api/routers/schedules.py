@@ -51,6 +51,8 @@ def _parse(session, body: dict[str, Any]) -> tuple[str | None, str, str, dict, D
     except CrontabError as e:
         raise InvalidInput(("crontab",), str(e)) from None
     name = body.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise InvalidInput(("name",), "a schedule's name must be a non-empty string")
     try:
         request = _payload.validate_python(body)
     except ValidationError as e:
