@@ -138,3 +138,17 @@ def test_the_postgresql_metadata_database_is_never_a_datastore(tmp_path, pg_data
         assert api.client.post("/api/datastores", json=other).status_code == 200
     finally:
         client.close()
+
+
+def test_spark_folders_on_this_machine_are_confined_like_local_ones(api):
+    """A Spark datastore's ``uri`` and ``warehouse`` on this machine (read here by a local[N]
+    master) stay inside the data roots; a cluster's own URIs (hdfs://, s3a://) are not paths here."""
+    for key, value in (("uri", "file:///etc"), ("warehouse", "/etc"), ("uri", "/tmp/../etc")):
+        r = api.post(
+            "/api/datastores",
+            json={"name": "lake", "connection": {"type": "spark", "master": "local[2]", key: value}},
+        )
+        assert r.status_code == 422, r.text
+        (error,) = r.json()["detail"]
+        assert error["loc"] == ["body", "connection", key]
+        assert "outside the data roots" in error["msg"], error

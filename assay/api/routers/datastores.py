@@ -87,6 +87,11 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
 
         for location, message in validate_connection(conn):
             raise ValidationError(location, message)
+        # folders on this machine (a local[N] master reads them here) are confined like `local`
+        for key in ("uri", "warehouse"):
+            value = conn.get(key)
+            if isinstance(value, str) and (value.startswith("file://") or "://" not in value):
+                _confined(str(folder_of(value)), ("connection", key))
     elif kind[1] == "s3":
         uri = conn.get("uri") or ""
         if not uri.startswith("s3://") or not uri.removeprefix("s3://").strip("/"):
