@@ -105,8 +105,8 @@ def test_slack_and_email_flows_on_a_live_server_and_the_cli_history(tmp_path):
         assert [a["result"] for a in execution["action_executions"][0]["attempts"]] == ["success"]
         code, out = server.cli("flows", "history", str(email_flow["id"]))
         assert code == 0 and "Email" in out and "success" in out and f"Operation {scan['id']}" in out, out
-        code, out = server.cli("flows", "history", "999")
-        assert code == 0 and "flow 999 has no executions" in out
+        code, out = server.cli("flows", "history", "999")  # an unknown flow is an error, not an empty history
+        assert code == 1 and "GET /flows/999 → 404: Flow 999 not found" in out, out
     finally:
         server.stop()
         slack.stop()

@@ -14,7 +14,7 @@ export interface paths {
          *     (record/shape), ``start_date``/``end_date`` (on ``created``, UTC days, inclusive),
          *     ``source_enriched``, ``archived`` (only/include; by default archived anomalies are left
          *     out unless ``status`` names an archived status). Sorted by ``sort_weight`` when given,
-         *     else by ``sort_created`` (default newest first).
+         *     else by ``sort_created`` (default newest first); an unknown ``status`` is a 422.
          */
         get: operations["list_anomalies"];
         put?: never;
