@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from tests.cli.test_qualytics_cli import Server
+from tests.helpers import tool_from_pypi
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATOR_VERSION = "0.29.1"
@@ -120,23 +119,7 @@ def test_error_answers_have_the_documented_shape(api, spec, make_duckdb):
 
 
 def _generator() -> Path:
-    exe = GENERATOR_VENV / "bin" / "openapi-python-client"
-    if exe.exists():
-        return exe
-    shutil.rmtree(GENERATOR_VENV, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", str(GENERATOR_VENV)], check=True)
-    r = subprocess.run(
-        [str(GENERATOR_VENV / "bin" / "pip"), "install", "--quiet", f"openapi-python-client=={GENERATOR_VERSION}"],
-        capture_output=True,
-        text=True,
-    )
-    if r.returncode != 0:
-        shutil.rmtree(GENERATOR_VENV, ignore_errors=True)
-        message = f"could not install openapi-python-client {GENERATOR_VERSION}: {r.stderr.strip()[-500:]}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return exe
+    return tool_from_pypi("openapi-python-client", GENERATOR_VERSION, "openapi-python-client")
 
 
 DRIVER = textwrap.dedent(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,32 +22,17 @@ import duckdb
 import httpx
 import pytest
 
+from tests.helpers import tool_from_pypi
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI_VERSION = "1.2.2"
-CLI_VENV = ROOT / ".cache" / f"qualytics-cli-{CLI_VERSION}"
 ABORT_TABLES = 300
 
 
 def _install_cli() -> Path:
-    exe = CLI_VENV / "bin" / "qualytics"
-    if exe.exists():
-        return exe
-    shutil.rmtree(CLI_VENV, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", str(CLI_VENV)], check=True)
-    r = subprocess.run(
-        [str(CLI_VENV / "bin" / "pip"), "install", "--quiet", f"qualytics-cli=={CLI_VERSION}"],
-        capture_output=True,
-        text=True,
-    )
-    if r.returncode != 0:
-        shutil.rmtree(CLI_VENV, ignore_errors=True)
-        message = f"could not install qualytics-cli {CLI_VERSION} from PyPI: {r.stderr.strip()[-500:]}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return exe
+    return tool_from_pypi("qualytics-cli", CLI_VERSION, "qualytics")
 
 
 def _free_port() -> int:
