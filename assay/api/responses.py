@@ -98,6 +98,18 @@ class DatastoreRef(Out):
     name: str
 
 
+class OperationStub(Out):
+    """The latest operation of a datastore."""
+
+    id: int
+    created: str | None = None
+    type: str
+    result: str
+    start_time: str | None = None
+    end_time: str | None = None
+    message: str | None = None
+
+
 class Datastore(Out):
     """A datastore. Secrets of ``connection`` are never returned. ``enrich_only`` and
     ``enrich_container_prefix`` repeat ``enrichment_only`` / ``enrichment_prefix`` under
@@ -120,6 +132,11 @@ class Datastore(Out):
     high_count_rollup_threshold: int | None = None
     enrichment_datastore_id: int | None = None
     enrichment_datastore: DatastoreRef | None = None
+    enrich_datastore: DatastoreRef | None = PField(
+        default=None, description="the linked enrichment datastore (Qualytics' name; same as enrichment_datastore)"
+    )
+    connected: bool = PField(description="false when the datastore's latest finished operation failed")
+    latest_operation: OperationStub | None = None
     global_tags: list[Tag]
     favorite: bool
     description: str | None = None
@@ -128,13 +145,16 @@ class Datastore(Out):
 
 class Connection(Open):
     """A shared connection; its non-secret parameters (``host``, ``port``, ``uri`` …) are
-    returned as further keys."""
+    returned as further keys. ``connection_type`` repeats ``store_type`` (``jdbc`` / ``dfs``)
+    under Qualytics' name; ``secrets_manager`` is always null (secrets are stored encrypted)."""
 
     id: int
     created: str | None = None
     name: str
     type: str
     store_type: str
+    connection_type: str
+    secrets_manager: dict[str, Any] | None = None
 
 
 # -- containers and fields ----------------------------------------------------------------
@@ -159,6 +179,20 @@ class Container(ContainerStub):
     incremental_identifier_type: str | None = None
     partition_field: str | None = None
     incremental_checkpoint: Any = None
+    query: str | None = PField(default=None, description="computed containers: the SELECT they read")
+    source_container_id: int | None = None
+    left_container_id: int | None = None
+    right_container_id: int | None = None
+    right_datastore_id: int | None = None
+    left_join_field_name: str | None = None
+    right_join_field_name: str | None = None
+    left_prefix: str | None = None
+    right_prefix: str | None = None
+    join_type: str | None = None
+    select_clause: str | None = None
+    where_clause: str | None = None
+    group_by_clause: str | None = None
+    computed_fields: list[ComputedField] | None = PField(default=None, description="on GET /containers/{id}")
 
 
 class ContainerListing(Out):
@@ -336,21 +370,6 @@ class ScheduleRef(Out):
     crontab: str
 
 
-class ContainerScan(Out):
-    id: int
-    created: str | None = None
-    container: ContainerStub | None = None
-    start_time: str | None = None
-    end_time: str | None = None
-    records_processed: int
-    partitions_scanned: int
-    anomaly_count: int
-    auto_resolved_anomaly_count: int
-    result: str
-    message: str | None = None
-    quality_checks: list[dict[str, Any]] = PField(description="per check: id, result, counts, error")
-
-
 class PartitionScan(Out):
     id: int
     partition: str | None = None
@@ -360,9 +379,30 @@ class PartitionScan(Out):
     anomalies: list[int]
 
 
-class ContainerScanDetail(ContainerScan):
+class ContainerScan(Out):
+    """What a scan did on one container. ``open_anomaly_count`` / ``archived_anomaly_count``:
+    the anomalies this container scan raised that are open (Active, Acknowledged) / archived now."""
+
+    id: int
+    created: str | None = None
     operation_id: int
+    container: ContainerStub | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    records_processed: int
+    partitions_scanned: int
+    anomaly_count: int
+    open_anomaly_count: int
+    archived_anomaly_count: int
+    auto_resolved_anomaly_count: int
+    result: str
+    message: str | None = None
+    quality_checks: list[dict[str, Any]] = PField(description="per check: id, result, counts, error")
     partition_scans: list[PartitionScan]
+
+
+class ContainerScanDetail(ContainerScan):
+    """One container scan (``/container-scans``)."""
 
 
 class _Operation(Out):

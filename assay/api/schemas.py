@@ -79,7 +79,8 @@ class DatastoreCreate(_Body):
     enrichment_source_record_limit: int = Field(default=10, ge=1, le=1_000_000_000)
     enrichment_remediation_strategy: RemediationStrategy = "none"
     high_count_rollup_threshold: int = Field(default=10, ge=1, le=1000)
-    tags: Tags = Field(default_factory=list)
+    #: ``null`` (what qualytics-cli sends without ``--tags``) means no tags.
+    tags: Tags | None = Field(default_factory=list)
     description: str | None = None
     trigger_sync: bool = False
     max_concurrent_operations: int | None = Field(default=None, ge=1, le=1000)

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from ..operations import service
-from ..store.models import Anomaly, Container, ContainerScan, Datastore, Field, Operation, QualityCheck
+from ..store.models import Anomaly, ComputedField, Container, ContainerScan, Datastore, Field, Operation, QualityCheck
 
 SECRET_KEYS = {"password", "secret_key", "access_key", "token", "passphrase", "private_key", "api_key"}
 OPEN = ("Active", "Acknowledged")
@@ -43,9 +43,33 @@ def datastore_stub(ds: Datastore | None) -> dict[str, Any] | None:
     }
 
 
+def operation_stub(op: Operation | None) -> dict[str, Any] | None:
+    if op is None:
+        return None
+    return {
+        "id": op.id,
+        "created": iso(op.created),
+        "type": op.type,
+        "result": op.result,
+        "start_time": iso(op.start_time),
+        "end_time": iso(op.end_time),
+        "message": op.message,
+    }
+
+
 def datastore(ds: Datastore) -> dict[str, Any]:
+    """A datastore. ``connected`` is false when its latest finished operation failed (its
+    connection or source did not answer as expected), true otherwise; ``latest_operation``
+    is its newest operation."""
+    from sqlalchemy.orm import object_session
+
+    from ..store.repositories import operations as operations_repo
+
     conn = {k: v for k, v in (ds.connection or {}).items() if k not in SECRET_KEYS}
     enrichment = ds.enrichment_datastore
+    session = object_session(ds)
+    latest = operations_repo.latest(session, ds.id) if session else None
+    latest_finished = operations_repo.latest(session, ds.id, finished=True) if session else None
     return {
         "id": ds.id,
         "created": iso(ds.created),
@@ -64,6 +88,9 @@ def datastore(ds: Datastore) -> dict[str, Any]:
         "high_count_rollup_threshold": ds.high_count_rollup_threshold,
         "enrichment_datastore_id": ds.enrichment_datastore_id,
         "enrichment_datastore": {"id": enrichment.id, "name": enrichment.name} if enrichment else None,
+        "enrich_datastore": {"id": enrichment.id, "name": enrichment.name} if enrichment else None,
+        "connected": latest_finished is None or latest_finished.result != "failure",
+        "latest_operation": operation_stub(latest),
         "global_tags": tags(ds.tags),
         "favorite": ds.favorite,
         "description": ds.description,
@@ -93,7 +120,59 @@ def container(c: Container) -> dict[str, Any]:
         "incremental_identifier_type": c.incremental_identifier_type,
         "partition_field": c.partition_field,
         "incremental_checkpoint": c.incremental_checkpoint,
+        **computed_definition(c),
     }
+
+
+#: The definition keys a computed file / computed join answers with (as Qualytics names them).
+COMPUTED_KEYS = {
+    "computed_file": ("source_container_id", "select_clause", "where_clause", "group_by_clause"),
+    "computed_join": (
+        "left_container_id",
+        "right_container_id",
+        "right_datastore_id",
+        "left_join_field_name",
+        "right_join_field_name",
+        "left_prefix",
+        "right_prefix",
+        "join_type",
+        "select_clause",
+        "where_clause",
+        "group_by_clause",
+    ),
+}
+
+
+def computed_definition(c: Container) -> dict[str, Any]:
+    """A computed container's ``query`` and the definition it was created from; {} for others."""
+    if not c.container_type.startswith("computed_"):
+        return {}
+    definition = c.computed_definition or {}
+    return {"query": c.query, **{key: definition.get(key) for key in COMPUTED_KEYS.get(c.container_type, ())}}
+
+
+def computed_field(cf: ComputedField) -> dict[str, Any]:
+    return {
+        "id": cf.id,
+        "created": iso(cf.created),
+        "name": cf.name,
+        "container_id": cf.container_id,
+        "transformation": cf.transformation,
+        "source_fields": cf.source_fields,
+        "properties": cf.properties,
+        "additional_metadata": cf.additional_metadata,
+    }
+
+
+def container_detail(c: Container) -> dict[str, Any]:
+    """``container`` plus its ``computed_fields`` (what GET /containers/{id} answers)."""
+    from sqlalchemy.orm import object_session
+
+    from ..store.repositories import containers as containers_repo
+
+    session = object_session(c)
+    rows = containers_repo.computed_fields(session, c.id) if session else []
+    return {**container(c), "computed_fields": [computed_field(cf) for cf in rows]}
 
 
 def field(f: Field) -> dict[str, Any]:
@@ -152,21 +231,54 @@ def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str
     }
 
 
-def container_scan(cs: ContainerScan) -> dict[str, Any]:
+def container_scan(cs: ContainerScan, statuses: dict[str, int] | None = None) -> dict[str, Any]:
+    """A container scan; ``statuses``: its anomalies' counts per status now (read when not given)."""
+    if statuses is None:
+        from sqlalchemy.orm import object_session
+
+        from ..store.repositories import anomalies as anomalies_repo
+
+        session = object_session(cs)
+        statuses = anomalies_repo.status_counts_by_container_scan(session, [cs.id]).get(cs.id, {}) if session else {}
     return {
         "id": cs.id,
         "created": iso(cs.created),
+        "operation_id": cs.operation_id,
         "container": container_stub(cs.container),
         "start_time": iso(cs.start_time),
         "end_time": iso(cs.end_time),
         "records_processed": cs.records_processed,
         "partitions_scanned": cs.partitions_scanned,
         "anomaly_count": cs.anomaly_count,
+        "open_anomaly_count": sum(n for status, n in statuses.items() if status in OPEN),
+        "archived_anomaly_count": sum(n for status, n in statuses.items() if status not in OPEN),
         "auto_resolved_anomaly_count": cs.auto_resolved_anomaly_count,
         "result": cs.result,
         "message": cs.message,
         "quality_checks": cs.check_results or [],
+        "partition_scans": [
+            {
+                "id": ps.id,
+                "partition": ps.partition,
+                "partition_id": ps.partition_id,
+                "records_processed": ps.records_processed,
+                "result": ps.result,
+                "anomalies": list(ps.anomaly_ids or []),
+            }
+            for ps in cs.partition_scans
+        ],
     }
+
+
+def container_scans(scans: list[ContainerScan]) -> list[dict[str, Any]]:
+    """Several container scans, their anomaly counts read in one query."""
+    from sqlalchemy.orm import object_session
+
+    from ..store.repositories import anomalies as anomalies_repo
+
+    session = object_session(scans[0]) if scans else None
+    counts = anomalies_repo.status_counts_by_container_scan(session, [cs.id for cs in scans]) if session else {}
+    return [container_scan(cs, counts.get(cs.id, {})) for cs in scans]
 
 
 SCAN_STATUS_KEYS = service.SCAN_STATUS_KEYS
@@ -251,7 +363,7 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
                 "reactivate_recurring_anomalies": p.get("reactivate_recurring_anomalies", False),
                 "container_names": p.get("container_names") or [],
                 "containers": [container_stub(c) for c in (containers or [])],
-                "container_scans": [container_scan(cs) for cs in op.container_scans],
+                "container_scans": container_scans(list(op.container_scans)),
             }
         )
     elif op.type == "profile":

@@ -141,9 +141,17 @@ def _queue(session: Session, submit: Submit, **values: Any) -> Operation:
     return op
 
 
-def queue(session: Session, body: OperationRequest, submit: Submit, triggered_by: str = "api") -> Operation:
+def queue(
+    session: Session,
+    body: OperationRequest,
+    submit: Submit,
+    triggered_by: str = "api",
+    container_ids: list[int] | None = None,
+) -> Operation:
     """Validate ``body`` (see ``validate``), store it as a queued operation and hand it to the
-    workers. Raises NotFound for an unknown datastore, ValidationError for a bad payload."""
+    workers. ``container_ids``: the containers it will work on, known before it runs (the
+    operations listing's ``container`` filter finds it while queued). Raises NotFound for an
+    unknown datastore, ValidationError for a bad payload."""
     ds = get_or_404(session, Datastore, body.datastore_id, "Datastore")
     op_type, params = validate(session, body, ds)
     return _queue(
@@ -154,6 +162,7 @@ def queue(session: Session, body: OperationRequest, submit: Submit, triggered_by
         params=params,
         status=initial_status(op_type),
         triggered_by=triggered_by,
+        container_ids=container_ids or [],
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..security import datastore_secrets
-from ..sources import open_source
+from ..sources import COMPUTED_TYPES, open_source
 from ..store.db import Database
 from ..store.models import ComputedField, Container, Field, Operation, utcnow
 from .incremental import propose_identifier
@@ -77,7 +77,7 @@ def run_sync(db: Database, op_id: int, should_abort) -> str | None:
                 container.identifiers_set_by = "sync"
         if params.get("prune"):
             for name, container in existing.items():
-                if name not in seen and container.deleted_at is None and container.container_type != "computed_table":
+                if name not in seen and container.deleted_at is None and container.container_type not in COMPUTED_TYPES:
                     container.deleted_at = utcnow()
         op = s.get_one(Operation, op_id)
         op.status = {

@@ -7,7 +7,7 @@ folders and ``s3`` buckets are both file (``dfs``) datastores, read by ``files.F
 
 from __future__ import annotations
 
-from .base import ContainerInfo, FieldInfo, Source, SourceError, field_type_of
+from .base import COMPUTED_TYPES, ContainerInfo, FieldInfo, Source, SourceError, field_type_of
 
 
 def open_source(datastore, secrets: dict | None = None) -> Source:
@@ -59,7 +59,7 @@ def open_source(datastore, secrets: dict | None = None) -> Source:
     raise SourceError(f"unsupported datastore type '{datastore.type}'")
 
 
-__all__ = ["ContainerInfo", "FieldInfo", "Source", "SourceError", "field_type_of", "open_source"]
+__all__ = ["COMPUTED_TYPES", "ContainerInfo", "FieldInfo", "Source", "SourceError", "field_type_of", "open_source"]
 
 
 def _confined(path: str, loc: tuple[str, ...]) -> None:

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+#: Containers defined by a query over the datastore (``Container.query``), not found by sync.
+COMPUTED_TYPES = frozenset({"computed_table", "computed_file", "computed_join"})
+
 
 class SourceError(RuntimeError):
     """A datastore or container cannot be opened or read; the message says why."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import ibis
 
-from .base import ContainerInfo, DuckDBStaging, Source, SourceError, fields_of
+from .base import COMPUTED_TYPES, ContainerInfo, DuckDBStaging, Source, SourceError, fields_of
 
 
 class DuckDBSource(DuckDBStaging, Source):
@@ -48,7 +48,7 @@ class DuckDBSource(DuckDBStaging, Source):
 
     def table(self, container, partition_column=None):
         try:
-            if container.container_type == "computed_table":
+            if container.container_type in COMPUTED_TYPES:
                 return self.con.sql(container.query, dialect="duckdb")
             return self.con.table(container.name, database=self.schema)
         except Exception as e:  # noqa: BLE001

@@ -19,13 +19,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
 from urllib.parse import unquote, urlparse
 
 import ibis
 import sqlglot as sg
 import sqlglot.expressions as sge
 
-from .base import ContainerInfo, DuckDBStaging, Source, SourceError, fields_of
+from .base import COMPUTED_TYPES, ContainerInfo, DuckDBStaging, Source, SourceError, fields_of
 
 FORMATS = {
     ".csv": "csv",
@@ -280,7 +281,17 @@ class FileSource(DuckDBStaging, Source):
         """The files of the container's pattern as one table; each file is a partition and
         ``partition_column`` (when given) holds its path (for an object store, its URI).
         ``files`` (paths as :meth:`file_partitions` names them) restricts the read to those
-        files; an empty list gives the container's columns with no rows."""
+        files; an empty list gives the container's columns with no rows. A computed file reads
+        its query over its source file container (named as its ``computed_definition`` says)."""
+        if container.container_type in COMPUTED_TYPES:
+            source = (container.computed_definition or {}).get("source_container_name")
+            if container.container_type != "computed_file" or source not in self.groups:
+                raise SourceError(f"cannot read {container.container_type} {container.name}: no source file container")
+            base = self.table(SimpleNamespace(name=source, container_type="file"))
+            try:
+                return base.alias(source).sql(container.query, dialect="duckdb")
+            except Exception as e:  # noqa: BLE001
+                raise SourceError(f"cannot read computed_file {container.name}: {e}") from e
         group = self.groups.get(container.name)
         if group is None:
             raise SourceError(f"no files match container {container.name} ({container.location}) any more")

@@ -53,7 +53,7 @@ import ibis.expr.types as ir
 import sqlglot.expressions as sge
 from ibis.backends.pyspark import Backend as _IbisSpark
 
-from .base import ContainerInfo, Source, SourceError, fields_of
+from .base import COMPUTED_TYPES, ContainerInfo, Source, SourceError, fields_of
 from .files import folder_of, group_files
 
 #: Settings every Assay Spark session runs with (a datastore cannot change them).
@@ -444,7 +444,7 @@ class SparkSource(Source):
         given) holds each row's file path, and ``files`` restricts the read to those files
         (with the columns and types of the whole pattern; an empty list gives no rows)."""
         try:
-            if container.container_type == "computed_table":
+            if container.container_type in COMPUTED_TYPES:
                 return self.con.sql(container.query, dialect="spark")
             if container.container_type != "file":
                 return self._table(container.name)

@@ -26,7 +26,7 @@ from typing import Any
 
 import ibis
 
-from .base import ContainerInfo, Source, SourceError, fields_of
+from .base import COMPUTED_TYPES, ContainerInfo, Source, SourceError, fields_of
 
 DEFAULT_TIMEOUT = 10
 DEFAULT_STATEMENT_TIMEOUT = 3600
@@ -192,7 +192,7 @@ class SqlSource(Source):
 
     def table(self, container, partition_column=None):
         try:
-            if container.container_type == "computed_table":
+            if container.container_type in COMPUTED_TYPES:
                 schema = self._pg_query_schema(container.query) if self.kind == "postgresql" else None
                 return self.con.sql(container.query, schema=schema, dialect=self.dialect)
             return self._table(container.name)

@@ -74,7 +74,10 @@ class Container(Base):
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     additional_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    query: Mapped[str | None] = mapped_column(Text, nullable=True)  # computed_table: a SELECT over the datastore
+    query: Mapped[str | None] = mapped_column(Text, nullable=True)  # computed_*: a SELECT over the datastore
+    #: computed_file / computed_join: the definition the query was rendered from (source and
+    #: join containers, prefixes, select / where / group-by clauses), as the API names them.
+    computed_definition: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Incremental identifier (docs/semantics.md "Incremental scans and partitions"): the field that orders records, its kind
     # ("timestamp" or "batch"), the field that splits a read into partitions, and the
     # highest identifier value a successful scan read (JSON: ISO 8601 text or a number).

@@ -71,15 +71,15 @@ def test_postgres_sync_lists_tables_and_views_with_native_types(api, pg_source):
         "paid_orders": "view",
         "wide": "table",
     }
-    fields = api.ok("GET", f"/api/containers/{listing['orders']['id']}/fields")["items"]
+    fields = api.ok("GET", f"/api/containers/{listing['orders']['id']}/fields")
     assert [(f["name"], f["type"], f["native_type"]) for f in fields] == [
         ("id", "Integral", "int32"),
         ("amount", "Fractional", "decimal(38, 10)"),
         ("status", "String", "string"),
         ("placed", "Timestamp", "timestamp('UTC', 6)"),
     ]
-    wide = api.ok("GET", f"/api/containers/{listing['wide']['id']}/fields", params={"size": 1000})
-    assert wide["total"] == 200
+    wide = api.ok("GET", f"/api/containers/{listing['wide']['id']}/fields")
+    assert len(wide) == 200
 
     # include: views only; prune removes what is no longer included (soft delete).
     op = api.run({"type": "sync", "datastore_id": ds["id"], "include": ["view"], "prune": True})
@@ -218,8 +218,8 @@ def test_mariadb_sync_and_scan(api, maria_source):
         "wide": "table",
     }
     orders = api.container_id(ds["id"], "orders")
-    wide = api.ok("GET", f"/api/containers/{api.container_id(ds['id'], 'wide')}/fields", params={"size": 500})
-    assert wide["total"] == 200
+    wide = api.ok("GET", f"/api/containers/{api.container_id(ds['id'], 'wide')}/fields")
+    assert len(wide) == 200
     api.check(orders, "matchesPattern", ["Order Code"], properties={"pattern": "^[A-Z]-[0-9]+$"})  # 'bad code'
     api.check(orders, "notNegative", ["amount"])  # -1
     api.check(orders, "unique", ["id"])  # both id 2

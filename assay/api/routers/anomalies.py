@@ -24,6 +24,17 @@ router = APIRouter(prefix="/anomalies", tags=["anomalies"], route_class=Route)
 ARCHIVED = repo.ARCHIVED
 
 
+def _start(start_date: dt.date | None, timeframe: int | None) -> dt.datetime | None:
+    """The later of ``start_date`` and the first day of the last ``timeframe`` days (UTC)."""
+    starts = []
+    if start_date:
+        starts.append(dt.datetime.combine(start_date, dt.time(), dt.UTC))
+    if timeframe:
+        today = dt.datetime.now(dt.UTC).date()
+        starts.append(dt.datetime.combine(today - dt.timedelta(days=timeframe - 1), dt.time(), dt.UTC))
+    return max(starts) if starts else None
+
+
 @router.get("", response_model=r.AnomalyPage)
 def list_anomalies(
     session: SessionDep,
@@ -37,6 +48,7 @@ def list_anomalies(
     rule_type: Annotated[list[str] | None, Query()] = None,
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
+    timeframe: Annotated[int | None, Query(ge=1, le=36_500)] = None,
     archived: Literal["only", "include", "exclude"] | None = None,
     source_enriched: bool | None = None,
     sort_created: Literal["asc", "desc"] | None = None,
@@ -45,6 +57,7 @@ def list_anomalies(
     """Anomalies, paged. Filters: ``datastore``, ``container``, ``quality_check``, ``tag``,
     ``rule_type`` (repeatable), ``status`` (repeatable or comma-separated), ``anomaly_type``
     (record/shape), ``start_date``/``end_date`` (on ``created``, UTC days, inclusive),
+    ``timeframe`` (created in the last N days: from midnight UTC N-1 days before today),
     ``source_enriched``, ``archived`` (only/include; by default archived anomalies are left
     out unless ``status`` names an archived status). Sorted by ``sort_weight`` when given,
     else by ``sort_created`` (default newest first); an unknown ``status`` is a 422."""
@@ -62,7 +75,7 @@ def list_anomalies(
         statuses=statuses,
         archived=archived,
         anomaly_type=anomaly_type,
-        start=dt.datetime.combine(start_date, dt.time(), dt.UTC) if start_date else None,
+        start=_start(start_date, timeframe),
         end=dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(), dt.UTC) if end_date else None,
         source_enriched=source_enriched,
         tags=tag,

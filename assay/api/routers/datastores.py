@@ -15,7 +15,7 @@ from ...security import SECRET_FIELDS, datastore_secrets, decrypt_secrets, encry
 from ...sources import verify
 from ...sources.files import folder_of
 from ...store.models import Datastore
-from ...store.repo import ensure_idle, paginate
+from ...store.repo import ensure_idle, paginate, with_any_json_value
 from ...store.repositories import connections as connection_repo
 from ...store.repositories import datastores as repo
 from .. import responses as r
@@ -152,12 +152,18 @@ def list_datastores(
     enrichment_only: bool | None = None,
     search: str | None = None,
     datastore_type: Annotated[list[str] | None, Query()] = None,
+    tag: Annotated[list[str] | None, Query()] = None,
+    sort: Annotated[str | None, Query(pattern=r"^-?(id|name|created)$")] = None,
 ) -> dict:
-    """Datastores, paged; filters ``name`` (exact), ``enrichment_only``, ``search`` (substring)."""
+    """Datastores, paged; filters ``name`` (exact), ``enrichment_only``, ``search`` (substring),
+    ``datastore_type``, ``tag`` (any of them; repeatable). ``sort``: ``id`` (default),
+    ``name`` or ``created``, descending with a leading ``-`` (``-name``)."""
     types = None
     if datastore_type:
         types = [KINDS.get(t.lower(), ("", t.lower()))[1] for value in datastore_type for t in value.split(",")]
-    stmt = repo.listing(name=name, enrichment_only=enrichment_only, search=search, types=types)
+    stmt = repo.listing(name=name, enrichment_only=enrichment_only, search=search, types=types, sort=sort)
+    if tag:
+        stmt = with_any_json_value(session, stmt, Datastore, Datastore.tags, tag)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
     return page_of([ser.datastore(d) for d in rows], total, page, pages)
 
@@ -197,7 +203,7 @@ def create_datastore(
         enrichment_source_record_limit=body.enrichment_source_record_limit,
         enrichment_remediation_strategy=body.enrichment_remediation_strategy,
         high_count_rollup_threshold=body.high_count_rollup_threshold,
-        tags=body.tags,
+        tags=body.tags or [],
         description=body.description,
         connection_id=body.connection_id,
         max_concurrent_operations=body.max_concurrent_operations,

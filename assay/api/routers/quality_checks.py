@@ -48,11 +48,13 @@ def list_checks(
     tag: Annotated[list[str] | None, Query()] = None,
     rule_type: Annotated[list[str] | None, Query()] = None,
     template_only: bool = False,
+    template_locked: bool | None = None,
 ) -> dict:
     """Checks, paged; filters ``datastore``, ``container`` (repeatable), ``status``
-    (Active/Draft; ``Archived`` = archived ones), ``archived`` (only/include), ``tag``, ``rule_type``."""
+    (Active/Draft; ``Archived`` = archived ones), ``archived`` (only/include), ``tag``, ``rule_type``;
+    with ``template_only`` the check templates instead, filtered by ``rule_type`` and ``template_locked``."""
     if template_only:
-        rows, total, pages = paginate(session, repo.templates(rule_type), page.page, page.size)
+        rows, total, pages = paginate(session, repo.templates(rule_type, template_locked), page.page, page.size)
         return page_of([template_json(t) for t in rows], total, page, pages)
     stmt = repo.listing(
         datastore=datastore, containers=container, status=status, archived=archived, rule_types=rule_type

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ...domain import ARCHIVED_ANOMALY_STATUSES
@@ -88,3 +88,18 @@ def listing(
         ids = [a.id for a in session.scalars(stmt) if wanted & set(a.tags or [])]
         stmt = stmt.where(Anomaly.id.in_(ids))
     return stmt
+
+
+def status_counts_by_container_scan(session: Session, scan_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """{container scan id: {anomaly status: count}} of the anomalies those container scans raised."""
+    if not scan_ids:
+        return {}
+    rows = session.execute(
+        select(Anomaly.container_scan_id, Anomaly.status, func.count())
+        .where(Anomaly.container_scan_id.in_(list(scan_ids)))
+        .group_by(Anomaly.container_scan_id, Anomaly.status)
+    )
+    out: dict[int, dict[str, int]] = {}
+    for scan_id, status, n in rows:
+        out.setdefault(scan_id, {})[status] = n
+    return out

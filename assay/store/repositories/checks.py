@@ -42,10 +42,13 @@ def listing(
     return stmt
 
 
-def templates(rule_types: Sequence[str] | None = None) -> Select:
+def templates(rule_types: Sequence[str] | None = None, template_locked: bool | None = None) -> Select:
+    """Check templates by id, of ``rule_types`` and with ``template_locked`` when given."""
     stmt = select(QualityCheckTemplate).order_by(QualityCheckTemplate.id)
     if rule_types:
         stmt = stmt.where(QualityCheckTemplate.rule_type.in_(rule_types))
+    if template_locked is not None:
+        stmt = stmt.where(QualityCheckTemplate.template_locked.is_(template_locked))
     return stmt
 
 

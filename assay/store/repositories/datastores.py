@@ -22,10 +22,15 @@ def listing(
     enrichment_only: bool | None = None,
     search: str | None = None,
     types: Sequence[str] | None = None,
+    sort: str | None = None,
 ) -> Select:
-    """Datastores by id; ``name`` exact, ``search`` a case-insensitive substring of the name,
-    ``types`` the engine types (``duckdb``, ``postgresql`` …)."""
-    stmt = select(Datastore).order_by(Datastore.id)
+    """Datastores; ``name`` exact, ``search`` a case-insensitive substring of the name,
+    ``types`` the engine types (``duckdb``, ``postgresql`` …); ordered by ``sort`` (``id``,
+    ``name``, ``created``; a leading ``-`` for descending; default ``id``), then by id."""
+    key = (sort or "id").lstrip("-")
+    column = {"id": Datastore.id, "name": Datastore.name, "created": Datastore.created}[key]
+    order = column.desc() if (sort or "").startswith("-") else column.asc()
+    stmt = select(Datastore).order_by(order, Datastore.id)
     if name is not None:
         stmt = stmt.where(Datastore.name == name)
     if enrichment_only is not None:

@@ -55,9 +55,7 @@ export function CheckFormPage() {
     queryKey: ["fields", containerId, "all"],
     enabled: containerId !== null,
     queryFn: () =>
-      unwrap<Page<Field>>(
-        api.GET("/api/containers/{container_id}/fields", { params: { path: { container_id: containerId! }, query: { size: 1000 } } }),
-      ),
+      unwrap<Field[]>(api.GET("/api/containers/{container_id}/fields", { params: { path: { container_id: containerId! } } })),
   });
   const spec = specs.data?.find((s) => s.rule === form.rule);
   const errors = validateCheckForm(spec, form);
@@ -167,7 +165,7 @@ export function CheckFormPage() {
             )}
             <CheckFields
               specs={specs.data ?? []}
-              fields={fields.data?.items ?? []}
+              fields={fields.data ?? []}
               datastoreId={datastoreId}
               value={form}
               errors={shown}

@@ -17,13 +17,12 @@ export function ContainerPage() {
     queryKey: ["container", id],
     queryFn: () => unwrap<Container>(api.GET("/api/containers/{container_id}", { params: { path: { container_id: id } } })),
   });
+  // the fields come as one list (as Qualytics answers); the page shows them 50 at a time
   const fields = useQuery({
-    queryKey: ["fields", id, page],
-    queryFn: () =>
-      unwrap<Page<Field>>(
-        api.GET("/api/containers/{container_id}/fields", { params: { path: { container_id: id }, query: { page, size } } }),
-      ),
+    queryKey: ["fields", id, "all"],
+    queryFn: () => unwrap<Field[]>(api.GET("/api/containers/{container_id}/fields", { params: { path: { container_id: id } } })),
   });
+  const shown = (fields.data ?? []).slice((page - 1) * size, page * size);
   const profiles = useQuery({
     queryKey: ["field-profiles", id],
     queryFn: () =>
@@ -84,7 +83,7 @@ export function ContainerPage() {
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {fields.data.items.map((f) => {
+                {shown.map((f) => {
                   const p = byName.get(f.name);
                   return (
                     <Table.Tr key={f.id} bg={q.field === f.name ? "var(--mantine-color-gray-2)" : undefined}>
@@ -114,7 +113,7 @@ export function ContainerPage() {
               </Table.Tbody>
             </Table>
           </div>
-          <Pager page={page} size={size} total={fields.data.total} onPage={(p) => setQ({ page: p, field: q.field })} />
+          <Pager page={page} size={size} total={fields.data.length} onPage={(p) => setQ({ page: p, field: q.field })} />
         </>
       )}
     </>
