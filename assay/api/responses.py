@@ -120,7 +120,8 @@ class Datastore(Out):
     name: str
     store_type: str
     type: str
-    connection: dict[str, Any]
+    connection: dict[str, Any] = PField(description="its settings; with id and name when a shared connection")
+    connection_id: int | None = None
     database: str | None = None
     schema_: str | None = PField(default=None, alias="schema")
     enrichment_only: bool
@@ -192,6 +193,7 @@ class Container(ContainerStub):
     select_clause: str | None = None
     where_clause: str | None = None
     group_by_clause: str | None = None
+    sources: list[dict[str, Any]] | None = PField(default=None, description="SQL-mode computed join: its sources")
     computed_fields: list[ComputedField] | None = PField(default=None, description="on GET /containers/{id}")
 
 

@@ -66,6 +66,8 @@ def datastore(ds: Datastore) -> dict[str, Any]:
     from ..store.repositories import operations as operations_repo
 
     conn = {k: v for k, v in (ds.connection or {}).items() if k not in SECRET_KEYS}
+    if ds.connection_ref is not None:  # a shared connection: named, so clients can refer to it
+        conn = {**conn, "id": ds.connection_ref.id, "name": ds.connection_ref.name}
     enrichment = ds.enrichment_datastore
     session = object_session(ds)
     latest = operations_repo.latest(session, ds.id) if session else None
@@ -77,6 +79,7 @@ def datastore(ds: Datastore) -> dict[str, Any]:
         "store_type": ds.store_type,
         "type": ds.type,
         "connection": conn,
+        "connection_id": ds.connection_id,
         "database": ds.database,
         "schema": ds.schema,
         "enrichment_only": ds.enrichment_only,
@@ -144,11 +147,17 @@ COMPUTED_KEYS = {
 
 
 def computed_definition(c: Container) -> dict[str, Any]:
-    """A computed container's ``query`` and the definition it was created from; {} for others."""
-    if not c.container_type.startswith("computed_"):
-        return {}
+    """The definition a computed container was created from ({} for other containers): a
+    computed table's ``query`` (as stored, in the datastore's dialect); a computed file's or a
+    pairwise computed join's clauses and containers; a SQL-mode computed join's ``query`` (as
+    written) and ``sources``. A computed file and a pairwise join answer no ``query`` (clients
+    tell the join modes apart by it)."""
     definition = c.computed_definition or {}
-    return {"query": c.query, **{key: definition.get(key) for key in COMPUTED_KEYS.get(c.container_type, ())}}
+    if c.container_type == "computed_table":
+        return {"query": c.query}
+    if c.container_type == "computed_join" and definition.get("sources"):
+        return {"query": definition.get("query"), "sources": definition["sources"]}
+    return {key: definition.get(key) for key in COMPUTED_KEYS.get(c.container_type, ())}
 
 
 def computed_field(cf: ComputedField) -> dict[str, Any]:

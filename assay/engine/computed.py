@@ -114,7 +114,35 @@ def join_query(
     return _finish(query, where_clause, group_by_clause)
 
 
-def render(query: exp.Select, dialect: str) -> str:
+def sources_query(query: str, sources: dict[str, tuple[exp.Table, str | None]]) -> exp.Expression:
+    """A computed join in SQL mode: ``query`` (Spark SQL) reads its sources by alias; each
+    alias becomes the source's table (filtered by the source's ``where_clause`` when given).
+
+    Raises: ExpressionError when the query is not one SELECT or reads a table that is not
+    one of the aliases."""
+    trees = _parse_all(str(query or ""), CLAUSE_DIALECT)
+    if len(trees) != 1 or not isinstance(trees[0], exp.Query):
+        raise ExpressionError("the query must be one SELECT")
+    tree = trees[0]
+    check_functions(tree)
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    for table in list(tree.find_all(exp.Table)):
+        name = table.name
+        if name in ctes and not table.db:
+            continue
+        if table.db or name not in sources:
+            raise ExpressionError(f"the query reads '{table.sql(dialect=CLAUSE_DIALECT)}', which is not a source alias")
+        source, where = sources[name]
+        alias = table.alias or name
+        if where and str(where).strip():
+            replacement: exp.Expression = exp.select("*").from_(source.copy()).where(_condition(where)).subquery(alias)
+        else:
+            replacement = source.copy().as_(alias)
+        table.replace(replacement)
+    return tree
+
+
+def render(query: exp.Expression, dialect: str) -> str:
     """``query`` as SQL text in ``dialect`` (sqlglot's name)."""
     try:
         return query.sql(dialect=dialect)

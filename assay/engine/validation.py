@@ -39,6 +39,8 @@ def validate_check(
         return properties or {}
     for i, name in enumerate(fields):
         if name not in container_fields:
+            if not rule.fields_must_exist:
+                continue  # expectedSchema: a missing field is what the scan reports
             raise RuleDefinitionError(("fields", i), f"field '{name}' does not exist in the container")
         ftype = container_fields[name][0]
         if rule.field_types and ftype not in rule.field_types:
@@ -46,7 +48,7 @@ def validate_check(
                 ("fields", i),
                 f"field '{name}' is {ftype}; rule {rule_type} applies to {' or '.join(rule.field_types)} fields",
             )
-    rule.check_values(props, [container_fields[name][0] for name in fields])
+    rule.check_values(props, [container_fields[name][0] for name in fields if name in container_fields])
     table = ibis.table({n: _dtype(native) for n, (_t, native) in container_fields.items()}, name="container")
     if filter_ is not None and str(filter_).strip():
         try:
@@ -66,7 +68,29 @@ def validate_check(
     field_name = getattr(props, "field_name", None)
     if isinstance(field_name, str) and field_name not in container_fields:
         raise RuleDefinitionError(("properties", "field_name"), f"field '{field_name}' does not exist in the container")
+    if rule.compares_fields and isinstance(field_name, str):
+        _check_comparable(rule_type, fields, field_name, container_fields)
     return properties or {}
+
+
+#: Field types that compare with each other (numbers with numbers, dates with timestamps).
+FAMILIES = {"Integral": "number", "Fractional": "number", "Date": "time", "Timestamp": "time", "String": "text"}
+
+
+def _check_comparable(rule_type: str, fields: list[str], other: str, container_fields: dict) -> None:
+    """A rule comparing each field with field ``other`` needs types that compare (numbers,
+    dates/timestamps, text, booleans each among themselves); an unknown type is not judged.
+
+    Raises: RuleDefinitionError naming ``properties.field_name``."""
+    other_type = container_fields[other][0]
+    for name in fields:
+        own = container_fields[name][0]
+        a, b = FAMILIES.get(own, own), FAMILIES.get(other_type, other_type)
+        if "Unknown" not in (own, other_type) and a != b:
+            raise RuleDefinitionError(
+                ("properties", "field_name"),
+                f"rule {rule_type} cannot compare field '{name}' ({own}) with field '{other}' ({other_type})",
+            )
 
 
 def _dtype(native: str):

@@ -61,6 +61,7 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
         "store_type": "jdbc",
         "type": "duckdb",
         "connection": {"type": "duckdb"},  # secrets are never returned
+        "connection_id": None,
         "database": str(path),
         "schema": "main",
         "enrichment_only": False,

@@ -34,6 +34,15 @@ router = APIRouter(tags=["containers"], route_class=Route)
 ComputedType = Literal["computed_table", "computed_file", "computed_join"]
 
 
+class JoinSource(BaseModel):
+    """A source of a computed join in SQL mode: the container its ``query`` reads as ``alias``."""
+
+    model_config = ConfigDict(extra="ignore")
+    container_id: int
+    alias: str | None = None
+    where_clause: str | None = None
+
+
 class ComputedContainerCreate(BaseModel):
     """A computed container (Qualytics' polymorphic create body, discriminated by
     ``container_type``): ``computed_table`` needs ``datastore_id`` and ``query``;
@@ -59,6 +68,7 @@ class ComputedContainerCreate(BaseModel):
     left_prefix: str | None = None
     right_prefix: str | None = None
     join_type: Literal["inner", "left", "right", "full"] | None = None
+    sources: list[JoinSource] | None = None
     description: str | None = None
     tags: list[str] | None = PField(default_factory=list)
     additional_metadata: dict[str, Any] | None = None
@@ -159,6 +169,8 @@ def _definition(session, body: ComputedContainerCreate) -> tuple[Datastore, str,
         except ExpressionError as e:
             raise ValidationError(("select_clause",), f"computed file: {e}") from None
         return ds, query, definition
+    if body.sources:
+        return _sql_join(session, body)
     _required(
         body,
         "left_container_id",
@@ -210,9 +222,37 @@ def _definition(session, body: ComputedContainerCreate) -> tuple[Datastore, str,
     return ds, query, definition
 
 
-def _query_fields(ds: Datastore, container_type: str, query: str, definition: dict | None, secret_key: str) -> list:
-    """Fields of a computed container's query, by asking the engine for its schema."""
-    probe = SimpleNamespace(container_type=container_type, query=query, computed_definition=definition, name="?")
+def _sql_join(session, body: ComputedContainerCreate) -> tuple[Datastore, str, dict[str, Any]]:
+    """A computed join in SQL mode: ``query`` over ``sources`` read by alias (one datastore)."""
+    _required(body, "query")
+    sources = [_source(session, s.container_id, "sources") for s in body.sources or []]
+    ds = datastore_repo.get(session, body.datastore_id) if body.datastore_id else sources[0].datastore
+    if any(c.datastore_id != ds.id for c in sources):
+        raise ValidationError(("sources",), f"a computed join's sources must be in datastore {ds.id}")
+    dialect = _dialect(ds, body.container_type)
+    by_alias = {
+        (s.alias or c.name): (computed.table_ref(c.name, ds.schema), s.where_clause)
+        for s, c in zip(body.sources or [], sources, strict=True)
+    }
+    try:
+        query = parse_query(computed.render(computed.sources_query(body.query or "", by_alias), dialect), dialect)
+    except ExpressionError as e:
+        raise ValidationError(("query",), f"computed join: {e}") from None
+    definition = {
+        "query": body.query,
+        "sources": [
+            {"container_id": c.id, "alias": s.alias or c.name, "where_clause": s.where_clause}
+            for s, c in zip(body.sources or [], sources, strict=True)
+        ],
+    }
+    return ds, query, definition
+
+
+def _query_fields(
+    ds: Datastore, container_type: str, query: str, definition: dict | None, secret_key: str, name: str
+) -> list:
+    """Fields of computed container ``name``'s query, by asking the engine for its schema."""
+    probe = SimpleNamespace(container_type=container_type, query=query, computed_definition=definition, name=name)
     try:
         with open_source(ds, datastore_secrets(secret_key, ds)) as source:
             schema = source.table(probe).schema()
@@ -234,7 +274,7 @@ def create_container(body: ComputedContainerCreate, session: SessionDep, request
     ds, query, definition = _definition(session, body)
     if repo.name_taken(session, ds.id, body.name):
         raise Conflict(f"datastore {ds.id} already has a container named '{body.name}'")
-    fields = _query_fields(ds, body.container_type, query, definition, request.app.state.settings.secret_key)
+    fields = _query_fields(ds, body.container_type, query, definition, request.app.state.settings.secret_key, body.name)
     c = Container(
         datastore_id=ds.id,
         name=body.name,
@@ -260,7 +300,9 @@ def validate_container(
     """Dry-run a computed container definition: 204 when it would be created, else 422
     naming the key and the reason (as Qualytics answers; qualytics-cli reads 204 as valid)."""
     ds, query, definition = _definition(session, body.container)
-    _query_fields(ds, body.container.container_type, query, definition, request.app.state.settings.secret_key)
+    _query_fields(
+        ds, body.container.container_type, query, definition, request.app.state.settings.secret_key, body.container.name
+    )
     return Response(status_code=204)
 
 
@@ -293,20 +335,20 @@ def update_container(container_id: int, body: ContainerUpdate, session: SessionD
             # partitions of the old split no longer describe the container (their scans keep their names)
             repo.drop_partitions(session, c.id)
     if c.container_type in COMPUTED_TYPES:
-        clauses = ("query", "select_clause", "where_clause", "group_by_clause")
-        changed = {k: getattr(body, k) for k in clauses if k in body.model_fields_set}
-        if c.container_type == "computed_table":
-            changed = {k: v for k, v in changed.items() if k == "query" and v is not None}
-        else:
-            changed.pop("query", None)
+        stored = c.computed_definition or {}
+        if c.container_type == "computed_table" or stored.get("sources"):  # defined by a query
+            changed = {"query": body.query} if body.query is not None else {}
+        else:  # defined by clauses
+            clauses = ("select_clause", "where_clause", "group_by_clause")
+            changed = {k: getattr(body, k) for k in clauses if k in body.model_fields_set}
         if changed:
-            current = {**(c.computed_definition or {}), "query": c.query, **changed}
+            current = {"query": stored.get("query", c.query), **stored, **changed}
             definition = ComputedContainerCreate(
                 container_type=c.container_type, datastore_id=c.datastore_id, name=c.name, **current
             )
             ds, query, computed_definition = _definition(session, definition)
             c.fields = _query_fields(
-                ds, c.container_type, query, computed_definition, request.app.state.settings.secret_key
+                ds, c.container_type, query, computed_definition, request.app.state.settings.secret_key, c.name
             )
             c.query, c.computed_definition = query, computed_definition
         if body.name is not None:
