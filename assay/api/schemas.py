@@ -204,7 +204,10 @@ class ScanOperation(_OperationBase):
         "is recorded instead.",
     )
     check_categories: list[str] | None = None
-    check_variables: dict[str, str] | None = None
+    check_variables: dict[str, str | int | float | bool] | None = Field(
+        default=None,
+        description="values substituted for {{ name }} in the filters and expressions of the checks (as written)",
+    )
 
     @model_validator(mode="after")
     def _incremental_never_auto_resolves(self):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ibis
 
+from . import variables
 from .expressions import ExpressionError, to_ibis, to_ibis_predicate
 from .rules import RuleDefinitionError, get_rule
 
@@ -26,6 +27,35 @@ def validate_check(
         RuleDefinitionError: with ``loc`` naming the input at fault (``rule``, ``fields``,
             ``properties.<name>``, ``filter``, ``coverage``) and a message saying why.
     """
+    samples = variables.SAMPLES if variables.used(filter_, properties) else (None,)
+    first: RuleDefinitionError | None = None
+    for value in samples:
+        # scan variables ({{ name }}) are checked with sample values (engine.variables): the
+        # definition is valid when one of them fits
+        try:
+            _validate(
+                rule_type,
+                fields,
+                variables.sample_properties(properties, value),
+                variables.sample(filter_, value),
+                container_fields,
+                coverage,
+            )
+            return properties or {}
+        except RuleDefinitionError as e:
+            first = first or e
+    assert first is not None
+    raise first
+
+
+def _validate(
+    rule_type: str,
+    fields: list[str],
+    properties: dict | None,
+    filter_: str | None,
+    container_fields: dict[str, tuple[str, str]],
+    coverage: float | None,
+) -> None:
     try:
         rule = get_rule(rule_type)
     except KeyError:
@@ -36,7 +66,7 @@ def validate_check(
     if filter_ is not None and str(filter_).strip() and not rule.filterable:
         raise RuleDefinitionError(("filter",), f"rule {rule_type} does not take a filter")
     if not container_fields:
-        return properties or {}
+        return
     for i, name in enumerate(fields):
         if name not in container_fields:
             if not rule.fields_must_exist:
@@ -70,7 +100,6 @@ def validate_check(
         raise RuleDefinitionError(("properties", "field_name"), f"field '{field_name}' does not exist in the container")
     if rule.compares_fields and isinstance(field_name, str):
         _check_comparable(rule_type, fields, field_name, container_fields)
-    return properties or {}
 
 
 #: Field types that compare with each other (numbers with numbers, dates with timestamps).

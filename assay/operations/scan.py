@@ -265,6 +265,8 @@ def _scan_container(
     persist (anomalies and the enrichment batch, one metadata transaction) → enrich (write
     the batch to the enrichment datastore, or leave it pending)."""
     snap = _load(db, op_id, container_id)
+    for spec in snap.specs:  # the scan's check_variables fill {{ name }} in filters and expressions
+        spec.variables = params.get("check_variables") or {}
     started = utcnow()
     try:
         read, table, result = _read_and_evaluate(source, snap, params, should_abort, resolver)

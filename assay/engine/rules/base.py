@@ -88,6 +88,9 @@ class CheckSpec:
     #: Earlier measurements of this check (time-series rules), oldest first, as
     #: ``(measured_at, value)``; filled by ``operations.history.attach`` before a scan.
     history: list[tuple[Any, Any]] = field(default_factory=list)
+    #: The scan's ``check_variables``, substituted for ``{{ name }}`` in the filter and text
+    #: properties when the check is compiled (``engine.variables``).
+    variables: dict[str, Any] | None = None
 
 
 class ReferenceContainer(Protocol):
