@@ -101,5 +101,6 @@ def status_counts_by_container_scan(session: Session, scan_ids: Sequence[int]) -
     )
     out: dict[int, dict[str, int]] = {}
     for scan_id, status, n in rows:
-        out.setdefault(scan_id, {})[status] = n
+        if scan_id is not None:
+            out.setdefault(scan_id, {})[status] = n
     return out
