@@ -101,10 +101,14 @@ CONTAINER_SCAN_KEYS = {
     "records_processed",
     "partitions_scanned",
     "anomaly_count",
+    "open_anomaly_count",
+    "archived_anomaly_count",
     "auto_resolved_anomaly_count",
     "result",
     "message",
     "quality_checks",
+    "operation_id",
+    "partition_scans",
 }
 
 
