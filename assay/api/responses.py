@@ -217,17 +217,6 @@ class Field(Out):
     latest_profile_id: int | None = None
 
 
-class FieldSchema(Out):
-    name: str
-    type: str
-    native_type: str
-
-
-class ContainerValidation(Out):
-    valid: bool
-    fields: list[FieldSchema]
-
-
 class FieldProfile(Open):
     """A field's statistics from the latest profile; the statistics (``min``, ``max``,
     ``histogram_buckets`` …) are further keys."""
@@ -659,10 +648,6 @@ class DatastorePage(Page[Datastore]):
 
 class FieldProfilePage(Page[FieldProfile]):
     """A page of FieldProfile items."""
-
-
-class FieldPage(Page[Field]):
-    """A page of Field items."""
 
 
 class GlobalTagPage(Page[GlobalTag]):

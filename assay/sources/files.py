@@ -326,12 +326,17 @@ class FileSource(DuckDBStaging, Source):
             return False
 
     def partition_count(self, container):
+        if container.container_type in COMPUTED_TYPES:
+            return 1
         group = self.groups.get(container.name)
         return len(group[2]) if group else 0
 
-    def file_partitions(self, container) -> list[tuple[str, dt.datetime]]:
-        """The container's files as (path, last-modified time in UTC), sorted by path.
-        Raises SourceError when no file matches the container any more."""
+    def file_partitions(self, container) -> list[tuple[str, dt.datetime]] | None:
+        """The container's files as (path, last-modified time in UTC), sorted by path; None
+        for a computed file (read whole, as one partition). Raises SourceError when no file
+        matches the container any more."""
+        if container.container_type in COMPUTED_TYPES:
+            return None
         group = self.groups.get(container.name)
         if group is None:
             raise SourceError(f"no files match container {container.name} ({container.location}) any more")
