@@ -193,7 +193,7 @@ def _evaluate(request: Request, container: Container, spec: CheckSpec, max_recor
     }
 
 
-@router.post("/dry-run", response_model=r.CheckDryRun)
+@router.post("/dry-run", response_model=r.CheckDryRunResult)
 def dry_run_check(body: CheckDryRun, session: SessionDep, request: Request) -> dict:
     """Assay extension (Qualytics publishes no dry-run path): evaluate an unsaved check
     definition on its container with the scan engine and answer what a scan would find
@@ -249,7 +249,7 @@ def get_check(check_id: int, session: SessionDep) -> dict:
     return ser.quality_check(check, repo.anomaly_counts(session, [check_id]).get(check_id, 0))
 
 
-@router.post("/{check_id}/dry-run", response_model=r.CheckDryRun)
+@router.post("/{check_id}/dry-run", response_model=r.CheckDryRunResult)
 def dry_run_saved_check(
     check_id: int, session: SessionDep, request: Request, body: SavedCheckDryRun | None = None
 ) -> dict:
