@@ -143,7 +143,9 @@ def test_bulk_status_update_and_the_short_listing(env):
     r = api.put("/api/quality-checks", json=[{"id": a["id"], "status": "Draft"}, {"id": 424242, "status": "Draft"}])
     assert r.status_code == 404, r.text
     assert api.ok("GET", f"/api/quality-checks/{a['id']}")["status"] == "Active"
-    r = api.put("/api/quality-checks", json=[{"id": a["id"], "status": "Draft"}, {"id": b["id"], "status": "Discarded"}])
+    r = api.put(
+        "/api/quality-checks", json=[{"id": a["id"], "status": "Draft"}, {"id": b["id"], "status": "Discarded"}]
+    )
     assert r.status_code == 204, r.text
     assert api.ok("GET", f"/api/quality-checks/{a['id']}")["status"] == "Draft"
     archived = api.ok("GET", f"/api/quality-checks/{b['id']}")
