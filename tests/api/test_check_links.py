@@ -82,6 +82,8 @@ def test_a_check_of_a_locked_template_follows_the_template_and_refuses_direct_ed
     assert [c["id"] for c in locked_checks] == [check["id"]]
     templates = api.ok("GET", "/api/quality-checks", params={"template_only": "true", "template_locked": "true"})
     assert [x["id"] for x in templates["items"]] == [t["id"]]
+    same = api.ok("GET", "/api/quality-check-templates", params={"template_locked": "true"})
+    assert [(x["id"], x["template_checks_count"]) for x in same["items"]] == [(t["id"], 1)]
     api.ok("DELETE", f"/api/quality-checks/{check['id']}", params={"archive": "false"})
 
 

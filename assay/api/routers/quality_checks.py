@@ -444,6 +444,18 @@ def create_template(body: TemplateCreate, session: SessionDep) -> dict:
     return template_json(t)
 
 
+@templates.get("", response_model=r.QualityCheckTemplatePage)
+def list_templates(
+    session: SessionDep,
+    page: PageDep,
+    rule_type: Annotated[list[str] | None, Query()] = None,
+    template_locked: bool | None = None,
+) -> dict:
+    """Check templates by id, paged; filters ``rule_type`` (repeatable) and ``template_locked``
+    (the same page as ``GET /quality-checks?template_only=true``)."""
+    return list_checks(session, page, rule_type=rule_type, template_only=True, template_locked=template_locked)
+
+
 @templates.get("/{template_id}", response_model=r.QualityCheckTemplate)
 def get_template(template_id: int, session: SessionDep) -> dict:
     t = repo.get_template(session, template_id)
