@@ -194,6 +194,12 @@ def test_dry_run_of_an_unsaved_definition_records_nothing(env):
         },
     )
     assert (out["result"], out["records_processed"]) == ("passed", 2)
+    every = {"container_id": env["orders"], "rule": "notNull", "fields": ["id"]}
+    out = api.ok("POST", "/api/quality-checks/dry-run", json={**every, "max_records_analyzed_per_partition": -1})
+    assert out["records_processed"] == 5
+    r = api.post("/api/quality-checks/dry-run", json={**every, "max_records_analyzed_per_partition": 0})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "max_records_analyzed_per_partition"]
     assert len(api.anomalies(archived="include")) == anomalies_before
     assert api.ok("GET", "/api/operations")["total"] == operations_before
 

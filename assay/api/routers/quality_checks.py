@@ -170,7 +170,7 @@ def _evaluate(request: Request, container: Container, spec: CheckSpec, max_recor
             request.app.state.database,
             container.id,
             spec,
-            max_records_analyzed_per_partition=None if max_records == -1 else max_records,
+            max_records_analyzed_per_partition=max_records,
             high_count_rollup_threshold=ds.high_count_rollup_threshold,
             enrichment_source_record_limit=ds.enrichment_source_record_limit,
             example_limit=examples,
