@@ -4,7 +4,8 @@ and anomaly triage (``anomalies update --description --assignee-ids``) are store
 returned, not silently dropped (issue 16, CLI item 8).
 
 Data: ``orders`` has 4 rows, one with a negative amount, so a ``notNegative`` check on
-``amount`` raises exactly one record anomaly per scan.
+``amount`` raises exactly one record anomaly per scan. The tests run in file order and share
+one server (the anomaly of the first is triaged by the last), as in test_qualytics_cli.py.
 """
 
 from __future__ import annotations
