@@ -231,3 +231,21 @@ def test_dry_run_of_a_bad_definition_is_a_422_or_404(env):
     r = api.post("/api/quality-checks/dry-run", json={"container_id": 98765, "rule": "notNull", "fields": ["id"]})
     assert r.status_code == 404, r.text
     assert api.post("/api/quality-checks/98765/dry-run").status_code == 404
+
+
+def test_dry_run_on_a_container_the_source_no_longer_has_is_a_422(env, tmp_path):
+    api: Api = env["api"]
+    path = tmp_path / "gone.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE gone (id INTEGER)")
+    con.close()
+    ds = api.duckdb_datastore("vanishing", path)
+    api.sync(ds["id"])
+    container = api.container_id(ds["id"], "gone")
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE gone")
+    con.close()
+    r = api.post("/api/quality-checks/dry-run", json={"container_id": container, "rule": "notNull", "fields": ["id"]})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "container_id"]
+    assert r.json()["detail"][0]["msg"].startswith(f"container {container} cannot be read: ")
