@@ -7,7 +7,7 @@ folders and ``s3`` buckets are both file (``dfs``) datastores, read by ``files.F
 
 from __future__ import annotations
 
-from .base import ContainerInfo, FieldInfo, Source, SourceError, field_type_of
+from .base import ContainerInfo, FieldInfo, Source, SourceError, StatementTimeout, field_type_of, statement_timeout_of
 
 
 def open_source(datastore, secrets: dict | None = None) -> Source:
@@ -40,18 +40,27 @@ def open_source(datastore, secrets: dict | None = None) -> Source:
     if kind == "duckdb":
         from .duckdb import DuckDBSource
 
-        return DuckDBSource(datastore.database, datastore.schema or "main")
+        return DuckDBSource(datastore.database, datastore.schema or "main", statement_timeout_of(datastore.connection))
     if kind in ("local", "file", "dfs"):
         from .files import FileSource
 
         connection = datastore.connection or {}
-        return FileSource(connection.get("uri") or datastore.database or "", csv_options(connection))
+        return FileSource(
+            connection.get("uri") or datastore.database or "",
+            csv_options(connection),
+            statement_timeout=statement_timeout_of(connection),
+        )
     if kind == "s3":
         from .files import FileSource, s3_filesystem
 
         connection = datastore.connection or {}
         fs = s3_filesystem(connection, secrets)
-        return FileSource(connection.get("uri") or "", csv_options(connection), fs=fs)
+        return FileSource(
+            connection.get("uri") or "",
+            csv_options(connection),
+            fs=fs,
+            statement_timeout=statement_timeout_of(connection),
+        )
     if kind == "spark":
         from .spark import SparkSource
 
@@ -59,7 +68,7 @@ def open_source(datastore, secrets: dict | None = None) -> Source:
     raise SourceError(f"unsupported datastore type '{datastore.type}'")
 
 
-__all__ = ["ContainerInfo", "FieldInfo", "Source", "SourceError", "field_type_of", "open_source"]
+__all__ = ["ContainerInfo", "FieldInfo", "Source", "SourceError", "StatementTimeout", "field_type_of", "open_source"]
 
 
 def _confined(path: str, loc: tuple[str, ...]) -> None:

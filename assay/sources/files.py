@@ -25,7 +25,7 @@ import ibis
 import sqlglot as sg
 import sqlglot.expressions as sge
 
-from .base import ContainerInfo, DuckDBStaging, Source, SourceError, fields_of
+from .base import DEFAULT_STATEMENT_TIMEOUT, ContainerInfo, DuckDBStaging, Source, SourceError, fields_of
 
 FORMATS = {
     ".csv": "csv",
@@ -168,7 +168,9 @@ class FileSource(DuckDBStaging, Source):
     cannot be listed (missing bucket, wrong credentials, unreachable endpoint).
     """
 
-    def __init__(self, uri: str, csv_options: dict | None = None, fs=None):
+    def __init__(
+        self, uri: str, csv_options: dict | None = None, fs=None, statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
+    ):
         self.csv_options = csv_options or {}
         self.fs = fs
         self._groups: dict[str, tuple[str, str, list[str]]] | None = None
@@ -185,7 +187,9 @@ class FileSource(DuckDBStaging, Source):
             if not sep or not self.root:
                 raise SourceError(f"'{uri}' is not a bucket URI like {protocol or 's3'}://bucket/prefix")
             self.uri = f"{self.protocol}://{self.root}"
-        self.con = ibis.duckdb.connect()
+        from .duckdb import connect_duckdb
+
+        self.con = connect_duckdb(statement_timeout=statement_timeout)
         if fs is not None:
             try:
                 self.con.con.register_filesystem(fs)

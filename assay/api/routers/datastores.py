@@ -58,6 +58,13 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
     secrets = {k: v for k, v in data.items() if k in SECRET_FIELDS}
     conn = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
     conn["type"] = kind[1]
+    timeout = conn.get("statement_timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= 86400
+    ):
+        raise ValidationError(
+            ("connection", "statement_timeout"), "'statement_timeout' must be a number of seconds, 0…86400"
+        )
     if kind[1] in ("duckdb", "sqlite"):
         if not database:
             raise ValidationError(
@@ -75,13 +82,6 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
             refuse_metadata_database(kind[1], conn, database)
         except PathNotAllowed as e:
             raise ValidationError(e.loc, e.message) from None
-        timeout = conn.get("statement_timeout")
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= 86400
-        ):
-            raise ValidationError(
-                ("connection", "statement_timeout"), "'statement_timeout' must be a number of seconds, 0…86400"
-            )
     elif kind[1] == "spark":
         from ...sources.spark import validate_connection
 
