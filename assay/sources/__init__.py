@@ -2,7 +2,9 @@
 and hand the scan an Ibis table per container.
 
 ``open_source(datastore)`` picks the connector by the datastore's ``type``: ``local``
-folders and ``s3`` buckets are both file (``dfs``) datastores, read by ``files.FileSource``.
+folders and ``s3`` buckets are both file (``dfs``) datastores, read by ``files.FileSource``
+(DuckDB) — or, for a ``local`` folder whose ``connection.compute_engine`` is ``spark``, by
+``spark.SparkSource`` over the same file patterns.
 """
 
 from __future__ import annotations
@@ -41,6 +43,13 @@ def open_source(datastore, secrets: dict | None = None) -> Source:
         from .duckdb import DuckDBSource
 
         return DuckDBSource(datastore.database, datastore.schema or "main", statement_timeout_of(datastore.connection))
+    if kind in ("local", "file", "dfs") and compute_engine_of(datastore.connection) == "spark":
+        from .spark import SparkSource
+
+        # the folder's files as containers, read and checked by Spark (docs/spark.md)
+        connection = {**(datastore.connection or {}), "tables": False}
+        connection["uri"] = connection.get("uri") or datastore.database or ""
+        return SparkSource(connection, None, None, secrets)
     if kind in ("local", "file", "dfs"):
         from .files import FileSource
 
@@ -79,6 +88,17 @@ def _confined(path: str, loc: tuple[str, ...]) -> None:
         confine(path, loc)
     except PathNotAllowed as e:
         raise SourceError(e.message) from None
+
+
+#: The engines a file (``local``) datastore can compute with: ``connection.compute_engine``.
+COMPUTE_ENGINES = ("duckdb", "spark")
+
+
+def compute_engine_of(connection: dict | None) -> str:
+    """A file datastore's compute engine: ``connection.compute_engine``, ``duckdb`` (DuckDB
+    in the Assay process, the default) or ``spark`` (the folder read by Spark, with the
+    connection's ``master`` and ``spark.*`` properties as for a ``spark`` datastore)."""
+    return str((connection or {}).get("compute_engine") or "duckdb").lower()
 
 
 def csv_options(connection: dict) -> dict:

@@ -30,6 +30,8 @@ class ContainerInfo:
 
     ``container_type`` is ``table`` (with ``table_type`` ``table`` or ``view``) or
     ``file`` (a file pattern, ``location`` its glob relative to the datastore root).
+    ``error``: why this one container cannot be read (e.g. a Delta table without the Delta
+    Lake reader); it is still listed, without fields, and its scans fail with that reason.
     """
 
     name: str
@@ -38,6 +40,7 @@ class ContainerInfo:
     location: str | None = None
     file_format: str | None = None
     fields: list[FieldInfo] = field(default_factory=list)
+    error: str | None = None
 
 
 def field_type_of(dtype: dt.DataType) -> str:
