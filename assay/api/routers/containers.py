@@ -14,6 +14,7 @@ from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
 from ..routing import Route
+from ..schemas import ToggleFavorite
 
 router = APIRouter(prefix="/containers", tags=["containers"], route_class=Route)
 
@@ -61,3 +62,12 @@ def list_fields(container_id: int, session: SessionDep) -> list[dict]:
     clients, qualytics-cli among them, read it)."""
     container = repo.get(session, container_id)
     return [ser.field(f) for f in container.fields]
+
+
+@router.patch("/{container_id}/favorite", response_model=r.Container)
+def update_favorite_container(container_id: int, body: ToggleFavorite, session: SessionDep) -> dict:
+    """Mark (``{"favorite": true}``) or unmark a container as a favourite."""
+    container = repo.get(session, container_id)
+    container.favorite = body.favorite
+    session.flush()
+    return ser.container(container)

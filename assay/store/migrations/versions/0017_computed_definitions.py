@@ -1,14 +1,14 @@
 """computed files and computed joins: the definition a computed container was created from
 
 Revision ID: 0017_computed_definitions
-Revises: 0013_flows
+Revises: 0015_anomaly_workflow
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_computed_definitions"
-down_revision = "0013_flows"
+down_revision = "0015_anomaly_workflow"
 branch_labels = None
 depends_on = None
 
