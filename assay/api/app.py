@@ -25,6 +25,7 @@ from .routers import (
     flows,
     global_tags,
     health,
+    insights,
     notification_rules,
     operations,
     partitions,
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         flows,
         user_notifications,
         notification_rules,
+        insights,
     ):
         protected.include_router(module.router)
     protected.include_router(quality_checks.templates)

@@ -266,3 +266,22 @@ class ExportOperation(_OperationBase):
 OperationRequest = Annotated[
     SyncOperation | ScanOperation | ProfileOperation | ExportOperation, Field(discriminator="type")
 ]
+
+
+Weight = Annotated[float, Field(ge=0.0, le=2.0)]
+
+
+class QualityScoreSettingsUpdate(_Body):
+    """PUT /datastores/{id}/score-settings: partial update, only the keys sent change.
+    ``decay_period_days``: 7–180; each weight 0.0–2.0 (null: back to the default, 1.0)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    decay_period_days: int | None = Field(default=None, ge=7, le=180)
+    completeness_weight: Weight | None = None
+    coverage_weight: Weight | None = None
+    conformity_weight: Weight | None = None
+    consistency_weight: Weight | None = None
+    precision_weight: Weight | None = None
+    timeliness_weight: Weight | None = None
+    volumetrics_weight: Weight | None = None
+    accuracy_weight: Weight | None = None

@@ -43,7 +43,8 @@ def datastore_stub(ds: Datastore | None) -> dict[str, Any] | None:
     }
 
 
-def datastore(ds: Datastore) -> dict[str, Any]:
+def datastore(ds: Datastore, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A datastore; ``metrics`` (``insights.service.datastore_metrics``) is added when given."""
     conn = {k: v for k, v in (ds.connection or {}).items() if k not in SECRET_KEYS}
     enrichment = ds.enrichment_datastore
     return {
@@ -68,6 +69,7 @@ def datastore(ds: Datastore) -> dict[str, Any]:
         "favorite": ds.favorite,
         "description": ds.description,
         "max_concurrent_operations": ds.max_concurrent_operations,
+        **({"metrics": metrics} if metrics is not None else {}),
     }
 
 
@@ -77,7 +79,8 @@ def container_stub(c: Container | None) -> dict[str, Any] | None:
     return {"id": c.id, "name": c.name, "container_type": c.container_type, "table_type": c.table_type}
 
 
-def container(c: Container) -> dict[str, Any]:
+def container(c: Container, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A container; ``metrics`` (``insights.service.container_metrics``) or else only its field count."""
     return {
         **container_stub(c),
         "created": iso(c.created),
@@ -88,7 +91,7 @@ def container(c: Container) -> dict[str, Any]:
         "file_pattern": c.location,
         "file_format": c.file_format,
         "additional_metadata": c.additional_metadata,
-        "metrics": {"fields": len(c.fields)},
+        "metrics": metrics if metrics is not None else {"fields": len(c.fields)},
         "incremental_field_name": c.incremental_field_name,
         "incremental_identifier_type": c.incremental_identifier_type,
         "partition_field": c.partition_field,
