@@ -610,8 +610,23 @@ class ExportOperationResult(_Operation):
     include_deleted: bool | None = None
 
 
+class MaterializeOperationResult(_Operation):
+    """A materialize operation; ``status``: ``total_containers``, ``containers_analyzed``,
+    ``records_processed`` and ``tables`` (the enrichment tables written, once finished)."""
+
+    type: Literal["materialize"]
+    container_names: list[str]
+    container_tags: list[str] | None = None
+    max_records_per_partition: int
+    containers: list[ContainerStub]
+
+
 Operation = Annotated[
-    SyncOperationResult | ScanOperationResult | ProfileOperationResult | ExportOperationResult,
+    SyncOperationResult
+    | ScanOperationResult
+    | ProfileOperationResult
+    | ExportOperationResult
+    | MaterializeOperationResult,
     PField(discriminator="type"),
 ]
 

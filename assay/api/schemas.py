@@ -263,8 +263,22 @@ class ExportOperation(_OperationBase):
     include_deleted: bool = False
 
 
+class MaterializeOperation(_OperationBase):
+    """``{type: "materialize", datastore_id, container_names?, container_tags?,
+    max_records_per_partition?}``: snapshot the selected containers (default: every live
+    one, computed tables included) into the enrichment datastore as
+    ``<prefix>_mat_<container>`` tables, replaced on every run (operations/materialize.py).
+    ``max_records_per_partition``: 1…1e9 rows per container, or -1 / null for all."""
+
+    type: Literal["materialize"]
+    container_names: list[str] | None = None
+    container_tags: Tags | None = None
+    max_records_per_partition: RecordLimit = None
+
+
 OperationRequest = Annotated[
-    SyncOperation | ScanOperation | ProfileOperation | ExportOperation, Field(discriminator="type")
+    SyncOperation | ScanOperation | ProfileOperation | ExportOperation | MaterializeOperation,
+    Field(discriminator="type"),
 ]
 
 

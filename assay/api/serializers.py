@@ -174,6 +174,7 @@ def container_scan(cs: ContainerScan) -> dict[str, Any]:
 
 SCAN_STATUS_KEYS = service.SCAN_STATUS_KEYS
 PROFILE_STATUS_KEYS = service.PROFILE_STATUS_KEYS
+MATERIALIZE_STATUS_KEYS = service.MATERIALIZE_STATUS_KEYS
 
 
 def container_profiles(op: Operation) -> list[dict[str, Any]]:
@@ -283,6 +284,18 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         out["container_profiles"] = container_profiles(op)
     elif op.type == "export":
         out.update({key: p.get(key) for key in ("asset_type", "container_ids", "container_tags", "include_deleted")})
+    elif op.type == "materialize":
+        for key in MATERIALIZE_STATUS_KEYS:
+            status.setdefault(key, 0)
+        cap = p.get("max_records_per_partition")
+        out.update(
+            {
+                "container_names": p.get("container_names") or [],
+                "container_tags": p.get("container_tags"),
+                "max_records_per_partition": -1 if cap is None else cap,
+                "containers": [container_stub(c) for c in (containers or [])],
+            }
+        )
     elif op.type in ("sync", "catalog"):
         for key in ("total_containers", "containers_analyzed", "records_processed"):
             status.setdefault(key, 0)

@@ -21,9 +21,9 @@ in short:
     successful container scans of the window. An assertion weighs its check's ``weight``.
 
 * Container score: ``70 × Π factor(d_i, w_i)`` over the measured dimensions, clamped to
-  0…100, where ``factor(d, w) = max(0, 1 + w × (d − 70) / 200)`` and ``w`` is the
+  0…100, where ``factor(d, w) = max(0, 1 + w × (d − 70) / 578)`` and ``w`` is the
   dimension's weight (0.0–2.0, default 1.0; 0 disables it). A dimension at 70 is
-  neutral; at 100 it raises the score by 15 % (× ``w``), at 0 it lowers it by 35 %
+  neutral; at 100 it raises the score by 5.2 % (× ``w``), at 0 it lowers it by 12.1 %
   (× ``w``). With no measured dimension the score is the baseline, 70.
 * Datastore score: the mean of the scores of its containers that have a successful
   container scan in the window (``None`` when none has); each datastore dimension is
@@ -56,8 +56,11 @@ CHECK_DIMENSIONS = ("conformity", "consistency", "precision", "timeliness", "vol
 BASELINE = 70.0
 #: A dimension value that neither raises nor lowers the score.
 NEUTRAL = 70.0
-#: How far a dimension moves its factor: ``(d − NEUTRAL) / SPAN`` per unit of weight.
-SPAN = 200.0
+#: How far a dimension moves its factor: ``(d − NEUTRAL) / SPAN`` per unit of weight. Chosen
+#: so that the one field score Qualytics publishes (user guide, enrichment API payload
+#: examples: completeness 74.93, coverage 66.67, consistency, precision and accuracy 100,
+#: the rest unmeasured → total 81.70) comes out the same to 2 decimals.
+SPAN = 578.0
 #: Checks per field for full coverage.
 CHECKS_PER_FIELD = 3
 DEFAULT_DECAY_PERIOD_DAYS = 180
@@ -185,7 +188,7 @@ class ScoreInputs:
 
 # -- the definition ------------------------------------------------------------------------
 def factor(value: float, weight: float) -> float:
-    """The multiplicative adjustment of a dimension: ``max(0, 1 + weight × (value − 70) / 200)``."""
+    """The multiplicative adjustment of a dimension: ``max(0, 1 + weight × (value − 70) / 578)``."""
     return max(0.0, 1.0 + weight * (value - NEUTRAL) / SPAN)
 
 

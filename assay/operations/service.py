@@ -24,7 +24,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..api.schemas import ExportOperation, OperationRequest, ProfileOperation, ScanOperation, SyncOperation
+from ..api.schemas import (
+    ExportOperation,
+    MaterializeOperation,
+    OperationRequest,
+    ProfileOperation,
+    ScanOperation,
+    SyncOperation,
+)
 from ..domain import OperationResult
 from ..errors import Conflict, ValidationError
 from ..store.models import Datastore, Operation, Schedule, utcnow
@@ -44,6 +51,7 @@ SCAN_STATUS_KEYS = (
     "anomalies_identified",
     "auto_resolved_anomaly_count",
 )
+MATERIALIZE_STATUS_KEYS = ("total_containers", "containers_analyzed", "records_processed")
 PROFILE_STATUS_KEYS = (
     "total_containers",
     "containers_analyzed",
@@ -64,6 +72,8 @@ def initial_status(op_type: str) -> dict[str, int]:
         return dict.fromkeys(PROFILE_STATUS_KEYS, 0)
     if op_type == "export":
         return {"total_containers": 0}
+    if op_type == "materialize":
+        return dict.fromkeys(MATERIALIZE_STATUS_KEYS, 0)
     return {"total_containers": 0, "containers_analyzed": 0, "records_processed": 0}
 
 
@@ -103,7 +113,7 @@ def validate(session: Session, body: OperationRequest, ds: Datastore) -> tuple[s
     """(type, stored params) of a validated operation payload on ``ds``.
 
     Raises ValidationError (→ 422) for an enrichment-only datastore, remediation without
-    enrichment, an export without enrichment, or unknown container names. ``container_names``
+    enrichment, an export or materialize without enrichment, or unknown container names. ``container_names``
     of a scan or profile is checked here, at submission: if any requested name is not a live
     container of the datastore the whole request is a 422 on ``container_names`` whose message
     lists the missing names, and nothing is queued (rather than running the others and
@@ -124,6 +134,16 @@ def validate(session: Session, body: OperationRequest, ds: Datastore) -> tuple[s
                 ("datastore_id",), f"datastore {ds.id} has no enrichment datastore linked; an export writes there"
             )
         return "export", body.model_dump(mode="json")
+    if isinstance(body, MaterializeOperation):
+        if ds.enrichment_datastore_id is None:
+            raise ValidationError(
+                ("datastore_id",),
+                f"datastore {ds.id} has no enrichment datastore linked; a materialize operation writes there",
+            )
+        params = body.model_dump(mode="json")
+        params["container_names"] = params.get("container_names") or []
+        _check_container_names(session, ds, params["container_names"])
+        return "materialize", params
     if isinstance(body, ProfileOperation):
         params = body.model_dump(mode="json")
         params["container_names"] = params.get("container_names") or []

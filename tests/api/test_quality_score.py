@@ -12,8 +12,8 @@ So the scan asserts 2 passing and 2 failing checks and records 2 record anomalie
 Dimensions: completeness = 100 × mean(1.0, 0.75) = 87.5; coverage = 100 × (2/3 + 2/3) / 2
 = 66.67 (two checks per field, three expected); conformity (matchesPattern) = 0;
 precision (between) = 100; accuracy (both notNull) = 50; the other three unmeasured.
-Score = 70 × f(87.5) × f(66.67) × f(0) × f(100) × f(50) with f(d) = 1 + (d − 70) / 200:
-70 × 1.0875 × 59/60 × 0.65 × 1.15 × 0.9 = 50.3596… → 50.36.
+Score = 70 × f(87.5) × f(66.67) × f(0) × f(100) × f(50) with f(d) = 1 + (d − 70) / 578:
+70 × 1.03028 × 0.99423 × 0.87889 × 1.05190 × 0.96540 = 63.9968… → 64.0.
 """
 
 from __future__ import annotations
@@ -25,7 +25,13 @@ import pytest
 
 from tests.conftest import _client, make_settings
 
-SCORE = round(70 * 1.0875 * 59 / 60 * 0.65 * 1.15 * 0.9, 2)  # 50.36
+
+def f(d: float, w: float = 1.0) -> float:
+    """A dimension's factor (docs/quality-score.md)."""
+    return 1 + w * (d - 70) / 578
+
+
+SCORE = round(70 * f(87.5) * f(200 / 3) * f(0) * f(100) * f(50), 2)
 DIMENSIONS = {
     "completeness": 87.5,
     "coverage": 66.67,
@@ -79,7 +85,7 @@ def test_container_metrics_and_score_are_the_hand_computed_ones(world):
     }
     assert score.pop("created").endswith("Z")
     assert score == {"total": SCORE, **DIMENSIONS}
-    assert SCORE == 50.36
+    assert SCORE == 64.0
     # the container listing answers the same metrics
     (listed,) = api.ok("GET", "/api/containers", params={"datastore": _ds})["items"]
     assert listed["metrics"]["quality_score"]["total"] == SCORE
@@ -109,15 +115,14 @@ def test_score_settings_default_update_and_effect(world):
     api, ds, cid = world
     defaults = {"decay_period_days": 180, **{f"{d}_weight": None for d in DIMENSIONS}}
     assert api.ok("GET", f"/api/datastores/{ds}/score-settings") == defaults
-    # conformity off: its factor 0.65 leaves the product → 70 × 1.0875 × 59/60 × 1.15 × 0.9 = 77.48
+    # conformity off: its factor leaves the product → 70 × f(87.5) × f(66.67) × f(100) × f(50) = 72.82
     body = api.ok("PUT", f"/api/datastores/{ds}/score-settings", json={"conformity_weight": 0})
     assert body == {**defaults, "conformity_weight": 0}
-    assert api.ok("GET", f"/api/containers/{cid}")["metrics"]["quality_score"]["total"] == 77.48
-    # accuracy doubled on top: f = 1 + 2 × (50 − 70) / 200 = 0.8 instead of 0.9 → 68.87
+    assert api.ok("GET", f"/api/containers/{cid}")["metrics"]["quality_score"]["total"] == 72.82
+    # accuracy doubled on top: f = 1 + 2 × (50 − 70) / 578 → 70.21
     api.ok("PUT", f"/api/datastores/{ds}/score-settings", json={"accuracy_weight": 2.0})
-    assert api.ok("GET", f"/api/containers/{cid}")["metrics"]["quality_score"]["total"] == round(
-        70 * 1.0875 * 59 / 60 * 1.15 * 0.8, 2
-    )
+    total = api.ok("GET", f"/api/containers/{cid}")["metrics"]["quality_score"]["total"]
+    assert total == round(70 * f(87.5) * f(200 / 3) * f(100) * f(50, 2), 2) == 70.21
     # back to the defaults (null = 1.0); a partial update leaves the decay period alone
     body = api.ok(
         "PUT", f"/api/datastores/{ds}/score-settings", json={"conformity_weight": None, "accuracy_weight": None}
@@ -229,3 +234,15 @@ def test_metrics_and_scan_metrics(world):
         api.get("/api/scan-metrics", params={"datastore": 999, "start_date": today, "end_date": today}).status_code
         == 404
     )
+
+
+def test_the_one_published_qualytics_score_is_reproduced():
+    """The user guide's enrichment API examples show a field whose dimensions are completeness
+    74.93…, coverage 66.67, consistency / precision / accuracy 100 (the rest null) with total
+    81.70…; Assay's constant 578 is chosen to give the same total to 2 decimals."""
+    from assay.insights.score import DIMENSIONS, combine
+
+    dims = dict.fromkeys(DIMENSIONS)
+    dims.update(completeness=74.93389459101233, coverage=66.66666666666666, consistency=100.0)
+    dims.update(precision=100.0, accuracy=100.0)
+    assert round(combine(dims, dict.fromkeys(DIMENSIONS, 1.0)), 2) == 81.70

@@ -282,7 +282,7 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
         "file_pattern": None,
         "file_format": None,
         "additional_metadata": None,
-        # never profiled nor scanned; 3 fields without checks: coverage 0, factor 0.65 → 70 × 0.65 = 45.5
+        # never profiled nor scanned; 3 fields without checks: coverage 0 → 70 × (1 − 70/578) = 61.52
         "metrics": {
             "last_profiled": None,
             "last_scanned": None,
@@ -297,7 +297,7 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
             "active_anomalies": 0,
             "quality_score": {
                 "created": None,
-                "total": 45.5,
+                "total": 61.52,
                 "completeness": None,
                 "coverage": 0.0,
                 "conformity": None,
