@@ -21,6 +21,7 @@ from .routers import (
     containers,
     containers_write,
     datastores,
+    enrichment,
     export,
     flows,
     global_tags,
@@ -30,6 +31,7 @@ from .routers import (
     operations,
     partitions,
     quality_checks,
+    scans,
     schedules,
     user_notifications,
     users,
@@ -98,6 +100,8 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         user_notifications,
         notification_rules,
         insights,
+        enrichment,
+        scans,
     ):
         protected.include_router(module.router)
     protected.include_router(quality_checks.templates)

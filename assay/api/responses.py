@@ -316,6 +316,23 @@ class ScanMetrics(Out):
     daily_metrics: list[ScanDailyMetrics]
 
 
+# -- enrichment browsing ------------------------------------------------------------------
+class EnrichmentTable(Out):
+    """A table of an enrichment datastore (Qualytics' ``GetDatastorePathListing``): its
+    ``name``, its ``label`` (the name without the source datastore's prefix) and that source
+    ``datastore`` (the enrichment datastore itself when no linked datastore's prefix matches)."""
+
+    name: str
+    label: str
+    datastore: DatastoreStub | None = None
+
+
+class EnrichmentSourceRecords(Out):
+    """Rows of an enrichment table: a JSON array (as a string) of objects with lower-case keys."""
+
+    source_records: str | None = None
+
+
 # -- containers and fields ----------------------------------------------------------------
 class ContainerStub(Out):
     id: int
@@ -629,6 +646,16 @@ Operation = Annotated[
     | MaterializeOperationResult,
     PField(discriminator="type"),
 ]
+
+
+class DatastoreLatestOperations(Out):
+    """Qualytics' ``GetDatastoreLatestOperations``: a datastore's newest operation, and its
+    newest catalog (sync), profile and scan operation (null when none)."""
+
+    latest_operation: Operation | None = None
+    catalog_operation: Operation | None = None
+    profile_operation: Operation | None = None
+    scan_operation: Operation | None = None
 
 
 class Heartbeat(Out):
