@@ -585,7 +585,9 @@ class SyncOperationResult(_Operation):
 
 
 class ScanOperationResult(_Operation):
-    type: Literal["scan"]
+    """A scan, or an external scan (records sent with ``POST /api/containers/{id}/scan``)."""
+
+    type: Literal["scan", "external_scan"]
     name: str | None = None
     incremental: bool
     auto_resolve_passed_anomalies: bool | None = None

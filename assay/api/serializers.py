@@ -235,7 +235,7 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         "schedule_id": op.schedule_id,
         "tags": tags(op.tags),
     }
-    if op.type == "scan":
+    if op.type in ("scan", "external_scan"):
         for key in SCAN_STATUS_KEYS:
             status.setdefault(key, 0)
         status["anomalies_caught"] = status["anomalies_identified"]

@@ -62,6 +62,7 @@ def reaper_interval() -> float:
 
 def _jobs() -> dict[str, Callable]:
     from .export import run_export
+    from .external_scan import run_external_scan
     from .materialize import run_materialize
     from .profile import run_profile
     from .scan import run_scan
@@ -74,6 +75,7 @@ def _jobs() -> dict[str, Callable]:
         "profile": run_profile,
         "export": run_export,
         "materialize": run_materialize,
+        "external_scan": run_external_scan,
     }
 
 

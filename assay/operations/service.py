@@ -34,7 +34,7 @@ from ..api.schemas import (
 )
 from ..domain import OperationResult
 from ..errors import Conflict, ValidationError
-from ..store.models import Datastore, Operation, Schedule, utcnow
+from ..store.models import Container, Datastore, Operation, Schedule, utcnow
 from ..store.repo import get_or_404
 from ..store.repositories import containers as container_repo
 from ..store.repositories import operations as repo
@@ -66,7 +66,7 @@ PROFILE_STATUS_KEYS = (
 
 def initial_status(op_type: str) -> dict[str, int]:
     """The ``status`` counters of a newly queued operation of ``op_type``, all 0."""
-    if op_type == "scan":
+    if op_type in ("scan", "external_scan"):
         return dict.fromkeys(SCAN_STATUS_KEYS, 0)
     if op_type == "profile":
         return dict.fromkeys(PROFILE_STATUS_KEYS, 0)
@@ -173,6 +173,43 @@ def queue(session: Session, body: OperationRequest, submit: Submit, triggered_by
         datastore_id=ds.id,
         params=params,
         status=initial_status(op_type),
+        triggered_by=triggered_by,
+    )
+
+
+def queue_external_scan(
+    session: Session, container: Container, name: str, records: str | list, submit: Submit, triggered_by: str = "api"
+) -> Operation:
+    """Queue an external scan of ``container`` over ``records`` (operations/external_scan.py):
+    a scan of that one container with the datastore's rollup and source-record settings, no
+    remediation, no auto-resolve. Raises ValidationError (422) for an enrichment-only
+    datastore or bad records."""
+    from .external_scan import parse_records
+
+    ds = container.datastore
+    if ds.enrichment_only:
+        raise ValidationError(("datastore_id",), f"datastore {ds.id} is enrichment-only; nothing to scan there")
+    rows = parse_records(records, [f.name for f in container.fields])
+    params = _scan_params(
+        ScanOperation(
+            type="scan",
+            datastore_id=ds.id,
+            name=name,
+            container_names=[container.name],
+            remediation="none",
+            auto_resolve_passed_anomalies=False,
+        ),
+        ds,
+    )
+    params.update(container_id=container.id, records=rows)
+    return _queue(
+        session,
+        submit,
+        type="external_scan",
+        datastore_id=ds.id,
+        params=params,
+        status=initial_status("external_scan"),
+        container_ids=[container.id],
         triggered_by=triggered_by,
     )
 

@@ -120,3 +120,48 @@ def test_latest_container_scan_and_its_anomalies(world):
     r = api.get(f"/api/containers/{customers}/scan")
     assert r.status_code == 404 and r.json() == {"detail": f"container {customers} has not been scanned"}
     assert api.get("/api/container-scans/999/anomalies").status_code == 404
+
+
+# -- external scan (last: it adds a scan operation to the datastore) ---------------------
+def test_external_scan_asserts_records_and_records_anomalies(world):
+    api, cid, ds = world["api"], world["cid"], world["ds"]
+    records = [{"id": 10, "amount": "4"}, {"id": 11, "amount": -2}, {"id": "12"}]  # 12: amount missing (NULL)
+    op = api.ok("POST", f"/api/containers/{cid}/scan", json={"name": "orders.csv", "records": json.dumps(records)})
+    assert (op["type"], op["result"], op["name"]) == ("external_scan", "queued", "orders.csv")
+    op = api.wait(op["id"])
+    assert op["result"] == "success", op
+    # only -2 is negative (notNegative passes NULL): one record anomaly
+    assert (op["status"]["records_processed"], op["status"]["anomalies_identified"]) == (3, 1)
+    (cs,) = op["container_scans"]
+    assert (cs["records_processed"], cs["anomaly_count"]) == (3, 1)
+    (anomaly,) = api.ok("GET", f"/api/container-scans/{cs['id']}/anomalies")["items"]
+    (record,) = api.ok("GET", f"/api/anomalies/{anomaly['id']}/source-record")
+    assert json.loads(json.dumps(record))  # the failing row is kept like any scan's
+    assert api.ok("GET", f"/api/datastores/{ds['id']}/operations")["scan_operation"]["id"] == op["id"]
+    # records sent as an array work too
+    again = api.wait(api.ok("POST", f"/api/containers/{cid}/scan", json={"name": "x", "records": records[:1]})["id"])
+    assert (again["result"], again["status"]["anomalies_identified"]) == ("success", 0)
+
+
+def test_external_scan_of_values_that_do_not_cast_fails_on_the_container(world):
+    api, cid = world["api"], world["cid"]
+    op = api.ok("POST", f"/api/containers/{cid}/scan", json={"name": "bad.csv", "records": '[{"id": "ten"}]'})
+    op = api.wait(op["id"])
+    assert op["result"] == "failure" and "ten" in op["message"], op
+
+
+@pytest.mark.parametrize(
+    ("records", "words"),
+    [
+        ("not json", "records is not JSON"),
+        ("[]", "non-empty JSON array of objects"),
+        ('{"id": 1}', "non-empty JSON array of objects"),
+        ('[{"id": 1, "colour": "red"}]', "not fields of the container: colour"),
+    ],
+)
+def test_bad_external_scan_records_are_422(world, records, words):
+    r = world["api"].post(f"/api/containers/{world['cid']}/scan", json={"name": "f.csv", "records": records})
+    assert r.status_code == 422, r.text
+    (item,) = r.json()["detail"]
+    assert item["loc"] == ["body", "records"] and words in item["msg"], item
+    assert world["api"].post("/api/containers/999/scan", json={"name": "f", "records": "[]"}).status_code == 404
