@@ -640,12 +640,29 @@ class MaterializeOperationResult(_Operation):
     containers: list[ContainerStub]
 
 
+class PromoteOperationResult(_Operation):
+    """A promote operation (``promote_type`` ``quality_check``); ``status``: ``total_checks``,
+    ``checks_created``, ``checks_updated``, ``checks_skipped``, ``checks_warned`` and
+    ``results`` (per source check: ``source_check_id``, ``destination_check_id``, ``action``
+    created / updated / skipped, ``message``)."""
+
+    type: Literal["promote"]
+    promote_type: str
+    container_id: int
+    destination_container_id: int
+    check_ids: list[int] | None = None
+    check_tags: list[str] | None = None
+    check_additional_tags: list[str] | None = None
+    as_draft: bool
+
+
 Operation = Annotated[
     SyncOperationResult
     | ScanOperationResult
     | ProfileOperationResult
     | ExportOperationResult
-    | MaterializeOperationResult,
+    | MaterializeOperationResult
+    | PromoteOperationResult,
     PField(discriminator="type"),
 ]
 

@@ -276,8 +276,34 @@ class MaterializeOperation(_OperationBase):
     max_records_per_partition: RecordLimit = None
 
 
+class PromoteQualityCheckOperation(_OperationBase):
+    """``{type: "promote_quality_check", datastore_id, container_id, destination_container_id,
+    check_ids? | check_tags?, check_additional_tags?, as_draft = true}``: copy checks of a
+    container of ``datastore_id`` to another container (operations/promote.py); queued as an
+    operation of type ``promote``. ``check_ids`` and ``check_tags`` exclude each other."""
+
+    type: Literal["promote_quality_check"]
+    container_id: Int
+    destination_container_id: Int
+    check_ids: list[Int] | None = None
+    check_tags: Tags | None = None
+    check_additional_tags: Tags | None = None
+    as_draft: bool = True
+
+    @model_validator(mode="after")
+    def _one_selection(self):
+        if self.check_ids and self.check_tags:
+            raise ValueError("check_ids and check_tags exclude each other: send one of them")
+        return self
+
+
 OperationRequest = Annotated[
-    SyncOperation | ScanOperation | ProfileOperation | ExportOperation | MaterializeOperation,
+    SyncOperation
+    | ScanOperation
+    | ProfileOperation
+    | ExportOperation
+    | MaterializeOperation
+    | PromoteQualityCheckOperation,
     Field(discriminator="type"),
 ]
 

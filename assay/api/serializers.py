@@ -175,6 +175,7 @@ def container_scan(cs: ContainerScan) -> dict[str, Any]:
 SCAN_STATUS_KEYS = service.SCAN_STATUS_KEYS
 PROFILE_STATUS_KEYS = service.PROFILE_STATUS_KEYS
 MATERIALIZE_STATUS_KEYS = service.MATERIALIZE_STATUS_KEYS
+PROMOTE_STATUS_KEYS = service.PROMOTE_STATUS_KEYS
 
 
 def container_profiles(op: Operation) -> list[dict[str, Any]]:
@@ -284,6 +285,23 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         out["container_profiles"] = container_profiles(op)
     elif op.type == "export":
         out.update({key: p.get(key) for key in ("asset_type", "container_ids", "container_tags", "include_deleted")})
+    elif op.type == "promote":
+        for key in PROMOTE_STATUS_KEYS:
+            status.setdefault(key, 0)
+        out.update(
+            {
+                key: p.get(key)
+                for key in (
+                    "promote_type",
+                    "container_id",
+                    "destination_container_id",
+                    "check_ids",
+                    "check_tags",
+                    "check_additional_tags",
+                    "as_draft",
+                )
+            }
+        )
     elif op.type == "materialize":
         for key in MATERIALIZE_STATUS_KEYS:
             status.setdefault(key, 0)

@@ -65,6 +65,7 @@ def _jobs() -> dict[str, Callable]:
     from .external_scan import run_external_scan
     from .materialize import run_materialize
     from .profile import run_profile
+    from .promote import run_promote
     from .scan import run_scan
     from .sync import run_sync
 
@@ -76,6 +77,7 @@ def _jobs() -> dict[str, Callable]:
         "export": run_export,
         "materialize": run_materialize,
         "external_scan": run_external_scan,
+        "promote": run_promote,
     }
 
 

@@ -29,6 +29,7 @@ from ..api.schemas import (
     MaterializeOperation,
     OperationRequest,
     ProfileOperation,
+    PromoteQualityCheckOperation,
     ScanOperation,
     SyncOperation,
 )
@@ -52,6 +53,7 @@ SCAN_STATUS_KEYS = (
     "auto_resolved_anomaly_count",
 )
 MATERIALIZE_STATUS_KEYS = ("total_containers", "containers_analyzed", "records_processed")
+PROMOTE_STATUS_KEYS = ("total_checks", "checks_created", "checks_updated", "checks_skipped", "checks_warned")
 PROFILE_STATUS_KEYS = (
     "total_containers",
     "containers_analyzed",
@@ -74,6 +76,8 @@ def initial_status(op_type: str) -> dict[str, int]:
         return {"total_containers": 0}
     if op_type == "materialize":
         return dict.fromkeys(MATERIALIZE_STATUS_KEYS, 0)
+    if op_type == "promote":
+        return dict.fromkeys(PROMOTE_STATUS_KEYS, 0)
     return {"total_containers": 0, "containers_analyzed": 0, "records_processed": 0}
 
 
@@ -134,6 +138,20 @@ def validate(session: Session, body: OperationRequest, ds: Datastore) -> tuple[s
                 ("datastore_id",), f"datastore {ds.id} has no enrichment datastore linked; an export writes there"
             )
         return "export", body.model_dump(mode="json")
+    if isinstance(body, PromoteQualityCheckOperation):
+        source = container_repo.find(session, body.container_id)
+        if source is None or source.deleted_at is not None or source.datastore_id != ds.id:
+            raise ValidationError(("container_id",), f"no container {body.container_id} in datastore {ds.id}")
+        destination = container_repo.find(session, body.destination_container_id)
+        if destination is None or destination.deleted_at is not None:
+            raise ValidationError(
+                ("destination_container_id",), f"container {body.destination_container_id} does not exist"
+            )
+        if destination.id == source.id:
+            raise ValidationError(("destination_container_id",), "the destination is the source container")
+        params = body.model_dump(mode="json")
+        params["promote_type"] = "quality_check"
+        return "promote", params
     if isinstance(body, MaterializeOperation):
         if ds.enrichment_datastore_id is None:
             raise ValidationError(
