@@ -44,8 +44,10 @@ def parse_filter(text: str) -> list[tuple[str, Any]]:
     is parsed, never pasted into SQL."""
     try:
         tree = sqlglot.parse_one(text)
-    except sqlglot.errors.ParseError as e:
-        raise BadFilter(f"cannot parse the filter: {e}") from None
+    except (sqlglot.errors.SqlglotError, ValueError, RecursionError) as e:
+        raise BadFilter(f"cannot parse the filter: {str(e)[:200]}") from None
+    if tree is None:
+        raise BadFilter("the filter is empty: use column = 'value' joined by AND")
     out: list[tuple[str, Any]] = []
 
     def walk(node: sge.Expression) -> None:

@@ -22,6 +22,14 @@ from ..store.repositories import insights as repo
 TIMEFRAMES = {"week": 7, "month": 30, "quarter": 90, "year": 365}
 #: The longest span of ``/api/metrics`` and ``/api/scan-metrics``, in days.
 MAX_DAYS = 366
+#: The dates the insights accept (far enough from ``date.min`` / ``date.max`` for any span).
+FIRST_DATE, LAST_DATE = dt.date(1971, 1, 1), dt.date(9998, 12, 31)
+
+
+def check_date(name: str, value: dt.date | None) -> None:
+    """Raise ValidationError (422 on query parameter ``name``) for a date outside 1971…9998."""
+    if value is not None and not FIRST_DATE <= value <= LAST_DATE:
+        raise ValidationError(name, f"{name} must be between {FIRST_DATE} and {LAST_DATE}", part="query")
 
 
 class Days:
@@ -94,6 +102,7 @@ def insights(
 
     Raises ValidationError (422) for an unknown ``timeframe``.
     """
+    check_date("report_date", report_date)
     if timeframe not in TIMEFRAMES:
         raise ValidationError("timeframe", f"timeframe must be one of: {', '.join(TIMEFRAMES)}", part="query")
     cur = Days(report_date or _today(offset), TIMEFRAMES[timeframe], offset)
@@ -194,6 +203,8 @@ def scan_metrics(session: Session, *, datastore: int, start_date: dt.date, end_d
     its successful container scans (by the day each ended), in total, per day, and the
     smallest / largest daily value (``range_metrics``; None when the span has no day).
     Raises ValidationError (422) when the span is reversed or longer than 366 days."""
+    check_date("start_date", start_date)
+    check_date("end_date", end_date)
     if end_date < start_date:
         raise ValidationError("end_date", "end_date is before start_date", part="query")
     n = (end_date - start_date).days + 1

@@ -18,6 +18,7 @@ from ..store.models import Container, Datastore
 from ..store.repositories import metrics as metrics_repo
 from ..store.repositories import scores as repo
 from . import score as sc
+from .hub import check_date
 
 #: The longest span ``quality_scores`` answers, in days.
 MAX_SCORE_DAYS = 366
@@ -87,6 +88,8 @@ def quality_scores(
     """One score per day from ``start_date`` to ``end_date`` (UTC dates, both included), each
     as of the end of its day (or now for today): of the datastore, or of ``container_id``.
     Raises ValidationError (422) when the span is reversed or longer than 366 days."""
+    check_date("start_date", start_date)
+    check_date("end_date", end_date)
     if end_date < start_date:
         raise ValidationError("end_date", "end_date is before start_date", part="query")
     if (end_date - start_date).days + 1 > MAX_SCORE_DAYS:
