@@ -1,14 +1,14 @@
 """quality score settings per datastore (decay period, dimension weights); the activity log
 
 Revision ID: 0016_quality_score_settings
-Revises: 0013_flows
+Revises: 0015_anomaly_workflow
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_quality_score_settings"
-down_revision = "0013_flows"
+down_revision = "0015_anomaly_workflow"
 branch_labels = None
 depends_on = None
 
