@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from ..operations.runner import Runner
+from ..store import activity as _activity  # noqa: F401  (installs the activity log on every session)
 from ..store.db import Database
 
 
@@ -17,7 +18,10 @@ def get_database(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
+    """The request's session; its changes are logged as the authenticated user's activity
+    (``store/activity.py``)."""
     with request.app.state.database.session() as session:
+        session.info["actor"] = getattr(request.state, "user", None)
         yield session
 
 

@@ -69,10 +69,11 @@ def operation_stub(op: Operation | None) -> dict[str, Any] | None:
     }
 
 
-def datastore(ds: Datastore) -> dict[str, Any]:
-    """A datastore. ``connected`` is false when its latest finished operation failed (its
-    connection or source did not answer as expected), true otherwise; ``latest_operation``
-    is its newest operation."""
+def datastore(ds: Datastore, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A datastore; ``metrics`` (``insights.service.datastore_metrics``) is added when given.
+    ``connected`` is false when its latest finished operation failed (its connection or
+    source did not answer as expected), true otherwise; ``latest_operation`` is its newest
+    operation."""
     from sqlalchemy.orm import object_session
 
     from ..store.repositories import operations as operations_repo
@@ -110,6 +111,7 @@ def datastore(ds: Datastore) -> dict[str, Any]:
         "favorite": ds.favorite,
         "description": ds.description,
         "max_concurrent_operations": ds.max_concurrent_operations,
+        **({"metrics": metrics} if metrics is not None else {}),
     }
 
 
@@ -119,7 +121,8 @@ def container_stub(c: Container | None) -> dict[str, Any] | None:
     return {"id": c.id, "name": c.name, "container_type": c.container_type, "table_type": c.table_type}
 
 
-def container(c: Container) -> dict[str, Any]:
+def container(c: Container, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A container; ``metrics`` (``insights.service.container_metrics``) or else only its field count."""
     return {
         **container_stub(c),
         "created": iso(c.created),
@@ -130,7 +133,7 @@ def container(c: Container) -> dict[str, Any]:
         "file_pattern": c.location,
         "file_format": c.file_format,
         "additional_metadata": c.additional_metadata,
-        "metrics": {"fields": len(c.fields)},
+        "metrics": metrics if metrics is not None else {"fields": len(c.fields)},
         "incremental_field_name": c.incremental_field_name,
         "incremental_identifier_type": c.incremental_identifier_type,
         "partition_field": c.partition_field,
@@ -185,15 +188,16 @@ def computed_field(cf: ComputedField) -> dict[str, Any]:
     }
 
 
-def container_detail(c: Container) -> dict[str, Any]:
-    """``container`` plus its ``computed_fields`` (what GET /containers/{id} answers)."""
+def container_detail(c: Container, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``container`` (with ``metrics`` when given) plus its ``computed_fields`` (what
+    GET /containers/{id} answers)."""
     from sqlalchemy.orm import object_session
 
     from ..store.repositories import containers as containers_repo
 
     session = object_session(c)
     rows = containers_repo.computed_fields(session, c.id) if session else []
-    return {**container(c), "computed_fields": [computed_field(cf) for cf in rows]}
+    return {**container(c, metrics), "computed_fields": [computed_field(cf) for cf in rows]}
 
 
 def field(f: Field) -> dict[str, Any]:
@@ -375,6 +379,8 @@ def container_scans(scans: list[ContainerScan]) -> list[dict[str, Any]]:
 
 SCAN_STATUS_KEYS = service.SCAN_STATUS_KEYS
 PROFILE_STATUS_KEYS = service.PROFILE_STATUS_KEYS
+MATERIALIZE_STATUS_KEYS = service.MATERIALIZE_STATUS_KEYS
+PROMOTE_STATUS_KEYS = service.PROMOTE_STATUS_KEYS
 
 
 def container_profiles(op: Operation) -> list[dict[str, Any]]:
@@ -435,7 +441,7 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         "schedule_id": op.schedule_id,
         "tags": tags(op.tags),
     }
-    if op.type == "scan":
+    if op.type in ("scan", "external_scan"):
         for key in SCAN_STATUS_KEYS:
             status.setdefault(key, 0)
         status["anomalies_caught"] = status["anomalies_identified"]
@@ -484,6 +490,35 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         out["container_profiles"] = container_profiles(op)
     elif op.type == "export":
         out.update({key: p.get(key) for key in ("asset_type", "container_ids", "container_tags", "include_deleted")})
+    elif op.type == "promote":
+        for key in PROMOTE_STATUS_KEYS:
+            status.setdefault(key, 0)
+        out.update(
+            {
+                key: p.get(key)
+                for key in (
+                    "promote_type",
+                    "container_id",
+                    "destination_container_id",
+                    "check_ids",
+                    "check_tags",
+                    "check_additional_tags",
+                    "as_draft",
+                )
+            }
+        )
+    elif op.type == "materialize":
+        for key in MATERIALIZE_STATUS_KEYS:
+            status.setdefault(key, 0)
+        cap = p.get("max_records_per_partition")
+        out.update(
+            {
+                "container_names": p.get("container_names") or [],
+                "container_tags": p.get("container_tags"),
+                "max_records_per_partition": -1 if cap is None else cap,
+                "containers": [container_stub(c) for c in (containers or [])],
+            }
+        )
     elif op.type in ("sync", "catalog"):
         for key in ("total_containers", "containers_analyzed", "records_processed"):
             status.setdefault(key, 0)

@@ -496,6 +496,47 @@ class CheckMeasurement(Base):
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
 
 
+class QualityScoreSettings(Base):
+    """A datastore's quality score settings (``GET/PUT /api/datastores/{id}/score-settings``):
+    the decay period in days (7–180; NULL: the default, 180) and one weight per quality
+    dimension (0.0–2.0; NULL: the default, 1.0). No row: every setting is its default.
+    Definitions in ``docs/quality-score.md``."""
+
+    __tablename__ = "quality_score_settings"
+
+    datastore_id: Mapped[int] = mapped_column(ForeignKey("datastore.id", ondelete="CASCADE"), primary_key=True)
+    decay_period_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    completeness_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    coverage_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    conformity_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    consistency_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    precision_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timeliness_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    volumetrics_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accuracy_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Activity(Base):
+    """One change a user made through the API (``GET /api/activity``): ``verb`` ``insert`` /
+    ``update`` / ``delete`` of the row ``object_id`` of table ``object_type`` (``datastore``,
+    ``container``, ``quality_check``, ``anomaly``…), when and by whom. Changes made by
+    operations (scans, syncs…) are not recorded. Written by ``store/activity.py``."""
+
+    __tablename__ = "activity"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    verb: Mapped[str] = mapped_column(String(16))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    user: Mapped[User | None] = relationship()
+
+
 class Comment(Base):
     """A comment on an anomaly (``anomaly_id``) or a partition (``partition_id``): exactly one is set."""
 

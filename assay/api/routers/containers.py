@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from ...insights import service as insights
 from ...store.models import Container
 from ...store.repo import paginate, with_any_json_value
 from ...store.repositories import containers as repo
@@ -39,7 +40,8 @@ def list_containers(
     if tag:
         stmt = with_any_json_value(session, stmt, Container, Container.tags, tag)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
-    return page_of([ser.container(c) for c in rows], total, page, pages)
+    metrics = insights.container_metrics(session, rows)
+    return page_of([ser.container(c, metrics[c.id]) for c in rows], total, page, pages)
 
 
 @router.get("/listing", response_model=list[r.ContainerListing])
@@ -52,8 +54,10 @@ def listing(session: SessionDep, datastore: Annotated[list[int] | None, Query()]
 
 @router.get("/{container_id}", response_model=r.Container)
 def get_container(container_id: int, session: SessionDep) -> dict:
-    """One container with its ``computed_fields`` (and, when computed, its ``query`` and definition)."""
-    return ser.container_detail(repo.get(session, container_id))
+    """A container with its ``metrics`` (counts and quality score: docs/quality-score.md), its
+    ``computed_fields`` and, when computed, its ``query`` and definition."""
+    c = repo.get(session, container_id)
+    return ser.container_detail(c, insights.container_metrics(session, [c])[c.id])
 
 
 @router.get("/{container_id}/fields", response_model=list[r.Field])

@@ -116,9 +116,14 @@ def end_if_running(
     return True
 
 
-def latest(session: Session, datastore_id: int, finished: bool = False) -> Operation | None:
-    """The datastore's newest operation (only finished ones when ``finished``), or None."""
+def latest(
+    session: Session, datastore_id: int, types: Sequence[str] | None = None, finished: bool = False
+) -> Operation | None:
+    """The newest operation of datastore ``datastore_id`` (of one of ``types`` when given; only
+    finished ones when ``finished``), or None."""
     stmt = select(Operation).where(Operation.datastore_id == datastore_id)
+    if types:
+        stmt = stmt.where(Operation.type.in_(types))
     if finished:
         stmt = stmt.where(Operation.end_time.is_not(None))
-    return session.scalar(stmt.order_by(Operation.id.desc()).limit(1))
+    return session.scalars(stmt.order_by(Operation.id.desc()).limit(1)).first()

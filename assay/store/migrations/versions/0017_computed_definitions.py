@@ -1,14 +1,14 @@
 """computed files and computed joins: the definition a computed container was created from
 
 Revision ID: 0017_computed_definitions
-Revises: 0015_anomaly_workflow
+Revises: 0016_quality_score_settings
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_computed_definitions"
-down_revision = "0015_anomaly_workflow"
+down_revision = "0016_quality_score_settings"
 branch_labels = None
 depends_on = None
 
