@@ -63,6 +63,22 @@ def _team(t: Team) -> dict:
     }
 
 
+def _token(t: UserToken, value: str | None = None) -> dict:
+    out = {
+        "id": t.id,
+        "created": iso(t.created),
+        "name": t.name,
+        "expiration": iso(t.expiration),
+        "revoked": t.revoked,
+        "last_used": iso(t.last_used),
+        "user_id": t.user_id,
+        "scim_endpoints_only": t.scim_endpoints_only,
+    }
+    if value is not None:
+        out["token"] = value
+    return out
+
+
 @router.get("/users/me", response_model=r.Me)
 def me(user: CurrentUser, session: SessionDep, request: Request) -> dict:
     """The caller, with what the UI needs to hide what it may not do: ``role``, ``teams`` and
