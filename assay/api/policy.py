@@ -73,6 +73,7 @@ _KINDS: dict[str, tuple[str, Any]] = {
         "Computed field",
         lambda i: (
             select(Container.datastore_id)
+            .select_from(ComputedField)
             .join(Container, Container.id == ComputedField.container_id)
             .where(ComputedField.id == i)
         ),

@@ -124,8 +124,6 @@ class Datastore(Out):
     favorite: bool
     description: str | None = None
     max_concurrent_operations: int | None = None
-    teams: list[TeamRef] = PField(default_factory=list, description="the teams that hold it, with their permission")
-    created_by: int | None = PField(default=None, description="id of the user who created it")
 
 
 class Connection(Open):
@@ -251,6 +249,19 @@ class CheckContainer(Out):
     datastore: DatastoreStub | None = None
 
 
+class UserStub(Out):
+    id: int
+    name: str | None = None
+    email: str | None = None
+
+
+class AnomalyStatusChange(Out):
+    created: str | None = None
+    previous: str | None = None
+    status: str
+    user: UserStub | None = None
+
+
 class QualityCheck(Out):
     id: int
     created: str | None = None
@@ -276,6 +287,8 @@ class QualityCheck(Out):
     template_id: int | None = None
     favorite: bool
     is_new: bool
+    created_by: UserStub | None = PField(default=None, description="who created it (audit)")
+    last_editor: UserStub | None = PField(default=None, description="who last changed it (audit)")
 
 
 class TemplateField(Out):
@@ -505,6 +518,10 @@ class Anomaly(Out):
     source_records: list[Any] | None = None
     comments: list[Any]
     assignees: list[Any]
+    last_editor: UserStub | None = PField(default=None, description="who last changed its status (audit)")
+    status_changes: list[AnomalyStatusChange] = PField(
+        default_factory=list, description="its status changes, oldest first; user null for a scan's auto-resolve"
+    )
 
 
 class SourceRecord(Out):

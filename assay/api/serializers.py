@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from ..operations import service
-from ..store.models import Anomaly, Container, ContainerScan, Datastore, Field, Operation, QualityCheck
+from ..store.models import Anomaly, Container, ContainerScan, Datastore, Field, Operation, QualityCheck, User
 
 SECRET_KEYS = {"password", "secret_key", "access_key", "token", "passphrase", "private_key", "api_key"}
 OPEN = ("Active", "Acknowledged")
@@ -68,9 +68,12 @@ def datastore(ds: Datastore) -> dict[str, Any]:
         "favorite": ds.favorite,
         "description": ds.description,
         "max_concurrent_operations": ds.max_concurrent_operations,
-        "teams": [{"id": t.id, "name": t.name, "permission": t.permission} for t in ds.teams],
-        "created_by": ds.created_by_id,
     }
+
+
+def user_stub(u: User | None) -> dict[str, Any] | None:
+    """``{id, name, email}`` of a user (audit fields), None for none."""
+    return None if u is None else {"id": u.id, "name": u.name, "email": u.email}
 
 
 def container_stub(c: Container | None) -> dict[str, Any] | None:
@@ -151,6 +154,8 @@ def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str
         "template_id": None,
         "favorite": False,
         "is_new": False,
+        "created_by": user_stub(q.created_by),
+        "last_editor": user_stub(q.last_editor),
     }
 
 
@@ -329,4 +334,9 @@ def anomaly(a: Anomaly) -> dict[str, Any]:
         "source_records": a.source_records,
         "comments": [],
         "assignees": [],
+        "last_editor": user_stub(a.last_editor),
+        "status_changes": [
+            {"created": iso(c.created), "previous": c.previous, "status": c.status, "user": user_stub(c.user)}
+            for c in a.status_changes
+        ],
     }
