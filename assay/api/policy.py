@@ -11,7 +11,8 @@ Two layers (the Qualytics model):
 
 ``POLICY`` maps each route's operation id (its handler's name) to its ``Rule``. The app
 adds :func:`enforce` to every protected route; a route without an entry answers 403 to all
-but Admins, and ``tests/security/test_policy.py`` fails naming the entry to add. An id of a
+but Admins (fail closed, also for routes left out of the OpenAPI document), and
+``tests/security/test_policy.py`` fails naming the entry to add. An id of a
 datastore none of the user's teams holds (or of anything in it) answers 404 with the same
 message as an id that does not exist; a visible one with too weak a permission answers 403.
 Listings need no entry detail: the request's session is team-scoped
@@ -154,7 +155,6 @@ POLICY: dict[str, Rule] = {
     "cli_authorize": PUBLIC,
     "cli_authorize_confirm": PUBLIC,
     "sign_in": PUBLIC,
-    "setup_page": PUBLIC,
     "setup_admin": PUBLIC,
     # datastores
     "list_datastores": SIGNED_IN,
