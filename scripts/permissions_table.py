@@ -59,6 +59,8 @@ def _rows() -> list[str]:
             permission = rule.permission or ("visible" if rule.find else "")
             if rule.beyond_draft:
                 permission += f" (Draft → {rule.beyond_draft})"
+            for field, least in rule.field_roles:
+                permission += f"; `{field}` needs {least}"
             where = rule.find.describe() if rule.find else ("listing" if method == "get" else "")
             role = rule.role + (f" ({rule.note})" if rule.note else "")
             rows.append(f"| {method.upper()} | `{path}` | `{op}` | {role} | {permission} | {where} |")

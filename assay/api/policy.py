@@ -117,12 +117,14 @@ class Rule:
     ``permission``: the least team permission on the datastore ``find`` locates (None with a
     ``find``: the datastore must only be visible to the user). ``beyond_draft``: the permission
     needed instead when the body's ``status`` is not "Draft" (Drafters write draft checks only).
-    ``note``: a word for the docs table."""
+    ``field_roles``: (body field, least role) — sending that field needs that role too (e.g.
+    a datastore's ``teams``: Manager). ``note``: a word for the docs table."""
 
     role: str = "Member"
     permission: str | None = None
     find: Find | None = None
     beyond_draft: str | None = None
+    field_roles: tuple[tuple[str, str], ...] = ()
     public: bool = False
     note: str = ""
 
@@ -136,8 +138,15 @@ def role(name: str, note: str = "") -> Rule:
     return Rule(role=name, note=note)
 
 
-def team(permission: str | None, find: Find, *, role: str = "Member", beyond_draft: str | None = None) -> Rule:
-    return Rule(role=role, permission=permission, find=find, beyond_draft=beyond_draft)
+def team(
+    permission: str | None,
+    find: Find,
+    *,
+    role: str = "Member",
+    beyond_draft: str | None = None,
+    field_roles: tuple[tuple[str, str], ...] = (),
+) -> Rule:
+    return Rule(role=role, permission=permission, find=find, beyond_draft=beyond_draft, field_roles=field_roles)
 
 
 DS = path("datastore", "datastore_id")
@@ -160,7 +169,7 @@ POLICY: dict[str, Rule] = {
     "list_datastores": SIGNED_IN,
     "create_datastore": role("Manager"),
     "get_datastore": team(None, DS),
-    "update_datastore": team("Editor", DS),
+    "update_datastore": team("Editor", DS, field_roles=(("teams", "Manager"),)),
     "delete_datastore": team("Editor", DS, role="Manager"),
     "link_enrichment": team("Editor", DS),
     "unlink_enrichment": team("Editor", DS),
@@ -343,6 +352,9 @@ def check(session, user: User, scope: Scope | None, rule: Rule, ids: list[Any], 
     lies in a datastore none of the user's teams holds (the same answer for both)."""
     if role_rank(user.role) < role_rank(rule.role):
         raise HTTPException(403, f"this requires the {rule.role} role (you are {user.role})")
+    for name, least in rule.field_roles:
+        if isinstance(payload, dict) and payload.get(name) is not None and role_rank(user.role) < role_rank(least):
+            raise HTTPException(403, f"changing '{name}' requires the {least} role (you are {user.role})")
     if scope is None or rule.find is None:  # Admins bypass team permissions
         return
     needed = rule.permission
@@ -390,7 +402,7 @@ async def enforce(
     token = credentials.credentials
     rule = rule_for(_operation_id(request))
     payload: Any = None
-    if rule.find is not None and rule.find.source == "body" or rule.beyond_draft:
+    if (rule.find is not None and rule.find.source == "body") or rule.beyond_draft or rule.field_roles:
         try:
             payload = json.loads(await request.body() or b"null")
         except ValueError:
