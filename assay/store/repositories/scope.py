@@ -92,7 +92,6 @@ def scope_of(session: Session, user: User) -> Scope | None:
 
 def _criteria(scope: Scope) -> list:
     ids = scope.datastore_ids
-    in_containers = select(Container.id).where(Container.datastore_id.in_(ids)).scalar_subquery()
     options = [
         with_loader_criteria(Container, lambda cls: cls.datastore_id.in_(ids), include_aliases=True),
         with_loader_criteria(Anomaly, lambda cls: cls.datastore_id.in_(ids), include_aliases=True),
@@ -101,7 +100,11 @@ def _criteria(scope: Scope) -> list:
     ]
     for model in (QualityCheck, Field, ContainerScan, Partition, ComputedField, ContainerProfile, FieldProfile):
         options.append(
-            with_loader_criteria(model, lambda cls: cls.container_id.in_(in_containers), include_aliases=True)
+            with_loader_criteria(
+                model,
+                lambda cls: cls.container_id.in_(select(Container.id).where(Container.datastore_id.in_(ids))),
+                include_aliases=True,
+            )
         )
     if not scope.all_datastore_rows:
         options.append(with_loader_criteria(Datastore, lambda cls: cls.id.in_(ids), include_aliases=True))
