@@ -40,6 +40,7 @@ from ..store.models import (
     Container,
     ContainerScan,
     Datastore,
+    Field,
     Operation,
     Partition,
     QualityCheck,
@@ -70,6 +71,15 @@ _KINDS: dict[str, tuple[str, Any]] = {
         "Container scan",
         lambda i: select(Container.datastore_id).join(ContainerScan.container).where(ContainerScan.id == i),
     ),
+    "field": (
+        "Field",
+        lambda i: (
+            select(Container.datastore_id)
+            .select_from(Field)
+            .join(Container, Container.id == Field.container_id)
+            .where(Field.id == i)
+        ),
+    ),
     "computed_field": (
         "Computed field",
         lambda i: (
@@ -87,7 +97,7 @@ class Find:
     """Where a request names the thing (and so the datastore) it acts on.
 
     ``kind``: what the id names (a key of ``_KINDS``: datastore, container, check, anomaly,
-    operation, schedule, partition, container_scan, computed_field). ``source``: "path",
+    operation, schedule, partition, container_scan, field, computed_field). ``source``: "path",
     "query" or "body". ``name``: the parameter, or a dotted body path ("container.datastore_id");
     for a body that is a list, ``name`` is read in each item (bulk routes)."""
 
@@ -299,6 +309,48 @@ POLICY: dict[str, Rule] = {
     "update_rule": role("Manager"),
     "delete_rule": role("Manager"),
     "mute_rule": role("Manager"),
+    # comments, fields, favourites, dry runs, external scans (issue 16)
+    "get_comments": SIGNED_IN,
+    "get_comment": SIGNED_IN,
+    "create_comment": team("Reporter", body("anomaly", "anomaly_id")),
+    "update_comment": SIGNED_IN,
+    "delete_comment": SIGNED_IN,
+    "bulk_update_anomalies_put": team("Editor", body("anomaly", "id")),
+    "bulk_update_checks": team("Author", body("check", "id")),
+    "dry_run_check": team("Drafter", body("container", "container_id")),
+    "dry_run_saved_check": team("Drafter", CHECK),
+    "quality_check_listing": SIGNED_IN,
+    "update_favorite_check": team("Reporter", CHECK),
+    "update_favorite_container": team("Reporter", CONTAINER),
+    "update_favorite_datastore": team("Reporter", DS),
+    "get_fields": SIGNED_IN,
+    "get_fields_listing": SIGNED_IN,
+    "get_field": team("Reporter", path("field", "field_id")),
+    "get_field_history": team("Reporter", path("field", "field_id")),
+    "get_field_profiles": team("Reporter", path("field", "field_id")),
+    "update_field": team("Editor", path("field", "field_id")),
+    "bulk_update_fields": team("Editor", body("field", "id")),
+    "get_container_field_profile": team("Reporter", CONTAINER),
+    "get_container_latest_scan": team("Reporter", CONTAINER),
+    "get_container_profile_field_profile": SIGNED_IN,
+    "list_container_scan_anomalies": team("Reporter", path("container_scan", "scan_id")),
+    "run_external_scan": team("Editor", CONTAINER),
+    "get_global_tags_listing": SIGNED_IN,
+    "update_global_tag": role("Manager"),
+    "list_templates": SIGNED_IN,
+    "get_template": SIGNED_IN,
+    "update_template": role("Manager"),
+    # quality scores, insights, metrics, activity, enrichment browsing (issue 16)
+    "get_datastore_operations": team("Reporter", DS),
+    "get_score_settings": team("Reporter", DS),
+    "update_score_settings": team("Editor", DS),
+    "list_quality_scores": team("Reporter", DS),
+    "get_insights": SIGNED_IN,
+    "get_metrics": SIGNED_IN,
+    "get_scan_metrics": SIGNED_IN,
+    "get_activity_log": role("Admin", "every user's changes, all datastores"),
+    "list_enrichment_tables": team("Reporter", DS),
+    "list_enrichment_records": team("Viewer", DS),
 }
 
 MISSING = Rule(role="Admin", note="no policy entry: Admins only until one is added")

@@ -10,7 +10,18 @@ import datetime as dt
 from typing import Any
 
 from ..operations import service
-from ..store.models import Anomaly, Container, ContainerScan, Datastore, Field, Operation, QualityCheck, User
+from ..store.models import (
+    Anomaly,
+    Comment,
+    Container,
+    ContainerScan,
+    Datastore,
+    Field,
+    FieldProfile,
+    Operation,
+    QualityCheck,
+    User,
+)
 
 SECRET_KEYS = {"password", "secret_key", "access_key", "token", "passphrase", "private_key", "api_key"}
 OPEN = ("Active", "Acknowledged")
@@ -43,7 +54,8 @@ def datastore_stub(ds: Datastore | None) -> dict[str, Any] | None:
     }
 
 
-def datastore(ds: Datastore) -> dict[str, Any]:
+def datastore(ds: Datastore, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A datastore; ``metrics`` (``insights.service.datastore_metrics``) is added when given."""
     conn = {k: v for k, v in (ds.connection or {}).items() if k not in SECRET_KEYS}
     enrichment = ds.enrichment_datastore
     return {
@@ -68,12 +80,8 @@ def datastore(ds: Datastore) -> dict[str, Any]:
         "favorite": ds.favorite,
         "description": ds.description,
         "max_concurrent_operations": ds.max_concurrent_operations,
+        **({"metrics": metrics} if metrics is not None else {}),
     }
-
-
-def user_stub(u: User | None) -> dict[str, Any] | None:
-    """``{id, name, email}`` of a user (audit fields), None for none."""
-    return None if u is None else {"id": u.id, "name": u.name, "email": u.email}
 
 
 def container_stub(c: Container | None) -> dict[str, Any] | None:
@@ -82,7 +90,8 @@ def container_stub(c: Container | None) -> dict[str, Any] | None:
     return {"id": c.id, "name": c.name, "container_type": c.container_type, "table_type": c.table_type}
 
 
-def container(c: Container) -> dict[str, Any]:
+def container(c: Container, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A container; ``metrics`` (``insights.service.container_metrics``) or else only its field count."""
     return {
         **container_stub(c),
         "created": iso(c.created),
@@ -93,7 +102,7 @@ def container(c: Container) -> dict[str, Any]:
         "file_pattern": c.location,
         "file_format": c.file_format,
         "additional_metadata": c.additional_metadata,
-        "metrics": {"fields": len(c.fields)},
+        "metrics": metrics if metrics is not None else {"fields": len(c.fields)},
         "incremental_field_name": c.incremental_field_name,
         "incremental_identifier_type": c.incremental_identifier_type,
         "partition_field": c.partition_field,
@@ -110,10 +119,22 @@ def field(f: Field) -> dict[str, Any]:
         "nullable": f.nullable,
         "completeness": None,
         "weight": 1,
-        "global_tags": [],
+        "global_tags": tags(f.tags),
         "is_computed_field": False,
         "quality_score": None,
         "latest_profile_id": None,
+    }
+
+
+def field_profile(fp: FieldProfile) -> dict[str, Any]:
+    """A field's statistics from one container profile (``FieldProfile`` response model)."""
+    return {
+        "id": fp.id,
+        "created": iso(fp.created),
+        "name": fp.field_name,
+        "field_name": fp.field_name,
+        "container_profile_id": fp.container_profile_id,
+        **fp.statistics,
     }
 
 
@@ -151,12 +172,71 @@ def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str
         "is_passing": q.is_passing,
         "last_assertion_error": q.last_error,
         "anomaly_count": anomaly_count,
-        "template_id": None,
-        "favorite": False,
+        "template_id": q.template_id,
+        "template_locked": q.template.template_locked if q.template is not None else None,
+        "favorite": bool(q.favorite),
         "is_new": False,
         "created_by": user_stub(q.created_by),
         "last_editor": user_stub(q.last_editor),
+        "owner_id": q.owner_id,
+        "owner": user_stub(q.owner),
+        "default_anomaly_assignee_id": q.default_anomaly_assignee_id,
+        "default_anomaly_assignee": user_stub(_user(q, q.default_anomaly_assignee_id)),
     }
+
+
+def quality_check_listing(q: QualityCheck) -> dict[str, Any]:
+    """The short form of ``GET /api/quality-checks/listing``."""
+    return {
+        "id": q.id,
+        "created": iso(q.created),
+        "rule_type": q.rule_type,
+        "inferred": q.inferred,
+        "fields": [{"name": n} for n in (q.fields or [])],
+        "description": q.description,
+        "coverage": q.coverage,
+        "properties": q.properties,
+        "filter": q.filter,
+        "status": q.status,
+        "deleted_at": iso(q.deleted_at),
+        "last_updated": iso(q.last_updated),
+        "last_asserted": iso(q.last_asserted),
+        "is_passing": q.is_passing,
+        "weight": q.weight,
+        "additional_metadata": q.additional_metadata,
+        "global_tags": tags(q.tags),
+    }
+
+
+def _user(row: Any, user_id: int | None) -> User | None:
+    """User ``user_id`` through ``row``'s session (its identity map), or None."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(row)
+    if user_id is None or session is None:
+        return None
+    return session.get(User, user_id)
+
+
+def user_stub(u: User | None) -> dict[str, Any] | None:
+    if u is None:
+        return None
+    return {"id": u.id, "created": iso(u.created), "name": u.name, "email": u.email, "role": u.role}
+
+
+def comment(c: Comment) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": c.id,
+        "created": iso(c.created),
+        "last_updated": iso(c.last_updated),
+        "message": c.message,
+        "user": user_stub(c.user),
+    }
+    if c.anomaly_id is not None:
+        out["anomaly_id"] = c.anomaly_id
+    if c.partition_id is not None:
+        out["partition_id"] = c.partition_id
+    return out
 
 
 def container_scan(cs: ContainerScan) -> dict[str, Any]:
@@ -178,6 +258,8 @@ def container_scan(cs: ContainerScan) -> dict[str, Any]:
 
 SCAN_STATUS_KEYS = service.SCAN_STATUS_KEYS
 PROFILE_STATUS_KEYS = service.PROFILE_STATUS_KEYS
+MATERIALIZE_STATUS_KEYS = service.MATERIALIZE_STATUS_KEYS
+PROMOTE_STATUS_KEYS = service.PROMOTE_STATUS_KEYS
 
 
 def container_profiles(op: Operation) -> list[dict[str, Any]]:
@@ -238,7 +320,7 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         "schedule_id": op.schedule_id,
         "tags": tags(op.tags),
     }
-    if op.type == "scan":
+    if op.type in ("scan", "external_scan"):
         for key in SCAN_STATUS_KEYS:
             status.setdefault(key, 0)
         status["anomalies_caught"] = status["anomalies_identified"]
@@ -287,6 +369,35 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         out["container_profiles"] = container_profiles(op)
     elif op.type == "export":
         out.update({key: p.get(key) for key in ("asset_type", "container_ids", "container_tags", "include_deleted")})
+    elif op.type == "promote":
+        for key in PROMOTE_STATUS_KEYS:
+            status.setdefault(key, 0)
+        out.update(
+            {
+                key: p.get(key)
+                for key in (
+                    "promote_type",
+                    "container_id",
+                    "destination_container_id",
+                    "check_ids",
+                    "check_tags",
+                    "check_additional_tags",
+                    "as_draft",
+                )
+            }
+        )
+    elif op.type == "materialize":
+        for key in MATERIALIZE_STATUS_KEYS:
+            status.setdefault(key, 0)
+        cap = p.get("max_records_per_partition")
+        out.update(
+            {
+                "container_names": p.get("container_names") or [],
+                "container_tags": p.get("container_tags"),
+                "max_records_per_partition": -1 if cap is None else cap,
+                "containers": [container_stub(c) for c in (containers or [])],
+            }
+        )
     elif op.type in ("sync", "catalog"):
         for key in ("total_containers", "containers_analyzed", "records_processed"):
             status.setdefault(key, 0)
@@ -332,8 +443,10 @@ def anomaly(a: Anomaly) -> dict[str, Any]:
         "anomalous_records_count": a.anomalous_records_count,
         "fingerprint": a.fingerprint,
         "source_records": a.source_records,
-        "comments": [],
-        "assignees": [],
+        "description": a.description,
+        "comments": [comment(c) for c in a.comments],
+        "assignees": [stub for stub in (user_stub(_user(a, i)) for i in (a.assignee_ids or [])) if stub is not None],
+        "assignee_ids": list(a.assignee_ids or []),
         "last_editor": user_stub(a.last_editor),
         "status_changes": [
             {"created": iso(c.created), "previous": c.previous, "status": c.status, "user": user_stub(c.user)}

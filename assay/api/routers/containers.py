@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from ...insights import service as insights
 from ...store.repo import paginate
 from ...store.repositories import containers as repo
 from ...store.repositories import datastores as datastore_repo
@@ -13,6 +14,7 @@ from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
 from ..routing import Route
+from ..schemas import ToggleFavorite
 
 router = APIRouter(prefix="/containers", tags=["containers"], route_class=Route)
 
@@ -33,7 +35,8 @@ def list_containers(
         datastores=datastore, container_types=container_type, name=name, search=search, archived=archived
     )
     rows, total, pages = paginate(session, stmt, page.page, page.size)
-    return page_of([ser.container(c) for c in rows], total, page, pages)
+    metrics = insights.container_metrics(session, rows)
+    return page_of([ser.container(c, metrics[c.id]) for c in rows], total, page, pages)
 
 
 @router.get("/listing", response_model=list[r.ContainerListing])
@@ -46,7 +49,9 @@ def listing(session: SessionDep, datastore: Annotated[list[int] | None, Query()]
 
 @router.get("/{container_id}", response_model=r.Container)
 def get_container(container_id: int, session: SessionDep) -> dict:
-    return ser.container(repo.get(session, container_id))
+    """A container with its ``metrics`` (counts and quality score: docs/quality-score.md)."""
+    c = repo.get(session, container_id)
+    return ser.container(c, insights.container_metrics(session, [c])[c.id])
 
 
 @router.get("/{container_id}/fields", response_model=r.FieldPage)
@@ -57,3 +62,12 @@ def list_fields(container_id: int, session: SessionDep, page: PageDep) -> dict:
     start = (page.page - 1) * page.size
     pages = max(1, -(-len(fields) // page.size))
     return page_of([ser.field(f) for f in fields[start : start + page.size]], len(fields), page, pages)
+
+
+@router.patch("/{container_id}/favorite", response_model=r.Container)
+def update_favorite_container(container_id: int, body: ToggleFavorite, session: SessionDep) -> dict:
+    """Mark (``{"favorite": true}``) or unmark a container as a favourite."""
+    container = repo.get(session, container_id)
+    container.favorite = body.favorite
+    session.flush()
+    return ser.container(container)

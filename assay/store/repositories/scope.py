@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import event, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from ..models import (
     Anomaly,
+    Comment,
     ComputedField,
     Container,
     ContainerProfile,
@@ -106,6 +107,20 @@ def _criteria(scope: Scope) -> list:
                 include_aliases=True,
             )
         )
+    options.append(
+        with_loader_criteria(
+            Comment,
+            lambda cls: or_(
+                cls.anomaly_id.in_(select(Anomaly.id).where(Anomaly.datastore_id.in_(ids))),
+                cls.partition_id.in_(
+                    select(Partition.id).where(
+                        Partition.container_id.in_(select(Container.id).where(Container.datastore_id.in_(ids)))
+                    )
+                ),
+            ),
+            include_aliases=True,
+        )
+    )
     if not scope.all_datastore_rows:
         options.append(with_loader_criteria(Datastore, lambda cls: cls.id.in_(ids), include_aliases=True))
     return options

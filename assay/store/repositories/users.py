@@ -119,3 +119,18 @@ def datastores_by_ids(session: Session, ids: list[int], loc: str) -> list[Datast
 def service_tokens() -> Select:
     """The tokens of service users, by id."""
     return select(UserToken).join(UserToken.user).where(User.user_type == "Service").order_by(UserToken.id)
+
+
+def existing_users(session: Session, user_ids: list[int], loc: tuple[str | int, ...]) -> list[User]:
+    """The users ``user_ids`` (in that order), none of them deleted.
+
+    Raises: ValidationError at ``loc`` (e.g. ``("owner_id",)``) naming the first unknown or
+    deleted user id, so a check or an anomaly never points at a user that does not exist.
+    """
+    from ...errors import ValidationError
+
+    found = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids), User.deleted_at.is_(None)))}
+    for user_id in user_ids:
+        if user_id not in found:
+            raise ValidationError(loc, f"user {user_id} does not exist")
+    return [found[i] for i in user_ids]
