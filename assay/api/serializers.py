@@ -266,6 +266,8 @@ def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str
         "template_locked": q.template.template_locked if q.template is not None else None,
         "favorite": bool(q.favorite),
         "is_new": False,
+        "created_by": user_stub(q.created_by),
+        "last_editor": user_stub(q.last_editor),
         "owner_id": q.owner_id,
         "owner": user_stub(q.owner),
         "default_anomaly_assignee_id": q.default_anomaly_assignee_id,
@@ -568,4 +570,9 @@ def anomaly(a: Anomaly) -> dict[str, Any]:
         "comments": [comment(c) for c in a.comments],
         "assignees": [stub for stub in (user_stub(_user(a, i)) for i in (a.assignee_ids or [])) if stub is not None],
         "assignee_ids": list(a.assignee_ids or []),
+        "last_editor": user_stub(a.last_editor),
+        "status_changes": [
+            {"created": iso(c.created), "previous": c.previous, "status": c.status, "user": user_stub(c.user)}
+            for c in a.status_changes
+        ],
     }

@@ -372,6 +372,8 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
         },
     )
     assert created["created"].endswith("Z") and created["last_updated"].endswith("Z")
+    me = api.ok("GET", "/api/users/me")
+    admin = {k: me[k] for k in ("id", "created", "name", "email", "role")}
     assert {k: v for k, v in created.items() if k not in ("id", "created", "last_updated")} == {
         "rule_type": "between",
         "inferred": False,
@@ -399,6 +401,9 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
         "owner": None,
         "default_anomaly_assignee_id": None,
         "default_anomaly_assignee": None,
+        # audit: who created it and who changed it last (the first Admin, whose token the tests use)
+        "created_by": admin,
+        "last_editor": admin,
     }
     assert api.ok("GET", f"/api/quality-checks/{created['id']}") == created
 
