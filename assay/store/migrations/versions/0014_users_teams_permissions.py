@@ -11,14 +11,14 @@ refer to users with a foreign key on PostgreSQL; SQLite cannot add one to an exi
 users are never deleted (only deactivated), so there they are plain integers.
 
 Revision ID: 0014_users_teams_permissions
-Revises: 0016_quality_score_settings (re-chained after main's 0015 and 0016)
+Revises: 0013_flows
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_users_teams_permissions"
-down_revision = "0016_quality_score_settings"
+down_revision = "0013_flows"
 branch_labels = None
 depends_on = None
 
