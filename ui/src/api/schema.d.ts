@@ -478,6 +478,11 @@ export interface paths {
          * Verify Datastore
          * @description Open the datastore and list its containers: ``{connected, message}`` with the driver's
          *     reason on failure (never a 500).
+         *
+         *     With a body (the keys of ``PUT /datastores/{id}``), the saved settings with those changes
+         *     are verified and nothing is saved: a connection, database or schema sent replaces the
+         *     saved one, and secrets not sent (a password left blank in an edit form) are the saved ones.
+         *     Raises: ValidationError (→ 422) on a changed setting that is malformed, as the PUT would.
          */
         post: operations["verify_datastore"];
         delete?: never;
@@ -6591,7 +6596,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DatastoreUpdate"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -6622,6 +6631,15 @@ export interface operations {
             };
             /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -27,6 +27,7 @@ export interface Datastore extends DatastoreStub {
   enrichment_datastore_id: number | null;
   enrichment_datastore: { id: number; name: string } | null;
   description: string | null;
+  global_tags: { name: string }[];
   high_count_rollup_threshold?: number;
   enrichment_source_record_limit?: number;
 }

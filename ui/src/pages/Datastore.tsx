@@ -1,4 +1,4 @@
-import { Anchor, Button, Card, Group, SimpleGrid, Table, Text, Title } from "@mantine/core";
+import { Anchor, Badge, Button, Card, Group, SimpleGrid, Table, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
@@ -46,7 +46,12 @@ export function DatastorePage() {
   const d = ds.data;
   return (
     <>
-      <PageTitle title={`Datastore ${d.name}`}>{!d.enrichment_only && <RunOperationButtons datastoreId={id} />}</PageTitle>
+      <PageTitle title={`Datastore ${d.name}`}>
+        <Button component={Link} to={`/datastores/${id}/edit`} variant="default">
+          Edit
+        </Button>
+        {!d.enrichment_only && <RunOperationButtons datastoreId={id} />}
+      </PageTitle>
       <SimpleGrid cols={{ base: 2, sm: 4 }} mb="md">
         <Stat label="Health">
           <StatusBadge value={health.health} />
@@ -77,6 +82,20 @@ export function DatastorePage() {
           !d.enrichment_only && " · no enrichment datastore (failing source records are not kept)"
         )}
       </Text>
+      {d.description && (
+        <Text size="sm" mb="xs">
+          {d.description}
+        </Text>
+      )}
+      {d.global_tags.length > 0 && (
+        <Group gap={4} mb="md" role="group" aria-label="Tags">
+          {d.global_tags.map((t) => (
+            <Badge key={t.name} variant="light" color="gray" c="dark.7" radius="sm">
+              {t.name}
+            </Badge>
+          ))}
+        </Group>
+      )}
       <Group gap="xs" mb="lg">
         <Button component={Link} to={`/checks?datastore=${id}`} variant="default" size="xs">
           Checks
