@@ -17,6 +17,7 @@ from .auth import require_user
 from .limits import InputLimits
 from .routers import (
     anomalies,
+    comments,
     connections,
     containers,
     containers_write,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         containers_write,
         quality_checks,
         anomalies,
+        comments,
         schedules,
         operations,
         partitions,

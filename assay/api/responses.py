@@ -249,6 +249,16 @@ class CheckContainer(Out):
     datastore: DatastoreStub | None = None
 
 
+class UserStub(Out):
+    """A user as other objects refer to it (a check's owner, an anomaly's assignee, a comment's author)."""
+
+    id: int
+    created: str | None = None
+    name: str | None = None
+    email: str | None = None
+    role: str | None = None
+
+
 class QualityCheck(Out):
     id: int
     created: str | None = None
@@ -272,8 +282,64 @@ class QualityCheck(Out):
     last_assertion_error: str | None = None
     anomaly_count: int | None = None
     template_id: int | None = None
+    #: whether the check's template is locked (its checks follow the template; None without a template)
+    template_locked: bool | None = None
     favorite: bool
     is_new: bool
+    owner: UserStub | None = None
+    owner_id: int | None = None
+    default_anomaly_assignee_id: int | None = None
+    default_anomaly_assignee: UserStub | None = None
+
+
+class QualityCheckListing(Out):
+    """One check in ``GET /api/quality-checks/listing`` (Qualytics' ``QualityCheckListing``)."""
+
+    id: int
+    created: str | None = None
+    rule_type: str
+    inferred: bool
+    fields: list[TemplateField]
+    description: str | None = None
+    coverage: Number | None = None
+    properties: dict[str, Any] | None = None
+    filter: str | None = None
+    status: str
+    deleted_at: str | None = None
+    last_updated: str | None = None
+    last_asserted: str | None = None
+    is_passing: bool | None = None
+    weight: int | None = None
+    additional_metadata: dict[str, Any] | None = None
+    global_tags: list[Tag]
+
+
+class DryRunAnomaly(Out):
+    """An anomaly a scan would record (nothing is recorded by a dry run)."""
+
+    type: str
+    message: str
+    anomalous_records_count: int
+    source_records: list[dict[str, Any]]
+
+
+class CheckDryRun(Out):
+    """A check dry run (an Assay extension): what a scan of the container would find for
+    the check, evaluated by the scan's own engine, with nothing recorded. ``result``:
+    passed | failed | unasserted (``error`` says why)."""
+
+    quality_check_id: int | None = None
+    container_id: int
+    rule_type: str
+    result: str
+    records_processed: int = PField(description="rows read")
+    asserted_records: int = PField(description="rows the check saw after its filter (row rules)")
+    anomalous_records: int = PField(description="rows that broke the check (row rules)")
+    message: str | None = PField(default=None, description="what failed, for aggregate rules")
+    error: str | None = None
+    read_message: str | None = PField(default=None, description="how the container was read, when notable")
+    examples: list[dict[str, Any]] = PField(description="failing rows, at most example_limit")
+    anomalies: list[DryRunAnomaly]
 
 
 class TemplateField(Out):
@@ -501,8 +567,23 @@ class Anomaly(Out):
     anomalous_records_count: int | None = None
     fingerprint: int | None = None
     source_records: list[Any] | None = None
-    comments: list[Any]
-    assignees: list[Any]
+    #: user-editable text (PUT /api/anomalies/{id} ``description``); ``message`` is what the scan found
+    description: str | None = None
+    comments: list[Comment]
+    assignees: list[UserStub]
+    assignee_ids: list[int]
+
+
+class Comment(Out):
+    """A comment on an anomaly (``anomaly_id``) or a partition (``partition_id``)."""
+
+    id: int
+    created: str | None = None
+    last_updated: str | None = None
+    message: str
+    user: UserStub | None = None
+    anomaly_id: int | None = None
+    partition_id: int | None = None
 
 
 class SourceRecord(Out):
@@ -539,6 +620,13 @@ class GlobalTag(Out):
     category: str | None = None
     weight_modifier: int
     type: str
+
+
+class GlobalTagListing(GlobalTag):
+    """A tag in ``GET /api/global-tags/listing``: ``count`` = datastores, containers, fields,
+    quality checks and anomalies that carry it."""
+
+    count: int
 
 
 class TeamRef(Out):
@@ -657,3 +745,7 @@ class UserPage(Page[User]):
 
 class OperationPage(Page[Operation]):
     """A page of Operation items."""
+
+
+class CommentPage(Page[Comment]):
+    """A page of Comment items."""

@@ -147,6 +147,44 @@ class QualityCheckUpdate(_Body):
     weight: int | None = Field(default=None, ge=0, le=100)
     owner_id: int | None = None
     default_anomaly_assignee_id: int | None = None
+    favorite: bool | None = None
+
+
+class TemplateUpdate(_Body):
+    """PUT /quality-check-templates/{id} (Qualytics' ``UpdateQualityCheckTemplate``): when
+    the template is (or becomes) locked, its checks take ``description``, ``coverage``,
+    ``filter`` and ``properties``."""
+
+    description: str | None = None
+    coverage: float | None = Field(default=None, ge=0, le=1)
+    filter: str | None = None
+    properties: dict[str, Any] | None = None
+    tags: Tags | None = None
+    additional_metadata: dict[str, Any] | None = None
+    template_locked: bool | None = None
+
+
+class ToggleFavorite(_Body):
+    """PATCH …/favorite (Qualytics' ``ToggleFavorite``)."""
+
+    favorite: bool
+
+
+class CheckDryRun(_CheckDefinition):
+    """POST /quality-checks/dry-run: a check definition (as for POST /quality-checks) plus
+    ``max_records_analyzed_per_partition`` (-1 / null: every record; default 10,000) and
+    ``example_limit`` (failing rows returned, 0…100, default 10)."""
+
+    container_id: int
+    max_records_analyzed_per_partition: int | None = Field(default=10_000, ge=-1, le=1_000_000_000)
+    example_limit: int = Field(default=10, ge=0, le=100)
+
+
+class SavedCheckDryRun(_Body):
+    """POST /quality-checks/{id}/dry-run: the caps of :class:`CheckDryRun`."""
+
+    max_records_analyzed_per_partition: int | None = Field(default=10_000, ge=-1, le=1_000_000_000)
+    example_limit: int = Field(default=10, ge=0, le=100)
 
 
 class _OperationBase(_Body):

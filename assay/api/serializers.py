@@ -10,7 +10,17 @@ import datetime as dt
 from typing import Any
 
 from ..operations import service
-from ..store.models import Anomaly, Container, ContainerScan, Datastore, Field, Operation, QualityCheck
+from ..store.models import (
+    Anomaly,
+    Comment,
+    Container,
+    ContainerScan,
+    Datastore,
+    Field,
+    Operation,
+    QualityCheck,
+    User,
+)
 
 SECRET_KEYS = {"password", "secret_key", "access_key", "token", "passphrase", "private_key", "api_key"}
 OPEN = ("Active", "Acknowledged")
@@ -105,7 +115,7 @@ def field(f: Field) -> dict[str, Any]:
         "nullable": f.nullable,
         "completeness": None,
         "weight": 1,
-        "global_tags": [],
+        "global_tags": tags(f.tags),
         "is_computed_field": False,
         "quality_score": None,
         "latest_profile_id": None,
@@ -146,10 +156,69 @@ def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str
         "is_passing": q.is_passing,
         "last_assertion_error": q.last_error,
         "anomaly_count": anomaly_count,
-        "template_id": None,
-        "favorite": False,
+        "template_id": q.template_id,
+        "template_locked": q.template.template_locked if q.template is not None else None,
+        "favorite": bool(q.favorite),
         "is_new": False,
+        "owner_id": q.owner_id,
+        "owner": user_stub(q.owner),
+        "default_anomaly_assignee_id": q.default_anomaly_assignee_id,
+        "default_anomaly_assignee": user_stub(_user(q, q.default_anomaly_assignee_id)),
     }
+
+
+def quality_check_listing(q: QualityCheck) -> dict[str, Any]:
+    """The short form of ``GET /api/quality-checks/listing``."""
+    return {
+        "id": q.id,
+        "created": iso(q.created),
+        "rule_type": q.rule_type,
+        "inferred": q.inferred,
+        "fields": [{"name": n} for n in (q.fields or [])],
+        "description": q.description,
+        "coverage": q.coverage,
+        "properties": q.properties,
+        "filter": q.filter,
+        "status": q.status,
+        "deleted_at": iso(q.deleted_at),
+        "last_updated": iso(q.last_updated),
+        "last_asserted": iso(q.last_asserted),
+        "is_passing": q.is_passing,
+        "weight": q.weight,
+        "additional_metadata": q.additional_metadata,
+        "global_tags": tags(q.tags),
+    }
+
+
+def _user(row: Any, user_id: int | None) -> User | None:
+    """User ``user_id`` through ``row``'s session (its identity map), or None."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(row)
+    if user_id is None or session is None:
+        return None
+    return session.get(User, user_id)
+
+
+def user_stub(u: User | None) -> dict[str, Any] | None:
+    if u is None:
+        return None
+    return {"id": u.id, "created": iso(u.created), "name": u.name, "email": u.email, "role": u.role}
+
+
+def comment(c: Comment) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": c.id,
+        "created": iso(c.created),
+        "last_updated": iso(c.last_updated),
+        "message": c.message,
+        "user": user_stub(c.user),
+    }
+    if c.anomaly_id is not None:
+        out["anomaly_id"] = c.anomaly_id
+    if c.partition_id is not None:
+        out["partition_id"] = c.partition_id
+    return out
 
 
 def container_scan(cs: ContainerScan) -> dict[str, Any]:
@@ -325,6 +394,8 @@ def anomaly(a: Anomaly) -> dict[str, Any]:
         "anomalous_records_count": a.anomalous_records_count,
         "fingerprint": a.fingerprint,
         "source_records": a.source_records,
-        "comments": [],
-        "assignees": [],
+        "description": a.description,
+        "comments": [comment(c) for c in a.comments],
+        "assignees": [stub for stub in (user_stub(_user(a, i)) for i in (a.assignee_ids or [])) if stub is not None],
+        "assignee_ids": list(a.assignee_ids or []),
     }

@@ -361,13 +361,45 @@ def _read_and_evaluate(source, snap: _Snapshot, params, should_abort, resolver):
     rows). Returns ``(read, table, evaluation)``. Raises whatever the source raises."""
     threshold = int(params["high_count_rollup_threshold"])
     source_limit = int(params["enrichment_source_record_limit"])
-    read = plan_read(source, snap.container, params)
+    return read_and_evaluate(
+        source,
+        snap.container,
+        snap.computed,
+        snap.specs,
+        params,
+        example_limit=threshold + source_limit,
+        should_abort=should_abort,
+        resolver=resolver,
+    )
+
+
+def read_and_evaluate(
+    source,
+    container: Container,
+    computed: list[tuple[str, str | None]],
+    specs: list[CheckSpec],
+    params: dict[str, Any],
+    *,
+    example_limit: int,
+    should_abort=lambda: False,
+    resolver=None,
+):
+    """The read and evaluation of one container scan, shared by scans and check dry runs:
+    plan the read of ``container`` for a scan payload ``params`` (incremental, thresholds,
+    ``max_records_analyzed_per_partition``), stage it, add the ``computed`` fields and
+    evaluate ``specs`` (one fused query, then up to ``example_limit`` failing rows per
+    check), then measure the read's partitions.
+
+    Returns ``(read, table, evaluation)``. Raises whatever the source raises; Aborted when
+    ``should_abort()`` turns true between queries.
+    """
+    read = plan_read(source, container, params)
     read.stage(source)
-    table = with_computed_fields(read.table, snap.computed)
+    table = with_computed_fields(read.table, computed)
     result = evaluate(
         table,
-        snap.specs,
-        example_limit=threshold + source_limit,
+        specs,
+        example_limit=example_limit,
         on_query=lambda _label: _stop_if(should_abort),
         resolver=resolver,
     )
@@ -436,6 +468,12 @@ def _record_failure(db, op_id, params, snap: _Snapshot, ds_name, enrichment_info
             ).id
     _enrich(db, pending_id, snap.cs_id)
     return {"name": name, "failed": True, "message": message}
+
+
+def _default_assignees(check_meta: dict[int, QualityCheck], finding: Finding) -> list[int]:
+    """The ``default_anomaly_assignee_id`` of each check the finding failed, in check order, once each."""
+    ids = (check_meta[fc.check_id].default_anomaly_assignee_id for fc in finding.failed_checks)
+    return list(dict.fromkeys(i for i in ids if i is not None))
 
 
 def _persist(
@@ -535,6 +573,8 @@ def _persist(
                     source_enriched=False,
                     enrichment_pending=batch is not None,
                     tags=tags,
+                    # a new anomaly goes to the default assignees of the checks it failed
+                    assignee_ids=_default_assignees(check_meta, finding),
                     failed_checks=[
                         FailedCheck(
                             quality_check_id=fc.check_id,

@@ -103,6 +103,7 @@ class Field(Base):
     native_type: Mapped[str] = mapped_column(String(255))
     nullable: Mapped[bool] = mapped_column(Boolean, default=True)
     ordinal: Mapped[int] = mapped_column(Integer, default=0)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
     container: Mapped[Container] = relationship(back_populates="fields")
 
@@ -130,8 +131,20 @@ class QualityCheck(Base):
     last_asserted: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     is_passing: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    #: a new anomaly of this check is assigned to this user
+    default_anomaly_assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    #: the template the check was made from; a locked template keeps its checks in sync
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quality_check_template.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    favorite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     container: Mapped[Container] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    template: Mapped[QualityCheckTemplate | None] = relationship()
 
 
 class Operation(Base):
@@ -250,11 +263,18 @@ class Anomaly(Base):
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     resolved_by_operation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_updated: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    #: user-editable text (``message`` is what the scan found and never changes)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: ids of the users (``user_account``) the anomaly is assigned to
+    assignee_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
     datastore: Mapped[Datastore] = relationship()
     container: Mapped[Container] = relationship()
     failed_checks: Mapped[list[FailedCheck]] = relationship(
         back_populates="anomaly", cascade="all, delete-orphan", order_by="FailedCheck.id"
+    )
+    comments: Mapped[list[Comment]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Comment.id"
     )
 
 
@@ -471,3 +491,37 @@ class CheckMeasurement(Base):
     operation_id: Mapped[int | None] = mapped_column(ForeignKey("operation.id", ondelete="SET NULL"), nullable=True)
     measured_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+class Comment(Base):
+    """A comment on an anomaly (``anomaly_id``) or a partition (``partition_id``): exactly one is set."""
+
+    __tablename__ = "comment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_updated: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    message: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    anomaly_id: Mapped[int | None] = mapped_column(
+        ForeignKey("anomaly.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    partition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partition.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+
+    user: Mapped[User | None] = relationship()
+
+
+class FieldVersion(Base):
+    """One change of a field made through the API: ``changeset`` is ``{key: [old, new]}``."""
+
+    __tablename__ = "field_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    field_id: Mapped[int] = mapped_column(ForeignKey("field.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    changeset: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()

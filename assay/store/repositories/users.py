@@ -39,3 +39,18 @@ def own_token(session: Session, user_id: int, token_id: int) -> UserToken:
     if row is None or row.user_id != user_id:
         raise NotFound(f"User token {token_id} not found")
     return row
+
+
+def existing_users(session: Session, user_ids: list[int], loc: tuple[str | int, ...]) -> list[User]:
+    """The users ``user_ids`` (in that order), none of them deleted.
+
+    Raises: ValidationError at ``loc`` (e.g. ``("owner_id",)``) naming the first unknown or
+    deleted user id, so a check or an anomaly never points at a user that does not exist.
+    """
+    from ...errors import ValidationError
+
+    found = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids), User.deleted_at.is_(None)))}
+    for user_id in user_ids:
+        if user_id not in found:
+            raise ValidationError(loc, f"user {user_id} does not exist")
+    return [found[i] for i in user_ids]
