@@ -75,3 +75,49 @@ def test_edit_a_datastore_with_a_connection_test(page, live, screenshots):
         seeded["enrichment"],
     )
     assert re.search(r"/datastores/\d+$", page.url)
+
+
+def test_dry_run_a_check_from_its_form(page, live, screenshots):
+    """The form's definition, changed and not saved, dry run: the page shows what a scan would
+    find (counted here in DuckDB), and nothing is saved or recorded."""
+    import duckdb
+    from playwright.sync_api import expect
+
+    server, seeded = live
+    flights = seeded["containers"]["flights"]
+    (check,) = server.call(
+        "GET", "/api/quality-checks", params={"container": flights, "rule_type": "between", "size": 100}
+    )["items"]
+    anomalies_before = server.call("GET", "/api/anomalies", params={"quality_check": check["id"], "size": 1})["total"]
+    with duckdb.connect(str(seeded["paths"]["source"]), read_only=True) as con:
+        (breaking,) = con.execute("SELECT count(*) FROM flights WHERE dep_delay < -5 OR dep_delay > 300").fetchone()
+    signed_in(page, server.token)
+    page.goto(f"/checks/{check['id']}")
+    expect(field(page, "Min")).to_have_value("-30")
+    field(page, "Min").fill("-5")  # a tighter rule, tried before saving it
+    page.get_by_role("button", name="Dry run").click()
+    result = page.get_by_role("alert", name="Dry run (nothing was recorded)")
+    expect(result).to_contain_text("failed", timeout=LONG)
+    expect(result).to_contain_text(f"{breaking:,} of 3,000 rows break the check (3,000 rows read)")
+    api_run = server.call(
+        "POST",
+        "/api/quality-checks/dry-run",
+        json={
+            "container_id": flights,
+            "rule": "between",
+            "fields": ["dep_delay"],
+            "properties": {"min": -5, "max": 300},
+        },
+    )
+    assert (api_run["anomalous_records"], len(api_run["anomalies"])) == (breaking, 11)  # 10 rows, then one roll-up
+    expect(result).to_contain_text("A scan would record 11 anomalies:")
+    expect(result.get_by_role("region", name="Dry run failing rows").get_by_role("row")).to_have_count(
+        11
+    )  # 10 + header
+    audit(page, "14-check-dry-run", screenshots)
+    saved = server.call("GET", f"/api/quality-checks/{check['id']}")
+    assert saved["properties"] == {"min": -30, "max": 300}
+    assert (
+        server.call("GET", "/api/anomalies", params={"quality_check": check["id"], "size": 1})["total"]
+        == anomalies_before
+    )

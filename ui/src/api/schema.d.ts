@@ -17,7 +17,11 @@ export interface paths {
          *     else by ``sort_created`` (default newest first); an unknown ``status`` is a 422.
          */
         get: operations["list_anomalies"];
-        put?: never;
+        /**
+         * Bulk Update Anomalies Put
+         * @description The older bulk form of Qualytics' API (``PUT /api/anomalies``), the same as ``PATCH /api/anomalies``.
+         */
+        put: operations["bulk_update_anomalies_put"];
         post?: never;
         /**
          * Bulk Delete Anomalies
@@ -28,7 +32,8 @@ export interface paths {
         head?: never;
         /**
          * Bulk Update Anomalies
-         * @description Bulk PUT: ``[{id, status?, tags?, description?}]``; 404 if any id is unknown (nothing changes).
+         * @description Bulk PUT: ``[{id, status?, tags?, description?, assignee_ids?}]``; 404 if any id is
+         *     unknown, 422 naming ``[i, "assignee_ids"]`` for an unknown user (nothing changes either way).
          */
         patch: operations["bulk_update_anomalies"];
         trace?: never;
@@ -44,7 +49,8 @@ export interface paths {
         get: operations["get_anomaly"];
         /**
          * Update Anomaly
-         * @description Set an open status (Active/Acknowledged), tags or description; restores an archived one.
+         * @description Set an open status (Active/Acknowledged), tags, description or assignees; restores an
+         *     archived one. 422 naming ``assignee_ids`` for an unknown user id.
          */
         put: operations["update_anomaly"];
         post?: never;
@@ -101,6 +107,56 @@ export interface paths {
          */
         post: operations["cli_authorize_confirm"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Comments
+         * @description Comments, oldest first; ``anomaly_id`` / ``partition_id`` narrow them to one anomaly or partition.
+         */
+        get: operations["get_comments"];
+        put?: never;
+        /**
+         * Create Comment
+         * @description Comment on an anomaly or a partition as the request's user. 422 naming ``anomaly_id``
+         *     when neither or both targets are given, or when the target does not exist.
+         */
+        post: operations["create_comment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/comments/{comment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Comment */
+        get: operations["get_comment"];
+        /**
+         * Update Comment
+         * @description Change the message of one's own comment (409 for another user's comment).
+         */
+        put: operations["update_comment"];
+        post?: never;
+        /**
+         * Delete Comment
+         * @description Delete one's own comment (409 for another user's comment).
+         */
+        delete: operations["delete_comment"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1421,6 +1477,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/quality-check-templates/{template_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Template */
+        get: operations["get_template"];
+        /**
+         * Update Template
+         * @description Update a template. When it is (or becomes) locked, its checks take its description,
+         *     coverage, filter and properties; each check is validated against its own container
+         *     first, and a 422 naming the property and the check leaves everything unchanged.
+         */
+        put: operations["update_template"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/quality-checks": {
         parameters: {
             query?: never;
@@ -1431,14 +1510,25 @@ export interface paths {
         /**
          * List Checks
          * @description Checks, paged; filters ``datastore``, ``container`` (repeatable), ``status``
-         *     (Active/Draft; ``Archived`` = archived ones), ``archived`` (only/include), ``tag``, ``rule_type``.
+         *     (Active/Draft; ``Archived`` = archived ones), ``archived`` (only/include), ``tag``,
+         *     ``rule_type``, ``owner_id``, ``template_locked`` (checks of locked / unlocked templates).
+         *     ``template_only=true`` lists the check templates instead (``rule_type``, ``template_locked``).
          */
         get: operations["list_checks"];
-        put?: never;
+        /**
+         * Bulk Update Checks
+         * @description Set the status of several checks: ``[{id, status, delete_anomalies}]``. Active/Draft
+         *     restores an archived check; Invalid/Discarded archives it (``delete_anomalies``: its
+         *     anomalies are deleted too, as by DELETE). 404 if any id is unknown (nothing changes).
+         */
+        put: operations["bulk_update_checks"];
         /**
          * Create Check
          * @description Create a check. 404 for an unknown container; 422 for an unknown rule type, wrong
-         *     fields or properties, or a filter that is not one boolean SQL expression.
+         *     fields or properties, a filter that is not one boolean SQL expression, an unknown
+         *     ``template_id`` (or one of another rule type), or an unknown user as ``owner_id`` /
+         *     ``default_anomaly_assignee_id``. A check made from a locked template takes the
+         *     template's description, coverage, filter and properties (and its fields when none are given).
          */
         post: operations["create_check"];
         /**
@@ -1463,7 +1553,10 @@ export interface paths {
         get: operations["get_check"];
         /**
          * Update Check
-         * @description Update a check; the result is validated as a whole, as on create.
+         * @description Update a check; the result is validated as a whole, as on create. 422 naming the
+         *     property for a change of a property its locked template decides (description,
+         *     coverage, filter, properties), and naming ``owner_id`` / ``default_anomaly_assignee_id``
+         *     for an unknown user.
          */
         put: operations["update_check"];
         post?: never;
@@ -1472,6 +1565,91 @@ export interface paths {
          * @description Archive (``archive=true``, status Invalid or Discarded) or delete a check.
          */
         delete: operations["delete_check"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quality-checks/{check_id}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dry Run Saved Check
+         * @description Assay extension: dry run a saved check (whatever its status) as :func:`dry_run_check`
+         *     does; time-series checks compare with their own earlier measurements. Nothing is recorded.
+         */
+        post: operations["dry_run_saved_check"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quality-checks/{check_id}/favorite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Favorite Check
+         * @description Mark (``{"favorite": true}``) or unmark a check as a favourite.
+         */
+        patch: operations["update_favorite_check"];
+        trace?: never;
+    };
+    "/api/quality-checks/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dry Run Check
+         * @description Assay extension (Qualytics publishes no dry-run path): evaluate an unsaved check
+         *     definition on its container with the scan engine and answer what a scan would find
+         *     (counts, failing rows, the anomalies it would record) without recording anything.
+         *     The definition is validated as on create (404 unknown container, 422 bad definition).
+         */
+        post: operations["dry_run_check"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quality-checks/listing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Quality Check Listing
+         * @description Every check matching the filters (as ``GET /quality-checks``), unpaged, in the short
+         *     ``QualityCheckListing`` form. Registered before ``/{check_id}``.
+         */
+        get: operations["quality_check_listing"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1869,16 +2047,20 @@ export interface components {
             anomalous_records_count?: number | null;
             /** Archived */
             archived: boolean;
+            /** Assignee Ids */
+            assignee_ids: number[];
             /** Assignees */
-            assignees: unknown[];
+            assignees: components["schemas"]["UserStub"][];
             /** Comments */
-            comments: unknown[];
+            comments: components["schemas"]["Comment"][];
             container?: components["schemas"]["ContainerStub"] | null;
             /** Container Scan Id */
             container_scan_id?: number | null;
             /** Created */
             created?: string | null;
             datastore?: components["schemas"]["DatastoreStub"] | null;
+            /** Description */
+            description?: string | null;
             /**
              * Enrichment Pending
              * @default false
@@ -1930,6 +2112,8 @@ export interface components {
         };
         /** AnomalyBulkUpdate */
         AnomalyBulkUpdate: {
+            /** Assignee Ids */
+            assignee_ids?: number[] | null;
             /** Description */
             description?: string | null;
             /** Id */
@@ -1964,9 +2148,13 @@ export interface components {
         };
         /**
          * AnomalyUpdate
-         * @description PUT /anomalies/{id}: an open status, and optionally tags and a description.
+         * @description PUT /anomalies/{id}: an open status, and optionally tags, a description (user-editable
+         *     text; the scan's ``message`` never changes) and the assignees (``assignee_ids``: user ids,
+         *     ``[]`` unassigns everyone).
          */
         AnomalyUpdate: {
+            /** Assignee Ids */
+            assignee_ids?: number[] | null;
             /** Description */
             description?: string | null;
             /** Status */
@@ -2051,6 +2239,24 @@ export interface components {
              */
             status: "Invalid" | "Discarded";
         };
+        /**
+         * CheckBulkUpdate
+         * @description One item of PUT /quality-checks (Qualytics' ``BulkUpdateQualityCheck``).
+         */
+        CheckBulkUpdate: {
+            /**
+             * Delete Anomalies
+             * @default false
+             */
+            delete_anomalies: boolean;
+            /** Id */
+            id: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "Active" | "Draft" | "Invalid" | "Discarded";
+        };
         /** CheckContainer */
         CheckContainer: {
             /** Container Type */
@@ -2060,6 +2266,100 @@ export interface components {
             id: number;
             /** Name */
             name: string;
+        };
+        /**
+         * CheckDryRun
+         * @description POST /quality-checks/dry-run: a check definition (as for POST /quality-checks) plus
+         *     ``max_records_analyzed_per_partition`` (-1 / null: every record; default 10,000) and
+         *     ``example_limit`` (failing rows returned, 0…100, default 10).
+         */
+        "CheckDryRun-Input": {
+            /** Additional Metadata */
+            additional_metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Anomaly Message Field */
+            anomaly_message_field?: string | null;
+            /** Container Id */
+            container_id: number;
+            /** Coverage */
+            coverage?: number | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Example Limit
+             * @default 10
+             */
+            example_limit: number;
+            /** Fields */
+            fields?: string[];
+            /** Filter */
+            filter?: string | null;
+            /**
+             * Max Records Analyzed Per Partition
+             * @default 10000
+             */
+            max_records_analyzed_per_partition: number | null;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            } | null;
+            /** Rule */
+            rule: string;
+            /** Tags */
+            tags?: string[];
+        };
+        /**
+         * CheckDryRun
+         * @description A check dry run (an Assay extension): what a scan of the container would find for
+         *     the check, evaluated by the scan's own engine, with nothing recorded. ``result``:
+         *     passed | failed | unasserted (``error`` says why).
+         */
+        "CheckDryRun-Output": {
+            /** Anomalies */
+            anomalies: components["schemas"]["DryRunAnomaly"][];
+            /**
+             * Anomalous Records
+             * @description rows that broke the check (row rules)
+             */
+            anomalous_records: number;
+            /**
+             * Asserted Records
+             * @description rows the check saw after its filter (row rules)
+             */
+            asserted_records: number;
+            /** Container Id */
+            container_id: number;
+            /** Error */
+            error?: string | null;
+            /**
+             * Examples
+             * @description failing rows, at most example_limit
+             */
+            examples: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Message
+             * @description what failed, for aggregate rules
+             */
+            message?: string | null;
+            /** Quality Check Id */
+            quality_check_id?: number | null;
+            /**
+             * Read Message
+             * @description how the container was read, when notable
+             */
+            read_message?: string | null;
+            /**
+             * Records Processed
+             * @description rows read
+             */
+            records_processed: number;
+            /** Result */
+            result: string;
+            /** Rule Type */
+            rule_type: string;
         };
         /**
          * CheckField
@@ -2072,6 +2372,58 @@ export interface components {
             name: string;
             /** Type */
             type?: string | null;
+        };
+        /**
+         * Comment
+         * @description A comment on an anomaly (``anomaly_id``) or a partition (``partition_id``).
+         */
+        Comment: {
+            /** Anomaly Id */
+            anomaly_id?: number | null;
+            /** Created */
+            created?: string | null;
+            /** Id */
+            id: number;
+            /** Last Updated */
+            last_updated?: string | null;
+            /** Message */
+            message: string;
+            /** Partition Id */
+            partition_id?: number | null;
+            user?: components["schemas"]["UserStub"] | null;
+        };
+        /**
+         * CommentCreate
+         * @description POST /comments: ``message`` and the anomaly (``anomaly_id``) or partition (``partition_id``) it is about.
+         */
+        CommentCreate: {
+            /** Anomaly Id */
+            anomaly_id?: number | null;
+            /** Message */
+            message: string;
+            /** Partition Id */
+            partition_id?: number | null;
+        };
+        /**
+         * CommentPage
+         * @description A page of Comment items.
+         */
+        CommentPage: {
+            /** Items */
+            items: components["schemas"]["Comment"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+        };
+        /** CommentUpdate */
+        CommentUpdate: {
+            /** Message */
+            message: string;
         };
         /** ComputedField */
         ComputedField: {
@@ -2769,6 +3121,22 @@ export interface components {
         Deactivation: {
             /** Deactivated */
             deactivated: boolean;
+        };
+        /**
+         * DryRunAnomaly
+         * @description An anomaly a scan would record (nothing is recorded by a dry run).
+         */
+        DryRunAnomaly: {
+            /** Anomalous Records Count */
+            anomalous_records_count: number;
+            /** Message */
+            message: string;
+            /** Source Records */
+            source_records: {
+                [key: string]: unknown;
+            }[];
+            /** Type */
+            type: string;
         };
         /**
          * EntityHistory
@@ -3579,6 +3947,9 @@ export interface components {
             coverage?: number | null;
             /** Created */
             created?: string | null;
+            default_anomaly_assignee?: components["schemas"]["UserStub"] | null;
+            /** Default Anomaly Assignee Id */
+            default_anomaly_assignee_id?: number | null;
             /** Deleted At */
             deleted_at?: string | null;
             /** Description */
@@ -3605,6 +3976,9 @@ export interface components {
             last_assertion_error?: string | null;
             /** Last Updated */
             last_updated?: string | null;
+            owner?: components["schemas"]["UserStub"] | null;
+            /** Owner Id */
+            owner_id?: number | null;
             /** Properties */
             properties?: {
                 [key: string]: unknown;
@@ -3615,6 +3989,8 @@ export interface components {
             status: string;
             /** Template Id */
             template_id?: number | null;
+            /** Template Locked */
+            template_locked?: boolean | null;
             /** Weight */
             weight?: number | null;
         };
@@ -3656,6 +4032,50 @@ export interface components {
             tags?: string[];
             /** Template Id */
             template_id?: number | null;
+            /** Weight */
+            weight?: number | null;
+        };
+        /**
+         * QualityCheckListing
+         * @description One check in ``GET /api/quality-checks/listing`` (Qualytics' ``QualityCheckListing``).
+         */
+        QualityCheckListing: {
+            /** Additional Metadata */
+            additional_metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Coverage */
+            coverage?: number | null;
+            /** Created */
+            created?: string | null;
+            /** Deleted At */
+            deleted_at?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Fields */
+            fields: components["schemas"]["TemplateField"][];
+            /** Filter */
+            filter?: string | null;
+            /** Global Tags */
+            global_tags: components["schemas"]["Tag"][];
+            /** Id */
+            id: number;
+            /** Inferred */
+            inferred: boolean;
+            /** Is Passing */
+            is_passing?: boolean | null;
+            /** Last Asserted */
+            last_asserted?: string | null;
+            /** Last Updated */
+            last_updated?: string | null;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            } | null;
+            /** Rule Type */
+            rule_type: string;
+            /** Status */
+            status: string;
             /** Weight */
             weight?: number | null;
         };
@@ -3749,6 +4169,8 @@ export interface components {
             default_anomaly_assignee_id?: number | null;
             /** Description */
             description?: string | null;
+            /** Favorite */
+            favorite?: boolean | null;
             /** Fields */
             fields?: string[] | null;
             /** Filter */
@@ -3816,6 +4238,22 @@ export interface components {
             rule_description: string;
             /** Supports Coverage */
             supports_coverage: boolean;
+        };
+        /**
+         * SavedCheckDryRun
+         * @description POST /quality-checks/{id}/dry-run: the caps of :class:`CheckDryRun`.
+         */
+        SavedCheckDryRun: {
+            /**
+             * Example Limit
+             * @default 10
+             */
+            example_limit: number;
+            /**
+             * Max Records Analyzed Per Partition
+             * @default 10000
+             */
+            max_records_analyzed_per_partition: number | null;
         };
         /**
          * ScanOperation
@@ -4188,6 +4626,32 @@ export interface components {
             name: string;
         };
         /**
+         * TemplateUpdate
+         * @description PUT /quality-check-templates/{id} (Qualytics' ``UpdateQualityCheckTemplate``): when
+         *     the template is (or becomes) locked, its checks take ``description``, ``coverage``,
+         *     ``filter`` and ``properties``.
+         */
+        TemplateUpdate: {
+            /** Additional Metadata */
+            additional_metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Coverage */
+            coverage?: number | null;
+            /** Description */
+            description?: string | null;
+            /** Filter */
+            filter?: string | null;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            } | null;
+            /** Tags */
+            tags?: string[] | null;
+            /** Template Locked */
+            template_locked?: boolean | null;
+        };
+        /**
          * TestNotification
          * @description Body of the test and preview routes: an action notification. Qualytics' user guide
          *     also sends the notification type as ``type``; both spellings are accepted.
@@ -4220,6 +4684,14 @@ export interface components {
             trigger_type: "Operation" | "Anomaly" | "Manual" | "Schedule";
             /** Type */
             type?: string | null;
+        };
+        /**
+         * ToggleFavorite
+         * @description PATCH …/favorite (Qualytics' ``ToggleFavorite``).
+         */
+        ToggleFavorite: {
+            /** Favorite */
+            favorite: boolean;
         };
         /** TokenCreate */
         TokenCreate: {
@@ -4307,6 +4779,22 @@ export interface components {
             size: number;
             /** Total */
             total: number;
+        };
+        /**
+         * UserStub
+         * @description A user as other objects refer to it (a check's owner, an anomaly's assignee, a comment's author).
+         */
+        UserStub: {
+            /** Created */
+            created?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name?: string | null;
+            /** Role */
+            role?: string | null;
         };
         /**
          * UserToken
@@ -4431,6 +4919,75 @@ export interface operations {
             };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    bulk_update_anomalies_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnomalyBulkUpdate"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Anomaly"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4902,6 +5459,305 @@ export interface operations {
             };
             /** @description The request body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_comments: {
+        parameters: {
+            query?: {
+                anomaly_id?: number | null;
+                /** @description 1-based page number */
+                page?: number;
+                partition_id?: number | null;
+                /** @description items per page */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentPage"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9940,12 +10796,133 @@ export interface operations {
             };
         };
     };
+    get_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityCheckTemplate"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                template_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityCheckTemplate"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     list_checks: {
         parameters: {
             query?: {
                 archived?: string | null;
                 container?: number[] | null;
                 datastore?: number | null;
+                owner_id?: number | null;
                 /** @description 1-based page number */
                 page?: number;
                 rule_type?: string[] | null;
@@ -9953,6 +10930,7 @@ export interface operations {
                 size?: number;
                 status?: string | null;
                 tag?: string[] | null;
+                template_locked?: boolean | null;
                 template_only?: boolean;
             };
             header?: never;
@@ -9981,6 +10959,73 @@ export interface operations {
             };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    bulk_update_checks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckBulkUpdate"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10297,6 +11342,269 @@ export interface operations {
             };
             /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    dry_run_saved_check: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                check_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SavedCheckDryRun"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckDryRun-Output"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_favorite_check: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                check_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ToggleFavorite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityCheck"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    dry_run_check: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckDryRun-Input"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckDryRun-Output"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    quality_check_listing: {
+        parameters: {
+            query?: {
+                container?: number[] | null;
+                datastore?: number | null;
+                rule_type?: string[] | null;
+                status?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityCheckListing"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

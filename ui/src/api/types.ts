@@ -153,6 +153,26 @@ export interface Anomaly {
   failed_checks: FailedCheck[];
   anomalous_records_count: number | null;
   global_tags: { name: string }[];
+  description: string | null;
+  assignees: UserStub[];
+  assignee_ids: number[];
+  comments: Comment[];
+}
+
+export interface UserStub {
+  id: number;
+  name: string | null;
+  email: string | null;
+  role: string | null;
+}
+
+export interface Comment {
+  id: number;
+  created: string;
+  last_updated: string | null;
+  message: string;
+  user: UserStub | null;
+  anomaly_id: number | null;
 }
 
 export interface ContainerScan {
@@ -215,6 +235,21 @@ export interface Schedule {
   datastore: DatastoreStub | null;
 }
 
+export interface CheckDryRun {
+  quality_check_id: number | null;
+  container_id: number;
+  rule_type: string;
+  result: "passed" | "failed" | "unasserted" | string;
+  records_processed: number;
+  asserted_records: number;
+  anomalous_records: number;
+  message: string | null;
+  error: string | null;
+  read_message: string | null;
+  examples: Record<string, unknown>[];
+  anomalies: { type: string; message: string; anomalous_records_count: number }[];
+}
+
 export interface User {
   id: number;
   name: string;
@@ -249,4 +284,7 @@ export const contractChecks: [
   Conforms<S["ScanOperationResult"] & S["ProfileOperationResult"], Operation>,
   Conforms<S["ContainerScan"], ContainerScan>,
   Conforms<S["Schedule"], Schedule>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+  Conforms<S["CheckDryRun-Output"], CheckDryRun>,
+  Conforms<S["Comment"], Comment>,
+  Conforms<S["UserStub"], UserStub>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];

@@ -1,9 +1,11 @@
-import { Button, Card, Group, Table, Text, Title } from "@mantine/core";
+import { Button, Card, Group, SimpleGrid, Table, Text, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import type { Anomaly } from "../api/types";
+import { canEdit, useMe } from "../auth";
+import { AnomalyComments, AnomalyTriage } from "../components/AnomalyTriage";
 import { ACTION_LABELS, setAnomalyStatus, type AnomalyAction } from "../components/anomalyActions";
 import { EntityLink, ErrorAlert, Loading, PageTitle, StatusBadge } from "../components/common";
 import { formatNumber, formatTime } from "../lib";
@@ -22,12 +24,20 @@ export function parseSourceRecords(raw: { source_record: unknown }[]): Record<st
   });
 }
 
-export function SourceRecordsTable({ records, highlight }: { records: Record<string, unknown>[]; highlight: string[] }) {
+export function SourceRecordsTable({
+  records,
+  highlight,
+  label = "Failing source records",
+}: {
+  records: Record<string, unknown>[];
+  highlight: string[];
+  label?: string;
+}) {
   const columns = Array.from(new Set(records.flatMap((r) => Object.keys(r))));
   // the fields the failed checks are about come first
   columns.sort((a, b) => Number(highlight.includes(b)) - Number(highlight.includes(a)));
   return (
-    <div className="table-scroll" tabIndex={0} role="region" aria-label="Failing source records">
+    <div className="table-scroll" tabIndex={0} role="region" aria-label={label}>
       <Table striped withTableBorder fz="xs" miw={columns.length * 90}>
         <Table.Thead>
           <Table.Tr>
@@ -57,6 +67,7 @@ export function SourceRecordsTable({ records, highlight }: { records: Record<str
 export function AnomalyPage() {
   const id = Number(useParams().id);
   const queryClient = useQueryClient();
+  const me = useMe(true);
   const anomaly = useQuery({
     queryKey: ["anomaly", id],
     queryFn: () => unwrap<Anomaly>(api.GET("/api/anomalies/{anomaly_id}", { params: { path: { anomaly_id: id } } })),
@@ -116,6 +127,10 @@ export function AnomalyPage() {
           )}
         </Group>
       </Card>
+      <SimpleGrid cols={{ base: 1, md: 2 }} mb="md">
+        <AnomalyTriage anomaly={a} canChange={canEdit(me.data)} key={`${a.id}-${a.assignee_ids.join()}-${a.description}`} />
+        <AnomalyComments anomaly={a} meId={me.data?.id} />
+      </SimpleGrid>
       <Title order={2} size="h3" mb="xs">
         Failed checks
       </Title>

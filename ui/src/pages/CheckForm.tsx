@@ -4,9 +4,10 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
-import type { Container, Datastore, Field, Page, QualityCheck, RuleSpec } from "../api/types";
+import type { CheckDryRun, Container, Datastore, Field, Page, QualityCheck, RuleSpec } from "../api/types";
 import { CheckFields } from "../components/CheckFields";
 import { checkBody, emptyCheckForm, formFromCheck, validateCheckForm, type CheckFormState } from "../components/checkForm";
+import { DryRunResult } from "../components/DryRunResult";
 import { EntityLink, ErrorAlert, Loading, PageTitle, StatusBadge } from "../components/common";
 import { formatTime } from "../lib";
 
@@ -78,6 +79,13 @@ export function CheckFormPage() {
       notifications.show({ color: "green", message: `Check ${check.id} (${check.rule_type}) saved` });
       navigate(`/checks/${check.id}`);
     },
+  });
+  // what a scan would find for the definition as it is in the form (saved or not); nothing is recorded
+  const dryRun = useMutation({
+    mutationFn: () =>
+      unwrap<CheckDryRun>(
+        api.POST("/api/quality-checks/dry-run", { body: { ...checkBody(spec!, form), container_id: containerId } as never }),
+      ),
   });
   const setStatus = useMutation({
     mutationFn: (status: "Active" | "Draft") =>
@@ -202,10 +210,21 @@ export function CheckFormPage() {
               onChange={(e) => setForm({ ...form, description: e.currentTarget.value })}
             />
             <TagsInput label="Tags" value={form.tags} onChange={(tags) => setForm({ ...form, tags })} />
-            <ErrorAlert error={save.error} />
+            <ErrorAlert error={save.error ?? dryRun.error} />
+            {dryRun.data && <DryRunResult result={dryRun.data} fields={form.fields} />}
             <Group>
               <Button type="submit" loading={save.isPending}>
                 {editing !== null ? "Save check" : "Create check"}
+              </Button>
+              <Button
+                variant="default"
+                loading={dryRun.isPending}
+                onClick={() => {
+                  setSubmitted(true);
+                  if (Object.keys(errors).length === 0) dryRun.mutate();
+                }}
+              >
+                Dry run
               </Button>
             </Group>
           </Stack>
