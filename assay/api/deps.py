@@ -17,7 +17,11 @@ def get_database(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.database.session() as session:
+    """The request's unit of work: acts as the authenticated user (audit columns) and sees
+    only what that user's teams hold (``store/repositories/scope.py``; all for Admins)."""
+    user = getattr(request.state, "user", None)
+    scope = getattr(request.state, "scope", None)
+    with request.app.state.database.session(user_id=user.id if user else None, scope=scope) as session:
         yield session
 
 

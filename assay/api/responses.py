@@ -124,6 +124,8 @@ class Datastore(Out):
     favorite: bool
     description: str | None = None
     max_concurrent_operations: int | None = None
+    teams: list[TeamRef] = PField(default_factory=list, description="the teams that hold it, with their permission")
+    created_by: int | None = PField(default=None, description="id of the user who created it")
 
 
 class Connection(Open):
@@ -632,25 +634,63 @@ class GlobalTagListing(GlobalTag):
 class TeamRef(Out):
     id: int
     name: str
+    permission: str | None = None
+
+
+class UserRef(Out):
+    id: int
+    name: str | None = None
 
 
 class User(Out):
+    """A user; ``role`` Admin | Manager | Member, ``user_type`` Person | Service, ``deleted_at``
+    set when deactivated, ``teams`` with each team's permission. Never a password."""
+
     id: int
     created: str | None = None
     name: str | None = None
     email: str | None = None
     role: str | None = None
+    user_type: str | None = None
     deleted_at: str | None = None
+    last_login: str | None = None
     teams: list[TeamRef]
 
 
+class DatastorePermission(Out):
+    datastore_id: int
+    permission: str = PField(description="Reporter | Viewer | Drafter | Author | Editor")
+
+
+class Me(User):
+    """GET /users/me: the caller plus ``permissions``, their permission on each datastore they
+    can see, and ``is_admin`` (Admins bypass team permissions)."""
+
+    permissions: list[DatastorePermission]
+    is_admin: bool
+
+
+class SignedIn(Out):
+    """POST /auth/sign-in: a session ``token`` (send as ``Authorization: Bearer``), its
+    ``expiration`` and the user."""
+
+    token: str
+    expiration: str | None = None
+    user: User
+
+
 class Team(Out):
+    """A team: its ``members`` hold ``permission`` (Reporter … Editor) on each of its
+    ``datastores``; the public team (``is_public``) counts every user as a member."""
+
     id: int
     created: str | None = None
     name: str
     description: str | None = None
     is_public: bool
     permission: str
+    members: list[UserRef] = PField(default_factory=list)
+    datastores: list[DatastoreRef] = PField(default_factory=list)
 
 
 class UserToken(Out):

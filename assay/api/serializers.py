@@ -78,6 +78,8 @@ def datastore(ds: Datastore) -> dict[str, Any]:
         "favorite": ds.favorite,
         "description": ds.description,
         "max_concurrent_operations": ds.max_concurrent_operations,
+        "teams": [{"id": t.id, "name": t.name, "permission": t.permission} for t in ds.teams],
+        "created_by": ds.created_by_id,
     }
 
 

@@ -18,6 +18,7 @@ from ...store.models import Datastore
 from ...store.repo import ensure_idle, paginate
 from ...store.repositories import connections as connection_repo
 from ...store.repositories import datastores as repo
+from ...store.repositories import users as users_repo
 from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
@@ -204,6 +205,7 @@ def create_datastore(
     )
     if test_connection:
         _test_connection(ds, secrets or ref_secrets)
+    ds.teams = users_repo.teams_named(session, body.teams) if body.teams else users_repo.public_teams(session)
     repo.add(session, ds)
     if body.trigger_sync and not body.enrichment_only:
         service.queue_initial_sync(session, ds, runner.submit)
@@ -250,6 +252,8 @@ def update_datastore(
         ds.max_concurrent_operations = body.max_concurrent_operations
     if "schema_" in sent and body.schema_:
         ds.schema = body.schema_
+    if body.teams is not None:
+        ds.teams = users_repo.teams_named(session, body.teams)
     if test_connection and {"connection", "database", "schema_"} & sent:
         # raising rolls the session back: nothing of a refused update is kept
         _test_connection(ds, datastore_secrets(request.app.state.settings.secret_key, ds))
