@@ -183,6 +183,40 @@ class Field(Out):
     latest_profile_id: int | None = None
 
 
+class FieldListing(Out):
+    """A field in ``GET /api/fields/listing``."""
+
+    id: int
+    name: str
+    type: str
+    container_id: int
+
+
+class VersionTransaction(Out):
+    """When and by whom a change was made."""
+
+    id: int
+    issued_at: str
+    user: UserStub | None = None
+
+
+class EntityVersion(Out):
+    """One change: ``changeset`` is ``{key: [old, new]}``; ``operation_type`` 1 = update."""
+
+    changeset: dict[str, list[Any]]
+    transaction: VersionTransaction
+    operation_type: int
+    operation: str | None = None
+
+
+class EntityHistory(Out):
+    """The changes of an object made through the API (Qualytics' ``GetEntityHistory``), oldest first."""
+
+    created: str | None = None
+    id: int
+    versions: list[EntityVersion]
+
+
 class FieldSchema(Out):
     name: str
     type: str

@@ -17,6 +17,7 @@ from ..store.models import (
     ContainerScan,
     Datastore,
     Field,
+    FieldProfile,
     Operation,
     QualityCheck,
     User,
@@ -121,6 +122,18 @@ def field(f: Field) -> dict[str, Any]:
         "is_computed_field": False,
         "quality_score": None,
         "latest_profile_id": None,
+    }
+
+
+def field_profile(fp: FieldProfile) -> dict[str, Any]:
+    """A field's statistics from one container profile (``FieldProfile`` response model)."""
+    return {
+        "id": fp.id,
+        "created": iso(fp.created),
+        "name": fp.field_name,
+        "field_name": fp.field_name,
+        "container_profile_id": fp.container_profile_id,
+        **fp.statistics,
     }
 
 

@@ -13,6 +13,7 @@ from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
 from ..routing import Route
+from ..schemas import ToggleFavorite
 
 router = APIRouter(prefix="/containers", tags=["containers"], route_class=Route)
 
@@ -57,3 +58,12 @@ def list_fields(container_id: int, session: SessionDep, page: PageDep) -> dict:
     start = (page.page - 1) * page.size
     pages = max(1, -(-len(fields) // page.size))
     return page_of([ser.field(f) for f in fields[start : start + page.size]], len(fields), page, pages)
+
+
+@router.patch("/{container_id}/favorite", response_model=r.Container)
+def update_favorite_container(container_id: int, body: ToggleFavorite, session: SessionDep) -> dict:
+    """Mark (``{"favorite": true}``) or unmark a container as a favourite."""
+    container = repo.get(session, container_id)
+    container.favorite = body.favorite
+    session.flush()
+    return ser.container(container)

@@ -174,17 +174,7 @@ def field_profiles(container_id: int, session: SessionDep, page: PageDep) -> dic
     latest = repo.latest_profile(session, container_id)
     profiles = latest.field_profiles if latest else []
     start = (page.page - 1) * page.size
-    items = [
-        {
-            "id": fp.id,
-            "created": ser.iso(fp.created),
-            "name": fp.field_name,
-            "field_name": fp.field_name,
-            "container_profile_id": fp.container_profile_id,
-            **fp.statistics,
-        }
-        for fp in profiles[start : start + page.size]
-    ]
+    items = [ser.field_profile(fp) for fp in profiles[start : start + page.size]]
     return page_of(items, len(profiles), page, max(1, -(-len(profiles) // page.size)))
 
 

@@ -23,7 +23,7 @@ from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
 from ..routing import Route
-from ..schemas import ConnectionIn, DatastoreCreate, DatastoreUpdate
+from ..schemas import ConnectionIn, DatastoreCreate, DatastoreUpdate, ToggleFavorite
 
 router = APIRouter(prefix="/datastores", tags=["datastores"], route_class=Route)
 
@@ -344,3 +344,12 @@ def verify_datastore(
         return {"connected": True, "message": "the enrichment DuckDB file will be created on first write"}
     connected, message = verify(target, secrets)
     return {"connected": connected, "message": message}
+
+
+@router.patch("/{datastore_id}/favorite", response_model=r.Datastore)
+def update_favorite_datastore(datastore_id: int, body: ToggleFavorite, session: SessionDep) -> dict:
+    """Mark (``{"favorite": true}``) or unmark a datastore as a favourite."""
+    ds = repo.get(session, datastore_id)
+    ds.favorite = body.favorite
+    session.flush()
+    return ser.datastore(ds)
