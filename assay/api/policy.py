@@ -35,10 +35,13 @@ from ..errors import NotFound
 from ..security import AuthError, verify_token
 from ..store.models import (
     Anomaly,
+    Comment,
     ComputedField,
     Container,
     ContainerScan,
+    ContainerProfile,
     Datastore,
+    Field,
     Operation,
     Partition,
     QualityCheck,
@@ -68,6 +71,25 @@ _KINDS: dict[str, tuple[str, Any]] = {
     "container_scan": (
         "Container scan",
         lambda i: select(Container.datastore_id).join(ContainerScan.container).where(ContainerScan.id == i),
+    ),
+    "field": ("Field", lambda i: select(Container.datastore_id).join(Field.container).where(Field.id == i)),
+    "container_profile": (
+        "Container profile",
+        lambda i: select(Container.datastore_id)
+        .join(Container, Container.id == ContainerProfile.container_id)
+        .where(ContainerProfile.id == i),
+    ),
+    "comment": (
+        "Comment",
+        lambda i: select(Anomaly.datastore_id)
+        .join(Comment, Comment.anomaly_id == Anomaly.id)
+        .where(Comment.id == i)
+        .union_all(
+            select(Container.datastore_id)
+            .join(Partition, Partition.container_id == Container.id)
+            .join(Comment, Comment.partition_id == Partition.id)
+            .where(Comment.id == i)
+        ),
     ),
     "computed_field": (
         "Computed field",
@@ -161,6 +183,7 @@ POLICY: dict[str, Rule] = {
     "get_datastore": team(None, DS),
     "update_datastore": team("Editor", DS),
     "delete_datastore": team("Editor", DS, role="Manager"),
+    "update_favorite_datastore": team("Reporter", DS),
     "link_enrichment": team("Editor", DS),
     "unlink_enrichment": team("Editor", DS),
     "verify_draft": role("Manager"),
@@ -180,11 +203,21 @@ POLICY: dict[str, Rule] = {
     "get_container": team("Reporter", CONTAINER),
     "update_container": team("Editor", CONTAINER),
     "delete_container": team("Editor", CONTAINER),
+    "update_favorite_container": team("Reporter", CONTAINER),
     "list_fields": team("Reporter", CONTAINER),
     "validate_container": team("Drafter", body("datastore", "container.datastore_id")),
     "field_profiles": team("Reporter", CONTAINER),
     "container_profile": team("Reporter", CONTAINER),
     "create_computed_field": team("Editor", body("container", "container_id")),
+    "get_fields": SIGNED_IN,
+    "bulk_update_fields": team("Editor", body("field", "id")),
+    "get_fields_listing": SIGNED_IN,
+    "get_field": team("Reporter", path("field", "field_id")),
+    "update_field": team("Editor", path("field", "field_id")),
+    "get_field_profiles": team("Reporter", path("field", "field_id")),
+    "get_field_history": team("Reporter", path("field", "field_id")),
+    "get_container_field_profile": team("Reporter", CONTAINER),
+    "get_container_profile_field_profile": team("Reporter", path("container_profile", "profile_id")),
     "update_computed_field": team("Editor", path("computed_field", "field_id")),
     "delete_computed_field": team("Editor", path("computed_field", "field_id")),
     # quality checks and templates
@@ -195,6 +228,13 @@ POLICY: dict[str, Rule] = {
     "get_check": team("Reporter", CHECK),
     "update_check": team("Drafter", CHECK, beyond_draft="Author"),
     "delete_check": team("Author", CHECK),
+    "bulk_update_checks": team("Author", body("check", "id")),
+    "quality_check_listing": SIGNED_IN,
+    "dry_run_check": team("Drafter", body("container", "container_id")),
+    "dry_run_saved_check": team("Drafter", CHECK),
+    "update_favorite_check": team("Reporter", CHECK),
+    "get_template": SIGNED_IN,
+    "update_template": role("Manager"),
     "create_template": role("Manager"),
     # anomalies
     "list_anomalies": SIGNED_IN,
@@ -204,6 +244,13 @@ POLICY: dict[str, Rule] = {
     "get_anomaly": team("Reporter", ANOMALY),
     "update_anomaly": team("Editor", ANOMALY),
     "delete_anomaly": team("Editor", ANOMALY),
+    "bulk_update_anomalies_put": team("Editor", body("anomaly", "id")),
+    # comments (on anomalies and partitions); only their author edits or deletes them
+    "get_comments": team("Reporter", query("anomaly", "anomaly_id")),
+    "create_comment": team("Viewer", body("anomaly", "anomaly_id")),
+    "get_comment": team("Reporter", path("comment", "comment_id")),
+    "update_comment": team("Viewer", path("comment", "comment_id")),
+    "delete_comment": team("Viewer", path("comment", "comment_id")),
     # schedules and operations
     "create_schedule": team("Editor", body("datastore", "datastore_id")),
     "list_schedules": SIGNED_IN,
@@ -231,6 +278,8 @@ POLICY: dict[str, Rule] = {
     "create_tag": role("Manager"),
     "get_tag": SIGNED_IN,
     "delete_tag": role("Manager"),
+    "get_global_tags_listing": SIGNED_IN,
+    "update_global_tag": role("Manager"),
     # export of metadata to the enrichment datastore
     "export_anomalies": team("Editor", query("datastore", "datastore")),
     "export_checks": team("Editor", query("datastore", "datastore")),

@@ -20,6 +20,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from ..models import (
     Anomaly,
+    Comment,
     ComputedField,
     Container,
     ContainerProfile,
@@ -103,6 +104,15 @@ def _criteria(scope: Scope) -> list:
         options.append(
             with_loader_criteria(model, lambda cls: cls.container_id.in_(in_containers), include_aliases=True)
         )
+    in_anomalies = select(Anomaly.id).where(Anomaly.datastore_id.in_(ids)).scalar_subquery()
+    in_partitions = select(Partition.id).where(Partition.container_id.in_(in_containers)).scalar_subquery()
+    options.append(  # a comment is on an anomaly or on a partition of the user's datastores
+        with_loader_criteria(
+            Comment,
+            lambda cls: cls.anomaly_id.in_(in_anomalies) | cls.partition_id.in_(in_partitions),
+            include_aliases=True,
+        )
+    )
     if not scope.all_datastore_rows:
         options.append(with_loader_criteria(Datastore, lambda cls: cls.id.in_(ids), include_aliases=True))
     return options
