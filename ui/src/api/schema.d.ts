@@ -85,6 +85,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Setup Page
+         * @description The page of the one-time set-up link `assay serve` prints: set the first Admin's email
+         *     and password.
+         */
+        get: operations["setup_page"];
+        put?: never;
+        /**
+         * Setup Admin
+         * @description Set the first Admin's email and password with the one-time code (401 once used).
+         */
+        post: operations["setup_admin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign In
+         * @description Sign in with email and password: ``{token, expiration, user}``. ``token`` is a session
+         *     token (a JWT like the API tokens, valid 1 day, revocable: it is listed in GET /user-tokens);
+         *     send it as ``Authorization: Bearer <token>``. 401 "wrong email or password"; 429 with
+         *     ``Retry-After`` (seconds) after 5 failures in 5 minutes for an email, or 20 for a client
+         *     address.
+         */
+        post: operations["sign_in"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cli/authorize": {
         parameters: {
             query?: never;
@@ -103,7 +152,9 @@ export interface paths {
         put?: never;
         /**
          * Cli Authorize Confirm
-         * @description The approval form's answer: redirect to the CLI with a new token, or with ``error``.
+         * @description The approval form's answer (email and password, or an existing token): redirect to the
+         *     CLI with a new token, or with ``error``. Failed passwords count towards the sign-in
+         *     throttle like POST /auth/sign-in.
          */
         post: operations["cli_authorize_confirm"];
         delete?: never;
@@ -269,6 +320,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/container-profiles/{profile_id}/field-profiles/{field_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Container Profile Field Profile
+         * @description The profile of field ``field_name`` in container profile ``profile_id``.
+         */
+        get: operations["get_container_profile_field_profile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/container-scans": {
         parameters: {
             query?: never;
@@ -369,6 +440,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/containers/{container_id}/favorite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Favorite Container
+         * @description Mark (``{"favorite": true}``) or unmark a container as a favourite.
+         */
+        patch: operations["update_favorite_container"];
+        trace?: never;
+    };
     "/api/containers/{container_id}/field-profiles": {
         parameters: {
             query?: never;
@@ -381,6 +472,27 @@ export interface paths {
          * @description Field profiles of the container's latest successful profile (empty until one ran), paged.
          */
         get: operations["field_profiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/containers/{container_id}/field-profiles/{field_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Container Field Profile
+         * @description The profile of field ``field_name`` in the container's latest successful profile;
+         *     404 when the container has none or it did not profile that field.
+         */
+        get: operations["get_container_field_profile"];
         put?: never;
         post?: never;
         delete?: never;
@@ -587,6 +699,26 @@ export interface paths {
         patch: operations["link_enrichment"];
         trace?: never;
     };
+    "/api/datastores/{datastore_id}/favorite": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Favorite Datastore
+         * @description Mark (``{"favorite": true}``) or unmark a datastore as a favourite.
+         */
+        patch: operations["update_favorite_datastore"];
+        trace?: never;
+    };
     "/api/datastores/connection": {
         parameters: {
             query?: never;
@@ -681,6 +813,113 @@ export interface paths {
          * @description Replace ``<prefix>_export_field_profiles``. 422 without enrichment.
          */
         post: operations["export_field_profiles"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Fields
+         * @description Fields of live containers, paged, by container and column order; ``name`` matches part
+         *     of the name (case-insensitive), ``container_id`` narrows to one container.
+         */
+        get: operations["get_fields"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Bulk Update Fields
+         * @description Set the tags of several fields: ``[{id, tags}]``; 404 if any id is unknown (nothing changes).
+         */
+        patch: operations["bulk_update_fields"];
+        trace?: never;
+    };
+    "/api/fields/{field_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Field */
+        get: operations["get_field"];
+        /**
+         * Update Field
+         * @description Replace the field's tags. 422 naming ``name`` for another name: a field's name is
+         *     its column's name in the source.
+         */
+        put: operations["update_field"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fields/{field_id}/field-profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Field Profiles
+         * @description The field's profiles from successful profile operations, newest first (at most ``limit``).
+         */
+        get: operations["get_field_profiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fields/{field_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Field History
+         * @description The changes made to the field through the API (its tags), oldest first.
+         */
+        get: operations["get_field_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/fields/listing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Fields Listing
+         * @description The same fields as ``GET /fields``, unpaged, as ``{id, name, type, container_id}``.
+         */
+        get: operations["get_fields_listing"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1065,10 +1304,36 @@ export interface paths {
         };
         /** Get Tag */
         get: operations["get_tag"];
-        put?: never;
+        /**
+         * Update Global Tag
+         * @description Update a tag; a new ``name`` renames it on every object carrying it (one transaction).
+         *     404 for an unknown tag, 409 if the new name is taken.
+         */
+        put: operations["update_global_tag"];
         post?: never;
         /** Delete Tag */
         delete: operations["delete_tag"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/global-tags/listing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Global Tags Listing
+         * @description Every tag by name, each with ``count``: the datastores, containers, fields, quality
+         *     checks and anomalies that carry it. Registered before ``/{name}``.
+         */
+        get: operations["get_global_tags_listing"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1707,7 +1972,12 @@ export interface paths {
         /** List Teams */
         get: operations["list_teams"];
         put?: never;
-        post?: never;
+        /**
+         * Create Team
+         * @description Create a team (Admins only): its members hold ``permission`` on each of its datastores.
+         *     409 for a name in use; 422 naming an unknown user or datastore id.
+         */
+        post: operations["create_team"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1723,9 +1993,19 @@ export interface paths {
         };
         /** Get Team */
         get: operations["get_team"];
-        put?: never;
+        /**
+         * Update Team
+         * @description Edit a team (Admins only): only the keys sent change; ``user_ids`` / ``datastore_ids``
+         *     replace the members / datastores. The public team can't be renamed and its members are
+         *     every user (422).
+         */
+        put: operations["update_team"];
         post?: never;
-        delete?: never;
+        /**
+         * Delete Team
+         * @description Delete a team (Admins only; 422 for the public team). Its members lose what it granted.
+         */
+        delete: operations["delete_team"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1881,6 +2161,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/user-tokens/service": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Service Tokens
+         * @description The tokens of every service user (Admins only; never their values).
+         */
+        get: operations["list_service_tokens"];
+        put?: never;
+        /**
+         * Create Service Token
+         * @description Create a token for service user ``user_id`` (Admins only); its value is in ``token``
+         *     and is shown only now. 422 when ``user_id`` is not an active service user; 409 for a
+         *     name that user already has.
+         */
+        post: operations["create_service_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users": {
         parameters: {
             query?: never;
@@ -1888,10 +2194,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Users */
+        /**
+         * List Users
+         * @description Users by id; deactivated ones only with ``include_deactivated``; ``user_type`` filters.
+         */
         get: operations["list_users"];
         put?: never;
-        post?: never;
+        /**
+         * Create User
+         * @description Create a user (Admins only). A person signs in with ``password`` (Argon2id-hashed, never
+         *     returned); a service user (``user_type`` "Service") has no password, only service tokens
+         *     (POST /user-tokens/service). 409 for an email in use.
+         */
+        post: operations["create_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1907,9 +2222,20 @@ export interface paths {
         };
         /** Get User */
         get: operations["get_user"];
-        put?: never;
+        /**
+         * Update User
+         * @description Edit a user (Admins only): only the keys sent change. ``deactivated`` true deactivates
+         *     (every token of the user answers 401 from now on), false reactivates. 409 when the change
+         *     would leave no active Admin, or for an email in use.
+         */
+        put: operations["update_user"];
         post?: never;
-        delete?: never;
+        /**
+         * Delete User
+         * @description Deactivate a user (Admins only; PUT ``deactivated: false`` reactivates): their tokens
+         *     answer 401. 409 for the last active Admin.
+         */
+        delete: operations["delete_user"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1924,7 +2250,9 @@ export interface paths {
         };
         /**
          * Me
-         * @description The caller.
+         * @description The caller, with what the UI needs to hide what it may not do: ``role``, ``teams`` and
+         *     ``permissions`` — the caller's permission on each datastore they can see (``datastore_id``,
+         *     ``permission``: Reporter … Editor; every datastore with "Editor" for an Admin).
          */
         get: operations["me"];
         put?: never;
@@ -2163,6 +2491,56 @@ export interface components {
             tags?: string[] | null;
         };
         /**
+         * EntityHistory
+         * @description The changes of an object made through the API (Qualytics' ``GetEntityHistory``), oldest first.
+         */
+        assay__api__responses__EntityHistory: {
+            /** Created */
+            created?: string | null;
+            /** Id */
+            id: number;
+            /** Versions */
+            versions: components["schemas"]["EntityVersion"][];
+        };
+        /**
+         * VersionTransaction
+         * @description When and by whom a change was made.
+         */
+        assay__api__responses__VersionTransaction: {
+            /** Id */
+            id: number;
+            /** Issued At */
+            issued_at: string;
+            user?: components["schemas"]["UserStub"] | null;
+        };
+        /**
+         * EntityHistory
+         * @description ``GetEntityHistory``.
+         */
+        assay__flows__schemas__EntityHistory: {
+            /** Created */
+            created: string;
+            /** Id */
+            id: number;
+            /** Versions */
+            versions: components["schemas"]["FlowVersionOut"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** VersionTransaction */
+        assay__flows__schemas__VersionTransaction: {
+            /** Id */
+            id: number;
+            /** Issued At */
+            issued_at: string;
+            /** User */
+            user?: {
+                [key: string]: unknown;
+            } | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * AttemptOut
          * @description Assay: one delivery attempt of an action execution.
          */
@@ -2190,10 +2568,20 @@ export interface components {
              */
             decision: string;
             /**
+             * Email
+             * @default
+             */
+            email: string;
+            /**
              * Hostname
              * @default
              */
             hostname: string;
+            /**
+             * Password
+             * @default
+             */
+            password: string;
             /** Redirect Uri */
             redirect_uri: string;
             /** State */
@@ -2203,6 +2591,15 @@ export interface components {
              * @default
              */
             token: string;
+        };
+        /** Body_setup_admin */
+        Body_setup_admin: {
+            /** Code */
+            code: string;
+            /** Email */
+            email: string;
+            /** Password */
+            password: string;
         };
         /** BulkUserNotificationAck */
         BulkUserNotificationAck: {
@@ -2953,6 +3350,11 @@ export interface components {
             };
             /** Created */
             created?: string | null;
+            /**
+             * Created By
+             * @description id of the user who created it
+             */
+            created_by?: number | null;
             /** Database */
             database?: string | null;
             /** Description */
@@ -2988,6 +3390,11 @@ export interface components {
             schema?: string | null;
             /** Store Type */
             store_type: string;
+            /**
+             * Teams
+             * @description the teams that hold it, with their permission
+             */
+            teams?: components["schemas"]["TeamRef"][];
             /** Type */
             type: string;
         };
@@ -3032,6 +3439,11 @@ export interface components {
             /** Tags */
             tags?: string[];
             /**
+             * Teams
+             * @description names of the teams that hold it (default: the public team)
+             */
+            teams?: string[] | null;
+            /**
              * Trigger Sync
              * @default false
              */
@@ -3052,6 +3464,16 @@ export interface components {
             size: number;
             /** Total */
             total: number;
+        };
+        /** DatastorePermission */
+        DatastorePermission: {
+            /** Datastore Id */
+            datastore_id: number;
+            /**
+             * Permission
+             * @description Reporter | Viewer | Drafter | Author | Editor
+             */
+            permission: string;
         };
         /** DatastoreRef */
         DatastoreRef: {
@@ -3116,6 +3538,11 @@ export interface components {
             schema?: string | null;
             /** Tags */
             tags?: string[] | null;
+            /**
+             * Teams
+             * @description names of the teams that hold it
+             */
+            teams?: string[] | null;
         };
         /** Deactivation */
         Deactivation: {
@@ -3139,18 +3566,19 @@ export interface components {
             type: string;
         };
         /**
-         * EntityHistory
-         * @description ``GetEntityHistory``.
+         * EntityVersion
+         * @description One change: ``changeset`` is ``{key: [old, new]}``; ``operation_type`` 1 = update.
          */
-        EntityHistory: {
-            /** Created */
-            created: string;
-            /** Id */
-            id: number;
-            /** Versions */
-            versions: components["schemas"]["FlowVersionOut"][];
-        } & {
-            [key: string]: unknown;
+        EntityVersion: {
+            /** Changeset */
+            changeset: {
+                [key: string]: unknown[];
+            };
+            /** Operation */
+            operation?: string | null;
+            /** Operation Type */
+            operation_type: number;
+            transaction: components["schemas"]["assay__api__responses__VersionTransaction"];
         };
         /**
          * Error
@@ -3311,6 +3739,30 @@ export interface components {
             weight: number;
         };
         /**
+         * FieldBulkUpdate
+         * @description One item of PATCH /fields (Qualytics' ``BulkUpdateField``).
+         */
+        FieldBulkUpdate: {
+            /** Id */
+            id: number;
+            /** Tags */
+            tags?: string[] | null;
+        };
+        /**
+         * FieldListing
+         * @description A field in ``GET /api/fields/listing``.
+         */
+        FieldListing: {
+            /** Container Id */
+            container_id: number;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+        };
+        /**
          * FieldPage
          * @description A page of Field items.
          */
@@ -3369,6 +3821,17 @@ export interface components {
             native_type: string;
             /** Type */
             type: string;
+        };
+        /**
+         * FieldUpdate
+         * @description PUT /fields/{id} (Qualytics' ``UpdateField``): ``tags`` replaces the field's tags;
+         *     ``name`` may only repeat the current name (422 otherwise).
+         */
+        FieldUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Tags */
+            tags?: string[] | null;
         };
         /**
          * FlowActionExecutionOut
@@ -3509,7 +3972,7 @@ export interface components {
             operation?: string | null;
             /** Operation Type */
             operation_type: number;
-            transaction: components["schemas"]["VersionTransaction"];
+            transaction: components["schemas"]["assay__flows__schemas__VersionTransaction"];
         } & {
             [key: string]: unknown;
         };
@@ -3519,6 +3982,31 @@ export interface components {
             category?: string | null;
             /** Color */
             color?: string | null;
+            /** Created */
+            created?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+            /** Weight Modifier */
+            weight_modifier: number;
+        };
+        /**
+         * GlobalTagListing
+         * @description A tag in ``GET /api/global-tags/listing``: ``count`` = datastores, containers, fields,
+         *     quality checks and anomalies that carry it.
+         */
+        GlobalTagListing: {
+            /** Category */
+            category?: string | null;
+            /** Color */
+            color?: string | null;
+            /** Count */
+            count: number;
             /** Created */
             created?: string | null;
             /** Description */
@@ -3567,6 +4055,35 @@ export interface components {
             result: string;
             /** Worker */
             worker?: string | null;
+        };
+        /**
+         * Me
+         * @description GET /users/me: the caller plus ``permissions``, their permission on each datastore they
+         *     can see, and ``is_admin`` (Admins bypass team permissions).
+         */
+        Me: {
+            /** Created */
+            created?: string | null;
+            /** Deleted At */
+            deleted_at?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Id */
+            id: number;
+            /** Is Admin */
+            is_admin: boolean;
+            /** Last Login */
+            last_login?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Permissions */
+            permissions: components["schemas"]["DatastorePermission"][];
+            /** Role */
+            role?: string | null;
+            /** Teams */
+            teams: components["schemas"]["TeamRef"][];
+            /** User Type */
+            user_type?: string | null;
         };
         /**
          * MessagePreview
@@ -4450,6 +4967,39 @@ export interface components {
             /** Rabbitmq Connection */
             rabbitmq_connection: string;
         };
+        /** ServiceTokenCreate */
+        ServiceTokenCreate: {
+            /** Expires In Days */
+            expires_in_days?: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Scim Endpoints Only
+             * @default false
+             */
+            scim_endpoints_only: boolean;
+            /** User Id */
+            user_id: number;
+        };
+        /**
+         * SignedIn
+         * @description POST /auth/sign-in: a session ``token`` (send as ``Authorization: Bearer``), its
+         *     ``expiration`` and the user.
+         */
+        SignedIn: {
+            /** Expiration */
+            expiration?: string | null;
+            /** Token */
+            token: string;
+            user: components["schemas"]["User"];
+        };
+        /** SignIn */
+        SignIn: {
+            /** Email */
+            email: string;
+            /** Password */
+            password: string;
+        };
         /** SourceRecord */
         SourceRecord: {
             /** Created */
@@ -4552,20 +5102,62 @@ export interface components {
              */
             weight_modifier: number;
         };
-        /** Team */
+        /**
+         * TagUpdate
+         * @description PUT /global-tags/{name} (Qualytics' ``UpdateGlobalTag``): a new ``name`` renames the
+         *     tag everywhere it is used; the other keys replace the tag's when given.
+         */
+        TagUpdate: {
+            /** Category */
+            category?: string | null;
+            /** Color */
+            color?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Weight Modifier */
+            weight_modifier?: number | null;
+        };
+        /**
+         * Team
+         * @description A team: its ``members`` hold ``permission`` (Reporter … Editor) on each of its
+         *     ``datastores``; the public team (``is_public``) counts every user as a member.
+         */
         Team: {
             /** Created */
             created?: string | null;
+            /** Datastores */
+            datastores?: components["schemas"]["DatastoreRef"][];
             /** Description */
             description?: string | null;
             /** Id */
             id: number;
             /** Is Public */
             is_public: boolean;
+            /** Members */
+            members?: components["schemas"]["UserRef"][];
             /** Name */
             name: string;
             /** Permission */
             permission: string;
+        };
+        /** TeamCreate */
+        TeamCreate: {
+            /** Datastore Ids */
+            datastore_ids?: number[];
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Permission
+             * @default Viewer
+             * @enum {string}
+             */
+            permission: "Reporter" | "Viewer" | "Drafter" | "Author" | "Editor";
+            /** User Ids */
+            user_ids?: number[];
         };
         /**
          * TeamPage
@@ -4589,6 +5181,21 @@ export interface components {
             id: number;
             /** Name */
             name: string;
+            /** Permission */
+            permission?: string | null;
+        };
+        /** TeamUpdate */
+        TeamUpdate: {
+            /** Datastore Ids */
+            datastore_ids?: number[] | null;
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Permission */
+            permission?: ("Reporter" | "Viewer" | "Drafter" | "Author" | "Editor") | null;
+            /** User Ids */
+            user_ids?: number[] | null;
         };
         /** TemplateCreate */
         TemplateCreate: {
@@ -4735,7 +5342,11 @@ export interface components {
             /** Muted */
             muted: boolean;
         };
-        /** User */
+        /**
+         * User
+         * @description A user; ``role`` Admin | Manager | Member, ``user_type`` Person | Service, ``deleted_at``
+         *     set when deactivated, ``teams`` with each team's permission. Never a password.
+         */
         User: {
             /** Created */
             created?: string | null;
@@ -4745,12 +5356,39 @@ export interface components {
             email?: string | null;
             /** Id */
             id: number;
+            /** Last Login */
+            last_login?: string | null;
             /** Name */
             name?: string | null;
             /** Role */
             role?: string | null;
             /** Teams */
             teams: components["schemas"]["TeamRef"][];
+            /** User Type */
+            user_type?: string | null;
+        };
+        /** UserCreate */
+        UserCreate: {
+            /** Email */
+            email: string;
+            /** Name */
+            name: string;
+            /** Password */
+            password?: string | null;
+            /**
+             * Role
+             * @default Member
+             * @enum {string}
+             */
+            role: "Admin" | "Manager" | "Member";
+            /** Team Ids */
+            team_ids?: number[];
+            /**
+             * User Type
+             * @default Person
+             * @enum {string}
+             */
+            user_type: "Person" | "Service";
         };
         /** UserNotificationOut */
         UserNotificationOut: {
@@ -4779,6 +5417,13 @@ export interface components {
             size: number;
             /** Total */
             total: number;
+        };
+        /** UserRef */
+        UserRef: {
+            /** Id */
+            id: number;
+            /** Name */
+            name?: string | null;
         };
         /**
          * UserStub
@@ -4836,6 +5481,21 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** UserUpdate */
+        UserUpdate: {
+            /** Deactivated */
+            deactivated?: boolean | null;
+            /** Email */
+            email?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Password */
+            password?: string | null;
+            /** Role */
+            role?: ("Admin" | "Manager" | "Member") | null;
+            /** Team Ids */
+            team_ids?: number[] | null;
+        };
         /** ValidateBody */
         ValidateBody: {
             container: components["schemas"]["ComputedTableCreate"];
@@ -4849,19 +5509,6 @@ export interface components {
             connected: boolean;
             /** Message */
             message?: string | null;
-        };
-        /** VersionTransaction */
-        VersionTransaction: {
-            /** Id */
-            id: number;
-            /** Issued At */
-            issued_at: string;
-            /** User */
-            user?: {
-                [key: string]: unknown;
-            } | null;
-        } & {
-            [key: string]: unknown;
         };
     };
     responses: never;
@@ -5352,6 +5999,166 @@ export interface operations {
             };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setup_page: {
+        parameters: {
+            query: {
+                code: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setup_admin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["Body_setup_admin"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sign_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedIn"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6329,6 +7136,56 @@ export interface operations {
             };
         };
     };
+    get_container_profile_field_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                field_name: string;
+                profile_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldProfile"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     list_container_scans: {
         parameters: {
             query?: {
@@ -6859,6 +7716,77 @@ export interface operations {
             };
         };
     };
+    update_favorite_container: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ToggleFavorite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Container"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     field_profiles: {
         parameters: {
             query?: {
@@ -6882,6 +7810,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FieldProfilePage"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_container_field_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: number;
+                field_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldProfile"];
                 };
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
@@ -7629,6 +8607,77 @@ export interface operations {
             };
         };
     };
+    update_favorite_datastore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                datastore_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ToggleFavorite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Datastore"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     verify_draft: {
         parameters: {
             query?: never;
@@ -7916,6 +8965,399 @@ export interface operations {
             };
             /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_fields: {
+        parameters: {
+            query?: {
+                container_id?: number | null;
+                name?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page */
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldPage"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    bulk_update_fields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FieldBulkUpdate"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Field"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_field: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                field_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Field"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_field: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                field_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FieldUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Field"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_field_profiles: {
+        parameters: {
+            query?: {
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                field_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldProfile"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_field_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                field_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["assay__api__responses__EntityHistory"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_fields_listing: {
+        parameters: {
+            query?: {
+                container_id?: number | null;
+                name?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldListing"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8384,7 +9826,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EntityHistory"];
+                    "application/json": components["schemas"]["assay__flows__schemas__EntityHistory"];
                 };
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
@@ -9250,6 +10692,77 @@ export interface operations {
             };
         };
     };
+    update_global_tag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GlobalTag"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     delete_tag: {
         parameters: {
             query?: never;
@@ -9297,6 +10810,35 @@ export interface operations {
             };
             /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_global_tags_listing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GlobalTagListing"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11724,6 +13266,75 @@ export interface operations {
             };
         };
     };
+    create_team: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Team"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_team: {
         parameters: {
             query?: never;
@@ -11755,6 +13366,133 @@ export interface operations {
             };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_team: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Team"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_team: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12295,13 +14033,136 @@ export interface operations {
             };
         };
     };
-    list_users: {
+    list_service_tokens: {
         parameters: {
             query?: {
                 /** @description 1-based page number */
                 page?: number;
                 /** @description items per page */
                 size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserTokenPage"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_service_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceTokenCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserToken"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_users: {
+        parameters: {
+            query?: {
+                include_deactivated?: boolean;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page */
+                size?: number;
+                user_type?: ("Person" | "Service") | null;
             };
             header?: never;
             path?: never;
@@ -12329,6 +14190,75 @@ export interface operations {
             };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12396,6 +14326,133 @@ export interface operations {
             };
         };
     };
+    update_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     me: {
         parameters: {
             query?: never;
@@ -12411,7 +14468,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["Me"];
                 };
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */

@@ -257,6 +257,16 @@ export interface User {
   role: string;
 }
 
+/** Team permissions on datastores, weakest first (Qualytics' order). */
+export const PERMISSIONS = ["Reporter", "Viewer", "Drafter", "Author", "Editor"] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** The signed-in user (GET /api/users/me): role, and the team permission held on each datastore. */
+export interface Me extends User {
+  is_admin: boolean;
+  permissions: { datastore_id: number; permission: Permission }[];
+}
+
 export const OPEN_STATUSES = ["Active", "Acknowledged"] as const;
 export const ARCHIVED_STATUSES = ["Resolved", "Invalid", "Duplicate", "Discarded"] as const;
 
@@ -287,4 +297,5 @@ export const contractChecks: [
   Conforms<S["CheckDryRun-Output"], CheckDryRun>,
   Conforms<S["Comment"], Comment>,
   Conforms<S["UserStub"], UserStub>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+  Conforms<S["Me"], Me>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];

@@ -81,7 +81,15 @@ export function AnomalyTriage({ anomaly, canChange }: { anomaly: Anomaly; canCha
 }
 
 /** The comments of an anomaly, oldest first; anyone who can read it may comment, authors delete their own. */
-export function AnomalyComments({ anomaly, meId }: { anomaly: Anomaly; meId: number | undefined }) {
+export function AnomalyComments({
+  anomaly,
+  meId,
+  canComment,
+}: {
+  anomaly: Anomaly;
+  meId: number | undefined;
+  canComment: boolean;
+}) {
   const queryClient = useQueryClient();
   const [message, setMessage] = useState("");
   const refresh = () => {
@@ -134,6 +142,7 @@ export function AnomalyComments({ anomaly, meId }: { anomaly: Anomaly; meId: num
             </Text>
           </Paper>
         ))}
+        {canComment && (
         <form
           onSubmit={(e) => {
             e.preventDefault();
@@ -150,6 +159,7 @@ export function AnomalyComments({ anomaly, meId }: { anomaly: Anomaly; meId: num
             </Group>
           </Stack>
         </form>
+        )}
       </Stack>
     </Card>
   );

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import type { Anomaly } from "../api/types";
-import { canEdit, useMe } from "../auth";
+import { useCan } from "../auth";
 import { AnomalyComments, AnomalyTriage } from "../components/AnomalyTriage";
 import { ACTION_LABELS, setAnomalyStatus, type AnomalyAction } from "../components/anomalyActions";
 import { EntityLink, ErrorAlert, Loading, PageTitle, StatusBadge } from "../components/common";
@@ -67,13 +67,15 @@ export function SourceRecordsTable({
 export function AnomalyPage() {
   const id = Number(useParams().id);
   const queryClient = useQueryClient();
-  const me = useMe(true);
   const anomaly = useQuery({
     queryKey: ["anomaly", id],
     queryFn: () => unwrap<Anomaly>(api.GET("/api/anomalies/{anomaly_id}", { params: { path: { anomaly_id: id } } })),
   });
+  const can = useCan(anomaly.data?.datastore?.id);
+  const canReadRecords = can.view; // a Reporter sees counts, not the rows
   const records = useQuery({
     queryKey: ["anomaly", id, "source-record"],
+    enabled: canReadRecords,
     queryFn: () =>
       unwrap<{ source_record: unknown }[]>(
         api.GET("/api/anomalies/{anomaly_id}/source-record", { params: { path: { anomaly_id: id } } }),
@@ -98,7 +100,7 @@ export function AnomalyPage() {
       <PageTitle title={`Anomaly ${a.id}`}>
         <StatusBadge value={a.status} />
         {(Object.keys(ACTION_LABELS) as AnomalyAction[])
-          .filter((s) => s !== a.status && (s !== "Active" || !open))
+          .filter((s) => can.edit && s !== a.status && (s !== "Active" || !open))
           .map((s) => (
             <Button key={s} variant={s === "Acknowledged" ? "filled" : "default"} onClick={() => act.mutate(s)} loading={act.isPending && act.variables === s}>
               {ACTION_LABELS[s]}
@@ -128,8 +130,8 @@ export function AnomalyPage() {
         </Group>
       </Card>
       <SimpleGrid cols={{ base: 1, md: 2 }} mb="md">
-        <AnomalyTriage anomaly={a} canChange={canEdit(me.data)} key={`${a.id}-${a.assignee_ids.join()}-${a.description}`} />
-        <AnomalyComments anomaly={a} meId={me.data?.id} />
+        <AnomalyTriage anomaly={a} canChange={can.edit} key={`${a.id}-${a.assignee_ids.join()}-${a.description}`} />
+        <AnomalyComments anomaly={a} meId={can.me?.id} canComment={can.view} />
       </SimpleGrid>
       <Title order={2} size="h3" mb="xs">
         Failed checks
@@ -161,6 +163,9 @@ export function AnomalyPage() {
       <Title order={2} size="h3" mb="xs">
         Source records
       </Title>
+      {!canReadRecords && can.me && (
+        <Text size="sm">Reading source records takes the Viewer permission on this datastore.</Text>
+      )}
       <ErrorAlert error={records.error} />
       {records.isLoading && <Loading label="Reading the enrichment datastore" />}
       {records.data && parsed.length === 0 && (

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { hasPermission, useCan } from "../auth";
 import type { CheckDryRun, Container, Datastore, Field, Page, QualityCheck, RuleSpec } from "../api/types";
 import { CheckFields } from "../components/CheckFields";
 import { checkBody, emptyCheckForm, formFromCheck, validateCheckForm, type CheckFormState } from "../components/checkForm";
@@ -60,6 +61,7 @@ export function CheckFormPage() {
         api.GET("/api/containers/{container_id}/fields", { params: { path: { container_id: containerId! }, query: { size: 1000 } } }),
       ),
   });
+  const can = useCan(datastoreId);
   const spec = specs.data?.find((s) => s.rule === form.rule);
   const errors = validateCheckForm(spec, form);
   if (containerId === null) errors.container = "Choose a container";
@@ -109,9 +111,9 @@ export function CheckFormPage() {
   return (
     <>
       <PageTitle title={editing !== null ? `Check ${editing}` : "New quality check"}>
-        {check && (
+        {check && <StatusBadge value={check.deleted_at ? "Archived" : check.status} />}
+        {check && can.author && (
           <>
-            <StatusBadge value={check.deleted_at ? "Archived" : check.status} />
             {check.status !== "Active" || check.deleted_at ? (
               <Button variant="default" onClick={() => setStatus.mutate("Active")} loading={setStatus.isPending}>
                 Activate
@@ -155,7 +157,9 @@ export function CheckFormPage() {
                   label="Datastore"
                   required
                   searchable
-                  data={(datastores.data?.items ?? []).filter((d) => !d.enrichment_only).map((d) => ({ value: String(d.id), label: d.name }))}
+                  data={(datastores.data?.items ?? [])
+                    .filter((d) => !d.enrichment_only && hasPermission(can.me, d.id, "Drafter"))
+                    .map((d) => ({ value: String(d.id), label: d.name }))}
                   value={datastoreId === null ? null : String(datastoreId)}
                   onChange={(v) => {
                     setDatastoreId(v ? Number(v) : null);
@@ -212,10 +216,18 @@ export function CheckFormPage() {
             <TagsInput label="Tags" value={form.tags} onChange={(tags) => setForm({ ...form, tags })} />
             <ErrorAlert error={save.error ?? dryRun.error} />
             {dryRun.data && <DryRunResult result={dryRun.data} fields={form.fields} />}
+            {datastoreId !== null && can.me && !can.author && (
+              <Text size="sm">
+                Saving checks takes the Author permission on this datastore{can.draft ? "; you may dry run them" : ""}.
+              </Text>
+            )}
             <Group>
-              <Button type="submit" loading={save.isPending}>
-                {editing !== null ? "Save check" : "Create check"}
-              </Button>
+              {(can.author || datastoreId === null) && (
+                <Button type="submit" loading={save.isPending}>
+                  {editing !== null ? "Save check" : "Create check"}
+                </Button>
+              )}
+              {(can.draft || datastoreId === null) && (
               <Button
                 variant="default"
                 loading={dryRun.isPending}
@@ -226,6 +238,7 @@ export function CheckFormPage() {
               >
                 Dry run
               </Button>
+              )}
             </Group>
           </Stack>
         </form>

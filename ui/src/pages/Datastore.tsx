@@ -2,6 +2,7 @@ import { Anchor, Badge, Button, Card, Group, SimpleGrid, Table, Text, Title } fr
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { useCan } from "../auth";
 import type { Container, Datastore, Operation, Page } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager, StatusBadge } from "../components/common";
 import { RunOperationButtons } from "../components/RunOperation";
@@ -31,6 +32,7 @@ export function DatastorePage() {
     queryFn: () => unwrap<Datastore>(api.GET("/api/datastores/{datastore_id}", { params: { path: { datastore_id: id } } })),
   });
   const health = useDatastoreHealth(id);
+  const can = useCan(id);
   const containers = useQuery({
     queryKey: ["containers", { datastore: id, page, size }],
     queryFn: () =>
@@ -47,10 +49,12 @@ export function DatastorePage() {
   return (
     <>
       <PageTitle title={`Datastore ${d.name}`}>
-        <Button component={Link} to={`/datastores/${id}/edit`} variant="default">
-          Edit
-        </Button>
-        {!d.enrichment_only && <RunOperationButtons datastoreId={id} />}
+        {can.edit && (
+          <Button component={Link} to={`/datastores/${id}/edit`} variant="default">
+            Edit
+          </Button>
+        )}
+        {can.edit && !d.enrichment_only && <RunOperationButtons datastoreId={id} />}
       </PageTitle>
       <SimpleGrid cols={{ base: 2, sm: 4 }} mb="md">
         <Stat label="Health">

@@ -17,8 +17,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { useCan } from "../auth";
 import type { Datastore, Page } from "../api/types";
-import { ErrorAlert, Loading, PageTitle } from "../components/common";
+import { ErrorAlert, Loading, NotAllowed, PageTitle } from "../components/common";
 
 const KINDS = [
   { value: "duckdb", label: "DuckDB file" },
@@ -140,9 +141,13 @@ export function DatastoreFormPage() {
     queryFn: () =>
       unwrap<Datastore>(api.GET("/api/datastores/{datastore_id}", { params: { path: { datastore_id: Number(id) } } })),
   });
+  const can = useCan(id === undefined ? null : Number(id));
+  if (!can.me) return <Loading />;
+  if (id === undefined && !can.manage) return <NotAllowed what="add datastores: that takes the Manager role" />;
   if (id === undefined) return <DatastoreForm />;
   if (existing.isLoading) return <Loading />;
   if (existing.error || !existing.data) return <ErrorAlert error={existing.error ?? "not found"} />;
+  if (!can.edit) return <NotAllowed what="edit this datastore: that takes the Editor permission on it" />;
   return <DatastoreForm saved={existing.data} key={existing.data.id} />;
 }
 

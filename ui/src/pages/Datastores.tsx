@@ -2,6 +2,7 @@ import { Button, Table, Text } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { hasRole, useMe } from "../auth";
 import type { Datastore, Operation, Page } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager, StatusBadge } from "../components/common";
 import { useQueryState } from "../lib";
@@ -63,6 +64,7 @@ export function DatastoresPage() {
   const [q, setQ] = useQueryState(["page", "size"] as const);
   const page = Number(q.page ?? 1);
   const size = Number(q.size ?? 25);
+  const me = useMe().data;
   const list = useQuery({
     queryKey: ["datastores", { page, size }],
     queryFn: () => unwrap<Page<Datastore>>(api.GET("/api/datastores", { params: { query: { page, size } } })),
@@ -70,9 +72,11 @@ export function DatastoresPage() {
   return (
     <>
       <PageTitle title="Datastores">
-        <Button component={Link} to="/datastores/new">
-          Add datastore
-        </Button>
+        {hasRole(me, "Manager") && (
+          <Button component={Link} to="/datastores/new">
+            Add datastore
+          </Button>
+        )}
       </PageTitle>
       <ErrorAlert error={list.error} />
       {list.isLoading && <Loading />}
