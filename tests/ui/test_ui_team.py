@@ -1,11 +1,14 @@
 """The web UI's editing and team flows, in a real browser against the shared live server:
-edit a datastore with a failing then passing connection test."""
+edit a datastore with a failing then passing connection test, dry run a check from its form,
+sign in with a password, assign and comment on an anomaly, and a Member whose team holds
+Viewer sees no edit or run buttons (and the API refuses those actions too)."""
 
 from __future__ import annotations
 
 import json
 import re
 
+import httpx
 import pytest
 
 from tests.ui.browsing import LONG, audit, choose, field
@@ -121,3 +124,142 @@ def test_dry_run_a_check_from_its_form(page, live, screenshots):
         server.call("GET", "/api/anomalies", params={"quality_check": check["id"], "size": 1})["total"]
         == anomalies_before
     )
+
+
+PASSWORD = "correct horse 42"
+
+
+@pytest.fixture(scope="module")
+def analyst(live) -> dict:
+    """A Member, Ana Lyst, whose team ``analysts`` holds ``flights_seed`` as Viewer; the public
+    team is narrowed to Reporter so that Viewer is what she holds there."""
+    server, seeded = live
+    public = next(t for t in server.call("GET", "/api/teams", params={"size": 100})["items"] if t["is_public"])
+    server.call("PUT", f"/api/teams/{public['id']}", json={"permission": "Reporter"})
+    team = server.call(
+        "POST", "/api/teams", json={"name": "analysts", "permission": "Viewer", "datastore_ids": [seeded["datastore"]]}
+    )
+    user = server.call(
+        "POST",
+        "/api/users",
+        json={
+            "name": "Ana Lyst",
+            "email": "ana@example.com",
+            "role": "Member",
+            "password": PASSWORD,
+            "team_ids": [team["id"]],
+        },
+    )
+    return user
+
+
+def first_record_anomaly(server, datastore_id: int) -> dict:
+    anomalies = server.call("GET", "/api/anomalies", params={"datastore": datastore_id, "size": 100})["items"]
+    return next(a for a in anomalies if a["type"] == "record")
+
+
+def test_sign_in_with_a_password(page, live, analyst, screenshots):
+    from playwright.sync_api import expect
+
+    page.goto("/datastores")
+    expect(page).to_have_url(re.compile(r"/signin\?next=%2Fdatastores$"))
+    field(page, "Email").fill("ana@example.com")
+    field(page, "Password").fill("not her password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("wrong email or password", exact=True)).to_be_visible()
+    audit(page, "15-sign-in-password", screenshots)
+    field(page, "Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/datastores$"))
+    expect(page.get_by_text("Ana Lyst (Member)")).to_be_visible()
+    # her team's datastore only (the enrichment datastore is the public team's, as Reporter)
+    expect(page.get_by_role("link", name="flights_seed")).to_be_visible()
+
+
+def test_comment_on_and_assign_an_anomaly(page, live, analyst, screenshots):
+    from playwright.sync_api import expect
+
+    server, seeded = live
+    anomaly = first_record_anomaly(server, seeded["datastore"])
+    signed_in(page, server.token)
+    page.goto(f"/anomalies/{anomaly['id']}")
+    triage = page.get_by_role("region", name="Triage")
+    triage.get_by_role("textbox", name="Assignees").click()
+    page.get_by_role("option", name="Ana Lyst", exact=True).click()
+    page.keyboard.press("Escape")
+    field(triage, "Description").fill("Delays over 5 hours: ask the airline")
+    triage.get_by_role("button", name="Save triage").click()
+    expect(page.get_by_text(f"Anomaly {anomaly['id']} saved")).to_be_visible()
+    comments = page.get_by_role("region", name=re.compile(r"^Comments"))
+    field(comments, "New comment").fill("Checked: the source row is real, not a load error.")
+    comments.get_by_role("button", name="Add comment").click()
+    comment = comments.get_by_role("article", name="Comment by Admin")
+    expect(comment).to_contain_text("Checked: the source row is real, not a load error.")
+    expect(comments.get_by_role("heading")).to_have_text("Comments (1)")
+    audit(page, "16-anomaly-triage-comments", screenshots)
+    saved = server.call("GET", f"/api/anomalies/{anomaly['id']}")
+    assert (saved["assignee_ids"], saved["description"]) == ([analyst["id"]], "Delays over 5 hours: ask the airline")
+    assert [(c["message"], c["user"]["name"]) for c in saved["comments"]] == [
+        ("Checked: the source row is real, not a load error.", "Admin")
+    ]
+
+
+def test_a_member_without_permission_sees_no_edit_or_run_buttons(page, live, analyst, screenshots):
+    """Ana holds Viewer on flights_seed: she reads it, reads source records and comments, but
+    the pages offer her no edit, run, triage or check changes — and the API refuses them too."""
+    from playwright.sync_api import expect
+
+    server, seeded = live
+    token = httpx.post(
+        f"{server.base_url}/api/auth/sign-in", json={"email": "ana@example.com", "password": PASSWORD}
+    ).json()["token"]
+    signed_in(page, token)
+    page.goto("/datastores")
+    expect(page.get_by_role("link", name="flights_seed")).to_be_visible()
+    expect(page.get_by_role("link", name="Add datastore")).to_have_count(0)
+
+    page.goto(f"/datastores/{seeded['datastore']}")
+    expect(page.get_by_role("heading", name="Datastore flights_seed")).to_be_visible()
+    expect(page.get_by_role("link", name="flights", exact=True)).to_be_visible()
+    for name in ("Edit", "Sync", "Profile", "Scan"):
+        expect(page.get_by_role("main").get_by_role("button", name=name, exact=True)).to_have_count(0)
+        expect(page.get_by_role("main").get_by_role("link", name=name, exact=True)).to_have_count(0)
+    audit(page, "17-member-datastore", screenshots)
+
+    anomaly = first_record_anomaly(server, seeded["datastore"])
+    page.goto(f"/anomalies/{anomaly['id']}")
+    expect(page.get_by_role("heading", name=f"Anomaly {anomaly['id']}")).to_be_visible()
+    for name in ("Acknowledge", "Resolve", "Save triage"):
+        expect(page.get_by_role("button", name=name)).to_have_count(0)
+    expect(page.get_by_role("textbox", name="Assignees")).to_be_disabled()
+    expect(page.get_by_role("region", name="Failing source records")).to_be_visible()  # Viewer reads them
+    comments = page.get_by_role("region", name=re.compile(r"^Comments"))
+    field(comments, "New comment").fill("Seen, thanks.")
+    comments.get_by_role("button", name="Add comment").click()
+    expect(comments.get_by_role("article", name="Comment by Ana Lyst")).to_contain_text("Seen, thanks.")
+
+    check = next(
+        c
+        for c in server.call("GET", "/api/quality-checks", params={"datastore": seeded["datastore"], "size": 100})[
+            "items"
+        ]
+        if c["rule_type"] == "notNull"
+    )
+    page.goto(f"/checks/{check['id']}")
+    expect(page.get_by_text("Saving checks takes the Author permission on this datastore.")).to_be_visible()
+    for name in ("Save check", "Dry run", "Archive", "Make draft"):
+        expect(page.get_by_role("button", name=name)).to_have_count(0)
+    audit(page, "18-member-check", screenshots)
+
+    # the API agrees with what the pages hide
+    headers = {"Authorization": f"Bearer {token}"}
+    refused = httpx.put(
+        f"{server.base_url}/api/datastores/{seeded['datastore']}", json={"description": "x"}, headers=headers
+    )
+    assert refused.status_code == 403, refused.text
+    run = httpx.post(
+        f"{server.base_url}/api/operations/run",
+        json={"type": "sync", "datastore_id": seeded["datastore"]},
+        headers=headers,
+    )
+    assert run.status_code == 403, run.text

@@ -128,7 +128,8 @@ export function AnomalyComments({
                 <Button
                   variant="subtle"
                   size="compact-xs"
-                  color="red.9"
+                  color="red"
+                  c="red.9"
                   onClick={() => remove.mutate(c.id)}
                   loading={remove.isPending && remove.variables === c.id}
                   aria-label={`Delete comment ${c.id}`}

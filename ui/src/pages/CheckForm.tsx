@@ -62,6 +62,8 @@ export function CheckFormPage() {
       ),
   });
   const can = useCan(datastoreId);
+  // a check the user may neither save nor dry run is shown read only
+  const readOnly = datastoreId !== null && !!can.me && !can.draft;
   const spec = specs.data?.find((s) => s.rule === form.rule);
   const errors = validateCheckForm(spec, form);
   if (containerId === null) errors.container = "Choose a container";
@@ -150,6 +152,7 @@ export function CheckFormPage() {
             if (Object.keys(errors).length === 0) save.mutate();
           }}
         >
+          <fieldset disabled={readOnly} className="plain-fieldset">
           <Stack>
             {editing === null && (
               <Group grow align="flex-start">
@@ -241,6 +244,7 @@ export function CheckFormPage() {
               )}
             </Group>
           </Stack>
+          </fieldset>
         </form>
       </Paper>
     </>
