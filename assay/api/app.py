@@ -24,15 +24,18 @@ from .routers import (
     containers,
     containers_write,
     datastores,
+    enrichment,
     export,
     fields,
     flows,
     global_tags,
     health,
+    insights,
     notification_rules,
     operations,
     partitions,
     quality_checks,
+    scans,
     schedules,
     user_notifications,
     users,
@@ -106,6 +109,9 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         flows,
         user_notifications,
         notification_rules,
+        insights,
+        enrichment,
+        scans,
     ):
         protected.include_router(module.router)
     protected.include_router(quality_checks.templates)

@@ -188,6 +188,12 @@ POLICY: dict[str, Rule] = {
     "unlink_enrichment": team("Editor", DS),
     "verify_draft": role("Manager"),
     "verify_datastore": team("Editor", DS),
+    "get_score_settings": team("Reporter", DS),
+    "update_score_settings": team("Editor", DS),
+    "list_quality_scores": team("Reporter", DS),
+    "list_enrichment_tables": team("Viewer", DS),
+    "list_enrichment_records": team("Viewer", DS),
+    "get_datastore_operations": team("Reporter", DS),
     # connections
     "list_connections": SIGNED_IN,
     "create_connection": role("Manager"),
@@ -204,6 +210,8 @@ POLICY: dict[str, Rule] = {
     "update_container": team("Editor", CONTAINER),
     "delete_container": team("Editor", CONTAINER),
     "update_favorite_container": team("Reporter", CONTAINER),
+    "get_container_latest_scan": team("Reporter", CONTAINER),
+    "run_external_scan": team("Editor", CONTAINER),
     "list_fields": team("Reporter", CONTAINER),
     "validate_container": team("Drafter", body("datastore", "container.datastore_id")),
     "field_profiles": team("Reporter", CONTAINER),
@@ -272,6 +280,11 @@ POLICY: dict[str, Rule] = {
     "get_partition": team("Reporter", path("partition", "partition_id")),
     "list_container_scans": SIGNED_IN,
     "get_container_scan": team("Reporter", path("container_scan", "scan_id")),
+    "list_container_scan_anomalies": team("Reporter", path("container_scan", "scan_id")),
+    # insights and metrics (over the user's datastores: the session is team-scoped)
+    "get_insights": SIGNED_IN,
+    "get_metrics": SIGNED_IN,
+    "get_scan_metrics": SIGNED_IN,
     "delete_container_scan": team("Editor", path("container_scan", "scan_id")),
     # tags
     "list_tags": SIGNED_IN,

@@ -126,6 +126,7 @@ class Datastore(Out):
     max_concurrent_operations: int | None = None
     teams: list[TeamRef] = PField(default_factory=list, description="the teams that hold it, with their permission")
     created_by: int | None = PField(default=None, description="id of the user who created it")
+    metrics: DatastoreMetrics | None = None
 
 
 class Connection(Open):
@@ -137,6 +138,201 @@ class Connection(Open):
     name: str
     type: str
     store_type: str
+
+
+# -- quality scores, metrics and insights (definitions: docs/quality-score.md) ----------
+class QualityScore(Out):
+    """A quality score (0–100, higher is better) and its eight dimensions (each 0–100, or
+    null when unmeasured); ``created``: when the latest scan or profile it reflects happened.
+    ``total`` is null for a datastore none of whose containers was scanned in the decay window."""
+
+    created: str | None = None
+    total: Number | None = None
+    completeness: Number | None = None
+    coverage: Number | None = None
+    conformity: Number | None = None
+    consistency: Number | None = None
+    precision: Number | None = None
+    timeliness: Number | None = None
+    volumetrics: Number | None = None
+    accuracy: Number | None = None
+
+
+class DatedQualityScore(QualityScore):
+    """A quality score of one day (``date``, UTC), as of the end of that day."""
+
+    date: str
+
+
+class QualityScoreSettings(Out):
+    """A datastore's score settings: decay period (days, 7–180) and dimension weights
+    (0.0–2.0; null: never set, the default 1.0 applies)."""
+
+    decay_period_days: int
+    completeness_weight: Number | None = None
+    coverage_weight: Number | None = None
+    conformity_weight: Number | None = None
+    consistency_weight: Number | None = None
+    precision_weight: Number | None = None
+    timeliness_weight: Number | None = None
+    volumetrics_weight: Number | None = None
+    accuracy_weight: Number | None = None
+
+
+class ContainerMetrics(Out):
+    """Qualytics' ``ContainerMetrics``. ``records``: the latest profile's record count;
+    ``completeness``: that profile's mean field completeness (0…1); ``important_checks``:
+    active checks of weight ≥ 3; ``passing_checks`` / ``failing_checks``: active checks
+    whose last assertion passed / failed; ``anomalies``: all, ``active_anomalies``: status
+    ``Active``."""
+
+    last_profiled: str | None = None
+    last_scanned: str | None = None
+    fields: int
+    records: int | None = None
+    completeness: Number | None = None
+    active_checks: int | None = None
+    important_checks: int | None = None
+    passing_checks: int | None = None
+    failing_checks: int | None = None
+    anomalies: int | None = None
+    active_anomalies: int | None = None
+    quality_score: QualityScore | None = None
+
+
+class DatastoreMetrics(Out):
+    """Qualytics' ``DatastoreMetrics``: counts over the live containers; ``new_anomalies``
+    (``Active``), ``open_anomalies`` (``Active`` or ``Acknowledged``); ``confidence_score``
+    is the quality score's ``total``."""
+
+    containers: int
+    partitions: int
+    records: int
+    quality_checks: int
+    anomalies: int
+    new_anomalies: int
+    open_anomalies: int
+    archived_anomalies: int
+    confidence_score: Number | None = None
+    quality_score: QualityScore | None = None
+
+
+class DailyCount(Out):
+    """A count on one day (``date``: ``YYYY-MM-DD`` in the client's time zone)."""
+
+    date: str
+    count: int
+
+
+class Insights(Out):
+    """Qualytics' ``GetInsights`` (``GET /api/insights``): totals over the timeframe ending on
+    ``report_date``, each with ``trend_*`` (percent change against the timeframe before it;
+    null when that was 0) and ``week_*`` (one count per day of the timeframe)."""
+
+    generated_at: str
+    report_date: str
+    total_users: int
+    trend_users: Number | None = None
+    total_datastores: int
+    trend_datastores: Number | None = None
+    total_records_profiled: int
+    trend_records_profiled: Number | None = None
+    total_fields_profiled: int
+    trend_fields_profiled: Number | None = None
+    total_active_checks: int
+    trend_active_checks: Number | None = None
+    total_inferred_checks: int
+    trend_inferred_checks: Number | None = None
+    total_authored_checks: int
+    trend_authored_checks: Number | None = None
+    total_sla_monitoring: int
+    trend_sla_monitoring: Number | None = None
+    total_sla_violations: int
+    trend_sla_violations: Number | None = None
+    total_records_scanned: int
+    trend_records_scanned: Number | None = None
+    total_anomalies_identified: int
+    trend_anomalies_identified: Number | None = None
+    total_anomalies_active: int
+    trend_anomalies_active: Number | None = None
+    total_anomalies_acknowledged: int
+    trend_anomalies_acknowledged: Number | None = None
+    total_anomalies_resolved: int
+    trend_anomalies_resolved: Number | None = None
+    total_anomalies_invalid: int
+    trend_anomalies_invalid: Number | None = None
+    week_records_profiled: list[DailyCount]
+    week_fields_profiled: list[DailyCount]
+    week_inferred_checks: list[DailyCount]
+    week_authored_checks: list[DailyCount]
+    week_sla_monitoring: list[DailyCount]
+    week_sla_violations: list[DailyCount]
+    week_records_scanned: list[DailyCount]
+    week_anomalies_identified: list[DailyCount]
+    week_anomalies_active: list[DailyCount]
+    week_anomalies_acknowledged: list[DailyCount]
+    week_anomalies_resolved: list[DailyCount]
+    week_anomalies_invalid: list[DailyCount]
+    week_checks_passing: list[DailyCount]
+    week_checks_failing: list[DailyCount]
+
+
+class HubMetrics(Out):
+    """Qualytics' ``HubMetrics`` (``GET /api/metrics``): records scanned and anomalies caught
+    over the last ``timeframe`` days, in total and per day."""
+
+    total_records_scanned: int
+    total_anomalies_caught: int
+    records_scanned: list[DailyCount]
+    anomalies_caught: list[DailyCount]
+
+
+class ScanRange(Out):
+    min: int | None = None
+    max: int | None = None
+
+
+class ScanRangeMetrics(Out):
+    """The smallest and largest daily value of each scan metric."""
+
+    partitions_scanned: ScanRange
+    records_scanned: ScanRange
+    anomalies_caught: ScanRange
+
+
+class ScanDailyMetrics(Out):
+    date: str
+    partitions_scanned: int
+    records_scanned: int
+    anomalies_caught: int
+
+
+class ScanMetrics(Out):
+    """Qualytics' ``ScanMetrics`` (``GET /api/scan-metrics``): a datastore's successful
+    container scans between two dates, in total and per day."""
+
+    total_partitions_scanned: int
+    total_records_scanned: int
+    total_anomalies_caught: int
+    range_metrics: ScanRangeMetrics
+    daily_metrics: list[ScanDailyMetrics]
+
+
+# -- enrichment browsing ------------------------------------------------------------------
+class EnrichmentTable(Out):
+    """A table of an enrichment datastore (Qualytics' ``GetDatastorePathListing``): its
+    ``name``, its ``label`` (the name without the source datastore's prefix) and that source
+    ``datastore`` (the enrichment datastore itself when no linked datastore's prefix matches)."""
+
+    name: str
+    label: str
+    datastore: DatastoreStub | None = None
+
+
+class EnrichmentSourceRecords(Out):
+    """Rows of an enrichment table: a JSON array (as a string) of objects with lower-case keys."""
+
+    source_records: str | None = None
 
 
 # -- containers and fields ----------------------------------------------------------------
@@ -156,7 +352,7 @@ class Container(ContainerStub):
     file_pattern: str | None = None
     file_format: str | None = None
     additional_metadata: dict[str, Any] | None = None
-    metrics: dict[str, int]
+    metrics: ContainerMetrics
     incremental_field_name: str | None = None
     incremental_identifier_type: str | None = None
     partition_field: str | None = None
@@ -491,7 +687,9 @@ class SyncOperationResult(_Operation):
 
 
 class ScanOperationResult(_Operation):
-    type: Literal["scan"]
+    """A scan, or an external scan (records sent with ``POST /api/containers/{id}/scan``)."""
+
+    type: Literal["scan", "external_scan"]
     name: str | None = None
     incremental: bool
     auto_resolve_passed_anomalies: bool | None = None
@@ -533,10 +731,52 @@ class ExportOperationResult(_Operation):
     include_deleted: bool | None = None
 
 
+class MaterializeOperationResult(_Operation):
+    """A materialize operation; ``status``: ``total_containers``, ``containers_analyzed``,
+    ``records_processed`` and ``tables`` (the enrichment tables written, once finished)."""
+
+    type: Literal["materialize"]
+    container_names: list[str]
+    container_tags: list[str] | None = None
+    max_records_per_partition: int
+    containers: list[ContainerStub]
+
+
+class PromoteOperationResult(_Operation):
+    """A promote operation (``promote_type`` ``quality_check``); ``status``: ``total_checks``,
+    ``checks_created``, ``checks_updated``, ``checks_skipped``, ``checks_warned`` and
+    ``results`` (per source check: ``source_check_id``, ``destination_check_id``, ``action``
+    created / updated / skipped, ``message``)."""
+
+    type: Literal["promote"]
+    promote_type: str
+    container_id: int
+    destination_container_id: int
+    check_ids: list[int] | None = None
+    check_tags: list[str] | None = None
+    check_additional_tags: list[str] | None = None
+    as_draft: bool
+
+
 Operation = Annotated[
-    SyncOperationResult | ScanOperationResult | ProfileOperationResult | ExportOperationResult,
+    SyncOperationResult
+    | ScanOperationResult
+    | ProfileOperationResult
+    | ExportOperationResult
+    | MaterializeOperationResult
+    | PromoteOperationResult,
     PField(discriminator="type"),
 ]
+
+
+class DatastoreLatestOperations(Out):
+    """Qualytics' ``GetDatastoreLatestOperations``: a datastore's newest operation, and its
+    newest catalog (sync), profile and scan operation (null when none)."""
+
+    latest_operation: Operation | None = None
+    catalog_operation: Operation | None = None
+    profile_operation: Operation | None = None
+    scan_operation: Operation | None = None
 
 
 class Heartbeat(Out):

@@ -305,6 +305,65 @@ class ExportOperation(_OperationBase):
     include_deleted: bool = False
 
 
+class MaterializeOperation(_OperationBase):
+    """``{type: "materialize", datastore_id, container_names?, container_tags?,
+    max_records_per_partition?}``: snapshot the selected containers (default: every live
+    one, computed tables included) into the enrichment datastore as
+    ``<prefix>_mat_<container>`` tables, replaced on every run (operations/materialize.py).
+    ``max_records_per_partition``: 1…1e9 rows per container, or -1 / null for all."""
+
+    type: Literal["materialize"]
+    container_names: list[str] | None = None
+    container_tags: Tags | None = None
+    max_records_per_partition: RecordLimit = None
+
+
+class PromoteQualityCheckOperation(_OperationBase):
+    """``{type: "promote_quality_check", datastore_id, container_id, destination_container_id,
+    check_ids? | check_tags?, check_additional_tags?, as_draft = true}``: copy checks of a
+    container of ``datastore_id`` to another container (operations/promote.py); queued as an
+    operation of type ``promote``. ``check_ids`` and ``check_tags`` exclude each other."""
+
+    type: Literal["promote_quality_check"]
+    container_id: Int
+    destination_container_id: Int
+    check_ids: list[Int] | None = None
+    check_tags: Tags | None = None
+    check_additional_tags: Tags | None = None
+    as_draft: bool = True
+
+    @model_validator(mode="after")
+    def _one_selection(self):
+        if self.check_ids and self.check_tags:
+            raise ValueError("check_ids and check_tags exclude each other: send one of them")
+        return self
+
+
 OperationRequest = Annotated[
-    SyncOperation | ScanOperation | ProfileOperation | ExportOperation, Field(discriminator="type")
+    SyncOperation
+    | ScanOperation
+    | ProfileOperation
+    | ExportOperation
+    | MaterializeOperation
+    | PromoteQualityCheckOperation,
+    Field(discriminator="type"),
 ]
+
+
+Weight = Annotated[float, Field(ge=0.0, le=2.0)]
+
+
+class QualityScoreSettingsUpdate(_Body):
+    """PUT /datastores/{id}/score-settings: partial update, only the keys sent change.
+    ``decay_period_days``: 7–180; each weight 0.0–2.0 (null: back to the default, 1.0)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    decay_period_days: int | None = Field(default=None, ge=7, le=180)
+    completeness_weight: Weight | None = None
+    coverage_weight: Weight | None = None
+    conformity_weight: Weight | None = None
+    consistency_weight: Weight | None = None
+    precision_weight: Weight | None = None
+    timeliness_weight: Weight | None = None
+    volumetrics_weight: Weight | None = None
+    accuracy_weight: Weight | None = None

@@ -54,7 +54,8 @@ def datastore_stub(ds: Datastore | None) -> dict[str, Any] | None:
     }
 
 
-def datastore(ds: Datastore) -> dict[str, Any]:
+def datastore(ds: Datastore, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A datastore; ``metrics`` (``insights.service.datastore_metrics``) is added when given."""
     conn = {k: v for k, v in (ds.connection or {}).items() if k not in SECRET_KEYS}
     enrichment = ds.enrichment_datastore
     return {
@@ -81,6 +82,7 @@ def datastore(ds: Datastore) -> dict[str, Any]:
         "max_concurrent_operations": ds.max_concurrent_operations,
         "teams": [{"id": t.id, "name": t.name, "permission": t.permission} for t in ds.teams],
         "created_by": ds.created_by_id,
+        **({"metrics": metrics} if metrics is not None else {}),
     }
 
 
@@ -90,7 +92,8 @@ def container_stub(c: Container | None) -> dict[str, Any] | None:
     return {"id": c.id, "name": c.name, "container_type": c.container_type, "table_type": c.table_type}
 
 
-def container(c: Container) -> dict[str, Any]:
+def container(c: Container, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A container; ``metrics`` (``insights.service.container_metrics``) or else only its field count."""
     return {
         **container_stub(c),
         "created": iso(c.created),
@@ -101,7 +104,7 @@ def container(c: Container) -> dict[str, Any]:
         "file_pattern": c.location,
         "file_format": c.file_format,
         "additional_metadata": c.additional_metadata,
-        "metrics": {"fields": len(c.fields)},
+        "metrics": metrics if metrics is not None else {"fields": len(c.fields)},
         "incremental_field_name": c.incremental_field_name,
         "incremental_identifier_type": c.incremental_identifier_type,
         "partition_field": c.partition_field,
@@ -255,6 +258,8 @@ def container_scan(cs: ContainerScan) -> dict[str, Any]:
 
 SCAN_STATUS_KEYS = service.SCAN_STATUS_KEYS
 PROFILE_STATUS_KEYS = service.PROFILE_STATUS_KEYS
+MATERIALIZE_STATUS_KEYS = service.MATERIALIZE_STATUS_KEYS
+PROMOTE_STATUS_KEYS = service.PROMOTE_STATUS_KEYS
 
 
 def container_profiles(op: Operation) -> list[dict[str, Any]]:
@@ -315,7 +320,7 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         "schedule_id": op.schedule_id,
         "tags": tags(op.tags),
     }
-    if op.type == "scan":
+    if op.type in ("scan", "external_scan"):
         for key in SCAN_STATUS_KEYS:
             status.setdefault(key, 0)
         status["anomalies_caught"] = status["anomalies_identified"]
@@ -364,6 +369,35 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         out["container_profiles"] = container_profiles(op)
     elif op.type == "export":
         out.update({key: p.get(key) for key in ("asset_type", "container_ids", "container_tags", "include_deleted")})
+    elif op.type == "promote":
+        for key in PROMOTE_STATUS_KEYS:
+            status.setdefault(key, 0)
+        out.update(
+            {
+                key: p.get(key)
+                for key in (
+                    "promote_type",
+                    "container_id",
+                    "destination_container_id",
+                    "check_ids",
+                    "check_tags",
+                    "check_additional_tags",
+                    "as_draft",
+                )
+            }
+        )
+    elif op.type == "materialize":
+        for key in MATERIALIZE_STATUS_KEYS:
+            status.setdefault(key, 0)
+        cap = p.get("max_records_per_partition")
+        out.update(
+            {
+                "container_names": p.get("container_names") or [],
+                "container_tags": p.get("container_tags"),
+                "max_records_per_partition": -1 if cap is None else cap,
+                "containers": [container_stub(c) for c in (containers or [])],
+            }
+        )
     elif op.type in ("sync", "catalog"):
         for key in ("total_containers", "containers_analyzed", "records_processed"):
             status.setdefault(key, 0)

@@ -122,8 +122,9 @@ def _interrupt_on_abort(source, should_abort, every: float = 0.5):
         watcher.join(timeout=5)
 
 
-def run_scan(db: Database, op_id: int, should_abort) -> str | None:
+def run_scan(db: Database, op_id: int, should_abort, wrap=None) -> str | None:
     """Run scan operation ``op_id``. Returns a warning message (or None) for the operation.
+    ``wrap`` (external scans) turns the opened source into the source the scan reads.
 
     Raises: SourceError when the datastore cannot be opened or no container is selected (a
     datastore never synced, tags no container carries); Aborted when asked to stop.
@@ -184,7 +185,8 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     warnings: list[str] = []
     failed_containers = 0
     with (
-        open_source(datastore, secrets) as source,
+        open_source(datastore, secrets) as opened,
+        contextlib.closing(wrap(opened)) if wrap else contextlib.nullcontext(opened) as source,
         _interrupt_on_abort(source, should_abort),
         contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver,
     ):

@@ -604,3 +604,23 @@ class FieldVersion(Base):
     changeset: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     user: Mapped[User | None] = relationship()
+
+
+class QualityScoreSettings(Base):
+    """A datastore's quality score settings (``GET/PUT /api/datastores/{id}/score-settings``):
+    the decay period in days (7–180; NULL: the default, 180) and one weight per quality
+    dimension (0.0–2.0; NULL: the default, 1.0). No row: every setting is its default.
+    Definitions in ``docs/quality-score.md``."""
+
+    __tablename__ = "quality_score_settings"
+
+    datastore_id: Mapped[int] = mapped_column(ForeignKey("datastore.id", ondelete="CASCADE"), primary_key=True)
+    decay_period_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    completeness_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    coverage_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    conformity_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    consistency_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    precision_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timeliness_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    volumetrics_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accuracy_weight: Mapped[float | None] = mapped_column(Float, nullable=True)

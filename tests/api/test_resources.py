@@ -76,6 +76,34 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
         "favorite": False,
         "description": "the shop",
         "max_concurrent_operations": None,
+        # a new datastore: nothing counted yet, no scan in the decay window so no score total
+        "metrics": {
+            "containers": 0,
+            "partitions": 0,
+            "records": 0,
+            "quality_checks": 0,
+            "anomalies": 0,
+            "new_anomalies": 0,
+            "open_anomalies": 0,
+            "archived_anomalies": 0,
+            "confidence_score": None,
+            "quality_score": {
+                "created": None,
+                "total": None,
+                **dict.fromkeys(
+                    (
+                        "completeness",
+                        "coverage",
+                        "conformity",
+                        "consistency",
+                        "precision",
+                        "timeliness",
+                        "volumetrics",
+                        "accuracy",
+                    )
+                ),
+            },
+        },
     }
     assert api.ok("GET", f"/api/datastores/{created['id']}") == created
 
@@ -254,7 +282,32 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
         "file_pattern": None,
         "file_format": None,
         "additional_metadata": None,
-        "metrics": {"fields": 3},
+        # never profiled nor scanned; 3 fields without checks: coverage 0 → 70 × (1 − 70/578) = 61.52
+        "metrics": {
+            "last_profiled": None,
+            "last_scanned": None,
+            "fields": 3,
+            "records": None,
+            "completeness": None,
+            "active_checks": 0,
+            "important_checks": 0,
+            "passing_checks": 0,
+            "failing_checks": 0,
+            "anomalies": 0,
+            "active_anomalies": 0,
+            "quality_score": {
+                "created": None,
+                "total": 61.52,
+                "completeness": None,
+                "coverage": 0.0,
+                "conformity": None,
+                "consistency": None,
+                "precision": None,
+                "timeliness": None,
+                "volumetrics": None,
+                "accuracy": None,
+            },
+        },
         # beta's timestamp "ts" is not named like an update/creation time: no identifier is proposed
         "incremental_field_name": None,
         "incremental_identifier_type": None,

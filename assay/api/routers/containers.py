@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from ...insights import service as insights
 from ...store.repo import paginate
 from ...store.repositories import containers as repo
 from ...store.repositories import datastores as datastore_repo
@@ -34,7 +35,8 @@ def list_containers(
         datastores=datastore, container_types=container_type, name=name, search=search, archived=archived
     )
     rows, total, pages = paginate(session, stmt, page.page, page.size)
-    return page_of([ser.container(c) for c in rows], total, page, pages)
+    metrics = insights.container_metrics(session, rows)
+    return page_of([ser.container(c, metrics[c.id]) for c in rows], total, page, pages)
 
 
 @router.get("/listing", response_model=list[r.ContainerListing])
@@ -47,7 +49,9 @@ def listing(session: SessionDep, datastore: Annotated[list[int] | None, Query()]
 
 @router.get("/{container_id}", response_model=r.Container)
 def get_container(container_id: int, session: SessionDep) -> dict:
-    return ser.container(repo.get(session, container_id))
+    """A container with its ``metrics`` (counts and quality score: docs/quality-score.md)."""
+    c = repo.get(session, container_id)
+    return ser.container(c, insights.container_metrics(session, [c])[c.id])
 
 
 @router.get("/{container_id}/fields", response_model=r.FieldPage)

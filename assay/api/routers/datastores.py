@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ...confinement import PathNotAllowed, confine, refuse_metadata_database
 from ...enrichment.writer import ENRICHMENT_TYPES, default_prefix
 from ...errors import Conflict, ValidationError
+from ...insights import service as insights
 from ...operations import service
 from ...security import SECRET_FIELDS, datastore_secrets, decrypt_secrets, encrypt_secrets
 from ...sources import verify
@@ -145,6 +146,12 @@ def _confined(path: str, loc: tuple[str, ...]) -> None:
         raise ValidationError(e.loc, e.message) from None
 
 
+def _answer(session: SessionDep, ds: Datastore) -> dict:
+    """A datastore's answer with its ``metrics`` (counts and quality score: docs/quality-score.md)."""
+    session.flush()
+    return ser.datastore(ds, insights.datastore_metrics(session, [ds])[ds.id])
+
+
 @router.get("", response_model=r.DatastorePage)
 def list_datastores(
     session: SessionDep,
@@ -160,7 +167,8 @@ def list_datastores(
         types = [KINDS.get(t.lower(), ("", t.lower()))[1] for value in datastore_type for t in value.split(",")]
     stmt = repo.listing(name=name, enrichment_only=enrichment_only, search=search, types=types)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
-    return page_of([ser.datastore(d) for d in rows], total, page, pages)
+    metrics = insights.datastore_metrics(session, rows)
+    return page_of([ser.datastore(d, metrics[d.id]) for d in rows], total, page, pages)
 
 
 @router.post("", response_model=r.Datastore)
@@ -209,12 +217,14 @@ def create_datastore(
     repo.add(session, ds)
     if body.trigger_sync and not body.enrichment_only:
         service.queue_initial_sync(session, ds, runner.submit)
-    return ser.datastore(ds)
+    return _answer(session, ds)
 
 
 @router.get("/{datastore_id}", response_model=r.Datastore)
 def get_datastore(datastore_id: int, session: SessionDep) -> dict:
-    return ser.datastore(repo.get(session, datastore_id))
+    """A datastore with its ``metrics`` (counts and quality score: docs/quality-score.md)."""
+    ds = repo.get(session, datastore_id)
+    return _answer(session, ds)
 
 
 @router.put("/{datastore_id}", response_model=r.Datastore)
@@ -257,7 +267,7 @@ def update_datastore(
     if test_connection and {"connection", "database", "schema_"} & sent:
         # raising rolls the session back: nothing of a refused update is kept
         _test_connection(ds, datastore_secrets(request.app.state.settings.secret_key, ds))
-    return ser.datastore(ds)
+    return _answer(session, ds)
 
 
 @router.delete("/{datastore_id}", status_code=204)
@@ -281,7 +291,7 @@ def link_enrichment(datastore_id: int, enrichment_id: int, session: SessionDep) 
     ds.enrichment_datastore_id = target.id
     session.flush()
     session.refresh(ds)
-    return ser.datastore(ds)
+    return _answer(session, ds)
 
 
 @router.delete("/{datastore_id}/enrichment", status_code=204)

@@ -59,3 +59,12 @@ def delete(session: Session, datastore: Datastore) -> None:
 def names_using_connection(session: Session, connection_id: int) -> list[str]:
     """Names of the datastores that use shared connection ``connection_id``."""
     return list(session.scalars(select(Datastore.name).where(Datastore.connection_id == connection_id)))
+
+
+def linked_to(session: Session, enrichment_id: int) -> list[Datastore]:
+    """The source datastores whose enrichment datastore is ``enrichment_id``, by id."""
+    return list(
+        session.scalars(
+            select(Datastore).where(Datastore.enrichment_datastore_id == enrichment_id).order_by(Datastore.id)
+        )
+    )

@@ -109,3 +109,11 @@ def end_if_running(
         .values(result=result, end_time=now, message=scan_message)
     )
     return True
+
+
+def latest(session: Session, datastore_id: int, types: Sequence[str] | None = None) -> Operation | None:
+    """The newest operation of datastore ``datastore_id`` (of one of ``types`` when given), or None."""
+    stmt = select(Operation).where(Operation.datastore_id == datastore_id)
+    if types:
+        stmt = stmt.where(Operation.type.in_(types))
+    return session.scalars(stmt.order_by(Operation.id.desc()).limit(1)).first()
