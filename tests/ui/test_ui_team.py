@@ -263,3 +263,32 @@ def test_a_member_without_permission_sees_no_edit_or_run_buttons(page, live, ana
         headers=headers,
     )
     assert run.status_code == 403, run.text
+
+
+def test_quality_scores_on_the_datastore_page_and_the_overview(page, live, screenshots):
+    """The scanned datastore's score (from the API's metrics) on its page, in the datastores
+    list and the overview; its daily history drawn as a line."""
+    from playwright.sync_api import expect
+
+    server, seeded = live
+    ds = server.call("GET", f"/api/datastores/{seeded['datastore']}")
+    total = ds["metrics"]["quality_score"]["total"]
+    assert total is not None and 0 <= total <= 100
+    shown = str(round(total))
+    signed_in(page, server.token)
+    page.goto(f"/datastores/{seeded['datastore']}")
+    card = page.locator("div", has=page.get_by_text("Quality score", exact=True)).last
+    expect(card).to_contain_text(shown)
+    history = page.get_by_role("region", name="Quality score, last 30 days")
+    expect(history.locator(".recharts-line-curve")).to_have_count(1)  # one line, a dot per scored day
+    expect(history.locator(".recharts-line-dots circle")).to_have_count(1)  # scanned today only
+    expect(page.get_by_role("region", name="Dimensions").locator(".recharts-bar-rectangle").first).to_be_visible()
+    audit(page, "19-datastore-quality-score", screenshots)
+    page.goto("/datastores")
+    expect(page.get_by_role("row", name=re.compile(r"^flights_seed ")).get_by_role("cell").nth(2)).to_have_text(shown)
+    page.goto("/")
+    row = page.get_by_role("row", name=re.compile(r"^flights_seed "))
+    expect(row.get_by_role("cell").nth(1)).to_have_text(shown)
+    scores = page.get_by_role("region", name="Quality scores, last 30 days")
+    expect(scores.locator(".recharts-line-dots circle").first).to_be_visible()
+    audit(page, "20-overview-quality-scores", screenshots)

@@ -384,6 +384,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/container-scans/{scan_id}/anomalies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Container Scan Anomalies
+         * @description The anomalies a container scan recorded, paged, oldest first. 404 for an unknown scan.
+         */
+        get: operations["list_container_scan_anomalies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/containers": {
         parameters: {
             query?: never;
@@ -420,7 +440,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Container */
+        /**
+         * Get Container
+         * @description A container with its ``metrics`` (counts and quality score: docs/quality-score.md).
+         */
         get: operations["get_container"];
         /**
          * Update Container
@@ -542,6 +565,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/containers/{container_id}/scan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Container Latest Scan
+         * @description The container's newest container scan. 404 when it was never scanned.
+         */
+        get: operations["get_container_latest_scan"];
+        put?: never;
+        /**
+         * Run External Scan
+         * @description Queue an external scan: ``records`` asserted against the container's checks and recorded
+         *     as an operation of type ``external_scan`` (poll ``GET /api/operations/{id}``). 404 for an
+         *     unknown container; 422 naming ``records`` when they are not a non-empty JSON array of
+         *     objects (at most 10,000) whose keys are fields of the container.
+         */
+        post: operations["run_external_scan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/containers/listing": {
         parameters: {
             query?: never;
@@ -614,7 +664,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Datastore */
+        /**
+         * Get Datastore
+         * @description A datastore with its ``metrics`` (counts and quality score: docs/quality-score.md).
+         */
         get: operations["get_datastore"];
         /**
          * Update Datastore
@@ -717,6 +770,117 @@ export interface paths {
          * @description Mark (``{"favorite": true}``) or unmark a datastore as a favourite.
          */
         patch: operations["update_favorite_datastore"];
+        trace?: never;
+    };
+    "/api/datastores/{datastore_id}/listing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Enrichment Tables
+         * @description The tables of an enrichment datastore, each with its ``label`` (the name without its
+         *     source datastore's prefix) and that source ``datastore``; for a source datastore, the
+         *     tables of its linked enrichment datastore that carry its prefix.
+         */
+        get: operations["list_enrichment_tables"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datastores/{datastore_id}/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Datastore Operations
+         * @description The datastore's newest operation of any type, and its newest catalog (sync), profile
+         *     and scan operation; each null when there is none.
+         */
+        get: operations["get_datastore_operations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datastores/{datastore_id}/quality-scores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Quality Scores
+         * @description The datastore's (or one of its containers') quality score per day, from ``start_date``
+         *     to ``end_date`` (UTC, both included, at most 366 days), each as of the end of its day.
+         */
+        get: operations["list_quality_scores"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datastores/{datastore_id}/score-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Score Settings
+         * @description The datastore's quality score settings; a weight never set is null (the default, 1.0 applies).
+         */
+        get: operations["get_score_settings"];
+        /**
+         * Update Score Settings
+         * @description Partial update of the score settings (only the keys sent change); scores use them at once.
+         */
+        put: operations["update_score_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datastores/{datastore_id}/source-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Enrichment Records
+         * @description Up to ``limit`` rows of enrichment table ``path`` (e.g. ``<prefix>_source_records`` with
+         *     ``filter=anomaly_uuid='…'``), as Qualytics answers: ``{source_records: "<JSON array>"}``
+         *     with lower-case keys. 422 naming ``path`` for a table /listing does not list, or
+         *     ``filter`` for one that is not ``column = 'value'`` joined by AND.
+         */
+        get: operations["list_enrichment_records"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/datastores/connection": {
@@ -1359,6 +1523,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Insights
+         * @description Totals, trends and per-day counts of profiling, checks, scans and anomalies (see ``insights.hub.insights``).
+         */
+        get: operations["get_insights"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Metrics
+         * @description Records scanned and anomalies caught over the last ``timeframe`` days, in total and per day.
+         */
+        get: operations["get_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notification-receiver/specifications": {
         parameters: {
             query?: never;
@@ -1934,6 +2138,26 @@ export interface paths {
          *     Registered before ``/{check_id}`` so ``specifications`` is never read as an id.
          */
         get: operations["rule_specifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scan-metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Scan Metrics
+         * @description A datastore's partitions scanned, records scanned and anomalies caught per day.
+         */
+        get: operations["get_scan_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2981,10 +3205,7 @@ export interface components {
             incremental_field_name?: string | null;
             /** Incremental Identifier Type */
             incremental_identifier_type?: string | null;
-            /** Metrics */
-            metrics: {
-                [key: string]: number;
-            };
+            metrics: components["schemas"]["ContainerMetrics"];
             /** Name */
             name: string;
             /** Partition Field */
@@ -3000,6 +3221,39 @@ export interface components {
             id: number;
             /** Name */
             name: string;
+        };
+        /**
+         * ContainerMetrics
+         * @description Qualytics' ``ContainerMetrics``. ``records``: the latest profile's record count;
+         *     ``completeness``: that profile's mean field completeness (0…1); ``important_checks``:
+         *     active checks of weight ≥ 3; ``passing_checks`` / ``failing_checks``: active checks
+         *     whose last assertion passed / failed; ``anomalies``: all, ``active_anomalies``: status
+         *     ``Active``.
+         */
+        ContainerMetrics: {
+            /** Active Anomalies */
+            active_anomalies?: number | null;
+            /** Active Checks */
+            active_checks?: number | null;
+            /** Anomalies */
+            anomalies?: number | null;
+            /** Completeness */
+            completeness?: number | null;
+            /** Failing Checks */
+            failing_checks?: number | null;
+            /** Fields */
+            fields: number;
+            /** Important Checks */
+            important_checks?: number | null;
+            /** Last Profiled */
+            last_profiled?: string | null;
+            /** Last Scanned */
+            last_scanned?: string | null;
+            /** Passing Checks */
+            passing_checks?: number | null;
+            quality_score?: components["schemas"]["QualityScore"] | null;
+            /** Records */
+            records?: number | null;
         };
         /**
          * ContainerPage
@@ -3250,7 +3504,7 @@ export interface components {
             /** Parent Action Uuid */
             parent_action_uuid?: string | null;
             /** Schedule */
-            schedule: components["schemas"]["SyncOperation"] | components["schemas"]["ScanOperation"] | components["schemas"]["ProfileOperation"] | components["schemas"]["ExportOperation"];
+            schedule: components["schemas"]["SyncOperation"] | components["schemas"]["ScanOperation"] | components["schemas"]["ProfileOperation"] | components["schemas"]["ExportOperation"] | components["schemas"]["MaterializeOperation"] | components["schemas"]["PromoteQualityCheckOperation"];
             /**
              * Type
              * @constant
@@ -3338,6 +3592,16 @@ export interface components {
             trigger_type: "Operation" | "Anomaly";
         };
         /**
+         * DailyCount
+         * @description A count on one day (``date``: ``YYYY-MM-DD`` in the client's time zone).
+         */
+        DailyCount: {
+            /** Count */
+            count: number;
+            /** Date */
+            date: string;
+        };
+        /**
          * Datastore
          * @description A datastore. Secrets of ``connection`` are never returned. ``enrich_only`` and
          *     ``enrich_container_prefix`` repeat ``enrichment_only`` / ``enrichment_prefix`` under
@@ -3384,6 +3648,7 @@ export interface components {
             id: number;
             /** Max Concurrent Operations */
             max_concurrent_operations?: number | null;
+            metrics?: components["schemas"]["DatastoreMetrics"] | null;
             /** Name */
             name: string;
             /** Schema */
@@ -3448,6 +3713,48 @@ export interface components {
              * @default false
              */
             trigger_sync: boolean;
+        };
+        /**
+         * DatastoreLatestOperations
+         * @description Qualytics' ``GetDatastoreLatestOperations``: a datastore's newest operation, and its
+         *     newest catalog (sync), profile and scan operation (null when none).
+         */
+        DatastoreLatestOperations: {
+            /** Catalog Operation */
+            catalog_operation?: (components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"] | components["schemas"]["MaterializeOperationResult"] | components["schemas"]["PromoteOperationResult"]) | null;
+            /** Latest Operation */
+            latest_operation?: (components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"] | components["schemas"]["MaterializeOperationResult"] | components["schemas"]["PromoteOperationResult"]) | null;
+            /** Profile Operation */
+            profile_operation?: (components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"] | components["schemas"]["MaterializeOperationResult"] | components["schemas"]["PromoteOperationResult"]) | null;
+            /** Scan Operation */
+            scan_operation?: (components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"] | components["schemas"]["MaterializeOperationResult"] | components["schemas"]["PromoteOperationResult"]) | null;
+        };
+        /**
+         * DatastoreMetrics
+         * @description Qualytics' ``DatastoreMetrics``: counts over the live containers; ``new_anomalies``
+         *     (``Active``), ``open_anomalies`` (``Active`` or ``Acknowledged``); ``confidence_score``
+         *     is the quality score's ``total``.
+         */
+        DatastoreMetrics: {
+            /** Anomalies */
+            anomalies: number;
+            /** Archived Anomalies */
+            archived_anomalies: number;
+            /** Confidence Score */
+            confidence_score?: number | null;
+            /** Containers */
+            containers: number;
+            /** New Anomalies */
+            new_anomalies: number;
+            /** Open Anomalies */
+            open_anomalies: number;
+            /** Partitions */
+            partitions: number;
+            /** Quality Checks */
+            quality_checks: number;
+            quality_score?: components["schemas"]["QualityScore"] | null;
+            /** Records */
+            records: number;
         };
         /**
          * DatastorePage
@@ -3544,6 +3851,34 @@ export interface components {
              */
             teams?: string[] | null;
         };
+        /**
+         * DatedQualityScore
+         * @description A quality score of one day (``date``, UTC), as of the end of that day.
+         */
+        DatedQualityScore: {
+            /** Accuracy */
+            accuracy?: number | null;
+            /** Completeness */
+            completeness?: number | null;
+            /** Conformity */
+            conformity?: number | null;
+            /** Consistency */
+            consistency?: number | null;
+            /** Coverage */
+            coverage?: number | null;
+            /** Created */
+            created?: string | null;
+            /** Date */
+            date: string;
+            /** Precision */
+            precision?: number | null;
+            /** Timeliness */
+            timeliness?: number | null;
+            /** Total */
+            total?: number | null;
+            /** Volumetrics */
+            volumetrics?: number | null;
+        };
         /** Deactivation */
         Deactivation: {
             /** Deactivated */
@@ -3564,6 +3899,27 @@ export interface components {
             }[];
             /** Type */
             type: string;
+        };
+        /**
+         * EnrichmentSourceRecords
+         * @description Rows of an enrichment table: a JSON array (as a string) of objects with lower-case keys.
+         */
+        EnrichmentSourceRecords: {
+            /** Source Records */
+            source_records?: string | null;
+        };
+        /**
+         * EnrichmentTable
+         * @description A table of an enrichment datastore (Qualytics' ``GetDatastorePathListing``): its
+         *     ``name``, its ``label`` (the name without the source datastore's prefix) and that source
+         *     ``datastore`` (the enrichment datastore itself when no linked datastore's prefix matches).
+         */
+        EnrichmentTable: {
+            datastore?: components["schemas"]["DatastoreStub"] | null;
+            /** Label */
+            label: string;
+            /** Name */
+            name: string;
         };
         /**
          * EntityVersion
@@ -3696,6 +4052,19 @@ export interface components {
              * @description the table written in the enrichment datastore
              */
             table: string;
+        };
+        /**
+         * ExternalScanBody
+         * @description Qualytics' ``CreateExternalScan``: ``name`` (e.g. the file's name) and ``records``, a
+         *     JSON array of objects keyed by field name, as a string (Qualytics' form) or an array.
+         */
+        ExternalScanBody: {
+            /** Name */
+            name: string;
+            /** Records */
+            records: string | {
+                [key: string]: unknown;
+            }[];
         };
         /** FailedCheck */
         FailedCheck: {
@@ -4057,6 +4426,196 @@ export interface components {
             worker?: string | null;
         };
         /**
+         * HubMetrics
+         * @description Qualytics' ``HubMetrics`` (``GET /api/metrics``): records scanned and anomalies caught
+         *     over the last ``timeframe`` days, in total and per day.
+         */
+        HubMetrics: {
+            /** Anomalies Caught */
+            anomalies_caught: components["schemas"]["DailyCount"][];
+            /** Records Scanned */
+            records_scanned: components["schemas"]["DailyCount"][];
+            /** Total Anomalies Caught */
+            total_anomalies_caught: number;
+            /** Total Records Scanned */
+            total_records_scanned: number;
+        };
+        /**
+         * Insights
+         * @description Qualytics' ``GetInsights`` (``GET /api/insights``): totals over the timeframe ending on
+         *     ``report_date``, each with ``trend_*`` (percent change against the timeframe before it;
+         *     null when that was 0) and ``week_*`` (one count per day of the timeframe).
+         */
+        Insights: {
+            /** Generated At */
+            generated_at: string;
+            /** Report Date */
+            report_date: string;
+            /** Total Active Checks */
+            total_active_checks: number;
+            /** Total Anomalies Acknowledged */
+            total_anomalies_acknowledged: number;
+            /** Total Anomalies Active */
+            total_anomalies_active: number;
+            /** Total Anomalies Identified */
+            total_anomalies_identified: number;
+            /** Total Anomalies Invalid */
+            total_anomalies_invalid: number;
+            /** Total Anomalies Resolved */
+            total_anomalies_resolved: number;
+            /** Total Authored Checks */
+            total_authored_checks: number;
+            /** Total Datastores */
+            total_datastores: number;
+            /** Total Fields Profiled */
+            total_fields_profiled: number;
+            /** Total Inferred Checks */
+            total_inferred_checks: number;
+            /** Total Records Profiled */
+            total_records_profiled: number;
+            /** Total Records Scanned */
+            total_records_scanned: number;
+            /** Total Sla Monitoring */
+            total_sla_monitoring: number;
+            /** Total Sla Violations */
+            total_sla_violations: number;
+            /** Total Users */
+            total_users: number;
+            /** Trend Active Checks */
+            trend_active_checks?: number | null;
+            /** Trend Anomalies Acknowledged */
+            trend_anomalies_acknowledged?: number | null;
+            /** Trend Anomalies Active */
+            trend_anomalies_active?: number | null;
+            /** Trend Anomalies Identified */
+            trend_anomalies_identified?: number | null;
+            /** Trend Anomalies Invalid */
+            trend_anomalies_invalid?: number | null;
+            /** Trend Anomalies Resolved */
+            trend_anomalies_resolved?: number | null;
+            /** Trend Authored Checks */
+            trend_authored_checks?: number | null;
+            /** Trend Datastores */
+            trend_datastores?: number | null;
+            /** Trend Fields Profiled */
+            trend_fields_profiled?: number | null;
+            /** Trend Inferred Checks */
+            trend_inferred_checks?: number | null;
+            /** Trend Records Profiled */
+            trend_records_profiled?: number | null;
+            /** Trend Records Scanned */
+            trend_records_scanned?: number | null;
+            /** Trend Sla Monitoring */
+            trend_sla_monitoring?: number | null;
+            /** Trend Sla Violations */
+            trend_sla_violations?: number | null;
+            /** Trend Users */
+            trend_users?: number | null;
+            /** Week Anomalies Acknowledged */
+            week_anomalies_acknowledged: components["schemas"]["DailyCount"][];
+            /** Week Anomalies Active */
+            week_anomalies_active: components["schemas"]["DailyCount"][];
+            /** Week Anomalies Identified */
+            week_anomalies_identified: components["schemas"]["DailyCount"][];
+            /** Week Anomalies Invalid */
+            week_anomalies_invalid: components["schemas"]["DailyCount"][];
+            /** Week Anomalies Resolved */
+            week_anomalies_resolved: components["schemas"]["DailyCount"][];
+            /** Week Authored Checks */
+            week_authored_checks: components["schemas"]["DailyCount"][];
+            /** Week Checks Failing */
+            week_checks_failing: components["schemas"]["DailyCount"][];
+            /** Week Checks Passing */
+            week_checks_passing: components["schemas"]["DailyCount"][];
+            /** Week Fields Profiled */
+            week_fields_profiled: components["schemas"]["DailyCount"][];
+            /** Week Inferred Checks */
+            week_inferred_checks: components["schemas"]["DailyCount"][];
+            /** Week Records Profiled */
+            week_records_profiled: components["schemas"]["DailyCount"][];
+            /** Week Records Scanned */
+            week_records_scanned: components["schemas"]["DailyCount"][];
+            /** Week Sla Monitoring */
+            week_sla_monitoring: components["schemas"]["DailyCount"][];
+            /** Week Sla Violations */
+            week_sla_violations: components["schemas"]["DailyCount"][];
+        };
+        /**
+         * MaterializeOperation
+         * @description ``{type: "materialize", datastore_id, container_names?, container_tags?,
+         *     max_records_per_partition?}``: snapshot the selected containers (default: every live
+         *     one, computed tables included) into the enrichment datastore as
+         *     ``<prefix>_mat_<container>`` tables, replaced on every run (operations/materialize.py).
+         *     ``max_records_per_partition``: 1…1e9 rows per container, or -1 / null for all.
+         */
+        MaterializeOperation: {
+            /** Container Names */
+            container_names?: string[] | null;
+            /** Container Tags */
+            container_tags?: string[] | null;
+            /** Datastore Id */
+            datastore_id: number;
+            /** Max Records Per Partition */
+            max_records_per_partition?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "materialize";
+        };
+        /**
+         * MaterializeOperationResult
+         * @description A materialize operation; ``status``: ``total_containers``, ``containers_analyzed``,
+         *     ``records_processed`` and ``tables`` (the enrichment tables written, once finished).
+         */
+        MaterializeOperationResult: {
+            /** Container Names */
+            container_names: string[];
+            /** Container Tags */
+            container_tags?: string[] | null;
+            /** Containers */
+            containers: components["schemas"]["ContainerStub"][];
+            /** Created */
+            created?: string | null;
+            datastore?: components["schemas"]["DatastoreStub"] | null;
+            /** Datastore Id */
+            datastore_id?: number | null;
+            /** End Time */
+            end_time?: string | null;
+            /** Id */
+            id: number;
+            /** Max Records Per Partition */
+            max_records_per_partition: number;
+            /** Message */
+            message?: string | null;
+            /**
+             * Result
+             * @description queued | running | success | failure | aborted
+             */
+            result: string;
+            schedule?: components["schemas"]["ScheduleRef"] | null;
+            /** Schedule Id */
+            schedule_id?: number | null;
+            /** Start Time */
+            start_time?: string | null;
+            /**
+             * Status
+             * @description progress counters of the operation's type
+             */
+            status: {
+                [key: string]: unknown;
+            };
+            /** Tags */
+            tags: components["schemas"]["Tag"][];
+            /** Triggered By */
+            triggered_by?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "materialize";
+        };
+        /**
          * Me
          * @description GET /users/me: the caller plus ``permissions``, their permission on each datastore they
          *     can see, and ``is_admin`` (Admins bypass team permissions).
@@ -4191,7 +4750,7 @@ export interface components {
          */
         OperationPage: {
             /** Items */
-            items: (components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"])[];
+            items: (components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"] | components["schemas"]["MaterializeOperationResult"] | components["schemas"]["PromoteOperationResult"])[];
             /** Page */
             page: number;
             /** Pages */
@@ -4448,6 +5007,97 @@ export interface components {
              * @enum {string}
              */
             type: "profile";
+        };
+        /**
+         * PromoteOperationResult
+         * @description A promote operation (``promote_type`` ``quality_check``); ``status``: ``total_checks``,
+         *     ``checks_created``, ``checks_updated``, ``checks_skipped``, ``checks_warned`` and
+         *     ``results`` (per source check: ``source_check_id``, ``destination_check_id``, ``action``
+         *     created / updated / skipped, ``message``).
+         */
+        PromoteOperationResult: {
+            /** As Draft */
+            as_draft: boolean;
+            /** Check Additional Tags */
+            check_additional_tags?: string[] | null;
+            /** Check Ids */
+            check_ids?: number[] | null;
+            /** Check Tags */
+            check_tags?: string[] | null;
+            /** Container Id */
+            container_id: number;
+            /** Created */
+            created?: string | null;
+            datastore?: components["schemas"]["DatastoreStub"] | null;
+            /** Datastore Id */
+            datastore_id?: number | null;
+            /** Destination Container Id */
+            destination_container_id: number;
+            /** End Time */
+            end_time?: string | null;
+            /** Id */
+            id: number;
+            /** Message */
+            message?: string | null;
+            /** Promote Type */
+            promote_type: string;
+            /**
+             * Result
+             * @description queued | running | success | failure | aborted
+             */
+            result: string;
+            schedule?: components["schemas"]["ScheduleRef"] | null;
+            /** Schedule Id */
+            schedule_id?: number | null;
+            /** Start Time */
+            start_time?: string | null;
+            /**
+             * Status
+             * @description progress counters of the operation's type
+             */
+            status: {
+                [key: string]: unknown;
+            };
+            /** Tags */
+            tags: components["schemas"]["Tag"][];
+            /** Triggered By */
+            triggered_by?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "promote";
+        };
+        /**
+         * PromoteQualityCheckOperation
+         * @description ``{type: "promote_quality_check", datastore_id, container_id, destination_container_id,
+         *     check_ids? | check_tags?, check_additional_tags?, as_draft = true}``: copy checks of a
+         *     container of ``datastore_id`` to another container (operations/promote.py); queued as an
+         *     operation of type ``promote``. ``check_ids`` and ``check_tags`` exclude each other.
+         */
+        PromoteQualityCheckOperation: {
+            /**
+             * As Draft
+             * @default true
+             */
+            as_draft: boolean;
+            /** Check Additional Tags */
+            check_additional_tags?: string[] | null;
+            /** Check Ids */
+            check_ids?: number[] | null;
+            /** Check Tags */
+            check_tags?: string[] | null;
+            /** Container Id */
+            container_id: number;
+            /** Datastore Id */
+            datastore_id: number;
+            /** Destination Container Id */
+            destination_container_id: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "promote_quality_check";
         };
         /** QualityCheck */
         QualityCheck: {
@@ -4707,6 +5357,84 @@ export interface components {
             /** Weight */
             weight?: number | null;
         };
+        /**
+         * QualityScore
+         * @description A quality score (0–100, higher is better) and its eight dimensions (each 0–100, or
+         *     null when unmeasured); ``created``: when the latest scan or profile it reflects happened.
+         *     ``total`` is null for a datastore none of whose containers was scanned in the decay window.
+         */
+        QualityScore: {
+            /** Accuracy */
+            accuracy?: number | null;
+            /** Completeness */
+            completeness?: number | null;
+            /** Conformity */
+            conformity?: number | null;
+            /** Consistency */
+            consistency?: number | null;
+            /** Coverage */
+            coverage?: number | null;
+            /** Created */
+            created?: string | null;
+            /** Precision */
+            precision?: number | null;
+            /** Timeliness */
+            timeliness?: number | null;
+            /** Total */
+            total?: number | null;
+            /** Volumetrics */
+            volumetrics?: number | null;
+        };
+        /**
+         * QualityScoreSettings
+         * @description A datastore's score settings: decay period (days, 7–180) and dimension weights
+         *     (0.0–2.0; null: never set, the default 1.0 applies).
+         */
+        QualityScoreSettings: {
+            /** Accuracy Weight */
+            accuracy_weight?: number | null;
+            /** Completeness Weight */
+            completeness_weight?: number | null;
+            /** Conformity Weight */
+            conformity_weight?: number | null;
+            /** Consistency Weight */
+            consistency_weight?: number | null;
+            /** Coverage Weight */
+            coverage_weight?: number | null;
+            /** Decay Period Days */
+            decay_period_days: number;
+            /** Precision Weight */
+            precision_weight?: number | null;
+            /** Timeliness Weight */
+            timeliness_weight?: number | null;
+            /** Volumetrics Weight */
+            volumetrics_weight?: number | null;
+        };
+        /**
+         * QualityScoreSettingsUpdate
+         * @description PUT /datastores/{id}/score-settings: partial update, only the keys sent change.
+         *     ``decay_period_days``: 7–180; each weight 0.0–2.0 (null: back to the default, 1.0).
+         */
+        QualityScoreSettingsUpdate: {
+            /** Accuracy Weight */
+            accuracy_weight?: number | null;
+            /** Completeness Weight */
+            completeness_weight?: number | null;
+            /** Conformity Weight */
+            conformity_weight?: number | null;
+            /** Consistency Weight */
+            consistency_weight?: number | null;
+            /** Coverage Weight */
+            coverage_weight?: number | null;
+            /** Decay Period Days */
+            decay_period_days?: number | null;
+            /** Precision Weight */
+            precision_weight?: number | null;
+            /** Timeliness Weight */
+            timeliness_weight?: number | null;
+            /** Volumetrics Weight */
+            volumetrics_weight?: number | null;
+        };
         /** RuleProperty */
         RuleProperty: {
             /** Description */
@@ -4772,6 +5500,33 @@ export interface components {
              */
             max_records_analyzed_per_partition: number | null;
         };
+        /** ScanDailyMetrics */
+        ScanDailyMetrics: {
+            /** Anomalies Caught */
+            anomalies_caught: number;
+            /** Date */
+            date: string;
+            /** Partitions Scanned */
+            partitions_scanned: number;
+            /** Records Scanned */
+            records_scanned: number;
+        };
+        /**
+         * ScanMetrics
+         * @description Qualytics' ``ScanMetrics`` (``GET /api/scan-metrics``): a datastore's successful
+         *     container scans between two dates, in total and per day.
+         */
+        ScanMetrics: {
+            /** Daily Metrics */
+            daily_metrics: components["schemas"]["ScanDailyMetrics"][];
+            range_metrics: components["schemas"]["ScanRangeMetrics"];
+            /** Total Anomalies Caught */
+            total_anomalies_caught: number;
+            /** Total Partitions Scanned */
+            total_partitions_scanned: number;
+            /** Total Records Scanned */
+            total_records_scanned: number;
+        };
         /**
          * ScanOperation
          * @description The scan payload (docs/semantics.md "Reading a container"). ``null`` and ``-1`` for
@@ -4831,7 +5586,10 @@ export interface components {
              */
             type: "scan";
         };
-        /** ScanOperationResult */
+        /**
+         * ScanOperationResult
+         * @description A scan, or an external scan (records sent with ``POST /api/containers/{id}/scan``).
+         */
         ScanOperationResult: {
             /** Archive Duplicate Anomalies */
             archive_duplicate_anomalies: boolean;
@@ -4897,7 +5655,23 @@ export interface components {
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
-            type: "scan";
+            type: "external_scan" | "scan";
+        };
+        /** ScanRange */
+        ScanRange: {
+            /** Max */
+            max?: number | null;
+            /** Min */
+            min?: number | null;
+        };
+        /**
+         * ScanRangeMetrics
+         * @description The smallest and largest daily value of each scan metric.
+         */
+        ScanRangeMetrics: {
+            anomalies_caught: components["schemas"]["ScanRange"];
+            partitions_scanned: components["schemas"]["ScanRange"];
+            records_scanned: components["schemas"]["ScanRange"];
         };
         /**
          * Schedule
@@ -7345,6 +8119,60 @@ export interface operations {
             };
         };
     };
+    list_container_scan_anomalies: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page */
+                size?: number;
+            };
+            header?: never;
+            path: {
+                scan_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnomalyPage"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     list_containers: {
         parameters: {
             query?: {
@@ -7976,6 +8804,126 @@ export interface operations {
             };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_container_latest_scan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerScan"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    run_external_scan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                container_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExternalScanBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"] | components["schemas"]["MaterializeOperationResult"] | components["schemas"]["PromoteOperationResult"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8660,6 +9608,332 @@ export interface operations {
             };
             /** @description The request body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_enrichment_tables: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                datastore_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrichmentTable"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_datastore_operations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                datastore_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatastoreLatestOperations"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_quality_scores: {
+        parameters: {
+            query: {
+                container?: number | null;
+                end_date: string;
+                start_date: string;
+            };
+            header?: never;
+            path: {
+                datastore_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatedQualityScore"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_score_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                datastore_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityScoreSettings"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_score_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                datastore_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QualityScoreSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityScoreSettings"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_enrichment_records: {
+        parameters: {
+            query: {
+                /** @description column = 'value' comparisons joined by AND */
+                filter?: string | null;
+                limit?: number;
+                /** @description the enrichment table, as /listing names it */
+                path: string;
+            };
+            header?: never;
+            path: {
+                datastore_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrichmentSourceRecords"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10866,6 +12140,116 @@ export interface operations {
             };
         };
     };
+    get_insights: {
+        parameters: {
+            query?: {
+                datastore?: number[] | null;
+                /** @description minutes, UTC − local time */
+                offset?: number;
+                report_date?: string | null;
+                tag?: string[] | null;
+                timeframe?: "week" | "month" | "quarter" | "year";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Insights"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_metrics: {
+        parameters: {
+            query: {
+                anomaly_type?: ("record" | "shape") | null;
+                container?: number[] | null;
+                datastore?: number | null;
+                field?: string[] | null;
+                rule_type?: string[] | null;
+                status?: string[] | null;
+                /** @description days, today included */
+                timeframe: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HubMetrics"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     receiver_specifications: {
         parameters: {
             query?: never;
@@ -11368,7 +12752,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"];
+                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"] | components["schemas"]["MaterializeOperationResult"] | components["schemas"]["PromoteOperationResult"];
                 };
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
@@ -11571,7 +12955,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"];
+                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"] | components["schemas"]["MaterializeOperationResult"] | components["schemas"]["PromoteOperationResult"];
                 };
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
@@ -11629,7 +13013,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"];
+                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"] | components["schemas"]["MaterializeOperationResult"] | components["schemas"]["PromoteOperationResult"];
                 };
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
@@ -11679,7 +13063,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SyncOperation"] | components["schemas"]["ScanOperation"] | components["schemas"]["ProfileOperation"] | components["schemas"]["ExportOperation"];
+                "application/json": components["schemas"]["SyncOperation"] | components["schemas"]["ScanOperation"] | components["schemas"]["ProfileOperation"] | components["schemas"]["ExportOperation"] | components["schemas"]["MaterializeOperation"] | components["schemas"]["PromoteQualityCheckOperation"];
             };
         };
         responses: {
@@ -11689,7 +13073,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"];
+                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"] | components["schemas"]["MaterializeOperationResult"] | components["schemas"]["PromoteOperationResult"];
                 };
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
@@ -11756,7 +13140,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"];
+                    "application/json": components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"] | components["schemas"]["MaterializeOperationResult"] | components["schemas"]["PromoteOperationResult"];
                 };
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
@@ -13185,6 +14569,57 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_scan_metrics: {
+        parameters: {
+            query: {
+                datastore: number;
+                end_date: string;
+                start_date: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanMetrics"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

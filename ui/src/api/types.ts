@@ -28,8 +28,27 @@ export interface Datastore extends DatastoreStub {
   enrichment_datastore: { id: number; name: string } | null;
   description: string | null;
   global_tags: { name: string }[];
+  metrics?: { quality_score?: QualityScore | null; open_anomalies: number; quality_checks: number } | null;
   high_count_rollup_threshold?: number;
   enrichment_source_record_limit?: number;
+}
+
+/** A quality score: `total` and eight dimensions, each 0–100 or null when unmeasured
+ * (definitions: docs/quality-score.md). */
+export interface QualityScore {
+  total?: number | null;
+  completeness?: number | null;
+  coverage?: number | null;
+  conformity?: number | null;
+  consistency?: number | null;
+  precision?: number | null;
+  timeliness?: number | null;
+  volumetrics?: number | null;
+  accuracy?: number | null;
+}
+
+export interface DatedQualityScore extends QualityScore {
+  date: string;
 }
 
 export interface ContainerStub {
@@ -298,4 +317,6 @@ export const contractChecks: [
   Conforms<S["Comment"], Comment>,
   Conforms<S["UserStub"], UserStub>,
   Conforms<S["Me"], Me>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+  Conforms<S["QualityScore"], QualityScore>,
+  Conforms<S["DatedQualityScore"], DatedQualityScore>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];

@@ -5,6 +5,7 @@ import { api, unwrap } from "../api/client";
 import { useCan } from "../auth";
 import type { Container, Datastore, Operation, Page } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager, StatusBadge } from "../components/common";
+import { DIMENSIONS, DimensionBars, ScoreBadge, ScoreHistoryChart, formatScore, useQualityScores } from "../components/QualityScore";
 import { RunOperationButtons } from "../components/RunOperation";
 import { formatTime, relativeTime, useQueryState } from "../lib";
 import { useDatastoreHealth } from "./Datastores";
@@ -33,6 +34,7 @@ export function DatastorePage() {
   });
   const health = useDatastoreHealth(id);
   const can = useCan(id);
+  const scores = useQualityScores(id, 30);
   const containers = useQuery({
     queryKey: ["containers", { datastore: id, page, size }],
     queryFn: () =>
@@ -56,7 +58,12 @@ export function DatastorePage() {
         )}
         {can.edit && !d.enrichment_only && <RunOperationButtons datastoreId={id} />}
       </PageTitle>
-      <SimpleGrid cols={{ base: 2, sm: 4 }} mb="md">
+      <SimpleGrid cols={{ base: 2, sm: 5 }} mb="md">
+        {!d.enrichment_only && (
+          <Stat label="Quality score">
+            <ScoreBadge score={d.metrics?.quality_score?.total} />
+          </Stat>
+        )}
         <Stat label="Health">
           <StatusBadge value={health.health} />
         </Stat>
@@ -114,6 +121,43 @@ export function DatastorePage() {
           Schedules
         </Button>
       </Group>
+
+      {!d.enrichment_only && (
+        <SimpleGrid cols={{ base: 1, md: 3 }} mb="lg">
+          <Card withBorder component="section" aria-labelledby="score-history" style={{ gridColumn: "span 2" }}>
+            <Title order={2} size="h4" mb="sm" id="score-history">
+              Quality score, last 30 days
+            </Title>
+            <div aria-hidden="true">
+              <ScoreHistoryChart series={[{ name: "quality score", days: scores.data ?? [] }]} />
+            </div>
+            <Text size="xs" c="dimmed">
+              Daily score 0–100 from the scans in the decay window; days before the first scan have none.
+            </Text>
+          </Card>
+          <Card withBorder component="section" aria-labelledby="score-dimensions">
+            <Title order={2} size="h4" mb="sm" id="score-dimensions">
+              Dimensions
+            </Title>
+            {d.metrics?.quality_score ? (
+              <>
+                <div aria-hidden="true">
+                  <DimensionBars score={d.metrics.quality_score} />
+                </div>
+                <ul className="sr-only">
+                  {DIMENSIONS.map((dim) => (
+                    <li key={dim}>
+                      {dim}: {formatScore(d.metrics?.quality_score?.[dim])}
+                    </li>
+                  ))}
+                </ul>
+              </>
+            ) : (
+              <Text size="sm">No score yet: scan the datastore.</Text>
+            )}
+          </Card>
+        </SimpleGrid>
+      )}
 
       <Title order={2} size="h3" mb="xs">
         Containers

@@ -5,6 +5,7 @@ import { api, unwrap } from "../api/client";
 import { hasRole, useMe } from "../auth";
 import type { Datastore, Operation, Page } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager, StatusBadge } from "../components/common";
+import { ScoreBadge } from "../components/QualityScore";
 import { useQueryState } from "../lib";
 import { relativeTime } from "../lib";
 
@@ -39,6 +40,7 @@ function DatastoreRow({ ds }: { ds: Datastore }) {
         <EntityLink to={`/datastores/${ds.id}`}>{ds.name}</EntityLink>
       </Table.Td>
       <Table.Td>{ds.enrichment_only ? `${ds.type} (enrichment)` : ds.type}</Table.Td>
+      <Table.Td>{ds.enrichment_only ? "—" : <ScoreBadge score={ds.metrics?.quality_score?.total} />}</Table.Td>
       <Table.Td>{ds.enrichment_only ? "—" : <StatusBadge value={h.health} />}</Table.Td>
       <Table.Td>
         {h.lastScan ? (
@@ -89,6 +91,7 @@ export function DatastoresPage() {
                 <Table.Tr>
                   <Table.Th>Name</Table.Th>
                   <Table.Th>Type</Table.Th>
+                  <Table.Th>Quality score</Table.Th>
                   <Table.Th>Health</Table.Th>
                   <Table.Th>Last scan</Table.Th>
                   <Table.Th>Open anomalies</Table.Th>
