@@ -491,6 +491,13 @@ class UserStub(Out):
     role: str | None = None
 
 
+class AnomalyStatusChange(Out):
+    created: str | None = None
+    previous: str | None = None
+    status: str
+    user: UserStub | None = None
+
+
 class QualityCheck(Out):
     id: int
     created: str | None = None
@@ -522,6 +529,8 @@ class QualityCheck(Out):
     owner_id: int | None = None
     default_anomaly_assignee_id: int | None = None
     default_anomaly_assignee: UserStub | None = None
+    created_by: UserStub | None = PField(default=None, description="who created it (audit)")
+    last_editor: UserStub | None = PField(default=None, description="who last changed it (audit)")
 
 
 class QualityCheckListing(Out):
@@ -848,6 +857,10 @@ class Anomaly(Out):
     comments: list[Comment]
     assignees: list[UserStub]
     assignee_ids: list[int]
+    last_editor: UserStub | None = PField(default=None, description="who last changed its status (audit)")
+    status_changes: list[AnomalyStatusChange] = PField(
+        default_factory=list, description="its status changes, oldest first; user null for a scan's auto-resolve"
+    )
 
 
 class Comment(Out):

@@ -182,6 +182,8 @@ def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str
         "owner": user_stub(q.owner),
         "default_anomaly_assignee_id": q.default_anomaly_assignee_id,
         "default_anomaly_assignee": user_stub(_user(q, q.default_anomaly_assignee_id)),
+        "created_by": user_stub(q.created_by),
+        "last_editor": user_stub(q.last_editor),
     }
 
 
@@ -219,6 +221,7 @@ def _user(row: Any, user_id: int | None) -> User | None:
 
 
 def user_stub(u: User | None) -> dict[str, Any] | None:
+    """``{id, created, name, email, role}`` of a user (owners, assignees, authors, audit fields), None for none."""
     if u is None:
         return None
     return {"id": u.id, "created": iso(u.created), "name": u.name, "email": u.email, "role": u.role}
@@ -447,4 +450,9 @@ def anomaly(a: Anomaly) -> dict[str, Any]:
         "comments": [comment(c) for c in a.comments],
         "assignees": [stub for stub in (user_stub(_user(a, i)) for i in (a.assignee_ids or [])) if stub is not None],
         "assignee_ids": list(a.assignee_ids or []),
+        "last_editor": user_stub(a.last_editor),
+        "status_changes": [
+            {"created": iso(c.created), "previous": c.previous, "status": c.status, "user": user_stub(c.user)}
+            for c in a.status_changes
+        ],
     }

@@ -299,7 +299,7 @@ class Anomaly(Base):
     container: Mapped[Container] = relationship()
     last_editor: Mapped[User | None] = relationship(foreign_keys=[last_editor_id])
     status_changes: Mapped[list[AnomalyStatusChange]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, order_by="AnomalyStatusChange.id"
+        cascade="all, delete-orphan", passive_deletes=True, order_by="AnomalyStatusChange.id", lazy="selectin"
     )
     failed_checks: Mapped[list[FailedCheck]] = relationship(
         back_populates="anomaly", cascade="all, delete-orphan", order_by="FailedCheck.id"

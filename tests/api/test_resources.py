@@ -390,6 +390,9 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
         "template_id": None,
         "favorite": False,
         "is_new": False,
+        # audit: who created it and who changed it last (the first Admin, whose token the tests use)
+        "created_by": {"id": 1, "name": "Admin", "email": "admin@localhost"},
+        "last_editor": {"id": 1, "name": "Admin", "email": "admin@localhost"},
     }
     assert api.ok("GET", f"/api/quality-checks/{created['id']}") == created
 

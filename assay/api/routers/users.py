@@ -445,7 +445,7 @@ def _setup_admin_of(session, secret: str, code: str) -> User:
     return user
 
 
-@public.get("/auth/setup", response_model=None, response_class=HTMLResponse)
+@public.get("/auth/setup", response_model=None, response_class=HTMLResponse, include_in_schema=False)
 def setup_page(request: Request, session: SessionDep, code: Annotated[str, Query(max_length=2048)]) -> Response:
     """The page of the one-time set-up link `assay serve` prints: set the first Admin's email
     and password."""

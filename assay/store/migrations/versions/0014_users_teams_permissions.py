@@ -4,6 +4,12 @@ Existing installs upgrade in place: the first Admin keeps its id (so every exist
 working as that Admin's), the Public team keeps its permission (Editor) and holds every existing
 datastore, so nothing a single-user install could do before changes.
 
+Only ``ADD COLUMN`` and new tables: no table is copied and moved. (On SQLite a copy-and-move
+would drop the old table with foreign keys on, and its ON DELETE CASCADE would empty the
+tables that refer to it; it would also restart the AUTOINCREMENT sequence.) The audit columns
+refer to users with a foreign key on PostgreSQL; SQLite cannot add one to an existing table, and
+users are never deleted (only deactivated), so there they are plain integers.
+
 Revision ID: 0014_users_teams_permissions
 Revises: 0013_flows
 """
@@ -18,14 +24,24 @@ depends_on = None
 
 TS = sa.DateTime(timezone=True)
 
+# (table, column, constraint name) of the audit columns
+AUDIT = (
+    ("quality_check", "created_by_id", "fk_quality_check_created_by"),
+    ("quality_check", "last_editor_id", "fk_quality_check_last_editor"),
+    ("anomaly", "last_editor_id", "fk_anomaly_last_editor"),
+    ("datastore", "created_by_id", "fk_datastore_created_by"),
+)
+
+
+def _sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
 
 def upgrade() -> None:
-    with op.batch_alter_table("user_account") as batch:
-        batch.add_column(sa.Column("user_type", sa.String(16), nullable=False, server_default="Person"))
-        batch.add_column(sa.Column("password_hash", sa.String(255), nullable=True))
-        batch.add_column(sa.Column("last_login", TS, nullable=True))
-    with op.batch_alter_table("team") as batch:
-        batch.add_column(sa.Column("permission", sa.String(16), nullable=False, server_default="Editor"))
+    op.add_column("user_account", sa.Column("user_type", sa.String(16), nullable=False, server_default="Person"))
+    op.add_column("user_account", sa.Column("password_hash", sa.String(255), nullable=True))
+    op.add_column("user_account", sa.Column("last_login", TS, nullable=True))
+    op.add_column("team", sa.Column("permission", sa.String(16), nullable=False, server_default="Editor"))
     op.create_table(
         "team_member",
         sa.Column("team_id", sa.Integer(), sa.ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
@@ -56,18 +72,10 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True),
         sqlite_autoincrement=True,
     )
-    user_fk = {"ondelete": "SET NULL"}
-    with op.batch_alter_table("quality_check") as batch:
-        batch.add_column(sa.Column("created_by_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("last_editor_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key("fk_quality_check_created_by", "user_account", ["created_by_id"], ["id"], **user_fk)
-        batch.create_foreign_key("fk_quality_check_last_editor", "user_account", ["last_editor_id"], ["id"], **user_fk)
-    with op.batch_alter_table("anomaly") as batch:
-        batch.add_column(sa.Column("last_editor_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key("fk_anomaly_last_editor", "user_account", ["last_editor_id"], ["id"], **user_fk)
-    with op.batch_alter_table("datastore") as batch:
-        batch.add_column(sa.Column("created_by_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key("fk_datastore_created_by", "user_account", ["created_by_id"], ["id"], **user_fk)
+    for table, column, constraint in AUDIT:
+        op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
+        if not _sqlite():
+            op.create_foreign_key(constraint, table, "user_account", [column], ["id"], ondelete="SET NULL")
 
     # every existing datastore stays reachable as before: the Public team (Editor) holds it
     team = sa.table("team", sa.column("id", sa.Integer), sa.column("is_public", sa.Boolean))
@@ -83,23 +91,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("datastore") as batch:
-        batch.drop_constraint("fk_datastore_created_by", type_="foreignkey")
-        batch.drop_column("created_by_id")
-    with op.batch_alter_table("anomaly") as batch:
-        batch.drop_constraint("fk_anomaly_last_editor", type_="foreignkey")
-        batch.drop_column("last_editor_id")
-    with op.batch_alter_table("quality_check") as batch:
-        batch.drop_constraint("fk_quality_check_last_editor", type_="foreignkey")
-        batch.drop_constraint("fk_quality_check_created_by", type_="foreignkey")
-        batch.drop_column("last_editor_id")
-        batch.drop_column("created_by_id")
+    for table, column, constraint in reversed(AUDIT):
+        if not _sqlite():
+            op.drop_constraint(constraint, table, type_="foreignkey")
+        op.drop_column(table, column)
     op.drop_table("anomaly_status_change")
     op.drop_table("team_datastore")
     op.drop_table("team_member")
-    with op.batch_alter_table("team") as batch:
-        batch.drop_column("permission")
-    with op.batch_alter_table("user_account") as batch:
-        batch.drop_column("last_login")
-        batch.drop_column("password_hash")
-        batch.drop_column("user_type")
+    op.drop_column("team", "permission")
+    op.drop_column("user_account", "last_login")
+    op.drop_column("user_account", "password_hash")
+    op.drop_column("user_account", "user_type")
