@@ -388,7 +388,7 @@ class FieldListing(Out):
     container_id: int
 
 
-class VersionTransaction(Out):
+class ChangeTransaction(Out):
     """When and by whom a change was made."""
 
     id: int
@@ -396,21 +396,21 @@ class VersionTransaction(Out):
     user: UserStub | None = None
 
 
-class EntityVersion(Out):
+class FieldChange(Out):
     """One change: ``changeset`` is ``{key: [old, new]}``; ``operation_type`` 1 = update."""
 
     changeset: dict[str, list[Any]]
-    transaction: VersionTransaction
+    transaction: ChangeTransaction
     operation_type: int
     operation: str | None = None
 
 
-class EntityHistory(Out):
+class FieldHistory(Out):
     """The changes of an object made through the API (Qualytics' ``GetEntityHistory``), oldest first."""
 
     created: str | None = None
     id: int
-    versions: list[EntityVersion]
+    versions: list[FieldChange]
 
 
 class FieldSchema(Out):
@@ -564,7 +564,7 @@ class DryRunAnomaly(Out):
     source_records: list[dict[str, Any]]
 
 
-class CheckDryRun(Out):
+class CheckDryRunResult(Out):
     """A check dry run (an Assay extension): what a scan of the container would find for
     the check, evaluated by the scan's own engine, with nothing recorded. ``result``:
     passed | failed | unasserted (``error`` says why)."""

@@ -174,23 +174,6 @@ class ToggleFavorite(_Body):
     favorite: bool
 
 
-class CheckDryRun(_CheckDefinition):
-    """POST /quality-checks/dry-run: a check definition (as for POST /quality-checks) plus
-    ``max_records_analyzed_per_partition`` (-1 / null: every record; default 10,000) and
-    ``example_limit`` (failing rows returned, 0…100, default 10)."""
-
-    container_id: int
-    max_records_analyzed_per_partition: int | None = Field(default=10_000, ge=-1, le=1_000_000_000)
-    example_limit: int = Field(default=10, ge=0, le=100)
-
-
-class SavedCheckDryRun(_Body):
-    """POST /quality-checks/{id}/dry-run: the caps of :class:`CheckDryRun`."""
-
-    max_records_analyzed_per_partition: int | None = Field(default=10_000, ge=-1, le=1_000_000_000)
-    example_limit: int = Field(default=10, ge=0, le=100)
-
-
 class _OperationBase(_Body):
     datastore_id: Int
 
@@ -203,6 +186,23 @@ def _record_limit(v: int | None) -> int | None:
 
 
 RecordLimit = Annotated[Int | None, Field(ge=-1, le=1_000_000_000), AfterValidator(_record_limit)]
+
+
+class CheckDryRun(_CheckDefinition):
+    """POST /quality-checks/dry-run: a check definition (as for POST /quality-checks) plus
+    ``max_records_analyzed_per_partition`` (-1 / null: every record; default 10,000) and
+    ``example_limit`` (failing rows returned, 0…100, default 10)."""
+
+    container_id: int
+    max_records_analyzed_per_partition: RecordLimit = 10_000
+    example_limit: int = Field(default=10, ge=0, le=100)
+
+
+class SavedCheckDryRun(_Body):
+    """POST /quality-checks/{id}/dry-run: the caps of :class:`CheckDryRun`."""
+
+    max_records_analyzed_per_partition: RecordLimit = 10_000
+    example_limit: int = Field(default=10, ge=0, le=100)
 
 
 class SyncOperation(_OperationBase):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..engine.anomalies import findings_for, jsonable
 from ..engine.rules import CheckSpec
 from ..security import datastore_secrets
-from ..sources import open_source
+from ..sources import SourceError, open_source
 from ..store.db import Database
 from ..store.models import ComputedField, Container
 from . import history
@@ -61,7 +61,8 @@ def dry_run(
     A saved check (``spec.id`` > 0) is compared with its own earlier measurements
     (time-series rules), as in a scan.
 
-    Raises: SourceError when the datastore cannot be opened or the container read.
+    Raises: SourceError when the datastore cannot be opened or the container read (any
+    error of the read itself, as a scan records it on the container scan).
     """
     with db.session() as s:
         container = s.get_one(Container, container_id)
@@ -85,15 +86,20 @@ def dry_run(
         contextlib.closing(ContainerResolver(db, source, datastore.id)) as resolver,
     ):
         source.describe(f"assay check dry run (container {container.name})")
-        read, _table, evaluation = read_and_evaluate(
-            source,
-            container,
-            computed,
-            [spec],
-            params,
-            example_limit=max(example_limit, high_count_rollup_threshold + enrichment_source_record_limit),
-            resolver=resolver,
-        )
+        try:
+            read, _table, evaluation = read_and_evaluate(
+                source,
+                container,
+                computed,
+                [spec],
+                params,
+                example_limit=max(example_limit, high_count_rollup_threshold + enrichment_source_record_limit),
+                resolver=resolver,
+            )
+        except SourceError:
+            raise
+        except Exception as e:  # noqa: BLE001 - as a scan records it on the container: unreadable
+            raise SourceError(str(e).splitlines()[0] if str(e) else type(e).__name__) from e
     outcome = evaluation.outcomes[0]
     findings = findings_for(
         container_id,

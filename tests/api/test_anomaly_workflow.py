@@ -127,6 +127,10 @@ def test_assignees_description_and_comments_of_an_anomaly(env):
     r = api.post("/api/comments", json={"anomaly_id": 987654, "message": "x"})
     assert r.status_code == 422 and r.json()["detail"][0]["msg"] == "anomaly 987654 does not exist"
     assert api.put("/api/comments/987654", json={"message": "x"}).status_code == 404
+    r = api.post("/api/comments", json={"partition_id": 987654, "message": "x"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "partition_id"], r.text
+    r = api.post("/api/comments", json={"anomaly_id": aid, "partition_id": 1, "message": "x"})
+    assert r.status_code == 422 and r.json()["detail"][0]["msg"] == "give exactly one of anomaly_id or partition_id"
 
     # deleting the anomaly deletes its comments
     api.ok("DELETE", f"/api/anomalies/{aid}", params={"archive": "false"})

@@ -82,6 +82,8 @@ def test_a_check_of_a_locked_template_follows_the_template_and_refuses_direct_ed
     assert [c["id"] for c in locked_checks] == [check["id"]]
     templates = api.ok("GET", "/api/quality-checks", params={"template_only": "true", "template_locked": "true"})
     assert [x["id"] for x in templates["items"]] == [t["id"]]
+    same = api.ok("GET", "/api/quality-check-templates", params={"template_locked": "true"})
+    assert [(x["id"], x["template_checks_count"]) for x in same["items"]] == [(t["id"], 1)]
     api.ok("DELETE", f"/api/quality-checks/{check['id']}", params={"archive": "false"})
 
 
@@ -143,7 +145,9 @@ def test_bulk_status_update_and_the_short_listing(env):
     r = api.put("/api/quality-checks", json=[{"id": a["id"], "status": "Draft"}, {"id": 424242, "status": "Draft"}])
     assert r.status_code == 404, r.text
     assert api.ok("GET", f"/api/quality-checks/{a['id']}")["status"] == "Active"
-    r = api.put("/api/quality-checks", json=[{"id": a["id"], "status": "Draft"}, {"id": b["id"], "status": "Discarded"}])
+    r = api.put(
+        "/api/quality-checks", json=[{"id": a["id"], "status": "Draft"}, {"id": b["id"], "status": "Discarded"}]
+    )
     assert r.status_code == 204, r.text
     assert api.ok("GET", f"/api/quality-checks/{a['id']}")["status"] == "Draft"
     archived = api.ok("GET", f"/api/quality-checks/{b['id']}")
@@ -190,6 +194,12 @@ def test_dry_run_of_an_unsaved_definition_records_nothing(env):
         },
     )
     assert (out["result"], out["records_processed"]) == ("passed", 2)
+    every = {"container_id": env["orders"], "rule": "notNull", "fields": ["id"]}
+    out = api.ok("POST", "/api/quality-checks/dry-run", json={**every, "max_records_analyzed_per_partition": -1})
+    assert out["records_processed"] == 5
+    r = api.post("/api/quality-checks/dry-run", json={**every, "max_records_analyzed_per_partition": 0})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "max_records_analyzed_per_partition"]
     assert len(api.anomalies(archived="include")) == anomalies_before
     assert api.ok("GET", "/api/operations")["total"] == operations_before
 
@@ -221,3 +231,21 @@ def test_dry_run_of_a_bad_definition_is_a_422_or_404(env):
     r = api.post("/api/quality-checks/dry-run", json={"container_id": 98765, "rule": "notNull", "fields": ["id"]})
     assert r.status_code == 404, r.text
     assert api.post("/api/quality-checks/98765/dry-run").status_code == 404
+
+
+def test_dry_run_on_a_container_the_source_no_longer_has_is_a_422(env, tmp_path):
+    api: Api = env["api"]
+    path = tmp_path / "gone.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE gone (id INTEGER)")
+    con.close()
+    ds = api.duckdb_datastore("vanishing", path)
+    api.sync(ds["id"])
+    container = api.container_id(ds["id"], "gone")
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE gone")
+    con.close()
+    r = api.post("/api/quality-checks/dry-run", json={"container_id": container, "rule": "notNull", "fields": ["id"]})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "container_id"]
+    assert r.json()["detail"][0]["msg"].startswith(f"container {container} cannot be read: ")

@@ -388,8 +388,13 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
         "last_assertion_error": None,
         "anomaly_count": 0,
         "template_id": None,
+        "template_locked": None,
         "favorite": False,
         "is_new": False,
+        "owner_id": None,
+        "owner": None,
+        "default_anomaly_assignee_id": None,
+        "default_anomaly_assignee": None,
         # audit: who created it and who changed it last (the first Admin, whose token the tests use)
         "created_by": {"id": 1, "name": "Admin", "email": "admin@localhost"},
         "last_editor": {"id": 1, "name": "Admin", "email": "admin@localhost"},

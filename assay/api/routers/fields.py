@@ -101,7 +101,7 @@ def get_field_profiles(
     return [ser.field_profile(fp) for fp in repo.profiles(session, repo.get(session, field_id), limit)]
 
 
-@router.get("/fields/{field_id}/history", response_model=r.EntityHistory)
+@router.get("/fields/{field_id}/history", response_model=r.FieldHistory)
 def get_field_history(field_id: int, session: SessionDep) -> dict:
     """The changes made to the field through the API (its tags), oldest first."""
     field = repo.get(session, field_id)

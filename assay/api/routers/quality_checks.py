@@ -170,7 +170,7 @@ def _evaluate(request: Request, container: Container, spec: CheckSpec, max_recor
             request.app.state.database,
             container.id,
             spec,
-            max_records_analyzed_per_partition=None if max_records == -1 else max_records,
+            max_records_analyzed_per_partition=max_records,
             high_count_rollup_threshold=ds.high_count_rollup_threshold,
             enrichment_source_record_limit=ds.enrichment_source_record_limit,
             example_limit=examples,
@@ -193,7 +193,7 @@ def _evaluate(request: Request, container: Container, spec: CheckSpec, max_recor
     }
 
 
-@router.post("/dry-run", response_model=r.CheckDryRun)
+@router.post("/dry-run", response_model=r.CheckDryRunResult)
 def dry_run_check(body: CheckDryRun, session: SessionDep, request: Request) -> dict:
     """Assay extension (Qualytics publishes no dry-run path): evaluate an unsaved check
     definition on its container with the scan engine and answer what a scan would find
@@ -249,7 +249,7 @@ def get_check(check_id: int, session: SessionDep) -> dict:
     return ser.quality_check(check, repo.anomaly_counts(session, [check_id]).get(check_id, 0))
 
 
-@router.post("/{check_id}/dry-run", response_model=r.CheckDryRun)
+@router.post("/{check_id}/dry-run", response_model=r.CheckDryRunResult)
 def dry_run_saved_check(
     check_id: int, session: SessionDep, request: Request, body: SavedCheckDryRun | None = None
 ) -> dict:
@@ -442,6 +442,18 @@ def create_template(body: TemplateCreate, session: SessionDep) -> dict:
     )
     repo.add(session, t)
     return template_json(t)
+
+
+@templates.get("", response_model=r.QualityCheckTemplatePage)
+def list_templates(
+    session: SessionDep,
+    page: PageDep,
+    rule_type: Annotated[list[str] | None, Query()] = None,
+    template_locked: bool | None = None,
+) -> dict:
+    """Check templates by id, paged; filters ``rule_type`` (repeatable) and ``template_locked``
+    (the same page as ``GET /quality-checks?template_only=true``)."""
+    return list_checks(session, page, rule_type=rule_type, template_only=True, template_locked=template_locked)
 
 
 @templates.get("/{template_id}", response_model=r.QualityCheckTemplate)

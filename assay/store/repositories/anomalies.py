@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ...domain import ARCHIVED_ANOMALY_STATUSES
 from ..models import Anomaly, FailedCheck, QualityCheck
@@ -47,7 +47,7 @@ def listing(
     out unless ``archived`` is ``only`` or ``include``. ``start`` inclusive, ``end``
     exclusive (on ``created``). Sorted by weight when ``sort_weight`` is given, else by
     creation (newest first unless ``sort_created`` is ``asc``). ``tags``: any of them."""
-    stmt = select(Anomaly)
+    stmt = select(Anomaly).options(selectinload(Anomaly.comments))  # every answer lists them
     if datastores:
         stmt = stmt.where(Anomaly.datastore_id.in_(datastores))
     if containers:

@@ -82,7 +82,7 @@ def template_check_counts(session: Session, template_ids: Sequence[int]) -> dict
         .where(QualityCheck.template_id.in_(template_ids), QualityCheck.deleted_at.is_(None))
         .group_by(QualityCheck.template_id)
     ).all()
-    return {row[0]: row[1] for row in rows}
+    return {row[0]: row[1] for row in rows if row[0] is not None}
 
 
 def counts_by_rule_type(session: Session) -> dict[str, int]:

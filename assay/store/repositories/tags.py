@@ -65,6 +65,7 @@ def rename(session: Session, tag: GlobalTag, new_name: str) -> None:
     transaction. The caller checks that ``new_name`` is free."""
     old = tag.name
     for model in _tagged_models():
+        row: Any
         for row in session.scalars(select(model)):
             if old in (row.tags or []):
                 row.tags = list(dict.fromkeys(new_name if t == old else t for t in row.tags))
