@@ -256,6 +256,7 @@ POLICY: dict[str, Rule] = {
     "dry_run_saved_check": team("Drafter", CHECK),
     "update_favorite_check": team("Reporter", CHECK),
     "get_template": SIGNED_IN,
+    "list_templates": SIGNED_IN,
     "update_template": role("Manager"),
     "create_template": role("Manager"),
     # anomalies
@@ -299,6 +300,7 @@ POLICY: dict[str, Rule] = {
     "get_insights": SIGNED_IN,
     "get_metrics": SIGNED_IN,
     "get_scan_metrics": SIGNED_IN,
+    "get_activity_log": role("Admin", "every user's changes, not team-scoped"),
     "delete_container_scan": team("Editor", path("container_scan", "scan_id")),
     # tags
     "list_tags": SIGNED_IN,

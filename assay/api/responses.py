@@ -318,6 +318,38 @@ class ScanMetrics(Out):
     daily_metrics: list[ScanDailyMetrics]
 
 
+class ActivityUser(Out):
+    id: int
+    created: str | None = None
+    user_id: str | None = None
+    email: str | None = None
+    name: str | None = None
+    role: str | None = None
+
+
+class ActivityTransaction(Out):
+    """When and by whom (``user``: null when the user was deleted); ``id``: the change's id."""
+
+    id: int
+    issued_at: str
+    user: ActivityUser | None = None
+
+
+class Activity(Out):
+    """Qualytics' ``Activity``: a change a user made through the API — ``verb`` ``insert`` /
+    ``update`` / ``delete`` of row ``object_id`` of ``object_type`` (the table: ``datastore``,
+    ``container``, ``quality_check``, ``anomaly``…). Operations' own changes are not logged."""
+
+    transaction: ActivityTransaction
+    verb: str
+    object_type: str | None = None
+    object_id: int | None = None
+
+
+class ActivityPage(Page[Activity]):
+    pass
+
+
 # -- enrichment browsing ------------------------------------------------------------------
 class EnrichmentTable(Out):
     """A table of an enrichment datastore (Qualytics' ``GetDatastorePathListing``): its

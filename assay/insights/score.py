@@ -37,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 #: The eight quality dimensions, in Qualytics' order.
 DIMENSIONS = (
@@ -164,26 +165,50 @@ class ProfileInfo:
     completeness: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Assertion:
-    """One check's result in one successful container scan, ended at ``at``."""
+    """The check results of one successful container scan, ended at ``at``, summed per
+    dimension: the weight of the passing assertions and of all (passed or failed) ones."""
 
     container_id: int
     at: dt.datetime
-    rule_type: str
-    weight: int
-    passed: bool
+    passed: dict[str, float] = field(default_factory=dict)
+    asserted: dict[str, float] = field(default_factory=dict)
+
+    def add(self, rule_type: str, weight: float, passed: bool) -> None:
+        """Count one check's result (``passed`` or failed) of weight ``weight``."""
+        dim = dimension_of(rule_type)
+        self.asserted[dim] = self.asserted.get(dim, 0.0) + weight
+        if passed:
+            self.passed[dim] = self.passed.get(dim, 0.0) + weight
 
 
 @dataclass
 class ScoreInputs:
-    """Everything the scores of one datastore need over a span of time."""
+    """Everything the scores of one datastore need over a span of time (indexed by container
+    on first use, so scoring many containers or days reads each input once per container)."""
 
     containers: dict[int, tuple[str, ...]]  # container id -> its field names
     checks: list[CheckInfo]
     profiles: list[ProfileInfo]
     assertions: list[Assertion]
     scans: list[tuple[int, dt.datetime]]  # (container id, end time) of each successful container scan
+    _index: dict[str, dict[int, list[Any]]] | None = field(default=None, repr=False)
+
+    def of(self, kind: str, container_id: int) -> list[Any]:
+        """The ``checks`` / ``profiles`` / ``assertions`` / ``scans`` of one container."""
+        if self._index is None:
+            index: dict[str, dict[int, list[Any]]] = {k: {} for k in ("checks", "profiles", "assertions", "scans")}
+            for c in self.checks:
+                index["checks"].setdefault(c.container_id, []).append(c)
+            for p in self.profiles:
+                index["profiles"].setdefault(p.container_id, []).append(p)
+            for a in self.assertions:
+                index["assertions"].setdefault(a.container_id, []).append(a)
+            for scan in self.scans:
+                index["scans"].setdefault(scan[0], []).append(scan)
+            self._index = index
+        return self._index[kind].get(container_id, [])
 
 
 # -- the definition ------------------------------------------------------------------------
@@ -210,7 +235,7 @@ def container_dimensions(
 ) -> dict[str, float | None]:
     """The eight dimensions (0–100, unrounded, or None) of one container in the window ``(start, end]``."""
     dims: dict[str, float | None] = dict.fromkeys(DIMENSIONS)
-    profiles = [p for p in inputs.profiles if p.container_id == container_id and _in(p.created, start, end)]
+    profiles = [p for p in inputs.of("profiles", container_id) if _in(p.created, start, end)]
     if profiles:
         latest = max(profiles, key=lambda p: p.created)
         if latest.completeness is not None:
@@ -219,23 +244,20 @@ def container_dimensions(
     if fields:
         live = [
             c
-            for c in inputs.checks
-            if c.container_id == container_id
-            and c.active
-            and c.created <= end
-            and (c.deleted_at is None or c.deleted_at > end)
+            for c in inputs.of("checks", container_id)
+            if c.active and c.created <= end and (c.deleted_at is None or c.deleted_at > end)
         ]
         per_field = [min(sum(1 for c in live if name in c.fields), CHECKS_PER_FIELD) for name in fields]
         dims["coverage"] = 100.0 * sum(per_field) / (CHECKS_PER_FIELD * len(fields))
     passed: dict[str, float] = {}
     asserted: dict[str, float] = {}
-    for a in inputs.assertions:
-        if a.container_id != container_id or not _in(a.at, start, end):
+    for a in inputs.of("assertions", container_id):
+        if not _in(a.at, start, end):
             continue
-        dim = dimension_of(a.rule_type)
-        asserted[dim] = asserted.get(dim, 0.0) + a.weight
-        if a.passed:
-            passed[dim] = passed.get(dim, 0.0) + a.weight
+        for dim, weight in a.asserted.items():
+            asserted[dim] = asserted.get(dim, 0.0) + weight
+        for dim, weight in a.passed.items():
+            passed[dim] = passed.get(dim, 0.0) + weight
     for dim, weight in asserted.items():
         if weight > 0:
             dims[dim] = 100.0 * passed.get(dim, 0.0) / weight
@@ -260,9 +282,10 @@ def latest_input(
     inputs: ScoreInputs, container_ids: Iterable[int], start: dt.datetime, end: dt.datetime
 ) -> dt.datetime | None:
     """When the latest container scan or profile of ``container_ids`` in ``(start, end]`` happened, or None."""
-    ids = set(container_ids)
-    times = [at for cid, at in inputs.scans if cid in ids and _in(at, start, end)]
-    times += [p.created for p in inputs.profiles if p.container_id in ids and _in(p.created, start, end)]
+    times: list[dt.datetime] = []
+    for cid in set(container_ids):
+        times += [at for _cid, at in inputs.of("scans", cid) if _in(at, start, end)]
+        times += [p.created for p in inputs.of("profiles", cid) if _in(p.created, start, end)]
     return max(times, default=None)
 
 

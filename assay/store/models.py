@@ -624,3 +624,24 @@ class QualityScoreSettings(Base):
     timeliness_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
     volumetrics_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
     accuracy_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Activity(Base):
+    """One change a user made through the API (``GET /api/activity``): ``verb`` ``insert`` /
+    ``update`` / ``delete`` of the row ``object_id`` of table ``object_type`` (``datastore``,
+    ``container``, ``quality_check``, ``anomaly``…), when and by whom. Changes made by
+    operations (scans, syncs…) are not recorded. Written by ``store/activity.py``."""
+
+    __tablename__ = "activity"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    verb: Mapped[str] = mapped_column(String(16))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    user: Mapped[User | None] = relationship()

@@ -11,10 +11,12 @@ from fastapi import APIRouter, Query
 from ...errors import ValidationError
 from ...insights import hub
 from ...insights import service as insights
+from ...store.repo import paginate
 from ...store.repositories import containers as container_repo
 from ...store.repositories import datastores as datastore_repo
+from ...store.repositories import metrics as metrics_repo
 from .. import responses as r
-from ..deps import SessionDep
+from ..deps import PageDep, SessionDep, page_of
 from ..routing import Route
 from ..schemas import QualityScoreSettingsUpdate
 
@@ -97,3 +99,47 @@ def get_scan_metrics(session: SessionDep, datastore: int, start_date: dt.date, e
     """A datastore's partitions scanned, records scanned and anomalies caught per day."""
     datastore_repo.get(session, datastore)
     return hub.scan_metrics(session, datastore=datastore, start_date=start_date, end_date=end_date)
+
+
+def _activity(a) -> dict:
+    u = a.user
+    return {
+        "transaction": {
+            "id": a.id,
+            "issued_at": insights.iso(a.issued_at),
+            "user": {
+                "id": u.id,
+                "created": insights.iso(u.created),
+                "user_id": str(u.id),
+                "email": u.email,
+                "name": u.name,
+                "role": u.role,
+            }
+            if u is not None
+            else None,
+        },
+        "verb": a.verb,
+        "object_type": a.object_type,
+        "object_id": a.object_id,
+    }
+
+
+@router.get("/activity", response_model=r.ActivityPage)
+def get_activity_log(
+    session: SessionDep,
+    page: PageDep,
+    users: Annotated[list[int] | None, Query()] = None,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+) -> dict:
+    """The changes users made through the API, newest first, paged: filters ``users``
+    (repeatable user ids) and ``start_date`` / ``end_date`` (UTC days, inclusive)."""
+    hub.check_date("start_date", start_date)
+    hub.check_date("end_date", end_date)
+    stmt = metrics_repo.activity(
+        users=users,
+        start=dt.datetime.combine(start_date, dt.time(), dt.UTC) if start_date else None,
+        end=dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(), dt.UTC) if end_date else None,
+    )
+    rows, total, pages = paginate(session, stmt, page.page, page.size)
+    return page_of([_activity(a) for a in rows], total, page, pages)

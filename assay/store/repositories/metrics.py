@@ -153,3 +153,20 @@ def datastore_records(session: Session, ids: Sequence[int]) -> dict[int, int]:
         .group_by(Container.datastore_id)
     ).all()
     return {ds: int(total or 0) for ds, total in rows}
+
+
+def activity(
+    *, users: Sequence[int] | None = None, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> Any:
+    """The activity log, newest first; ``users`` narrows to their changes, ``start``
+    (inclusive) / ``end`` (exclusive) to when they were made."""
+    from ..models import Activity
+
+    stmt = select(Activity).order_by(Activity.id.desc())
+    if users:
+        stmt = stmt.where(Activity.user_id.in_(users))
+    if start is not None:
+        stmt = stmt.where(Activity.issued_at >= start)
+    if end is not None:
+        stmt = stmt.where(Activity.issued_at < end)
+    return stmt

@@ -66,37 +66,45 @@ def inputs(
         select(Field.container_id, Field.name).where(Field.container_id.in_(ids)).order_by(Field.ordinal)
     ):
         fields[cid].append(name)
+    q = QualityCheck
     checks = [
         CheckInfo(
-            id=q.id,
-            container_id=q.container_id,
-            rule_type=q.rule_type,
-            fields=tuple(str(f) for f in q.fields or ()),
-            weight=q.weight,
-            active=q.status == CheckStatus.ACTIVE,
-            created=_utc(q.created),
-            deleted_at=_utc(q.deleted_at) if q.deleted_at is not None else None,
+            id=qid,
+            container_id=cid,
+            rule_type=rule_type,
+            fields=tuple(str(f) for f in qfields or ()),
+            weight=weight,
+            active=status == CheckStatus.ACTIVE,
+            created=_utc(created),
+            deleted_at=_utc(deleted_at) if deleted_at is not None else None,
         )
-        for q in session.scalars(select(QualityCheck).where(QualityCheck.container_id.in_(ids)))
+        for qid, cid, rule_type, qfields, weight, status, created, deleted_at in session.execute(
+            select(q.id, q.container_id, q.rule_type, q.fields, q.weight, q.status, q.created, q.deleted_at).where(
+                q.container_id.in_(ids)
+            )
+        )
     ]
     weights = {c.id: c.weight for c in checks}
-    profiles: list[ProfileInfo] = []
-    for prof_id, cid, created in session.execute(
+    found = session.execute(
         select(ContainerProfile.id, ContainerProfile.container_id, ContainerProfile.created).where(
             ContainerProfile.container_id.in_(ids),
             ContainerProfile.result == OperationResult.SUCCESS,
             ContainerProfile.created > since,
             ContainerProfile.created <= until,
         )
+    ).all()
+    completeness: dict[int, list[float]] = {}
+    for prof_id, stats in session.execute(
+        select(FieldProfile.container_profile_id, FieldProfile.statistics).where(
+            FieldProfile.container_profile_id.in_([row[0] for row in found])
+        )
     ):
-        values = [
-            float(c)
-            for stats in session.scalars(
-                select(FieldProfile.statistics).where(FieldProfile.container_profile_id == prof_id)
-            )
-            if isinstance(c := (stats or {}).get("completeness"), int | float)
-        ]
-        profiles.append(ProfileInfo(cid, _utc(created), sum(values) / len(values) if values else None))
+        if isinstance(c := (stats or {}).get("completeness"), int | float):
+            completeness.setdefault(prof_id, []).append(float(c))
+    profiles = [
+        ProfileInfo(cid, _utc(created), sum(v) / len(v) if (v := completeness.get(prof_id)) else None)
+        for prof_id, cid, created in found
+    ]
     assertions: list[Assertion] = []
     scans: list[tuple[int, dt.datetime]] = []
     for cid, end_time, results in session.execute(
@@ -109,18 +117,17 @@ def inputs(
     ):
         at = _utc(end_time)
         scans.append((cid, at))
+        summed = Assertion(container_id=cid, at=at)
         for item in results or []:
-            if item.get("result") not in ASSERTED_RESULTS:
-                continue
-            assertions.append(
-                Assertion(
-                    container_id=cid,
-                    at=at,
-                    rule_type=str(item.get("rule_type")),
-                    weight=weights.get(item.get("quality_check_id"), 1),
-                    passed=item.get("result") == CheckResult.PASSED,
+            result = item.get("result")
+            if result in ASSERTED_RESULTS:
+                summed.add(
+                    str(item.get("rule_type")),
+                    weights.get(item.get("quality_check_id"), 1),
+                    result == CheckResult.PASSED,
                 )
-            )
+        if summed.asserted:
+            assertions.append(summed)
     return ScoreInputs(
         containers={cid: tuple(names) for cid, names in fields.items()},
         checks=checks,

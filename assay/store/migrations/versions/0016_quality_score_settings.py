@@ -1,4 +1,4 @@
-"""quality score settings per datastore: decay period and dimension weights
+"""quality score settings per datastore (decay period, dimension weights); the activity log
 
 Revision ID: 0016_quality_score_settings
 Revises: 0015_anomaly_workflow
@@ -36,7 +36,20 @@ def upgrade() -> None:
         sa.Column("decay_period_days", sa.Integer(), nullable=True),
         *[sa.Column(f"{d}_weight", sa.Float(), nullable=True) for d in DIMENSIONS],
     )
+    op.create_table(
+        "activity",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False, index=True),
+        sa.Column(
+            "user_id", sa.Integer(), sa.ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+        sa.Column("verb", sa.String(16), nullable=False),
+        sa.Column("object_type", sa.String(64), nullable=False),
+        sa.Column("object_id", sa.Integer(), nullable=True),
+        sqlite_autoincrement=True,
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("activity")
     op.drop_table("quality_score_settings")
