@@ -76,6 +76,8 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
         "favorite": False,
         "description": "the shop",
         "max_concurrent_operations": None,
+        "teams": [{"id": 1, "name": "Public", "permission": "Editor"}],  # no teams sent: the public team
+        "created_by": 1,
         # a new datastore: nothing counted yet, no scan in the decay window so no score total
         "metrics": {
             "containers": 0,
@@ -351,6 +353,9 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
     alpha, beta = api.container_id(ds["id"], "alpha"), api.container_id(ds["id"], "beta")
     zeta = api.container_id(other["id"], "zeta")
     fields = {f["name"]: f["id"] for f in page(api, f"/api/containers/{beta}/fields")["items"]}
+    me = api.ok("GET", "/api/users/me")  # the first Admin, whose token the tests use
+    admin = {k: me[k] for k in ("id", "created", "name", "email", "role")}
+    assert (admin["id"], admin["name"], admin["email"], admin["role"]) == (1, "Admin", "admin@localhost", "Admin")
 
     created = api.ok(
         "POST",
@@ -396,8 +401,8 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
         "default_anomaly_assignee_id": None,
         "default_anomaly_assignee": None,
         # audit: who created it and who changed it last (the first Admin, whose token the tests use)
-        "created_by": {"id": 1, "name": "Admin", "email": "admin@localhost"},
-        "last_editor": {"id": 1, "name": "Admin", "email": "admin@localhost"},
+        "created_by": admin,
+        "last_editor": admin,
     }
     assert api.ok("GET", f"/api/quality-checks/{created['id']}") == created
 

@@ -313,7 +313,7 @@ export const contractChecks: [
   Conforms<S["ScanOperationResult"] & S["ProfileOperationResult"], Operation>,
   Conforms<S["ContainerScan"], ContainerScan>,
   Conforms<S["Schedule"], Schedule>,
-  Conforms<S["CheckDryRun-Output"], CheckDryRun>,
+  Conforms<S["CheckDryRunResult"], CheckDryRun>,
   Conforms<S["Comment"], Comment>,
   Conforms<S["UserStub"], UserStub>,
   Conforms<S["Me"], Me>,
