@@ -196,6 +196,10 @@ def test_comment_on_and_assign_an_anomaly(page, live, analyst, screenshots):
     comment = comments.get_by_role("article", name="Comment by Admin")
     expect(comment).to_contain_text("Checked: the source row is real, not a load error.")
     expect(comments.get_by_role("heading")).to_have_text("Comments (1)")
+    page.get_by_role("button", name="Acknowledge").click()  # the history names who changed the status
+    history = page.get_by_role("table", name="Status history")
+    expect(history.get_by_role("row", name=re.compile(r"Active → Acknowledged Admin$"))).to_be_visible()
+    expect(history.get_by_role("row")).to_have_count(3)  # header, detected, acknowledged
     audit(page, "16-anomaly-triage-comments", screenshots)
     saved = server.call("GET", f"/api/anomalies/{anomaly['id']}")
     assert (saved["assignee_ids"], saved["description"]) == ([analyst["id"]], "Delays over 5 hours: ask the airline")

@@ -176,6 +176,7 @@ export interface Anomaly {
   assignees: UserStub[];
   assignee_ids: number[];
   comments: Comment[];
+  status_changes: { created: string | null; previous: string | null; status: string; user: UserStub | null }[];
 }
 
 export interface UserStub {

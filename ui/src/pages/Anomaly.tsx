@@ -5,7 +5,7 @@ import { useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import type { Anomaly } from "../api/types";
 import { useCan } from "../auth";
-import { AnomalyComments, AnomalyTriage } from "../components/AnomalyTriage";
+import { AnomalyComments, AnomalyTriage, userLabel } from "../components/AnomalyTriage";
 import { ACTION_LABELS, setAnomalyStatus, type AnomalyAction } from "../components/anomalyActions";
 import { EntityLink, ErrorAlert, Loading, PageTitle, StatusBadge } from "../components/common";
 import { formatNumber, formatTime } from "../lib";
@@ -133,6 +133,36 @@ export function AnomalyPage() {
         <AnomalyTriage anomaly={a} canChange={can.edit} key={`${a.id}-${a.assignee_ids.join()}-${a.description}`} />
         <AnomalyComments anomaly={a} meId={can.me?.id} canComment={can.view} />
       </SimpleGrid>
+      <Title order={2} size="h3" mb="xs">
+        History
+      </Title>
+      <div className="table-scroll">
+        <Table mb="md" miw={420} aria-label="Status history">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>When</Table.Th>
+              <Table.Th>Status</Table.Th>
+              <Table.Th>By</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            <Table.Tr>
+              <Table.Td>{formatTime(a.created)}</Table.Td>
+              <Table.Td>detected (Active)</Table.Td>
+              <Table.Td>{a.operation_id ? `scan #${a.operation_id}` : "—"}</Table.Td>
+            </Table.Tr>
+            {(a.status_changes ?? []).map((c, i) => (
+              <Table.Tr key={i}>
+                <Table.Td>{formatTime(c.created)}</Table.Td>
+                <Table.Td>
+                  {c.previous ?? "—"} → {c.status}
+                </Table.Td>
+                <Table.Td>{c.user ? userLabel(c.user) : "a scan"}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </div>
       <Title order={2} size="h3" mb="xs">
         Failed checks
       </Title>
