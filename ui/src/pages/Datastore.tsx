@@ -30,6 +30,7 @@ export function DatastorePage() {
   const size = 25;
   const ds = useQuery({
     queryKey: ["datastore", id],
+    refetchOnMount: "always", // its metrics (quality score) change with every operation
     queryFn: () => unwrap<Datastore>(api.GET("/api/datastores/{datastore_id}", { params: { path: { datastore_id: id } } })),
   });
   const health = useDatastoreHealth(id);
@@ -37,6 +38,7 @@ export function DatastorePage() {
   const scores = useQualityScores(id, 30);
   const containers = useQuery({
     queryKey: ["containers", { datastore: id, page, size }],
+    refetchOnMount: "always", // a sync that just ended may have found containers
     queryFn: () =>
       unwrap<Page<Container>>(api.GET("/api/containers", { params: { query: { datastore: [id], page, size } } })),
   });
