@@ -102,16 +102,19 @@ def _stop_if(should_abort) -> None:
 
 
 @contextlib.contextmanager
-def _interrupt_on_abort(source, should_abort, every: float = 0.5):
-    """While the block runs, a watcher cancels the source's running query once the
-    operation is asked to stop, so an abort does not wait for a long query to finish."""
+def interrupt_on_abort(source, should_abort, every: float = 0.5):
+    """While the block runs, a watcher cancels the source's running queries once the
+    operation is asked to stop, so an abort does not wait for a long query to finish.
+
+    It keeps cancelling every ``every`` seconds until the block ends: one cancel can miss a
+    query started just after it (a profile retrying a failed statistic, Spark starting the
+    next job of a query), and a job must not outlive its operation."""
     done = threading.Event()
 
     def watch():
         while not done.wait(every):
             if should_abort():
                 source.interrupt()
-                return
 
     watcher = threading.Thread(target=watch, name="assay-abort-watch", daemon=True)
     watcher.start()
@@ -187,7 +190,7 @@ def run_scan(db: Database, op_id: int, should_abort, wrap=None) -> str | None:
     with (
         open_source(datastore, secrets) as opened,
         contextlib.closing(wrap(opened)) if wrap else contextlib.nullcontext(opened) as source,
-        _interrupt_on_abort(source, should_abort),
+        interrupt_on_abort(source, should_abort),
         contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver,
     ):
         source.describe(f"assay scan operation {op_id} (datastore {ds_name})")
@@ -271,6 +274,9 @@ def _scan_container(
     try:
         read, table, result = _read_and_evaluate(source, snap, params, should_abort, resolver)
     except Exception as e:  # noqa: BLE001 - a broken container is reported on that container
+        if isinstance(e, Aborted) or should_abort():  # cancelled by an abort: nothing is recorded
+            _mark_aborted(db, snap.cs_id)
+            raise Aborted() from e
         return _record_failure(db, op_id, params, snap, ds_name, enrichment_info, started, e)
     findings, warning, cs_message = _judge(snap, params, result, read)
     uuids = [str(uuid_mod.uuid4()) for _ in findings]
@@ -430,6 +436,15 @@ def _judge(snap: _Snapshot, params, result, read):
         )
     cs_message = "; ".join(m for m in (read.message, warning) if m) or None
     return findings, warning, cs_message
+
+
+def _mark_aborted(db, cs_id: int) -> None:
+    """The container scan an abort interrupted: ``aborted``, with no findings and no
+    enrichment batch (the API already ended it so; this keeps it so)."""
+    with db.session() as s:
+        cs = s.get_one(ContainerScan, cs_id)
+        cs.result, cs.message = "aborted", "aborted by request"
+        cs.end_time = cs.end_time or utcnow()
 
 
 def _record_failure(db, op_id, params, snap: _Snapshot, ds_name, enrichment_info, started, e) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from .incremental import propose_identifier
 
 
 def run_sync(db: Database, op_id: int, should_abort) -> str | None:
-    """Run sync operation ``op_id``. Returns a warning message or None.
+    """Run sync operation ``op_id``. Returns a warning message or None: the containers
+    found that cannot be read, each with its reason (``ContainerInfo.error``).
 
     Raises: SourceError when the datastore cannot be opened or listed.
     """
@@ -80,10 +81,12 @@ def run_sync(db: Database, op_id: int, should_abort) -> str | None:
                 if name not in seen and container.deleted_at is None and container.container_type != "computed_table":
                     container.deleted_at = utcnow()
         op = s.get_one(Operation, op_id)
+        unreadable = [f"{info.name}: {info.error}" for info in found if info.error]
         op.status = {
             **(op.status or {}),
             "total_containers": len(found),
             "containers_analyzed": len(found),
             "records_processed": 0,
         }
-    return None
+    # containers listed but not readable (their scans fail with the same reason)
+    return "; ".join(unreadable) or None

@@ -60,6 +60,13 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
     secrets = {k: v for k, v in data.items() if k in SECRET_FIELDS}
     conn = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
     conn["type"] = kind[1]
+    timeout = conn.get("statement_timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= 86400
+    ):
+        raise ValidationError(
+            ("connection", "statement_timeout"), "'statement_timeout' must be a number of seconds, 0…86400"
+        )
     if kind[1] in ("duckdb", "sqlite"):
         if not database:
             raise ValidationError(
@@ -77,13 +84,6 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
             refuse_metadata_database(kind[1], conn, database)
         except PathNotAllowed as e:
             raise ValidationError(e.loc, e.message) from None
-        timeout = conn.get("statement_timeout")
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= 86400
-        ):
-            raise ValidationError(
-                ("connection", "statement_timeout"), "'statement_timeout' must be a number of seconds, 0…86400"
-            )
     elif kind[1] == "spark":
         from ...sources.spark import validate_connection
 
@@ -108,7 +108,34 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
         if not uri.startswith("file://") or not Path(uri.removeprefix("file://")).is_absolute():
             raise ValidationError(("connection", "uri"), "a local datastore needs 'uri': file:///absolute/folder")
         _confined(str(folder_of(uri)), ("connection", "uri"))
+    if kind[1] in ("local", "s3"):
+        _check_compute_engine(kind[1], conn)
     return kind[0], kind[1], conn, secrets
+
+
+def _check_compute_engine(kind: str, conn: dict) -> None:
+    """A file datastore's ``compute_engine`` (``duckdb`` or ``spark``; with ``spark`` its
+    ``master`` and ``spark.*`` settings as for a ``spark`` datastore). Raises ValidationError."""
+    from ...sources import COMPUTE_ENGINES, compute_engine_of
+
+    engine = conn.get("compute_engine")
+    if engine is None:
+        return
+    if not isinstance(engine, str) or compute_engine_of(conn) not in COMPUTE_ENGINES:
+        raise ValidationError(("connection", "compute_engine"), "'compute_engine' must be 'duckdb' or 'spark'")
+    if compute_engine_of(conn) != "spark":
+        return
+    if kind == "s3":
+        raise ValidationError(
+            ("connection", "compute_engine"),
+            "compute_engine 'spark' is not available for s3 datastores: Spark reads S3 through the hadoop-aws "
+            "connector (s3a://), whose jars (org.apache.hadoop:hadoop-aws and the AWS SDK bundle) PySpark does not "
+            "ship; mount the bucket and use a local datastore with compute_engine 'spark', or keep 'duckdb'",
+        )
+    from ...sources.spark import validate_connection
+
+    for location, message in validate_connection({k: v for k, v in conn.items() if k != "uri"}):
+        raise ValidationError(location, message)
 
 
 TestConnection = Annotated[
