@@ -572,40 +572,6 @@ class CheckMeasurement(Base):
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
 
 
-class Comment(Base):
-    """A comment on an anomaly (``anomaly_id``) or a partition (``partition_id``): exactly one is set."""
-
-    __tablename__ = "comment"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_updated: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    message: Mapped[str] = mapped_column(Text)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    anomaly_id: Mapped[int | None] = mapped_column(
-        ForeignKey("anomaly.id", ondelete="CASCADE"), nullable=True, index=True
-    )
-    partition_id: Mapped[int | None] = mapped_column(
-        ForeignKey("partition.id", ondelete="CASCADE"), nullable=True, index=True
-    )
-
-    user: Mapped[User | None] = relationship()
-
-
-class FieldVersion(Base):
-    """One change of a field made through the API: ``changeset`` is ``{key: [old, new]}``."""
-
-    __tablename__ = "field_version"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    field_id: Mapped[int] = mapped_column(ForeignKey("field.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
-    changeset: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-    user: Mapped[User | None] = relationship()
-
-
 class QualityScoreSettings(Base):
     """A datastore's quality score settings (``GET/PUT /api/datastores/{id}/score-settings``):
     the decay period in days (7–180; NULL: the default, 180) and one weight per quality
@@ -643,5 +609,39 @@ class Activity(Base):
     verb: Mapped[str] = mapped_column(String(16))
     object_type: Mapped[str] = mapped_column(String(64))
     object_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    user: Mapped[User | None] = relationship()
+
+
+class Comment(Base):
+    """A comment on an anomaly (``anomaly_id``) or a partition (``partition_id``): exactly one is set."""
+
+    __tablename__ = "comment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_updated: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    message: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    anomaly_id: Mapped[int | None] = mapped_column(
+        ForeignKey("anomaly.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    partition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partition.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+
+    user: Mapped[User | None] = relationship()
+
+
+class FieldVersion(Base):
+    """One change of a field made through the API: ``changeset`` is ``{key: [old, new]}``."""
+
+    __tablename__ = "field_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    field_id: Mapped[int] = mapped_column(ForeignKey("field.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    changeset: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     user: Mapped[User | None] = relationship()

@@ -127,7 +127,9 @@ def test_materialize_copies_tables_and_computed_tables(env):
     ],
 )
 def test_bad_materialize_payloads_are_422(env, payload, loc, words):
-    state, _lake = env
+    state, lake = env
+    # linked here too (idempotent): under xdist this test may run without the others
+    assert state["server"].http.patch(f"/datastores/{state['ds']}/enrichment/{lake}").status_code == 200
     r = state["server"].http.post(
         "/operations/run", json={"type": "materialize", "datastore_id": state["ds"], **payload}
     )
