@@ -36,8 +36,10 @@ from ..errors import NotFound
 from ..security import AuthError, verify_token
 from ..store.models import (
     Anomaly,
+    Comment,
     ComputedField,
     Container,
+    ContainerProfile,
     ContainerScan,
     Datastore,
     Field,
@@ -71,13 +73,27 @@ _KINDS: dict[str, tuple[str, Any]] = {
         "Container scan",
         lambda i: select(Container.datastore_id).join(ContainerScan.container).where(ContainerScan.id == i),
     ),
-    "field": (
-        "Field",
+    "field": ("Field", lambda i: select(Container.datastore_id).join(Field.container).where(Field.id == i)),
+    "container_profile": (
+        "Container profile",
         lambda i: (
             select(Container.datastore_id)
-            .select_from(Field)
-            .join(Container, Container.id == Field.container_id)
-            .where(Field.id == i)
+            .join(Container, Container.id == ContainerProfile.container_id)
+            .where(ContainerProfile.id == i)
+        ),
+    ),
+    "comment": (
+        "Comment",
+        lambda i: (
+            select(Anomaly.datastore_id)
+            .join(Comment, Comment.anomaly_id == Anomaly.id)
+            .where(Comment.id == i)
+            .union_all(
+                select(Container.datastore_id)
+                .join(Partition, Partition.container_id == Container.id)
+                .join(Comment, Comment.partition_id == Partition.id)
+                .where(Comment.id == i)
+            )
         ),
     ),
     "computed_field": (
@@ -181,10 +197,17 @@ POLICY: dict[str, Rule] = {
     "get_datastore": team(None, DS),
     "update_datastore": team("Editor", DS, field_roles=(("teams", "Manager"),)),
     "delete_datastore": team("Editor", DS, role="Manager"),
+    "update_favorite_datastore": team("Reporter", DS),
     "link_enrichment": team("Editor", DS),
     "unlink_enrichment": team("Editor", DS),
     "verify_draft": role("Manager"),
     "verify_datastore": team("Editor", DS),
+    "get_score_settings": team("Reporter", DS),
+    "update_score_settings": team("Editor", DS),
+    "list_quality_scores": team("Reporter", DS),
+    "list_enrichment_tables": team("Viewer", DS),
+    "list_enrichment_records": team("Viewer", DS),
+    "get_datastore_operations": team("Reporter", DS),
     # connections
     "list_connections": SIGNED_IN,
     "create_connection": role("Manager"),
@@ -200,11 +223,23 @@ POLICY: dict[str, Rule] = {
     "get_container": team("Reporter", CONTAINER),
     "update_container": team("Editor", CONTAINER),
     "delete_container": team("Editor", CONTAINER),
+    "update_favorite_container": team("Reporter", CONTAINER),
+    "get_container_latest_scan": team("Reporter", CONTAINER),
+    "run_external_scan": team("Editor", CONTAINER),
     "list_fields": team("Reporter", CONTAINER),
     "validate_container": team("Drafter", body("datastore", "container.datastore_id")),
     "field_profiles": team("Reporter", CONTAINER),
     "container_profile": team("Reporter", CONTAINER),
     "create_computed_field": team("Editor", body("container", "container_id")),
+    "get_fields": SIGNED_IN,
+    "bulk_update_fields": team("Editor", body("field", "id")),
+    "get_fields_listing": SIGNED_IN,
+    "get_field": team("Reporter", path("field", "field_id")),
+    "update_field": team("Editor", path("field", "field_id")),
+    "get_field_profiles": team("Reporter", path("field", "field_id")),
+    "get_field_history": team("Reporter", path("field", "field_id")),
+    "get_container_field_profile": team("Reporter", CONTAINER),
+    "get_container_profile_field_profile": team("Reporter", path("container_profile", "profile_id")),
     "update_computed_field": team("Editor", path("computed_field", "field_id")),
     "delete_computed_field": team("Editor", path("computed_field", "field_id")),
     # quality checks and templates
@@ -215,6 +250,14 @@ POLICY: dict[str, Rule] = {
     "get_check": team("Reporter", CHECK),
     "update_check": team("Drafter", CHECK, beyond_draft="Author"),
     "delete_check": team("Author", CHECK),
+    "bulk_update_checks": team("Author", body("check", "id")),
+    "quality_check_listing": SIGNED_IN,
+    "dry_run_check": team("Drafter", body("container", "container_id")),
+    "dry_run_saved_check": team("Drafter", CHECK),
+    "update_favorite_check": team("Reporter", CHECK),
+    "get_template": SIGNED_IN,
+    "list_templates": SIGNED_IN,
+    "update_template": role("Manager"),
     "create_template": role("Manager"),
     # anomalies
     "list_anomalies": SIGNED_IN,
@@ -224,6 +267,13 @@ POLICY: dict[str, Rule] = {
     "get_anomaly": team("Reporter", ANOMALY),
     "update_anomaly": team("Editor", ANOMALY),
     "delete_anomaly": team("Editor", ANOMALY),
+    "bulk_update_anomalies_put": team("Editor", body("anomaly", "id")),
+    # comments (on anomalies and partitions); only their author edits or deletes them
+    "get_comments": team("Reporter", query("anomaly", "anomaly_id")),
+    "create_comment": team("Viewer", body("anomaly", "anomaly_id")),
+    "get_comment": team("Reporter", path("comment", "comment_id")),
+    "update_comment": team("Viewer", path("comment", "comment_id")),
+    "delete_comment": team("Viewer", path("comment", "comment_id")),
     # schedules and operations
     "create_schedule": team("Editor", body("datastore", "datastore_id")),
     "list_schedules": SIGNED_IN,
@@ -245,12 +295,20 @@ POLICY: dict[str, Rule] = {
     "get_partition": team("Reporter", path("partition", "partition_id")),
     "list_container_scans": SIGNED_IN,
     "get_container_scan": team("Reporter", path("container_scan", "scan_id")),
+    "list_container_scan_anomalies": team("Reporter", path("container_scan", "scan_id")),
+    # insights and metrics (over the user's datastores: the session is team-scoped)
+    "get_insights": SIGNED_IN,
+    "get_metrics": SIGNED_IN,
+    "get_scan_metrics": SIGNED_IN,
+    "get_activity_log": role("Admin", "every user's changes, not team-scoped"),
     "delete_container_scan": team("Editor", path("container_scan", "scan_id")),
     # tags
     "list_tags": SIGNED_IN,
     "create_tag": role("Manager"),
     "get_tag": SIGNED_IN,
     "delete_tag": role("Manager"),
+    "get_global_tags_listing": SIGNED_IN,
+    "update_global_tag": role("Manager"),
     # export of metadata to the enrichment datastore
     "export_anomalies": team("Editor", query("datastore", "datastore")),
     "export_checks": team("Editor", query("datastore", "datastore")),
@@ -309,48 +367,6 @@ POLICY: dict[str, Rule] = {
     "update_rule": role("Manager"),
     "delete_rule": role("Manager"),
     "mute_rule": role("Manager"),
-    # comments, fields, favourites, dry runs, external scans (issue 16)
-    "get_comments": SIGNED_IN,
-    "get_comment": SIGNED_IN,
-    "create_comment": team("Reporter", body("anomaly", "anomaly_id")),
-    "update_comment": SIGNED_IN,
-    "delete_comment": SIGNED_IN,
-    "bulk_update_anomalies_put": team("Editor", body("anomaly", "id")),
-    "bulk_update_checks": team("Author", body("check", "id")),
-    "dry_run_check": team("Drafter", body("container", "container_id")),
-    "dry_run_saved_check": team("Drafter", CHECK),
-    "quality_check_listing": SIGNED_IN,
-    "update_favorite_check": team("Reporter", CHECK),
-    "update_favorite_container": team("Reporter", CONTAINER),
-    "update_favorite_datastore": team("Reporter", DS),
-    "get_fields": SIGNED_IN,
-    "get_fields_listing": SIGNED_IN,
-    "get_field": team("Reporter", path("field", "field_id")),
-    "get_field_history": team("Reporter", path("field", "field_id")),
-    "get_field_profiles": team("Reporter", path("field", "field_id")),
-    "update_field": team("Editor", path("field", "field_id")),
-    "bulk_update_fields": team("Editor", body("field", "id")),
-    "get_container_field_profile": team("Reporter", CONTAINER),
-    "get_container_latest_scan": team("Reporter", CONTAINER),
-    "get_container_profile_field_profile": SIGNED_IN,
-    "list_container_scan_anomalies": team("Reporter", path("container_scan", "scan_id")),
-    "run_external_scan": team("Editor", CONTAINER),
-    "get_global_tags_listing": SIGNED_IN,
-    "update_global_tag": role("Manager"),
-    "list_templates": SIGNED_IN,
-    "get_template": SIGNED_IN,
-    "update_template": role("Manager"),
-    # quality scores, insights, metrics, activity, enrichment browsing (issue 16)
-    "get_datastore_operations": team("Reporter", DS),
-    "get_score_settings": team("Reporter", DS),
-    "update_score_settings": team("Editor", DS),
-    "list_quality_scores": team("Reporter", DS),
-    "get_insights": SIGNED_IN,
-    "get_metrics": SIGNED_IN,
-    "get_scan_metrics": SIGNED_IN,
-    "get_activity_log": role("Admin", "every user's changes, all datastores"),
-    "list_enrichment_tables": team("Reporter", DS),
-    "list_enrichment_records": team("Viewer", DS),
 }
 
 MISSING = Rule(role="Admin", note="no policy entry: Admins only until one is added")

@@ -142,6 +142,8 @@ class Datastore(Out):
     favorite: bool
     description: str | None = None
     max_concurrent_operations: int | None = None
+    teams: list[TeamRef] = PField(default_factory=list, description="the teams that hold it, with their permission")
+    created_by: int | None = PField(default=None, description="id of the user who created it")
     metrics: DatastoreMetrics | None = None
 
 

@@ -111,6 +111,8 @@ def datastore(ds: Datastore, metrics: dict[str, Any] | None = None) -> dict[str,
         "favorite": ds.favorite,
         "description": ds.description,
         "max_concurrent_operations": ds.max_concurrent_operations,
+        "teams": [{"id": t.id, "name": t.name, "permission": t.permission} for t in ds.teams],
+        "created_by": ds.created_by_id,
         **({"metrics": metrics} if metrics is not None else {}),
     }
 
@@ -309,6 +311,7 @@ def _user(row: Any, user_id: int | None) -> User | None:
 
 
 def user_stub(u: User | None) -> dict[str, Any] | None:
+    """``{id, created, name, email, role}`` of a user (owners, assignees, authors, audit fields), None for none."""
     if u is None:
         return None
     return {"id": u.id, "created": iso(u.created), "name": u.name, "email": u.email, "role": u.role}
