@@ -103,6 +103,11 @@ class Dialect:
         """An aggregate expression's value as read back (``sum(x) * 0.5``), of its Ibis type."""
         return value
 
+    def example_value(self, v: ir.Value) -> ir.Value:
+        """Column ``v`` as read into an example row (an anomaly's source record): ``v``
+        itself wherever the driver reads every value of its type exactly."""
+        return v
+
     def double_text(self, x: ir.FloatingValue) -> ir.StringValue:
         """A non-NULL float64 in the canonical text of ``engine.text`` (DuckDB and MySQL:
         the engine's own shortest digits, rewritten in the canonical layout)."""
@@ -192,6 +197,16 @@ class PostgresDialect(Dialect):
             return value
         # built as the operation itself: Value.cast drops a cast to the type Ibis already infers
         return ops.Cast(value, to=value.type()).to_expr()
+
+    def example_value(self, v: ir.Value) -> ir.Value:
+        """A NUMERIC without a declared scale (``avg(int)``, ``numeric * 1.609``) as its exact
+        text (:meth:`decimal_text`, as ``engine.text`` renders it): read as Arrow's
+        ``decimal128(38, 9)`` it fails on more fractional digits ("Rescaling Decimal value
+        would cause data loss"). Example rows hold decimals as their exact text anyway."""
+        dtype = v.type()
+        if dtype.is_decimal() and dtype.scale is None:
+            return self.decimal_text(v).name(v.get_name())
+        return v
 
     def regex_escape(self, cp: int) -> str:
         return f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"

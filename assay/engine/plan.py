@@ -44,6 +44,7 @@ import ibis.expr.types as ir
 
 from ..domain import CheckResult
 from . import variables
+from .dialects import dialect_of
 from .expressions import ExpressionError, to_ibis_predicate
 from .rules import AggregateRule, CheckSpec, RowRule, Rule, get_rule
 
@@ -418,7 +419,7 @@ def _ordered_rows(t: ir.Table, rows: ir.Table, limit: int) -> list[dict[str, Any
     order = [name for name, dtype in t.schema().items() if _orderable(dtype)][:ORDER_COLUMNS]
     if order:
         q = q.order_by([q[name] for name in order])
-    return q.limit(limit).to_pyarrow().to_pylist()
+    return _read_examples(q.limit(limit))
 
 
 def cap_rows(t: ir.Table, cap: int, partition_column: str | None = None) -> ir.Table:
@@ -448,7 +449,14 @@ def failing_rows(t: ir.Table, c: _Compiled, limit: int) -> list[dict[str, Any]]:
     q = base.filter(pred).select(*t.columns)
     if order:
         q = q.order_by([q[col.get_name()] for col in order])
-    return q.limit(limit).to_pyarrow().to_pylist()
+    return _read_examples(q.limit(limit))
+
+
+def _read_examples(q: ir.Table) -> list[dict[str, Any]]:
+    """The rows of ``q`` as dicts, each column read as the dialect reads example values
+    (:meth:`Dialect.example_value`: PostgreSQL's unscaled NUMERIC as its exact text)."""
+    dialect = dialect_of(q)
+    return q.select(*[dialect.example_value(q[name]) for name in q.columns]).to_pyarrow().to_pylist()
 
 
 def _orderable(dtype) -> bool:
