@@ -100,7 +100,9 @@ def findings_for(
     """Anomalies for one container scan from its check outcomes.
 
     ``outcomes`` of failing row checks must carry at least
-    ``min(failed, rollup_threshold + source_record_limit)`` example rows.
+    ``min(failed, rollup_threshold + source_record_limit)`` example rows, or say why they
+    could not be read (``examples_error``): such a check gives one shape anomaly counting
+    all its failed records, its message naming the problem.
     """
     coverage_of = coverage_of or {}
     records: dict[int, Finding] = {}
@@ -109,6 +111,20 @@ def findings_for(
         if out.result != CheckResult.FAILED:
             continue
         coverage = coverage_of.get(out.check_id)
+        if out.kind == "row" and out.examples_error:
+            # its failing rows could not be read: one anomaly still counts them all
+            failed = out.message or f"{out.failed} records failed the check"
+            message = f"{failed}; its anomalous records could not be read: {out.examples_error}"
+            shapes.append(
+                Finding(
+                    AnomalyType.SHAPE,
+                    fingerprint(container_id, out.check_id, "unread"),
+                    message,
+                    out.failed,
+                    [FailedCheckFinding(out.check_id, message, out.failed)],
+                )
+            )
+            continue
         if out.kind != "row" or (coverage is not None and coverage < 1.0):
             kind = AnomalyType.SHAPE
             shapes.append(

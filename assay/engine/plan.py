@@ -69,8 +69,9 @@ class CheckOutcome:
     ``result`` is ``passed``, ``failed`` or ``unasserted`` (the check could not run:
     ``error`` says why). For row rules, ``asserted`` is the number of rows the check saw
     (after its filter) and ``failed`` the number that broke it; ``examples`` holds up to
-    the requested number of failing rows as dicts. For aggregate rules ``message`` is
-    the shape message.
+    the requested number of failing rows as dicts; ``examples_error`` says why they could
+    not be read (the check still failed, with its count). For aggregate rules ``message``
+    is the shape message.
     """
 
     check_id: int
@@ -83,6 +84,7 @@ class CheckOutcome:
     error: str | None = None
     examples: list[dict[str, Any]] = field(default_factory=list)
     rule: Rule | None = None
+    examples_error: str | None = None
 
 
 @dataclass
@@ -363,7 +365,8 @@ def evaluate(
                     else:
                         out.examples = failing_rows(t, c, limit)
                 except Exception as e:  # noqa: BLE001
-                    log.warning("could not fetch examples of check %s: %s", c.spec.id, _describe(e))
+                    out.examples, out.examples_error = [], _describe(e)
+                    log.warning("could not fetch examples of check %s: %s", c.spec.id, out.examples_error)
     return ContainerResult(records=records, outcomes=[outcomes[i] for i in range(len(checks))])
 
 

@@ -222,3 +222,33 @@ def test_to_resolve():
     assert to_resolve(open_anomalies, asserted_checks={7, 8}, new_fingerprints={104}) == [1, 2]
     assert to_resolve(open_anomalies, asserted_checks=set(), new_fingerprints=set()) == []
     assert to_resolve([], asserted_checks={7}, new_fingerprints=set()) == []
+
+
+def test_a_failing_check_whose_rows_cannot_be_read_is_still_one_anomaly_with_its_count():
+    # the fused query never computes `bad`; reading the example rows (all columns) fails
+    import ibis
+
+    from assay.engine.plan import evaluate
+    from tests.helpers import check, numbered
+
+    con = ibis.duckdb.connect()
+    t = con.create_table("t", ibis.memtable({"v": [-1, 2, -3], "s": ["x", "y", "z"]}))
+    t = t.mutate(bad=t.s.cast("int64"))
+    [out] = evaluate(t, numbered(check("notNegative", ["v"])), example_limit=10).outcomes
+    error = (
+        "ConversionException: Conversion Error: Could not convert string 'x' to INT64 when casting from source column s"
+    )
+    assert (out.result, out.failed, out.examples, out.examples_error) == ("failed", 2, [], error)
+    [finding] = findings_for(CONTAINER, [out], rollup_threshold=10, source_record_limit=10)
+    message = (
+        f"In `v`, 66.667% of 3 filtered records (2) are negative; its anomalous records could not be read: {error}"
+    )
+    assert (finding.type, finding.anomalous_records_count, finding.message, finding.source_records) == (
+        "shape",
+        2,
+        message,
+        [],
+    )
+    assert [(fc.check_id, fc.message, fc.anomalous_records_count) for fc in finding.failed_checks] == [(1, message, 2)]
+    assert finding.fingerprint == fingerprint(CONTAINER, 1, "unread")
+    con.disconnect()
