@@ -140,3 +140,23 @@ def test_global_tag_rename_update_and_listing(env):
     listing = {t["name"]: t["count"] for t in api.ok("GET", "/api/global-tags/listing")}
     assert "finance" not in listing and listing["money"] == 3
     api.ok("DELETE", f"/api/quality-checks/{check['id']}", params={"archive": "false"})
+
+
+def test_quality_checks_filtered_by_tag_are_paged_and_counted(env):
+    api: Api = env["api"]
+    promoted = [api.check(env["customers"], "notNull", ["id"], tags=["promoted"])["id"] for _ in range(4)]
+    other = api.check(env["customers"], "notNull", ["name"], tags=["demoted"])["id"]
+    both = api.check(env["customers"], "notNull", ["name"], tags=["demoted", "promoted"])["id"]
+    pages = []
+    for number in (1, 2, 3):
+        params = {"datastore": env["ds"], "tag": "promoted", "size": 2, "page": number}
+        body = api.ok("GET", "/api/quality-checks", params=params)
+        pages.append((body["total"], body["pages"], [c["id"] for c in body["items"]]))
+    ids = sorted([*promoted, both])  # in id order
+    assert pages == [(5, 3, ids[0:2]), (5, 3, ids[2:4]), (5, 3, ids[4:])]
+    body = api.ok("GET", "/api/quality-checks", params={"tag": ["promoted", "demoted"], "size": 10})
+    assert (body["total"], sorted(c["id"] for c in body["items"])) == (6, sorted([*promoted, other, both]))
+    body = api.ok("GET", "/api/quality-checks", params={"datastore": env["ds"], "tag": "nobody", "size": 10})
+    assert (body["total"], body["items"]) == (0, [])
+    for check_id in [*promoted, other, both]:
+        api.ok("DELETE", f"/api/quality-checks/{check_id}", params={"archive": "false"})

@@ -14,7 +14,7 @@ from ...errors import ValidationError
 from ...operations.dry_run import dry_run
 from ...sources import SourceError
 from ...store.models import Container, QualityCheck, QualityCheckTemplate, utcnow
-from ...store.repo import ensure_idle, paginate
+from ...store.repo import ensure_idle, paginate, with_any_json_value
 from ...store.repositories import checks as repo
 from ...store.repositories import containers as container_repo
 from ...store.repositories import users as user_repo
@@ -80,10 +80,9 @@ def list_checks(
         owner_id=owner_id,
         template_locked=template_locked,
     )
+    if tag:  # in the query: total, pages and items count only the checks with a wanted tag
+        stmt = with_any_json_value(session, stmt, QualityCheck, QualityCheck.tags, tag)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
-    if tag:
-        wanted = set(tag)
-        rows = [r for r in rows if wanted & set(r.tags or [])]
     counts = repo.anomaly_counts(session, [r.id for r in rows])
     return page_of([ser.quality_check(r, counts.get(r.id, 0)) for r in rows], total, page, pages)
 
