@@ -54,8 +54,11 @@ def list_anomalies(
     source_enriched: bool | None = None,
     sort_created: Literal["asc", "desc"] | None = None,
     sort_weight: Literal["asc", "desc"] | None = None,
+    operation: int | None = None,
+    container_scan: int | None = None,
 ) -> dict:
-    """Anomalies, paged. Filters: ``datastore``, ``container``, ``quality_check``, ``tag``,
+    """Anomalies, paged. Filters: ``operation`` (found by that scan operation),
+    ``container_scan`` (found by that container scan), ``datastore``, ``container``, ``quality_check``, ``tag``,
     ``rule_type`` (repeatable), ``status`` (repeatable or comma-separated), ``anomaly_type``
     (record/shape), ``start_date``/``end_date`` (on ``created``, UTC days, inclusive),
     ``timeframe`` (created in the last N days: from midnight UTC N-1 days before today),
@@ -82,6 +85,8 @@ def list_anomalies(
         tags=tag,
         sort_weight=sort_weight,
         sort_created=sort_created,
+        operation=operation,
+        container_scan=container_scan,
     )
     rows, total, pages = paginate(session, stmt, page.page, page.size)
     return page_of([ser.anomaly(a) for a in rows], total, page, pages)

@@ -42,12 +42,20 @@ def listing(
     tags: Sequence[str] | None = None,
     sort_weight: str | None = None,
     sort_created: str | None = None,
+    operation: int | None = None,
+    container_scan: int | None = None,
 ) -> Select:
     """The query of the anomalies listing. Without ``statuses``, archived anomalies are left
     out unless ``archived`` is ``only`` or ``include``. ``start`` inclusive, ``end``
     exclusive (on ``created``). Sorted by weight when ``sort_weight`` is given, else by
-    creation (newest first unless ``sort_created`` is ``asc``). ``tags``: any of them."""
+    creation (newest first unless ``sort_created`` is ``asc``). ``tags``: any of them.
+    ``operation`` / ``container_scan``: only the anomalies that scan operation (or container
+    scan) found."""
     stmt = select(Anomaly).options(selectinload(Anomaly.comments))  # every answer lists them
+    if operation is not None:
+        stmt = stmt.where(Anomaly.operation_id == operation)
+    if container_scan is not None:
+        stmt = stmt.where(Anomaly.container_scan_id == container_scan)
     if datastores:
         stmt = stmt.where(Anomaly.datastore_id.in_(datastores))
     if containers:

