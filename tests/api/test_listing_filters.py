@@ -54,3 +54,39 @@ def test_anomalies_of_one_operation(env):
         "query",
         "operation",
     ]
+
+
+def test_operations_by_tag_timeframe_and_bad_enum_values(env):
+    api: Api = env["api"]
+    api.ok("PUT", f"/api/containers/{env['orders']}", json={"tags": ["ct"]})
+    tagged = api.run({"type": "profile", "datastore_id": env["ds"], "container_tags": ["ct"]})
+    assert tagged["result"] == "success", tagged
+    every = api.ok("GET", "/api/operations", params={"datastore": env["ds"], "size": 100})
+    assert every["total"] >= 4  # sync, two scans, the profile
+
+    def listed(**params) -> tuple[int, list[int]]:
+        body = api.ok("GET", "/api/operations", params={"datastore": env["ds"], "size": 100, **params})
+        return body["total"], [op["id"] for op in body["items"]]
+
+    assert listed(tag="ct") == (1, [tagged["id"]])
+    assert listed(tag=["nobody", "ct"]) == (1, [tagged["id"]])
+    assert listed(tag="nobody") == (0, [])
+    # every operation of this module was created today (UTC)
+    assert listed(timeframe=1) == (every["total"], [op["id"] for op in every["items"]])
+    assert listed(timeframe=1, tag="ct", sort_created="asc") == (1, [tagged["id"]])
+    for params, loc, words in [
+        ({"timeframe": "week"}, "timeframe", "valid integer"),
+        ({"timeframe": 0}, "timeframe", "greater than or equal to 1"),
+        ({"sort_created": "sideways"}, "sort_created", "'asc' or 'desc'"),
+        (
+            {"result": "bogus"},
+            "result",
+            "unknown operation result bogus: one of queued, running, success, failure, aborted",
+        ),
+        ({"result": "success,bogus"}, "result", "unknown operation result bogus"),
+    ]:
+        r = api.get("/api/operations", params=params)
+        assert r.status_code == 422, r.text
+        [detail] = r.json()["detail"]
+        assert detail["loc"] == ["query", loc] and words in detail["msg"], detail
+    assert listed(result="success")[0] == every["total"]

@@ -7,10 +7,12 @@ Parsing and shaping only: creating and controlling operations is
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response
 
+from ...domain import OperationResult
+from ...errors import ValidationError
 from ...operations import service
 from ...store.repositories import operations as repo
 from .. import responses as r
@@ -45,25 +47,39 @@ def list_operations(
     finished: bool | None = None,
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
-    sort_created: str = "desc",
+    sort_created: Literal["asc", "desc"] = "desc",
     container: Annotated[list[int] | None, Query()] = None,
+    tag: Annotated[list[str] | None, Query()] = None,
+    timeframe: Annotated[int | None, Query(ge=1, le=36_500)] = None,
 ) -> dict:
     """Operations, paged; filters ``datastore``, ``container`` (operations working on that
-    container; repeatable), ``operation_type``, ``result`` (repeatable or comma-separated),
-    ``finished``, ``start_date``/``end_date`` (on ``created``, UTC days), ``sort_created``
-    (asc/desc, default desc)."""
+    container; repeatable), ``tag`` (operations run for containers of any of those tags,
+    ``container_tags``; repeatable), ``operation_type``, ``result`` (repeatable or
+    comma-separated), ``finished``, ``start_date``/``end_date`` (on ``created``, UTC days),
+    ``timeframe`` (created in the last N days: from midnight UTC N-1 days before today),
+    ``sort_created`` (asc/desc, default desc). An unknown ``result`` or ``sort_created`` is a 422."""
+    results = [v for value in (result or []) for v in value.split(",") if v]
+    unknown = sorted(set(results) - {str(member) for member in OperationResult})
+    if unknown:
+        allowed = ", ".join(str(member) for member in OperationResult)
+        raise ValidationError(("result",), f"unknown operation result {', '.join(unknown)}: one of {allowed}", "query")
+    starts = [dt.datetime.combine(start_date, dt.time(), dt.UTC)] if start_date else []
+    if timeframe:
+        today = dt.datetime.now(dt.UTC).date()
+        starts.append(dt.datetime.combine(today - dt.timedelta(days=timeframe - 1), dt.time(), dt.UTC))
     types = None
     if operation_type:
         types = ["sync", "catalog"] if operation_type in ("sync", "catalog") else [operation_type]
     stmt = repo.listing(
         datastore=datastore,
         operation_types=types,
-        results=[r for value in (result or []) for r in value.split(",") if r],
+        results=results,
         finished=finished,
-        start=dt.datetime.combine(start_date, dt.time(), dt.UTC) if start_date else None,
+        start=max(starts) if starts else None,
         end=dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(), dt.UTC) if end_date else None,
         ascending=sort_created == "asc",
         containers=container,
+        tags=tag,
         session=session,
     )
     rows, total, pages = repo.page(session, stmt, page.page, page.size)

@@ -50,11 +50,13 @@ def listing(
     end: dt.datetime | None = None,
     ascending: bool = False,
     containers: Sequence[int] | None = None,
+    tags: Sequence[str] | None = None,
     session: Session | None = None,
 ) -> Select:
     """The query of the operations listing: every filter given narrows it; ``start`` is
     inclusive and ``end`` exclusive (on ``created``); ``containers``: operations that work on
-    any of them (needs ``session``); ordered by id."""
+    any of them; ``tags``: operations carrying any of them, as their own ``tags`` or as the
+    ``container_tags`` they were run for (both need ``session``); ordered by id."""
     stmt = select(Operation)
     if datastore:
         stmt = stmt.where(Operation.datastore_id.in_(datastore))
@@ -70,6 +72,15 @@ def listing(
         stmt = stmt.where(Operation.created < end)
     if containers and session is not None:
         stmt = with_any_json_value(session, stmt, Operation, Operation.container_ids, containers)
+    if tags and session is not None:
+        wanted = set(tags)
+        candidates = stmt.with_only_columns(Operation.id, Operation.tags, Operation.params).order_by(None)
+        ids = [
+            op_id
+            for op_id, own, params in session.execute(candidates)
+            if wanted & (set(own or []) | set((params or {}).get("container_tags") or []))
+        ]
+        stmt = stmt.where(Operation.id.in_(ids))
     return stmt.order_by(Operation.id.asc() if ascending else Operation.id.desc())
 
 
