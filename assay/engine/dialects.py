@@ -202,10 +202,14 @@ class PostgresDialect(Dialect):
         """A NUMERIC without a declared scale (``avg(int)``, ``numeric * 1.609``) as its exact
         text (:meth:`decimal_text`, as ``engine.text`` renders it): read as Arrow's
         ``decimal128(38, 9)`` it fails on more fractional digits ("Rescaling Decimal value
-        would cause data loss"). Example rows hold decimals as their exact text anyway."""
+        would cause data loss"). Example rows hold decimals as their exact text anyway.
+        A float64 value cast to DOUBLE PRECISION (:meth:`aggregate_value`): ``int * 1.609``
+        is NUMERIC there ("Could not convert Decimal('1720.021') … to double")."""
         dtype = v.type()
         if dtype.is_decimal() and dtype.scale is None:
             return self.decimal_text(v).name(v.get_name())
+        if dtype.is_floating():
+            return self.aggregate_value(v).name(v.get_name())
         return v
 
     def regex_escape(self, cp: int) -> str:

@@ -22,8 +22,8 @@ def pg_flights(pg_admin):
     with engine.connect() as conn:
         for stmt in [
             "CREATE SCHEMA s",
-            "CREATE TABLE s.flights (id integer, carrier text, dep_delay integer, distance numeric)",
-            "INSERT INTO s.flights VALUES (1, 'AA', 10, 100), (2, 'AA', 20, 200), (3, 'UA', 25, 1069), (4, 'UA', 30, 50), (5, 'UA', 30, 10)",
+            "CREATE TABLE s.flights (id integer, carrier text, dep_delay integer, distance integer, fare numeric)",
+            "INSERT INTO s.flights VALUES (1, 'AA', 10, 100, 1), (2, 'AA', 20, 200, 2), (3, 'UA', 25, 1069, 1069), (4, 'UA', 30, 50, 3), (5, 'UA', 30, 10, 4)",
         ]:
             conn.execute(text(stmt))
     engine.dispose()
@@ -47,9 +47,15 @@ def test_failing_checks_on_unscaled_numeric_record_anomalies(api, pg_flights):
         "/api/computed-fields",
         json={"name": "km", "container_id": flights, "properties": {"column_expression": "distance * 1.609"}},
     )
+    api.ok(
+        "POST",
+        "/api/computed-fields",
+        json={"name": "fare_km", "container_id": flights, "properties": {"column_expression": "fare * 1.609"}},
+    )
     api.check(by_carrier["id"], "between", ["avg_delay"], properties={"min": 0, "max": 20, "inclusive": True})
     api.check(flights, "notNull", ["km"])
     km = api.check(flights, "between", ["km"], properties={"min": 0, "max": 1000, "inclusive": True})
+    fare_km = api.check(flights, "between", ["fare_km"], properties={"min": 0, "max": 1000, "inclusive": True})
     op = api.scan(ds["id"], container_names=["by_carrier", "flights"])
     assert op["result"] == "success", op
     scans = {cs["container"]["name"]: cs["anomaly_count"] for cs in op["container_scans"]}
@@ -60,12 +66,14 @@ def test_failing_checks_on_unscaled_numeric_record_anomalies(api, pg_flights):
     assert json.loads(source["source_record"]) == {"carrier": "UA", "n": 3, "avg_delay": "28.3333333333333333"}
     [dist] = api.anomalies(container=flights)
     assert dist["anomalous_records_count"] == 1
-    assert [fc["quality_check"]["id"] for fc in dist["failed_checks"]] == [km["id"]]
+    assert [fc["quality_check"]["id"] for fc in dist["failed_checks"]] == [km["id"], fare_km["id"]]
     [source] = api.ok("GET", f"/api/anomalies/{dist['id']}/source-record")
     assert json.loads(source["source_record"]) == {
         "id": 3,
         "carrier": "UA",
         "dep_delay": 25,
-        "distance": "1069",
-        "km": "1720.021",
+        "distance": 1069,
+        "fare": "1069",
+        "km": 1720.021,
+        "fare_km": "1720.021",
     }
