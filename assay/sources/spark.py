@@ -53,6 +53,7 @@ import ibis.expr.types as ir
 import sqlglot.expressions as sge
 from ibis.backends.pyspark import Backend as _IbisSpark
 
+from . import delta
 from .base import COMPUTED_TYPES, ContainerInfo, Source, SourceError, fields_of
 from .files import folder_of, group_files
 
@@ -381,7 +382,7 @@ class SparkSource(Source):
             try:
                 schema = self._read(fmt, files).schema()
             except Exception as e:  # noqa: BLE001
-                if fmt == "delta":  # listed with its reason (no Delta reader): its scans fail the same way
+                if fmt == "delta":  # listed with its reason (e.g. deletion vectors): its scans fail the same way
                     error = str(e) if isinstance(e, SourceError) else f"cannot read Delta table {glob}: {_reason(e)}"
                     out.append(
                         ContainerInfo(
@@ -438,25 +439,50 @@ class SparkSource(Source):
         key = (fmt, tuple(files), partition_column, None if schema is None else schema.simpleString())
         view = self._views.get(key)
         if view is None:
-            reader = self._reader(fmt, files)
-            if schema is not None:
-                reader = reader.schema(schema)
-            try:
-                df = reader.format("json" if fmt == "json" else fmt).load([_uri(f) for f in files])
-            except Exception as e:
-                if fmt == "delta" and _no_data_source(e):
-                    folder = self._relative(files[0])
-                    raise SourceError(delta_missing(folder)) from e
-                raise
-            if partition_column:
-                from pyspark.sql import functions as F
+            from pyspark.sql import functions as F
 
-                # each row's file, as the path file_partitions() names it
-                df = df.withColumn(partition_column, _path_of(F.col("_metadata.file_path"), files))
+            if fmt == "delta":
+                df = self._delta(files[0])
+            else:
+                reader = self._reader(fmt, files)
+                if schema is not None:
+                    reader = reader.schema(schema)
+                df = reader.format("json" if fmt == "json" else fmt).load([_uri(f) for f in files])
+            if partition_column:
+                # each row's file, as the path file_partitions() names it (a Delta table: its folder)
+                path = F.lit(files[0]) if fmt == "delta" else _path_of(F.col("_metadata.file_path"), files)
+                df = df.withColumn(partition_column, path)
             view = f"__assay_files_{uuid.uuid4().hex[:12]}"
             df.createOrReplaceTempView(view)
             self._views[key] = view
         return self.con.table(view)
+
+    def _delta(self, path: str):
+        """The current version of the Delta table in folder ``path`` as a Spark DataFrame: by
+        Spark's own Delta reader when the session has it (the Delta Lake jars), otherwise by
+        Spark's Parquet reader over the live files of the current version, as the table's log
+        names them (read by delta-rs, ``sources.delta``), typed by the table's Delta schema
+        and partition values taken from the files' folders.
+
+        Raises: SourceError for a table whose reader features its live files alone cannot
+            serve (deletion vectors, column mapping; ``delta.unsupported``) on a Spark without
+            the Delta reader."""
+        try:
+            return self.session.read.format("delta").load(_uri(path))
+        except Exception as e:
+            if not _no_data_source(e):
+                raise
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import StructType
+
+        table = delta.open_table(path, self._relative(path))
+        schema = StructType.fromJson(delta.spark_schema(table))
+        live = delta.live_files(table)
+        if not live:
+            return self.session.createDataFrame([], schema)
+        df = self.session.read.schema(schema).option("basePath", _uri(path)).parquet(*[_uri(f) for f in live])
+        # Spark puts partition columns last; keep the Delta schema's order
+        return df.select(*[F.col("`" + name.replace("`", "``") + "`") for name in schema.fieldNames()])
 
     def _relative(self, path: str) -> str:
         """A path as the datastore names it: relative to ``uri`` (``.`` for the folder itself)."""
@@ -484,6 +510,8 @@ class SparkSource(Source):
             if files is None:
                 return whole
             wanted = set(files)
+            if fmt == "delta":  # one partition: the table's current version, whole or not at all
+                return whole if all_files[0] in wanted else whole.limit(0)
             chosen = [f for f in all_files if f in wanted and Path(f).stat().st_size > 0]
             if not chosen:
                 return whole.limit(0)
@@ -509,7 +537,11 @@ class SparkSource(Source):
         group = self.groups.get(_file_name(container))
         if group is None:
             raise SourceError(f"no files match container {container.name} ({container.location}) any more")
-        return [(p, dt.datetime.fromtimestamp(Path(p).stat().st_mtime, tz=dt.UTC)) for p in group[2]]
+        _glob, fmt, paths = group
+        if fmt == "delta":  # one partition, modified when its current version was committed
+            committed = delta.version_time(delta.open_table(paths[0], self._relative(paths[0])))
+            return [(paths[0], committed or dt.datetime.fromtimestamp(0, tz=dt.UTC))]
+        return [(p, dt.datetime.fromtimestamp(Path(p).stat().st_mtime, tz=dt.UTC)) for p in paths]
 
     def close(self) -> None:
         try:
@@ -531,20 +563,6 @@ class SparkSource(Source):
                 self.session.stop()  # the client's session; the server keeps running
             except Exception:  # noqa: BLE001
                 pass
-
-
-#: The Delta Lake artifact a Spark 4 / Scala 2.13 session needs (docs/spark.md).
-DELTA_PACKAGE = "io.delta:delta-spark_2.13"
-
-
-def delta_missing(folder: str) -> str:
-    """Why a Spark without the Delta Lake jars cannot read the Delta table in ``folder``."""
-    return (
-        f"Delta table {folder}: this Spark has no Delta Lake reader (data source 'delta' not found): the "
-        f"{DELTA_PACKAGE} jars are not on its class path. PySpark does not ship them and the delta-spark "
-        "package only downloads them from Maven when Spark starts; on a Spark that has them (or can reach "
-        "Maven) set the datastore's spark.jars.packages and spark.sql.extensions (docs/spark.md, Delta tables)"
-    )
 
 
 def _no_data_source(e: BaseException) -> bool:
