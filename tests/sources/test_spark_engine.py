@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from assay.store.models import Operation
 from tests.conftest import SPARK_MASTER
@@ -261,9 +260,7 @@ def _delta_lake(folder: Path) -> None:
     write_deltalake(sales, rows([1, 2, 3], ["eu", "us", "eu"], [100, 200, 300]), partition_by=["region"])
     write_deltalake(sales, rows([10, 11, 12, 13], ["eu", "us", "us", "eu"], [-2, 3, -7, 8]), mode="overwrite")
     write_deltalake(sales, rows([14], ["ap"], [-9]), mode="append")
-    write_deltalake(
-        folder / "trimmed", rows([1], ["eu"], [1]), configuration={"delta.enableDeletionVectors": "true"}
-    )
+    write_deltalake(folder / "trimmed", rows([1], ["eu"], [1]), configuration={"delta.enableDeletionVectors": "true"})
 
 
 def test_delta_tables_are_read_at_their_current_version_on_duckdb_and_spark(api, spark_session, tmp_path):
