@@ -17,7 +17,6 @@ feature delta-rs' PyArrow reader does not know.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -68,10 +67,41 @@ def unsupported(table) -> list[str]:
     return sorted(missing)
 
 
-def arrow_dataset(table):
-    """The current version of ``table`` as a ``pyarrow.dataset.Dataset`` over its live files
-    (partition values from the log), with the Delta schema's columns and types."""
-    return table.to_pyarrow_dataset()
+def arrow_dataset(table, uri: str, storage_options: dict[str, str] | None = None):
+    """The current version of ``table`` (opened from ``uri`` with ``storage_options``) as a
+    ``pyarrow.dataset.Dataset`` over its live files (partition values from the log), with the
+    Delta schema's columns and types. The files are read by PyArrow's own (C++) local or S3
+    filesystem, never by a Python one: DuckDB scans the dataset from its own threads."""
+    import pyarrow.fs as pa_fs
+
+    if "://" in uri and not uri.startswith("file://"):
+        scheme, _, rest = uri.partition("://")
+        if scheme not in ("s3", "s3a"):
+            raise SourceError(f"cannot read Delta table {uri}: only local folders and S3 are supported")
+        base, root = _s3_arrow_filesystem(storage_options or {}), rest.strip("/")
+    else:
+        base, root = pa_fs.LocalFileSystem(), uri.removeprefix("file://")
+    return table.to_pyarrow_dataset(filesystem=pa_fs.SubTreeFileSystem(root, base))
+
+
+def _s3_arrow_filesystem(options: dict[str, str]):
+    """PyArrow's S3 filesystem with the settings of :func:`s3_storage_options`."""
+    import pyarrow.fs as pa_fs
+
+    kwargs: dict[str, Any] = {"region": options.get("AWS_REGION", "us-east-1"), "connect_timeout": 10}
+    endpoint = options.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        scheme, _, host = endpoint.partition("://")
+        kwargs |= {"endpoint_override": host or scheme, "scheme": scheme if host else "https"}
+    if options.get("AWS_ACCESS_KEY_ID"):
+        kwargs |= {
+            "access_key": options["AWS_ACCESS_KEY_ID"],
+            "secret_key": options.get("AWS_SECRET_ACCESS_KEY", ""),
+            "session_token": options.get("AWS_SESSION_TOKEN"),
+        }
+    else:
+        kwargs["anonymous"] = True
+    return pa_fs.S3FileSystem(**kwargs)
 
 
 def live_files(table) -> list[str]:
@@ -85,12 +115,10 @@ def spark_schema(table) -> dict[str, Any]:
     return json.loads(table.schema().to_json())
 
 
-def version_time(table) -> dt.datetime | None:
-    """When the current version was committed (UTC), from its commit's ``timestamp``; None
-    when the log does not say."""
-    history = table.history(1)
-    stamp = history[0].get("timestamp") if history else None
-    return dt.datetime.fromtimestamp(stamp / 1000, tz=dt.UTC) if isinstance(stamp, int | float) else None
+def commit_file(folder: str, table) -> str:
+    """The path (or URI) of the log entry that committed ``table``'s current version, under
+    the table's ``folder``: its modification time is when that version was written."""
+    return f"{folder.rstrip('/')}/_delta_log/{table.version():020d}.json"
 
 
 def s3_storage_options(connection: dict, secrets: dict | None = None) -> dict[str, str]:

@@ -321,7 +321,7 @@ class FileSource(DuckDBStaging, Source):
     def _read_delta(self, table_name: str, path: str, partition_column: str | None):
         """The current version of the Delta table at ``path`` as a view of its live files (a
         PyArrow dataset registered in DuckDB); ``partition_column`` holds the folder's path."""
-        self.con.con.register(table_name, delta.arrow_dataset(self._delta(path)))
+        self.con.con.register(table_name, delta.arrow_dataset(self._delta(path), path, self.storage_options))
         t = self.con.table(table_name)
         return t.mutate(ibis.literal(path).name(partition_column)) if partition_column else t
 
@@ -422,8 +422,11 @@ class FileSource(DuckDBStaging, Source):
         out = []
         glob, fmt, paths = group
         if fmt == "delta":  # one partition, modified when its current version was committed
-            table = self._delta(paths[0])
-            return [(paths[0], delta.version_time(table) or dt.datetime.fromtimestamp(0, tz=dt.UTC))]
+            commit = delta.commit_file(paths[0], self._delta(paths[0]))
+            committed = self._modified.get(commit)
+            if committed is None and self.fs is None:
+                committed = dt.datetime.fromtimestamp(Path(commit).stat().st_mtime, tz=dt.UTC)
+            return [(paths[0], committed or dt.datetime.fromtimestamp(0, tz=dt.UTC))]
         for path in paths:
             modified = self._modified.get(path)
             if modified is None:

@@ -539,8 +539,8 @@ class SparkSource(Source):
             raise SourceError(f"no files match container {container.name} ({container.location}) any more")
         _glob, fmt, paths = group
         if fmt == "delta":  # one partition, modified when its current version was committed
-            committed = delta.version_time(delta.open_table(paths[0], self._relative(paths[0])))
-            return [(paths[0], committed or dt.datetime.fromtimestamp(0, tz=dt.UTC))]
+            commit = delta.commit_file(paths[0], delta.open_table(paths[0], self._relative(paths[0])))
+            return [(paths[0], dt.datetime.fromtimestamp(Path(commit).stat().st_mtime, tz=dt.UTC))]
         return [(p, dt.datetime.fromtimestamp(Path(p).stat().st_mtime, tz=dt.UTC)) for p in paths]
 
     def close(self) -> None:
