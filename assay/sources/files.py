@@ -5,7 +5,8 @@ Sync walks the folder tree (or lists every object under the prefix). Files with 
 supported extension whose names differ only by a trailing number or date
 (``orders_2024_01.csv``, ``orders_2024_02.csv``) in the same folder form one container,
 a *file pattern*, named after the common stem (``orders``); each file is a partition.
-A lone file is a container of its own.
+A lone file is a container of its own. A folder holding a ``_delta_log/`` is one Delta
+table container, read at its current version through delta-rs (``sources.delta``).
 
 Object stores go through fsspec (``s3fs``), registered into the DuckDB connection with
 ``register_filesystem``: DuckDB's own ``httpfs`` extension is never loaded (that would

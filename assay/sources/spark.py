@@ -16,7 +16,10 @@ Connection settings (the datastore's ``connection``):
   (``file:///abs/folder``, or for a cluster any URI Spark reads, e.g. ``hdfs://…``,
   ``s3a://…``, when the same folder is mounted where Assay runs). Files are grouped into
   containers by the same file-pattern rules as a ``local`` datastore
-  (``sources.files.group_paths``); each file is a partition. CSV options ``delimiter``,
+  (``sources.files.group_paths``); each file is a partition. A Delta table folder is one
+  container read at its current version: by ``format("delta")`` when the session has the
+  Delta Lake jars, else by the Parquet reader over the live files delta-rs names
+  (``sources.delta``). CSV options ``delimiter``,
   ``header``, ``quote``, ``escape`` as for ``local``.
 * the datastore's ``schema``: the Spark database (namespace) whose tables and views are
   containers (default ``default``); its ``database``: the catalog (optional, e.g.
