@@ -509,6 +509,21 @@ class ContainerProfileDetail(ContainerProfile):
     operation_id: int | None = None
 
 
+class FieldProfileStub(Out):
+    """A field a container profile measured: its name and position in the container."""
+
+    name: str
+    container_order_index: int | None = None
+
+
+class ContainerProfileFull(ContainerProfileDetail):
+    """One container profile (Qualytics' ``GetContainerProfile``): the fields it measured in
+    container order. ``partitions`` is always empty: a profile reads the whole container."""
+
+    partitions: list[Partition] = []
+    field_profiles: list[FieldProfileStub]
+
+
 class ComputedField(Out):
     id: int
     created: str | None = None
@@ -1042,6 +1057,10 @@ class DatastorePage(Page[Datastore]):
 
 class FieldProfilePage(Page[FieldProfile]):
     """A page of FieldProfile items."""
+
+
+class ContainerProfilePage(Page[ContainerProfileFull]):
+    """A page of ContainerProfileFull items."""
 
 
 class FieldPage(Page[Field]):

@@ -426,6 +426,7 @@ class ContainerProfile(Base):
     checks_added: Mapped[int] = mapped_column(Integer, default=0)
     checks_updated: Mapped[int] = mapped_column(Integer, default=0)
 
+    container: Mapped[Container] = relationship()
     field_profiles: Mapped[list[FieldProfile]] = relationship(
         back_populates="container_profile", cascade="all, delete-orphan", order_by="FieldProfile.id"
     )

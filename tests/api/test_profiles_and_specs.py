@@ -1,0 +1,133 @@
+"""Qualytics' container profile and field profile endpoints (``/api/container-profiles``…,
+``/api/field-profiles``…).
+
+One app for the module: a DuckDB datastore with ``orders(id, amount, note)`` (3 rows) and
+``customers(id, name)`` (2 rows), synced and profiled twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import duckdb
+import pytest
+
+from tests.conftest import Api, _client, make_settings
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> Iterator[dict]:
+    tmp = tmp_path_factory.mktemp("profiles")
+    path = tmp / "src.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE orders (id INTEGER, amount INTEGER, note VARCHAR)")
+    con.execute("INSERT INTO orders VALUES (1, 10, 'a'), (2, 20, NULL), (3, 30, 'c')")
+    con.execute("CREATE TABLE customers (id INTEGER, name VARCHAR)")
+    con.execute("INSERT INTO customers VALUES (1, 'Ann'), (2, 'Bo')")
+    con.close()
+    for api in _client(make_settings(tmp)):
+        ds = api.duckdb_datastore("shop", path)
+        api.sync(ds["id"])
+        ops = []
+        for _ in range(2):
+            op = api.run({"type": "profile", "datastore_id": ds["id"], "infer_as_draft": True})
+            assert op["result"] == "success", op
+            ops.append(op)
+        yield {
+            "api": api,
+            "ds": ds["id"],
+            "orders": api.container_id(ds["id"], "orders"),
+            "customers": api.container_id(ds["id"], "customers"),
+            "ops": ops,
+        }
+
+
+def _profile_ids(op: dict, container_id: int) -> list[int]:
+    return [cp["id"] for cp in op["container_profiles"] if cp["container"]["id"] == container_id]
+
+
+def test_container_profiles_list_filters_and_detail(env):
+    api: Api = env["api"]
+    first, second = env["ops"]
+    (old_orders,) = _profile_ids(first, env["orders"])
+    (new_orders,) = _profile_ids(second, env["orders"])
+    (new_customers,) = _profile_ids(second, env["customers"])
+    page = api.ok("GET", "/api/container-profiles", params={"datastore": env["ds"]})
+    assert page["total"] == 4
+    ids = [cp["id"] for cp in page["items"]]
+    assert ids == sorted(ids, reverse=True)
+    by_container = api.ok("GET", "/api/container-profiles", params={"container": env["orders"], "sort_created": "asc"})
+    assert [cp["id"] for cp in by_container["items"]] == [old_orders, new_orders]
+    latest = api.ok("GET", "/api/container-profiles", params={"datastore": env["ds"], "latest_only": True})
+    assert sorted(cp["id"] for cp in latest["items"]) == sorted([new_orders, new_customers])
+    detail = api.ok("GET", f"/api/container-profiles/{new_orders}")
+    assert detail["container"]["id"] == env["orders"] and detail["container"]["name"] == "orders"
+    assert (detail["records_count"], detail["records_processed"], detail["result"]) == (3, 3, "success")
+    assert detail["operation_id"] == second["id"]
+    assert detail["field_profiles_count"] == 3 and detail["partitions"] == []
+    assert detail["field_profiles"] == [
+        {"name": "id", "container_order_index": 0},
+        {"name": "amount", "container_order_index": 1},
+        {"name": "note", "container_order_index": 2},
+    ]
+    fps = api.ok("GET", f"/api/container-profiles/{new_orders}/field-profiles")
+    assert [(fp["name"], fp["container_profile_id"]) for fp in fps] == [
+        ("id", new_orders),
+        ("amount", new_orders),
+        ("note", new_orders),
+    ]
+    assert (fps[1]["min"], fps[1]["max"], fps[2]["completeness"]) == (10, 30, pytest.approx(2 / 3))
+    r = api.get("/api/container-profiles/999999")
+    assert r.status_code == 404 and r.json()["detail"] == "Container profile 999999 not found", r.text
+    assert api.get("/api/container-profiles/999999/field-profiles").status_code == 404
+    r = api.get("/api/container-profiles", params={"sort_created": "up"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "sort_created"], r.text
+
+
+def test_field_profiles_list_listing_and_detail(env):
+    api: Api = env["api"]
+    first, second = env["ops"]
+    (new_orders,) = _profile_ids(second, env["orders"])
+    (new_customers,) = _profile_ids(second, env["customers"])
+    page = api.ok("GET", "/api/field-profiles", params={"datastore": env["ds"], "size": 100})
+    assert page["total"] == 10  # 2 profiles x (3 + 2 fields)
+    latest = api.ok(
+        "GET", "/api/field-profiles", params={"datastore": env["ds"], "latest_only": True, "sort_name": "asc"}
+    )
+    assert new_orders > new_customers
+    assert [(fp["name"], fp["container_profile_id"]) for fp in latest["items"]] == [
+        ("amount", new_orders),
+        ("id", new_orders),  # equal names: newest profile first
+        ("id", new_customers),
+        ("name", new_customers),
+        ("note", new_orders),
+    ]
+    strings = api.ok("GET", "/api/field-profiles", params=[("type", "String"), ("latest_only", "true")])
+    assert sorted(fp["name"] for fp in strings["items"]) == ["name", "note"]
+    named = api.ok("GET", "/api/field-profiles", params={"name": "AMO", "container": env["orders"]})
+    assert [fp["name"] for fp in named["items"]] == ["amount", "amount"]
+    note = next(
+        f["id"]
+        for f in api.ok("GET", "/api/fields/listing", params={"container_id": env["orders"]})
+        if f["name"] == "note"
+    )
+    api.ok("PUT", f"/api/fields/{note}", json={"tags": ["free-text"]})
+    tagged = api.ok("GET", "/api/field-profiles", params={"tag": "free-text"})
+    assert [fp["name"] for fp in tagged["items"]] == ["note", "note"]
+    for bad, loc in (({"type": "Text"}, "type"), ({"sort_quality_score": "asc"}, "sort_quality_score")):
+        r = api.get("/api/field-profiles", params=bad)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", loc], r.text
+
+    listing = api.ok("GET", "/api/field-profiles/listing", params={"containers": env["customers"], "latest_only": True})
+    assert sorted((fp["name"], fp["container_profile_id"]) for fp in listing) == [
+        ("id", new_customers),
+        ("name", new_customers),
+    ]
+    one = api.ok("GET", "/api/field-profiles/listing", params={"id": listing[0]["id"]})
+    assert [fp["id"] for fp in one] == [listing[0]["id"]]
+    assert len(api.ok("GET", "/api/field-profiles/listing", params={"datastore": env["ds"]})) == 10
+
+    detail = api.ok("GET", f"/api/field-profiles/{listing[0]['id']}")
+    assert detail == listing[0]
+    r = api.get("/api/field-profiles/999999")
+    assert r.status_code == 404 and r.json()["detail"] == "Field profile 999999 not found", r.text
