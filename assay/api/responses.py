@@ -956,6 +956,8 @@ class Partition(Out):
     min_time: str | None = None
     max_time: str | None = None
     partition_size: int | None = None
+    global_tags: list[Tag]
+    comments: list[Comment]
     num_active: int
     num_acknowledged: int
     num_resolved: int

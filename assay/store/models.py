@@ -220,6 +220,7 @@ class Partition(Base):
     min_time: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     max_time: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     partition_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    tags: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, default=list)
 
     container: Mapped[Container] = relationship()
 

@@ -1,8 +1,11 @@
 """Qualytics' container profile and field profile endpoints (``/api/container-profiles``…,
-``/api/field-profiles``…).
+``/api/field-profiles``…), partition updates and bulk triage, short listings and
+specifications.
 
-One app for the module: a DuckDB datastore with ``orders(id, amount, note)`` (3 rows) and
-``customers(id, name)`` (2 rows), synced and profiled twice.
+One app for the module: a DuckDB datastore ``shop`` with ``orders(id, amount, note)`` (3 rows)
+and ``customers(id, name)`` (2 rows), synced and profiled twice; a DuckDB datastore ``events``
+with ``events(id, updated_at, amount)`` over two days (one negative amount each day) and a
+``notNegative`` check, scanned incrementally once (two partitions, one anomaly each).
 """
 
 from __future__ import annotations
@@ -25,6 +28,14 @@ def env(tmp_path_factory) -> Iterator[dict]:
     con.execute("CREATE TABLE customers (id INTEGER, name VARCHAR)")
     con.execute("INSERT INTO customers VALUES (1, 'Ann'), (2, 'Bo')")
     con.close()
+    events_path = tmp / "events.duckdb"
+    con = duckdb.connect(str(events_path))
+    con.execute("CREATE TABLE events (id INTEGER, updated_at TIMESTAMP, amount INTEGER)")
+    con.execute(
+        "INSERT INTO events VALUES (1, '2024-01-01 08:00', 10), (2, '2024-01-01 09:00', -1),"
+        " (3, '2024-01-02 08:00', 7), (4, '2024-01-02 09:00', -3)"
+    )
+    con.close()
     for api in _client(make_settings(tmp)):
         ds = api.duckdb_datastore("shop", path)
         api.sync(ds["id"])
@@ -33,12 +44,20 @@ def env(tmp_path_factory) -> Iterator[dict]:
             op = api.run({"type": "profile", "datastore_id": ds["id"], "infer_as_draft": True})
             assert op["result"] == "success", op
             ops.append(op)
+        events_ds = api.duckdb_datastore("events", events_path)
+        api.sync(events_ds["id"])
+        events = api.container_id(events_ds["id"], "events")
+        api.check(events, "notNegative", ["amount"])
+        scan = api.scan(events_ds["id"], incremental=True)
+        assert scan["status"]["anomalies_identified"] == 2, scan
         yield {
             "api": api,
             "ds": ds["id"],
             "orders": api.container_id(ds["id"], "orders"),
             "customers": api.container_id(ds["id"], "customers"),
             "ops": ops,
+            "events_ds": events_ds["id"],
+            "events": events,
         }
 
 
@@ -131,3 +150,53 @@ def test_field_profiles_list_listing_and_detail(env):
     assert detail == listing[0]
     r = api.get("/api/field-profiles/999999")
     assert r.status_code == 404 and r.json()["detail"] == "Field profile 999999 not found", r.text
+
+
+def _partitions(api: Api, container_id: int) -> dict[str, dict]:
+    return {p["name"]: p for p in api.ok("GET", "/api/partitions", params={"container": container_id})["items"]}
+
+
+def _counts(p: dict) -> tuple[int, int, int, int]:
+    return p["num_active"], p["num_acknowledged"], p["num_resolved"], p["num_invalid"]
+
+
+def test_partition_tags_and_comments(env):
+    api: Api = env["api"]
+    day1 = _partitions(api, env["events"])["2024-01-01"]
+    assert (day1["global_tags"], day1["comments"]) == ([], [])
+    body = api.ok("PUT", f"/api/partitions/{day1['id']}", json={"tags": ["reviewed", "q1"]})
+    assert body["global_tags"] == [{"name": "reviewed"}, {"name": "q1"}]
+    assert (body["name"], body["partition_size"]) == ("2024-01-01", 2)
+    api.ok("POST", "/api/comments", json={"partition_id": day1["id"], "message": "late load"})
+    detail = api.ok("GET", f"/api/partitions/{day1['id']}")
+    assert detail["global_tags"] == [{"name": "reviewed"}, {"name": "q1"}]
+    assert [(c["message"], c["partition_id"]) for c in detail["comments"]] == [("late load", day1["id"])]
+    listed = _partitions(api, env["events"])
+    assert [c["message"] for c in listed["2024-01-01"]["comments"]] == ["late load"]
+    assert listed["2024-01-02"]["comments"] == [] and listed["2024-01-02"]["global_tags"] == []
+    # no tags in the body: nothing changes
+    assert api.ok("PUT", f"/api/partitions/{day1['id']}", json={})["global_tags"] == body["global_tags"]
+    r = api.put(f"/api/partitions/{day1['id']}", json={"tags": "reviewed"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "tags"], r.text
+    assert api.put("/api/partitions/999999", json={"tags": []}).status_code == 404
+
+
+def test_partition_bulk_triage(env):
+    api: Api = env["api"]
+    parts = _partitions(api, env["events"])
+    day1, day2 = parts["2024-01-01"], parts["2024-01-02"]
+    assert (_counts(day1), _counts(day2)) == ((1, 0, 0, 0), (1, 0, 0, 0))
+    acked = api.ok("PUT", f"/api/partitions/{day1['id']}/anomalies/Acknowledged")
+    assert acked["id"] == day1["id"] and _counts(acked) == (0, 1, 0, 0)
+    resolved = api.ok("PUT", f"/api/partitions/{day1['id']}/anomalies/Resolved")
+    assert _counts(resolved) == (0, 0, 1, 0)
+    (anomaly,) = api.ok("GET", "/api/anomalies", params={"container": env["events"], "archived": "only"})["items"]
+    assert anomaly["status"] == "Resolved"
+    # archived anomalies stay archived: only open ones are triaged
+    assert _counts(api.ok("PUT", f"/api/partitions/{day1['id']}/anomalies/Active")) == (0, 0, 1, 0)
+    # the other day's anomaly is untouched
+    assert _counts(api.ok("GET", f"/api/partitions/{day2['id']}")) == (1, 0, 0, 0)
+    r = api.put(f"/api/partitions/{day2['id']}/anomalies/Closed")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["path", "new_status"], r.text
+    assert api.put("/api/partitions/999999/anomalies/Resolved").status_code == 404
+    assert _counts(api.ok("PUT", f"/api/partitions/{day2['id']}/anomalies/Invalid")) == (0, 0, 0, 1)
