@@ -60,6 +60,7 @@ def serve(
 
     if workers:
         os.environ["ASSAY_WORKERS"] = str(workers)
+    os.environ.setdefault("ASSAY_BASE_URL", f"http://{host}:{port}")  # for the first Admin's set-up link
     if auto_approve_cli_login:
         os.environ["ASSAY_AUTO_APPROVE_CLI_LOGIN"] = "1"
         banner = "!" * 78

@@ -18,10 +18,13 @@ def get_database(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's session; its changes are logged as the authenticated user's activity
-    (``store/activity.py``)."""
-    with request.app.state.database.session() as session:
-        session.info["actor"] = getattr(request.state, "user", None)
+    """The request's unit of work: acts as the authenticated user (audit columns; its changes
+    are logged as that user's activity, ``store/activity.py``) and sees only what that user's
+    teams hold (``store/repositories/scope.py``; all for Admins)."""
+    user = getattr(request.state, "user", None)
+    scope = getattr(request.state, "scope", None)
+    with request.app.state.database.session(user_id=user.id if user else None, scope=scope) as session:
+        session.info["actor"] = user
         yield session
 
 

@@ -142,6 +142,8 @@ class Datastore(Out):
     favorite: bool
     description: str | None = None
     max_concurrent_operations: int | None = None
+    teams: list[TeamRef] = PField(default_factory=list, description="the teams that hold it, with their permission")
+    created_by: int | None = PField(default=None, description="id of the user who created it")
     metrics: DatastoreMetrics | None = None
 
 
@@ -561,6 +563,13 @@ class UserStub(Out):
     role: str | None = None
 
 
+class AnomalyStatusChange(Out):
+    created: str | None = None
+    previous: str | None = None
+    status: str
+    user: UserStub | None = None
+
+
 class QualityCheck(Out):
     id: int
     created: str | None = None
@@ -588,6 +597,8 @@ class QualityCheck(Out):
     template_locked: bool | None = None
     favorite: bool
     is_new: bool
+    created_by: UserStub | None = PField(default=None, description="who created it (audit)")
+    last_editor: UserStub | None = PField(default=None, description="who last changed it (audit)")
     owner: UserStub | None = None
     owner_id: int | None = None
     default_anomaly_assignee_id: int | None = None
@@ -924,6 +935,10 @@ class Anomaly(Out):
     comments: list[Comment]
     assignees: list[UserStub]
     assignee_ids: list[int]
+    last_editor: UserStub | None = PField(default=None, description="who last changed its status (audit)")
+    status_changes: list[AnomalyStatusChange] = PField(
+        default_factory=list, description="its status changes, oldest first; user null for a scan's auto-resolve"
+    )
 
 
 class Comment(Out):
@@ -986,25 +1001,63 @@ class GlobalTagListing(GlobalTag):
 class TeamRef(Out):
     id: int
     name: str
+    permission: str | None = None
+
+
+class UserRef(Out):
+    id: int
+    name: str | None = None
 
 
 class User(Out):
+    """A user; ``role`` Admin | Manager | Member, ``user_type`` Person | Service, ``deleted_at``
+    set when deactivated, ``teams`` with each team's permission. Never a password."""
+
     id: int
     created: str | None = None
     name: str | None = None
     email: str | None = None
     role: str | None = None
+    user_type: str | None = None
     deleted_at: str | None = None
+    last_login: str | None = None
     teams: list[TeamRef]
 
 
+class DatastorePermission(Out):
+    datastore_id: int
+    permission: str = PField(description="Reporter | Viewer | Drafter | Author | Editor")
+
+
+class Me(User):
+    """GET /users/me: the caller plus ``permissions``, their permission on each datastore they
+    can see, and ``is_admin`` (Admins bypass team permissions)."""
+
+    permissions: list[DatastorePermission]
+    is_admin: bool
+
+
+class SignedIn(Out):
+    """POST /auth/sign-in: a session ``token`` (send as ``Authorization: Bearer``), its
+    ``expiration`` and the user."""
+
+    token: str
+    expiration: str | None = None
+    user: User
+
+
 class Team(Out):
+    """A team: its ``members`` hold ``permission`` (Reporter … Editor) on each of its
+    ``datastores``; the public team (``is_public``) counts every user as a member."""
+
     id: int
     created: str | None = None
     name: str
     description: str | None = None
     is_public: bool
     permission: str
+    members: list[UserRef] = PField(default_factory=list)
+    datastores: list[DatastoreRef] = PField(default_factory=list)
 
 
 class UserToken(Out):

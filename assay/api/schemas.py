@@ -84,6 +84,9 @@ class DatastoreCreate(_Body):
     description: str | None = None
     trigger_sync: bool = False
     max_concurrent_operations: int | None = Field(default=None, ge=1, le=1000)
+    teams: list[str] | None = Field(
+        default=None, max_length=1000, description="names of the teams that hold it (default: the public team)"
+    )
 
 
 class DatastoreUpdate(_Body):
@@ -102,6 +105,7 @@ class DatastoreUpdate(_Body):
     tags: Tags | None = None
     description: str | None = None
     max_concurrent_operations: int | None = Field(default=None, ge=1, le=1000)
+    teams: list[str] | None = Field(default=None, max_length=1000, description="names of the teams that hold it")
 
 
 class _CheckDefinition(_Body):

@@ -112,6 +112,8 @@ def datastore(ds: Datastore, metrics: dict[str, Any] | None = None) -> dict[str,
         "favorite": ds.favorite,
         "description": ds.description,
         "max_concurrent_operations": ds.max_concurrent_operations,
+        "teams": [{"id": t.id, "name": t.name, "permission": t.permission} for t in ds.teams],
+        "created_by": ds.created_by_id,
         **({"metrics": metrics} if metrics is not None else {}),
     }
 
@@ -267,6 +269,8 @@ def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str
         "template_locked": q.template.template_locked if q.template is not None else None,
         "favorite": bool(q.favorite),
         "is_new": False,
+        "created_by": user_stub(q.created_by),
+        "last_editor": user_stub(q.last_editor),
         "owner_id": q.owner_id,
         "owner": user_stub(q.owner),
         "default_anomaly_assignee_id": q.default_anomaly_assignee_id,
@@ -308,6 +312,7 @@ def _user(row: Any, user_id: int | None) -> User | None:
 
 
 def user_stub(u: User | None) -> dict[str, Any] | None:
+    """``{id, created, name, email, role}`` of a user (owners, assignees, authors, audit fields), None for none."""
     if u is None:
         return None
     return {"id": u.id, "created": iso(u.created), "name": u.name, "email": u.email, "role": u.role}
@@ -584,4 +589,9 @@ def anomaly(a: Anomaly) -> dict[str, Any]:
         "comments": [comment(c) for c in a.comments],
         "assignees": [stub for stub in (user_stub(_user(a, i)) for i in (a.assignee_ids or [])) if stub is not None],
         "assignee_ids": list(a.assignee_ids or []),
+        "last_editor": user_stub(a.last_editor),
+        "status_changes": [
+            {"created": iso(c.created), "previous": c.previous, "status": c.status, "user": user_stub(c.user)}
+            for c in a.status_changes
+        ],
     }

@@ -11,7 +11,20 @@ import datetime as dt
 import uuid as uuid_mod
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -51,11 +64,15 @@ class Datastore(Base):
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
 
     containers: Mapped[list[Container]] = relationship(
         back_populates="datastore", cascade="all, delete-orphan", passive_deletes=True
     )
     enrichment_datastore: Mapped[Datastore | None] = relationship(remote_side=[id])
+    teams: Mapped[list[Team]] = relationship(
+        secondary="team_datastore", back_populates="datastores", order_by="Team.id"
+    )
     connection_ref: Mapped[Connection | None] = relationship()
 
 
@@ -145,7 +162,14 @@ class QualityCheck(Base):
     )
     favorite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    last_editor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+
     container: Mapped[Container] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    last_editor: Mapped[User | None] = relationship(foreign_keys=[last_editor_id])
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     template: Mapped[QualityCheckTemplate | None] = relationship()
 
@@ -267,6 +291,9 @@ class Anomaly(Base):
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     resolved_by_operation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_updated: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    last_editor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
     #: user-editable text (``message`` is what the scan found and never changes)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: ids of the users (``user_account``) the anomaly is assigned to
@@ -274,12 +301,32 @@ class Anomaly(Base):
 
     datastore: Mapped[Datastore] = relationship()
     container: Mapped[Container] = relationship()
+    last_editor: Mapped[User | None] = relationship(foreign_keys=[last_editor_id])
+    status_changes: Mapped[list[AnomalyStatusChange]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="AnomalyStatusChange.id", lazy="selectin"
+    )
     failed_checks: Mapped[list[FailedCheck]] = relationship(
         back_populates="anomaly", cascade="all, delete-orphan", order_by="FailedCheck.id"
     )
     comments: Mapped[list[Comment]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="Comment.id"
     )
+
+
+class AnomalyStatusChange(Base):
+    """Audit: anomaly ``anomaly_id`` went from ``previous`` to ``status`` at ``created``, by
+    ``user_id`` (None: by a scan, e.g. an auto-resolve)."""
+
+    __tablename__ = "anomaly_status_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    anomaly_id: Mapped[int] = mapped_column(ForeignKey("anomaly.id", ondelete="CASCADE"), index=True)
+    previous: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+
+    user: Mapped[User | None] = relationship()
 
 
 class EnrichmentPending(Base):
@@ -319,6 +366,9 @@ class FailedCheck(Base):
 
 
 class User(Base):
+    """A person (signs in with a password) or a service user (``user_type`` "Service": API
+    tokens only). ``deleted_at`` set = deactivated: its tokens answer 401 until reactivated."""
+
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -327,16 +377,45 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(255), unique=True)
     role: Mapped[str] = mapped_column(String(32), default="Member")  # Admin | Manager | Member
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    user_type: Mapped[str] = mapped_column(String(16), default="Person", server_default="Person")  # | Service
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)  # Argon2id, never returned
+    last_login: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+team_member = Table(
+    "team_member",
+    Base.metadata,
+    Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+"""Members of a team (the Public team's members are every user, implicitly)."""
+
+team_datastore = Table(
+    "team_datastore",
+    Base.metadata,
+    Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
+    Column("datastore_id", ForeignKey("datastore.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+"""The datastores a team holds its ``permission`` on."""
 
 
 class Team(Base):
+    """A group of users holding one permission (Reporter < Viewer < Drafter < Author < Editor)
+    on each of its datastores. The public team (``is_public``) counts every user as a member."""
+
     __tablename__ = "team"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
-    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    permission: Mapped[str] = mapped_column(String(16), default="Viewer")  # Reporter … Editor
+
+    members: Mapped[list[User]] = relationship(secondary=team_member, order_by="User.id")
+    datastores: Mapped[list[Datastore]] = relationship(
+        secondary=team_datastore, back_populates="teams", order_by="Datastore.id"
+    )
 
 
 class UserToken(Base):

@@ -80,6 +80,8 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
         "favorite": False,
         "description": "the shop",
         "max_concurrent_operations": None,
+        "teams": [{"id": 1, "name": "Public", "permission": "Editor"}],  # no teams sent: the public team
+        "created_by": 1,
         # a new datastore: nothing counted yet, no scan in the decay window so no score total
         "metrics": {
             "containers": 0,
@@ -372,6 +374,8 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
         },
     )
     assert created["created"].endswith("Z") and created["last_updated"].endswith("Z")
+    me = api.ok("GET", "/api/users/me")
+    admin = {k: me[k] for k in ("id", "created", "name", "email", "role")}
     assert {k: v for k, v in created.items() if k not in ("id", "created", "last_updated")} == {
         "rule_type": "between",
         "inferred": False,
@@ -399,6 +403,9 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
         "owner": None,
         "default_anomaly_assignee_id": None,
         "default_anomaly_assignee": None,
+        # audit: who created it and who changed it last (the first Admin, whose token the tests use)
+        "created_by": admin,
+        "last_editor": admin,
     }
     assert api.ok("GET", f"/api/quality-checks/{created['id']}") == created
 

@@ -19,6 +19,7 @@ from ...store.models import Datastore
 from ...store.repo import ensure_idle, paginate, with_any_json_value
 from ...store.repositories import connections as connection_repo
 from ...store.repositories import datastores as repo
+from ...store.repositories import users as users_repo
 from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
@@ -245,6 +246,7 @@ def create_datastore(
     )
     if test_connection:
         _test_connection(ds, secrets or ref_secrets)
+    ds.teams = users_repo.teams_named(session, body.teams) if body.teams else users_repo.public_teams(session)
     repo.add(session, ds)
     if body.trigger_sync and not body.enrichment_only:
         service.queue_initial_sync(session, ds, runner.submit)
@@ -293,6 +295,8 @@ def update_datastore(
         ds.max_concurrent_operations = body.max_concurrent_operations
     if "schema_" in sent and body.schema_:
         ds.schema = body.schema_
+    if body.teams is not None:
+        ds.teams = users_repo.teams_named(session, body.teams)
     if test_connection and {"connection", "database", "schema_"} & sent:
         # raising rolls the session back: nothing of a refused update is kept
         _test_connection(ds, datastore_secrets(request.app.state.settings.secret_key, ds))
@@ -349,13 +353,39 @@ def verify_draft(body: DatastoreCreate, session: SessionDep, request: Request) -
 
 
 @router.post("/{datastore_id}/connection", response_model=r.Verification)
-def verify_datastore(datastore_id: int, session: SessionDep, request: Request) -> dict:
+def verify_datastore(
+    datastore_id: int, session: SessionDep, request: Request, body: DatastoreUpdate | None = None
+) -> dict:
     """Open the datastore and list its containers: ``{connected, message}`` with the driver's
-    reason on failure (never a 500)."""
+    reason on failure (never a 500).
+
+    With a body (the keys of ``PUT /datastores/{id}``), the saved settings with those changes
+    are verified and nothing is saved: a connection, database or schema sent replaces the
+    saved one, and secrets not sent (a password left blank in an edit form) are the saved ones.
+    Raises: ValidationError (→ 422) on a changed setting that is malformed, as the PUT would.
+    """
     ds = repo.get(session, datastore_id)
-    if ds.enrichment_only and ds.type == "duckdb" and not Path(ds.database or "").exists():
+    key = request.app.state.settings.secret_key
+    secrets = datastore_secrets(key, ds)
+    target = ds
+    sent = body.model_fields_set if body is not None else set()
+    if body is not None and {"connection", "database", "schema_"} & sent:
+        database = body.database or ds.database
+        connection = body.connection or ConnectionIn(**ds.connection)
+        store_type, type_, conn, new_secrets = _kind(connection, database)
+        secrets = {**secrets, **new_secrets}
+        target = Datastore(  # a draft, never added to the session
+            name=ds.name,
+            store_type=store_type,
+            type=type_,
+            connection=conn,
+            database=database,
+            schema=body.schema_ or ds.schema,
+            enrichment_only=ds.enrichment_only,
+        )
+    if target.enrichment_only and target.type == "duckdb" and not Path(target.database or "").exists():
         return {"connected": True, "message": "the enrichment DuckDB file will be created on first write"}
-    connected, message = verify(ds, datastore_secrets(request.app.state.settings.secret_key, ds))
+    connected, message = verify(target, secrets)
     return {"connected": connected, "message": message}
 
 

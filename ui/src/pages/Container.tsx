@@ -6,6 +6,7 @@ import { api, unwrap } from "../api/client";
 import type { Container, ContainerProfile, Field, FieldProfile, Page } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager } from "../components/common";
 import { FieldProfileView, percent } from "../components/FieldProfileView";
+import { useCan } from "../auth";
 import { formatNumber, formatTime, useQueryState } from "../lib";
 
 export function ContainerPage() {
@@ -44,15 +45,18 @@ export function ContainerPage() {
   useEffect(() => {
     if (selected) document.getElementById("field-profile")?.scrollIntoView({ block: "nearest" });
   }, [selected]);
+  const can = useCan(container.data?.datastore.id);
   if (container.isLoading) return <Loading />;
   if (!container.data) return <ErrorAlert error={container.error ?? "not found"} />;
   const c = container.data;
   return (
     <>
       <PageTitle title={`Container ${c.name}`}>
-        <Button component={Link} to={`/checks/new?container=${id}&datastore=${c.datastore.id}`}>
-          New check
-        </Button>
+        {can.author && (
+          <Button component={Link} to={`/checks/new?container=${id}&datastore=${c.datastore.id}`}>
+            New check
+          </Button>
+        )}
         <Button component={Link} to={`/anomalies?container=${id}`} variant="default">
           Anomalies
         </Button>

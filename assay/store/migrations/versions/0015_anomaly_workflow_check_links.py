@@ -2,14 +2,14 @@
 default anomaly assignee, template link and favourite, field tags and field versions
 
 Revision ID: 0015_anomaly_workflow
-Revises: 0013_flows
+Revises: 0014_users_teams_permissions
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_anomaly_workflow"
-down_revision = "0013_flows"
+down_revision = "0014_users_teams_permissions"
 branch_labels = None
 depends_on = None
 
