@@ -38,6 +38,7 @@ from .routers import (
     quality_checks,
     scans,
     schedules,
+    specifications,
     user_notifications,
     users,
 )
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     protected = APIRouter(prefix="/api", dependencies=[Depends(enforce)])
     # schedules before operations: /operations/schedule must not be taken for /operations/{id}
     for module in (
+        specifications,  # before datastores, connections: /datastores/listing is no datastore id
         datastores,
         connections,
         containers,

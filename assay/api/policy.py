@@ -218,6 +218,12 @@ POLICY: dict[str, Rule] = {
     "list_enrichment_tables": team("Viewer", DS),
     "list_enrichment_records": team("Viewer", DS),
     "get_datastore_operations": team("Reporter", DS),
+    # short listings and specifications (connection types, computed-field transformations)
+    "get_connection_listing": SIGNED_IN,
+    "get_datastore_listing": SIGNED_IN,
+    "get_datastore_specifications": SIGNED_IN,
+    "get_datastore_specification": SIGNED_IN,
+    "get_computed_field_specifications": SIGNED_IN,
     # connections
     "list_connections": SIGNED_IN,
     "create_connection": role("Manager"),

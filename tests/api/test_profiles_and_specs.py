@@ -57,6 +57,7 @@ def env(tmp_path_factory) -> Iterator[dict]:
             "customers": api.container_id(ds["id"], "customers"),
             "ops": ops,
             "events_ds": events_ds["id"],
+            "tmp": tmp,
             "events": events,
         }
 
@@ -200,3 +201,127 @@ def test_partition_bulk_triage(env):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["path", "new_status"], r.text
     assert api.put("/api/partitions/999999/anomalies/Resolved").status_code == 404
     assert _counts(api.ok("PUT", f"/api/partitions/{day2['id']}/anomalies/Invalid")) == (0, 0, 0, 1)
+
+
+def test_connection_and_datastore_listings(env):
+    api: Api = env["api"]
+    pg = api.ok(
+        "POST",
+        "/api/connections",
+        json={"name": "warehouse", "type": "postgresql", "host": "db.example", "password": "s3cret"},
+    )
+    folder = api.ok("POST", "/api/connections", json={"name": "drop", "type": "local", "uri": "file:///tmp/drop"})
+    listing = api.ok("GET", "/api/connections/listing")
+    assert [(c["id"], c["name"], c["type"], c["connection_type"]) for c in listing] == [
+        (pg["id"], "warehouse", "postgresql", "jdbc"),
+        (folder["id"], "drop", "local", "dfs"),
+    ]
+    assert set(listing[0]) == {"created", "id", "name", "connection_type", "type"}  # no password, no host
+    assert [c["name"] for c in api.ok("GET", "/api/connections/listing", params={"supports_enrichment": True})] == [
+        "warehouse"
+    ]
+    assert [c["name"] for c in api.ok("GET", "/api/connections/listing", params={"supports_enrichment": False})] == [
+        "drop"
+    ]
+
+    enrich = api.enrichment_datastore("enrich", env["tmp"] / "enrich.duckdb")
+    assert api.ok("GET", "/api/datastores/listing") == [
+        {"id": env["ds"], "name": "shop", "store_type": "jdbc", "type": "duckdb"},
+        {"id": env["events_ds"], "name": "events", "store_type": "jdbc", "type": "duckdb"},
+        {"id": enrich["id"], "name": "enrich", "store_type": "jdbc", "type": "duckdb"},
+    ]
+    assert [d["name"] for d in api.ok("GET", "/api/datastores/listing", params={"enrich_only": True})] == ["enrich"]
+    assert [d["name"] for d in api.ok("GET", "/api/datastores/listing", params={"enrich_only": False})] == [
+        "shop",
+        "events",
+    ]
+    r = api.get("/api/datastores/listing", params={"enrich_only": "maybe"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "enrich_only"], r.text
+
+
+def test_datastore_specifications(env):
+    api: Api = env["api"]
+    specs = api.ok("GET", "/api/datastores/specifications")
+    assert [(s["type"], s["display_name"], s["implemented"], s["supports_enrichment"]) for s in specs] == [
+        ("postgresql", "PostgreSQL", True, True),
+        ("mysql", "MySQL / MariaDB", True, True),
+        ("duckdb", "DuckDB", True, True),
+        ("sqlite", "SQLite", True, True),
+        ("local", "Local folder", True, False),
+        ("s3", "Amazon S3 (and S3-compatible)", True, False),
+        ("spark", "Apache Spark", True, False),
+    ]
+    # every type a datastore body takes has a specification, and nothing else does
+    from assay.api.routers.datastores import KINDS
+
+    assert sorted(s["type"] for s in specs) == sorted({kind for _store, kind in KINDS.values()})
+    pg = api.ok("GET", "/api/datastores/specifications/postgres")  # an alias a datastore body takes
+    assert pg == specs[0]
+    by_field = {p["field"]: p for p in pg["properties"]}
+    assert list(by_field) == [
+        "host",
+        "port",
+        "username",
+        "password",
+        "connect_timeout",
+        "statement_timeout",
+        "database",
+        "schema",
+    ]
+    assert by_field["host"] == {
+        "field": "host",
+        "map_to": "host",
+        "required": True,
+        "title": "Host",
+        "type": "string",
+        "values": None,
+        "secret": False,
+        "minimum": None,
+        "maximum": None,
+        "placeholder": None,
+        "default": None,
+        "info": None,
+        "connection_property": True,
+    }
+    assert (by_field["port"]["type"], by_field["port"]["default"], by_field["port"]["minimum"]) == ("integer", 5432, 1)
+    assert by_field["port"]["maximum"] == 65535
+    assert (by_field["password"]["secret"], by_field["password"]["required"]) == (True, False)
+    assert (by_field["database"]["required"], by_field["database"]["connection_property"]) == (True, False)
+    assert by_field["statement_timeout"]["default"] == 3600
+    local = api.ok("GET", "/api/datastores/specifications/local")
+    engine = next(p for p in local["properties"] if p["field"] == "compute_engine")
+    assert (engine["type"], engine["values"], engine["default"]) == ("select", ["duckdb", "spark"], "duckdb")
+    s3 = {p["field"]: p for p in api.ok("GET", "/api/datastores/specifications/s3")["properties"]}
+    assert [f for f, p in s3.items() if p["secret"]] == ["access_key", "secret_key", "token"]
+    assert [
+        s["type"] for s in api.ok("GET", "/api/datastores/specifications", params={"supports_enrichment": False})
+    ] == [
+        "local",
+        "s3",
+        "spark",
+    ]
+    assert api.ok("GET", "/api/datastores/specifications", params={"implemented": False}) == []
+    r = api.get("/api/datastores/specifications/snowflake")
+    assert r.status_code == 404, r.text
+    assert r.json()["detail"] == (
+        "Connection type 'snowflake' is not supported; one of: postgresql, mysql, duckdb, sqlite, local, s3, spark"
+    )
+
+
+def test_computed_field_specifications(env):
+    api: Api = env["api"]
+    (spec,) = api.ok("GET", "/api/computed-fields/specifications")
+    assert (spec["transformation"], spec["fields"], spec["fields_type_filter"]) == ("customExpression", "multi", None)
+    assert [(p["field"], p["required"], p["type"], p["title"]) for p in spec["properties"]] == [
+        ("column_expression", True, "string", "Column expression")
+    ]
+    assert api.ok("GET", "/api/computed-fields/specifications", params={"transformation": "customExpression"}) == [spec]
+    assert api.ok("GET", "/api/computed-fields/specifications", params={"transformation": "cleanedEntityName"}) == []
+    r = api.get("/api/computed-fields/specifications", params={"transformation": "upper"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "transformation"], r.text
+    # the specification is the model the API validates: without column_expression, a 422 naming it
+    r = api.post(
+        "/api/computed-fields",
+        json={"name": "x2", "container_id": env["orders"], "transformation": "customExpression", "properties": {}},
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "properties", "column_expression"], r.text
