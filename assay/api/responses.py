@@ -986,6 +986,9 @@ class Anomaly(Out):
     partition: AnomalyPartition
     operation_id: int | None = None
     container_scan_id: int | None = None
+    partition_scan: PartitionScan | None = PField(
+        default=None, description="what the scan that found it read of its partition"
+    )
     failed_checks: list[FailedCheck]
     weight: int | None = None
     global_tags: list[Tag]

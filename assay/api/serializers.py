@@ -21,6 +21,7 @@ from ..store.models import (
     Field,
     FieldProfile,
     Operation,
+    PartitionScan,
     QualityCheck,
     User,
 )
@@ -358,17 +359,21 @@ def container_scan(cs: ContainerScan, statuses: dict[str, int] | None = None) ->
         "result": cs.result,
         "message": cs.message,
         "quality_checks": cs.check_results or [],
-        "partition_scans": [
-            {
-                "id": ps.id,
-                "partition": ps.partition,
-                "partition_id": ps.partition_id,
-                "records_processed": ps.records_processed,
-                "result": ps.result,
-                "anomalies": list(ps.anomaly_ids or []),
-            }
-            for ps in cs.partition_scans
-        ],
+        "partition_scans": [partition_scan(ps) for ps in cs.partition_scans],
+    }
+
+
+def partition_scan(ps: PartitionScan | None) -> dict[str, Any] | None:
+    """What one container scan read of one partition (``PartitionScan`` response model)."""
+    if ps is None:
+        return None
+    return {
+        "id": ps.id,
+        "partition": ps.partition,
+        "partition_id": ps.partition_id,
+        "records_processed": ps.records_processed,
+        "result": ps.result,
+        "anomalies": list(ps.anomaly_ids or []),
     }
 
 
@@ -577,6 +582,7 @@ def anomaly(a: Anomaly) -> dict[str, Any]:
         "partition": {"name": a.partition_name, "location": a.container.location if a.container else None},
         "operation_id": a.operation_id,
         "container_scan_id": a.container_scan_id,
+        "partition_scan": partition_scan(a.partition_scan),
         "failed_checks": [
             failed_check(fc, quality_check(fc.quality_check) if fc.quality_check else None) for fc in a.failed_checks
         ],

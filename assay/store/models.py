@@ -311,6 +311,14 @@ class Anomaly(Base):
     comments: Mapped[list[Comment]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="Comment.id"
     )
+    #: what the scan that found it read of its partition (None for an anomaly of no scan)
+    partition_scan: Mapped[PartitionScan | None] = relationship(
+        primaryjoin="and_(foreign(Anomaly.container_scan_id) == PartitionScan.container_scan_id, "
+        "foreign(Anomaly.partition_name) == PartitionScan.partition)",
+        viewonly=True,
+        uselist=False,
+        lazy="selectin",
+    )
 
 
 class AnomalyStatusChange(Base):

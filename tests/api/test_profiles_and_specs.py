@@ -193,6 +193,11 @@ def test_partition_bulk_triage(env):
     assert _counts(resolved) == (0, 0, 1, 0)
     (anomaly,) = api.ok("GET", "/api/anomalies", params={"container": env["events"], "archived": "only"})["items"]
     assert anomaly["status"] == "Resolved"
+    # recorded like a status set through PUT /anomalies/{id}: who, from what, to what
+    assert [(c["previous"], c["status"], c["user"]["id"]) for c in anomaly["status_changes"]] == [
+        ("Active", "Acknowledged", 1),
+        ("Acknowledged", "Resolved", 1),
+    ]
     # archived anomalies stay archived: only open ones are triaged
     assert _counts(api.ok("PUT", f"/api/partitions/{day1['id']}/anomalies/Active")) == (0, 0, 1, 0)
     # the other day's anomaly is untouched
@@ -325,3 +330,25 @@ def test_computed_field_specifications(env):
         json={"name": "x2", "container_id": env["orders"], "transformation": "customExpression", "properties": {}},
     )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "properties", "column_expression"], r.text
+
+
+def test_anomaly_partition_scan(env):
+    api: Api = env["api"]
+    anomalies = api.ok("GET", "/api/anomalies", params={"container": env["events"], "archived": "include"})["items"]
+    by_partition = {a["partition"]["name"]: a for a in anomalies}
+    assert sorted(by_partition) == ["2024-01-01", "2024-01-02"]
+    parts = _partitions(api, env["events"])
+    for name, anomaly in by_partition.items():
+        ps = anomaly["partition_scan"]
+        assert ps is not None, anomaly
+        assert (ps["partition"], ps["partition_id"], ps["records_processed"], ps["result"], ps["anomalies"]) == (
+            name,
+            parts[name]["id"],
+            2,
+            "success",  # the partition was read; its anomaly is in ``anomalies``
+            [anomaly["id"]],
+        )
+        # the same object the container scan lists
+        scan = api.ok("GET", f"/api/container-scans/{anomaly['container_scan_id']}")
+        assert ps in scan["partition_scans"]
+        assert api.ok("GET", f"/api/anomalies/{anomaly['id']}")["partition_scan"] == ps
