@@ -74,11 +74,20 @@ _KINDS: dict[str, tuple[str, Any]] = {
         "Container scan",
         lambda i: select(Container.datastore_id).join(ContainerScan.container).where(ContainerScan.id == i),
     ),
-    "field": ("Field", lambda i: select(Container.datastore_id).join(Field.container).where(Field.id == i)),
+    "field": (
+        "Field",
+        lambda i: (
+            select(Container.datastore_id)
+            .select_from(Field)
+            .join(Container, Container.id == Field.container_id)
+            .where(Field.id == i)
+        ),
+    ),
     "container_profile": (
         "Container profile",
         lambda i: (
             select(Container.datastore_id)
+            .select_from(ContainerProfile)
             .join(Container, Container.id == ContainerProfile.container_id)
             .where(ContainerProfile.id == i)
         ),
