@@ -96,6 +96,7 @@ _KINDS: dict[str, tuple[str, Any]] = {
         "Field profile",
         lambda i: (
             select(Container.datastore_id)
+            .select_from(FieldProfile)
             .join(Container, Container.id == FieldProfile.container_id)
             .where(FieldProfile.id == i)
         ),

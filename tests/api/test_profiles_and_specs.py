@@ -352,3 +352,35 @@ def test_anomaly_partition_scan(env):
         scan = api.ok("GET", f"/api/container-scans/{anomaly['container_scan_id']}")
         assert ps in scan["partition_scans"]
         assert api.ok("GET", f"/api/anomalies/{anomaly['id']}")["partition_scan"] == ps
+
+
+def test_team_permissions_of_the_new_routes(env):
+    """A Member of a Reporter team on both datastores reads profiles and partitions but may
+    not change a partition nor triage its anomalies (Editor); another team's datastore is not found."""
+    api: Api = env["api"]
+    team = api.ok("POST", "/api/teams", json={"name": "readers", "permission": "Reporter"})
+    api.ok("POST", "/api/teams", json={"name": "others", "permission": "Editor"})
+    api.ok(
+        "POST",
+        "/api/users",
+        json={"name": "rita", "email": "rita@assay.test", "password": "a long password 1", "team_ids": [team["id"]]},
+    )
+    api.ok("PUT", f"/api/datastores/{env['ds']}", json={"teams": ["readers"]})
+    api.ok("PUT", f"/api/datastores/{env['events_ds']}", json={"teams": ["readers"]})
+    token = api.post("/api/auth/sign-in", json={"email": "rita@assay.test", "password": "a long password 1"}).json()
+    rita = {"Authorization": f"Bearer {token['token']}"}
+    (profile,) = _profile_ids(env["ops"][1], env["orders"])
+    assert api.get(f"/api/container-profiles/{profile}", headers=rita).status_code == 200
+    fp = api.get(f"/api/container-profiles/{profile}/field-profiles", headers=rita).json()[0]
+    assert api.get(f"/api/field-profiles/{fp['id']}", headers=rita).json()["id"] == fp["id"]
+    assert api.get("/api/field-profiles", headers=rita, params={"container": env["orders"]}).json()["total"] == 6
+    day1 = _partitions(api, env["events"])["2024-01-01"]
+    assert api.get(f"/api/partitions/{day1['id']}", headers=rita).status_code == 200
+    assert api.put(f"/api/partitions/{day1['id']}", headers=rita, json={"tags": []}).status_code == 403
+    assert api.put(f"/api/partitions/{day1['id']}/anomalies/Invalid", headers=rita).status_code == 403
+    # the events datastore goes to another team: its partitions and the shop stay as they were
+    api.ok("PUT", f"/api/datastores/{env['events_ds']}", json={"teams": ["others"]})
+    r = api.get(f"/api/partitions/{day1['id']}", headers=rita)
+    assert r.status_code == 404, r.text
+    # the enrichment datastore was created without teams: the public team holds it
+    assert [d["name"] for d in api.get("/api/datastores/listing", headers=rita).json()] == ["shop", "enrich"]
