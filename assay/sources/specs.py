@@ -8,9 +8,10 @@ Secrets (``SecretStr``) are stored encrypted and never returned.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr
+from pydantic import ValidationError as PydanticValidationError
 
 from . import COMPUTE_ENGINES
 from .base import DEFAULT_STATEMENT_TIMEOUT
@@ -26,6 +27,11 @@ StatementTimeout = Field(
     title="Statement timeout (s)",
     description="seconds a single query may run; 0: no limit",
 )
+
+
+def _lower(value: Any) -> Any:
+    """Names compared case-insensitively (``Hive`` is ``hive``)."""
+    return value.lower() if isinstance(value, str) else value
 
 
 class ConnectionSettings(BaseModel):
@@ -120,7 +126,9 @@ class SparkConnection(_Files):
     )
     uri: str | None = Field(default=None, title="Folder URI", description="a folder of files to read as containers")
     warehouse: str | None = Field(default=None, title="Warehouse folder")
-    metastore: Literal["hive", "in-memory"] | None = Field(default=None, title="Metastore")
+    metastore: Annotated[Literal["hive", "in-memory"] | None, BeforeValidator(_lower)] = Field(
+        default=None, title="Metastore"
+    )
     database: str | None = Field(default=None, title="Database", json_schema_extra=DATASTORE)
 
 
@@ -134,3 +142,28 @@ CONNECTION_MODELS: tuple[type[ConnectionSettings], ...] = (
     SparkConnection,
 )
 """Every connection type Assay reads, by ``TYPE``."""
+
+
+def check_settings(type_: str, settings: dict, database: str | None) -> list[tuple[tuple[str, ...], str]]:
+    """Problems of a datastore's settings against the model of its connection ``type_`` as
+    ``(location, message)`` pairs (empty when they fit): ``settings`` are the ``connection``
+    keys (secrets included), ``database`` the datastore body's. A location is
+    ``("connection", key)``, or ``(key,)`` for a key of the datastore body itself."""
+    model = next((m for m in CONNECTION_MODELS if type_ == m.TYPE), None)
+    if model is None:
+        return [(("connection", "type"), f"unsupported connection type '{type_}'")]
+    data = dict(settings)
+    if database is not None:
+        data["database"] = database
+    try:
+        model.model_validate(data)
+    except PydanticValidationError as e:
+        by_key = {info.alias or name: info for name, info in model.model_fields.items()}
+        problems = []
+        for error in e.errors():
+            key = str(error["loc"][0]) if error["loc"] else "connection"
+            extra = by_key[key].json_schema_extra if key in by_key else None
+            inside = not (isinstance(extra, dict) and extra.get("connection_property") is False)
+            problems.append(((("connection", key) if inside else (key,)), f"'{key}': {error['msg']}"))
+        return problems
+    return []

@@ -384,3 +384,26 @@ def test_team_permissions_of_the_new_routes(env):
     assert r.status_code == 404, r.text
     # the enrichment datastore was created without teams: the public team holds it
     assert [d["name"] for d in api.get("/api/datastores/listing", headers=rita).json()] == ["shop", "enrich"]
+
+
+def test_datastore_bodies_are_checked_against_their_specification(env):
+    """The connection models the specifications are generated from validate datastore bodies."""
+    api: Api = env["api"]
+    base = {"name": "remote", "database": "db", "connection": {"type": "postgresql", "host": "db.example"}}
+    cases = (
+        ({"port": 70000}, ["body", "connection", "port"], "'port': Input should be less than or equal to 65535"),
+        ({"connect_timeout": 0}, ["body", "connection", "connect_timeout"], "'connect_timeout': Input should be"),
+        ({"port": "five"}, ["body", "connection", "port"], "'port': Input should be a valid integer"),
+    )
+    for settings, loc, message in cases:
+        body = {**base, "connection": {**base["connection"], **settings}}
+        r = api.post("/api/datastores", json=body, params={"test_connection": "false"})
+        assert r.status_code == 422, r.text
+        (detail,) = r.json()["detail"]
+        assert detail["loc"] == loc and detail["msg"].startswith(message), detail
+    r = api.post(
+        "/api/datastores",
+        json={"name": "bucket", "connection": {"type": "s3", "uri": "s3://b/p", "access_key": 7}},
+        params={"test_connection": "false"},
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "connection", "access_key"], r.text
