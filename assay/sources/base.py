@@ -164,7 +164,8 @@ def timeout_message(seconds: float) -> str:
 class TimedQueries:
     """A statement timeout for Ibis backends whose driver has no server-side one (DuckDB,
     SQLite): mixed into the backend class, it arms a timer for every query it runs
-    (``to_pyarrow``, ``execute``, ``raw_sql``, ``create_table``; each batch of
+    (``to_pyarrow``, ``execute``, ``raw_sql``, ``create_table``, the schema look-ups
+    ``get_schema`` / ``_get_schema_using_query`` that run a view or a query; each batch of
     ``to_pyarrow_batches``) and, when the query outlives ``statement_timeout`` seconds,
     cancels it with the driver's ``interrupt()`` — DuckDB's ``DuckDBPyConnection.interrupt``,
     SQLite's ``sqlite3.Connection.interrupt``, both safe from another thread. The query
@@ -234,6 +235,16 @@ class TimedQueries:
     def create_table(self, *args, **kwargs):
         with self.limited():
             return super().create_table(*args, **kwargs)  # type: ignore[misc]
+
+    def get_schema(self, *args, **kwargs):
+        # a view's column types may come from running it (SQLite: ``SELECT typeof(col) …``)
+        with self.limited():
+            return super().get_schema(*args, **kwargs)  # type: ignore[misc]
+
+    def _get_schema_using_query(self, *args, **kwargs):
+        # a computed table's columns come from running its query
+        with self.limited():
+            return super()._get_schema_using_query(*args, **kwargs)  # type: ignore[misc]
 
     def to_pyarrow_batches(self, *args, **kwargs):
         import pyarrow as pa

@@ -29,7 +29,9 @@ Connection settings (the datastore's ``connection``):
   embedded one is kept in ``<warehouse>/metastore_db`` unless
   ``spark.hadoop.javax.jdo.option.ConnectionURL`` says otherwise; a remote one with
   ``spark.hadoop.hive.metastore.uris``).
-* any ``spark.*`` key: a Spark property, e.g. ``"spark.executor.memory": "8g"``.
+* a ``spark.*`` key: a Spark property, e.g. ``"spark.executor.memory": "8g"`` — sizing and
+  SQL tuning only (:data:`ALLOWED_PROPERTIES`); others only where the server's operator
+  allows them (``ASSAY_SPARK_PROPERTIES``).
 
 Sessions: Spark allows one classic session per process (one JVM, one master). Assay
 starts it on first use with the first datastore's master, warehouse and properties, and
@@ -46,6 +48,7 @@ naming the Assay operation, and an abort cancels that tag's jobs.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import uuid
 from pathlib import Path, PurePosixPath
@@ -72,6 +75,45 @@ DEFAULT_PROPERTIES = {
 #: Properties fixed when the JVM starts: a running session with other values cannot serve
 #: the datastore.
 STATIC_PROPERTIES = ("spark.sql.warehouse.dir", "spark.sql.catalogImplementation")
+#: Spark properties a datastore may set (exact keys, or prefixes ending in "."): sizing,
+#: parallelism and the SQL engine's own tuning. Everything else (JVM options, class paths,
+#: jars and packages, event logs, Hadoop and catalog settings, listeners, local folders…)
+#: could run code or write files on the server: an operator allows such keys server-wide
+#: with ``ASSAY_SPARK_PROPERTIES`` (see :func:`allowed_property`).
+ALLOWED_PROPERTIES = (
+    "spark.app.name",
+    "spark.cores.max",
+    "spark.default.parallelism",
+    "spark.driver.cores",
+    "spark.driver.maxResultSize",
+    "spark.driver.memory",
+    "spark.dynamicAllocation.",
+    "spark.executor.cores",
+    "spark.executor.instances",
+    "spark.executor.memory",
+    "spark.executor.memoryOverhead",
+    "spark.memory.fraction",
+    "spark.memory.storageFraction",
+    "spark.network.timeout",
+    "spark.scheduler.mode",
+    "spark.task.cpus",
+    "spark.ui.enabled",
+    "spark.ui.showConsoleProgress",
+    "spark.sql.adaptive.",
+    "spark.sql.ansi.enabled",
+    "spark.sql.autoBroadcastJoinThreshold",
+    "spark.sql.broadcastTimeout",
+    "spark.sql.caseSensitive",
+    "spark.sql.execution.arrow.pyspark.enabled",
+    "spark.sql.files.maxPartitionBytes",
+    "spark.sql.files.ignoreCorruptFiles",
+    "spark.sql.files.ignoreMissingFiles",
+    "spark.sql.parquet.",
+    "spark.sql.shuffle.partitions",
+)
+#: The server's environment variable naming further Spark properties datastores may set
+#: (comma-separated keys or prefixes ending in "."), e.g. ``spark.jars.packages,spark.sql.catalog.``.
+PROPERTIES_ENV = "ASSAY_SPARK_PROPERTIES"
 #: Connection keys that are Assay's own, not Spark properties.
 SETTINGS = ("type", "master", "uri", "warehouse", "metastore", "tables", "delimiter", "header", "quote", "escape")
 
@@ -102,6 +144,8 @@ def properties_of(connection: dict) -> dict[str, str]:
             props.setdefault(
                 "spark.hadoop.javax.jdo.option.ConnectionURL", f"jdbc:derby:;databaseName={metastore};create=true"
             )
+            # the embedded metastore's derby.log goes to the warehouse, not the server's cwd
+            props.setdefault("spark.driver.extraJavaOptions", f"-Dderby.system.home={metastore.parent}")
     return props
 
 
@@ -109,6 +153,17 @@ def _text(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
+
+
+def allowed_property(key: str) -> bool:
+    """Whether a datastore may set the Spark property ``key``: one of
+    :data:`ALLOWED_PROPERTIES` or of the operator's ``ASSAY_SPARK_PROPERTIES`` (exact keys,
+    or prefixes ending in ".")."""
+    extra = [k.strip() for k in os.environ.get(PROPERTIES_ENV, "").split(",") if k.strip()]
+    for allowed in (*ALLOWED_PROPERTIES, *extra):
+        if key == allowed or (allowed.endswith(".") and key.startswith(allowed)):
+            return True
+    return False
 
 
 def validate_connection(connection: dict) -> list[tuple[tuple[str, ...], str]]:
@@ -142,7 +197,17 @@ def validate_connection(connection: dict) -> list[tuple[tuple[str, ...], str]]:
     if warehouse is not None and (not isinstance(warehouse, str) or not folder_of(warehouse).is_absolute()):
         problems.append((("connection", "warehouse"), "'warehouse' must be an absolute folder"))
     for key, value in connection.items():
-        if str(key).startswith("spark.") and not isinstance(value, (str, int, float, bool)):
+        if not str(key).startswith("spark."):
+            continue
+        if not allowed_property(str(key)):
+            problems.append(
+                (
+                    ("connection", str(key)),
+                    f"the Spark property '{key}' is not one a datastore may set (it could run code or write "
+                    f"files on the server); a server operator can allow it with {PROPERTIES_ENV}",
+                )
+            )
+        elif not isinstance(value, (str, int, float, bool)):
             problems.append((("connection", str(key)), "a Spark property's value must be a string, number or boolean"))
     return problems
 
