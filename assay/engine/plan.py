@@ -95,6 +95,8 @@ class _Compiled:
     apart: bool = False
     #: source columns a row check reads (None: unknown, the fused query reads them all)
     columns: set[str] | None = None
+    #: a row rule counted by groups (``RowRule.grouped_failures``): a scalar subquery
+    grouped: bool = False
 
 
 @dataclass
@@ -124,6 +126,11 @@ def _compile(spec: CheckSpec, t: ir.Table, index: int, resolver: Any = None) -> 
         rule.bind(resolver.resolve(rule.props.ref_datastore_id, rule.props.ref_container_id), t)
     if rule.apart:
         compiled.apart = True
+    elif isinstance(rule, RowRule) and rule.grouped_failures(t, where) is not None:
+        # counted by a GROUP BY … HAVING subquery (unique): compiled here so a broken check
+        # is reported before the fused query runs
+        compiled.grouped = True
+        compiled.columns = set(spec.fields) | _referenced(t, [where])
     elif isinstance(rule, RowRule):
         compiled.derived = rule.derived(t, key, where)
         view = t
@@ -168,7 +175,15 @@ def _run_fused(t: ir.Table, group: list[_Compiled]) -> dict[str, Any]:
         base = t.mutate(**derived) if derived else t
     columns: dict[str, ir.Scalar] = {"__assay_n": base.count()}
     for c in group:
-        if isinstance(c.rule, RowRule):
+        if c.grouped:
+            assert isinstance(c.rule, RowRule)
+            where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None
+            groups = c.rule.grouped_failures(base, where)
+            assert groups is not None
+            columns[f"{c.key}_failed"] = groups["n"].sum().as_scalar()
+            if where is not None:
+                columns[f"{c.key}_asserted"] = where.sum()
+        elif isinstance(c.rule, RowRule):
             # Rebind the predicates to `base` (which carries every derived column).
             fails = c.rule.failing(base, c.key)
             where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None
@@ -438,6 +453,9 @@ def failing_rows(t: ir.Table, c: _Compiled, limit: int) -> list[dict[str, Any]]:
     source columns, in a deterministic order (by up to ``ORDER_COLUMNS`` orderable columns).
     """
     assert isinstance(c.rule, RowRule)
+    if c.grouped:
+        where = to_ibis_predicate(c.spec.filter, t) if c.spec.filter else None
+        return _ordered_rows(t, c.rule.failing_rows(t, where), limit)
     base = t.mutate(**c.derived) if c.derived else t
     fails = c.rule.failing(base, c.key)
     where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None
