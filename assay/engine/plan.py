@@ -43,6 +43,7 @@ import ibis
 import ibis.expr.types as ir
 
 from ..domain import CheckResult
+from .dialects import dialect_of
 from .expressions import ExpressionError, to_ibis_predicate
 from .rules import AggregateRule, CheckSpec, RowRule, Rule, get_rule
 
@@ -97,6 +98,9 @@ class _Compiled:
     columns: set[str] | None = None
     #: a row rule counted by groups (``RowRule.grouped_failures``): a scalar subquery
     grouped: bool = False
+    #: its failing groups over the scanned table, once built (a temporary table where the
+    #: engine caches relations: computed once for the count and the example rows)
+    groups: ir.Table | None = None
 
 
 @dataclass
@@ -176,11 +180,8 @@ def _run_fused(t: ir.Table, group: list[_Compiled]) -> dict[str, Any]:
     columns: dict[str, ir.Scalar] = {"__assay_n": base.count()}
     for c in group:
         if c.grouped:
-            assert isinstance(c.rule, RowRule)
+            columns[f"{c.key}_failed"] = _groups_of(t, c)["n"].sum().as_scalar()
             where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None
-            groups = c.rule.grouped_failures(base, where)
-            assert groups is not None
-            columns[f"{c.key}_failed"] = groups["n"].sum().as_scalar()
             if where is not None:
                 columns[f"{c.key}_asserted"] = where.sum()
         elif isinstance(c.rule, RowRule):
@@ -197,6 +198,38 @@ def _run_fused(t: ir.Table, group: list[_Compiled]) -> dict[str, Any]:
                 columns[f"{c.key}_{name}"] = m
     row = base.aggregate(**columns).to_pyarrow().to_pylist()[0]
     return row
+
+
+def _groups_of(t: ir.Table, c: _Compiled) -> ir.Table:
+    """The failing groups of grouped check ``c`` over ``t`` (``RowRule.grouped_failures``),
+    built once per evaluation: into a temporary table where the engine caches relations
+    cheaply (``Dialect.caches_relations``), so the count and the example rows share one
+    ``GROUP BY``; elsewhere (or when the temporary table cannot be made) the same
+    expression, computed by each query that needs it."""
+    if c.groups is None:
+        assert isinstance(c.rule, RowRule)
+        where = to_ibis_predicate(c.spec.filter, t) if c.spec.filter else None
+        groups = c.rule.grouped_failures(t, where)
+        assert groups is not None
+        c.groups = groups
+        if dialect_of(t).caches_relations:
+            try:
+                c.groups = groups.cache()
+            except Exception as e:  # noqa: BLE001 - e.g. a read-only PostgreSQL standby: no temporary tables
+                log.info("could not cache the groups of check %s (%s); computed by each query", c.spec.id, _describe(e))
+    return c.groups
+
+
+def _release(compiled: list[_Compiled]) -> None:
+    """Drop the temporary tables :func:`_groups_of` made (best effort)."""
+    for c in compiled:
+        release = getattr(c.groups, "release", None)
+        if release is not None:
+            try:
+                release()
+            except Exception as e:  # noqa: BLE001 - a temporary table goes with the connection anyway
+                log.debug("could not drop a cached relation: %s", e)
+        c.groups = None
 
 
 def _referenced(t: ir.Table, exprs) -> set[str]:
@@ -248,8 +281,23 @@ def evaluate(
     Raises: whatever the engine raises when even the bare row count cannot be computed
         (the container itself is unreadable).
     """
-    outcomes: dict[int, CheckOutcome] = {}
     compiled: list[_Compiled] = []
+    try:
+        return _evaluate(t, checks, compiled, example_limit, on_query, resolver, batch_size)
+    finally:
+        _release(compiled)
+
+
+def _evaluate(
+    t: ir.Table,
+    checks: list[CheckSpec],
+    compiled: list[_Compiled],
+    example_limit: int,
+    on_query: Callable[[str], None] | None,
+    resolver: Any,
+    batch_size: int,
+) -> ContainerResult:
+    outcomes: dict[int, CheckOutcome] = {}
     for i, spec in enumerate(checks):
         try:
             c = _compile(spec, t, i, resolver)
@@ -455,7 +503,7 @@ def failing_rows(t: ir.Table, c: _Compiled, limit: int) -> list[dict[str, Any]]:
     assert isinstance(c.rule, RowRule)
     if c.grouped:
         where = to_ibis_predicate(c.spec.filter, t) if c.spec.filter else None
-        return _ordered_rows(t, c.rule.failing_rows(t, where), limit)
+        return _ordered_rows(t, c.rule.failing_rows(t, where, _groups_of(t, c)), limit)
     base = t.mutate(**c.derived) if c.derived else t
     fails = c.rule.failing(base, c.key)
     where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None

@@ -295,9 +295,11 @@ class RowRule(Rule[P]):
         :meth:`failing` row by row."""
         return None
 
-    def failing_rows(self, t: ir.Table, where: ir.BooleanValue | None) -> ir.Table:
+    def failing_rows(self, t: ir.Table, where: ir.BooleanValue | None, groups: ir.Table) -> ir.Table:
         """The failing rows of ``t`` (among those passing ``where``), with ``t``'s columns,
-        for a rule that defines :meth:`grouped_failures`.
+        for a rule that defines :meth:`grouped_failures`; ``groups`` is what
+        :meth:`grouped_failures` returned for ``t`` and ``where`` (possibly computed once
+        into a temporary table, ``Dialect.caches_relations``).
 
         Raises: NotImplementedError by default."""
         raise NotImplementedError

@@ -47,10 +47,9 @@ class Unique(RowRule[NoProperties]):
         rows = t.filter(self._considered(t, where))
         return rows.group_by(**self._keys(rows)).aggregate(n=rows.count()).filter(lambda g: g.n > 1)
 
-    def failing_rows(self, t, where):
+    def failing_rows(self, t, where, groups):
         keyed = t.filter(self._considered(t, where))
         keyed = keyed.mutate(**self._keys(keyed))
-        groups = self.grouped_failures(t, where)
         names = list(self._keys(t))
         return keyed.semi_join(groups, [keyed[k] == groups[k] for k in names]).select(*t.columns)
 
