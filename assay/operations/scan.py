@@ -65,6 +65,8 @@ from .resolver import ContainerResolver
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("Active", "Acknowledged")
+#: Seconds between two looks at the engine's progress through a container's read.
+PROGRESS_EVERY = 1.0
 
 
 def selected_containers(
@@ -122,6 +124,49 @@ def _interrupt_on_abort(source, should_abort, every: float = 0.5):
         watcher.join(timeout=5)
 
 
+class _ContainerProgress:
+    """While a container is read, a watcher thread puts the engine's progress through the
+    query running now (``Source.progress``: DuckDB's query progress; nothing elsewhere) into
+    the operation's ``status`` as ``container_progress`` (0 to 1, never moving back within
+    a container), about every ``every`` seconds, so a client's progress bar moves inside a
+    big container. ``lock`` is held by every status write of the scan, so the watcher's
+    write never interleaves with the counters' read-modify-write."""
+
+    def __init__(self, db: Database, op_id: int, source, every: float | None = None):
+        self.db, self.op_id, self.source = db, op_id, source
+        self.every = PROGRESS_EVERY if every is None else every
+        self.lock = threading.Lock()
+        self.best = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="assay-scan-progress", daemon=True)
+
+    def next_container(self) -> None:
+        """A new container starts: its progress starts again from 0 (the caller writes it)."""
+        self.best = 0.0
+
+    def _watch(self) -> None:
+        while not self._done.wait(self.every):
+            fraction = self.source.progress()
+            if fraction is None or fraction < self.best + 0.01:
+                continue
+            with self.lock:
+                if self._done.is_set():
+                    return
+                self.best = fraction
+                try:
+                    update_status(self.db, self.op_id, container_progress=round(fraction, 3))
+                except Exception as e:  # noqa: BLE001 - progress is a nicety; the scan goes on
+                    log.debug("could not record the container progress: %s", e)
+
+    def __enter__(self) -> _ContainerProgress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join(timeout=5)
+
+
 def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     """Run scan operation ``op_id``. Returns a warning message (or None) for the operation.
 
@@ -174,6 +219,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
         op_id,
         total_containers=len(container_ids),
         containers_analyzed=len(done),
+        container_progress=0.0,
         partitions_scanned=sum(r[1] for r in done),
         records_processed=sum(r[2] for r in done),
         anomalies_identified=sum(r[3] for r in done),
@@ -187,6 +233,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
         open_source(datastore, secrets) as source,
         _interrupt_on_abort(source, should_abort),
         contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver,
+        _ContainerProgress(db, op_id, source) as progress,
     ):
         source.describe(f"assay scan operation {op_id} (datastore {ds_name})")
         if nothing_selected:  # said once the datastore opened: a broken connection is the better reason
@@ -208,9 +255,11 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
                 warnings.append(f"{outcome['name']}: {outcome['message']}")
             elif outcome.get("message"):
                 warnings.append(f"{outcome['name']}: {outcome['message']}")
-            with db.session() as s:
+            with progress.lock, db.session() as s:
+                progress.next_container()
                 op = s.get_one(Operation, op_id)
                 st = dict(op.status)
+                st["container_progress"] = 0.0
                 st["containers_analyzed"] += 1
                 st["partitions_scanned"] += outcome.get("partitions", 0)
                 st["records_processed"] += outcome.get("records", 0)

@@ -186,6 +186,7 @@ class FileSource(DuckDBStaging, Source):
                 raise SourceError(f"'{uri}' is not a bucket URI like {protocol or 's3'}://bucket/prefix")
             self.uri = f"{self.protocol}://{self.root}"
         self.con = ibis.duckdb.connect()
+        self.track_progress()
         if fs is not None:
             try:
                 self.con.con.register_filesystem(fs)
