@@ -6,12 +6,18 @@ For a container table ``t`` and its checks, :func:`evaluate` builds
            sum(<filter_1>)                             AS c0_asserted,
            sum(<filter_1> AND <fails_1>)               AS c0_failed,
            ...                                         -- one pair per row rule
-           <metric expressions of aggregate rules>
-    FROM (SELECT *, <window columns some rules need> FROM t)
+           <metric expressions of aggregate rules>,
+           (SELECT sum(n) FROM (SELECT count(*) AS n FROM t WHERE <filter>
+              GROUP BY <fields> HAVING count(*) > 1))  AS c8_failed  -- grouped rules (unique)
+    FROM (SELECT *, <window columns a rule's ``derived`` adds> FROM t)
 
-with Ibis, so the container is read once whatever the number of checks. Only for the
-checks that failed does it then fetch at most ``example_limit`` failing rows each (one
-bounded, deterministically ordered query per failing check).
+with Ibis, so the container is read once for its row checks whatever their number (plus
+one aggregation per grouped rule, as a hand-written query would). Only for the checks
+that failed does it then fetch at most ``example_limit`` failing rows each (one bounded,
+deterministically ordered query per failing check: a top-N of the failing rows, never a
+sort of the container). A grouped rule's failing groups are computed once into a
+temporary table where the engine allows (``Dialect.caches_relations``): its count and
+its example rows (a semi-join) then share one ``GROUP BY``.
 
 Isolation: a check that cannot be compiled (unknown field, bad expression, wrong type)
 is reported as ``unasserted`` with its error before the query runs. When the fused
@@ -21,7 +27,8 @@ every other check still gets its result.
 
 Wide containers: one fused query holds at most ``MAX_AGGREGATES_PER_QUERY`` aggregate
 expressions and at most ``MAX_WINDOW_CHECKS_PER_QUERY`` checks that need window columns
-(``unique``); past that the checks are split, in order, into several such bounded
+(a rule's ``derived``; no built-in rule needs one since ``unique`` is grouped); past
+that the checks are split, in order, into several such bounded
 queries (a 1,000-column container with 500 checks runs as a few queries, same results).
 
 Cross-container rules (existsIn, dataDiff, aggregationComparison, …) get their reference
@@ -55,7 +62,7 @@ MAX_EXAMPLE_ROWS = 100_000
 ORDER_COLUMNS = 16
 #: Aggregate expressions in one fused query, at most (wide containers are split).
 MAX_AGGREGATES_PER_QUERY = 200
-#: Checks that add window columns (``unique``) in one fused query, at most.
+#: Checks that add window columns (``RowRule.derived``) in one fused query, at most.
 MAX_WINDOW_CHECKS_PER_QUERY = 16
 #: Keys per batch when a cross-container rule moves keys between two engines.
 DEFAULT_BATCH_SIZE = 10_000
