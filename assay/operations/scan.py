@@ -129,29 +129,33 @@ class _ContainerProgress:
     query running now (``Source.progress``: DuckDB's query progress; nothing elsewhere) into
     the operation's ``status`` as ``container_progress`` (0 to 1, never moving back within
     a container), about every ``every`` seconds, so a client's progress bar moves inside a
-    big container. ``lock`` is held by every status write of the scan, so the watcher's
-    write never interleaves with the counters' read-modify-write."""
+    big container; the key goes again when the container is done. ``lock`` is held by every
+    status write of the scan, so the watcher's write never interleaves with the counters'
+    read-modify-write, nor lands after the container it measured is done."""
 
     def __init__(self, db: Database, op_id: int, source, every: float | None = None):
         self.db, self.op_id, self.source = db, op_id, source
         self.every = PROGRESS_EVERY if every is None else every
         self.lock = threading.Lock()
         self.best = 0.0
+        self.container = 0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="assay-scan-progress", daemon=True)
 
     def next_container(self) -> None:
-        """A new container starts: its progress starts again from 0 (the caller writes it)."""
+        """The container is done (call with :attr:`lock` held): the next starts from 0."""
         self.best = 0.0
+        self.container += 1
 
     def _watch(self) -> None:
         while not self._done.wait(self.every):
+            container = self.container
             fraction = self.source.progress()
             if fraction is None or fraction < self.best + 0.01:
                 continue
             with self.lock:
-                if self._done.is_set():
-                    return
+                if self._done.is_set() or container != self.container:
+                    continue
                 self.best = fraction
                 try:
                     update_status(self.db, self.op_id, container_progress=round(fraction, 3))
@@ -219,7 +223,6 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
         op_id,
         total_containers=len(container_ids),
         containers_analyzed=len(done),
-        container_progress=0.0,
         partitions_scanned=sum(r[1] for r in done),
         records_processed=sum(r[2] for r in done),
         anomalies_identified=sum(r[3] for r in done),
@@ -259,7 +262,7 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
                 progress.next_container()
                 op = s.get_one(Operation, op_id)
                 st = dict(op.status)
-                st["container_progress"] = 0.0
+                st.pop("container_progress", None)
                 st["containers_analyzed"] += 1
                 st["partitions_scanned"] += outcome.get("partitions", 0)
                 st["records_processed"] += outcome.get("records", 0)
