@@ -38,6 +38,10 @@ def _add_flow_commands() -> None:  # `assay flows …` (assay/flows/cli.py)
 _add_flow_commands()
 
 
+#: Seconds an idle HTTP keep-alive connection of ``assay serve`` stays open.
+KEEP_ALIVE_SECONDS = 75
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="interface to listen on"),
@@ -56,6 +60,7 @@ def serve(
 
     if workers:
         os.environ["ASSAY_WORKERS"] = str(workers)
+    os.environ.setdefault("ASSAY_BASE_URL", f"http://{host}:{port}")  # for the first Admin's set-up link
     if auto_approve_cli_login:
         os.environ["ASSAY_AUTO_APPROVE_CLI_LOGIN"] = "1"
         banner = "!" * 78
@@ -66,7 +71,10 @@ def serve(
             flush=True,
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    # An idle keep-alive connection stays open 75 s (uvicorn's default is 5 s): clients that
+    # poll every 5 s on one connection (qualytics-cli waiting for a profile) would otherwise
+    # race the server closing it and get "Connection reset by peer".
+    uvicorn.run(create_app(), host=host, port=port, log_level="info", timeout_keep_alive=KEEP_ALIVE_SECONDS)
 
 
 @app.command()

@@ -7,6 +7,7 @@
 | ASSAY_WORKERS         | 2 worker threads inside `assay serve` (0: API only; run `assay worker` processes) |
 | ASSAY_SECRET_KEY      | generated into <data dir>/secret.key on first start      |
 | ASSAY_AUTO_APPROVE_CLI_LOGIN | off; tests only: CLI browser logins approved at once |
+| ASSAY_ADMIN_EMAIL, ASSAY_ADMIN_PASSWORD | unset: a one-time set-up link is printed at start (api/first_admin.py) |
 
 The secret key signs API tokens (HS256 JWTs); keep it private. Several servers sharing
 one metadata store must share the key too. Assay creates the data directory mode 0700 and

@@ -82,13 +82,106 @@ def verify_token(session: Session, secret: str, token: str) -> tuple[User, UserT
     if row.revoked:
         raise AuthError("token revoked")
     user = row.user
-    if user is None or user.deleted_at is not None or str(user.id) != str(claims["sub"]):
+    if user is None or str(user.id) != str(claims["sub"]):
         raise AuthError("invalid token: its user no longer exists")
+    if user.deleted_at is not None:
+        raise AuthError("user deactivated")
     now = utcnow()
     last = row.last_used if row.last_used is None or row.last_used.tzinfo else row.last_used.replace(tzinfo=dt.UTC)
     if last is None or now - last > dt.timedelta(minutes=1):  # don't write on every request
         row.last_used = now
     return user, row
+
+
+# -- passwords ---------------------------------------------------------------------------
+
+MIN_PASSWORD_LENGTH = 8
+_hasher = None
+
+
+def _argon2():
+    global _hasher
+    if _hasher is None:
+        from argon2 import PasswordHasher
+
+        _hasher = PasswordHasher()  # Argon2id with the library's (RFC 9106 low-memory) parameters
+    return _hasher
+
+
+def hash_password(password: str) -> str:
+    """The Argon2id hash (PHC string) of ``password``.
+
+    Raises: ValueError for a password shorter than MIN_PASSWORD_LENGTH characters."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return _argon2().hash(password)
+
+
+# verifying against this when the email is unknown takes as long as a real check
+_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$1YkmsCqdDs3JZfoaV2s1o2Ti/0flFcOCTGsBDEjAJgE"
+
+
+def check_password(stored_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``stored_hash`` (False when there is no hash). Takes the
+    same time for an unknown user (it then checks against a dummy hash)."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return _argon2().verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class SignInThrottle:
+    """Failed sign-ins counted per key ("email:<address>", "addr:<client address>") in a
+    sliding window of ``window`` seconds.
+
+    After ``limits[kind]`` failures of a key (kind: the part before the colon), :meth:`retry_after`
+    answers the seconds to wait (the sign-in endpoint then answers 429 with ``Retry-After``).
+    A success clears the email's count. In-process memory: each server process counts on its own."""
+
+    def __init__(self, limits: dict[str, int] | None = None, window: float = 300.0):
+        import threading
+
+        self.limits = limits or {"email": 5, "addr": 20}
+        self.window = window
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> list[float]:
+        times = [t for t in self._failures.get(key, []) if now - t < self.window]
+        if times:
+            self._failures[key] = times
+        else:
+            self._failures.pop(key, None)
+        return times
+
+    def retry_after(self, *keys: str) -> int:
+        """Seconds until the first of ``keys`` may try again; 0 when none is throttled."""
+        import math
+        import time
+
+        now = time.monotonic()
+        wait = 0.0
+        with self._lock:
+            for key in keys:
+                times = self._recent(key, now)
+                limit = self.limits.get(key.partition(":")[0], 5)
+                if len(times) >= limit:
+                    wait = max(wait, self.window - (now - times[-limit]))
+        return math.ceil(wait) if wait > 0 else 0
+
+    def failed(self, *keys: str) -> None:
+        import time
+
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._failures.setdefault(key, []).append(now)
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
 
 
 # -- secrets at rest --------------------------------------------------------------------

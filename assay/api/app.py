@@ -11,24 +11,31 @@ from ..config import Settings, get_settings
 from ..flows.dispatcher import Dispatcher
 from ..operations.runner import Runner
 from ..operations.scheduler import Scheduler
+from ..security import SignInThrottle
 from ..store.db import Database, upgrade
 from . import errors
-from .auth import require_user
+from .first_admin import announce, ensure_first_admin
 from .limits import InputLimits
+from .policy import enforce
 from .routers import (
     anomalies,
+    comments,
     connections,
     containers,
     containers_write,
     datastores,
+    enrichment,
     export,
+    fields,
     flows,
     global_tags,
     health,
+    insights,
     notification_rules,
     operations,
     partitions,
     quality_checks,
+    scans,
     schedules,
     user_notifications,
     users,
@@ -48,6 +55,9 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         upgrade(settings.database_url)
         app.state.settings = settings
         app.state.database = Database(settings.database_url, settings.secret_key)
+        link = ensure_first_admin(app.state.database, settings.secret_key)
+        if link:
+            announce(link)
         app.state.runner = Runner(app.state.database, workers=settings.workers)
         app.state.scheduler = Scheduler(app.state.database, app.state.runner.submit)
         app.state.flow_dispatcher = Dispatcher(app.state.database, submit=app.state.runner.submit)
@@ -74,19 +84,22 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
     )
-    # Public: health, status and the CLI's browser login. Everything else needs a token.
+    # Public: health, status, sign-in, first set-up and the CLI's browser login. Everything
+    # else needs a token and passes the route's rule in policy.POLICY (role, team permission).
     public = APIRouter(prefix="/api")
     public.include_router(health.router)
     public.include_router(users.public)
-    protected = APIRouter(prefix="/api", dependencies=[Depends(require_user)])
+    protected = APIRouter(prefix="/api", dependencies=[Depends(enforce)])
     # schedules before operations: /operations/schedule must not be taken for /operations/{id}
     for module in (
         datastores,
         connections,
         containers,
         containers_write,
+        fields,
         quality_checks,
         anomalies,
+        comments,
         schedules,
         operations,
         partitions,
@@ -96,11 +109,15 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
         flows,
         user_notifications,
         notification_rules,
+        insights,
+        enrichment,
+        scans,
     ):
         protected.include_router(module.router)
     protected.include_router(quality_checks.templates)
     app.include_router(public)
     app.include_router(protected)
+    app.state.sign_in_throttle = SignInThrottle()  # POST /api/auth/sign-in: 429 after 5 failures per email
     errors.install(app)
     app.add_middleware(InputLimits)  # body size, depth, lengths, control characters: limits.py
     errors.document(app)

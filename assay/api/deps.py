@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from ..operations.runner import Runner
+from ..store import activity as _activity  # noqa: F401  (installs the activity log on every session)
 from ..store.db import Database
 
 
@@ -17,7 +18,13 @@ def get_database(request: Request) -> Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.database.session() as session:
+    """The request's unit of work: acts as the authenticated user (audit columns; its changes
+    are logged as that user's activity, ``store/activity.py``) and sees only what that user's
+    teams hold (``store/repositories/scope.py``; all for Admins)."""
+    user = getattr(request.state, "user", None)
+    scope = getattr(request.state, "scope", None)
+    with request.app.state.database.session(user_id=user.id if user else None, scope=scope) as session:
+        session.info["actor"] = user
         yield session
 
 

@@ -98,6 +98,18 @@ class DatastoreRef(Out):
     name: str
 
 
+class OperationStub(Out):
+    """The latest operation of a datastore."""
+
+    id: int
+    created: str | None = None
+    type: str
+    result: str
+    start_time: str | None = None
+    end_time: str | None = None
+    message: str | None = None
+
+
 class Datastore(Out):
     """A datastore. Secrets of ``connection`` are never returned. ``enrich_only`` and
     ``enrich_container_prefix`` repeat ``enrichment_only`` / ``enrichment_prefix`` under
@@ -108,7 +120,8 @@ class Datastore(Out):
     name: str
     store_type: str
     type: str
-    connection: dict[str, Any]
+    connection: dict[str, Any] = PField(description="its settings; with id and name when a shared connection")
+    connection_id: int | None = None
     database: str | None = None
     schema_: str | None = PField(default=None, alias="schema")
     enrichment_only: bool
@@ -120,21 +133,259 @@ class Datastore(Out):
     high_count_rollup_threshold: int | None = None
     enrichment_datastore_id: int | None = None
     enrichment_datastore: DatastoreRef | None = None
+    enrich_datastore: DatastoreRef | None = PField(
+        default=None, description="the linked enrichment datastore (Qualytics' name; same as enrichment_datastore)"
+    )
+    connected: bool = PField(description="false when the datastore's latest finished operation failed")
+    latest_operation: OperationStub | None = None
     global_tags: list[Tag]
     favorite: bool
     description: str | None = None
     max_concurrent_operations: int | None = None
+    teams: list[TeamRef] = PField(default_factory=list, description="the teams that hold it, with their permission")
+    created_by: int | None = PField(default=None, description="id of the user who created it")
+    metrics: DatastoreMetrics | None = None
 
 
 class Connection(Open):
     """A shared connection; its non-secret parameters (``host``, ``port``, ``uri`` …) are
-    returned as further keys."""
+    returned as further keys. ``connection_type`` repeats ``store_type`` (``jdbc`` / ``dfs``)
+    under Qualytics' name; ``secrets_manager`` is always null (secrets are stored encrypted)."""
 
     id: int
     created: str | None = None
     name: str
     type: str
     store_type: str
+    connection_type: str
+    secrets_manager: dict[str, Any] | None = None
+
+
+# -- quality scores, metrics and insights (definitions: docs/quality-score.md) ----------
+class QualityScore(Out):
+    """A quality score (0–100, higher is better) and its eight dimensions (each 0–100, or
+    null when unmeasured); ``created``: when the latest scan or profile it reflects happened.
+    ``total`` is null for a datastore none of whose containers was scanned in the decay window."""
+
+    created: str | None = None
+    total: Number | None = None
+    completeness: Number | None = None
+    coverage: Number | None = None
+    conformity: Number | None = None
+    consistency: Number | None = None
+    precision: Number | None = None
+    timeliness: Number | None = None
+    volumetrics: Number | None = None
+    accuracy: Number | None = None
+
+
+class DatedQualityScore(QualityScore):
+    """A quality score of one day (``date``, UTC), as of the end of that day."""
+
+    date: str
+
+
+class QualityScoreSettings(Out):
+    """A datastore's score settings: decay period (days, 7–180) and dimension weights
+    (0.0–2.0; null: never set, the default 1.0 applies)."""
+
+    decay_period_days: int
+    completeness_weight: Number | None = None
+    coverage_weight: Number | None = None
+    conformity_weight: Number | None = None
+    consistency_weight: Number | None = None
+    precision_weight: Number | None = None
+    timeliness_weight: Number | None = None
+    volumetrics_weight: Number | None = None
+    accuracy_weight: Number | None = None
+
+
+class ContainerMetrics(Out):
+    """Qualytics' ``ContainerMetrics``. ``records``: the latest profile's record count;
+    ``completeness``: that profile's mean field completeness (0…1); ``important_checks``:
+    active checks of weight ≥ 3; ``passing_checks`` / ``failing_checks``: active checks
+    whose last assertion passed / failed; ``anomalies``: all, ``active_anomalies``: status
+    ``Active``."""
+
+    last_profiled: str | None = None
+    last_scanned: str | None = None
+    fields: int
+    records: int | None = None
+    completeness: Number | None = None
+    active_checks: int | None = None
+    important_checks: int | None = None
+    passing_checks: int | None = None
+    failing_checks: int | None = None
+    anomalies: int | None = None
+    active_anomalies: int | None = None
+    quality_score: QualityScore | None = None
+
+
+class DatastoreMetrics(Out):
+    """Qualytics' ``DatastoreMetrics``: counts over the live containers; ``new_anomalies``
+    (``Active``), ``open_anomalies`` (``Active`` or ``Acknowledged``); ``confidence_score``
+    is the quality score's ``total``."""
+
+    containers: int
+    partitions: int
+    records: int
+    quality_checks: int
+    anomalies: int
+    new_anomalies: int
+    open_anomalies: int
+    archived_anomalies: int
+    confidence_score: Number | None = None
+    quality_score: QualityScore | None = None
+
+
+class DailyCount(Out):
+    """A count on one day (``date``: ``YYYY-MM-DD`` in the client's time zone)."""
+
+    date: str
+    count: int
+
+
+class Insights(Out):
+    """Qualytics' ``GetInsights`` (``GET /api/insights``): totals over the timeframe ending on
+    ``report_date``, each with ``trend_*`` (percent change against the timeframe before it;
+    null when that was 0) and ``week_*`` (one count per day of the timeframe)."""
+
+    generated_at: str
+    report_date: str
+    total_users: int
+    trend_users: Number | None = None
+    total_datastores: int
+    trend_datastores: Number | None = None
+    total_records_profiled: int
+    trend_records_profiled: Number | None = None
+    total_fields_profiled: int
+    trend_fields_profiled: Number | None = None
+    total_active_checks: int
+    trend_active_checks: Number | None = None
+    total_inferred_checks: int
+    trend_inferred_checks: Number | None = None
+    total_authored_checks: int
+    trend_authored_checks: Number | None = None
+    total_sla_monitoring: int
+    trend_sla_monitoring: Number | None = None
+    total_sla_violations: int
+    trend_sla_violations: Number | None = None
+    total_records_scanned: int
+    trend_records_scanned: Number | None = None
+    total_anomalies_identified: int
+    trend_anomalies_identified: Number | None = None
+    total_anomalies_active: int
+    trend_anomalies_active: Number | None = None
+    total_anomalies_acknowledged: int
+    trend_anomalies_acknowledged: Number | None = None
+    total_anomalies_resolved: int
+    trend_anomalies_resolved: Number | None = None
+    total_anomalies_invalid: int
+    trend_anomalies_invalid: Number | None = None
+    week_records_profiled: list[DailyCount]
+    week_fields_profiled: list[DailyCount]
+    week_inferred_checks: list[DailyCount]
+    week_authored_checks: list[DailyCount]
+    week_sla_monitoring: list[DailyCount]
+    week_sla_violations: list[DailyCount]
+    week_records_scanned: list[DailyCount]
+    week_anomalies_identified: list[DailyCount]
+    week_anomalies_active: list[DailyCount]
+    week_anomalies_acknowledged: list[DailyCount]
+    week_anomalies_resolved: list[DailyCount]
+    week_anomalies_invalid: list[DailyCount]
+    week_checks_passing: list[DailyCount]
+    week_checks_failing: list[DailyCount]
+
+
+class HubMetrics(Out):
+    """Qualytics' ``HubMetrics`` (``GET /api/metrics``): records scanned and anomalies caught
+    over the last ``timeframe`` days, in total and per day."""
+
+    total_records_scanned: int
+    total_anomalies_caught: int
+    records_scanned: list[DailyCount]
+    anomalies_caught: list[DailyCount]
+
+
+class ScanRange(Out):
+    min: int | None = None
+    max: int | None = None
+
+
+class ScanRangeMetrics(Out):
+    """The smallest and largest daily value of each scan metric."""
+
+    partitions_scanned: ScanRange
+    records_scanned: ScanRange
+    anomalies_caught: ScanRange
+
+
+class ScanDailyMetrics(Out):
+    date: str
+    partitions_scanned: int
+    records_scanned: int
+    anomalies_caught: int
+
+
+class ScanMetrics(Out):
+    """Qualytics' ``ScanMetrics`` (``GET /api/scan-metrics``): a datastore's successful
+    container scans between two dates, in total and per day."""
+
+    total_partitions_scanned: int
+    total_records_scanned: int
+    total_anomalies_caught: int
+    range_metrics: ScanRangeMetrics
+    daily_metrics: list[ScanDailyMetrics]
+
+
+class ActivityUser(Out):
+    id: int
+    created: str | None = None
+    user_id: str | None = None
+    email: str | None = None
+    name: str | None = None
+    role: str | None = None
+
+
+class ActivityTransaction(Out):
+    """When and by whom (``user``: null when the user was deleted); ``id``: the change's id."""
+
+    id: int
+    issued_at: str
+    user: ActivityUser | None = None
+
+
+class Activity(Out):
+    """Qualytics' ``Activity``: a change a user made through the API — ``verb`` ``insert`` /
+    ``update`` / ``delete`` of row ``object_id`` of ``object_type`` (the table: ``datastore``,
+    ``container``, ``quality_check``, ``anomaly``…). Operations' own changes are not logged."""
+
+    transaction: ActivityTransaction
+    verb: str
+    object_type: str | None = None
+    object_id: int | None = None
+
+
+class ActivityPage(Page[Activity]):
+    pass
+
+
+# -- enrichment browsing ------------------------------------------------------------------
+class EnrichmentTable(Out):
+    """A table of an enrichment datastore (Qualytics' ``GetDatastorePathListing``): its
+    ``name``, its ``label`` (the name without the source datastore's prefix) and that source
+    ``datastore`` (the enrichment datastore itself when no linked datastore's prefix matches)."""
+
+    name: str
+    label: str
+    datastore: DatastoreStub | None = None
+
+
+class EnrichmentSourceRecords(Out):
+    """Rows of an enrichment table: a JSON array (as a string) of objects with lower-case keys."""
+
+    source_records: str | None = None
 
 
 # -- containers and fields ----------------------------------------------------------------
@@ -154,11 +405,26 @@ class Container(ContainerStub):
     file_pattern: str | None = None
     file_format: str | None = None
     additional_metadata: dict[str, Any] | None = None
-    metrics: dict[str, int]
+    metrics: ContainerMetrics
     incremental_field_name: str | None = None
     incremental_identifier_type: str | None = None
     partition_field: str | None = None
     incremental_checkpoint: Any = None
+    query: str | None = PField(default=None, description="computed containers: the SELECT they read")
+    source_container_id: int | None = None
+    left_container_id: int | None = None
+    right_container_id: int | None = None
+    right_datastore_id: int | None = None
+    left_join_field_name: str | None = None
+    right_join_field_name: str | None = None
+    left_prefix: str | None = None
+    right_prefix: str | None = None
+    join_type: str | None = None
+    select_clause: str | None = None
+    where_clause: str | None = None
+    group_by_clause: str | None = None
+    sources: list[dict[str, Any]] | None = PField(default=None, description="SQL-mode computed join: its sources")
+    computed_fields: list[ComputedField] | None = PField(default=None, description="on GET /containers/{id}")
 
 
 class ContainerListing(Out):
@@ -181,15 +447,38 @@ class Field(Out):
     latest_profile_id: int | None = None
 
 
-class FieldSchema(Out):
+class FieldListing(Out):
+    """A field in ``GET /api/fields/listing``."""
+
+    id: int
     name: str
     type: str
-    native_type: str
+    container_id: int
 
 
-class ContainerValidation(Out):
-    valid: bool
-    fields: list[FieldSchema]
+class ChangeTransaction(Out):
+    """When and by whom a change was made."""
+
+    id: int
+    issued_at: str
+    user: UserStub | None = None
+
+
+class FieldChange(Out):
+    """One change: ``changeset`` is ``{key: [old, new]}``; ``operation_type`` 1 = update."""
+
+    changeset: dict[str, list[Any]]
+    transaction: ChangeTransaction
+    operation_type: int
+    operation: str | None = None
+
+
+class FieldHistory(Out):
+    """The changes of an object made through the API (Qualytics' ``GetEntityHistory``), oldest first."""
+
+    created: str | None = None
+    id: int
+    versions: list[FieldChange]
 
 
 class FieldProfile(Open):
@@ -249,6 +538,23 @@ class CheckContainer(Out):
     datastore: DatastoreStub | None = None
 
 
+class UserStub(Out):
+    """A user as other objects refer to it (a check's owner, an anomaly's assignee, a comment's author)."""
+
+    id: int
+    created: str | None = None
+    name: str | None = None
+    email: str | None = None
+    role: str | None = None
+
+
+class AnomalyStatusChange(Out):
+    created: str | None = None
+    previous: str | None = None
+    status: str
+    user: UserStub | None = None
+
+
 class QualityCheck(Out):
     id: int
     created: str | None = None
@@ -272,8 +578,66 @@ class QualityCheck(Out):
     last_assertion_error: str | None = None
     anomaly_count: int | None = None
     template_id: int | None = None
+    #: whether the check's template is locked (its checks follow the template; None without a template)
+    template_locked: bool | None = None
     favorite: bool
     is_new: bool
+    created_by: UserStub | None = PField(default=None, description="who created it (audit)")
+    last_editor: UserStub | None = PField(default=None, description="who last changed it (audit)")
+    owner: UserStub | None = None
+    owner_id: int | None = None
+    default_anomaly_assignee_id: int | None = None
+    default_anomaly_assignee: UserStub | None = None
+
+
+class QualityCheckListing(Out):
+    """One check in ``GET /api/quality-checks/listing`` (Qualytics' ``QualityCheckListing``)."""
+
+    id: int
+    created: str | None = None
+    rule_type: str
+    inferred: bool
+    fields: list[TemplateField]
+    description: str | None = None
+    coverage: Number | None = None
+    properties: dict[str, Any] | None = None
+    filter: str | None = None
+    status: str
+    deleted_at: str | None = None
+    last_updated: str | None = None
+    last_asserted: str | None = None
+    is_passing: bool | None = None
+    weight: int | None = None
+    additional_metadata: dict[str, Any] | None = None
+    global_tags: list[Tag]
+
+
+class DryRunAnomaly(Out):
+    """An anomaly a scan would record (nothing is recorded by a dry run)."""
+
+    type: str
+    message: str
+    anomalous_records_count: int
+    source_records: list[dict[str, Any]]
+
+
+class CheckDryRunResult(Out):
+    """A check dry run (an Assay extension): what a scan of the container would find for
+    the check, evaluated by the scan's own engine, with nothing recorded. ``result``:
+    passed | failed | unasserted (``error`` says why)."""
+
+    quality_check_id: int | None = None
+    container_id: int
+    rule_type: str
+    result: str
+    records_processed: int = PField(description="rows read")
+    asserted_records: int = PField(description="rows the check saw after its filter (row rules)")
+    anomalous_records: int = PField(description="rows that broke the check (row rules)")
+    message: str | None = PField(default=None, description="what failed, for aggregate rules")
+    error: str | None = None
+    read_message: str | None = PField(default=None, description="how the container was read, when notable")
+    examples: list[dict[str, Any]] = PField(description="failing rows, at most example_limit")
+    anomalies: list[DryRunAnomaly]
 
 
 class TemplateField(Out):
@@ -336,21 +700,6 @@ class ScheduleRef(Out):
     crontab: str
 
 
-class ContainerScan(Out):
-    id: int
-    created: str | None = None
-    container: ContainerStub | None = None
-    start_time: str | None = None
-    end_time: str | None = None
-    records_processed: int
-    partitions_scanned: int
-    anomaly_count: int
-    auto_resolved_anomaly_count: int
-    result: str
-    message: str | None = None
-    quality_checks: list[dict[str, Any]] = PField(description="per check: id, result, counts, error")
-
-
 class PartitionScan(Out):
     id: int
     partition: str | None = None
@@ -360,9 +709,30 @@ class PartitionScan(Out):
     anomalies: list[int]
 
 
-class ContainerScanDetail(ContainerScan):
+class ContainerScan(Out):
+    """What a scan did on one container. ``open_anomaly_count`` / ``archived_anomaly_count``:
+    the anomalies this container scan raised that are open (Active, Acknowledged) / archived now."""
+
+    id: int
+    created: str | None = None
     operation_id: int
+    container: ContainerStub | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    records_processed: int
+    partitions_scanned: int
+    anomaly_count: int
+    open_anomaly_count: int
+    archived_anomaly_count: int
+    auto_resolved_anomaly_count: int
+    result: str
+    message: str | None = None
+    quality_checks: list[dict[str, Any]] = PField(description="per check: id, result, counts, error")
     partition_scans: list[PartitionScan]
+
+
+class ContainerScanDetail(ContainerScan):
+    """One container scan (``/container-scans``)."""
 
 
 class _Operation(Out):
@@ -389,7 +759,9 @@ class SyncOperationResult(_Operation):
 
 
 class ScanOperationResult(_Operation):
-    type: Literal["scan"]
+    """A scan, or an external scan (records sent with ``POST /api/containers/{id}/scan``)."""
+
+    type: Literal["scan", "external_scan"]
     name: str | None = None
     incremental: bool
     auto_resolve_passed_anomalies: bool | None = None
@@ -431,10 +803,52 @@ class ExportOperationResult(_Operation):
     include_deleted: bool | None = None
 
 
+class MaterializeOperationResult(_Operation):
+    """A materialize operation; ``status``: ``total_containers``, ``containers_analyzed``,
+    ``records_processed`` and ``tables`` (the enrichment tables written, once finished)."""
+
+    type: Literal["materialize"]
+    container_names: list[str]
+    container_tags: list[str] | None = None
+    max_records_per_partition: int
+    containers: list[ContainerStub]
+
+
+class PromoteOperationResult(_Operation):
+    """A promote operation (``promote_type`` ``quality_check``); ``status``: ``total_checks``,
+    ``checks_created``, ``checks_updated``, ``checks_skipped``, ``checks_warned`` and
+    ``results`` (per source check: ``source_check_id``, ``destination_check_id``, ``action``
+    created / updated / skipped, ``message``)."""
+
+    type: Literal["promote"]
+    promote_type: str
+    container_id: int
+    destination_container_id: int
+    check_ids: list[int] | None = None
+    check_tags: list[str] | None = None
+    check_additional_tags: list[str] | None = None
+    as_draft: bool
+
+
 Operation = Annotated[
-    SyncOperationResult | ScanOperationResult | ProfileOperationResult | ExportOperationResult,
+    SyncOperationResult
+    | ScanOperationResult
+    | ProfileOperationResult
+    | ExportOperationResult
+    | MaterializeOperationResult
+    | PromoteOperationResult,
     PField(discriminator="type"),
 ]
+
+
+class DatastoreLatestOperations(Out):
+    """Qualytics' ``GetDatastoreLatestOperations``: a datastore's newest operation, and its
+    newest catalog (sync), profile and scan operation (null when none)."""
+
+    latest_operation: Operation | None = None
+    catalog_operation: Operation | None = None
+    profile_operation: Operation | None = None
+    scan_operation: Operation | None = None
 
 
 class Heartbeat(Out):
@@ -501,8 +915,27 @@ class Anomaly(Out):
     anomalous_records_count: int | None = None
     fingerprint: int | None = None
     source_records: list[Any] | None = None
-    comments: list[Any]
-    assignees: list[Any]
+    #: user-editable text (PUT /api/anomalies/{id} ``description``); ``message`` is what the scan found
+    description: str | None = None
+    comments: list[Comment]
+    assignees: list[UserStub]
+    assignee_ids: list[int]
+    last_editor: UserStub | None = PField(default=None, description="who last changed its status (audit)")
+    status_changes: list[AnomalyStatusChange] = PField(
+        default_factory=list, description="its status changes, oldest first; user null for a scan's auto-resolve"
+    )
+
+
+class Comment(Out):
+    """A comment on an anomaly (``anomaly_id``) or a partition (``partition_id``)."""
+
+    id: int
+    created: str | None = None
+    last_updated: str | None = None
+    message: str
+    user: UserStub | None = None
+    anomaly_id: int | None = None
+    partition_id: int | None = None
 
 
 class SourceRecord(Out):
@@ -541,28 +974,73 @@ class GlobalTag(Out):
     type: str
 
 
+class GlobalTagListing(GlobalTag):
+    """A tag in ``GET /api/global-tags/listing``: ``count`` = datastores, containers, fields,
+    quality checks and anomalies that carry it."""
+
+    count: int
+
+
 class TeamRef(Out):
     id: int
     name: str
+    permission: str | None = None
+
+
+class UserRef(Out):
+    id: int
+    name: str | None = None
 
 
 class User(Out):
+    """A user; ``role`` Admin | Manager | Member, ``user_type`` Person | Service, ``deleted_at``
+    set when deactivated, ``teams`` with each team's permission. Never a password."""
+
     id: int
     created: str | None = None
     name: str | None = None
     email: str | None = None
     role: str | None = None
+    user_type: str | None = None
     deleted_at: str | None = None
+    last_login: str | None = None
     teams: list[TeamRef]
 
 
+class DatastorePermission(Out):
+    datastore_id: int
+    permission: str = PField(description="Reporter | Viewer | Drafter | Author | Editor")
+
+
+class Me(User):
+    """GET /users/me: the caller plus ``permissions``, their permission on each datastore they
+    can see, and ``is_admin`` (Admins bypass team permissions)."""
+
+    permissions: list[DatastorePermission]
+    is_admin: bool
+
+
+class SignedIn(Out):
+    """POST /auth/sign-in: a session ``token`` (send as ``Authorization: Bearer``), its
+    ``expiration`` and the user."""
+
+    token: str
+    expiration: str | None = None
+    user: User
+
+
 class Team(Out):
+    """A team: its ``members`` hold ``permission`` (Reporter … Editor) on each of its
+    ``datastores``; the public team (``is_public``) counts every user as a member."""
+
     id: int
     created: str | None = None
     name: str
     description: str | None = None
     is_public: bool
     permission: str
+    members: list[UserRef] = PField(default_factory=list)
+    datastores: list[DatastoreRef] = PField(default_factory=list)
 
 
 class UserToken(Out):
@@ -657,3 +1135,7 @@ class UserPage(Page[User]):
 
 class OperationPage(Page[Operation]):
     """A page of Operation items."""
+
+
+class CommentPage(Page[Comment]):
+    """A page of Comment items."""

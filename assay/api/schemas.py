@@ -79,10 +79,14 @@ class DatastoreCreate(_Body):
     enrichment_source_record_limit: int = Field(default=10, ge=1, le=1_000_000_000)
     enrichment_remediation_strategy: RemediationStrategy = "none"
     high_count_rollup_threshold: int = Field(default=10, ge=1, le=1000)
-    tags: Tags = Field(default_factory=list)
+    #: ``null`` (what qualytics-cli sends without ``--tags``) means no tags.
+    tags: Tags | None = Field(default_factory=list)
     description: str | None = None
     trigger_sync: bool = False
     max_concurrent_operations: int | None = Field(default=None, ge=1, le=1000)
+    teams: list[str] | None = Field(
+        default=None, max_length=1000, description="names of the teams that hold it (default: the public team)"
+    )
 
 
 class DatastoreUpdate(_Body):
@@ -101,6 +105,7 @@ class DatastoreUpdate(_Body):
     tags: Tags | None = None
     description: str | None = None
     max_concurrent_operations: int | None = Field(default=None, ge=1, le=1000)
+    teams: list[str] | None = Field(default=None, max_length=1000, description="names of the teams that hold it")
 
 
 class _CheckDefinition(_Body):
@@ -147,6 +152,27 @@ class QualityCheckUpdate(_Body):
     weight: int | None = Field(default=None, ge=0, le=100)
     owner_id: int | None = None
     default_anomaly_assignee_id: int | None = None
+    favorite: bool | None = None
+
+
+class TemplateUpdate(_Body):
+    """PUT /quality-check-templates/{id} (Qualytics' ``UpdateQualityCheckTemplate``): when
+    the template is (or becomes) locked, its checks take ``description``, ``coverage``,
+    ``filter`` and ``properties``."""
+
+    description: str | None = None
+    coverage: float | None = Field(default=None, ge=0, le=1)
+    filter: str | None = None
+    properties: dict[str, Any] | None = None
+    tags: Tags | None = None
+    additional_metadata: dict[str, Any] | None = None
+    template_locked: bool | None = None
+
+
+class ToggleFavorite(_Body):
+    """PATCH …/favorite (Qualytics' ``ToggleFavorite``)."""
+
+    favorite: bool
 
 
 class _OperationBase(_Body):
@@ -161,6 +187,23 @@ def _record_limit(v: int | None) -> int | None:
 
 
 RecordLimit = Annotated[Int | None, Field(ge=-1, le=1_000_000_000), AfterValidator(_record_limit)]
+
+
+class CheckDryRun(_CheckDefinition):
+    """POST /quality-checks/dry-run: a check definition (as for POST /quality-checks) plus
+    ``max_records_analyzed_per_partition`` (-1 / null: every record; default 10,000) and
+    ``example_limit`` (failing rows returned, 0…100, default 10)."""
+
+    container_id: int
+    max_records_analyzed_per_partition: RecordLimit = 10_000
+    example_limit: int = Field(default=10, ge=0, le=100)
+
+
+class SavedCheckDryRun(_Body):
+    """POST /quality-checks/{id}/dry-run: the caps of :class:`CheckDryRun`."""
+
+    max_records_analyzed_per_partition: RecordLimit = 10_000
+    example_limit: int = Field(default=10, ge=0, le=100)
 
 
 class SyncOperation(_OperationBase):
@@ -203,7 +246,10 @@ class ScanOperation(_OperationBase):
         "is recorded instead.",
     )
     check_categories: list[str] | None = None
-    check_variables: dict[str, str] | None = None
+    check_variables: dict[str, str | int | float | bool] | None = Field(
+        default=None,
+        description="values substituted for {{ name }} in the filters and expressions of the checks (as written)",
+    )
 
     @model_validator(mode="after")
     def _incremental_never_auto_resolves(self):
@@ -263,6 +309,65 @@ class ExportOperation(_OperationBase):
     include_deleted: bool = False
 
 
+class MaterializeOperation(_OperationBase):
+    """``{type: "materialize", datastore_id, container_names?, container_tags?,
+    max_records_per_partition?}``: snapshot the selected containers (default: every live
+    one, computed tables included) into the enrichment datastore as
+    ``<prefix>_mat_<container>`` tables, replaced on every run (operations/materialize.py).
+    ``max_records_per_partition``: 1…1e9 rows per container, or -1 / null for all."""
+
+    type: Literal["materialize"]
+    container_names: list[str] | None = None
+    container_tags: Tags | None = None
+    max_records_per_partition: RecordLimit = None
+
+
+class PromoteQualityCheckOperation(_OperationBase):
+    """``{type: "promote_quality_check", datastore_id, container_id, destination_container_id,
+    check_ids? | check_tags?, check_additional_tags?, as_draft = true}``: copy checks of a
+    container of ``datastore_id`` to another container (operations/promote.py); queued as an
+    operation of type ``promote``. ``check_ids`` and ``check_tags`` exclude each other."""
+
+    type: Literal["promote_quality_check"]
+    container_id: Int
+    destination_container_id: Int
+    check_ids: list[Int] | None = None
+    check_tags: Tags | None = None
+    check_additional_tags: Tags | None = None
+    as_draft: bool = True
+
+    @model_validator(mode="after")
+    def _one_selection(self):
+        if self.check_ids and self.check_tags:
+            raise ValueError("check_ids and check_tags exclude each other: send one of them")
+        return self
+
+
 OperationRequest = Annotated[
-    SyncOperation | ScanOperation | ProfileOperation | ExportOperation, Field(discriminator="type")
+    SyncOperation
+    | ScanOperation
+    | ProfileOperation
+    | ExportOperation
+    | MaterializeOperation
+    | PromoteQualityCheckOperation,
+    Field(discriminator="type"),
 ]
+
+
+Weight = Annotated[float, Field(ge=0.0, le=2.0)]
+
+
+class QualityScoreSettingsUpdate(_Body):
+    """PUT /datastores/{id}/score-settings: partial update, only the keys sent change.
+    ``decay_period_days``: 7–180; each weight 0.0–2.0 (null: back to the default, 1.0)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    decay_period_days: int | None = Field(default=None, ge=7, le=180)
+    completeness_weight: Weight | None = None
+    coverage_weight: Weight | None = None
+    conformity_weight: Weight | None = None
+    consistency_weight: Weight | None = None
+    precision_weight: Weight | None = None
+    timeliness_weight: Weight | None = None
+    volumetrics_weight: Weight | None = None
+    accuracy_weight: Weight | None = None

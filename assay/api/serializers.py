@@ -10,7 +10,19 @@ import datetime as dt
 from typing import Any
 
 from ..operations import service
-from ..store.models import Anomaly, Container, ContainerScan, Datastore, Field, Operation, QualityCheck
+from ..store.models import (
+    Anomaly,
+    Comment,
+    ComputedField,
+    Container,
+    ContainerScan,
+    Datastore,
+    Field,
+    FieldProfile,
+    Operation,
+    QualityCheck,
+    User,
+)
 
 SECRET_KEYS = {"password", "secret_key", "access_key", "token", "passphrase", "private_key", "api_key"}
 OPEN = ("Active", "Acknowledged")
@@ -43,9 +55,36 @@ def datastore_stub(ds: Datastore | None) -> dict[str, Any] | None:
     }
 
 
-def datastore(ds: Datastore) -> dict[str, Any]:
+def operation_stub(op: Operation | None) -> dict[str, Any] | None:
+    if op is None:
+        return None
+    return {
+        "id": op.id,
+        "created": iso(op.created),
+        "type": op.type,
+        "result": op.result,
+        "start_time": iso(op.start_time),
+        "end_time": iso(op.end_time),
+        "message": op.message,
+    }
+
+
+def datastore(ds: Datastore, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A datastore; ``metrics`` (``insights.service.datastore_metrics``) is added when given.
+    ``connected`` is false when its latest finished operation failed (its connection or
+    source did not answer as expected), true otherwise; ``latest_operation`` is its newest
+    operation."""
+    from sqlalchemy.orm import object_session
+
+    from ..store.repositories import operations as operations_repo
+
     conn = {k: v for k, v in (ds.connection or {}).items() if k not in SECRET_KEYS}
+    if ds.connection_ref is not None:  # a shared connection: named, so clients can refer to it
+        conn = {**conn, "id": ds.connection_ref.id, "name": ds.connection_ref.name}
     enrichment = ds.enrichment_datastore
+    session = object_session(ds)
+    latest = operations_repo.latest(session, ds.id) if session else None
+    latest_finished = operations_repo.latest(session, ds.id, finished=True) if session else None
     return {
         "id": ds.id,
         "created": iso(ds.created),
@@ -53,6 +92,7 @@ def datastore(ds: Datastore) -> dict[str, Any]:
         "store_type": ds.store_type,
         "type": ds.type,
         "connection": conn,
+        "connection_id": ds.connection_id,
         "database": ds.database,
         "schema": ds.schema,
         "enrichment_only": ds.enrichment_only,
@@ -64,10 +104,16 @@ def datastore(ds: Datastore) -> dict[str, Any]:
         "high_count_rollup_threshold": ds.high_count_rollup_threshold,
         "enrichment_datastore_id": ds.enrichment_datastore_id,
         "enrichment_datastore": {"id": enrichment.id, "name": enrichment.name} if enrichment else None,
+        "enrich_datastore": {"id": enrichment.id, "name": enrichment.name} if enrichment else None,
+        "connected": latest_finished is None or latest_finished.result != "failure",
+        "latest_operation": operation_stub(latest),
         "global_tags": tags(ds.tags),
         "favorite": ds.favorite,
         "description": ds.description,
         "max_concurrent_operations": ds.max_concurrent_operations,
+        "teams": [{"id": t.id, "name": t.name, "permission": t.permission} for t in ds.teams],
+        "created_by": ds.created_by_id,
+        **({"metrics": metrics} if metrics is not None else {}),
     }
 
 
@@ -77,7 +123,8 @@ def container_stub(c: Container | None) -> dict[str, Any] | None:
     return {"id": c.id, "name": c.name, "container_type": c.container_type, "table_type": c.table_type}
 
 
-def container(c: Container) -> dict[str, Any]:
+def container(c: Container, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A container; ``metrics`` (``insights.service.container_metrics``) or else only its field count."""
     return {
         **container_stub(c),
         "created": iso(c.created),
@@ -88,12 +135,71 @@ def container(c: Container) -> dict[str, Any]:
         "file_pattern": c.location,
         "file_format": c.file_format,
         "additional_metadata": c.additional_metadata,
-        "metrics": {"fields": len(c.fields)},
+        "metrics": metrics if metrics is not None else {"fields": len(c.fields)},
         "incremental_field_name": c.incremental_field_name,
         "incremental_identifier_type": c.incremental_identifier_type,
         "partition_field": c.partition_field,
         "incremental_checkpoint": c.incremental_checkpoint,
+        **computed_definition(c),
     }
+
+
+#: The definition keys a computed file / computed join answers with (as Qualytics names them).
+COMPUTED_KEYS = {
+    "computed_file": ("source_container_id", "select_clause", "where_clause", "group_by_clause"),
+    "computed_join": (
+        "left_container_id",
+        "right_container_id",
+        "right_datastore_id",
+        "left_join_field_name",
+        "right_join_field_name",
+        "left_prefix",
+        "right_prefix",
+        "join_type",
+        "select_clause",
+        "where_clause",
+        "group_by_clause",
+    ),
+}
+
+
+def computed_definition(c: Container) -> dict[str, Any]:
+    """The definition a computed container was created from ({} for other containers): a
+    computed table's ``query`` (as stored, in the datastore's dialect); a computed file's or a
+    pairwise computed join's clauses and containers; a SQL-mode computed join's ``query`` (as
+    written) and ``sources``. A computed file and a pairwise join answer no ``query`` (clients
+    tell the join modes apart by it)."""
+    definition = c.computed_definition or {}
+    if c.container_type == "computed_table":
+        return {"query": c.query}
+    if c.container_type == "computed_join" and definition.get("sources"):
+        return {"query": definition.get("query"), "sources": definition["sources"]}
+    return {key: definition.get(key) for key in COMPUTED_KEYS.get(c.container_type, ())}
+
+
+def computed_field(cf: ComputedField) -> dict[str, Any]:
+    return {
+        "id": cf.id,
+        "created": iso(cf.created),
+        "name": cf.name,
+        "container_id": cf.container_id,
+        "transformation": cf.transformation,
+        "source_fields": cf.source_fields,
+        "properties": cf.properties,
+        "additional_metadata": cf.additional_metadata,
+    }
+
+
+def container_detail(c: Container, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``container`` (with ``metrics`` when given) plus its ``computed_fields`` (what
+    GET /containers/{id} answers)."""
+    from sqlalchemy.orm import object_session
+
+    from ..store.repositories import containers as containers_repo
+
+    session = object_session(c)
+    rows = containers_repo.computed_fields(session, c.id) if session else []
+    return {**container(c, metrics), "computed_fields": [computed_field(cf) for cf in rows]}
 
 
 def field(f: Field) -> dict[str, Any]:
@@ -105,10 +211,22 @@ def field(f: Field) -> dict[str, Any]:
         "nullable": f.nullable,
         "completeness": None,
         "weight": 1,
-        "global_tags": [],
+        "global_tags": tags(f.tags),
         "is_computed_field": False,
         "quality_score": None,
         "latest_profile_id": None,
+    }
+
+
+def field_profile(fp: FieldProfile) -> dict[str, Any]:
+    """A field's statistics from one container profile (``FieldProfile`` response model)."""
+    return {
+        "id": fp.id,
+        "created": iso(fp.created),
+        "name": fp.field_name,
+        "field_name": fp.field_name,
+        "container_profile_id": fp.container_profile_id,
+        **fp.statistics,
     }
 
 
@@ -146,31 +264,128 @@ def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str
         "is_passing": q.is_passing,
         "last_assertion_error": q.last_error,
         "anomaly_count": anomaly_count,
-        "template_id": None,
-        "favorite": False,
+        "template_id": q.template_id,
+        "template_locked": q.template.template_locked if q.template is not None else None,
+        "favorite": bool(q.favorite),
         "is_new": False,
+        "created_by": user_stub(q.created_by),
+        "last_editor": user_stub(q.last_editor),
+        "owner_id": q.owner_id,
+        "owner": user_stub(q.owner),
+        "default_anomaly_assignee_id": q.default_anomaly_assignee_id,
+        "default_anomaly_assignee": user_stub(_user(q, q.default_anomaly_assignee_id)),
     }
 
 
-def container_scan(cs: ContainerScan) -> dict[str, Any]:
+def quality_check_listing(q: QualityCheck) -> dict[str, Any]:
+    """The short form of ``GET /api/quality-checks/listing``."""
+    return {
+        "id": q.id,
+        "created": iso(q.created),
+        "rule_type": q.rule_type,
+        "inferred": q.inferred,
+        "fields": [{"name": n} for n in (q.fields or [])],
+        "description": q.description,
+        "coverage": q.coverage,
+        "properties": q.properties,
+        "filter": q.filter,
+        "status": q.status,
+        "deleted_at": iso(q.deleted_at),
+        "last_updated": iso(q.last_updated),
+        "last_asserted": iso(q.last_asserted),
+        "is_passing": q.is_passing,
+        "weight": q.weight,
+        "additional_metadata": q.additional_metadata,
+        "global_tags": tags(q.tags),
+    }
+
+
+def _user(row: Any, user_id: int | None) -> User | None:
+    """User ``user_id`` through ``row``'s session (its identity map), or None."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(row)
+    if user_id is None or session is None:
+        return None
+    return session.get(User, user_id)
+
+
+def user_stub(u: User | None) -> dict[str, Any] | None:
+    """``{id, created, name, email, role}`` of a user (owners, assignees, authors, audit fields), None for none."""
+    if u is None:
+        return None
+    return {"id": u.id, "created": iso(u.created), "name": u.name, "email": u.email, "role": u.role}
+
+
+def comment(c: Comment) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": c.id,
+        "created": iso(c.created),
+        "last_updated": iso(c.last_updated),
+        "message": c.message,
+        "user": user_stub(c.user),
+    }
+    if c.anomaly_id is not None:
+        out["anomaly_id"] = c.anomaly_id
+    if c.partition_id is not None:
+        out["partition_id"] = c.partition_id
+    return out
+
+
+def container_scan(cs: ContainerScan, statuses: dict[str, int] | None = None) -> dict[str, Any]:
+    """A container scan; ``statuses``: its anomalies' counts per status now (read when not given)."""
+    if statuses is None:
+        from sqlalchemy.orm import object_session
+
+        from ..store.repositories import anomalies as anomalies_repo
+
+        session = object_session(cs)
+        statuses = anomalies_repo.status_counts_by_container_scan(session, [cs.id]).get(cs.id, {}) if session else {}
     return {
         "id": cs.id,
         "created": iso(cs.created),
+        "operation_id": cs.operation_id,
         "container": container_stub(cs.container),
         "start_time": iso(cs.start_time),
         "end_time": iso(cs.end_time),
         "records_processed": cs.records_processed,
         "partitions_scanned": cs.partitions_scanned,
         "anomaly_count": cs.anomaly_count,
+        "open_anomaly_count": sum(n for status, n in statuses.items() if status in OPEN),
+        "archived_anomaly_count": sum(n for status, n in statuses.items() if status not in OPEN),
         "auto_resolved_anomaly_count": cs.auto_resolved_anomaly_count,
         "result": cs.result,
         "message": cs.message,
         "quality_checks": cs.check_results or [],
+        "partition_scans": [
+            {
+                "id": ps.id,
+                "partition": ps.partition,
+                "partition_id": ps.partition_id,
+                "records_processed": ps.records_processed,
+                "result": ps.result,
+                "anomalies": list(ps.anomaly_ids or []),
+            }
+            for ps in cs.partition_scans
+        ],
     }
+
+
+def container_scans(scans: list[ContainerScan]) -> list[dict[str, Any]]:
+    """Several container scans, their anomaly counts read in one query."""
+    from sqlalchemy.orm import object_session
+
+    from ..store.repositories import anomalies as anomalies_repo
+
+    session = object_session(scans[0]) if scans else None
+    counts = anomalies_repo.status_counts_by_container_scan(session, [cs.id for cs in scans]) if session else {}
+    return [container_scan(cs, counts.get(cs.id, {})) for cs in scans]
 
 
 SCAN_STATUS_KEYS = service.SCAN_STATUS_KEYS
 PROFILE_STATUS_KEYS = service.PROFILE_STATUS_KEYS
+MATERIALIZE_STATUS_KEYS = service.MATERIALIZE_STATUS_KEYS
+PROMOTE_STATUS_KEYS = service.PROMOTE_STATUS_KEYS
 
 
 def container_profiles(op: Operation) -> list[dict[str, Any]]:
@@ -231,7 +446,7 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         "schedule_id": op.schedule_id,
         "tags": tags(op.tags),
     }
-    if op.type == "scan":
+    if op.type in ("scan", "external_scan"):
         for key in SCAN_STATUS_KEYS:
             status.setdefault(key, 0)
         status["anomalies_caught"] = status["anomalies_identified"]
@@ -251,7 +466,7 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
                 "reactivate_recurring_anomalies": p.get("reactivate_recurring_anomalies", False),
                 "container_names": p.get("container_names") or [],
                 "containers": [container_stub(c) for c in (containers or [])],
-                "container_scans": [container_scan(cs) for cs in op.container_scans],
+                "container_scans": container_scans(list(op.container_scans)),
             }
         )
     elif op.type == "profile":
@@ -280,6 +495,35 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
         out["container_profiles"] = container_profiles(op)
     elif op.type == "export":
         out.update({key: p.get(key) for key in ("asset_type", "container_ids", "container_tags", "include_deleted")})
+    elif op.type == "promote":
+        for key in PROMOTE_STATUS_KEYS:
+            status.setdefault(key, 0)
+        out.update(
+            {
+                key: p.get(key)
+                for key in (
+                    "promote_type",
+                    "container_id",
+                    "destination_container_id",
+                    "check_ids",
+                    "check_tags",
+                    "check_additional_tags",
+                    "as_draft",
+                )
+            }
+        )
+    elif op.type == "materialize":
+        for key in MATERIALIZE_STATUS_KEYS:
+            status.setdefault(key, 0)
+        cap = p.get("max_records_per_partition")
+        out.update(
+            {
+                "container_names": p.get("container_names") or [],
+                "container_tags": p.get("container_tags"),
+                "max_records_per_partition": -1 if cap is None else cap,
+                "containers": [container_stub(c) for c in (containers or [])],
+            }
+        )
     elif op.type in ("sync", "catalog"):
         for key in ("total_containers", "containers_analyzed", "records_processed"):
             status.setdefault(key, 0)
@@ -325,6 +569,13 @@ def anomaly(a: Anomaly) -> dict[str, Any]:
         "anomalous_records_count": a.anomalous_records_count,
         "fingerprint": a.fingerprint,
         "source_records": a.source_records,
-        "comments": [],
-        "assignees": [],
+        "description": a.description,
+        "comments": [comment(c) for c in a.comments],
+        "assignees": [stub for stub in (user_stub(_user(a, i)) for i in (a.assignee_ids or [])) if stub is not None],
+        "assignee_ids": list(a.assignee_ids or []),
+        "last_editor": user_stub(a.last_editor),
+        "status_changes": [
+            {"created": iso(c.created), "previous": c.previous, "status": c.status, "user": user_stub(c.user)}
+            for c in a.status_changes
+        ],
     }

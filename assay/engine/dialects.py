@@ -104,6 +104,10 @@ class Dialect:
         """A DECIMAL's exact digits, with exactly its declared scale of fractional digits."""
         return v.cast("string")
 
+    def aggregate_value(self, value: ir.Scalar) -> ir.Scalar:
+        """An aggregate expression's value as read back (``sum(x) * 0.5``), of its Ibis type."""
+        return value
+
     def double_text(self, x: ir.FloatingValue) -> ir.StringValue:
         """A non-NULL float64 in the canonical text of ``engine.text`` (DuckDB and MySQL:
         the engine's own shortest digits, rewritten in the canonical layout)."""
@@ -185,6 +189,17 @@ class PostgresDialect(Dialect):
     name = "postgres"
     caches_relations = True
     regex_end = "$"
+
+    def aggregate_value(self, value: ir.Scalar) -> ir.Scalar:
+        """A fractional value cast to DOUBLE PRECISION: a literal such as ``0.5`` is NUMERIC
+        there, so ``sum(int) * 0.5`` answers a NUMERIC where Ibis expects a float64 (which
+        could not be read: "Could not convert Decimal('…') to double")."""
+        from ibis.expr import operations as ops
+
+        if not value.type().is_floating():
+            return value
+        # built as the operation itself: Value.cast drops a cast to the type Ibis already infers
+        return ops.Cast(value, to=value.type()).to_expr()
 
     def regex_escape(self, cp: int) -> str:
         return f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"

@@ -145,7 +145,9 @@ def to_ibis_aggregate(sql: str, table: ir.Table, where: ir.BooleanValue | None =
     value = _Translator(table, aggregates=True, where=where).visit(tree)
     if not isinstance(value, ir.Scalar):
         raise ExpressionError("every field must be inside an aggregate function")
-    return value
+    from .dialects import dialect_of
+
+    return dialect_of(table).aggregate_value(value)
 
 
 class _Translator:

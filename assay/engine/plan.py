@@ -50,6 +50,7 @@ import ibis
 import ibis.expr.types as ir
 
 from ..domain import CheckResult
+from . import variables
 from .dialects import dialect_of
 from .expressions import ExpressionError, to_ibis_predicate
 from .rules import AggregateRule, CheckSpec, RowRule, Rule, get_rule
@@ -119,6 +120,7 @@ class ContainerResult:
 
 
 def _compile(spec: CheckSpec, t: ir.Table, index: int, resolver: Any = None) -> _Compiled:
+    spec = variables.apply(spec, spec.variables)
     try:
         rule_cls = get_rule(spec.rule_type)
     except KeyError:

@@ -88,7 +88,7 @@ from ..store.models import (
 from .incremental import plan_read
 from .progress import Aborted
 from .resolver import ContainerResolver
-from .scan import selected_containers, with_computed_fields
+from .scan import interrupt_on_abort, selected_containers, with_computed_fields
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
     failures: list[str] = []
     attempted = 0
     profiled: list[tuple[int, int, Any, Any]] = []  # level 4: (container id, profile id, profile, table)
-    with open_source(datastore, secrets) as source:
+    with open_source(datastore, secrets) as source, interrupt_on_abort(source, should_abort):
         source.describe(f"assay profile operation {op_id} (datastore {datastore.name})")
         for container_id in ids:
             if should_abort():
@@ -213,6 +213,8 @@ def run_profile(db: Database, op_id: int, should_abort) -> str | None:
             except Aborted:
                 raise
             except Exception as e:  # noqa: BLE001 - reported on that container, the rest go on
+                if should_abort():  # its queries were cancelled by an abort: nothing is recorded
+                    raise Aborted() from e
                 log.warning("profile of container %s failed", container.name, exc_info=True)
                 result = OperationResult.FAILURE
                 message = str(e).splitlines()[0] if str(e) else type(e).__name__

@@ -5,7 +5,7 @@
   many threads and processes race for it. ``assay worker`` finds the next queued
   operation with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL (the same query
   without locks on SQLite, where the conditional UPDATE alone decides).
-* **Run.** The job (``sync``, ``scan``, ``profile``, ``export``) runs with a heartbeat
+* **Run.** The job (``sync``, ``scan``, ``profile``, ``export``, ``materialize``) runs with a heartbeat
   thread that stamps ``heartbeat`` every few seconds, and always ends with a result —
   success, failure (the error as ``message``) or aborted.
 * **Abort** is a flag in the metadata store (``abort_requested``), so any server can ask
@@ -62,11 +62,23 @@ def reaper_interval() -> float:
 
 def _jobs() -> dict[str, Callable]:
     from .export import run_export
+    from .external_scan import run_external_scan
+    from .materialize import run_materialize
     from .profile import run_profile
+    from .promote import run_promote
     from .scan import run_scan
     from .sync import run_sync
 
-    return {"sync": run_sync, "catalog": run_sync, "scan": run_scan, "profile": run_profile, "export": run_export}
+    return {
+        "sync": run_sync,
+        "catalog": run_sync,
+        "scan": run_scan,
+        "profile": run_profile,
+        "export": run_export,
+        "materialize": run_materialize,
+        "external_scan": run_external_scan,
+        "promote": run_promote,
+    }
 
 
 class Runner:

@@ -104,16 +104,19 @@ def _stop_if(should_abort) -> None:
 
 
 @contextlib.contextmanager
-def _interrupt_on_abort(source, should_abort, every: float = 0.5):
-    """While the block runs, a watcher cancels the source's running query once the
-    operation is asked to stop, so an abort does not wait for a long query to finish."""
+def interrupt_on_abort(source, should_abort, every: float = 0.5):
+    """While the block runs, a watcher cancels the source's running queries once the
+    operation is asked to stop, so an abort does not wait for a long query to finish.
+
+    It keeps cancelling every ``every`` seconds until the block ends: one cancel can miss a
+    query started just after it (a profile retrying a failed statistic, Spark starting the
+    next job of a query), and a job must not outlive its operation."""
     done = threading.Event()
 
     def watch():
         while not done.wait(every):
             if should_abort():
                 source.interrupt()
-                return
 
     watcher = threading.Thread(target=watch, name="assay-abort-watch", daemon=True)
     watcher.start()
@@ -171,8 +174,9 @@ class _ContainerProgress:
         self._thread.join(timeout=5)
 
 
-def run_scan(db: Database, op_id: int, should_abort) -> str | None:
+def run_scan(db: Database, op_id: int, should_abort, wrap=None) -> str | None:
     """Run scan operation ``op_id``. Returns a warning message (or None) for the operation.
+    ``wrap`` (external scans) turns the opened source into the source the scan reads.
 
     Raises: SourceError when the datastore cannot be opened or no container is selected (a
     datastore never synced, tags no container carries); Aborted when asked to stop.
@@ -233,8 +237,9 @@ def run_scan(db: Database, op_id: int, should_abort) -> str | None:
     warnings: list[str] = []
     failed_containers = 0
     with (
-        open_source(datastore, secrets) as source,
-        _interrupt_on_abort(source, should_abort),
+        open_source(datastore, secrets) as opened,
+        contextlib.closing(wrap(opened)) if wrap else contextlib.nullcontext(opened) as source,
+        interrupt_on_abort(source, should_abort),
         contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver,
         _ContainerProgress(db, op_id, source) as progress,
     ):
@@ -317,10 +322,15 @@ def _scan_container(
     persist (anomalies and the enrichment batch, one metadata transaction) → enrich (write
     the batch to the enrichment datastore, or leave it pending)."""
     snap = _load(db, op_id, container_id)
+    for spec in snap.specs:  # the scan's check_variables fill {{ name }} in filters and expressions
+        spec.variables = params.get("check_variables") or {}
     started = utcnow()
     try:
         read, table, result = _read_and_evaluate(source, snap, params, should_abort, resolver)
     except Exception as e:  # noqa: BLE001 - a broken container is reported on that container
+        if isinstance(e, Aborted) or should_abort():  # cancelled by an abort: nothing is recorded
+            _mark_aborted(db, snap.cs_id)
+            raise Aborted() from e
         return _record_failure(db, op_id, params, snap, ds_name, enrichment_info, started, e)
     findings, warning, cs_message = _judge(snap, params, result, read)
     uuids = [str(uuid_mod.uuid4()) for _ in findings]
@@ -413,13 +423,45 @@ def _read_and_evaluate(source, snap: _Snapshot, params, should_abort, resolver):
     rows). Returns ``(read, table, evaluation)``. Raises whatever the source raises."""
     threshold = int(params["high_count_rollup_threshold"])
     source_limit = int(params["enrichment_source_record_limit"])
-    read = plan_read(source, snap.container, params)
+    return read_and_evaluate(
+        source,
+        snap.container,
+        snap.computed,
+        snap.specs,
+        params,
+        example_limit=threshold + source_limit,
+        should_abort=should_abort,
+        resolver=resolver,
+    )
+
+
+def read_and_evaluate(
+    source,
+    container: Container,
+    computed: list[tuple[str, str | None]],
+    specs: list[CheckSpec],
+    params: dict[str, Any],
+    *,
+    example_limit: int,
+    should_abort=lambda: False,
+    resolver=None,
+):
+    """The read and evaluation of one container scan, shared by scans and check dry runs:
+    plan the read of ``container`` for a scan payload ``params`` (incremental, thresholds,
+    ``max_records_analyzed_per_partition``), stage it, add the ``computed`` fields and
+    evaluate ``specs`` (one fused query, then up to ``example_limit`` failing rows per
+    check), then measure the read's partitions.
+
+    Returns ``(read, table, evaluation)``. Raises whatever the source raises; Aborted when
+    ``should_abort()`` turns true between queries.
+    """
+    read = plan_read(source, container, params)
     read.stage(source)
-    table = with_computed_fields(read.table, snap.computed)
+    table = with_computed_fields(read.table, computed)
     result = evaluate(
         table,
-        snap.specs,
-        example_limit=threshold + source_limit,
+        specs,
+        example_limit=example_limit,
         on_query=lambda _label: _stop_if(should_abort),
         resolver=resolver,
     )
@@ -448,6 +490,15 @@ def _judge(snap: _Snapshot, params, result, read):
         )
     cs_message = "; ".join(m for m in (read.message, warning) if m) or None
     return findings, warning, cs_message
+
+
+def _mark_aborted(db, cs_id: int) -> None:
+    """The container scan an abort interrupted: ``aborted``, with no findings and no
+    enrichment batch (the API already ended it so; this keeps it so)."""
+    with db.session() as s:
+        cs = s.get_one(ContainerScan, cs_id)
+        cs.result, cs.message = "aborted", "aborted by request"
+        cs.end_time = cs.end_time or utcnow()
 
 
 def _record_failure(db, op_id, params, snap: _Snapshot, ds_name, enrichment_info, started, e) -> dict[str, Any]:
@@ -488,6 +539,12 @@ def _record_failure(db, op_id, params, snap: _Snapshot, ds_name, enrichment_info
             ).id
     _enrich(db, pending_id, snap.cs_id)
     return {"name": name, "failed": True, "message": message}
+
+
+def _default_assignees(check_meta: dict[int, QualityCheck], finding: Finding) -> list[int]:
+    """The ``default_anomaly_assignee_id`` of each check the finding failed, in check order, once each."""
+    ids = (check_meta[fc.check_id].default_anomaly_assignee_id for fc in finding.failed_checks)
+    return list(dict.fromkeys(i for i in ids if i is not None))
 
 
 def _persist(
@@ -587,6 +644,8 @@ def _persist(
                     source_enriched=False,
                     enrichment_pending=batch is not None,
                     tags=tags,
+                    # a new anomaly goes to the default assignees of the checks it failed
+                    assignee_ids=_default_assignees(check_meta, finding),
                     failed_checks=[
                         FailedCheck(
                             quality_check_id=fc.check_id,

@@ -24,10 +24,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..api.schemas import ExportOperation, OperationRequest, ProfileOperation, ScanOperation, SyncOperation
+from ..api.schemas import (
+    ExportOperation,
+    MaterializeOperation,
+    OperationRequest,
+    ProfileOperation,
+    PromoteQualityCheckOperation,
+    ScanOperation,
+    SyncOperation,
+)
 from ..domain import OperationResult
 from ..errors import Conflict, ValidationError
-from ..store.models import Datastore, Operation, Schedule, utcnow
+from ..store.models import Container, Datastore, Operation, Schedule, utcnow
 from ..store.repo import get_or_404
 from ..store.repositories import containers as container_repo
 from ..store.repositories import operations as repo
@@ -44,6 +52,8 @@ SCAN_STATUS_KEYS = (
     "anomalies_identified",
     "auto_resolved_anomaly_count",
 )
+MATERIALIZE_STATUS_KEYS = ("total_containers", "containers_analyzed", "records_processed")
+PROMOTE_STATUS_KEYS = ("total_checks", "checks_created", "checks_updated", "checks_skipped", "checks_warned")
 PROFILE_STATUS_KEYS = (
     "total_containers",
     "containers_analyzed",
@@ -58,12 +68,16 @@ PROFILE_STATUS_KEYS = (
 
 def initial_status(op_type: str) -> dict[str, int]:
     """The ``status`` counters of a newly queued operation of ``op_type``, all 0."""
-    if op_type == "scan":
+    if op_type in ("scan", "external_scan"):
         return dict.fromkeys(SCAN_STATUS_KEYS, 0)
     if op_type == "profile":
         return dict.fromkeys(PROFILE_STATUS_KEYS, 0)
     if op_type == "export":
         return {"total_containers": 0}
+    if op_type == "materialize":
+        return dict.fromkeys(MATERIALIZE_STATUS_KEYS, 0)
+    if op_type == "promote":
+        return dict.fromkeys(PROMOTE_STATUS_KEYS, 0)
     return {"total_containers": 0, "containers_analyzed": 0, "records_processed": 0}
 
 
@@ -103,7 +117,7 @@ def validate(session: Session, body: OperationRequest, ds: Datastore) -> tuple[s
     """(type, stored params) of a validated operation payload on ``ds``.
 
     Raises ValidationError (→ 422) for an enrichment-only datastore, remediation without
-    enrichment, an export without enrichment, or unknown container names. ``container_names``
+    enrichment, an export or materialize without enrichment, or unknown container names. ``container_names``
     of a scan or profile is checked here, at submission: if any requested name is not a live
     container of the datastore the whole request is a 422 on ``container_names`` whose message
     lists the missing names, and nothing is queued (rather than running the others and
@@ -124,6 +138,30 @@ def validate(session: Session, body: OperationRequest, ds: Datastore) -> tuple[s
                 ("datastore_id",), f"datastore {ds.id} has no enrichment datastore linked; an export writes there"
             )
         return "export", body.model_dump(mode="json")
+    if isinstance(body, PromoteQualityCheckOperation):
+        source = container_repo.find(session, body.container_id)
+        if source is None or source.deleted_at is not None or source.datastore_id != ds.id:
+            raise ValidationError(("container_id",), f"no container {body.container_id} in datastore {ds.id}")
+        destination = container_repo.find(session, body.destination_container_id)
+        if destination is None or destination.deleted_at is not None:
+            raise ValidationError(
+                ("destination_container_id",), f"container {body.destination_container_id} does not exist"
+            )
+        if destination.id == source.id:
+            raise ValidationError(("destination_container_id",), "the destination is the source container")
+        params = body.model_dump(mode="json")
+        params["promote_type"] = "quality_check"
+        return "promote", params
+    if isinstance(body, MaterializeOperation):
+        if ds.enrichment_datastore_id is None:
+            raise ValidationError(
+                ("datastore_id",),
+                f"datastore {ds.id} has no enrichment datastore linked; a materialize operation writes there",
+            )
+        params = body.model_dump(mode="json")
+        params["container_names"] = params.get("container_names") or []
+        _check_container_names(session, ds, params["container_names"])
+        return "materialize", params
     if isinstance(body, ProfileOperation):
         params = body.model_dump(mode="json")
         params["container_names"] = params.get("container_names") or []
@@ -141,9 +179,17 @@ def _queue(session: Session, submit: Submit, **values: Any) -> Operation:
     return op
 
 
-def queue(session: Session, body: OperationRequest, submit: Submit, triggered_by: str = "api") -> Operation:
+def queue(
+    session: Session,
+    body: OperationRequest,
+    submit: Submit,
+    triggered_by: str = "api",
+    container_ids: list[int] | None = None,
+) -> Operation:
     """Validate ``body`` (see ``validate``), store it as a queued operation and hand it to the
-    workers. Raises NotFound for an unknown datastore, ValidationError for a bad payload."""
+    workers. ``container_ids``: the containers it will work on, known before it runs (the
+    operations listing's ``container`` filter finds it while queued). Raises NotFound for an
+    unknown datastore, ValidationError for a bad payload."""
     ds = get_or_404(session, Datastore, body.datastore_id, "Datastore")
     op_type, params = validate(session, body, ds)
     return _queue(
@@ -153,6 +199,44 @@ def queue(session: Session, body: OperationRequest, submit: Submit, triggered_by
         datastore_id=ds.id,
         params=params,
         status=initial_status(op_type),
+        triggered_by=triggered_by,
+        container_ids=container_ids or [],
+    )
+
+
+def queue_external_scan(
+    session: Session, container: Container, name: str, records: str | list, submit: Submit, triggered_by: str = "api"
+) -> Operation:
+    """Queue an external scan of ``container`` over ``records`` (operations/external_scan.py):
+    a scan of that one container with the datastore's rollup and source-record settings, no
+    remediation, no auto-resolve. Raises ValidationError (422) for an enrichment-only
+    datastore or bad records."""
+    from .external_scan import parse_records
+
+    ds = container.datastore
+    if ds.enrichment_only:
+        raise ValidationError(("datastore_id",), f"datastore {ds.id} is enrichment-only; nothing to scan there")
+    rows = parse_records(records, [f.name for f in container.fields])
+    params = _scan_params(
+        ScanOperation(
+            type="scan",
+            datastore_id=ds.id,
+            name=name,
+            container_names=[container.name],
+            remediation="none",
+            auto_resolve_passed_anomalies=False,
+        ),
+        ds,
+    )
+    params.update(container_id=container.id, records=rows)
+    return _queue(
+        session,
+        submit,
+        type="external_scan",
+        datastore_id=ds.id,
+        params=params,
+        status=initial_status("external_scan"),
+        container_ids=[container.id],
         triggered_by=triggered_by,
     )
 

@@ -13,14 +13,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..security import datastore_secrets
-from ..sources import open_source
+from ..sources import COMPUTED_TYPES, open_source
 from ..store.db import Database
 from ..store.models import ComputedField, Container, Field, Operation, utcnow
 from .incremental import propose_identifier
 
 
 def run_sync(db: Database, op_id: int, should_abort) -> str | None:
-    """Run sync operation ``op_id``. Returns a warning message or None.
+    """Run sync operation ``op_id``. Returns a warning message or None: the containers
+    found that cannot be read, each with its reason (``ContainerInfo.error``).
 
     Raises: SourceError when the datastore cannot be opened or listed.
     """
@@ -77,13 +78,15 @@ def run_sync(db: Database, op_id: int, should_abort) -> str | None:
                 container.identifiers_set_by = "sync"
         if params.get("prune"):
             for name, container in existing.items():
-                if name not in seen and container.deleted_at is None and container.container_type != "computed_table":
+                if name not in seen and container.deleted_at is None and container.container_type not in COMPUTED_TYPES:
                     container.deleted_at = utcnow()
         op = s.get_one(Operation, op_id)
+        unreadable = [f"{info.name}: {info.error}" for info in found if info.error]
         op.status = {
             **(op.status or {}),
             "total_containers": len(found),
             "containers_analyzed": len(found),
             "records_processed": 0,
         }
-    return None
+    # containers listed but not readable (their scans fail with the same reason)
+    return "; ".join(unreadable) or None

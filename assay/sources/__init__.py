@@ -2,12 +2,23 @@
 and hand the scan an Ibis table per container.
 
 ``open_source(datastore)`` picks the connector by the datastore's ``type``: ``local``
-folders and ``s3`` buckets are both file (``dfs``) datastores, read by ``files.FileSource``.
+folders and ``s3`` buckets are both file (``dfs``) datastores, read by ``files.FileSource``
+(DuckDB) — or, for a ``local`` folder whose ``connection.compute_engine`` is ``spark``, by
+``spark.SparkSource`` over the same file patterns.
 """
 
 from __future__ import annotations
 
-from .base import ContainerInfo, FieldInfo, Source, SourceError, field_type_of
+from .base import (
+    COMPUTED_TYPES,
+    ContainerInfo,
+    FieldInfo,
+    Source,
+    SourceError,
+    StatementTimeout,
+    field_type_of,
+    statement_timeout_of,
+)
 
 
 def open_source(datastore, secrets: dict | None = None) -> Source:
@@ -40,18 +51,34 @@ def open_source(datastore, secrets: dict | None = None) -> Source:
     if kind == "duckdb":
         from .duckdb import DuckDBSource
 
-        return DuckDBSource(datastore.database, datastore.schema or "main")
+        return DuckDBSource(datastore.database, datastore.schema or "main", statement_timeout_of(datastore.connection))
+    if kind in ("local", "file", "dfs") and compute_engine_of(datastore.connection) == "spark":
+        from .spark import SparkSource
+
+        # the folder's files as containers, read and checked by Spark (docs/spark.md)
+        connection = {**(datastore.connection or {}), "tables": False}
+        connection["uri"] = connection.get("uri") or datastore.database or ""
+        return SparkSource(connection, None, None, secrets)
     if kind in ("local", "file", "dfs"):
         from .files import FileSource
 
         connection = datastore.connection or {}
-        return FileSource(connection.get("uri") or datastore.database or "", csv_options(connection))
+        return FileSource(
+            connection.get("uri") or datastore.database or "",
+            csv_options(connection),
+            statement_timeout=statement_timeout_of(connection),
+        )
     if kind == "s3":
         from .files import FileSource, s3_filesystem
 
         connection = datastore.connection or {}
         fs = s3_filesystem(connection, secrets)
-        return FileSource(connection.get("uri") or "", csv_options(connection), fs=fs)
+        return FileSource(
+            connection.get("uri") or "",
+            csv_options(connection),
+            fs=fs,
+            statement_timeout=statement_timeout_of(connection),
+        )
     if kind == "spark":
         from .spark import SparkSource
 
@@ -59,7 +86,16 @@ def open_source(datastore, secrets: dict | None = None) -> Source:
     raise SourceError(f"unsupported datastore type '{datastore.type}'")
 
 
-__all__ = ["ContainerInfo", "FieldInfo", "Source", "SourceError", "field_type_of", "open_source"]
+__all__ = [
+    "COMPUTED_TYPES",
+    "ContainerInfo",
+    "FieldInfo",
+    "Source",
+    "SourceError",
+    "StatementTimeout",
+    "field_type_of",
+    "open_source",
+]
 
 
 def _confined(path: str, loc: tuple[str, ...]) -> None:
@@ -70,6 +106,17 @@ def _confined(path: str, loc: tuple[str, ...]) -> None:
         confine(path, loc)
     except PathNotAllowed as e:
         raise SourceError(e.message) from None
+
+
+#: The engines a file (``local``) datastore can compute with: ``connection.compute_engine``.
+COMPUTE_ENGINES = ("duckdb", "spark")
+
+
+def compute_engine_of(connection: dict | None) -> str:
+    """A file datastore's compute engine: ``connection.compute_engine``, ``duckdb`` (DuckDB
+    in the Assay process, the default) or ``spark`` (the folder read by Spark, with the
+    connection's ``master`` and ``spark.*`` properties as for a ``spark`` datastore)."""
+    return str((connection or {}).get("compute_engine") or "duckdb").lower()
 
 
 def csv_options(connection: dict) -> dict:

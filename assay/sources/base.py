@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass, field
 
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+
+#: Containers defined by a query over the datastore (``Container.query``), not found by sync.
+COMPUTED_TYPES = frozenset({"computed_table", "computed_file", "computed_join"})
 
 
 class SourceError(RuntimeError):
@@ -28,6 +33,8 @@ class ContainerInfo:
 
     ``container_type`` is ``table`` (with ``table_type`` ``table`` or ``view``) or
     ``file`` (a file pattern, ``location`` its glob relative to the datastore root).
+    ``error``: why this one container cannot be read (e.g. a Delta table without the Delta
+    Lake reader); it is still listed, without fields, and its scans fail with that reason.
     """
 
     name: str
@@ -36,6 +43,7 @@ class ContainerInfo:
     location: str | None = None
     file_format: str | None = None
     fields: list[FieldInfo] = field(default_factory=list)
+    error: str | None = None
 
 
 def field_type_of(dtype: dt.DataType) -> str:
@@ -154,3 +162,116 @@ class DuckDBStaging:
             self.con.drop_table(self._staged, force=True)
         self._staged = f"__assay_read_{uuid.uuid4().hex[:12]}"
         return self.con.create_table(self._staged, table, temp=True)
+
+
+#: Seconds a single query may run on a datastore unless its ``connection.statement_timeout``
+#: says otherwise (0: no limit).
+DEFAULT_STATEMENT_TIMEOUT = 3600
+
+
+class StatementTimeout(SourceError):
+    """A query ran longer than the datastore's ``statement_timeout`` and was cancelled."""
+
+
+def statement_timeout_of(connection: dict | None) -> float:
+    """``connection.statement_timeout`` in seconds (default :data:`DEFAULT_STATEMENT_TIMEOUT`;
+    0 for no limit)."""
+    value = (connection or {}).get("statement_timeout")
+    return float(DEFAULT_STATEMENT_TIMEOUT if value is None else value)
+
+
+def timeout_message(seconds: float) -> str:
+    """The error of a query cut by the statement timeout, naming the setting and its value."""
+    return f"query cancelled: it ran longer than the datastore's statement_timeout of {seconds:g} s"
+
+
+class TimedQueries:
+    """A statement timeout for Ibis backends whose driver has no server-side one (DuckDB,
+    SQLite): mixed into the backend class, it arms a timer for every query it runs
+    (``to_pyarrow``, ``execute``, ``raw_sql``, ``create_table``; each batch of
+    ``to_pyarrow_batches``) and, when the query outlives ``statement_timeout`` seconds,
+    cancels it with the driver's ``interrupt()`` — DuckDB's ``DuckDBPyConnection.interrupt``,
+    SQLite's ``sqlite3.Connection.interrupt``, both safe from another thread. The query
+    then raises :class:`StatementTimeout` (its message: :func:`timeout_message`). A timer
+    fires only while its own query is running, so it never cuts the next one. Nested calls
+    (``execute`` inside ``to_pyarrow``) share the outermost query's timer."""
+
+    statement_timeout: float = 0.0
+
+    def _limit_state(self) -> dict:
+        state = self.__dict__.get("_assay_limit")
+        if state is None:
+            state = self.__dict__["_assay_limit"] = {"lock": threading.Lock(), "depth": 0, "armed": None}
+        return state
+
+    @contextlib.contextmanager
+    def limited(self):
+        """Run the enclosed query under the statement timeout (a no-op when it is 0 or when
+        an enclosing call already did)."""
+        state = self._limit_state()
+        if not self.statement_timeout or state["depth"]:
+            state["depth"] += 1
+            try:
+                yield
+            finally:
+                state["depth"] -= 1
+            return
+        token = object()
+        fired: list[bool] = []
+
+        def fire() -> None:
+            with state["lock"]:
+                if state["armed"] is token:
+                    fired.append(True)
+                    self.con.interrupt()  # type: ignore[attr-defined]
+
+        timer = threading.Timer(self.statement_timeout, fire)
+        timer.daemon = True
+        with state["lock"]:
+            state["armed"] = token
+        state["depth"] += 1
+        timer.start()
+        try:
+            yield
+        except Exception as e:
+            if fired:
+                raise StatementTimeout(timeout_message(self.statement_timeout)) from e
+            raise
+        finally:
+            with state["lock"]:
+                state["armed"] = None
+            timer.cancel()
+            state["depth"] -= 1
+
+    def to_pyarrow(self, *args, **kwargs):
+        with self.limited():
+            return super().to_pyarrow(*args, **kwargs)  # type: ignore[misc]
+
+    def execute(self, *args, **kwargs):
+        with self.limited():
+            return super().execute(*args, **kwargs)  # type: ignore[misc]
+
+    def raw_sql(self, *args, **kwargs):
+        with self.limited():
+            return super().raw_sql(*args, **kwargs)  # type: ignore[misc]
+
+    def create_table(self, *args, **kwargs):
+        with self.limited():
+            return super().create_table(*args, **kwargs)  # type: ignore[misc]
+
+    def to_pyarrow_batches(self, *args, **kwargs):
+        import pyarrow as pa
+
+        with self.limited():
+            reader = super().to_pyarrow_batches(*args, **kwargs)  # type: ignore[misc]
+
+        def batches():
+            it = iter(reader)
+            while True:
+                with self.limited():  # each fetch is a query step of its own
+                    batch = next(it, None)
+                if batch is None:
+                    return
+                yield batch
+
+        return pa.RecordBatchReader.from_batches(reader.schema, batches())

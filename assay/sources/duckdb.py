@@ -1,12 +1,38 @@
-"""DuckDB database files: tables and views of one schema."""
+"""DuckDB database files: tables and views of one schema.
+
+Connection settings: ``statement_timeout`` (seconds a single query may run, default 3600,
+0 for none): a query past it is cancelled (``DuckDBPyConnection.interrupt``) and fails
+with :class:`~assay.sources.base.StatementTimeout`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import ibis
+from ibis.backends.duckdb import Backend as _IbisDuckDB
 
-from .base import ContainerInfo, DuckDBStaging, Source, SourceError, fields_of
+from .base import (
+    COMPUTED_TYPES,
+    DEFAULT_STATEMENT_TIMEOUT,
+    ContainerInfo,
+    DuckDBStaging,
+    Source,
+    SourceError,
+    TimedQueries,
+    fields_of,
+)
+
+
+class TimedDuckDB(TimedQueries, _IbisDuckDB):
+    """Ibis' DuckDB backend with a statement timeout (``statement_timeout`` seconds)."""
+
+
+def connect_duckdb(path: str = ":memory:", statement_timeout: float = 0, **kwargs) -> TimedDuckDB:
+    """An Ibis DuckDB backend on ``path`` (``kwargs``: DuckDB settings such as
+    ``read_only``) whose queries are cancelled after ``statement_timeout`` seconds (0: never)."""
+    con = TimedDuckDB().connect(path, **kwargs)
+    con.statement_timeout = statement_timeout
+    return con
 
 
 class DuckDBSource(DuckDBStaging, Source):
@@ -16,7 +42,7 @@ class DuckDBSource(DuckDBStaging, Source):
     writer in another process, not a DuckDB file, …).
     """
 
-    def __init__(self, path: str | None, schema: str = "main"):
+    def __init__(self, path: str | None, schema: str = "main", statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT):
         if not path:
             raise SourceError("the DuckDB datastore has no 'database' path")
         if path != ":memory:" and not Path(path).is_file():
@@ -24,7 +50,7 @@ class DuckDBSource(DuckDBStaging, Source):
         self.path, self.schema = path, schema
         try:
             # No access to other files: a computed table's query cannot read_csv('/etc/passwd').
-            self.con = ibis.duckdb.connect(path, read_only=True, enable_external_access=False)
+            self.con = connect_duckdb(path, statement_timeout, read_only=True, enable_external_access=False)
             self.track_progress()
         except Exception as e:  # noqa: BLE001 - the driver's own reason goes to the user
             raise SourceError(f"cannot open DuckDB database {path}: {e}") from e
@@ -49,7 +75,7 @@ class DuckDBSource(DuckDBStaging, Source):
 
     def table(self, container, partition_column=None):
         try:
-            if container.container_type == "computed_table":
+            if container.container_type in COMPUTED_TYPES:
                 return self.con.sql(container.query, dialect="duckdb")
             return self.con.table(container.name, database=self.schema)
         except Exception as e:  # noqa: BLE001

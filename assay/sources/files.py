@@ -19,13 +19,22 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
 from urllib.parse import unquote, urlparse
 
 import ibis
 import sqlglot as sg
 import sqlglot.expressions as sge
 
-from .base import ContainerInfo, DuckDBStaging, Source, SourceError, fields_of
+from .base import (
+    COMPUTED_TYPES,
+    DEFAULT_STATEMENT_TIMEOUT,
+    ContainerInfo,
+    DuckDBStaging,
+    Source,
+    SourceError,
+    fields_of,
+)
 
 FORMATS = {
     ".csv": "csv",
@@ -65,12 +74,35 @@ def _split(name: str) -> tuple[str, str] | None:
     return name[: -len(ext)], ext + gz
 
 
+#: A folder holding this sub-folder is a Delta Lake table (its transaction log).
+DELTA_LOG = "_delta_log"
+
+
+def delta_tables(paths: Iterable[str]) -> list[str]:
+    """The folders (relative to the root, POSIX; ``.`` for the root itself) that are Delta
+    tables — they hold a ``_delta_log/`` — from the paths of files relative to the root."""
+    found = set()
+    for rel in paths:
+        parts = PurePosixPath(rel).parts
+        if DELTA_LOG in parts[:-1]:
+            found.add(PurePosixPath(*parts[: parts.index(DELTA_LOG)]).as_posix() if parts[0] != DELTA_LOG else ".")
+    return sorted(found)
+
+
 def group_paths(paths: Iterable[str]) -> dict[str, tuple[str, str, list[str]]]:
     """Container name → (glob relative to the root, format, paths sorted by name), from
     the paths of files relative to the root (POSIX separators). Paths with a hidden part
-    (``.name``) and unsupported extensions are left out."""
+    (``.name``) and unsupported extensions are left out.
+
+    A Delta table (a folder with a ``_delta_log/``) is one container of format ``delta``
+    named after its folder (``.`` when the root itself is one), its one "file" the folder:
+    its Parquet files are never read as a file pattern (they include removed versions)."""
+    paths = sorted(paths)
+    deltas = delta_tables(paths)
     groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for rel in sorted(paths):
+    for rel in paths:
+        if any(d == "." or rel.startswith(d + "/") for d in deltas):
+            continue
         path = PurePosixPath(rel)
         if any(part.startswith(".") for part in path.parts):
             continue
@@ -90,6 +122,9 @@ def group_paths(paths: Iterable[str]) -> dict[str, tuple[str, str, list[str]]]:
         stem_glob = base if len(files) == 1 and _split(PurePosixPath(files[0]).name)[0] == base else f"{base}*"
         glob = stem_glob + ext if rel_dir == "." else f"{rel_dir}/{stem_glob}{ext}"
         out[name] = (glob, fmt, files)
+    for folder in deltas:
+        name = folder if folder not in out else f"{folder}.delta"
+        out[name] = (folder, "delta", [folder])
     return out
 
 
@@ -102,6 +137,15 @@ def group_files(root: Path) -> dict[str, tuple[str, str, list[Path]]]:
 
     rels = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and allowed(p)]
     return {name: (glob, fmt, [root / rel for rel in files]) for name, (glob, fmt, files) in group_paths(rels).items()}
+
+
+def delta_unreadable_by_duckdb(folder: str) -> str:
+    """Why a file datastore on DuckDB cannot read the Delta table in ``folder``."""
+    return (
+        f"Delta table {folder}: DuckDB reads Delta tables only through its 'delta' extension, which is a "
+        "download Assay never makes; read it with Spark (a spark datastore, or compute_engine 'spark') on a "
+        "Spark with the Delta Lake jars (docs/spark.md)"
+    )
 
 
 def s3_filesystem(connection: dict, secrets: dict | None = None):
@@ -168,7 +212,9 @@ class FileSource(DuckDBStaging, Source):
     cannot be listed (missing bucket, wrong credentials, unreachable endpoint).
     """
 
-    def __init__(self, uri: str, csv_options: dict | None = None, fs=None):
+    def __init__(
+        self, uri: str, csv_options: dict | None = None, fs=None, statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
+    ):
         self.csv_options = csv_options or {}
         self.fs = fs
         self._groups: dict[str, tuple[str, str, list[str]]] | None = None
@@ -185,7 +231,9 @@ class FileSource(DuckDBStaging, Source):
             if not sep or not self.root:
                 raise SourceError(f"'{uri}' is not a bucket URI like {protocol or 's3'}://bucket/prefix")
             self.uri = f"{self.protocol}://{self.root}"
-        self.con = ibis.duckdb.connect()
+        from .duckdb import connect_duckdb
+
+        self.con = connect_duckdb(statement_timeout=statement_timeout)
         self.track_progress()
         if fs is not None:
             try:
@@ -270,6 +318,10 @@ class FileSource(DuckDBStaging, Source):
     def list_containers(self, include=("table", "view")):
         out = []
         for name, (glob, fmt, files) in self.groups.items():
+            if fmt == "delta":  # listed, with its reason: DuckDB cannot read it here
+                error = delta_unreadable_by_duckdb(glob)
+                out.append(ContainerInfo(name, "file", None, location=glob, file_format=fmt, error=error))
+                continue
             try:
                 schema = self._read(name, fmt, files).schema()
             except Exception as e:  # noqa: BLE001 - an unreadable file is reported, not fatal
@@ -281,11 +333,23 @@ class FileSource(DuckDBStaging, Source):
         """The files of the container's pattern as one table; each file is a partition and
         ``partition_column`` (when given) holds its path (for an object store, its URI).
         ``files`` (paths as :meth:`file_partitions` names them) restricts the read to those
-        files; an empty list gives the container's columns with no rows."""
+        files; an empty list gives the container's columns with no rows. A computed file reads
+        its query over its source file container (named as its ``computed_definition`` says)."""
+        if container.container_type in COMPUTED_TYPES:
+            source = (container.computed_definition or {}).get("source_container_name")
+            if container.container_type != "computed_file" or source not in self.groups:
+                raise SourceError(f"cannot read {container.container_type} {container.name}: no source file container")
+            base = self.table(SimpleNamespace(name=source, container_type="file"))
+            try:
+                return base.alias(source).sql(container.query, dialect="duckdb")
+            except Exception as e:  # noqa: BLE001
+                raise SourceError(f"cannot read computed_file {container.name}: {e}") from e
         group = self.groups.get(container.name)
         if group is None:
             raise SourceError(f"no files match container {container.name} ({container.location}) any more")
         glob, fmt, all_files = group
+        if fmt == "delta":
+            raise SourceError(delta_unreadable_by_duckdb(glob))
         try:
             if files is None:
                 return self._read(container.name, fmt, all_files, partition_column)
@@ -316,12 +380,17 @@ class FileSource(DuckDBStaging, Source):
             return False
 
     def partition_count(self, container):
+        if container.container_type in COMPUTED_TYPES:
+            return 1
         group = self.groups.get(container.name)
         return len(group[2]) if group else 0
 
-    def file_partitions(self, container) -> list[tuple[str, dt.datetime]]:
-        """The container's files as (path, last-modified time in UTC), sorted by path.
-        Raises SourceError when no file matches the container any more."""
+    def file_partitions(self, container) -> list[tuple[str, dt.datetime]] | None:
+        """The container's files as (path, last-modified time in UTC), sorted by path; None
+        for a computed file (read whole, as one partition). Raises SourceError when no file
+        matches the container any more."""
+        if container.container_type in COMPUTED_TYPES:
+            return None
         group = self.groups.get(container.name)
         if group is None:
             raise SourceError(f"no files match container {container.name} ({container.location}) any more")

@@ -53,7 +53,7 @@ import ibis.expr.types as ir
 import sqlglot.expressions as sge
 from ibis.backends.pyspark import Backend as _IbisSpark
 
-from .base import ContainerInfo, Source, SourceError, fields_of
+from .base import COMPUTED_TYPES, ContainerInfo, Source, SourceError, fields_of
 from .files import folder_of, group_files
 
 #: Settings every Assay Spark session runs with (a datastore cannot change them).
@@ -381,6 +381,19 @@ class SparkSource(Source):
             try:
                 schema = self._read(fmt, files).schema()
             except Exception as e:  # noqa: BLE001
+                if fmt == "delta":  # listed with its reason (no Delta reader): its scans fail the same way
+                    error = str(e) if isinstance(e, SourceError) else f"cannot read Delta table {glob}: {_reason(e)}"
+                    out.append(
+                        ContainerInfo(
+                            name if name not in names else f"{name}.{fmt}",
+                            "file",
+                            None,
+                            location=glob,
+                            file_format=fmt,
+                            error=error,
+                        )
+                    )
+                    continue
                 raise SourceError(f"cannot read {glob}: {_reason(e)}") from e
             out.append(
                 ContainerInfo(
@@ -428,7 +441,13 @@ class SparkSource(Source):
             reader = self._reader(fmt, files)
             if schema is not None:
                 reader = reader.schema(schema)
-            df = reader.format("json" if fmt == "json" else fmt).load([_uri(f) for f in files])
+            try:
+                df = reader.format("json" if fmt == "json" else fmt).load([_uri(f) for f in files])
+            except Exception as e:
+                if fmt == "delta" and _no_data_source(e):
+                    folder = self._relative(files[0])
+                    raise SourceError(delta_missing(folder)) from e
+                raise
             if partition_column:
                 from pyspark.sql import functions as F
 
@@ -439,12 +458,21 @@ class SparkSource(Source):
             self._views[key] = view
         return self.con.table(view)
 
+    def _relative(self, path: str) -> str:
+        """A path as the datastore names it: relative to ``uri`` (``.`` for the folder itself)."""
+        if self.root is not None:
+            try:
+                return Path(path).relative_to(self.root).as_posix()
+            except ValueError:
+                pass
+        return path
+
     def table(self, container, partition_column=None, files=None):
         """The container's Ibis table. For a file pattern, ``partition_column`` (when
         given) holds each row's file path, and ``files`` restricts the read to those files
         (with the columns and types of the whole pattern; an empty list gives no rows)."""
         try:
-            if container.container_type == "computed_table":
+            if container.container_type in COMPUTED_TYPES:
                 return self.con.sql(container.query, dialect="spark")
             if container.container_type != "file":
                 return self._table(container.name)
@@ -503,6 +531,25 @@ class SparkSource(Source):
                 self.session.stop()  # the client's session; the server keeps running
             except Exception:  # noqa: BLE001
                 pass
+
+
+#: The Delta Lake artifact a Spark 4 / Scala 2.13 session needs (docs/spark.md).
+DELTA_PACKAGE = "io.delta:delta-spark_2.13"
+
+
+def delta_missing(folder: str) -> str:
+    """Why a Spark without the Delta Lake jars cannot read the Delta table in ``folder``."""
+    return (
+        f"Delta table {folder}: this Spark has no Delta Lake reader (data source 'delta' not found): the "
+        f"{DELTA_PACKAGE} jars are not on its class path. PySpark does not ship them and the delta-spark "
+        "package only downloads them from Maven when Spark starts; on a Spark that has them (or can reach "
+        "Maven) set the datastore's spark.jars.packages and spark.sql.extensions (docs/spark.md, Delta tables)"
+    )
+
+
+def _no_data_source(e: BaseException) -> bool:
+    text = str(e)
+    return "DATA_SOURCE_NOT_FOUND" in text or "Failed to find the data source" in text
 
 
 def _file_name(container) -> str:

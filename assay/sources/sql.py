@@ -7,7 +7,10 @@ into Python. Containers are the tables and views of the datastore's schema.
 Connection settings (the datastore's ``connection`` plus its decrypted secrets):
 ``host``, ``port``, ``username`` (or ``user``), ``password``, and
 ``connect_timeout`` (seconds, default 10) and ``statement_timeout`` (seconds a single
-query may run on PostgreSQL and MySQL/MariaDB, default 3600; 0 for none); the database is
+query may run, default 3600; 0 for none: PostgreSQL's ``statement_timeout``, MariaDB's
+``max_statement_time``, MySQL's ``max_execution_time``; on SQLite a timer cancels the
+query with ``sqlite3.Connection.interrupt`` and it fails with
+:class:`~assay.sources.base.StatementTimeout`); the database is
 the datastore's ``database`` and the schema its ``schema`` (PostgreSQL default ``public``;
 for MySQL the schema is the database). For SQLite, ``database`` is the file's absolute path.
 
@@ -25,11 +28,15 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+from ibis.backends.sqlite import Backend as _IbisSQLite
 
-from .base import ContainerInfo, Source, SourceError, fields_of
+from .base import COMPUTED_TYPES, ContainerInfo, Source, SourceError, TimedQueries, fields_of, statement_timeout_of
 
 DEFAULT_TIMEOUT = 10
-DEFAULT_STATEMENT_TIMEOUT = 3600
+
+
+class TimedSQLite(TimedQueries, _IbisSQLite):
+    """Ibis' SQLite backend with a statement timeout (``statement_timeout`` seconds)."""
 
 
 def _pymysql_connection(**kwargs):
@@ -79,8 +86,7 @@ class SqlSource(Source):
     def __init__(self, kind: str, connection: dict[str, Any], database: str | None, schema: str | None):
         self.kind = kind
         timeout = int(connection.get("connect_timeout") or DEFAULT_TIMEOUT)
-        statement_timeout = connection.get("statement_timeout")
-        statement_timeout = DEFAULT_STATEMENT_TIMEOUT if statement_timeout is None else float(statement_timeout)
+        statement_timeout = statement_timeout_of(connection)
         try:
             if kind == "sqlite":
                 if not database or not Path(database).is_file():
@@ -89,7 +95,8 @@ class SqlSource(Source):
 
                 # mode=ro: the file is opened read-only whatever is sent through the connection
                 raw = sqlite3.connect(Path(database).as_uri() + "?mode=ro", uri=True)
-                self.con = ibis.sqlite.from_connection(raw)
+                self.con = TimedSQLite.from_connection(raw)
+                self.con.statement_timeout = statement_timeout
                 self.schema = None
             elif kind == "postgresql":
                 self.schema = schema or "public"
@@ -192,7 +199,7 @@ class SqlSource(Source):
 
     def table(self, container, partition_column=None):
         try:
-            if container.container_type == "computed_table":
+            if container.container_type in COMPUTED_TYPES:
                 schema = self._pg_query_schema(container.query) if self.kind == "postgresql" else None
                 return self.con.sql(container.query, schema=schema, dialect=self.dialect)
             return self._table(container.name)

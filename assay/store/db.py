@@ -102,10 +102,17 @@ class Database:
         self.secret_key = secret_key  # decrypts datastore secrets inside jobs
         self.engine = get_engine(url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        from .audit import install as install_audit
+        from .repositories.scope import install as install_scope
+
+        install_scope(self._factory)  # a request's session sees only its user's teams' rows
+        install_audit(self._factory)  # created_by / last_editor / anomaly status changes
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        session = self._factory()
+    def session(self, *, user_id: int | None = None, scope=None) -> Iterator[Session]:
+        """A unit of work. ``user_id``: who acts (audit columns); ``scope``: a
+        ``repositories.scope.Scope`` limiting what the session sees (None: everything)."""
+        session = self._factory(info={"user_id": user_id, "scope": scope})
         try:
             yield session
             session.commit()

@@ -11,7 +11,20 @@ import datetime as dt
 import uuid as uuid_mod
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -51,11 +64,15 @@ class Datastore(Base):
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
 
     containers: Mapped[list[Container]] = relationship(
         back_populates="datastore", cascade="all, delete-orphan", passive_deletes=True
     )
     enrichment_datastore: Mapped[Datastore | None] = relationship(remote_side=[id])
+    teams: Mapped[list[Team]] = relationship(
+        secondary="team_datastore", back_populates="datastores", order_by="Team.id"
+    )
     connection_ref: Mapped[Connection | None] = relationship()
 
 
@@ -74,7 +91,10 @@ class Container(Base):
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     additional_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    query: Mapped[str | None] = mapped_column(Text, nullable=True)  # computed_table: a SELECT over the datastore
+    query: Mapped[str | None] = mapped_column(Text, nullable=True)  # computed_*: a SELECT over the datastore
+    #: computed_file / computed_join: the definition the query was rendered from (source and
+    #: join containers, prefixes, select / where / group-by clauses), as the API names them.
+    computed_definition: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Incremental identifier (docs/semantics.md "Incremental scans and partitions"): the field that orders records, its kind
     # ("timestamp" or "batch"), the field that splits a read into partitions, and the
     # highest identifier value a successful scan read (JSON: ISO 8601 text or a number).
@@ -103,6 +123,7 @@ class Field(Base):
     native_type: Mapped[str] = mapped_column(String(255))
     nullable: Mapped[bool] = mapped_column(Boolean, default=True)
     ordinal: Mapped[int] = mapped_column(Integer, default=0)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
     container: Mapped[Container] = relationship(back_populates="fields")
 
@@ -130,8 +151,27 @@ class QualityCheck(Base):
     last_asserted: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     is_passing: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    #: a new anomaly of this check is assigned to this user
+    default_anomaly_assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    #: the template the check was made from; a locked template keeps its checks in sync
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quality_check_template.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    favorite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    last_editor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
 
     container: Mapped[Container] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    last_editor: Mapped[User | None] = relationship(foreign_keys=[last_editor_id])
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    template: Mapped[QualityCheckTemplate | None] = relationship()
 
 
 class Operation(Base):
@@ -250,12 +290,42 @@ class Anomaly(Base):
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     resolved_by_operation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_updated: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    last_editor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    #: user-editable text (``message`` is what the scan found and never changes)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: ids of the users (``user_account``) the anomaly is assigned to
+    assignee_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
     datastore: Mapped[Datastore] = relationship()
     container: Mapped[Container] = relationship()
+    last_editor: Mapped[User | None] = relationship(foreign_keys=[last_editor_id])
+    status_changes: Mapped[list[AnomalyStatusChange]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="AnomalyStatusChange.id", lazy="selectin"
+    )
     failed_checks: Mapped[list[FailedCheck]] = relationship(
         back_populates="anomaly", cascade="all, delete-orphan", order_by="FailedCheck.id"
     )
+    comments: Mapped[list[Comment]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="Comment.id"
+    )
+
+
+class AnomalyStatusChange(Base):
+    """Audit: anomaly ``anomaly_id`` went from ``previous`` to ``status`` at ``created``, by
+    ``user_id`` (None: by a scan, e.g. an auto-resolve)."""
+
+    __tablename__ = "anomaly_status_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    anomaly_id: Mapped[int] = mapped_column(ForeignKey("anomaly.id", ondelete="CASCADE"), index=True)
+    previous: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+
+    user: Mapped[User | None] = relationship()
 
 
 class EnrichmentPending(Base):
@@ -295,6 +365,9 @@ class FailedCheck(Base):
 
 
 class User(Base):
+    """A person (signs in with a password) or a service user (``user_type`` "Service": API
+    tokens only). ``deleted_at`` set = deactivated: its tokens answer 401 until reactivated."""
+
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -303,16 +376,45 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(255), unique=True)
     role: Mapped[str] = mapped_column(String(32), default="Member")  # Admin | Manager | Member
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    user_type: Mapped[str] = mapped_column(String(16), default="Person", server_default="Person")  # | Service
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)  # Argon2id, never returned
+    last_login: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+team_member = Table(
+    "team_member",
+    Base.metadata,
+    Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+"""Members of a team (the Public team's members are every user, implicitly)."""
+
+team_datastore = Table(
+    "team_datastore",
+    Base.metadata,
+    Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
+    Column("datastore_id", ForeignKey("datastore.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+"""The datastores a team holds its ``permission`` on."""
 
 
 class Team(Base):
+    """A group of users holding one permission (Reporter < Viewer < Drafter < Author < Editor)
+    on each of its datastores. The public team (``is_public``) counts every user as a member."""
+
     __tablename__ = "team"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
-    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    permission: Mapped[str] = mapped_column(String(16), default="Viewer")  # Reporter … Editor
+
+    members: Mapped[list[User]] = relationship(secondary=team_member, order_by="User.id")
+    datastores: Mapped[list[Datastore]] = relationship(
+        secondary=team_datastore, back_populates="teams", order_by="Datastore.id"
+    )
 
 
 class UserToken(Base):
@@ -471,3 +573,78 @@ class CheckMeasurement(Base):
     operation_id: Mapped[int | None] = mapped_column(ForeignKey("operation.id", ondelete="SET NULL"), nullable=True)
     measured_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+class QualityScoreSettings(Base):
+    """A datastore's quality score settings (``GET/PUT /api/datastores/{id}/score-settings``):
+    the decay period in days (7–180; NULL: the default, 180) and one weight per quality
+    dimension (0.0–2.0; NULL: the default, 1.0). No row: every setting is its default.
+    Definitions in ``docs/quality-score.md``."""
+
+    __tablename__ = "quality_score_settings"
+
+    datastore_id: Mapped[int] = mapped_column(ForeignKey("datastore.id", ondelete="CASCADE"), primary_key=True)
+    decay_period_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    completeness_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    coverage_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    conformity_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    consistency_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    precision_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timeliness_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    volumetrics_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accuracy_weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Activity(Base):
+    """One change a user made through the API (``GET /api/activity``): ``verb`` ``insert`` /
+    ``update`` / ``delete`` of the row ``object_id`` of table ``object_type`` (``datastore``,
+    ``container``, ``quality_check``, ``anomaly``…), when and by whom. Changes made by
+    operations (scans, syncs…) are not recorded. Written by ``store/activity.py``."""
+
+    __tablename__ = "activity"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    verb: Mapped[str] = mapped_column(String(16))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    user: Mapped[User | None] = relationship()
+
+
+class Comment(Base):
+    """A comment on an anomaly (``anomaly_id``) or a partition (``partition_id``): exactly one is set."""
+
+    __tablename__ = "comment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_updated: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    message: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    anomaly_id: Mapped[int | None] = mapped_column(
+        ForeignKey("anomaly.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    partition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partition.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+
+    user: Mapped[User | None] = relationship()
+
+
+class FieldVersion(Base):
+    """One change of a field made through the API: ``changeset`` is ``{key: [old, new]}``."""
+
+    __tablename__ = "field_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    field_id: Mapped[int] = mapped_column(ForeignKey("field.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    changeset: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()

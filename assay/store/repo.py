@@ -25,6 +25,16 @@ def get_or_404(session: Session, model: type[M], id_: int, what: str | None = No
     return row
 
 
+def with_any_json_value(session: Session, stmt: Select, model: Any, column: Any, wanted: Sequence[Any]) -> Select:
+    """``stmt`` narrowed to the rows of ``model`` whose JSON list ``column`` holds any of
+    ``wanted`` (tags, container ids). The lists are read and compared in Python over the rows
+    ``stmt`` already selects, so the filter is the same on every metadata database."""
+    values = set(wanted)
+    candidates = stmt.with_only_columns(model.id, column).order_by(None)
+    ids = [row[0] for row in session.execute(candidates) if values & set(row[1] or [])]
+    return stmt.where(model.id.in_(ids))
+
+
 def paginate(session: Session, stmt: Select, page: int, size: int) -> tuple[Sequence[Any], int, int]:
     """Run ``stmt`` for 1-based ``page`` of ``size`` rows.
 

@@ -78,7 +78,8 @@ def test_every_operation_declares_its_answer_its_errors_and_a_unique_id(spec):
             expected.add("413")
         assert set(errors) == expected, (where, sorted(errors))
     public = {path for path, _m, op in _operations(spec) if not op.get("security")}
-    assert public == {"/api/health", "/api/status", "/api/cli/authorize"}
+    # sign-in and the first Admin's one-time set-up come before any token
+    assert public == {"/api/health", "/api/status", "/api/cli/authorize", "/api/auth/sign-in", "/api/auth/setup"}
     assert "HTTPValidationError" not in spec["components"]["schemas"]
 
 

@@ -61,6 +61,7 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
         "store_type": "jdbc",
         "type": "duckdb",
         "connection": {"type": "duckdb"},  # secrets are never returned
+        "connection_id": None,
         "database": str(path),
         "schema": "main",
         "enrichment_only": False,
@@ -72,10 +73,43 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
         "high_count_rollup_threshold": 10,
         "enrichment_datastore_id": None,
         "enrichment_datastore": None,
+        "enrich_datastore": None,
+        "connected": True,
+        "latest_operation": None,
         "global_tags": [{"name": "gold"}],
         "favorite": False,
         "description": "the shop",
         "max_concurrent_operations": None,
+        "teams": [{"id": 1, "name": "Public", "permission": "Editor"}],  # no teams sent: the public team
+        "created_by": 1,
+        # a new datastore: nothing counted yet, no scan in the decay window so no score total
+        "metrics": {
+            "containers": 0,
+            "partitions": 0,
+            "records": 0,
+            "quality_checks": 0,
+            "anomalies": 0,
+            "new_anomalies": 0,
+            "open_anomalies": 0,
+            "archived_anomalies": 0,
+            "confidence_score": None,
+            "quality_score": {
+                "created": None,
+                "total": None,
+                **dict.fromkeys(
+                    (
+                        "completeness",
+                        "coverage",
+                        "conformity",
+                        "consistency",
+                        "precision",
+                        "timeliness",
+                        "volumetrics",
+                        "accuracy",
+                    )
+                ),
+            },
+        },
     }
     assert api.ok("GET", f"/api/datastores/{created['id']}") == created
 
@@ -254,24 +288,49 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
         "file_pattern": None,
         "file_format": None,
         "additional_metadata": None,
-        "metrics": {"fields": 3},
+        # never profiled nor scanned; 3 fields without checks: coverage 0 → 70 × (1 − 70/578) = 61.52
+        "metrics": {
+            "last_profiled": None,
+            "last_scanned": None,
+            "fields": 3,
+            "records": None,
+            "completeness": None,
+            "active_checks": 0,
+            "important_checks": 0,
+            "passing_checks": 0,
+            "failing_checks": 0,
+            "anomalies": 0,
+            "active_anomalies": 0,
+            "quality_score": {
+                "created": None,
+                "total": 61.52,
+                "completeness": None,
+                "coverage": 0.0,
+                "conformity": None,
+                "consistency": None,
+                "precision": None,
+                "timeliness": None,
+                "volumetrics": None,
+                "accuracy": None,
+            },
+        },
         # beta's timestamp "ts" is not named like an update/creation time: no identifier is proposed
         "incremental_field_name": None,
         "incremental_identifier_type": None,
         "partition_field": None,
         "incremental_checkpoint": None,
+        "computed_fields": [],
     }
     assert api.ok("GET", f"/api/containers/{ids['alpha_view']}")["table_type"] == "view"
 
-    fields = page(api, f"/api/containers/{ids['beta']}/fields")
-    assert (fields["total"], fields["pages"]) == (3, 1)
-    assert [(f["name"], f["type"]) for f in fields["items"]] == [
+    # a bare list, as Qualytics answers (qualytics-cli reads it so)
+    fields = api.ok("GET", f"/api/containers/{ids['beta']}/fields")
+    assert [(f["name"], f["type"]) for f in fields] == [
         ("id", "Integral"),
         ("amount", "Fractional"),
         ("ts", "Timestamp"),
     ]
-    assert [f["name"] for f in page(api, f"/api/containers/{ids['beta']}/fields", size=2, page=2)["items"]] == ["ts"]
-    gamma = page(api, f"/api/containers/{ids['gamma']}/fields")["items"]
+    gamma = api.ok("GET", f"/api/containers/{ids['gamma']}/fields")
     assert [(f["name"], f["type"]) for f in gamma] == [("flag", "Boolean")]
 
     # Re-sync keeps ids; `include` leaves views out of a fresh datastore.
@@ -297,7 +356,7 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
     api.sync(other["id"])
     alpha, beta = api.container_id(ds["id"], "alpha"), api.container_id(ds["id"], "beta")
     zeta = api.container_id(other["id"], "zeta")
-    fields = {f["name"]: f["id"] for f in page(api, f"/api/containers/{beta}/fields")["items"]}
+    fields = {f["name"]: f["id"] for f in api.ok("GET", f"/api/containers/{beta}/fields")}
 
     created = api.ok(
         "POST",
@@ -315,6 +374,8 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
         },
     )
     assert created["created"].endswith("Z") and created["last_updated"].endswith("Z")
+    me = api.ok("GET", "/api/users/me")
+    admin = {k: me[k] for k in ("id", "created", "name", "email", "role")}
     assert {k: v for k, v in created.items() if k not in ("id", "created", "last_updated")} == {
         "rule_type": "between",
         "inferred": False,
@@ -335,8 +396,16 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
         "last_assertion_error": None,
         "anomaly_count": 0,
         "template_id": None,
+        "template_locked": None,
         "favorite": False,
         "is_new": False,
+        "owner_id": None,
+        "owner": None,
+        "default_anomaly_assignee_id": None,
+        "default_anomaly_assignee": None,
+        # audit: who created it and who changed it last (the first Admin, whose token the tests use)
+        "created_by": admin,
+        "last_editor": admin,
     }
     assert api.ok("GET", f"/api/quality-checks/{created['id']}") == created
 
@@ -471,11 +540,11 @@ def test_local_folder_sync_and_scan(api, files_folder):
     assert (orders["file_pattern"], orders["file_format"], orders["table_type"]) == ("orders*.csv", "csv", None)
     customers = api.ok("GET", f"/api/containers/{ids['customers']}")
     assert (customers["file_pattern"], customers["file_format"]) == ("customers.parquet", "parquet")
-    assert [(f["name"], f["type"]) for f in page(api, f"/api/containers/{ids['orders']}/fields")["items"]] == [
+    assert [(f["name"], f["type"]) for f in api.ok("GET", f"/api/containers/{ids['orders']}/fields")] == [
         ("id", "Integral"),
         ("amount", "Fractional"),
     ]
-    assert [(f["name"], f["type"]) for f in page(api, f"/api/containers/{ids['customers']}/fields")["items"]] == [
+    assert [(f["name"], f["type"]) for f in api.ok("GET", f"/api/containers/{ids['customers']}/fields")] == [
         ("id", "Integral"),
         ("name", "String"),
     ]

@@ -101,10 +101,14 @@ CONTAINER_SCAN_KEYS = {
     "records_processed",
     "partitions_scanned",
     "anomaly_count",
+    "open_anomaly_count",
+    "archived_anomaly_count",
     "auto_resolved_anomaly_count",
     "result",
     "message",
     "quality_checks",
+    "operation_id",
+    "partition_scans",
 }
 
 
@@ -1263,7 +1267,7 @@ def test_reserved_and_spaced_column_names_work_end_to_end(api, make_duckdb, tmp_
     api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
     api.sync(ds["id"])
     cid = api.container_id(ds["id"], "orders")
-    fields = api.ok("GET", f"/api/containers/{cid}/fields")["items"]
+    fields = api.ok("GET", f"/api/containers/{cid}/fields")
     assert [(f["name"], f["type"]) for f in fields] == [
         ("order", "Integral"),
         ("select", "String"),

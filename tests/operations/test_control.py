@@ -217,6 +217,38 @@ def test_abort_cancels_a_long_running_query(api, tmp_path):
     assert cs["result"] == "aborted" and cs["message"] == "aborted by request"
 
 
+def test_abort_cancels_a_long_running_profile_and_records_nothing_for_it(api, tmp_path):
+    path = tmp_path / "huge.duckdb"
+    con = duckdb.connect(str(path))
+    try:  # a view over 40 billion filtered rows: each statistic's query would run for many minutes
+        con.execute(
+            "CREATE VIEW huge AS SELECT a.range AS id, b.range AS v FROM range(200000) a, range(200000) b "
+            "WHERE (a.range * b.range) % 7 = 3"
+        )
+    finally:
+        con.close()
+    ds = api.duckdb_datastore("huge", path)
+    api.sync(ds["id"])
+    op = api.ok("POST", "/api/operations/run", json={"type": "profile", "datastore_id": ds["id"]})
+    deadline = time.monotonic() + 30
+    while api.ok("GET", f"/api/operations/{op['id']}")["result"] == "queued":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1)  # well inside the profile's first query
+    aborted = api.ok("PUT", f"/api/operations/abort/{op['id']}")
+    assert (aborted["result"], aborted["message"]) == ("aborted", "aborted by request")
+    # its worker stops: every query the profile starts (it retries a failed statistic) is cancelled
+    database = api.client.app.state.database
+    deadline = time.monotonic() + 30
+    while True:
+        with database.session() as s:
+            if not s.get_one(Operation, op["id"]).abort_requested:
+                break
+        assert time.monotonic() < deadline, "the aborted profile still runs"
+        time.sleep(0.1)
+    assert api.ok("GET", f"/api/operations/{op['id']}")["container_profiles"] == []
+
+
 def test_a_datastore_runs_at_most_its_limit_at_once(api, tmp_path):
     path = tmp_path / "many.duckdb"
     _many_tables(path, tables=60)

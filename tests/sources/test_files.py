@@ -54,7 +54,7 @@ def test_headerless_csv_with_a_declared_delimiter(api, tmp_path):
     ds = _local(api, "raw", lake, delimiter=";", header=False)
     api.sync(ds["id"])
     cid = api.container_id(ds["id"], "rows")
-    fields = [f["name"] for f in api.ok("GET", f"/api/containers/{cid}/fields")["items"]]
+    fields = [f["name"] for f in api.ok("GET", f"/api/containers/{cid}/fields")]
     assert fields == ["column0", "column1"]
     api.check(cid, "notNegative", ["column0"])
     assert api.scan(ds["id"])["status"]["anomalies_identified"] == 1

@@ -64,7 +64,7 @@ def _computed(api, ds_id, query):
 
 
 def _field_names(api, container_id):
-    return [f["name"] for f in api.ok("GET", f"/api/containers/{container_id}/fields")["items"]]
+    return [f["name"] for f in api.ok("GET", f"/api/containers/{container_id}/fields")]
 
 
 def test_postgres_session_is_read_only_with_a_statement_timeout(pg_db):

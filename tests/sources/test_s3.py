@@ -164,7 +164,7 @@ def test_s3_prefix_sync_and_scan(api, s3, responses):
         "measures": ("measures.parquet", "parquet"),
         "orders": ("orders*.csv", "csv"),
     }
-    fields = api.ok("GET", f"/api/containers/{ids['orders']}/fields")["items"]
+    fields = api.ok("GET", f"/api/containers/{ids['orders']}/fields")
     assert [(f["name"], f["type"]) for f in fields] == [("id", "Integral"), ("amount", "Integral")]
 
     api.check(ids["orders"], "notNegative", ["amount"])  # ids 2 and 4

@@ -185,7 +185,7 @@ def test_bad_spark_connections_are_422_and_another_master_is_a_clear_failure(api
 
 
 def test_interrupt_cancels_the_running_job_of_the_named_job_group(spark_session, spark_db):
-    """What an abort does (``scan._interrupt_on_abort`` calls ``source.interrupt()``): the
+    """What an abort does (``scan.interrupt_on_abort`` calls ``source.interrupt()``): the
     running Spark job of the source's job group is cancelled, and the scan's next query hook
     stops it. The jobs run under the group ``describe`` named."""
     import threading

@@ -66,3 +66,28 @@ def live(tmp_path_factory, browser) -> Iterator[tuple[LiveServer, dict]]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def page(browser, live):
+    """A desktop-sized (1280×800) page on the live server that may not reach other origins;
+    the test fails on any JavaScript error of the page."""
+    server, _ = live
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server.base_url)
+    outside: list[str] = []
+
+    def only_local(route):
+        if route.request.url.startswith(server.base_url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert outside == [], f"the UI requested other origins (it must work offline): {outside}"
+    assert errors == [], f"JavaScript errors in the page: {errors}"

@@ -13,75 +13,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.ui.browsing import LONG, audit, choose, field, wait_operation
+
 # one worker runs them all: they share the browser and the seeded server (session fixtures)
 pytestmark = pytest.mark.xdist_group("ui_browser")
-
-ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "ui" / "node_modules" / "axe-core" / "axe.min.js"
-LONG = 90_000  # ms: operations on a busy 2-core machine
-
-
-@pytest.fixture
-def page(browser, live):
-    server, _ = live
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server.base_url)
-    outside: list[str] = []
-
-    def only_local(route):
-        if route.request.url.startswith(server.base_url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    context.close()
-    assert outside == [], f"the UI requested other origins (it must work offline): {outside}"
-    assert errors == [], f"JavaScript errors in the page: {errors}"
-
-
-def audit(page, name: str, screenshots: Path) -> None:
-    """axe-core: no serious or critical violations; then a full-page screenshot."""
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run npm ci in ui/")
-    page.wait_for_load_state("networkidle")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    bad = [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == [], f"accessibility violations on {name}: {json.dumps(bad, indent=1)}"
-    page.evaluate("() => window.scrollTo(0, 0)")  # a full-page shot of a scrolled page misplaces the header
-    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
-
-
-def field(page, label: str):
-    """The control labelled ``label`` (a required one's label ends with " *")."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}( \*)?$"))
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the Mantine select labelled ``label``."""
-    page.get_by_role("textbox", name=re.compile(rf"^{re.escape(label)}( \*)?$")).click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
-def wait_operation(page, result: str = "success") -> None:
-    from playwright.sync_api import expect
-
-    expect(page.get_by_text(re.compile(r"^finished "))).to_be_visible(timeout=LONG)
-    expect(page.locator("main").get_by_text(result, exact=True).first).to_be_visible()
 
 
 def test_a_day_in_the_ui(page, live, screenshots):
@@ -94,11 +33,12 @@ def test_a_day_in_the_ui(page, live, screenshots):
     page.goto("/anomalies?status=Active")
     expect(page).to_have_url(re.compile(r"/signin\?next="))
     expect(page.get_by_role("heading", name="Sign in to Assay")).to_be_visible()
+    page.get_by_role("tab", name="API token").click()
     audit(page, "01-sign-in", screenshots)
-    page.get_by_label("API token").fill("not-a-token")
+    page.get_by_role("textbox", name="API token").fill("not-a-token")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("This token was refused")).to_be_visible()
-    page.get_by_label("API token").fill(server.token)
+    page.get_by_role("textbox", name="API token").fill(server.token)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/anomalies\?status=Active$"))  # back where the link pointed
     expect(page.get_by_text("Admin (Admin)")).to_be_visible()

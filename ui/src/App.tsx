@@ -103,6 +103,7 @@ function Shell() {
           <Route path="/datastores" element={<DatastoresPage />} />
           <Route path="/datastores/new" element={<DatastoreFormPage />} />
           <Route path="/datastores/:id" element={<DatastorePage />} />
+          <Route path="/datastores/:id/edit" element={<DatastoreFormPage />} />
           <Route path="/containers/:id" element={<ContainerPage />} />
           <Route path="/checks" element={<ChecksPage />} />
           <Route path="/checks/new" element={<CheckFormPage />} />

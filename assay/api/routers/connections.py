@@ -41,13 +41,17 @@ def _split(body: ConnectionBody) -> tuple[dict, dict]:
 
 
 def connection_json(c: Connection) -> dict:
+    """A connection without its secrets; ``connection_type`` is Qualytics' name of ``store_type``."""
+    store_type = "dfs" if c.type in ("local", "s3", "spark") else "jdbc"
     return {
+        **c.parameters,
         "id": c.id,
         "created": iso(c.created),
         "name": c.name,
         "type": c.type,
-        "store_type": "dfs" if c.type in ("local", "s3", "spark") else "jdbc",
-        **c.parameters,
+        "store_type": store_type,
+        "connection_type": store_type,
+        "secrets_manager": None,
     }
 
 

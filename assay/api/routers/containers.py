@@ -6,13 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ...store.repo import paginate
+from ...insights import service as insights
+from ...store.models import Container
+from ...store.repo import paginate, with_any_json_value
 from ...store.repositories import containers as repo
 from ...store.repositories import datastores as datastore_repo
 from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
 from ..routing import Route
+from ..schemas import ToggleFavorite
 
 router = APIRouter(prefix="/containers", tags=["containers"], route_class=Route)
 
@@ -26,14 +29,19 @@ def list_containers(
     name: str | None = None,
     search: str | None = None,
     archived: str | None = None,
+    tag: Annotated[list[str] | None, Query()] = None,
 ) -> dict:
     """Containers, paged; filters ``datastore`` (repeatable), ``container_type``, ``name``,
-    ``search``, ``archived`` (``only`` / ``include``; default: live containers only)."""
+    ``search``, ``tag`` (any of them; repeatable), ``archived`` (``only`` / ``include``;
+    default: live containers only)."""
     stmt = repo.listing(
         datastores=datastore, container_types=container_type, name=name, search=search, archived=archived
     )
+    if tag:
+        stmt = with_any_json_value(session, stmt, Container, Container.tags, tag)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
-    return page_of([ser.container(c) for c in rows], total, page, pages)
+    metrics = insights.container_metrics(session, rows)
+    return page_of([ser.container(c, metrics[c.id]) for c in rows], total, page, pages)
 
 
 @router.get("/listing", response_model=list[r.ContainerListing])
@@ -46,14 +54,24 @@ def listing(session: SessionDep, datastore: Annotated[list[int] | None, Query()]
 
 @router.get("/{container_id}", response_model=r.Container)
 def get_container(container_id: int, session: SessionDep) -> dict:
-    return ser.container(repo.get(session, container_id))
+    """A container with its ``metrics`` (counts and quality score: docs/quality-score.md), its
+    ``computed_fields`` and, when computed, its ``query`` and definition."""
+    c = repo.get(session, container_id)
+    return ser.container_detail(c, insights.container_metrics(session, [c])[c.id])
 
 
-@router.get("/{container_id}/fields", response_model=r.FieldPage)
-def list_fields(container_id: int, session: SessionDep, page: PageDep) -> dict:
-    """The container's fields in column order, paged."""
+@router.get("/{container_id}/fields", response_model=list[r.Field])
+def list_fields(container_id: int, session: SessionDep) -> list[dict]:
+    """The container's fields in column order, as a bare list (as Qualytics answers and its
+    clients, qualytics-cli among them, read it)."""
     container = repo.get(session, container_id)
-    fields = container.fields
-    start = (page.page - 1) * page.size
-    pages = max(1, -(-len(fields) // page.size))
-    return page_of([ser.field(f) for f in fields[start : start + page.size]], len(fields), page, pages)
+    return [ser.field(f) for f in container.fields]
+
+
+@router.patch("/{container_id}/favorite", response_model=r.Container)
+def update_favorite_container(container_id: int, body: ToggleFavorite, session: SessionDep) -> dict:
+    """Mark (``{"favorite": true}``) or unmark a container as a favourite."""
+    container = repo.get(session, container_id)
+    container.favorite = body.favorite
+    session.flush()
+    return ser.container(container)

@@ -11,31 +11,66 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PField
 
+from ...engine import computed
 from ...engine.expressions import ExpressionError, parse_query, to_ibis
 from ...errors import Conflict, NotFound, ValidationError
+from ...operations import service
 from ...operations.incremental import IDENTIFIER_SETTINGS, set_identifiers
 from ...security import datastore_secrets
-from ...sources import field_type_of, open_source
+from ...sources import COMPUTED_TYPES, field_type_of, open_source
 from ...store.models import ComputedField, Container, Datastore, Field
 from ...store.repo import ensure_idle
 from ...store.repositories import containers as repo
 from ...store.repositories import datastores as datastore_repo
 from .. import responses as r
 from .. import serializers as ser
-from ..deps import PageDep, SessionDep, page_of
+from ..deps import PageDep, RunnerDep, SessionDep, page_of
 from ..routing import Route
+from ..schemas import ProfileOperation
 
 router = APIRouter(tags=["containers"], route_class=Route)
 
 
-class ComputedTableCreate(BaseModel):
+ComputedType = Literal["computed_table", "computed_file", "computed_join"]
+
+
+class JoinSource(BaseModel):
+    """A source of a computed join in SQL mode: the container its ``query`` reads as ``alias``."""
+
     model_config = ConfigDict(extra="ignore")
-    container_type: Literal["computed_table"] = "computed_table"
-    datastore_id: int
+    container_id: int
+    alias: str | None = None
+    where_clause: str | None = None
+
+
+class ComputedContainerCreate(BaseModel):
+    """A computed container (Qualytics' polymorphic create body, discriminated by
+    ``container_type``): ``computed_table`` needs ``datastore_id`` and ``query``;
+    ``computed_file`` needs ``datastore_id``, ``source_container_id`` and ``select_clause``;
+    ``computed_join`` needs ``left_container_id``, ``right_container_id``,
+    ``left_join_field_name``, ``right_join_field_name`` and ``select_clause``
+    (see ``engine/computed.py``). Other keys (as exported by ``qualytics config export``)
+    are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    container_type: ComputedType = "computed_table"
+    datastore_id: int | None = None
     name: str = PField(min_length=1, max_length=1024)
-    query: str
+    query: str | None = None
+    source_container_id: int | None = None
+    select_clause: str | None = None
+    where_clause: str | None = None
+    group_by_clause: str | None = None
+    left_container_id: int | None = None
+    right_container_id: int | None = None
+    left_join_field_name: str | None = None
+    right_join_field_name: str | None = None
+    left_prefix: str | None = None
+    right_prefix: str | None = None
+    join_type: Literal["inner", "left", "right", "full"] | None = None
+    sources: list[JoinSource] | None = None
     description: str | None = None
-    tags: list[str] = PField(default_factory=list)
+    tags: list[str] | None = PField(default_factory=list)
     additional_metadata: dict[str, Any] | None = None
 
 
@@ -43,6 +78,9 @@ class ContainerUpdate(BaseModel):
     model_config = ConfigDict(extra="ignore")
     name: str | None = PField(default=None, min_length=1, max_length=1024)
     query: str | None = None
+    select_clause: str | None = None
+    where_clause: str | None = None
+    group_by_clause: str | None = None
     tags: list[str] | None = None
     additional_metadata: dict[str, Any] | None = None
     incremental_field_name: str | None = None
@@ -59,30 +97,168 @@ class ContainerTags(BaseModel):
 
 class ValidateBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    container: ComputedTableCreate
+    container: ComputedContainerCreate
 
 
 DIALECTS = {"duckdb": "duckdb", "postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
+#: File datastores read computed files with DuckDB over the source container's files.
+FILE_TYPES = ("local", "s3")
 
 
-def _normalise(ds: Datastore, query: str) -> str:
+def _dialect(ds: Datastore, container_type: str) -> str:
+    if ds.type in DIALECTS:
+        return DIALECTS[ds.type]
+    if container_type == "computed_file" and ds.type in FILE_TYPES:
+        return "duckdb"
+    what = (
+        "computed files need a database or file datastore"
+        if container_type == "computed_file"
+        else (f"{container_type.replace('_', ' ')}s need a database datastore (jdbc)")
+    )
+    raise ValidationError(("datastore_id",), what)
+
+
+def _normalise(ds: Datastore, query: str, container_type: str = "computed_table") -> str:
     """The query parsed and re-rendered in the datastore's dialect. 422 when it is not one SELECT."""
-    if ds.type not in DIALECTS:
-        raise ValidationError(("datastore_id",), "computed tables need a database datastore (jdbc)")
     try:
-        return parse_query(query, DIALECTS[ds.type])
+        return parse_query(query, _dialect(ds, container_type))
     except ExpressionError as e:
         raise ValidationError(("query",), f"query: {e}") from None
 
 
-def _query_fields(ds: Datastore, query: str, secret_key: str) -> list:
-    """Fields of a computed table's query, by asking the engine for its schema."""
-    normalised = _normalise(ds, query)
+def _required(body: ComputedContainerCreate, *names: str) -> None:
+    for name in names:
+        if getattr(body, name) in (None, ""):
+            raise ValidationError((name,), f"{body.container_type} needs {name}")
+
+
+def _source(session, container_id: int, loc: str, datastore_id: int | None = None) -> Container:
+    c = repo.find(session, container_id)
+    if c is None or c.deleted_at is not None:
+        raise ValidationError((loc,), f"container {container_id} does not exist")
+    if datastore_id is not None and c.datastore_id != datastore_id:
+        raise ValidationError((loc,), f"container {container_id} is not in datastore {datastore_id}")
+    return c
+
+
+def _definition(session, body: ComputedContainerCreate) -> tuple[Datastore, str, dict[str, Any] | None]:
+    """(datastore, normalised query, computed_definition) of a create body. Raises
+    ValidationError naming the missing or wrong key, NotFound for an unknown datastore."""
+    if body.container_type == "computed_table":
+        _required(body, "datastore_id", "query")
+        ds = datastore_repo.get(session, body.datastore_id)
+        return ds, _normalise(ds, body.query or ""), None
+    if body.container_type == "computed_file":
+        _required(body, "datastore_id", "source_container_id", "select_clause")
+        ds = datastore_repo.get(session, body.datastore_id)
+        dialect = _dialect(ds, body.container_type)
+        src = _source(session, body.source_container_id, "source_container_id", ds.id)
+        schema = None if ds.type in FILE_TYPES else ds.schema
+        definition = {
+            "source_container_id": src.id,
+            "source_container_name": src.name,
+            "select_clause": body.select_clause,
+            "where_clause": body.where_clause,
+            "group_by_clause": body.group_by_clause,
+        }
+        try:
+            tree = computed.file_query(
+                computed.table_ref(src.name, schema), body.select_clause or "", body.where_clause, body.group_by_clause
+            )
+            query = parse_query(computed.render(tree, dialect), dialect)
+        except ExpressionError as e:
+            raise ValidationError(("select_clause",), f"computed file: {e}") from None
+        return ds, query, definition
+    if body.sources:
+        return _sql_join(session, body)
+    _required(
+        body,
+        "left_container_id",
+        "right_container_id",
+        "left_join_field_name",
+        "right_join_field_name",
+        "select_clause",
+    )
+    left = _source(session, body.left_container_id, "left_container_id")
+    right = _source(session, body.right_container_id, "right_container_id")
+    if right.datastore_id != left.datastore_id:
+        raise ValidationError(
+            ("right_container_id",), "a computed join's containers must be in one datastore (Assay reads both at once)"
+        )
+    ds = left.datastore
+    dialect = _dialect(ds, body.container_type)
+    definition = {
+        "left_container_id": left.id,
+        "right_container_id": right.id,
+        "right_datastore_id": right.datastore_id,
+        "left_join_field_name": body.left_join_field_name,
+        "right_join_field_name": body.right_join_field_name,
+        "left_prefix": body.left_prefix or "left",
+        "right_prefix": body.right_prefix or "right",
+        "join_type": body.join_type or "inner",
+        "select_clause": body.select_clause,
+        "where_clause": body.where_clause,
+        "group_by_clause": body.group_by_clause,
+    }
+    try:
+        tree = computed.join_query(
+            computed.table_ref(left.name, ds.schema),
+            [f.name for f in left.fields if f.type != "Computed"],
+            body.left_join_field_name or "",
+            computed.table_ref(right.name, ds.schema),
+            [f.name for f in right.fields if f.type != "Computed"],
+            body.right_join_field_name or "",
+            body.select_clause or "",
+            left_prefix=definition["left_prefix"],
+            right_prefix=definition["right_prefix"],
+            join_type=definition["join_type"],
+            where_clause=body.where_clause,
+            group_by_clause=body.group_by_clause,
+        )
+        query = parse_query(computed.render(tree, dialect), dialect)
+    except ExpressionError as e:
+        loc = str(e).split(":")[0] if str(e).startswith(("left_join", "right_join")) else "select_clause"
+        raise ValidationError((loc,), f"computed join: {e}") from None
+    return ds, query, definition
+
+
+def _sql_join(session, body: ComputedContainerCreate) -> tuple[Datastore, str, dict[str, Any]]:
+    """A computed join in SQL mode: ``query`` over ``sources`` read by alias (one datastore)."""
+    _required(body, "query")
+    sources = [_source(session, s.container_id, "sources") for s in body.sources or []]
+    ds = datastore_repo.get(session, body.datastore_id) if body.datastore_id else sources[0].datastore
+    if any(c.datastore_id != ds.id for c in sources):
+        raise ValidationError(("sources",), f"a computed join's sources must be in datastore {ds.id}")
+    dialect = _dialect(ds, body.container_type)
+    by_alias = {
+        (s.alias or c.name): (computed.table_ref(c.name, ds.schema), s.where_clause)
+        for s, c in zip(body.sources or [], sources, strict=True)
+    }
+    try:
+        query = parse_query(computed.render(computed.sources_query(body.query or "", by_alias), dialect), dialect)
+    except ExpressionError as e:
+        raise ValidationError(("query",), f"computed join: {e}") from None
+    definition = {
+        "query": body.query,
+        "sources": [
+            {"container_id": c.id, "alias": s.alias or c.name, "where_clause": s.where_clause}
+            for s, c in zip(body.sources or [], sources, strict=True)
+        ],
+    }
+    return ds, query, definition
+
+
+def _query_fields(
+    ds: Datastore, container_type: str, query: str, definition: dict | None, secret_key: str, name: str
+) -> list:
+    """Fields of computed container ``name``'s query, by asking the engine for its schema."""
+    probe = SimpleNamespace(container_type=container_type, query=query, computed_definition=definition, name=name)
     try:
         with open_source(ds, datastore_secrets(secret_key, ds)) as source:
-            schema = source.table(SimpleNamespace(container_type="computed_table", query=normalised, name="?")).schema()
+            schema = source.table(probe).schema()
     except Exception as e:  # noqa: BLE001 - the engine's reason goes back as a 422
-        raise ValidationError(("query",), f"query: {str(e).splitlines()[0]}") from None
+        loc = "query" if container_type == "computed_table" else "select_clause"
+        raise ValidationError((loc,), f"{loc}: {str(e).splitlines()[0]}") from None
     return [
         Field(name=n, type=field_type_of(t), native_type=str(t), nullable=t.nullable, ordinal=i)
         for i, (n, t) in enumerate(schema.items())
@@ -90,33 +266,44 @@ def _query_fields(ds: Datastore, query: str, secret_key: str) -> list:
 
 
 @router.post("/containers", response_model=r.Container)
-def create_container(body: ComputedTableCreate, session: SessionDep, request: Request) -> dict:
-    """Create a computed table: a read-only SELECT over the datastore, scanned like a table."""
-    ds = datastore_repo.get(session, body.datastore_id)
+def create_container(body: ComputedContainerCreate, session: SessionDep, request: Request, runner: RunnerDep) -> dict:
+    """Create a computed container (table, file or join: see ``ComputedContainerCreate``),
+    scanned like a table, and queue a profile of it (no inference) as Qualytics does; the
+    operations listing's ``container`` filter finds that profile. 409 for a taken name; 422
+    naming the key for a bad definition."""
+    ds, query, definition = _definition(session, body)
     if repo.name_taken(session, ds.id, body.name):
         raise Conflict(f"datastore {ds.id} already has a container named '{body.name}'")
-    fields = _query_fields(ds, body.query, request.app.state.settings.secret_key)
+    fields = _query_fields(ds, body.container_type, query, definition, request.app.state.settings.secret_key, body.name)
     c = Container(
         datastore_id=ds.id,
         name=body.name,
-        container_type="computed_table",
+        container_type=body.container_type,
         table_type=None,
-        query=_normalise(ds, body.query),
-        tags=body.tags,
+        query=query,
+        computed_definition=definition,
+        tags=body.tags or [],
         additional_metadata=body.additional_metadata,
         fields=fields,
     )
-    return ser.container(repo.add(session, c))
+    c = repo.add(session, c)
+    profile = ProfileOperation(type="profile", datastore_id=ds.id, container_names=[c.name], inference_threshold=0)
+    service.queue(session, profile, runner.submit, triggered_by="container creation", container_ids=[c.id])
+    session.refresh(c)
+    return ser.container_detail(c)
 
 
-@router.post("/containers/validate", response_model=r.ContainerValidation)
+@router.post("/containers/validate", status_code=204)
 def validate_container(
     body: ValidateBody, session: SessionDep, request: Request, timeout_seconds: int = Query(60, ge=1)
-) -> dict:
-    """Dry-run a computed table definition: 200 with its fields, or 422 saying why not."""
-    ds = datastore_repo.get(session, body.container.datastore_id)
-    fields = _query_fields(ds, body.container.query, request.app.state.settings.secret_key)
-    return {"valid": True, "fields": [{"name": f.name, "type": f.type, "native_type": f.native_type} for f in fields]}
+) -> Response:
+    """Dry-run a computed container definition: 204 when it would be created, else 422
+    naming the key and the reason (as Qualytics answers; qualytics-cli reads 204 as valid)."""
+    ds, query, definition = _definition(session, body.container)
+    _query_fields(
+        ds, body.container.container_type, query, definition, request.app.state.settings.secret_key, body.container.name
+    )
+    return Response(status_code=204)
 
 
 @router.patch("/containers", response_model=list[r.Container])
@@ -131,7 +318,9 @@ def bulk_tag_containers(body: list[ContainerTags], session: SessionDep) -> list[
 
 @router.put("/containers/{container_id}", response_model=r.Container)
 def update_container(container_id: int, body: ContainerUpdate, session: SessionDep, request: Request) -> dict:
-    """Update tags and metadata; a computed table's name and query too; the incremental
+    """Update tags and metadata; a computed container's name and definition too (a computed
+    table's ``query``; a computed file's or join's ``select_clause``, ``where_clause``,
+    ``group_by_clause``: its fields are read again); the incremental
     identifier and partition field (``null`` clears them; they then survive later syncs)."""
     c = repo.get(session, container_id)
     if body.tags is not None:
@@ -145,16 +334,29 @@ def update_container(container_id: int, body: ContainerUpdate, session: SessionD
         if (c.incremental_field_name, c.partition_field) != before:
             # partitions of the old split no longer describe the container (their scans keep their names)
             repo.drop_partitions(session, c.id)
-    if c.container_type == "computed_table":
-        if body.query is not None:
-            c.fields = _query_fields(c.datastore, body.query, request.app.state.settings.secret_key)
-            c.query = _normalise(c.datastore, body.query)
+    if c.container_type in COMPUTED_TYPES:
+        stored = c.computed_definition or {}
+        if c.container_type == "computed_table" or stored.get("sources"):  # defined by a query
+            changed = {"query": body.query} if body.query is not None else {}
+        else:  # defined by clauses
+            clauses = ("select_clause", "where_clause", "group_by_clause")
+            changed = {k: getattr(body, k) for k in clauses if k in body.model_fields_set}
+        if changed:
+            current = {"query": stored.get("query", c.query), **stored, **changed}
+            definition = ComputedContainerCreate(
+                container_type=c.container_type, datastore_id=c.datastore_id, name=c.name, **current
+            )
+            ds, query, computed_definition = _definition(session, definition)
+            c.fields = _query_fields(
+                ds, c.container_type, query, computed_definition, request.app.state.settings.secret_key, c.name
+            )
+            c.query, c.computed_definition = query, computed_definition
         if body.name is not None:
             c.name = body.name
     elif body.name is not None and body.name != c.name:
         raise ValidationError(("name",), "only computed containers can be renamed; tables keep the source's name")
     session.flush()
-    return ser.container(c)
+    return ser.container_detail(c)
 
 
 @router.delete("/containers/{container_id}", status_code=204)
@@ -174,17 +376,7 @@ def field_profiles(container_id: int, session: SessionDep, page: PageDep) -> dic
     latest = repo.latest_profile(session, container_id)
     profiles = latest.field_profiles if latest else []
     start = (page.page - 1) * page.size
-    items = [
-        {
-            "id": fp.id,
-            "created": ser.iso(fp.created),
-            "name": fp.field_name,
-            "field_name": fp.field_name,
-            "container_profile_id": fp.container_profile_id,
-            **fp.statistics,
-        }
-        for fp in profiles[start : start + page.size]
-    ]
+    items = [ser.field_profile(fp) for fp in profiles[start : start + page.size]]
     return page_of(items, len(profiles), page, max(1, -(-len(profiles) // page.size)))
 
 
@@ -253,19 +445,6 @@ def _dtype(native: str):
         return ibis.dtype("string")
 
 
-def _computed_json(cf: ComputedField) -> dict:
-    return {
-        "id": cf.id,
-        "created": ser.iso(cf.created),
-        "name": cf.name,
-        "container_id": cf.container_id,
-        "transformation": cf.transformation,
-        "source_fields": cf.source_fields,
-        "properties": cf.properties,
-        "additional_metadata": cf.additional_metadata,
-    }
-
-
 def _sync_field(container: Container, name: str, dtype, old_name: str | None = None) -> None:
     fields = [f for f in container.fields if f.name not in (name, old_name)]
     fields.append(
@@ -293,7 +472,7 @@ def create_computed_field(body: ComputedFieldBody, session: SessionDep) -> dict:
     repo.add_computed_field(session, cf)
     _sync_field(container, body.name, dtype)
     session.flush()
-    return _computed_json(cf)
+    return ser.computed_field(cf)
 
 
 @router.put("/computed-fields/{field_id}", response_model=r.ComputedField)
@@ -311,7 +490,7 @@ def update_computed_field(field_id: int, body: ComputedFieldBody, session: Sessi
     cf.additional_metadata = body.additional_metadata
     _sync_field(container, body.name, dtype, old_name=old)
     session.flush()
-    return _computed_json(cf)
+    return ser.computed_field(cf)
 
 
 @router.delete("/computed-fields/{field_id}", status_code=204)

@@ -10,19 +10,21 @@ from fastapi import APIRouter, Query, Request, Response
 from ...confinement import PathNotAllowed, confine, refuse_metadata_database
 from ...enrichment.writer import ENRICHMENT_TYPES, default_prefix
 from ...errors import Conflict, ValidationError
+from ...insights import service as insights
 from ...operations import service
 from ...security import SECRET_FIELDS, datastore_secrets, decrypt_secrets, encrypt_secrets
 from ...sources import verify
 from ...sources.files import folder_of
 from ...store.models import Datastore
-from ...store.repo import ensure_idle, paginate
+from ...store.repo import ensure_idle, paginate, with_any_json_value
 from ...store.repositories import connections as connection_repo
 from ...store.repositories import datastores as repo
+from ...store.repositories import users as users_repo
 from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
 from ..routing import Route
-from ..schemas import ConnectionIn, DatastoreCreate, DatastoreUpdate
+from ..schemas import ConnectionIn, DatastoreCreate, DatastoreUpdate, ToggleFavorite
 
 router = APIRouter(prefix="/datastores", tags=["datastores"], route_class=Route)
 
@@ -58,6 +60,13 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
     secrets = {k: v for k, v in data.items() if k in SECRET_FIELDS}
     conn = {k: v for k, v in data.items() if k not in SECRET_FIELDS}
     conn["type"] = kind[1]
+    timeout = conn.get("statement_timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= 86400
+    ):
+        raise ValidationError(
+            ("connection", "statement_timeout"), "'statement_timeout' must be a number of seconds, 0…86400"
+        )
     if kind[1] in ("duckdb", "sqlite"):
         if not database:
             raise ValidationError(
@@ -75,13 +84,6 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
             refuse_metadata_database(kind[1], conn, database)
         except PathNotAllowed as e:
             raise ValidationError(e.loc, e.message) from None
-        timeout = conn.get("statement_timeout")
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout <= 86400
-        ):
-            raise ValidationError(
-                ("connection", "statement_timeout"), "'statement_timeout' must be a number of seconds, 0…86400"
-            )
     elif kind[1] == "spark":
         from ...sources.spark import validate_connection
 
@@ -106,7 +108,34 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
         if not uri.startswith("file://") or not Path(uri.removeprefix("file://")).is_absolute():
             raise ValidationError(("connection", "uri"), "a local datastore needs 'uri': file:///absolute/folder")
         _confined(str(folder_of(uri)), ("connection", "uri"))
+    if kind[1] in ("local", "s3"):
+        _check_compute_engine(kind[1], conn)
     return kind[0], kind[1], conn, secrets
+
+
+def _check_compute_engine(kind: str, conn: dict) -> None:
+    """A file datastore's ``compute_engine`` (``duckdb`` or ``spark``; with ``spark`` its
+    ``master`` and ``spark.*`` settings as for a ``spark`` datastore). Raises ValidationError."""
+    from ...sources import COMPUTE_ENGINES, compute_engine_of
+
+    engine = conn.get("compute_engine")
+    if engine is None:
+        return
+    if not isinstance(engine, str) or compute_engine_of(conn) not in COMPUTE_ENGINES:
+        raise ValidationError(("connection", "compute_engine"), "'compute_engine' must be 'duckdb' or 'spark'")
+    if compute_engine_of(conn) != "spark":
+        return
+    if kind == "s3":
+        raise ValidationError(
+            ("connection", "compute_engine"),
+            "compute_engine 'spark' is not available for s3 datastores: Spark reads S3 through the hadoop-aws "
+            "connector (s3a://), whose jars (org.apache.hadoop:hadoop-aws and the AWS SDK bundle) PySpark does not "
+            "ship; mount the bucket and use a local datastore with compute_engine 'spark', or keep 'duckdb'",
+        )
+    from ...sources.spark import validate_connection
+
+    for location, message in validate_connection({k: v for k, v in conn.items() if k != "uri"}):
+        raise ValidationError(location, message)
 
 
 TestConnection = Annotated[
@@ -144,6 +173,12 @@ def _confined(path: str, loc: tuple[str, ...]) -> None:
         raise ValidationError(e.loc, e.message) from None
 
 
+def _answer(session: SessionDep, ds: Datastore) -> dict:
+    """A datastore's answer with its ``metrics`` (counts and quality score: docs/quality-score.md)."""
+    session.flush()
+    return ser.datastore(ds, insights.datastore_metrics(session, [ds])[ds.id])
+
+
 @router.get("", response_model=r.DatastorePage)
 def list_datastores(
     session: SessionDep,
@@ -152,14 +187,21 @@ def list_datastores(
     enrichment_only: bool | None = None,
     search: str | None = None,
     datastore_type: Annotated[list[str] | None, Query()] = None,
+    tag: Annotated[list[str] | None, Query()] = None,
+    sort: Annotated[str | None, Query(pattern=r"^-?(id|name|created)$")] = None,
 ) -> dict:
-    """Datastores, paged; filters ``name`` (exact), ``enrichment_only``, ``search`` (substring)."""
+    """Datastores, paged; filters ``name`` (exact), ``enrichment_only``, ``search`` (substring),
+    ``datastore_type``, ``tag`` (any of them; repeatable). ``sort``: ``id`` (default),
+    ``name`` or ``created``, descending with a leading ``-`` (``-name``)."""
     types = None
     if datastore_type:
         types = [KINDS.get(t.lower(), ("", t.lower()))[1] for value in datastore_type for t in value.split(",")]
-    stmt = repo.listing(name=name, enrichment_only=enrichment_only, search=search, types=types)
+    stmt = repo.listing(name=name, enrichment_only=enrichment_only, search=search, types=types, sort=sort)
+    if tag:
+        stmt = with_any_json_value(session, stmt, Datastore, Datastore.tags, tag)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
-    return page_of([ser.datastore(d) for d in rows], total, page, pages)
+    metrics = insights.datastore_metrics(session, rows)
+    return page_of([ser.datastore(d, metrics[d.id]) for d in rows], total, page, pages)
 
 
 @router.post("", response_model=r.Datastore)
@@ -197,22 +239,25 @@ def create_datastore(
         enrichment_source_record_limit=body.enrichment_source_record_limit,
         enrichment_remediation_strategy=body.enrichment_remediation_strategy,
         high_count_rollup_threshold=body.high_count_rollup_threshold,
-        tags=body.tags,
+        tags=body.tags or [],
         description=body.description,
         connection_id=body.connection_id,
         max_concurrent_operations=body.max_concurrent_operations,
     )
     if test_connection:
         _test_connection(ds, secrets or ref_secrets)
+    ds.teams = users_repo.teams_named(session, body.teams) if body.teams else users_repo.public_teams(session)
     repo.add(session, ds)
     if body.trigger_sync and not body.enrichment_only:
         service.queue_initial_sync(session, ds, runner.submit)
-    return ser.datastore(ds)
+    return _answer(session, ds)
 
 
 @router.get("/{datastore_id}", response_model=r.Datastore)
 def get_datastore(datastore_id: int, session: SessionDep) -> dict:
-    return ser.datastore(repo.get(session, datastore_id))
+    """A datastore with its ``metrics`` (counts and quality score: docs/quality-score.md)."""
+    ds = repo.get(session, datastore_id)
+    return _answer(session, ds)
 
 
 @router.put("/{datastore_id}", response_model=r.Datastore)
@@ -250,10 +295,12 @@ def update_datastore(
         ds.max_concurrent_operations = body.max_concurrent_operations
     if "schema_" in sent and body.schema_:
         ds.schema = body.schema_
+    if body.teams is not None:
+        ds.teams = users_repo.teams_named(session, body.teams)
     if test_connection and {"connection", "database", "schema_"} & sent:
         # raising rolls the session back: nothing of a refused update is kept
         _test_connection(ds, datastore_secrets(request.app.state.settings.secret_key, ds))
-    return ser.datastore(ds)
+    return _answer(session, ds)
 
 
 @router.delete("/{datastore_id}", status_code=204)
@@ -277,7 +324,7 @@ def link_enrichment(datastore_id: int, enrichment_id: int, session: SessionDep) 
     ds.enrichment_datastore_id = target.id
     session.flush()
     session.refresh(ds)
-    return ser.datastore(ds)
+    return _answer(session, ds)
 
 
 @router.delete("/{datastore_id}/enrichment", status_code=204)
@@ -306,11 +353,46 @@ def verify_draft(body: DatastoreCreate, session: SessionDep, request: Request) -
 
 
 @router.post("/{datastore_id}/connection", response_model=r.Verification)
-def verify_datastore(datastore_id: int, session: SessionDep, request: Request) -> dict:
+def verify_datastore(
+    datastore_id: int, session: SessionDep, request: Request, body: DatastoreUpdate | None = None
+) -> dict:
     """Open the datastore and list its containers: ``{connected, message}`` with the driver's
-    reason on failure (never a 500)."""
+    reason on failure (never a 500).
+
+    With a body (the keys of ``PUT /datastores/{id}``), the saved settings with those changes
+    are verified and nothing is saved: a connection, database or schema sent replaces the
+    saved one, and secrets not sent (a password left blank in an edit form) are the saved ones.
+    Raises: ValidationError (→ 422) on a changed setting that is malformed, as the PUT would.
+    """
     ds = repo.get(session, datastore_id)
-    if ds.enrichment_only and ds.type == "duckdb" and not Path(ds.database or "").exists():
+    key = request.app.state.settings.secret_key
+    secrets = datastore_secrets(key, ds)
+    target = ds
+    sent = body.model_fields_set if body is not None else set()
+    if body is not None and {"connection", "database", "schema_"} & sent:
+        database = body.database or ds.database
+        connection = body.connection or ConnectionIn(**ds.connection)
+        store_type, type_, conn, new_secrets = _kind(connection, database)
+        secrets = {**secrets, **new_secrets}
+        target = Datastore(  # a draft, never added to the session
+            name=ds.name,
+            store_type=store_type,
+            type=type_,
+            connection=conn,
+            database=database,
+            schema=body.schema_ or ds.schema,
+            enrichment_only=ds.enrichment_only,
+        )
+    if target.enrichment_only and target.type == "duckdb" and not Path(target.database or "").exists():
         return {"connected": True, "message": "the enrichment DuckDB file will be created on first write"}
-    connected, message = verify(ds, datastore_secrets(request.app.state.settings.secret_key, ds))
+    connected, message = verify(target, secrets)
     return {"connected": connected, "message": message}
+
+
+@router.patch("/{datastore_id}/favorite", response_model=r.Datastore)
+def update_favorite_datastore(datastore_id: int, body: ToggleFavorite, session: SessionDep) -> dict:
+    """Mark (``{"favorite": true}``) or unmark a datastore as a favourite."""
+    ds = repo.get(session, datastore_id)
+    ds.favorite = body.favorite
+    session.flush()
+    return ser.datastore(ds)

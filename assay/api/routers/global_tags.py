@@ -54,6 +54,42 @@ def create_tag(body: TagCreate, session: SessionDep) -> dict:
     return _tag(repo.add(session, **body.model_dump()))
 
 
+class TagUpdate(BaseModel):
+    """PUT /global-tags/{name} (Qualytics' ``UpdateGlobalTag``): a new ``name`` renames the
+    tag everywhere it is used; the other keys replace the tag's when given."""
+
+    model_config = ConfigDict(extra="ignore")
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    color: str | None = None
+    description: str | None = None
+    category: str | None = None
+    weight_modifier: int | None = Field(default=None, ge=-10, le=10)
+
+
+@router.get("/listing", response_model=list[r.GlobalTagListing])
+def get_global_tags_listing(session: SessionDep) -> list[dict]:
+    """Every tag by name, each with ``count``: the datastores, containers, fields, quality
+    checks and anomalies that carry it. Registered before ``/{name}``."""
+    counts = repo.usage_counts(session)
+    return [{**_tag(t), "count": counts.get(t.name, 0)} for t in session.scalars(repo.listing())]
+
+
+@router.put("/{name}", response_model=r.GlobalTag)
+def update_global_tag(name: str, body: TagUpdate, session: SessionDep) -> dict:
+    """Update a tag; a new ``name`` renames it on every object carrying it (one transaction).
+    404 for an unknown tag, 409 if the new name is taken."""
+    tag = repo.by_name(session, name)
+    if body.name is not None and body.name != tag.name:
+        if repo.name_taken(session, body.name):
+            raise Conflict(f"a global tag named '{body.name}' already exists")
+        repo.rename(session, tag, body.name)
+    for key in ("color", "description", "category", "weight_modifier"):
+        if key in body.model_fields_set and (getattr(body, key) is not None or key != "weight_modifier"):
+            setattr(tag, key, getattr(body, key))
+    session.flush()
+    return _tag(tag)
+
+
 @router.get("/{name}", response_model=r.GlobalTag)
 def get_tag(name: str, session: SessionDep) -> dict:
     return _tag(repo.by_name(session, name))

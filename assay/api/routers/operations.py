@@ -46,10 +46,12 @@ def list_operations(
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
     sort_created: str = "desc",
+    container: Annotated[list[int] | None, Query()] = None,
 ) -> dict:
-    """Operations, paged; filters ``datastore``, ``operation_type``, ``result`` (repeatable
-    or comma-separated), ``finished``, ``start_date``/``end_date`` (on ``created``, UTC days),
-    ``sort_created`` (asc/desc, default desc)."""
+    """Operations, paged; filters ``datastore``, ``container`` (operations working on that
+    container; repeatable), ``operation_type``, ``result`` (repeatable or comma-separated),
+    ``finished``, ``start_date``/``end_date`` (on ``created``, UTC days), ``sort_created``
+    (asc/desc, default desc)."""
     types = None
     if operation_type:
         types = ["sync", "catalog"] if operation_type in ("sync", "catalog") else [operation_type]
@@ -61,6 +63,8 @@ def list_operations(
         start=dt.datetime.combine(start_date, dt.time(), dt.UTC) if start_date else None,
         end=dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(), dt.UTC) if end_date else None,
         ascending=sort_created == "asc",
+        containers=container,
+        session=session,
     )
     rows, total, pages = repo.page(session, stmt, page.page, page.size)
     return page_of([_shaped(session, op) for op in rows], total, page, pages)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from ...store.models import ContainerScan, Partition
+from ...store.models import Partition
 from ...store.repo import paginate
 from ...store.repositories import partitions as repo
 from .. import responses as r
@@ -52,24 +52,6 @@ def get_partition(partition_id: int, session: SessionDep) -> dict:
     return _partition(p, repo.anomaly_counts(session, [p]).get((p.container_id, p.name), {}))
 
 
-def _container_scan(cs: ContainerScan) -> dict:
-    return {
-        **ser.container_scan(cs),
-        "operation_id": cs.operation_id,
-        "partition_scans": [
-            {
-                "id": ps.id,
-                "partition": ps.partition,
-                "partition_id": ps.partition_id,
-                "records_processed": ps.records_processed,
-                "result": ps.result,
-                "anomalies": list(ps.anomaly_ids or []),
-            }
-            for ps in cs.partition_scans
-        ],
-    }
-
-
 @router.get("/container-scans", response_model=r.ContainerScanPage)
 def list_container_scans(
     session: SessionDep, page: PageDep, container: int | None = None, operation: int | None = None
@@ -77,13 +59,13 @@ def list_container_scans(
     """Container scans, newest first; filter by ``container`` or ``operation`` id."""
     stmt = repo.container_scans(container=container, operation=operation)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
-    return page_of([_container_scan(cs) for cs in rows], total, page, pages)
+    return page_of(ser.container_scans(list(rows)), total, page, pages)
 
 
 @router.get("/container-scans/{scan_id}", response_model=r.ContainerScanDetail)
 def get_container_scan(scan_id: int, session: SessionDep) -> dict:
     """One container scan with its ``partition_scans`` (partition, records_processed, result, anomalies)."""
-    return _container_scan(repo.get_container_scan(session, scan_id))
+    return ser.container_scan(repo.get_container_scan(session, scan_id))
 
 
 @router.delete("/container-scans/{scan_id}", status_code=204)

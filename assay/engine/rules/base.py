@@ -88,6 +88,9 @@ class CheckSpec:
     #: Earlier measurements of this check (time-series rules), oldest first, as
     #: ``(measured_at, value)``; filled by ``operations.history.attach`` before a scan.
     history: list[tuple[Any, Any]] = field(default_factory=list)
+    #: The scan's ``check_variables``, substituted for ``{{ name }}`` in the filter and text
+    #: properties when the check is compiled (``engine.variables``).
+    variables: dict[str, Any] | None = None
 
 
 class ReferenceContainer(Protocol):
@@ -149,6 +152,12 @@ class Rule(Generic[P]):
     description: ClassVar[str]
     #: How many fields the rule takes.
     fields: ClassVar[FieldArity] = "single"
+    #: A rule of arity ``none`` that still accepts fields naming what it reads (they must
+    #: exist in the container), e.g. the fields a satisfiesExpression's expression uses.
+    fields_optional: ClassVar[bool] = False
+    #: The rule compares each field with the field named by ``props.field_name`` (their
+    #: types must compare: checked at creation, ``engine.validation``).
+    compares_fields: ClassVar[bool] = False
     #: The Assay field types (``Integral``, ``Fractional``, ``String``, ``Date``,
     #: ``Timestamp``, ``Boolean``) the rule applies to; empty: any type.
     field_types: ClassVar[tuple[str, ...]] = ()
@@ -212,7 +221,7 @@ class Rule(Generic[P]):
             raise RuleDefinitionError(("fields",), f"rule {cls.name} takes exactly one field, got {n}")
         if cls.fields == "multi" and n < 1:
             raise RuleDefinitionError(("fields",), f"rule {cls.name} takes one or more fields")
-        if cls.fields == "none" and n:
+        if cls.fields == "none" and n and not cls.fields_optional:
             raise RuleDefinitionError(("fields",), f"rule {cls.name} takes no fields")
         try:
             return cls.Properties.model_validate(properties or {})

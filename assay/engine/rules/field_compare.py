@@ -35,6 +35,7 @@ class LessThanField(RowRule[LessThanFieldProperties]):
     name = "lessThanField"
     description = "Asserts that the field is less than another field."
     Properties = LessThanFieldProperties
+    compares_fields = True
 
     def failing(self, t, key):
         v, other = comparable(t[self.field_name]), comparable(t[self.props.field_name])
@@ -76,6 +77,7 @@ class EqualToField(RowRule[EqualToFieldProperties]):
     name = "equalToField"
     description = "Asserts that the field is equal to another field."
     Properties = EqualToFieldProperties
+    compares_fields = True
 
     def failing(self, t, key):
         v, other = comparable(t[self.field_name]), comparable(t[self.props.field_name])

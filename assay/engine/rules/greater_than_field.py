@@ -24,6 +24,7 @@ class GreaterThanField(RowRule[FieldComparisonProperties]):
     name = "greaterThanField"
     description = "Asserts that the field is greater than another field."
     Properties = FieldComparisonProperties
+    compares_fields = True
 
     def failing(self, t, key):
         v, other = comparable(t[self.field_name]), comparable(t[self.props.field_name])

@@ -89,8 +89,9 @@ class IsType(RowRule[IsTypeProperties]):
     satisfies Integral, Fractional and String; a decimal/float field Fractional and
     String; a boolean field Boolean and String; a date field Date, Timestamp and String;
     a timestamp field Timestamp and String. Every non-NULL value of a field whose type
-    does not satisfy ``field_type`` fails. (MySQL/MariaDB keep BOOLEAN as TINYINT(1), which
-    reads back as an integer field.)
+    does not satisfy ``field_type`` fails, with one exception: an integer field satisfies
+    Boolean where its value is 0 or 1 (MySQL/MariaDB keep BOOLEAN as TINYINT(1), which reads
+    back as an integer field), so any other integer fails.
     """
 
     name = "isType"
@@ -100,6 +101,8 @@ class IsType(RowRule[IsTypeProperties]):
     def failing(self, t, key):
         v, wanted = t[self.field_name], self.props.field_type
         own = field_type_of(v.type())
+        if own == "Integral" and wanted == "Boolean":
+            return v.notnull() & ~v.isin([0, 1])
         if own != "String":
             return v.notnull() & ibis.literal(wanted not in _COMPATIBLE[own])
         if wanted == "String":

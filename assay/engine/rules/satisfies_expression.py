@@ -27,12 +27,14 @@ class SatisfiesExpression(RowRule[ExpressionProperties]):
 
     A row fails when the expression is FALSE; when it is NULL (unknown, e.g. a NULL
     operand) the row is skipped, as a SQL CHECK constraint treats it. Add notNull
-    checks for the operands to flag missing values.
+    checks for the operands to flag missing values. ``fields`` is optional: the fields the
+    expression uses, as Qualytics checks (and their exports) carry them; each must exist.
     """
 
     name = "satisfiesExpression"
     description = "Evaluates the given expression (any valid Spark SQL) for each record."
     fields = "none"
+    fields_optional = True
     Properties = ExpressionProperties
     violation = "does not satisfy the expression"
 

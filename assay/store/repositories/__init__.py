@@ -4,7 +4,8 @@ Routers and services call these instead of building ``select()`` / ``update()``
 statements themselves, so the persistence of each aggregate lives in one module:
 
 * ``datastores``, ``connections``, ``containers``, ``checks``, ``anomalies``,
-  ``operations``, ``schedules``, ``tags``, ``users``.
+  ``operations``, ``schedules``, ``tags``, ``users``; ``scores``, ``metrics``, ``insights``
+  (the inputs of quality scores and insights over time).
 
 Each function takes the SQLAlchemy ``Session`` first; lookups by id raise
 ``assay.errors.NotFound`` (→ 404). Functions flush but never commit: the caller's

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
 
 from ...domain import ARCHIVED_ANOMALY_STATUSES
 from ..models import Anomaly, FailedCheck, QualityCheck
@@ -47,7 +47,7 @@ def listing(
     out unless ``archived`` is ``only`` or ``include``. ``start`` inclusive, ``end``
     exclusive (on ``created``). Sorted by weight when ``sort_weight`` is given, else by
     creation (newest first unless ``sort_created`` is ``asc``). ``tags``: any of them."""
-    stmt = select(Anomaly)
+    stmt = select(Anomaly).options(selectinload(Anomaly.comments))  # every answer lists them
     if datastores:
         stmt = stmt.where(Anomaly.datastore_id.in_(datastores))
     if containers:
@@ -88,3 +88,19 @@ def listing(
         ids = [a.id for a in session.scalars(stmt) if wanted & set(a.tags or [])]
         stmt = stmt.where(Anomaly.id.in_(ids))
     return stmt
+
+
+def status_counts_by_container_scan(session: Session, scan_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """{container scan id: {anomaly status: count}} of the anomalies those container scans raised."""
+    if not scan_ids:
+        return {}
+    rows = session.execute(
+        select(Anomaly.container_scan_id, Anomaly.status, func.count())
+        .where(Anomaly.container_scan_id.in_(list(scan_ids)))
+        .group_by(Anomaly.container_scan_id, Anomaly.status)
+    )
+    out: dict[int, dict[str, int]] = {}
+    for scan_id, status, n in rows:
+        if scan_id is not None:
+            out.setdefault(scan_id, {})[status] = n
+    return out

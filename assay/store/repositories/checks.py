@@ -23,9 +23,13 @@ def listing(
     status: str | None = None,
     archived: str | None = None,
     rule_types: Sequence[str] | None = None,
+    owner_id: int | None = None,
+    template_locked: bool | None = None,
 ) -> Select:
     """Checks by id. ``status`` ``Archived`` or ``archived`` ``only``: archived checks only;
-    ``archived`` ``include``: both; else live ones; another ``status`` narrows to it."""
+    ``archived`` ``include``: both; else live ones; another ``status`` narrows to it.
+    ``owner_id``: the checks that user owns; ``template_locked``: the checks of locked
+    (true) or unlocked (false) templates."""
     stmt = select(QualityCheck).join(Container, Container.id == QualityCheck.container_id).order_by(QualityCheck.id)
     if datastore is not None:
         stmt = stmt.where(Container.datastore_id == datastore)
@@ -39,14 +43,46 @@ def listing(
         stmt = stmt.where(QualityCheck.status == status)
     if rule_types:
         stmt = stmt.where(QualityCheck.rule_type.in_(rule_types))
+    if owner_id is not None:
+        stmt = stmt.where(QualityCheck.owner_id == owner_id)
+    if template_locked is not None:
+        locked = select(QualityCheckTemplate.id).where(QualityCheckTemplate.template_locked.is_(template_locked))
+        stmt = stmt.where(QualityCheck.template_id.in_(locked))
     return stmt
 
 
-def templates(rule_types: Sequence[str] | None = None) -> Select:
+def templates(rule_types: Sequence[str] | None = None, template_locked: bool | None = None) -> Select:
+    """Check templates by id; narrowed to ``rule_types`` and to locked / unlocked ones when given."""
     stmt = select(QualityCheckTemplate).order_by(QualityCheckTemplate.id)
     if rule_types:
         stmt = stmt.where(QualityCheckTemplate.rule_type.in_(rule_types))
+    if template_locked is not None:
+        stmt = stmt.where(QualityCheckTemplate.template_locked.is_(template_locked))
     return stmt
+
+
+def get_template(session: Session, template_id: int) -> QualityCheckTemplate:
+    """Template ``template_id``. Raises NotFound ("Quality check template <id> not found")."""
+    return get_or_404(session, QualityCheckTemplate, template_id, "Quality check template")
+
+
+def of_template(session: Session, template_id: int) -> list[QualityCheck]:
+    """The checks made from template ``template_id`` (archived ones too), by id."""
+    return list(
+        session.scalars(select(QualityCheck).where(QualityCheck.template_id == template_id).order_by(QualityCheck.id))
+    )
+
+
+def template_check_counts(session: Session, template_ids: Sequence[int]) -> dict[int, int]:
+    """Template id → number of checks (not archived) made from it."""
+    if not template_ids:
+        return {}
+    rows = session.execute(
+        select(QualityCheck.template_id, func.count())
+        .where(QualityCheck.template_id.in_(template_ids), QualityCheck.deleted_at.is_(None))
+        .group_by(QualityCheck.template_id)
+    ).all()
+    return {row[0]: row[1] for row in rows if row[0] is not None}
 
 
 def counts_by_rule_type(session: Session) -> dict[str, int]:

@@ -102,3 +102,12 @@ def get_computed_field(session: Session, field_id: int) -> ComputedField:
 def add_computed_field(session: Session, field: ComputedField) -> ComputedField:
     session.add(field)
     return field
+
+
+def computed_fields(session: Session, container_id: int) -> list[ComputedField]:
+    """The container's computed fields, by id."""
+    return list(
+        session.scalars(
+            select(ComputedField).where(ComputedField.container_id == container_id).order_by(ComputedField.id)
+        )
+    )

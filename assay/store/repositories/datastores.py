@@ -22,10 +22,15 @@ def listing(
     enrichment_only: bool | None = None,
     search: str | None = None,
     types: Sequence[str] | None = None,
+    sort: str | None = None,
 ) -> Select:
-    """Datastores by id; ``name`` exact, ``search`` a case-insensitive substring of the name,
-    ``types`` the engine types (``duckdb``, ``postgresql`` …)."""
-    stmt = select(Datastore).order_by(Datastore.id)
+    """Datastores; ``name`` exact, ``search`` a case-insensitive substring of the name,
+    ``types`` the engine types (``duckdb``, ``postgresql`` …); ordered by ``sort`` (``id``,
+    ``name``, ``created``; a leading ``-`` for descending; default ``id``), then by id."""
+    key = (sort or "id").lstrip("-")
+    column = {"id": Datastore.id, "name": Datastore.name, "created": Datastore.created}[key]
+    order = column.desc() if (sort or "").startswith("-") else column.asc()
+    stmt = select(Datastore).order_by(order, Datastore.id)
     if name is not None:
         stmt = stmt.where(Datastore.name == name)
     if enrichment_only is not None:
@@ -59,3 +64,12 @@ def delete(session: Session, datastore: Datastore) -> None:
 def names_using_connection(session: Session, connection_id: int) -> list[str]:
     """Names of the datastores that use shared connection ``connection_id``."""
     return list(session.scalars(select(Datastore.name).where(Datastore.connection_id == connection_id)))
+
+
+def linked_to(session: Session, enrichment_id: int) -> list[Datastore]:
+    """The source datastores whose enrichment datastore is ``enrichment_id``, by id."""
+    return list(
+        session.scalars(
+            select(Datastore).where(Datastore.enrichment_datastore_id == enrichment_id).order_by(Datastore.id)
+        )
+    )

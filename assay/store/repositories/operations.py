@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ...domain import OperationResult
 from ..models import Container, ContainerScan, Operation
-from ..repo import get_or_404, paginate
+from ..repo import get_or_404, paginate, with_any_json_value
 
 
 def get(session: Session, operation_id: int) -> Operation:
@@ -49,9 +49,12 @@ def listing(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     ascending: bool = False,
+    containers: Sequence[int] | None = None,
+    session: Session | None = None,
 ) -> Select:
     """The query of the operations listing: every filter given narrows it; ``start`` is
-    inclusive and ``end`` exclusive (on ``created``); ordered by id."""
+    inclusive and ``end`` exclusive (on ``created``); ``containers``: operations that work on
+    any of them (needs ``session``); ordered by id."""
     stmt = select(Operation)
     if datastore:
         stmt = stmt.where(Operation.datastore_id.in_(datastore))
@@ -65,6 +68,8 @@ def listing(
         stmt = stmt.where(Operation.created >= start)
     if end is not None:
         stmt = stmt.where(Operation.created < end)
+    if containers and session is not None:
+        stmt = with_any_json_value(session, stmt, Operation, Operation.container_ids, containers)
     return stmt.order_by(Operation.id.asc() if ascending else Operation.id.desc())
 
 
@@ -109,3 +114,16 @@ def end_if_running(
         .values(result=result, end_time=now, message=scan_message)
     )
     return True
+
+
+def latest(
+    session: Session, datastore_id: int, types: Sequence[str] | None = None, finished: bool = False
+) -> Operation | None:
+    """The newest operation of datastore ``datastore_id`` (of one of ``types`` when given; only
+    finished ones when ``finished``), or None."""
+    stmt = select(Operation).where(Operation.datastore_id == datastore_id)
+    if types:
+        stmt = stmt.where(Operation.type.in_(types))
+    if finished:
+        stmt = stmt.where(Operation.end_time.is_not(None))
+    return session.scalars(stmt.order_by(Operation.id.desc()).limit(1)).first()

@@ -55,3 +55,18 @@ def container_scans(*, container: int | None = None, operation: int | None = Non
     if operation is not None:
         stmt = stmt.where(ContainerScan.operation_id == operation)
     return stmt
+
+
+def latest_container_scan(session: Session, container_id: int) -> ContainerScan | None:
+    """The newest container scan of container ``container_id``, or None."""
+    return session.scalars(
+        select(ContainerScan)
+        .where(ContainerScan.container_id == container_id)
+        .order_by(ContainerScan.id.desc())
+        .limit(1)
+    ).first()
+
+
+def anomalies_of_container_scan(scan_id: int) -> Select:
+    """The anomalies a container scan recorded, oldest first."""
+    return select(Anomaly).where(Anomaly.container_scan_id == scan_id).order_by(Anomaly.id)

@@ -50,6 +50,7 @@ TYPES = {
     "date": "DATE",
     "ts": "TIMESTAMP",
     "tstz": "TIMESTAMPTZ",
+    "bool": "BOOLEAN",  # MariaDB keeps it as TINYINT(1)
 }
 NATIVE = {
     ("mariadb", "ts"): "DATETIME(6)",
@@ -140,6 +141,7 @@ def _spark_type(kind: str) -> Any:
         "date": T.DateType(),
         "ts": T.TimestampNTZType(),
         "tstz": T.TimestampType(),
+        "bool": T.BooleanType(),
     }[kind]
 
 

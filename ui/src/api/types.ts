@@ -27,8 +27,28 @@ export interface Datastore extends DatastoreStub {
   enrichment_datastore_id: number | null;
   enrichment_datastore: { id: number; name: string } | null;
   description: string | null;
+  global_tags: { name: string }[];
+  metrics?: { quality_score?: QualityScore | null; open_anomalies: number; quality_checks: number } | null;
   high_count_rollup_threshold?: number;
   enrichment_source_record_limit?: number;
+}
+
+/** A quality score: `total` and eight dimensions, each 0–100 or null when unmeasured
+ * (definitions: docs/quality-score.md). */
+export interface QualityScore {
+  total?: number | null;
+  completeness?: number | null;
+  coverage?: number | null;
+  conformity?: number | null;
+  consistency?: number | null;
+  precision?: number | null;
+  timeliness?: number | null;
+  volumetrics?: number | null;
+  accuracy?: number | null;
+}
+
+export interface DatedQualityScore extends QualityScore {
+  date: string;
 }
 
 export interface ContainerStub {
@@ -152,6 +172,27 @@ export interface Anomaly {
   failed_checks: FailedCheck[];
   anomalous_records_count: number | null;
   global_tags: { name: string }[];
+  description: string | null;
+  assignees: UserStub[];
+  assignee_ids: number[];
+  comments: Comment[];
+  status_changes: { created: string | null; previous: string | null; status: string; user: UserStub | null }[];
+}
+
+export interface UserStub {
+  id: number;
+  name: string | null;
+  email: string | null;
+  role: string | null;
+}
+
+export interface Comment {
+  id: number;
+  created: string;
+  last_updated: string | null;
+  message: string;
+  user: UserStub | null;
+  anomaly_id: number | null;
 }
 
 export interface ContainerScan {
@@ -214,11 +255,36 @@ export interface Schedule {
   datastore: DatastoreStub | null;
 }
 
+export interface CheckDryRun {
+  quality_check_id: number | null;
+  container_id: number;
+  rule_type: string;
+  result: "passed" | "failed" | "unasserted" | string;
+  records_processed: number;
+  asserted_records: number;
+  anomalous_records: number;
+  message: string | null;
+  error: string | null;
+  read_message: string | null;
+  examples: Record<string, unknown>[];
+  anomalies: { type: string; message: string; anomalous_records_count: number }[];
+}
+
 export interface User {
   id: number;
   name: string;
   email: string | null;
   role: string;
+}
+
+/** Team permissions on datastores, weakest first (Qualytics' order). */
+export const PERMISSIONS = ["Reporter", "Viewer", "Drafter", "Author", "Editor"] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** The signed-in user (GET /api/users/me): role, and the team permission held on each datastore. */
+export interface Me extends User {
+  is_admin: boolean;
+  permissions: { datastore_id: number; permission: Permission }[];
 }
 
 export const OPEN_STATUSES = ["Active", "Acknowledged"] as const;
@@ -248,4 +314,10 @@ export const contractChecks: [
   Conforms<S["ScanOperationResult"] & S["ProfileOperationResult"], Operation>,
   Conforms<S["ContainerScan"], ContainerScan>,
   Conforms<S["Schedule"], Schedule>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+  Conforms<S["CheckDryRunResult"], CheckDryRun>,
+  Conforms<S["Comment"], Comment>,
+  Conforms<S["UserStub"], UserStub>,
+  Conforms<S["Me"], Me>,
+  Conforms<S["QualityScore"], QualityScore>,
+  Conforms<S["DatedQualityScore"], DatedQualityScore>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];

@@ -199,9 +199,9 @@ function RefFieldSelect({ containerId, ...props }: RefProps & { containerId: num
     queryKey: ["fields", containerId, "all"],
     enabled: containerId !== null,
     queryFn: () =>
-      unwrap<Page<Field>>(
+      unwrap<Field[]>(
         api.GET("/api/containers/{container_id}/fields", {
-          params: { path: { container_id: containerId! }, query: { size: 1000 } },
+          params: { path: { container_id: containerId! } },
         }),
       ),
   });
@@ -209,7 +209,7 @@ function RefFieldSelect({ containerId, ...props }: RefProps & { containerId: num
     <Select
       {...props}
       searchable
-      data={(list.data?.items ?? []).map((f) => f.name)}
+      data={(list.data ?? []).map((f) => f.name)}
       value={props.value === null ? null : String(props.value)}
       onChange={props.onChange}
     />

@@ -22,6 +22,15 @@ export function ErrorAlert({ error }: { error: unknown }) {
   );
 }
 
+/** What a page shows instead of a form the signed-in user may not use. */
+export function NotAllowed({ what }: { what: string }) {
+  return (
+    <Alert color="gray" title="Not allowed" role="status" my="sm">
+      You cannot {what}. Ask an Admin or a Manager of your team.
+    </Alert>
+  );
+}
+
 export function Loading({ label = "Loading" }: { label?: string }) {
   return (
     <Group gap="xs" my="md" role="status">

@@ -3,6 +3,7 @@ import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
+import { hasPermission, hasPermissionSomewhere, useMe } from "../auth";
 import { ARCHIVED_STATUSES, OPEN_STATUSES, type Anomaly, type Page } from "../api/types";
 import { ACTION_LABELS, setAnomalyStatus, type AnomalyAction } from "../components/anomalyActions";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager, StatusBadge } from "../components/common";
@@ -30,6 +31,8 @@ export function AnomaliesPage() {
   const specs = useRuleSpecs();
   const queryClient = useQueryClient();
   const [selected, setSelected] = useState<number[]>([]);
+  const me = useMe().data;
+  const triage = hasPermissionSomewhere(me, "Editor"); // bulk status changes take Editor
   const query = { ...definedParams(q, ["datastore", "container", "quality_check", "page", "size"]), page, size };
   const list = useQuery({
     queryKey: ["anomalies", query],
@@ -89,6 +92,7 @@ export function AnomaliesPage() {
           </Button>
         )}
       </Group>
+      {triage && (
       <Group gap="xs" mb="sm" aria-label="Bulk actions" role="group">
         <Text size="sm">{selected.length} selected</Text>
         {(Object.keys(ACTION_LABELS) as AnomalyAction[]).map((s) => (
@@ -104,6 +108,7 @@ export function AnomaliesPage() {
           </Button>
         ))}
       </Group>
+      )}
       <ErrorAlert error={list.error ?? act.error} />
       {list.isLoading && <Loading />}
       {list.data && (
@@ -114,12 +119,14 @@ export function AnomaliesPage() {
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th w={40}>
+                    {triage && (
                     <Checkbox
                       aria-label="Select all on this page"
                       checked={allSelected}
                       indeterminate={!allSelected && items.some((a) => selected.includes(a.id))}
                       onChange={() => setSelected(allSelected ? [] : items.map((a) => a.id))}
                     />
+                    )}
                   </Table.Th>
                   <Table.Th>Anomaly</Table.Th>
                   <Table.Th>Status</Table.Th>
@@ -134,6 +141,7 @@ export function AnomaliesPage() {
                 {items.map((a) => (
                   <Table.Tr key={a.id}>
                     <Table.Td>
+                      {hasPermission(me, a.datastore?.id, "Editor") && (
                       <Checkbox
                         aria-label={`Select anomaly ${a.id}`}
                         checked={selected.includes(a.id)}
@@ -141,6 +149,7 @@ export function AnomaliesPage() {
                           setSelected((s) => (s.includes(a.id) ? s.filter((x) => x !== a.id) : [...s, a.id]))
                         }
                       />
+                      )}
                     </Table.Td>
                     <Table.Td>
                       <EntityLink to={`/anomalies/${a.id}`}>#{a.id}</EntityLink>

@@ -1,9 +1,11 @@
-import { Button, Card, Group, Table, Text, Title } from "@mantine/core";
+import { Button, Card, Group, SimpleGrid, Table, Text, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import type { Anomaly } from "../api/types";
+import { useCan } from "../auth";
+import { AnomalyComments, AnomalyTriage, userLabel } from "../components/AnomalyTriage";
 import { ACTION_LABELS, setAnomalyStatus, type AnomalyAction } from "../components/anomalyActions";
 import { EntityLink, ErrorAlert, Loading, PageTitle, StatusBadge } from "../components/common";
 import { formatNumber, formatTime } from "../lib";
@@ -22,12 +24,20 @@ export function parseSourceRecords(raw: { source_record: unknown }[]): Record<st
   });
 }
 
-export function SourceRecordsTable({ records, highlight }: { records: Record<string, unknown>[]; highlight: string[] }) {
+export function SourceRecordsTable({
+  records,
+  highlight,
+  label = "Failing source records",
+}: {
+  records: Record<string, unknown>[];
+  highlight: string[];
+  label?: string;
+}) {
   const columns = Array.from(new Set(records.flatMap((r) => Object.keys(r))));
   // the fields the failed checks are about come first
   columns.sort((a, b) => Number(highlight.includes(b)) - Number(highlight.includes(a)));
   return (
-    <div className="table-scroll" tabIndex={0} role="region" aria-label="Failing source records">
+    <div className="table-scroll" tabIndex={0} role="region" aria-label={label}>
       <Table striped withTableBorder fz="xs" miw={columns.length * 90}>
         <Table.Thead>
           <Table.Tr>
@@ -61,8 +71,11 @@ export function AnomalyPage() {
     queryKey: ["anomaly", id],
     queryFn: () => unwrap<Anomaly>(api.GET("/api/anomalies/{anomaly_id}", { params: { path: { anomaly_id: id } } })),
   });
+  const can = useCan(anomaly.data?.datastore?.id);
+  const canReadRecords = can.view; // a Reporter sees counts, not the rows
   const records = useQuery({
     queryKey: ["anomaly", id, "source-record"],
+    enabled: canReadRecords,
     queryFn: () =>
       unwrap<{ source_record: unknown }[]>(
         api.GET("/api/anomalies/{anomaly_id}/source-record", { params: { path: { anomaly_id: id } } }),
@@ -87,7 +100,7 @@ export function AnomalyPage() {
       <PageTitle title={`Anomaly ${a.id}`}>
         <StatusBadge value={a.status} />
         {(Object.keys(ACTION_LABELS) as AnomalyAction[])
-          .filter((s) => s !== a.status && (s !== "Active" || !open))
+          .filter((s) => can.edit && s !== a.status && (s !== "Active" || !open))
           .map((s) => (
             <Button key={s} variant={s === "Acknowledged" ? "filled" : "default"} onClick={() => act.mutate(s)} loading={act.isPending && act.variables === s}>
               {ACTION_LABELS[s]}
@@ -116,6 +129,40 @@ export function AnomalyPage() {
           )}
         </Group>
       </Card>
+      <SimpleGrid cols={{ base: 1, md: 2 }} mb="md">
+        <AnomalyTriage anomaly={a} canChange={can.edit} key={`${a.id}-${a.assignee_ids.join()}-${a.description}`} />
+        <AnomalyComments anomaly={a} meId={can.me?.id} canComment={can.view} />
+      </SimpleGrid>
+      <Title order={2} size="h3" mb="xs">
+        History
+      </Title>
+      <div className="table-scroll">
+        <Table mb="md" miw={420} aria-label="Status history">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>When</Table.Th>
+              <Table.Th>Status</Table.Th>
+              <Table.Th>By</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            <Table.Tr>
+              <Table.Td>{formatTime(a.created)}</Table.Td>
+              <Table.Td>detected (Active)</Table.Td>
+              <Table.Td>{a.operation_id ? `scan #${a.operation_id}` : "—"}</Table.Td>
+            </Table.Tr>
+            {(a.status_changes ?? []).map((c, i) => (
+              <Table.Tr key={i}>
+                <Table.Td>{formatTime(c.created)}</Table.Td>
+                <Table.Td>
+                  {c.previous ?? "—"} → {c.status}
+                </Table.Td>
+                <Table.Td>{c.user ? userLabel(c.user) : "a scan"}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </div>
       <Title order={2} size="h3" mb="xs">
         Failed checks
       </Title>
@@ -146,6 +193,9 @@ export function AnomalyPage() {
       <Title order={2} size="h3" mb="xs">
         Source records
       </Title>
+      {!canReadRecords && can.me && (
+        <Text size="sm">Reading source records takes the Viewer permission on this datastore.</Text>
+      )}
       <ErrorAlert error={records.error} />
       {records.isLoading && <Loading label="Reading the enrichment datastore" />}
       {records.data && parsed.length === 0 && (

@@ -4,9 +4,11 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
-import type { Container, Datastore, Field, Page, QualityCheck, RuleSpec } from "../api/types";
+import { hasPermission, useCan } from "../auth";
+import type { CheckDryRun, Container, Datastore, Field, Page, QualityCheck, RuleSpec } from "../api/types";
 import { CheckFields } from "../components/CheckFields";
 import { checkBody, emptyCheckForm, formFromCheck, validateCheckForm, type CheckFormState } from "../components/checkForm";
+import { DryRunResult } from "../components/DryRunResult";
 import { EntityLink, ErrorAlert, Loading, PageTitle, StatusBadge } from "../components/common";
 import { formatTime } from "../lib";
 
@@ -55,10 +57,11 @@ export function CheckFormPage() {
     queryKey: ["fields", containerId, "all"],
     enabled: containerId !== null,
     queryFn: () =>
-      unwrap<Page<Field>>(
-        api.GET("/api/containers/{container_id}/fields", { params: { path: { container_id: containerId! }, query: { size: 1000 } } }),
-      ),
+      unwrap<Field[]>(api.GET("/api/containers/{container_id}/fields", { params: { path: { container_id: containerId! } } })),
   });
+  const can = useCan(datastoreId);
+  // a check the user may neither save nor dry run is shown read only
+  const readOnly = datastoreId !== null && !!can.me && !can.draft;
   const spec = specs.data?.find((s) => s.rule === form.rule);
   const errors = validateCheckForm(spec, form);
   if (containerId === null) errors.container = "Choose a container";
@@ -78,6 +81,13 @@ export function CheckFormPage() {
       notifications.show({ color: "green", message: `Check ${check.id} (${check.rule_type}) saved` });
       navigate(`/checks/${check.id}`);
     },
+  });
+  // what a scan would find for the definition as it is in the form (saved or not); nothing is recorded
+  const dryRun = useMutation({
+    mutationFn: () =>
+      unwrap<CheckDryRun>(
+        api.POST("/api/quality-checks/dry-run", { body: { ...checkBody(spec!, form), container_id: containerId } as never }),
+      ),
   });
   const setStatus = useMutation({
     mutationFn: (status: "Active" | "Draft") =>
@@ -101,9 +111,9 @@ export function CheckFormPage() {
   return (
     <>
       <PageTitle title={editing !== null ? `Check ${editing}` : "New quality check"}>
-        {check && (
+        {check && <StatusBadge value={check.deleted_at ? "Archived" : check.status} />}
+        {check && can.author && (
           <>
-            <StatusBadge value={check.deleted_at ? "Archived" : check.status} />
             {check.status !== "Active" || check.deleted_at ? (
               <Button variant="default" onClick={() => setStatus.mutate("Active")} loading={setStatus.isPending}>
                 Activate
@@ -140,6 +150,7 @@ export function CheckFormPage() {
             if (Object.keys(errors).length === 0) save.mutate();
           }}
         >
+          <fieldset disabled={readOnly} className="plain-fieldset">
           <Stack>
             {editing === null && (
               <Group grow align="flex-start">
@@ -147,7 +158,9 @@ export function CheckFormPage() {
                   label="Datastore"
                   required
                   searchable
-                  data={(datastores.data?.items ?? []).filter((d) => !d.enrichment_only).map((d) => ({ value: String(d.id), label: d.name }))}
+                  data={(datastores.data?.items ?? [])
+                    .filter((d) => !d.enrichment_only && hasPermission(can.me, d.id, "Drafter"))
+                    .map((d) => ({ value: String(d.id), label: d.name }))}
                   value={datastoreId === null ? null : String(datastoreId)}
                   onChange={(v) => {
                     setDatastoreId(v ? Number(v) : null);
@@ -167,7 +180,7 @@ export function CheckFormPage() {
             )}
             <CheckFields
               specs={specs.data ?? []}
-              fields={fields.data?.items ?? []}
+              fields={fields.data ?? []}
               datastoreId={datastoreId}
               value={form}
               errors={shown}
@@ -202,13 +215,34 @@ export function CheckFormPage() {
               onChange={(e) => setForm({ ...form, description: e.currentTarget.value })}
             />
             <TagsInput label="Tags" value={form.tags} onChange={(tags) => setForm({ ...form, tags })} />
-            <ErrorAlert error={save.error} />
+            <ErrorAlert error={save.error ?? dryRun.error} />
+            {dryRun.data && <DryRunResult result={dryRun.data} fields={form.fields} />}
+            {datastoreId !== null && can.me && !can.author && (
+              <Text size="sm">
+                Saving checks takes the Author permission on this datastore{can.draft ? "; you may dry run them" : ""}.
+              </Text>
+            )}
             <Group>
-              <Button type="submit" loading={save.isPending}>
-                {editing !== null ? "Save check" : "Create check"}
+              {(can.author || datastoreId === null) && (
+                <Button type="submit" loading={save.isPending}>
+                  {editing !== null ? "Save check" : "Create check"}
+                </Button>
+              )}
+              {(can.draft || datastoreId === null) && (
+              <Button
+                variant="default"
+                loading={dryRun.isPending}
+                onClick={() => {
+                  setSubmitted(true);
+                  if (Object.keys(errors).length === 0) dryRun.mutate();
+                }}
+              >
+                Dry run
               </Button>
+              )}
             </Group>
           </Stack>
+          </fieldset>
         </form>
       </Paper>
     </>

@@ -2,6 +2,7 @@ import { Badge, Button, Group, Select, Table, Text } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { hasPermissionSomewhere, useMe } from "../auth";
 import type { Page, QualityCheck } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager, StatusBadge } from "../components/common";
 import { ContainerFilter, DatastoreFilter } from "../components/Filters";
@@ -15,6 +16,7 @@ export function ChecksPage() {
   const page = Number(q.page ?? 1);
   const size = Number(q.size ?? 25);
   const specs = useRuleSpecs();
+  const me = useMe().data;
   const query = { ...definedParams(q, ["datastore", "container", "page", "size"]), page, size };
   const list = useQuery({
     queryKey: ["checks", query],
@@ -24,9 +26,11 @@ export function ChecksPage() {
   return (
     <>
       <PageTitle title="Quality checks">
-        <Button component={Link} to={newLink}>
-          New check
-        </Button>
+        {hasPermissionSomewhere(me, "Author") && (
+          <Button component={Link} to={newLink}>
+            New check
+          </Button>
+        )}
       </PageTitle>
       <Group gap="sm" mb="md" align="flex-end" wrap="wrap">
         <DatastoreFilter value={q.datastore} onChange={(v) => setQ({ datastore: v, container: null })} />

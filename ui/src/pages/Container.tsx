@@ -6,6 +6,7 @@ import { api, unwrap } from "../api/client";
 import type { Container, ContainerProfile, Field, FieldProfile, Page } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager } from "../components/common";
 import { FieldProfileView, percent } from "../components/FieldProfileView";
+import { useCan } from "../auth";
 import { formatNumber, formatTime, useQueryState } from "../lib";
 
 export function ContainerPage() {
@@ -17,13 +18,12 @@ export function ContainerPage() {
     queryKey: ["container", id],
     queryFn: () => unwrap<Container>(api.GET("/api/containers/{container_id}", { params: { path: { container_id: id } } })),
   });
+  // the fields come as one list (as Qualytics answers); the page shows them 50 at a time
   const fields = useQuery({
-    queryKey: ["fields", id, page],
-    queryFn: () =>
-      unwrap<Page<Field>>(
-        api.GET("/api/containers/{container_id}/fields", { params: { path: { container_id: id }, query: { page, size } } }),
-      ),
+    queryKey: ["fields", id, "all"],
+    queryFn: () => unwrap<Field[]>(api.GET("/api/containers/{container_id}/fields", { params: { path: { container_id: id } } })),
   });
+  const shown = (fields.data ?? []).slice((page - 1) * size, page * size);
   const profiles = useQuery({
     queryKey: ["field-profiles", id],
     queryFn: () =>
@@ -45,15 +45,18 @@ export function ContainerPage() {
   useEffect(() => {
     if (selected) document.getElementById("field-profile")?.scrollIntoView({ block: "nearest" });
   }, [selected]);
+  const can = useCan(container.data?.datastore.id);
   if (container.isLoading) return <Loading />;
   if (!container.data) return <ErrorAlert error={container.error ?? "not found"} />;
   const c = container.data;
   return (
     <>
       <PageTitle title={`Container ${c.name}`}>
-        <Button component={Link} to={`/checks/new?container=${id}&datastore=${c.datastore.id}`}>
-          New check
-        </Button>
+        {can.author && (
+          <Button component={Link} to={`/checks/new?container=${id}&datastore=${c.datastore.id}`}>
+            New check
+          </Button>
+        )}
         <Button component={Link} to={`/anomalies?container=${id}`} variant="default">
           Anomalies
         </Button>
@@ -84,7 +87,7 @@ export function ContainerPage() {
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {fields.data.items.map((f) => {
+                {shown.map((f) => {
                   const p = byName.get(f.name);
                   return (
                     <Table.Tr key={f.id} bg={q.field === f.name ? "var(--mantine-color-gray-2)" : undefined}>
@@ -114,7 +117,7 @@ export function ContainerPage() {
               </Table.Tbody>
             </Table>
           </div>
-          <Pager page={page} size={size} total={fields.data.total} onPage={(p) => setQ({ page: p, field: q.field })} />
+          <Pager page={page} size={size} total={fields.data.length} onPage={(p) => setQ({ page: p, field: q.field })} />
         </>
       )}
     </>

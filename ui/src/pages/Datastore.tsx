@@ -1,9 +1,11 @@
-import { Anchor, Button, Card, Group, SimpleGrid, Table, Text, Title } from "@mantine/core";
+import { Anchor, Badge, Button, Card, Group, SimpleGrid, Table, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { useCan } from "../auth";
 import type { Container, Datastore, Operation, Page } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager, StatusBadge } from "../components/common";
+import { DIMENSIONS, DimensionBars, ScoreBadge, ScoreHistoryChart, formatScore, useQualityScores } from "../components/QualityScore";
 import { RunOperationButtons } from "../components/RunOperation";
 import { formatTime, relativeTime, useQueryState } from "../lib";
 import { useDatastoreHealth } from "./Datastores";
@@ -28,11 +30,15 @@ export function DatastorePage() {
   const size = 25;
   const ds = useQuery({
     queryKey: ["datastore", id],
+    refetchOnMount: "always", // its metrics (quality score) change with every operation
     queryFn: () => unwrap<Datastore>(api.GET("/api/datastores/{datastore_id}", { params: { path: { datastore_id: id } } })),
   });
   const health = useDatastoreHealth(id);
+  const can = useCan(id);
+  const scores = useQualityScores(id, 30);
   const containers = useQuery({
     queryKey: ["containers", { datastore: id, page, size }],
+    refetchOnMount: "always", // a sync that just ended may have found containers
     queryFn: () =>
       unwrap<Page<Container>>(api.GET("/api/containers", { params: { query: { datastore: [id], page, size } } })),
   });
@@ -46,8 +52,20 @@ export function DatastorePage() {
   const d = ds.data;
   return (
     <>
-      <PageTitle title={`Datastore ${d.name}`}>{!d.enrichment_only && <RunOperationButtons datastoreId={id} />}</PageTitle>
-      <SimpleGrid cols={{ base: 2, sm: 4 }} mb="md">
+      <PageTitle title={`Datastore ${d.name}`}>
+        {can.edit && (
+          <Button component={Link} to={`/datastores/${id}/edit`} variant="default">
+            Edit
+          </Button>
+        )}
+        {can.edit && !d.enrichment_only && <RunOperationButtons datastoreId={id} />}
+      </PageTitle>
+      <SimpleGrid cols={{ base: 2, sm: 5 }} mb="md">
+        {!d.enrichment_only && (
+          <Stat label="Quality score">
+            <ScoreBadge score={d.metrics?.quality_score?.total} />
+          </Stat>
+        )}
         <Stat label="Health">
           <StatusBadge value={health.health} />
         </Stat>
@@ -77,6 +95,20 @@ export function DatastorePage() {
           !d.enrichment_only && " · no enrichment datastore (failing source records are not kept)"
         )}
       </Text>
+      {d.description && (
+        <Text size="sm" mb="xs">
+          {d.description}
+        </Text>
+      )}
+      {d.global_tags.length > 0 && (
+        <Group gap={4} mb="md" role="group" aria-label="Tags">
+          {d.global_tags.map((t) => (
+            <Badge key={t.name} variant="light" color="gray" c="dark.7" radius="sm">
+              {t.name}
+            </Badge>
+          ))}
+        </Group>
+      )}
       <Group gap="xs" mb="lg">
         <Button component={Link} to={`/checks?datastore=${id}`} variant="default" size="xs">
           Checks
@@ -91,6 +123,43 @@ export function DatastorePage() {
           Schedules
         </Button>
       </Group>
+
+      {!d.enrichment_only && (
+        <SimpleGrid cols={{ base: 1, md: 3 }} mb="lg">
+          <Card withBorder component="section" aria-labelledby="score-history" style={{ gridColumn: "span 2" }}>
+            <Title order={2} size="h4" mb="sm" id="score-history">
+              Quality score, last 30 days
+            </Title>
+            <div aria-hidden="true">
+              <ScoreHistoryChart series={[{ name: "quality score", days: scores.data ?? [] }]} />
+            </div>
+            <Text size="xs" c="dimmed">
+              Daily score 0–100 from the scans in the decay window; days before the first scan have none.
+            </Text>
+          </Card>
+          <Card withBorder component="section" aria-labelledby="score-dimensions">
+            <Title order={2} size="h4" mb="sm" id="score-dimensions">
+              Dimensions
+            </Title>
+            {d.metrics?.quality_score ? (
+              <>
+                <div aria-hidden="true">
+                  <DimensionBars score={d.metrics.quality_score} />
+                </div>
+                <ul className="sr-only">
+                  {DIMENSIONS.map((dim) => (
+                    <li key={dim}>
+                      {dim}: {formatScore(d.metrics?.quality_score?.[dim])}
+                    </li>
+                  ))}
+                </ul>
+              </>
+            ) : (
+              <Text size="sm">No score yet: scan the datastore.</Text>
+            )}
+          </Card>
+        </SimpleGrid>
+      )}
 
       <Title order={2} size="h3" mb="xs">
         Containers

@@ -1,11 +1,25 @@
-import { Alert, Button, Checkbox, Group, Paper, Select, Stack, TextInput, PasswordInput, NumberInput, Textarea } from "@mantine/core";
+import {
+  Alert,
+  Button,
+  Checkbox,
+  Group,
+  NumberInput,
+  Paper,
+  PasswordInput,
+  Select,
+  Stack,
+  TagsInput,
+  TextInput,
+  Textarea,
+} from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { useNavigate } from "react-router-dom";
+import { useNavigate, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { useCan } from "../auth";
 import type { Datastore, Page } from "../api/types";
-import { ErrorAlert, PageTitle } from "../components/common";
+import { ErrorAlert, Loading, NotAllowed, PageTitle } from "../components/common";
 
 const KINDS = [
   { value: "duckdb", label: "DuckDB file" },
@@ -16,7 +30,7 @@ const KINDS = [
   { value: "s3", label: "S3 bucket" },
 ];
 
-interface FormState {
+export interface FormState {
   name: string;
   type: string;
   database: string;
@@ -29,96 +43,204 @@ interface FormState {
   access_key: string;
   secret_key: string;
   description: string;
+  tags: string[];
   enrichment_only: boolean;
   enrichment: string | null;
 }
 
-/** The POST /api/datastores body of the form. */
-export function datastoreBody(f: FormState): Record<string, unknown> {
+const EMPTY: FormState = {
+  name: "",
+  type: "duckdb",
+  database: "",
+  schema: "main",
+  host: "",
+  port: "",
+  username: "",
+  password: "",
+  uri: "",
+  access_key: "",
+  secret_key: "",
+  description: "",
+  tags: [],
+  enrichment_only: false,
+  enrichment: null,
+};
+
+/** The form's state of a saved datastore; secrets are never returned, so they start blank. */
+export function formOf(ds: Datastore): FormState {
+  const c = (ds.connection ?? {}) as Record<string, unknown>;
+  const text = (v: unknown) => (v === null || v === undefined ? "" : String(v));
+  return {
+    ...EMPTY,
+    name: ds.name,
+    type: ds.type,
+    database: text(ds.database),
+    schema: text(ds.schema),
+    host: text(c.host),
+    port: typeof c.port === "number" ? c.port : text(c.port),
+    username: text(c.username),
+    uri: text(c.uri),
+    description: text(ds.description),
+    tags: (ds.global_tags ?? []).map((t) => t.name),
+    enrichment_only: ds.enrichment_only,
+    enrichment: ds.enrichment_datastore_id === null ? null : String(ds.enrichment_datastore_id),
+  };
+}
+
+/** The connection part of the body: `connection`, `database` and `schema` as the API wants them. */
+function connectionPart(f: FormState): Record<string, unknown> {
   const connection: Record<string, unknown> = { type: f.type };
-  const body: Record<string, unknown> = { name: f.name.trim(), connection };
-  if (f.description.trim()) body.description = f.description.trim();
-  if (f.enrichment_only) body.enrichment_only = true;
-  if (f.type === "duckdb" || f.type === "sqlite") body.database = f.database.trim();
-  if (f.type === "duckdb" && f.schema.trim()) body.schema = f.schema.trim();
+  const out: Record<string, unknown> = { connection };
+  if (f.type === "duckdb" || f.type === "sqlite") out.database = f.database.trim();
+  if (f.type === "duckdb" && f.schema.trim()) out.schema = f.schema.trim();
   if (f.type === "postgresql" || f.type === "mysql") {
     Object.assign(connection, { host: f.host.trim(), username: f.username.trim() || undefined });
     if (f.port !== "") connection.port = Number(f.port);
     if (f.password) connection.password = f.password;
-    body.database = f.database.trim();
-    if (f.schema.trim()) body.schema = f.schema.trim();
+    out.database = f.database.trim();
+    if (f.schema.trim()) out.schema = f.schema.trim();
   }
   if (f.type === "local") connection.uri = f.uri.trim();
-  if (f.type === "s3") Object.assign(connection, { uri: f.uri.trim(), access_key: f.access_key, secret_key: f.secret_key });
+  if (f.type === "s3") {
+    connection.uri = f.uri.trim();
+    if (f.access_key) connection.access_key = f.access_key;
+    if (f.secret_key) connection.secret_key = f.secret_key;
+  }
+  return out;
+}
+
+/** The POST /api/datastores body of the form. */
+export function datastoreBody(f: FormState): Record<string, unknown> {
+  const body: Record<string, unknown> = { name: f.name.trim(), ...connectionPart(f) };
+  if (f.description.trim()) body.description = f.description.trim();
+  if (f.tags.length) body.tags = f.tags;
+  if (f.enrichment_only) body.enrichment_only = true;
   return body;
 }
 
+/** The connection settings differ from the saved ones (a secret typed in counts as a change). */
+export function connectionChanged(saved: FormState, f: FormState): boolean {
+  return JSON.stringify(connectionPart(saved)) !== JSON.stringify(connectionPart(f));
+}
+
+/** The PUT /api/datastores/{id} body: name, description and tags always; the connection,
+ * database and schema only when changed (the API then tests them before saving). */
+export function updateBody(saved: FormState, f: FormState): Record<string, unknown> {
+  const body: Record<string, unknown> = { name: f.name.trim(), description: f.description.trim(), tags: f.tags };
+  if (connectionChanged(saved, f)) Object.assign(body, connectionPart(f));
+  return body;
+}
+
+type Verification = { connected: boolean; message: string | null };
+
 export function DatastoreFormPage() {
+  const id = useParams().id;
+  const existing = useQuery({
+    queryKey: ["datastore", Number(id)],
+    enabled: id !== undefined,
+    queryFn: () =>
+      unwrap<Datastore>(api.GET("/api/datastores/{datastore_id}", { params: { path: { datastore_id: Number(id) } } })),
+  });
+  const can = useCan(id === undefined ? null : Number(id));
+  if (!can.me) return <Loading />;
+  if (id === undefined && !can.manage) return <NotAllowed what="add datastores: that takes the Manager role" />;
+  if (id === undefined) return <DatastoreForm />;
+  if (existing.isLoading) return <Loading />;
+  if (existing.error || !existing.data) return <ErrorAlert error={existing.error ?? "not found"} />;
+  if (!can.edit) return <NotAllowed what="edit this datastore: that takes the Editor permission on it" />;
+  return <DatastoreForm saved={existing.data} key={existing.data.id} />;
+}
+
+/** Add a datastore, or edit `saved`: connection settings, enrichment link, tags, with a connection test. */
+function DatastoreForm({ saved }: { saved?: Datastore }) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [f, setF] = useState<FormState>({
-    name: "",
-    type: "duckdb",
-    database: "",
-    schema: "main",
-    host: "",
-    port: "",
-    username: "",
-    password: "",
-    uri: "",
-    access_key: "",
-    secret_key: "",
-    description: "",
-    enrichment_only: false,
-    enrichment: null,
-  });
-  const set = (patch: Partial<FormState>) => setF((prev) => ({ ...prev, ...patch }));
+  const initial = saved ? formOf(saved) : EMPTY;
+  const [f, setF] = useState<FormState>(initial);
   const enrichments = useQuery({
     queryKey: ["datastores", { enrichment_only: true }],
     queryFn: () =>
       unwrap<Page<Datastore>>(api.GET("/api/datastores", { params: { query: { enrichment_only: true, size: 1000 } } })),
   });
-  const test = useMutation({
-    mutationFn: () =>
-      unwrap<{ connected: boolean; message: string | null }>(
-        api.POST("/api/datastores/connection", { body: datastoreBody(f) as never }),
-      ),
+  const knownTags = useQuery({
+    queryKey: ["global-tags"],
+    queryFn: () => unwrap<Page<{ name: string }>>(api.GET("/api/global-tags", { params: { query: { size: 1000 } } })),
   });
-  const create = useMutation({
+  const test = useMutation({
+    mutationFn: () => {
+      if (!saved) return unwrap<Verification>(api.POST("/api/datastores/connection", { body: datastoreBody(f) as never }));
+      // a saved datastore: its own settings (and saved secrets) with the changes of the form
+      const changes = connectionChanged(initial, f) ? connectionPart(f) : undefined;
+      return unwrap<Verification>(
+        api.POST("/api/datastores/{datastore_id}/connection", {
+          params: { path: { datastore_id: saved.id } },
+          body: changes as never,
+        }),
+      );
+    },
+  });
+  const set = (patch: Partial<FormState>) => {
+    const next = { ...f, ...patch };
+    setF(next);
+    if (connectionChanged(f, next)) test.reset(); // a test's result is for the settings it tested
+    if (save.error) save.reset();
+  };
+  const linkEnrichment = async (datastoreId: number) => {
+    const before = saved?.enrichment_datastore_id ?? null;
+    const after = f.enrichment_only || !f.enrichment ? null : Number(f.enrichment);
+    if (after === before) return;
+    if (after === null) {
+      await unwrap(
+        api.DELETE("/api/datastores/{datastore_id}/enrichment", { params: { path: { datastore_id: datastoreId } } }),
+      );
+    } else {
+      await unwrap(
+        api.PATCH("/api/datastores/{datastore_id}/enrichment/{enrichment_id}", {
+          params: { path: { datastore_id: datastoreId, enrichment_id: after } },
+        }),
+      );
+    }
+  };
+  const save = useMutation({
     mutationFn: async () => {
-      const ds = await unwrap<Datastore>(api.POST("/api/datastores", { body: datastoreBody(f) as never }));
-      if (f.enrichment && !f.enrichment_only) {
-        await unwrap(
-          api.PATCH("/api/datastores/{datastore_id}/enrichment/{enrichment_id}", {
-            params: { path: { datastore_id: ds.id, enrichment_id: Number(f.enrichment) } },
-          }),
-        );
-      }
+      const ds = saved
+        ? await unwrap<Datastore>(
+            api.PUT("/api/datastores/{datastore_id}", {
+              params: { path: { datastore_id: saved.id } },
+              body: updateBody(initial, f) as never,
+            }),
+          )
+        : await unwrap<Datastore>(api.POST("/api/datastores", { body: datastoreBody(f) as never }));
+      await linkEnrichment(ds.id);
       return ds;
     },
     onSuccess: (ds) => {
       queryClient.invalidateQueries({ queryKey: ["datastores"] });
-      notifications.show({ color: "green", message: `Datastore ${ds.name} added` });
+      queryClient.invalidateQueries({ queryKey: ["datastore", ds.id] });
+      queryClient.invalidateQueries({ queryKey: ["global-tags"] });
+      notifications.show({ color: "green", message: saved ? `Datastore ${ds.name} saved` : `Datastore ${ds.name} added` });
       navigate(`/datastores/${ds.id}`);
     },
   });
   const file = f.type === "duckdb" || f.type === "sqlite";
   const server = f.type === "postgresql" || f.type === "mysql";
+  const kinds = KINDS.some((k) => k.value === f.type) ? KINDS : [...KINDS, { value: f.type, label: f.type }];
+  const keepSecret = saved ? "Leave blank to keep the saved one" : undefined;
   return (
     <>
-      <PageTitle title="Add a datastore" />
+      <PageTitle title={saved ? `Edit datastore ${saved.name}` : "Add a datastore"} />
       <Paper withBorder p="md" maw={720}>
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            create.mutate();
+            save.mutate();
           }}
         >
           <Stack>
             <TextInput label="Name" required value={f.name} onChange={(e) => set({ name: e.currentTarget.value })} />
             <Select
               label="Kind"
-              data={KINDS}
+              data={kinds}
               value={f.type}
               allowDeselect={false}
               onChange={(v) => v && set({ type: v, schema: v === "duckdb" ? "main" : v === "postgresql" ? "public" : "" })}
@@ -140,7 +262,12 @@ export function DatastoreFormPage() {
                 </Group>
                 <Group grow align="flex-start">
                   <TextInput label="User" value={f.username} onChange={(e) => set({ username: e.currentTarget.value })} />
-                  <PasswordInput label="Password" value={f.password} onChange={(e) => set({ password: e.currentTarget.value })} />
+                  <PasswordInput
+                    label="Password"
+                    description={keepSecret}
+                    value={f.password}
+                    onChange={(e) => set({ password: e.currentTarget.value })}
+                  />
                 </Group>
                 <TextInput label="Database" required value={f.database} onChange={(e) => set({ database: e.currentTarget.value })} />
               </>
@@ -159,14 +286,34 @@ export function DatastoreFormPage() {
             )}
             {f.type === "s3" && (
               <Group grow align="flex-start">
-                <TextInput label="Access key" value={f.access_key} onChange={(e) => set({ access_key: e.currentTarget.value })} />
-                <PasswordInput label="Secret key" value={f.secret_key} onChange={(e) => set({ secret_key: e.currentTarget.value })} />
+                <PasswordInput
+                  label="Access key"
+                  description={keepSecret}
+                  value={f.access_key}
+                  onChange={(e) => set({ access_key: e.currentTarget.value })}
+                />
+                <PasswordInput
+                  label="Secret key"
+                  description={keepSecret}
+                  value={f.secret_key}
+                  onChange={(e) => set({ secret_key: e.currentTarget.value })}
+                />
               </Group>
             )}
             <Textarea label="Description" value={f.description} onChange={(e) => set({ description: e.currentTarget.value })} autosize />
+            <TagsInput
+              label="Tags"
+              description="Press Enter after each tag"
+              data={(knownTags.data?.items ?? []).map((t) => t.name)}
+              value={f.tags}
+              onChange={(tags) => set({ tags })}
+              clearable
+            />
             <Checkbox
               label="Enrichment only (a place where scans write failing records)"
               checked={f.enrichment_only}
+              disabled={!!saved}
+              description={saved ? "Chosen when the datastore is added" : undefined}
               onChange={(e) => set({ enrichment_only: e.currentTarget.checked })}
             />
             {!f.enrichment_only && (
@@ -185,14 +332,19 @@ export function DatastoreFormPage() {
                 {test.data.message ?? (test.data.connected ? "The connection works." : "")}
               </Alert>
             )}
-            <ErrorAlert error={test.error ?? create.error} />
+            <ErrorAlert error={test.error ?? save.error} />
             <Group>
               <Button variant="default" onClick={() => test.mutate()} loading={test.isPending}>
                 Test connection
               </Button>
-              <Button type="submit" loading={create.isPending}>
-                Add datastore
+              <Button type="submit" loading={save.isPending}>
+                {saved ? "Save changes" : "Add datastore"}
               </Button>
+              {saved && (
+                <Button variant="subtle" onClick={() => navigate(`/datastores/${saved.id}`)}>
+                  Cancel
+                </Button>
+              )}
             </Group>
           </Stack>
         </form>

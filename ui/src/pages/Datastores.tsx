@@ -2,8 +2,10 @@ import { Button, Table, Text } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { hasRole, useMe } from "../auth";
 import type { Datastore, Operation, Page } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager, StatusBadge } from "../components/common";
+import { ScoreBadge } from "../components/QualityScore";
 import { useQueryState } from "../lib";
 import { relativeTime } from "../lib";
 
@@ -38,6 +40,7 @@ function DatastoreRow({ ds }: { ds: Datastore }) {
         <EntityLink to={`/datastores/${ds.id}`}>{ds.name}</EntityLink>
       </Table.Td>
       <Table.Td>{ds.enrichment_only ? `${ds.type} (enrichment)` : ds.type}</Table.Td>
+      <Table.Td>{ds.enrichment_only ? "—" : <ScoreBadge score={ds.metrics?.quality_score?.total} />}</Table.Td>
       <Table.Td>{ds.enrichment_only ? "—" : <StatusBadge value={h.health} />}</Table.Td>
       <Table.Td>
         {h.lastScan ? (
@@ -63,6 +66,7 @@ export function DatastoresPage() {
   const [q, setQ] = useQueryState(["page", "size"] as const);
   const page = Number(q.page ?? 1);
   const size = Number(q.size ?? 25);
+  const me = useMe().data;
   const list = useQuery({
     queryKey: ["datastores", { page, size }],
     queryFn: () => unwrap<Page<Datastore>>(api.GET("/api/datastores", { params: { query: { page, size } } })),
@@ -70,9 +74,11 @@ export function DatastoresPage() {
   return (
     <>
       <PageTitle title="Datastores">
-        <Button component={Link} to="/datastores/new">
-          Add datastore
-        </Button>
+        {hasRole(me, "Manager") && (
+          <Button component={Link} to="/datastores/new">
+            Add datastore
+          </Button>
+        )}
       </PageTitle>
       <ErrorAlert error={list.error} />
       {list.isLoading && <Loading />}
@@ -85,6 +91,7 @@ export function DatastoresPage() {
                 <Table.Tr>
                   <Table.Th>Name</Table.Th>
                   <Table.Th>Type</Table.Th>
+                  <Table.Th>Quality score</Table.Th>
                   <Table.Th>Health</Table.Th>
                   <Table.Th>Last scan</Table.Th>
                   <Table.Th>Open anomalies</Table.Th>

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { useCan } from "../auth";
 import type { Operation } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, StatusBadge } from "../components/common";
 import { duration, formatNumber, formatTime } from "../lib";
@@ -50,6 +51,7 @@ export function OperationPage() {
       if (next.id !== id) navigate(`/operations/${next.id}`);
     },
   });
+  const can = useCan(op.data?.datastore_id);
   if (op.isLoading) return <Loading />;
   if (!op.data) return <ErrorAlert error={op.error ?? "not found"} />;
   const o = op.data;
@@ -59,17 +61,17 @@ export function OperationPage() {
     <>
       <PageTitle title={`Operation ${o.id}: ${o.type}`}>
         <StatusBadge value={o.result} />
-        {running && (
+        {can.edit && running && (
           <Button color="red.9" onClick={() => control.mutate("abort")} loading={control.isPending}>
             Abort
           </Button>
         )}
-        {!running && o.type === "scan" && (o.result === "aborted" || o.result === "failure") && (
+        {can.edit && !running && o.type === "scan" && (o.result === "aborted" || o.result === "failure") && (
           <Button variant="default" onClick={() => control.mutate("resume")} loading={control.isPending}>
             Resume
           </Button>
         )}
-        {!running && (
+        {can.edit && !running && (
           <Button variant="default" onClick={() => control.mutate("rerun")} loading={control.isPending}>
             Rerun
           </Button>

@@ -5,6 +5,7 @@ import { api, unwrap } from "../api/client";
 import type { Anomaly, Datastore, Page, QualityCheck } from "../api/types";
 import { EntityLink, ErrorAlert, PageTitle } from "../components/common";
 import { anomaliesByDay, checkOutcomes } from "../components/overviewData";
+import { ScoreBadge, ScoreHistoryChart, formatScore, useScoreHistories } from "../components/QualityScore";
 
 const DAYS = 30;
 const COLORS = ["blue.6", "grape.6", "teal.6", "orange.6", "pink.6", "cyan.6", "lime.7", "indigo.6"];
@@ -38,6 +39,7 @@ export function OverviewPage() {
   const byDay = anomaliesByDay(anomalies.data?.items ?? [], DAYS);
   const outcomes = checkOutcomes(checks.data?.items ?? []);
   const sources = (datastores.data?.items ?? []).filter((d) => !d.enrichment_only);
+  const histories = useScoreHistories(sources, DAYS);
   const perDatastore = sources.map((d) => {
     const mine = (checks.data?.items ?? []).filter((c) => c.container.datastore.id === d.id);
     const openCount = (anomalies.data?.items ?? []).filter(
@@ -112,6 +114,17 @@ export function OverviewPage() {
           </Text>
         </Card>
       </SimpleGrid>
+      <Card withBorder component="section" aria-labelledby="scores" mb="md">
+        <Title order={2} size="h4" mb="sm" id="scores">
+          Quality scores, last {DAYS} days
+        </Title>
+        <div aria-hidden="true">
+          <ScoreHistoryChart series={histories} />
+        </div>
+        <Text size="sm" className="sr-only">
+          {sources.map((d) => `${d.name}: ${formatScore(d.metrics?.quality_score?.total)}`).join("; ")}
+        </Text>
+      </Card>
       <Title order={2} size="h3" mb="xs">
         Per datastore
       </Title>
@@ -120,6 +133,7 @@ export function OverviewPage() {
           <Table.Thead>
             <Table.Tr>
               <Table.Th>Datastore</Table.Th>
+              <Table.Th>Quality score</Table.Th>
               <Table.Th>Open anomalies (30 days)</Table.Th>
               <Table.Th>Checks passing</Table.Th>
               <Table.Th>Checks failing</Table.Th>
@@ -130,6 +144,9 @@ export function OverviewPage() {
               <Table.Tr key={d.id}>
                 <Table.Td>
                   <EntityLink to={`/datastores/${d.id}`}>{d.name}</EntityLink>
+                </Table.Td>
+                <Table.Td>
+                  <ScoreBadge score={d.metrics?.quality_score?.total} />
                 </Table.Td>
                 <Table.Td>
                   <EntityLink to={`/anomalies?datastore=${d.id}`}>{o}</EntityLink>

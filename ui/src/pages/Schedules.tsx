@@ -3,6 +3,7 @@ import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
+import { hasPermission, hasPermissionSomewhere, useMe } from "../auth";
 import type { Datastore, Page, Schedule } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager } from "../components/common";
 import { formatUtc, nextFireTimes } from "../components/cron";
@@ -18,6 +19,7 @@ const PRESETS = [
 
 function NewSchedule({ datastore }: { datastore: string | null }) {
   const queryClient = useQueryClient();
+  const me = useMe().data;
   const [name, setName] = useState("");
   const [ds, setDs] = useState<string | null>(datastore);
   const [type, setType] = useState<string>("scan");
@@ -67,7 +69,9 @@ function NewSchedule({ datastore }: { datastore: string | null }) {
               required
               searchable
               miw={180}
-              data={(datastores.data?.items ?? []).filter((d) => !d.enrichment_only).map((d) => ({ value: String(d.id), label: d.name }))}
+              data={(datastores.data?.items ?? [])
+                .filter((d) => !d.enrichment_only && hasPermission(me, d.id, "Editor"))
+                .map((d) => ({ value: String(d.id), label: d.name }))}
               value={ds}
               onChange={setDs}
               error={errors.datastore}
@@ -130,6 +134,7 @@ export function SchedulesPage() {
       ),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["schedules"] }),
   });
+  const me = useMe().data;
   const remove = useMutation({
     mutationFn: (id: number) => unwrap(api.DELETE("/api/operations/schedule/{schedule_id}", { params: { path: { schedule_id: id } } })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["schedules"] }),
@@ -137,7 +142,7 @@ export function SchedulesPage() {
   return (
     <>
       <PageTitle title="Schedules" />
-      <NewSchedule datastore={q.datastore} />
+      {hasPermissionSomewhere(me, "Editor") && <NewSchedule datastore={q.datastore} />}
       <Group mb="md" align="flex-end">
         <DatastoreFilter value={q.datastore} onChange={(v) => setQ({ datastore: v })} />
       </Group>
@@ -185,15 +190,18 @@ export function SchedulesPage() {
                       <Table.Td>{formatTime(s.last_triggered)}</Table.Td>
                       <Table.Td>
                         <Switch
+                          disabled={!hasPermission(me, s.datastore?.id, "Editor")}
                           aria-label={`Schedule ${s.name} active`}
                           checked={!s.deactivated}
                           onChange={(e) => toggle.mutate({ id: s.id, deactivated: !e.currentTarget.checked })}
                         />
                       </Table.Td>
                       <Table.Td>
+                        {hasPermission(me, s.datastore?.id, "Editor") && (
                         <Button size="xs" color="red.9" variant="outline" onClick={() => window.confirm(`Delete the schedule ${s.name}?`) && remove.mutate(s.id)} aria-label={`Delete schedule ${s.name}`}>
                           Delete
                         </Button>
+                        )}
                       </Table.Td>
                     </Table.Tr>
                   );

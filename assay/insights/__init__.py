@@ -1,0 +1,1 @@
+"""Quality scores, insights and metrics over time (read-only views of the metadata store)."""

@@ -1,0 +1,218 @@
+"""Events over time behind the insights and metrics endpoints: each function returns
+``(timestamp, value)`` pairs (or counts) of one kind of event in a time span, for some
+datastores; ``insights/hub.py`` buckets them into days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from ...domain import ASSERTED_RESULTS, AnomalyStatus, CheckResult, CheckStatus, OperationResult
+from ..models import (
+    Anomaly,
+    Container,
+    ContainerProfile,
+    ContainerScan,
+    Datastore,
+    FailedCheck,
+    FieldProfile,
+    QualityCheck,
+    User,
+)
+
+#: Rule types that monitor an SLA (data arriving on time).
+SLA_RULE_TYPES = ("freshness",)
+
+Span = tuple[dt.datetime, dt.datetime]
+Events = list[tuple[dt.datetime, int]]
+
+
+def datastore_ids(session: Session, ids: Sequence[int] | None, tags: Sequence[str] | None) -> list[int]:
+    """The datastores ``ids`` (all when None) that carry any of ``tags`` (any when None)."""
+    stmt = select(Datastore.id, Datastore.tags).order_by(Datastore.id)
+    if ids:
+        stmt = stmt.where(Datastore.id.in_(ids))
+    wanted = set(tags or ())
+    return [i for i, t in session.execute(stmt) if not wanted or wanted & {str(x) for x in t or ()}]
+
+
+def _events(session: Session, stmt: Select) -> Events:
+    return [(at, int(v or 0)) for at, v in session.execute(stmt) if at is not None]
+
+
+def _in_containers(column: Any, ids: Sequence[int]) -> Any:
+    return column.in_(select(Container.id).where(Container.datastore_id.in_(ids)))
+
+
+def users(session: Session) -> Events:
+    """Each live user's creation."""
+    return _events(session, select(User.created, 1).where(User.deleted_at.is_(None)))
+
+
+def datastores(session: Session, ids: Sequence[int]) -> Events:
+    """Each datastore's creation."""
+    return _events(session, select(Datastore.created, 1).where(Datastore.id.in_(ids)))
+
+
+def records_profiled(session: Session, ids: Sequence[int], span: Span) -> Events:
+    """(created, records_processed) of each successful container profile in ``span``."""
+    return _events(
+        session,
+        select(ContainerProfile.created, ContainerProfile.records_processed).where(
+            _in_containers(ContainerProfile.container_id, ids),
+            ContainerProfile.result == OperationResult.SUCCESS,
+            ContainerProfile.created >= span[0],
+            ContainerProfile.created < span[1],
+        ),
+    )
+
+
+def fields_profiled(session: Session, ids: Sequence[int], span: Span) -> Events:
+    """Each field profile created in ``span``."""
+    return _events(
+        session,
+        select(FieldProfile.created, 1).where(
+            _in_containers(FieldProfile.container_id, ids),
+            FieldProfile.created >= span[0],
+            FieldProfile.created < span[1],
+        ),
+    )
+
+
+def checks(session: Session, ids: Sequence[int], *, inferred: bool | None = None, rule_types=None) -> Events:
+    """The creation of each live (not archived) active check; ``inferred`` narrows to
+    inferred (True) or authored (False) ones, ``rule_types`` to those types."""
+    stmt = select(QualityCheck.created, 1).where(
+        _in_containers(QualityCheck.container_id, ids),
+        QualityCheck.deleted_at.is_(None),
+        QualityCheck.status == CheckStatus.ACTIVE,
+    )
+    if inferred is not None:
+        stmt = stmt.where(QualityCheck.inferred.is_(inferred))
+    if rule_types:
+        stmt = stmt.where(QualityCheck.rule_type.in_(rule_types))
+    return _events(session, stmt)
+
+
+def sla_violations(session: Session, ids: Sequence[int], span: Span) -> Events:
+    """Each anomaly created in ``span`` that an SLA check (freshness) failed."""
+    return _events(
+        session,
+        select(Anomaly.created, 1).where(
+            Anomaly.datastore_id.in_(ids),
+            Anomaly.created >= span[0],
+            Anomaly.created < span[1],
+            Anomaly.id.in_(
+                select(FailedCheck.anomaly_id)
+                .join(QualityCheck, QualityCheck.id == FailedCheck.quality_check_id)
+                .where(QualityCheck.rule_type.in_(SLA_RULE_TYPES))
+            ),
+        ),
+    )
+
+
+def container_scans(
+    session: Session, ids: Sequence[int], span: Span, containers: Sequence[int] | None = None
+) -> list[tuple[dt.datetime, int, int, int, list[Any]]]:
+    """(end_time, records_processed, partitions_scanned, anomaly_count, check_results) of each
+    successful container scan of the datastores ``ids`` that ended in ``span``."""
+    stmt = select(
+        ContainerScan.end_time,
+        ContainerScan.records_processed,
+        ContainerScan.partitions_scanned,
+        ContainerScan.anomaly_count,
+        ContainerScan.check_results,
+    ).where(
+        _in_containers(ContainerScan.container_id, ids),
+        ContainerScan.result == OperationResult.SUCCESS,
+        ContainerScan.end_time >= span[0],
+        ContainerScan.end_time < span[1],
+    )
+    if containers:
+        stmt = stmt.where(ContainerScan.container_id.in_(containers))
+    return [(at, int(r or 0), int(p or 0), int(a or 0), cr or []) for at, r, p, a, cr in session.execute(stmt)]
+
+
+def check_assertions(scans: list[tuple[dt.datetime, int, int, int, list[Any]]]) -> tuple[Events, Events]:
+    """(passing, failing) check assertions of ``container_scans`` rows, each at its scan's end."""
+    passing: Events = []
+    failing: Events = []
+    for at, _r, _p, _a, results in scans:
+        for item in results:
+            if item.get("result") in ASSERTED_RESULTS:
+                (passing if item.get("result") == CheckResult.PASSED else failing).append((at, 1))
+    return passing, failing
+
+
+def anomalies_created(
+    session: Session,
+    ids: Sequence[int],
+    span: Span,
+    *,
+    statuses: Sequence[str] | None = None,
+    containers: Sequence[int] | None = None,
+    fields: Sequence[str] | None = None,
+    rule_types: Sequence[str] | None = None,
+    anomaly_type: str | None = None,
+) -> Events:
+    """Each anomaly created in ``span`` (now in one of ``statuses`` when given); further
+    filters: its containers, a failed check on any of ``fields`` or of ``rule_types``, its type."""
+    stmt = select(Anomaly.created, 1).where(
+        Anomaly.datastore_id.in_(ids), Anomaly.created >= span[0], Anomaly.created < span[1]
+    )
+    if statuses:
+        stmt = stmt.where(Anomaly.status.in_(statuses))
+    if containers:
+        stmt = stmt.where(Anomaly.container_id.in_(containers))
+    if anomaly_type:
+        stmt = stmt.where(Anomaly.type == anomaly_type)
+    if rule_types:
+        stmt = stmt.where(
+            Anomaly.id.in_(
+                select(FailedCheck.anomaly_id)
+                .join(QualityCheck, QualityCheck.id == FailedCheck.quality_check_id)
+                .where(QualityCheck.rule_type.in_(rule_types))
+            )
+        )
+    rows = _events(session, stmt)
+    if fields:
+        wanted = set(fields)
+        keep = {
+            aid
+            for aid, qfields in session.execute(
+                select(FailedCheck.anomaly_id, QualityCheck.fields)
+                .join(QualityCheck, QualityCheck.id == FailedCheck.quality_check_id)
+                .join(Anomaly, Anomaly.id == FailedCheck.anomaly_id)
+                .where(Anomaly.datastore_id.in_(ids), Anomaly.created >= span[0], Anomaly.created < span[1])
+            )
+            if wanted & {str(f) for f in qfields or ()}
+        }
+        stmt = stmt.where(Anomaly.id.in_(keep))
+        rows = _events(session, stmt)
+    return rows
+
+
+def anomalies_archived(session: Session, ids: Sequence[int], span: Span, status: AnomalyStatus) -> Events:
+    """Each anomaly now in ``status`` (Resolved, Invalid…) whose last change (when it got
+    that status) falls in ``span``."""
+    return _events(
+        session,
+        select(Anomaly.last_updated, 1).where(
+            Anomaly.datastore_id.in_(ids),
+            Anomaly.status == status,
+            Anomaly.last_updated >= span[0],
+            Anomaly.last_updated < span[1],
+        ),
+    )
+
+
+def count(events: Events) -> int:
+    return sum(v for _at, v in events)
+
+
+def total_of(session: Session, stmt: Select) -> int:
+    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)

@@ -1,0 +1,90 @@
+"""A single-user install upgrades in place (migration 0014), on SQLite and PostgreSQL: its
+token keeps working as the first Admin's, its datastores stay where they were (the public
+team holds them), ids of deleted rows are not handed out again, and nothing cascades away."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from assay.api.app import create_app
+from assay.security import issue_token
+from assay.store.db import alembic_config, dispose_engine, get_engine
+from assay.store.models import Container
+from tests.conftest import make_settings
+
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+JSON = ("connection", "tags")
+datastore = sa.table(
+    "datastore",
+    *(sa.column(c) for c in ("id", "created", "name", "store_type", "type", "enrichment_only")),
+    *(sa.column(c) for c in ("enrichment_source_record_limit", "enrichment_remediation_strategy")),
+    *(sa.column(c) for c in ("high_count_rollup_threshold", "favorite")),
+    *(sa.column(c, sa.JSON) for c in JSON),
+)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request, tmp_path):
+    if request.param == "postgres":
+        return request.getfixturevalue("pg_database")
+    return make_settings(tmp_path).database_url
+
+
+def test_a_single_user_install_upgrades_in_place(url, tmp_path):
+    settings = make_settings(tmp_path, url)
+    engine = get_engine(url)
+    with engine.begin() as conn:  # the store as release 0013 left it
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0013_flows")
+    rows = [
+        {
+            "created": NOW,
+            "name": name,
+            "store_type": "jdbc",
+            "type": "duckdb",
+            "connection": {},
+            "enrichment_only": False,
+            "enrichment_source_record_limit": 10,
+            "enrichment_remediation_strategy": "none",
+            "high_count_rollup_threshold": 10,
+            "tags": [],
+            "favorite": False,
+        }
+        for name in ("kept", "deleted")
+    ]
+    with engine.begin() as conn:
+        conn.execute(datastore.insert(), rows)
+        kept = conn.scalar(sa.select(datastore.c.id).where(datastore.c.name == "kept"))
+        conn.execute(datastore.delete().where(datastore.c.name == "deleted"))
+    with Session(engine) as session:  # (the container model has no column newer than 0013)
+        session.add(Container(datastore_id=kept, name="t", container_type="table"))
+        _row, old_token = issue_token(session, settings.secret_key, name="from-0013")
+        session.commit()
+
+    app = create_app(settings, start_workers=False)  # migrates to head on start
+    with TestClient(app) as client:
+        client.headers["Authorization"] = f"Bearer {old_token}"
+        me = client.get("/api/users/me").json()
+        assert (me["id"], me["role"], me["is_admin"]) == (1, "Admin", True)
+        assert [d["name"] for d in client.get("/api/datastores").json()["items"]] == ["kept"]
+        assert [c["name"] for c in client.get("/api/containers", params={"datastore": kept}).json()["items"]] == ["t"]
+        public = client.get("/api/teams/1").json()
+        assert (public["name"], public["permission"], public["datastores"]) == (
+            "Public",
+            "Editor",
+            [{"id": kept, "name": "kept"}],
+        )
+        new = client.post(
+            "/api/datastores",
+            params={"test_connection": "false"},
+            json={"name": "new", "connection": {"type": "duckdb"}, "database": str(tmp_path / "x.duckdb")},
+        ).json()
+        assert new["id"] == kept + 2  # the deleted datastore's id is not reused
+    dispose_engine(url)
