@@ -27,8 +27,7 @@ every other check still gets its result.
 
 Wide containers: one fused query holds at most ``MAX_AGGREGATES_PER_QUERY`` aggregate
 expressions and at most ``MAX_WINDOW_CHECKS_PER_QUERY`` checks that need window columns
-(a rule's ``derived``; no built-in rule needs one since ``unique`` is grouped); past
-that the checks are split, in order, into several such bounded
+(a rule's ``derived``) or a grouped subquery (``unique``); past that the checks are split, in order, into several such bounded
 queries (a 1,000-column container with 500 checks runs as a few queries, same results).
 
 Cross-container rules (existsIn, dataDiff, aggregationComparison, …) get their reference
@@ -63,7 +62,8 @@ MAX_EXAMPLE_ROWS = 100_000
 ORDER_COLUMNS = 16
 #: Aggregate expressions in one fused query, at most (wide containers are split).
 MAX_AGGREGATES_PER_QUERY = 200
-#: Checks that add window columns (``RowRule.derived``) in one fused query, at most.
+#: Checks that add window columns (``RowRule.derived``) or a grouped subquery (``unique``)
+#: in one fused query, at most.
 MAX_WINDOW_CHECKS_PER_QUERY = 16
 #: Keys per batch when a cross-container rule moves keys between two engines.
 DEFAULT_BATCH_SIZE = 10_000
@@ -438,7 +438,7 @@ def _evaluate(
 
 def bounded_groups(compiled: list[_Compiled]) -> list[list[_Compiled]]:
     """Split ``compiled`` (in order) into groups of at most ``MAX_AGGREGATES_PER_QUERY``
-    aggregate expressions and ``MAX_WINDOW_CHECKS_PER_QUERY`` window-using checks each.
+    aggregate expressions and ``MAX_WINDOW_CHECKS_PER_QUERY`` window-using or grouped checks each.
 
     A row check costs 1 expression (2 with a filter), an aggregate check one per metric;
     a single check costlier than the bound still gets a group of its own.
@@ -448,7 +448,7 @@ def bounded_groups(compiled: list[_Compiled]) -> list[list[_Compiled]]:
     cost = windows = 0
     for c in compiled:
         c_cost = (2 if c.spec.filter else 1) if isinstance(c.rule, RowRule) else max(len(c.metrics), 1)
-        c_windows = 1 if c.derived else 0
+        c_windows = 1 if c.derived or c.grouped else 0
         if current and (cost + c_cost > MAX_AGGREGATES_PER_QUERY or windows + c_windows > MAX_WINDOW_CHECKS_PER_QUERY):
             groups.append(current)
             current, cost, windows = [], 0, 0
