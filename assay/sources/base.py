@@ -103,6 +103,12 @@ class Source:
         ``assay scan operation 12 (datastore shop)``) where the engine shows it (Spark: the
         job group / description in its UI); elsewhere a no-op."""
 
+    def progress(self) -> float | None:
+        """How far the query running on this source is, from 0 to 1, where the engine
+        tells (DuckDB's query progress); None when no query runs or the engine cannot say.
+        Safe to call from another thread while the query runs."""
+        return None
+
     def interrupt(self) -> None:
         """Cancel the query running on this source, where the driver allows (DuckDB,
         PostgreSQL); elsewhere a no-op, and the abort waits for the query to end."""
@@ -126,10 +132,28 @@ class Source:
 
 
 class DuckDBStaging:
-    """``stage()`` for sources read through a DuckDB connection (``self.con``): the rows
-    go into a temporary table (DuckDB allows them on read-only databases), one at a time."""
+    """``stage()`` and ``progress()`` for sources read through a DuckDB connection
+    (``self.con``): staged rows go into a temporary table (DuckDB allows them on read-only
+    databases), one at a time."""
+
+    def track_progress(self) -> None:
+        """Let DuckDB track the progress of each query (never printed), for :meth:`progress`;
+        called once the connection is open."""
+        self.con.con.execute("SET enable_progress_bar = true")
+        self.con.con.execute("SET enable_progress_bar_print = false")
+        self._tracked = True
+
+    def progress(self) -> float | None:
+        if not self._tracked:
+            return None
+        try:
+            percent = self.con.con.query_progress()  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - closed, or a driver without it
+            return None
+        return None if percent is None or percent < 0 else min(float(percent), 100.0) / 100
 
     _staged: str | None = None
+    _tracked: bool = False
 
     def stage(self, table: ir.Table) -> ir.Table:
         import uuid

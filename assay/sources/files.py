@@ -236,6 +236,7 @@ class FileSource(DuckDBStaging, Source):
         from .duckdb import connect_duckdb
 
         self.con = connect_duckdb(statement_timeout=statement_timeout)
+        self.track_progress()
         if fs is not None:
             try:
                 self.con.con.register_filesystem(fs)
