@@ -165,13 +165,13 @@ COMPUTED_KEYS = {
 
 def computed_definition(c: Container) -> dict[str, Any]:
     """The definition a computed container was created from ({} for other containers): a
-    computed table's ``query`` (as stored, in the datastore's dialect); a computed file's or a
+    computed table's ``query`` (as written); a computed file's or a
     pairwise computed join's clauses and containers; a SQL-mode computed join's ``query`` (as
     written) and ``sources``. A computed file and a pairwise join answer no ``query`` (clients
     tell the join modes apart by it)."""
     definition = c.computed_definition or {}
     if c.container_type == "computed_table":
-        return {"query": c.query}
+        return {"query": definition.get("query", c.query)}
     if c.container_type == "computed_join" and definition.get("sources"):
         return {"query": definition.get("query"), "sources": definition["sources"]}
     return {key: definition.get(key) for key in COMPUTED_KEYS.get(c.container_type, ())}

@@ -1,0 +1,100 @@
+"""Computed containers under re-definition (as qualytics-cli's ``migrate apply --on-existing
+update`` drives them): the query is kept as written, a new definition is profiled, and fields
+with quality checks are not dropped silently."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    from tests.conftest import _client, make_settings
+
+    tmp = tmp_path_factory.mktemp("computed_updates")
+    import duckdb
+
+    path = tmp / "src.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create table t (id integer, x double, s varchar)")
+    con.execute("insert into t values (1, 1.0, 'a'), (2, 2.0, 'b'), (3, 3.0, NULL)")
+    con.close()
+    clients = _client(make_settings(tmp))
+    api = next(clients)
+    ds = api.duckdb_datastore("src", path)
+    api.sync(ds["id"])
+    yield api, ds
+    clients.close()
+
+
+def _fields(api, container_id: int) -> list[str]:
+    return [f["name"] for f in api.ok("GET", "/api/fields/listing", params={"container_id": container_id})]
+
+
+def _profiles(api, container_id: int) -> list[dict]:
+    page = api.ok("GET", "/api/operations", params={"container": container_id, "operation_type": "profile"})
+    return page["items"]
+
+
+def test_query_is_answered_as_written_and_a_new_query_is_profiled(setup):
+    api, ds = setup
+    written = "select id, x from t where id > 1"
+    c = api.ok(
+        "POST",
+        "/api/containers",
+        json={"container_type": "computed_table", "datastore_id": ds["id"], "name": "as_written", "query": written},
+    )
+    assert c["query"] == written
+    assert api.ok("GET", f"/api/containers/{c['id']}")["query"] == written
+    first = _profiles(api, c["id"])
+    assert len(first) == 1
+    api.wait(first[0]["id"])
+
+    new = "select id, x, s from t where id >= 1"
+    updated = api.ok("PUT", f"/api/containers/{c['id']}", json={"query": new})
+    assert updated["query"] == new
+    assert _fields(api, c["id"]) == ["id", "x", "s"]
+    profiles = _profiles(api, c["id"])
+    assert len(profiles) == 2
+    done = api.wait(max(p["id"] for p in profiles))
+    assert done["result"] == "success"
+    assert api.ok("GET", f"/api/containers/{c['id']}")["query"] == new
+
+
+def test_a_query_that_drops_checked_fields_needs_force_drop_fields(setup):
+    api, ds = setup
+    c = api.ok(
+        "POST",
+        "/api/containers",
+        json={
+            "container_type": "computed_table",
+            "datastore_id": ds["id"],
+            "name": "dropping",
+            "query": "select id, x, s from t",
+        },
+    )
+    for p in _profiles(api, c["id"]):
+        api.wait(p["id"])
+    on_x = api.check(c["id"], "notNull", ["x"])
+    on_s = api.check(c["id"], "notNull", ["s"])
+    on_id = api.check(c["id"], "notNull", ["id"])
+
+    r = api.client.put(f"/api/containers/{c['id']}", json={"query": "select id from t"})
+    assert r.status_code == 409, r.text
+    assert r.json()["detail"] == (
+        "the new definition drops fields with quality checks: s, x; "
+        "send force_drop_fields=true to drop them and archive their checks"
+    )
+    after = api.ok("GET", f"/api/containers/{c['id']}")
+    assert after["query"] == "select id, x, s from t"
+    assert _fields(api, c["id"]) == ["id", "x", "s"]
+    assert len(_profiles(api, c["id"])) == 1
+
+    r = api.client.put(f"/api/containers/{c['id']}", json={"query": "select id from t", "force_drop_fields": True})
+    assert r.status_code == 200, r.text
+    assert _fields(api, c["id"]) == ["id"]
+    for check in (on_x, on_s):
+        got = api.ok("GET", f"/api/quality-checks/{check['id']}")
+        assert (got["status"], got["deleted_at"] is not None) == ("Invalid", True)
+    kept = api.ok("GET", f"/api/quality-checks/{on_id['id']}")
+    assert (kept["status"], kept["deleted_at"]) == ("Active", None)
