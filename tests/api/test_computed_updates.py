@@ -98,3 +98,32 @@ def test_a_query_that_drops_checked_fields_needs_force_drop_fields(setup):
         assert (got["status"], got["deleted_at"] is not None) == ("Invalid", True)
     kept = api.ok("GET", f"/api/quality-checks/{on_id['id']}")
     assert (kept["status"], kept["deleted_at"]) == ("Active", None)
+
+
+def test_a_datastore_is_linked_to_its_enrichment_datastore_at_creation(setup, tmp_path):
+    api, ds = setup
+    path = str(tmp_path / "src.duckdb")
+    enrichment = api.enrichment_datastore("enrich_at_creation", tmp_path / "enrich.duckdb")
+    for key, name in (("enrichment_datastore_id", "linked_a"), ("enrich_datastore_id", "linked_b")):
+        body = {"name": name, "connection": {"type": "duckdb"}, "database": path, key: enrichment["id"]}
+        created = api.ok("POST", "/api/datastores", json=body, params={"test_connection": "false"})
+        assert created["enrichment_datastore_id"] == enrichment["id"]
+        got = api.ok("GET", f"/api/datastores/{created['id']}")
+        assert got["enrichment_datastore"] == {"id": enrichment["id"], "name": "enrich_at_creation"}
+
+    for target, message in (
+        (987654, "Enrichment datastore 987654 not found"),
+        (ds["id"], f"datastore {ds['id']} is not an enrichment datastore (enrichment_only is false)"),
+    ):
+        body = {
+            "name": "not_linked",
+            "connection": {"type": "duckdb"},
+            "database": path,
+            "enrichment_datastore_id": target,
+        }
+        r = api.client.post("/api/datastores", json=body, params={"test_connection": "false"})
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"][0]["loc"] == ["body", "enrichment_datastore_id"]
+        assert r.json()["detail"][0]["msg"] == message
+    names = [d["name"] for d in api.ok("GET", "/api/datastores")["items"]]
+    assert "not_linked" not in names
