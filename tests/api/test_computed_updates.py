@@ -127,3 +127,21 @@ def test_a_datastore_is_linked_to_its_enrichment_datastore_at_creation(setup, tm
         assert r.json()["detail"][0]["msg"] == message
     names = [d["name"] for d in api.ok("GET", "/api/datastores")["items"]]
     assert "not_linked" not in names
+
+
+def test_a_computed_container_keeps_its_description(setup):
+    api, ds = setup
+    body = {
+        "container_type": "computed_table",
+        "datastore_id": ds["id"],
+        "name": "described",
+        "query": "select id from t",
+        "description": "ids of t, for the trial",
+    }
+    c = api.ok("POST", "/api/containers", json=body)
+    assert c["description"] == "ids of t, for the trial"
+    assert api.ok("GET", f"/api/containers/{c['id']}")["description"] == "ids of t, for the trial"
+    updated = api.ok("PUT", f"/api/containers/{c['id']}", json={"description": "changed"})
+    assert updated["description"] == "changed"
+    assert api.ok("PUT", f"/api/containers/{c['id']}", json={"tags": []})["description"] == "changed"
+    assert api.ok("GET", f"/api/containers/{c['id']}")["description"] == "changed"

@@ -84,6 +84,7 @@ class ContainerUpdate(BaseModel):
     group_by_clause: str | None = None
     tags: list[str] | None = None
     additional_metadata: dict[str, Any] | None = None
+    description: str | None = None
     incremental_field_name: str | None = None
     incremental_identifier_type: Literal["timestamp", "batch", "last-modified", "batch-value"] | None = None
     partition_field: str | None = None
@@ -289,6 +290,7 @@ def create_container(body: ComputedContainerCreate, session: SessionDep, request
         computed_definition=definition,
         tags=body.tags or [],
         additional_metadata=body.additional_metadata,
+        description=body.description,
         fields=fields,
     )
     c = repo.add(session, c)
@@ -325,7 +327,7 @@ def bulk_tag_containers(body: list[ContainerTags], session: SessionDep) -> list[
 def update_container(
     container_id: int, body: ContainerUpdate, session: SessionDep, request: Request, runner: RunnerDep
 ) -> dict:
-    """Update tags and metadata; a computed container's name and definition too (a computed
+    """Update tags, metadata and description; a computed container's name and definition too (a computed
     table's ``query``; a computed file's or join's ``select_clause``, ``where_clause``,
     ``group_by_clause``: its fields are read again and a profile of it is queued, as on
     creation); the incremental identifier and partition field (``null`` clears them; they
@@ -337,6 +339,8 @@ def update_container(
         c.tags = body.tags
     if body.additional_metadata is not None:
         c.additional_metadata = body.additional_metadata
+    if "description" in body.model_fields_set:
+        c.description = body.description
     identifier_changes = {k: getattr(body, k) for k in IDENTIFIER_SETTINGS if k in body.model_fields_set}
     if identifier_changes:
         before = (c.incremental_field_name, c.partition_field)
