@@ -66,6 +66,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/scan_bench.py
 	$(PY) bench/incremental_bench.py
 	$(PY) bench/tpch_scan_bench.py --sf 1 --engines duckdb,postgres
+	$(PY) bench/profile_bench.py --columns 200 --rows 1000000
 	$(PY) bench/flows_bench.py --events 2000 --dispatchers 2
 
 clean:

@@ -65,12 +65,15 @@ def _wait(client: httpx.Client, op: dict, poll: float) -> dict:
             op = _call(client, "GET", f"/operations/{op['id']}")
             status = op.get("status") or {}
             total, done = status.get("total_containers") or None, status.get("containers_analyzed", 0)
+            # inside a container: how far the engine is through its read (scans on DuckDB)
+            inside = float(status.get("container_progress") or 0.0) if total and done < total else 0.0
             progress.update(
                 task,
                 total=total,
-                completed=done,
-                info=f"{op['result']}: {done}/{total or '?'} containers, "
-                f"{status.get('records_processed', 0):,} records",
+                completed=done + inside,
+                info=f"{op['result']}: {done}/{total or '?'} containers"
+                + (f" ({inside:.0%} of container {done + 1} read)" if inside else "")
+                + f", {status.get('records_processed', 0):,} records",
             )
     return op
 

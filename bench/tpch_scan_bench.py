@@ -213,12 +213,13 @@ def free_port() -> int:
 class Server:
     """A real ``assay serve`` process on a free port with its own data directory."""
 
-    def __init__(self, tmp: Path, data_roots: list[Path]):
+    def __init__(self, tmp: Path, data_roots: list[Path], code: Path = ROOT):
         tmp.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.data_dir = tmp / "assay-data"
         env = {
             **os.environ,
+            "PYTHONPATH": str(code),
             "ASSAY_DATA_DIR": str(self.data_dir),
             "ASSAY_WORKERS": "1",
             "ASSAY_DATA_ROOTS": os.pathsep.join(str(p) for p in data_roots),
@@ -337,27 +338,43 @@ def bench_engine(engine: str, duck: Path, args, tmp: Path) -> None:
     if engine == "postgres":
         print(f"loading into PostgreSQL database {target} …", flush=True)
         build_postgres(duck, target)
-    server = Server(tmp / engine, [duck.parent, tmp])
+    servers: dict[str, tuple[Server, int]] = {}
     try:
-        ds = set_up_assay(server, engine, target, tmp / engine / "enrichment.duckdb")
-        hand_t, assay_t, hand_counts, got = [], [], {}, {}
+        for label, code in args.code:
+            server = Server(tmp / engine / label, [duck.parent, tmp], code)
+            servers[label] = (server, set_up_assay(server, engine, target, tmp / engine / label / "enrichment.duckdb"))
+        hand_t: list[float] = []
+        assay_t: dict[str, list[float]] = {label: [] for label in servers}
+        hand_counts: dict[str, int] = {}
+        got: dict[str, dict[str, int]] = {}
         for r in range(args.rounds):
             h = hand_process(engine, target)
             hand_t.append(h["seconds"])
             hand_counts = h["counts"]
-            seconds, op = server.run({"type": "scan", "datastore_id": ds, "container_names": [], "incremental": False})
-            assert op["result"] == "success", op
-            assay_t.append(seconds)
-            got = assay_counts(server, op)
-            print(f"  round {r + 1}: hand {h['seconds']:.2f}s  assay {seconds:.2f}s", flush=True)
-        mismatches = {n: (got.get(n), v) for n, v in hand_counts.items() if got.get(n) != v}
-        hm, am = statistics.median(hand_t), statistics.median(assay_t)
-        print(
-            f"{engine} SF{args.sf:g}: hand {hm:.2f}s  assay {am:.2f}s  ratio {am / hm:.2f}x  "
-            f"server peak {server.peak_rss_mb():.0f} MB  counts {mismatches or 'exact'}"
-        )
+            line = f"  round {r + 1}: hand {h['seconds']:.2f}s"
+            # contenders in a rotating order, so none always runs right after the hand query
+            labels = list(servers)
+            for label in labels[r % len(labels) :] + labels[: r % len(labels)]:
+                server, ds = servers[label]
+                payload = {"type": "scan", "datastore_id": ds, "container_names": [], "incremental": False}
+                seconds, op = server.run(payload)
+                assert op["result"] == "success", op
+                assay_t[label].append(seconds)
+                got[label] = assay_counts(server, op)
+                line += f"  {label} {seconds:.2f}s"
+            print(line, flush=True)
+        hm = statistics.median(hand_t)
+        for label, (server, _ds) in servers.items():
+            mismatches = {n: (got[label].get(n), v) for n, v in hand_counts.items() if got[label].get(n) != v}
+            am = statistics.median(assay_t[label])
+            print(
+                f"{engine} SF{args.sf:g}: hand {hm:.2f}s  {label} {am:.2f}s  ratio {am / hm:.2f}x  "
+                f"server peak {server.peak_rss_mb():.0f} MB  counts {mismatches or 'exact'}"
+            )
+        print(f"  machine load (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}  cores {os.cpu_count()}")
     finally:
-        server.stop()
+        for server, _ds in servers.values():
+            server.stop()
         if engine == "postgres" and not args.keep:
             import psycopg2
 
@@ -366,6 +383,15 @@ def bench_engine(engine: str, duck: Path, args, tmp: Path) -> None:
             with admin.cursor() as cur:
                 cur.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
             admin.close()
+
+
+def contender(text: str) -> tuple[str, Path]:
+    """``--code label=DIR``: a contender running the Assay code of ``DIR`` (e.g. a checkout of
+    an earlier commit, to compare before and after in one interleaved run)."""
+    label, sep, path = text.partition("=")
+    if not sep or not label or not Path(path).is_dir():
+        raise argparse.ArgumentTypeError(f"expected label=DIR with an existing DIR, got {text!r}")
+    return label, Path(path).resolve()
 
 
 def main() -> None:
@@ -379,7 +405,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "tpch")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument(
+        "--code",
+        type=contender,
+        action="append",
+        help="label=DIR: an assay contender running the code in DIR (repeatable; default: this checkout)",
+    )
     args = parser.parse_args()
+    args.code = args.code or [("assay", ROOT)]
     parquet = generate(args.workdir, args.sf)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp_name:
         tmp = Path(tmp_name)

@@ -121,7 +121,6 @@ def spark_connection_settings(warehouse: Path, **extra) -> dict:
         "metastore": "hive",
         "spark.ui.enabled": "false",
         "spark.sql.shuffle.partitions": "2",
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={warehouse}",
         **extra,
     }
 

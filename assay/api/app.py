@@ -34,9 +34,11 @@ from .routers import (
     notification_rules,
     operations,
     partitions,
+    profiles,
     quality_checks,
     scans,
     schedules,
+    specifications,
     user_notifications,
     users,
 )
@@ -92,11 +94,13 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
     protected = APIRouter(prefix="/api", dependencies=[Depends(enforce)])
     # schedules before operations: /operations/schedule must not be taken for /operations/{id}
     for module in (
+        specifications,  # before datastores, connections: /datastores/listing is no datastore id
         datastores,
         connections,
         containers,
         containers_write,
         fields,
+        profiles,
         quality_checks,
         anomalies,
         comments,

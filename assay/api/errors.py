@@ -103,9 +103,12 @@ def install(app: FastAPI) -> None:
 # -- the error shape in the OpenAPI ----------------------------------------------------------
 ERROR_DESCRIPTIONS = {
     401: "No valid bearer token: missing, malformed, expired or revoked",
+    403: "The user's role or team permission does not allow this on a datastore they can see "
+    "(docs/permissions.md); another team's objects answer 404 instead",
     404: "Something the request names does not exist; ``detail`` says what",
     409: "The request conflicts with the stored state (a duplicate name, an operation still running …)",
     413: "The request body is too large",
+    429: "Too many attempts: ``Retry-After`` says how many seconds to wait",
     422: "The request's content is not acceptable: ``detail`` lists each offending input with its "
     "location (``loc``); a number out of range in the URL gets a sentence instead",
 }
@@ -114,19 +117,21 @@ _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 def error_codes(method: str, operation: dict[str, Any]) -> list[int]:
     """The error statuses an OpenAPI ``operation`` may answer (each with an ``Error`` body):
-    401 behind authentication (it declares ``security``); 404 and 422 when it takes any
-    parameter or a body (ids may not exist, values may be invalid); 409 for writes (POST,
-    PUT, PATCH, DELETE); 413 with a body."""
-    codes = []
+    401 and 403 behind authentication (it declares ``security``; 403 when the policy refuses
+    the user's role or team permission); 404 and 422 when it takes any parameter or a body
+    (ids may not exist, values may be invalid); 409 for writes (POST, PUT, PATCH, DELETE);
+    413 with a body; and any 4xx the route declares itself (``responses=`` on its decorator,
+    e.g. sign-in's 401 and 429)."""
+    codes = [int(code) for code in operation.get("responses", {}) if code.startswith("4") and code != "422"]
     if operation.get("security"):
-        codes.append(401)
+        codes += [401, 403]
     if operation.get("parameters") or operation.get("requestBody"):
         codes += [404, 422]
     if method.upper() in _WRITES:
         codes.append(409)
     if operation.get("requestBody"):
         codes.append(413)
-    return sorted(codes)
+    return sorted(set(codes))
 
 
 def document(app: FastAPI) -> None:
@@ -155,8 +160,11 @@ def document(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 responses.pop("422", None)  # FastAPI's HTTPValidationError: replaced by Error
                 for code in error_codes(method, operation):
+                    declared = responses.get(str(code), {}).get("description")
                     responses[str(code)] = {
-                        "description": ERROR_DESCRIPTIONS[code],
+                        "description": declared
+                        if declared and declared != "Unsuccessful Response"
+                        else ERROR_DESCRIPTIONS[code],
                         "content": {"application/json": {"schema": ref}},
                     }
         for unused in ("HTTPValidationError", "ValidationError"):

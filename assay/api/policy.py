@@ -43,6 +43,7 @@ from ..store.models import (
     ContainerScan,
     Datastore,
     Field,
+    FieldProfile,
     Operation,
     Partition,
     QualityCheck,
@@ -91,6 +92,15 @@ _KINDS: dict[str, tuple[str, Any]] = {
             .where(ContainerProfile.id == i)
         ),
     ),
+    "field_profile": (
+        "Field profile",
+        lambda i: (
+            select(Container.datastore_id)
+            .select_from(FieldProfile)
+            .join(Container, Container.id == FieldProfile.container_id)
+            .where(FieldProfile.id == i)
+        ),
+    ),
     "comment": (
         "Comment",
         lambda i: (
@@ -122,7 +132,8 @@ class Find:
     """Where a request names the thing (and so the datastore) it acts on.
 
     ``kind``: what the id names (a key of ``_KINDS``: datastore, container, check, anomaly,
-    operation, schedule, partition, container_scan, field, computed_field). ``source``: "path",
+    operation, schedule, partition, container_scan, field, container_profile, field_profile,
+    computed_field). ``source``: "path",
     "query" or "body". ``name``: the parameter, or a dotted body path ("container.datastore_id");
     for a body that is a list, ``name`` is read in each item (bulk routes)."""
 
@@ -217,6 +228,12 @@ POLICY: dict[str, Rule] = {
     "list_enrichment_tables": team("Viewer", DS),
     "list_enrichment_records": team("Viewer", DS),
     "get_datastore_operations": team("Reporter", DS),
+    # short listings and specifications (connection types, computed-field transformations)
+    "get_connection_listing": SIGNED_IN,
+    "get_datastore_listing": SIGNED_IN,
+    "get_datastore_specifications": SIGNED_IN,
+    "get_datastore_specification": SIGNED_IN,
+    "get_computed_field_specifications": SIGNED_IN,
     # connections
     "list_connections": SIGNED_IN,
     "create_connection": role("Manager"),
@@ -249,6 +266,12 @@ POLICY: dict[str, Rule] = {
     "get_field_history": team("Reporter", path("field", "field_id")),
     "get_container_field_profile": team("Reporter", CONTAINER),
     "get_container_profile_field_profile": team("Reporter", path("container_profile", "profile_id")),
+    "list_container_profiles": SIGNED_IN,
+    "get_container_profile": team("Reporter", path("container_profile", "profile_id")),
+    "get_container_profile_field_profiles": team("Reporter", path("container_profile", "profile_id")),
+    "list_field_profiles": SIGNED_IN,
+    "list_field_profiles_listing": SIGNED_IN,
+    "get_field_profile": team("Reporter", path("field_profile", "profile_id")),
     "update_computed_field": team("Editor", path("computed_field", "field_id")),
     "delete_computed_field": team("Editor", path("computed_field", "field_id")),
     # quality checks and templates
@@ -302,6 +325,8 @@ POLICY: dict[str, Rule] = {
     # partitions and container scans
     "list_partitions": SIGNED_IN,
     "get_partition": team("Reporter", path("partition", "partition_id")),
+    "update_partition": team("Editor", path("partition", "partition_id")),
+    "triage_partition_anomalies": team("Editor", path("partition", "partition_id")),
     "list_container_scans": SIGNED_IN,
     "get_container_scan": team("Reporter", path("container_scan", "scan_id")),
     "list_container_scan_anomalies": team("Reporter", path("container_scan", "scan_id")),

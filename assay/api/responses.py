@@ -147,6 +147,68 @@ class Datastore(Out):
     metrics: DatastoreMetrics | None = None
 
 
+class ConnectionStub(Out):
+    """One line of ``GET /connections/listing`` (Qualytics' ``ConnectionStub``)."""
+
+    created: str | None = None
+    id: int
+    name: str
+    connection_type: str
+    type: str
+
+
+class DatastoreListing(Out):
+    """One line of ``GET /datastores/listing`` (Qualytics' ``DatastoreStub``)."""
+
+    id: int
+    name: str
+    store_type: str
+    type: str
+
+
+class SpecProperty(Out):
+    """One setting of a connection type or a computed-field transformation: the body key it
+    goes to (``map_to``), its form ``type`` (string, integer, number, boolean, select with
+    ``values``), bounds, default, whether it is ``secret`` and whether it sits in the body's
+    ``connection`` object (``connection_property``)."""
+
+    field: str
+    map_to: str
+    required: bool
+    title: str
+    type: str
+    values: list[str] | None = None
+    secret: bool
+    minimum: Number | None = None
+    maximum: Number | None = None
+    placeholder: Any = None
+    default: Any = None
+    info: str | None = None
+    connection_property: bool = True
+
+
+class DatastoreSpec(Out):
+    """A connection type Assay reads (Qualytics' ``GetDatastoreSpec``); ``supports_enrichment``:
+    it can hold an enrichment datastore."""
+
+    display_name: str
+    type: str
+    implemented: bool
+    supports_enrichment: bool
+    properties: list[SpecProperty]
+
+
+class ComputedFieldSpec(Out):
+    """A computed-field transformation Assay evaluates (Qualytics' ``GetComputedFieldSpec``);
+    ``fields``: how many source fields it takes (``single`` / ``multi`` / ``none``)."""
+
+    transformation: str
+    description: str
+    fields: str
+    fields_type_filter: list[str] | None = None
+    properties: list[SpecProperty]
+
+
 class Connection(Open):
     """A shared connection; its non-secret parameters (``host``, ``port``, ``uri`` …) are
     returned as further keys. ``connection_type`` repeats ``store_type`` (``jdbc`` / ``dfs``)
@@ -510,6 +572,21 @@ class ContainerProfile(Out):
 
 class ContainerProfileDetail(ContainerProfile):
     operation_id: int | None = None
+
+
+class FieldProfileStub(Out):
+    """A field a container profile measured: its name and position in the container."""
+
+    name: str
+    container_order_index: int | None = None
+
+
+class ContainerProfileFull(ContainerProfileDetail):
+    """One container profile (Qualytics' ``GetContainerProfile``): the fields it measured in
+    container order. ``partitions`` is always empty: a profile reads the whole container."""
+
+    partitions: list[Partition] = []
+    field_profiles: list[FieldProfileStub]
 
 
 class ComputedField(Out):
@@ -910,6 +987,9 @@ class Anomaly(Out):
     partition: AnomalyPartition
     operation_id: int | None = None
     container_scan_id: int | None = None
+    partition_scan: PartitionScan | None = PField(
+        default=None, description="what the scan that found it read of its partition"
+    )
     failed_checks: list[FailedCheck]
     weight: int | None = None
     global_tags: list[Tag]
@@ -957,6 +1037,8 @@ class Partition(Out):
     min_time: str | None = None
     max_time: str | None = None
     partition_size: int | None = None
+    global_tags: list[Tag]
+    comments: list[Comment]
     num_active: int
     num_acknowledged: int
     num_resolved: int
@@ -1096,6 +1178,10 @@ class DatastorePage(Page[Datastore]):
 
 class FieldProfilePage(Page[FieldProfile]):
     """A page of FieldProfile items."""
+
+
+class ContainerProfilePage(Page[ContainerProfileFull]):
+    """A page of ContainerProfileFull items."""
 
 
 class FieldPage(Page[Field]):

@@ -375,3 +375,13 @@ class QualityScoreSettingsUpdate(_Body):
     timeliness_weight: Weight | None = None
     volumetrics_weight: Weight | None = None
     accuracy_weight: Weight | None = None
+
+
+class CustomExpressionProperties(_Body):
+    """``properties`` of a ``customExpression`` computed field."""
+
+    column_expression: str = Field(
+        min_length=1,
+        title="Column expression",
+        description="a Spark-SQL expression over the container's fields, e.g. amount * 1.2",
+    )

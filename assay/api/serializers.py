@@ -15,11 +15,13 @@ from ..store.models import (
     Comment,
     ComputedField,
     Container,
+    ContainerProfile,
     ContainerScan,
     Datastore,
     Field,
     FieldProfile,
     Operation,
+    PartitionScan,
     QualityCheck,
     User,
 )
@@ -358,17 +360,21 @@ def container_scan(cs: ContainerScan, statuses: dict[str, int] | None = None) ->
         "result": cs.result,
         "message": cs.message,
         "quality_checks": cs.check_results or [],
-        "partition_scans": [
-            {
-                "id": ps.id,
-                "partition": ps.partition,
-                "partition_id": ps.partition_id,
-                "records_processed": ps.records_processed,
-                "result": ps.result,
-                "anomalies": list(ps.anomaly_ids or []),
-            }
-            for ps in cs.partition_scans
-        ],
+        "partition_scans": [partition_scan(ps) for ps in cs.partition_scans],
+    }
+
+
+def partition_scan(ps: PartitionScan | None) -> dict[str, Any] | None:
+    """What one container scan read of one partition (``PartitionScan`` response model)."""
+    if ps is None:
+        return None
+    return {
+        "id": ps.id,
+        "partition": ps.partition,
+        "partition_id": ps.partition_id,
+        "records_processed": ps.records_processed,
+        "result": ps.result,
+        "anomalies": list(ps.anomaly_ids or []),
     }
 
 
@@ -394,31 +400,46 @@ def container_profiles(op: Operation) -> list[dict[str, Any]]:
     from sqlalchemy import select
     from sqlalchemy.orm import object_session
 
-    from ..store.models import ContainerProfile
-
     session = object_session(op)
     if session is None:
         return []
     rows = session.scalars(
         select(ContainerProfile).where(ContainerProfile.operation_id == op.id).order_by(ContainerProfile.id)
     )
-    return [
-        {
-            "id": cp.id,
-            "created": iso(cp.created),
-            "parent_profile_id": None,
-            "container": container_stub(session.get(Container, cp.container_id)),
-            "records_count": cp.records_count,
-            "records_processed": cp.records_processed,
-            "checks_synchronized": cp.checks_synchronized,
-            "checks_added": cp.checks_added,
-            "checks_updated": cp.checks_updated,
-            "field_profiles_count": len(cp.field_profiles),
-            "result": cp.result,
-            "message": cp.message,
-        }
-        for cp in rows
-    ]
+    return [container_profile_summary(cp, session.get(Container, cp.container_id)) for cp in rows]
+
+
+def container_profile_summary(cp: ContainerProfile, container: Container | None) -> dict[str, Any]:
+    """A container profile's counts and result (``ContainerProfile`` response model)."""
+    return {
+        "id": cp.id,
+        "created": iso(cp.created),
+        "parent_profile_id": None,
+        "container": container_stub(container),
+        "records_count": cp.records_count,
+        "records_processed": cp.records_processed,
+        "checks_synchronized": cp.checks_synchronized,
+        "checks_added": cp.checks_added,
+        "checks_updated": cp.checks_updated,
+        "field_profiles_count": len(cp.field_profiles),
+        "result": cp.result,
+        "message": cp.message,
+    }
+
+
+def container_profile(cp: ContainerProfile, container: Container | None) -> dict[str, Any]:
+    """One container profile with the fields it measured in container order
+    (``ContainerProfileFull``); ``container_order_index`` is the field's current position,
+    null for a field no longer in the container's schema."""
+    order = {f.name: f.ordinal for f in (container.fields if container else [])}
+    return {
+        **container_profile_summary(cp, container),
+        "operation_id": cp.operation_id,
+        "partitions": [],
+        "field_profiles": [
+            {"name": fp.field_name, "container_order_index": order.get(fp.field_name)} for fp in cp.field_profiles
+        ],
+    }
 
 
 def operation(op: Operation, containers: list[Container] | None = None) -> dict[str, Any]:
@@ -562,6 +583,7 @@ def anomaly(a: Anomaly) -> dict[str, Any]:
         "partition": {"name": a.partition_name, "location": a.container.location if a.container else None},
         "operation_id": a.operation_id,
         "container_scan_id": a.container_scan_id,
+        "partition_scan": partition_scan(a.partition_scan),
         "failed_checks": [
             failed_check(fc, quality_check(fc.quality_check) if fc.quality_check else None) for fc in a.failed_checks
         ],

@@ -73,6 +73,11 @@ class Dialect:
     timestamps_as_text: ClassVar[bool] = False
     #: The driver reads a DECIMAL result through float64 (MySQL): exact sums are fetched as text.
     decimals_read_as_float: ClassVar[bool] = False
+    #: Temporary tables are cheap and usually allowed, read-only DuckDB connections
+    #: included (DuckDB, PostgreSQL): a relation two queries need (a ``unique`` check's
+    #: duplicated groups, for its count and its example rows) is computed once into one
+    #: (``Table.cache``); where that fails (a read-only standby) each query computes it.
+    caches_relations: ClassVar[bool] = False
 
     # -- regular expressions (``engine.regex`` writes Assay's flavour with these) ----------------
     #: The anchor matching only at the very end of the value.
@@ -137,10 +142,12 @@ class Dialect:
 
 
 class DuckDBDialect(Dialect):
-    """DuckDB: the defaults, plus an exact ``COUNT(DISTINCT)`` on any container."""
+    """DuckDB: the defaults, plus an exact ``COUNT(DISTINCT)`` on any container and cheap
+    temporary tables."""
 
     name = "duckdb"
     cheap_exact_distinct = True
+    caches_relations = True
 
 
 class SQLiteDialect(Dialect):
@@ -180,6 +187,7 @@ class PostgresDialect(Dialect):
     ``float8`` text is canonical but for ``-0`` and doubles of 2^53 and more."""
 
     name = "postgres"
+    caches_relations = True
     regex_end = "$"
 
     def aggregate_value(self, value: ir.Scalar) -> ir.Scalar:

@@ -6,12 +6,18 @@ For a container table ``t`` and its checks, :func:`evaluate` builds
            sum(<filter_1>)                             AS c0_asserted,
            sum(<filter_1> AND <fails_1>)               AS c0_failed,
            ...                                         -- one pair per row rule
-           <metric expressions of aggregate rules>
-    FROM (SELECT *, <window columns some rules need> FROM t)
+           <metric expressions of aggregate rules>,
+           (SELECT sum(n) FROM (SELECT count(*) AS n FROM t WHERE <filter>
+              GROUP BY <fields> HAVING count(*) > 1))  AS c8_failed  -- grouped rules (unique)
+    FROM (SELECT *, <window columns a rule's ``derived`` adds> FROM t)
 
-with Ibis, so the container is read once whatever the number of checks. Only for the
-checks that failed does it then fetch at most ``example_limit`` failing rows each (one
-bounded, deterministically ordered query per failing check).
+with Ibis, so the container is read once for its row checks whatever their number (plus
+one aggregation per grouped rule, as a hand-written query would). Only for the checks
+that failed does it then fetch at most ``example_limit`` failing rows each (one bounded,
+deterministically ordered query per failing check: a top-N of the failing rows, never a
+sort of the container). A grouped rule's failing groups are computed once into a
+temporary table where the engine allows (``Dialect.caches_relations``): its count and
+its example rows (a semi-join) then share one ``GROUP BY``.
 
 Isolation: a check that cannot be compiled (unknown field, bad expression, wrong type)
 is reported as ``unasserted`` with its error before the query runs. When the fused
@@ -21,7 +27,7 @@ every other check still gets its result.
 
 Wide containers: one fused query holds at most ``MAX_AGGREGATES_PER_QUERY`` aggregate
 expressions and at most ``MAX_WINDOW_CHECKS_PER_QUERY`` checks that need window columns
-(``unique``); past that the checks are split, in order, into several such bounded
+(a rule's ``derived``) or a grouped subquery (``unique``); past that the checks are split, in order, into several such bounded
 queries (a 1,000-column container with 500 checks runs as a few queries, same results).
 
 Cross-container rules (existsIn, dataDiff, aggregationComparison, …) get their reference
@@ -44,6 +50,7 @@ import ibis.expr.types as ir
 
 from ..domain import CheckResult
 from . import variables
+from .dialects import dialect_of
 from .expressions import ExpressionError, to_ibis_predicate
 from .rules import AggregateRule, CheckSpec, RowRule, Rule, get_rule
 
@@ -55,7 +62,8 @@ MAX_EXAMPLE_ROWS = 100_000
 ORDER_COLUMNS = 16
 #: Aggregate expressions in one fused query, at most (wide containers are split).
 MAX_AGGREGATES_PER_QUERY = 200
-#: Checks that add window columns (``unique``) in one fused query, at most.
+#: Checks that add window columns (``RowRule.derived``) or a grouped subquery (``unique``)
+#: in one fused query, at most.
 MAX_WINDOW_CHECKS_PER_QUERY = 16
 #: Keys per batch when a cross-container rule moves keys between two engines.
 DEFAULT_BATCH_SIZE = 10_000
@@ -96,6 +104,11 @@ class _Compiled:
     apart: bool = False
     #: source columns a row check reads (None: unknown, the fused query reads them all)
     columns: set[str] | None = None
+    #: a row rule counted by groups (``RowRule.grouped_failures``): a scalar subquery
+    grouped: bool = False
+    #: its failing groups over the scanned table, once built (a temporary table where the
+    #: engine caches relations: computed once for the count and the example rows)
+    groups: ir.Table | None = None
 
 
 @dataclass
@@ -126,6 +139,11 @@ def _compile(spec: CheckSpec, t: ir.Table, index: int, resolver: Any = None) -> 
         rule.bind(resolver.resolve(rule.props.ref_datastore_id, rule.props.ref_container_id), t)
     if rule.apart:
         compiled.apart = True
+    elif isinstance(rule, RowRule) and rule.grouped_failures(t, where) is not None:
+        # counted by a GROUP BY … HAVING subquery (unique): compiled here so a broken check
+        # is reported before the fused query runs
+        compiled.grouped = True
+        compiled.columns = set(spec.fields) | _referenced(t, [where])
     elif isinstance(rule, RowRule):
         compiled.derived = rule.derived(t, key, where)
         view = t
@@ -170,7 +188,12 @@ def _run_fused(t: ir.Table, group: list[_Compiled]) -> dict[str, Any]:
         base = t.mutate(**derived) if derived else t
     columns: dict[str, ir.Scalar] = {"__assay_n": base.count()}
     for c in group:
-        if isinstance(c.rule, RowRule):
+        if c.grouped:
+            columns[f"{c.key}_failed"] = _groups_of(t, c)["n"].sum().as_scalar()
+            where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None
+            if where is not None:
+                columns[f"{c.key}_asserted"] = where.sum()
+        elif isinstance(c.rule, RowRule):
             # Rebind the predicates to `base` (which carries every derived column).
             fails = c.rule.failing(base, c.key)
             where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None
@@ -184,6 +207,38 @@ def _run_fused(t: ir.Table, group: list[_Compiled]) -> dict[str, Any]:
                 columns[f"{c.key}_{name}"] = m
     row = base.aggregate(**columns).to_pyarrow().to_pylist()[0]
     return row
+
+
+def _groups_of(t: ir.Table, c: _Compiled) -> ir.Table:
+    """The failing groups of grouped check ``c`` over ``t`` (``RowRule.grouped_failures``),
+    built once per evaluation: into a temporary table where the engine caches relations
+    cheaply (``Dialect.caches_relations``), so the count and the example rows share one
+    ``GROUP BY``; elsewhere (or when the temporary table cannot be made) the same
+    expression, computed by each query that needs it."""
+    if c.groups is None:
+        assert isinstance(c.rule, RowRule)
+        where = to_ibis_predicate(c.spec.filter, t) if c.spec.filter else None
+        groups = c.rule.grouped_failures(t, where)
+        assert groups is not None
+        c.groups = groups
+        if dialect_of(t).caches_relations:
+            try:
+                c.groups = groups.cache()
+            except Exception as e:  # noqa: BLE001 - e.g. a read-only PostgreSQL standby: no temporary tables
+                log.info("could not cache the groups of check %s (%s); computed by each query", c.spec.id, _describe(e))
+    return c.groups
+
+
+def _release(compiled: list[_Compiled]) -> None:
+    """Drop the temporary tables :func:`_groups_of` made (best effort)."""
+    for c in compiled:
+        release = getattr(c.groups, "release", None)
+        if release is not None:
+            try:
+                release()
+            except Exception as e:  # noqa: BLE001 - a temporary table goes with the connection anyway
+                log.debug("could not drop a cached relation: %s", e)
+        c.groups = None
 
 
 def _referenced(t: ir.Table, exprs) -> set[str]:
@@ -235,8 +290,23 @@ def evaluate(
     Raises: whatever the engine raises when even the bare row count cannot be computed
         (the container itself is unreadable).
     """
-    outcomes: dict[int, CheckOutcome] = {}
     compiled: list[_Compiled] = []
+    try:
+        return _evaluate(t, checks, compiled, example_limit, on_query, resolver, batch_size)
+    finally:
+        _release(compiled)
+
+
+def _evaluate(
+    t: ir.Table,
+    checks: list[CheckSpec],
+    compiled: list[_Compiled],
+    example_limit: int,
+    on_query: Callable[[str], None] | None,
+    resolver: Any,
+    batch_size: int,
+) -> ContainerResult:
+    outcomes: dict[int, CheckOutcome] = {}
     for i, spec in enumerate(checks):
         try:
             c = _compile(spec, t, i, resolver)
@@ -368,7 +438,7 @@ def evaluate(
 
 def bounded_groups(compiled: list[_Compiled]) -> list[list[_Compiled]]:
     """Split ``compiled`` (in order) into groups of at most ``MAX_AGGREGATES_PER_QUERY``
-    aggregate expressions and ``MAX_WINDOW_CHECKS_PER_QUERY`` window-using checks each.
+    aggregate expressions and ``MAX_WINDOW_CHECKS_PER_QUERY`` window-using or grouped checks each.
 
     A row check costs 1 expression (2 with a filter), an aggregate check one per metric;
     a single check costlier than the bound still gets a group of its own.
@@ -378,7 +448,7 @@ def bounded_groups(compiled: list[_Compiled]) -> list[list[_Compiled]]:
     cost = windows = 0
     for c in compiled:
         c_cost = (2 if c.spec.filter else 1) if isinstance(c.rule, RowRule) else max(len(c.metrics), 1)
-        c_windows = 1 if c.derived else 0
+        c_windows = 1 if c.derived or c.grouped else 0
         if current and (cost + c_cost > MAX_AGGREGATES_PER_QUERY or windows + c_windows > MAX_WINDOW_CHECKS_PER_QUERY):
             groups.append(current)
             current, cost, windows = [], 0, 0
@@ -440,6 +510,9 @@ def failing_rows(t: ir.Table, c: _Compiled, limit: int) -> list[dict[str, Any]]:
     source columns, in a deterministic order (by up to ``ORDER_COLUMNS`` orderable columns).
     """
     assert isinstance(c.rule, RowRule)
+    if c.grouped:
+        where = to_ibis_predicate(c.spec.filter, t) if c.spec.filter else None
+        return _ordered_rows(t, c.rule.failing_rows(t, where, _groups_of(t, c)), limit)
     base = t.mutate(**c.derived) if c.derived else t
     fails = c.rule.failing(base, c.key)
     where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None

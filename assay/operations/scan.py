@@ -65,6 +65,8 @@ from .resolver import ContainerResolver
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("Active", "Acknowledged")
+#: Seconds between two looks at the engine's progress through a container's read.
+PROGRESS_EVERY = 1.0
 
 
 def selected_containers(
@@ -123,6 +125,53 @@ def interrupt_on_abort(source, should_abort, every: float = 0.5):
     finally:
         done.set()
         watcher.join(timeout=5)
+
+
+class _ContainerProgress:
+    """While a container is read, a watcher thread puts the engine's progress through the
+    query running now (``Source.progress``: DuckDB's query progress; nothing elsewhere) into
+    the operation's ``status`` as ``container_progress`` (0 to 1, never moving back within
+    a container), about every ``every`` seconds, so a client's progress bar moves inside a
+    big container; the key goes again when the container is done. ``lock`` is held by every
+    status write of the scan, so the watcher's write never interleaves with the counters'
+    read-modify-write, nor lands after the container it measured is done."""
+
+    def __init__(self, db: Database, op_id: int, source, every: float | None = None):
+        self.db, self.op_id, self.source = db, op_id, source
+        self.every = PROGRESS_EVERY if every is None else every
+        self.lock = threading.Lock()
+        self.best = 0.0
+        self.container = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="assay-scan-progress", daemon=True)
+
+    def next_container(self) -> None:
+        """The container is done (call with :attr:`lock` held): the next starts from 0."""
+        self.best = 0.0
+        self.container += 1
+
+    def _watch(self) -> None:
+        while not self._done.wait(self.every):
+            container = self.container
+            fraction = self.source.progress()
+            if fraction is None or fraction < self.best + 0.01:
+                continue
+            with self.lock:
+                if self._done.is_set() or container != self.container:
+                    continue
+                self.best = fraction
+                try:
+                    update_status(self.db, self.op_id, container_progress=round(fraction, 3))
+                except Exception as e:  # noqa: BLE001 - progress is a nicety; the scan goes on
+                    log.debug("could not record the container progress: %s", e)
+
+    def __enter__(self) -> _ContainerProgress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join(timeout=5)
 
 
 def run_scan(db: Database, op_id: int, should_abort, wrap=None) -> str | None:
@@ -192,6 +241,7 @@ def run_scan(db: Database, op_id: int, should_abort, wrap=None) -> str | None:
         contextlib.closing(wrap(opened)) if wrap else contextlib.nullcontext(opened) as source,
         interrupt_on_abort(source, should_abort),
         contextlib.closing(ContainerResolver(db, source, datastore_id)) as resolver,
+        _ContainerProgress(db, op_id, source) as progress,
     ):
         source.describe(f"assay scan operation {op_id} (datastore {ds_name})")
         if nothing_selected:  # said once the datastore opened: a broken connection is the better reason
@@ -213,9 +263,11 @@ def run_scan(db: Database, op_id: int, should_abort, wrap=None) -> str | None:
                 warnings.append(f"{outcome['name']}: {outcome['message']}")
             elif outcome.get("message"):
                 warnings.append(f"{outcome['name']}: {outcome['message']}")
-            with db.session() as s:
+            with progress.lock, db.session() as s:
+                progress.next_container()
                 op = s.get_one(Operation, op_id)
                 st = dict(op.status)
+                st.pop("container_progress", None)
                 st["containers_analyzed"] += 1
                 st["partitions_scanned"] += outcome.get("partitions", 0)
                 st["records_processed"] += outcome.get("records", 0)

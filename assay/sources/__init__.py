@@ -69,6 +69,7 @@ def open_source(datastore, secrets: dict | None = None) -> Source:
             statement_timeout=statement_timeout_of(connection),
         )
     if kind == "s3":
+        from .delta import s3_storage_options
         from .files import FileSource, s3_filesystem
 
         connection = datastore.connection or {}
@@ -78,6 +79,7 @@ def open_source(datastore, secrets: dict | None = None) -> Source:
             csv_options(connection),
             fs=fs,
             statement_timeout=statement_timeout_of(connection),
+            storage_options=s3_storage_options(connection, secrets),
         )
     if kind == "spark":
         from .spark import SparkSource

@@ -103,6 +103,12 @@ class Source:
         ``assay scan operation 12 (datastore shop)``) where the engine shows it (Spark: the
         job group / description in its UI); elsewhere a no-op."""
 
+    def progress(self) -> float | None:
+        """How far the query running on this source is, from 0 to 1, where the engine
+        tells (DuckDB's query progress); None when no query runs or the engine cannot say.
+        Safe to call from another thread while the query runs."""
+        return None
+
     def interrupt(self) -> None:
         """Cancel the query running on this source, where the driver allows (DuckDB,
         PostgreSQL); elsewhere a no-op, and the abort waits for the query to end."""
@@ -126,10 +132,28 @@ class Source:
 
 
 class DuckDBStaging:
-    """``stage()`` for sources read through a DuckDB connection (``self.con``): the rows
-    go into a temporary table (DuckDB allows them on read-only databases), one at a time."""
+    """``stage()`` and ``progress()`` for sources read through a DuckDB connection
+    (``self.con``): staged rows go into a temporary table (DuckDB allows them on read-only
+    databases), one at a time."""
+
+    def track_progress(self) -> None:
+        """Let DuckDB track the progress of each query (never printed), for :meth:`progress`;
+        called once the connection is open."""
+        self.con.con.execute("SET enable_progress_bar = true")
+        self.con.con.execute("SET enable_progress_bar_print = false")
+        self._tracked = True
+
+    def progress(self) -> float | None:
+        if not self._tracked:
+            return None
+        try:
+            percent = self.con.con.query_progress()  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - closed, or a driver without it
+            return None
+        return None if percent is None or percent < 0 else min(float(percent), 100.0) / 100
 
     _staged: str | None = None
+    _tracked: bool = False
 
     def stage(self, table: ir.Table) -> ir.Table:
         import uuid
@@ -164,7 +188,8 @@ def timeout_message(seconds: float) -> str:
 class TimedQueries:
     """A statement timeout for Ibis backends whose driver has no server-side one (DuckDB,
     SQLite): mixed into the backend class, it arms a timer for every query it runs
-    (``to_pyarrow``, ``execute``, ``raw_sql``, ``create_table``; each batch of
+    (``to_pyarrow``, ``execute``, ``raw_sql``, ``create_table``, the schema look-ups
+    ``get_schema`` / ``_get_schema_using_query`` that run a view or a query; each batch of
     ``to_pyarrow_batches``) and, when the query outlives ``statement_timeout`` seconds,
     cancels it with the driver's ``interrupt()`` — DuckDB's ``DuckDBPyConnection.interrupt``,
     SQLite's ``sqlite3.Connection.interrupt``, both safe from another thread. The query
@@ -234,6 +259,16 @@ class TimedQueries:
     def create_table(self, *args, **kwargs):
         with self.limited():
             return super().create_table(*args, **kwargs)  # type: ignore[misc]
+
+    def get_schema(self, *args, **kwargs):
+        # a view's column types may come from running it (SQLite: ``SELECT typeof(col) …``)
+        with self.limited():
+            return super().get_schema(*args, **kwargs)  # type: ignore[misc]
+
+    def _get_schema_using_query(self, *args, **kwargs):
+        # a computed table's columns come from running its query
+        with self.limited():
+            return super()._get_schema_using_query(*args, **kwargs)  # type: ignore[misc]
 
     def to_pyarrow_batches(self, *args, **kwargs):
         import pyarrow as pa

@@ -51,6 +51,7 @@ class DuckDBSource(DuckDBStaging, Source):
         try:
             # No access to other files: a computed table's query cannot read_csv('/etc/passwd').
             self.con = connect_duckdb(path, statement_timeout, read_only=True, enable_external_access=False)
+            self.track_progress()
         except Exception as e:  # noqa: BLE001 - the driver's own reason goes to the user
             raise SourceError(f"cannot open DuckDB database {path}: {e}") from e
 

@@ -5,7 +5,8 @@ Sync walks the folder tree (or lists every object under the prefix). Files with 
 supported extension whose names differ only by a trailing number or date
 (``orders_2024_01.csv``, ``orders_2024_02.csv``) in the same folder form one container,
 a *file pattern*, named after the common stem (``orders``); each file is a partition.
-A lone file is a container of its own.
+A lone file is a container of its own. A folder holding a ``_delta_log/`` is one Delta
+table container, read at its current version through delta-rs (``sources.delta``).
 
 Object stores go through fsspec (``s3fs``), registered into the DuckDB connection with
 ``register_filesystem``: DuckDB's own ``httpfs`` extension is never loaded (that would
@@ -26,6 +27,7 @@ import ibis
 import sqlglot as sg
 import sqlglot.expressions as sge
 
+from . import delta
 from .base import (
     COMPUTED_TYPES,
     DEFAULT_STATEMENT_TIMEOUT,
@@ -95,8 +97,9 @@ def group_paths(paths: Iterable[str]) -> dict[str, tuple[str, str, list[str]]]:
     (``.name``) and unsupported extensions are left out.
 
     A Delta table (a folder with a ``_delta_log/``) is one container of format ``delta``
-    named after its folder (``.`` when the root itself is one), its one "file" the folder:
-    its Parquet files are never read as a file pattern (they include removed versions)."""
+    named after its folder (``.`` when the root itself is one), its one "file" (and
+    partition) the folder: its Parquet files are never read as a file pattern (they include
+    files removed by later versions); ``sources.delta`` reads its current version."""
     paths = sorted(paths)
     deltas = delta_tables(paths)
     groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
@@ -137,15 +140,6 @@ def group_files(root: Path) -> dict[str, tuple[str, str, list[Path]]]:
 
     rels = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and allowed(p)]
     return {name: (glob, fmt, [root / rel for rel in files]) for name, (glob, fmt, files) in group_paths(rels).items()}
-
-
-def delta_unreadable_by_duckdb(folder: str) -> str:
-    """Why a file datastore on DuckDB cannot read the Delta table in ``folder``."""
-    return (
-        f"Delta table {folder}: DuckDB reads Delta tables only through its 'delta' extension, which is a "
-        "download Assay never makes; read it with Spark (a spark datastore, or compute_engine 'spark') on a "
-        "Spark with the Delta Lake jars (docs/spark.md)"
-    )
 
 
 def s3_filesystem(connection: dict, secrets: dict | None = None):
@@ -206,17 +200,25 @@ class FileSource(DuckDBStaging, Source):
 
     ``csv_options`` go to DuckDB's ``read_csv`` (delimiter, header, quote, escape); what
     is not given is sniffed. ``fs`` is an fsspec filesystem for a remote ``uri``
-    (``s3://bucket/prefix``); without it ``uri`` is a local folder.
+    (``s3://bucket/prefix``); without it ``uri`` is a local folder. A Delta table (format
+    ``delta``) is read at its current version through delta-rs (``sources.delta``), with
+    ``storage_options`` (delta-rs' object-store settings) for a remote one.
 
     Raises SourceError for a missing folder, and for a remote store whose objects
     cannot be listed (missing bucket, wrong credentials, unreachable endpoint).
     """
 
     def __init__(
-        self, uri: str, csv_options: dict | None = None, fs=None, statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
+        self,
+        uri: str,
+        csv_options: dict | None = None,
+        fs=None,
+        statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+        storage_options: dict[str, str] | None = None,
     ):
         self.csv_options = csv_options or {}
         self.fs = fs
+        self.storage_options = storage_options
         self._groups: dict[str, tuple[str, str, list[str]]] | None = None
         self._modified: dict[str, dt.datetime] = {}
         if fs is None:
@@ -234,6 +236,7 @@ class FileSource(DuckDBStaging, Source):
         from .duckdb import connect_duckdb
 
         self.con = connect_duckdb(statement_timeout=statement_timeout)
+        self.track_progress()
         if fs is not None:
             try:
                 self.con.con.register_filesystem(fs)
@@ -262,7 +265,7 @@ class FileSource(DuckDBStaging, Source):
                     modified if modified.tzinfo else modified.replace(tzinfo=dt.UTC)
                 )
         return {
-            name: (glob, fmt, [f"{self.uri}/{rel}" for rel in files])
+            name: (glob, fmt, [self.uri if rel == "." else f"{self.uri}/{rel}" for rel in files])
             for name, (glob, fmt, files) in group_paths(rels).items()
         }
 
@@ -283,6 +286,8 @@ class FileSource(DuckDBStaging, Source):
 
     def _read(self, name: str, fmt: str, files: list[str], partition_column: str | None = None):
         table_name = f"container_{len(self.con.list_tables())}"
+        if fmt == "delta":
+            return self._read_delta(table_name, files[0], partition_column)
         extra = {"filename": partition_column} if partition_column else {}
         if fmt == "parquet":
             kwargs = {"union_by_name": True, **extra}
@@ -310,6 +315,25 @@ class FileSource(DuckDBStaging, Source):
         self.con.raw_sql(f"CREATE OR REPLACE TEMPORARY VIEW {_quoted(table_name)} AS SELECT * FROM {function}({args})")
         return self.con.table(table_name)
 
+    def _delta(self, path: str):
+        """The ``deltalake.DeltaTable`` of the Delta table folder at ``path`` (as ``groups``
+        names it), at its current version. Raises SourceError (see ``delta.open_table``)."""
+        return delta.open_table(path, self._relative(path), self.storage_options)
+
+    def _read_delta(self, table_name: str, path: str, partition_column: str | None):
+        """The current version of the Delta table at ``path`` as a view of its live files (a
+        PyArrow dataset registered in DuckDB); ``partition_column`` holds the folder's path."""
+        self.con.con.register(table_name, delta.arrow_dataset(self._delta(path), path, self.storage_options))
+        t = self.con.table(table_name)
+        return t.mutate(ibis.literal(path).name(partition_column)) if partition_column else t
+
+    def _relative(self, path: str) -> str:
+        """A read path as the datastore names it: relative to its root (``.`` for the root)."""
+        root = str(self.root) if self.fs is None else self.uri
+        if path == root:
+            return "."
+        return path.removeprefix(root.rstrip("/") + "/")
+
     def _failure(self, glob: str, e: Exception) -> SourceError:
         where = glob if self.fs is None else f"{self.uri}/{glob}"
         return SourceError(f"cannot read {where}: {_reason(e)}")
@@ -317,12 +341,14 @@ class FileSource(DuckDBStaging, Source):
     def list_containers(self, include=("table", "view")):
         out = []
         for name, (glob, fmt, files) in self.groups.items():
-            if fmt == "delta":  # listed, with its reason: DuckDB cannot read it here
-                error = delta_unreadable_by_duckdb(glob)
-                out.append(ContainerInfo(name, "file", None, location=glob, file_format=fmt, error=error))
-                continue
             try:
                 schema = self._read(name, fmt, files).schema()
+            except SourceError as e:
+                if fmt != "delta":
+                    raise
+                # listed with its reason (a reader feature not supported here): its scans fail the same way
+                out.append(ContainerInfo(name, "file", None, location=glob, file_format=fmt, error=str(e)))
+                continue
             except Exception as e:  # noqa: BLE001 - an unreadable file is reported, not fatal
                 raise self._failure(glob, e) from e
             out.append(ContainerInfo(name, "file", None, location=glob, file_format=fmt, fields=fields_of(schema)))
@@ -347,8 +373,6 @@ class FileSource(DuckDBStaging, Source):
         if group is None:
             raise SourceError(f"no files match container {container.name} ({container.location}) any more")
         glob, fmt, all_files = group
-        if fmt == "delta":
-            raise SourceError(delta_unreadable_by_duckdb(glob))
         try:
             if files is None:
                 return self._read(container.name, fmt, all_files, partition_column)
@@ -356,6 +380,8 @@ class FileSource(DuckDBStaging, Source):
             # pattern has (a header-only or short file must not retype a column as text).
             whole = self._read(container.name, fmt, all_files, partition_column)
             wanted = set(files)
+            if fmt == "delta":  # one partition: the table's current version, whole or not at all
+                return whole if all_files[0] in wanted else whole.limit(0)
             chosen = [f for f in all_files if f in wanted and not self._is_empty(f)]
             if not chosen:
                 return whole.limit(0)
@@ -368,6 +394,8 @@ class FileSource(DuckDBStaging, Source):
                     for name, dtype in whole.schema().items()
                 ]
             )
+        except SourceError:
+            raise
         except Exception as e:  # noqa: BLE001
             raise self._failure(glob, e) from e
 
@@ -394,7 +422,14 @@ class FileSource(DuckDBStaging, Source):
         if group is None:
             raise SourceError(f"no files match container {container.name} ({container.location}) any more")
         out = []
-        for path in group[2]:
+        glob, fmt, paths = group
+        if fmt == "delta":  # one partition, modified when its current version was committed
+            commit = delta.commit_file(paths[0], self._delta(paths[0]))
+            committed = self._modified.get(commit)
+            if committed is None and self.fs is None:
+                committed = dt.datetime.fromtimestamp(Path(commit).stat().st_mtime, tz=dt.UTC)
+            return [(paths[0], committed or dt.datetime.fromtimestamp(0, tz=dt.UTC))]
+        for path in paths:
             modified = self._modified.get(path)
             if modified is None:
                 stamp = Path(path).stat().st_mtime

@@ -16,7 +16,10 @@ Connection settings (the datastore's ``connection``):
   (``file:///abs/folder``, or for a cluster any URI Spark reads, e.g. ``hdfs://…``,
   ``s3a://…``, when the same folder is mounted where Assay runs). Files are grouped into
   containers by the same file-pattern rules as a ``local`` datastore
-  (``sources.files.group_paths``); each file is a partition. CSV options ``delimiter``,
+  (``sources.files.group_paths``); each file is a partition. A Delta table folder is one
+  container read at its current version: by ``format("delta")`` when the session has the
+  Delta Lake jars, else by the Parquet reader over the live files delta-rs names
+  (``sources.delta``). CSV options ``delimiter``,
   ``header``, ``quote``, ``escape`` as for ``local``.
 * the datastore's ``schema``: the Spark database (namespace) whose tables and views are
   containers (default ``default``); its ``database``: the catalog (optional, e.g.
@@ -26,7 +29,9 @@ Connection settings (the datastore's ``connection``):
   embedded one is kept in ``<warehouse>/metastore_db`` unless
   ``spark.hadoop.javax.jdo.option.ConnectionURL`` says otherwise; a remote one with
   ``spark.hadoop.hive.metastore.uris``).
-* any ``spark.*`` key: a Spark property, e.g. ``"spark.executor.memory": "8g"``.
+* a ``spark.*`` key: a Spark property, e.g. ``"spark.executor.memory": "8g"`` — sizing and
+  SQL tuning only (:data:`ALLOWED_PROPERTIES`); others only where the server's operator
+  allows them (``ASSAY_SPARK_PROPERTIES``).
 
 Sessions: Spark allows one classic session per process (one JVM, one master). Assay
 starts it on first use with the first datastore's master, warehouse and properties, and
@@ -43,6 +48,7 @@ naming the Assay operation, and an abort cancels that tag's jobs.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import uuid
 from pathlib import Path, PurePosixPath
@@ -53,6 +59,7 @@ import ibis.expr.types as ir
 import sqlglot.expressions as sge
 from ibis.backends.pyspark import Backend as _IbisSpark
 
+from . import delta
 from .base import COMPUTED_TYPES, ContainerInfo, Source, SourceError, fields_of
 from .files import folder_of, group_files
 
@@ -68,6 +75,45 @@ DEFAULT_PROPERTIES = {
 #: Properties fixed when the JVM starts: a running session with other values cannot serve
 #: the datastore.
 STATIC_PROPERTIES = ("spark.sql.warehouse.dir", "spark.sql.catalogImplementation")
+#: Spark properties a datastore may set (exact keys, or prefixes ending in "."): sizing,
+#: parallelism and the SQL engine's own tuning. Everything else (JVM options, class paths,
+#: jars and packages, event logs, Hadoop and catalog settings, listeners, local folders…)
+#: could run code or write files on the server: an operator allows such keys server-wide
+#: with ``ASSAY_SPARK_PROPERTIES`` (see :func:`allowed_property`).
+ALLOWED_PROPERTIES = (
+    "spark.app.name",
+    "spark.cores.max",
+    "spark.default.parallelism",
+    "spark.driver.cores",
+    "spark.driver.maxResultSize",
+    "spark.driver.memory",
+    "spark.dynamicAllocation.",
+    "spark.executor.cores",
+    "spark.executor.instances",
+    "spark.executor.memory",
+    "spark.executor.memoryOverhead",
+    "spark.memory.fraction",
+    "spark.memory.storageFraction",
+    "spark.network.timeout",
+    "spark.scheduler.mode",
+    "spark.task.cpus",
+    "spark.ui.enabled",
+    "spark.ui.showConsoleProgress",
+    "spark.sql.adaptive.",
+    "spark.sql.ansi.enabled",
+    "spark.sql.autoBroadcastJoinThreshold",
+    "spark.sql.broadcastTimeout",
+    "spark.sql.caseSensitive",
+    "spark.sql.execution.arrow.pyspark.enabled",
+    "spark.sql.files.maxPartitionBytes",
+    "spark.sql.files.ignoreCorruptFiles",
+    "spark.sql.files.ignoreMissingFiles",
+    "spark.sql.parquet.",
+    "spark.sql.shuffle.partitions",
+)
+#: The server's environment variable naming further Spark properties datastores may set
+#: (comma-separated keys or prefixes ending in "."), e.g. ``spark.jars.packages,spark.sql.catalog.``.
+PROPERTIES_ENV = "ASSAY_SPARK_PROPERTIES"
 #: Connection keys that are Assay's own, not Spark properties.
 SETTINGS = ("type", "master", "uri", "warehouse", "metastore", "tables", "delimiter", "header", "quote", "escape")
 
@@ -98,6 +144,8 @@ def properties_of(connection: dict) -> dict[str, str]:
             props.setdefault(
                 "spark.hadoop.javax.jdo.option.ConnectionURL", f"jdbc:derby:;databaseName={metastore};create=true"
             )
+            # the embedded metastore's derby.log goes to the warehouse, not the server's cwd
+            props.setdefault("spark.driver.extraJavaOptions", f"-Dderby.system.home={metastore.parent}")
     return props
 
 
@@ -105,6 +153,17 @@ def _text(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
+
+
+def allowed_property(key: str) -> bool:
+    """Whether a datastore may set the Spark property ``key``: one of
+    :data:`ALLOWED_PROPERTIES` or of the operator's ``ASSAY_SPARK_PROPERTIES`` (exact keys,
+    or prefixes ending in ".")."""
+    extra = [k.strip() for k in os.environ.get(PROPERTIES_ENV, "").split(",") if k.strip()]
+    for allowed in (*ALLOWED_PROPERTIES, *extra):
+        if key == allowed or (allowed.endswith(".") and key.startswith(allowed)):
+            return True
+    return False
 
 
 def validate_connection(connection: dict) -> list[tuple[tuple[str, ...], str]]:
@@ -138,7 +197,17 @@ def validate_connection(connection: dict) -> list[tuple[tuple[str, ...], str]]:
     if warehouse is not None and (not isinstance(warehouse, str) or not folder_of(warehouse).is_absolute()):
         problems.append((("connection", "warehouse"), "'warehouse' must be an absolute folder"))
     for key, value in connection.items():
-        if str(key).startswith("spark.") and not isinstance(value, (str, int, float, bool)):
+        if not str(key).startswith("spark."):
+            continue
+        if not allowed_property(str(key)):
+            problems.append(
+                (
+                    ("connection", str(key)),
+                    f"the Spark property '{key}' is not one a datastore may set (it could run code or write "
+                    f"files on the server); a server operator can allow it with {PROPERTIES_ENV}",
+                )
+            )
+        elif not isinstance(value, (str, int, float, bool)):
             problems.append((("connection", str(key)), "a Spark property's value must be a string, number or boolean"))
     return problems
 
@@ -381,7 +450,7 @@ class SparkSource(Source):
             try:
                 schema = self._read(fmt, files).schema()
             except Exception as e:  # noqa: BLE001
-                if fmt == "delta":  # listed with its reason (no Delta reader): its scans fail the same way
+                if fmt == "delta":  # listed with its reason (e.g. deletion vectors): its scans fail the same way
                     error = str(e) if isinstance(e, SourceError) else f"cannot read Delta table {glob}: {_reason(e)}"
                     out.append(
                         ContainerInfo(
@@ -438,25 +507,50 @@ class SparkSource(Source):
         key = (fmt, tuple(files), partition_column, None if schema is None else schema.simpleString())
         view = self._views.get(key)
         if view is None:
-            reader = self._reader(fmt, files)
-            if schema is not None:
-                reader = reader.schema(schema)
-            try:
-                df = reader.format("json" if fmt == "json" else fmt).load([_uri(f) for f in files])
-            except Exception as e:
-                if fmt == "delta" and _no_data_source(e):
-                    folder = self._relative(files[0])
-                    raise SourceError(delta_missing(folder)) from e
-                raise
-            if partition_column:
-                from pyspark.sql import functions as F
+            from pyspark.sql import functions as F
 
-                # each row's file, as the path file_partitions() names it
-                df = df.withColumn(partition_column, _path_of(F.col("_metadata.file_path"), files))
+            if fmt == "delta":
+                df = self._delta(files[0])
+            else:
+                reader = self._reader(fmt, files)
+                if schema is not None:
+                    reader = reader.schema(schema)
+                df = reader.format("json" if fmt == "json" else fmt).load([_uri(f) for f in files])
+            if partition_column:
+                # each row's file, as the path file_partitions() names it (a Delta table: its folder)
+                path = F.lit(files[0]) if fmt == "delta" else _path_of(F.col("_metadata.file_path"), files)
+                df = df.withColumn(partition_column, path)
             view = f"__assay_files_{uuid.uuid4().hex[:12]}"
             df.createOrReplaceTempView(view)
             self._views[key] = view
         return self.con.table(view)
+
+    def _delta(self, path: str):
+        """The current version of the Delta table in folder ``path`` as a Spark DataFrame: by
+        Spark's own Delta reader when the session has it (the Delta Lake jars), otherwise by
+        Spark's Parquet reader over the live files of the current version, as the table's log
+        names them (read by delta-rs, ``sources.delta``), typed by the table's Delta schema
+        and partition values taken from the files' folders.
+
+        Raises: SourceError for a table whose reader features its live files alone cannot
+            serve (deletion vectors, column mapping; ``delta.unsupported``) on a Spark without
+            the Delta reader."""
+        try:
+            return self.session.read.format("delta").load(_uri(path))
+        except Exception as e:
+            if not _no_data_source(e):
+                raise
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import StructType
+
+        table = delta.open_table(path, self._relative(path))
+        schema = StructType.fromJson(delta.spark_schema(table))
+        live = delta.live_files(table)
+        if not live:
+            return self.session.createDataFrame([], schema)
+        df = self.session.read.schema(schema).option("basePath", _uri(path)).parquet(*[_uri(f) for f in live])
+        # Spark puts partition columns last; keep the Delta schema's order
+        return df.select(*[F.col("`" + name.replace("`", "``") + "`") for name in schema.fieldNames()])
 
     def _relative(self, path: str) -> str:
         """A path as the datastore names it: relative to ``uri`` (``.`` for the folder itself)."""
@@ -484,6 +578,8 @@ class SparkSource(Source):
             if files is None:
                 return whole
             wanted = set(files)
+            if fmt == "delta":  # one partition: the table's current version, whole or not at all
+                return whole if all_files[0] in wanted else whole.limit(0)
             chosen = [f for f in all_files if f in wanted and Path(f).stat().st_size > 0]
             if not chosen:
                 return whole.limit(0)
@@ -509,7 +605,11 @@ class SparkSource(Source):
         group = self.groups.get(_file_name(container))
         if group is None:
             raise SourceError(f"no files match container {container.name} ({container.location}) any more")
-        return [(p, dt.datetime.fromtimestamp(Path(p).stat().st_mtime, tz=dt.UTC)) for p in group[2]]
+        _glob, fmt, paths = group
+        if fmt == "delta":  # one partition, modified when its current version was committed
+            commit = delta.commit_file(paths[0], delta.open_table(paths[0], self._relative(paths[0])))
+            return [(paths[0], dt.datetime.fromtimestamp(Path(commit).stat().st_mtime, tz=dt.UTC))]
+        return [(p, dt.datetime.fromtimestamp(Path(p).stat().st_mtime, tz=dt.UTC)) for p in paths]
 
     def close(self) -> None:
         try:
@@ -531,20 +631,6 @@ class SparkSource(Source):
                 self.session.stop()  # the client's session; the server keeps running
             except Exception:  # noqa: BLE001
                 pass
-
-
-#: The Delta Lake artifact a Spark 4 / Scala 2.13 session needs (docs/spark.md).
-DELTA_PACKAGE = "io.delta:delta-spark_2.13"
-
-
-def delta_missing(folder: str) -> str:
-    """Why a Spark without the Delta Lake jars cannot read the Delta table in ``folder``."""
-    return (
-        f"Delta table {folder}: this Spark has no Delta Lake reader (data source 'delta' not found): the "
-        f"{DELTA_PACKAGE} jars are not on its class path. PySpark does not ship them and the delta-spark "
-        "package only downloads them from Maven when Spark starts; on a Spark that has them (or can reach "
-        "Maven) set the datastore's spark.jars.packages and spark.sql.extensions (docs/spark.md, Delta tables)"
-    )
 
 
 def _no_data_source(e: BaseException) -> bool:

@@ -23,6 +23,7 @@ boundary: give Assay a user that may only read.
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,12 @@ def _mysql_driver() -> None:
         pymysql.install_as_MySQLdb()
 
 
+def _milliseconds(seconds: float) -> int:
+    """A positive statement timeout in whole milliseconds, at least 1: the servers read 0 as
+    "no limit", so a tiny positive timeout must not round down to it."""
+    return max(1, math.ceil(seconds * 1000))
+
+
 def _reason(e: BaseException) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
@@ -102,7 +109,7 @@ class SqlSource(Source):
                 self.schema = schema or "public"
                 options = "-c default_transaction_read_only=on"
                 if statement_timeout > 0:
-                    options += f" -c statement_timeout={int(statement_timeout * 1000)}"
+                    options += f" -c statement_timeout={_milliseconds(statement_timeout)}"
                 self.con = ibis.postgres.connect(
                     host=connection.get("host") or "127.0.0.1",
                     port=int(connection.get("port") or 5432),
@@ -130,7 +137,7 @@ class SqlSource(Source):
                         try:  # MariaDB: seconds
                             cursor.execute("SET SESSION max_statement_time = %s", (statement_timeout,))
                         except Exception:  # noqa: BLE001 - MySQL: milliseconds, SELECT only
-                            cursor.execute("SET SESSION max_execution_time = %s", (int(statement_timeout * 1000),))
+                            cursor.execute("SET SESSION max_execution_time = %s", (_milliseconds(statement_timeout),))
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", "Unable to set session timezone to UTC", UserWarning)
                     self.con = ibis.mysql.from_connection(raw)
@@ -188,7 +195,11 @@ class SqlSource(Source):
         for name, table_type in found:
             if table_type not in include:
                 continue
-            schema = self._table(name).schema()
+            try:
+                schema = self._table(name).schema()
+            except Exception as e:  # noqa: BLE001 — a broken or too slow view is reported on itself
+                out.append(ContainerInfo(name, "table", table_type, error=_reason(e)))
+                continue
             out.append(ContainerInfo(name, "table", table_type, fields=fields_of(schema)))
         return out
 

@@ -245,6 +245,7 @@ class Partition(Base):
     min_time: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     max_time: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     partition_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    tags: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, default=list)
 
     container: Mapped[Container] = relationship()
 
@@ -310,6 +311,14 @@ class Anomaly(Base):
     )
     comments: Mapped[list[Comment]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="Comment.id"
+    )
+    #: what the scan that found it read of its partition (None for an anomaly of no scan)
+    partition_scan: Mapped[PartitionScan | None] = relationship(
+        primaryjoin="and_(foreign(Anomaly.container_scan_id) == PartitionScan.container_scan_id, "
+        "foreign(Anomaly.partition_name) == PartitionScan.partition)",
+        viewonly=True,
+        uselist=False,
+        lazy="selectin",
     )
 
 
@@ -506,6 +515,7 @@ class ContainerProfile(Base):
     checks_added: Mapped[int] = mapped_column(Integer, default=0)
     checks_updated: Mapped[int] = mapped_column(Integer, default=0)
 
+    container: Mapped[Container] = relationship()
     field_profiles: Mapped[list[FieldProfile]] = relationship(
         back_populates="container_profile", cascade="all, delete-orphan", order_by="FieldProfile.id"
     )

@@ -309,3 +309,41 @@ def test_s3_bodies_are_validated(api):
         assert r.status_code == 422, (connection, r.text)
         assert r.json()["detail"][0]["loc"] == loc, (connection, r.json())
     assert api.ok("GET", "/api/datastores")["total"] == 0
+
+
+def test_s3_delta_table_is_read_at_its_current_version(api, s3, tmp_path):
+    """A Delta table under the prefix (written locally by delta-rs, then uploaded): version 0
+    ids 1-3 (amounts 100, 200, 300), overwritten by version 1 ids 10-12 (amounts -2, 3, -7),
+    then version 2 appends id 13 (amount -9): the container holds ids 10-13, three of them
+    negative; version 0's file, still in the bucket, is never read."""
+    from deltalake import write_deltalake
+
+    endpoint, access_key, secret_key, client = s3
+    table = tmp_path / "sales"
+    write_deltalake(table, pa.table({"id": [1, 2, 3], "amount": [100, 200, 300]}))
+    write_deltalake(table, pa.table({"id": [10, 11, 12], "amount": [-2, 3, -7]}), mode="overwrite")
+    write_deltalake(table, pa.table({"id": [13], "amount": [-9]}), mode="append")
+    uploaded = sorted(p.relative_to(table).as_posix() for p in table.rglob("*") if p.is_file())
+    for rel in uploaded:
+        client.put_object(Bucket=BUCKET, Key=f"deltalake/sales/{rel}", Body=(table / rel).read_bytes())
+    assert sum(rel.endswith(".parquet") for rel in uploaded) == 3
+
+    ds = _s3_datastore(api, "Delta lake", f"s3://{BUCKET}/deltalake", endpoint, access_key, secret_key)
+    api.sync(ds["id"])
+    listing = api.ok("GET", "/api/containers/listing", params={"datastore": ds["id"]})
+    assert [c["name"] for c in listing] == ["sales"]
+    sales = listing[0]["id"]
+    container = api.ok("GET", f"/api/containers/{sales}")
+    assert (container["file_pattern"], container["file_format"]) == ("sales", "delta")
+    fields = api.ok("GET", f"/api/containers/{sales}/fields")
+    assert [(f["name"], f["type"]) for f in fields] == [("id", "Integral"), ("amount", "Integral")]
+    api.check(sales, "notNegative", ["amount"])
+    op = api.scan(ds["id"])
+    assert op["result"] == "success", op
+    assert (
+        op["status"]["records_processed"],
+        op["status"]["partitions_scanned"],
+        op["status"]["anomalies_identified"],
+    ) == (4, 1, 3)
+    anomalies = api.anomalies(datastore=ds["id"])
+    assert sorted(r["id"] for a in anomalies for r in a["source_records"]) == [10, 12, 13]

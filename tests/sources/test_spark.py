@@ -173,6 +173,20 @@ def test_bad_spark_connections_are_422_and_another_master_is_a_clear_failure(api
         "/api/datastores", json={"name": "x", "connection": {"type": "spark", "spark.executor.memory": ["8g"]}}
     )
     assert r.status_code == 422 and "spark.executor.memory" in r.text, r.text
+    # properties that would run code or write files on the server (JVM options, event logs,
+    # jars) are refused unless the operator allows them (ASSAY_SPARK_PROPERTIES)
+    for key, value in (
+        ("spark.driver.extraJavaOptions", "-Xlog:gc:file=/var/tmp/assay_gc.log"),
+        ("spark.eventLog.dir", "file:///var/tmp/assay_events"),
+        ("spark.jars.packages", "io.delta:delta-spark_2.13:4.0.0"),
+    ):
+        r = api.post("/api/datastores", json={"name": "x", "connection": {"type": "spark", key: value}})
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"][0]["loc"] == ["body", "connection", key]
+        assert r.json()["detail"][0]["msg"] == (
+            f"the Spark property '{key}' is not one a datastore may set (it could run code or write files on "
+            "the server); a server operator can allow it with ASSAY_SPARK_PROPERTIES"
+        )
     # this process already runs Spark on local[2]: a datastore on local[3] is refused, with the
     # reason — by the connection test when it is saved, by its sync when saved untested
     other = {"name": "other", "connection": {"type": "spark", "master": "local[3]"}}

@@ -1,8 +1,9 @@
 """Spark as an engine of operations: an abort stops a running Spark scan or profile (its
 jobs cancelled until the operation has ended) and leaves the session usable; a ``local``
 folder computed by Spark (``connection.compute_engine: "spark"``) gives the counts DuckDB
-gives on the same files; a Delta table folder is one container, and without the Delta
-Lake jars it fails on itself with a message naming what is missing.
+gives on the same files; a Delta table folder is one container read at its current version
+(through delta-rs, without the Delta Lake jars), identically on both engines, and one with
+deletion vectors fails on itself with a message naming the feature.
 
 All on the test session's one local Spark session (``spark_session``, ``local[2]``).
 Every expected number is derived from the rows each test writes (comments say how).
@@ -10,13 +11,11 @@ Every expected number is derived from the rows each test writes (comments say ho
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from assay.store.models import Operation
 from tests.conftest import SPARK_MASTER
@@ -128,7 +127,7 @@ def _write_files(folder: Path) -> None:
 
 
 def _fields(api, cid: int) -> list[tuple[str, str]]:
-    return [(f["name"], f["type"]) for f in api.ok("GET", f"/api/containers/{cid}/fields")["items"]]
+    return [(f["name"], f["type"]) for f in api.ok("GET", f"/api/containers/{cid}/fields")]
 
 
 def test_a_local_folder_computed_by_spark_counts_as_duckdb_does(api, spark_session, tmp_path):
@@ -234,78 +233,88 @@ def test_compute_engine_settings_are_checked(api, tmp_path):
     assert "org.apache.hadoop:hadoop-aws" in error["msg"]
 
 
-def _delta_table(folder: Path) -> None:
-    """A Delta table by the protocol (reader version 1): two Parquet files, the second
-    removed by the second commit, so the table holds only the first file's 2 rows."""
-    (folder / "_delta_log").mkdir(parents=True)
-    pq.write_table(pa.table({"id": [1, 2]}), folder / "part-00000.parquet")
-    pq.write_table(pa.table({"id": [3, 4, 5]}), folder / "part-00001.parquet")
-    schema = {"type": "struct", "fields": [{"name": "id", "type": "long", "nullable": True, "metadata": {}}]}
-
-    def add(path: str) -> dict:
-        size = (folder / path).stat().st_size
-        return {"add": {"path": path, "partitionValues": {}, "size": size, "modificationTime": 0, "dataChange": True}}
-
-    first = [
-        {"protocol": {"minReaderVersion": 1, "minWriterVersion": 2}},
-        {
-            "metaData": {
-                "id": "00000000-0000-0000-0000-000000000001",
-                "format": {"provider": "parquet", "options": {}},
-                "schemaString": json.dumps(schema),
-                "partitionColumns": [],
-                "configuration": {},
-                "createdTime": 0,
-            }
-        },
-        add("part-00000.parquet"),
-        add("part-00001.parquet"),
-    ]
-    second = [{"remove": {"path": "part-00001.parquet", "deletionTimestamp": 1, "dataChange": True}}]
-    for version, actions in enumerate((first, second)):
-        (folder / "_delta_log" / f"{version:020d}.json").write_text("\n".join(json.dumps(a) for a in actions) + "\n")
+#: Why a Delta table with deletion vectors fails on itself on both engines (no Delta jars here).
+DELETION_VECTORS = (
+    "Delta table trimmed: its protocol needs the reader feature(s) deletionVectors, which reading its live "
+    "Parquet files without the Delta Lake jars does not support; read it on a Spark with the Delta Lake jars "
+    "(docs/spark.md, Delta tables)"
+)
 
 
-@pytest.mark.parametrize("engine", ["duckdb", "spark"])
-def test_a_delta_table_is_one_container_failing_on_itself_without_the_delta_reader(
-    api, spark_session, tmp_path, engine
-):
-    folder = tmp_path / "lake"
+def _delta_lake(folder: Path) -> None:
+    """orders.csv (ids 1-3, id 2 negative); Delta table ``sales`` partitioned by region:
+    version 0 ids 1-3 (amounts 100-300), overwritten by version 1 ids 10-13, then version 2
+    appends id 14 — its current version holds ids 10-14 (amounts -2, 3, -7, 8, -9: 3
+    negative) while version 0's files stay on disk; Delta table ``trimmed`` with deletion
+    vectors enabled (reader feature ``deletionVectors``)."""
+    from deltalake import write_deltalake
+
     folder.mkdir()
     (folder / "orders.csv").write_text("id,amount\n1,5\n2,-1\n3,4\n")
-    _delta_table(folder / "sales")
-    connection = {"type": "local", "uri": folder.as_uri()}
-    if engine == "spark":
-        connection |= {"compute_engine": "spark", "master": SPARK_MASTER}
-        reason = (
-            "Delta table sales: this Spark has no Delta Lake reader (data source 'delta' not found): the "
-            "io.delta:delta-spark_2.13 jars are not on its class path. PySpark does not ship them and the "
-            "delta-spark package only downloads them from Maven when Spark starts; on a Spark that has them (or "
-            "can reach Maven) set the datastore's spark.jars.packages and spark.sql.extensions (docs/spark.md, "
-            "Delta tables)"
+    schema = pa.schema([("id", pa.int64()), ("region", pa.string()), ("amount", pa.int64())])
+
+    def rows(ids, regions, amounts):
+        return pa.table({"id": ids, "region": regions, "amount": amounts}, schema=schema)
+
+    sales = folder / "sales"
+    write_deltalake(sales, rows([1, 2, 3], ["eu", "us", "eu"], [100, 200, 300]), partition_by=["region"])
+    write_deltalake(sales, rows([10, 11, 12, 13], ["eu", "us", "us", "eu"], [-2, 3, -7, 8]), mode="overwrite")
+    write_deltalake(sales, rows([14], ["ap"], [-9]), mode="append")
+    write_deltalake(folder / "trimmed", rows([1], ["eu"], [1]), configuration={"delta.enableDeletionVectors": "true"})
+
+
+def test_delta_tables_are_read_at_their_current_version_on_duckdb_and_spark(api, spark_session, tmp_path):
+    from deltalake import DeltaTable
+
+    folder = tmp_path / "lake"
+    _delta_lake(folder)
+    on_disk = sorted(p for p in (folder / "sales").rglob("*.parquet"))
+    live = sorted(Path(f) for f in DeltaTable(folder / "sales").file_uris())
+    assert (len(on_disk), len(live)) == (5, 3)  # version 0's 2 files (eu, us): removed, still on disk
+    results = {}
+    for engine in ("duckdb", "spark"):
+        connection = {"type": "local", "uri": folder.as_uri()}
+        if engine == "spark":
+            connection |= {"compute_engine": "spark", "master": SPARK_MASTER, "spark.sql.shuffle.partitions": "2"}
+        ds = api.ok("POST", "/api/datastores", json={"name": f"lake_{engine}", "connection": connection})
+        synced = sync(api, ds["id"])
+        assert synced["message"] == f"trimmed: {DELETION_VECTORS}", engine
+        listing = api.ok("GET", "/api/containers/listing", params={"datastore": ds["id"]})
+        # each Delta table is one container; its Parquet files are not a file pattern of their own
+        assert [(c["name"], c["container_type"]) for c in listing] == [
+            ("orders", "file"),
+            ("sales", "file"),
+            ("trimmed", "file"),
+        ]
+        sales, orders = api.container_id(ds["id"], "sales"), api.container_id(ds["id"], "orders")
+        assert _fields(api, api.container_id(ds["id"], "trimmed")) == []
+        api.check(orders, "notNegative", ["amount"])
+        api.check(sales, "notNegative", ["amount"])
+        profile = api.run({"type": "profile", "datastore_id": ds["id"]}, timeout=SLOW)
+        op = scan(api, ds["id"])
+        assert op["result"] == "success", op
+        assert op["message"] == f"trimmed: {DELETION_VECTORS}"
+        scans = {cs["container"]["name"]: cs for cs in op["container_scans"]}
+        stats = {
+            p["name"]: (p["min"], p["max"], p["sum"])
+            for p in api.ok("GET", f"/api/containers/{sales}/field-profiles")["items"]
+            if p["name"] in ("id", "amount")
+        }
+        results[engine] = (
+            _fields(api, sales),
+            profile["result"],
+            profile["status"]["records_processed"],
+            stats,
+            status(op),
+            {name: (cs["result"], cs["records_processed"], cs["anomaly_count"]) for name, cs in scans.items()},
+            scans["trimmed"]["message"],
         )
-    else:
-        reason = (
-            "Delta table sales: DuckDB reads Delta tables only through its 'delta' extension, which is a "
-            "download Assay never makes; read it with Spark (a spark datastore, or compute_engine 'spark') on a "
-            "Spark with the Delta Lake jars (docs/spark.md)"
-        )
-    ds = api.ok("POST", "/api/datastores", json={"name": f"lake_{engine}", "connection": connection})
-    synced = sync(api, ds["id"])
-    assert synced["message"] == f"sales: {reason}"
-    listing = api.ok("GET", "/api/containers/listing", params={"datastore": ds["id"]})
-    # the Delta table's Parquet files are not a file pattern of their own
-    assert [(c["name"], c["container_type"]) for c in listing] == [("orders", "file"), ("sales", "file")]
-    assert _fields(api, api.container_id(ds["id"], "sales")) == []
-    api.check(api.container_id(ds["id"], "orders"), "notNegative", ["amount"])
-    op = scan(api, ds["id"])
-    assert op["result"] == "success", op
-    assert op["message"] == f"sales: {reason}"
-    scans = {cs["container"]["name"]: cs for cs in op["container_scans"]}
-    assert (scans["sales"]["result"], scans["sales"]["message"]) == ("failure", reason)
-    # orders: 3 rows, id 2 negative
-    assert (scans["orders"]["result"], scans["orders"]["records_processed"], scans["orders"]["anomaly_count"]) == (
-        "success",
-        3,
-        1,
-    )
+    assert results["spark"] == results["duckdb"]
+    fields, profiled, records, stats, full, per_container, trimmed = results["spark"]
+    assert fields == [("id", "Integral"), ("region", "String"), ("amount", "Integral")]
+    assert (profiled, records) == ("success", 8)  # 3 orders + the 5 rows of sales' current version
+    assert stats == {"id": (10, 14, 60), "amount": (-9, 8, -7)}
+    # one anomaly per negative amount: orders id 2; sales ids 10, 12, 14 (version 0 counted nowhere)
+    assert full == (8, 2, 4)
+    assert per_container == {"orders": ("success", 3, 1), "sales": ("success", 5, 3), "trimmed": ("failure", 0, 0)}
+    assert trimmed == DELETION_VECTORS

@@ -96,3 +96,50 @@ def test_statement_timeout_zero_means_no_limit_and_a_short_query_is_never_cut(tm
             # 50 quick queries in a row: a timer armed for one never cuts the next
             assert [table.count().to_pyarrow().as_py() for _ in range(50)] == [1000] * 50
             assert source.con.statement_timeout == timeout
+
+
+def test_sqlite_view_whose_column_types_need_running_it_is_cut_by_the_timeout(api, tmp_path):
+    """SQLite declares no type for a view's computed column: Ibis learns it by running the
+    view (``SELECT typeof(v) …``), which the statement timeout covers too (it ran for hours)."""
+    path = tmp_path / "slow_types.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE quick (id INTEGER, v TEXT)")
+    con.executemany("INSERT INTO quick VALUES (?, ?)", [(1, "a"), (2, None), (3, "c")])
+    con.execute("CREATE TABLE n (i INTEGER)")
+    con.executemany("INSERT INTO n VALUES (?)", [(i,) for i in range(3000)])
+    # an aggregate over 2.7·10^10 triples: its first (only) row comes at the very end
+    con.execute("CREATE VIEW slow AS SELECT count(*) AS v FROM n a, n b, n c WHERE (a.i * b.i + c.i) % 7 = 3")
+    con.commit()
+    con.close()
+    ds = api.ok(
+        "POST",
+        "/api/datastores",
+        json={"name": "slow_types", "connection": {"type": "sqlite", "statement_timeout": 1}, "database": str(path)},
+    )
+    # the sync lists both; the view whose types could not be learnt in time has no fields
+    sync = api.sync(ds["id"])
+    assert sync["result"] == "success", sync
+    assert sync["message"] == f"slow: {TIMEOUT_MESSAGE}"
+    quick, slow = api.container_id(ds["id"], "quick"), api.container_id(ds["id"], "slow")
+    assert api.ok("GET", f"/api/containers/{slow}/fields") == []
+    api.check(quick, "notNull", ["v"])
+    op = api.scan(ds["id"], container_names=["quick", "slow"])
+    scans = {cs["container"]["id"]: cs for cs in op["container_scans"]}
+    assert (scans[slow]["result"], scans[slow]["message"]) == ("failure", f"cannot read table slow: {TIMEOUT_MESSAGE}")
+    assert (scans[quick]["result"], scans[quick]["records_processed"], scans[quick]["anomaly_count"]) == (
+        "success",
+        3,
+        1,
+    )
+
+
+def test_a_tiny_positive_postgres_timeout_still_limits_queries():
+    """0.0004 s is a limit of 1 ms, not 0 (which PostgreSQL reads as "no limit")."""
+    from assay.sources.sql import SqlSource
+    from tests.engines import PG_HOST
+
+    source = SqlSource(
+        "postgresql", {"host": PG_HOST, "username": "postgres", "statement_timeout": 0.0004}, "test", "public"
+    )
+    with pytest.raises(Exception, match="statement timeout"):
+        source.con.raw_sql("SELECT pg_sleep(2)").fetchall()

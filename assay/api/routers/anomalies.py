@@ -137,7 +137,7 @@ def _check_assignees(session, body: AnomalyUpdate, loc: tuple[str | int, ...]) -
 
 def _apply(anomaly: Anomaly, body: AnomalyUpdate) -> None:
     if body.status is not None:
-        anomaly.status = body.status
+        repo.set_status(anomaly, body.status)
     if body.tags is not None:
         anomaly.tags = body.tags
     if "description" in body.model_fields_set:
@@ -178,7 +178,7 @@ def bulk_update_anomalies_put(body: list[AnomalyBulkUpdate], session: SessionDep
 
 def _archive_or_delete(session, anomaly: Anomaly, archive: bool, status: str) -> None:
     if archive:
-        anomaly.status = status
+        repo.set_status(anomaly, status)
     else:
         session.delete(anomaly)
 

@@ -10,6 +10,7 @@ import ibis
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PField
+from pydantic import ValidationError as PydanticValidationError
 
 from ...engine import computed
 from ...engine.expressions import ExpressionError, parse_query, to_ibis
@@ -27,7 +28,7 @@ from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, RunnerDep, SessionDep, page_of
 from ..routing import Route
-from ..schemas import ProfileOperation
+from ..schemas import CustomExpressionProperties, ProfileOperation
 
 router = APIRouter(tags=["containers"], route_class=Route)
 
@@ -466,8 +467,11 @@ def _computed_type(container: Container, body: ComputedFieldBody, exclude: str |
             f"transformation '{body.transformation}' is not supported yet; "
             "use customExpression with properties.column_expression",
         )
-    expression = body.properties.get("column_expression")
-    if not isinstance(expression, str) or not expression.strip():
+    try:
+        expression = CustomExpressionProperties.model_validate(body.properties).column_expression
+    except PydanticValidationError:
+        expression = ""
+    if not expression.strip():
         raise ValidationError(
             ("properties", "column_expression"), "customExpression needs properties.column_expression"
         )

@@ -15,6 +15,7 @@ from ...operations import service
 from ...security import SECRET_FIELDS, datastore_secrets, decrypt_secrets, encrypt_secrets
 from ...sources import verify
 from ...sources.files import folder_of
+from ...sources.specs import check_settings
 from ...store.models import Datastore
 from ...store.repo import ensure_idle, paginate, with_any_json_value
 from ...store.repositories import connections as connection_repo
@@ -110,6 +111,9 @@ def _kind(connection: ConnectionIn | None, database: str | None) -> tuple[str, s
         _confined(str(folder_of(uri)), ("connection", "uri"))
     if kind[1] in ("local", "s3"):
         _check_compute_engine(kind[1], conn)
+    # the settings of the type's model (assay/sources/specs.py, what /datastores/specifications shows)
+    for location, message in check_settings(kind[1], {**conn, **secrets}, database):
+        raise ValidationError(location, message)
     return kind[0], kind[1], conn, secrets
 
 

@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
 
+from ...domain import AnomalyStatus
 from ...store.models import Partition
 from ...store.repo import paginate
+from ...store.repositories import anomalies as anomaly_repo
+from ...store.repositories import comments as comment_repo
 from ...store.repositories import partitions as repo
 from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
+from ..limits import Tags
 from ..routing import Route
 
 router = APIRouter(tags=["partitions"], route_class=Route)
 
 
-def _partition(p: Partition, counts: dict[str, int]) -> dict:
+class PartitionUpdate(BaseModel):
+    """PUT /partitions/{id} (Qualytics' ``UpdatePartition``): ``tags`` replaces the partition's tags."""
+
+    model_config = ConfigDict(extra="ignore")
+    tags: Tags | None = None
+
+
+def _partition(p: Partition, counts: dict[str, int], comments: list[dict] | None = None) -> dict:
     return {
         "id": p.id,
         "created": ser.iso(p.created),
@@ -28,6 +41,8 @@ def _partition(p: Partition, counts: dict[str, int]) -> dict:
         "min_time": ser.iso(p.min_time),
         "max_time": ser.iso(p.max_time),
         "partition_size": p.partition_size,
+        "global_tags": ser.tags(p.tags),
+        "comments": comments or [],
         "num_active": counts.get("Active", 0),
         "num_acknowledged": counts.get("Acknowledged", 0),
         "num_resolved": counts.get("Resolved", 0),
@@ -42,14 +57,48 @@ def list_partitions(
     """Partitions that scans have read, newest first; filter by ``container`` or ``datastore`` id."""
     rows, total, pages = paginate(session, repo.listing(container=container, datastore=datastore), page.page, page.size)
     counts = repo.anomaly_counts(session, rows)
-    return page_of([_partition(p, counts.get((p.container_id, p.name), {})) for p in rows], total, page, pages)
+    comments = comment_repo.of_partitions(session, [p.id for p in rows])
+    items = [
+        _partition(p, counts.get((p.container_id, p.name), {}), [ser.comment(c) for c in comments.get(p.id, [])])
+        for p in rows
+    ]
+    return page_of(items, total, page, pages)
 
 
 @router.get("/partitions/{partition_id}", response_model=r.Partition)
 def get_partition(partition_id: int, session: SessionDep) -> dict:
     """One partition: name, location, identifier range, size and anomaly counts per status. 404 if unknown."""
+    return _detail(session, repo.get(session, partition_id))
+
+
+def _detail(session: Session, p: Partition) -> dict:
+    """One partition with its anomaly counts and its comments (oldest first)."""
+    comments = [ser.comment(c) for c in comment_repo.of_partitions(session, [p.id]).get(p.id, [])]
+    return _partition(p, repo.anomaly_counts(session, [p]).get((p.container_id, p.name), {}), comments)
+
+
+@router.put("/partitions/{partition_id}", response_model=r.Partition)
+def update_partition(partition_id: int, body: PartitionUpdate, session: SessionDep) -> dict:
+    """Replace the partition's ``tags`` (the only thing a client may change: scans keep the
+    rest up to date). 404 if unknown."""
     p = repo.get(session, partition_id)
-    return _partition(p, repo.anomaly_counts(session, [p]).get((p.container_id, p.name), {}))
+    if body.tags is not None:
+        p.tags = list(body.tags)
+    session.flush()
+    return _detail(session, p)
+
+
+@router.put("/partitions/{partition_id}/anomalies/{new_status}", response_model=r.Partition)
+def triage_partition_anomalies(partition_id: int, new_status: AnomalyStatus, session: SessionDep) -> dict:
+    """Give every open (Active, Acknowledged) anomaly found in the partition ``new_status``, as
+    ``PUT``/``DELETE /anomalies/{id}`` would one by one: Active/Acknowledged keep it open,
+    Resolved/Duplicate/Invalid/Discarded archive it. Answers the partition with its new counts;
+    404 if unknown, 422 naming ``new_status`` for an unknown status."""
+    p = repo.get(session, partition_id)
+    for anomaly in anomaly_repo.open_of_partition(session, p.container_id, p.name):
+        anomaly_repo.set_status(anomaly, new_status)
+    session.flush()
+    return _detail(session, p)
 
 
 @router.get("/container-scans", response_model=r.ContainerScanPage)

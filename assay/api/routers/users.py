@@ -400,7 +400,14 @@ def password_sign_in(request: Request, session, email: str, password: str) -> Us
     return user
 
 
-@public.post("/auth/sign-in", response_model=r.SignedIn)
+@public.post(
+    "/auth/sign-in",
+    response_model=r.SignedIn,
+    responses={
+        401: {"description": "Wrong email or password (or a service or deactivated user)"},
+        429: {"description": "Too many failed sign-ins for this email or client address: ``Retry-After`` seconds"},
+    },
+)
 def sign_in(body: SignIn, session: SessionDep, request: Request) -> dict:
     """Sign in with email and password: ``{token, expiration, user}``. ``token`` is a session
     token (a JWT like the API tokens, valid 1 day, revocable: it is listed in GET /user-tokens);
@@ -462,7 +469,11 @@ def setup_page(request: Request, session: SessionDep, code: Annotated[str, Query
 </form></body></html>""")
 
 
-@public.post("/auth/setup", response_model=r.User)
+@public.post(
+    "/auth/setup",
+    response_model=r.User,
+    responses={401: {"description": "The set-up link is invalid, expired or already used"}},
+)
 def setup_admin(
     request: Request,
     session: SessionDep,

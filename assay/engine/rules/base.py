@@ -294,6 +294,25 @@ class RowRule(Rule[P]):
         """Boolean expression: true for a row that breaks the rule (NULL counts as not failing)."""
         raise NotImplementedError
 
+    def grouped_failures(self, t: ir.Table, where: ir.BooleanValue | None) -> ir.Table | None:
+        """For a rule whose failures are a property of groups of rows (``unique``): a relation
+        with one row per failing group, with the failing row count of the group in column
+        ``n`` (a ``GROUP BY … HAVING count(*) > 1``), over the rows of ``t`` passing
+        ``where``. The plan then fuses ``sum(n)`` into the container's aggregate query as a
+        scalar subquery and takes example rows from :meth:`failing_rows` — no window column
+        carries every row through the fused query. None (the default): the plan sums
+        :meth:`failing` row by row."""
+        return None
+
+    def failing_rows(self, t: ir.Table, where: ir.BooleanValue | None, groups: ir.Table) -> ir.Table:
+        """The failing rows of ``t`` (among those passing ``where``), with ``t``'s columns,
+        for a rule that defines :meth:`grouped_failures`; ``groups`` is what
+        :meth:`grouped_failures` returned for ``t`` and ``where`` (possibly computed once
+        into a temporary table, ``Dialect.caches_relations``).
+
+        Raises: NotImplementedError by default."""
+        raise NotImplementedError
+
     def record_message(self, row: dict[str, Any]) -> str:
         """Message of a record anomaly for ``row`` (the source row as a dict)."""
         value = row.get(self.field_name) if self.check.fields else None

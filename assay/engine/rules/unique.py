@@ -15,7 +15,10 @@ class Unique(RowRule[NoProperties]):
     A row fails when its combination occurs more than once among the filtered rows.
     Rows with a NULL in any of the fields are ignored, as a SQL UNIQUE constraint does,
     so a composite (a, b) over a unique ``a`` passes however many ``b`` are NULL.
-    Computed with a windowed COUNT partitioned by the fields, inside the fused query.
+    Computed as an aggregate: one ``GROUP BY fields HAVING count(*) > 1`` over the
+    filtered rows, whose ``sum(count)`` (the failing rows) is a scalar subquery of the
+    fused query; example rows are the rows whose combination is in that group (a
+    semi-join), so no window carries every column of every row.
     Timestamps are compared as UTC instants: 10:00+02:00 and 06:00-02:00 are the same value.
     Text is compared byte for byte on every engine ('abc' and 'ABC' differ on MariaDB too).
     """
@@ -30,19 +33,25 @@ class Unique(RowRule[NoProperties]):
     violation = "is not unique"
     shape_violation = "are not unique"
 
-    def _complete(self, t):
-        return ibis.and_(*[t[f].notnull() for f in self.check.fields])
+    def _considered(self, t, where):
+        """The rows the rule looks at: every field non-NULL, passing the check's filter."""
+        complete = ibis.and_(*[t[f].notnull() for f in self.check.fields])
+        return complete if where is None else complete & where
 
-    def derived(self, t, key, where):
-        considered = self._complete(t) if where is None else (self._complete(t) & where)
-        counter = considered.ifelse(1, ibis.null("int64"))
+    def _keys(self, t) -> dict[str, ibis.Value]:
         # timestamps group as UTC instants (SQLite keeps '…+02:00' text as written), text
         # byte for byte (not by a MySQL/MariaDB case-insensitive collation)
-        window = ibis.window(group_by=[text_key(comparable(t[f])) for f in self.check.fields])
-        return {f"{key}_n": counter.count().over(window)}
+        return {f"__assay_k{i}": text_key(comparable(t[f])) for i, f in enumerate(self.check.fields)}
 
-    def failing(self, t, key):
-        return self._complete(t) & (t[f"{key}_n"] > 1)
+    def grouped_failures(self, t, where):
+        rows = t.filter(self._considered(t, where))
+        return rows.group_by(**self._keys(rows)).aggregate(n=rows.count()).filter(lambda g: g.n > 1)
+
+    def failing_rows(self, t, where, groups):
+        keyed = t.filter(self._considered(t, where))
+        keyed = keyed.mutate(**self._keys(keyed))
+        names = list(self._keys(t))
+        return keyed.semi_join(groups, [keyed[k] == groups[k] for k in names]).select(*t.columns)
 
     def record_message(self, row):
         values = ", ".join(show(row.get(f)) for f in self.check.fields)

@@ -104,3 +104,26 @@ def status_counts_by_container_scan(session: Session, scan_ids: Sequence[int]) -
         if scan_id is not None:
             out.setdefault(scan_id, {})[status] = n
     return out
+
+
+def set_status(anomaly: Anomaly, status: str) -> None:
+    """Triage ``anomaly``: an open status (Active, Acknowledged) reopens it, an archived one
+    (Resolved, Duplicate, Invalid, Discarded) archives it. The one place a status is set
+    through the API (anomaly PUT/DELETE, their bulk forms, a partition's bulk triage)."""
+    anomaly.status = status
+
+
+def open_of_partition(session: Session, container_id: int, partition_name: str) -> list[Anomaly]:
+    """The open (Active, Acknowledged) anomalies scans found in partition ``partition_name``
+    of container ``container_id``, oldest first."""
+    return list(
+        session.scalars(
+            select(Anomaly)
+            .where(
+                Anomaly.container_id == container_id,
+                Anomaly.partition_name == partition_name,
+                Anomaly.status.not_in(ARCHIVED),
+            )
+            .order_by(Anomaly.id)
+        )
+    )

@@ -24,6 +24,15 @@ def listing(*, anomaly_id: int | None = None, partition_id: int | None = None) -
     return stmt
 
 
+def of_partitions(session: Session, partition_ids: list[int]) -> dict[int, list[Comment]]:
+    """{partition id: its comments, oldest first} for ``partition_ids``, in one query."""
+    out: dict[int, list[Comment]] = {}
+    if partition_ids:
+        for c in session.scalars(select(Comment).where(Comment.partition_id.in_(partition_ids)).order_by(Comment.id)):
+            out.setdefault(c.partition_id or 0, []).append(c)
+    return out
+
+
 def add(
     session: Session, *, message: str, user_id: int | None, anomaly_id: int | None, partition_id: int | None
 ) -> Comment:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -14,12 +16,15 @@ def get(session: Session, connection_id: int) -> Connection:
     return get_or_404(session, Connection, connection_id, "Connection")
 
 
-def listing(*, name: str | None = None, type_: str | None = None) -> Select:
+def listing(*, name: str | None = None, type_: str | None = None, types: Sequence[str] | None = None) -> Select:
+    """Connections by id; ``name`` exact, ``type_`` one type, ``types`` any of those types."""
     stmt = select(Connection).order_by(Connection.id)
     if name:
         stmt = stmt.where(Connection.name == name)
     if type_:
         stmt = stmt.where(Connection.type == type_)
+    if types is not None:
+        stmt = stmt.where(Connection.type.in_(list(types)))
     return stmt
 
 

@@ -269,6 +269,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/computed-fields/specifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Computed Field Specifications
+         * @description The computed-field transformations Assay evaluates: ``customExpression`` (its
+         *     ``properties`` generated from the model the API validates). ``transformation`` narrows
+         *     to one; Qualytics' other transformations are empty (not supported).
+         */
+        get: operations["get_computed_field_specifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connections": {
         parameters: {
             query?: never;
@@ -331,6 +353,89 @@ export interface paths {
          *     DuckDB and SQLite have no server (each datastore names its file), so they always pass.
          */
         post: operations["test_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/listing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Connection Listing
+         * @description Every connection as ``{created, id, name, connection_type, type}``, by id;
+         *     ``supports_enrichment`` true (false): only those whose type can (cannot) hold an
+         *     enrichment datastore.
+         */
+        get: operations["get_connection_listing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/container-profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Container Profiles
+         * @description Container profiles, paged, newest first (``sort_created=asc``: oldest first); filter by
+         *     ``datastore`` or ``container`` id; ``latest_only``: each container's latest successful one.
+         */
+        get: operations["list_container_profiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/container-profiles/{profile_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Container Profile
+         * @description One container profile with the fields it measured. 404 if unknown.
+         */
+        get: operations["get_container_profile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/container-profiles/{profile_id}/field-profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Container Profile Field Profiles
+         * @description The field profiles of one container profile, in the order they were measured. 404 if unknown.
+         */
+        get: operations["get_container_profile_field_profiles"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -931,6 +1036,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datastores/listing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Datastore Listing
+         * @description Every datastore as ``{id, name, store_type, type}``, by id; ``enrich_only`` true
+         *     (false): only enrichment (source) datastores.
+         */
+        get: operations["get_datastore_listing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datastores/specifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Datastore Specifications
+         * @description The connection types Assay reads, each with its settings; ``implemented=false`` is
+         *     empty (Assay lists only what it implements); ``supports_enrichment`` narrows to the types
+         *     that can (cannot) hold an enrichment datastore.
+         */
+        get: operations["get_datastore_specifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datastores/specifications/{type}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Datastore Specification
+         * @description The settings of connection type ``type`` (``postgresql``, ``duckdb``, ``local`` …, or
+         *     an alias a datastore body takes: ``postgres``, ``mariadb``, ``file``); 404 naming the
+         *     supported types for another.
+         */
+        get: operations["get_datastore_specification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/export/anomalies": {
         parameters: {
             query?: never;
@@ -1005,6 +1175,72 @@ export interface paths {
          * @description Replace ``<prefix>_export_field_profiles``. 422 without enrichment.
          */
         post: operations["export_field_profiles"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/field-profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Field Profiles
+         * @description Field profiles from successful profiles, paged, newest first. Filters: ``name`` (part of
+         *     the field name, case-insensitive), ``type`` (field types), ``datastore``, ``container``,
+         *     ``tag`` (the field's tags; each repeatable), ``latest_only`` (each container's latest
+         *     profile). Sorted by ``sort_name``, ``sort_type``, ``sort_created`` (asc/desc) in that order.
+         *     ``sort_completeness``, ``sort_active_checks``, ``sort_active_anomalies`` and
+         *     ``sort_quality_score`` are not supported: 422 naming the parameter.
+         */
+        get: operations["list_field_profiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/field-profiles/{profile_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Field Profile
+         * @description One field profile: the field's statistics from one container profile. 404 if unknown.
+         */
+        get: operations["get_field_profile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/field-profiles/listing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Field Profiles Listing
+         * @description Field profiles unpaged, newest first: by profile ``id``, ``datastore``, ``containers``
+         *     (repeatable) and ``latest_only`` (each container's latest successful profile).
+         */
+        get: operations["list_field_profiles_listing"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1946,7 +2182,35 @@ export interface paths {
          * @description One partition: name, location, identifier range, size and anomaly counts per status. 404 if unknown.
          */
         get: operations["get_partition"];
-        put?: never;
+        /**
+         * Update Partition
+         * @description Replace the partition's ``tags`` (the only thing a client may change: scans keep the
+         *     rest up to date). 404 if unknown.
+         */
+        put: operations["update_partition"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/partitions/{partition_id}/anomalies/{new_status}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Triage Partition Anomalies
+         * @description Give every open (Active, Acknowledged) anomaly found in the partition ``new_status``, as
+         *     ``PUT``/``DELETE /anomalies/{id}`` would one by one: Active/Acknowledged keep it open,
+         *     Resolved/Duplicate/Invalid/Discarded archive it. Answers the partition with its new counts;
+         *     404 if unknown, 422 naming ``new_status`` for an unknown status.
+         */
+        put: operations["triage_partition_anomalies"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2723,6 +2987,8 @@ export interface components {
             /** Operation Id */
             operation_id?: number | null;
             partition: components["schemas"]["AnomalyPartition"];
+            /** @description what the scan that found it read of its partition */
+            partition_scan?: components["schemas"]["PartitionScan"] | null;
             /** Source Enriched */
             source_enriched?: boolean | null;
             /** Source Records */
@@ -2793,6 +3059,12 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /**
+         * AnomalyStatus
+         * @description ``status`` of an anomaly: open (``Active``, ``Acknowledged``) or archived.
+         * @enum {string}
+         */
+        AnomalyStatus: "Active" | "Acknowledged" | "Resolved" | "Duplicate" | "Invalid" | "Discarded";
         /** AnomalyStatusChange */
         AnomalyStatusChange: {
             /** Created */
@@ -3215,6 +3487,23 @@ export interface components {
             transformation: "customExpression" | "cleanedEntityName" | "convertFormattedNumeric";
         };
         /**
+         * ComputedFieldSpec
+         * @description A computed-field transformation Assay evaluates (Qualytics' ``GetComputedFieldSpec``);
+         *     ``fields``: how many source fields it takes (``single`` / ``multi`` / ``none``).
+         */
+        ComputedFieldSpec: {
+            /** Description */
+            description: string;
+            /** Fields */
+            fields: string;
+            /** Fields Type Filter */
+            fields_type_filter?: string[] | null;
+            /** Properties */
+            properties: components["schemas"]["SpecProperty"][];
+            /** Transformation */
+            transformation: string;
+        };
+        /**
          * Connection
          * @description A shared connection; its non-secret parameters (``host``, ``port``, ``uri`` …) are
          *     returned as further keys. ``connection_type`` repeats ``store_type`` (``jdbc`` / ``dfs``)
@@ -3281,6 +3570,22 @@ export interface components {
             size: number;
             /** Total */
             total: number;
+        };
+        /**
+         * ConnectionStub
+         * @description One line of ``GET /connections/listing`` (Qualytics' ``ConnectionStub``).
+         */
+        ConnectionStub: {
+            /** Connection Type */
+            connection_type: string;
+            /** Created */
+            created?: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
         };
         /** Container */
         Container: {
@@ -3471,6 +3776,61 @@ export interface components {
             records_processed?: number | null;
             /** Result */
             result?: string | null;
+        };
+        /**
+         * ContainerProfileFull
+         * @description One container profile (Qualytics' ``GetContainerProfile``): the fields it measured in
+         *     container order. ``partitions`` is always empty: a profile reads the whole container.
+         */
+        ContainerProfileFull: {
+            /** Checks Added */
+            checks_added?: number | null;
+            /** Checks Synchronized */
+            checks_synchronized?: number | null;
+            /** Checks Updated */
+            checks_updated?: number | null;
+            container?: components["schemas"]["ContainerStub"] | null;
+            /** Created */
+            created?: string | null;
+            /** Field Profiles */
+            field_profiles: components["schemas"]["FieldProfileStub"][];
+            /** Field Profiles Count */
+            field_profiles_count: number;
+            /** Id */
+            id: number;
+            /** Message */
+            message?: string | null;
+            /** Operation Id */
+            operation_id?: number | null;
+            /** Parent Profile Id */
+            parent_profile_id?: number | null;
+            /**
+             * Partitions
+             * @default []
+             */
+            partitions: components["schemas"]["Partition"][];
+            /** Records Count */
+            records_count?: number | null;
+            /** Records Processed */
+            records_processed?: number | null;
+            /** Result */
+            result?: string | null;
+        };
+        /**
+         * ContainerProfilePage
+         * @description A page of ContainerProfileFull items.
+         */
+        ContainerProfilePage: {
+            /** Items */
+            items: components["schemas"]["ContainerProfileFull"][];
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
         };
         /**
          * ContainerScan
@@ -3908,6 +4268,20 @@ export interface components {
             scan_operation?: (components["schemas"]["SyncOperationResult"] | components["schemas"]["ScanOperationResult"] | components["schemas"]["ProfileOperationResult"] | components["schemas"]["ExportOperationResult"] | components["schemas"]["MaterializeOperationResult"] | components["schemas"]["PromoteOperationResult"]) | null;
         };
         /**
+         * DatastoreListing
+         * @description One line of ``GET /datastores/listing`` (Qualytics' ``DatastoreStub``).
+         */
+        DatastoreListing: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Store Type */
+            store_type: string;
+            /** Type */
+            type: string;
+        };
+        /**
          * DatastoreMetrics
          * @description Qualytics' ``DatastoreMetrics``: counts over the live containers; ``new_anomalies``
          *     (``Active``), ``open_anomalies`` (``Active`` or ``Acknowledged``); ``confidence_score``
@@ -3966,6 +4340,23 @@ export interface components {
             id: number;
             /** Name */
             name: string;
+        };
+        /**
+         * DatastoreSpec
+         * @description A connection type Assay reads (Qualytics' ``GetDatastoreSpec``); ``supports_enrichment``:
+         *     it can hold an enrichment datastore.
+         */
+        DatastoreSpec: {
+            /** Display Name */
+            display_name: string;
+            /** Implemented */
+            implemented: boolean;
+            /** Properties */
+            properties: components["schemas"]["SpecProperty"][];
+            /** Supports Enrichment */
+            supports_enrichment: boolean;
+            /** Type */
+            type: string;
         };
         /** DatastoreStub */
         DatastoreStub: {
@@ -4385,6 +4776,16 @@ export interface components {
             size: number;
             /** Total */
             total: number;
+        };
+        /**
+         * FieldProfileStub
+         * @description A field a container profile measured: its name and position in the container.
+         */
+        FieldProfileStub: {
+            /** Container Order Index */
+            container_order_index?: number | null;
+            /** Name */
+            name: string;
         };
         /**
          * FieldUpdate
@@ -5064,9 +5465,13 @@ export interface components {
         };
         /** Partition */
         Partition: {
+            /** Comments */
+            comments: components["schemas"]["Comment"][];
             container?: components["schemas"]["ContainerStub"] | null;
             /** Created */
             created?: string | null;
+            /** Global Tags */
+            global_tags: components["schemas"]["Tag"][];
             /** Id */
             id: number;
             /** Last Updated */
@@ -5124,6 +5529,14 @@ export interface components {
             records_processed?: number | null;
             /** Result */
             result?: string | null;
+        };
+        /**
+         * PartitionUpdate
+         * @description PUT /partitions/{id} (Qualytics' ``UpdatePartition``): ``tags`` replaces the partition's tags.
+         */
+        PartitionUpdate: {
+            /** Tags */
+            tags?: string[] | null;
         };
         /**
          * ProfileOperation
@@ -6019,6 +6432,44 @@ export interface components {
             source_record: string;
         };
         /**
+         * SpecProperty
+         * @description One setting of a connection type or a computed-field transformation: the body key it
+         *     goes to (``map_to``), its form ``type`` (string, integer, number, boolean, select with
+         *     ``values``), bounds, default, whether it is ``secret`` and whether it sits in the body's
+         *     ``connection`` object (``connection_property``).
+         */
+        SpecProperty: {
+            /**
+             * Connection Property
+             * @default true
+             */
+            connection_property: boolean;
+            /** Default */
+            default?: unknown;
+            /** Field */
+            field: string;
+            /** Info */
+            info?: string | null;
+            /** Map To */
+            map_to: string;
+            /** Maximum */
+            maximum?: number | null;
+            /** Minimum */
+            minimum?: number | null;
+            /** Placeholder */
+            placeholder?: unknown;
+            /** Required */
+            required: boolean;
+            /** Secret */
+            secret: boolean;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
+            /** Values */
+            values?: string[] | null;
+        };
+        /**
          * SyncOperation
          * @description ``{type: "sync" | "catalog", datastore_id, prune, recreate, include}``.
          */
@@ -6575,6 +7026,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -6641,6 +7101,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -6685,6 +7154,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6752,6 +7230,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6828,6 +7315,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -6895,6 +7391,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -6941,6 +7446,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7016,6 +7530,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -7074,6 +7597,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -7114,6 +7646,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description The set-up link is invalid, expired or already used */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Something the request names does not exist; ``detail`` says what */
@@ -7176,6 +7717,15 @@ export interface operations {
                     "application/json": components["schemas"]["SignedIn"];
                 };
             };
+            /** @description Wrong email or password (or a service or deactivated user) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -7205,6 +7755,15 @@ export interface operations {
             };
             /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many failed sign-ins for this email or client address: ``Retry-After`` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7355,6 +7914,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -7399,6 +7967,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7473,6 +8050,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -7519,6 +8105,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7591,6 +8186,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -7644,6 +8248,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7722,6 +8335,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -7787,6 +8409,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -7798,6 +8429,64 @@ export interface operations {
             };
             /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_computed_field_specifications: {
+        parameters: {
+            query?: {
+                transformation?: ("cleanedEntityName" | "convertFormattedNumeric" | "customExpression") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComputedFieldSpec"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7850,6 +8539,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -7894,6 +8592,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7968,6 +8675,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -8014,6 +8730,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8086,6 +8811,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -8144,6 +8878,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -8155,6 +8898,245 @@ export interface operations {
             };
             /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_connection_listing: {
+        parameters: {
+            query?: {
+                supports_enrichment?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionStub"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_container_profiles: {
+        parameters: {
+            query?: {
+                container?: number | null;
+                datastore?: number | null;
+                latest_only?: boolean;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page */
+                size?: number;
+                sort_created?: ("asc" | "desc") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerProfilePage"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_container_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                profile_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerProfileFull"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_container_profile_field_profiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                profile_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldProfile"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8196,6 +9178,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8257,6 +9248,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -8306,6 +9306,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -8346,6 +9355,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8416,6 +9434,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -8474,6 +9501,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -8518,6 +9554,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8594,6 +9639,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -8661,6 +9715,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -8707,6 +9770,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8779,6 +9851,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -8834,6 +9915,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8913,6 +10003,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -8956,6 +10055,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9012,6 +10120,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -9054,6 +10171,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9110,6 +10236,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -9156,6 +10291,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9230,6 +10374,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -9274,6 +10427,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9357,6 +10519,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -9404,6 +10575,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9478,6 +10658,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -9527,6 +10716,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9599,6 +10797,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -9654,6 +10861,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9726,6 +10942,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -9778,6 +11003,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9840,6 +11074,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9914,6 +11157,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -9956,6 +11208,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10016,6 +11277,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -10058,6 +11328,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10111,6 +11390,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10191,6 +11479,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -10242,6 +11539,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -10262,6 +11568,181 @@ export interface operations {
             };
             /** @description The request body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_datastore_listing: {
+        parameters: {
+            query?: {
+                enrich_only?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatastoreListing"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_datastore_specifications: {
+        parameters: {
+            query?: {
+                implemented?: boolean | null;
+                supports_enrichment?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatastoreSpec"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_datastore_specification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                type: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatastoreSpec"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10304,6 +11785,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10361,6 +11851,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10428,6 +11927,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -10487,6 +11995,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -10498,6 +12015,199 @@ export interface operations {
             };
             /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_field_profiles: {
+        parameters: {
+            query?: {
+                container?: number[] | null;
+                datastore?: number[] | null;
+                latest_only?: boolean;
+                name?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page */
+                size?: number;
+                sort_active_anomalies?: ("asc" | "desc") | null;
+                sort_active_checks?: ("asc" | "desc") | null;
+                sort_completeness?: ("asc" | "desc") | null;
+                sort_created?: ("asc" | "desc") | null;
+                sort_name?: ("asc" | "desc") | null;
+                sort_quality_score?: ("asc" | "desc") | null;
+                sort_type?: ("asc" | "desc") | null;
+                tag?: string[] | null;
+                type?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldProfilePage"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_field_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                profile_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldProfile"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_field_profiles_listing: {
+        parameters: {
+            query?: {
+                containers?: number[] | null;
+                datastore?: number | null;
+                id?: number | null;
+                latest_only?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldProfile"][];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10550,6 +12260,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -10594,6 +12313,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10668,6 +12396,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -10714,6 +12451,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10790,6 +12536,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -10832,6 +12587,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10882,6 +12646,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10948,6 +12721,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -10992,6 +12774,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11066,6 +12857,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -11112,6 +12912,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11184,6 +12993,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -11239,6 +13057,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11313,6 +13140,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -11364,6 +13200,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11425,6 +13270,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -11471,6 +13325,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11543,6 +13406,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     notification_tokens: {
@@ -11565,6 +13437,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11600,6 +13481,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11676,6 +13566,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -11738,6 +13637,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11822,6 +13730,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -11871,6 +13788,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -11911,6 +13837,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11976,6 +13911,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -12027,6 +13971,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12087,6 +14040,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -12131,6 +14093,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12205,6 +14176,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -12251,6 +14231,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12323,6 +14312,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -12379,6 +14377,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     health: {
@@ -12426,6 +14433,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12489,6 +14505,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -12536,6 +14561,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     list_rules: {
@@ -12563,6 +14597,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12614,6 +14657,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12688,6 +14740,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -12734,6 +14795,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12806,6 +14876,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -12861,6 +14940,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12933,6 +15021,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     list_operations: {
@@ -12968,6 +15065,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13024,6 +15130,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -13064,6 +15179,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13129,6 +15253,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -13178,6 +15311,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -13220,6 +15362,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13285,6 +15436,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -13338,6 +15498,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13412,6 +15581,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -13474,6 +15652,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -13518,6 +15705,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13592,6 +15788,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -13638,6 +15843,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13710,6 +15924,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -13765,6 +15988,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13844,6 +16076,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -13893,8 +16134,165 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_partition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                partition_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PartitionUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Partition"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request's content is not acceptable: ``detail`` lists each offending input with its location (``loc``); a number out of range in the URL gets a sentence instead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    triage_partition_anomalies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                new_status: components["schemas"]["AnomalyStatus"];
+                partition_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Partition"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Something the request names does not exist; ``detail`` says what */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13947,6 +16345,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -13991,6 +16398,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14065,6 +16481,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -14111,6 +16536,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14197,6 +16631,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -14239,6 +16682,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14315,6 +16767,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -14375,6 +16836,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14449,6 +16919,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -14495,6 +16974,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14571,6 +17059,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -14626,6 +17123,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14704,6 +17210,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -14766,6 +17281,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14843,6 +17367,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -14890,6 +17423,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_scan_metrics: {
@@ -14916,6 +17458,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14995,6 +17546,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -15039,6 +17599,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15113,6 +17682,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -15159,6 +17737,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15231,6 +17818,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -15293,6 +17889,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -15335,6 +17940,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15386,6 +18000,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15460,6 +18083,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -15521,6 +18153,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -15565,6 +18206,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15637,6 +18287,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -15695,6 +18354,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -15746,6 +18414,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15814,6 +18491,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -15858,6 +18544,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15937,6 +18632,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -15981,6 +18685,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16055,6 +18768,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -16101,6 +18823,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16173,6 +18904,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Something the request names does not exist; ``detail`` says what */
             404: {
                 headers: {
@@ -16222,6 +18962,15 @@ export interface operations {
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

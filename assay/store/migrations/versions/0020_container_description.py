@@ -1,14 +1,14 @@
 """containers: a description (computed containers take one at creation)
 
-Revision ID: 0019_container_description
-Revises: 0017_computed_definitions
+Revision ID: 0020_container_description
+Revises: 0019_partition_tags
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_container_description"
-down_revision = "0017_computed_definitions"
+revision = "0020_container_description"
+down_revision = "0019_partition_tags"
 branch_labels = None
 depends_on = None
 

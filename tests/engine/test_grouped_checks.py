@@ -1,0 +1,77 @@
+"""``unique`` as an aggregate (issue 15): one GROUP BY … HAVING count(*) > 1 gives the
+count, the example rows come from the same groups, and where the engine caches them in a
+temporary table (DuckDB, PostgreSQL) the table is gone once the evaluation ends; where it
+cannot be made (a read-only PostgreSQL session) each query computes the groups itself."""
+
+from __future__ import annotations
+
+import logging
+
+import ibis
+import sqlalchemy as sa
+
+from assay.engine.plan import evaluate
+from assay.engine.rules import CheckSpec
+from tests.conftest import PG_HOST
+
+ROWS = {
+    "k": [3, 1, 1, 2, 3, 3, None, None, 4],
+    "v": ["c", "b", "a", "x", "a", "b", "n", "n", "f"],
+}
+# the rows of k 1 and 3 (k NULL is ignored), in the examples' order (k, then v)
+DUPLICATES = [(1, "a"), (1, "b"), (3, "a"), (3, "b"), (3, "c")]
+
+
+def _check(t, filter=None, limit=10, on_query=None):
+    checks = [CheckSpec(1, "unique", ["k"], filter=filter), CheckSpec(2, "notNull", ["k"])]
+    return evaluate(t, checks, example_limit=limit, on_query=on_query)
+
+
+def _cached(con) -> list[str]:
+    return [name for name in con.list_tables() if name.startswith("ibis_cache")]
+
+
+def test_unique_counts_its_groups_and_drops_the_cached_table():
+    con = ibis.duckdb.connect()
+    t = con.create_table("t", ibis.memtable(ROWS))
+    cached_while_fetching_examples = []
+
+    def on_query(label):
+        if label == "examples of check 1":
+            cached_while_fetching_examples.extend(_cached(con))
+
+    result = _check(t, limit=4, on_query=on_query)
+    unique, not_null = result.outcomes
+    assert (result.records, unique.result, unique.asserted, unique.failed) == (9, "failed", 9, 5)
+    assert [(r["k"], r["v"]) for r in unique.examples] == DUPLICATES[:4]
+    assert not_null.failed == 2
+    # the groups were computed once into a temporary table, dropped at the end
+    assert len(cached_while_fetching_examples) == 1
+    assert _cached(con) == []
+
+    filtered = _check(t, filter="v <> 'c'").outcomes[0]
+    assert (filtered.asserted, filtered.failed) == (8, 4)
+    assert [(r["k"], r["v"]) for r in filtered.examples] == [(1, "a"), (1, "b"), (3, "a"), (3, "b")]
+
+
+def test_unique_on_a_read_only_postgresql_session_computes_the_groups_per_query(pg_database, caplog):
+    engine = sa.create_engine(pg_database)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE t (k INTEGER, v TEXT)"))
+        conn.execute(
+            sa.text("INSERT INTO t VALUES (:k, :v)"), [{"k": k, "v": v} for k, v in zip(*ROWS.values(), strict=True)]
+        )
+    engine.dispose()
+    database = pg_database.rsplit("/", 1)[1]
+    # no temporary table can be created in this session
+    con = ibis.postgres.connect(
+        host=PG_HOST, user="postgres", database=database, options="-c default_transaction_read_only=on"
+    )
+    try:
+        with caplog.at_level(logging.INFO, logger="assay.engine.plan"):
+            unique = _check(con.table("t")).outcomes[0]
+        assert any("could not cache the groups of check 1" in r.getMessage() for r in caplog.records)
+        assert (unique.result, unique.failed) == ("failed", 5)
+        assert [(r["k"], r["v"]) for r in unique.examples] == DUPLICATES
+    finally:
+        con.disconnect()
