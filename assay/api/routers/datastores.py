@@ -217,7 +217,7 @@ def create_datastore(
     test_connection: TestConnection = True,
 ) -> dict:
     """Create a datastore (enrichment-only with ``enrichment_only``), linked to the
-    enrichment datastore ``enrichment_datastore_id`` when given (422 naming that key when it
+    enrichment datastore ``enrich_datastore_id`` when given (422 naming that key when it
     is unknown or not an enrichment datastore). Its connection is tested first (422 with the
     driver's reason) unless ``?test_connection=false``."""
     connection = body.connection
@@ -233,11 +233,11 @@ def create_datastore(
     if repo.name_taken(session, body.name):
         raise Conflict(f"a datastore named '{body.name}' already exists")
     enrichment = None
-    if body.enrichment_datastore_id is not None:
+    if body.enrich_datastore_id is not None:
         try:
-            enrichment = _enrichment_target(session, body.enrichment_datastore_id)
+            enrichment = _enrichment_target(session, body.enrich_datastore_id)
         except (NotFound, Conflict) as e:
-            raise ValidationError(("enrichment_datastore_id",), str(e)) from None
+            raise ValidationError(("enrich_datastore_id",), str(e)) from None
     ds = Datastore(
         name=body.name,
         store_type=store_type,
