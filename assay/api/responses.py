@@ -467,6 +467,7 @@ class Container(ContainerStub):
     file_pattern: str | None = None
     file_format: str | None = None
     additional_metadata: dict[str, Any] | None = None
+    description: str | None = None
     metrics: ContainerMetrics
     incremental_field_name: str | None = None
     incremental_identifier_type: str | None = None

@@ -78,6 +78,10 @@ class DatastoreCreate(_Body):
     )
     enrichment_source_record_limit: int = Field(default=10, ge=1, le=1_000_000_000)
     enrichment_remediation_strategy: RemediationStrategy = "none"
+    #: an enrichment-only datastore to link at creation (as PATCH /datastores/{id}/enrichment/{eid}).
+    #: Not ``enrichment_datastore_id``: that is what GET answers, and qualytics-cli's
+    #: ``config import`` sends it back unchanged to another server, where that id means nothing.
+    enrich_datastore_id: int | None = None
     high_count_rollup_threshold: int = Field(default=10, ge=1, le=1000)
     #: ``null`` (what qualytics-cli sends without ``--tags``) means no tags.
     tags: Tags | None = Field(default_factory=list)

@@ -137,6 +137,7 @@ def container(c: Container, metrics: dict[str, Any] | None = None) -> dict[str, 
         "file_pattern": c.location,
         "file_format": c.file_format,
         "additional_metadata": c.additional_metadata,
+        "description": c.description,
         "metrics": metrics if metrics is not None else {"fields": len(c.fields)},
         "incremental_field_name": c.incremental_field_name,
         "incremental_identifier_type": c.incremental_identifier_type,
@@ -167,13 +168,13 @@ COMPUTED_KEYS = {
 
 def computed_definition(c: Container) -> dict[str, Any]:
     """The definition a computed container was created from ({} for other containers): a
-    computed table's ``query`` (as stored, in the datastore's dialect); a computed file's or a
+    computed table's ``query`` (as written); a computed file's or a
     pairwise computed join's clauses and containers; a SQL-mode computed join's ``query`` (as
     written) and ``sources``. A computed file and a pairwise join answer no ``query`` (clients
     tell the join modes apart by it)."""
     definition = c.computed_definition or {}
     if c.container_type == "computed_table":
-        return {"query": c.query}
+        return {"query": definition.get("query", c.query)}
     if c.container_type == "computed_join" and definition.get("sources"):
         return {"query": definition.get("query"), "sources": definition["sources"]}
     return {key: definition.get(key) for key in COMPUTED_KEYS.get(c.container_type, ())}

@@ -91,6 +91,7 @@ class Container(Base):
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     favorite: Mapped[bool] = mapped_column(Boolean, default=False)
     additional_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
     query: Mapped[str | None] = mapped_column(Text, nullable=True)  # computed_*: a SELECT over the datastore
     #: computed_file / computed_join: the definition the query was rendered from (source and
     #: join containers, prefixes, select / where / group-by clauses), as the API names them.

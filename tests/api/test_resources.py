@@ -288,6 +288,7 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
         "file_pattern": None,
         "file_format": None,
         "additional_metadata": None,
+        "description": None,
         # never profiled nor scanned; 3 fields without checks: coverage 0 → 70 × (1 − 70/578) = 61.52
         "metrics": {
             "last_profiled": None,

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from assay.api.app import create_app
 from assay.security import issue_token
 from assay.store.db import alembic_config, dispose_engine, get_engine
-from assay.store.models import Container
 from tests.conftest import make_settings
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -26,6 +25,12 @@ datastore = sa.table(
     *(sa.column(c) for c in ("enrichment_source_record_limit", "enrichment_remediation_strategy")),
     *(sa.column(c) for c in ("high_count_rollup_threshold", "favorite")),
     *(sa.column(c, sa.JSON) for c in JSON),
+)
+#: the container table as 0013 left it (the model has columns added since)
+container = sa.table(
+    "container",
+    *(sa.column(c) for c in ("id", "created", "datastore_id", "name", "container_type", "favorite")),
+    sa.column("tags", sa.JSON),
 )
 
 
@@ -63,8 +68,18 @@ def test_a_single_user_install_upgrades_in_place(url, tmp_path):
         conn.execute(datastore.insert(), rows)
         kept = conn.scalar(sa.select(datastore.c.id).where(datastore.c.name == "kept"))
         conn.execute(datastore.delete().where(datastore.c.name == "deleted"))
-    with Session(engine) as session:  # (the container model has no column newer than 0013)
-        session.add(Container(datastore_id=kept, name="t", container_type="table"))
+        conn.execute(
+            container.insert(),
+            {
+                "created": NOW,
+                "datastore_id": kept,
+                "name": "t",
+                "container_type": "table",
+                "favorite": False,
+                "tags": [],
+            },
+        )
+    with Session(engine) as session:
         _row, old_token = issue_token(session, settings.secret_key, name="from-0013")
         session.commit()
 

@@ -19,8 +19,9 @@ from ...operations import service
 from ...operations.incremental import IDENTIFIER_SETTINGS, set_identifiers
 from ...security import datastore_secrets
 from ...sources import COMPUTED_TYPES, field_type_of, open_source
-from ...store.models import ComputedField, Container, Datastore, Field
+from ...store.models import ComputedField, Container, Datastore, Field, utcnow
 from ...store.repo import ensure_idle
+from ...store.repositories import checks as check_repo
 from ...store.repositories import containers as repo
 from ...store.repositories import datastores as datastore_repo
 from .. import responses as r
@@ -84,10 +85,14 @@ class ContainerUpdate(BaseModel):
     group_by_clause: str | None = None
     tags: list[str] | None = None
     additional_metadata: dict[str, Any] | None = None
+    description: str | None = None
     incremental_field_name: str | None = None
     incremental_identifier_type: Literal["timestamp", "batch", "last-modified", "batch-value"] | None = None
     partition_field: str | None = None
     incremental_checkpoint: str | float | None = None
+    #: a new definition that loses fields with quality checks needs this (else 409); the
+    #: checks on the lost fields are then archived with status Invalid
+    force_drop_fields: bool = False
 
 
 class ContainerTags(BaseModel):
@@ -148,7 +153,8 @@ def _definition(session, body: ComputedContainerCreate) -> tuple[Datastore, str,
     if body.container_type == "computed_table":
         _required(body, "datastore_id", "query")
         ds = datastore_repo.get(session, body.datastore_id)
-        return ds, _normalise(ds, body.query or ""), None
+        # the query as written is kept (and answered) as it is; the engine reads the normalised one
+        return ds, _normalise(ds, body.query or ""), {"query": body.query}
     if body.container_type == "computed_file":
         _required(body, "datastore_id", "source_container_id", "select_clause")
         ds = datastore_repo.get(session, body.datastore_id)
@@ -285,6 +291,7 @@ def create_container(body: ComputedContainerCreate, session: SessionDep, request
         computed_definition=definition,
         tags=body.tags or [],
         additional_metadata=body.additional_metadata,
+        description=body.description,
         fields=fields,
     )
     c = repo.add(session, c)
@@ -318,16 +325,23 @@ def bulk_tag_containers(body: list[ContainerTags], session: SessionDep) -> list[
 
 
 @router.put("/containers/{container_id}", response_model=r.Container)
-def update_container(container_id: int, body: ContainerUpdate, session: SessionDep, request: Request) -> dict:
-    """Update tags and metadata; a computed container's name and definition too (a computed
+def update_container(
+    container_id: int, body: ContainerUpdate, session: SessionDep, request: Request, runner: RunnerDep
+) -> dict:
+    """Update tags, metadata and description; a computed container's name and definition too (a computed
     table's ``query``; a computed file's or join's ``select_clause``, ``where_clause``,
-    ``group_by_clause``: its fields are read again); the incremental
-    identifier and partition field (``null`` clears them; they then survive later syncs)."""
+    ``group_by_clause``: its fields are read again and a profile of it is queued, as on
+    creation); the incremental identifier and partition field (``null`` clears them; they
+    then survive later syncs). A new definition that loses fields with quality checks
+    answers 409 naming them unless ``force_drop_fields`` is true; then those checks are
+    archived (status Invalid)."""
     c = repo.get(session, container_id)
     if body.tags is not None:
         c.tags = body.tags
     if body.additional_metadata is not None:
         c.additional_metadata = body.additional_metadata
+    if "description" in body.model_fields_set:
+        c.description = body.description
     identifier_changes = {k: getattr(body, k) for k in IDENTIFIER_SETTINGS if k in body.model_fields_set}
     if identifier_changes:
         before = (c.incremental_field_name, c.partition_field)
@@ -348,16 +362,43 @@ def update_container(container_id: int, body: ContainerUpdate, session: SessionD
                 container_type=c.container_type, datastore_id=c.datastore_id, name=c.name, **current
             )
             ds, query, computed_definition = _definition(session, definition)
-            c.fields = _query_fields(
+            fields = _query_fields(
                 ds, c.container_type, query, computed_definition, request.app.state.settings.secret_key, c.name
             )
+            _drop_fields(session, c, {f.name for f in fields}, force=body.force_drop_fields)
+            c.fields = fields
             c.query, c.computed_definition = query, computed_definition
         if body.name is not None:
             c.name = body.name
+        if changed:
+            session.flush()
+            profile = ProfileOperation(
+                type="profile", datastore_id=c.datastore_id, container_names=[c.name], inference_threshold=0
+            )
+            service.queue(session, profile, runner.submit, triggered_by="container update", container_ids=[c.id])
     elif body.name is not None and body.name != c.name:
         raise ValidationError(("name",), "only computed containers can be renamed; tables keep the source's name")
     session.flush()
     return ser.container_detail(c)
+
+
+def _drop_fields(session, c: Container, kept: set[str], *, force: bool) -> None:
+    """Before computed container ``c`` keeps only the fields ``kept``: 409 naming the lost
+    fields that quality checks assert, unless ``force``; with ``force`` those checks are
+    archived with status Invalid."""
+    lost = sorted(f.name for f in c.fields if f.type != "Computed" and f.name not in kept)
+    checks = check_repo.active_on_fields(session, c.id, lost)
+    if not checks:
+        return
+    if not force:
+        asserted = sorted({n for q in checks for n in (q.fields or []) if n in lost})
+        raise Conflict(
+            f"the new definition drops fields with quality checks: {', '.join(asserted)}; "
+            "send force_drop_fields=true to drop them and archive their checks"
+        )
+    now = utcnow()
+    for q in checks:
+        q.deleted_at, q.status = now, "Invalid"
 
 
 @router.delete("/containers/{container_id}", status_code=204)

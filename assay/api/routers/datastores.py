@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from ...confinement import PathNotAllowed, confine, refuse_metadata_database
 from ...enrichment.writer import ENRICHMENT_TYPES, default_prefix
-from ...errors import Conflict, ValidationError
+from ...errors import Conflict, NotFound, ValidationError
 from ...insights import service as insights
 from ...operations import service
 from ...security import SECRET_FIELDS, datastore_secrets, decrypt_secrets, encrypt_secrets
@@ -216,8 +216,10 @@ def create_datastore(
     request: Request,
     test_connection: TestConnection = True,
 ) -> dict:
-    """Create a datastore (enrichment-only with ``enrichment_only``). Its connection is tested
-    first (422 with the driver's reason) unless ``?test_connection=false``."""
+    """Create a datastore (enrichment-only with ``enrichment_only``), linked to the
+    enrichment datastore ``enrich_datastore_id`` when given (422 naming that key when it
+    is unknown or not an enrichment datastore). Its connection is tested first (422 with the
+    driver's reason) unless ``?test_connection=false``."""
     connection = body.connection
     key = request.app.state.settings.secret_key
     ref_secrets: dict = {}
@@ -230,6 +232,12 @@ def create_datastore(
         secrets = {}  # the shared connection keeps its own
     if repo.name_taken(session, body.name):
         raise Conflict(f"a datastore named '{body.name}' already exists")
+    enrichment = None
+    if body.enrich_datastore_id is not None:
+        try:
+            enrichment = _enrichment_target(session, body.enrich_datastore_id)
+        except (NotFound, Conflict) as e:
+            raise ValidationError(("enrich_datastore_id",), str(e)) from None
     ds = Datastore(
         name=body.name,
         store_type=store_type,
@@ -247,6 +255,7 @@ def create_datastore(
         description=body.description,
         connection_id=body.connection_id,
         max_concurrent_operations=body.max_concurrent_operations,
+        enrichment_datastore_id=enrichment.id if enrichment else None,
     )
     if test_connection:
         _test_connection(ds, secrets or ref_secrets)
@@ -320,15 +329,22 @@ def delete_datastore(datastore_id: int, session: SessionDep) -> Response:
 def link_enrichment(datastore_id: int, enrichment_id: int, session: SessionDep) -> dict:
     """Link an enrichment-only datastore (idempotent). 409 when the target is not enrichment-only."""
     ds = repo.get(session, datastore_id)
+    ds.enrichment_datastore_id = _enrichment_target(session, enrichment_id).id
+    session.flush()
+    session.refresh(ds)
+    return _answer(session, ds)
+
+
+def _enrichment_target(session, enrichment_id: int) -> Datastore:
+    """Datastore ``enrichment_id`` when it can be linked as an enrichment datastore. Raises
+    NotFound when unknown, Conflict when it is not enrichment-only or of a type enrichment
+    cannot write."""
     target = repo.get(session, enrichment_id, "Enrichment datastore")
     if not target.enrichment_only:
         raise Conflict(f"datastore {enrichment_id} is not an enrichment datastore (enrichment_only is false)")
     if target.type not in ENRICHMENT_TYPES:
         raise Conflict(f"enrichment datastores must be one of: {', '.join(ENRICHMENT_TYPES)}")
-    ds.enrichment_datastore_id = target.id
-    session.flush()
-    session.refresh(ds)
-    return _answer(session, ds)
+    return target
 
 
 @router.delete("/{datastore_id}/enrichment", status_code=204)

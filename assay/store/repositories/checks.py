@@ -117,3 +117,16 @@ def anomalies_of(session: Session, check_id: int) -> list[Anomaly]:
 def add(session: Session, row: QualityCheck | QualityCheckTemplate) -> None:
     session.add(row)
     session.flush()
+
+
+def active_on_fields(session: Session, container_id: int, field_names: Sequence[str]) -> list[QualityCheck]:
+    """The container's non-archived checks that assert any of ``field_names``, by id."""
+    names = set(field_names)
+    if not names:
+        return []
+    rows = session.scalars(
+        select(QualityCheck)
+        .where(QualityCheck.container_id == container_id, QualityCheck.deleted_at.is_(None))
+        .order_by(QualityCheck.id)
+    ).all()
+    return [q for q in rows if names & set(q.fields or [])]
