@@ -176,8 +176,8 @@ class Rule:
 
 
 PUBLIC = Rule(public=True)
+#: Any signed-in user; what the route lists is team-scoped by the session.
 SIGNED_IN = Rule()
-"""Any signed-in user; what the route lists is team-scoped by the session."""
 
 
 def role(name: str, note: str = "") -> Rule:
@@ -446,6 +446,24 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
+def _stays_draft(session, rule: Rule, ids: list, payload: Any) -> bool:
+    """Whether a Drafter's write keeps every check it touches a Draft: the body's ``status``
+    is "Draft" (an update may also leave it out) and, for an existing check, the check is a
+    Draft now — a Drafter may neither activate a check nor take an active one over."""
+    existing = rule.find is not None and rule.find.kind == "check"
+    items = payload if isinstance(payload, list) else [payload]
+    if not all(
+        isinstance(item, dict) and (item.get("status") == "Draft" or (existing and "status" not in item))
+        for item in items
+    ):
+        return False
+    if existing:
+        check_ids = [i for i in (_as_int(raw) for raw in ids) if i is not None]
+        statuses = session.scalars(select(QualityCheck.status).where(QualityCheck.id.in_(check_ids))).all()
+        return all(status == "Draft" for status in statuses)
+    return True
+
+
 def check(session, user: User, scope: Scope | None, rule: Rule, ids: list[Any], payload: Any) -> None:
     """Raise 403/404 unless ``user`` may do what ``rule`` guards on the things ``ids`` name.
 
@@ -460,10 +478,7 @@ def check(session, user: User, scope: Scope | None, rule: Rule, ids: list[Any], 
     if scope is None or rule.find is None:  # Admins bypass team permissions
         return
     needed = rule.permission
-    if rule.beyond_draft and not all(
-        isinstance(item, dict) and item.get("status") == "Draft"
-        for item in (payload if isinstance(payload, list) else [payload])
-    ):
+    if rule.beyond_draft and not _stays_draft(session, rule, ids, payload):
         needed = rule.beyond_draft
     label, datastore_of = _KINDS[rule.find.kind]
     for raw in ids:

@@ -566,6 +566,19 @@ def failed_check(fc, check_listing: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def _may_read_source_records(a: Anomaly) -> bool:
+    """Whether the user of the session that loaded ``a`` may read its source records: the
+    Viewer team permission on its datastore (docs/permissions.md: a Reporter sees anomalies,
+    not the failing rows); always for Admins and for sessions without a user scope."""
+    from sqlalchemy import inspect as sa_inspect
+
+    from ..store.repositories.scope import permission_rank
+
+    session = sa_inspect(a).session
+    scope = session.info.get("scope") if session is not None else None
+    return scope is None or permission_rank(scope.permissions.get(a.datastore_id)) >= permission_rank("Viewer")
+
+
 def anomaly(a: Anomaly) -> dict[str, Any]:
     return {
         "id": a.id,
@@ -591,7 +604,7 @@ def anomaly(a: Anomaly) -> dict[str, Any]:
         "global_tags": tags(a.tags),
         "anomalous_records_count": a.anomalous_records_count,
         "fingerprint": a.fingerprint,
-        "source_records": a.source_records,
+        "source_records": a.source_records if _may_read_source_records(a) else [],
         "description": a.description,
         "comments": [comment(c) for c in a.comments],
         "assignees": [stub for stub in (user_stub(_user(a, i)) for i in (a.assignee_ids or [])) if stub is not None],

@@ -78,6 +78,7 @@ def operation_context(s: Session, op: Operation, base: str) -> dict[str, Any]:
         names = sorted(s.scalars(select(Container.name).where(Container.id.in_(op.container_ids))))
     status = op.status or {}
     return {
+        "datastore_id": ds.id if ds else None,
         "datastore_name": ds.name if ds else "",
         "datastore_link": f"{base}/api/datastores/{ds.id}" if ds else "",
         "operation_id": op.id,
@@ -140,6 +141,7 @@ def anomaly_context(op: Operation, anomalies: list, checks: dict, base: str) -> 
 def operation_context_light(op: Operation, base: str) -> dict[str, Any]:
     ds = op.datastore
     return {
+        "datastore_id": ds.id if ds else None,
         "datastore_name": ds.name if ds else "",
         "datastore_link": f"{base}/api/datastores/{ds.id}" if ds else "",
         "operation_id": op.id,
@@ -354,7 +356,8 @@ class Dispatcher:
         note = Notification(message=text, target_uri="", target_url=target_url, action_execution_id=ae.id)
         s.add(note)
         s.flush()
-        users = repo.recipients(s)
+        datastore_id = (ae.flow_execution.context or {}).get("datastore_id")
+        users = repo.recipients(s, datastore_id)
         for uid in users:
             s.add(UserNotification(user_id=uid, notification_id=note.id))
         self._record(s, ae, attempt_no, started, "success", f"in-app notification {note.id} for {len(users)} user(s)")

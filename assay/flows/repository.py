@@ -10,7 +10,18 @@ from sqlalchemy import ColumnElement, CursorResult, Select, and_, delete, func, 
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound
-from ..store.models import Anomaly, Datastore, FailedCheck, GlobalTag, Operation, QualityCheck, User
+from ..store.models import (
+    Anomaly,
+    Datastore,
+    FailedCheck,
+    GlobalTag,
+    Operation,
+    QualityCheck,
+    Team,
+    User,
+    team_datastore,
+    team_member,
+)
 from .models import (
     Flow,
     FlowAction,
@@ -265,9 +276,17 @@ def open_action_results(s: Session, execution_id: int) -> list[str]:
     )
 
 
-def recipients(s: Session) -> list[int]:
-    """Users who receive in-app notifications: every user not deleted."""
-    return list(s.scalars(select(User.id).where(User.deleted_at.is_(None)).order_by(User.id)))
+def recipients(s: Session, datastore_id: int | None = None) -> list[int]:
+    """Users who receive an in-app notification, by id: the active users who may see
+    ``datastore_id`` — Admins, and the members of a team holding it (every user when the
+    public team holds it). Without a datastore (a flow run by hand) every active user."""
+    active = select(User.id).where(User.deleted_at.is_(None)).order_by(User.id)
+    if datastore_id is None:
+        return list(s.scalars(active))
+    holders = select(team_datastore.c.team_id).where(team_datastore.c.datastore_id == datastore_id)
+    public_holds = select(Team.id).where(Team.id.in_(holders), Team.is_public.is_(True)).exists()
+    member = select(team_member.c.user_id).where(team_member.c.team_id.in_(holders))
+    return list(s.scalars(active.where(or_(User.role == "Admin", public_holds, User.id.in_(member)))))
 
 
 # -- executions listing -------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from . import COMPUTE_ENGINES
 from .base import DEFAULT_STATEMENT_TIMEOUT
 from .sql import DEFAULT_TIMEOUT
 
+#: ``json_schema_extra`` of a field of the datastore body (not of its ``connection``).
 DATASTORE = {"connection_property": False}
-"""``json_schema_extra`` of a field of the datastore body (not of its ``connection``)."""
 
 StatementTimeout = Field(
     default=float(DEFAULT_STATEMENT_TIMEOUT),
@@ -132,6 +132,7 @@ class SparkConnection(_Files):
     database: str | None = Field(default=None, title="Database", json_schema_extra=DATASTORE)
 
 
+#: Every connection type Assay reads, by ``TYPE``.
 CONNECTION_MODELS: tuple[type[ConnectionSettings], ...] = (
     PostgreSQLConnection,
     MySQLConnection,
@@ -141,7 +142,6 @@ CONNECTION_MODELS: tuple[type[ConnectionSettings], ...] = (
     S3Connection,
     SparkConnection,
 )
-"""Every connection type Assay reads, by ``TYPE``."""
 
 
 def check_settings(type_: str, settings: dict, database: str | None) -> list[tuple[tuple[str, ...], str]]:

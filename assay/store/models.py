@@ -391,21 +391,21 @@ class User(Base):
     last_login: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+#: Members of a team (the Public team's members are every user, implicitly).
 team_member = Table(
     "team_member",
     Base.metadata,
     Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
-"""Members of a team (the Public team's members are every user, implicitly)."""
 
+#: The datastores a team holds its ``permission`` on.
 team_datastore = Table(
     "team_datastore",
     Base.metadata,
     Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
     Column("datastore_id", ForeignKey("datastore.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
-"""The datastores a team holds its ``permission`` on."""
 
 
 class Team(Base):

@@ -507,6 +507,66 @@ def test_audit_created_by_last_editor_and_anomaly_status_changes(world):
     assert (last["previous"], last["status"], last["user"]["name"]) == ("Active", "Acknowledged", "Editor")
 
 
+def test_a_reporter_sees_anomalies_without_their_source_records(world):
+    w = world
+    full = w.ok("GET", f"/anomalies/{w.anomA}", "Viewer")
+    assert full["source_records"] != []  # the failing rows of a notNull(v) check
+    for path in (f"/anomalies/{w.anomA}", f"/container-scans/{w.scanA}/anomalies", "/anomalies"):
+        got = w.ok("GET", path, "Reporter", params={"datastore": w.A} if path == "/anomalies" else None)
+        items = got["items"] if isinstance(got, dict) and "items" in got else [got]
+        assert items and all(a["source_records"] == [] for a in items), path
+    assert status(w, "Reporter", "GET", f"/anomalies/{w.anomA}/source-record") == 403
+
+
+def test_a_drafter_can_neither_take_over_an_active_check_nor_activate_a_draft(world):
+    w = world
+    active = w.ok("POST", "/quality-checks", json={"container_id": w.cA, "rule": "notNull", "fields": ["id"]})
+    hijack = {"status": "Draft", "description": "drafter hijack"}
+    assert status(w, "Drafter", "PUT", f"/quality-checks/{active['id']}", json=hijack) == 403
+    assert w.ok("GET", f"/quality-checks/{active['id']}")["status"] == "Active"
+    draft = w.ok(
+        "POST",
+        "/quality-checks",
+        "Drafter",
+        json={"container_id": w.cA, "rule": "notNull", "fields": ["id"], "status": "Draft"},
+    )
+    # their own draft stays editable without re-sending its status, but not activatable
+    assert w.ok("PUT", f"/quality-checks/{draft['id']}", "Drafter", json={"description": "ok"})["description"] == "ok"
+    assert status(w, "Drafter", "PUT", f"/quality-checks/{draft['id']}", json={"status": "Active"}) == 403
+
+
+def test_an_admin_revokes_another_users_service_token(world):
+    w = world
+    svc = w.ok("POST", "/users", json={"name": "leaky", "email": "leaky@assay.test", "user_type": "Service"})
+    made = w.ok("POST", "/user-tokens/service", json={"user_id": svc["id"], "name": "leaked"})
+    with w.client(made["token"]) as c:
+        assert c.get("/users/me").status_code == 200
+    assert w.ok("PUT", f"/user-tokens/{made['id']}/revoke")["revoked"] is True
+    with w.client(made["token"]) as c:
+        assert c.get("/users/me").status_code == 401
+    # a Member still cannot touch another user's token: the same 404 as a missing one
+    assert status(w, "Editor", "PUT", f"/user-tokens/{made['id']}/restore") == 404
+
+
+def test_in_app_notifications_reach_only_users_who_may_see_the_datastore(world):
+    w = world
+    rule = {"name": "every op", "trigger_type": "Operation", "tokenized_message": "op on {{ datastore_name }}"}
+    w.ok("POST", "/notification-rules", json={**rule, "receivers": [], "tags": []})
+    op = w.ok("POST", "/operations/run", json={"type": "sync", "datastore_id": w.B})["id"]
+    assert w.wait(op)["result"] == "success"
+
+    def messages(who: str) -> list[str]:
+        return [n["notification"]["message"] for n in w.ok("GET", "/user-notifications", who)["items"]]
+
+    for _ in range(200):
+        if "op on beta_store" in messages("mb"):
+            break
+        time.sleep(0.1)
+    assert messages("mb") == ["op on beta_store"]
+    assert "op on beta_store" in messages("Admin")
+    assert [m for who in (*PERMISSIONS, "Manager") for m in messages(who)] == []
+
+
 # -- the real qualytics CLI: users, teams, auth ---------------------------------------------
 
 

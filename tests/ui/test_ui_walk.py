@@ -257,5 +257,5 @@ def test_api_docs_offline(page, screenshots):
 
     page.goto("/api/docs")
     expect(page.get_by_role("heading", name=re.compile(r"^Assay \d"))).to_be_visible(timeout=30_000)
-    expect(page.get_by_role("link", name="/api/datastores", exact=True).first).to_be_visible()
+    expect(page.get_by_role("link", name="/api/datastores", exact=True).first).to_be_visible(timeout=30_000)
     page.screenshot(path=str(screenshots / "api-docs.png"))

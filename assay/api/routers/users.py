@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from ...errors import Conflict, ValidationError
+from ...errors import Conflict, NotFound, ValidationError
 from ...security import AuthError, check_password, hash_password, issue_token, verify_token
 from ...store.models import Datastore, Team, User, UserToken, utcnow
 from ...store.repo import paginate
@@ -310,6 +310,13 @@ def create_token(body: TokenCreate, session: SessionDep, user: CurrentUser, requ
 
 
 def _own_token(session, user: User, token_id: int) -> UserToken:
+    """The caller's token ``token_id``; an Admin may act on any user's (a leaked service
+    token is revoked without deactivating its user). 404 otherwise."""
+    if user.role == "Admin":
+        row = session.get(UserToken, token_id)
+        if row is None:
+            raise NotFound(f"User token {token_id} not found")
+        return row
     return repo.own_token(session, user.id, token_id)
 
 

@@ -38,11 +38,11 @@ from ..models import (
     team_member,
 )
 
+#: Team permissions, weakest first: each includes the ones before it.
 PERMISSIONS = ("Reporter", "Viewer", "Drafter", "Author", "Editor")
-"""Team permissions, weakest first: each includes the ones before it."""
 
+#: Platform roles, weakest first: each includes the ones before it.
 ROLES = ("Member", "Manager", "Admin")
-"""Platform roles, weakest first: each includes the ones before it."""
 
 
 def permission_rank(permission: str | None) -> int:
