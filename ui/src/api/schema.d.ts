@@ -30,7 +30,8 @@ export interface paths {
         };
         /**
          * List Anomalies
-         * @description Anomalies, paged. Filters: ``datastore``, ``container``, ``quality_check``, ``tag``,
+         * @description Anomalies, paged. Filters: ``operation`` (found by that scan operation),
+         *     ``container_scan`` (found by that container scan), ``datastore``, ``container``, ``quality_check``, ``tag``,
          *     ``rule_type`` (repeatable), ``status`` (repeatable or comma-separated), ``anomaly_type``
          *     (record/shape), ``start_date``/``end_date`` (on ``created``, UTC days, inclusive),
          *     ``timeframe`` (created in the last N days: from midnight UTC N-1 days before today),
@@ -574,10 +575,13 @@ export interface paths {
         get: operations["get_container"];
         /**
          * Update Container
-         * @description Update tags and metadata; a computed container's name and definition too (a computed
+         * @description Update tags, metadata and description; a computed container's name and definition too (a computed
          *     table's ``query``; a computed file's or join's ``select_clause``, ``where_clause``,
-         *     ``group_by_clause``: its fields are read again); the incremental
-         *     identifier and partition field (``null`` clears them; they then survive later syncs).
+         *     ``group_by_clause``: its fields are read again and a profile of it is queued, as on
+         *     creation); the incremental identifier and partition field (``null`` clears them; they
+         *     then survive later syncs). A new definition that loses fields with quality checks
+         *     answers 409 naming them unless ``force_drop_fields`` is true; then those checks are
+         *     archived (status Invalid).
          */
         put: operations["update_container"];
         post?: never;
@@ -780,8 +784,10 @@ export interface paths {
         put?: never;
         /**
          * Create Datastore
-         * @description Create a datastore (enrichment-only with ``enrichment_only``). Its connection is tested
-         *     first (422 with the driver's reason) unless ``?test_connection=false``.
+         * @description Create a datastore (enrichment-only with ``enrichment_only``), linked to the
+         *     enrichment datastore ``enrich_datastore_id`` when given (422 naming that key when it
+         *     is unknown or not an enrichment datastore). Its connection is tested first (422 with the
+         *     driver's reason) unless ``?test_connection=false``.
          */
         post: operations["create_datastore"];
         delete?: never;
@@ -1941,9 +1947,11 @@ export interface paths {
         /**
          * List Operations
          * @description Operations, paged; filters ``datastore``, ``container`` (operations working on that
-         *     container; repeatable), ``operation_type``, ``result`` (repeatable or comma-separated),
-         *     ``finished``, ``start_date``/``end_date`` (on ``created``, UTC days), ``sort_created``
-         *     (asc/desc, default desc).
+         *     container; repeatable), ``tag`` (operations run for containers of any of those tags,
+         *     ``container_tags``; repeatable), ``operation_type``, ``result`` (repeatable or
+         *     comma-separated), ``finished``, ``start_date``/``end_date`` (on ``created``, UTC days),
+         *     ``timeframe`` (created in the last N days: from midnight UTC N-1 days before today),
+         *     ``sort_created`` (asc/desc, default desc). An unknown ``result`` or ``sort_created`` is a 422.
          */
         get: operations["list_operations"];
         put?: never;
@@ -3605,6 +3613,8 @@ export interface components {
             datastore?: components["schemas"]["DatastoreStub"] | null;
             /** Deleted At */
             deleted_at?: string | null;
+            /** Description */
+            description?: string | null;
             /** Favorite */
             favorite: boolean;
             /** File Format */
@@ -3957,6 +3967,13 @@ export interface components {
             additional_metadata?: {
                 [key: string]: unknown;
             } | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Force Drop Fields
+             * @default false
+             */
+            force_drop_fields: boolean;
             /** Group By Clause */
             group_by_clause?: string | null;
             /** Incremental Checkpoint */
@@ -4210,6 +4227,8 @@ export interface components {
             database?: string | null;
             /** Description */
             description?: string | null;
+            /** Enrich Datastore Id */
+            enrich_datastore_id?: number | null;
             /**
              * Enrichment Only
              * @default false
@@ -7061,8 +7080,10 @@ export interface operations {
                 anomaly_type?: ("record" | "shape") | null;
                 archived?: ("only" | "include" | "exclude") | null;
                 container?: number[] | null;
+                container_scan?: number | null;
                 datastore?: number[] | null;
                 end_date?: string | null;
+                operation?: number | null;
                 /** @description 1-based page number */
                 page?: number;
                 quality_check?: number[] | null;
@@ -15045,8 +15066,10 @@ export interface operations {
                 result?: string[] | null;
                 /** @description items per page */
                 size?: number;
-                sort_created?: string;
+                sort_created?: "asc" | "desc";
                 start_date?: string | null;
+                tag?: string[] | null;
+                timeframe?: number | null;
             };
             header?: never;
             path?: never;
