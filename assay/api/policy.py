@@ -178,6 +178,9 @@ class Rule:
 PUBLIC = Rule(public=True)
 #: Any signed-in user; what the route lists is team-scoped by the session.
 SIGNED_IN = Rule()
+#: Reading flows and notification rules: they are server-wide and name datastores of every
+#: team (filters, actions, history), so Managers (who see every datastore's row) and Admins.
+FLOW_READER = Rule(role="Manager", note="flows name datastores of every team")
 
 
 def role(name: str, note: str = "") -> Rule:
@@ -368,24 +371,24 @@ POLICY: dict[str, Rule] = {
     "list_service_tokens": role("Admin"),
     "create_service_token": role("Admin"),
     # flows
-    "flow_listing": SIGNED_IN,
+    "flow_listing": FLOW_READER,
     "notification_specifications": SIGNED_IN,
     "notification_tokens": SIGNED_IN,
     "test_notification": role("Manager"),
     "preview_notification": role("Manager"),
     "test_stored_notification": role("Manager"),
     "mute_action": role("Manager"),
-    "flow_actions": SIGNED_IN,
-    "list_executions": SIGNED_IN,
-    "get_execution": SIGNED_IN,
+    "flow_actions": FLOW_READER,
+    "list_executions": FLOW_READER,
+    "get_execution": FLOW_READER,
     "delete_execution": role("Manager"),
     "abort_execution": role("Manager"),
-    "list_flows": SIGNED_IN,
+    "list_flows": FLOW_READER,
     "create_flow": role("Manager"),
-    "get_flow": SIGNED_IN,
+    "get_flow": FLOW_READER,
     "update_flow": role("Manager"),
     "delete_flow": role("Manager"),
-    "flow_history": SIGNED_IN,
+    "flow_history": FLOW_READER,
     "deactivate_flow": role("Manager"),
     "execute_flow": role("Manager"),
     # in-app notifications (the caller's own) and notification rules
@@ -395,9 +398,9 @@ POLICY: dict[str, Rule] = {
     "get_user_notification": SIGNED_IN,
     "receiver_specifications": SIGNED_IN,
     "rule_tokens": SIGNED_IN,
-    "list_rules": SIGNED_IN,
+    "list_rules": FLOW_READER,
     "create_rule": role("Manager"),
-    "get_rule": SIGNED_IN,
+    "get_rule": FLOW_READER,
     "update_rule": role("Manager"),
     "delete_rule": role("Manager"),
     "mute_rule": role("Manager"),

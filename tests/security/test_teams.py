@@ -567,6 +567,39 @@ def test_in_app_notifications_reach_only_users_who_may_see_the_datastore(world):
     assert [m for who in (*PERMISSIONS, "Manager") for m in messages(who)] == []
 
 
+def test_flows_and_notification_rules_are_read_by_managers_only(world):
+    """Flows are server-wide and name datastores of every team: a Member reads none."""
+    w = world
+    rule = w.ok(
+        "POST",
+        "/notification-rules",
+        json={"name": "beta watch", "trigger_type": "Operation", "receivers": [], "tags": []},
+    )
+    for path in (
+        "/flows",
+        "/flows/listing",
+        "/flows/executions",
+        "/notification-rules",
+        f"/notification-rules/{rule['id']}",
+    ):
+        assert status(w, "Editor", "GET", path) == 403, path
+        assert status(w, "Manager", "GET", path) == 200, path
+
+
+def test_a_new_password_ends_the_sessions_of_the_old_one(world):
+    w = world
+    me = w.ok("POST", "/users", json={"name": "Mover", "email": "mover@assay.test", "password": PASSWORD})
+    old_session = w.sign_in("mover@assay.test", PASSWORD)
+    with w.client(old_session) as c:
+        personal = c.post("/user-tokens", json={"name": "laptop"}).json()["token"]
+    w.ok("PUT", f"/users/{me['id']}", json={"password": "a brand new password"})
+    with w.client(old_session) as c:
+        assert c.get("/users/me").status_code == 401
+    with w.client(personal) as c:  # an API token is not a session: it stays until revoked
+        assert c.get("/users/me").status_code == 200
+    assert w.sign_in("mover@assay.test", "a brand new password")
+
+
 # -- the real qualytics CLI: users, teams, auth ---------------------------------------------
 
 

@@ -183,6 +183,7 @@ def update_user(user_id: int, body: UserUpdate, session: SessionDep, caller: Cur
         if user.user_type == "Service":
             raise ValidationError(("password",), "a service user has no password: give it service tokens")
         user.password_hash = hash_password(body.password)
+        repo.revoke_sessions(session, user.id)  # a new password ends the sessions signed in with the old one
     if body.team_ids is not None:
         _set_teams(session, user, body.team_ids)
     if body.deactivated is not None:
@@ -425,7 +426,7 @@ def sign_in(body: SignIn, session: SessionDep, request: Request) -> dict:
     row, value = issue_token(
         session,
         request.app.state.settings.secret_key,
-        name=f"session-{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}",
+        name=f"{repo.SESSION_TOKEN_PREFIX}{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}",
         user_id=user.id,
         expires_in_days=SESSION_DAYS,
     )

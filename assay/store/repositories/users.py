@@ -38,6 +38,25 @@ def tokens_of(user_id: int) -> Select:
     return select(UserToken).where(UserToken.user_id == user_id).order_by(UserToken.id)
 
 
+#: The name prefix of the session tokens ``POST /api/auth/sign-in`` issues.
+SESSION_TOKEN_PREFIX = "session-"
+
+
+def revoke_sessions(session: Session, user_id: int) -> int:
+    """Revoke every session token (a password sign-in's, see :data:`SESSION_TOKEN_PREFIX`)
+    of user ``user_id``; personal and service API tokens stay. Returns how many."""
+    rows = session.scalars(
+        select(UserToken).where(
+            UserToken.user_id == user_id,
+            UserToken.name.startswith(SESSION_TOKEN_PREFIX, autoescape=True),
+            UserToken.revoked.is_(False),
+        )
+    ).all()
+    for row in rows:
+        row.revoked = True
+    return len(rows)
+
+
 def own_token(session: Session, user_id: int, token_id: int) -> UserToken:
     """Token ``token_id`` of user ``user_id``. Raises NotFound for another user's token too
     (no one learns which ids exist)."""
