@@ -42,12 +42,13 @@ demo: ui $(VENV)/.installed
 
 # In parallel, one worker per CPU (pytest-xdist), a whole test file per worker: a module's
 # module-scoped set-up (a live server, the parity matrix's data) is made once and the tests of
-# a file run in their order. (--dist loadgroup would spread files further, but pytest-xdist 3.8
-# ignores xdist_group marks under pytest 9.)
+# a file run in their order. tests/conftest.py's scheduler sends the longest files first and
+# every Spark test to one worker (one JVM).
 test: ui $(VENV)/.installed
 ifeq ($(NODE_OK),yes)
 	cd ui && npm test  # the web UI's component tests (first, so pytest's summary closes the run)
 endif
+	$(PY) -m tests.tools  # the client tools the tests drive (qualytics-cli, ...), once, into .cache/
 	$(PY) -m pytest -q -n auto --dist loadfile
 
 lint: $(VENV)/.installed

@@ -125,12 +125,44 @@ def spark_connection_settings(warehouse: Path, **extra) -> dict:
     }
 
 
+_MIGRATED_SQLITE: list[Path] = []  # this test process' migrated, empty metadata store
+
+
+def _migrated_sqlite() -> Path:
+    """A SQLite metadata store at the newest migration, made once per test process.
+
+    Every app of the tests starts on a copy of it: the migrations (tested on their own in
+    ``tests/security/test_upgrade.py`` and by every PostgreSQL store and live server) would
+    otherwise run again for each test, about half a second each."""
+    if not _MIGRATED_SQLITE:
+        import atexit
+        import shutil
+        import tempfile
+
+        from assay.store.db import upgrade
+
+        folder = Path(tempfile.mkdtemp(prefix="assay-migrated-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        url = f"sqlite:///{folder / 'assay.db'}"
+        upgrade(url)
+        dispose_engine(url)  # closes the connections: the WAL is checkpointed into the file
+        _MIGRATED_SQLITE.append(folder / "assay.db")
+    return _MIGRATED_SQLITE[0]
+
+
 def make_settings(tmp_path: Path, database_url: str | None = None, workers: int = 2) -> Settings:
+    """Settings of a test app: a data directory under ``tmp_path`` and, unless
+    ``database_url`` is given, a SQLite metadata store there (a copy of a migrated one)."""
+    import shutil
+
     data_dir = tmp_path / "assay-data"
     data_dir.mkdir(exist_ok=True)
-    return Settings(
-        data_dir=data_dir, database_url=database_url or f"sqlite:///{data_dir / 'assay.db'}", workers=workers
-    )
+    if database_url is None:
+        store = data_dir / "assay.db"
+        if not store.exists():
+            shutil.copyfile(_migrated_sqlite(), store)
+        database_url = f"sqlite:///{store}"
+    return Settings(data_dir=data_dir, database_url=database_url, workers=workers)
 
 
 class Api:
@@ -251,3 +283,61 @@ def make_duckdb(tmp_path) -> Callable[..., Path]:
         return path
 
     return make
+
+
+# --- the order of the parallel run (pytest-xdist, ``--dist loadfile``) ------------------
+
+#: Test files that use the test session's Spark (a JVM of ~1 GB that takes ~20 s to start):
+#: one work unit, so one worker starts it. The parity matrix's Spark case joins them.
+SPARK_FILES = (
+    "tests/sources/test_spark.py",
+    "tests/sources/test_spark_engine.py",
+    "tests/engine/rules/test_spark_semantics.py",
+)
+SPARK_PARITY = "tests/engine/rules/test_parity.py::test_parity[spark]"
+
+#: The longest work units (about a minute or more on the 2-core machine, from
+#: ``pytest --durations``), sent first so that no worker starts one when the others are
+#: done; every other file follows, most tests first (xdist's own order).
+LONGEST_FIRST = (
+    "spark",
+    "tests/cli/test_qualytics_cli.py",
+    "tests/cli/test_qualytics_cli_config.py",
+    "tests/ui/test_ui_walk.py",
+    "tests/engine/test_profile_inference.py",
+    "tests/operations/test_control.py",
+    "tests/api/test_openapi.py",
+    "tests/engine/rules/test_parity.py",
+    "tests/enrichment/test_pending.py",
+    "tests/api/test_scan.py",
+    "tests/cli/test_qualytics_cli_ownership.py",
+    "tests/security/test_teams.py",
+    "tests/ui/test_web_routes.py",
+)
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit of work a test belongs to: its file, or ``"spark"`` for the Spark tests."""
+    if nodeid.startswith(SPARK_FILES) or nodeid == SPARK_PARITY:
+        return "spark"
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the ``LONGEST_FIRST`` units first (a stable sort: the tests of a file keep their
+    order); the parallel run hands out work units in this order."""
+    rank = {unit: i for i, unit in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(work_unit(item.nodeid), len(rank)))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's whole-file scheduling with the Spark tests as one unit, its units handed out
+    in collection order (``pytest_collection_modifyitems``: the longest first)."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    config.option.loadscopereorder = False  # xdist's reorder is by test count, not time
+    return Scheduling(config, log)

@@ -9,15 +9,8 @@ order and evaluates them on one Ibis table in one ``evaluate`` call, as a scan d
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from assay.engine.plan import ContainerResult, evaluate
 from assay.engine.rules import CheckSpec, all_rules
@@ -140,28 +133,3 @@ QUALYTICS_RULE_TYPES = frozenset(
         "userDefinedFunction",
     }
 )
-
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def tool_from_pypi(package: str, version: str, executable: str) -> Path:
-    """The ``executable`` of ``package==version`` installed from PyPI into its own virtualenv,
-    cached in ``.cache/<package>-<version>`` (tools whose pins clash with ours: the Qualytics
-    CLI, openapi-python-client). Skips the test when PyPI cannot be reached; fails in CI."""
-    venv = ROOT / ".cache" / f"{package}-{version}"
-    exe = venv / "bin" / executable
-    if exe.exists():
-        return exe
-    shutil.rmtree(venv, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    r = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", f"{package}=={version}"], capture_output=True, text=True
-    )
-    if r.returncode != 0:
-        shutil.rmtree(venv, ignore_errors=True)
-        message = f"could not install {package} {version} from PyPI: {r.stderr.strip()[-500:]}"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return exe

@@ -6,6 +6,7 @@ The metadata store is a SQLite file by default and PostgreSQL in production
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -73,10 +76,21 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration's revision id (read once per process from ``migrations/``)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
 def upgrade(url: str) -> None:
-    """Apply every Alembic migration up to head on the metadata store at ``url``."""
+    """Apply every Alembic migration up to head on the metadata store at ``url``.
+
+    A store already at head is left alone without loading Alembic's environment (a
+    server's start, and every test's fresh app, costs one query instead of ~0.3 s)."""
     engine = get_engine(url)
     with engine.begin() as connection:
+        if MigrationContext.configure(connection).get_current_revision() == head_revision():
+            return
         cfg = alembic_config(url)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")

@@ -25,11 +25,10 @@ import pytest
 from openapi_spec_validator import validate
 
 from tests.cli.test_qualytics_cli import Server
-from tests.helpers import tool_from_pypi
+from tests.tools import tool_from_pypi, tool_venv
 
 ROOT = Path(__file__).resolve().parents[2]
-GENERATOR_VERSION = "0.29.1"
-GENERATOR_VENV = ROOT / ".cache" / f"openapi-python-client-{GENERATOR_VERSION}"
+GENERATOR_VENV = tool_venv("openapi-python-client")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 UNDOCUMENTED = {"/api/health"}  # 204, no body
 
@@ -124,7 +123,7 @@ def test_error_answers_have_the_documented_shape(api, spec, make_duckdb):
 
 
 def _generator() -> Path:
-    return tool_from_pypi("openapi-python-client", GENERATOR_VERSION, "openapi-python-client")
+    return tool_from_pypi("openapi-python-client")
 
 
 DRIVER = textwrap.dedent(

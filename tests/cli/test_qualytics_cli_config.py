@@ -1,6 +1,6 @@
 """Conformance: qualytics-cli 1.2.2 commands that move configuration and computed containers.
 
-The public CLI, unchanged (``tests/helpers.py::tool_from_pypi``), against live ``assay serve``
+The public CLI, unchanged (``tests/tools.py``), against live ``assay serve``
 processes over a tiny DuckDB shop: ``datastores create`` without ``--tags``, ``containers
 validate`` / ``create`` of computed tables, files and joins (scanned afterwards), ``containers
 import`` and ``migrate validate`` / ``apply`` (which wait for the automatic profile of a new
@@ -265,7 +265,17 @@ def test_computed_file_and_join_are_created_profiled_and_scanned(env):
 
     server.post("/quality-checks", {"container_id": paid, "rule": "notNegative", "fields": ["amount"]})
     server.post("/quality-checks", {"container_id": joined, "rule": "notNull", "fields": ["customer"]})
-    r = q(env, "operations", "scan", "--datastore-id", ds, "--container-names", "paid_orders,order_customers")
+    r = q(
+        env,
+        "operations",
+        "scan",
+        "--datastore-id",
+        ds,
+        "--container-names",
+        "paid_orders,order_customers",
+        "--poll-interval",
+        "1",
+    )
     m = re.search(r"Successfully Finished Scan operation (\d+)", r.stdout)
     assert m, r.stdout
     op = server.get(f"/operations/{m.group(1)}")

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from tests.cli.test_qualytics_cli import Server, q
-from tests.helpers import tool_from_pypi
+from tests.tools import tool_from_pypi
 
 
 def _rows(path, table: str) -> list[tuple]:
@@ -26,7 +26,7 @@ def _rows(path, table: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    exe = tool_from_pypi("qualytics-cli", "1.2.2", "qualytics")
+    exe = tool_from_pypi("qualytics-cli")
     tmp = tmp_path_factory.mktemp("materialize")
     con = duckdb.connect(str(tmp / "shop.duckdb"))
     con.execute("create table orders(id integer, amount double)")

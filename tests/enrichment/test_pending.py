@@ -219,7 +219,7 @@ def test_a_killed_workers_operation_ends_within_30_seconds_by_default(queue_only
     assert "ASSAY_HEARTBEAT_TIMEOUT" not in os.environ and "ASSAY_REAPER_INTERVAL" not in os.environ
     path = tmp_path / "many.duckdb"
     con = duckdb.connect(str(path))
-    for i in range(300):
+    for i in range(60):  # the scan is still running when the worker is killed after 5 containers
         con.execute(f"CREATE TABLE t{i:03d} AS SELECT * FROM (VALUES (1, 1), (2, NULL)) x(id, v)")
     con.close()
     ds = api.duckdb_datastore("many", path)

@@ -21,7 +21,7 @@ import duckdb
 import httpx
 import pytest
 
-from tests.helpers import tool_from_pypi
+from tests.tools import tool_from_pypi
 
 PERMISSIONS = ("Reporter", "Viewer", "Drafter", "Author", "Editor")
 PASSWORD = "correct horse battery"
@@ -605,7 +605,7 @@ def test_a_new_password_ends_the_sessions_of_the_old_one(world):
 
 def test_qualytics_cli_users_teams_and_auth(world, tmp_path):
     w = world
-    exe = tool_from_pypi("qualytics-cli", "1.2.2", "qualytics")
+    exe = tool_from_pypi("qualytics-cli")
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUALYTICS_")}
     env.update(
         HOME=str(tmp_path), QUALYTICS_CONFIG_HOME=str(tmp_path / ".q"), QUALYTICS_NO_BANNER="1", CI="1", COLUMNS="10000"
