@@ -295,6 +295,9 @@ SPARK_FILES = (
     "tests/engine/rules/test_spark_semantics.py",
 )
 SPARK_PARITY = "tests/engine/rules/test_parity.py::test_parity[spark]"
+#: The browser tests share one seeded live server and one Chromium (``tests/ui/conftest.py``):
+#: one work unit, so they are made once.
+UI_FILES = ("tests/ui/test_ui_",)
 
 #: The longest work units (about a minute or more on the 2-core machine, from
 #: ``pytest --durations``), sent first so that no worker starts one when the others are
@@ -303,7 +306,7 @@ LONGEST_FIRST = (
     "spark",
     "tests/cli/test_qualytics_cli.py",
     "tests/cli/test_qualytics_cli_config.py",
-    "tests/ui/test_ui_walk.py",
+    "ui",
     "tests/engine/test_profile_inference.py",
     "tests/operations/test_control.py",
     "tests/api/test_openapi.py",
@@ -317,9 +320,12 @@ LONGEST_FIRST = (
 
 
 def work_unit(nodeid: str) -> str:
-    """The unit of work a test belongs to: its file, or ``"spark"`` for the Spark tests."""
+    """The unit of work a test belongs to: its file, ``"spark"`` for the Spark tests or
+    ``"ui"`` for the browser tests."""
     if nodeid.startswith(SPARK_FILES) or nodeid == SPARK_PARITY:
         return "spark"
+    if nodeid.startswith(UI_FILES):
+        return "ui"
     return nodeid.split("::", 1)[0]
 
 

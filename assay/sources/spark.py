@@ -212,6 +212,34 @@ def validate_connection(connection: dict) -> list[tuple[tuple[str, ...], str]]:
     return problems
 
 
+def _remote_session(url: str):
+    """A new Spark Connect session on ``url``.
+
+    PySpark marks the whole process as "Spark Connect" when it creates one (the environment
+    variable ``SPARK_CONNECT_MODE_ENABLED``), after which a classic session can no longer
+    start or be used (``CONNECT_URL_NOT_SET`` / ``SESSION_ALREADY_EXIST``). One Assay server
+    may hold both kinds of Spark datastore, so the mark is taken back; Assay's own column
+    expressions pick their module by session kind instead (``_functions``)."""
+    from pyspark.sql import SparkSession
+
+    with _lock:
+        marked = "SPARK_CONNECT_MODE_ENABLED" in os.environ
+        try:
+            return SparkSession.builder.remote(url).create()
+        finally:
+            if not marked:
+                os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
+
+
+def _functions(remote: bool):
+    """PySpark's column functions for a Spark Connect session (``remote``) or a classic one."""
+    if remote:
+        from pyspark.sql.connect import functions as F
+    else:
+        from pyspark.sql import functions as F  # type: ignore[no-redef]
+    return F
+
+
 def classic_session(master: str = "local[*]", properties: dict[str, str] | None = None):
     """The process' classic SparkSession, started on first call with ``master`` and
     ``properties`` (plus :data:`DEFAULT_PROPERTIES` and :data:`FIXED_PROPERTIES`).
@@ -349,13 +377,11 @@ class SparkSource(Source):
         self.remote = self.master.startswith("sc://")
         try:
             if self.remote:
-                from pyspark.sql import SparkSession
-
                 url = self.master
                 token = (secrets or {}).get("token")
                 if token and ";token=" not in url:
                     url = f"{url.rstrip('/')}/;token={token}"
-                self.session = SparkSession.builder.remote(url).create()
+                self.session = _remote_session(url)
                 for key, value in {**properties, **FIXED_PROPERTIES}.items():
                     if key not in STATIC_PROPERTIES:
                         self.session.conf.set(key, value)
@@ -507,8 +533,7 @@ class SparkSource(Source):
         key = (fmt, tuple(files), partition_column, None if schema is None else schema.simpleString())
         view = self._views.get(key)
         if view is None:
-            from pyspark.sql import functions as F
-
+            F = _functions(self.remote)
             if fmt == "delta":
                 df = self._delta(files[0])
             else:
@@ -518,7 +543,7 @@ class SparkSource(Source):
                 df = reader.format("json" if fmt == "json" else fmt).load([_uri(f) for f in files])
             if partition_column:
                 # each row's file, as the path file_partitions() names it (a Delta table: its folder)
-                path = F.lit(files[0]) if fmt == "delta" else _path_of(F.col("_metadata.file_path"), files)
+                path = F.lit(files[0]) if fmt == "delta" else _path_of(F, F.col("_metadata.file_path"), files)
                 df = df.withColumn(partition_column, path)
             view = f"__assay_files_{uuid.uuid4().hex[:12]}"
             df.createOrReplaceTempView(view)
@@ -540,9 +565,9 @@ class SparkSource(Source):
         except Exception as e:
             if not _no_data_source(e):
                 raise
-        from pyspark.sql import functions as F
         from pyspark.sql.types import StructType
 
+        F = _functions(self.remote)
         table = delta.open_table(path, self._relative(path))
         schema = StructType.fromJson(delta.spark_schema(table))
         live = delta.live_files(table)
@@ -657,12 +682,11 @@ def _uri(path: str) -> str:
     return path if "://" in path else path.translate(_GLOB)
 
 
-def _path_of(file_path, files: list[str]):
+def _path_of(F, file_path, files: list[str]):
     """A Spark column turning ``_metadata.file_path`` (``file:`` + the path as a URI, where
     a space is ``%20`` and ``%`` is ``%25`` but ``+`` stays ``+``) back into the plain path
-    :meth:`SparkSource.file_partitions` names; a remote URI (``hdfs://…``) stays a URI."""
-    from pyspark.sql import functions as F
-
+    :meth:`SparkSource.file_partitions` names; a remote URI (``hdfs://…``) stays a URI.
+    ``F``: the session's column functions (``_functions``)."""
     local = not any("://" in f for f in files)
     if not local:
         return file_path

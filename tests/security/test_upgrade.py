@@ -38,7 +38,7 @@ container = sa.table(
 def url(request, tmp_path):
     if request.param == "postgres":
         return request.getfixturevalue("pg_database")
-    return make_settings(tmp_path).database_url
+    return f"sqlite:///{tmp_path / 'old-install.db'}"  # empty: migrated to 0013 by the test
 
 
 def test_a_single_user_install_upgrades_in_place(url, tmp_path):

@@ -356,3 +356,30 @@ def test_spark_connect_datastore_syncs_and_scans(api, connect_server, tmp_path):
     assert op["result"] == "success", op
     # id 2 has no name (an empty CSV field is NULL)
     assert status(op) == (3, 1, 1)
+
+
+def test_a_classic_spark_datastore_works_after_a_spark_connect_one(api, connect_server, spark_warehouse, tmp_path):
+    """PySpark marks the process as Spark Connect when it opens a Connect session; a classic
+    session then failed to start ("[CONNECT_URL_NOT_SET]") or to run ("[SESSION_ALREADY_EXIST]")
+    in the same server. Both kinds now work side by side, in either order."""
+    folder = tmp_path / "both"
+    folder.mkdir()
+    (folder / "items.csv").write_text("id,name\n1,ok\n2,\n3,fine\n4,\n")
+    connect = api.ok(
+        "POST",
+        "/api/datastores",
+        json={
+            "name": "via_connect",
+            "connection": {"type": "spark", "master": connect_server, "uri": folder.as_uri(), "tables": False},
+        },
+    )
+    classic = spark_datastore(api, spark_warehouse, name="via_classic", uri=folder.as_uri(), tables=False)
+    for ds in (connect, classic, connect):
+        sync(api, ds["id"])
+        cid = api.container_id(ds["id"], "items")
+        if not api.ok("GET", "/api/quality-checks", params={"container": cid})["total"]:
+            api.check(cid, "notNull", ["name"])
+        op = scan(api, ds["id"])
+        assert op["result"] == "success", op
+        assert status(op) == (4, 1, 2)  # ids 2 and 4 have no name: one check fails twice
+    assert "SPARK_CONNECT_MODE_ENABLED" not in os.environ
