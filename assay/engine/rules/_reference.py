@@ -66,17 +66,29 @@ class CrossContainerMixin(Rule[RP]):
 
     def bind(self, reference: ReferenceContainer, t: ir.Table) -> None:
         """Keep the reference table (a view on the same backend, so a self-join has two
-        names) and run apart when it lives on another backend."""
+        names) and run apart when it lives on another backend: another datastore, or the
+        scanned datastore's own connection while ``t`` is elsewhere (an external scan's
+        records sit in an in-memory DuckDB of their own)."""
+        same = reference.same_backend and _backend(reference.table) is _backend(t)
         # a view: the reference may be the checked table itself (a self-join needs two names)
-        self.ref = reference.table.view() if reference.same_backend else reference.table
+        self.ref = reference.table.view() if same else reference.table
         self.ref_label = reference.label
-        self.apart = not reference.same_backend
+        self.apart = not same
 
     def ref_column(self, name: str) -> ir.Column:
         """Column ``name`` of the reference container. Raises: ValueError when it has none."""
         if name not in self.ref.columns:
             raise ValueError(f"field '{name}' not found in reference container {self.ref_label}")
         return self.ref[name]
+
+
+def _backend(t: ir.Table) -> object:
+    """The Ibis backend (connection) ``t`` is read through; None for one of no backend
+    (an in-memory table, which joins any)."""
+    try:
+        return t._find_backend(use_default=False)
+    except Exception:  # noqa: BLE001 - Ibis: "depends on no backends"
+        return None
 
 
 def aligned(a: ir.Value, b: ir.Value) -> tuple[ir.Value, ir.Value]:
