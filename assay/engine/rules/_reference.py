@@ -69,7 +69,8 @@ class CrossContainerMixin(Rule[RP]):
         names) and run apart when it lives on another backend: another datastore, or the
         scanned datastore's own connection while ``t`` is elsewhere (an external scan's
         records sit in an in-memory DuckDB of their own)."""
-        same = reference.same_backend and _backend(reference.table) is _backend(t)
+        ref_backend, backend = _backend(reference.table), _backend(t)
+        same = reference.same_backend and (ref_backend is None or backend is None or ref_backend is backend)
         # a view: the reference may be the checked table itself (a self-join needs two names)
         self.ref = reference.table.view() if same else reference.table
         self.ref_label = reference.label
