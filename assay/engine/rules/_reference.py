@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..dialects import dialect_of
+from ..dialects import dialect_of, same_connection
 from ..text import as_text
 from .base import ApartResult, ReferenceContainer, Rule
 
@@ -69,8 +69,7 @@ class CrossContainerMixin(Rule[RP]):
         names) and run apart when it lives on another backend: another datastore, or the
         scanned datastore's own connection while ``t`` is elsewhere (an external scan's
         records sit in an in-memory DuckDB of their own)."""
-        ref_backend, backend = _backend(reference.table), _backend(t)
-        same = reference.same_backend and (ref_backend is None or backend is None or ref_backend is backend)
+        same = reference.same_backend and same_connection(reference.table, t)
         # a view: the reference may be the checked table itself (a self-join needs two names)
         self.ref = reference.table.view() if same else reference.table
         self.ref_label = reference.label
@@ -81,15 +80,6 @@ class CrossContainerMixin(Rule[RP]):
         if name not in self.ref.columns:
             raise ValueError(f"field '{name}' not found in reference container {self.ref_label}")
         return self.ref[name]
-
-
-def _backend(t: ir.Table) -> object:
-    """The Ibis backend (connection) ``t`` is read through; None for one of no backend
-    (an in-memory table, which joins any)."""
-    try:
-        return t._find_backend(use_default=False)
-    except Exception:  # noqa: BLE001 - Ibis: "depends on no backends"
-        return None
 
 
 def aligned(a: ir.Value, b: ir.Value) -> tuple[ir.Value, ir.Value]:
