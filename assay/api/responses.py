@@ -883,7 +883,9 @@ class ExportOperationResult(_Operation):
 
 class MaterializeOperationResult(_Operation):
     """A materialize operation; ``status``: ``total_containers``, ``containers_analyzed``,
-    ``records_processed`` and ``tables`` (the enrichment tables written, once finished)."""
+    ``records_processed``, ``all_containers`` (true: no ``container_names`` nor
+    ``container_tags`` were given, so every container of the datastore is copied) and
+    ``tables`` (the enrichment tables written, once finished)."""
 
     type: Literal["materialize"]
     container_names: list[str]
