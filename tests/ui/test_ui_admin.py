@@ -68,7 +68,7 @@ def test_an_admin_creates_a_team_and_users_edits_a_role_and_deactivates(page, li
     dialog.get_by_role("textbox", name="Datastores", exact=True).click()
     page.get_by_role("option", name="flights_seed", exact=True).click()
     dialog.get_by_role("heading", name="New team").click()  # closes the dropdown
-    audit(page, "20-new-team", screenshots)
+    audit(page, "30-new-team", screenshots)
     dialog.get_by_role("button", name="Create team").click()
     expect(dialog).to_be_hidden()
     team = next(t for t in server.call("GET", "/api/teams", params={"size": 100})["items"] if t["name"] == "stewards")
@@ -79,7 +79,7 @@ def test_an_admin_creates_a_team_and_users_edits_a_role_and_deactivates(page, li
     )
     row = page.get_by_test_id(f"team-{team['id']}")
     expect(row.get_by_role("cell")).to_have_text(["stewards", "Author", "flights_seed", "—", "Edit"])
-    audit(page, "21-teams", screenshots)
+    audit(page, "31-teams", screenshots)
 
     # a person, a Manager in that team
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Users", exact=True).click()
@@ -95,7 +95,7 @@ def test_an_admin_creates_a_team_and_users_edits_a_role_and_deactivates(page, li
     page.get_by_role("option", name="stewards (Author)", exact=True).click()
     dialog.get_by_role("heading", name="New user").click()
     field(dialog, "Password").fill("steward pass 42")
-    audit(page, "22-new-user", screenshots)
+    audit(page, "32-new-user", screenshots)
     dialog.get_by_role("button", name="Create user").click()
     expect(dialog).to_be_hidden()
     bea = user_by_email(server, "bea@example.com")
@@ -143,7 +143,7 @@ def test_an_admin_creates_a_team_and_users_edits_a_role_and_deactivates(page, li
     page.get_by_label("Show deactivated users").check()
     expect(page).to_have_url(re.compile(r"/users\?include_deactivated=true$"))
     expect(row.get_by_role("cell").nth(4)).to_have_text(re.compile(r"^deactivated "))
-    audit(page, "23-users", screenshots)
+    audit(page, "33-users", screenshots)
 
 
 def test_create_a_token_shown_once_and_revoke_it(page, live, screenshots):
@@ -165,7 +165,7 @@ def test_create_a_token_shown_once_and_revoke_it(page, live, screenshots):
     assert (me.status_code, me.json()["id"]) == (200, server.call("GET", "/api/users/me")["id"])
     saved = next(t for t in server.call("GET", "/api/user-tokens", params={"size": 100})["items"] if t["name"] == "notebook")
     assert saved["revoked"] is False and saved["expiration"] is not None and "token" not in saved
-    audit(page, "24-tokens", screenshots)
+    audit(page, "34-tokens", screenshots)
     page.get_by_role("button", name="I have saved it").click()
     expect(shown).to_have_count(0)  # shown once: the list never has it
     page.get_by_role("button", name="Revoke notebook").click()
@@ -213,7 +213,7 @@ def test_favourites_persist_and_a_check_gets_an_owner(page, live, member, screen
     page.reload()
     expect(page.get_by_role("button", name=f"Favourite check {check['id']}")).to_have_attribute("aria-pressed", "true")
     expect(page.get_by_role("textbox", name="Owner")).to_have_value("Max Member (max@example.com)")
-    audit(page, "25-check-owner-favourite", screenshots)
+    audit(page, "35-check-owner-favourite", screenshots)
 
 
 def test_insights_and_activity_with_filters_in_the_url(page, live, screenshots):
@@ -229,7 +229,7 @@ def test_insights_and_activity_with_filters_in_the_url(page, live, screenshots):
         f"Active checks{want['total_active_checks']}"
     )
     expect(page.get_by_role("heading", name="Anomalies per day")).to_be_visible()
-    audit(page, "26-insights", screenshots)
+    audit(page, "36-insights", screenshots)
     page.get_by_text("Quarter", exact=True).click()
     expect(page).to_have_url(re.compile(r"/insights\?timeframe=quarter$"))
     expect(page.get_by_text(re.compile(r"^The quarter ending "))).to_be_visible()
@@ -247,7 +247,7 @@ def test_insights_and_activity_with_filters_in_the_url(page, live, screenshots):
     rows = page.get_by_role("table", name="Activity").get_by_role("row")
     expect(rows.nth(1).get_by_role("cell").nth(2)).to_have_text(verb)
     expect(rows.nth(1).get_by_role("cell").nth(3)).to_have_text(label)
-    audit(page, "27-activity", screenshots)
+    audit(page, "37-activity", screenshots)
 
 
 def test_a_member_sees_no_admin_pages_and_sign_out_revokes_the_token(page, live, member, screenshots):
@@ -267,7 +267,7 @@ def test_a_member_sees_no_admin_pages_and_sign_out_revokes_the_token(page, live,
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     expect(page.get_by_text("Only Admins manage users; you are signed in as Max Member (Member).")).to_be_visible()
     expect(page.get_by_role("table", name="Users")).to_have_count(0)
-    audit(page, "28-not-allowed", screenshots)
+    audit(page, "38-not-allowed", screenshots)
     token = page.evaluate("() => window.localStorage.getItem('assay.token')")
     headers = {"Authorization": f"Bearer {token}"}
     assert httpx.get(f"{server.base_url}/api/users/me", headers=headers).json()["email"] == "max@example.com"

@@ -44,7 +44,7 @@ function ChartCard({
       </Title>
       <div aria-hidden="true">
         {kind === "bar" ? (
-          <BarChart h={220} data={rows} dataKey="date" type="stacked" withLegend series={chartSeries} xAxisProps={{ tickFormatter: (v: string) => v.slice(5) }} />
+          <BarChart h={220} data={rows} dataKey="date" withLegend series={chartSeries} xAxisProps={{ tickFormatter: (v: string) => v.slice(5) }} />
         ) : (
           <LineChart h={220} data={rows} dataKey="date" withLegend series={chartSeries} curveType="linear" xAxisProps={{ tickFormatter: (v: string) => v.slice(5) }} />
         )}
