@@ -137,13 +137,25 @@ def test_an_admin_creates_a_team_and_users_edits_a_role_and_deactivates(page, li
     row = page.get_by_test_id(f"user-{etl['id']}")
     expect(row.get_by_role("cell").first).to_have_text("etl-nightly service")
     row.get_by_role("button", name="Edit etl-nightly").click()
-    page.get_by_role("dialog", name="Edit user etl-nightly").get_by_role("button", name="Deactivate").click()
+    dialog = page.get_by_role("dialog", name="Edit user etl-nightly")
+    expect(dialog.get_by_text("None yet.")).to_be_visible()
+    field(dialog, "New service token name").fill("nightly")
+    dialog.get_by_role("button", name="Create service token").click()
+    shown = dialog.get_by_test_id("new-token")
+    expect(shown).to_have_text(re.compile(r"^ey"))
+    service_token = {"Authorization": f"Bearer {shown.inner_text().strip()}"}
+    assert httpx.get(f"{server.base_url}/api/users/me", headers=service_token).json()["email"] == "etl-ui@example.com"
+    expect(dialog.get_by_text("nightly", exact=True)).to_be_visible()
+    audit(page, "33-service-token", screenshots)
+    dialog.get_by_role("button", name="Deactivate").click()
     expect(row).to_be_hidden()  # deactivated users are listed on demand only
     assert user_by_email(server, "etl-ui@example.com")["deleted_at"] is not None
+    r = httpx.get(f"{server.base_url}/api/users/me", headers=service_token)
+    assert (r.status_code, r.json()["detail"]) == (401, "user deactivated")
     page.get_by_label("Show deactivated users").check()
     expect(page).to_have_url(re.compile(r"/users\?include_deactivated=true$"))
     expect(row.get_by_role("cell").nth(4)).to_have_text(re.compile(r"^deactivated "))
-    audit(page, "33-users", screenshots)
+    audit(page, "34-users", screenshots)
 
 
 def test_create_a_token_shown_once_and_revoke_it(page, live, screenshots):
@@ -165,7 +177,7 @@ def test_create_a_token_shown_once_and_revoke_it(page, live, screenshots):
     assert (me.status_code, me.json()["id"]) == (200, server.call("GET", "/api/users/me")["id"])
     saved = next(t for t in server.call("GET", "/api/user-tokens", params={"size": 100})["items"] if t["name"] == "notebook")
     assert saved["revoked"] is False and saved["expiration"] is not None and "token" not in saved
-    audit(page, "34-tokens", screenshots)
+    audit(page, "35-tokens", screenshots)
     page.get_by_role("button", name="I have saved it").click()
     expect(shown).to_have_count(0)  # shown once: the list never has it
     page.get_by_role("button", name="Revoke notebook").click()
@@ -213,7 +225,15 @@ def test_favourites_persist_and_a_check_gets_an_owner(page, live, member, screen
     page.reload()
     expect(page.get_by_role("button", name=f"Favourite check {check['id']}")).to_have_attribute("aria-pressed", "true")
     expect(page.get_by_role("textbox", name="Owner")).to_have_value("Max Member (max@example.com)")
-    audit(page, "35-check-owner-favourite", screenshots)
+    audit(page, "36-check-owner-favourite", screenshots)
+
+    # the lists show the stars too
+    page.goto(f"/checks?container={flights}&datastore={ds}")
+    expect(page.get_by_role("button", name=f"Favourite check {check['id']}")).to_have_attribute("aria-pressed", "true")
+    page.goto("/datastores")
+    expect(page.get_by_role("button", name="Favourite flights_seed")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("button", name="Favourite flights_enrichment")).to_have_attribute("aria-pressed", "false")
+    audit(page, "40-datastores-favourites", screenshots)
 
 
 def test_insights_and_activity_with_filters_in_the_url(page, live, screenshots):
@@ -229,7 +249,7 @@ def test_insights_and_activity_with_filters_in_the_url(page, live, screenshots):
         f"Active checks{want['total_active_checks']}"
     )
     expect(page.get_by_role("heading", name="Anomalies per day")).to_be_visible()
-    audit(page, "36-insights", screenshots)
+    audit(page, "37-insights", screenshots)
     page.get_by_text("Quarter", exact=True).click()
     expect(page).to_have_url(re.compile(r"/insights\?timeframe=quarter$"))
     expect(page.get_by_text(re.compile(r"^The quarter ending "))).to_be_visible()
@@ -247,7 +267,7 @@ def test_insights_and_activity_with_filters_in_the_url(page, live, screenshots):
     rows = page.get_by_role("table", name="Activity").get_by_role("row")
     expect(rows.nth(1).get_by_role("cell").nth(2)).to_have_text(verb)
     expect(rows.nth(1).get_by_role("cell").nth(3)).to_have_text(label)
-    audit(page, "37-activity", screenshots)
+    audit(page, "38-activity", screenshots)
 
 
 def test_a_member_sees_no_admin_pages_and_sign_out_revokes_the_token(page, live, member, screenshots):
@@ -267,7 +287,7 @@ def test_a_member_sees_no_admin_pages_and_sign_out_revokes_the_token(page, live,
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     expect(page.get_by_text("Only Admins manage users; you are signed in as Max Member (Member).")).to_be_visible()
     expect(page.get_by_role("table", name="Users")).to_have_count(0)
-    audit(page, "38-not-allowed", screenshots)
+    audit(page, "39-not-allowed", screenshots)
     token = page.evaluate("() => window.localStorage.getItem('assay.token')")
     headers = {"Authorization": f"Bearer {token}"}
     assert httpx.get(f"{server.base_url}/api/users/me", headers=headers).json()["email"] == "max@example.com"

@@ -29,12 +29,14 @@ export function FavoriteStar({
   value,
   name,
   disabled = false,
+  size = "lg",
 }: {
   kind: FavoriteKind;
   id: number;
   value: boolean | undefined;
   name: string;
   disabled?: boolean;
+  size?: "sm" | "md" | "lg";
 }) {
   const queryClient = useQueryClient();
   const [on, setOn] = useState(!!value);
@@ -51,13 +53,13 @@ export function FavoriteStar({
       <ActionIcon
         variant={on ? "light" : "subtle"}
         color={on ? "yellow.9" : "gray.8"}
-        size="lg"
+        size={size}
         aria-label={label}
         aria-pressed={on}
         disabled={disabled}
         onClick={() => !save.isPending && save.mutate(!on)}
       >
-        <span aria-hidden="true" style={{ fontSize: 20, lineHeight: 1 }}>
+        <span aria-hidden="true" style={{ fontSize: size === "lg" ? 20 : 16, lineHeight: 1 }}>
           {on ? "★" : "☆"}
         </span>
       </ActionIcon>

@@ -3,9 +3,10 @@ import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
-import type { AppUser, Page, Team } from "../api/types";
+import type { AppUser, Page, Team, UserToken } from "../api/types";
 import { ErrorAlert, Loading, PageTitle, Pager } from "../components/common";
 import { formatTime, relativeTime, useQueryState } from "../lib";
+import { NewTokenValue } from "./Tokens";
 
 export const ROLES = ["Member", "Manager", "Admin"];
 const KEYS = ["include_deactivated", "user_type", "page", "size"] as const;
@@ -219,6 +220,7 @@ function UserModal({ user, onClose }: { user: AppUser | null; onClose: () => voi
               autoComplete="new-password"
             />
           )}
+          {user?.user_type === "Service" && !user.deleted_at && <ServiceTokens user={user} />}
           {user && <Switch label="Active (may sign in and use tokens)" checked={active} onChange={(e) => setActive(e.currentTarget.checked)} />}
           <ErrorAlert error={save.error ?? deactivate.error} />
           <Group justify="space-between">
@@ -234,5 +236,41 @@ function UserModal({ user, onClose }: { user: AppUser | null; onClose: () => voi
         </Stack>
       </form>
     </Modal>
+  );
+}
+
+/** A service user's tokens (Admins): the list, and a new one whose value is shown once. */
+function ServiceTokens({ user }: { user: AppUser }) {
+  const queryClient = useQueryClient();
+  const tokens = useQuery({
+    queryKey: ["service-tokens"],
+    queryFn: () => unwrap<Page<UserToken>>(api.GET("/api/user-tokens/service", { params: { query: { size: 1000 } } })),
+  });
+  const [name, setName] = useState("");
+  const [created, setCreated] = useState<UserToken | null>(null);
+  const create = useMutation({
+    mutationFn: () => unwrap<UserToken>(api.POST("/api/user-tokens/service", { body: { user_id: user.id, name: name.trim(), scim_endpoints_only: false } })),
+    onSuccess: (t) => {
+      setCreated(t);
+      setName("");
+      queryClient.invalidateQueries({ queryKey: ["service-tokens"] });
+    },
+  });
+  const mine = (tokens.data?.items ?? []).filter((t) => t.user_id === user.id);
+  return (
+    <Stack gap="xs" component="section" aria-labelledby="service-tokens-title">
+      <Text fw={600} id="service-tokens-title">
+        Service tokens
+      </Text>
+      <Text size="sm">{mine.length === 0 ? "None yet." : mine.map((t) => `${t.name}${t.revoked ? " (revoked)" : ""}`).join(", ")}</Text>
+      <Group align="flex-end" wrap="wrap">
+        <TextInput label="New service token name" value={name} onChange={(e) => setName(e.currentTarget.value)} />
+        <Button variant="default" disabled={!name.trim()} loading={create.isPending} onClick={() => create.mutate()}>
+          Create service token
+        </Button>
+      </Group>
+      <ErrorAlert error={create.error ?? tokens.error} />
+      {created && <NewTokenValue token={created} onDone={() => setCreated(null)} />}
+    </Stack>
   );
 }
