@@ -117,11 +117,14 @@ def test_an_admin_creates_a_team_and_users_edits_a_role_and_deactivates(page, li
     # her role becomes Member
     row.get_by_role("button", name="Edit Bea Steward").click()
     dialog = page.get_by_role("dialog", name="Edit user Bea Steward")
+    # her teams as they are (everyone is in the public team: it is no choice)
+    expect(dialog.locator(".mantine-Pill-label")).to_have_text(["stewards (Author)"])
     choose(page, "Role", "Member")
     dialog.get_by_role("button", name="Save user").click()
     expect(dialog).to_be_hidden()
     expect(row.get_by_role("cell").nth(2)).to_have_text("Member")
-    assert user_by_email(server, "bea@example.com")["role"] == "Member"
+    bea = user_by_email(server, "bea@example.com")
+    assert (bea["role"], [t["name"] for t in bea["teams"]]) == ("Member", ["Public", "stewards"])
 
     # a service user, then deactivated
     page.get_by_role("button", name="New user").click()

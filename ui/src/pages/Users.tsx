@@ -123,13 +123,14 @@ function UserModal({ user, onClose }: { user: AppUser | null; onClose: () => voi
   const [teamIds, setTeamIds] = useState<string[]>((user?.teams ?? []).map((t) => String(t.id)));
   const [active, setActive] = useState(!user?.deleted_at);
   const [submitted, setSubmitted] = useState(false);
+  const publicTeam = (teams.data?.items ?? []).find((t) => t.is_public);
   const errors: Record<string, string> = {};
   if (!name.trim()) errors.name = "Give a name";
   if (!/^[^@\s]+@[^@\s]+$/.test(email.trim())) errors.email = "Give an email address, like ann@example.com";
   if (password && password.length < 8) errors.password = "At least 8 characters";
   const save = useMutation({
     mutationFn: () => {
-      const team_ids = teamIds.map(Number);
+      const team_ids = teamIds.map(Number).filter((id) => id !== publicTeam?.id); // everyone is in it
       if (user === null) {
         const body = {
           name: name.trim(),
@@ -167,7 +168,6 @@ function UserModal({ user, onClose }: { user: AppUser | null; onClose: () => voi
     },
   });
   const shown = submitted ? errors : {};
-  const publicTeam = (teams.data?.items ?? []).find((t) => t.is_public);
   return (
     <Modal opened onClose={onClose} title={user ? `Edit user ${user.name}` : "New user"} size="lg">
       <form
@@ -207,7 +207,7 @@ function UserModal({ user, onClose }: { user: AppUser | null; onClose: () => voi
             placeholder="No team"
             searchable
             data={(teams.data?.items ?? []).filter((t) => !t.is_public).map((t) => ({ value: String(t.id), label: `${t.name} (${t.permission})` }))}
-            value={teamIds}
+            value={teamIds.filter((id) => id !== String(publicTeam?.id))}
             onChange={setTeamIds}
           />
           {(user ? user.user_type !== "Service" : userType === "Person") && (
