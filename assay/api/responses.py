@@ -1114,6 +1114,14 @@ class SignedIn(Out):
     user: User
 
 
+class SignedOut(Out):
+    """POST /auth/sign-out: the ``token_id`` of the token the request carried and whether it is
+    ``revoked`` now (a session token is; an API token stays valid)."""
+
+    token_id: int
+    revoked: bool
+
+
 class Team(Out):
     """A team: its ``members`` hold ``permission`` (Reporter … Editor) on each of its
     ``datastores``; the public team (``is_public``) counts every user as a member."""

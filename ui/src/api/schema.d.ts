@@ -152,6 +152,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/sign-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign Out
+         * @description End the session of the token this request carries: a session token (a password
+         *     sign-in's) is revoked, so it answers 401 from now on; an API token (``assay token
+         *     create``, POST /user-tokens) is left as it is, since scripts may share it — revoke it with
+         *     PUT /user-tokens/{id}/revoke. Answers ``{token_id, revoked}`` (whether it is revoked now).
+         */
+        post: operations["sign_out"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cli/authorize": {
         parameters: {
             query?: never;
@@ -6433,6 +6456,17 @@ export interface components {
             token: string;
             user: components["schemas"]["User"];
         };
+        /**
+         * SignedOut
+         * @description POST /auth/sign-out: the ``token_id`` of the token the request carried and whether it is
+         *     ``revoked`` now (a session token is; an API token stays valid).
+         */
+        SignedOut: {
+            /** Revoked */
+            revoked: boolean;
+            /** Token Id */
+            token_id: number;
+        };
         /** SignIn */
         SignIn: {
             /** Email */
@@ -7785,6 +7819,53 @@ export interface operations {
             };
             /** @description Too many failed sign-ins for this email or client address: ``Retry-After`` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sign_out: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
