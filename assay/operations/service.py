@@ -116,7 +116,9 @@ def _check_container_names(session: Session, ds: Datastore, names: list[str]) ->
 def validate(session: Session, body: OperationRequest, ds: Datastore) -> tuple[str, dict[str, Any]]:
     """(type, stored params) of a validated operation payload on ``ds``.
 
-    Raises ValidationError (→ 422) for an enrichment-only datastore, remediation without
+    A sync of an enrichment-only datastore is accepted and completes with nothing to sync
+    (``operations/sync.py``), as ``qualytics config import`` syncs every datastore it imports.
+    Raises ValidationError (→ 422) for any other operation on an enrichment-only datastore, remediation without
     enrichment, an export or materialize without enrichment, or unknown container names. ``container_names``
     of a scan or profile is checked here, at submission: if any requested name is not a live
     container of the datastore the whole request is a 422 on ``container_names`` whose message
@@ -124,7 +126,7 @@ def validate(session: Session, body: OperationRequest, ds: Datastore) -> tuple[s
     reporting the rest afterwards). A scheduled operation is checked when the schedule is
     created or replaced.
     """
-    if ds.enrichment_only:
+    if ds.enrichment_only and not isinstance(body, SyncOperation):
         raise ValidationError(
             ("datastore_id",), f"datastore {ds.id} is enrichment-only; a {body.type} operation cannot run on it"
         )

@@ -327,7 +327,7 @@ def test_a_datastore_id_beyond_64_bits_is_422_naming_it(api):
 
 def test_enrichment_only_datastores_refuse_every_operation_in_plain_words(api, tmp_path):
     lake = api.enrichment_datastore("lake", tmp_path / "lake.duckdb")
-    for op_type in ("profile", "scan", "sync", "catalog"):
+    for op_type in ("profile", "scan"):
         r = api.client.post("/api/operations/run", json={"type": op_type, "datastore_id": lake["id"]})
         assert r.status_code == 422, r.text
         assert r.json()["detail"] == [
@@ -337,6 +337,23 @@ def test_enrichment_only_datastores_refuse_every_operation_in_plain_words(api, t
                 "msg": (f"datastore {lake['id']} is enrichment-only; a {op_type} operation cannot run on it"),
             }
         ]
+
+
+def test_a_sync_of_an_enrichment_only_datastore_succeeds_with_nothing_to_sync(api, tmp_path):
+    """Issue 16: ``qualytics config import`` syncs every datastore it imports, the enrichment
+    datastore too (``{datastore_id, type: "sync", prune: false, recreate: false}``); a 422 there
+    was its "1 error"."""
+    lake = api.enrichment_datastore("lake", tmp_path / "lake.duckdb")
+    for op_type in ("sync", "catalog"):
+        op = api.run({"datastore_id": lake["id"], "type": op_type, "prune": False, "recreate": False})
+        assert (op["type"], op["result"], op["message"]) == (
+            "sync",
+            "success",
+            f"datastore {lake['id']} is enrichment-only: nothing to sync",
+        ), op
+        assert (op["status"]["total_containers"], op["status"]["containers_analyzed"]) == (0, 0)
+    assert api.ok("GET", "/api/containers", params={"datastore": lake["id"]})["total"] == 0
+    assert not (tmp_path / "lake.duckdb").exists()  # nothing opened, nothing created
 
 
 def test_unknown_container_names_are_422_for_profile_and_scan(api, make_duckdb):
