@@ -132,10 +132,15 @@ def test_promote_to_another_datastore_remaps_only_references_inside_the_source(w
     destination's datastore (or, without one, keeps the source's, as a warned Draft)."""
     api = world[0]
     made = {}
-    for name, tables in (("shop", "oc"), ("shop2", "oc"), ("shop3", "o"), ("refs", "r")):
+    for name, tables in (
+        ("shop", ("orders", "customers")),
+        ("shop2", ("orders", "customers")),
+        ("shop3", ("orders",)),
+        ("refs", ("r",)),
+    ):
         con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
         for t in tables:
-            con.execute(f"create table {dict(o='orders', c='customers', r='r')[t]}(id integer)")
+            con.execute(f"create table {t}(id integer)")
         con.close()
         ds = api.duckdb_datastore(name, tmp_path / f"{name}.duckdb")
         api.sync(ds["id"])
