@@ -60,6 +60,9 @@ class DuckDBSource(DuckDBStaging, Source):
         if schemata.filter(schemata.schema_name == schema).count().execute() == 0:
             self.close()
             raise MissingSchema(schema, path)
+        if schema != "main":
+            # a computed table's unqualified names are read in the datastore's schema
+            self.con.con.execute("SET schema = ?", [schema])
 
     def list_containers(self, include=("table", "view")):
         tables = self.con.table("tables", database="information_schema")

@@ -9,7 +9,8 @@ MariaDB and DuckDB, and the shared connections of ``/api/connections``.
 
 One module-scoped API and one set of tables: PostgreSQL schemas ``<p>_a`` (table ``t``:
 ids 1, 2, 3, NULL) and ``<p>_b`` (table ``t``: id 7; table ``u``) in database ``test``, a
-MariaDB database ``<p>_m`` (table ``t``).
+MariaDB database ``<p>_m`` (table ``t``), a DuckDB file with an empty ``main.t`` and
+``s1.t`` (ids 1, NULL, 3).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def world(tmp_path_factory, pg_admin, mariadb_server):
     tmp = tmp_path_factory.mktemp("schemas")
     duck = duckdb.connect(str(tmp / "d.duckdb"))
     duck.execute("create table t(id integer)")
+    duck.execute("create schema s1")
+    duck.execute("create table s1.t(id integer)")
+    duck.execute("insert into s1.t values (1), (NULL), (3)")
     duck.close()
     try:
         for api in _client(make_settings(tmp)):
@@ -162,3 +166,27 @@ def test_connections_are_validated_and_an_edit_reaches_their_datastores(world):
     api.ok("PUT", f"/api/connections/{conn['id']}", json={"port": 1})
     verdict = api.ok("POST", f"/api/datastores/{ds['id']}/connection")
     assert verdict["connected"] is False and "port 1" in verdict["message"], verdict
+
+
+def test_a_duckdb_computed_table_reads_the_datastores_schema(world):
+    api, names = world
+    ds = api.duckdb_datastore("duck_s1", names["duck"], schema="s1")
+    api.sync(ds["id"])
+    ct = api.ok(
+        "POST",
+        "/api/containers",
+        json={"container_type": "computed_table", "name": "ct_t", "datastore_id": ds["id"], "query": "select * from t"},
+    )
+    profile = api.wait(
+        api.ok("GET", "/api/operations", params={"container": ct["id"], "operation_type": "profile"})["items"][0]["id"]
+    )
+    assert profile["result"] == "success", profile
+    [field] = api.ok("GET", f"/api/containers/{ct['id']}/field-profiles")["items"]
+    assert (field["name"], field["completeness"]) == ("id", 2 / 3)  # s1.t's 3 rows, not main.t's none
+    api.check(ct["id"], "notNull", ["id"])
+    scan = api.run({"type": "scan", "datastore_id": ds["id"], "container_names": ["ct_t"]})
+    assert (scan["result"], scan["status"]["records_processed"], scan["status"]["anomalies_identified"]) == (
+        "success",
+        3,
+        1,
+    ), scan
