@@ -162,6 +162,10 @@ def test_connections_are_validated_and_an_edit_reaches_their_datastores(world):
     api.sync(ds["id"])
     listing = api.ok("GET", "/api/containers/listing", params={"datastore": ds["id"]})
     assert sorted(c["name"] for c in listing) == ["t", "u"]
+    r = api.client.put(f"/api/connections/{conn['id']}", json={"type": "mysql"})
+    assert _detail(r) == [
+        (["body", "type"], f"connection {conn['id']} is used by datastore(s) pg_shared; its type cannot change")
+    ]
     # a wrong port on the connection reaches the datastore too: its test now fails
     api.ok("PUT", f"/api/connections/{conn['id']}", json={"port": 1})
     verdict = api.ok("POST", f"/api/datastores/{ds['id']}/connection")

@@ -109,7 +109,8 @@ def update_connection(connection_id: int, body: ConnectionBody, session: Session
     """Partial update; secrets sent replace the stored ones, secrets not sent are kept. The
     result is validated as on create (422 naming the key). The change reaches every datastore
     using the connection: its connection settings, and its ``database`` / ``schema`` when it
-    held the connection's previous value (inherited rather than set on the datastore)."""
+    held the connection's previous value (inherited rather than set on the datastore). Its
+    ``type`` cannot change while a datastore uses it (422 naming ``type``)."""
     c = repo.get(session, connection_id)
     params, secrets = _split(body)
     kind = _kind(body.type) if body.type is not None else c.type
@@ -120,13 +121,19 @@ def update_connection(connection_id: int, body: ConnectionBody, session: Session
         if repo.name_taken(session, body.name):
             raise Conflict(f"a connection named '{body.name}' already exists")
         c.name = body.name
+    users = datastore_repo.using_connection(session, c.id)
+    if kind != c.type and users:
+        raise ValidationError(
+            ("type",),
+            f"connection {c.id} is used by datastore(s) {', '.join(d.name for d in users)}; its type cannot change",
+        )
     previous = dict(c.parameters)
     c.type = kind
     c.parameters = {**c.parameters, **params}
     if secrets:
         c.secrets = encrypt_secrets(key, merged_secrets)
-    for ds in datastore_repo.using_connection(session, c.id):
-        ds.connection = {**ds.connection, **params, "type": kind}
+    for ds in users:
+        ds.connection = {**ds.connection, **params}
         for name in ("database", "schema"):
             if name in params and getattr(ds, name) in (None, previous.get(name)):
                 setattr(ds, name, params[name])
