@@ -40,6 +40,7 @@ from ..store.repo import get_or_404
 from ..store.repositories import containers as container_repo
 from ..store.repositories import operations as repo
 from .runner import heartbeat_timeout
+from .sync import nothing_to_sync_message
 
 Submit = Callable[[int], None]
 
@@ -194,6 +195,8 @@ def queue(
     unknown datastore, ValidationError for a bad payload."""
     ds = get_or_404(session, Datastore, body.datastore_id, "Datastore")
     op_type, params = validate(session, body, ds)
+    if op_type == "sync" and ds.enrichment_only:
+        return _nothing_to_sync(session, ds, params, triggered_by)
     return _queue(
         session,
         submit,
@@ -204,6 +207,31 @@ def queue(
         triggered_by=triggered_by,
         container_ids=container_ids or [],
     )
+
+
+def _nothing_to_sync(session: Session, ds: Datastore, params: dict[str, Any], triggered_by: str) -> Operation:
+    """A sync of enrichment-only ``ds``, stored finished (success, nothing found): no worker
+    needs to open it, and a client polling it (``qualytics config import``) sees the end at once."""
+    from ..flows.outbox import record_operation_finished
+
+    now = utcnow()
+    op = repo.add(
+        session,
+        type="sync",
+        datastore_id=ds.id,
+        params=params,
+        result=OperationResult.SUCCESS,
+        status=initial_status("sync"),
+        message=nothing_to_sync_message(ds),
+        start_time=now,
+        end_time=now,
+        triggered_by=triggered_by,
+        container_ids=[],
+    )
+    record_operation_finished(session, op.id, OperationResult.SUCCESS)
+    session.commit()
+    session.refresh(op)
+    return op
 
 
 def queue_external_scan(
