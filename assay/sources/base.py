@@ -16,6 +16,19 @@ COMPUTED_TYPES = frozenset({"computed_table", "computed_file", "computed_join"})
 class SourceError(RuntimeError):
     """A datastore or container cannot be opened or read; the message says why."""
 
+    #: the datastore setting at fault, when known (``("schema",)``)
+    loc: tuple[str, ...] | None = None
+
+
+class MissingSchema(SourceError):
+    """The datastore's ``schema`` does not exist in its database: "schema 's9' does not
+    exist in database 'test'"."""
+
+    loc = ("schema",)
+
+    def __init__(self, schema: str, database: str | None):
+        super().__init__(f"schema '{schema}' does not exist in database '{database or ''}'")
+
 
 @dataclass
 class FieldInfo:

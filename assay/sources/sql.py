@@ -37,6 +37,7 @@ from ibis.backends.sqlite import Backend as _IbisSQLite
 from .base import (
     COMPUTED_TYPES,
     ContainerInfo,
+    MissingSchema,
     ServerTimedQueries,
     Source,
     SourceError,
@@ -162,8 +163,11 @@ class SqlSource(Source):
                     options=options,
                 )
                 self.con.statement_timeout = statement_timeout
+                self._use_pg_schema(database)
             elif kind == "mysql":
                 _mysql_driver()
+                import pymysql
+
                 self.schema = schema or database
                 raw = _pymysql_connection(
                     host=connection.get("host") or "127.0.0.1",
@@ -174,6 +178,15 @@ class SqlSource(Source):
                     connect_timeout=timeout,
                     autocommit=True,
                 )
+                if self.schema != database:
+                    # the schema is the default database of the session: a computed table's
+                    # unqualified names are read there
+                    try:
+                        raw.select_db(self.schema)
+                    except pymysql.err.OperationalError as e:
+                        if e.args and e.args[0] == 1049:  # ER_BAD_DB_ERROR
+                            raise MissingSchema(self.schema, database) from None
+                        raise
                 with raw.cursor() as cursor:
                     cursor.execute("SET SESSION TRANSACTION READ ONLY")
                     if statement_timeout > 0:
@@ -197,6 +210,23 @@ class SqlSource(Source):
             raise
         except Exception as e:  # noqa: BLE001 - the driver's own reason goes to the user
             raise SourceError(f"cannot connect to {kind} database {database or ''}: {_reason(e)}") from e
+
+    def _use_pg_schema(self, database: str | None) -> None:
+        """Make the datastore's schema the first of the session's ``search_path`` (then
+        ``public``, where extensions' functions live), so a computed table's unqualified
+        ``select * from t`` reads ``<schema>.t``. Raises MissingSchema when it does not exist."""
+        from psycopg import sql
+
+        path = sql.SQL(", ").join([sql.Identifier(self.schema), sql.Identifier("public")])
+        with self.con.con.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('search_path', %s, false), "
+                "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s)",
+                (path.as_string(self.con.con), self.schema),
+            )
+            row = cursor.fetchone()
+        if not (row and row[1]):
+            raise MissingSchema(self.schema, database)
 
     def _tables(self) -> list[tuple[str, str]]:
         """(name, "table" | "view") of every container in the schema, by name."""
