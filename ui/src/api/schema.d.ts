@@ -327,7 +327,9 @@ export interface paths {
         put?: never;
         /**
          * Create Connection
-         * @description Create a connection (type ``duckdb`` or ``local``). 409 for a duplicate name.
+         * @description Create a connection of a type in ``SUPPORTED``. 409 for a duplicate name; 422 naming
+         *     ``type`` for an unknown type and naming the key for a setting its type's model refuses
+         *     (a ``port`` of ``"abc"``).
          */
         post: operations["create_connection"];
         delete?: never;
@@ -347,7 +349,11 @@ export interface paths {
         get: operations["get_connection"];
         /**
          * Update Connection
-         * @description Partial update; secrets sent replace the stored ones, secrets not sent are kept.
+         * @description Partial update; secrets sent replace the stored ones, secrets not sent are kept. The
+         *     result is validated as on create (422 naming the key). The change reaches every datastore
+         *     using the connection: its connection settings, and its ``database`` / ``schema`` when it
+         *     held the connection's previous value (inherited rather than set on the datastore). Its
+         *     ``type`` cannot change while a datastore uses it (422 naming ``type``).
          */
         put: operations["update_connection"];
         post?: never;
@@ -1825,7 +1831,10 @@ export interface paths {
         };
         /**
          * Get Insights
-         * @description Totals, trends and per-day counts of profiling, checks, scans and anomalies (see ``insights.hub.insights``).
+         * @description Totals, trends and per-day counts of profiling, checks, scans and anomalies (see
+         *     ``insights.hub.insights``). ``total_users`` counts every user for a Manager or Admin
+         *     (who may list them all); for a Member only the users sharing one of their teams, them
+         *     included (the public team, every user's, does not count).
          */
         get: operations["get_insights"];
         put?: never;
@@ -3270,6 +3279,13 @@ export interface components {
             } | null;
             /** Anomaly Message Field */
             anomaly_message_field?: string | null;
+            /**
+             * Check Variables
+             * @description values substituted for {{ name }} in the check's filter and expressions, as a scan's check_variables are (as written)
+             */
+            check_variables?: {
+                [key: string]: string | number | boolean;
+            } | null;
             /** Container Id */
             container_id: number;
             /** Coverage */
@@ -5216,7 +5232,9 @@ export interface components {
         /**
          * MaterializeOperationResult
          * @description A materialize operation; ``status``: ``total_containers``, ``containers_analyzed``,
-         *     ``records_processed`` and ``tables`` (the enrichment tables written, once finished).
+         *     ``records_processed``, ``all_containers`` (true: no ``container_names`` nor
+         *     ``container_tags`` were given, so every container of the datastore is copied) and
+         *     ``tables`` (the enrichment tables written, once finished).
          */
         MaterializeOperationResult: {
             /** Container Names */
@@ -6172,9 +6190,16 @@ export interface components {
         };
         /**
          * SavedCheckDryRun
-         * @description POST /quality-checks/{id}/dry-run: the caps of :class:`CheckDryRun`.
+         * @description POST /quality-checks/{id}/dry-run: the caps and ``check_variables`` of :class:`CheckDryRun`.
          */
         SavedCheckDryRun: {
+            /**
+             * Check Variables
+             * @description values substituted for {{ name }} in the check's filter and expressions, as a scan's check_variables are (as written)
+             */
+            check_variables?: {
+                [key: string]: string | number | boolean;
+            } | null;
             /**
              * Example Limit
              * @default 10
