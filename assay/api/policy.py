@@ -370,6 +370,7 @@ POLICY: dict[str, Rule] = {
     "delete_token": SIGNED_IN,
     "list_service_tokens": role("Admin"),
     "create_service_token": role("Admin"),
+    "sign_out": SIGNED_IN,
     # flows
     "flow_listing": FLOW_READER,
     "notification_specifications": SIGNED_IN,
@@ -534,7 +535,7 @@ def _authorize(request: Request, token: str, rule: Rule, payload: Any) -> User:
     database = request.app.state.database
     with database.session() as session:
         try:
-            user, _row = verify_token(session, request.app.state.settings.secret_key, token)
+            user, row = verify_token(session, request.app.state.settings.secret_key, token)
         except AuthError as e:
             raise _unauthorized(str(e)) from None
         scope = scope_of(session, user)
@@ -543,4 +544,5 @@ def _authorize(request: Request, token: str, rule: Rule, payload: Any) -> User:
         session.expunge(user)
     request.state.user = user
     request.state.scope = scope
+    request.state.token_id = row.id  # POST /auth/sign-out revokes this token
     return user

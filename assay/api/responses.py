@@ -883,7 +883,9 @@ class ExportOperationResult(_Operation):
 
 class MaterializeOperationResult(_Operation):
     """A materialize operation; ``status``: ``total_containers``, ``containers_analyzed``,
-    ``records_processed`` and ``tables`` (the enrichment tables written, once finished)."""
+    ``records_processed``, ``all_containers`` (true: no ``container_names`` nor
+    ``container_tags`` were given, so every container of the datastore is copied) and
+    ``tables`` (the enrichment tables written, once finished)."""
 
     type: Literal["materialize"]
     container_names: list[str]
@@ -1110,6 +1112,14 @@ class SignedIn(Out):
     token: str
     expiration: str | None = None
     user: User
+
+
+class SignedOut(Out):
+    """POST /auth/sign-out: the ``token_id`` of the token the request carried and whether it is
+    ``revoked`` now (a session token is; an API token stays valid)."""
+
+    token_id: int
+    revoked: bool
 
 
 class Team(Out):

@@ -190,6 +190,9 @@ def _record_limit(v: int | None) -> int | None:
     return None if v == -1 else v
 
 
+#: A scan's (or dry run's) ``check_variables``: ``{{ name }}`` → value (``engine.variables``).
+CheckVariables = dict[str, str | int | float | bool] | None
+
 RecordLimit = Annotated[Int | None, Field(ge=-1, le=1_000_000_000), AfterValidator(_record_limit)]
 
 
@@ -201,13 +204,23 @@ class CheckDryRun(_CheckDefinition):
     container_id: int
     max_records_analyzed_per_partition: RecordLimit = 10_000
     example_limit: int = Field(default=10, ge=0, le=100)
+    check_variables: CheckVariables = Field(
+        default=None,
+        description="values substituted for {{ name }} in the check's filter and expressions, as a scan's "
+        "check_variables are (as written)",
+    )
 
 
 class SavedCheckDryRun(_Body):
-    """POST /quality-checks/{id}/dry-run: the caps of :class:`CheckDryRun`."""
+    """POST /quality-checks/{id}/dry-run: the caps and ``check_variables`` of :class:`CheckDryRun`."""
 
     max_records_analyzed_per_partition: RecordLimit = 10_000
     example_limit: int = Field(default=10, ge=0, le=100)
+    check_variables: CheckVariables = Field(
+        default=None,
+        description="values substituted for {{ name }} in the check's filter and expressions, as a scan's "
+        "check_variables are (as written)",
+    )
 
 
 class SyncOperation(_OperationBase):
@@ -250,7 +263,7 @@ class ScanOperation(_OperationBase):
         "is recorded instead.",
     )
     check_categories: list[str] | None = None
-    check_variables: dict[str, str | int | float | bool] | None = Field(
+    check_variables: CheckVariables = Field(
         default=None,
         description="values substituted for {{ name }} in the filters and expressions of the checks (as written)",
     )

@@ -13,8 +13,22 @@ Rules (see docs/semantics.md):
   failed checks. Identical rows (same values in every column) cannot be told apart:
   they are one record anomaly whose ``anomalous_records_count`` counts them.
 * Fingerprints identify "the same finding" across scans: a record anomaly's is a hash
-  of its container and the row's values; a shape anomaly's a hash of its container, its
-  check and its kind (``shape`` or ``rollup``). 64-bit signed integers (BLAKE2b).
+  of its container and the row's **source** values (every column the row has except the
+  container's computed fields: :func:`record_identity`); a shape anomaly's a hash of its
+  container, its check and its kind (``shape`` or ``rollup``). 64-bit signed integers
+  (BLAKE2b).
+* Record identity. Assay stores no primary key of a container (sync reads none, and the
+  incremental identifier orders rows but does not tell them apart), so a record is known
+  by its source values: adding, changing or removing a computed field keeps every record
+  anomaly's fingerprint. A change of the table's own columns (a column added or dropped)
+  changes them; :func:`rekeyed` then matches each open record anomaly to the new finding
+  whose values agree on the columns both rows have, and the scan moves that anomaly to
+  the new fingerprint (keeping its id, status, assignees and comments) instead of
+  resolving it and opening a new one. The same match carries anomalies fingerprinted
+  before computed fields were left out (they hashed the whole row). Limit: two records
+  that differ only in a column added later were one anomaly before; after, the first one
+  keeps it and the other is new; and a changed value of any source column is a different
+  record (the old anomaly resolves).
 """
 
 from __future__ import annotations
@@ -25,7 +39,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +103,56 @@ def fingerprint(*parts: Any) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
 
 
+def record_identity(row: dict[str, Any], computed_fields: Collection[str] = ()) -> dict[str, Any]:
+    """What identifies a record (a JSON-safe row, as :func:`jsonable` gives it): its
+    columns except the container's ``computed_fields`` (names)."""
+    return {k: v for k, v in row.items() if k not in computed_fields}
+
+
+def record_fingerprint(container_id: int, row: dict[str, Any], computed_fields: Collection[str] = ()) -> int:
+    """The fingerprint of the record anomaly of JSON-safe ``row`` in ``container_id``: a hash
+    of the container and :func:`record_identity` (so, without computed fields, of the whole row)."""
+    return fingerprint(container_id, record_identity(row, computed_fields))
+
+
+def rekeyed(
+    open_records: Iterable[tuple[int, int, dict[str, Any]]],
+    findings: Iterable[Finding],
+    computed_fields: Collection[str] = (),
+) -> dict[int, int]:
+    """Open record anomalies to move to a new fingerprint: ``{anomaly_id: fingerprint}``.
+
+    ``open_records`` holds ``(anomaly_id, fingerprint, source_record)`` of the container's
+    open (Active/Acknowledged) record anomalies, oldest first. An anomaly whose fingerprint
+    no finding has is matched to the first record finding (not already matched by an open
+    anomaly's fingerprint) whose source values equal its stored ones on every column both
+    have, computed fields left out, and at least one column in common: the same record,
+    seen after the table gained or lost a column, or fingerprinted by an older Assay. Each
+    finding takes at most one old fingerprint (every open anomaly holding it moves).
+    """
+    records = [f for f in findings if f.type == AnomalyType.RECORD and f.source_records]
+    open_list = list(open_records)
+    taken = {fp for _aid, fp, _row in open_list} & {f.fingerprint for f in records}
+    candidates = [(f.fingerprint, record_identity(f.source_records[0], computed_fields)) for f in records]
+    candidates = [(fp, row) for fp, row in candidates if fp not in taken]
+    moved: dict[int, int] = {}  # old fingerprint -> new (anomalies sharing one move together)
+    out: dict[int, int] = {}
+    for anomaly_id, fp, stored in open_list:
+        if fp in taken or not isinstance(stored, dict):
+            continue
+        if fp not in moved:
+            old = record_identity(stored, computed_fields)
+            for i, (new_fp, new) in enumerate(candidates):
+                common = old.keys() & new.keys()
+                if common and all(old[k] == new[k] for k in common):
+                    moved[fp] = new_fp
+                    del candidates[i]
+                    break
+        if fp in moved:
+            out[anomaly_id] = moved[fp]
+    return out
+
+
 def findings_for(
     container_id: int,
     outcomes: Iterable[CheckOutcome],
@@ -96,8 +160,12 @@ def findings_for(
     rollup_threshold: int,
     source_record_limit: int,
     coverage_of: dict[int, float | None] | None = None,
+    computed_fields: Collection[str] = (),
 ) -> list[Finding]:
     """Anomalies for one container scan from its check outcomes.
+
+    ``computed_fields``: names of the container's computed fields, left out of record
+    fingerprints (:func:`record_fingerprint`).
 
     ``outcomes`` of failing row checks must carry at least
     ``min(failed, rollup_threshold + source_record_limit)`` example rows, or say why they
@@ -142,7 +210,7 @@ def findings_for(
         as_records = out.examples[: min(out.failed, rollup_threshold)]
         for row in as_records:
             clean = jsonable(row)
-            fp = fingerprint(container_id, clean)
+            fp = record_fingerprint(container_id, clean, computed_fields)
             message = out.rule.record_message(row) if isinstance(out.rule, RowRule) else out.message or ""
             finding = records.get(fp)
             if finding is None:

@@ -358,6 +358,20 @@ def backend_name(expr: Any) -> str:
     return getattr(backend, "name", "duckdb")
 
 
+def same_connection(a: Any, b: Any) -> bool:
+    """Whether Ibis expressions ``a`` and ``b`` can go into one query: they are read through
+    the same backend connection, or one of them through none (an in-memory table joins any)."""
+
+    def backend(expr: Any) -> Any:
+        try:
+            return expr._find_backend(use_default=False)
+        except Exception:  # noqa: BLE001 - Ibis: "depends on no backends"
+            return None
+
+    first, second = backend(a), backend(b)
+    return first is None or second is None or first is second
+
+
 def dialect_of(expr: Any) -> Dialect:
     """The dialect of the engine the Ibis expression (table, column or scalar) runs on."""
     return dialect_named(backend_name(expr))

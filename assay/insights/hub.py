@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..domain import AnomalyStatus
 from ..errors import ValidationError
 from ..store.repositories import insights as repo
+from ..store.repositories.scope import role_rank
 
 #: Days of each ``timeframe`` of ``GET /api/insights``.
 TIMEFRAMES = {"week": 7, "month": 30, "quarter": 90, "year": 365}
@@ -74,6 +75,15 @@ def _today(offset: int) -> dt.date:
     return (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=offset)).date()
 
 
+def users_counted_for(session: Session, user: Any) -> list[int] | None:
+    """The user ids whose count ``user`` may see in ``total_users``: None (every user) for a
+    Manager or Admin, who may list them all (``GET /api/users``); for a Member, the users
+    sharing one of their teams, them included (``repositories.insights.teammate_ids``)."""
+    if role_rank(user.role) >= role_rank("Manager"):
+        return None
+    return repo.teammate_ids(session, user.id)
+
+
 def insights(
     session: Session,
     *,
@@ -82,6 +92,7 @@ def insights(
     offset: int = 0,
     datastores: Sequence[int] | None = None,
     tags: Sequence[str] | None = None,
+    users_among: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Qualytics' ``GetInsights`` over the ``timeframe`` (week: 7 days, month: 30, quarter: 90,
     year: 365) ending on ``report_date`` (default: today), for the ``datastores`` (default:
@@ -89,6 +100,8 @@ def insights(
     the timeframe's events against the timeframe before; None when that had none) and
     ``week_*`` (events per day). What each counts:
 
+    * ``users_among`` (user ids) limits ``total_users`` / ``trend_users`` to those users
+      (the router passes a Member's teammates: the server's other users are not theirs to count);
     * users, datastores, active / inferred / authored checks, sla_monitoring (active
       freshness checks): ``total_*`` as they are now, events = their creation;
     * records_profiled / records_scanned (records of successful container profiles /
@@ -114,7 +127,7 @@ def insights(
     passing, failing = repo.check_assertions(scans)
     series: dict[str, tuple[repo.Events, int | None]] = {
         # name: (events, total when it is a current count rather than the timeframe's events)
-        "users": (u := repo.users(session), len(u)),
+        "users": (u := repo.users(session, users_among), len(u)),
         "datastores": (d := repo.datastores(session, ids), len(d)),
         "records_profiled": (repo.records_profiled(session, ids, whole), None),
         "fields_profiled": (repo.fields_profiled(session, ids, whole), None),

@@ -55,11 +55,14 @@ def dry_run(
     high_count_rollup_threshold: int,
     enrichment_source_record_limit: int,
     example_limit: int,
+    check_variables: dict[str, Any] | None = None,
 ) -> DryRunResult:
     """Evaluate ``spec`` on container ``container_id`` as a full (not incremental) scan
     capped at ``max_records_analyzed_per_partition`` rows per partition (None: every row).
     A saved check (``spec.id`` > 0) is compared with its own earlier measurements
-    (time-series rules), as in a scan.
+    (time-series rules), as in a scan. ``check_variables`` fill ``{{ name }}`` in the
+    check's filter and text properties exactly as a scan's do (``engine.variables``); a
+    placeholder without a value leaves the check unasserted, naming the variable.
 
     Raises: SourceError when the datastore cannot be opened or the container read (any
     error of the read itself, as a scan records it on the container scan).
@@ -76,6 +79,7 @@ def dry_run(
         ]
         if spec.id > 0:
             history.attach(s, container_id, [spec])
+        spec.variables = check_variables or {}  # as scan._scan_container does for each check
         s.expunge_all()
     params: dict[str, Any] = {
         "incremental": False,
@@ -107,6 +111,7 @@ def dry_run(
         rollup_threshold=high_count_rollup_threshold,
         source_record_limit=enrichment_source_record_limit,
         coverage_of={spec.id: spec.coverage},
+        computed_fields={name for name, _expression in computed},
     )
     return DryRunResult(
         result=str(outcome.result),

@@ -8,6 +8,14 @@ scan job (``scan.run_scan``) reading the records instead of the container: each 
 values are cast to the container's field types (a value that does not fit fails the
 container scan, naming the field and the value), fields a record leaves out are NULL, computed
 fields are added, and checks that reference other containers read those from the datastore.
+
+Reference checks (``existsIn``, ``notExistsIn``, ``dataDiff``, ``isNotReplicaOf``,
+``aggregationComparison``) whose reference container is in the scanned container's own
+datastore read it into the records' DuckDB when it has at most ``REFERENCE_ROWS`` rows
+(one count, then one read), so records and reference are compared in one query on any
+engine; a larger reference stays on its engine and the check runs apart (batches of keys
+between the engines, ``engine.rules._reference``), which a read-only PostgreSQL source
+cannot host when the records hold fewer distinct keys than the reference.
 """
 
 from __future__ import annotations
@@ -23,6 +31,9 @@ from ..sources.base import Source, SourceError
 
 #: The most records one external scan accepts.
 MAX_RECORDS = 10_000
+
+#: The most rows of a reference container an external scan copies next to its records.
+REFERENCE_ROWS = 200_000
 
 
 def parse_records(records: str | list[Any], fields: list[str]) -> list[dict[str, Any]]:
@@ -65,13 +76,14 @@ class ExternalRecords(Source):
     def __init__(self, real: Source, container_id: int, records: list[dict[str, Any]]):
         self.real, self.container_id, self.records = real, container_id, records
         self.con = ibis.duckdb.connect()
+        self._copies: dict[int, Any] = {}
 
     def list_containers(self, include=("table", "view")):
         return self.real.list_containers(include)
 
     def table(self, container, partition_column=None, **kwargs):
         if getattr(container, "id", None) != self.container_id:
-            return self.real.table(container, partition_column, **kwargs)
+            return self._reference(container, partition_column, **kwargs)
         schema = self.real.table(container).schema()
         columns = {name: pa.array([_text(r.get(name)) for r in self.records], pa.string()) for name in schema.names}
         raw = self.con.create_table("_external_records", pa.table(columns), temp=True, overwrite=True)
@@ -85,6 +97,22 @@ class ExternalRecords(Source):
         if problems:
             raise SourceError("the records do not fit the container: " + "; ".join(problems))
         return raw.select(*[raw[name].cast(dtype).name(name) for name, dtype in schema.items()])
+
+    def _reference(self, container, partition_column=None, **kwargs):
+        """Another container of the datastore (a check's reference): copied into the
+        records' DuckDB when it has at most ``REFERENCE_ROWS`` rows, else read in place."""
+        table = self.real.table(container, partition_column, **kwargs)
+        if partition_column is not None or kwargs:
+            return table
+        key = int(container.id)
+        if key not in self._copies:
+            rows = int(table.count().to_pyarrow().as_py() or 0)
+            self._copies[key] = (
+                self.con.create_table(f"_reference_{key}", table.to_pyarrow(), temp=True, overwrite=True)
+                if rows <= REFERENCE_ROWS
+                else None
+            )
+        return table if self._copies[key] is None else self._copies[key]
 
     def describe(self, label: str) -> None:
         self.real.describe(label)

@@ -10,7 +10,14 @@ underscores (a file glob, spaces, dots…). The table is replaced on every run.
 as one partition here); -1 / null copies every row.
 
 Status counters: ``total_containers``, ``containers_analyzed``, ``records_processed``
-(rows written), and ``tables`` (the names written) at the end.
+(rows written), ``all_containers`` and ``tables`` (the names written) at the end.
+
+With neither ``container_names`` nor ``container_tags`` every live container is copied, as
+Qualytics' ``CreateMaterializeOperation`` implies (both selectors are optional filters, as
+for scan, profile and export; its user guide: "snapshots of selected containers"). The
+operation says so from its start: ``status.all_containers`` is true and
+``total_containers`` counts them, and its ``containers`` list each one, so a run that copies
+more than meant is visible (and can be aborted) while it runs.
 """
 
 from __future__ import annotations
@@ -70,7 +77,15 @@ def run_materialize(db, op_id: int, should_abort) -> str | None:
     if not containers:
         raise SourceError(f"nothing to materialize: no container of datastore '{ds.name}' is selected")
     cap = params.get("max_records_per_partition")
-    update_status(db, op_id, total_containers=len(containers), containers_analyzed=0, records_processed=0)
+    every = not params.get("container_names") and not params.get("container_tags")
+    update_status(
+        db,
+        op_id,
+        total_containers=len(containers),
+        containers_analyzed=0,
+        records_processed=0,
+        all_containers=every,
+    )
     tables: list[str] = []
     warnings: list[str] = []
     records = 0

@@ -16,6 +16,12 @@ carrying any of ``check_tags``):
 * a check whose fields are not all on the destination, or whose definition is not valid
   there, is created as ``Draft`` with a warning (``message`` of its result).
 
+References of cross-container checks (``existsIn``, ``dataDiff``, …) promoted to a container of
+another datastore: a reference inside the source datastore (``ref_datastore_id`` unset or the
+source's) is remapped to the container of the same name in the destination's datastore; when
+there is none it keeps reading the source's container (``ref_datastore_id`` made explicit) and
+the check is a warned Draft. A reference to any other datastore is kept exactly as it is.
+
 Tags of a promoted check: the source check's plus ``check_additional_tags``. ``status``
 counts ``total_checks``, ``checks_created``, ``checks_updated``, ``checks_skipped``,
 ``checks_warned`` and lists ``results``: ``{source_check_id, destination_check_id, action,
@@ -29,6 +35,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..domain import CheckStatus
+from ..engine.rules import get_rule
 from ..engine.validation import validate_check
 from ..store.models import Container, Operation, QualityCheck
 
@@ -51,13 +58,49 @@ def source_checks(session, container_id: int, check_ids: list[int] | None, check
     return checks
 
 
-def _same_definition(a: QualityCheck, b: QualityCheck) -> bool:
+def _same_definition(a: QualityCheck, b: QualityCheck, b_properties: dict) -> bool:
+    """``a`` has ``b``'s definition, ``b`` having ``b_properties`` (retargeted) at the destination."""
     return (
         a.rule_type == b.rule_type
         and list(a.fields or []) == list(b.fields or [])
-        and (a.properties or {}) == (b.properties or {})
+        and (a.properties or {}) == b_properties
         and (a.filter or None) == (b.filter or None)
     )
+
+
+def _retarget(session, src: QualityCheck, source_ds: int, destination_ds: int) -> tuple[dict, str | None]:
+    """(properties, warning) of ``src`` promoted into datastore ``destination_ds`` (module
+    docstring: only references inside the source datastore are remapped)."""
+    props = dict(src.properties or {})
+    try:
+        needs_reference = get_rule(src.rule_type).needs_reference
+    except KeyError:
+        return props, None
+    if not needs_reference or source_ds == destination_ds or props.get("ref_container_id") is None:
+        return props, None
+    explicit = props.get("ref_datastore_id")
+    if explicit is not None and int(explicit) != source_ds:
+        return props, None  # another datastore's container: the same wherever the check lives
+    ref = session.get(Container, int(props["ref_container_id"]))
+    twin = (
+        session.scalar(
+            select(Container).where(
+                Container.datastore_id == destination_ds, Container.name == ref.name, Container.deleted_at.is_(None)
+            )
+        )
+        if ref is not None
+        else None
+    )
+    if twin is None:
+        props["ref_datastore_id"] = source_ds
+        return props, (
+            f"no container named '{ref.name if ref else props['ref_container_id']}' in datastore {destination_ds}: "
+            f"the reference stays container {props['ref_container_id']} of datastore {source_ds}"
+        )
+    props["ref_container_id"] = twin.id
+    if explicit is not None:
+        props["ref_datastore_id"] = destination_ds
+    return props, None
 
 
 def promote(session, params: dict[str, Any]) -> dict[str, Any]:
@@ -70,10 +113,12 @@ def promote(session, params: dict[str, Any]) -> dict[str, Any]:
         )
     )
     extra = list(params.get("check_additional_tags") or [])
+    source_ds = session.get_one(Container, params["container_id"]).datastore_id
     results = []
     for src in source_checks(session, params["container_id"], params.get("check_ids"), params.get("check_tags")):
         tags = list(dict.fromkeys([*(src.tags or []), *extra]))
-        match = next((c for c in existing if _same_definition(c, src)), None)
+        properties, reference_warning = _retarget(session, src, source_ds, destination.datastore_id)
+        match = next((c for c in existing if _same_definition(c, src, properties)), None)
         if match is not None:
             same = (match.description, match.coverage, match.weight, sorted(match.tags or [])) == (
                 src.description,
@@ -97,13 +142,13 @@ def promote(session, params: dict[str, Any]) -> dict[str, Any]:
                 }
             )
             continue
-        warning = None
+        warning = reference_warning
         missing = [f for f in src.fields or [] if f not in fields]
         if missing:
             warning = f"fields not on the destination container: {', '.join(missing)}"
-        else:
+        elif warning is None:
             try:
-                validate_check(src.rule_type, list(src.fields or []), src.properties, src.filter, fields, src.coverage)
+                validate_check(src.rule_type, list(src.fields or []), properties, src.filter, fields, src.coverage)
             except Exception as e:  # noqa: BLE001 - any invalid definition is promoted as a draft
                 warning = f"not valid on the destination: {e}"
         draft = bool(params.get("as_draft", True)) or warning is not None
@@ -111,7 +156,7 @@ def promote(session, params: dict[str, Any]) -> dict[str, Any]:
             container_id=destination.id,
             rule_type=src.rule_type,
             fields=list(src.fields or []),
-            properties=dict(src.properties or {}),
+            properties=properties,
             filter=src.filter,
             coverage=src.coverage,
             description=src.description,

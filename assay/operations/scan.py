@@ -36,7 +36,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..engine.anomalies import Finding, anomaly_weight, findings_for, repeat_statuses, to_resolve
+from ..domain import AnomalyType
+from ..engine.anomalies import Finding, anomaly_weight, findings_for, rekeyed, repeat_statuses, to_resolve
 from ..engine.plan import evaluate
 from ..engine.rules import CheckSpec
 from ..enrichment import pending
@@ -479,6 +480,7 @@ def _judge(snap: _Snapshot, params, result, read):
         rollup_threshold=int(params["high_count_rollup_threshold"]),
         source_record_limit=int(params["enrichment_source_record_limit"]),
         coverage_of={spec.id: spec.coverage for spec in snap.specs},
+        computed_fields={name for name, _expression in snap.computed},
     )
     unasserted = [o for o in result.outcomes if o.result == "unasserted"]
     # A warning (checks that could not run) also reaches the operation's message; a note on
@@ -547,6 +549,36 @@ def _default_assignees(check_meta: dict[int, QualityCheck], finding: Finding) ->
     return list(dict.fromkeys(i for i in ids if i is not None))
 
 
+def _rekey(s, container_id: int, findings: list[Finding], computed_fields: set[str]) -> None:
+    """Move open record anomalies of ``container_id`` whose record is found again under
+    another fingerprint (the table gained or lost a column, or an older Assay hashed the
+    whole row) to the new fingerprint (``anomalies.rekeyed``), so the scan neither
+    resolves them nor opens new ones: they keep their id, status, assignees and comments."""
+    new_fps = {f.fingerprint for f in findings if f.type == AnomalyType.RECORD}
+    if not new_fps:
+        return
+    open_fps = s.execute(
+        select(Anomaly.id, Anomaly.fingerprint).where(
+            Anomaly.container_id == container_id,
+            Anomaly.type == AnomalyType.RECORD,
+            Anomaly.status.in_(OPEN_STATUSES),
+        )
+    ).all()
+    if not new_fps - {fp for _id, fp in open_fps}:
+        return  # every record found again has its open anomaly already
+    unmatched = [aid for aid, fp in open_fps if fp not in new_fps]
+    if not unmatched:
+        return
+    anomalies = list(s.scalars(select(Anomaly).where(Anomaly.id.in_(unmatched)).order_by(Anomaly.id)))
+    moves = rekeyed(
+        [(a.id, a.fingerprint, (a.source_records or [None])[0]) for a in anomalies], findings, computed_fields
+    )
+    for anomaly in anomalies:
+        if anomaly.id in moves:
+            anomaly.fingerprint = moves[anomaly.id]
+    s.flush()
+
+
 def _persist(
     db,
     op_id,
@@ -573,6 +605,7 @@ def _persist(
     partitions = read.partition_count
     pending_id = None
     with db.session() as s:
+        _rekey(s, container_id, findings, {name for name, _expression in snap.computed})
         resolved_ids: list[int] = []
         # A read capped by max_records_analyzed_per_partition may have left failing rows unread:
         # only a read of every record can tell that an anomaly no longer reproduces.

@@ -40,6 +40,7 @@ from ..store.repo import get_or_404
 from ..store.repositories import containers as container_repo
 from ..store.repositories import operations as repo
 from .runner import heartbeat_timeout
+from .sync import nothing_to_sync_message
 
 Submit = Callable[[int], None]
 
@@ -116,7 +117,9 @@ def _check_container_names(session: Session, ds: Datastore, names: list[str]) ->
 def validate(session: Session, body: OperationRequest, ds: Datastore) -> tuple[str, dict[str, Any]]:
     """(type, stored params) of a validated operation payload on ``ds``.
 
-    Raises ValidationError (→ 422) for an enrichment-only datastore, remediation without
+    A sync of an enrichment-only datastore is accepted and completes with nothing to sync
+    (``operations/sync.py``), as ``qualytics config import`` syncs every datastore it imports.
+    Raises ValidationError (→ 422) for any other operation on an enrichment-only datastore, remediation without
     enrichment, an export or materialize without enrichment, or unknown container names. ``container_names``
     of a scan or profile is checked here, at submission: if any requested name is not a live
     container of the datastore the whole request is a 422 on ``container_names`` whose message
@@ -124,7 +127,7 @@ def validate(session: Session, body: OperationRequest, ds: Datastore) -> tuple[s
     reporting the rest afterwards). A scheduled operation is checked when the schedule is
     created or replaced.
     """
-    if ds.enrichment_only:
+    if ds.enrichment_only and not isinstance(body, SyncOperation):
         raise ValidationError(
             ("datastore_id",), f"datastore {ds.id} is enrichment-only; a {body.type} operation cannot run on it"
         )
@@ -192,6 +195,8 @@ def queue(
     unknown datastore, ValidationError for a bad payload."""
     ds = get_or_404(session, Datastore, body.datastore_id, "Datastore")
     op_type, params = validate(session, body, ds)
+    if op_type == "sync" and ds.enrichment_only:
+        return _nothing_to_sync(session, ds, params, triggered_by)
     return _queue(
         session,
         submit,
@@ -202,6 +207,31 @@ def queue(
         triggered_by=triggered_by,
         container_ids=container_ids or [],
     )
+
+
+def _nothing_to_sync(session: Session, ds: Datastore, params: dict[str, Any], triggered_by: str) -> Operation:
+    """A sync of enrichment-only ``ds``, stored finished (success, nothing found): no worker
+    needs to open it, and a client polling it (``qualytics config import``) sees the end at once."""
+    from ..flows.outbox import record_operation_finished
+
+    now = utcnow()
+    op = repo.add(
+        session,
+        type="sync",
+        datastore_id=ds.id,
+        params=params,
+        result=OperationResult.SUCCESS,
+        status=initial_status("sync"),
+        message=nothing_to_sync_message(ds),
+        start_time=now,
+        end_time=now,
+        triggered_by=triggered_by,
+        container_ids=[],
+    )
+    record_operation_finished(session, op.id, OperationResult.SUCCESS)
+    session.commit()
+    session.refresh(op)
+    return op
 
 
 def queue_external_scan(

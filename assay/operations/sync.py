@@ -19,9 +19,16 @@ from ..store.models import ComputedField, Container, Field, Operation, utcnow
 from .incremental import propose_identifier
 
 
+def nothing_to_sync_message(datastore) -> str:
+    """The message of a sync of an enrichment-only datastore: it holds Assay's output, no
+    source containers."""
+    return f"datastore {datastore.id} is enrichment-only: nothing to sync"
+
+
 def run_sync(db: Database, op_id: int, should_abort) -> str | None:
     """Run sync operation ``op_id``. Returns a warning message or None: the containers
-    found that cannot be read, each with its reason (``ContainerInfo.error``).
+    found that cannot be read, each with its reason (``ContainerInfo.error``). An
+    enrichment-only datastore is not read: the sync succeeds with nothing to sync.
 
     Raises: SourceError when the datastore cannot be opened or listed.
     """
@@ -31,6 +38,12 @@ def run_sync(db: Database, op_id: int, should_abort) -> str | None:
         assert datastore is not None  # (every sync/profile operation has one)
         secrets = datastore_secrets(db.secret_key, datastore)
         params = dict(op.params or {})
+    if datastore.enrichment_only:
+        # (a scheduled sync; one requested through the API is stored finished at once)
+        with db.session() as s:
+            op = s.get_one(Operation, op_id)
+            op.status = {**(op.status or {}), "total_containers": 0, "containers_analyzed": 0, "records_processed": 0}
+        return nothing_to_sync_message(datastore)
     include = tuple(params.get("include") or ("table", "view"))
     with open_source(datastore, secrets) as source:
         source.describe(f"assay sync operation {op_id} (datastore {datastore.name})")

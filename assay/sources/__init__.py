@@ -136,14 +136,23 @@ def csv_options(connection: dict) -> dict:
     return out
 
 
+def probe(datastore, secrets: dict | None = None) -> int:
+    """Open a datastore and list its containers; returns how many it has.
+
+    Raises: SourceError (its ``loc`` names the setting at fault when known, e.g.
+    ``("schema",)`` for a schema that does not exist) or the driver's own error.
+    """
+    with open_source(datastore, secrets) as source:
+        return len(source.list_containers())
+
+
 def verify(datastore, secrets: dict | None = None) -> tuple[bool, str]:
     """Try to open a datastore and list its containers.
 
     Returns: ``(connected, message)``; the message is the driver's own reason on failure.
     """
     try:
-        with open_source(datastore, secrets) as source:
-            n = len(source.list_containers())
+        n = probe(datastore, secrets)
     except Exception as e:  # noqa: BLE001 - any failure is reported, never raised
         return False, str(e).splitlines()[0] if str(e) else type(e).__name__
     return True, f"connected; {n} container(s) found"

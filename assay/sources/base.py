@@ -16,6 +16,19 @@ COMPUTED_TYPES = frozenset({"computed_table", "computed_file", "computed_join"})
 class SourceError(RuntimeError):
     """A datastore or container cannot be opened or read; the message says why."""
 
+    #: the datastore setting at fault, when known (``("schema",)``)
+    loc: tuple[str, ...] | None = None
+
+
+class MissingSchema(SourceError):
+    """The datastore's ``schema`` does not exist in its database: "schema 's9' does not
+    exist in database 'test'"."""
+
+    loc = ("schema",)
+
+    def __init__(self, schema: str, database: str | None):
+        super().__init__(f"schema '{schema}' does not exist in database '{database or ''}'")
+
 
 @dataclass
 class FieldInfo:
@@ -181,7 +194,9 @@ def statement_timeout_of(connection: dict | None) -> float:
 
 
 def timeout_message(seconds: float) -> str:
-    """The error of a query cut by the statement timeout, naming the setting and its value."""
+    """The error of a query cut by the statement timeout, naming the setting and its value:
+    the one message every engine reports (DuckDB, SQLite and files through
+    :class:`TimedQueries`, PostgreSQL and MySQL/MariaDB through :class:`ServerTimedQueries`)."""
     return f"query cancelled: it ran longer than the datastore's statement_timeout of {seconds:g} s"
 
 
@@ -286,3 +301,26 @@ class TimedQueries:
                 yield batch
 
         return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+
+class ServerTimedQueries(TimedQueries):
+    """The statement timeout of engines whose server enforces it (PostgreSQL's
+    ``statement_timeout``, MariaDB's ``max_statement_time``, MySQL's ``max_execution_time``):
+    mixed into the Ibis backend class, it arms no timer but turns the server's own error
+    for a query it cancelled (:meth:`timed_out`) into :class:`StatementTimeout` with
+    :func:`timeout_message`, so every engine reports a timeout in the same words."""
+
+    def timed_out(self, e: BaseException) -> bool:
+        """Whether ``e`` is the server cancelling a query for the statement timeout."""
+        return False
+
+    @contextlib.contextmanager
+    def limited(self):
+        try:
+            yield
+        except StatementTimeout:
+            raise
+        except Exception as e:
+            if self.statement_timeout and self.timed_out(e):
+                raise StatementTimeout(timeout_message(self.statement_timeout)) from e
+            raise

@@ -16,6 +16,7 @@ from .base import (
     DEFAULT_STATEMENT_TIMEOUT,
     ContainerInfo,
     DuckDBStaging,
+    MissingSchema,
     Source,
     SourceError,
     TimedQueries,
@@ -39,7 +40,8 @@ class DuckDBSource(DuckDBStaging, Source):
     """A DuckDB file opened read-only.
 
     Raises SourceError when the file does not exist or cannot be opened (locked by a
-    writer in another process, not a DuckDB file, …).
+    writer in another process, not a DuckDB file, …), MissingSchema when ``schema`` is not
+    one of its schemas.
     """
 
     def __init__(self, path: str | None, schema: str = "main", statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT):
@@ -54,6 +56,13 @@ class DuckDBSource(DuckDBStaging, Source):
             self.track_progress()
         except Exception as e:  # noqa: BLE001 - the driver's own reason goes to the user
             raise SourceError(f"cannot open DuckDB database {path}: {e}") from e
+        schemata = self.con.table("schemata", database="information_schema")
+        if schemata.filter(schemata.schema_name == schema).count().execute() == 0:
+            self.close()
+            raise MissingSchema(schema, path)
+        if schema != "main":
+            # a computed table's unqualified names are read in the datastore's schema
+            self.con.con.execute("SET schema = ?", [schema])
 
     def list_containers(self, include=("table", "view")):
         tables = self.con.table("tables", database="information_schema")

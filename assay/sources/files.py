@@ -35,6 +35,7 @@ from .base import (
     DuckDBStaging,
     Source,
     SourceError,
+    StatementTimeout,
     fields_of,
 )
 
@@ -335,6 +336,8 @@ class FileSource(DuckDBStaging, Source):
         return path.removeprefix(root.rstrip("/") + "/")
 
     def _failure(self, glob: str, e: Exception) -> SourceError:
+        if isinstance(e, StatementTimeout):
+            return e  # the one timeout message of every engine, as it is
         where = glob if self.fs is None else f"{self.uri}/{glob}"
         return SourceError(f"cannot read {where}: {_reason(e)}")
 

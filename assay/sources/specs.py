@@ -167,3 +167,17 @@ def check_settings(type_: str, settings: dict, database: str | None) -> list[tup
             problems.append(((("connection", key) if inside else (key,)), f"'{key}': {error['msg']}"))
         return problems
     return []
+
+
+def check_connection(type_: str, settings: dict) -> list[tuple[tuple[str, ...], str]]:
+    """Problems of a shared connection's settings (``/api/connections``: a flat body) against
+    the model of its ``type_``, as ``((key,), message)`` pairs: a key of the wrong type or out
+    of bounds (a ``port`` of ``"abc"``). The datastore's own keys (``database``, ``schema``)
+    may be left to each datastore, so their absence is no problem here."""
+    problems = []
+    for loc, message in check_settings(type_, settings, None):
+        key = loc[-1]
+        if loc == (key,) and key not in settings and message.endswith("Field required"):
+            continue  # a datastore-level key the connection leaves to its datastores
+        problems.append(((key,), message))
+    return problems

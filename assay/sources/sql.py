@@ -9,8 +9,9 @@ Connection settings (the datastore's ``connection`` plus its decrypted secrets):
 ``connect_timeout`` (seconds, default 10) and ``statement_timeout`` (seconds a single
 query may run, default 3600; 0 for none: PostgreSQL's ``statement_timeout``, MariaDB's
 ``max_statement_time``, MySQL's ``max_execution_time``; on SQLite a timer cancels the
-query with ``sqlite3.Connection.interrupt`` and it fails with
-:class:`~assay.sources.base.StatementTimeout`); the database is
+query with ``sqlite3.Connection.interrupt``; on every engine a query past it fails with
+:class:`~assay.sources.base.StatementTimeout` and the same message,
+``base.timeout_message``); the database is
 the datastore's ``database`` and the schema its ``schema`` (PostgreSQL default ``public``;
 for MySQL the schema is the database). For SQLite, ``database`` is the file's absolute path.
 
@@ -23,21 +24,63 @@ boundary: give Assay a user that may only read.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from pathlib import Path
 from typing import Any
 
 import ibis
+from ibis.backends.postgres import Backend as _IbisPostgres
 from ibis.backends.sqlite import Backend as _IbisSQLite
 
-from .base import COMPUTED_TYPES, ContainerInfo, Source, SourceError, TimedQueries, fields_of, statement_timeout_of
+from .base import (
+    COMPUTED_TYPES,
+    ContainerInfo,
+    MissingSchema,
+    ServerTimedQueries,
+    Source,
+    SourceError,
+    StatementTimeout,
+    TimedQueries,
+    fields_of,
+    statement_timeout_of,
+)
 
 DEFAULT_TIMEOUT = 10
 
 
 class TimedSQLite(TimedQueries, _IbisSQLite):
     """Ibis' SQLite backend with a statement timeout (``statement_timeout`` seconds)."""
+
+
+class TimedPostgres(ServerTimedQueries, _IbisPostgres):
+    """Ibis' PostgreSQL backend reporting the server's statement timeout as
+    :class:`~assay.sources.base.StatementTimeout`."""
+
+    def timed_out(self, e: BaseException) -> bool:
+        # SQLSTATE 57014 query_canceled: "canceling statement due to statement timeout"
+        # (an abort's cancel is the same state "due to user request")
+        return getattr(e, "sqlstate", None) == "57014" and "statement timeout" in str(e)
+
+
+#: MariaDB ER_STATEMENT_TIMEOUT (max_statement_time), MySQL ER_QUERY_TIMEOUT (max_execution_time)
+_MYSQL_TIMEOUT_CODES = (1969, 3024)
+
+
+@functools.cache
+def _timed_mysql() -> type:
+    """Ibis' MySQL backend reporting the server's statement timeout as
+    :class:`~assay.sources.base.StatementTimeout` (defined on first use: Ibis' MySQL module
+    imports ``MySQLdb``, which :func:`_mysql_driver` provides)."""
+    _mysql_driver()
+    from ibis.backends.mysql import Backend as _IbisMySQL
+
+    class TimedMySQL(ServerTimedQueries, _IbisMySQL):
+        def timed_out(self, e: BaseException) -> bool:
+            return bool(e.args) and e.args[0] in _MYSQL_TIMEOUT_CODES
+
+    return TimedMySQL
 
 
 def _pymysql_connection(**kwargs):
@@ -110,7 +153,7 @@ class SqlSource(Source):
                 options = "-c default_transaction_read_only=on"
                 if statement_timeout > 0:
                     options += f" -c statement_timeout={_milliseconds(statement_timeout)}"
-                self.con = ibis.postgres.connect(
+                self.con = TimedPostgres().connect(
                     host=connection.get("host") or "127.0.0.1",
                     port=int(connection.get("port") or 5432),
                     user=connection.get("username") or connection.get("user"),
@@ -119,8 +162,12 @@ class SqlSource(Source):
                     connect_timeout=timeout,
                     options=options,
                 )
+                self.con.statement_timeout = statement_timeout
+                self._use_pg_schema(database)
             elif kind == "mysql":
                 _mysql_driver()
+                import pymysql
+
                 self.schema = schema or database
                 raw = _pymysql_connection(
                     host=connection.get("host") or "127.0.0.1",
@@ -131,6 +178,15 @@ class SqlSource(Source):
                     connect_timeout=timeout,
                     autocommit=True,
                 )
+                if self.schema != database:
+                    # the schema is the default database of the session: a computed table's
+                    # unqualified names are read there
+                    try:
+                        raw.select_db(self.schema)
+                    except pymysql.err.OperationalError as e:
+                        if e.args and e.args[0] == 1049:  # ER_BAD_DB_ERROR
+                            raise MissingSchema(self.schema, database) from None
+                        raise
                 with raw.cursor() as cursor:
                     cursor.execute("SET SESSION TRANSACTION READ ONLY")
                     if statement_timeout > 0:
@@ -140,7 +196,8 @@ class SqlSource(Source):
                             cursor.execute("SET SESSION max_execution_time = %s", (_milliseconds(statement_timeout),))
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", "Unable to set session timezone to UTC", UserWarning)
-                    self.con = ibis.mysql.from_connection(raw)
+                    self.con = _timed_mysql().from_connection(raw)
+                self.con.statement_timeout = statement_timeout
                 # Ibis asks for the named zone 'UTC', which a server without time-zone tables
                 # (MariaDB's default) refuses with only a warning: TIMESTAMP values would then be
                 # read in the server's zone. An offset needs no tables, so the session is set to
@@ -153,6 +210,23 @@ class SqlSource(Source):
             raise
         except Exception as e:  # noqa: BLE001 - the driver's own reason goes to the user
             raise SourceError(f"cannot connect to {kind} database {database or ''}: {_reason(e)}") from e
+
+    def _use_pg_schema(self, database: str | None) -> None:
+        """Make the datastore's schema the first of the session's ``search_path`` (then
+        ``public``, where extensions' functions live), so a computed table's unqualified
+        ``select * from t`` reads ``<schema>.t``. Raises MissingSchema when it does not exist."""
+        from psycopg import sql
+
+        path = sql.SQL(", ").join([sql.Identifier(self.schema), sql.Identifier("public")])
+        with self.con.con.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('search_path', %s, false), "
+                "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s)",
+                (path.as_string(self.con.con), self.schema),
+            )
+            row = cursor.fetchone()
+        if not (row and row[1]):
+            raise MissingSchema(self.schema, database)
 
     def _tables(self) -> list[tuple[str, str]]:
         """(name, "table" | "view") of every container in the schema, by name."""
@@ -214,6 +288,8 @@ class SqlSource(Source):
                 schema = self._pg_query_schema(container.query) if self.kind == "postgresql" else None
                 return self.con.sql(container.query, schema=schema, dialect=self.dialect)
             return self._table(container.name)
+        except StatementTimeout:
+            raise  # the one timeout message of every engine, as it is
         except Exception as e:  # noqa: BLE001
             raise SourceError(f"cannot read {container.container_type} {container.name}: {_reason(e)}") from e
 

@@ -6,7 +6,8 @@ import datetime as dt
 
 from typer.testing import CliRunner
 
-from assay.store.models import Operation, UserToken
+from assay.operations.scheduler import Scheduler
+from assay.store.models import Operation, Schedule, UserToken
 
 HUGE = 9223372036854775808  # one past the largest 64-bit integer
 
@@ -327,7 +328,7 @@ def test_a_datastore_id_beyond_64_bits_is_422_naming_it(api):
 
 def test_enrichment_only_datastores_refuse_every_operation_in_plain_words(api, tmp_path):
     lake = api.enrichment_datastore("lake", tmp_path / "lake.duckdb")
-    for op_type in ("profile", "scan", "sync", "catalog"):
+    for op_type in ("profile", "scan"):
         r = api.client.post("/api/operations/run", json={"type": op_type, "datastore_id": lake["id"]})
         assert r.status_code == 422, r.text
         assert r.json()["detail"] == [
@@ -337,6 +338,43 @@ def test_enrichment_only_datastores_refuse_every_operation_in_plain_words(api, t
                 "msg": (f"datastore {lake['id']} is enrichment-only; a {op_type} operation cannot run on it"),
             }
         ]
+
+
+def test_a_sync_of_an_enrichment_only_datastore_succeeds_with_nothing_to_sync(api, tmp_path):
+    """Issue 16: ``qualytics config import`` syncs every datastore it imports, the enrichment
+    datastore too (``{datastore_id, type: "sync", prune: false, recreate: false}``); a 422 there
+    was its "1 error"."""
+    lake = api.enrichment_datastore("lake", tmp_path / "lake.duckdb")
+    for op_type in ("sync", "catalog"):
+        body = {"datastore_id": lake["id"], "type": op_type, "prune": False, "recreate": False}
+        op = api.ok("POST", "/api/operations/run", json=body)  # finished at once: no worker needed
+        assert op["end_time"] is not None and op == api.ok("GET", f"/api/operations/{op['id']}")
+        assert (op["type"], op["result"], op["message"]) == (
+            "sync",
+            "success",
+            f"datastore {lake['id']} is enrichment-only: nothing to sync",
+        ), op
+        assert (op["status"]["total_containers"], op["status"]["containers_analyzed"]) == (0, 0)
+    # a scheduled sync runs on a worker, with the same outcome
+    s = api.ok(
+        "POST",
+        "/api/operations/schedule",
+        json={"type": "sync", "name": "lake sync", "datastore_id": lake["id"], "crontab": "* * * * *"},
+    )
+    app = api.client.app
+    when = dt.datetime(2031, 1, 1, 12, 1, tzinfo=dt.UTC)
+    with app.state.database.session() as session:
+        session.get(Schedule, s["id"]).next_trigger = when
+    [op_id] = Scheduler(app.state.database, lambda _id: None, clock=lambda: when).tick()
+    app.state.runner.submit(op_id)
+    op = api.wait(op_id)
+    assert (op["result"], op["message"], op["triggered_by"]) == (
+        "success",
+        f"datastore {lake['id']} is enrichment-only: nothing to sync",
+        f"schedule {s['id']}",
+    ), op
+    assert api.ok("GET", "/api/containers", params={"datastore": lake["id"]})["total"] == 0
+    assert not (tmp_path / "lake.duckdb").exists()  # nothing opened, nothing created
 
 
 def test_unknown_container_names_are_422_for_profile_and_scan(api, make_duckdb):

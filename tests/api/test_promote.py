@@ -124,3 +124,58 @@ def test_bad_promote_payloads_are_422(world, body, loc, words):
     assert r.status_code == 422, r.text
     (item,) = r.json()["detail"]
     assert item["loc"] == loc and words in item["msg"], item
+
+
+def test_promote_to_another_datastore_remaps_only_references_inside_the_source(world, tmp_path):
+    """Issue 16: an existsIn whose reference is in a third datastore keeps it; one whose
+    reference is in the source datastore reads the container of the same name in the
+    destination's datastore (or, without one, keeps the source's, as a warned Draft)."""
+    api = world[0]
+    made = {}
+    for name, tables in (
+        ("shop", ("orders", "customers")),
+        ("shop2", ("orders", "customers")),
+        ("shop3", ("orders",)),
+        ("refs", ("r",)),
+    ):
+        con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
+        for t in tables:
+            con.execute(f"create table {t}(id integer)")
+        con.close()
+        ds = api.duckdb_datastore(name, tmp_path / f"{name}.duckdb")
+        api.sync(ds["id"])
+        made[name] = ds["id"]
+    shop, shop2, shop3, refs = (made[n] for n in ("shop", "shop2", "shop3", "refs"))
+    customers, customers2 = api.container_id(shop, "customers"), api.container_id(shop2, "customers")
+    r = api.container_id(refs, "r")
+    orders = api.container_id(shop, "orders")
+    implicit = {"field_name": "id", "ref_container_id": customers}
+    explicit = {"field_name": "id", "ref_container_id": customers, "ref_datastore_id": shop}
+    third = {"field_name": "id", "ref_container_id": r, "ref_datastore_id": refs}
+    ids = [api.check(orders, "existsIn", ["id"], properties=p)["id"] for p in (implicit, explicit, third)]
+
+    def promoted(destination_ds: int) -> tuple[dict, list]:
+        op = promote(api, shop, orders, api.container_id(destination_ds, "orders"), as_draft=False)
+        by_source = {x["source_check_id"]: x for x in op["status"]["results"]}
+        copies = [api.ok("GET", f"/api/quality-checks/{by_source[i]['destination_check_id']}") for i in ids]
+        return op, [(c["properties"], c["status"]) for c in copies]
+
+    _op, copies = promoted(shop2)
+    assert copies == [
+        ({"field_name": "id", "ref_container_id": customers2}, "Active"),
+        ({"field_name": "id", "ref_container_id": customers2, "ref_datastore_id": shop2}, "Active"),
+        (third, "Active"),
+    ]
+    # shop3 has no customers: the source's stays the reference, made explicit
+    op, copies = promoted(shop3)
+    assert copies == [(explicit, "Draft"), (explicit, "Draft"), (third, "Active")]
+    warning = (
+        f"no container named 'customers' in datastore {shop3}: "
+        f"the reference stays container {customers} of datastore {shop}"
+    )
+    # the second check's copy would be the first's: the same definition there, so it is matched
+    assert [(x["action"], x["message"]) for x in op["status"]["results"]] == [
+        ("created", warning),
+        ("skipped", None),
+        ("created", None),
+    ]

@@ -43,3 +43,28 @@ def test_check_variables_fill_filters_and_expressions(api, tmp_path):
     [result] = op["container_scans"][0]["quality_checks"]
     assert result["result"] == "unasserted"
     assert "scan variable 'start' has no value" in result["error"], result
+
+    # The check dry run substitutes check_variables as the scan does (issue 16): the same
+    # two rows (ids 2 and 4) fail of the 3 the filter keeps (ids 2, 3, 4).
+    dry = api.ok(
+        "POST",
+        f"/api/quality-checks/{check['id']}/dry-run",
+        json={"check_variables": {"floor": 2, "start": "2024-01-02"}},
+    )
+    assert (dry["result"], dry["asserted_records"], dry["anomalous_records"]) == ("failed", 3, 2), dry
+    assert sorted(row["id"] for row in dry["examples"]) == [2, 4]
+    # floor 0 and every day: only the two negative amounts (ids 1, 2) of 4 rows
+    unsaved = {
+        "container_id": cid,
+        "rule": "satisfiesExpression",
+        "fields": ["amount"],
+        "properties": {"expression": "amount >= {{ floor }}"},
+        "filter": "day >= '{{ start }}'",
+        "check_variables": {"floor": 0, "start": "2024-01-01"},
+    }
+    dry = api.ok("POST", "/api/quality-checks/dry-run", json=unsaved)
+    assert (dry["result"], dry["asserted_records"], dry["anomalous_records"]) == ("failed", 4, 2), dry
+    assert sorted(row["id"] for row in dry["examples"]) == [1, 2]
+    # a missing variable leaves the dry run unasserted, naming it, as in a scan
+    dry = api.ok("POST", "/api/quality-checks/dry-run", json={**unsaved, "check_variables": {"floor": 0}})
+    assert dry["result"] == "unasserted" and "scan variable 'start' has no value" in dry["error"], dry

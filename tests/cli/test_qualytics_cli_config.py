@@ -97,7 +97,7 @@ def _cli_api(env, code: str) -> object:
 
 def test_datastores_create_without_tags(env):
     server, tmp = env["server"], env["tmp"]
-    server.post("/connections", {"name": "shop_conn", "type": "duckdb"})
+    shop_conn = server.post("/connections", {"name": "shop_conn", "type": "duckdb"})
     r = q(
         env,
         "datastores",
@@ -119,7 +119,7 @@ def test_datastores_create_without_tags(env):
         "/datastores",
         {
             "name": "lake",
-            "connection": {"type": "duckdb"},
+            "connection_id": shop_conn["id"],
             "database": str(tmp / "lake.duckdb"),
             "enrichment_only": True,
         },
@@ -349,7 +349,17 @@ def test_config_export_and_import_into_another_server(env):
         },
     )
     out = tmp / "export"
-    r = q(env, "config", "export", "--datastore-id", str(env["ds"]), "--output", str(out))
+    r = q(
+        env,
+        "config",
+        "export",
+        "--datastore-id",
+        str(env["ds"]),
+        "--datastore-id",
+        str(env["lake"]),
+        "--output",
+        str(out),
+    )
     assert r.returncode == 0, r.stdout
     shop = out / "datastores" / "shop"
     datastore = yaml.safe_load((shop / "_datastore.yaml").read_text())
@@ -368,11 +378,12 @@ def test_config_export_and_import_into_another_server(env):
 
     other = _server(tmp / "b")
     env["server_b"] = other
-    other.post(
+    lake_conn = other.post("/connections", {"name": "lake_conn", "type": "duckdb"})
+    lake = other.post(
         "/datastores",
         {
             "name": "lake",
-            "connection": {"type": "duckdb"},
+            "connection_id": lake_conn["id"],
             "database": str(tmp / "lake_b.duckdb"),
             "enrichment_only": True,
         },
@@ -381,6 +392,10 @@ def test_config_export_and_import_into_another_server(env):
     assert q(env_b, "auth", "init", "--url", other.url, "--token", other.token).returncode == 0
     r = q(env_b, "config", "import", "--input", str(out), timeout=300)
     assert r.returncode == 0, r.stdout
+    # issue 16: the import syncs the enrichment datastore too, which succeeds with nothing to sync
+    assert "error(s) encountered" not in r.stdout and "Sync completed for lake." in r.stdout, r.stdout
+    synced = other.get(f"/datastores/{lake['id']}")["latest_operation"]
+    assert (synced["type"], synced["result"]) == ("sync", "success"), synced
     ds = other.get("/datastores", name="shop")["items"][0]
     assert ds["enrich_datastore"]["name"] == "lake" and ds["connection"]["name"] == "shop_conn"
     _wait_idle(other, ds["id"])

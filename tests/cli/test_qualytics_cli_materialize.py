@@ -105,6 +105,7 @@ def test_materialize_copies_tables_and_computed_tables(env):
         "total_containers": 2,
         "containers_analyzed": 2,
         "records_processed": 5,  # 2 big orders + 3 orders
+        "all_containers": True,  # no selection: every container, and the operation says so (issue 16)
         "tables": ["_shop_mat_big_orders", "_shop_mat_orders"],
     }
     assert op["max_records_per_partition"] == -1
@@ -116,6 +117,7 @@ def test_materialize_copies_tables_and_computed_tables(env):
     op = _run(state, "--container-names", "orders", "--max-records-per-partition", "1")
     assert (op["status"]["records_processed"], op["max_records_per_partition"]) == (1, 1)
     assert op["container_names"] == ["orders"]
+    assert (op["status"]["total_containers"], op["status"]["all_containers"]) == (1, False)
     assert len(_rows(state["lake"], "_shop_mat_orders")) == 1
 
 

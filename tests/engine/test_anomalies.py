@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 
-from assay.engine.anomalies import findings_for, fingerprint, jsonable, to_resolve
+from assay.engine.anomalies import findings_for, fingerprint, jsonable, record_fingerprint, rekeyed, to_resolve
 from assay.engine.plan import CheckOutcome
 from assay.engine.rules import CheckSpec, get_rule
 
@@ -252,3 +252,47 @@ def test_a_failing_check_whose_rows_cannot_be_read_is_still_one_anomaly_with_its
     assert [(fc.check_id, fc.message, fc.anomalous_records_count) for fc in finding.failed_checks] == [(1, message, 2)]
     assert finding.fingerprint == fingerprint(CONTAINER, 1, "unread")
     con.disconnect()
+
+
+# -- record identity (issue 16) ----------------------------------------------------------------
+
+
+def test_computed_fields_are_left_out_of_a_record_fingerprint():
+    row = {"id": 1, "v": -1, "tenfold": 10}
+    [found] = findings_for(
+        CONTAINER, [failing(7, [dict(row)])], rollup_threshold=10, source_record_limit=10, computed_fields={"tenfold"}
+    )
+    assert found.fingerprint == fingerprint(CONTAINER, {"id": 1, "v": -1})  # the row as before the computed field
+    assert found.fingerprint == record_fingerprint(CONTAINER, row, {"tenfold"})
+    assert found.source_records == [row]  # the anomaly still shows every column
+    # two rows differing only in a computed field are one record
+    [both] = findings_for(
+        CONTAINER,
+        [failing(7, [{"id": 1, "v": -1, "r": 0.1}, {"id": 1, "v": -1, "r": 0.2}])],
+        rollup_threshold=10,
+        source_record_limit=10,
+        computed_fields={"r"},
+    )
+    assert both.anomalous_records_count == 2
+
+
+def test_rekeyed_matches_open_records_on_the_columns_both_rows_have():
+    found = findings_for(
+        CONTAINER,
+        [failing(7, [{"id": 1, "v": -1, "note": None}, {"id": 2, "v": -2, "note": "x"}])],
+        rollup_threshold=10,
+        source_record_limit=10,
+    )
+    fp1, fp2 = (f.fingerprint for f in found)
+    open_records = [
+        (100, 555, {"id": 1, "v": -1}),  # before the table gained `note`: record 1
+        (101, 555, {"id": 1, "v": -1}),  # a second open anomaly of the same old fingerprint moves too
+        (102, 666, {"id": 3, "v": -3}),  # record 3 no longer fails: stays (and resolves)
+        (103, fp2, {"id": 2, "v": -2, "note": "x"}),  # already matched by its fingerprint
+        (104, 777, {"id": 2, "v": -2, "tenfold": 20}),  # older Assay, computed field hashed: fp2 is taken
+    ]
+    assert rekeyed(open_records, found, {"tenfold"}) == {100: fp1, 101: fp1}
+    # an older Assay hashed the computed field too: matched once fp1 is free
+    assert rekeyed([(105, 888, {"id": 1, "v": -1, "note": None, "tenfold": 10})], found, {"tenfold"}) == {105: fp1}
+    # no column in common, or a value that differs: not the same record
+    assert rekeyed([(106, 1, {"other": 1}), (107, 2, {"id": 1, "v": -9})], found) == {}

@@ -600,6 +600,25 @@ def test_a_new_password_ends_the_sessions_of_the_old_one(world):
     assert w.sign_in("mover@assay.test", "a brand new password")
 
 
+def test_sign_out_revokes_the_session_token_and_keeps_api_tokens(world):
+    w = world
+    w.ok("POST", "/users", json={"name": "Leaver", "email": "leaver@assay.test", "password": PASSWORD})
+    session_token = w.sign_in("leaver@assay.test", PASSWORD)
+    with w.client(session_token) as c:
+        personal = c.post("/user-tokens", json={"name": "script"}).json()
+        session_id = next(t["id"] for t in c.get("/user-tokens").json()["items"] if t["name"].startswith("session-"))
+        r = c.post("/auth/sign-out")
+        assert (r.status_code, r.json()) == (200, {"token_id": session_id, "revoked": True})
+        r = c.get("/users/me")
+        assert (r.status_code, r.json()["detail"]) == (401, "token revoked")
+        assert c.post("/auth/sign-out").status_code == 401
+    with w.client(personal["token"]) as c:  # signing out with an API token leaves it valid
+        r = c.post("/auth/sign-out")
+        assert (r.status_code, r.json()) == (200, {"token_id": personal["id"], "revoked": False})
+        assert c.get("/users/me").json()["email"] == "leaver@assay.test"
+    assert httpx.post(f"{w.url}/api/auth/sign-out").status_code == 401
+
+
 # -- the real qualytics CLI: users, teams, auth ---------------------------------------------
 
 

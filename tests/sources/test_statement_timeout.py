@@ -1,14 +1,17 @@
-"""A statement timeout on the engines without a server-side one: DuckDB and SQLite
-datastores take ``connection.statement_timeout`` (seconds) as PostgreSQL and MySQL do. A
-query past it is cancelled (the driver's ``interrupt()``), the container it belongs to
-fails with a message naming the setting, and the rest of the scan goes on."""
+"""A statement timeout on every engine: DuckDB and SQLite datastores take
+``connection.statement_timeout`` (seconds) as PostgreSQL and MySQL do. A query past it is
+cancelled (the driver's ``interrupt()``, or the server itself), the container it belongs
+to fails with the same message on every engine (issue 16: PostgreSQL and MariaDB gave
+their own words), naming the setting, and the rest of the scan goes on."""
 
 from __future__ import annotations
 
 import sqlite3
+import uuid
 
 import duckdb
 import pytest
+from sqlalchemy import text
 
 TIMEOUT_MESSAGE = "query cancelled: it ran longer than the datastore's statement_timeout of 1 s"
 
@@ -125,7 +128,7 @@ def test_sqlite_view_whose_column_types_need_running_it_is_cut_by_the_timeout(ap
     api.check(quick, "notNull", ["v"])
     op = api.scan(ds["id"], container_names=["quick", "slow"])
     scans = {cs["container"]["id"]: cs for cs in op["container_scans"]}
-    assert (scans[slow]["result"], scans[slow]["message"]) == ("failure", f"cannot read table slow: {TIMEOUT_MESSAGE}")
+    assert (scans[slow]["result"], scans[slow]["message"]) == ("failure", TIMEOUT_MESSAGE)
     assert (scans[quick]["result"], scans[quick]["records_processed"], scans[quick]["anomaly_count"]) == (
         "success",
         3,
@@ -135,11 +138,54 @@ def test_sqlite_view_whose_column_types_need_running_it_is_cut_by_the_timeout(ap
 
 def test_a_tiny_positive_postgres_timeout_still_limits_queries():
     """0.0004 s is a limit of 1 ms, not 0 (which PostgreSQL reads as "no limit")."""
+    from assay.sources import StatementTimeout
     from assay.sources.sql import SqlSource
     from tests.engines import PG_HOST
 
     source = SqlSource(
         "postgresql", {"host": PG_HOST, "username": "postgres", "statement_timeout": 0.0004}, "test", "public"
     )
-    with pytest.raises(Exception, match="statement timeout"):
+    with pytest.raises(StatementTimeout) as cut:
         source.con.raw_sql("SELECT pg_sleep(2)").fetchall()
+    assert str(cut.value) == "query cancelled: it ran longer than the datastore's statement_timeout of 0.0004 s"
+    source.close()
+
+
+def test_postgres_statement_timeout_fails_the_slow_container_in_the_same_words(api, pg_admin):
+    schema = f"assay_slow_{uuid.uuid4().hex[:10]}"
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(f'CREATE TABLE "{schema}".quick (id integer, v text)'))
+        conn.execute(text(f"INSERT INTO \"{schema}\".quick VALUES (1, 'a'), (2, NULL), (3, 'c')"))
+        # every read of it waits 30 s
+        conn.execute(text(f'CREATE VIEW "{schema}".slow AS SELECT 1 AS v FROM pg_sleep(30)'))
+    try:
+        connection = {"type": "postgresql", "host": "127.0.0.1", "username": "postgres", "statement_timeout": 1}
+        ds = api.ok(
+            "POST",
+            "/api/datastores",
+            json={"name": "slow_pg", "connection": connection, "database": "test", "schema": schema},
+        )
+        _scan_slow_and_quick(api, ds)
+    finally:
+        with pg_admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+def test_mariadb_statement_timeout_fails_the_slow_container_in_the_same_words(api, mariadb_server):
+    name = f"assay_slow_{uuid.uuid4().hex[:10]}"
+    admin = mariadb_server(None)
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{name}`")
+        cur.execute(f"CREATE TABLE `{name}`.quick (id integer, v text)")
+        cur.execute(f"INSERT INTO `{name}`.quick VALUES (1, 'a'), (2, NULL), (3, 'c')")
+        cur.execute(f"CREATE VIEW `{name}`.slow AS SELECT SLEEP(30) AS v")  # every read of it waits 30 s
+    admin.commit()
+    try:
+        connection = {"type": "mariadb", "host": "127.0.0.1", "username": "root", "statement_timeout": 1}
+        ds = api.ok("POST", "/api/datastores", json={"name": "slow_maria", "connection": connection, "database": name})
+        _scan_slow_and_quick(api, ds)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()

@@ -1,9 +1,15 @@
-import { AppShell, Burger, Button, Group, NavLink, Text, Title } from "@mantine/core";
+import { Alert, AppShell, Burger, Button, Group, NavLink, Text, Title } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { useQueryClient } from "@tanstack/react-query";
 import { Link, Navigate, Route, Routes, useLocation } from "react-router-dom";
-import { setToken } from "./api/client";
-import { useMe, useToken } from "./auth";
+import type { ReactNode } from "react";
+import { signOut, useMe, useToken } from "./auth";
+import { Loading } from "./components/common";
+import { ActivityPage } from "./pages/Activity";
+import { InsightsPage } from "./pages/Insights";
+import { TeamsPage } from "./pages/Teams";
+import { TokensPage } from "./pages/Tokens";
+import { UsersPage } from "./pages/Users";
 import { AnomaliesPage } from "./pages/Anomalies";
 import { AnomalyPage } from "./pages/Anomaly";
 import { CheckFormPage } from "./pages/CheckForm";
@@ -25,7 +31,36 @@ const NAV = [
   { to: "/anomalies", label: "Anomalies" },
   { to: "/operations", label: "Operations" },
   { to: "/schedules", label: "Schedules" },
+  { to: "/insights", label: "Insights" },
+  { to: "/tokens", label: "API tokens" },
 ];
+
+/** Admin pages: only shown in the navigation to Admins. */
+const ADMIN_NAV = [
+  { to: "/users", label: "Users" },
+  { to: "/teams", label: "Teams" },
+  { to: "/activity", label: "Activity" },
+];
+
+/** An Admin page: anyone else (a typed URL) reads that they may not see it. */
+function AdminOnly({ what, children }: { what: string; children: ReactNode }) {
+  const me = useMe();
+  if (me.isLoading) return <Loading />;
+  if (!me.data?.is_admin) {
+    return (
+      <>
+        <Title order={1} size="h2" mb="md">
+          Not allowed
+        </Title>
+        <Alert color="gray" title="Admins only" role="status">
+          Only Admins manage {what}; you are signed in as {me.data ? `${me.data.name} (${me.data.role})` : "someone else"}.{" "}
+          <Link to="/">Go to the overview</Link>.
+        </Alert>
+      </>
+    );
+  }
+  return <>{children}</>;
+}
 
 export function App() {
   const token = useToken();
@@ -71,10 +106,7 @@ function Shell() {
             <Button
               variant="default"
               size="xs"
-              onClick={() => {
-                setToken(null);
-                queryClient.clear();
-              }}
+              onClick={() => void signOut(queryClient)}
             >
               Sign out
             </Button>
@@ -94,6 +126,25 @@ function Shell() {
             aria-current={active(n.to) ? "page" : undefined}
           />
         ))}
+        {me.data?.is_admin && (
+          <>
+            <Text size="xs" fw={700} tt="uppercase" c="dimmed" px="sm" pt="sm" pb={4} component="div" id="admin-nav">
+              Admin
+            </Text>
+            {ADMIN_NAV.map((n) => (
+              <NavLink
+                key={n.to}
+                component={Link}
+                to={n.to}
+                label={n.label}
+                variant="filled"
+                active={active(n.to)}
+                onClick={close}
+                aria-current={active(n.to) ? "page" : undefined}
+              />
+            ))}
+          </>
+        )}
         <NavLink component="a" href="/api/docs" label="API docs" />
       </AppShell.Navbar>
       <AppShell.Main id="main">
@@ -113,6 +164,11 @@ function Shell() {
           <Route path="/operations" element={<OperationsPage />} />
           <Route path="/operations/:id" element={<OperationPage />} />
           <Route path="/schedules" element={<SchedulesPage />} />
+          <Route path="/insights" element={<InsightsPage />} />
+          <Route path="/tokens" element={<TokensPage />} />
+          <Route path="/users" element={<AdminOnly what="users"><UsersPage /></AdminOnly>} />
+          <Route path="/teams" element={<AdminOnly what="teams"><TeamsPage /></AdminOnly>} />
+          <Route path="/activity" element={<AdminOnly what="the activity log"><ActivityPage /></AdminOnly>} />
           <Route path="*" element={<Text>No page here. <Link to="/">Go to the overview</Link>.</Text>} />
         </Routes>
       </AppShell.Main>

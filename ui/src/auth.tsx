@@ -1,6 +1,6 @@
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, type QueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { api, getToken, unwrap } from "./api/client";
+import { api, getToken, setToken, unwrap } from "./api/client";
 import { PERMISSIONS, type Me, type Permission } from "./api/types";
 
 /** The token in storage, re-read when it changes (sign-in, sign-out, a 401). */
@@ -68,4 +68,17 @@ export function useCan(datastoreId: number | null | undefined) {
 export function hasPermissionSomewhere(user: Me | undefined, needed: Permission): boolean {
   if (!user) return false;
   return user.is_admin || user.permissions.some((p) => PERMISSIONS.indexOf(p.permission) >= PERMISSIONS.indexOf(needed));
+}
+
+/** Sign out: the API revokes the session token this browser holds (POST /api/auth/sign-out;
+ * an API token pasted on the sign-in page stays valid), then the browser forgets it. The
+ * token is forgotten even when the API cannot be reached. */
+export async function signOut(queryClient: QueryClient): Promise<void> {
+  try {
+    await api.POST("/api/auth/sign-out");
+  } catch {
+    // offline: forgetting the token is all that can be done
+  }
+  setToken(null);
+  queryClient.clear();
 }

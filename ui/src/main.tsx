@@ -2,7 +2,7 @@ import "@mantine/core/styles.css";
 import "@mantine/charts/styles.css";
 import "@mantine/notifications/styles.css";
 import "./app.css";
-import { MantineProvider, Notification, createTheme } from "@mantine/core";
+import { MantineProvider, Modal, Notification, createTheme } from "@mantine/core";
 import { Notifications } from "@mantine/notifications";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import React from "react";
@@ -22,6 +22,8 @@ const theme = createTheme({
   components: {
     // the notifications' close button gets a name for screen readers
     Notification: Notification.extend({ defaultProps: { closeButtonProps: { "aria-label": "Close notification" } } }),
+    // and so does a dialog's
+    Modal: Modal.extend({ defaultProps: { closeButtonProps: { "aria-label": "Close dialog" } } }),
   },
 });
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...errors import Conflict, ValidationError
 from ...security import SECRET_FIELDS, decrypt_secrets, encrypt_secrets
 from ...sources import verify
+from ...sources.specs import check_connection
 from ...store.models import Connection
 from ...store.repo import paginate
 from ...store.repositories import connections as repo
@@ -62,19 +63,32 @@ def list_connections(session: SessionDep, page: PageDep, name: str | None = None
     return page_of([connection_json(c) for c in rows], total, page, pages)
 
 
+def _kind(type_: str | None) -> str:
+    """The stored type of a connection ``type``. Raises ValidationError naming ``type``."""
+    if not type_ or type_.lower() not in SUPPORTED:
+        raise ValidationError(("type",), f"unsupported connection type '{type_}'; use one of: {', '.join(SUPPORTED)}")
+    return {"mariadb": "mysql"}.get(type_.lower(), type_.lower())
+
+
+def _validate(kind: str, settings: dict) -> None:
+    """``settings`` (secrets included) against the model of connection type ``kind``, the one
+    datastores use (``sources/specs.py``). Raises ValidationError naming the first bad key."""
+    for location, message in check_connection(kind, settings):
+        raise ValidationError(location, message)
+
+
 @router.post("", response_model=r.Connection)
 def create_connection(body: ConnectionBody, session: SessionDep, request: Request) -> dict:
-    """Create a connection (type ``duckdb`` or ``local``). 409 for a duplicate name."""
+    """Create a connection of a type in ``SUPPORTED``. 409 for a duplicate name; 422 naming
+    ``type`` for an unknown type and naming the key for a setting its type's model refuses
+    (a ``port`` of ``"abc"``)."""
     if not body.name:
         raise ValidationError(("name",), "a connection needs a name")
-    if not body.type or body.type.lower() not in SUPPORTED:
-        raise ValidationError(
-            ("type",), f"unsupported connection type '{body.type}'; use one of: {', '.join(SUPPORTED)}"
-        )
+    kind = _kind(body.type)
     if repo.name_taken(session, body.name):
         raise Conflict(f"a connection named '{body.name}' already exists")
     params, secrets = _split(body)
-    kind = {"mariadb": "mysql"}.get(body.type.lower(), body.type.lower())
+    _validate(kind, {**params, **secrets})
     c = Connection(
         name=body.name,
         type=kind,
@@ -92,15 +106,37 @@ def get_connection(connection_id: int, session: SessionDep) -> dict:
 
 @router.put("/{connection_id}", response_model=r.Connection)
 def update_connection(connection_id: int, body: ConnectionBody, session: SessionDep, request: Request) -> dict:
-    """Partial update; secrets sent replace the stored ones, secrets not sent are kept."""
+    """Partial update; secrets sent replace the stored ones, secrets not sent are kept. The
+    result is validated as on create (422 naming the key). The change reaches every datastore
+    using the connection: its connection settings, and its ``database`` / ``schema`` when it
+    held the connection's previous value (inherited rather than set on the datastore). Its
+    ``type`` cannot change while a datastore uses it (422 naming ``type``)."""
     c = repo.get(session, connection_id)
     params, secrets = _split(body)
-    if body.name:
+    kind = _kind(body.type) if body.type is not None else c.type
+    key = request.app.state.settings.secret_key
+    merged_secrets = {**decrypt_secrets(key, c.secrets), **secrets}
+    _validate(kind, {**c.parameters, **params, **merged_secrets})
+    if body.name and body.name != c.name:
+        if repo.name_taken(session, body.name):
+            raise Conflict(f"a connection named '{body.name}' already exists")
         c.name = body.name
+    users = datastore_repo.using_connection(session, c.id)
+    if kind != c.type and users:
+        raise ValidationError(
+            ("type",),
+            f"connection {c.id} is used by datastore(s) {', '.join(d.name for d in users)}; its type cannot change",
+        )
+    previous = dict(c.parameters)
+    c.type = kind
     c.parameters = {**c.parameters, **params}
     if secrets:
-        key = request.app.state.settings.secret_key
-        c.secrets = encrypt_secrets(key, {**decrypt_secrets(key, c.secrets), **secrets})
+        c.secrets = encrypt_secrets(key, merged_secrets)
+    for ds in users:
+        ds.connection = {**ds.connection, **params}
+        for name in ("database", "schema"):
+            if name in params and getattr(ds, name) in (None, previous.get(name)):
+                setattr(ds, name, params[name])
     session.flush()
     return connection_json(c)
 

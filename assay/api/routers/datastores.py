@@ -13,7 +13,8 @@ from ...errors import Conflict, NotFound, ValidationError
 from ...insights import service as insights
 from ...operations import service
 from ...security import SECRET_FIELDS, datastore_secrets, decrypt_secrets, encrypt_secrets
-from ...sources import verify
+from ...sources import probe, verify
+from ...sources.base import MissingSchema
 from ...sources.files import folder_of
 from ...sources.specs import check_settings
 from ...store.models import Datastore
@@ -154,19 +155,24 @@ TestConnection = Annotated[
 def _test_connection(ds: Datastore, secrets: dict) -> None:
     """Open ``ds`` (not yet saved, or changed) and list its containers.
 
-    Raises: ValidationError (→ 422) on the setting at fault, with the driver's reason. An
+    Raises: ValidationError (→ 422) on the setting at fault, with the driver's reason (on
+    ``schema``: "schema 'x' does not exist in database 'test'"). An
     enrichment-only DuckDB or SQLite file that does not exist yet passes: the first write creates it.
     """
     if ds.enrichment_only and ds.type in ("duckdb", "sqlite") and not Path(ds.database or "").exists():
         return
-    connected, message = verify(ds, secrets)
-    if not connected:
+    try:
+        probe(ds, secrets)
+    except MissingSchema as e:
+        raise ValidationError(e.loc or ("schema",), str(e)) from None
+    except Exception as e:  # noqa: BLE001 - any failure is the driver's reason in a 422
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
         loc = ("database",) if ds.type in ("duckdb", "sqlite") else ("connection",)
         raise ValidationError(
             loc,
             f"connection test failed: {message} (fix the datastore's settings, or add ?test_connection=false "
             "to save it without testing)",
-        )
+        ) from None
 
 
 def _confined(path: str, loc: tuple[str, ...]) -> None:
@@ -223,11 +229,15 @@ def create_datastore(
     connection = body.connection
     key = request.app.state.settings.secret_key
     ref_secrets: dict = {}
+    database, schema = body.database, body.schema_
     if body.connection_id is not None:
         ref = connection_repo.get(session, body.connection_id)
         connection = ConnectionIn(type=ref.type, **ref.parameters)
         ref_secrets = decrypt_secrets(key, ref.secrets)
-    store_type, type_, conn, secrets = _kind(connection, body.database)
+        # a shared connection's database / schema are the defaults of its datastores
+        database = database or ref.parameters.get("database")
+        schema = schema or ref.parameters.get("schema")
+    store_type, type_, conn, secrets = _kind(connection, database)
     if body.connection_id is not None:
         secrets = {}  # the shared connection keeps its own
     if repo.name_taken(session, body.name):
@@ -243,9 +253,9 @@ def create_datastore(
         store_type=store_type,
         type=type_,
         connection=conn,
-        database=body.database,
+        database=database,
         secrets=encrypt_secrets(key, secrets),
-        schema=body.schema_ or {"duckdb": "main", "postgresql": "public"}.get(type_),
+        schema=schema or {"duckdb": "main", "postgresql": "public"}.get(type_),
         enrichment_only=body.enrichment_only,
         enrichment_prefix=body.enrichment_prefix or default_prefix(body.name),
         enrichment_source_record_limit=body.enrichment_source_record_limit,

@@ -16,6 +16,7 @@ from ...store.repositories import containers as container_repo
 from ...store.repositories import datastores as datastore_repo
 from ...store.repositories import metrics as metrics_repo
 from .. import responses as r
+from ..auth import CurrentUser
 from ..deps import PageDep, SessionDep, page_of
 from ..routing import Route
 from ..schemas import QualityScoreSettingsUpdate
@@ -56,15 +57,25 @@ def list_quality_scores(
 @router.get("/insights", response_model=r.Insights)
 def get_insights(
     session: SessionDep,
+    user: CurrentUser,
     report_date: dt.date | None = None,
     timeframe: Literal["week", "month", "quarter", "year"] = "week",
     offset: Annotated[int, Query(ge=-24 * 60, le=24 * 60, description="minutes, UTC − local time")] = 0,
     datastore: Annotated[list[int] | None, Query()] = None,
     tag: Annotated[list[str] | None, Query()] = None,
 ) -> dict:
-    """Totals, trends and per-day counts of profiling, checks, scans and anomalies (see ``insights.hub.insights``)."""
+    """Totals, trends and per-day counts of profiling, checks, scans and anomalies (see
+    ``insights.hub.insights``). ``total_users`` counts every user for a Manager or Admin
+    (who may list them all); for a Member only the users sharing one of their teams, them
+    included (the public team, every user's, does not count)."""
     return hub.insights(
-        session, report_date=report_date, timeframe=timeframe, offset=offset, datastores=datastore, tags=tag
+        session,
+        report_date=report_date,
+        timeframe=timeframe,
+        offset=offset,
+        datastores=datastore,
+        tags=tag,
+        users_among=hub.users_counted_for(session, user),
     )
 
 

@@ -160,9 +160,16 @@ def create_check(body: QualityCheckCreate, session: SessionDep) -> dict:
     return ser.quality_check(check, 0)
 
 
-def _evaluate(request: Request, container: Container, spec: CheckSpec, max_records: int | None, examples: int) -> dict:
-    """Dry run ``spec`` on ``container`` (``operations.dry_run``); a source that cannot be
-    opened or read is a 422 naming ``container_id``."""
+def _evaluate(
+    request: Request,
+    container: Container,
+    spec: CheckSpec,
+    max_records: int | None,
+    examples: int,
+    check_variables: dict | None,
+) -> dict:
+    """Dry run ``spec`` on ``container`` (``operations.dry_run``) with the scan variables
+    ``check_variables``; a source that cannot be opened or read is a 422 naming ``container_id``."""
     ds = container.datastore
     try:
         out = dry_run(
@@ -173,6 +180,7 @@ def _evaluate(request: Request, container: Container, spec: CheckSpec, max_recor
             high_count_rollup_threshold=ds.high_count_rollup_threshold,
             enrichment_source_record_limit=ds.enrichment_source_record_limit,
             example_limit=examples,
+            check_variables=check_variables,
         )
     except SourceError as e:
         raise ValidationError(("container_id",), f"container {container.id} cannot be read: {e}") from None
@@ -203,7 +211,9 @@ def dry_run_check(body: CheckDryRun, session: SessionDep, request: Request) -> d
     validate_check(rule, body.fields, body.properties, body.filter, _container_fields(container), body.coverage)
     _check_reference(session, container, rule, body.fields, body.properties)
     spec = CheckSpec(0, rule, list(body.fields), dict(body.properties or {}), body.filter or None, body.coverage)
-    return _evaluate(request, container, spec, body.max_records_analyzed_per_partition, body.example_limit)
+    return _evaluate(
+        request, container, spec, body.max_records_analyzed_per_partition, body.example_limit, body.check_variables
+    )
 
 
 def _check_reference(session, container: Container, rule: str, fields: list[str], properties: dict | None) -> None:
@@ -259,7 +269,14 @@ def dry_run_saved_check(
     spec = CheckSpec(
         check.id, check.rule_type, list(check.fields or []), dict(check.properties or {}), check.filter, check.coverage
     )
-    return _evaluate(request, check.container, spec, body.max_records_analyzed_per_partition, body.example_limit)
+    return _evaluate(
+        request,
+        check.container,
+        spec,
+        body.max_records_analyzed_per_partition,
+        body.example_limit,
+        body.check_variables,
+    )
 
 
 @router.patch("/{check_id}/favorite", response_model=r.QualityCheck)

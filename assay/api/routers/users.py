@@ -373,6 +373,18 @@ def create_service_token(body: ServiceTokenCreate, session: SessionDep, request:
     return _token(row, value)
 
 
+@router.post("/auth/sign-out", response_model=r.SignedOut)
+def sign_out(session: SessionDep, user: CurrentUser, request: Request) -> dict:
+    """End the session of the token this request carries: a session token (a password
+    sign-in's) is revoked, so it answers 401 from now on; an API token (``assay token
+    create``, POST /user-tokens) is left as it is, since scripts may share it — revoke it with
+    PUT /user-tokens/{id}/revoke. Answers ``{token_id, revoked}`` (whether it is revoked now)."""
+    row = repo.own_token(session, user.id, request.state.token_id)
+    if row.name.startswith(repo.SESSION_TOKEN_PREFIX):
+        row.revoked = True
+    return {"token_id": row.id, "revoked": row.revoked}
+
+
 # -- password sign-in and the first Admin's set-up ---------------------------------------------
 
 SESSION_DAYS = 1

@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..dialects import dialect_of
+from ..dialects import dialect_of, same_connection
 from ..text import as_text
 from .base import ApartResult, ReferenceContainer, Rule
 
@@ -66,11 +66,14 @@ class CrossContainerMixin(Rule[RP]):
 
     def bind(self, reference: ReferenceContainer, t: ir.Table) -> None:
         """Keep the reference table (a view on the same backend, so a self-join has two
-        names) and run apart when it lives on another backend."""
+        names) and run apart when it lives on another backend: another datastore, or the
+        scanned datastore's own connection while ``t`` is elsewhere (an external scan's
+        records sit in an in-memory DuckDB of their own)."""
+        same = reference.same_backend and same_connection(reference.table, t)
         # a view: the reference may be the checked table itself (a self-join needs two names)
-        self.ref = reference.table.view() if reference.same_backend else reference.table
+        self.ref = reference.table.view() if same else reference.table
         self.ref_label = reference.label
-        self.apart = not reference.same_backend
+        self.apart = not same
 
     def ref_column(self, name: str) -> ir.Column:
         """Column ``name`` of the reference container. Raises: ValueError when it has none."""

@@ -66,6 +66,13 @@ def names_using_connection(session: Session, connection_id: int) -> list[str]:
     return list(session.scalars(select(Datastore.name).where(Datastore.connection_id == connection_id)))
 
 
+def using_connection(session: Session, connection_id: int) -> list[Datastore]:
+    """The datastores that use shared connection ``connection_id``, by id."""
+    return list(
+        session.scalars(select(Datastore).where(Datastore.connection_id == connection_id).order_by(Datastore.id))
+    )
+
+
 def linked_to(session: Session, enrichment_id: int) -> list[Datastore]:
     """The source datastores whose enrichment datastore is ``enrichment_id``, by id."""
     return list(

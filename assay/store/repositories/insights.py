@@ -21,7 +21,9 @@ from ..models import (
     FailedCheck,
     FieldProfile,
     QualityCheck,
+    Team,
     User,
+    team_member,
 )
 
 #: Rule types that monitor an SLA (data arriving on time).
@@ -48,9 +50,22 @@ def _in_containers(column: Any, ids: Sequence[int]) -> Any:
     return column.in_(select(Container.id).where(Container.datastore_id.in_(ids)))
 
 
-def users(session: Session) -> Events:
-    """Each live user's creation."""
-    return _events(session, select(User.created, 1).where(User.deleted_at.is_(None)))
+def users(session: Session, among: Sequence[int] | None = None) -> Events:
+    """Each live user's creation (only the users ``among`` those ids when given)."""
+    stmt = select(User.created, 1).where(User.deleted_at.is_(None))
+    if among is not None:
+        stmt = stmt.where(User.id.in_(among))
+    return _events(session, stmt)
+
+
+def teammate_ids(session: Session, user_id: int) -> list[int]:
+    """Ids of the users sharing a team with ``user_id``, that user included. Only explicit
+    memberships count: the public team, whose members are implicitly every user, would
+    make everyone a teammate."""
+    teams = select(team_member.c.team_id).join(Team, Team.id == team_member.c.team_id)
+    teams = teams.where(team_member.c.user_id == user_id, Team.is_public.is_(False))
+    mates = set(session.scalars(select(team_member.c.user_id).where(team_member.c.team_id.in_(teams))))
+    return sorted(mates | {user_id})
 
 
 def datastores(session: Session, ids: Sequence[int]) -> Events:

@@ -152,6 +152,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/sign-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign Out
+         * @description End the session of the token this request carries: a session token (a password
+         *     sign-in's) is revoked, so it answers 401 from now on; an API token (``assay token
+         *     create``, POST /user-tokens) is left as it is, since scripts may share it — revoke it with
+         *     PUT /user-tokens/{id}/revoke. Answers ``{token_id, revoked}`` (whether it is revoked now).
+         */
+        post: operations["sign_out"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cli/authorize": {
         parameters: {
             query?: never;
@@ -304,7 +327,9 @@ export interface paths {
         put?: never;
         /**
          * Create Connection
-         * @description Create a connection (type ``duckdb`` or ``local``). 409 for a duplicate name.
+         * @description Create a connection of a type in ``SUPPORTED``. 409 for a duplicate name; 422 naming
+         *     ``type`` for an unknown type and naming the key for a setting its type's model refuses
+         *     (a ``port`` of ``"abc"``).
          */
         post: operations["create_connection"];
         delete?: never;
@@ -324,7 +349,11 @@ export interface paths {
         get: operations["get_connection"];
         /**
          * Update Connection
-         * @description Partial update; secrets sent replace the stored ones, secrets not sent are kept.
+         * @description Partial update; secrets sent replace the stored ones, secrets not sent are kept. The
+         *     result is validated as on create (422 naming the key). The change reaches every datastore
+         *     using the connection: its connection settings, and its ``database`` / ``schema`` when it
+         *     held the connection's previous value (inherited rather than set on the datastore). Its
+         *     ``type`` cannot change while a datastore uses it (422 naming ``type``).
          */
         put: operations["update_connection"];
         post?: never;
@@ -1802,7 +1831,10 @@ export interface paths {
         };
         /**
          * Get Insights
-         * @description Totals, trends and per-day counts of profiling, checks, scans and anomalies (see ``insights.hub.insights``).
+         * @description Totals, trends and per-day counts of profiling, checks, scans and anomalies (see
+         *     ``insights.hub.insights``). ``total_users`` counts every user for a Manager or Admin
+         *     (who may list them all); for a Member only the users sharing one of their teams, them
+         *     included (the public team, every user's, does not count).
          */
         get: operations["get_insights"];
         put?: never;
@@ -3247,6 +3279,13 @@ export interface components {
             } | null;
             /** Anomaly Message Field */
             anomaly_message_field?: string | null;
+            /**
+             * Check Variables
+             * @description values substituted for {{ name }} in the check's filter and expressions, as a scan's check_variables are (as written)
+             */
+            check_variables?: {
+                [key: string]: string | number | boolean;
+            } | null;
             /** Container Id */
             container_id: number;
             /** Coverage */
@@ -5193,7 +5232,9 @@ export interface components {
         /**
          * MaterializeOperationResult
          * @description A materialize operation; ``status``: ``total_containers``, ``containers_analyzed``,
-         *     ``records_processed`` and ``tables`` (the enrichment tables written, once finished).
+         *     ``records_processed``, ``all_containers`` (true: no ``container_names`` nor
+         *     ``container_tags`` were given, so every container of the datastore is copied) and
+         *     ``tables`` (the enrichment tables written, once finished).
          */
         MaterializeOperationResult: {
             /** Container Names */
@@ -6149,9 +6190,16 @@ export interface components {
         };
         /**
          * SavedCheckDryRun
-         * @description POST /quality-checks/{id}/dry-run: the caps of :class:`CheckDryRun`.
+         * @description POST /quality-checks/{id}/dry-run: the caps and ``check_variables`` of :class:`CheckDryRun`.
          */
         SavedCheckDryRun: {
+            /**
+             * Check Variables
+             * @description values substituted for {{ name }} in the check's filter and expressions, as a scan's check_variables are (as written)
+             */
+            check_variables?: {
+                [key: string]: string | number | boolean;
+            } | null;
             /**
              * Example Limit
              * @default 10
@@ -6432,6 +6480,17 @@ export interface components {
             /** Token */
             token: string;
             user: components["schemas"]["User"];
+        };
+        /**
+         * SignedOut
+         * @description POST /auth/sign-out: the ``token_id`` of the token the request carried and whether it is
+         *     ``revoked`` now (a session token is; an API token stays valid).
+         */
+        SignedOut: {
+            /** Revoked */
+            revoked: boolean;
+            /** Token Id */
+            token_id: number;
         };
         /** SignIn */
         SignIn: {
@@ -7785,6 +7844,53 @@ export interface operations {
             };
             /** @description Too many failed sign-ins for this email or client address: ``Retry-After`` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sign_out: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedOut"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user's role or team permission does not allow this on a datastore they can see (docs/permissions.md); another team's objects answer 404 instead */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request conflicts with the stored state (a duplicate name, an operation still running …) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

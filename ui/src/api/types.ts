@@ -29,6 +29,7 @@ export interface Datastore extends DatastoreStub {
   description: string | null;
   global_tags: { name: string }[];
   metrics?: { quality_score?: QualityScore | null; open_anomalies: number; quality_checks: number } | null;
+  favorite?: boolean;
   high_count_rollup_threshold?: number;
   enrichment_source_record_limit?: number;
 }
@@ -62,6 +63,7 @@ export interface Container extends ContainerStub {
   created: string;
   datastore: DatastoreStub;
   metrics?: { fields?: number };
+  favorite?: boolean;
   incremental_field_name?: string | null;
   partition_field?: string | null;
   file_pattern?: string | null;
@@ -127,6 +129,9 @@ export interface QualityCheck {
   last_assertion_error: string | null;
   anomaly_count: number | null;
   deleted_at?: string | null;
+  favorite?: boolean;
+  owner: UserStub | null;
+  owner_id: number | null;
 }
 
 export interface RuleProperty {
@@ -277,6 +282,48 @@ export interface User {
   role: string;
 }
 
+/** A user as GET /api/users lists them (Admins and Managers). */
+export interface AppUser extends User {
+  user_type: string | null;
+  deleted_at: string | null;
+  last_login: string | null;
+  teams: { id: number; name: string; permission: string }[];
+}
+
+export interface Team {
+  id: number;
+  name: string;
+  description: string | null;
+  is_public: boolean;
+  permission: string;
+  members: { id: number; name: string | null }[];
+  datastores: { id: number; name: string | null }[];
+}
+
+export interface UserToken {
+  id: number;
+  created: string | null;
+  name: string;
+  expiration: string | null;
+  revoked: boolean;
+  last_used: string | null;
+  user_id: number | null;
+  /** the value: only in the answer that created the token */
+  token?: string | null;
+}
+
+export interface DailyCount {
+  date: string;
+  count: number;
+}
+
+export interface Activity {
+  transaction: { id: number; issued_at: string; user: { id: number; name?: string | null; email?: string | null } | null };
+  verb: string;
+  object_type: string | null;
+  object_id: number | null;
+}
+
 /** Team permissions on datastores, weakest first (Qualytics' order). */
 export const PERMISSIONS = ["Reporter", "Viewer", "Drafter", "Author", "Editor"] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -320,4 +367,9 @@ export const contractChecks: [
   Conforms<S["Me"], Me>,
   Conforms<S["QualityScore"], QualityScore>,
   Conforms<S["DatedQualityScore"], DatedQualityScore>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+  Conforms<S["User"], AppUser>,
+  Conforms<S["Team"], Team>,
+  Conforms<S["UserToken"], UserToken>,
+  Conforms<S["Activity"], Activity>,
+  Conforms<S["DailyCount"], DailyCount>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];

@@ -4,8 +4,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
-import { hasPermission, useCan } from "../auth";
-import type { CheckDryRun, Container, Datastore, Field, Page, QualityCheck, RuleSpec } from "../api/types";
+import { hasPermission, hasRole, useCan } from "../auth";
+import type { AppUser, CheckDryRun, Container, Datastore, Field, Page, QualityCheck, RuleSpec } from "../api/types";
+import { FavoriteStar } from "../components/Favorite";
 import { CheckFields } from "../components/CheckFields";
 import { checkBody, emptyCheckForm, formFromCheck, validateCheckForm, type CheckFormState } from "../components/checkForm";
 import { DryRunResult } from "../components/DryRunResult";
@@ -37,9 +38,11 @@ export function CheckFormPage() {
   const [containerId, setContainerId] = useState<number | null>(search.get("container") ? Number(search.get("container")) : null);
   const [form, setForm] = useState<CheckFormState>(emptyCheckForm);
   const [submitted, setSubmitted] = useState(false);
+  const [ownerId, setOwnerId] = useState<string | null>(null);
   useEffect(() => {
     if (existing.data) {
       setForm(formFromCheck(existing.data));
+      setOwnerId(existing.data.owner_id === null || existing.data.owner_id === undefined ? null : String(existing.data.owner_id));
       setContainerId(existing.data.container.id);
       setDatastoreId(existing.data.container.datastore.id);
     }
@@ -60,6 +63,14 @@ export function CheckFormPage() {
       unwrap<Field[]>(api.GET("/api/containers/{container_id}/fields", { params: { path: { container_id: containerId! } } })),
   });
   const can = useCan(datastoreId);
+  // who may own the check: every active user for Managers and Admins (they may list users),
+  // otherwise the signed-in user (and the current owner, kept as it is)
+  const users = useQuery({
+    queryKey: ["users", { size: 1000 }],
+    enabled: hasRole(can.me, "Manager"),
+    queryFn: () => unwrap<Page<AppUser>>(api.GET("/api/users", { params: { query: { size: 1000 } } })),
+  });
+  const ownerOptions = ownerChoices(users.data?.items, can.me, existing.data?.owner ?? null);
   // a check the user may neither save nor dry run is shown read only
   const readOnly = datastoreId !== null && !!can.me && !can.draft;
   const spec = specs.data?.find((s) => s.rule === form.rule);
@@ -67,7 +78,7 @@ export function CheckFormPage() {
   if (containerId === null) errors.container = "Choose a container";
   const save = useMutation({
     mutationFn: () => {
-      const body = checkBody(spec!, form);
+      const body = { ...checkBody(spec!, form), owner_id: ownerId === null ? null : Number(ownerId) };
       if (editing !== null) {
         return unwrap<QualityCheck>(
           api.PUT("/api/quality-checks/{check_id}", { params: { path: { check_id: editing } }, body: body as never }),
@@ -111,6 +122,7 @@ export function CheckFormPage() {
   return (
     <>
       <PageTitle title={editing !== null ? `Check ${editing}` : "New quality check"}>
+        {check && <FavoriteStar kind="check" id={check.id} value={check.favorite} name={`check ${check.id}`} />}
         {check && <StatusBadge value={check.deleted_at ? "Archived" : check.status} />}
         {check && can.author && (
           <>
@@ -137,7 +149,8 @@ export function CheckFormPage() {
           {check.container.datastore.name} · {check.inferred ? "inferred by profiling" : "authored"} · last asserted{" "}
           {formatTime(check.last_asserted)}
           {check.is_passing !== null && ` · ${check.is_passing ? "passing" : "failing"}`} ·{" "}
-          <EntityLink to={`/anomalies?quality_check=${check.id}`}>{check.anomaly_count ?? 0} open anomalies</EntityLink>
+          <EntityLink to={`/anomalies?quality_check=${check.id}`}>{check.anomaly_count ?? 0} open anomalies</EntityLink> ·
+          owner: {check.owner ? check.owner.name ?? check.owner.email : "none"}
         </Text>
       )}
       <ErrorAlert error={specs.error ?? existing.error ?? setStatus.error ?? archive.error} />
@@ -215,6 +228,16 @@ export function CheckFormPage() {
               onChange={(e) => setForm({ ...form, description: e.currentTarget.value })}
             />
             <TagsInput label="Tags" value={form.tags} onChange={(tags) => setForm({ ...form, tags })} />
+            <Select
+              label="Owner"
+              description="Who answers for this check"
+              placeholder="No owner"
+              clearable
+              searchable
+              data={ownerOptions}
+              value={ownerId}
+              onChange={setOwnerId}
+            />
             <ErrorAlert error={save.error ?? dryRun.error} />
             {dryRun.data && <DryRunResult result={dryRun.data} fields={form.fields} />}
             {datastoreId !== null && can.me && !can.author && (
@@ -247,4 +270,17 @@ export function CheckFormPage() {
       </Paper>
     </>
   );
+}
+
+/** The owner choices: `users` when the caller may list them (active ones), else the caller;
+ * the current owner is always among them. */
+export function ownerChoices(
+  users: AppUser[] | undefined,
+  me: { id: number; name: string | null; email: string | null } | undefined,
+  current: { id: number; name: string | null; email: string | null } | null,
+): { value: string; label: string }[] {
+  const people = (users ?? []).filter((u) => !u.deleted_at) as { id: number; name: string | null; email: string | null }[];
+  if (!users && me) people.push(me);
+  if (current && !people.some((u) => u.id === current.id)) people.push(current);
+  return people.map((u) => ({ value: String(u.id), label: u.email ? `${u.name ?? u.email} (${u.email})` : (u.name ?? `user ${u.id}`) }));
 }

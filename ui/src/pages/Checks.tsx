@@ -2,6 +2,7 @@ import { Badge, Button, Group, Select, Table, Text } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { FavoriteStar } from "../components/Favorite";
 import { hasPermissionSomewhere, useMe } from "../auth";
 import type { Page, QualityCheck } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager, StatusBadge } from "../components/common";
@@ -77,7 +78,10 @@ export function ChecksPage() {
                 {list.data.items.map((c) => (
                   <Table.Tr key={c.id}>
                     <Table.Td>
-                      <EntityLink to={`/checks/${c.id}`}>#{c.id}</EntityLink>
+                      <Group gap={4} wrap="nowrap">
+                        <EntityLink to={`/checks/${c.id}`}>#{c.id}</EntityLink>
+                        <FavoriteStar kind="check" id={c.id} value={c.favorite} name={`check ${c.id}`} size="sm" />
+                      </Group>
                     </Table.Td>
                     <Table.Td>
                       {c.rule_type}{" "}

@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { FavoriteStar } from "../components/Favorite";
 import type { Container, ContainerProfile, Field, FieldProfile, Page } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager } from "../components/common";
 import { FieldProfileView, percent } from "../components/FieldProfileView";
@@ -52,6 +53,7 @@ export function ContainerPage() {
   return (
     <>
       <PageTitle title={`Container ${c.name}`}>
+        <FavoriteStar kind="container" id={c.id} value={c.favorite} name={c.name} />
         {can.author && (
           <Button component={Link} to={`/checks/new?container=${id}&datastore=${c.datastore.id}`}>
             New check

@@ -2,6 +2,7 @@ import { Anchor, Badge, Button, Card, Group, SimpleGrid, Table, Text, Title } fr
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { FavoriteStar } from "../components/Favorite";
 import { useCan } from "../auth";
 import type { Container, Datastore, Operation, Page } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager, StatusBadge } from "../components/common";
@@ -53,6 +54,7 @@ export function DatastorePage() {
   return (
     <>
       <PageTitle title={`Datastore ${d.name}`}>
+        <FavoriteStar kind="datastore" id={id} value={d.favorite} name={d.name} />
         {can.edit && (
           <Button component={Link} to={`/datastores/${id}/edit`} variant="default">
             Edit

@@ -1,7 +1,8 @@
-import { Button, Table, Text } from "@mantine/core";
+import { Button, Group, Table, Text } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api, unwrap } from "../api/client";
+import { FavoriteStar } from "../components/Favorite";
 import { hasRole, useMe } from "../auth";
 import type { Datastore, Operation, Page } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager, StatusBadge } from "../components/common";
@@ -37,7 +38,10 @@ function DatastoreRow({ ds }: { ds: Datastore }) {
   return (
     <Table.Tr>
       <Table.Td>
-        <EntityLink to={`/datastores/${ds.id}`}>{ds.name}</EntityLink>
+        <Group gap={4} wrap="nowrap">
+          <EntityLink to={`/datastores/${ds.id}`}>{ds.name}</EntityLink>
+          <FavoriteStar kind="datastore" id={ds.id} value={ds.favorite} name={ds.name} size="sm" />
+        </Group>
       </Table.Td>
       <Table.Td>{ds.enrichment_only ? `${ds.type} (enrichment)` : ds.type}</Table.Td>
       <Table.Td>{ds.enrichment_only ? "—" : <ScoreBadge score={ds.metrics?.quality_score?.total} />}</Table.Td>
