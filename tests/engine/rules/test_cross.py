@@ -305,10 +305,17 @@ def test_read_only_postgresql_reference_against_duckdb(tmp_path, pg_schema_con):
     in a read-only transaction" before): nothing is written there, the counts are exact.
     customers has 6 distinct keys, more than orders' 5 (the scanned side's keys would go to
     PostgreSQL); vip has 2, fewer (its keys go to DuckDB)."""
+    from types import SimpleNamespace
+
+    from assay.sources.sql import SqlSource
+
     load_refs(pg_schema_con)
-    ro = _read_only(pg_schema_con)
+    schema = pg_schema_con.raw_sql("SHOW search_path").fetchone()[0]
+    # the PostgreSQL datastore's own connector, which opens its sessions read-only
+    source = SqlSource("postgresql", {"host": PG_HOST, "username": "postgres"}, "test", schema)
     con, t = duckdb_file_table(tmp_path, "orders", ORDERS)
-    refs = {name: ro.table(name) for name in ("customers", "vip", "ledger", "orders_copy")}
+    names = ("customers", "vip", "ledger", "orders_copy")
+    refs = {n: source.table(SimpleNamespace(name=n, container_type="table")) for n in names}
     labels: list[str] = []
     res = evaluate(
         t,
@@ -331,7 +338,7 @@ def test_read_only_postgresql_reference_against_duckdb(tmp_path, pg_schema_con):
         "check 1: batch 2: 2 keys probed in pg.customers",
         "check 1: batch 3: 1 keys probed in pg.customers",
     ]
-    ro.disconnect()
+    source.close()
     con.disconnect()
 
 
