@@ -151,9 +151,12 @@ class _Membership(CrossContainerMixin[ExistsInProperties], RowRule[ExistsInPrope
             if failed and example_limit and self.absent_fails:
                 if ref_batches == 0:  # an empty reference: every value fails
                     return ApartResult(asserted, failed, examples=base.filter(v.notnull()))
-                if ref_batches == 1 and takes_memtables(base):  # the whole reference fits one batch
-                    m = memtable(last, base)
-                    return ApartResult(asserted, failed, examples=base.filter(v.notnull() & ~exact_in(v2, m, "k")))
+                if ref_batches == 1:  # the whole reference fits one batch
+                    if takes_memtables(base):
+                        inside = exact_in(v2, memtable(last, base), "k")
+                    else:  # its keys (at most batch_size) as literals: nothing written there
+                        inside = exact_isin(v2, last.column("k").to_pylist())
+                    return ApartResult(asserted, failed, examples=base.filter(v.notnull() & ~inside))
                 _, keys = target_pass(example_limit)
         examples = None
         if failed and keys:

@@ -361,8 +361,9 @@ def test_read_only_postgresql_container_against_duckdb_and_sqlite_references(tmp
         assert_cross_results(res, label)
         if batch_size == 2:
             # vip's 2 keys (fewer than orders' 5) are probed in a copy of the container's keys
-            # vip's 2 keys (fewer than orders' 5) are probed in a copy of the container's 5
-            # keys (3 batches); the failing rows' keys then go to DuckDB for the examples
+            # vip's 2 keys (fewer than orders' 5, one batch) are probed in a copy of the
+            # container's 5 keys (3 batches); the examples are the rows whose value is not
+            # one of those 2 keys, read with the keys as literals
             assert [x for x in labels if x.startswith("check 3:")] == [
                 "check 3: rows and distinct keys of the checked container",
                 "check 3: distinct keys of duck.vip",
@@ -370,9 +371,6 @@ def test_read_only_postgresql_container_against_duckdb_and_sqlite_references(tmp
                 "check 3: distinct keys of the container: batch 2 of 2 rows copied for the comparison",
                 "check 3: distinct keys of the container: batch 3 of 1 rows copied for the comparison",
                 "check 3: batch 1: 2 keys of duck.vip probed in the container",
-                "check 3: batch 2: 2 keys probed in duck.vip",
-                "check 3: batch 3: 2 keys probed in duck.vip",
-                "check 3: batch 4: 1 keys probed in duck.vip",
             ]
     ro.disconnect()
     duck.disconnect()
