@@ -134,7 +134,8 @@ class _Membership(CrossContainerMixin[ExistsInProperties], RowRule[ExistsInPrope
         if n_target <= n_ref:
             failed, keys = target_pass(None)
         else:
-            found, last, ref_batches = 0, None, 0
+            found, ref_batches = 0, 0
+            last: pa.Table | None = None
             target_side = side("target", target_keys, "distinct keys of the container")
             for batch in stream(ref_keys.order_by("k"), batch_size):
                 self.batches += 1
@@ -151,7 +152,7 @@ class _Membership(CrossContainerMixin[ExistsInProperties], RowRule[ExistsInPrope
             if failed and example_limit and self.absent_fails:
                 if ref_batches == 0:  # an empty reference: every value fails
                     return ApartResult(asserted, failed, examples=base.filter(v.notnull()))
-                if ref_batches == 1:  # the whole reference fits one batch
+                if ref_batches == 1 and last is not None:  # the whole reference fits one batch
                     if takes_memtables(base):
                         inside = exact_in(v2, memtable(last, base), "k")
                     else:  # its keys (at most batch_size) as literals: nothing written there
