@@ -308,6 +308,9 @@ def test_listings_hide_another_teams_rows(world):
     assert names("/operations/schedule")["items"] == []
     assert names("/partitions", datastore=w.A)["items"] == []
     assert names("/container-scans", operation=w.opA)["items"] == []
+    # every datastore has a connection named after it: a Member sees only their datastores'
+    assert [c["name"] for c in names("/connections")["items"]] == ["beta_store"]
+    assert [c["name"] for c in names("/connections/listing")] == ["beta_store"]
     # a Member of an ALPHA team sees ALPHA only; the Manager sees both datastores' rows, no content
     assert [d["name"] for d in names("/datastores", "Reporter")["items"]] == ["alpha_store"]
     assert {d["name"] for d in names("/datastores", "Manager")["items"]} >= {"alpha_store", "beta_store"}
