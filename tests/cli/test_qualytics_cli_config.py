@@ -443,6 +443,14 @@ def test_config_export_and_import_into_another_server(env):
     assert containers["order_customers"]["left_container_id"] == containers["orders"]["id"]
     orders = other.get(f"/containers/{containers['orders']['id']}")
     assert [f["name"] for f in orders["computed_fields"]] == ["amount_x2"]
+    # issue 16: importing again updates the computed field (UpdateComputedField has no container_id)
+    again = q(env_b, "config", "import", "--input", str(out), timeout=300)
+    assert again.returncode == 0 and "error(s) encountered" not in again.stdout, again.stdout
+    orders = other.get(f"/containers/{containers['orders']['id']}")
+    assert [(f["name"], f["properties"]) for f in orders["computed_fields"]] == [
+        ("amount_x2", {"column_expression": "amount * 2"})
+    ]
+    _wait_idle(other, ds["id"])
     # the imported checks of the computed containers run on the new server
     op = other.post(
         "/operations/run",
