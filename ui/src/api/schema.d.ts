@@ -283,7 +283,12 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Update Computed Field */
+        /**
+         * Update Computed Field
+         * @description Replace a computed field's definition (its container stays). 422 for a
+         *     ``container_id`` other than the field's, or a bad expression; 409 for a name another
+         *     field of the container has.
+         */
         put: operations["update_computed_field"];
         post?: never;
         /** Delete Computed Field */
@@ -3510,7 +3515,10 @@ export interface components {
             /** Transformation */
             transformation: string;
         };
-        /** ComputedFieldBody */
+        /**
+         * ComputedFieldBody
+         * @description POST /computed-fields (Qualytics' ``CreateComputedField``): ``container_id`` required.
+         */
         ComputedFieldBody: {
             /** Additional Metadata */
             additional_metadata?: {
@@ -3549,6 +3557,34 @@ export interface components {
             properties: components["schemas"]["SpecProperty"][];
             /** Transformation */
             transformation: string;
+        };
+        /**
+         * ComputedFieldUpdate
+         * @description PUT /computed-fields/{id} (Qualytics' ``UpdateComputedField``: ``name, properties,
+         *     source_fields, transformation, additional_metadata``). ``container_id`` may be sent
+         *     but must be the field's container (422 otherwise): a computed field cannot move.
+         */
+        ComputedFieldUpdate: {
+            /** Additional Metadata */
+            additional_metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Container Id */
+            container_id?: number | null;
+            /** Name */
+            name: string;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            };
+            /** Source Fields */
+            source_fields?: string[];
+            /**
+             * Transformation
+             * @default customExpression
+             * @enum {string}
+             */
+            transformation: "customExpression" | "cleanedEntityName" | "convertFormattedNumeric";
         };
         /**
          * Connection
@@ -8442,7 +8478,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ComputedFieldBody"];
+                "application/json": components["schemas"]["ComputedFieldUpdate"];
             };
         };
         responses: {
