@@ -178,7 +178,9 @@ def test_create_a_token_shown_once_and_revoke_it(page, live, screenshots):
     value = shown.inner_text().strip()
     me = httpx.get(f"{server.base_url}/api/users/me", headers={"Authorization": f"Bearer {value}"})
     assert (me.status_code, me.json()["id"]) == (200, server.call("GET", "/api/users/me")["id"])
-    saved = next(t for t in server.call("GET", "/api/user-tokens", params={"size": 100})["items"] if t["name"] == "notebook")
+    saved = next(
+        t for t in server.call("GET", "/api/user-tokens", params={"size": 100})["items"] if t["name"] == "notebook"
+    )
     assert saved["revoked"] is False and saved["expiration"] is not None and "token" not in saved
     audit(page, "35-tokens", screenshots)
     page.get_by_role("button", name="I have saved it").click()

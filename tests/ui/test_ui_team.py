@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -50,9 +51,10 @@ def test_edit_a_datastore_with_a_connection_test(page, live, screenshots):
         "Cannot connect" + reason["message"], timeout=LONG
     )
     page.get_by_role("button", name="Save changes").click()
-    expect(page.get_by_role("alert", name="Something went wrong")).to_contain_text(
-        f"database: connection test failed: {reason['message']}"
-    )
+    refused = page.get_by_role("alert", name="The connection test failed, nothing was saved")
+    expect(refused).to_contain_text(reason["message"])
+    expect(refused).not_to_contain_text("test_connection")  # the API's advice, meaningless here
+    expect(refused.get_by_role("button", name="Save without testing")).to_be_visible()
     assert server.call("GET", f"/api/datastores/{ds['id']}")["database"] == source
 
     # the right file, a new name, a tag and the enrichment datastore
@@ -218,6 +220,9 @@ def test_a_member_without_permission_sees_no_edit_or_run_buttons(page, live, ana
         f"{server.base_url}/api/auth/sign-in", json={"email": "ana@example.com", "password": PASSWORD}
     ).json()["token"]
     signed_in(page, token)
+    # a Member may not list users: no page asks (each refusal was a 403 in the console)
+    user_lists: list[int] = []
+    page.on("response", lambda r: urlparse(r.url).path == "/api/users" and user_lists.append(r.status))
     page.goto("/datastores")
     expect(page.get_by_role("link", name="flights_seed")).to_be_visible()
     expect(page.get_by_role("link", name="Add datastore")).to_have_count(0)
@@ -238,9 +243,12 @@ def test_a_member_without_permission_sees_no_edit_or_run_buttons(page, live, ana
     expect(page.get_by_role("textbox", name="Assignees")).to_be_disabled()
     expect(page.get_by_role("region", name="Failing source records")).to_be_visible()  # Viewer reads them
     comments = page.get_by_role("region", name=re.compile(r"^Comments"))
-    field(comments, "New comment").fill("Seen, thanks.")
+    long_word = "W" * 120  # one word wider than the card: it wraps, nothing is clipped
+    field(comments, "New comment").fill(f"Seen, thanks. {long_word}")
     comments.get_by_role("button", name="Add comment").click()
-    expect(comments.get_by_role("article", name="Comment by Ana Lyst")).to_contain_text("Seen, thanks.")
+    article = comments.get_by_role("article", name="Comment by Ana Lyst")
+    expect(article).to_contain_text(long_word)
+    assert article.evaluate("e => e.scrollWidth <= e.clientWidth"), "the comment's long word is clipped"
 
     check = next(
         c
@@ -254,6 +262,11 @@ def test_a_member_without_permission_sees_no_edit_or_run_buttons(page, live, ana
     for name in ("Save check", "Dry run", "Archive", "Make draft"):
         expect(page.get_by_role("button", name=name)).to_have_count(0)
     audit(page, "18-member-check", screenshots)
+    # a check that does not exist: the error, no empty form
+    page.goto("/checks/987654")
+    expect(page.get_by_role("alert")).to_contain_text("987654")
+    expect(page.get_by_role("textbox", name=re.compile(r"^Rule type"))).to_have_count(0)
+    assert user_lists == []
 
     # the API agrees with what the pages hide
     headers = {"Authorization": f"Bearer {token}"}
@@ -296,3 +309,28 @@ def test_quality_scores_on_the_datastore_page_and_the_overview(page, live, scree
     scores = page.get_by_role("region", name="Quality scores, last 30 days")
     expect(scores.locator(".recharts-line-dots circle").first).to_be_visible()
     audit(page, "20-overview-quality-scores", screenshots)
+
+    # a name of 120 letters without a space wraps: no page grows wider than the window
+    long = server.call(
+        "POST",
+        "/api/datastores",
+        json={
+            "name": "W" * 120,
+            "connection": {"type": "duckdb"},
+            "database": str(seeded["paths"]["source"]),
+            "schema": "main",
+        },
+    )
+    try:
+        for path in ("/datastores", f"/datastores/{long['id']}"):
+            page.goto(path)
+            expect(
+                page.get_by_role("link", name="W" * 120)
+                .or_(page.get_by_role("heading", name=re.compile("W{120}")))
+                .first
+            ).to_be_visible()
+            widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert widths[0] <= widths[1], (path, widths)
+        page.screenshot(path=str(screenshots / "21-long-datastore-name.png"), full_page=True)
+    finally:
+        server.call("DELETE", f"/api/datastores/{long['id']}")

@@ -1,15 +1,14 @@
 import { BarChart } from "@mantine/charts";
 import { Card, Group, RingProgress, SimpleGrid, Table, Text, Title } from "@mantine/core";
 import type { FieldProfile } from "../api/types";
-import { formatNumber } from "../lib";
+import { formatFieldValue, formatNumber } from "../lib";
 
 /** The rows of the quantile table: what is known of the field's distribution, in order, each
  * value as shown (an integer field's own values without digit grouping, so a year reads 2013,
  * not 2,013; counts and means grouped). The quartiles and median are approximate (the
  * engine's approximate quantiles, or a sample's). */
 export function quantileRows(p: FieldProfile): [string, string][] {
-  const integral = p.field_type === "Integral";
-  const own = (v: unknown) => (integral && typeof v === "number" && Number.isInteger(v) ? String(v) : formatNumber(v));
+  const own = (v: unknown) => formatFieldValue(v, p.field_type);
   const rows: [string, unknown, (v: unknown) => string][] = [
     ["Minimum", p.min, own],
     ["1st quartile (approx.)", p.q1, own],
