@@ -127,6 +127,34 @@ def test_dry_run_a_check_from_its_form(page, live, screenshots):
         == anomalies_before
     )
 
+    # the API's refusal shows on the input it is about, once, without its place repeated
+    refusal = httpx.post(
+        f"{server.base_url}/api/quality-checks/dry-run",
+        json={**check_body(flights), "filter": "dep_delay >>> 3"},
+        headers={"Authorization": f"Bearer {server.token}"},
+    ).json()["detail"][0]
+    assert refusal["loc"] == ["body", "filter"] and refusal["msg"].startswith("filter: ")
+    field(page, "Filter").fill("dep_delay >>> 3")
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.locator(".mantine-TextInput-error")).to_have_text(refusal["msg"].removeprefix("filter: "))
+    expect(page.get_by_role("alert", name="Something went wrong")).to_have_count(0)
+    # coverage is a share of rows: 5 stays 5 (not saved as 1.0) and is refused with the bound
+    field(page, "Coverage").fill("5")
+    page.get_by_role("button", name="Save check").click()
+    expect(page.get_by_text("Coverage is a share of rows: more than 0, at most 1")).to_be_visible()
+    expect(field(page, "Coverage")).to_have_value("5")
+    page.screenshot(path=str(screenshots / "14b-check-refusals.png"), full_page=True)
+    assert server.call("GET", f"/api/quality-checks/{check['id']}")["coverage"] == saved["coverage"]
+
+
+def check_body(container: int) -> dict:
+    return {
+        "container_id": container,
+        "rule": "between",
+        "fields": ["dep_delay"],
+        "properties": {"min": -5, "max": 300},
+    }
+
 
 PASSWORD = "correct horse 42"
 
