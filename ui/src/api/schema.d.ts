@@ -120,6 +120,10 @@ export interface paths {
         /**
          * Setup Admin
          * @description Set the first Admin's email and password with the one-time code (401 once used).
+         *
+         *     Answers the new Admin (a ``User``) to API clients; a browser submitting the set-up page's
+         *     form (``Accept`` naming ``text/html``) is sent on (303) to the UI's sign-in page,
+         *     ``/signin?notice=admin-ready``, instead of being left on JSON.
          */
         post: operations["setup_admin"];
         delete?: never;
@@ -6185,6 +6189,16 @@ export interface components {
             field: string;
             /** Map To */
             map_to: string;
+            /**
+             * Maximum
+             * @description the greatest value a number property takes (inclusive)
+             */
+            maximum?: number | null;
+            /**
+             * Minimum
+             * @description the least value a number property takes (inclusive)
+             */
+            minimum?: number | null;
             /** Required */
             required: boolean;
             /** Title */
@@ -7765,6 +7779,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
+            };
+            /** @description Sent from a browser (Accept: text/html): on to the UI's sign-in page */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The set-up link is invalid, expired or already used */
             401: {
