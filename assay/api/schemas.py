@@ -101,6 +101,8 @@ class DatastoreUpdate(_Body):
 
     name: Name | None = None
     connection: ConnectionIn | None = None
+    #: another connection for the datastore (qualytics-cli sends its current one back: no change)
+    connection_id: int | None = None
     database: str | None = None
     schema_: str | None = Field(default=None, alias="schema")
     enrichment_prefix: Prefix | None = Field(

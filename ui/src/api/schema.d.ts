@@ -4452,6 +4452,8 @@ export interface components {
          */
         DatastoreUpdate: {
             connection?: components["schemas"]["ConnectionIn"] | null;
+            /** Connection Id */
+            connection_id?: number | null;
             /** Database */
             database?: string | null;
             /** Description */

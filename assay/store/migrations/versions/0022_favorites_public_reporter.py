@@ -12,7 +12,7 @@ checks and anomalies of the Public team's datastores and changes nothing until a
 more. An install that already has datastores keeps the Public team's permission as it is.
 
 Revision ID: 0022_favorites_public_reporter
-Revises: 0020_container_description
+Revises: 0021_datastore_connections
 """
 
 import datetime as dt
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022_favorites_public_reporter"
-down_revision = "0020_container_description"
+down_revision = "0021_datastore_connections"
 branch_labels = None
 depends_on = None
 
