@@ -79,13 +79,13 @@ def verify_token(session: Session, secret: str, token: str) -> tuple[User, UserT
     row = session.scalar(select(UserToken).where(UserToken.jti == claims["jti"]))
     if row is None:
         raise AuthError("invalid token: unknown token (deleted?)")
-    if row.revoked:
-        raise AuthError("token revoked")
     user = row.user
     if user is None or str(user.id) != str(claims["sub"]):
         raise AuthError("invalid token: its user no longer exists")
-    if user.deleted_at is not None:
+    if user.deleted_at is not None:  # said first: deactivation revokes every token too
         raise AuthError("user deactivated")
+    if row.revoked:
+        raise AuthError("token revoked")
     now = utcnow()
     last = row.last_used if row.last_used is None or row.last_used.tzinfo else row.last_used.replace(tzinfo=dt.UTC)
     if last is None or now - last > dt.timedelta(minutes=1):  # don't write on every request

@@ -27,6 +27,15 @@ Two layers, as in Qualytics:
 * **Team permission** (on a datastore): Reporter < Viewer < Drafter < Author < Editor. A user
   holds, on a datastore, the highest permission of the teams that hold it and that the user
   belongs to (every user belongs to the public team). **Admins bypass team permissions.**
+* **The public team** (`Public`, every user) holds **Reporter** on a fresh install: a new Member
+  reads the checks and anomalies of the datastores it holds and changes nothing until a team
+  grants more. (Installs from before migration 0022 keep what their public team had: Editor,
+  unless an Admin changed it; `PUT /api/teams/{id}` with `{"permission": "Reporter"}` narrows it.)
+  A datastore created without `teams` is held by the public team; `"teams": ["analysts"]` by
+  those teams only; `"teams": []` by none (only Admins reach its content).
+* **Favourites** (`PATCH …/favorite`) are the caller's own: anyone who can read an object may
+  star it; another user's star is neither changed nor seen, and a star is not a change of the
+  object (no activity entry).
 
 Answers: **401** without a valid token (missing, expired, revoked, or its user deactivated);
 **403** when the role is too low, or the team permission too weak on a datastore the user can

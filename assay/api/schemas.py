@@ -98,7 +98,10 @@ class DatastoreCreate(_Body):
     trigger_sync: bool = False
     max_concurrent_operations: int | None = Field(default=None, ge=1, le=1000)
     teams: list[str] | None = Field(
-        default=None, max_length=1000, description="names of the teams that hold it (default: the public team)"
+        default=None,
+        max_length=1000,
+        description="names of the teams that hold it, each with its permission on it; [] for none (only Admins "
+        "reach its content); not sent or null: the public team (every user; Reporter on a fresh install)",
     )
 
 

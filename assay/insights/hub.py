@@ -105,13 +105,14 @@ def insights(
     * users, datastores, active / inferred / authored checks, sla_monitoring (active
       freshness checks): ``total_*`` as they are now, events = their creation;
     * records_profiled / records_scanned (records of successful container profiles /
-      scans), fields_profiled (field profiles), anomalies_identified (anomalies created),
+      scans), fields_profiled (field profiles), anomalies_identified (distinct anomalies
+      created: no ``Duplicate`` rows, which re-scans add for what an open anomaly holds),
       sla_violations (anomalies a freshness check failed): events in the timeframe;
     * anomalies_active / _acknowledged: anomalies created in the timeframe now in that
       status; anomalies_resolved / _invalid: anomalies now in that status whose last change
       falls in the timeframe;
-    * ``week_checks_passing`` / ``week_checks_failing`` (Assay): check assertions of
-      successful container scans that passed / failed, per day.
+    * ``week_checks_passing`` / ``week_checks_failing`` (Assay): per day, the distinct checks
+      whose last assertion that day (successful container scans) passed / failed.
 
     Raises ValidationError (422) for an unknown ``timeframe``.
     """
@@ -124,7 +125,7 @@ def insights(
     ids = repo.datastore_ids(session, datastores, tags)
 
     scans = repo.container_scans(session, ids, whole)
-    passing, failing = repo.check_assertions(scans)
+    passing, failing = repo.check_assertions(scans, cur.day_of)
     series: dict[str, tuple[repo.Events, int | None]] = {
         # name: (events, total when it is a current count rather than the timeframe's events)
         "users": (u := repo.users(session, users_among), len(u)),

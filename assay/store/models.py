@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid as uuid_mod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -24,9 +24,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_session, relationship
 
 
 def utcnow() -> dt.datetime:
@@ -39,7 +40,33 @@ class Base(DeclarativeBase):
     __table_args__ = {"sqlite_autoincrement": True}
 
 
-class Datastore(Base):
+def favorites_of_caller(session: Session) -> set[tuple[str, int]]:
+    """The ``(object_type, object_id)`` pairs the session's user (``info["user_id"]``, a
+    request's caller) has starred, read once per session; empty without a user (a worker)."""
+    cached = session.info.get("favorites")
+    if cached is None:
+        user_id = session.info.get("user_id")
+        query = select(Favorite.object_type, Favorite.object_id).where(Favorite.user_id == user_id)
+        rows = session.execute(query).all() if user_id is not None else []
+        cached = session.info["favorites"] = {(t, i) for t, i in rows}
+    return cached
+
+
+class Starred:
+    """A datastore, container or quality check: something a user may star. ``favorite`` is
+    whether the *requesting* user starred it (``Favorite`` rows are per user, never shared)."""
+
+    if TYPE_CHECKING:
+        __tablename__: str
+        id: int
+
+    @property
+    def favorite(self) -> bool:
+        session = object_session(self)
+        return session is not None and (self.__tablename__, self.id) in favorites_of_caller(session)
+
+
+class Datastore(Starred, Base):
     __tablename__ = "datastore"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -62,7 +89,8 @@ class Datastore(Base):
     connection_id: Mapped[int | None] = mapped_column(ForeignKey("connection.id", ondelete="RESTRICT"), nullable=True)
     max_concurrent_operations: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: no limit
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    favorite: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the shared star of before 0022 (no longer read or written: ``Favorite`` rows are per user)
+    legacy_favorite: Mapped[bool] = mapped_column("favorite", Boolean, default=False)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
 
@@ -76,7 +104,7 @@ class Datastore(Base):
     connection_ref: Mapped[Connection | None] = relationship()
 
 
-class Container(Base):
+class Container(Starred, Base):
     __tablename__ = "container"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -89,7 +117,8 @@ class Container(Base):
     file_format: Mapped[str | None] = mapped_column(String(16), nullable=True)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    favorite: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the shared star of before 0022 (no longer read or written: ``Favorite`` rows are per user)
+    legacy_favorite: Mapped[bool] = mapped_column("favorite", Boolean, default=False)
     additional_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     query: Mapped[str | None] = mapped_column(Text, nullable=True)  # computed_*: a SELECT over the datastore
@@ -129,7 +158,7 @@ class Field(Base):
     container: Mapped[Container] = relationship(back_populates="fields")
 
 
-class QualityCheck(Base):
+class QualityCheck(Starred, Base):
     __tablename__ = "quality_check"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -161,7 +190,8 @@ class QualityCheck(Base):
     template_id: Mapped[int | None] = mapped_column(
         ForeignKey("quality_check_template.id", ondelete="SET NULL"), nullable=True, index=True
     )
-    favorite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # the shared star of before 0022 (no longer read or written: ``Favorite`` rows are per user)
+    legacy_favorite: Mapped[bool] = mapped_column("favorite", Boolean, default=False, server_default=sa_false())
 
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
     last_editor_id: Mapped[int | None] = mapped_column(
@@ -425,6 +455,19 @@ class Team(Base):
     datastores: Mapped[list[Datastore]] = relationship(
         secondary=team_datastore, back_populates="teams", order_by="Datastore.id"
     )
+
+
+class Favorite(Base):
+    """One user's star on a datastore, container or quality check (``object_type``: its table
+    name). Per user: starring never changes the object nor what another user sees. Ids are never
+    reused (``sqlite_autoincrement``), so a star left by a deleted object stars nothing."""
+
+    __tablename__ = "favorite"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(32), primary_key=True)  # datastore | container | quality_check
+    object_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class UserToken(Base):

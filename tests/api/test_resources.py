@@ -81,7 +81,8 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
         "favorite": False,
         "description": "the shop",
         "max_concurrent_operations": None,
-        "teams": [{"id": 1, "name": "Public", "permission": "Editor"}],  # no teams sent: the public team
+        # no teams sent: the public team, which holds Reporter on a fresh install (migration 0022)
+        "teams": [{"id": 1, "name": "Public", "permission": "Reporter"}],
         "created_by": 1,
         # a new datastore: nothing counted yet, no scan in the decay window so no score total
         "metrics": {

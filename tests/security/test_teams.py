@@ -462,8 +462,33 @@ def test_revoked_session_token_and_deactivated_user_answer_401(world):
     r = httpx.post(f"{w.url}/api/auth/sign-in", json={"email": email, "password": PASSWORD})
     assert (r.status_code, r.json()["detail"]) == (401, "wrong email or password")
     w.ok("PUT", f"/users/{user['id']}", json={"deactivated": False})
+    # reactivated: the token that existed at deactivation stays dead (revoked then) ...
     with w.client(token) as c:
+        r = c.get("/users/me")
+        assert (r.status_code, r.json()["detail"]) == (401, "token revoked")
+    # ... a new sign-in works, and both old session tokens stay listed, revoked (the audit)
+    with w.client(w.sign_in(email, PASSWORD)) as c:
         assert c.get("/users/me").status_code == 200
+        mine = sorted(c.get("/user-tokens").json()["items"], key=lambda t: t["id"])
+        assert [t["revoked"] for t in mine] == [True, True, False]
+
+
+def test_reactivation_revives_no_token_of_a_service_user(world):
+    w = world
+    svc = w.ok("POST", "/users", json={"name": "nightly-etl", "email": "etl2@assay.test", "user_type": "Service"})
+    token = w.ok("POST", "/user-tokens/service", json={"user_id": svc["id"], "name": "etl"})["token"]
+    w.ok("PUT", f"/users/{svc['id']}", json={"deactivated": True})  # the PUT way of deactivating
+    with w.client(token) as c:
+        assert c.get("/users/me").status_code == 401
+    w.ok("PUT", f"/users/{svc['id']}", json={"deactivated": False})
+    with w.client(token) as c:
+        r = c.get("/users/me")
+        assert (r.status_code, r.json()["detail"]) == (401, "token revoked")
+    fresh = w.ok("POST", "/user-tokens/service", json={"user_id": svc["id"], "name": "etl"})["token"]
+    with w.client(fresh) as c:  # the name is free again: the old token is revoked
+        assert c.get("/users/me").json()["email"] == "etl2@assay.test"
+    listed = [t for t in w.ok("GET", "/user-tokens/service")["items"] if t["user_id"] == svc["id"]]
+    assert sorted((t["name"], t["revoked"]) for t in listed) == [("etl", False), ("etl", True)]  # the audit
 
 
 def test_service_user_has_service_tokens_and_no_password(world):
@@ -474,7 +499,8 @@ def test_service_user_has_service_tokens_and_no_password(world):
     with w.client(token) as c:
         assert c.get("/users/me").json()["email"] == "pipeline@assay.test"
         assert c.get("/datastores").json()["items"] == []  # in no team: sees nothing
-    assert [t["name"] for t in w.ok("GET", "/user-tokens/service")["items"]] == ["ci"]
+    listed = w.ok("GET", "/user-tokens/service")["items"]  # every service user's: keep this one's
+    assert [t["name"] for t in listed if t["user_id"] == svc["id"]] == ["ci"]
     assert status(w, "Editor", "POST", "/user-tokens/service", json={"user_id": svc["id"], "name": "x"}) == 403
 
 
@@ -669,3 +695,65 @@ def test_qualytics_cli_users_teams_and_auth(world, tmp_path):
     team_id = next(t["id"] for t in w.ok("GET", "/teams", params={"size": 100})["items"] if t["name"] == "B-Editor")
     code, out = q("teams", "get", "--id", str(team_id))
     assert code == 0 and "B-Editor" in out and "beta_store" in out, out
+
+
+# -- favourites are per user -----------------------------------------------------------------
+
+
+def test_favourites_are_per_user_and_not_a_change_of_the_object(world):
+    w = world
+    before = w.ok("GET", "/activity")["total"]
+    targets = (f"/datastores/{w.A}", f"/containers/{w.cA}", f"/quality-checks/{w.checkA}")
+    for path in targets:  # a Reporter may star what they can read: their star only
+        assert w.ok("PATCH", f"{path}/favorite", who="Reporter", json={"favorite": True})["favorite"] is True
+        assert w.ok("GET", path, who="Reporter")["favorite"] is True
+        assert w.ok("GET", path, who="Editor")["favorite"] is False
+        assert w.ok("GET", path)["favorite"] is False  # nor the Admin's
+    # the Editor's star and un-star leave the Reporter's alone
+    w.ok("PATCH", f"/datastores/{w.A}/favorite", who="Editor", json={"favorite": True})
+    assert w.ok("PATCH", f"/datastores/{w.A}/favorite", who="Editor", json={"favorite": False})["favorite"] is False
+    assert w.ok("GET", f"/datastores/{w.A}", who="Reporter")["favorite"] is True
+    starred = {d["id"]: d["favorite"] for d in w.ok("GET", "/datastores", who="Reporter")["items"]}
+    assert starred == {w.A: True}
+    # PUT of a check with ``favorite`` (Author) sets the caller's own star too
+    w.ok("PUT", f"/quality-checks/{w.checkA}", who="Author", json={"favorite": True})
+    assert w.ok("GET", f"/quality-checks/{w.checkA}", who="Author")["favorite"] is True
+    assert w.ok("GET", f"/quality-checks/{w.checkA}", who="Editor")["favorite"] is False
+    # no star is an activity entry: only the PUT's update of the check is
+    entries = w.ok("GET", "/activity")["items"]
+    new = entries[: w.ok("GET", "/activity")["total"] - before]
+    assert [(a["verb"], a["object_type"], a["object_id"]) for a in new] == [("update", "quality_check", w.checkA)]
+    # an outsider can't star what they can't see
+    assert status(w, "mb", "PATCH", f"/datastores/{w.A}/favorite", json={"favorite": True}) == 404
+
+
+# -- least privilege on a fresh install ------------------------------------------------------
+
+
+def test_fresh_install_public_team_holds_reporter_and_teams_are_explicit(world):
+    w = world
+    public = next(t for t in w.ok("GET", "/teams")["items"] if t["is_public"])
+    assert (public["name"], public["permission"]) == ("Public", "Reporter")
+    path = w.tmp / "alpha.duckdb"
+    body = {"name": "everyones", "connection": {"type": "duckdb"}, "database": str(path)}
+    everyones = w.ok("POST", "/datastores", json=body)  # no teams sent: the public team
+    assert [(t["name"], t["permission"]) for t in everyones["teams"]] == [("Public", "Reporter")]
+    nobodys = w.ok("POST", "/datastores", json={**body, "name": "nobodys", "teams": []})
+    assert nobodys["teams"] == []
+    # a Member in no team besides Public: reads the public datastore, changes nothing on it ...
+    w.ok("POST", "/users", json={"name": "New", "email": "new@assay.test", "password": PASSWORD})
+    w.tokens["New"] = w.sign_in("new@assay.test", PASSWORD)
+    me = w.ok("GET", "/users/me", who="New")
+    assert me["permissions"] == [{"datastore_id": everyones["id"], "permission": "Reporter"}]
+    assert status(w, "New", "GET", f"/datastores/{everyones['id']}") == 200
+    assert status(w, "New", "PUT", f"/datastores/{everyones['id']}", json={"description": "x"}) == 403
+    assert status(w, "New", "POST", "/operations/run", json={"type": "scan", "datastore_id": everyones["id"]}) == 403
+    # ... and neither sees the datastore held by no team nor those of the teams it is not in
+    assert status(w, "New", "GET", f"/datastores/{nobodys['id']}") == 404
+    assert status(w, "New", "GET", f"/datastores/{w.A}") == 404
+    # a Viewer of ALPHA holds Reporter (from Public) on the new one, not Editor
+    viewer = {p["datastore_id"]: p["permission"] for p in w.ok("GET", "/users/me", who="Viewer")["permissions"]}
+    assert viewer == {w.A: "Viewer", everyones["id"]: "Reporter"}
+    with w.as_("Admin") as c:  # a team that does not exist is a 422 naming it
+        r = c.post("/datastores", json={**body, "name": "x", "teams": ["Public", "nope"]})
+    assert (r.status_code, r.json()["detail"][0]["loc"]) == (422, ["body", "teams", 1])

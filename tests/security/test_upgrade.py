@@ -1,6 +1,7 @@
-"""A single-user install upgrades in place (migration 0014), on SQLite and PostgreSQL: its
+"""A single-user install upgrades in place (migrations 0014, 0022), on SQLite and PostgreSQL: its
 token keeps working as the first Admin's, its datastores stay where they were (the public
-team holds them), ids of deleted rows are not handed out again, and nothing cascades away."""
+team holds them, with the Editor it had), ids of deleted rows are not handed out again, nothing
+cascades away, and its shared favourites become the first Admin's."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def test_a_single_user_install_upgrades_in_place(url, tmp_path):
             "enrichment_remediation_strategy": "none",
             "high_count_rollup_threshold": 10,
             "tags": [],
-            "favorite": False,
+            "favorite": True,  # the shared star of before 0022
         }
         for name in ("kept", "deleted")
     ]
@@ -76,7 +77,7 @@ def test_a_single_user_install_upgrades_in_place(url, tmp_path):
                 "datastore_id": kept,
                 "name": "t",
                 "container_type": "table",
-                "favorite": False,
+                "favorite": True,
                 "tags": [],
             },
         )
@@ -103,6 +104,16 @@ def test_a_single_user_install_upgrades_in_place(url, tmp_path):
             json={"name": "new", "connection": {"type": "duckdb"}, "database": str(tmp_path / "x.duckdb")},
         ).json()
         assert new["id"] == kept + 2  # the deleted datastore's id is not reused
+        # 0022: the shared stars became the first Admin's own; a new user has none
+        assert client.get(f"/api/datastores/{kept}").json()["favorite"] is True
+        [container_id] = [c["id"] for c in client.get("/api/containers", params={"datastore": kept}).json()["items"]]
+        assert client.get(f"/api/containers/{container_id}").json()["favorite"] is True
+        assert new["favorite"] is False
+        client.post("/api/users", json={"name": "Ann", "email": "ann@x.test", "password": "a long password"})
+        ann = client.post("/api/auth/sign-in", json={"email": "ann@x.test", "password": "a long password"})
+        client.headers["Authorization"] = f"Bearer {ann.json()['token']}"
+        assert client.get(f"/api/datastores/{kept}").json()["favorite"] is False
+        assert client.get(f"/api/containers/{container_id}").json()["favorite"] is False
     dispose_engine(url)
 
 

@@ -11,6 +11,7 @@ from ...store.models import Container
 from ...store.repo import paginate, with_any_json_value
 from ...store.repositories import containers as repo
 from ...store.repositories import datastores as datastore_repo
+from ...store.repositories import favorites
 from .. import responses as r
 from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
@@ -70,8 +71,8 @@ def list_fields(container_id: int, session: SessionDep) -> list[dict]:
 
 @router.patch("/{container_id}/favorite", response_model=r.Container)
 def update_favorite_container(container_id: int, body: ToggleFavorite, session: SessionDep) -> dict:
-    """Mark (``{"favorite": true}``) or unmark a container as a favourite."""
+    """Mark (``{"favorite": true}``) or unmark a container as the caller's favourite: per user (another
+    user's star is not changed nor seen), and not a change of the container (no activity entry)."""
     container = repo.get(session, container_id)
-    container.favorite = body.favorite
-    session.flush()
+    favorites.set_favorite(session, container, body.favorite)
     return ser.container(container)

@@ -21,6 +21,7 @@ from ...store.models import Connection, Datastore
 from ...store.repo import ensure_idle, paginate, with_any_json_value
 from ...store.repositories import connections as connection_repo
 from ...store.repositories import datastores as repo
+from ...store.repositories import favorites
 from ...store.repositories import users as users_repo
 from .. import responses as r
 from .. import serializers as ser
@@ -295,7 +296,10 @@ def create_datastore(
         _test_connection(ds, secrets)
     # every datastore has a connection with an id (as in Qualytics): an inline one becomes its own
     ds.connection_ref = ref or _new_connection(session, key, body.name, conn, secrets)
-    ds.teams = users_repo.teams_named(session, body.teams) if body.teams else users_repo.public_teams(session)
+    # the teams named (``[]``: none, only Admins reach its content); not sent: the public team
+    ds.teams = (
+        users_repo.teams_named(session, body.teams) if body.teams is not None else users_repo.public_teams(session)
+    )
     repo.add(session, ds)
     if body.trigger_sync and not body.enrichment_only:
         service.queue_initial_sync(session, ds, runner.submit)
@@ -455,8 +459,8 @@ def verify_datastore(
 
 @router.patch("/{datastore_id}/favorite", response_model=r.Datastore)
 def update_favorite_datastore(datastore_id: int, body: ToggleFavorite, session: SessionDep) -> dict:
-    """Mark (``{"favorite": true}``) or unmark a datastore as a favourite."""
+    """Mark (``{"favorite": true}``) or unmark a datastore as the caller's favourite: per user (another
+    user's star is not changed nor seen), and not a change of the datastore (no activity entry)."""
     ds = repo.get(session, datastore_id)
-    ds.favorite = body.favorite
-    session.flush()
+    favorites.set_favorite(session, ds, body.favorite)
     return ser.datastore(ds)

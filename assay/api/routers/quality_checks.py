@@ -17,6 +17,7 @@ from ...store.models import Container, QualityCheck, QualityCheckTemplate, utcno
 from ...store.repo import ensure_idle, paginate, with_any_json_value
 from ...store.repositories import checks as repo
 from ...store.repositories import containers as container_repo
+from ...store.repositories import favorites
 from ...store.repositories import users as user_repo
 from .. import responses as r
 from .. import serializers as ser
@@ -281,10 +282,10 @@ def dry_run_saved_check(
 
 @router.patch("/{check_id}/favorite", response_model=r.QualityCheck)
 def update_favorite_check(check_id: int, body: ToggleFavorite, session: SessionDep) -> dict:
-    """Mark (``{"favorite": true}``) or unmark a check as a favourite."""
+    """Mark (``{"favorite": true}``) or unmark a check as the caller's favourite: per user (another
+    user's star is not changed nor seen), and not a change of the check (no activity entry)."""
     check = repo.get(session, check_id)
-    check.favorite = body.favorite
-    session.flush()
+    favorites.set_favorite(session, check, body.favorite)
     return ser.quality_check(check, repo.anomaly_counts(session, [check_id]).get(check_id, 0))
 
 
@@ -333,7 +334,7 @@ def update_check(check_id: int, body: QualityCheckUpdate, session: SessionDep) -
     ):
         check.inferred = False  # editing how an inferred check evaluates makes it authored (§1.3)
     check.fields, check.properties, check.filter, check.coverage = fields, properties or {}, filter_ or None, coverage
-    for key in ("description", "tags", "additional_metadata", "status", "anomaly_message_field", "weight", "favorite"):
+    for key in ("description", "tags", "additional_metadata", "status", "anomaly_message_field", "weight"):
         if key in sent and (getattr(body, key) is not None or key in ("description", "additional_metadata")):
             setattr(check, key, getattr(body, key))
     for key in ("owner_id", "default_anomaly_assignee_id"):  # null clears
@@ -341,6 +342,8 @@ def update_check(check_id: int, body: QualityCheckUpdate, session: SessionDep) -
             setattr(check, key, getattr(body, key))
     if "status" in sent and body.status in ("Active", "Draft"):
         check.deleted_at = None
+    if body.favorite is not None:  # the caller's own star, as PATCH …/favorite
+        favorites.set_favorite(session, check, body.favorite)
     check.last_updated = utcnow()
     session.flush()
     return ser.quality_check(check, repo.anomaly_counts(session, [check_id]).get(check_id, 0))

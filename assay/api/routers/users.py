@@ -162,7 +162,8 @@ def get_user(user_id: int, session: SessionDep) -> dict:
 @router.put("/users/{user_id}", response_model=r.User)
 def update_user(user_id: int, body: UserUpdate, session: SessionDep, caller: CurrentUser) -> dict:
     """Edit a user (Admins only): only the keys sent change. ``deactivated`` true deactivates
-    (every token of the user answers 401 from now on), false reactivates. 409 when the change
+    (every token of the user is revoked: it answers 401 from now on, also after reactivation),
+    false reactivates (the user signs in or gets new tokens). 409 when the change
     would leave no active Admin, or for an email in use."""
     user = repo.get_user(session, user_id)
     sent = body.model_fields_set
@@ -186,20 +187,25 @@ def update_user(user_id: int, body: UserUpdate, session: SessionDep, caller: Cur
         repo.revoke_sessions(session, user.id)  # a new password ends the sessions signed in with the old one
     if body.team_ids is not None:
         _set_teams(session, user, body.team_ids)
-    if body.deactivated is not None:
-        user.deleted_at = utcnow() if body.deactivated else None
+    if body.deactivated is True and user.deleted_at is None:
+        user.deleted_at = utcnow()
+        repo.revoke_tokens(session, user.id)  # reactivating must not revive them
+    elif body.deactivated is False:
+        user.deleted_at = None
     session.flush()
     return _user(user, session)
 
 
 @router.delete("/users/{user_id}", status_code=204)
 def delete_user(user_id: int, session: SessionDep) -> Response:
-    """Deactivate a user (Admins only; PUT ``deactivated: false`` reactivates): their tokens
-    answer 401. 409 for the last active Admin."""
+    """Deactivate a user (Admins only; PUT ``deactivated: false`` reactivates): their tokens are
+    revoked (401, also after reactivation). 409 for the last active Admin."""
     user = repo.get_user(session, user_id)
     if user.role == "Admin" and user.deleted_at is None and repo.active_admins(session) <= 1:
         raise Conflict("this is the last active Admin: make another user Admin first")
-    user.deleted_at = user.deleted_at or utcnow()
+    if user.deleted_at is None:
+        user.deleted_at = utcnow()
+        repo.revoke_tokens(session, user.id)  # reactivating must not revive them
     return Response(status_code=204)
 
 

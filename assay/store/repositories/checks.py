@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from ...domain import OPEN_ANOMALY_STATUSES
 from ..models import Anomaly, Container, FailedCheck, QualityCheck, QualityCheckTemplate
 from ..repo import get_or_404
 
@@ -96,13 +97,15 @@ def counts_by_rule_type(session: Session) -> dict[str, int]:
 
 
 def anomaly_counts(session: Session, check_ids: Sequence[int]) -> dict[int | None, int]:
-    """Check id → number of anomalies the check took part in (for ``check_ids``)."""
+    """Check id → number of open anomalies (``Active`` or ``Acknowledged``) the check took part
+    in, for ``check_ids``: what ``GET /anomalies?quality_check={id}`` lists by default. A re-scan
+    finding the same rows again adds a ``Duplicate`` (archived) row, so it changes nothing here."""
     if not check_ids:
         return {}
     rows = session.execute(
         select(FailedCheck.quality_check_id, func.count(func.distinct(FailedCheck.anomaly_id)))
         .join(Anomaly, Anomaly.id == FailedCheck.anomaly_id)
-        .where(FailedCheck.quality_check_id.in_(check_ids))
+        .where(FailedCheck.quality_check_id.in_(check_ids), Anomaly.status.in_(OPEN_ANOMALY_STATUSES))
         .group_by(FailedCheck.quality_check_id)
     ).all()
     return {row[0]: row[1] for row in rows}

@@ -5,7 +5,7 @@ datastores; ``insights/hub.py`` buckets them into days."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -114,11 +114,13 @@ def checks(session: Session, ids: Sequence[int], *, inferred: bool | None = None
 
 
 def sla_violations(session: Session, ids: Sequence[int], span: Span) -> Events:
-    """Each anomaly created in ``span`` that an SLA check (freshness) failed."""
+    """Each distinct anomaly (not a ``Duplicate``) created in ``span`` that an SLA check
+    (freshness) failed."""
     return _events(
         session,
         select(Anomaly.created, 1).where(
             Anomaly.datastore_id.in_(ids),
+            Anomaly.status != AnomalyStatus.DUPLICATE,
             Anomaly.created >= span[0],
             Anomaly.created < span[1],
             Anomaly.id.in_(
@@ -152,14 +154,22 @@ def container_scans(
     return [(at, int(r or 0), int(p or 0), int(a or 0), cr or []) for at, r, p, a, cr in session.execute(stmt)]
 
 
-def check_assertions(scans: list[tuple[dt.datetime, int, int, int, list[Any]]]) -> tuple[Events, Events]:
-    """(passing, failing) check assertions of ``container_scans`` rows, each at its scan's end."""
-    passing: Events = []
-    failing: Events = []
+def check_assertions(
+    scans: list[tuple[dt.datetime, int, int, int, list[Any]]], day_of: Callable[[dt.datetime], dt.date]
+) -> tuple[Events, Events]:
+    """(passing, failing) checks of ``container_scans`` rows per day (``day_of`` a scan's end):
+    each check counts once a day, by its last assertion of that day (a check scanned three times
+    in a day is one check, passing or failing as its latest scan said), at that scan's end."""
+    latest: dict[tuple[dt.date, Any], tuple[dt.datetime, bool]] = {}
     for at, _r, _p, _a, results in scans:
         for item in results:
-            if item.get("result") in ASSERTED_RESULTS:
-                (passing if item.get("result") == CheckResult.PASSED else failing).append((at, 1))
+            if item.get("result") not in ASSERTED_RESULTS:
+                continue
+            key = (day_of(at), item.get("quality_check_id"))
+            if key not in latest or latest[key][0] <= at:
+                latest[key] = (at, item.get("result") == CheckResult.PASSED)
+    passing: Events = [(at, 1) for at, passed in latest.values() if passed]
+    failing: Events = [(at, 1) for at, passed in latest.values() if not passed]
     return passing, failing
 
 
@@ -174,11 +184,15 @@ def anomalies_created(
     rule_types: Sequence[str] | None = None,
     anomaly_type: str | None = None,
 ) -> Events:
-    """Each anomaly created in ``span`` (now in one of ``statuses`` when given); further
-    filters: its containers, a failed check on any of ``fields`` or of ``rule_types``, its type."""
+    """Each distinct anomaly created in ``span`` (now in one of ``statuses`` when given): a
+    ``Duplicate`` (a re-scan finding again what an open anomaly holds) is not another anomaly
+    and counts only when ``statuses`` names it. Further filters: its containers, a failed check
+    on any of ``fields`` or of ``rule_types``, its type."""
     stmt = select(Anomaly.created, 1).where(
         Anomaly.datastore_id.in_(ids), Anomaly.created >= span[0], Anomaly.created < span[1]
     )
+    if not statuses:
+        stmt = stmt.where(Anomaly.status != AnomalyStatus.DUPLICATE)
     if statuses:
         stmt = stmt.where(Anomaly.status.in_(statuses))
     if containers:

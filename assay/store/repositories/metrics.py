@@ -25,6 +25,11 @@ from ..models import (
 IMPORTANT_WEIGHT = 3
 
 
+#: A distinct anomaly: not a ``Duplicate`` (what a re-scan records when it finds again what an
+#: open anomaly already holds, ``engine/anomalies.py``), which is the same anomaly seen again.
+DISTINCT_ANOMALY = Anomaly.status != AnomalyStatus.DUPLICATE
+
+
 def _grouped(session: Session, key: Any, stmt: Any) -> dict[int, int]:
     return {int(k): int(v) for k, v in session.execute(stmt.group_by(key)).all()}
 
@@ -32,7 +37,8 @@ def _grouped(session: Session, key: Any, stmt: Any) -> dict[int, int]:
 def container_counts(session: Session, ids: Sequence[int]) -> dict[str, dict[int, int]]:
     """Per container id: ``fields``, ``active_checks``, ``important_checks``,
     ``passing_checks``, ``failing_checks`` (active checks whose last assertion passed /
-    failed), ``anomalies`` (every anomaly, archived ones too), ``active_anomalies``
+    failed), ``anomalies`` (every distinct anomaly, archived ones too: not the ``Duplicate``
+    rows re-scans add for a finding an open anomaly already holds), ``active_anomalies``
     (status ``Active``). Containers without any are absent from a map."""
     live = (
         QualityCheck.container_id.in_(ids),
@@ -50,7 +56,9 @@ def container_counts(session: Session, ids: Sequence[int]) -> dict[str, dict[int
         "passing_checks": _grouped(session, qc, select(qc, n).where(*live, QualityCheck.is_passing.is_(True))),
         "failing_checks": _grouped(session, qc, select(qc, n).where(*live, QualityCheck.is_passing.is_(False))),
         "anomalies": _grouped(
-            session, Anomaly.container_id, select(Anomaly.container_id, n).where(Anomaly.container_id.in_(ids))
+            session,
+            Anomaly.container_id,
+            select(Anomaly.container_id, n).where(Anomaly.container_id.in_(ids), DISTINCT_ANOMALY),
         ),
         "active_anomalies": _grouped(
             session,
@@ -103,8 +111,10 @@ def last_scanned(session: Session, ids: Sequence[int]) -> dict[int, dt.datetime]
 
 def datastore_counts(session: Session, ids: Sequence[int]) -> dict[str, dict[int, int]]:
     """Per datastore id: ``containers`` (live), ``partitions``, ``quality_checks`` (live,
-    not archived), ``anomalies`` (all), ``new_anomalies`` (``Active``), ``open_anomalies``
-    (``Active`` or ``Acknowledged``), ``archived_anomalies``."""
+    not archived), ``anomalies`` (every distinct anomaly: not the ``Duplicate`` rows re-scans add
+    for a finding an open anomaly already holds), ``new_anomalies`` (``Active``),
+    ``open_anomalies`` (``Active`` or ``Acknowledged``), ``archived_anomalies`` (the distinct
+    anomalies archived: ``anomalies`` = ``open_anomalies`` + ``archived_anomalies``)."""
     n = func.count()
     cd = Container.datastore_id
     live_containers = (Container.datastore_id.in_(ids), Container.deleted_at.is_(None))
@@ -121,7 +131,7 @@ def datastore_counts(session: Session, ids: Sequence[int]) -> dict[str, dict[int
             .join(QualityCheck, QualityCheck.container_id == Container.id)
             .where(*live_containers, QualityCheck.deleted_at.is_(None)),
         ),
-        "anomalies": _grouped(session, ad, select(ad, n).where(ad.in_(ids))),
+        "anomalies": _grouped(session, ad, select(ad, n).where(ad.in_(ids), DISTINCT_ANOMALY)),
         "new_anomalies": _grouped(
             session, ad, select(ad, n).where(ad.in_(ids), Anomaly.status == AnomalyStatus.ACTIVE)
         ),
@@ -129,7 +139,9 @@ def datastore_counts(session: Session, ids: Sequence[int]) -> dict[str, dict[int
             session, ad, select(ad, n).where(ad.in_(ids), Anomaly.status.in_(OPEN_ANOMALY_STATUSES))
         ),
         "archived_anomalies": _grouped(
-            session, ad, select(ad, n).where(ad.in_(ids), Anomaly.status.in_(ARCHIVED_ANOMALY_STATUSES))
+            session,
+            ad,
+            select(ad, n).where(ad.in_(ids), Anomaly.status.in_(ARCHIVED_ANOMALY_STATUSES), DISTINCT_ANOMALY),
         ),
     }
 

@@ -57,6 +57,16 @@ def revoke_sessions(session: Session, user_id: int) -> int:
     return len(rows)
 
 
+def revoke_tokens(session: Session, user_id: int) -> int:
+    """Revoke every live token (session, personal and service) of user ``user_id``: done when the
+    user is deactivated, so reactivating them revives none of the tokens that existed then (the
+    rows stay, revoked, for the audit). Returns how many."""
+    rows = session.scalars(select(UserToken).where(UserToken.user_id == user_id, UserToken.revoked.is_(False))).all()
+    for row in rows:
+        row.revoked = True
+    return len(rows)
+
+
 def own_token(session: Session, user_id: int, token_id: int) -> UserToken:
     """Token ``token_id`` of user ``user_id``. Raises NotFound for another user's token too
     (no one learns which ids exist)."""

@@ -21,8 +21,9 @@ const QUERY_KEYS: Record<FavoriteKind, string[]> = {
   check: ["check", "checks"],
 };
 
-/** A star toggling whether a datastore, container or check is a favourite (a toggle button:
- * `aria-pressed` says its state; the change shows at once and is undone if the API refuses it). */
+/** A star toggling whether a datastore, container or check is the signed-in user's favourite
+ * (stars are per user: another user's are neither changed nor shown). A toggle button:
+ * `aria-pressed` says its state; the change shows at once and is undone if the API refuses it. */
 export function FavoriteStar({
   kind,
   id,
@@ -49,7 +50,7 @@ export function FavoriteStar({
   });
   const label = `Favourite ${name}`;
   return (
-    <Tooltip label={on ? "A favourite: click to remove it" : "Mark as a favourite"} withArrow>
+    <Tooltip label={on ? "Your favourite (only you see your stars): click to remove it" : "Mark as your favourite"} withArrow>
       <ActionIcon
         variant={on ? "light" : "subtle"}
         color={on ? "yellow.9" : "gray.8"}

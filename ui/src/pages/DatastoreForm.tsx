@@ -3,6 +3,7 @@ import {
   Button,
   Checkbox,
   Group,
+  MultiSelect,
   NumberInput,
   Paper,
   PasswordInput,
@@ -47,6 +48,8 @@ export interface FormState {
   tags: string[];
   enrichment_only: boolean;
   enrichment: string | null;
+  /** names of the teams to hold a new datastore; null: not chosen, the public team (the API's default) */
+  teams: string[] | null;
 }
 
 const EMPTY: FormState = {
@@ -65,6 +68,7 @@ const EMPTY: FormState = {
   tags: [],
   enrichment_only: false,
   enrichment: null,
+  teams: null,
 };
 
 /** The form's state of a saved datastore; secrets are never returned, so they start blank. */
@@ -116,6 +120,7 @@ export function datastoreBody(f: FormState): Record<string, unknown> {
   if (f.description.trim()) body.description = f.description.trim();
   if (f.tags.length) body.tags = f.tags;
   if (f.enrichment_only) body.enrichment_only = true;
+  if (f.teams !== null) body.teams = f.teams; // [] on purpose: held by no team (only Admins reach it)
   return body;
 }
 
@@ -183,6 +188,15 @@ function DatastoreForm({ saved }: { saved?: Datastore }) {
     queryFn: () =>
       unwrap<Page<Datastore>>(api.GET("/api/datastores", { params: { query: { enrichment_only: true, size: 1000 } } })),
   });
+  const teams = useQuery({
+    queryKey: ["teams", { size: 100 }],
+    enabled: !saved,
+    queryFn: () =>
+      unwrap<Page<{ id: number; name: string; permission: string; is_public: boolean }>>(
+        api.GET("/api/teams", { params: { query: { size: 100 } } }),
+      ),
+  });
+  const publicTeams = (teams.data?.items ?? []).filter((t) => t.is_public).map((t) => t.name);
   const knownTags = useQuery({
     queryKey: ["global-tags"],
     queryFn: () => unwrap<Page<{ name: string }>>(api.GET("/api/global-tags", { params: { query: { size: 1000 } } })),
@@ -338,6 +352,21 @@ function DatastoreForm({ saved }: { saved?: Datastore }) {
               clearable
               error={err.tags}
             />
+            {!saved && (
+              <MultiSelect
+                label="Teams"
+                description="Each team chosen holds its permission on the datastore; the Public team is every user. None: only Admins reach it."
+                placeholder={f.teams?.length === 0 ? "No team: only Admins" : undefined}
+                data={(teams.data?.items ?? []).map((t) => ({
+                  value: t.name,
+                  label: `${t.name} (${t.permission}${t.is_public ? ", every user" : ""})`,
+                }))}
+                value={f.teams ?? publicTeams}
+                onChange={(names) => set({ teams: names })}
+                clearable
+                searchable
+              />
+            )}
             <Checkbox
               label="Enrichment only (a place where scans write failing records)"
               checked={f.enrichment_only}

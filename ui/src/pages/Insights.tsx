@@ -29,11 +29,14 @@ function ChartCard({
   title,
   series,
   kind,
+  summary = "sum",
 }: {
   id: string;
   title: string;
   series: { name: string; label: string; color: string; data: DailyCount[] | undefined }[];
   kind: "bar" | "line";
+  /** "sum": events, totalled over the days; "last": a count per day (distinct checks), the last day's */
+  summary?: "sum" | "last";
 }) {
   const rows = mergeDaily(Object.fromEntries(series.map((s) => [s.label, s.data])));
   const chartSeries = series.map((s) => ({ name: s.label, color: s.color }));
@@ -50,7 +53,13 @@ function ChartCard({
         )}
       </div>
       <Text className="sr-only">
-        {series.map((s) => `${s.label}: ${(s.data ?? []).reduce((sum, d) => sum + d.count, 0)} in all`).join("; ")}
+        {series
+          .map((s) => {
+            if (summary === "sum") return `${s.label}: ${(s.data ?? []).reduce((sum, d) => sum + d.count, 0)} in all`;
+            const last = (s.data ?? []).at(-1);
+            return `${s.label}: ${last?.count ?? 0} on ${last?.date ?? "the last day"}`;
+          })
+          .join("; ")}
       </Text>
     </Card>
   );
@@ -127,8 +136,9 @@ export function InsightsPage() {
             />
             <ChartCard
               id="chart-checks"
-              title="Checks passing and failing"
+              title="Checks passing and failing (distinct checks per day)"
               kind="line"
+              summary="last"
               series={[
                 { name: "passing", label: "Passing", color: "green.7", data: d.week_checks_passing },
                 { name: "failing", label: "Failing", color: "red.7", data: d.week_checks_failing },

@@ -18,7 +18,7 @@ export function OverviewPage() {
       unwrap<Page<Anomaly>>(
         api.GET("/api/anomalies", {
           params: {
-            query: { start_date: since, status: ["Active,Acknowledged,Resolved,Invalid,Duplicate,Discarded"], size: 1000 } as never,
+            query: { start_date: since, status: ["Active,Acknowledged,Resolved,Invalid,Discarded"], size: 1000 } as never,
           },
         }),
       ),
@@ -76,7 +76,7 @@ export function OverviewPage() {
             Anomalies per day, last {DAYS} days
           </Title>
           <Text size="sm" mb="xs">
-            {(anomalies.data?.items ?? []).length} anomalies detected since {since}
+            {(anomalies.data?.items ?? []).length} distinct anomalies detected since {since} (re-scans&apos; duplicates left out)
             {anomalies.data && anomalies.data.total > anomalies.data.items.length ? ` (the latest ${anomalies.data.items.length} shown)` : ""}
           </Text>
           <div aria-hidden="true">

@@ -49,4 +49,11 @@ describe("datastore form", () => {
     const f = { ...formOf(pg), type: "s3", uri: "s3://bucket/x", tags: [], description: "" };
     expect(datastoreBody(f)).toEqual({ name: "warehouse", connection: { type: "s3", uri: "s3://bucket/x" } });
   });
+
+  it("sends the teams chosen, none on purpose, or leaves the public team to the API", () => {
+    const f = { ...formOf(pg), type: "s3", uri: "s3://bucket/x", tags: [], description: "" };
+    expect(datastoreBody(f)).not.toHaveProperty("teams");
+    expect(datastoreBody({ ...f, teams: ["analysts"] }).teams).toEqual(["analysts"]);
+    expect(datastoreBody({ ...f, teams: [] }).teams).toEqual([]);
+  });
 });
