@@ -649,7 +649,8 @@ export interface paths {
         head?: never;
         /**
          * Update Favorite Container
-         * @description Mark (``{"favorite": true}``) or unmark a container as a favourite.
+         * @description Mark (``{"favorite": true}``) or unmark a container as the caller's favourite: per user (another
+         *     user's star is not changed nor seen), and not a change of the container (no activity entry).
          */
         patch: operations["update_favorite_container"];
         trace?: never;
@@ -944,7 +945,8 @@ export interface paths {
         head?: never;
         /**
          * Update Favorite Datastore
-         * @description Mark (``{"favorite": true}``) or unmark a datastore as a favourite.
+         * @description Mark (``{"favorite": true}``) or unmark a datastore as the caller's favourite: per user (another
+         *     user's star is not changed nor seen), and not a change of the datastore (no activity entry).
          */
         patch: operations["update_favorite_datastore"];
         trace?: never;
@@ -2422,7 +2424,8 @@ export interface paths {
         head?: never;
         /**
          * Update Favorite Check
-         * @description Mark (``{"favorite": true}``) or unmark a check as a favourite.
+         * @description Mark (``{"favorite": true}``) or unmark a check as the caller's favourite: per user (another
+         *     user's star is not changed nor seen), and not a change of the check (no activity entry).
          */
         patch: operations["update_favorite_check"];
         trace?: never;
@@ -2796,15 +2799,16 @@ export interface paths {
         /**
          * Update User
          * @description Edit a user (Admins only): only the keys sent change. ``deactivated`` true deactivates
-         *     (every token of the user answers 401 from now on), false reactivates. 409 when the change
+         *     (every token of the user is revoked: it answers 401 from now on, also after reactivation),
+         *     false reactivates (the user signs in or gets new tokens). 409 when the change
          *     would leave no active Admin, or for an email in use.
          */
         put: operations["update_user"];
         post?: never;
         /**
          * Delete User
-         * @description Deactivate a user (Admins only; PUT ``deactivated: false`` reactivates): their tokens
-         *     answer 401. 409 for the last active Admin.
+         * @description Deactivate a user (Admins only; PUT ``deactivated: false`` reactivates): their tokens are
+         *     revoked (401, also after reactivation). 409 for the last active Admin.
          */
         delete: operations["delete_user"];
         options?: never;
@@ -4341,7 +4345,7 @@ export interface components {
             tags?: string[] | null;
             /**
              * Teams
-             * @description names of the teams that hold it (default: the public team)
+             * @description names of the teams that hold it, each with its permission on it; [] for none (only Admins reach its content); not sent or null: the public team (every user; Reporter on a fresh install)
              */
             teams?: string[] | null;
             /**
