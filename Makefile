@@ -40,16 +40,18 @@ endif
 demo: ui $(VENV)/.installed
 	$(VENV)/bin/assay demo
 
-# In parallel, one worker per CPU (pytest-xdist), a whole test file per worker: a module's
-# module-scoped set-up (a live server, the parity matrix's data) is made once and the tests of
-# a file run in their order. tests/conftest.py's scheduler sends the longest files first and
-# every Spark test to one worker (one JVM).
+# In parallel (pytest-xdist), a whole test file per worker: a module's module-scoped set-up (a
+# live server, the parity matrix's data) is made once and the tests of a file run in their
+# order. tests/conftest.py's scheduler sends the longest files first, every Spark test to one
+# worker (one JVM) and the browser tests to one (one seeded server). One worker more than the
+# CPUs: many tests spend seconds waiting on a server, a worker process or a client's polling.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 test: ui $(VENV)/.installed
 ifeq ($(NODE_OK),yes)
 	cd ui && npm test  # the web UI's component tests (first, so pytest's summary closes the run)
 endif
 	$(PY) -m tests.tools  # the client tools the tests drive (qualytics-cli, ...), once, into .cache/
-	$(PY) -m pytest -q -n auto --dist loadfile
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

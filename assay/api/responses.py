@@ -770,6 +770,8 @@ class RuleProperty(Out):
     type: str
     values: list[Any] | None = None
     description: str | None = None
+    minimum: int | float | None = PField(None, description="the least value a number property takes (inclusive)")
+    maximum: int | float | None = PField(None, description="the greatest value a number property takes (inclusive)")
 
 
 class RuleSpecification(Out):

@@ -13,7 +13,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from .limits import Name, Tags, no_control_characters
 
@@ -98,6 +107,8 @@ class DatastoreUpdate(_Body):
 
     name: Name | None = None
     connection: ConnectionIn | None = None
+    #: another connection for the datastore (qualytics-cli sends its current one back: no change)
+    connection_id: int | None = None
     database: str | None = None
     schema_: str | None = Field(default=None, alias="schema")
     enrichment_prefix: Prefix | None = Field(
@@ -124,6 +135,12 @@ class _CheckDefinition(_Body):
     tags: Tags = Field(default_factory=list)
     additional_metadata: dict[str, Any] | None = None
     anomaly_message_field: str | None = None
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _no_tags(cls, v: Any) -> Any:
+        """``tags: null`` (Qualytics' clients send it) is no tags."""
+        return [] if v is None else v
 
 
 class TemplateCreate(_CheckDefinition):

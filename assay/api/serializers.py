@@ -222,6 +222,14 @@ def computed_field(cf: ComputedField) -> dict[str, Any]:
     }
 
 
+def fields(session, rows: list[Field]) -> list[dict[str, Any]]:
+    """:func:`field` of each of ``rows``, ``is_computed_field`` looked up in one query."""
+    from ..store.repositories import containers as containers_repo
+
+    computed = containers_repo.computed_field_keys(session, {f.container_id for f in rows})
+    return [field(f, (f.container_id, f.name) in computed) for f in rows]
+
+
 def container_detail(c: Container, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
     """``container`` (with ``metrics`` when given) plus its ``computed_fields`` (what
     GET /containers/{id} answers)."""
@@ -239,7 +247,8 @@ def field_created(f: Field) -> str | None:
     return iso(f.created if f.created is not None else f.container.created)
 
 
-def field(f: Field) -> dict[str, Any]:
+def field(f: Field, computed: bool = False) -> dict[str, Any]:
+    """A field (``Field`` response model); ``computed``: it is one of the container's computed fields."""
     return {
         "id": f.id,
         "created": field_created(f),
@@ -250,7 +259,7 @@ def field(f: Field) -> dict[str, Any]:
         "completeness": None,
         "weight": 1,
         "global_tags": tags(f.tags),
-        "is_computed_field": False,
+        "is_computed_field": computed,
         "quality_score": None,
         "latest_profile_id": None,
     }

@@ -119,8 +119,9 @@ def rekeyed(
     open_records: Iterable[tuple[int, int, dict[str, Any]]],
     findings: Iterable[Finding],
     computed_fields: Collection[str] = (),
+    archived_records: Iterable[tuple[int, int, dict[str, Any]]] = (),
 ) -> dict[int, int]:
-    """Open record anomalies to move to a new fingerprint: ``{anomaly_id: fingerprint}``.
+    """Record anomalies to move to a new fingerprint: ``{anomaly_id: fingerprint}``.
 
     ``open_records`` holds ``(anomaly_id, fingerprint, source_record)`` of the container's
     open (Active/Acknowledged) record anomalies, oldest first. An anomaly whose fingerprint
@@ -129,27 +130,38 @@ def rekeyed(
     have, computed fields left out, and at least one column in common: the same record,
     seen after the table gained or lost a column, or fingerprinted by an older Assay. Each
     finding takes at most one old fingerprint (every open anomaly holding it moves).
+
+    ``archived_records`` (same shape; Resolved/Invalid/Discarded record anomalies, given
+    when the scan reactivates recurring anomalies) are matched the same way, but only to
+    the findings no open anomaly holds or took: an open anomaly always wins a finding, and
+    an archived one whose fingerprint a finding already has is not moved.
     """
     records = [f for f in findings if f.type == AnomalyType.RECORD and f.source_records]
     open_list = list(open_records)
-    taken = {fp for _aid, fp, _row in open_list} & {f.fingerprint for f in records}
+    archived_list = list(archived_records)
+    found = {f.fingerprint for f in records}
+    taken = {fp for _aid, fp, _row in open_list} & found
     candidates = [(f.fingerprint, record_identity(f.source_records[0], computed_fields)) for f in records]
     candidates = [(fp, row) for fp, row in candidates if fp not in taken]
     moved: dict[int, int] = {}  # old fingerprint -> new (anomalies sharing one move together)
     out: dict[int, int] = {}
-    for anomaly_id, fp, stored in open_list:
-        if fp in taken or not isinstance(stored, dict):
-            continue
-        if fp not in moved:
-            old = record_identity(stored, computed_fields)
-            for i, (new_fp, new) in enumerate(candidates):
-                common = old.keys() & new.keys()
-                if common and all(old[k] == new[k] for k in common):
-                    moved[fp] = new_fp
-                    del candidates[i]
-                    break
-        if fp in moved:
-            out[anomaly_id] = moved[fp]
+    for group in (open_list, archived_list):
+        if group is archived_list:  # what open anomalies left, less what archived ones already hold
+            taken |= {fp for _aid, fp, _row in archived_list} & found
+            candidates = [(fp, row) for fp, row in candidates if fp not in taken]
+        for anomaly_id, fp, stored in group:
+            if fp in taken or not isinstance(stored, dict):
+                continue
+            if fp not in moved:
+                old = record_identity(stored, computed_fields)
+                for i, (new_fp, new) in enumerate(candidates):
+                    common = old.keys() & new.keys()
+                    if common and all(old[k] == new[k] for k in common):
+                        moved[fp] = new_fp
+                        del candidates[i]
+                        break
+            if fp in moved:
+                out[anomaly_id] = moved[fp]
     return out
 
 

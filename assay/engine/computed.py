@@ -59,19 +59,44 @@ def table_ref(name: str, schema: str | None) -> exp.Table:
     return exp.table_(name, db=schema, quoted=True)
 
 
+def with_computed(
+    source: exp.Table, fields: Sequence[str], computed: Sequence[tuple[str, str | None]] = ()
+) -> tuple[exp.Expression, list[str]]:
+    """``source`` as a relation with its container's computed fields as columns, and the
+    names of its columns. The relation is ``source`` itself when there are no computed
+    fields, else ``SELECT <fields>, <expression> AS <name> … FROM source`` (one layer per
+    computed field, in order, so one may use an earlier one). ``fields``: the container's
+    physical fields; ``computed``: ``(name, Spark-SQL expression)``. A computed field whose
+    expression does not parse is left out (as a scan leaves it out), so the relation still
+    serves clauses that do not use it."""
+    names = list(fields)
+    if not computed:
+        return source.copy(), names
+    relation: exp.Select = exp.select(*[exp.column(f, quoted=True) for f in fields]).from_(source.copy())
+    for i, (name, expression) in enumerate(computed):
+        try:
+            value = _condition(expression or "")
+        except ExpressionError:
+            continue
+        relation = exp.select(exp.Star(), value.as_(name, quoted=True)).from_(relation.subquery(f"_cf{i}"))
+        names.append(name)
+    return relation.subquery("_computed"), names
+
+
 def file_query(
-    source: exp.Table, select_clause: str, where_clause: str | None = None, group_by_clause: str | None = None
+    source: exp.Expression, select_clause: str, where_clause: str | None = None, group_by_clause: str | None = None
 ) -> exp.Select:
-    """The SELECT of a computed file over ``source``. Raises ExpressionError for a bad clause."""
+    """The SELECT of a computed file over ``source`` (a table, or :func:`with_computed`'s
+    relation). Raises ExpressionError for a bad clause."""
     query = exp.select(*_expression_list(select_clause, "select")).from_(source)
     return _finish(query, where_clause, group_by_clause)
 
 
 def join_query(
-    left: exp.Table,
+    left: exp.Expression,
     left_fields: Sequence[str],
     left_key: str,
-    right: exp.Table,
+    right: exp.Expression,
     right_fields: Sequence[str],
     right_key: str,
     select_clause: str,
@@ -82,7 +107,9 @@ def join_query(
     where_clause: str | None = None,
     group_by_clause: str | None = None,
 ) -> exp.Select:
-    """The SELECT of a computed join (see the module docstring).
+    """The SELECT of a computed join (see the module docstring). ``left`` / ``right``: a
+    table, or :func:`with_computed`'s relation of one (then ``*_fields`` include the
+    computed fields, visible with the prefix like the others).
 
     Raises: ExpressionError for a bad clause, an unknown join type, a key that is not a field
     of its container, or prefixes that make two visible names equal."""
@@ -98,9 +125,9 @@ def join_query(
     if clash:
         raise ExpressionError(f"left_prefix and right_prefix give the same field name: {', '.join(sorted(clash))}")
 
-    def side(table: exp.Table, names: dict[str, str], alias: str) -> exp.Subquery:
+    def side(table: exp.Expression, names: dict[str, str], alias: str) -> exp.Subquery:
         columns = [exp.column(f, quoted=True).as_(n, quoted=True) for f, n in names.items()]
-        return exp.select(*columns).from_(table).subquery(alias)
+        return exp.select(*columns).from_(table.copy()).subquery(alias)
 
     on = exp.EQ(
         this=exp.column(left_names[left_key], table="l", quoted=True),

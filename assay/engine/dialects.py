@@ -78,6 +78,13 @@ class Dialect:
     #: duplicated groups, for its count and its example rows) is computed once into one
     #: (``Table.cache``); where that fails (a read-only standby) each query computes it.
     caches_relations: ClassVar[bool] = False
+    #: An Ibis memtable (which Ibis creates as a temporary table on a server engine) can be
+    #: joined with this engine's tables on Assay's connections. False on PostgreSQL: Assay
+    #: opens its sessions read-only (``default_transaction_read_only=on``), which refuses
+    #: every CREATE, temporary tables included, so a comparison across two engines never
+    #: sends rows there (``engine/rules/_reference.Scratch``). MySQL/MariaDB's ``READ ONLY``
+    #: transactions and SQLite's ``mode=ro`` still allow temporary tables.
+    takes_memtables: ClassVar[bool] = True
 
     # -- regular expressions (``engine.regex`` writes Assay's flavour with these) ----------------
     #: The anchor matching only at the very end of the value.
@@ -193,6 +200,7 @@ class PostgresDialect(Dialect):
 
     name = "postgres"
     caches_relations = True
+    takes_memtables = False
     regex_end = "$"
 
     def aggregate_value(self, value: ir.Scalar) -> ir.Scalar:

@@ -16,12 +16,16 @@ def validate_check(
     filter_: str | None,
     container_fields: dict[str, tuple[str, str]],
     coverage: float | None = None,
+    *,
+    fields_later: bool = False,
 ) -> dict:
     """Check a definition and return its properties as given (stored verbatim).
 
     Args:
         container_fields: field name → (Assay field type, native Ibis type string). When
             empty (container not synced yet) field names and types are not checked.
+        fields_later: a check template (container-independent): empty ``fields`` are
+            accepted whatever the rule takes; they are checked on the checks made from it.
 
     Raises:
         RuleDefinitionError: with ``loc`` naming the input at fault (``rule``, ``fields``,
@@ -40,6 +44,7 @@ def validate_check(
                 variables.sample(filter_, value),
                 container_fields,
                 coverage,
+                fields_later,
             )
             return properties or {}
         except RuleDefinitionError as e:
@@ -55,12 +60,13 @@ def _validate(
     filter_: str | None,
     container_fields: dict[str, tuple[str, str]],
     coverage: float | None,
+    fields_later: bool = False,
 ) -> None:
     try:
         rule = get_rule(rule_type)
     except KeyError:
         raise RuleDefinitionError(("rule",), f"unknown rule type '{rule_type}'") from None
-    props = rule.validate(fields, properties)
+    props = rule.validate(fields, properties, fields_later=fields_later)
     if coverage is not None and not rule.supports_coverage and coverage < 1:
         raise RuleDefinitionError(("coverage",), f"rule {rule_type} does not support coverage")
     if filter_ is not None and str(filter_).strip() and not rule.filterable:

@@ -34,7 +34,7 @@ import uuid as uuid_mod
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..domain import AnomalyType
 from ..engine.anomalies import Finding, anomaly_weight, findings_for, rekeyed, repeat_statuses, to_resolve
@@ -66,6 +66,7 @@ from .resolver import ContainerResolver
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = ("Active", "Acknowledged")
+ARCHIVED_STATUSES = ("Resolved", "Invalid", "Discarded")
 #: Seconds between two looks at the engine's progress through a container's read.
 PROGRESS_EVERY = 1.0
 
@@ -549,34 +550,58 @@ def _default_assignees(check_meta: dict[int, QualityCheck], finding: Finding) ->
     return list(dict.fromkeys(i for i in ids if i is not None))
 
 
-def _rekey(s, container_id: int, findings: list[Finding], computed_fields: set[str]) -> None:
-    """Move open record anomalies of ``container_id`` whose record is found again under
-    another fingerprint (the table gained or lost a column, or an older Assay hashed the
-    whole row) to the new fingerprint (``anomalies.rekeyed``), so the scan neither
-    resolves them nor opens new ones: they keep their id, status, assignees and comments."""
+def _rekey(s, container_id: int, findings: list[Finding], computed_fields: set[str], *, archived: bool = False) -> None:
+    """Move record anomalies of ``container_id`` whose record is found again under another
+    fingerprint (the table gained or lost a column, or an older Assay hashed the whole row)
+    to the new fingerprint (``anomalies.rekeyed``), so the scan neither resolves them nor
+    opens new ones: they keep their id, status, assignees and comments. Open ones always;
+    with ``archived`` (the scan reactivates recurring anomalies) also archived ones
+    (Resolved/Invalid/Discarded), for the findings no open anomaly holds or took, so the
+    reactivation recognises them."""
     new_fps = {f.fingerprint for f in findings if f.type == AnomalyType.RECORD}
     if not new_fps:
         return
-    open_fps = s.execute(
-        select(Anomaly.id, Anomaly.fingerprint).where(
+    statuses = [*OPEN_STATUSES, *(ARCHIVED_STATUSES if archived else ())]
+    held = s.execute(
+        select(Anomaly.id, Anomaly.fingerprint, Anomaly.status).where(
             Anomaly.container_id == container_id,
             Anomaly.type == AnomalyType.RECORD,
-            Anomaly.status.in_(OPEN_STATUSES),
+            Anomaly.status.in_(statuses),
         )
     ).all()
-    if not new_fps - {fp for _id, fp in open_fps}:
-        return  # every record found again has its open anomaly already
-    unmatched = [aid for aid, fp in open_fps if fp not in new_fps]
+    if not new_fps - {fp for _id, fp, _st in held}:
+        return  # every record found again has its anomaly already
+    unmatched = [aid for aid, fp, _st in held if fp not in new_fps]
     if not unmatched:
         return
     anomalies = list(s.scalars(select(Anomaly).where(Anomaly.id.in_(unmatched)).order_by(Anomaly.id)))
+    open_ids = {aid for aid, _fp, st in held if st in OPEN_STATUSES}
     moves = rekeyed(
-        [(a.id, a.fingerprint, (a.source_records or [None])[0]) for a in anomalies], findings, computed_fields
+        [(a.id, a.fingerprint, (a.source_records or [None])[0]) for a in anomalies if a.id in open_ids],
+        findings,
+        computed_fields,
+        archived_records=[
+            (a.id, a.fingerprint, (a.source_records or [None])[0]) for a in anomalies if a.id not in open_ids
+        ],
     )
     for anomaly in anomalies:
         if anomaly.id in moves:
             anomaly.fingerprint = moves[anomaly.id]
     s.flush()
+
+
+def _same_kind(s, op_id: int):
+    """A criterion on ``Anomaly``: recorded by an operation of the same kind as ``op_id``.
+
+    An external scan's anomalies are about records sent to ``POST /api/containers/{id}/scan``,
+    which were never in the table, so a regular scan of the table does not auto-resolve them
+    (nor an external scan the anomalies of a regular scan). Anomalies whose operation was
+    deleted count as a regular scan's."""
+    external = s.scalar(select(Operation.type).where(Operation.id == op_id)) == "external_scan"
+    of_external = select(Operation.id).where(Operation.type == "external_scan")
+    if external:
+        return Anomaly.operation_id.in_(of_external)
+    return or_(Anomaly.operation_id.is_(None), Anomaly.operation_id.not_in(of_external))
 
 
 def _persist(
@@ -605,7 +630,13 @@ def _persist(
     partitions = read.partition_count
     pending_id = None
     with db.session() as s:
-        _rekey(s, container_id, findings, {name for name, _expression in snap.computed})
+        _rekey(
+            s,
+            container_id,
+            findings,
+            {name for name, _expression in snap.computed},
+            archived=bool(params.get("reactivate_recurring_anomalies")),
+        )
         resolved_ids: list[int] = []
         # A read capped by max_records_analyzed_per_partition may have left failing rows unread:
         # only a read of every record can tell that an anomaly no longer reproduces.
@@ -615,7 +646,11 @@ def _persist(
             open_rows = s.execute(
                 select(Anomaly.id, Anomaly.fingerprint, FailedCheck.quality_check_id)
                 .join(FailedCheck, FailedCheck.anomaly_id == Anomaly.id)
-                .where(Anomaly.container_id == container_id, Anomaly.status.in_(OPEN_STATUSES))
+                .where(
+                    Anomaly.container_id == container_id,
+                    Anomaly.status.in_(OPEN_STATUSES),
+                    _same_kind(s, op_id),
+                )
             ).all()
             by_anomaly: dict[int, tuple[int, set[int]]] = {}
             for aid, fp, qcid in open_rows:
@@ -637,13 +672,11 @@ def _persist(
         statuses, reactivate = repeat_statuses(
             [f.fingerprint for f in findings],
             {fp for _id, fp, st in known if st in OPEN_STATUSES},
-            {fp for _id, fp, st in known if st in ("Resolved", "Invalid", "Discarded")},
+            {fp for _id, fp, st in known if st in ARCHIVED_STATUSES},
             archive_duplicates=bool(params.get("archive_duplicate_anomalies")),
             reactivate_recurring=bool(params.get("reactivate_recurring_anomalies")),
         )
-        latest_archived = {
-            fp: aid for aid, fp, st in known if fp in reactivate and st in ("Resolved", "Invalid", "Discarded")
-        }
+        latest_archived = {fp: aid for aid, fp, st in known if fp in reactivate and st in ARCHIVED_STATUSES}
         for anomaly in s.scalars(select(Anomaly).where(Anomaly.id.in_(latest_archived.values()))):
             anomaly.status = "Active"
         all_tags = {t for c in check_meta.values() for t in (c.tags or [])}

@@ -22,12 +22,14 @@ def test_activity_logs_api_changes_newest_first(api_any_store, make_duckdb):
         ("update", "quality_check", check["id"]),
         ("insert", "quality_check", check["id"]),
         ("insert", "datastore", ds["id"]),
+        # its inline connection became a connection of its own (issue 16), in the same transaction
+        ("insert", "connection", ds["connection_id"]),
     ]
     first = body["items"][-1]["transaction"]
     assert first["user"]["id"] == me["id"] and first["user"]["email"] == me["email"]
     assert first["issued_at"].endswith("Z")
-    assert (body["total"], body["page"]) == (4, 1)
+    assert (body["total"], body["page"]) == (5, 1)
     assert api.ok("GET", "/api/activity", params={"users": 999})["total"] == 0
     today = dt.datetime.now(dt.UTC).date()
     assert api.ok("GET", "/api/activity", params={"end_date": str(today - dt.timedelta(days=1))})["total"] == 0
-    assert api.ok("GET", "/api/activity", params={"start_date": str(today)})["total"] == 4
+    assert api.ok("GET", "/api/activity", params={"start_date": str(today)})["total"] == 5

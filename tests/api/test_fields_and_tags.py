@@ -163,3 +163,122 @@ def test_quality_checks_filtered_by_tag_are_paged_and_counted(env):
     assert (body["total"], body["items"]) == (0, [])
     for check_id in [*promoted, other, both]:
         api.ok("DELETE", f"/api/quality-checks/{check_id}", params={"archive": "false"})
+
+
+def test_computed_fields_are_marked_and_updated_without_container_id(env):
+    """Issue 16: ``is_computed_field`` is true for a computed field (listing by container, by
+    id, paged); ``PUT /computed-fields/{id}`` takes Qualytics' ``UpdateComputedField`` (no
+    ``container_id``), refuses another container, and 409s for a taken name."""
+    api: Api = env["api"]
+    cid = env["customers"]
+    cf = api.ok(
+        "POST",
+        "/api/computed-fields",
+        json={
+            "name": "id_x10",
+            "container_id": cid,
+            "transformation": "customExpression",
+            "properties": {"column_expression": "id * 10"},
+        },
+    )
+    try:
+        listed = api.ok("GET", f"/api/containers/{cid}/fields")
+        assert [(f["name"], f["is_computed_field"]) for f in listed] == [
+            ("id", False),
+            ("name", False),
+            ("id_x10", True),
+        ]
+        fid = next(f["id"] for f in listed if f["name"] == "id_x10")
+        assert api.ok("GET", f"/api/fields/{fid}")["is_computed_field"] is True
+        page = api.ok("GET", "/api/fields", params={"container_id": cid})
+        assert [f["is_computed_field"] for f in page["items"]] == [False, False, True]
+
+        update = {
+            "name": "id_x100",
+            "transformation": "customExpression",
+            "source_fields": ["id"],
+            "properties": {"column_expression": "id * 100"},
+            "additional_metadata": {"owner": "ops"},
+        }
+        updated = api.ok("PUT", f"/api/computed-fields/{cf['id']}", json=update)
+        assert (updated["name"], updated["properties"], updated["additional_metadata"]) == (
+            "id_x100",
+            {"column_expression": "id * 100"},
+            {"owner": "ops"},
+        )
+        assert [(f["name"], f["is_computed_field"]) for f in api.ok("GET", f"/api/containers/{cid}/fields")] == [
+            ("id", False),
+            ("name", False),
+            ("id_x100", True),
+        ]
+        same = api.ok("PUT", f"/api/computed-fields/{cf['id']}", json={**update, "container_id": cid})
+        assert same["name"] == "id_x100"
+        moved = api.put(f"/api/computed-fields/{cf['id']}", json={**update, "container_id": env["orders"]})
+        assert moved.status_code == 422 and moved.json()["detail"][0]["loc"] == ["body", "container_id"], moved.text
+        taken = api.put(f"/api/computed-fields/{cf['id']}", json={**update, "name": "name"})
+        assert taken.status_code == 409, taken.text
+        assert [f["name"] for f in api.ok("GET", f"/api/containers/{cid}/fields")] == ["id", "name", "id_x100"]
+    finally:
+        api.ok("DELETE", f"/api/computed-fields/{cf['id']}")
+
+
+def test_check_templates_without_fields(env):
+    """Issue 16: ``qualytics checks import-templates`` sends Qualytics'
+    ``CreateQualityCheckTemplate`` without ``fields``: accepted for any rule (the field count
+    is checked on the checks made from the template)."""
+    api: Api = env["api"]
+    base = {
+        "description": "imported",
+        "coverage": 1,
+        "filter": None,
+        "tags": None,  # as Qualytics' client sends an unset list
+        "template_locked": False,
+        "additional_metadata": {"from": "cli"},
+    }
+    made = {}
+    for rule, properties in [("between", {"min": 1, "max": 10, "inclusive": True}), ("notNull", {})]:
+        t = api.ok("POST", "/api/quality-check-templates", json={**base, "rule": rule, "properties": properties})
+        assert (t["rule_type"], t["fields"], t["description"], t["global_tags"]) == (rule, [], "imported", [])
+        made[rule] = t
+    # a rule that takes no fields
+    t = api.ok(
+        "POST",
+        "/api/quality-check-templates",
+        json={**base, "rule": "minPartitionSize", "properties": {"min_size": 2}},
+    )
+    assert (t["rule_type"], t["fields"]) == ("minPartitionSize", [])
+    # properties are still checked
+    bad = api.post(
+        "/api/quality-check-templates", json={**base, "rule": "between", "properties": {"min": 1, "max": "x"}}
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][:2] == ["body", "properties"], bad.text
+    # fields, when given, are still counted
+    two = api.post(
+        "/api/quality-check-templates",
+        json={**base, "rule": "between", "fields": ["a", "b"], "properties": {"min": 1, "max": 2}},
+    )
+    assert two.status_code == 422 and "exactly one field, got 2" in two.text, two.text
+    # a check made from the template names its field; without one it is refused then
+    check = api.ok(
+        "POST",
+        "/api/quality-checks",
+        json={
+            "container_id": env["orders"],
+            "rule": "between",
+            "fields": ["amount"],
+            "template_id": made["between"]["id"],
+            "properties": {"min": 1, "max": 10, "inclusive": True},
+        },
+    )
+    assert [f["name"] for f in check["fields"]] == ["amount"]
+    none = api.post(
+        "/api/quality-checks",
+        json={
+            "container_id": env["orders"],
+            "rule": "between",
+            "template_id": made["between"]["id"],
+            "properties": {"min": 1, "max": 10, "inclusive": True},
+        },
+    )
+    assert none.status_code == 422 and "exactly one field, got 0" in none.text, none.text
+    api.ok("DELETE", f"/api/quality-checks/{check['id']}")

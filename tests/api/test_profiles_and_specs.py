@@ -210,6 +210,9 @@ def test_partition_bulk_triage(env):
 
 def test_connection_and_datastore_listings(env):
     api: Api = env["api"]
+    # the connections the module's datastores were created with inline (every datastore has one)
+    before = api.ok("GET", "/api/connections/listing")
+    assert [(c["name"], c["type"]) for c in before] == [("shop", "duckdb"), ("events", "duckdb")]
     pg = api.ok(
         "POST",
         "/api/connections",
@@ -217,13 +220,15 @@ def test_connection_and_datastore_listings(env):
     )
     folder = api.ok("POST", "/api/connections", json={"name": "drop", "type": "local", "uri": "file:///tmp/drop"})
     listing = api.ok("GET", "/api/connections/listing")
-    assert [(c["id"], c["name"], c["type"], c["connection_type"]) for c in listing] == [
+    assert [(c["id"], c["name"], c["type"], c["connection_type"]) for c in listing[2:]] == [
         (pg["id"], "warehouse", "postgresql", "jdbc"),
         (folder["id"], "drop", "local", "dfs"),
     ]
-    assert set(listing[0]) == {"created", "id", "name", "connection_type", "type"}  # no password, no host
+    assert set(listing[2]) == {"created", "id", "name", "connection_type", "type"}  # no password, no host
     assert [c["name"] for c in api.ok("GET", "/api/connections/listing", params={"supports_enrichment": True})] == [
-        "warehouse"
+        "shop",
+        "events",
+        "warehouse",
     ]
     assert [c["name"] for c in api.ok("GET", "/api/connections/listing", params={"supports_enrichment": False})] == [
         "drop"

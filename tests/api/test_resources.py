@@ -60,8 +60,9 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
         "name": "My Store",
         "store_type": "jdbc",
         "type": "duckdb",
-        "connection": {"type": "duckdb"},  # secrets are never returned
-        "connection_id": None,
+        # secrets are never returned; the inline connection became a connection of its own
+        "connection": {"type": "duckdb", "id": created["connection_id"], "name": "My Store"},
+        "connection_id": created["connection_id"],
         "database": str(path),
         "schema": "main",
         "enrichment_only": False,
@@ -122,7 +123,7 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
     assert (files["store_type"], files["type"], files["connection"], files["database"], files["schema"]) == (
         "dfs",
         "local",
-        {"type": "local", "uri": f"file://{tmp_path}"},
+        {"type": "local", "uri": f"file://{tmp_path}", "id": files["connection_id"], "name": "Files"},
         None,
         None,
     )
@@ -193,6 +194,80 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
     assert api.get(f"/api/containers/{cid}").status_code == 404
     assert api.get(f"/api/quality-checks/{qid}").status_code == 404
     assert [d["name"] for d in page(api, "/api/datastores")["items"]] == ["Files"]
+
+
+def _stored_connections(api) -> dict[str, tuple[str, dict]]:
+    """Connection rows of the metadata store: name → (type, decrypted secrets)."""
+    import sqlalchemy as sa
+
+    from assay.security import decrypt_secrets
+    from assay.store.db import get_engine
+
+    settings = api.client.app.state.settings
+    table = sa.table("connection", sa.column("name"), sa.column("type"), sa.column("secrets"))
+    with get_engine(settings.database_url).connect() as conn:
+        rows = conn.execute(sa.select(table.c.name, table.c.type, table.c.secrets)).all()
+    return {name: (type_, decrypt_secrets(settings.secret_key, secrets)) for name, type_, secrets in rows}
+
+
+def test_every_datastore_has_a_connection_with_an_id(api, make_duckdb):
+    """Issue 16: an inline connection becomes a connection of the datastore's own (an id and a
+    name in the answer, listed by /connections, secrets encrypted there and never answered);
+    PUT edits it in place, gives a datastore of a shared connection its own, and switches
+    connection with ``connection_id``."""
+    path = str(make_duckdb(*THREE_TABLES))
+    a = api.ok(
+        "POST",
+        "/api/datastores",
+        json={"name": "A", "connection": {"type": "duckdb", "password": "pw1"}, "database": path},
+    )
+    assert a["connection"] == {"type": "duckdb", "id": a["connection_id"], "name": "A"}
+    # an inline connection named like an existing one gets the next free name
+    b = api.ok(
+        "POST", "/api/datastores", json={"name": "B", "connection": {"type": "duckdb", "name": "A"}, "database": path}
+    )
+    assert b["connection"] == {"type": "duckdb", "name": "A (2)", "id": b["connection_id"]}
+    assert b["connection_id"] == a["connection_id"] + 1
+    shared = api.ok("POST", "/api/connections", json={"name": "shared", "type": "duckdb", "token": "tk"})
+    c = api.ok("POST", "/api/datastores", json={"name": "C", "connection_id": shared["id"], "database": path})
+    assert c["connection"] == {"type": "duckdb", "id": shared["id"], "name": "shared"}
+    listing = api.get("/api/connections")
+    assert [(x["id"], x["name"]) for x in listing.json()["items"]] == [
+        (a["connection_id"], "A"),
+        (b["connection_id"], "A (2)"),
+        (shared["id"], "shared"),
+    ]
+    assert "pw1" not in listing.text and "tk" not in listing.text
+    assert _stored_connections(api) == {
+        "A": ("duckdb", {"password": "pw1"}),
+        "A (2)": ("duckdb", {}),
+        "shared": ("duckdb", {"token": "tk"}),
+    }
+
+    # an inline edit changes the datastore's own connection in place; secrets not sent are kept
+    edited = api.ok(
+        "PUT", f"/api/datastores/{a['id']}", json={"connection": {"type": "duckdb", "statement_timeout": 5}}
+    )
+    assert edited["connection"] == {"type": "duckdb", "statement_timeout": 5, "id": a["connection_id"], "name": "A"}
+    assert api.ok("GET", f"/api/connections/{a['connection_id']}")["statement_timeout"] == 5
+    assert _stored_connections(api)["A"] == ("duckdb", {"password": "pw1"})
+    # connection_id switches connection; sending the current one back (qualytics-cli) changes nothing
+    moved = api.ok("PUT", f"/api/datastores/{a['id']}", json={"connection_id": shared["id"]})
+    assert (moved["connection"], moved["connection_id"]) == (
+        {"type": "duckdb", "id": shared["id"], "name": "shared"},
+        shared["id"],
+    )
+    again = api.ok("PUT", f"/api/datastores/{a['id']}", json={"name": "A", "connection_id": shared["id"]})
+    assert again == moved
+    r = api.put(f"/api/datastores/{a['id']}", json={"connection_id": 9999})
+    assert (r.status_code, r.json()) == (404, {"detail": "Connection 9999 not found"})
+    # an inline edit of a datastore on a connection others share (A and C) gives it one of its own
+    own = api.ok("PUT", f"/api/datastores/{c['id']}", json={"connection": {"type": "duckdb", "statement_timeout": 7}})
+    assert own["connection"] == {"type": "duckdb", "statement_timeout": 7, "id": shared["id"] + 1, "name": "C"}
+    assert "statement_timeout" not in api.ok("GET", f"/api/connections/{shared['id']}")
+    assert _stored_connections(api)["C"] == ("duckdb", {"token": "tk"})
+    assert api.ok("GET", f"/api/datastores/{a['id']}")["connection"]["id"] == shared["id"]
+    assert api.run({"type": "sync", "datastore_id": a["id"]})["result"] == "success"
 
 
 def test_datastore_bad_bodies_are_422_naming_the_field(api, tmp_path):

@@ -348,6 +348,15 @@ def test_config_export_and_import_into_another_server(env):
             "properties": {"column_expression": "amount * 2"},
         },
     )
+    # issue 16: a datastore created with an inline connection (not a shared /connections one)
+    tiny = tmp / "tiny.duckdb"
+    con = duckdb.connect(str(tiny))
+    con.execute("CREATE TABLE t AS SELECT 1 AS id")
+    con.close()
+    inline = server.post(
+        "/datastores", {"name": "inline_shop", "connection": {"type": "duckdb"}, "database": str(tiny)}
+    )
+    assert inline["connection"] == {"type": "duckdb", "id": inline["connection_id"], "name": "inline_shop"}
     out = tmp / "export"
     r = q(
         env,
@@ -357,10 +366,28 @@ def test_config_export_and_import_into_another_server(env):
         str(env["ds"]),
         "--datastore-id",
         str(env["lake"]),
+        "--datastore-id",
+        str(inline["id"]),
         "--output",
         str(out),
     )
     assert r.returncode == 0, r.stdout
+    assert yaml.safe_load((out / "connections" / "inline_shop.yaml").read_text()) == {
+        "name": "inline_shop",
+        "type": "duckdb",
+    }
+    assert (
+        yaml.safe_load((out / "datastores" / "inline_shop" / "_datastore.yaml").read_text())["connection_name"]
+        == "inline_shop"
+    )
+    # importing it back into its own server updates it: the CLI reads connection["id"] (KeyError 'id' before)
+    only_inline = tmp / "export_inline"
+    r = q(env, "config", "export", "--datastore-id", str(inline["id"]), "--output", str(only_inline))
+    assert r.returncode == 0, r.stdout
+    r = q(env, "config", "import", "--input", str(only_inline), timeout=300)
+    assert r.returncode == 0 and "error(s) encountered" not in r.stdout, r.stdout
+    again = server.get(f"/datastores/{inline['id']}")
+    assert (again["connection"], again["connection_id"]) == (inline["connection"], inline["connection_id"])
     shop = out / "datastores" / "shop"
     datastore = yaml.safe_load((shop / "_datastore.yaml").read_text())
     assert (datastore["enrich_datastore_name"], datastore["connection_name"]) == ("lake", "shop_conn")
@@ -398,6 +425,9 @@ def test_config_export_and_import_into_another_server(env):
     assert (synced["type"], synced["result"]) == ("sync", "success"), synced
     ds = other.get("/datastores", name="shop")["items"][0]
     assert ds["enrich_datastore"]["name"] == "lake" and ds["connection"]["name"] == "shop_conn"
+    inline_b = other.get("/datastores", name="inline_shop")["items"][0]
+    assert (inline_b["connection"]["name"], inline_b["database"]) == ("inline_shop", str(tiny))
+    assert inline_b["connection"]["id"] == inline_b["connection_id"]
     _wait_idle(other, ds["id"])
     containers = {c["name"]: c for c in other.get("/containers", datastore=ds["id"], size=100)["items"]}
     assert sorted(containers) == [
@@ -413,6 +443,14 @@ def test_config_export_and_import_into_another_server(env):
     assert containers["order_customers"]["left_container_id"] == containers["orders"]["id"]
     orders = other.get(f"/containers/{containers['orders']['id']}")
     assert [f["name"] for f in orders["computed_fields"]] == ["amount_x2"]
+    # issue 16: importing again updates the computed field (UpdateComputedField has no container_id)
+    again = q(env_b, "config", "import", "--input", str(out), timeout=300)
+    assert again.returncode == 0 and "error(s) encountered" not in again.stdout, again.stdout
+    orders = other.get(f"/containers/{containers['orders']['id']}")
+    assert [(f["name"], f["properties"]) for f in orders["computed_fields"]] == [
+        ("amount_x2", {"column_expression": "amount * 2"})
+    ]
+    _wait_idle(other, ds["id"])
     # the imported checks of the computed containers run on the new server
     op = other.post(
         "/operations/run",
@@ -446,7 +484,7 @@ def test_list_filters(env):
         "from qualytics.api.datastores import list_datastores\n"
         "print(json.dumps([d['name'] for d in list_datastores(client, sort='-name')['items']]))",
     )
-    assert names == ["shop", "lake"]
+    assert names == ["shop", "lake", "inline_shop"]
     recent = _cli_api(
         env,
         "from qualytics.api.anomalies import list_anomalies\n"

@@ -296,3 +296,25 @@ def test_rekeyed_matches_open_records_on_the_columns_both_rows_have():
     assert rekeyed([(105, 888, {"id": 1, "v": -1, "note": None, "tenfold": 10})], found, {"tenfold"}) == {105: fp1}
     # no column in common, or a value that differs: not the same record
     assert rekeyed([(106, 1, {"other": 1}), (107, 2, {"id": 1, "v": -9})], found) == {}
+
+
+def test_rekeyed_matches_archived_records_only_to_findings_no_open_anomaly_takes():
+    found = findings_for(
+        CONTAINER,
+        [failing(7, [{"id": 1, "v": -1, "note": None}, {"id": 2, "v": -2, "note": None}, {"id": 3, "v": -3}])],
+        rollup_threshold=10,
+        source_record_limit=10,
+    )
+    fp1, fp2, fp3 = (f.fingerprint for f in found)
+    open_records = [(200, 555, {"id": 1, "v": -1})]  # open, record 1 before `note`
+    archived = [
+        (201, 556, {"id": 1, "v": -1}),  # archived, record 1 too: the open one took it
+        (202, 557, {"id": 2, "v": -2}),  # archived, record 2: moves
+        (203, 557, {"id": 2, "v": -2}),  # same old fingerprint: moves with it
+        (204, fp3, {"id": 3, "v": -3}),  # already has its finding's fingerprint: stays
+        (205, 558, {"id": 3, "v": -3}),  # record 3 is held by 204: not moved
+    ]
+    assert rekeyed(open_records, found, (), archived_records=archived) == {200: fp1, 202: fp2, 203: fp2}
+    # an open anomaly holding a finding's fingerprint keeps it from the archived ones
+    held = [(300, fp2, {"id": 2, "v": -2, "note": None})]
+    assert rekeyed(held, found, (), archived_records=archived) == {201: fp1}

@@ -216,3 +216,41 @@ def test_enrichment_rows_on_real_data(api, tmp_path):
     assert failed == [(check["id"], 1, "between")] * len(old)
     assert sorted((json.loads(r[0])["tailnum"], json.loads(r[0])["year"]) for r in records) == old
     assert metrics == [("failed", total, len(old))]
+
+
+def test_regular_and_external_scans_auto_resolve_only_their_own_anomalies(api, make_duckdb):
+    """Issue 16: an external scan's anomalies are about records that were never in the
+    table, so a regular scan does not auto-resolve them; a regular scan still resolves its
+    own, and an external scan resolves nothing of a regular scan's."""
+    path = make_duckdb("create table t (id integer, v integer)", "insert into t values (1, 5), (2, 6), (3, 70)")
+    ds = api.duckdb_datastore("Kinds", path)
+    api.sync(ds["id"])
+    t = api.container_id(ds["id"], "t")
+    api.check(t, "between", ["v"], properties={"min": 0, "max": 10, "inclusive": True})
+
+    def by_status() -> dict[int, str]:
+        return {a["id"]: a["status"] for a in api.anomalies(container=t, archived="include")}
+
+    regular = api.scan(ds["id"], auto_resolve_passed_anomalies=True)
+    assert (regular["result"], regular["status"]["anomalies_identified"]) == ("success", 1)
+    [own] = by_status()
+    external = api.wait(
+        api.ok("POST", f"/api/containers/{t}/scan", json={"name": "in.csv", "records": [{"id": 9, "v": 50}]})["id"]
+    )
+    assert (external["result"], external["status"]["anomalies_identified"]) == ("success", 1)
+    [sent] = set(by_status()) - {own}
+    # an external scan of passing records leaves the regular scan's anomaly alone
+    passing = api.wait(
+        api.ok("POST", f"/api/containers/{t}/scan", json={"name": "ok.csv", "records": [{"id": 1, "v": 5}]})["id"]
+    )
+    assert passing["result"] == "success"
+    assert by_status() == {own: "Active", sent: "Active"}
+
+    con = duckdb.connect(str(path))
+    con.execute("update t set v = 7 where id = 3")
+    con.close()
+    clean = api.scan(ds["id"], auto_resolve_passed_anomalies=True)
+    assert clean["result"] == "success", clean
+    [cs] = clean["container_scans"]
+    assert (cs["anomaly_count"], cs["auto_resolved_anomaly_count"]) == (0, 1)
+    assert by_status() == {own: "Resolved", sent: "Active"}

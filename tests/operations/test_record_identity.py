@@ -84,3 +84,33 @@ def test_a_record_anomaly_keeps_its_triage_across_schema_changes(api, tmp_path, 
     still_triaged({"id": 1, "v": None, "note": None, "tenfold": 10})
     with api.app.state.database.session() as s:
         assert s.get_one(Anomaly, aid).fingerprint == new  # moved to today's fingerprint
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+def test_an_archived_record_anomaly_is_reactivated_after_the_table_gains_a_column(api, tmp_path, kind):
+    """reactivate_recurring_anomalies recognises a resolved record anomaly although the
+    row gained a column since: the archived one goes back to Active (same id, comment kept),
+    the new finding is stored as its Duplicate; no second Active anomaly for the row."""
+    path = tmp_path / f"re.{kind}"
+    _execute(kind, path, "CREATE TABLE t (id INTEGER, v INTEGER)", "INSERT INTO t VALUES (1, 50), (2, 5), (3, 7)")
+    ds = api.ok("POST", "/api/datastores", json={"name": kind, "connection": {"type": kind}, "database": str(path)})
+    api.sync(ds["id"])
+    cid = api.container_id(ds["id"], "t")
+    api.check(cid, "between", ["v"], properties={"min": 0, "max": 10, "inclusive": True})
+    first = api.scan(ds["id"])
+    assert first["result"] == "success", first
+    [found] = api.anomalies(container=cid)
+    aid = found["id"]
+    comment = api.ok("POST", "/api/comments", json={"anomaly_id": aid, "message": "fixed upstream"})
+    api.ok("DELETE", f"/api/anomalies/{aid}", params={"archive": True, "status": "Resolved"})
+
+    _execute(kind, path, "ALTER TABLE t ADD COLUMN note VARCHAR")
+    api.sync(ds["id"])
+    again = api.scan(ds["id"], reactivate_recurring_anomalies=True, archive_duplicate_anomalies=False)
+    assert again["result"] == "success", again
+    every = sorted(api.anomalies(container=cid, archived="include"), key=lambda a: a["id"])
+    assert [(a["id"], a["status"]) for a in every] == [(aid, "Active"), (every[1]["id"], "Duplicate")]
+    assert every[1]["id"] > aid
+    assert [c["id"] for c in api.ok("GET", f"/api/anomalies/{aid}")["comments"]] == [comment["id"]]
+    [record] = api.ok("GET", f"/api/anomalies/{every[1]['id']}/source-record")
+    assert json.loads(record["source_record"]) == {"id": 1, "v": 50, "note": None}

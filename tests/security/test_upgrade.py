@@ -38,7 +38,8 @@ container = sa.table(
 def url(request, tmp_path):
     if request.param == "postgres":
         return request.getfixturevalue("pg_database")
-    return f"sqlite:///{tmp_path / 'old-install.db'}"  # empty: migrated to 0013 by the test
+    # an empty store (make_settings alone would copy one already migrated to the head)
+    return f"sqlite:///{tmp_path / 'upgrade.db'}"
 
 
 def test_a_single_user_install_upgrades_in_place(url, tmp_path):
@@ -102,4 +103,92 @@ def test_a_single_user_install_upgrades_in_place(url, tmp_path):
             json={"name": "new", "connection": {"type": "duckdb"}, "database": str(tmp_path / "x.duckdb")},
         ).json()
         assert new["id"] == kept + 2  # the deleted datastore's id is not reused
+    dispose_engine(url)
+
+
+def test_inline_connections_become_connection_rows(url):
+    """Migration 0021 (issue 16): each datastore without a connection row gets its own, named
+    after its connection's ``name`` or the datastore (``(2)`` when taken), its settings as
+    parameters and its encrypted secrets moved over unchanged; a shared one is left alone."""
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0020_container_description")
+    connection = sa.table(
+        "connection",
+        *(sa.column(c) for c in ("id", "created", "name", "type", "secrets")),
+        sa.column("parameters", sa.JSON),
+    )
+    ds = sa.table(
+        "datastore",
+        *(sa.column(c.name, c.type) for c in datastore.c),
+        sa.column("secrets"),
+        sa.column("connection_id"),
+    )
+    base = {
+        "created": NOW,
+        "store_type": "jdbc",
+        "enrichment_only": False,
+        "enrichment_source_record_limit": 10,
+        "enrichment_remediation_strategy": "none",
+        "high_count_rollup_threshold": 10,
+        "tags": [],
+        "favorite": False,
+        "connection_id": None,
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            connection.insert(),
+            {"created": NOW, "name": "wh", "type": "postgresql", "parameters": {"host": "h"}, "secrets": None},
+        )
+        shared = conn.scalar(sa.select(connection.c.id))
+        conn.execute(
+            ds.insert(),
+            [
+                {
+                    **base,
+                    "name": "wh",
+                    "type": "postgresql",
+                    "connection": {"type": "postgresql", "host": "h", "port": 5432},
+                    "secrets": "gAAAA-token",
+                },
+                {
+                    **base,
+                    "name": "files",
+                    "type": "local",
+                    "connection": {"type": "local", "uri": "file:///d", "name": "wh"},
+                    "secrets": None,
+                },
+                {
+                    **base,
+                    "name": "on_shared",
+                    "type": "postgresql",
+                    "connection": {"type": "postgresql", "host": "h"},
+                    "connection_id": shared,
+                    "secrets": None,
+                },
+            ],
+        )
+    with engine.begin() as conn:
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0021_datastore_connections")
+    with engine.connect() as conn:
+        conns = conn.execute(
+            sa.select(
+                connection.c.id, connection.c.name, connection.c.type, connection.c.parameters, connection.c.secrets
+            ).order_by(connection.c.id)
+        ).all()
+        stores = conn.execute(sa.select(ds.c.name, ds.c.connection_id, ds.c.secrets).order_by(ds.c.id)).all()
+    assert [tuple(c[1:]) for c in conns] == [
+        ("wh", "postgresql", {"host": "h"}, None),
+        ("wh (2)", "postgresql", {"host": "h", "port": 5432}, "gAAAA-token"),
+        ("wh (3)", "local", {"uri": "file:///d"}, None),
+    ]
+    assert [tuple(s) for s in stores] == [
+        ("wh", conns[1][0], None),
+        ("files", conns[2][0], None),
+        ("on_shared", shared, None),
+    ]
     dispose_engine(url)

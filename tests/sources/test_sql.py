@@ -144,8 +144,10 @@ def test_secrets_are_encrypted_at_rest_and_never_returned(api, pg_source):
     database = api.client.app.state.database
     with database.session() as session:
         row = session.get(Datastore, ds["id"])
-        assert "s3cr3t-pg" not in str(row.connection) and "s3cr3t-pg" not in (row.secrets or "")
-        assert row.secrets  # stored, encrypted
+        assert "s3cr3t-pg" not in str(row.connection) and row.secrets is None
+        # stored, encrypted, on the datastore's own connection (issue 16: every datastore has one)
+        assert row.connection_ref.secrets and "s3cr3t-pg" not in row.connection_ref.secrets
+        assert "s3cr3t-pg" not in str(row.connection_ref.parameters)
     conn = api.ok("POST", "/api/connections", json={"name": "shared-pg", **PG, "password": "other-s3cret"})
     assert "password" not in conn and "other-s3cret" not in api.client.get("/api/connections").text
 

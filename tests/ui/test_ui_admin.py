@@ -171,6 +171,10 @@ def test_create_a_token_shown_once_and_revoke_it(page, live, screenshots):
     page.get_by_role("button", name="Create token").click()
     expect(page.get_by_text("Give the token a name, e.g. where it is used")).to_be_visible()
     field(page, "Token name").fill("notebook")
+    field(page, "Expires in (days)").fill("0")  # kept as typed (not made 1 on blur), refused with the bound
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_text("A token expires in 1 to 365 days (leave blank for never)")).to_be_visible()
+    expect(field(page, "Expires in (days)")).to_have_value("0")
     field(page, "Expires in (days)").fill("30")
     page.get_by_role("button", name="Create token").click()
     shown = page.get_by_test_id("new-token")
@@ -178,7 +182,9 @@ def test_create_a_token_shown_once_and_revoke_it(page, live, screenshots):
     value = shown.inner_text().strip()
     me = httpx.get(f"{server.base_url}/api/users/me", headers={"Authorization": f"Bearer {value}"})
     assert (me.status_code, me.json()["id"]) == (200, server.call("GET", "/api/users/me")["id"])
-    saved = next(t for t in server.call("GET", "/api/user-tokens", params={"size": 100})["items"] if t["name"] == "notebook")
+    saved = next(
+        t for t in server.call("GET", "/api/user-tokens", params={"size": 100})["items"] if t["name"] == "notebook"
+    )
     assert saved["revoked"] is False and saved["expiration"] is not None and "token" not in saved
     audit(page, "35-tokens", screenshots)
     page.get_by_role("button", name="I have saved it").click()

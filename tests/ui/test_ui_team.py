@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -50,9 +51,10 @@ def test_edit_a_datastore_with_a_connection_test(page, live, screenshots):
         "Cannot connect" + reason["message"], timeout=LONG
     )
     page.get_by_role("button", name="Save changes").click()
-    expect(page.get_by_role("alert", name="Something went wrong")).to_contain_text(
-        f"database: connection test failed: {reason['message']}"
-    )
+    refused = page.get_by_role("alert", name="The connection test failed, nothing was saved")
+    expect(refused).to_contain_text(reason["message"])
+    expect(refused).not_to_contain_text("test_connection")  # the API's advice, meaningless here
+    expect(refused.get_by_role("button", name="Save without testing")).to_be_visible()
     assert server.call("GET", f"/api/datastores/{ds['id']}")["database"] == source
 
     # the right file, a new name, a tag and the enrichment datastore
@@ -124,6 +126,34 @@ def test_dry_run_a_check_from_its_form(page, live, screenshots):
         server.call("GET", "/api/anomalies", params={"quality_check": check["id"], "size": 1})["total"]
         == anomalies_before
     )
+
+    # the API's refusal shows on the input it is about, once, without its place repeated
+    refusal = httpx.post(
+        f"{server.base_url}/api/quality-checks/dry-run",
+        json={**check_body(flights), "filter": "dep_delay >>> 3"},
+        headers={"Authorization": f"Bearer {server.token}"},
+    ).json()["detail"][0]
+    assert refusal["loc"] == ["body", "filter"] and refusal["msg"].startswith("filter: ")
+    field(page, "Filter").fill("dep_delay >>> 3")
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.locator(".mantine-TextInput-error")).to_have_text(refusal["msg"].removeprefix("filter: "))
+    expect(page.get_by_role("alert", name="Something went wrong")).to_have_count(0)
+    # coverage is a share of rows: 5 stays 5 (not saved as 1.0) and is refused with the bound
+    field(page, "Coverage").fill("5")
+    page.get_by_role("button", name="Save check").click()
+    expect(page.get_by_text("Coverage is a share of rows: more than 0, at most 1")).to_be_visible()
+    expect(field(page, "Coverage")).to_have_value("5")
+    page.screenshot(path=str(screenshots / "14b-check-refusals.png"), full_page=True)
+    assert server.call("GET", f"/api/quality-checks/{check['id']}")["coverage"] == saved["coverage"]
+
+
+def check_body(container: int) -> dict:
+    return {
+        "container_id": container,
+        "rule": "between",
+        "fields": ["dep_delay"],
+        "properties": {"min": -5, "max": 300},
+    }
 
 
 PASSWORD = "correct horse 42"
@@ -218,6 +248,9 @@ def test_a_member_without_permission_sees_no_edit_or_run_buttons(page, live, ana
         f"{server.base_url}/api/auth/sign-in", json={"email": "ana@example.com", "password": PASSWORD}
     ).json()["token"]
     signed_in(page, token)
+    # a Member may not list users: no page asks (each refusal was a 403 in the console)
+    user_lists: list[int] = []
+    page.on("response", lambda r: urlparse(r.url).path == "/api/users" and user_lists.append(r.status))
     page.goto("/datastores")
     expect(page.get_by_role("link", name="flights_seed")).to_be_visible()
     expect(page.get_by_role("link", name="Add datastore")).to_have_count(0)
@@ -238,9 +271,12 @@ def test_a_member_without_permission_sees_no_edit_or_run_buttons(page, live, ana
     expect(page.get_by_role("textbox", name="Assignees")).to_be_disabled()
     expect(page.get_by_role("region", name="Failing source records")).to_be_visible()  # Viewer reads them
     comments = page.get_by_role("region", name=re.compile(r"^Comments"))
-    field(comments, "New comment").fill("Seen, thanks.")
+    long_word = "W" * 120  # one word wider than the card: it wraps, nothing is clipped
+    field(comments, "New comment").fill(f"Seen, thanks. {long_word}")
     comments.get_by_role("button", name="Add comment").click()
-    expect(comments.get_by_role("article", name="Comment by Ana Lyst")).to_contain_text("Seen, thanks.")
+    article = comments.get_by_role("article", name="Comment by Ana Lyst")
+    expect(article).to_contain_text(long_word)
+    assert article.evaluate("e => e.scrollWidth <= e.clientWidth"), "the comment's long word is clipped"
 
     check = next(
         c
@@ -254,6 +290,11 @@ def test_a_member_without_permission_sees_no_edit_or_run_buttons(page, live, ana
     for name in ("Save check", "Dry run", "Archive", "Make draft"):
         expect(page.get_by_role("button", name=name)).to_have_count(0)
     audit(page, "18-member-check", screenshots)
+    # a check that does not exist: the error, no empty form
+    page.goto("/checks/987654")
+    expect(page.get_by_role("alert")).to_contain_text("987654")
+    expect(page.get_by_role("textbox", name=re.compile(r"^Rule type"))).to_have_count(0)
+    assert user_lists == []
 
     # the API agrees with what the pages hide
     headers = {"Authorization": f"Bearer {token}"}
@@ -296,3 +337,28 @@ def test_quality_scores_on_the_datastore_page_and_the_overview(page, live, scree
     scores = page.get_by_role("region", name="Quality scores, last 30 days")
     expect(scores.locator(".recharts-line-dots circle").first).to_be_visible()
     audit(page, "20-overview-quality-scores", screenshots)
+
+    # a name of 120 letters without a space wraps: no page grows wider than the window
+    long = server.call(
+        "POST",
+        "/api/datastores",
+        json={
+            "name": "W" * 120,
+            "connection": {"type": "duckdb"},
+            "database": str(seeded["paths"]["source"]),
+            "schema": "main",
+        },
+    )
+    try:
+        for path in ("/datastores", f"/datastores/{long['id']}"):
+            page.goto(path)
+            expect(
+                page.get_by_role("link", name="W" * 120)
+                .or_(page.get_by_role("heading", name=re.compile("W{120}")))
+                .first
+            ).to_be_visible()
+            widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert widths[0] <= widths[1], (path, widths)
+        page.screenshot(path=str(screenshots / "21-long-datastore-name.png"), full_page=True)
+    finally:
+        server.call("DELETE", f"/api/datastores/{long['id']}")

@@ -70,6 +70,13 @@ export function formatNumber(value: unknown, digits = 2): string {
   return String(value);
 }
 
+/** A value of a field as shown in profiles: an integer field's own values without digit
+ * grouping (a year reads 2013, an id 100234), other numbers as formatNumber does. */
+export function formatFieldValue(value: unknown, fieldType: string | null | undefined): string {
+  if (fieldType === "Integral" && typeof value === "number" && Number.isInteger(value)) return String(value);
+  return formatNumber(value);
+}
+
 export function duration(start: string | null, end: string | null, now: number = Date.now()): string {
   if (!start) return "—";
   const ms = (end ? new Date(end).getTime() : now) - new Date(start).getTime();

@@ -67,7 +67,7 @@ def list_fields(container_id: int, session: SessionDep) -> list[dict]:
     """The container's fields in column order, as a bare list (as Qualytics answers and its
     clients, qualytics-cli among them, read it)."""
     container = repo.get(session, container_id)
-    return [ser.field(f) for f in container.fields]
+    return ser.fields(session, list(container.fields))
 
 
 @router.patch("/{container_id}/favorite", response_model=r.Container)

@@ -182,6 +182,16 @@ def _source(session, container_id: int, loc: str, datastore_id: int | None = Non
     return c
 
 
+def _relation(session, c: Container, schema: str | None) -> tuple[Any, list[str]]:
+    """Container ``c`` as a computed file or join reads it: its table with its computed
+    fields computed (``computed.with_computed``), and the names of its columns."""
+    computed_fields = repo.computed_fields(session, c.id)
+    own = {cf.name for cf in computed_fields}
+    expressions = [(cf.name, (cf.properties or {}).get("column_expression")) for cf in computed_fields]
+    physical = [f.name for f in c.fields if f.name not in own and f.type != "Computed"]
+    return computed.with_computed(computed.table_ref(c.name, schema), physical, expressions)
+
+
 def _definition(session, body: ComputedContainerCreate) -> tuple[Datastore, str, dict[str, Any] | None]:
     """(datastore, normalised query, computed_definition) of a create body. Raises
     ValidationError naming the missing or wrong key, NotFound for an unknown datastore."""
@@ -205,7 +215,7 @@ def _definition(session, body: ComputedContainerCreate) -> tuple[Datastore, str,
         }
         try:
             tree = computed.file_query(
-                computed.table_ref(src.name, schema), body.select_clause or "", body.where_clause, body.group_by_clause
+                _relation(session, src, schema)[0], body.select_clause or "", body.where_clause, body.group_by_clause
             )
             query = parse_query(computed.render(tree, dialect), dialect)
         except ExpressionError as e:
@@ -242,13 +252,15 @@ def _definition(session, body: ComputedContainerCreate) -> tuple[Datastore, str,
         "where_clause": body.where_clause,
         "group_by_clause": body.group_by_clause,
     }
+    left_relation, left_fields = _relation(session, left, ds.schema)
+    right_relation, right_fields = _relation(session, right, ds.schema)
     try:
         tree = computed.join_query(
-            computed.table_ref(left.name, ds.schema),
-            [f.name for f in left.fields if f.type != "Computed"],
+            left_relation,
+            left_fields,
             body.left_join_field_name or "",
-            computed.table_ref(right.name, ds.schema),
-            [f.name for f in right.fields if f.type != "Computed"],
+            right_relation,
+            right_fields,
             body.right_join_field_name or "",
             body.select_clause or "",
             left_prefix=definition["left_prefix"],
@@ -505,17 +517,27 @@ def container_profile(container_id: int, session: SessionDep) -> dict:
 # -- computed fields ------------------------------------------------------------------
 
 
-class ComputedFieldBody(BaseModel):
+class ComputedFieldUpdate(BaseModel):
+    """PUT /computed-fields/{id} (Qualytics' ``UpdateComputedField``: ``name, properties,
+    source_fields, transformation, additional_metadata``). ``container_id`` may be sent
+    but must be the field's container (422 otherwise): a computed field cannot move."""
+
     model_config = ConfigDict(extra="ignore")
     name: str = PField(min_length=1, max_length=1024)
-    container_id: int
+    container_id: int | None = None
     transformation: Literal["customExpression", "cleanedEntityName", "convertFormattedNumeric"] = "customExpression"
     source_fields: list[str] = PField(default_factory=list)
     properties: dict[str, Any] = PField(default_factory=dict)
     additional_metadata: dict[str, Any] | None = None
 
 
-def _computed_type(container: Container, body: ComputedFieldBody, exclude: str | None = None):
+class ComputedFieldBody(ComputedFieldUpdate):
+    """POST /computed-fields (Qualytics' ``CreateComputedField``): ``container_id`` required."""
+
+    container_id: int
+
+
+def _computed_type(container: Container, body: ComputedFieldUpdate, exclude: str | None = None):
     if body.transformation != "customExpression":
         raise ValidationError(
             ("transformation",),
@@ -576,9 +598,18 @@ def create_computed_field(body: ComputedFieldBody, session: SessionDep) -> dict:
 
 
 @router.put("/computed-fields/{field_id}", response_model=r.ComputedField)
-def update_computed_field(field_id: int, body: ComputedFieldBody, session: SessionDep) -> dict:
+def update_computed_field(field_id: int, body: ComputedFieldUpdate, session: SessionDep) -> dict:
+    """Replace a computed field's definition (its container stays). 422 for a
+    ``container_id`` other than the field's, or a bad expression; 409 for a name another
+    field of the container has."""
     cf = repo.get_computed_field(session, field_id)
+    if body.container_id is not None and body.container_id != cf.container_id:
+        raise ValidationError(
+            ("container_id",), f"computed field {cf.id} belongs to container {cf.container_id}; it cannot move"
+        )
     container = repo.get(session, cf.container_id)
+    if body.name != cf.name and any(f.name == body.name for f in container.fields):
+        raise Conflict(f"container {container.id} already has a field named '{body.name}'")
     dtype = _computed_type(container, body, exclude=cf.name)
     old = cf.name
     cf.name, cf.transformation, cf.source_fields, cf.properties = (

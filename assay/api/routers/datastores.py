@@ -17,7 +17,7 @@ from ...sources import probe, verify
 from ...sources.base import MissingSchema
 from ...sources.files import folder_of
 from ...sources.specs import check_settings
-from ...store.models import Datastore
+from ...store.models import Connection, Datastore
 from ...store.repo import ensure_idle, paginate, with_any_json_value
 from ...store.repositories import connections as connection_repo
 from ...store.repositories import datastores as repo
@@ -175,6 +175,32 @@ def _test_connection(ds: Datastore, secrets: dict) -> None:
         ) from None
 
 
+def _parameters(conn: dict) -> dict:
+    """A datastore's connection settings (no secrets) as a connection's ``parameters``."""
+    return {k: v for k, v in conn.items() if k not in ("type", "name")}
+
+
+def _new_connection(session: SessionDep, key: str, datastore_name: str, conn: dict, secrets: dict) -> Connection:
+    """The connection of a datastore created or edited with an inline ``connection``: named
+    after its ``name`` or the datastore (``name (2)`` … when taken), its secrets encrypted."""
+    name = connection_repo.free_name(session, str(conn.get("name") or datastore_name))
+    c = Connection(name=name, type=conn["type"], parameters=_parameters(conn), secrets=encrypt_secrets(key, secrets))
+    return connection_repo.add(session, c)
+
+
+def _edit_connection(session: SessionDep, key: str, ds: Datastore, secrets: dict) -> None:
+    """``ds``'s connection takes its new inline settings (``ds.connection``) and ``secrets``
+    (secrets not sent are kept). A connection other datastores share is left as it is: ``ds``
+    gets a connection of its own."""
+    merged = {**datastore_secrets(key, ds), **secrets}
+    c = ds.connection_ref
+    if c is None or [d.id for d in repo.using_connection(session, c.id)] != [ds.id]:
+        ds.connection_ref = _new_connection(session, key, ds.name, ds.connection, merged)
+    else:
+        c.type, c.parameters, c.secrets = ds.type, _parameters(ds.connection), encrypt_secrets(key, merged)
+    ds.secrets = None
+
+
 def _confined(path: str, loc: tuple[str, ...]) -> None:
     """422 naming ``loc`` unless ``path`` lies inside the server's data roots (confinement.py)."""
     try:
@@ -228,18 +254,17 @@ def create_datastore(
     driver's reason) unless ``?test_connection=false``."""
     connection = body.connection
     key = request.app.state.settings.secret_key
-    ref_secrets: dict = {}
     database, schema = body.database, body.schema_
+    ref: Connection | None = None
     if body.connection_id is not None:
         ref = connection_repo.get(session, body.connection_id)
         connection = ConnectionIn(type=ref.type, **ref.parameters)
-        ref_secrets = decrypt_secrets(key, ref.secrets)
         # a shared connection's database / schema are the defaults of its datastores
         database = database or ref.parameters.get("database")
         schema = schema or ref.parameters.get("schema")
     store_type, type_, conn, secrets = _kind(connection, database)
-    if body.connection_id is not None:
-        secrets = {}  # the shared connection keeps its own
+    if ref is not None:
+        secrets = decrypt_secrets(key, ref.secrets)  # the shared connection keeps its own
     if repo.name_taken(session, body.name):
         raise Conflict(f"a datastore named '{body.name}' already exists")
     enrichment = None
@@ -254,7 +279,7 @@ def create_datastore(
         type=type_,
         connection=conn,
         database=database,
-        secrets=encrypt_secrets(key, secrets),
+        secrets=None,  # kept by its connection
         schema=schema or {"duckdb": "main", "postgresql": "public"}.get(type_),
         enrichment_only=body.enrichment_only,
         enrichment_prefix=body.enrichment_prefix or default_prefix(body.name),
@@ -263,12 +288,13 @@ def create_datastore(
         high_count_rollup_threshold=body.high_count_rollup_threshold,
         tags=body.tags or [],
         description=body.description,
-        connection_id=body.connection_id,
         max_concurrent_operations=body.max_concurrent_operations,
         enrichment_datastore_id=enrichment.id if enrichment else None,
     )
     if test_connection:
-        _test_connection(ds, secrets or ref_secrets)
+        _test_connection(ds, secrets)
+    # every datastore has a connection with an id (as in Qualytics): an inline one becomes its own
+    ds.connection_ref = ref or _new_connection(session, key, body.name, conn, secrets)
     ds.teams = users_repo.teams_named(session, body.teams) if body.teams else users_repo.public_teams(session)
     repo.add(session, ds)
     if body.trigger_sync and not body.enrichment_only:
@@ -295,12 +321,20 @@ def update_datastore(
     tested first (422 with the driver's reason, nothing saved) unless ``?test_connection=false``."""
     ds = repo.get(session, datastore_id)
     sent = body.model_fields_set
-    if "connection" in sent or "database" in sent:
+    secret_key = request.app.state.settings.secret_key
+    if body.connection_id is not None and body.connection_id != ds.connection_id:
+        ref = connection_repo.get(session, body.connection_id)
+        database = body.database or ds.database or ref.parameters.get("database")
+        ds.store_type, ds.type, ds.connection, _ = _kind(ConnectionIn(type=ref.type, **ref.parameters), database)
+        ds.database = database
+        ds.connection_ref, ds.secrets = ref, None
+        sent = sent | {"connection"}  # tested below
+    if body.connection is not None or "database" in sent:
         connection = body.connection or ConnectionIn(**ds.connection)
+        previous = ds.connection
         ds.store_type, ds.type, ds.connection, secrets = _kind(connection, body.database or ds.database)
-        if secrets:  # secrets sent replace the stored ones; secrets not sent are kept
-            key = request.app.state.settings.secret_key
-            ds.secrets = encrypt_secrets(key, {**datastore_secrets(key, ds), **secrets})
+        if body.connection is not None and (secrets or ds.connection != previous or ds.connection_ref is None):
+            _edit_connection(session, secret_key, ds, secrets)
     for key in (
         "name",
         "database",
@@ -324,7 +358,7 @@ def update_datastore(
         ds.teams = users_repo.teams_named(session, body.teams)
     if test_connection and {"connection", "database", "schema_"} & sent:
         # raising rolls the session back: nothing of a refused update is kept
-        _test_connection(ds, datastore_secrets(request.app.state.settings.secret_key, ds))
+        _test_connection(ds, datastore_secrets(secret_key, ds))
     return _answer(session, ds)
 
 

@@ -48,7 +48,7 @@ def get_fields(session: SessionDep, page: PageDep, name: str | None = None, cont
     """Fields of live containers, paged, by container and column order; ``name`` matches part
     of the name (case-insensitive), ``container_id`` narrows to one container."""
     rows, total, pages = paginate(session, repo.listing(name=name, container_id=container_id), page.page, page.size)
-    return page_of([ser.field(f) for f in rows], total, page, pages)
+    return page_of(ser.fields(session, list(rows)), total, page, pages)
 
 
 @router.get("/fields/listing", response_model=list[r.FieldListing])
@@ -73,12 +73,12 @@ def bulk_update_fields(body: list[FieldBulkUpdate], session: SessionDep, user: C
     for field, item in zip(rows, body, strict=True):
         _set_tags(session, field, item.tags, user.id)
     session.flush()
-    return [ser.field(f) for f in rows]
+    return ser.fields(session, rows)
 
 
 @router.get("/fields/{field_id}", response_model=r.Field)
 def get_field(field_id: int, session: SessionDep) -> dict:
-    return ser.field(repo.get(session, field_id))
+    return ser.fields(session, [repo.get(session, field_id)])[0]
 
 
 @router.put("/fields/{field_id}", response_model=r.Field)
@@ -90,7 +90,7 @@ def update_field(field_id: int, body: FieldUpdate, session: SessionDep, user: Cu
         raise ValidationError(("name",), f"a field keeps its source column's name '{field.name}'")
     _set_tags(session, field, body.tags, user.id)
     session.flush()
-    return ser.field(field)
+    return ser.fields(session, [field])[0]
 
 
 @router.get("/fields/{field_id}/field-profiles", response_model=list[r.FieldProfile])

@@ -443,7 +443,7 @@ def create_template(body: TemplateCreate, session: SessionDep) -> dict:
     if not _known(body.rule):
         raise RuleDefinitionError(("rule",), f"unknown rule type '{body.rule}'")
     rule = get_rule(body.rule).name
-    validate_check(rule, body.fields, body.properties, None, {}, body.coverage)
+    validate_check(rule, body.fields, body.properties, None, {}, body.coverage, fields_later=True)
     t = QualityCheckTemplate(
         rule_type=rule,
         fields=body.fields,
@@ -486,7 +486,7 @@ def update_template(template_id: int, body: TemplateUpdate, session: SessionDep)
     t = repo.get_template(session, template_id)
     sent = body.model_fields_set
     new = {k: getattr(body, k) if k in sent else getattr(t, k) for k in LOCKED_PROPERTIES}
-    validate_check(t.rule_type, t.fields, new["properties"], None, {}, new["coverage"])
+    validate_check(t.rule_type, t.fields, new["properties"], None, {}, new["coverage"], fields_later=True)
     locked = body.template_locked if body.template_locked is not None else t.template_locked
     checks = repo.of_template(session, t.id) if locked else []
     for check in checks:

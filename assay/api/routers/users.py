@@ -455,6 +455,10 @@ def sign_in(body: SignIn, session: SessionDep, request: Request) -> dict:
     return {"token": value, "expiration": iso(row.expiration), "user": _user(user, session)}
 
 
+SETUP_DONE_PAGE = "/signin?notice=admin-ready"
+"""Where a browser goes once the first Admin is set up: the UI's sign-in page, with a notice."""
+
+
 def setup_code(secret: str, admin: User) -> str:
     """A one-time code that lets whoever holds it set the first Admin's email and password,
     valid 24 h and only while that Admin has no password (a signed JWT; nothing stored)."""
@@ -502,7 +506,10 @@ def setup_page(request: Request, session: SessionDep, code: Annotated[str, Query
 @public.post(
     "/auth/setup",
     response_model=r.User,
-    responses={401: {"description": "The set-up link is invalid, expired or already used"}},
+    responses={
+        303: {"description": "Sent from a browser (Accept: text/html): on to the UI's sign-in page"},
+        401: {"description": "The set-up link is invalid, expired or already used"},
+    },
 )
 def setup_admin(
     request: Request,
@@ -510,13 +517,19 @@ def setup_admin(
     code: Annotated[str, Form(max_length=2048)],
     email: Annotated[str, Form(min_length=3, max_length=255)],
     password: Annotated[str, Form(min_length=8, max_length=1024)],
-) -> dict:
-    """Set the first Admin's email and password with the one-time code (401 once used)."""
+) -> dict | Response:
+    """Set the first Admin's email and password with the one-time code (401 once used).
+
+    Answers the new Admin (a ``User``) to API clients; a browser submitting the set-up page's
+    form (``Accept`` naming ``text/html``) is sent on (303) to the UI's sign-in page,
+    ``/signin?notice=admin-ready``, instead of being left on JSON."""
     user = _setup_admin_of(session, request.app.state.settings.secret_key, code)
     if repo.email_taken(session, email, other_than=user.id):
         raise Conflict(f"a user with email '{email}' already exists")
     user.email = email.strip()
     user.password_hash = hash_password(password)
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse(SETUP_DONE_PAGE, status_code=303)
     return _user(user, session)
 
 

@@ -12,13 +12,18 @@ How a cross-container check runs (``engine.plan`` drives it):
 * **another backend** (e.g. a DuckDB file against a PostgreSQL table): the rule runs
   *apart* (``evaluate_apart``), streaming one side's distinct keys in batches of at most
   ``batch_size`` rows (pyarrow record batches, never the whole side in Python at once)
-  and probing the other engine with each batch as an Ibis memtable (semi/anti join).
+  and probing the other engine with each batch as an Ibis memtable (semi/anti join). A
+  side on an engine that takes no memtables (a read-only PostgreSQL session) is first
+  copied, in batches, into an in-process DuckDB database (``Scratch``) where the join
+  runs instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TypeVar
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import ibis
 import ibis.expr.types as ir
@@ -29,7 +34,17 @@ from ..dialects import dialect_of, same_connection
 from ..text import as_text
 from .base import ApartResult, ReferenceContainer, Rule
 
-__all__ = ["ApartResult", "CrossContainerMixin", "ReferenceProperties", "aligned", "memtable", "stream", "total"]
+__all__ = [
+    "ApartResult",
+    "CrossContainerMixin",
+    "ReferenceProperties",
+    "Scratch",
+    "aligned",
+    "memtable",
+    "stream",
+    "takes_memtables",
+    "total",
+]
 
 
 class ReferenceProperties(BaseModel):
@@ -136,6 +151,67 @@ def stream(expr: ir.Table, size: int) -> Iterator[pa.Table]:
         close = getattr(reader, "close", None)
         if close:
             close()
+
+
+def takes_memtables(expr: ir.Table) -> bool:
+    """Whether rows may be sent to ``expr``'s engine as a memtable (``Dialect.takes_memtables``)."""
+    return dialect_of(expr).takes_memtables
+
+
+class Scratch:
+    """Where a cross-engine comparison joins when one side's engine takes no memtables (a
+    read-only PostgreSQL session: nothing is ever written into the user's database).
+
+    :meth:`side` copies that side's rows, streamed in batches of ``batch_size`` (never more
+    than one batch in Python), into an in-process DuckDB database that spills to a
+    temporary folder beyond ``MEMORY_LIMIT``; the other side's batches are then joined with
+    the copy there. :meth:`close` drops the database and the folder. Used as a context
+    manager by ``evaluate_apart``.
+    """
+
+    MEMORY_LIMIT = "256MB"
+
+    def __init__(self, batch_size: int, on_query: Callable[[str], None]) -> None:
+        self.batch_size = batch_size
+        self.on_query = on_query
+        self.con: Any = None
+        self.folder: str | None = None
+        self.copies = 0
+
+    def __enter__(self) -> Scratch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def side(self, expr: ir.Table, what: str) -> ir.Table:
+        """``expr`` itself when its engine takes memtables; otherwise a copy of its rows in the
+        scratch DuckDB database (``what`` names it in the ``on_query`` labels)."""
+        if takes_memtables(expr):
+            return expr
+        if self.con is None:
+            self.folder = tempfile.mkdtemp(prefix="assay-compare-")
+            self.con = ibis.duckdb.connect(temp_directory=self.folder, memory_limit=self.MEMORY_LIMIT, threads=1)
+        self.copies += 1
+        name = f"side_{self.copies}"
+        copy = None
+        for n, batch in enumerate(stream(expr, self.batch_size), start=1):
+            self.on_query(f"{what}: batch {n} of {batch.num_rows} rows copied for the comparison")
+            if copy is None:
+                copy = self.con.create_table(name, batch)
+            else:
+                self.con.insert(name, batch)
+        if copy is None:  # no rows: an empty table of the same columns
+            copy = self.con.create_table(name, schema=expr.schema())
+        return copy
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.disconnect()
+            self.con = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
 
 def memtable(batch: pa.Table, target: ir.Table | None = None) -> ir.Table:

@@ -205,13 +205,18 @@ class Rule(Generic[P]):
         self.props = cast(P, self.validate(check.fields, check.properties))
 
     @classmethod
-    def validate(cls, fields: list[str], properties: dict[str, Any] | None) -> BaseModel:
+    def validate(cls, fields: list[str], properties: dict[str, Any] | None, *, fields_later: bool = False) -> BaseModel:
         """Check the field count and parse ``properties``.
+
+        ``fields_later``: a check template without fields (its checks name them, and the
+        count is checked then): an empty ``fields`` is accepted whatever the rule takes.
 
         Returns: the parsed properties model.
         Raises: RuleDefinitionError naming the offending input.
         """
         n = len(fields or [])
+        if fields_later and not n:
+            return cls._properties(properties)
         seen: set = set()
         for i, name in enumerate(fields or []):
             if isinstance(name, str) and name in seen:
@@ -223,6 +228,11 @@ class Rule(Generic[P]):
             raise RuleDefinitionError(("fields",), f"rule {cls.name} takes one or more fields")
         if cls.fields == "none" and n and not cls.fields_optional:
             raise RuleDefinitionError(("fields",), f"rule {cls.name} takes no fields")
+        return cls._properties(properties)
+
+    @classmethod
+    def _properties(cls, properties: dict[str, Any] | None) -> BaseModel:
+        """``properties`` parsed into :attr:`Properties`. Raises: RuleDefinitionError."""
         try:
             return cls.Properties.model_validate(properties or {})
         except ValidationError as e:

@@ -28,6 +28,7 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
+import annotated_types
 from pydantic import BaseModel
 
 from . import ALIASES, all_rules
@@ -105,6 +106,12 @@ def property_type(name: str, annotation: Any) -> tuple[str, list[Any] | None]:
     return "string", None  # e.g. a number or a text: typed as text
 
 
+def _bound(info: Any, attribute: str) -> Any:
+    """The ``ge`` / ``le`` bound of a property (e.g. ``maxLength.value`` ≥ 0), or None."""
+    kind = {"ge": annotated_types.Ge, "le": annotated_types.Le}[attribute]
+    return next((getattr(item, attribute) for item in info.metadata if isinstance(item, kind)), None)
+
+
 def _properties(model: type[BaseModel]) -> list[dict[str, Any]]:
     out = []
     for name, info in model.model_fields.items():
@@ -119,6 +126,8 @@ def _properties(model: type[BaseModel]) -> list[dict[str, Any]]:
                 "type": kind,
                 "values": values,
                 "description": info.description,
+                "minimum": _bound(info, "ge"),
+                "maximum": _bound(info, "le"),
             }
         )
     return out

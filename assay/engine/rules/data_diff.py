@@ -7,7 +7,7 @@ import ibis
 from pydantic import Field, field_validator, model_validator
 
 from . import ALIASES, register
-from ._reference import ApartResult, CrossContainerMixin, ReferenceProperties, aligned, memtable, stream, total
+from ._reference import ApartResult, CrossContainerMixin, ReferenceProperties, Scratch, aligned, memtable, stream, total
 from .base import AggregateRule
 
 _ROWS = "__assay_rows"
@@ -62,7 +62,9 @@ class DataDiff(CrossContainerMixin[DataDiffProperties], AggregateRule[DataDiffPr
     Fails (one shape anomaly) when unmatched + missing > 0; that sum is the anomaly's
     record count. Same backend: two anti-joins as scalar subqueries of the fused query.
     Two backends: each side's distinct rows (with their row counts) are streamed in
-    batches of ``batch_size`` and anti-joined, as a memtable, on the other engine.
+    batches of ``batch_size`` and anti-joined, as a memtable, on the other engine (on a
+    copy of that engine's distinct compared rows in an in-process DuckDB database when it
+    takes no memtables: a read-only PostgreSQL session, ``_reference.Scratch``).
     """
 
     name = "dataDiff"
@@ -122,21 +124,25 @@ class DataDiff(CrossContainerMixin[DataDiffProperties], AggregateRule[DataDiffPr
         rows = total(base.count())
         self.batches = 0
         unmatched = 0
-        groups = base.group_by(self.columns).aggregate(**{_ROWS: ibis._.count()})
-        for batch in stream(groups, batch_size):
-            self.batches += 1
-            on_query(f"batch {self.batches}: {batch.num_rows} distinct rows probed in {self.ref_label}")
-            m = memtable(batch, ref)
-            unmatched += total(m.anti_join(ref, self._match(m, ref, self.columns))[_ROWS].sum())
-        missing = 0
-        groups = ref.group_by(back).aggregate(**{_ROWS: ibis._.count()})
-        for batch in stream(groups, batch_size):
-            self.batches += 1
-            on_query(
-                f"batch {self.batches}: {batch.num_rows} distinct rows of {self.ref_label} probed in the container"
-            )
-            m = memtable(batch, base)
-            missing += total(m.anti_join(base, self._match(m, base, back))[_ROWS].sum())
+        with Scratch(batch_size, on_query) as scratch:
+            # a side whose engine takes no memtables: its distinct compared rows, copied
+            ref_side = scratch.side(ref.select(self.columns).distinct(), f"distinct rows of {self.ref_label}")
+            groups = base.group_by(self.columns).aggregate(**{_ROWS: ibis._.count()})
+            for batch in stream(groups, batch_size):
+                self.batches += 1
+                on_query(f"batch {self.batches}: {batch.num_rows} distinct rows probed in {self.ref_label}")
+                m = memtable(batch, ref_side)
+                unmatched += total(m.anti_join(ref_side, self._match(m, ref_side, self.columns))[_ROWS].sum())
+            missing = 0
+            base_side = scratch.side(base.select(self.columns).distinct(), "distinct rows of the container")
+            groups = ref.group_by(back).aggregate(**{_ROWS: ibis._.count()})
+            for batch in stream(groups, batch_size):
+                self.batches += 1
+                on_query(
+                    f"batch {self.batches}: {batch.num_rows} distinct rows of {self.ref_label} probed in the container"
+                )
+                m = memtable(batch, base_side)
+                missing += total(m.anti_join(base_side, self._match(m, base_side, back))[_ROWS].sum())
         return ApartResult(rows, metrics={"rows": rows, "unmatched": unmatched, "missing": missing})
 
     def _describe(self) -> str:

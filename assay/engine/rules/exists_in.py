@@ -6,9 +6,19 @@ import ibis
 import pyarrow as pa
 from pydantic import Field
 
-from ..exact import exact_group, exact_in
+from ..exact import exact_group, exact_in, exact_isin
 from . import register
-from ._reference import ApartResult, CrossContainerMixin, ReferenceProperties, aligned, memtable, stream, total
+from ._reference import (
+    ApartResult,
+    CrossContainerMixin,
+    ReferenceProperties,
+    Scratch,
+    aligned,
+    memtable,
+    stream,
+    takes_memtables,
+    total,
+)
 from .base import RowRule
 
 
@@ -35,7 +45,10 @@ class _Membership(CrossContainerMixin[ExistsInProperties], RowRule[ExistsInPrope
     inside the container's fused query. Two backends: the side with fewer distinct keys
     is streamed in batches of ``batch_size`` keys into the other engine (memtable
     semi-join); failing rows are counted exactly from per-key row counts, and the example
-    rows are the rows of the first failing keys in key order.
+    rows are the rows of the first failing keys in key order. A side on an engine that
+    takes no memtables (a read-only PostgreSQL session) is joined through a copy of its
+    distinct keys in an in-process DuckDB database (``_reference.Scratch``), and its
+    example rows are read with the failing keys as literals.
     """
 
     on_incremental = (
@@ -71,18 +84,43 @@ class _Membership(CrossContainerMixin[ExistsInProperties], RowRule[ExistsInPrope
         on_query(f"distinct keys of {self.ref_label}")
         n_ref = total(ref_keys.count())
         self.batches = 0
+        with Scratch(batch_size, on_query) as scratch:
+            return self._compare(
+                scratch,
+                base,
+                v,
+                v2,
+                ref_keys,
+                target_keys,
+                (asserted, values, n_target, n_ref),
+                batch_size,
+                example_limit,
+                on_query,
+            )
+
+    def _compare(self, scratch, base, v, v2, ref_keys, target_keys, counts, batch_size, example_limit, on_query):
+        """The two-engine comparison of :meth:`evaluate_apart`; a side whose engine takes no
+        memtables is joined through its copy in ``scratch``."""
+        asserted, values, n_target, n_ref = counts
+        sides: dict[str, Any] = {}
+
+        def side(name: str, expr, what: str):
+            if name not in sides:
+                sides[name] = scratch.side(expr, what)
+            return sides[name]
 
         def target_pass(stop_at: int | None):
             """Target keys (with row counts) in batches, probed on the reference engine."""
             failed = 0
             keys: list[Any] = []
+            ref_side = side("ref", ref_keys, f"distinct keys of {self.ref_label}")
             for batch in stream(target_keys.order_by("k"), batch_size):
                 key_type[0] = batch.schema.field("k").type
                 self.batches += 1
                 on_query(f"batch {self.batches}: {batch.num_rows} keys probed in {self.ref_label}")
-                m = memtable(batch, ref_keys)
-                pred = m.k == ref_keys.k
-                probe = m.anti_join(ref_keys, pred) if self.absent_fails else m.semi_join(ref_keys, pred)
+                m = memtable(batch, ref_side)
+                pred = m.k == ref_side.k
+                probe = m.anti_join(ref_side, pred) if self.absent_fails else m.semi_join(ref_side, pred)
                 got = probe.order_by("k").to_pyarrow()
                 failed += sum(n or 0 for n in got.column("n").to_pylist())
                 if len(keys) < example_limit:
@@ -96,13 +134,15 @@ class _Membership(CrossContainerMixin[ExistsInProperties], RowRule[ExistsInPrope
         if n_target <= n_ref:
             failed, keys = target_pass(None)
         else:
-            found, last, ref_batches = 0, None, 0
+            found, ref_batches = 0, 0
+            last: pa.Table | None = None
+            target_side = side("target", target_keys, "distinct keys of the container")
             for batch in stream(ref_keys.order_by("k"), batch_size):
                 self.batches += 1
                 ref_batches += 1
                 on_query(f"batch {self.batches}: {batch.num_rows} keys of {self.ref_label} probed in the container")
-                m = memtable(batch, target_keys)
-                got = target_keys.semi_join(m, target_keys.k == m.k).order_by("k").to_pyarrow()
+                m = memtable(batch, target_side)
+                got = target_side.semi_join(m, target_side.k == m.k).order_by("k").to_pyarrow()
                 key_type[0] = got.schema.field("k").type
                 found += sum(n or 0 for n in got.column("n").to_pylist())
                 if not self.absent_fails and len(keys) < example_limit:
@@ -112,14 +152,20 @@ class _Membership(CrossContainerMixin[ExistsInProperties], RowRule[ExistsInPrope
             if failed and example_limit and self.absent_fails:
                 if ref_batches == 0:  # an empty reference: every value fails
                     return ApartResult(asserted, failed, examples=base.filter(v.notnull()))
-                if ref_batches == 1:  # the whole reference fits one batch
-                    m = memtable(last, base)
-                    return ApartResult(asserted, failed, examples=base.filter(v.notnull() & ~exact_in(v2, m, "k")))
+                if ref_batches == 1 and last is not None:  # the whole reference fits one batch
+                    if takes_memtables(base):
+                        inside = exact_in(v2, memtable(last, base), "k")
+                    else:  # its keys (at most batch_size) as literals: nothing written there
+                        inside = exact_isin(v2, last.column("k").to_pylist())
+                    return ApartResult(asserted, failed, examples=base.filter(v.notnull() & ~inside))
                 _, keys = target_pass(example_limit)
         examples = None
         if failed and keys:
-            m = memtable(pa.table({"k": pa.array(keys, type=key_type[0])}), base)
-            examples = base.filter(exact_in(v2, m, "k"))
+            if takes_memtables(base):
+                m = memtable(pa.table({"k": pa.array(keys, type=key_type[0])}), base)
+                examples = base.filter(exact_in(v2, m, "k"))
+            else:  # the failing keys (at most example_limit) as literals: nothing written there
+                examples = base.filter(exact_isin(v2, keys))
         return ApartResult(asserted, failed, examples=examples)
 
     @property

@@ -43,8 +43,10 @@ class ExpectedSchema(AggregateRule[ExpectedSchemaProperties]):
     schema: dict | None = None
 
     @classmethod
-    def validate(cls, fields, properties):
-        props = cast(ExpectedSchemaProperties, super().validate(fields, properties))
+    def validate(cls, fields, properties, *, fields_later=False):
+        props = cast(ExpectedSchemaProperties, super().validate(fields, properties, fields_later=fields_later))
+        if fields_later and not fields:
+            return props
         for name in props.field_types:
             if name not in fields:
                 raise RuleDefinitionError(

@@ -42,7 +42,7 @@ class Freshness(TimeSeriesRule[FreshnessProperties]):
     Properties = FreshnessProperties
 
     @classmethod
-    def validate(cls, fields, properties):
+    def validate(cls, fields, properties, *, fields_later=False):
         if len(fields or []) > 1:
             raise RuleDefinitionError(
                 ("fields",), f"rule {cls.name} takes one timestamp field or none, got {len(fields)}"

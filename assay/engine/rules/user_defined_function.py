@@ -8,6 +8,7 @@ import ibis
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from ..dialects import dialect_of
 from . import register
 from .base import RowRule, show
 
@@ -16,7 +17,8 @@ GROUP = "assay.udf"
 #: The most distinct values a UDF check evaluates; above it the check is unasserted.
 MAX_DISTINCT_VALUES = 1_000_000
 #: Up to this many failing values go into the query as an IN list; more go through a
-#: temporary table (an Ibis memtable) joined as ``IN (SELECT …)``.
+#: temporary table (an Ibis memtable) joined as ``IN (SELECT …)``, except on an engine that
+#: takes no memtables (``Dialect.takes_memtables``: read-only PostgreSQL), where all go inline.
 INLINE_VALUES = 1000
 
 
@@ -110,7 +112,8 @@ class UserDefinedFunction(RowRule[UdfProperties]):
         bad = self._failing_values(t)
         if len(bad) == 0:
             return col.notnull() & col.isnull()  # no row fails
-        if len(bad) <= INLINE_VALUES:
+        # inline too where the engine takes no temporary table (a read-only PostgreSQL session)
+        if len(bad) <= INLINE_VALUES or not dialect_of(col).takes_memtables:
             return col.notnull() & col.isin(bad.to_pylist())
         if self._memtable is None:
             self._memtable = ibis.memtable(pa.table({"value": bad}))

@@ -36,3 +36,14 @@ def add(session: Session, connection: Connection) -> Connection:
     session.add(connection)
     session.flush()
     return connection
+
+
+def free_name(session: Session, wanted: str) -> str:
+    """``wanted`` when no connection has that name, else ``wanted (2)``, ``wanted (3)`` …
+    (at most 255 characters): the name of a connection a datastore creates for itself."""
+    base = wanted[:240]
+    name, n = base, 1
+    while name_taken(session, name):
+        n += 1
+        name = f"{base} ({n})"
+    return name

@@ -104,6 +104,17 @@ def add_computed_field(session: Session, field: ComputedField) -> ComputedField:
     return field
 
 
+def computed_field_keys(session: Session, container_ids: Iterable[int]) -> set[tuple[int, str]]:
+    """``(container_id, name)`` of every computed field of the given containers."""
+    ids = set(container_ids)
+    if not ids:
+        return set()
+    rows = session.execute(
+        select(ComputedField.container_id, ComputedField.name).where(ComputedField.container_id.in_(ids))
+    )
+    return {(cid, name) for cid, name in rows}
+
+
 def computed_fields(session: Session, container_id: int) -> list[ComputedField]:
     """The container's computed fields, by id."""
     return list(

@@ -8,7 +8,8 @@ check, anomaly, operation, schedule, partition or profile is simply not found (4
 "forbidden" (403, which would confirm it exists).
 
 Managers see every datastore's own row (the user guide: "list datastores, content
-team-scoped") but none of its content outside their teams.
+team-scoped") and every connection, but none of a datastore's content outside their teams;
+Members see a connection only through a datastore their teams hold.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..models import (
     Anomaly,
     Comment,
     ComputedField,
+    Connection,
     Container,
     ContainerProfile,
     ContainerScan,
@@ -123,6 +125,14 @@ def _criteria(scope: Scope) -> list:
     )
     if not scope.all_datastore_rows:
         options.append(with_loader_criteria(Datastore, lambda cls: cls.id.in_(ids), include_aliases=True))
+        # a connection names its datastore and host: seen only through a datastore in scope
+        options.append(
+            with_loader_criteria(
+                Connection,
+                lambda cls: cls.id.in_(select(Datastore.connection_id).where(Datastore.id.in_(ids))),
+                include_aliases=True,
+            )
+        )
     return options
 
 

@@ -69,6 +69,8 @@ def test_catalogue_lists_every_registered_rule_and_alias(api, make_duckdb):
             "type": "number",
             "values": None,
             "description": None,
+            "minimum": None,
+            "maximum": None,
         },
         {
             "field": "max",
@@ -78,6 +80,8 @@ def test_catalogue_lists_every_registered_rule_and_alias(api, make_duckdb):
             "type": "number",
             "values": None,
             "description": None,
+            "minimum": None,
+            "maximum": None,
         },
         {
             "field": "inclusive_min",
@@ -87,6 +91,8 @@ def test_catalogue_lists_every_registered_rule_and_alias(api, make_duckdb):
             "type": "boolean",
             "values": None,
             "description": None,
+            "minimum": None,
+            "maximum": None,
         },
         {
             "field": "inclusive_max",
@@ -96,8 +102,13 @@ def test_catalogue_lists_every_registered_rule_and_alias(api, make_duckdb):
             "type": "boolean",
             "values": None,
             "description": None,
+            "minimum": None,
+            "maximum": None,
         },
     ]
+    # the simple bounds of a property, for a client to check before it posts
+    max_length = next(e for e in body if e["rule"] == "maxLength")
+    assert [(p["field"], p["minimum"], p["maximum"]) for p in max_length["properties"]] == [("value", 0, 2**31 - 1)]
     gtf = next(e for e in body if e["rule"] == "greaterThanField")
     assert [(p["field"], p["type"], p["required"]) for p in gtf["properties"]] == [
         ("field_name", "field", True),

@@ -288,6 +288,95 @@ def test_reference_side_smaller_over_several_batches(tmp_path, pg_schema_con):
     con.disconnect()
 
 
+def _read_only(con) -> object:
+    """A second connection to ``con``'s schema, read-only as Assay opens PostgreSQL
+    datastores (``default_transaction_read_only=on``: no CREATE, not even a temporary table)."""
+    schema = con.raw_sql("SHOW search_path").fetchone()[0]
+    return ibis.postgres.connect(
+        host=PG_HOST,
+        user="postgres",
+        database="test",
+        options=f"-c search_path={schema} -c default_transaction_read_only=on",
+    )
+
+
+def test_read_only_postgresql_reference_against_duckdb(tmp_path, pg_schema_con):
+    """Issue 16: the reference on a read-only PostgreSQL session ("cannot execute CREATE TABLE
+    in a read-only transaction" before): nothing is written there, the counts are exact.
+    customers has 6 distinct keys, more than orders' 5 (the scanned side's keys would go to
+    PostgreSQL); vip has 2, fewer (its keys go to DuckDB)."""
+    from types import SimpleNamespace
+
+    from assay.sources.sql import SqlSource
+
+    load_refs(pg_schema_con)
+    schema = pg_schema_con.raw_sql("SHOW search_path").fetchone()[0]
+    # the PostgreSQL datastore's own connector, which opens its sessions read-only
+    source = SqlSource("postgresql", {"host": PG_HOST, "username": "postgres"}, "test", schema)
+    con, t = duckdb_file_table(tmp_path, "orders", ORDERS)
+    names = ("customers", "vip", "ledger", "orders_copy")
+    refs = {n: source.table(SimpleNamespace(name=n, container_type="table")) for n in names}
+    labels: list[str] = []
+    res = evaluate(
+        t,
+        cross_checks(),
+        example_limit=10,
+        resolver=resolver_for(refs, "pg.", False),
+        batch_size=2,
+        on_query=labels.append,
+    )
+    assert_cross_results(res, "pg.")
+    # orders' 5 keys (fewer than customers' 6) are probed in a copy of the 6 PostgreSQL keys
+    # (3 batches of 2), in 3 batches
+    assert [x for x in labels if x.startswith("check 1:")] == [
+        "check 1: rows and distinct keys of the checked container",
+        "check 1: distinct keys of pg.customers",
+        "check 1: distinct keys of pg.customers: batch 1 of 2 rows copied for the comparison",
+        "check 1: distinct keys of pg.customers: batch 2 of 2 rows copied for the comparison",
+        "check 1: distinct keys of pg.customers: batch 3 of 2 rows copied for the comparison",
+        "check 1: batch 1: 2 keys probed in pg.customers",
+        "check 1: batch 2: 2 keys probed in pg.customers",
+        "check 1: batch 3: 1 keys probed in pg.customers",
+    ]
+    source.close()
+    con.disconnect()
+
+
+def test_read_only_postgresql_container_against_duckdb_and_sqlite_references(tmp_path, pg_schema_con):
+    """The reverse: the scanned container on a read-only PostgreSQL session, the references
+    in DuckDB, then in SQLite. vip's 2 keys are fewer than orders' 5 (they would be probed in
+    PostgreSQL), and the failing rows' examples are read from PostgreSQL."""
+    pg_schema_con.create_table("orders", ORDERS)
+    ro = _read_only(pg_schema_con)
+    t = ro.table("orders")
+    duck = ibis.duckdb.connect()
+    sqlite = ibis.sqlite.connect(str(tmp_path / "refs.sqlite"))
+    # batches of 2 (DuckDB: several batches each way, the container's rows copied in 4) and of 100
+    for other, label, batch_size in ((duck, "duck.", 2), (sqlite, "lite.", 100)):
+        labels: list[str] = []
+        resolver = resolver_for(load_refs(other), label, False)
+        res = evaluate(
+            t, cross_checks(), example_limit=10, resolver=resolver, batch_size=batch_size, on_query=labels.append
+        )
+        assert_cross_results(res, label)
+        if batch_size == 2:
+            # vip's 2 keys (fewer than orders' 5) are probed in a copy of the container's keys
+            # vip's 2 keys (fewer than orders' 5, one batch) are probed in a copy of the
+            # container's 5 keys (3 batches); the examples are the rows whose value is not
+            # one of those 2 keys, read with the keys as literals
+            assert [x for x in labels if x.startswith("check 3:")] == [
+                "check 3: rows and distinct keys of the checked container",
+                "check 3: distinct keys of duck.vip",
+                "check 3: distinct keys of the container: batch 1 of 2 rows copied for the comparison",
+                "check 3: distinct keys of the container: batch 2 of 2 rows copied for the comparison",
+                "check 3: distinct keys of the container: batch 3 of 1 rows copied for the comparison",
+                "check 3: batch 1: 2 keys of duck.vip probed in the container",
+            ]
+    ro.disconnect()
+    duck.disconnect()
+    sqlite.disconnect()
+
+
 def test_sqlite_against_duckdb(tmp_path):
     sqlite = ibis.sqlite.connect(str(tmp_path / "orders.sqlite"))
     t = sqlite.create_table("orders", ORDERS)

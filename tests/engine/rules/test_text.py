@@ -20,7 +20,7 @@ from assay.engine import regex
 from assay.engine.plan import evaluate
 from assay.engine.rules import CheckSpec, RuleDefinitionError, get_rule
 from assay.engine.rules import user_defined_function as udf
-from tests.engines import Engine, engine_fixture
+from tests.engines import PG_HOST, Engine, engine_fixture
 from tests.helpers import by_check_id
 
 #: MariaDB as an ``Engine`` (a fresh database, dropped afterwards).
@@ -258,6 +258,35 @@ def case_udf(e: Engine, monkeypatch) -> None:
     assert "field n has more than 5 distinct values" in out[2].error
     assert out[3].result == "unasserted"
     assert "function explode raised ZeroDivisionError on value" in out[3].error
+
+
+def test_udf_with_many_failing_values_on_a_read_only_postgresql_session(pg_admin, test_udfs, monkeypatch):
+    """Issue 16: more failing values than fit an IN list went through a temporary table, which
+    a read-only PostgreSQL session (as Assay opens them) refuses; there they go inline."""
+    from sqlalchemy import text
+
+    schema = f"assay_udf_{uuid.uuid4().hex[:10]}"
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    writer = ibis.postgres.connect(host=PG_HOST, user="postgres", database="test", options=f"-c search_path={schema}")
+    ro = ibis.postgres.connect(
+        host=PG_HOST,
+        user="postgres",
+        database="test",
+        options=f"-c search_path={schema} -c default_transaction_read_only=on",
+    )
+    try:
+        writer.create_table("nums", ibis.memtable({"n": [1, 2, 3, 4, 5, 6, 8, None]}))
+        monkeypatch.setattr(udf, "INLINE_VALUES", 1)
+        check = CheckSpec(2, "userDefinedFunction", ["n"], {"function": "is_even"})
+        out = run(ro.table("nums"), [check], example_limit=10)
+        # odd values 1, 3, 5 fail (3 distinct failing values > INLINE_VALUES); NULL is skipped
+        assert (out[2].result, out[2].failed, sorted(r["n"] for r in out[2].examples)) == ("failed", 3, [1, 3, 5])
+    finally:
+        ro.disconnect()
+        writer.disconnect()
+        with pg_admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 # -- every case on every engine ------------------------------------------------------------------

@@ -120,6 +120,10 @@ export interface paths {
         /**
          * Setup Admin
          * @description Set the first Admin's email and password with the one-time code (401 once used).
+         *
+         *     Answers the new Admin (a ``User``) to API clients; a browser submitting the set-up page's
+         *     form (``Accept`` naming ``text/html``) is sent on (303) to the UI's sign-in page,
+         *     ``/signin?notice=admin-ready``, instead of being left on JSON.
          */
         post: operations["setup_admin"];
         delete?: never;
@@ -283,7 +287,12 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Update Computed Field */
+        /**
+         * Update Computed Field
+         * @description Replace a computed field's definition (its container stays). 422 for a
+         *     ``container_id`` other than the field's, or a bad expression; 409 for a name another
+         *     field of the container has.
+         */
         put: operations["update_computed_field"];
         post?: never;
         /** Delete Computed Field */
@@ -3510,7 +3519,10 @@ export interface components {
             /** Transformation */
             transformation: string;
         };
-        /** ComputedFieldBody */
+        /**
+         * ComputedFieldBody
+         * @description POST /computed-fields (Qualytics' ``CreateComputedField``): ``container_id`` required.
+         */
         ComputedFieldBody: {
             /** Additional Metadata */
             additional_metadata?: {
@@ -3549,6 +3561,34 @@ export interface components {
             properties: components["schemas"]["SpecProperty"][];
             /** Transformation */
             transformation: string;
+        };
+        /**
+         * ComputedFieldUpdate
+         * @description PUT /computed-fields/{id} (Qualytics' ``UpdateComputedField``: ``name, properties,
+         *     source_fields, transformation, additional_metadata``). ``container_id`` may be sent
+         *     but must be the field's container (422 otherwise): a computed field cannot move.
+         */
+        ComputedFieldUpdate: {
+            /** Additional Metadata */
+            additional_metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /** Container Id */
+            container_id?: number | null;
+            /** Name */
+            name: string;
+            /** Properties */
+            properties?: {
+                [key: string]: unknown;
+            };
+            /** Source Fields */
+            source_fields?: string[];
+            /**
+             * Transformation
+             * @default customExpression
+             * @enum {string}
+             */
+            transformation: "customExpression" | "cleanedEntityName" | "convertFormattedNumeric";
         };
         /**
          * Connection
@@ -4452,6 +4492,8 @@ export interface components {
          */
         DatastoreUpdate: {
             connection?: components["schemas"]["ConnectionIn"] | null;
+            /** Connection Id */
+            connection_id?: number | null;
             /** Database */
             database?: string | null;
             /** Description */
@@ -6147,6 +6189,16 @@ export interface components {
             field: string;
             /** Map To */
             map_to: string;
+            /**
+             * Maximum
+             * @description the greatest value a number property takes (inclusive)
+             */
+            maximum?: number | null;
+            /**
+             * Minimum
+             * @description the least value a number property takes (inclusive)
+             */
+            minimum?: number | null;
             /** Required */
             required: boolean;
             /** Title */
@@ -7728,6 +7780,13 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Sent from a browser (Accept: text/html): on to the UI's sign-in page */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The set-up link is invalid, expired or already used */
             401: {
                 headers: {
@@ -8440,7 +8499,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ComputedFieldBody"];
+                "application/json": components["schemas"]["ComputedFieldUpdate"];
             };
         };
         responses: {

@@ -141,6 +141,9 @@ export interface RuleProperty {
   required: boolean;
   values: string[] | null;
   description: string | null;
+  /** the least / greatest value of a number property (inclusive), when the rule bounds it */
+  minimum?: number | null;
+  maximum?: number | null;
 }
 
 export interface RuleSpec {

@@ -1,8 +1,10 @@
 import { Button, Card, Group, MultiSelect, Paper, Stack, Text, Textarea, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "./mutation";
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
+import { hasRole, useMe } from "../auth";
 import type { Anomaly, Comment, Page, User } from "../api/types";
 import { formatTime } from "../lib";
 import { ErrorAlert } from "./common";
@@ -17,8 +19,11 @@ export function AnomalyTriage({ anomaly, canChange }: { anomaly: Anomaly; canCha
   const queryClient = useQueryClient();
   const [assignees, setAssignees] = useState<string[]>(anomaly.assignee_ids.map(String));
   const [description, setDescription] = useState(anomaly.description ?? "");
+  // only Managers and Admins may list users: a Member picks among the current assignees
+  const me = useMe().data;
   const users = useQuery({
     queryKey: ["users", { size: 1000 }],
+    enabled: hasRole(me, "Manager"),
     queryFn: () => unwrap<Page<User>>(api.GET("/api/users", { params: { query: { size: 1000 } } })),
   });
   // the assignees are choices even when the user list is not readable
@@ -132,13 +137,14 @@ export function AnomalyComments({
                   c="red.9"
                   onClick={() => remove.mutate(c.id)}
                   loading={remove.isPending && remove.variables === c.id}
+                  disabled={remove.isPending}
                   aria-label={`Delete comment ${c.id}`}
                 >
                   Delete
                 </Button>
               )}
             </Group>
-            <Text size="sm" style={{ whiteSpace: "pre-wrap" }}>
+            <Text size="sm" style={{ whiteSpace: "pre-wrap", overflowWrap: "anywhere" }}>
               {c.message}
             </Text>
           </Paper>

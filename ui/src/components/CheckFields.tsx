@@ -12,7 +12,7 @@ import {
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import type { Container, Datastore, Field, Page, RuleProperty, RuleSpec } from "../api/types";
-import type { CheckFormState, PropertyValue } from "./checkForm";
+import { keptFields, type CheckFormState, type PropertyValue } from "./checkForm";
 
 interface Props {
   specs: RuleSpec[];
@@ -42,7 +42,9 @@ export function CheckFields({ specs, fields, datastoreId, value, errors, onChang
         disabled={ruleLocked}
         data={specs.filter((s) => (s.author && !s.deprecated) || s.rule === value.rule).map((s) => s.rule)}
         value={value.rule}
-        onChange={(rule) => onChange({ ...value, rule, properties: {}, fields: spec?.fields === "none" ? [] : value.fields })}
+        onChange={(rule) =>
+          onChange({ ...value, rule, properties: {}, fields: keptFields(specs.find((s) => s.rule === rule), fields, value.fields) })
+        }
         error={errors.rule}
         nothingFoundMessage="No rule type matches"
       />
@@ -105,6 +107,9 @@ function PropertyInput({
       return (
         <NumberInput
           {...common}
+          min={p.minimum ?? undefined}
+          max={p.maximum ?? undefined}
+          clampBehavior="none"
           value={typeof value === "number" ? value : value === null ? "" : String(value)}
           onChange={(v) => onChange(v === "" ? null : typeof v === "number" ? v : Number.isNaN(Number(v)) ? v : Number(v))}
         />

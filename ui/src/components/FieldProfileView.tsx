@@ -1,23 +1,36 @@
 import { BarChart } from "@mantine/charts";
 import { Card, Group, RingProgress, SimpleGrid, Table, Text, Title } from "@mantine/core";
 import type { FieldProfile } from "../api/types";
-import { formatNumber } from "../lib";
+import { formatFieldValue, formatNumber } from "../lib";
 
-/** The rows of the quantile table: what is known of the field's distribution, in order. */
-export function quantileRows(p: FieldProfile): [string, unknown][] {
-  const rows: [string, unknown][] = [
-    ["Minimum", p.min],
-    ["1st quartile", p.q1],
-    ["Median", p.median],
-    ["3rd quartile", p.q3],
-    ["Maximum", p.max],
-    ["Mean", p.mean],
-    ["Standard deviation", p.std_dev],
-    ["Distinct values (approx.)", p.approximate_distinct_values],
-    ["Shortest text", p.min_length],
-    ["Longest text", p.max_length],
+/** The rows of the quantile table: what is known of the field's distribution, in order, each
+ * value as shown (an integer field's own values without digit grouping, so a year reads 2013,
+ * not 2,013; counts and means grouped). The quartiles and median are approximate (the
+ * engine's approximate quantiles, or a sample's). */
+export function quantileRows(p: FieldProfile): [string, string][] {
+  const own = (v: unknown) => formatFieldValue(v, p.field_type);
+  const rows: [string, unknown, (v: unknown) => string][] = [
+    ["Minimum", p.min, own],
+    ["1st quartile (approx.)", p.q1, own],
+    ["Median (approx.)", p.median, own],
+    ["3rd quartile (approx.)", p.q3, own],
+    ["Maximum", p.max, own],
+    ["Mean", p.mean, formatNumber],
+    ["Standard deviation", p.std_dev, formatNumber],
+    ["Distinct values (approx.)", p.approximate_distinct_values, formatNumber],
+    ["Shortest text", p.min_length, formatNumber],
+    ["Longest text", p.max_length, formatNumber],
   ];
-  return rows.filter(([, v]) => v !== null && v !== undefined);
+  return rows.filter(([, v]) => v !== null && v !== undefined).map(([label, v, show]) => [label, show(v)]);
+}
+
+/** The histogram's bars: a numeric field's in the order of their values, others most frequent first. */
+export function histogramBars(p: FieldProfile): { value: string; count: number }[] {
+  const bars = (p.histogram_buckets ?? []).map((b) => ({ value: String(b.value), count: b.count }));
+  if ((p.field_type === "Integral" || p.field_type === "Fractional") && bars.every((b) => !Number.isNaN(Number(b.value)))) {
+    bars.sort((a, b) => Number(a.value) - Number(b.value));
+  }
+  return bars;
 }
 
 /** Completeness as a whole percentage with one decimal, e.g. 0.99267 -> "99.3%". */
@@ -29,7 +42,8 @@ export function percent(ratio: number | null | undefined): string {
 /** A field's profile: completeness ring, quantiles and histogram. */
 export function FieldProfileView({ profile }: { profile: FieldProfile }) {
   const completeness = profile.completeness ?? 0;
-  const buckets = (profile.histogram_buckets ?? []).map((b) => ({ value: b.value, count: b.count }));
+  const buckets = histogramBars(profile);
+  const numeric = profile.field_type === "Integral" || profile.field_type === "Fractional";
   return (
     <Card withBorder padding="md" aria-label={`Profile of ${profile.name}`} component="section">
       <Title order={3} size="h4" mb="sm">
@@ -65,14 +79,14 @@ export function FieldProfileView({ profile }: { profile: FieldProfile }) {
                 <Table.Th scope="row" fw={500}>
                   {label}
                 </Table.Th>
-                <Table.Td>{formatNumber(value)}</Table.Td>
+                <Table.Td>{value}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
         </Table>
         <div>
           <Text size="sm" fw={500} mb={4}>
-            Histogram{profile.histogram_complete === false ? " (most frequent values)" : ""}
+            Histogram{profile.histogram_complete === false ? " (most frequent values)" : numeric && buckets.length > 0 ? " (by value)" : ""}
           </Text>
           {buckets.length > 0 ? (
             <div aria-hidden="true">
@@ -96,7 +110,7 @@ export function FieldProfileView({ profile }: { profile: FieldProfile }) {
             </ul>
           ) : (
             <Text size="sm" c="dimmed">
-              No histogram for this field.
+              No histogram for this field: it has more distinct values than a profile counts.
             </Text>
           )}
         </div>

@@ -1,6 +1,7 @@
 import { Button, Group } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "./mutation";
 import { useNavigate } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import type { Operation } from "../api/types";
@@ -30,7 +31,7 @@ export function RunOperationButtons({ datastoreId, disabled }: { datastoreId: nu
           variant={t === "scan" ? "filled" : "default"}
           onClick={() => run.mutate(t)}
           loading={run.isPending && run.variables === t}
-          disabled={disabled}
+          disabled={disabled || (run.isPending && run.variables !== t)}
         >
           {t === "sync" ? "Sync" : t === "profile" ? "Profile" : "Scan"}
         </Button>

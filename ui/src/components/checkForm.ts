@@ -1,6 +1,6 @@
 // The quality-check form's state, validation and request body, derived from a rule's
 // specification (GET /api/quality-checks/specifications/rules): no rule is hard-coded.
-import type { QualityCheck, RuleProperty, RuleSpec } from "../api/types";
+import type { Field, QualityCheck, RuleProperty, RuleSpec } from "../api/types";
 
 export type PropertyValue = string | number | boolean | string[] | null;
 
@@ -62,6 +62,13 @@ export function validateCheckForm(spec: RuleSpec | undefined, f: CheckFormState)
     }
     if (p.type === "number" && (typeof v !== "number" || !Number.isFinite(v))) {
       errors[`properties.${p.field}`] = `${p.title} must be a number`;
+    } else if (typeof v === "number") {
+      // the simple bounds the specification gives (e.g. maxLength's value ≥ 0)
+      if (p.minimum !== null && p.minimum !== undefined && v < p.minimum) {
+        errors[`properties.${p.field}`] = `${p.title} must be at least ${p.minimum}`;
+      } else if (p.maximum !== null && p.maximum !== undefined && v > p.maximum) {
+        errors[`properties.${p.field}`] = `${p.title} must be at most ${p.maximum}`;
+      }
     }
     if (p.type === "enum" && p.values && !p.values.includes(String(v))) {
       errors[`properties.${p.field}`] = `${p.title} must be one of ${p.values.join(", ")}`;
@@ -80,6 +87,30 @@ export function validateCheckForm(spec: RuleSpec | undefined, f: CheckFormState)
     if (!(c > 0 && c <= 1)) errors.coverage = "Coverage is a share of rows: more than 0, at most 1";
   }
   return errors;
+}
+
+/** The form key an API 422 location of a check's body goes to (`properties.min`, `fields`,
+ * `coverage`, `filter`, `description`, `container_id` → `container`), or null when the form
+ * shows no such input (for `spec`). */
+export function checkErrorKey(spec: RuleSpec | undefined, path: string): string | null {
+  if (path === "container_id") return "container";
+  if (["fields", "coverage", "filter", "description", "rule"].includes(path)) return path;
+  if (path === "properties") return spec?.properties.length ? `properties.${spec.properties[0].field}` : null;
+  const prop = path.startsWith("properties.") ? path.split(".")[1] : null;
+  if (prop && spec?.properties.some((p) => p.field === prop)) return `properties.${prop}`;
+  return null;
+}
+
+/** The chosen fields a rule (`spec`) still accepts after the rule type changes: of a type it
+ * takes, one at most for a single-field rule, none for a rule without fields. */
+export function keptFields(spec: RuleSpec | undefined, fields: Pick<Field, "name" | "type">[], chosen: string[]): string[] {
+  if (!spec || spec.fields === "none") return [];
+  const types = spec.fields_type_filter ?? [];
+  const ok = chosen.filter((name) => {
+    const f = fields.find((x) => x.name === name);
+    return f !== undefined && (types.length === 0 || types.includes(f.type));
+  });
+  return spec.fields === "single" ? ok.slice(0, 1) : ok;
 }
 
 function propertyValue(p: RuleProperty, v: PropertyValue): unknown {

@@ -5,7 +5,7 @@ import { Link } from "react-router-dom";
 export function PageTitle({ title, children }: { title: ReactNode; children?: ReactNode }) {
   return (
     <Group justify="space-between" mb="md" wrap="wrap" gap="sm">
-      <Title order={1} size="h2">
+      <Title order={1} size="h2" style={{ overflowWrap: "anywhere", minWidth: 0 }}>
         {title}
       </Title>
       {children && <Group gap="xs">{children}</Group>}
@@ -118,9 +118,19 @@ export function Pager({
   );
 }
 
+/** A link to an object's page; a long name wraps (a name without spaces breaks anywhere), and
+ * the link's title repeats a text name in full. */
 export function EntityLink({ to, children }: { to: string; children: ReactNode }) {
   return (
-    <Text component={Link} to={to} c="blue.9" td="underline" size="sm">
+    <Text
+      component={Link}
+      to={to}
+      c="blue.9"
+      td="underline"
+      size="sm"
+      title={typeof children === "string" ? children : undefined}
+      style={{ overflowWrap: "anywhere" }}
+    >
       {children}
     </Text>
   );

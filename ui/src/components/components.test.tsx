@@ -135,9 +135,9 @@ describe("field profile", () => {
     expect(percent(1)).toBe("100.0%");
     expect(percent(null)).toBe("—");
     expect(quantileRows(profile)).toEqual([
-      ["Distinct values (approx.)", 3],
-      ["Shortest text", 3],
-      ["Longest text", 3],
+      ["Distinct values (approx.)", "3"],
+      ["Shortest text", "3"],
+      ["Longest text", "3"],
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { Group, Select, Table, Text, TextInput } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
+import { hasRole, useMe } from "../auth";
 import type { Activity, AppUser, Page } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager } from "../components/common";
 import { formatTime, useQueryState } from "../lib";
@@ -26,8 +27,10 @@ export function ActivityPage() {
   const [q, setQ] = useQueryState(KEYS);
   const page = Number(q.page ?? 1);
   const size = Number(q.size ?? 50);
+  const me = useMe().data;
   const users = useQuery({
     queryKey: ["users", { size: 1000, include_deactivated: true }],
+    enabled: hasRole(me, "Manager"), // listing users takes the Manager role
     queryFn: () => unwrap<Page<AppUser>>(api.GET("/api/users", { params: { query: { size: 1000, include_deactivated: true } } })),
   });
   const query = {

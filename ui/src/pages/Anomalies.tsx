@@ -1,6 +1,7 @@
 import { Button, Checkbox, Group, MultiSelect, Select, Table, Text, TextInput } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "../components/mutation";
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
 import { hasPermission, hasPermissionSomewhere, useMe } from "../auth";
@@ -100,7 +101,7 @@ export function AnomaliesPage() {
             key={s}
             size="xs"
             variant="default"
-            disabled={selected.length === 0}
+            disabled={selected.length === 0 || act.isPending}
             loading={act.isPending && act.variables?.status === s}
             onClick={() => act.mutate({ ids: selected, status: s })}
           >

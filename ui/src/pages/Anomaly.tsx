@@ -1,6 +1,7 @@
 import { Button, Card, Group, SimpleGrid, Table, Text, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "../components/mutation";
 import { useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import type { Anomaly } from "../api/types";
@@ -102,7 +103,7 @@ export function AnomalyPage() {
         {(Object.keys(ACTION_LABELS) as AnomalyAction[])
           .filter((s) => can.edit && s !== a.status && (s !== "Active" || !open))
           .map((s) => (
-            <Button key={s} variant={s === "Acknowledged" ? "filled" : "default"} onClick={() => act.mutate(s)} loading={act.isPending && act.variables === s}>
+            <Button key={s} variant={s === "Acknowledged" ? "filled" : "default"} onClick={() => act.mutate(s)} loading={act.isPending && act.variables === s} disabled={act.isPending}>
               {ACTION_LABELS[s]}
             </Button>
           ))}

@@ -1,14 +1,22 @@
 import { Button, Group, NumberInput, Paper, Select, Stack, TagsInput, Text, TextInput, Textarea } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "../components/mutation";
 import { useEffect, useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
-import { api, unwrap } from "../api/client";
+import { api, formErrors, unwrap } from "../api/client";
 import { hasPermission, hasRole, useCan } from "../auth";
 import type { AppUser, CheckDryRun, Container, Datastore, Field, Page, QualityCheck, RuleSpec } from "../api/types";
 import { FavoriteStar } from "../components/Favorite";
 import { CheckFields } from "../components/CheckFields";
-import { checkBody, emptyCheckForm, formFromCheck, validateCheckForm, type CheckFormState } from "../components/checkForm";
+import {
+  checkBody,
+  checkErrorKey,
+  emptyCheckForm,
+  formFromCheck,
+  validateCheckForm,
+  type CheckFormState,
+} from "../components/checkForm";
 import { DryRunResult } from "../components/DryRunResult";
 import { EntityLink, ErrorAlert, Loading, PageTitle, StatusBadge } from "../components/common";
 import { formatTime } from "../lib";
@@ -117,7 +125,23 @@ export function CheckFormPage() {
     },
   });
   if (specs.isLoading || (editing !== null && existing.isLoading)) return <Loading />;
-  const shown = submitted ? errors : {};
+  if (editing !== null && existing.error) {
+    // a check that does not exist (or is not visible): the error only, no empty form
+    return (
+      <>
+        <PageTitle title={`Check ${editing}`} />
+        <ErrorAlert error={existing.error} />
+      </>
+    );
+  }
+  // the API's refusal of a save or dry run, each message on its input; the rest in the alert
+  const server = formErrors(save.error ?? dryRun.error, (path) => checkErrorKey(spec, path));
+  const shown = submitted ? { ...server.fields, ...errors } : server.fields;
+  const change = (next: CheckFormState) => {
+    setForm(next);
+    if (save.error) save.reset();
+    if (dryRun.error) dryRun.reset();
+  };
   const check = existing.data;
   return (
     <>
@@ -127,7 +151,7 @@ export function CheckFormPage() {
         {check && can.author && (
           <>
             {check.status !== "Active" || check.deleted_at ? (
-              <Button variant="default" onClick={() => setStatus.mutate("Active")} loading={setStatus.isPending}>
+              <Button variant="default" onClick={() => setStatus.mutate("Active")} loading={setStatus.isPending} disabled={archive.isPending}>
                 Activate
               </Button>
             ) : (
@@ -153,7 +177,7 @@ export function CheckFormPage() {
           owner: {check.owner ? check.owner.name ?? check.owner.email : "none"}
         </Text>
       )}
-      <ErrorAlert error={specs.error ?? existing.error ?? setStatus.error ?? archive.error} />
+      <ErrorAlert error={specs.error ?? setStatus.error ?? archive.error} />
       <Paper withBorder p="md" maw={760}>
         <form
           noValidate
@@ -197,7 +221,7 @@ export function CheckFormPage() {
               datastoreId={datastoreId}
               value={form}
               errors={shown}
-              onChange={setForm}
+              onChange={change}
               ruleLocked={editing !== null}
             />
             {spec?.filterable && (
@@ -205,7 +229,8 @@ export function CheckFormPage() {
                 label="Filter"
                 description="Only rows matching this SQL condition are checked, e.g. origin = 'JFK'"
                 value={form.filter}
-                onChange={(e) => setForm({ ...form, filter: e.currentTarget.value })}
+                onChange={(e) => change({ ...form, filter: e.currentTarget.value })}
+                error={shown.filter}
               />
             )}
             {spec?.supports_coverage && (
@@ -216,8 +241,9 @@ export function CheckFormPage() {
                 max={1}
                 step={0.01}
                 decimalScale={4}
+                clampBehavior="none"
                 value={form.coverage}
-                onChange={(v) => setForm({ ...form, coverage: v })}
+                onChange={(v) => change({ ...form, coverage: v })}
                 error={shown.coverage}
               />
             )}
@@ -225,9 +251,10 @@ export function CheckFormPage() {
               label="Description"
               autosize
               value={form.description}
-              onChange={(e) => setForm({ ...form, description: e.currentTarget.value })}
+              onChange={(e) => change({ ...form, description: e.currentTarget.value })}
+              error={shown.description}
             />
-            <TagsInput label="Tags" value={form.tags} onChange={(tags) => setForm({ ...form, tags })} />
+            <TagsInput label="Tags" value={form.tags} onChange={(tags) => change({ ...form, tags })} />
             <Select
               label="Owner"
               description="Who answers for this check"
@@ -238,7 +265,7 @@ export function CheckFormPage() {
               value={ownerId}
               onChange={setOwnerId}
             />
-            <ErrorAlert error={save.error ?? dryRun.error} />
+            <ErrorAlert error={server.rest} />
             {dryRun.data && <DryRunResult result={dryRun.data} fields={form.fields} />}
             {datastoreId !== null && can.me && !can.author && (
               <Text size="sm">

@@ -8,7 +8,7 @@ import type { Container, ContainerProfile, Field, FieldProfile, Page } from "../
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager } from "../components/common";
 import { FieldProfileView, percent } from "../components/FieldProfileView";
 import { useCan } from "../auth";
-import { formatNumber, formatTime, useQueryState } from "../lib";
+import { formatFieldValue, formatNumber, formatTime, useQueryState } from "../lib";
 
 export function ContainerPage() {
   const id = Number(useParams().id);
@@ -111,8 +111,8 @@ export function ContainerPage() {
                       <Table.Td>{f.type}</Table.Td>
                       <Table.Td>{p ? percent(p.completeness) : "—"}</Table.Td>
                       <Table.Td>{formatNumber(p?.approximate_distinct_values)}</Table.Td>
-                      <Table.Td>{formatNumber(p?.min ?? p?.min_length)}</Table.Td>
-                      <Table.Td>{formatNumber(p?.max ?? p?.max_length)}</Table.Td>
+                      <Table.Td>{p?.min !== null && p?.min !== undefined ? formatFieldValue(p.min, p.field_type) : formatNumber(p?.min_length)}</Table.Td>
+                      <Table.Td>{p?.max !== null && p?.max !== undefined ? formatFieldValue(p.max, p.field_type) : formatNumber(p?.max_length)}</Table.Td>
                     </Table.Tr>
                   );
                 })}

@@ -13,10 +13,11 @@ import {
   Textarea,
 } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "../components/mutation";
 import { useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
-import { api, unwrap } from "../api/client";
+import { ApiError, api, formErrors, unwrap } from "../api/client";
 import { useCan } from "../auth";
 import type { Datastore, Page } from "../api/types";
 import { ErrorAlert, Loading, NotAllowed, PageTitle } from "../components/common";
@@ -133,6 +134,26 @@ export function updateBody(saved: FormState, f: FormState): Record<string, unkno
 
 type Verification = { connected: boolean; message: string | null };
 
+const FORM_KEYS = ["name", "database", "schema", "host", "port", "username", "password", "uri", "access_key", "secret_key", "description", "tags"];
+
+/** The form input an API 422 location of the datastore body goes to (`connection.host` → `host`), or null. */
+export function datastoreErrorKey(path: string): string | null {
+  const key = path.startsWith("connection.") ? path.slice("connection.".length) : path;
+  return FORM_KEYS.includes(key) ? key : null;
+}
+
+/** The driver's reason of a failed connection test in a save's 422, without the API's advice
+ * about `?test_connection=false` (the form offers "Save without testing" instead); null when
+ * the save failed for another reason. */
+export function connectionTestFailure(error: unknown): string | null {
+  if (!(error instanceof ApiError)) return null;
+  const failed = error.fieldErrors.find((e) => e.message.startsWith("connection test failed"));
+  if (!failed) return null;
+  return failed.message
+    .replace(/^connection test failed:\s*/, "")
+    .replace(/\s*\(fix the datastore's settings, or add \?test_connection=false[^)]*\)\s*$/, "");
+}
+
 export function DatastoreFormPage() {
   const id = useParams().id;
   const existing = useQuery({
@@ -201,16 +222,18 @@ function DatastoreForm({ saved }: { saved?: Datastore }) {
       );
     }
   };
+  // `false`: save without the API's connection test (after a failed one, on the user's word)
   const save = useMutation({
-    mutationFn: async () => {
+    mutationFn: async (testConnection: boolean | void) => {
+      const query = testConnection === false ? { test_connection: false } : {};
       const ds = saved
         ? await unwrap<Datastore>(
             api.PUT("/api/datastores/{datastore_id}", {
-              params: { path: { datastore_id: saved.id } },
+              params: { path: { datastore_id: saved.id }, query },
               body: updateBody(initial, f) as never,
             }),
           )
-        : await unwrap<Datastore>(api.POST("/api/datastores", { body: datastoreBody(f) as never }));
+        : await unwrap<Datastore>(api.POST("/api/datastores", { params: { query }, body: datastoreBody(f) as never }));
       await linkEnrichment(ds.id);
       return ds;
     },
@@ -222,6 +245,9 @@ function DatastoreForm({ saved }: { saved?: Datastore }) {
       navigate(`/datastores/${ds.id}`);
     },
   });
+  const testFailure = connectionTestFailure(save.error);
+  const refused = formErrors(testFailure === null ? save.error : null, datastoreErrorKey);
+  const err = refused.fields;
   const file = f.type === "duckdb" || f.type === "sqlite";
   const server = f.type === "postgresql" || f.type === "mysql";
   const kinds = KINDS.some((k) => k.value === f.type) ? KINDS : [...KINDS, { value: f.type, label: f.type }];
@@ -237,7 +263,7 @@ function DatastoreForm({ saved }: { saved?: Datastore }) {
           }}
         >
           <Stack>
-            <TextInput label="Name" required value={f.name} onChange={(e) => set({ name: e.currentTarget.value })} />
+            <TextInput label="Name" required value={f.name} onChange={(e) => set({ name: e.currentTarget.value })} error={err.name} />
             <Select
               label="Kind"
               data={kinds}
@@ -252,16 +278,17 @@ function DatastoreForm({ saved }: { saved?: Datastore }) {
                 required
                 value={f.database}
                 onChange={(e) => set({ database: e.currentTarget.value })}
+                error={err.database}
               />
             )}
             {server && (
               <>
                 <Group grow align="flex-start">
-                  <TextInput label="Host" required value={f.host} onChange={(e) => set({ host: e.currentTarget.value })} />
-                  <NumberInput label="Port" value={f.port} onChange={(v) => set({ port: v })} min={1} max={65535} />
+                  <TextInput label="Host" required value={f.host} onChange={(e) => set({ host: e.currentTarget.value })} error={err.host} />
+                  <NumberInput label="Port" value={f.port} onChange={(v) => set({ port: v })} min={1} max={65535} clampBehavior="none" error={err.port} />
                 </Group>
                 <Group grow align="flex-start">
-                  <TextInput label="User" value={f.username} onChange={(e) => set({ username: e.currentTarget.value })} />
+                  <TextInput label="User" value={f.username} onChange={(e) => set({ username: e.currentTarget.value })} error={err.username} />
                   <PasswordInput
                     label="Password"
                     description={keepSecret}
@@ -269,11 +296,11 @@ function DatastoreForm({ saved }: { saved?: Datastore }) {
                     onChange={(e) => set({ password: e.currentTarget.value })}
                   />
                 </Group>
-                <TextInput label="Database" required value={f.database} onChange={(e) => set({ database: e.currentTarget.value })} />
+                <TextInput label="Database" required value={f.database} onChange={(e) => set({ database: e.currentTarget.value })} error={err.database} />
               </>
             )}
             {(f.type === "duckdb" || f.type === "postgresql") && (
-              <TextInput label="Schema" value={f.schema} onChange={(e) => set({ schema: e.currentTarget.value })} />
+              <TextInput label="Schema" value={f.schema} onChange={(e) => set({ schema: e.currentTarget.value })} error={err.schema} />
             )}
             {(f.type === "local" || f.type === "s3") && (
               <TextInput
@@ -282,6 +309,7 @@ function DatastoreForm({ saved }: { saved?: Datastore }) {
                 required
                 value={f.uri}
                 onChange={(e) => set({ uri: e.currentTarget.value })}
+                error={err.uri}
               />
             )}
             {f.type === "s3" && (
@@ -300,7 +328,7 @@ function DatastoreForm({ saved }: { saved?: Datastore }) {
                 />
               </Group>
             )}
-            <Textarea label="Description" value={f.description} onChange={(e) => set({ description: e.currentTarget.value })} autosize />
+            <Textarea label="Description" value={f.description} onChange={(e) => set({ description: e.currentTarget.value })} autosize error={err.description} />
             <TagsInput
               label="Tags"
               description="Press Enter after each tag"
@@ -308,6 +336,7 @@ function DatastoreForm({ saved }: { saved?: Datastore }) {
               value={f.tags}
               onChange={(tags) => set({ tags })}
               clearable
+              error={err.tags}
             />
             <Checkbox
               label="Enrichment only (a place where scans write failing records)"
@@ -332,12 +361,23 @@ function DatastoreForm({ saved }: { saved?: Datastore }) {
                 {test.data.message ?? (test.data.connected ? "The connection works." : "")}
               </Alert>
             )}
-            <ErrorAlert error={test.error ?? save.error} />
+            {testFailure !== null && (
+              <Alert color="red" role="alert" title="The connection test failed, nothing was saved">
+                <Stack gap="xs" align="flex-start">
+                  <span style={{ overflowWrap: "anywhere" }}>{testFailure}</span>
+                  <span>Fix the settings, or save the datastore as it is and connect later.</span>
+                  <Button variant="default" size="xs" onClick={() => save.mutate(false)} loading={save.isPending}>
+                    Save without testing
+                  </Button>
+                </Stack>
+              </Alert>
+            )}
+            <ErrorAlert error={test.error ?? refused.rest} />
             <Group>
-              <Button variant="default" onClick={() => test.mutate()} loading={test.isPending}>
+              <Button variant="default" onClick={() => test.mutate()} loading={test.isPending} disabled={save.isPending}>
                 Test connection
               </Button>
-              <Button type="submit" loading={save.isPending}>
+              <Button type="submit" loading={save.isPending} disabled={test.isPending}>
                 {saved ? "Save changes" : "Add datastore"}
               </Button>
               {saved && (

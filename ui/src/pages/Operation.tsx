@@ -1,11 +1,13 @@
 import { Button, Card, Group, Progress, SimpleGrid, Table, Text, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "../components/mutation";
 import { useEffect, useRef } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
 import { useCan } from "../auth";
 import type { Operation } from "../api/types";
+import { operationSummary } from "../components/operationData";
 import { EntityLink, ErrorAlert, Loading, PageTitle, StatusBadge } from "../components/common";
 import { duration, formatNumber, formatTime } from "../lib";
 
@@ -62,17 +64,17 @@ export function OperationPage() {
       <PageTitle title={`Operation ${o.id}: ${o.type}`}>
         <StatusBadge value={o.result} />
         {can.edit && running && (
-          <Button color="red.9" onClick={() => control.mutate("abort")} loading={control.isPending}>
+          <Button color="red.9" onClick={() => control.mutate("abort")} loading={control.isPending && control.variables === "abort"} disabled={control.isPending}>
             Abort
           </Button>
         )}
         {can.edit && !running && o.type === "scan" && (o.result === "aborted" || o.result === "failure") && (
-          <Button variant="default" onClick={() => control.mutate("resume")} loading={control.isPending}>
+          <Button variant="default" onClick={() => control.mutate("resume")} loading={control.isPending && control.variables === "resume"} disabled={control.isPending}>
             Resume
           </Button>
         )}
         {can.edit && !running && (
-          <Button variant="default" onClick={() => control.mutate("rerun")} loading={control.isPending}>
+          <Button variant="default" onClick={() => control.mutate("rerun")} loading={control.isPending && control.variables === "rerun"} disabled={control.isPending}>
             Rerun
           </Button>
         )}
@@ -99,14 +101,7 @@ export function OperationPage() {
       </Card>
       {o.status && (
         <SimpleGrid cols={{ base: 2, sm: 4 }} mb="md">
-          {(
-            [
-              ["Containers", o.status.total_containers],
-              ["Analyzed", o.status.containers_analyzed],
-              ["Records processed", o.status.records_processed],
-              ["Anomalies identified", o.status.anomalies_identified],
-            ] as const
-          ).map(([label, v]) => (
+          {operationSummary(o).map(([label, v]) => (
             <Card withBorder padding="sm" key={label}>
               <Text size="xs" c="dimmed" tt="uppercase" fw={700}>
                 {label}

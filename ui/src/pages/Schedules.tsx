@@ -1,8 +1,9 @@
 import { Button, Group, Paper, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "../components/mutation";
 import { useState } from "react";
-import { api, unwrap } from "../api/client";
+import { api, formErrors, unwrap } from "../api/client";
 import { hasPermission, hasPermissionSomewhere, useMe } from "../auth";
 import type { Datastore, Page, Schedule } from "../api/types";
 import { EntityLink, ErrorAlert, Loading, PageTitle, Pager } from "../components/common";
@@ -43,10 +44,14 @@ function NewSchedule({ datastore }: { datastore: string | null }) {
       queryClient.invalidateQueries({ queryKey: ["schedules"] });
     },
   });
+  // the API's refusal, each message on its input (datastore_id → datastore); the rest in the alert
+  const refused = formErrors(create.error, (path) =>
+    path === "datastore_id" ? "datastore" : ["name", "crontab"].includes(path) ? path : null,
+  );
   const errors = {
-    name: submitted && !name.trim() ? "Name the schedule" : undefined,
-    datastore: submitted && !ds ? "Choose a datastore" : undefined,
-    crontab: typeof preview === "string" ? preview : undefined,
+    name: submitted && !name.trim() ? "Name the schedule" : refused.fields.name,
+    datastore: submitted && !ds ? "Choose a datastore" : refused.fields.datastore,
+    crontab: typeof preview === "string" ? preview : refused.fields.crontab,
   };
   return (
     <Paper withBorder p="md" mb="lg" maw={760} component="section" aria-labelledby="new-schedule">
@@ -102,7 +107,7 @@ function NewSchedule({ datastore }: { datastore: string | null }) {
               Next: {preview.map(formatUtc).join(" · ")}
             </Text>
           )}
-          <ErrorAlert error={create.error} />
+          <ErrorAlert error={refused.rest} />
           <Group>
             <Button type="submit" loading={create.isPending}>
               Create schedule
@@ -190,7 +195,7 @@ export function SchedulesPage() {
                       <Table.Td>{formatTime(s.last_triggered)}</Table.Td>
                       <Table.Td>
                         <Switch
-                          disabled={!hasPermission(me, s.datastore?.id, "Editor")}
+                          disabled={!hasPermission(me, s.datastore?.id, "Editor") || toggle.isPending}
                           aria-label={`Schedule ${s.name} active`}
                           checked={!s.deactivated}
                           onChange={(e) => toggle.mutate({ id: s.id, deactivated: !e.currentTarget.checked })}
@@ -198,7 +203,7 @@ export function SchedulesPage() {
                       </Table.Td>
                       <Table.Td>
                         {hasPermission(me, s.datastore?.id, "Editor") && (
-                        <Button size="xs" color="red.9" variant="outline" onClick={() => window.confirm(`Delete the schedule ${s.name}?`) && remove.mutate(s.id)} aria-label={`Delete schedule ${s.name}`}>
+                        <Button size="xs" color="red.9" variant="outline" disabled={remove.isPending} onClick={() => window.confirm(`Delete the schedule ${s.name}?`) && remove.mutate(s.id)} aria-label={`Delete schedule ${s.name}`}>
                           Delete
                         </Button>
                         )}

@@ -1,4 +1,4 @@
-import { Anchor, Button, Center, Code, Paper, PasswordInput, Stack, Tabs, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Center, Code, Paper, PasswordInput, Stack, Tabs, Text, TextInput, Title } from "@mantine/core";
 import { useState } from "react";
 import { useNavigate, useSearchParams } from "react-router-dom";
 import { api, setToken, unwrap } from "../api/client";
@@ -20,6 +20,11 @@ export function SignInPage() {
           <Title order={1} size="h2">
             Sign in to Assay
           </Title>
+          {params.get("notice") === "admin-ready" && (
+            <Alert color="green" role="status" title="The first Admin is set up">
+              Sign in with the email and password you just chose.
+            </Alert>
+          )}
           <Tabs defaultValue="password" keepMounted={false}>
             <Tabs.List grow mb="md">
               <Tabs.Tab value="password">Email and password</Tabs.Tab>

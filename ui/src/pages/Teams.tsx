@@ -1,6 +1,7 @@
 import { Badge, Button, Group, Modal, MultiSelect, Select, Stack, Table, Text, TextInput, Textarea } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "../components/mutation";
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
 import { PERMISSIONS, type AppUser, type Datastore, type Page, type Team } from "../api/types";

@@ -1,8 +1,9 @@
 import { Alert, Badge, Button, Code, CopyButton, Group, NumberInput, Paper, Stack, Table, Text, TextInput } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "../components/mutation";
 import { useState } from "react";
-import { api, unwrap } from "../api/client";
+import { api, formErrors, unwrap } from "../api/client";
 import type { Page, UserToken } from "../api/types";
 import { ErrorAlert, Loading, PageTitle, Pager } from "../components/common";
 import { formatTime, relativeTime, useQueryState } from "../lib";
@@ -36,6 +37,14 @@ export function NewTokenValue({ token, onDone }: { token: UserToken; onDone: () 
 }
 
 /** The signed-in user's API tokens: create one (its value shown once), revoke, restore, delete. */
+/** What is wrong with an "expires in days" value (blank: never expires), or undefined. */
+export function expiresInDaysError(days: number | string): string | undefined {
+  if (days === "") return undefined;
+  const n = Number(days);
+  if (!Number.isInteger(n) || n < 1 || n > 365) return "A token expires in 1 to 365 days (leave blank for never)";
+  return undefined;
+}
+
 export function TokensPage() {
   const [q, setQ] = useQueryState(["page"] as const);
   const page = Number(q.page ?? 1);
@@ -50,6 +59,7 @@ export function TokensPage() {
   const [created, setCreated] = useState<UserToken | null>(null);
   const [submitted, setSubmitted] = useState(false);
   const nameError = !name.trim() ? "Give the token a name, e.g. where it is used" : undefined;
+  const daysError = expiresInDaysError(days);
   const create = useMutation({
     mutationFn: () =>
       unwrap<UserToken>(
@@ -77,6 +87,7 @@ export function TokensPage() {
       notifications.show({ message: `Token ${token.name} ${action === "delete" ? "deleted" : action === "revoke" ? "revoked" : "restored"}` });
     },
   });
+  const refused = formErrors(create.error, (path) => (path === "name" || path === "expires_in_days" ? path : null));
   return (
     <>
       <PageTitle title="API tokens" />
@@ -93,15 +104,31 @@ export function TokensPage() {
           onSubmit={(e) => {
             e.preventDefault();
             setSubmitted(true);
-            if (!nameError) create.mutate();
+            if (!nameError && !daysError) create.mutate();
           }}
         >
           <Stack gap="sm">
             <Group align="flex-start" grow wrap="wrap">
-              <TextInput label="Token name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={submitted && nameError} />
-              <NumberInput label="Expires in (days)" description="1–365; blank: never" min={1} max={365} value={days} onChange={setDays} />
+              <TextInput
+                label="Token name"
+                required
+                value={name}
+                onChange={(e) => setName(e.currentTarget.value)}
+                error={(submitted && nameError) || refused.fields.name}
+              />
+              <NumberInput
+                label="Expires in (days)"
+                description="1–365; blank: never"
+                min={1}
+                max={365}
+                clampBehavior="none"
+                allowDecimal={false}
+                value={days}
+                onChange={setDays}
+                error={(submitted && daysError) || refused.fields.expires_in_days}
+              />
             </Group>
-            <ErrorAlert error={create.error} />
+            <ErrorAlert error={refused.rest} />
             <Group>
               <Button type="submit" loading={create.isPending}>
                 Create token
@@ -147,7 +174,7 @@ export function TokensPage() {
                     <Table.Td>
                       <Group gap="xs" wrap="nowrap">
                         {t.revoked ? (
-                          <Button size="xs" variant="default" aria-label={`Restore ${t.name}`} onClick={() => act.mutate({ token: t, action: "restore" })}>
+                          <Button size="xs" variant="default" aria-label={`Restore ${t.name}`} disabled={act.isPending} onClick={() => act.mutate({ token: t, action: "restore" })}>
                             Restore
                           </Button>
                         ) : (
@@ -155,6 +182,7 @@ export function TokensPage() {
                             size="xs"
                             variant="default"
                             aria-label={`Revoke ${t.name}`}
+                            disabled={act.isPending}
                             onClick={() => window.confirm(`Revoke token ${t.name}? Whatever uses it gets 401.`) && act.mutate({ token: t, action: "revoke" })}
                           >
                             Revoke
@@ -164,6 +192,7 @@ export function TokensPage() {
                           size="xs"
                           variant="default"
                           aria-label={`Delete ${t.name}`}
+                          disabled={act.isPending}
                           onClick={() => window.confirm(`Delete token ${t.name}?`) && act.mutate({ token: t, action: "delete" })}
                         >
                           Delete

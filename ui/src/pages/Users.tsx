@@ -1,6 +1,7 @@
 import { Badge, Button, Checkbox, Group, Modal, MultiSelect, PasswordInput, SegmentedControl, Select, Stack, Switch, Table, Text, TextInput } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "../components/mutation";
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
 import type { AppUser, Page, Team, UserToken } from "../api/types";

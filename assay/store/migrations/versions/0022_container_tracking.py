@@ -1,14 +1,14 @@
 """containers: Qualytics' row identifier, excluded fields and freshness tracking; fields: created
 
-Revision ID: 0021_container_tracking
-Revises: 0020_container_description
+Revision ID: 0022_container_tracking
+Revises: 0021_datastore_connections
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_container_tracking"
-down_revision = "0020_container_description"
+revision = "0022_container_tracking"
+down_revision = "0021_datastore_connections"
 branch_labels = None
 depends_on = None
 
