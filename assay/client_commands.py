@@ -54,11 +54,14 @@ def _datastore(client: httpx.Client, ref: str) -> dict:
     """The datastore with id or name ``ref``; exits 1 when there is none."""
     if ref.isdigit():
         return _call(client, "GET", f"/datastores/{ref}")
-    found = _call(client, "GET", "/datastores", params={"name": ref})["items"]
-    if not found:
+    # the name filter matches a case-insensitive substring: the exact name first, else one
+    # case-insensitive match
+    found = _call(client, "GET", "/datastores", params={"name": ref, "size": 100})["items"]
+    exact = [d for d in found if d["name"] == ref] or [d for d in found if d["name"].lower() == ref.lower()]
+    if len(exact) != 1:
         console.print(f"[red]no datastore named '{ref}'[/] (list them with `assay datastores list`)")
         raise typer.Exit(1)
-    return found[0]
+    return exact[0]
 
 
 def _containers(client: httpx.Client, datastore_id: int) -> dict[str, int]:

@@ -456,6 +456,7 @@ class ContainerStub(Out):
     name: str
     container_type: str
     table_type: str | None = None
+    store_type: str | None = PField(default=None, description="its datastore's: jdbc | dfs")
 
 
 class Container(ContainerStub):
@@ -473,6 +474,11 @@ class Container(ContainerStub):
     incremental_identifier_type: str | None = None
     partition_field: str | None = None
     incremental_checkpoint: Any = None
+    status: str | None = PField(default=None, description="Active, or Archived once its source is gone")
+    row_identifier_field: str | None = None
+    exclude_fields: list[str] | None = None
+    freshness_tracking_enabled: bool | None = None
+    volumetric_tracking_enabled: bool | None = None
     query: str | None = PField(default=None, description="computed containers: the SELECT they read")
     source_container_id: int | None = None
     left_container_id: int | None = None
@@ -491,13 +497,22 @@ class Container(ContainerStub):
 
 
 class ContainerListing(Out):
+    """A live container in ``GET /api/containers/listing`` (Qualytics' ``TableContainerListing``)."""
+
     id: int
     name: str
     container_type: str
+    table_type: str | None = None
+    deleted_at: str | None = None
+    favorite: bool
+    volumetric_tracking_enabled: bool
+    freshness_tracking_enabled: bool
+    datastore: DatastoreListing
 
 
 class Field(Out):
     id: int
+    created: str | None = None
     name: str
     type: str
     native_type: str | None = None
@@ -595,6 +610,7 @@ class ComputedField(Out):
     name: str
     container_id: int
     transformation: str
+    transformation_type: str = PField(description="Qualytics' name of ``transformation``")
     source_fields: list[str]
     properties: dict[str, Any]
     additional_metadata: dict[str, Any] | None = None
@@ -602,9 +618,10 @@ class ComputedField(Out):
 
 # -- quality checks -------------------------------------------------------------------------
 class CheckField(Out):
-    """A field a check asserts; ``id`` and ``type`` only while the field exists."""
+    """A field a check asserts; ``id``, ``created`` and ``type`` only while the field exists."""
 
     id: int | None = None
+    created: str | None = None
     name: str
     type: str | None = None
 
@@ -613,6 +630,7 @@ class CheckContainer(Out):
     id: int
     name: str
     container_type: str
+    store_type: str | None = None
     datastore: DatastoreStub | None = None
 
 
@@ -621,9 +639,11 @@ class UserStub(Out):
 
     id: int
     created: str | None = None
+    user_id: str | None = PField(default=None, description="the user's sign-in id (Qualytics' ``user_id``)")
     name: str | None = None
     email: str | None = None
     role: str | None = None
+    teams: list[TeamRef] | None = PField(default=None, description="a check's last_editor: the user's teams")
 
 
 class AnomalyStatusChange(Out):
@@ -660,6 +680,7 @@ class QualityCheck(Out):
     template_locked: bool | None = None
     favorite: bool
     is_new: bool
+    is_template: bool
     created_by: UserStub | None = PField(default=None, description="who created it (audit)")
     last_editor: UserStub | None = PField(default=None, description="who last changed it (audit)")
     owner: UserStub | None = None
@@ -782,10 +803,13 @@ class ScheduleRef(Out):
 
 class PartitionScan(Out):
     id: int
+    created: str | None = None
     partition: str | None = None
     partition_id: int | None = None
     records_processed: int | None = None
     result: str | None = None
+    message: str | None = None
+    anomaly_count: int
     anomalies: list[int]
 
 
@@ -1059,17 +1083,16 @@ class GlobalTag(Out):
     category: str | None = None
     weight_modifier: int
     type: str
+    count: int = PField(description="datastores, containers, fields, quality checks and anomalies carrying it")
 
 
 class GlobalTagListing(GlobalTag):
-    """A tag in ``GET /api/global-tags/listing``: ``count`` = datastores, containers, fields,
-    quality checks and anomalies that carry it."""
-
-    count: int
+    """A tag in ``GET /api/global-tags/listing``, with its ``count``."""
 
 
 class TeamRef(Out):
     id: int
+    created: str | None = None
     name: str
     permission: str | None = None
 
@@ -1079,12 +1102,24 @@ class UserRef(Out):
     name: str | None = None
 
 
+class TeamUser(Out):
+    """A member of a team as Qualytics lists it (``GetTeam.users``)."""
+
+    id: int
+    created: str | None = None
+    user_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    role: str | None = None
+
+
 class User(Out):
     """A user; ``role`` Admin | Manager | Member, ``user_type`` Person | Service, ``deleted_at``
     set when deactivated, ``teams`` with each team's permission. Never a password."""
 
     id: int
     created: str | None = None
+    user_id: str | None = PField(default=None, description="the user's sign-in id (Qualytics' ``user_id``)")
     name: str | None = None
     email: str | None = None
     role: str | None = None
@@ -1135,6 +1170,7 @@ class Team(Out):
     is_public: bool
     permission: str
     members: list[UserRef] = PField(default_factory=list)
+    users: list[TeamUser] = PField(default_factory=list, description="the members as Qualytics lists them")
     datastores: list[DatastoreRef] = PField(default_factory=list)
 
 
@@ -1146,8 +1182,10 @@ class UserToken(Out):
     name: str
     expiration: str | None = None
     revoked: bool
+    active: bool = PField(description="not revoked and not expired (Qualytics' name)")
     last_used: str | None = None
     user_id: int | None = None
+    user: UserStub | None = None
     scim_endpoints_only: bool
     token: str | None = None
 

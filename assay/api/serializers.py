@@ -120,9 +120,16 @@ def datastore(ds: Datastore, metrics: dict[str, Any] | None = None) -> dict[str,
 
 
 def container_stub(c: Container | None) -> dict[str, Any] | None:
+    """``{id, name, container_type, table_type, store_type}``; ``store_type`` is its datastore's."""
     if c is None:
         return None
-    return {"id": c.id, "name": c.name, "container_type": c.container_type, "table_type": c.table_type}
+    return {
+        "id": c.id,
+        "name": c.name,
+        "container_type": c.container_type,
+        "table_type": c.table_type,
+        "store_type": c.datastore.store_type,
+    }
 
 
 def container(c: Container, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -143,7 +150,28 @@ def container(c: Container, metrics: dict[str, Any] | None = None) -> dict[str, 
         "incremental_identifier_type": c.incremental_identifier_type,
         "partition_field": c.partition_field,
         "incremental_checkpoint": c.incremental_checkpoint,
+        "status": "Active" if c.deleted_at is None else "Archived",
+        "row_identifier_field": c.row_identifier_field,
+        "exclude_fields": list(c.exclude_fields or []),
+        "freshness_tracking_enabled": bool(c.freshness_tracking_enabled),
+        "volumetric_tracking_enabled": False,  # Assay keeps no volumetric tracking
         **computed_definition(c),
+    }
+
+
+def container_listing(c: Container) -> dict[str, Any]:
+    """A live container in ``GET /api/containers/listing`` (``ContainerListing``)."""
+    ds = c.datastore
+    return {
+        "id": c.id,
+        "name": c.name,
+        "container_type": c.container_type,
+        "table_type": c.table_type,
+        "deleted_at": iso(c.deleted_at),
+        "favorite": c.favorite,
+        "volumetric_tracking_enabled": False,
+        "freshness_tracking_enabled": bool(c.freshness_tracking_enabled),
+        "datastore": {"id": ds.id, "name": ds.name, "store_type": ds.store_type, "type": ds.type},
     }
 
 
@@ -187,6 +215,7 @@ def computed_field(cf: ComputedField) -> dict[str, Any]:
         "name": cf.name,
         "container_id": cf.container_id,
         "transformation": cf.transformation,
+        "transformation_type": cf.transformation,
         "source_fields": cf.source_fields,
         "properties": cf.properties,
         "additional_metadata": cf.additional_metadata,
@@ -213,10 +242,16 @@ def container_detail(c: Container, metrics: dict[str, Any] | None = None) -> dic
     return {**container(c, metrics), "computed_fields": [computed_field(cf) for cf in rows]}
 
 
+def field_created(f: Field) -> str | None:
+    """When sync first saw the field; for fields synced before that was kept, its container's ``created``."""
+    return iso(f.created if f.created is not None else f.container.created)
+
+
 def field(f: Field, computed: bool = False) -> dict[str, Any]:
     """A field (``Field`` response model); ``computed``: it is one of the container's computed fields."""
     return {
         "id": f.id,
+        "created": field_created(f),
         "name": f.name,
         "type": f.type,
         "native_type": f.native_type,
@@ -251,7 +286,9 @@ def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str
         "rule_type": q.rule_type,
         "inferred": q.inferred,
         "fields": [
-            {"id": by_name[n].id, "name": n, "type": by_name[n].type} if n in by_name else {"name": n}
+            {"id": by_name[n].id, "created": field_created(by_name[n]), "name": n, "type": by_name[n].type}
+            if n in by_name
+            else {"name": n}
             for n in (q.fields or [])
         ],
         "description": q.description,
@@ -264,6 +301,7 @@ def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str
             "id": q.container.id,
             "name": q.container.name,
             "container_type": q.container.container_type,
+            "store_type": q.container.datastore.store_type,
             "datastore": datastore_stub(q.container.datastore),
         }
         if q.container
@@ -280,8 +318,9 @@ def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str
         "template_locked": q.template.template_locked if q.template is not None else None,
         "favorite": bool(q.favorite),
         "is_new": False,
+        "is_template": False,  # templates answer as QualityCheckTemplate
         "created_by": user_stub(q.created_by),
-        "last_editor": user_stub(q.last_editor),
+        "last_editor": user_with_teams(q.last_editor),
         "owner_id": q.owner_id,
         "owner": user_stub(q.owner),
         "default_anomaly_assignee_id": q.default_anomaly_assignee_id,
@@ -322,11 +361,44 @@ def _user(row: Any, user_id: int | None) -> User | None:
     return session.get(User, user_id)
 
 
+def user_key(u: User) -> str:
+    """A user's ``user_id`` as Qualytics names it (its identity provider's id): ``assay|<id>``."""
+    return f"assay|{u.id}"
+
+
 def user_stub(u: User | None) -> dict[str, Any] | None:
-    """``{id, created, name, email, role}`` of a user (owners, assignees, authors, audit fields), None for none."""
+    """``{id, created, user_id, name, email, role}`` of a user (owners, assignees, authors, audit
+    fields), None for none."""
     if u is None:
         return None
-    return {"id": u.id, "created": iso(u.created), "name": u.name, "email": u.email, "role": u.role}
+    return {
+        "id": u.id,
+        "created": iso(u.created),
+        "user_id": user_key(u),
+        "name": u.name,
+        "email": u.email,
+        "role": u.role,
+    }
+
+
+def user_with_teams(u: User | None) -> dict[str, Any] | None:
+    """``user_stub`` plus ``teams`` (``{id, created, name, permission}``), as Qualytics answers a
+    check's ``last_editor``; each user's teams are read once per session."""
+    from sqlalchemy.orm import object_session
+
+    from ..store.repositories import users as users_repo
+
+    stub = user_stub(u)
+    session = object_session(u) if u is not None else None
+    if stub is None or session is None:
+        return stub
+    cache = session.info.setdefault("teams_of_user", {})
+    if u.id not in cache:
+        cache[u.id] = [
+            {"id": t.id, "created": iso(t.created), "name": t.name, "permission": t.permission}
+            for t in users_repo.teams_of(session, u)
+        ]
+    return {**stub, "teams": cache[u.id]}
 
 
 def comment(c: Comment) -> dict[str, Any]:
@@ -379,10 +451,13 @@ def partition_scan(ps: PartitionScan | None) -> dict[str, Any] | None:
         return None
     return {
         "id": ps.id,
+        "created": iso(ps.container_scan.created),
         "partition": ps.partition,
         "partition_id": ps.partition_id,
         "records_processed": ps.records_processed,
         "result": ps.result,
+        "message": ps.container_scan.message if ps.result != "success" else None,
+        "anomaly_count": len(ps.anomaly_ids or []),
         "anomalies": list(ps.anomaly_ids or []),
     }
 

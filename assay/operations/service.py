@@ -37,6 +37,7 @@ from ..domain import OperationResult
 from ..errors import Conflict, ValidationError
 from ..store.models import Container, Datastore, Operation, Schedule, utcnow
 from ..store.repo import get_or_404
+from ..store.repositories import checks as check_repo
 from ..store.repositories import containers as container_repo
 from ..store.repositories import operations as repo
 from .runner import heartbeat_timeout
@@ -152,6 +153,14 @@ def validate(session: Session, body: OperationRequest, ds: Datastore) -> tuple[s
             )
         if destination.id == source.id:
             raise ValidationError(("destination_container_id",), "the destination is the source container")
+        if body.check_ids:
+            found = check_repo.live_ids_on_container(session, source.id, body.check_ids)
+            missing = [i for i in dict.fromkeys(body.check_ids) if i not in found]
+            if missing:
+                raise ValidationError(
+                    ("check_ids",),
+                    f"no quality check {', '.join(map(str, missing))} on source container {source.id}",
+                )
         params = body.model_dump(mode="json")
         params["promote_type"] = "quality_check"
         return "promote", params

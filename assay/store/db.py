@@ -121,6 +121,9 @@ class Database:
 
         install_scope(self._factory)  # a request's session sees only its user's teams' rows
         install_audit(self._factory)  # created_by / last_editor / anomaly status changes
+        from .repositories.tags import install as install_tags
+
+        install_tags(self._factory)  # a tag name's first use creates its global tag
 
     @contextmanager
     def session(self, *, user_id: int | None = None, scope=None) -> Iterator[Session]:

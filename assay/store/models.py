@@ -134,6 +134,11 @@ class Container(Starred, Base):
     incremental_checkpoint: Mapped[Any] = mapped_column(JSON, nullable=True)
     #: "sync" while sync's proposal stands; "user" once PUT /api/containers/{id} set them.
     identifiers_set_by: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    #: Qualytics' container settings kept as given: the field naming a row (shown with its
+    #: anomalies), fields left out of profiling and checks (names), freshness tracking on/off.
+    row_identifier_field: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    exclude_fields: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    freshness_tracking_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     datastore: Mapped[Datastore] = relationship(back_populates="containers")
     fields: Mapped[list[Field]] = relationship(
@@ -154,6 +159,8 @@ class Field(Base):
     nullable: Mapped[bool] = mapped_column(Boolean, default=True)
     ordinal: Mapped[int] = mapped_column(Integer, default=0)
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: when sync first saw the field (None for fields synced before 0021: their container's ``created``)
+    created: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=True)
 
     container: Mapped[Container] = relationship(back_populates="fields")
 

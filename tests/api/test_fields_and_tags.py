@@ -128,17 +128,20 @@ def test_global_tag_rename_update_and_listing(env):
 
     r = api.put("/api/global-tags/finance", json={"name": "taken"})
     assert r.status_code == 409, r.text
-    assert api.put("/api/global-tags/unknown", json={"color": "#000"}).status_code == 404
+    assert api.put("/api/global-tags/unknown", json={"color": "#000000"}).status_code == 404
 
-    tag = api.ok("PUT", "/api/global-tags/finance", json={"name": "money", "color": "#0000ff", "weight_modifier": 3})
-    assert (tag["name"], tag["color"], tag["weight_modifier"]) == ("money", "#0000ff", 3)
+    tag = api.ok("PUT", "/api/global-tags/finance", json={"name": "revenue", "color": "#0000ff", "weight_modifier": 3})
+    assert (tag["name"], tag["color"], tag["weight_modifier"]) == ("revenue", "#0000ff", 3)
     assert api.get("/api/global-tags/finance").status_code == 404
     # every object carrying it now carries the new name
-    assert api.ok("GET", f"/api/datastores/{env['ds']}")["global_tags"] == [{"name": "money"}]
-    assert [t["name"] for t in api.ok("GET", f"/api/quality-checks/{check['id']}")["global_tags"]] == ["money", "other"]
-    assert api.ok("GET", f"/api/fields/{amount}")["global_tags"] == [{"name": "money"}]
+    assert api.ok("GET", f"/api/datastores/{env['ds']}")["global_tags"] == [{"name": "revenue"}]
+    assert [t["name"] for t in api.ok("GET", f"/api/quality-checks/{check['id']}")["global_tags"]] == [
+        "revenue",
+        "other",
+    ]
+    assert api.ok("GET", f"/api/fields/{amount}")["global_tags"] == [{"name": "revenue"}]
     listing = {t["name"]: t["count"] for t in api.ok("GET", "/api/global-tags/listing")}
-    assert "finance" not in listing and listing["money"] == 3
+    assert "finance" not in listing and listing["revenue"] == 3
     api.ok("DELETE", f"/api/quality-checks/{check['id']}", params={"archive": "false"})
 
 

@@ -334,7 +334,24 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
         ("beta", "table"),
         ("gamma", "table"),
     ]
-    assert all(set(c) == {"id", "name", "container_type"} for c in listing)
+    # Qualytics' TableContainerListing: tracking flags and the datastore (id, name, store_type, type)
+    assert all(
+        set(c)
+        == {
+            "id",
+            "name",
+            "container_type",
+            "table_type",
+            "deleted_at",
+            "favorite",
+            "volumetric_tracking_enabled",
+            "freshness_tracking_enabled",
+            "datastore",
+        }
+        for c in listing
+    )
+    assert listing[0]["datastore"] == {"id": ds["id"], "name": ds["name"], "store_type": "jdbc", "type": ds["type"]}
+    assert (listing[0]["volumetric_tracking_enabled"], listing[0]["freshness_tracking_enabled"]) == (False, False)
     both = api.ok("GET", "/api/containers/listing", params={"datastore": [ds["id"], other["id"]]})
     assert [c["name"] for c in both] == ["alpha", "alpha_view", "beta", "gamma", "zeta"]
     ids = {c["name"]: c["id"] for c in listing}
@@ -357,6 +374,7 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
         "name": "beta",
         "container_type": "table",
         "table_type": "table",
+        "store_type": "jdbc",
         "datastore": stub(ds),
         "deleted_at": None,
         "favorite": False,
@@ -396,6 +414,12 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
         "incremental_identifier_type": None,
         "partition_field": None,
         "incremental_checkpoint": None,
+        # Qualytics' GetTableContainer: status, tracking flags, row identifier, excluded fields
+        "status": "Active",
+        "row_identifier_field": None,
+        "exclude_fields": [],
+        "freshness_tracking_enabled": False,
+        "volumetric_tracking_enabled": False,
         "computed_fields": [],
     }
     assert api.ok("GET", f"/api/containers/{ids['alpha_view']}")["table_type"] == "view"
@@ -407,6 +431,7 @@ def test_containers_list_detail_listing_fields(api_any_store, make_duckdb):
         ("amount", "Fractional"),
         ("ts", "Timestamp"),
     ]
+    assert all(f["created"].endswith("Z") for f in fields)  # Qualytics' Field requires created
     gamma = api.ok("GET", f"/api/containers/{ids['gamma']}/fields")
     assert [(f["name"], f["type"]) for f in gamma] == [("flag", "Boolean")]
 
@@ -434,6 +459,10 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
     alpha, beta = api.container_id(ds["id"], "alpha"), api.container_id(ds["id"], "beta")
     zeta = api.container_id(other["id"], "zeta")
     fields = {f["name"]: f["id"] for f in api.ok("GET", f"/api/containers/{beta}/fields")}
+    amount_created = next(
+        f["created"] for f in api.ok("GET", f"/api/containers/{beta}/fields") if f["name"] == "amount"
+    )
+    assert amount_created.endswith("Z")
 
     created = api.ok(
         "POST",
@@ -453,17 +482,24 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
     assert created["created"].endswith("Z") and created["last_updated"].endswith("Z")
     me = api.ok("GET", "/api/users/me")
     admin = {k: me[k] for k in ("id", "created", "name", "email", "role")}
+    public_teams = [{k: t[k] for k in ("id", "created", "name", "permission")} for t in me["teams"]]
     assert {k: v for k, v in created.items() if k not in ("id", "created", "last_updated")} == {
         "rule_type": "between",
         "inferred": False,
-        "fields": [{"id": fields["amount"], "name": "amount", "type": "Fractional"}],
+        "fields": [{"id": fields["amount"], "created": amount_created, "name": "amount", "type": "Fractional"}],
         "description": "amount in range",
         "coverage": None,
         "properties": {"min": 0, "max": 10},
         "filter": "id > 0",
         "status": "Active",
         "deleted_at": None,
-        "container": {"id": beta, "name": "beta", "container_type": "table", "datastore": stub(ds)},
+        "container": {
+            "id": beta,
+            "name": "beta",
+            "container_type": "table",
+            "store_type": "jdbc",
+            "datastore": stub(ds),
+        },
         "global_tags": [{"name": "money"}],
         "additional_metadata": {"owner": "ops"},
         "anomaly_message_field": None,
@@ -476,13 +512,15 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
         "template_locked": None,
         "favorite": False,
         "is_new": False,
+        "is_template": False,
         "owner_id": None,
         "owner": None,
         "default_anomaly_assignee_id": None,
         "default_anomaly_assignee": None,
         # audit: who created it and who changed it last (the first Admin, whose token the tests use)
-        "created_by": admin,
-        "last_editor": admin,
+        "created_by": {**admin, "user_id": f"assay|{admin['id']}"},
+        # Qualytics' last_editor is a User: with its teams (the public team)
+        "last_editor": {**admin, "user_id": f"assay|{admin['id']}", "teams": public_teams},
     }
     assert api.ok("GET", f"/api/quality-checks/{created['id']}") == created
 
@@ -633,8 +671,14 @@ def test_local_folder_sync_and_scan(api, files_folder):
     assert op["result"] == "success", op
     assert op["datastore"]["store_type"] == "dfs" and op["datastore"]["type"] == "local"
     assert op["containers"] == [
-        {"id": ids["customers"], "name": "customers", "container_type": "file", "table_type": None},
-        {"id": ids["orders"], "name": "orders", "container_type": "file", "table_type": None},
+        {
+            "id": ids["customers"],
+            "name": "customers",
+            "container_type": "file",
+            "table_type": None,
+            "store_type": "dfs",
+        },
+        {"id": ids["orders"], "name": "orders", "container_type": "file", "table_type": None, "store_type": "dfs"},
     ]
     assert [
         (cs["container"]["name"], cs["records_processed"], cs["anomaly_count"]) for cs in op["container_scans"]

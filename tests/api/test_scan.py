@@ -209,14 +209,20 @@ def test_seed_payload_a_needs_enrichment_then_is_echoed(api_any_store, make_duck
         "anomalies_caught": 1,
     }
     assert op["containers"] == [
-        {"id": customers, "name": "customers", "container_type": "table", "table_type": "table"},
-        {"id": orders, "name": "orders", "container_type": "table", "table_type": "table"},
+        {"id": customers, "name": "customers", "container_type": "table", "table_type": "table", "store_type": "jdbc"},
+        {"id": orders, "name": "orders", "container_type": "table", "table_type": "table", "store_type": "jdbc"},
     ]
     assert [cs["container"]["name"] for cs in op["container_scans"]] == ["customers", "orders"]
     for cs in op["container_scans"]:
         assert set(cs) == CONTAINER_SCAN_KEYS
     c_cs, o_cs = cscan(op, "customers"), cscan(op, "orders")
-    assert c_cs["container"] == {"id": customers, "name": "customers", "container_type": "table", "table_type": "table"}
+    assert c_cs["container"] == {
+        "id": customers,
+        "name": "customers",
+        "container_type": "table",
+        "table_type": "table",
+        "store_type": "jdbc",
+    }
     assert (
         c_cs["records_processed"],
         c_cs["partitions_scanned"],
@@ -327,8 +333,20 @@ def test_seed_payload_b_restricts_to_named_containers(api_any_store, make_duckdb
         "anomalies_caught": 3,
     }
     assert op["containers"] == [
-        {"id": ids["table_name_1"], "name": "table_name_1", "container_type": "table", "table_type": "table"},
-        {"id": ids["table_name_2"], "name": "table_name_2", "container_type": "table", "table_type": "table"},
+        {
+            "id": ids["table_name_1"],
+            "name": "table_name_1",
+            "container_type": "table",
+            "table_type": "table",
+            "store_type": "jdbc",
+        },
+        {
+            "id": ids["table_name_2"],
+            "name": "table_name_2",
+            "container_type": "table",
+            "table_type": "table",
+            "store_type": "jdbc",
+        },
     ]
     assert [
         (cs["container"]["name"], cs["records_processed"], cs["anomaly_count"]) for cs in op["container_scans"]

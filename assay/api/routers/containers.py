@@ -47,10 +47,12 @@ def list_containers(
 
 @router.get("/listing", response_model=list[r.ContainerListing])
 def listing(session: SessionDep, datastore: Annotated[list[int] | None, Query()] = None) -> list[dict]:
-    """A bare list of ``{id, name, container_type}`` of live containers (what the CLI resolves names with)."""
+    """The live containers (what the CLI resolves names with): ``{id, name, container_type,
+    table_type, deleted_at, favorite, volumetric_tracking_enabled, freshness_tracking_enabled,
+    datastore: {id, name, store_type, type}}``."""
     for ds_id in datastore or []:
         datastore_repo.get(session, ds_id)
-    return [{"id": c.id, "name": c.name, "container_type": c.container_type} for c in repo.live(session, datastore)]
+    return [ser.container_listing(c) for c in repo.live(session, datastore)]
 
 
 @router.get("/{container_id}", response_model=r.Container)

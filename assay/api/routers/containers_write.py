@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import ibis
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as PField
 from pydantic import ValidationError as PydanticValidationError
 
@@ -77,6 +77,13 @@ class ComputedContainerCreate(BaseModel):
 
 
 class ContainerUpdate(BaseModel):
+    """PUT /containers/{id}: the keys of Qualytics' ``UpdateTableContainer``,
+    ``UpdateFileContainer`` and ``UpdateComputed*Container``; ``store_type``, ``container_type``,
+    ``group_by_fields``, ``volumetric_tracking_enabled``, ``file_name``, ``escape_character``,
+    ``incremental_identifier`` and the join's field names and prefixes are accepted and not kept.
+    The keys of a container's GET answer are accepted too (clients send it back merged) and
+    ignored unless listed here; any other key is a 422 naming it, so nothing is dropped silently."""
+
     model_config = ConfigDict(extra="ignore")
     name: str | None = PField(default=None, min_length=1, max_length=1024)
     query: str | None = None
@@ -90,9 +97,37 @@ class ContainerUpdate(BaseModel):
     incremental_identifier_type: Literal["timestamp", "batch", "last-modified", "batch-value"] | None = None
     partition_field: str | None = None
     incremental_checkpoint: str | float | None = None
+    #: fields left out of profiling and checks (names of the container's fields; [] clears)
+    exclude_fields: list[str] | None = None
+    #: the field naming a row (a field of the container; null clears)
+    row_identifier_field: str | None = None
+    freshness_tracking_enabled: bool | None = None
+    # accepted for Qualytics clients, not kept
+    store_type: str | None = None
+    container_type: str | None = None
+    group_by_fields: list[str] | None = None
+    volumetric_tracking_enabled: bool | None = None
+    file_name: str | None = None
+    escape_character: str | None = None
+    incremental_identifier: Any = None
+    left_join_field_name: str | None = None
+    right_join_field_name: str | None = None
+    left_prefix: str | None = None
+    right_prefix: str | None = None
+    join_type: str | None = None
     #: a new definition that loses fields with quality checks needs this (else 409); the
     #: checks on the lost fields are then archived with status Invalid
     force_drop_fields: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = set(cls.model_fields) | {f.alias or n for n, f in r.Container.model_fields.items()}
+            unknown = sorted(str(k) for k in data if k not in known)
+            if unknown:
+                raise ValueError(f"unknown key(s) for a container update: {', '.join(unknown)}")
+        return data
 
 
 class ContainerTags(BaseModel):
@@ -354,6 +389,7 @@ def update_container(
         c.additional_metadata = body.additional_metadata
     if "description" in body.model_fields_set:
         c.description = body.description
+    _set_tracking(c, body)
     identifier_changes = {k: getattr(body, k) for k in IDENTIFIER_SETTINGS if k in body.model_fields_set}
     if identifier_changes:
         before = (c.incremental_field_name, c.partition_field)
@@ -392,6 +428,25 @@ def update_container(
         raise ValidationError(("name",), "only computed containers can be renamed; tables keep the source's name")
     session.flush()
     return ser.container_detail(c)
+
+
+def _set_tracking(c: Container, body: ContainerUpdate) -> None:
+    """``exclude_fields``, ``row_identifier_field`` and ``freshness_tracking_enabled`` from
+    ``body`` (those it sets). Raises ValidationError naming the key and an unknown field."""
+    known = {f.name for f in c.fields}
+    if "exclude_fields" in body.model_fields_set:
+        names = body.exclude_fields or []
+        for i, name in enumerate(names):
+            if name not in known:
+                raise ValidationError(("exclude_fields", i), f"container '{c.name}' has no field named '{name}'")
+        c.exclude_fields = list(dict.fromkeys(names))
+    if "row_identifier_field" in body.model_fields_set:
+        name = body.row_identifier_field
+        if name is not None and name not in known:
+            raise ValidationError(("row_identifier_field",), f"container '{c.name}' has no field named '{name}'")
+        c.row_identifier_field = name
+    if body.freshness_tracking_enabled is not None:
+        c.freshness_tracking_enabled = body.freshness_tracking_enabled
 
 
 def _drop_fields(session, c: Container, kept: set[str], *, force: bool) -> None:

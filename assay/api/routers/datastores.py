@@ -227,7 +227,7 @@ def list_datastores(
     tag: Annotated[list[str] | None, Query()] = None,
     sort: Annotated[str | None, Query(pattern=r"^-?(id|name|created)$")] = None,
 ) -> dict:
-    """Datastores, paged; filters ``name`` (exact), ``enrichment_only``, ``search`` (substring),
+    """Datastores, paged; filters ``name`` (case-insensitive substring), ``enrichment_only``, ``search`` (substring),
     ``datastore_type``, ``tag`` (any of them; repeatable). ``sort``: ``id`` (default),
     ``name`` or ``created``, descending with a leading ``-`` (``-name``)."""
     types = None
@@ -356,6 +356,8 @@ def update_datastore(
         ds.max_concurrent_operations = body.max_concurrent_operations
     if "schema_" in sent and body.schema_:
         ds.schema = body.schema_
+    if body.name is not None and repo.name_taken(session, body.name, other_than=ds.id):
+        raise Conflict(f"a datastore named '{body.name}' already exists")
     if body.teams is not None:
         ds.teams = users_repo.teams_named(session, body.teams)
     if test_connection and {"connection", "database", "schema_"} & sent:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,19 +16,23 @@ from ..deps import PageDep, SessionDep, page_of
 from ..routing import Route
 from ..serializers import iso
 
+#: A tag's colour as Qualytics keeps it: hex ``#rrggbb``.
+Color = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$", description="hex #rrggbb")]
+
 router = APIRouter(prefix="/global-tags", tags=["global-tags"], route_class=Route)
 
 
 class TagCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
     name: str = Field(min_length=1, max_length=255)
-    color: str | None = None
+    color: Color | None = None
     description: str | None = None
     category: str | None = None
     weight_modifier: int = Field(default=0, ge=-10, le=10)
 
 
-def _tag(t: GlobalTag) -> dict:
+def _tag(t: GlobalTag, count: int) -> dict:
+    """A tag with ``count``: the datastores, containers, fields, quality checks and anomalies carrying it."""
     return {
         "id": t.id,
         "created": iso(t.created),
@@ -36,6 +42,7 @@ def _tag(t: GlobalTag) -> dict:
         "category": t.category,
         "weight_modifier": t.weight_modifier,
         "type": "global",
+        "count": count,
     }
 
 
@@ -43,7 +50,8 @@ def _tag(t: GlobalTag) -> dict:
 def list_tags(session: SessionDep, page: PageDep, search: str | None = None) -> dict:
     stmt = repo.listing(search=search)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
-    return page_of([_tag(t) for t in rows], total, page, pages)
+    counts = repo.usage_counts(session)
+    return page_of([_tag(t, counts.get(t.name, 0)) for t in rows], total, page, pages)
 
 
 @router.post("", response_model=r.GlobalTag)
@@ -51,7 +59,7 @@ def create_tag(body: TagCreate, session: SessionDep) -> dict:
     """Create a tag; 409 if the name is taken."""
     if repo.name_taken(session, body.name):
         raise Conflict(f"a global tag named '{body.name}' already exists")
-    return _tag(repo.add(session, **body.model_dump()))
+    return _tag(repo.add(session, **body.model_dump()), 0)
 
 
 class TagUpdate(BaseModel):
@@ -60,7 +68,7 @@ class TagUpdate(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     name: str | None = Field(default=None, min_length=1, max_length=255)
-    color: str | None = None
+    color: Color | None = None
     description: str | None = None
     category: str | None = None
     weight_modifier: int | None = Field(default=None, ge=-10, le=10)
@@ -71,7 +79,7 @@ def get_global_tags_listing(session: SessionDep) -> list[dict]:
     """Every tag by name, each with ``count``: the datastores, containers, fields, quality
     checks and anomalies that carry it. Registered before ``/{name}``."""
     counts = repo.usage_counts(session)
-    return [{**_tag(t), "count": counts.get(t.name, 0)} for t in session.scalars(repo.listing())]
+    return [_tag(t, counts.get(t.name, 0)) for t in session.scalars(repo.listing())]
 
 
 @router.put("/{name}", response_model=r.GlobalTag)
@@ -87,12 +95,13 @@ def update_global_tag(name: str, body: TagUpdate, session: SessionDep) -> dict:
         if key in body.model_fields_set and (getattr(body, key) is not None or key != "weight_modifier"):
             setattr(tag, key, getattr(body, key))
     session.flush()
-    return _tag(tag)
+    return _tag(tag, repo.usage_counts(session).get(tag.name, 0))
 
 
 @router.get("/{name}", response_model=r.GlobalTag)
 def get_tag(name: str, session: SessionDep) -> dict:
-    return _tag(repo.by_name(session, name))
+    tag = repo.by_name(session, name)
+    return _tag(tag, repo.usage_counts(session).get(tag.name, 0))
 
 
 @router.delete("/{name}", status_code=204)

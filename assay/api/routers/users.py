@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import uuid
 from typing import Annotated, Literal
@@ -21,7 +22,7 @@ from .. import responses as r
 from ..auth import CurrentUser
 from ..deps import PageDep, SessionDep, page_of
 from ..routing import Route
-from ..serializers import iso
+from ..serializers import iso, user_key, user_stub
 
 router = APIRouter(tags=["users"], route_class=Route)
 
@@ -32,7 +33,7 @@ public = APIRouter(tags=["auth"], route_class=Route)
 
 
 def _team_ref(t: Team) -> dict:
-    return {"id": t.id, "name": t.name, "permission": t.permission}
+    return {"id": t.id, "created": iso(t.created), "name": t.name, "permission": t.permission}
 
 
 def _user(u: User, session=None) -> dict:
@@ -40,6 +41,7 @@ def _user(u: User, session=None) -> dict:
     return {
         "id": u.id,
         "created": iso(u.created),
+        "user_id": user_key(u),
         "name": u.name,
         "email": u.email,
         "role": u.role,
@@ -59,8 +61,14 @@ def _team(t: Team) -> dict:
         "is_public": t.is_public,
         "permission": t.permission,
         "members": [{"id": u.id, "name": u.name} for u in t.members],
+        "users": [user_stub(u) for u in t.members],
         "datastores": [{"id": d.id, "name": d.name} for d in t.datastores],
     }
+
+
+def _aware(value):
+    """``value`` with UTC as its zone when it has none (SQLite reads datetimes back naive)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _token(t: UserToken, value: str | None = None) -> dict:
@@ -70,8 +78,10 @@ def _token(t: UserToken, value: str | None = None) -> dict:
         "name": t.name,
         "expiration": iso(t.expiration),
         "revoked": t.revoked,
+        "active": not t.revoked and (t.expiration is None or _aware(t.expiration) > utcnow()),
         "last_used": iso(t.last_used),
         "user_id": t.user_id,
+        "user": user_stub(t.user),
         "scim_endpoints_only": t.scim_endpoints_only,
     }
     if value is not None:

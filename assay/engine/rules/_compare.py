@@ -77,8 +77,15 @@ def _finite(value: float) -> float:
     return value
 
 
-#: A float property that must be finite ("must be a finite number" otherwise).
-FiniteFloat = Annotated[float, AfterValidator(_finite)]
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    return value
+
+
+#: A float property that must be a finite number ("must be a finite number" otherwise; a
+#: boolean is refused, not read as 0 or 1).
+FiniteFloat = Annotated[float, BeforeValidator(_not_bool), AfterValidator(_finite)]
 
 
 def parse_number(value: Any) -> int | float:

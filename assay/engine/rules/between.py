@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from . import register
+from ._compare import FiniteFloat
 from .base import NUMERIC, RowRule
 
 
@@ -16,8 +17,8 @@ class BetweenProperties(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    min: float
-    max: float
+    min: FiniteFloat
+    max: FiniteFloat
     inclusive_min: bool = True
     inclusive_max: bool = True
 

@@ -15,6 +15,8 @@ class PatternProperties(BaseModel):
     @field_validator("pattern")
     @classmethod
     def _in_flavour(cls, v: str) -> str:
+        if v == "":
+            raise ValueError("must not be empty (an empty pattern matches every value)")
         try:
             return regex.validate(v)
         except regex.RegexError as e:

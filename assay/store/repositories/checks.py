@@ -122,6 +122,19 @@ def add(session: Session, row: QualityCheck | QualityCheckTemplate) -> None:
     session.flush()
 
 
+def live_ids_on_container(session: Session, container_id: int, check_ids: Sequence[int]) -> set[int]:
+    """Which of ``check_ids`` are live (not archived) checks of container ``container_id``."""
+    return set(
+        session.scalars(
+            select(QualityCheck.id).where(
+                QualityCheck.container_id == container_id,
+                QualityCheck.deleted_at.is_(None),
+                QualityCheck.id.in_(list(check_ids)),
+            )
+        )
+    )
+
+
 def active_on_fields(session: Session, container_id: int, field_names: Sequence[str]) -> list[QualityCheck]:
     """The container's non-archived checks that assert any of ``field_names``, by id."""
     names = set(field_names)

@@ -48,8 +48,8 @@ def listing(
         stmt = stmt.where(Container.datastore_id.in_(datastores))
     if container_types:
         stmt = stmt.where(Container.container_type.in_(container_types))
-    if name:
-        stmt = stmt.where(Container.name == name)
+    if name:  # as Qualytics' filter: a case-insensitive substring of the name
+        stmt = stmt.where(Container.name.icontains(name, autoescape=True))
     if search:
         stmt = stmt.where(Container.name.ilike(f"%{search}%"))
     if archived == "only":

@@ -24,15 +24,15 @@ def listing(
     types: Sequence[str] | None = None,
     sort: str | None = None,
 ) -> Select:
-    """Datastores; ``name`` exact, ``search`` a case-insensitive substring of the name,
-    ``types`` the engine types (``duckdb``, ``postgresql`` …); ordered by ``sort`` (``id``,
+    """Datastores; ``name`` and ``search`` each a case-insensitive substring of the name (as
+    Qualytics' ``name`` filter), ``types`` the engine types (``duckdb``, ``postgresql`` …); ordered by ``sort`` (``id``,
     ``name``, ``created``; a leading ``-`` for descending; default ``id``), then by id."""
     key = (sort or "id").lstrip("-")
     column = {"id": Datastore.id, "name": Datastore.name, "created": Datastore.created}[key]
     order = column.desc() if (sort or "").startswith("-") else column.asc()
     stmt = select(Datastore).order_by(order, Datastore.id)
-    if name is not None:
-        stmt = stmt.where(Datastore.name == name)
+    if name:
+        stmt = stmt.where(Datastore.name.icontains(name, autoescape=True))
     if enrichment_only is not None:
         stmt = stmt.where(Datastore.enrichment_only.is_(enrichment_only))
     if search:
@@ -42,8 +42,14 @@ def listing(
     return stmt
 
 
-def name_taken(session: Session, name: str) -> bool:
-    return session.scalar(select(Datastore.id).where(Datastore.name == name)) is not None
+def name_taken(session: Session, name: str, *, other_than: int | None = None) -> bool:
+    """Whether a datastore (other than ``other_than``) is named ``name`` (read without flushing
+    the session's pending changes)."""
+    stmt = select(Datastore.id).where(Datastore.name == name)
+    if other_than is not None:
+        stmt = stmt.where(Datastore.id != other_than)
+    with session.no_autoflush:
+        return session.scalar(stmt) is not None
 
 
 def add(session: Session, datastore: Datastore) -> Datastore:

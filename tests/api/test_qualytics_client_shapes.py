@@ -1,0 +1,307 @@
+"""Issue 16: what Qualytics' own generated Python client (``Qualytics/qualytics-examples``,
+``python-client-examples/use-cases/swagger_client``, API 20251024) needs of Assay's answers,
+and the loose ends the same trial found (tags attached by name, container settings, name
+filters, validation).
+
+The generated client is not on PyPI and its code may not be copied here, so the first test
+holds, per endpoint, the exact required keys of the client's model (a setter raising
+``ValueError`` on None) with their types, worked out from the client's ``models/*.py``.
+
+One app and one scanned DuckDB datastore for the module: ``orders`` has 3 rows, one with a
+negative amount, so a ``notNegative`` check on ``amount`` raises one record anomaly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import duckdb
+import pytest
+
+from tests.conftest import Api, _client, make_settings
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> Iterator[dict]:
+    tmp = tmp_path_factory.mktemp("qualytics_client")
+    path = tmp / "src.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE orders (id INTEGER, amount INTEGER, note VARCHAR)")
+    con.execute("INSERT INTO orders VALUES (1, 10, 'a'), (2, -5, 'b'), (3, 7, 'c')")
+    con.execute("CREATE TABLE customers (id INTEGER, name VARCHAR)")
+    con.execute("INSERT INTO customers VALUES (1, 'x')")
+    con.close()
+    for api in _client(make_settings(tmp)):
+        ds = api.duckdb_datastore("Shop", path, tags=["Gold"])
+        api.sync(ds["id"])
+        orders = api.container_id(ds["id"], "orders")
+        customers = api.container_id(ds["id"], "customers")
+        check = api.check(orders, "notNegative", ["amount"], tags=["finance"])
+        op = api.scan(ds["id"], container_names=["orders"])
+        assert op["result"] == "success", op
+        [anomaly] = api.anomalies(quality_check=check["id"])
+        yield {"api": api, "ds": ds, "orders": orders, "customers": customers, "check": check, "anomaly": anomaly}
+
+
+def _time(value) -> bool:
+    return isinstance(value, str) and dt.datetime.fromisoformat(value.replace("Z", "+00:00")) is not None
+
+
+#: Python types of the generated client's swagger types
+STR, INT, BOOL, TIME, LIST, DICT = str, int, bool, "datetime", list, dict
+
+
+def _has(obj: dict, required: dict, where: str) -> None:
+    """Every key of ``required`` is in ``obj``, not None, of its type."""
+    missing = sorted(k for k in required if obj.get(k) is None)
+    assert not missing, f"{where}: required keys missing or null: {missing} in {sorted(obj)}"
+    for key, kind in required.items():
+        value = obj[key]
+        ok = _time(value) if kind == TIME else isinstance(value, kind) and not (kind is INT and isinstance(value, bool))
+        assert ok, f"{where}.{key}: {value!r} is not {kind}"
+
+
+# the generated client's required keys (models/<name>.py), per model
+CONTAINER_STUB = {"id": INT, "name": STR, "store_type": STR}  # ContainerStub
+FIELD = {"id": INT, "created": TIME, "name": STR}  # Field
+TEAM = {"id": INT, "created": TIME, "name": STR}  # Team
+USER = {"id": INT, "created": TIME, "user_id": STR, "teams": LIST}  # User
+USER_STUB = {"id": INT, "created": TIME, "user_id": STR}  # UserStub
+GET_TEAM = {"id": INT, "created": TIME, "name": STR, "users": LIST}  # GetTeam
+GET_USER_TOKEN = {"id": INT, "created": TIME, "name": STR, "active": BOOL, "user": DICT}  # GetUserToken
+GET_TABLE_CONTAINER = {  # GetTableContainer
+    "id": INT,
+    "created": TIME,
+    "store_type": STR,
+    "datastore": DICT,
+    "name": STR,
+    "status": STR,
+    "freshness_tracking_enabled": BOOL,
+    "table_type": STR,
+    "metrics": DICT,
+}
+TABLE_CONTAINER_LISTING = {  # TableContainerListing
+    "id": INT,
+    "name": STR,
+    "container_type": STR,
+    "volumetric_tracking_enabled": BOOL,
+    "freshness_tracking_enabled": BOOL,
+    "datastore": DICT,
+    "table_type": STR,
+}
+DATASTORE_STUB_LITE = {"id": INT, "name": STR, "store_type": STR, "type": STR}  # DatastoreStubLite
+GET_GLOBAL_TAG_LISTING = {  # GetGlobalTagListing
+    "created": TIME,
+    "id": INT,
+    "type": STR,
+    "name": STR,
+    "weight_modifier": INT,
+    "count": INT,
+}
+GET_COMPUTED_FIELD = {"created": TIME, "id": INT, "name": STR, "transformation_type": STR}  # GetComputedField
+GET_PARTITION_SCAN = {"id": INT, "created": TIME, "records_processed": INT, "anomaly_count": INT, "result": STR}
+CHECK = {"id": INT, "created": TIME, "rule_type": STR, "inferred": BOOL, "is_new": BOOL, "is_template": BOOL}
+
+
+def _check_shape(check: dict, where: str) -> None:
+    _has(check, CHECK, where)
+    _has(check["container"], CONTAINER_STUB, f"{where}.container")
+    for i, f in enumerate(check["fields"]):
+        _has(f, FIELD, f"{where}.fields[{i}]")
+    _has(check["last_editor"], USER, f"{where}.last_editor")
+    for i, t in enumerate(check["last_editor"]["teams"]):
+        _has(t, TEAM, f"{where}.last_editor.teams[{i}]")
+
+
+def test_answers_have_every_key_the_generated_client_requires(env):
+    api: Api = env["api"]
+    # anomalies: get_anomalies, update_anomaly — the container stub has store_type
+    for a in api.ok("GET", "/api/anomalies")["items"]:
+        _has(a["container"], CONTAINER_STUB, "get_anomalies.container")
+        assert a["container"]["store_type"] == "jdbc"
+    updated = api.ok("PUT", f"/api/anomalies/{env['anomaly']['id']}", json={"description": "seen"})
+    _has(updated["container"], CONTAINER_STUB, "update_anomaly.container")
+    _check_shape(updated["failed_checks"][0]["quality_check"], "update_anomaly.failed_checks[0].quality_check")
+
+    # quality checks: create / get / list — fields with created, is_template, last_editor a User
+    created = api.check(env["orders"], "notNull", ["id", "amount"])
+    _check_shape(created, "create_quality_check")
+    assert created["is_template"] is False and [f["name"] for f in created["fields"]] == ["id", "amount"]
+    _check_shape(api.ok("GET", f"/api/quality-checks/{created['id']}"), "get_quality_check")
+    for q in api.ok("GET", "/api/quality-checks", params={"container": env["orders"]})["items"]:
+        _check_shape(q, "get_quality_checks")
+
+    # get_container_fields: each field has created
+    fields = api.ok("GET", f"/api/containers/{env['orders']}/fields")
+    assert [f["name"] for f in fields] == ["id", "amount", "note"]
+    for i, f in enumerate(fields):
+        _has(f, FIELD, f"get_container_fields[{i}]")
+
+    # users: user_id, teams with created; teams: users (members kept for the UI)
+    me = api.ok("GET", "/api/users/me")
+    api.ok("POST", "/api/teams", json={"name": "analysts", "permission": "Viewer", "user_ids": [me["id"]]})
+    for u in api.ok("GET", "/api/users")["items"]:
+        _has(u, USER, "get_users")
+        assert u["user_id"] == f"assay|{u['id']}"
+        for t in u["teams"]:
+            _has(t, TEAM, "get_users.teams")
+    teams = api.ok("GET", "/api/teams")["items"]
+    for t in teams:
+        _has(t, GET_TEAM, "get_teams")
+        for u in t["users"]:
+            _has(u, USER_STUB, "get_teams.users")
+    analysts = next(t for t in teams if t["name"] == "analysts")
+    assert [u["id"] for u in analysts["users"]] == [me["id"]] == [m["id"] for m in analysts["members"]]
+
+    # tokens: active and user
+    tokens = api.ok("GET", "/api/user-tokens")["items"]
+    assert tokens
+    for t in tokens:
+        _has(t, GET_USER_TOKEN, "get_user_tokens")
+        _has(t["user"], USER_STUB, "get_user_tokens.user")
+        assert t["active"] is (not t["revoked"]) and t["user"]["id"] == t["user_id"]
+
+    # containers: GetTableContainer and the listing's TableContainerListing
+    for c in api.ok("GET", "/api/containers", params={"datastore": env["ds"]["id"]})["items"]:
+        _has(c, GET_TABLE_CONTAINER, "get_containers")
+        assert (c["status"], c["volumetric_tracking_enabled"]) == ("Active", False)
+    _has(api.ok("GET", f"/api/containers/{env['orders']}"), GET_TABLE_CONTAINER, "get_container")
+    for c in api.ok("GET", "/api/containers/listing", params={"datastore": env["ds"]["id"]}):
+        _has(c, TABLE_CONTAINER_LISTING, "get_container_listing")
+        _has(c["datastore"], DATASTORE_STUB_LITE, "get_container_listing.datastore")
+
+    # computed fields: transformation_type beside Assay's transformation
+    cf = api.ok(
+        "POST",
+        "/api/computed-fields",
+        json={
+            "name": "double_amount",
+            "container_id": env["orders"],
+            "properties": {"column_expression": "amount * 2"},
+        },
+    )
+    _has(cf, GET_COMPUTED_FIELD, "create_computed_field")
+    assert cf["transformation_type"] == cf["transformation"] == "customExpression"
+
+    # global tags: page items and listing with count
+    for t in api.ok("GET", "/api/global-tags")["items"]:
+        _has(t, GET_GLOBAL_TAG_LISTING, "get_global_tags")
+    for t in api.ok("GET", "/api/global-tags/listing"):
+        _has(t, GET_GLOBAL_TAG_LISTING, "get_global_tags_listing")
+
+    # container scans: partition scans with created, anomaly_count, message
+    scans = api.ok("GET", "/api/container-scans", params={"container": env["orders"]})["items"]
+    scan = next(s for s in scans if s["anomaly_count"] == 1)
+    [ps] = scan["partition_scans"]
+    _has(ps, GET_PARTITION_SCAN, "get_container_scans.partition_scans")
+    assert (ps["records_processed"], ps["anomaly_count"], ps["message"]) == (3, 1, None)
+    assert ps["created"] == scan["created"]
+
+
+def test_tags_attached_by_name_are_global_tags_with_their_usage(env):
+    api: Api = env["api"]
+    # the fixture attached "Gold" at datastore creation and "finance" to a check; the anomaly
+    # inherited "finance" from its check
+    anomaly = api.ok("GET", f"/api/anomalies/{env['anomaly']['id']}")
+    assert [t["name"] for t in anomaly["global_tags"]] == ["finance"]
+    gold = api.ok("GET", "/api/global-tags/Gold")
+    assert (gold["name"], gold["color"], gold["weight_modifier"], gold["count"]) == ("Gold", None, 0, 1)
+    # attached by an update: an anomaly's and a check's
+    api.ok("PUT", f"/api/anomalies/{env['anomaly']['id']}", json={"tags": ["finance", "urgent"]})
+    api.ok("PUT", f"/api/quality-checks/{env['check']['id']}", json={"tags": ["finance", "urgent"]})
+    listing = {t["name"]: t["count"] for t in api.ok("GET", "/api/global-tags/listing")}
+    # finance: the check and its anomaly; urgent: the same two; Gold: the datastore
+    assert {k: listing[k] for k in ("Gold", "finance", "urgent")} == {"Gold": 1, "finance": 2, "urgent": 2}
+    page = api.ok("GET", "/api/global-tags", params={"search": "urg"})
+    assert [(t["name"], t["count"]) for t in page["items"]] == [("urgent", 2)] and page["total"] == 1
+    # the ?tag= filter and the global tag agree
+    assert [q["id"] for q in api.ok("GET", "/api/quality-checks", params={"tag": "urgent"})["items"]] == [
+        env["check"]["id"]
+    ]
+
+
+def test_container_update_keeps_qualytics_settings_and_refuses_unknown_keys(env):
+    api: Api = env["api"]
+    cid = env["customers"]
+    body = {"exclude_fields": ["name"], "row_identifier_field": "id", "freshness_tracking_enabled": True}
+    updated = api.ok("PUT", f"/api/containers/{cid}", json=body)
+    assert {k: updated[k] for k in body} == body
+    got = api.ok("GET", f"/api/containers/{cid}")
+    assert {k: got[k] for k in body} == body
+    listed = next(c for c in api.ok("GET", "/api/containers/listing") if c["id"] == cid)
+    assert listed["freshness_tracking_enabled"] is True
+    # the GET answer sent back (as clients merge it) is accepted and changes nothing else
+    again = api.ok("PUT", f"/api/containers/{cid}", json={**got, "row_identifier_field": None})
+    assert (again["row_identifier_field"], again["exclude_fields"]) == (None, ["name"])
+    # unknown fields of the container: 422 naming the key
+    r = api.put(f"/api/containers/{cid}", json={"exclude_fields": ["id", "nope"]})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "exclude_fields", 1], r.text
+    assert r.json()["detail"][0]["msg"] == "container 'customers' has no field named 'nope'"
+    r = api.put(f"/api/containers/{cid}", json={"row_identifier_field": "nope"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "row_identifier_field"], r.text
+    # an unknown key is a 422 naming it, not dropped silently
+    r = api.put(f"/api/containers/{cid}", json={"identifiers": ["nope"]})
+    assert r.status_code == 422, r.text
+    assert "unknown key(s) for a container update: identifiers" in r.json()["detail"][0]["msg"]
+    # nothing of the refused updates was kept
+    got = api.ok("GET", f"/api/containers/{cid}")
+    assert (got["exclude_fields"], got["row_identifier_field"]) == (["name"], None)
+
+
+def test_name_filters_are_case_insensitive_substrings(env):
+    api: Api = env["api"]
+    for name in ("sho", "SHOP", "hop"):
+        items = api.ok("GET", "/api/datastores", params={"name": name})["items"]
+        assert [d["name"] for d in items] == ["Shop"], name
+    assert api.ok("GET", "/api/datastores", params={"name": "s%p"})["total"] == 0  # % is no wildcard
+    params = {"datastore": env["ds"]["id"], "name": "ORD"}
+    assert [c["name"] for c in api.ok("GET", "/api/containers", params=params)["items"]] == ["orders"]
+    params["name"] = "o"
+    assert sorted(c["name"] for c in api.ok("GET", "/api/containers", params=params)["items"]) == [
+        "customers",
+        "orders",
+    ]
+
+
+def _error(r) -> tuple[list, str]:
+    assert r.status_code == 422, r.text
+    return r.json()["detail"][0]["loc"], r.json()["detail"][0]["msg"]
+
+
+def test_loose_inputs_are_refused_naming_the_field(env):
+    api: Api = env["api"]
+    body = {"container_id": env["orders"], "rule": "between", "fields": ["amount"]}
+    loc, msg = _error(api.post("/api/quality-checks", json={**body, "properties": {"min": True, "max": True}}))
+    assert loc[:2] == ["body", "properties"] and "boolean" in msg, (loc, msg)
+    body = {"container_id": env["orders"], "rule": "matchesPattern", "fields": ["note"]}
+    loc, msg = _error(api.post("/api/quality-checks", json={**body, "properties": {"pattern": ""}}))
+    assert loc[:2] == ["body", "properties"] and "must not be empty" in msg, (loc, msg)
+
+    loc, msg = _error(api.post("/api/global-tags", json={"name": "c1", "color": "notacolor"}))
+    assert loc == ["body", "color"], (loc, msg)
+    assert api.ok("POST", "/api/global-tags", json={"name": "c1", "color": "#A0b1C2"})["color"] == "#A0b1C2"
+    loc, msg = _error(api.put("/api/global-tags/c1", json={"color": "red"}))
+    assert loc == ["body", "color"], (loc, msg)
+
+    # promote: check_ids must be checks of the source container
+    other = api.check(env["customers"], "notNull", ["id"])
+    r = api.post(
+        "/api/operations/run",
+        json={
+            "type": "promote_quality_check",
+            "datastore_id": env["ds"]["id"],
+            "container_id": env["orders"],
+            "destination_container_id": env["customers"],
+            "check_ids": [env["check"]["id"], other["id"], 999999],
+        },
+    )
+    loc, msg = _error(r)
+    assert loc == ["body", "check_ids"]
+    assert msg == f"no quality check {other['id']}, 999999 on source container {env['orders']}"
+
+    # renaming a datastore to a taken name: the same clean 409 as creating one
+    api.duckdb_datastore("Taken", env["ds"]["database"])
+    r = api.put(f"/api/datastores/{env['ds']['id']}", json={"name": "Taken"})
+    assert (r.status_code, r.json()) == (409, {"detail": "a datastore named 'Taken' already exists"})
+    assert api.ok("PUT", f"/api/datastores/{env['ds']['id']}", json={"name": "Shop"})["name"] == "Shop"
