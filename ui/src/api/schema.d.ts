@@ -774,7 +774,9 @@ export interface paths {
         };
         /**
          * Listing
-         * @description A bare list of ``{id, name, container_type}`` of live containers (what the CLI resolves names with).
+         * @description The live containers (what the CLI resolves names with): ``{id, name, container_type,
+         *     table_type, deleted_at, favorite, volumetric_tracking_enabled, freshness_tracking_enabled,
+         *     datastore: {id, name, store_type, type}}``.
          */
         get: operations["listing"];
         put?: never;
@@ -815,7 +817,7 @@ export interface paths {
         };
         /**
          * List Datastores
-         * @description Datastores, paged; filters ``name`` (exact), ``enrichment_only``, ``search`` (substring),
+         * @description Datastores, paged; filters ``name`` (case-insensitive substring), ``enrichment_only``, ``search`` (substring),
          *     ``datastore_type``, ``tag`` (any of them; repeatable). ``sort``: ``id`` (default),
          *     ``name`` or ``created``, descending with a leading ``-`` (``-name``).
          */
@@ -3278,6 +3280,8 @@ export interface components {
             id: number;
             /** Name */
             name: string;
+            /** Store Type */
+            store_type?: string | null;
         };
         /**
          * CheckDryRun
@@ -3382,9 +3386,11 @@ export interface components {
         };
         /**
          * CheckField
-         * @description A field a check asserts; ``id`` and ``type`` only while the field exists.
+         * @description A field a check asserts; ``id``, ``created`` and ``type`` only while the field exists.
          */
         CheckField: {
+            /** Created */
+            created?: string | null;
             /** Id */
             id?: number | null;
             /** Name */
@@ -3522,6 +3528,11 @@ export interface components {
             source_fields: string[];
             /** Transformation */
             transformation: string;
+            /**
+             * Transformation Type
+             * @description Qualytics' name of ``transformation``
+             */
+            transformation_type: string;
         };
         /**
          * ComputedFieldBody
@@ -3698,12 +3709,16 @@ export interface components {
             deleted_at?: string | null;
             /** Description */
             description?: string | null;
+            /** Exclude Fields */
+            exclude_fields?: string[] | null;
             /** Favorite */
             favorite: boolean;
             /** File Format */
             file_format?: string | null;
             /** File Pattern */
             file_pattern?: string | null;
+            /** Freshness Tracking Enabled */
+            freshness_tracking_enabled?: boolean | null;
             /** Global Tags */
             global_tags: components["schemas"]["Tag"][];
             /** Group By Clause */
@@ -3742,6 +3757,8 @@ export interface components {
             right_join_field_name?: string | null;
             /** Right Prefix */
             right_prefix?: string | null;
+            /** Row Identifier Field */
+            row_identifier_field?: string | null;
             /** Select Clause */
             select_clause?: string | null;
             /** Source Container Id */
@@ -3753,19 +3770,45 @@ export interface components {
             sources?: {
                 [key: string]: unknown;
             }[] | null;
+            /**
+             * Status
+             * @description Active, or Archived once its source is gone
+             */
+            status?: string | null;
+            /**
+             * Store Type
+             * @description its datastore's: jdbc | dfs
+             */
+            store_type?: string | null;
             /** Table Type */
             table_type?: string | null;
+            /** Volumetric Tracking Enabled */
+            volumetric_tracking_enabled?: boolean | null;
             /** Where Clause */
             where_clause?: string | null;
         };
-        /** ContainerListing */
+        /**
+         * ContainerListing
+         * @description A live container in ``GET /api/containers/listing`` (Qualytics' ``TableContainerListing``).
+         */
         ContainerListing: {
             /** Container Type */
             container_type: string;
+            datastore: components["schemas"]["DatastoreListing"];
+            /** Deleted At */
+            deleted_at?: string | null;
+            /** Favorite */
+            favorite: boolean;
+            /** Freshness Tracking Enabled */
+            freshness_tracking_enabled: boolean;
             /** Id */
             id: number;
             /** Name */
             name: string;
+            /** Table Type */
+            table_type?: string | null;
+            /** Volumetric Tracking Enabled */
+            volumetric_tracking_enabled: boolean;
         };
         /**
          * ContainerMetrics
@@ -4034,6 +4077,11 @@ export interface components {
             id: number;
             /** Name */
             name: string;
+            /**
+             * Store Type
+             * @description its datastore's: jdbc | dfs
+             */
+            store_type?: string | null;
             /** Table Type */
             table_type?: string | null;
         };
@@ -4044,37 +4092,75 @@ export interface components {
             /** Tags */
             tags: string[];
         };
-        /** ContainerUpdate */
+        /**
+         * ContainerUpdate
+         * @description PUT /containers/{id}: the keys of Qualytics' ``UpdateTableContainer``,
+         *     ``UpdateFileContainer`` and ``UpdateComputed*Container``; ``store_type``, ``container_type``,
+         *     ``group_by_fields``, ``volumetric_tracking_enabled``, ``file_name``, ``escape_character``,
+         *     ``incremental_identifier`` and the join's field names and prefixes are accepted and not kept.
+         *     The keys of a container's GET answer are accepted too (clients send it back merged) and
+         *     ignored unless listed here; any other key is a 422 naming it, so nothing is dropped silently.
+         */
         ContainerUpdate: {
             /** Additional Metadata */
             additional_metadata?: {
                 [key: string]: unknown;
             } | null;
+            /** Container Type */
+            container_type?: string | null;
             /** Description */
             description?: string | null;
+            /** Escape Character */
+            escape_character?: string | null;
+            /** Exclude Fields */
+            exclude_fields?: string[] | null;
+            /** File Name */
+            file_name?: string | null;
             /**
              * Force Drop Fields
              * @default false
              */
             force_drop_fields: boolean;
+            /** Freshness Tracking Enabled */
+            freshness_tracking_enabled?: boolean | null;
             /** Group By Clause */
             group_by_clause?: string | null;
+            /** Group By Fields */
+            group_by_fields?: string[] | null;
             /** Incremental Checkpoint */
             incremental_checkpoint?: string | number | null;
             /** Incremental Field Name */
             incremental_field_name?: string | null;
+            /** Incremental Identifier */
+            incremental_identifier?: unknown;
             /** Incremental Identifier Type */
             incremental_identifier_type?: ("timestamp" | "batch" | "last-modified" | "batch-value") | null;
+            /** Join Type */
+            join_type?: string | null;
+            /** Left Join Field Name */
+            left_join_field_name?: string | null;
+            /** Left Prefix */
+            left_prefix?: string | null;
             /** Name */
             name?: string | null;
             /** Partition Field */
             partition_field?: string | null;
             /** Query */
             query?: string | null;
+            /** Right Join Field Name */
+            right_join_field_name?: string | null;
+            /** Right Prefix */
+            right_prefix?: string | null;
+            /** Row Identifier Field */
+            row_identifier_field?: string | null;
             /** Select Clause */
             select_clause?: string | null;
+            /** Store Type */
+            store_type?: string | null;
             /** Tags */
             tags?: string[] | null;
+            /** Volumetric Tracking Enabled */
+            volumetric_tracking_enabled?: boolean | null;
             /** Where Clause */
             where_clause?: string | null;
         };
@@ -4758,6 +4844,8 @@ export interface components {
         Field: {
             /** Completeness */
             completeness?: number | null;
+            /** Created */
+            created?: string | null;
             /** Global Tags */
             global_tags: components["schemas"]["Tag"][];
             /** Id */
@@ -5051,6 +5139,11 @@ export interface components {
             category?: string | null;
             /** Color */
             color?: string | null;
+            /**
+             * Count
+             * @description datastores, containers, fields, quality checks and anomalies carrying it
+             */
+            count: number;
             /** Created */
             created?: string | null;
             /** Description */
@@ -5066,15 +5159,17 @@ export interface components {
         };
         /**
          * GlobalTagListing
-         * @description A tag in ``GET /api/global-tags/listing``: ``count`` = datastores, containers, fields,
-         *     quality checks and anomalies that carry it.
+         * @description A tag in ``GET /api/global-tags/listing``, with its ``count``.
          */
         GlobalTagListing: {
             /** Category */
             category?: string | null;
             /** Color */
             color?: string | null;
-            /** Count */
+            /**
+             * Count
+             * @description datastores, containers, fields, quality checks and anomalies carrying it
+             */
             count: number;
             /** Created */
             created?: string | null;
@@ -5355,6 +5450,11 @@ export interface components {
             role?: string | null;
             /** Teams */
             teams: components["schemas"]["TeamRef"][];
+            /**
+             * User Id
+             * @description the user's sign-in id (Qualytics' ``user_id``)
+             */
+            user_id?: string | null;
             /** User Type */
             user_type?: string | null;
         };
@@ -5625,8 +5725,14 @@ export interface components {
         PartitionScan: {
             /** Anomalies */
             anomalies: number[];
+            /** Anomaly Count */
+            anomaly_count: number;
+            /** Created */
+            created?: string | null;
             /** Id */
             id: number;
+            /** Message */
+            message?: string | null;
             /** Partition */
             partition?: string | null;
             /** Partition Id */
@@ -5885,6 +5991,8 @@ export interface components {
             is_new: boolean;
             /** Is Passing */
             is_passing?: boolean | null;
+            /** Is Template */
+            is_template: boolean;
             /** Last Asserted */
             last_asserted?: string | null;
             /** Last Assertion Error */
@@ -6734,6 +6842,11 @@ export interface components {
             name: string;
             /** Permission */
             permission: string;
+            /**
+             * Users
+             * @description the members as Qualytics lists them
+             */
+            users?: components["schemas"]["TeamUser"][];
         };
         /** TeamCreate */
         TeamCreate: {
@@ -6770,6 +6883,8 @@ export interface components {
         };
         /** TeamRef */
         TeamRef: {
+            /** Created */
+            created?: string | null;
             /** Id */
             id: number;
             /** Name */
@@ -6789,6 +6904,24 @@ export interface components {
             permission?: ("Reporter" | "Viewer" | "Drafter" | "Author" | "Editor") | null;
             /** User Ids */
             user_ids?: number[] | null;
+        };
+        /**
+         * TeamUser
+         * @description A member of a team as Qualytics lists it (``GetTeam.users``).
+         */
+        TeamUser: {
+            /** Created */
+            created?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name?: string | null;
+            /** Role */
+            role?: string | null;
+            /** User Id */
+            user_id?: string | null;
         };
         /** TemplateCreate */
         TemplateCreate: {
@@ -6957,6 +7090,11 @@ export interface components {
             role?: string | null;
             /** Teams */
             teams: components["schemas"]["TeamRef"][];
+            /**
+             * User Id
+             * @description the user's sign-in id (Qualytics' ``user_id``)
+             */
+            user_id?: string | null;
             /** User Type */
             user_type?: string | null;
         };
@@ -7033,12 +7171,27 @@ export interface components {
             name?: string | null;
             /** Role */
             role?: string | null;
+            /**
+             * Teams
+             * @description a check's last_editor: the user's teams
+             */
+            teams?: components["schemas"]["TeamRef"][] | null;
+            /**
+             * User Id
+             * @description the user's sign-in id (Qualytics' ``user_id``)
+             */
+            user_id?: string | null;
         };
         /**
          * UserToken
          * @description An API token; ``token`` (its value) only in the answer that created it.
          */
         UserToken: {
+            /**
+             * Active
+             * @description not revoked and not expired (Qualytics' name)
+             */
+            active: boolean;
             /** Created */
             created?: string | null;
             /** Expiration */
@@ -7055,6 +7208,7 @@ export interface components {
             scim_endpoints_only: boolean;
             /** Token */
             token?: string | null;
+            user?: components["schemas"]["UserStub"] | null;
             /** User Id */
             user_id?: number | null;
         };

@@ -1,14 +1,14 @@
 """containers: Qualytics' row identifier, excluded fields and freshness tracking; fields: created
 
-Revision ID: 0022_container_tracking
-Revises: 0021_datastore_connections
+Revision ID: 0023_container_tracking
+Revises: 0022_favorites_public_reporter
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022_container_tracking"
-down_revision = "0021_datastore_connections"
+revision = "0023_container_tracking"
+down_revision = "0022_favorites_public_reporter"
 branch_labels = None
 depends_on = None
 
