@@ -144,6 +144,8 @@ def test_s3_prefix_sync_and_scan(api, s3, responses):
     ds = _s3_datastore(api, "Sales lake", f"s3://{BUCKET}/sales", endpoint, access_key, secret_key, region="us-east-1")
     assert (ds["store_type"], ds["type"]) == ("dfs", "s3")
     assert ds["connection"] == {
+        "id": ds["connection_id"],
+        "name": "Sales lake",  # an inline connection is a connection of its own, named after the datastore
         "type": "s3",
         "uri": f"s3://{BUCKET}/sales",
         "endpoint_url": endpoint,

@@ -461,8 +461,8 @@ def sign_in(body: SignIn, session: SessionDep, request: Request) -> dict:
     return {"token": value, "expiration": iso(row.expiration), "user": _user(user, session)}
 
 
+#: Where a browser goes once the first Admin is set up: the UI's sign-in page, with a notice.
 SETUP_DONE_PAGE = "/signin?notice=admin-ready"
-"""Where a browser goes once the first Admin is set up: the UI's sign-in page, with a notice."""
 
 
 def setup_code(secret: str, admin: User) -> str:
