@@ -151,8 +151,6 @@ class SqlSource(Source):
             elif kind == "postgresql":
                 self.schema = schema or "public"
                 options = "-c default_transaction_read_only=on"
-                if statement_timeout > 0:
-                    options += f" -c statement_timeout={_milliseconds(statement_timeout)}"
                 self.con = TimedPostgres().connect(
                     host=connection.get("host") or "127.0.0.1",
                     port=int(connection.get("port") or 5432),
@@ -164,6 +162,12 @@ class SqlSource(Source):
                 )
                 self.con.statement_timeout = statement_timeout
                 self._use_pg_schema(database)
+                if statement_timeout > 0:  # after the set-up, which a tiny limit would cancel
+                    with self.con.con.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT set_config('statement_timeout', %s, false)",
+                            (str(_milliseconds(statement_timeout)),),
+                        )
             elif kind == "mysql":
                 _mysql_driver()
                 import pymysql

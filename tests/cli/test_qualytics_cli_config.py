@@ -423,9 +423,10 @@ def test_config_export_and_import_into_another_server(env):
     assert "error(s) encountered" not in r.stdout and "Sync completed for lake." in r.stdout, r.stdout
     synced = other.get(f"/datastores/{lake['id']}")["latest_operation"]
     assert (synced["type"], synced["result"]) == ("sync", "success"), synced
-    ds = other.get("/datastores", name="shop")["items"][0]
+    # ?name= matches part of a name, any case: "shop" finds inline_shop too
+    (ds,) = [d for d in other.get("/datastores", name="shop")["items"] if d["name"] == "shop"]
     assert ds["enrich_datastore"]["name"] == "lake" and ds["connection"]["name"] == "shop_conn"
-    inline_b = other.get("/datastores", name="inline_shop")["items"][0]
+    (inline_b,) = other.get("/datastores", name="inline_shop")["items"]
     assert (inline_b["connection"]["name"], inline_b["database"]) == ("inline_shop", str(tiny))
     assert inline_b["connection"]["id"] == inline_b["connection_id"]
     _wait_idle(other, ds["id"])
