@@ -661,16 +661,20 @@ class QualityCheck(Out):
     inferred: bool
     fields: list[CheckField]
     description: str | None = None
-    coverage: Number | None = None
+    coverage: Number = PField(description="share of the checked records that must pass, 0…1 (1.0: every one)")
     properties: dict[str, Any] | None = None
     filter: str | None = None
     status: str
     deleted_at: str | None = None
+    is_properties_inferrable: bool = PField(description="a later profile may still rewrite its properties")
+    is_coverage_inferrable: bool = PField(description="a later profile may still rewrite its coverage")
+    is_description_inferrable: bool = PField(description="a later profile may still rewrite its description")
     container: CheckContainer | None = None
     global_tags: list[Tag]
     additional_metadata: dict[str, Any] | None = None
     anomaly_message_field: str | None = None
     weight: int | None = None
+    importance_score: Number = PField(description="Qualytics' former name of ``weight``, as a number")
     last_asserted: str | None = None
     is_passing: bool | None = None
     last_assertion_error: str | None = None
@@ -698,7 +702,7 @@ class QualityCheckListing(Out):
     inferred: bool
     fields: list[TemplateField]
     description: str | None = None
-    coverage: Number | None = None
+    coverage: Number
     properties: dict[str, Any] | None = None
     filter: str | None = None
     status: str
@@ -749,7 +753,7 @@ class QualityCheckTemplate(Out):
     rule_type: str
     fields: list[TemplateField]
     description: str | None = None
-    coverage: Number | None = None
+    coverage: Number
     filter: str | None = None
     properties: dict[str, Any] | None = None
     global_tags: list[Tag]
@@ -842,9 +846,12 @@ class ContainerScanDetail(ContainerScan):
 class _Operation(Out):
     id: int
     created: str | None = None
-    start_time: str | None = None
+    start_time: str | None = PField(
+        default=None, description="when it started; while queued, when it was queued (Qualytics' clients need one)"
+    )
     end_time: str | None = None
-    result: str = PField(description="queued | running | success | failure | aborted")
+    result: str = PField(description="running | success | failure | aborted (a queued operation is running)")
+    queued: bool = PField(description="waiting for a worker: result running, not started yet (Assay's own key)")
     message: str | None = None
     triggered_by: str | None = None
     datastore: DatastoreStub | None = None
@@ -1020,6 +1027,7 @@ class Anomaly(Out):
     )
     failed_checks: list[FailedCheck]
     weight: int | None = None
+    importance_score: Number = PField(description="Qualytics' former name of ``weight``, as a number")
     global_tags: list[Tag]
     anomalous_records_count: int | None = None
     fingerprint: int | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ..domain import OperationResult
 from ..operations import service
 from ..store.models import (
     Anomaly,
@@ -60,12 +61,13 @@ def datastore_stub(ds: Datastore | None) -> dict[str, Any] | None:
 def operation_stub(op: Operation | None) -> dict[str, Any] | None:
     if op is None:
         return None
+    queued = op.result == OperationResult.QUEUED
     return {
         "id": op.id,
         "created": iso(op.created),
         "type": op.type,
-        "result": op.result,
-        "start_time": iso(op.start_time),
+        "result": OperationResult.RUNNING.value if queued else op.result,
+        "start_time": iso(op.created if queued and op.start_time is None else op.start_time),
         "end_time": iso(op.end_time),
         "message": op.message,
     }
@@ -277,6 +279,23 @@ def field_profile(fp: FieldProfile) -> dict[str, Any]:
     }
 
 
+def coverage(value: float | None) -> float:
+    """A check's ``coverage`` as answered: the share of the checked records (after its
+    ``filter``) that must pass, 0…1; a check stored without one covers every record (1.0)."""
+    return 1.0 if value is None else float(value)
+
+
+def inferrable(q: QualityCheck) -> dict[str, bool]:
+    """Which parts of check ``q`` a later profile may still rewrite (docs/semantics.md,
+    "Profile and inferred checks"): the properties and coverage of an inferred (AI managed)
+    check; never its description, which a profile writes only when it creates the check."""
+    return {
+        "is_properties_inferrable": bool(q.inferred),
+        "is_coverage_inferrable": bool(q.inferred),
+        "is_description_inferrable": False,
+    }
+
+
 def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str, Any]:
     by_name = {f.name: f for f in (q.container.fields if q.container else [])}
     return {
@@ -292,11 +311,12 @@ def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str
             for n in (q.fields or [])
         ],
         "description": q.description,
-        "coverage": q.coverage,
+        "coverage": coverage(q.coverage),
         "properties": q.properties,
         "filter": q.filter,
         "status": q.status,
         "deleted_at": iso(q.deleted_at),
+        **inferrable(q),
         "container": {
             "id": q.container.id,
             "name": q.container.name,
@@ -310,6 +330,7 @@ def quality_check(q: QualityCheck, anomaly_count: int | None = None) -> dict[str
         "additional_metadata": q.additional_metadata,
         "anomaly_message_field": q.anomaly_message_field,
         "weight": q.weight,
+        "importance_score": float(q.weight if q.weight is not None else 1),
         "last_asserted": iso(q.last_asserted),
         "is_passing": q.is_passing,
         "last_assertion_error": q.last_error,
@@ -337,7 +358,7 @@ def quality_check_listing(q: QualityCheck) -> dict[str, Any]:
         "inferred": q.inferred,
         "fields": [{"name": n} for n in (q.fields or [])],
         "description": q.description,
-        "coverage": q.coverage,
+        "coverage": coverage(q.coverage),
         "properties": q.properties,
         "filter": q.filter,
         "status": q.status,
@@ -528,14 +549,18 @@ def container_profile(cp: ContainerProfile, container: Container | None) -> dict
 
 def operation(op: Operation, containers: list[Container] | None = None) -> dict[str, Any]:
     p = op.params or {}
+    queued = op.result == OperationResult.QUEUED
     status = dict(op.status or {})
     out: dict[str, Any] = {
         "id": op.id,
         "created": iso(op.created),
         "type": op.type,
-        "start_time": iso(op.start_time),
+        # Qualytics' operation result is success | failure | running | aborted, and start_time is
+        # required: a queued operation answers running, from when it was queued, with queued true
+        "start_time": iso(op.start_time if op.start_time is not None or not queued else op.created),
         "end_time": iso(op.end_time),
-        "result": op.result,
+        "result": OperationResult.RUNNING.value if queued else op.result,
+        "queued": queued,
         "message": op.message,
         "triggered_by": op.triggered_by,
         "datastore": datastore_stub(op.datastore),
@@ -685,6 +710,7 @@ def anomaly(a: Anomaly) -> dict[str, Any]:
             failed_check(fc, quality_check(fc.quality_check) if fc.quality_check else None) for fc in a.failed_checks
         ],
         "weight": a.weight,
+        "importance_score": float(a.weight if a.weight is not None else 1),
         "global_tags": tags(a.tags),
         "anomalous_records_count": a.anomalous_records_count,
         "fingerprint": a.fingerprint,

@@ -127,7 +127,7 @@ def test_external_scan_asserts_records_and_records_anomalies(world):
     api, cid, ds = world["api"], world["cid"], world["ds"]
     records = [{"id": 10, "amount": "4"}, {"id": 11, "amount": -2}, {"id": "12"}]  # 12: amount missing (NULL)
     op = api.ok("POST", f"/api/containers/{cid}/scan", json={"name": "orders.csv", "records": json.dumps(records)})
-    assert (op["type"], op["result"], op["name"]) == ("external_scan", "queued", "orders.csv")
+    assert (op["type"], op["result"], op["queued"], op["name"]) == ("external_scan", "running", True, "orders.csv")
     op = api.wait(op["id"])
     assert op["result"] == "success", op
     # only -2 is negative (notNegative passes NULL): one record anomaly

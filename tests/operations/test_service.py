@@ -66,11 +66,12 @@ def test_abort_returns_at_once_and_a_resume_waits_for_the_stopping_worker(api, t
     assert api.ok("GET", f"/api/operations/{op_id}/heartbeat")["alive"] is False
 
     resumed = api.ok("PUT", f"/api/operations/run/{op_id}")
-    assert resumed["result"] == "queued" and resumed["end_time"] is None and resumed["message"] is None
+    assert (resumed["result"], resumed["queued"]) == ("running", True)
+    assert resumed["end_time"] is None and resumed["message"] is None
     runner = Runner(database, workers=1, name="here:1")
     try:
         assert runner.claim(op_id) is False  # elsewhere:1 has not stopped yet
-        assert api.ok("GET", f"/api/operations/{op_id}")["result"] == "queued"
+        assert api.ok("GET", f"/api/operations/{op_id}")["queued"] is True
 
         finish(database, op_id, "aborted", "aborted by request")  # elsewhere:1 stops
         with database.session() as s:
@@ -93,7 +94,7 @@ def test_a_worker_that_died_while_stopping_does_not_hold_a_resumed_operation(api
     assert aborted["result"] == "aborted"
     assert aborted["message"] == "aborted by request; its worker elsewhere:1 had stopped responding"
     # elsewhere:1 is presumed dead: the server's own workers take the resumed scan at once
-    assert api.ok("PUT", f"/api/operations/run/{op_id}")["result"] in ("queued", "running")
+    assert api.ok("PUT", f"/api/operations/run/{op_id}")["result"] == "running"
     done = api.wait(op_id)
     assert done["result"] == "success", done
     database = api.client.app.state.database

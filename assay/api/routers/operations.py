@@ -57,8 +57,12 @@ def list_operations(
     ``container_tags``; repeatable), ``operation_type``, ``result`` (repeatable or
     comma-separated), ``finished``, ``start_date``/``end_date`` (on ``created``, UTC days),
     ``timeframe`` (created in the last N days: from midnight UTC N-1 days before today),
-    ``sort_created`` (asc/desc, default desc). An unknown ``result`` or ``sort_created`` is a 422."""
+    ``sort_created`` (asc/desc, default desc). An unknown ``result`` or ``sort_created`` is a 422.
+    A queued operation answers ``result: running`` (``queued: true``), so ``result=running``
+    finds it too; ``result=queued`` finds only the queued ones."""
     results = [v for value in (result or []) for v in value.split(",") if v]
+    if OperationResult.RUNNING in results:
+        results.append(OperationResult.QUEUED)
     unknown = sorted(set(results) - {str(member) for member in OperationResult})
     if unknown:
         allowed = ", ".join(str(member) for member in OperationResult)
@@ -120,7 +124,7 @@ def heartbeat(operation_id: int, session: SessionDep) -> dict:
     op = repo.get(session, operation_id)
     return {
         "id": op.id,
-        "result": op.result,
+        "result": OperationResult.RUNNING.value if op.result == OperationResult.QUEUED else op.result,
         "heartbeat": ser.iso(op.heartbeat),
         "worker": op.worker,
         "alive": service.is_alive(op),

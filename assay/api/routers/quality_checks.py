@@ -289,12 +289,19 @@ def update_favorite_check(check_id: int, body: ToggleFavorite, session: SessionD
     return ser.quality_check(check, repo.anomaly_counts(session, [check_id]).get(check_id, 0))
 
 
+def full_coverage(value: float | None) -> float:
+    """A check's coverage with null read as 1.0 (every record), as the engine reads it."""
+    return 1.0 if value is None else float(value)
+
+
 def _refuse_locked(check: QualityCheck, body: QualityCheckUpdate) -> None:
     """422 naming the first locked property the update would change on a check of a locked template."""
     if check.template is None or not check.template.template_locked:
         return
 
     def norm(key: str, value):
+        if key == "coverage":
+            return full_coverage(value)
         return (value or {}) if key == "properties" else (None if value == "" else value)
 
     for key in LOCKED_PROPERTIES:
@@ -326,11 +333,11 @@ def update_check(check_id: int, body: QualityCheckUpdate, session: SessionDep) -
     coverage = body.coverage if "coverage" in sent else check.coverage
     validate_check(check.rule_type, fields, properties, filter_, _container_fields(check.container), coverage)
     _check_reference(session, check.container, check.rule_type, fields, properties)
-    if (list(fields or []), properties or {}, filter_ or None, coverage) != (
+    if (list(fields or []), properties or {}, filter_ or None, full_coverage(coverage)) != (
         list(check.fields or []),
         check.properties or {},
         check.filter,
-        check.coverage,
+        full_coverage(check.coverage),
     ):
         check.inferred = False  # editing how an inferred check evaluates makes it authored (§1.3)
     check.fields, check.properties, check.filter, check.coverage = fields, properties or {}, filter_ or None, coverage
