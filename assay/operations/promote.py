@@ -7,12 +7,18 @@ as_draft = true}``; stored and listed as an operation of type ``promote``. For e
 check (``Active`` or ``Draft``, not archived; all of them, or ``check_ids``, or those
 carrying any of ``check_tags``):
 
-* **match** a destination check with the same rule type, fields, properties and filter
-  (overlap matching; not archived);
-* **skipped** when the match has the same description, coverage, weight and tags;
-  **updated** (those four) when it differs; **created** when there is no match — as
-  ``Draft`` with ``as_draft`` (the default), else ``Active`` when the definition is valid on
-  the destination's fields;
+* **match**, as Qualytics' entity matching does: first the destination check an earlier
+  successful promotion of this source check to this destination container created, updated
+  or skipped (the ``results`` of those promote operations; Qualytics keeps the created and
+  updated links, Assay the skipped ones too, so a check first matched to an authored one keeps
+  following it), when it is not archived; else a check with the same rule type, fields,
+  properties and filter (overlap matching; not archived);
+* **skipped** when the match has the same definition (fields, properties, filter), description,
+  coverage, weight and tags; **updated** to the source's when any differs (a source or a
+  destination copy edited since: re-promoting updates it in place, never a second copy; an
+  updated definition that does not fit the destination makes it a ``Draft`` with a warning);
+  **created** when there is no match — as ``Draft`` with ``as_draft`` (the default), else
+  ``Active`` when the definition is valid on the destination's fields;
 * a check whose fields are not all on the destination, or whose definition is not valid
   there, is created as ``Draft`` with a warning (``message`` of its result).
 
@@ -34,7 +40,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..domain import CheckStatus
+from ..domain import CheckStatus, OperationResult
 from ..engine.rules import get_rule
 from ..engine.validation import validate_check
 from ..store.models import Container, Operation, QualityCheck
@@ -103,9 +109,42 @@ def _retarget(session, src: QualityCheck, source_ds: int, destination_ds: int) -
     return props, None
 
 
+def previous_links(session, destination_id: int) -> dict[int, int]:
+    """Source check id → destination check id of the earlier successful promotions to container
+    ``destination_id`` (the latest link of a source check wins)."""
+    links: dict[int, int] = {}
+    ops = session.scalars(
+        select(Operation)
+        .where(Operation.type == "promote", Operation.result == OperationResult.SUCCESS)
+        .order_by(Operation.id)
+    )
+    for op in ops:
+        if (op.params or {}).get("destination_container_id") != destination_id:
+            continue
+        for r in (op.status or {}).get("results") or []:
+            if r.get("destination_check_id") is not None:
+                links[int(r["source_check_id"])] = int(r["destination_check_id"])
+    return links
+
+
+def _problem(src: QualityCheck, properties: dict, fields: dict, reference_warning: str | None) -> str | None:
+    """Why ``src`` with ``properties`` does not fit a container of ``fields``, or None."""
+    missing = [f for f in src.fields or [] if f not in fields]
+    if missing:
+        return f"fields not on the destination container: {', '.join(missing)}"
+    if reference_warning is not None:
+        return reference_warning
+    try:
+        validate_check(src.rule_type, list(src.fields or []), properties, src.filter, fields, src.coverage)
+    except Exception as e:  # noqa: BLE001 - any invalid definition is promoted as a draft
+        return f"not valid on the destination: {e}"
+    return None
+
+
 def promote(session, params: dict[str, Any]) -> dict[str, Any]:
     """Promote the checks (module docstring); returns the ``status`` counters and results."""
     destination = session.get_one(Container, params["destination_container_id"])
+    links = previous_links(session, destination.id)
     fields = {f.name: (f.type, f.native_type) for f in destination.fields}
     existing = list(
         session.scalars(
@@ -118,15 +157,25 @@ def promote(session, params: dict[str, Any]) -> dict[str, Any]:
     for src in source_checks(session, params["container_id"], params.get("check_ids"), params.get("check_tags")):
         tags = list(dict.fromkeys([*(src.tags or []), *extra]))
         properties, reference_warning = _retarget(session, src, source_ds, destination.datastore_id)
-        match = next((c for c in existing if _same_definition(c, src, properties)), None)
+        linked = links.get(src.id)
+        match = next((c for c in existing if c.id == linked and c.rule_type == src.rule_type), None)
+        if match is None:
+            match = next((c for c in existing if _same_definition(c, src, properties)), None)
         if match is not None:
-            same = (match.description, match.coverage, match.weight, sorted(match.tags or [])) == (
-                src.description,
-                src.coverage,
-                src.weight,
-                sorted(tags),
-            )
+            same = _same_definition(match, src, properties) and (
+                match.description,
+                match.coverage,
+                match.weight,
+                sorted(match.tags or []),
+            ) == (src.description, src.coverage, src.weight, sorted(tags))
+            warning = None
             if not same:
+                if not _same_definition(match, src, properties):
+                    warning = _problem(src, properties, fields, reference_warning)
+                    match.fields, match.properties, match.filter = list(src.fields or []), properties, src.filter
+                    match.inferred = False
+                    if warning is not None:
+                        match.status = CheckStatus.DRAFT
                 match.description, match.coverage, match.weight, match.tags = (
                     src.description,
                     src.coverage,
@@ -138,19 +187,11 @@ def promote(session, params: dict[str, Any]) -> dict[str, Any]:
                     "source_check_id": src.id,
                     "destination_check_id": match.id,
                     "action": "skipped" if same else "updated",
-                    "message": None,
+                    "message": warning,
                 }
             )
             continue
-        warning = reference_warning
-        missing = [f for f in src.fields or [] if f not in fields]
-        if missing:
-            warning = f"fields not on the destination container: {', '.join(missing)}"
-        elif warning is None:
-            try:
-                validate_check(src.rule_type, list(src.fields or []), properties, src.filter, fields, src.coverage)
-            except Exception as e:  # noqa: BLE001 - any invalid definition is promoted as a draft
-                warning = f"not valid on the destination: {e}"
+        warning = _problem(src, properties, fields, reference_warning)
         draft = bool(params.get("as_draft", True)) or warning is not None
         check = QualityCheck(
             container_id=destination.id,

@@ -179,3 +179,44 @@ def test_promote_to_another_datastore_remaps_only_references_inside_the_source(w
         ("skipped", None),
         ("created", None),
     ]
+
+
+def test_repromoting_a_changed_check_updates_its_copy_in_place(api, tmp_path):
+    """Issue 16: promoting a check whose destination already has a copy that changed since
+    (the source edited, or the copy edited at the destination) updates that copy, as
+    Qualytics' entity matching does (the link of the earlier promotion), never a second one."""
+    con = duckdb.connect(str(tmp_path / "env.duckdb"))
+    con.execute("create table s(id integer, email varchar)")
+    con.execute("create table t(id integer, email varchar)")
+    con.close()
+    ds = api.duckdb_datastore("env", tmp_path / "env.duckdb")
+    api.sync(ds["id"])
+    s, t = api.container_id(ds["id"], "s"), api.container_id(ds["id"], "t")
+    src = api.check(s, "between", ["id"], properties={"min": 1, "max": 9, "inclusive": True})
+
+    first = promote(api, ds["id"], s, t)["status"]
+    [created] = first["results"]
+    assert (created["action"], first["checks_created"]) == ("created", 1)
+    copy_id = created["destination_check_id"]
+
+    def copies() -> list[tuple[int, int, str]]:
+        return [(c["id"], c["properties"]["max"], c["description"] or "") for c in checks_of(api, t)]
+
+    # the source's bound changes: the copy follows (overlap matching alone would find nothing)
+    api.ok("PUT", f"/api/quality-checks/{src['id']}", json={"properties": {"min": 1, "max": 20, "inclusive": True}})
+    second = promote(api, ds["id"], s, t)["status"]
+    assert [(r["action"], r["destination_check_id"]) for r in second["results"]] == [("updated", copy_id)]
+    assert (second["checks_created"], second["checks_updated"], second["checks_skipped"]) == (0, 1, 0)
+    assert copies() == [(copy_id, 20, "")]
+
+    # the copy is edited at the destination: promoting again puts the source's definition back
+    api.ok("PUT", f"/api/quality-checks/{copy_id}", json={"properties": {"min": 1, "max": 50, "inclusive": True}})
+    api.ok("PUT", f"/api/quality-checks/{src['id']}", json={"description": "ids stay small"})
+    third = promote(api, ds["id"], s, t)["status"]
+    assert [(r["action"], r["destination_check_id"]) for r in third["results"]] == [("updated", copy_id)]
+    assert copies() == [(copy_id, 20, "ids stay small")]
+
+    # nothing changed since: skipped
+    fourth = promote(api, ds["id"], s, t)["status"]
+    assert [(r["action"], r["destination_check_id"]) for r in fourth["results"]] == [("skipped", copy_id)]
+    assert len(checks_of(api, t)) == 1
