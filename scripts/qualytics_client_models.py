@@ -170,7 +170,11 @@ def _names(type_: str) -> set[str]:
 
 def main(argv: list[str]) -> int:
     root = Path(argv[1])
-    out = Path(argv[2]) if len(argv) > 2 else Path(__file__).resolve().parents[1] / "tests/api/qualytics_client_models.json"
+    out = (
+        Path(argv[2])
+        if len(argv) > 2
+        else Path(__file__).resolve().parents[1] / "tests/api/qualytics_client_models.json"
+    )
     endpoints = _endpoints(root)
     models = _models(root)
     todo = set(ROOTS) | {n for _m, _p, rt in endpoints if rt for n in _names(rt)}

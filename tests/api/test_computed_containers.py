@@ -1,6 +1,7 @@
 """Computed files and computed joins on the other engines than DuckDB (which the
 qualytics-cli conformance test drives): a PostgreSQL schema (the rendered SELECT qualifies
-the source tables) and a folder of CSV files (a computed file read with DuckDB over its
+the source tables; computed joins: a computed file there is a 422, computed files belong to
+file datastores) and a folder of CSV files (a computed file read with DuckDB over its
 file container). Each is created, profiled automatically and scanned with exact counts."""
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ def test_postgres_computed_file_and_join(api, pg_shop):
     ds = api.ok("POST", "/api/datastores", json={"name": "pg", "connection": PG, "database": pg_shop, "schema": "shop"})
     api.sync(ds["id"])
     orders, customers = api.container_id(ds["id"], "orders"), api.container_id(ds["id"], "customers")
-    paid = api.ok(
-        "POST",
+    # a computed file belongs to a file datastore: on a database one it is a 422 naming datastore_id
+    refused = api.post(
         "/api/containers",
         json={
             "container_type": "computed_file",
@@ -55,6 +56,7 @@ def test_postgres_computed_file_and_join(api, pg_shop):
             "where_clause": "status = 'paid'",
         },
     )
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "datastore_id"], refused.text
     joined = api.ok(
         "POST",
         "/api/containers",
@@ -71,13 +73,11 @@ def test_postgres_computed_file_and_join(api, pg_shop):
             "select_clause": "o_id, c_name",
         },
     )
-    assert _wait_profiled(api, paid["id"])["result"] == "success"
     assert _wait_profiled(api, joined["id"])["result"] == "success"
-    api.check(paid["id"], "notNegative", ["amount"])
     api.check(joined["id"], "notNull", ["c_name"])
-    op = api.scan(ds["id"], container_names=["paid", "named"])
+    op = api.scan(ds["id"], container_names=["named"])
     scans = {cs["container"]["name"]: (cs["records_processed"], cs["anomaly_count"]) for cs in op["container_scans"]}
-    assert scans == {"paid": (3, 1), "named": (4, 1)}
+    assert scans == {"named": (4, 1)}
 
     bad = api.post(
         "/api/containers",
@@ -124,8 +124,7 @@ def test_computed_file_over_a_file_container(api, tmp_path):
 
 
 def _join_over_a_computed_field(api, ds_id: int, orders: int, customers: int) -> None:
-    """Issue 16: a computed join (and a computed file) over a container with a computed
-    field: the field is computed in the side's relation, so it can be selected; validate,
+    """Issue 16: a computed join over a container with a computed field: the field is computed in the side's relation, so it can be selected; validate,
     create, profile, scan and edit the select clause with exact counts."""
     api.ok(
         "POST",
@@ -156,28 +155,14 @@ def _join_over_a_computed_field(api, ds_id: int, orders: int, customers: int) ->
         "o_double_amount",
         "c_name",
     ]
-    doubled = api.ok(
-        "POST",
-        "/api/containers",
-        json={
-            "container_type": "computed_file",
-            "name": "cf_file",
-            "datastore_id": ds_id,
-            "source_container_id": orders,
-            "select_clause": "id, double_amount",
-            "where_clause": "double_amount > 0",
-        },
-    )
     assert _wait_profiled(api, joined["id"])["result"] == "success"
-    assert _wait_profiled(api, doubled["id"])["result"] == "success"
     api.check(joined["id"], "notNull", ["c_name"])  # order 4: customer 9 is unknown
     api.check(joined["id"], "between", ["o_double_amount"], properties={"min": 0, "max": 30, "inclusive": True})
-    api.check(doubled["id"], "between", ["double_amount"], properties={"min": 0, "max": 30, "inclusive": True})
-    op = api.scan(ds_id, container_names=["cf_join", "cf_file"])
+    op = api.scan(ds_id, container_names=["cf_join"])
     assert op["result"] == "success", op
     scans = {cs["container"]["name"]: (cs["records_processed"], cs["anomaly_count"]) for cs in op["container_scans"]}
-    # join: order 2 (-10) and order 3 (40) out of range, order 4 without a name; file: 3 positive, order 3 (40)
-    assert scans == {"cf_join": (4, 3), "cf_file": (3, 1)}
+    # order 2 (-10) and order 3 (40) out of range, order 4 without a name
+    assert scans == {"cf_join": (4, 3)}
     # editing the select clause keeps working over the computed field
     api.ok(
         "PUT",
@@ -204,3 +189,90 @@ def test_duckdb_computed_join_over_a_computed_field(api, make_duckdb):
     _join_over_a_computed_field(
         api, ds["id"], api.container_id(ds["id"], "orders"), api.container_id(ds["id"], "customers")
     )
+
+
+def test_a_computed_file_on_a_database_datastore_is_422(api, make_duckdb):
+    """Issue 16: computed files belong to file datastores (computed tables to database ones):
+    create and validate answer 422 naming datastore_id, and nothing is created."""
+    path = make_duckdb("CREATE TABLE orders (id INTEGER, amount INTEGER)")
+    ds = api.duckdb_datastore("db", path)
+    api.sync(ds["id"])
+    body = {
+        "container_type": "computed_file",
+        "name": "pos",
+        "datastore_id": ds["id"],
+        "source_container_id": api.container_id(ds["id"], "orders"),
+        "select_clause": "id, amount",
+    }
+    message = (
+        f"computed files belong to file datastores; datastore {ds['id']} ('db') is a database datastore: "
+        "use a computed table (container_type computed_table) there"
+    )
+    for r in (api.post("/api/containers", json=body), api.post("/api/containers/validate", json={"container": body})):
+        assert r.status_code == 422, r.text
+        assert [(d["loc"], d["msg"]) for d in r.json()["detail"]] == [(["body", "datastore_id"], message)]
+    assert [c["name"] for c in api.ok("GET", "/api/containers/listing", params={"datastore": ds["id"]})] == ["orders"]
+
+
+def test_a_computed_join_follows_the_computed_fields_of_its_sources(api, make_duckdb):
+    """Issue 16: a computed join inlines its sources' computed fields; when one changes the
+    join is rendered again and its fields read again (they went stale before), and deleting
+    a computed field the join selects is a 409 that deletes nothing."""
+    path = make_duckdb(
+        "CREATE TABLE customers (id INTEGER, name VARCHAR)",
+        "INSERT INTO customers VALUES (1, 'Ann'), (2, 'Bob')",
+        "CREATE TABLE orders (id INTEGER, customer_id INTEGER, amount INTEGER)",
+        "INSERT INTO orders VALUES (1, 1, 10), (2, 1, -5), (3, 2, 20), (4, 2, 7)",
+    )
+    ds = api.duckdb_datastore("cfj", path)
+    api.sync(ds["id"])
+    orders, customers = api.container_id(ds["id"], "orders"), api.container_id(ds["id"], "customers")
+    cf = api.ok(
+        "POST",
+        "/api/computed-fields",
+        json={"name": "scaled", "container_id": orders, "properties": {"column_expression": "amount * 2"}},
+    )
+    joined = api.ok(
+        "POST",
+        "/api/containers",
+        json={
+            "container_type": "computed_join",
+            "name": "scaled_join",
+            "left_container_id": orders,
+            "right_container_id": customers,
+            "left_join_field_name": "customer_id",
+            "right_join_field_name": "id",
+            "left_prefix": "o",
+            "right_prefix": "c",
+            "select_clause": "o_id, o_scaled, c_name",
+        },
+    )
+    assert _wait_profiled(api, joined["id"])["result"] == "success"
+    api.check(joined["id"], "between", ["o_scaled"], properties={"min": 0, "max": 25, "inclusive": True})
+
+    def anomalies() -> int:
+        op = api.scan(ds["id"], container_names=["scaled_join"])
+        [cs] = op["container_scans"]
+        return cs["anomaly_count"]
+
+    def field_types() -> list[tuple[str, str]]:
+        return [(f["name"], f["type"]) for f in api.ok("GET", f"/api/containers/{joined['id']}/fields")]
+
+    assert anomalies() == 2  # x2: 20, -10, 40, 14: -10 and 40 out of 0..25
+    assert field_types() == [("o_id", "Integral"), ("o_scaled", "Integral"), ("c_name", "String")]
+    update = {"name": "scaled", "transformation": "customExpression"}
+    api.ok("PUT", f"/api/computed-fields/{cf['id']}", json={**update, "properties": {"column_expression": "amount * 3"}})
+    assert anomalies() == 3  # x3: 30, -15, 60, 21: 30, -15 and 60 out of 0..25 (x2 read before: still 2)
+    api.ok(
+        "PUT",
+        f"/api/computed-fields/{cf['id']}",
+        json={**update, "properties": {"column_expression": "amount * 1.5"}},
+    )
+    assert field_types() == [("o_id", "Integral"), ("o_scaled", "Fractional"), ("c_name", "String")]
+    # the join selects o_scaled: the computed field cannot go
+    r = api.delete(f"/api/computed-fields/{cf['id']}")
+    assert r.status_code == 409, r.text
+    assert r.json()["detail"].startswith(
+        f"computed join 'scaled_join' (container {joined['id']}) is built on container 'orders' and would break: "
+    ), r.text
+    assert [f["name"] for f in api.ok("GET", f"/api/containers/{orders}")["computed_fields"]] == ["scaled"]

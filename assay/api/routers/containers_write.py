@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as PField
 from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import select
 
 from ...engine import computed
 from ...engine.expressions import ExpressionError, parse_query, to_ibis
@@ -147,16 +148,20 @@ FILE_TYPES = ("local", "s3")
 
 
 def _dialect(ds: Datastore, container_type: str) -> str:
+    """The SQL dialect a computed container of ``container_type`` is rendered in on ``ds``. As in
+    Qualytics, computed files belong to file (DFS) datastores and computed tables and joins to
+    database (JDBC) ones: anything else is a 422 naming ``datastore_id``."""
+    if container_type == "computed_file":
+        if ds.type in FILE_TYPES:
+            return "duckdb"
+        raise ValidationError(
+            ("datastore_id",),
+            f"computed files belong to file datastores; datastore {ds.id} ('{ds.name}') is a database "
+            "datastore: use a computed table (container_type computed_table) there",
+        )
     if ds.type in DIALECTS:
         return DIALECTS[ds.type]
-    if container_type == "computed_file" and ds.type in FILE_TYPES:
-        return "duckdb"
-    what = (
-        "computed files need a database or file datastore"
-        if container_type == "computed_file"
-        else (f"{container_type.replace('_', ' ')}s need a database datastore (jdbc)")
-    )
-    raise ValidationError(("datastore_id",), what)
+    raise ValidationError(("datastore_id",), f"{container_type.replace('_', ' ')}s need a database datastore (jdbc)")
 
 
 def _normalise(ds: Datastore, query: str, container_type: str = "computed_table") -> str:
@@ -575,10 +580,56 @@ def _sync_field(container: Container, name: str, dtype, old_name: str | None = N
     container.fields = fields
 
 
+def _rebuild_dependents(session, container: Container, secret_key: str, runner) -> None:
+    """Render again the computed files and joins built on ``container`` (clause-defined: their
+    query inlines its computed fields) and read their fields again, after a computed field of it
+    changed; a profile of each is queued, as on their own update. 409 naming the dependent
+    container when its definition no longer works (e.g. it selects a field that went), or
+    when it would lose fields that quality checks assert; nothing is changed then."""
+    session.flush()
+    keys = ("source_container_id", "left_container_id", "right_container_id")
+    dependents = [
+        c
+        for c in session.scalars(
+            select(Container).where(
+                Container.datastore_id == container.datastore_id,
+                Container.container_type.in_(("computed_file", "computed_join")),
+                Container.deleted_at.is_(None),
+            )
+        )
+        if any((c.computed_definition or {}).get(k) == container.id for k in keys)
+        and not (c.computed_definition or {}).get("sources")
+    ]
+    for c in dependents:
+        stored = dict(c.computed_definition or {})
+        body = ComputedContainerCreate(
+            container_type=c.container_type, datastore_id=c.datastore_id, name=c.name, **stored
+        )
+        try:
+            ds, query, definition = _definition(session, body)
+            fields = _query_fields(ds, c.container_type, query, definition, secret_key, c.name)
+            _drop_fields(session, c, {f.name for f in fields}, force=False)
+        except (ValidationError, Conflict) as e:
+            raise Conflict(
+                f"{c.container_type.replace('_', ' ')} '{c.name}' (container {c.id}) is built on container "
+                f"'{container.name}' and would break: {e}"
+            ) from None
+        if query != c.query or [(f.name, f.native_type) for f in fields] != [
+            (f.name, f.native_type) for f in sorted(c.fields, key=lambda f: f.ordinal or 0)
+        ]:
+            c.query, c.computed_definition, c.fields = query, definition, fields
+            session.flush()
+            profile = ProfileOperation(
+                type="profile", datastore_id=c.datastore_id, container_names=[c.name], inference_threshold=0
+            )
+            service.queue(session, profile, runner.submit, triggered_by="computed field change", container_ids=[c.id])
+
+
 @router.post("/computed-fields", response_model=r.ComputedField)
-def create_computed_field(body: ComputedFieldBody, session: SessionDep) -> dict:
+def create_computed_field(body: ComputedFieldBody, session: SessionDep, request: Request, runner: RunnerDep) -> dict:
     """Add a field computed from a Spark-SQL expression over the container's fields; scans
-    and checks see it like any other field."""
+    and checks see it like any other field, and the computed files and joins built on the
+    container are rendered again (``_rebuild_dependents``)."""
     container = repo.get(session, body.container_id)
     if any(f.name == body.name for f in container.fields):
         raise Conflict(f"container {container.id} already has a field named '{body.name}'")
@@ -593,15 +644,19 @@ def create_computed_field(body: ComputedFieldBody, session: SessionDep) -> dict:
     )
     repo.add_computed_field(session, cf)
     _sync_field(container, body.name, dtype)
+    _rebuild_dependents(session, container, request.app.state.settings.secret_key, runner)
     session.flush()
     return ser.computed_field(cf)
 
 
 @router.put("/computed-fields/{field_id}", response_model=r.ComputedField)
-def update_computed_field(field_id: int, body: ComputedFieldUpdate, session: SessionDep) -> dict:
-    """Replace a computed field's definition (its container stays). 422 for a
+def update_computed_field(
+    field_id: int, body: ComputedFieldUpdate, session: SessionDep, request: Request, runner: RunnerDep
+) -> dict:
+    """Replace a computed field's definition (its container stays); the computed files and
+    joins built on its container are rendered again and their fields read again. 422 for a
     ``container_id`` other than the field's, or a bad expression; 409 for a name another
-    field of the container has."""
+    field of the container has, or when a computed file or join built on it would break."""
     cf = repo.get_computed_field(session, field_id)
     if body.container_id is not None and body.container_id != cf.container_id:
         raise ValidationError(
@@ -620,14 +675,18 @@ def update_computed_field(field_id: int, body: ComputedFieldUpdate, session: Ses
     )
     cf.additional_metadata = body.additional_metadata
     _sync_field(container, body.name, dtype, old_name=old)
+    _rebuild_dependents(session, container, request.app.state.settings.secret_key, runner)
     session.flush()
     return ser.computed_field(cf)
 
 
 @router.delete("/computed-fields/{field_id}", status_code=204)
-def delete_computed_field(field_id: int, session: SessionDep) -> Response:
+def delete_computed_field(field_id: int, session: SessionDep, request: Request, runner: RunnerDep) -> Response:
+    """Delete a computed field; the computed files and joins built on its container are
+    rendered again (409, nothing deleted, when one of them uses the field)."""
     cf = repo.get_computed_field(session, field_id)
     container = repo.get(session, cf.container_id)
     container.fields = [f for f in container.fields if f.name != cf.name]
     session.delete(cf)
+    _rebuild_dependents(session, container, request.app.state.settings.secret_key, runner)
     return Response(status_code=204)
