@@ -126,7 +126,9 @@ def errors(value: Any, type_: str, where: str = "$") -> list[str]:
             if not_null:
                 out.append(f"{where}.{key}: required by {t}, missing or null")
             continue
-        if allowed is not None and v not in allowed:
+        if allowed is not None and (
+            not set(v) <= set(allowed) if isinstance(v, list) else v not in allowed  # a list: each of them
+        ):
             out.append(f"{where}.{key}: {v!r} is not one of {t}.{key}'s {allowed}")
             continue
         out.extend(errors(v, attr_type, f"{where}.{key}"))

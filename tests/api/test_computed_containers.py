@@ -261,7 +261,9 @@ def test_a_computed_join_follows_the_computed_fields_of_its_sources(api, make_du
     assert anomalies() == 2  # x2: 20, -10, 40, 14: -10 and 40 out of 0..25
     assert field_types() == [("o_id", "Integral"), ("o_scaled", "Integral"), ("c_name", "String")]
     update = {"name": "scaled", "transformation": "customExpression"}
-    api.ok("PUT", f"/api/computed-fields/{cf['id']}", json={**update, "properties": {"column_expression": "amount * 3"}})
+    api.ok(
+        "PUT", f"/api/computed-fields/{cf['id']}", json={**update, "properties": {"column_expression": "amount * 3"}}
+    )
     assert anomalies() == 3  # x3: 30, -15, 60, 21: 30, -15 and 60 out of 0..25 (x2 read before: still 2)
     api.ok(
         "PUT",

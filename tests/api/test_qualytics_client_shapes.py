@@ -305,3 +305,176 @@ def test_loose_inputs_are_refused_naming_the_field(env):
     r = api.put(f"/api/datastores/{env['ds']['id']}", json={"name": "Taken"})
     assert (r.status_code, r.json()) == (409, {"detail": "a datastore named 'Taken' already exists"})
     assert api.ok("PUT", f"/api/datastores/{env['ds']['id']}", json={"name": "Shop"})["name"] == "Shop"
+
+
+#: (pattern, why) of the places where Qualytics' generated client refuses Assay's answers by
+#: nature, not by a gap: Assay's own engines are outside Qualytics' connection-type enums, and the
+#: 2023 models' container ``store_type`` (table/file/computed) is the 2025 spec's ``container_type``
+#: (Assay answers the datastore's ``store_type`` there, as the 2025 ``DatastoreStubLite`` does).
+BY_NATURE = [
+    (r"'(duckdb|local|sqlite|spark)' is not one of \w+\.type's", "an engine Qualytics does not have"),
+    (r"is not one of \w+\.store_type's \['table'", "2023 container store_type, container_type since"),
+    (r"is not one of \w+\.store_type's \['file'\]", "2023 container store_type, container_type since"),
+    (r"is not one of \w+\.store_type's \['table', 'file', 'computed'\]", "2023 container store_type"),
+]
+
+#: Where the client still refuses Assay's answers (known gaps of issue 16, left for later): keys of
+#: the 2023 models Assay does not answer (a datastore's jdbc_url / uri, a file container's file
+#: keys, a profile's settings, a partition's location, a failed check's anomaly_count), the 2023
+#: container ``status`` object (a string since), partition scans naming their partition where the
+#: 2023 model nests a Partition, and ``sync`` where the 2023 catalog model knows only ``catalog``.
+#: The test fails when one is fixed (remove it here) or a new one appears.
+KNOWN_GAPS = {
+    "ContainerScan: $.partition_scans[].anomalies[]: 1 is not a Anomaly object",
+    "ContainerScan: $.partition_scans[].partition: 'orders' is not a Partition object",
+    "GetAnomaly: $.failed_checks[].quality_check.anomaly_count: required by QualityCheck, missing or null",
+    "GetAnomaly: $.partition.location: required by PartitionStub, missing or null",
+    "GetCatalogOperation: $.type: 'sync' is not one of GetCatalogOperation.type's ['catalog']",
+    "GetComputedFileContainer: $.source_container: required by GetComputedFileContainer, missing or null",
+    "GetContainerScan: $.partition_scans[].partition: 'sales.csv' is not a Partition object",
+    "GetDfsDatastore: $.uri: required by GetDfsDatastore, missing or null",
+    "GetFileContainer: $.extension: required by GetFileContainer, missing or null",
+    "GetFileContainer: $.file_name: required by GetFileContainer, missing or null",
+    "GetFileContainer: $.last_modified: required by GetFileContainer, missing or null",
+    "GetFileContainer: $.relative_path: required by GetFileContainer, missing or null",
+    "GetFileContainer: $.status: 'Active' is not a ContainerStatus object",
+    "GetJdbcDatastore: $.jdbc_url: required by GetJdbcDatastore, missing or null",
+    "GetProfileOperation: $.high_correlation_threshold: required by GetProfileOperation, missing or null",
+    "GetProfileOperation: $.histogram_max_distinct_values: required by GetProfileOperation, missing or null",
+    "GetProfileOperation: $.infer_constraints: required by GetProfileOperation, missing or null",
+    "GetProfileOperation: $.percent_testing_holdout: required by GetProfileOperation, missing or null",
+    "GetProfileOperation: $.percent_testing_threshold: required by GetProfileOperation, missing or null",
+    "GetTableContainer: $.status: 'Active' is not a ContainerStatus object",
+    "PageAnomalyListing_: $.items[].partition.location: required by PartitionStub, missing or null",
+    "PageGetContainerScan_: $.items[].partition_scans[].partition: 'orders' is not a Partition object",
+    "PageGetContainerScan_: $.items[].partition_scans[].partition: 'pos' is not a Partition object",
+    "PageGetContainerScan_: $.items[].partition_scans[].partition: 'sales.csv' is not a Partition object",
+}
+
+
+def _divergences(body, model: str) -> set[str]:
+    import re
+
+    from tests.api.qualytics_client import errors
+
+    out = set()
+    for e in errors(body, model):
+        if any(re.search(pattern, e) for pattern, _why in BY_NATURE):
+            continue
+        where = re.sub(r"\[\d+\]", "[]", e)
+        out.add(f"{model}: {where}")
+    return out
+
+
+def test_answers_deserialise_through_the_generated_client_models(env, tmp_path):
+    """Issue 16: Assay's real answers for checks, anomalies, operations, container scans,
+    containers, fields, datastores, profiles, users, teams and tags, deserialised through the
+    generated client's models (``qualytics_client.py`` over the table
+    ``scripts/qualytics_client_models.py`` wrote): the model the client declares for the endpoint,
+    or, where it declares an untyped union, the member the answer's discriminator names."""
+    from tests.api.qualytics_client import endpoint_type
+
+    api: Api = env["api"]
+    ds = env["ds"]["id"]
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "sales.csv").write_text("id,amount\n1,10\n2,-5\n")
+    files = api.ok(
+        "POST", "/api/datastores", json={"name": "files", "connection": {"type": "local", "uri": f"file://{folder}"}}
+    )
+    api.sync(files["id"])
+    sales = api.container_id(files["id"], "sales")
+    profile = api.run({"type": "profile", "datastore_id": ds})
+    assert profile["result"] == "success", profile
+    made = [
+        api.ok("POST", "/api/containers", json=body)
+        for body in (
+            {"container_type": "computed_table", "name": "big", "datastore_id": ds, "query": "SELECT id FROM orders"},
+            {
+                "container_type": "computed_join",
+                "name": "joined",
+                "left_container_id": env["orders"],
+                "right_container_id": env["customers"],
+                "left_join_field_name": "id",
+                "right_join_field_name": "id",
+                "select_clause": "left_id, right_name",
+            },
+            {
+                "container_type": "computed_file",
+                "name": "pos",
+                "datastore_id": files["id"],
+                "source_container_id": sales,
+                "select_clause": "id, amount",
+            },
+        )
+    ]
+    ops = [profile, api.scan(files["id"])]
+    containers = [env["orders"], sales, *(c["id"] for c in made)]
+    by_type = {
+        "operation": {
+            "scan": "GetScanOperation",
+            "profile": "GetProfileOperation",
+            "sync": "GetCatalogOperation",
+            "materialize": "GetMaterializeOperation",
+            "export": "GetExportOperation",
+        },
+        "container": {
+            "table": "GetTableContainer",
+            "file": "GetFileContainer",
+            "computed_table": "GetComputedTableContainer",
+            "computed_file": "GetComputedFileContainer",
+            "computed_join": "GetComputedJoinContainer",
+        },
+        "datastore": {"jdbc": "GetJdbcDatastore", "dfs": "GetDfsDatastore"},
+    }
+    found: set[str] = set()
+
+    def typed(method: str, path: str, url: str, **params) -> dict:
+        body = api.ok(method, url, params=params)
+        model = endpoint_type(method, path)
+        assert model, (method, path)
+        found.update(_divergences(body, model))
+        return body
+
+    typed("GET", "/api/quality-checks/{id}", f"/api/quality-checks/{env['check']['id']}")
+    typed("GET", "/api/quality-checks", "/api/quality-checks", size=100)
+    typed("GET", "/api/anomalies/{id}", f"/api/anomalies/{env['anomaly']['id']}")
+    typed("GET", "/api/anomalies", "/api/anomalies", size=100)
+    listed = typed("GET", "/api/container-scans", "/api/container-scans", size=100)
+    typed("GET", "/api/container-scans/{id}", f"/api/container-scans/{listed['items'][0]['id']}")
+    typed("GET", "/api/containers/{id}/scan", f"/api/containers/{env['orders']}/scan")
+    typed("GET", "/api/containers/{id}/fields", f"/api/containers/{env['orders']}/fields")
+    profiles = typed("GET", "/api/container-profiles", "/api/container-profiles", size=100)
+    typed("GET", "/api/container-profiles/{id}", f"/api/container-profiles/{profiles['items'][0]['id']}")
+    typed("GET", "/api/containers/{id}/profile", f"/api/containers/{env['orders']}/profile")
+    typed("GET", "/api/users", "/api/users")
+    me = typed("GET", "/api/users/me", "/api/users/me")
+    typed("GET", "/api/users/{id}", f"/api/users/{me['id']}")
+    teams = typed("GET", "/api/teams", "/api/teams")
+    typed("GET", "/api/teams/{id}", f"/api/teams/{teams['items'][0]['id']}")
+    typed("GET", "/api/global-tags", "/api/global-tags")
+    typed("GET", "/api/global-tags/listing", "/api/global-tags/listing")
+    typed("GET", "/api/global-tags/{name}", "/api/global-tags/Gold")
+    for op in [*ops, *api.ok("GET", "/api/operations", params={"size": 100})["items"]]:
+        found.update(_divergences(api.ok("GET", f"/api/operations/{op['id']}"), by_type["operation"][op["type"]]))
+    for cid in containers:
+        c = api.ok("GET", f"/api/containers/{cid}")
+        found.update(_divergences(c, by_type["container"][c["container_type"]]))
+    for d in (ds, files["id"]):
+        body = api.ok("GET", f"/api/datastores/{d}")
+        found.update(_divergences(body, by_type["datastore"][body["store_type"]]))
+
+    # the keys this issue added: importance_score, coverage and is_*_inferrable on checks
+    # (an authored check: profiles leave it), and a queued-or-running result in the enum
+    check = api.ok("GET", f"/api/quality-checks/{env['check']['id']}")
+    assert {k: check[k] for k in ("importance_score", "coverage", "is_properties_inferrable")} == {
+        "importance_score": 1.0,
+        "coverage": 1.0,
+        "is_properties_inferrable": False,
+    }
+    checks = api.ok("GET", "/api/quality-checks", params={"container": env["orders"], "size": 100})["items"]
+    inferred = next(c for c in checks if c["inferred"])  # the profile above inferred checks on orders
+    assert (inferred["is_properties_inferrable"], inferred["is_coverage_inferrable"]) == (True, True)
+    assert inferred["is_description_inferrable"] is False
+    assert api.ok("GET", f"/api/anomalies/{env['anomaly']['id']}")["importance_score"] == 1.0
+    assert sorted(found) == sorted(KNOWN_GAPS)

@@ -131,7 +131,24 @@ def test_datastores_create_without_tags(env):
     assert (ds["latest_operation"]["type"], ds["latest_operation"]["result"]) == ("sync", "success")
     listing = {c["name"]: c["id"] for c in server.get("/containers/listing", datastore=ds["id"])}
     assert sorted(listing) == ["customers", "orders"]
-    env.update(ds=ds["id"], lake=lake["id"], orders=listing["orders"], customers=listing["customers"])
+    # computed files belong to file datastores: the same orders as a CSV file
+    folder = tmp / "files"
+    folder.mkdir()
+    (folder / "orders.csv").write_text(
+        "id,customer_id,amount,status\n1,1,10.0,paid\n2,1,-5.0,paid\n3,2,20.0,open\n4,9,7.5,paid\n5,3,,open\n"
+    )
+    files = server.post("/datastores", {"name": "files", "connection": {"type": "local", "uri": f"file://{folder}"}})
+    server.post("/operations/run", {"type": "sync", "datastore_id": files["id"]})
+    _wait_idle(server, files["id"])
+    [files_orders] = server.get("/containers/listing", datastore=files["id"])
+    env.update(
+        ds=ds["id"],
+        lake=lake["id"],
+        orders=listing["orders"],
+        customers=listing["customers"],
+        files=files["id"],
+        files_orders=files_orders["id"],
+    )
 
 
 def test_containers_validate_answers_204_and_names_the_problem(env):
@@ -185,9 +202,9 @@ def test_containers_validate_answers_204_and_names_the_problem(env):
         json={
             "container": {
                 "container_type": "computed_file",
-                "datastore_id": env["ds"],
+                "datastore_id": env["files"],
                 "name": "x",
-                "source_container_id": env["orders"],
+                "source_container_id": env["files_orders"],
                 "select_clause": "id FROM customers",
             }
         },
@@ -207,9 +224,9 @@ def test_computed_file_and_join_are_created_profiled_and_scanned(env):
         "--name",
         "paid_orders",
         "--datastore-id",
-        ds,
+        str(env["files"]),
         "--source-container-id",
-        str(env["orders"]),
+        str(env["files_orders"]),
         "--select-clause",
         "id, amount",
         "--where-clause",
@@ -238,12 +255,16 @@ def test_computed_file_and_join_are_created_profiled_and_scanned(env):
         "left_id AS order_id, right_name AS customer",
     )
     assert r.returncode == 0, r.stdout
-    ids = {c["name"]: c["id"] for c in server.get("/containers/listing", datastore=env["ds"])}
-    paid, joined = ids["paid_orders"], ids["order_customers"]
+    joined = next(
+        c["id"] for c in server.get("/containers/listing", datastore=env["ds"]) if c["name"] == "order_customers"
+    )
+    paid = next(
+        c["id"] for c in server.get("/containers/listing", datastore=env["files"]) if c["name"] == "paid_orders"
+    )
     detail = server.get(f"/containers/{paid}")
     assert (detail["container_type"], detail["source_container_id"], detail["select_clause"]) == (
         "computed_file",
-        env["orders"],
+        env["files_orders"],
         "id, amount",
     )
     assert detail["where_clause"] == "status = 'paid'" and "query" not in detail
@@ -261,25 +282,18 @@ def test_computed_file_and_join_are_created_profiled_and_scanned(env):
         profiles = server.get("/operations", container=cid, operation_type="profile")["items"]
         assert len(profiles) == 1 and profiles[0]["container_names"] == [server.get(f"/containers/{cid}")["name"]]
     _wait_idle(server, env["ds"])
+    _wait_idle(server, env["files"])
     assert server.get("/operations", container=env["orders"], operation_type="profile")["total"] == 0
 
     server.post("/quality-checks", {"container_id": paid, "rule": "notNegative", "fields": ["amount"]})
     server.post("/quality-checks", {"container_id": joined, "rule": "notNull", "fields": ["customer"]})
-    r = q(
-        env,
-        "operations",
-        "scan",
-        "--datastore-id",
-        ds,
-        "--container-names",
-        "paid_orders,order_customers",
-        "--poll-interval",
-        "1",
-    )
-    m = re.search(r"Successfully Finished Scan operation (\d+)", r.stdout)
-    assert m, r.stdout
-    op = server.get(f"/operations/{m.group(1)}")
-    scans = {cs["container"]["name"]: cs for cs in op["container_scans"]}
+    scans, ops = {}, {}
+    for datastore, name in ((ds, "order_customers"), (str(env["files"]), "paid_orders")):
+        r = q(env, "operations", "scan", "--datastore-id", datastore, "--container-names", name, "--poll-interval", "1")
+        m = re.search(r"Successfully Finished Scan operation (\d+)", r.stdout)
+        assert m, r.stdout
+        ops[name] = int(m.group(1))
+        scans.update({cs["container"]["name"]: cs for cs in server.get(f"/operations/{m.group(1)}")["container_scans"]})
     # paid orders 1, 2, 4: one negative amount; order 4's customer 9 does not exist
     assert {n: (cs["records_processed"], cs["anomaly_count"]) for n, cs in scans.items()} == {
         "paid_orders": (3, 1),
@@ -287,11 +301,15 @@ def test_computed_file_and_join_are_created_profiled_and_scanned(env):
     }
     anomaly = server.get("/anomalies", container=paid)["items"][0]
     assert server.http.delete(f"/anomalies/{anomaly['id']}", params={"status": "Resolved"}).status_code == 204
-    scans = {cs["container"]["name"]: cs for cs in server.get(f"/operations/{m.group(1)}")["container_scans"]}
+    scans = {
+        cs["container"]["name"]: cs
+        for op_id in ops.values()
+        for cs in server.get(f"/operations/{op_id}")["container_scans"]
+    }
     counts = {n: (cs["open_anomaly_count"], cs["archived_anomaly_count"]) for n, cs in scans.items()}
     assert counts == {"paid_orders": (0, 1), "order_customers": (1, 0)}
     assert [ps["records_processed"] for ps in scans["paid_orders"]["partition_scans"]] == [3]
-    assert scans["paid_orders"]["operation_id"] == int(m.group(1))
+    assert scans["paid_orders"]["operation_id"] == ops["paid_orders"]
     env.update(paid=paid, joined=joined)
 
 
@@ -368,6 +386,8 @@ def test_config_export_and_import_into_another_server(env):
         str(env["lake"]),
         "--datastore-id",
         str(inline["id"]),
+        "--datastore-id",
+        str(env["files"]),
         "--output",
         str(out),
     )
@@ -391,7 +411,7 @@ def test_config_export_and_import_into_another_server(env):
     shop = out / "datastores" / "shop"
     datastore = yaml.safe_load((shop / "_datastore.yaml").read_text())
     assert (datastore["enrich_datastore_name"], datastore["connection_name"]) == ("lake", "shop_conn")
-    paid = yaml.safe_load((shop / "containers" / "paid_orders" / "_container.yaml").read_text())
+    paid = yaml.safe_load((out / "datastores" / "files" / "containers" / "paid_orders" / "_container.yaml").read_text())
     assert (paid["source_container_name"], paid["select_clause"]) == ("orders", "id, amount")
     join = yaml.safe_load((shop / "containers" / "order_customers" / "_container.yaml").read_text())
     assert (join["left_container_name"], join["right_container_name"]) == ("orders", "customers")
@@ -438,9 +458,13 @@ def test_config_export_and_import_into_another_server(env):
         "order_customers",
         "orders",
         "orders_named",
-        "paid_orders",
     ]
-    assert containers["paid_orders"]["select_clause"] == "id, amount"
+    # the file datastore and its computed file came along too
+    (files_b,) = other.get("/datastores", name="files")["items"]
+    _wait_idle(other, files_b["id"])
+    in_files = {c["name"]: c for c in other.get("/containers", datastore=files_b["id"], size=100)["items"]}
+    assert sorted(in_files) == ["orders", "paid_orders"]
+    assert in_files["paid_orders"]["select_clause"] == "id, amount"
     assert containers["order_customers"]["left_container_id"] == containers["orders"]["id"]
     orders = other.get(f"/containers/{containers['orders']['id']}")
     assert [f["name"] for f in orders["computed_fields"]] == ["amount_x2"]
@@ -452,26 +476,24 @@ def test_config_export_and_import_into_another_server(env):
         ("amount_x2", {"column_expression": "amount * 2"})
     ]
     _wait_idle(other, ds["id"])
-    # the imported checks of the computed containers run on the new server
-    op = other.post(
-        "/operations/run",
-        {"type": "scan", "datastore_id": ds["id"], "container_names": ["paid_orders", "order_customers"]},
-    )
-    deadline = time.monotonic() + 60
-    while other.get(f"/operations/{op['id']}")["end_time"] is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    done = other.get(f"/operations/{op['id']}")
-    assert done["result"] == "success" and done["status"]["anomalies_identified"] == 2
+    # the imported checks of the computed containers run on the new server: one anomaly each
+    for datastore_id, name in ((ds["id"], "order_customers"), (files_b["id"], "paid_orders")):
+        op = other.post("/operations/run", {"type": "scan", "datastore_id": datastore_id, "container_names": [name]})
+        deadline = time.monotonic() + 60
+        while other.get(f"/operations/{op['id']}")["end_time"] is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        done = other.get(f"/operations/{op['id']}")
+        assert done["result"] == "success" and done["status"]["anomalies_identified"] == 1, (name, done)
 
 
 def test_list_filters(env):
     server = env["server"]
     server.http.put(f"/datastores/{env['ds']}", json={"tags": ["gold"]})
-    server.http.patch("/containers", json=[{"id": env["paid"], "tags": ["gold"]}])
+    server.http.patch("/containers", json=[{"id": env["joined"], "tags": ["gold"]}])
     r = q(env, "datastores", "list", "--tag", "gold", "--format", "json")
     assert "Found 1 datastores." in r.stdout, r.stdout
     r = q(env, "containers", "list", "--datastore-id", str(env["ds"]), "--tag", "gold", "--format", "json")
-    assert "Found 1 containers." in r.stdout and "paid_orders" in r.stdout, r.stdout
+    assert "Found 1 containers." in r.stdout and "order_customers" in r.stdout, r.stdout
 
     server.post("/quality-check-templates", {"rule": "notNull", "fields": ["id"], "template_locked": True})
     server.post("/quality-check-templates", {"rule": "notNull", "fields": ["name"]})
@@ -485,7 +507,7 @@ def test_list_filters(env):
         "from qualytics.api.datastores import list_datastores\n"
         "print(json.dumps([d['name'] for d in list_datastores(client, sort='-name')['items']]))",
     )
-    assert names == ["shop", "lake", "inline_shop"]
+    assert names == ["shop", "lake", "inline_shop", "files"]
     recent = _cli_api(
         env,
         "from qualytics.api.anomalies import list_anomalies\n"
