@@ -205,7 +205,7 @@ def test_nan_and_infinity_are_422_naming_the_field_not_500(api, make_duckdb):
         (["body", "coverage"], "finite_number", "NaN")
     ]
     assert api.ok("GET", "/api/operations", params={"operation_type": "profile"})["total"] == 0
-    assert api.ok("GET", f"/api/quality-checks/{check['id']}")["coverage"] is None  # unchanged
+    assert api.ok("GET", f"/api/quality-checks/{check['id']}")["coverage"] == 1.0  # unchanged (none set: every record)
 
 
 def test_greater_than_batch_must_be_finite(api, make_duckdb):

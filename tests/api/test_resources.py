@@ -488,11 +488,15 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
         "inferred": False,
         "fields": [{"id": fields["amount"], "created": amount_created, "name": "amount", "type": "Fractional"}],
         "description": "amount in range",
-        "coverage": None,
+        "coverage": 1.0,  # none given: every record
         "properties": {"min": 0, "max": 10},
         "filter": "id > 0",
         "status": "Active",
         "deleted_at": None,
+        # authored: no profile rewrites it
+        "is_properties_inferrable": False,
+        "is_coverage_inferrable": False,
+        "is_description_inferrable": False,
         "container": {
             "id": beta,
             "name": "beta",
@@ -504,6 +508,7 @@ def test_quality_check_crud_filters_and_archive(api_any_store, make_duckdb):
         "additional_metadata": {"owner": "ops"},
         "anomaly_message_field": None,
         "weight": 7,
+        "importance_score": 7.0,
         "last_asserted": None,
         "is_passing": None,
         "last_assertion_error": None,

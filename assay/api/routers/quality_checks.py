@@ -432,7 +432,7 @@ def template_json(t: QualityCheckTemplate, checks_count: int = 0) -> dict:
         "rule_type": t.rule_type,
         "fields": [{"name": f} for f in t.fields],
         "description": t.description,
-        "coverage": t.coverage,
+        "coverage": ser.coverage(t.coverage),
         "filter": t.filter,
         "properties": t.properties,
         "global_tags": ser.tags(t.tags),
