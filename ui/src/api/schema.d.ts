@@ -270,7 +270,8 @@ export interface paths {
         /**
          * Create Computed Field
          * @description Add a field computed from a Spark-SQL expression over the container's fields; scans
-         *     and checks see it like any other field.
+         *     and checks see it like any other field, and the computed files and joins built on the
+         *     container are rendered again (``_rebuild_dependents``).
          */
         post: operations["create_computed_field"];
         delete?: never;
@@ -289,13 +290,18 @@ export interface paths {
         get?: never;
         /**
          * Update Computed Field
-         * @description Replace a computed field's definition (its container stays). 422 for a
+         * @description Replace a computed field's definition (its container stays); the computed files and
+         *     joins built on its container are rendered again and their fields read again. 422 for a
          *     ``container_id`` other than the field's, or a bad expression; 409 for a name another
-         *     field of the container has.
+         *     field of the container has, or when a computed file or join built on it would break.
          */
         put: operations["update_computed_field"];
         post?: never;
-        /** Delete Computed Field */
+        /**
+         * Delete Computed Field
+         * @description Delete a computed field; the computed files and joins built on its container are
+         *     rendered again (409, nothing deleted, when one of them uses the field).
+         */
         delete: operations["delete_computed_field"];
         options?: never;
         head?: never;
@@ -1997,6 +2003,8 @@ export interface paths {
          *     comma-separated), ``finished``, ``start_date``/``end_date`` (on ``created``, UTC days),
          *     ``timeframe`` (created in the last N days: from midnight UTC N-1 days before today),
          *     ``sort_created`` (asc/desc, default desc). An unknown ``result`` or ``sort_created`` is a 422.
+         *     A queued operation answers ``result: running`` (``queued: true``), so ``result=running``
+         *     finds it too; ``result=queued`` finds only the queued ones.
          */
         get: operations["list_operations"];
         put?: never;
@@ -3033,6 +3041,11 @@ export interface components {
             global_tags: components["schemas"]["Tag"][];
             /** Id */
             id: number;
+            /**
+             * Importance Score
+             * @description Qualytics' former name of ``weight``, as a number
+             */
+            importance_score: number;
             /** Is New */
             is_new: boolean;
             /** @description who last changed its status (audit) */
@@ -4771,14 +4784,22 @@ export interface components {
             /** Message */
             message?: string | null;
             /**
+             * Queued
+             * @description waiting for a worker: result running, not started yet (Assay's own key)
+             */
+            queued: boolean;
+            /**
              * Result
-             * @description queued | running | success | failure | aborted
+             * @description running | success | failure | aborted (a queued operation is running)
              */
             result: string;
             schedule?: components["schemas"]["ScheduleRef"] | null;
             /** Schedule Id */
             schedule_id?: number | null;
-            /** Start Time */
+            /**
+             * Start Time
+             * @description when it started; while queued, when it was queued (Qualytics' clients need one)
+             */
             start_time?: string | null;
             /**
              * Status
@@ -5398,14 +5419,22 @@ export interface components {
             /** Message */
             message?: string | null;
             /**
+             * Queued
+             * @description waiting for a worker: result running, not started yet (Assay's own key)
+             */
+            queued: boolean;
+            /**
              * Result
-             * @description queued | running | success | failure | aborted
+             * @description running | success | failure | aborted (a queued operation is running)
              */
             result: string;
             schedule?: components["schemas"]["ScheduleRef"] | null;
             /** Schedule Id */
             schedule_id?: number | null;
-            /** Start Time */
+            /**
+             * Start Time
+             * @description when it started; while queued, when it was queued (Qualytics' clients need one)
+             */
             start_time?: string | null;
             /**
              * Status
@@ -5834,14 +5863,22 @@ export interface components {
             /** Percent Testing Threshold */
             percent_testing_threshold?: number | null;
             /**
+             * Queued
+             * @description waiting for a worker: result running, not started yet (Assay's own key)
+             */
+            queued: boolean;
+            /**
              * Result
-             * @description queued | running | success | failure | aborted
+             * @description running | success | failure | aborted (a queued operation is running)
              */
             result: string;
             schedule?: components["schemas"]["ScheduleRef"] | null;
             /** Schedule Id */
             schedule_id?: number | null;
-            /** Start Time */
+            /**
+             * Start Time
+             * @description when it started; while queued, when it was queued (Qualytics' clients need one)
+             */
             start_time?: string | null;
             /**
              * Status
@@ -5894,14 +5931,22 @@ export interface components {
             /** Promote Type */
             promote_type: string;
             /**
+             * Queued
+             * @description waiting for a worker: result running, not started yet (Assay's own key)
+             */
+            queued: boolean;
+            /**
              * Result
-             * @description queued | running | success | failure | aborted
+             * @description running | success | failure | aborted (a queued operation is running)
              */
             result: string;
             schedule?: components["schemas"]["ScheduleRef"] | null;
             /** Schedule Id */
             schedule_id?: number | null;
-            /** Start Time */
+            /**
+             * Start Time
+             * @description when it started; while queued, when it was queued (Qualytics' clients need one)
+             */
             start_time?: string | null;
             /**
              * Status
@@ -5962,8 +6007,11 @@ export interface components {
             /** Anomaly Message Field */
             anomaly_message_field?: string | null;
             container?: components["schemas"]["CheckContainer"] | null;
-            /** Coverage */
-            coverage?: number | null;
+            /**
+             * Coverage
+             * @description share of the checked records that must pass, 0…1 (1.0: every one)
+             */
+            coverage: number;
             /** Created */
             created?: string | null;
             /** @description who created it (audit) */
@@ -5985,12 +6033,32 @@ export interface components {
             global_tags: components["schemas"]["Tag"][];
             /** Id */
             id: number;
+            /**
+             * Importance Score
+             * @description Qualytics' former name of ``weight``, as a number
+             */
+            importance_score: number;
             /** Inferred */
             inferred: boolean;
+            /**
+             * Is Coverage Inferrable
+             * @description a later profile may still rewrite its coverage
+             */
+            is_coverage_inferrable: boolean;
+            /**
+             * Is Description Inferrable
+             * @description a later profile may still rewrite its description
+             */
+            is_description_inferrable: boolean;
             /** Is New */
             is_new: boolean;
             /** Is Passing */
             is_passing?: boolean | null;
+            /**
+             * Is Properties Inferrable
+             * @description a later profile may still rewrite its properties
+             */
+            is_properties_inferrable: boolean;
             /** Is Template */
             is_template: boolean;
             /** Last Asserted */
@@ -6070,7 +6138,7 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             /** Coverage */
-            coverage?: number | null;
+            coverage: number;
             /** Created */
             created?: string | null;
             /** Deleted At */
@@ -6131,7 +6199,7 @@ export interface components {
             /** Container */
             container?: null;
             /** Coverage */
-            coverage?: number | null;
+            coverage: number;
             /** Created */
             created?: string | null;
             /** Description */
@@ -6504,19 +6572,27 @@ export interface components {
             message?: string | null;
             /** Name */
             name?: string | null;
+            /**
+             * Queued
+             * @description waiting for a worker: result running, not started yet (Assay's own key)
+             */
+            queued: boolean;
             /** Reactivate Recurring Anomalies */
             reactivate_recurring_anomalies: boolean;
             /** Remediation */
             remediation?: string | null;
             /**
              * Result
-             * @description queued | running | success | failure | aborted
+             * @description running | success | failure | aborted (a queued operation is running)
              */
             result: string;
             schedule?: components["schemas"]["ScheduleRef"] | null;
             /** Schedule Id */
             schedule_id?: number | null;
-            /** Start Time */
+            /**
+             * Start Time
+             * @description when it started; while queued, when it was queued (Qualytics' clients need one)
+             */
             start_time?: string | null;
             /**
              * Status
@@ -6753,17 +6829,25 @@ export interface components {
             message?: string | null;
             /** Prune */
             prune: boolean;
+            /**
+             * Queued
+             * @description waiting for a worker: result running, not started yet (Assay's own key)
+             */
+            queued: boolean;
             /** Recreate */
             recreate: boolean;
             /**
              * Result
-             * @description queued | running | success | failure | aborted
+             * @description running | success | failure | aborted (a queued operation is running)
              */
             result: string;
             schedule?: components["schemas"]["ScheduleRef"] | null;
             /** Schedule Id */
             schedule_id?: number | null;
-            /** Start Time */
+            /**
+             * Start Time
+             * @description when it started; while queued, when it was queued (Qualytics' clients need one)
+             */
             start_time?: string | null;
             /**
              * Status

@@ -228,6 +228,8 @@ export interface Operation {
   start_time: string | null;
   end_time: string | null;
   result: string | null;
+  /** Waiting for a worker: ``result`` then says "running", as Qualytics' clients expect. */
+  queued?: boolean;
   message: string | null;
   triggered_by: string | null;
   datastore: DatastoreStub | null;

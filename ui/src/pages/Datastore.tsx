@@ -218,7 +218,7 @@ export function DatastorePage() {
                 <Table.Td>{o.type}</Table.Td>
                 <Table.Td>{formatTime(o.start_time ?? o.created)}</Table.Td>
                 <Table.Td>
-                  <StatusBadge value={o.result} />
+                  <StatusBadge value={o.queued ? "queued" : o.result} />
                 </Table.Td>
               </Table.Tr>
             ))}

@@ -62,7 +62,7 @@ export function OperationPage() {
   return (
     <>
       <PageTitle title={`Operation ${o.id}: ${o.type}`}>
-        <StatusBadge value={o.result} />
+        <StatusBadge value={o.queued ? "queued" : o.result} />
         {can.edit && running && (
           <Button color="red.9" onClick={() => control.mutate("abort")} loading={control.isPending && control.variables === "abort"} disabled={control.isPending}>
             Abort

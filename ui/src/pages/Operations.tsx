@@ -63,7 +63,7 @@ export function OperationsPage() {
                     <Table.Td>{formatTime(o.start_time ?? o.created)}</Table.Td>
                     <Table.Td>{duration(o.start_time, o.end_time)}</Table.Td>
                     <Table.Td>
-                      <StatusBadge value={o.result} />
+                      <StatusBadge value={o.queued ? "queued" : o.result} />
                     </Table.Td>
                     <Table.Td>{o.schedule ? `schedule ${o.schedule.name}` : o.triggered_by}</Table.Td>
                   </Table.Tr>
