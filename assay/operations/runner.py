@@ -85,12 +85,13 @@ def _jobs() -> dict[str, Callable]:
 def freeze_startup_heap() -> None:
     """Keep what a server or worker process holds from its start out of the garbage
     collector's full passes (``gc.freeze``): the modules, the app and every job's code with
-    the engines it imports (Ibis, sqlglot, DuckDB, SQLAlchemy), about 400,000 objects.
+    the engines it imports (Ibis, sqlglot, DuckDB, SQLAlchemy): about 290,000 objects.
 
-    Without it, every full collection walks them all (0.12 s on a quiet core, 0.6–0.7 s on
-    the loaded benchmark machine), and it falls on whichever operation allocates at that
-    moment: one incremental scan in five in ``bench/incremental_bench.py``. Objects created
-    later are still collected as before. :func:`thaw_heap` undoes it at shutdown.
+    Without it, every full collection walks them all (145 ms on a quiet core for those
+    290,000; 0.6–0.7 s for the 390,000 of ``bench/incremental_bench.py``'s process on the
+    loaded machine), and it falls on whichever operation allocates at that moment: one
+    incremental scan in five or six there. Objects created later are collected as before.
+    :func:`thaw_heap` undoes it at shutdown.
     """
     _jobs()  # import the jobs' code now, so that it is frozen too
     gc.freeze()
