@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from .. import __version__, web
 from ..config import Settings, get_settings
 from ..flows.dispatcher import Dispatcher
-from ..operations.runner import Runner
+from ..operations.runner import Runner, freeze_startup_heap, thaw_heap
 from ..operations.scheduler import Scheduler
 from ..security import SignInThrottle
 from ..store.db import Database, upgrade
@@ -69,12 +69,15 @@ def create_app(settings: Settings | None = None, *, start_workers: bool = True) 
             app.state.scheduler.start()
             if settings.workers > 0:  # ASSAY_WORKERS=0: an API-only server; `assay worker` delivers
                 app.state.flow_dispatcher.start()
+            freeze_startup_heap()  # full garbage collections then skip what the server holds from its start
         try:
             yield
         finally:
             app.state.flow_dispatcher.stop()
             app.state.scheduler.stop()
             app.state.runner.shutdown(wait=True)
+            if start_workers:
+                thaw_heap()
 
     app = FastAPI(
         title="Assay",

@@ -664,11 +664,18 @@ def _persist(
                 anomaly.status = "Resolved"
                 anomaly.resolved_by_operation_id = op_id
         container = s.get_one(Container, container_id)
-        known = s.execute(
-            select(Anomaly.id, Anomaly.fingerprint, Anomaly.status)
-            .where(Anomaly.container_id == container_id)
-            .order_by(Anomaly.id)
-        ).all()
+        # only the anomalies that share a fingerprint with a finding decide duplicates and
+        # reactivations: the container's whole anomaly history is never loaded
+        known = [
+            row
+            for fps in _chunks(sorted({f.fingerprint for f in findings}))
+            for row in s.execute(
+                select(Anomaly.id, Anomaly.fingerprint, Anomaly.status)
+                .where(Anomaly.container_id == container_id, Anomaly.fingerprint.in_(fps))
+                .order_by(Anomaly.id)
+            ).all()
+        ]
+        known.sort(key=lambda row: row[0])
         statuses, reactivate = repeat_statuses(
             [f.fingerprint for f in findings],
             {fp for _id, fp, st in known if st in OPEN_STATUSES},
@@ -723,8 +730,12 @@ def _persist(
                 )
             )
         now = utcnow()
+        checks = {
+            c.id: c
+            for c in s.scalars(select(QualityCheck).where(QualityCheck.id.in_({o.check_id for o in result.outcomes})))
+        }
         for out in result.outcomes:
-            check = s.get(QualityCheck, out.check_id)
+            check = checks.get(out.check_id)
             if check is None:
                 continue
             if out.result == "unasserted":
@@ -807,16 +818,25 @@ def _record_partitions(s, container: Container, cs_id: int, read: Read, findings
         old = checkpoint_value(read.identifier_type, container.incremental_checkpoint)
         if old is None or new > old:
             container.incremental_checkpoint = checkpoint_json(read.high)
-    known = {p.name: p for p in s.scalars(select(Partition).where(Partition.container_id == container.id))}
+    # the partitions this read touched, not every partition the container ever had
+    known = {
+        p.name: p
+        for names in _chunks(sorted({p.name for p in read.partitions}))
+        for p in s.scalars(select(Partition).where(Partition.container_id == container.id, Partition.name.in_(names)))
+    }
     anomalies_of: dict[str, list[int]] = {}
-    for anomaly in s.scalars(select(Anomaly).where(Anomaly.container_scan_id == cs_id)):
-        anomalies_of.setdefault(anomaly.partition_name, []).append(anomaly.id)
+    for anomaly_id, partition_name in s.execute(
+        select(Anomaly.id, Anomaly.partition_name).where(Anomaly.container_scan_id == cs_id).order_by(Anomaly.id)
+    ):
+        anomalies_of.setdefault(partition_name, []).append(anomaly_id)
     by_time = read.identifier_type == TIMESTAMP
+    rows: list[Partition] = []
     for p in read.partitions:
         row = known.get(p.name)
         if row is None:
-            row = Partition(container_id=container.id, name=p.name)
+            row = known[p.name] = Partition(container_id=container.id, name=p.name)
             s.add(row)
+        rows.append(row)
         row.location = p.location
         row.partition_size = p.records
         if read.identifier == LAST_MODIFIED:
@@ -827,7 +847,8 @@ def _record_partitions(s, container: Container, cs_id: int, read: Read, findings
         elif read.identifier_type == BATCH:
             row.min_offset = float(p.low) if p.low is not None else None
             row.max_offset = float(p.high) if p.high is not None else None
-        s.flush()
+    s.flush()  # once: the new partitions' ids
+    for p, row in zip(read.partitions, rows, strict=True):
         s.add(
             PartitionScan(
                 container_scan_id=cs_id,
@@ -838,6 +859,15 @@ def _record_partitions(s, container: Container, cs_id: int, read: Read, findings
                 anomaly_ids=anomalies_of.get(p.name, []),
             )
         )
+
+
+#: Values per ``IN (…)`` of a metadata query (SQLite allows 32,766 bound values; some builds 999).
+_IN_CHUNK = 500
+
+
+def _chunks(values: list) -> list[list]:
+    """``values`` in lists of at most :data:`_IN_CHUNK` (none for no values)."""
+    return [values[i : i + _IN_CHUNK] for i in range(0, len(values), _IN_CHUNK)]
 
 
 def _as_utc(value):

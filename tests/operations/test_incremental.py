@@ -536,3 +536,127 @@ def test_the_checkpoint_can_be_set_or_cleared(api, make_duckdb):
     # a checkpoint-only change leaves the identifier to sync
     api.sync(ds_id)
     assert api.ok("GET", f"/api/containers/{cid}")["incremental_field_name"] == "updated_at"
+
+
+def _statements_during(api, action):
+    """(SQL, parameters) of every statement the metadata store ran while ``action()`` ran
+    (SQLAlchemy's ``before_cursor_execute`` hook on the app's engine)."""
+    from sqlalchemy import event
+
+    engine = api.client.app.state.database.engine
+    seen: list[tuple[str, tuple]] = []
+
+    def hook(_conn, _cursor, statement, parameters, _context, _many):
+        seen.append((" ".join(statement.split()), tuple(parameters or ())))
+
+    event.listen(engine, "before_cursor_execute", hook)
+    try:
+        result = action()
+    finally:
+        event.remove(engine, "before_cursor_execute", hook)
+    return result, seen
+
+
+def test_an_incremental_scan_loads_only_the_partitions_and_anomalies_it_touches(api, make_duckdb):
+    path, ds_id, cid = setup_events(api, make_duckdb)
+    assert status(api.scan(ds_id, incremental=True)) == (5, 2, 2)  # ids 2 and 5 negative, days 1 and 2
+    # id 6 lands in the known day 2024-01-02, id 7 (negative) in a new day
+    execute(path, "insert into events values (6, '2024-01-02 10:00', 1), (7, '2024-01-03 08:00', -9)")
+
+    op, statements = _statements_during(api, lambda: api.scan(ds_id, incremental=True))
+
+    assert status(op) == (2, 2, 1)
+    cs = api.ok("GET", f"/api/container-scans/{only_scan(op)['id']}")
+    assert [(p["partition"], p["records_processed"]) for p in cs["partition_scans"]] == [
+        ("2024-01-02", 1),
+        ("2024-01-03", 1),
+    ]
+    partitions = api.ok("GET", "/api/partitions", params={"container": cid})["items"]
+    # 2024-01-01 was not read: it keeps its 3 rows; the others hold this read's counts
+    assert sorted((p["name"], p["partition_size"]) for p in partitions) == [
+        ("2024-01-01", 3),
+        ("2024-01-02", 1),
+        ("2024-01-03", 1),
+    ]
+    # The metadata reads are bounded by what the scan touched, not by the container's
+    # history: the partitions read by name (the two days read), the anomalies by the
+    # fingerprint of the one finding.
+    partition_reads = [(sql, params) for sql, params in statements if sql.startswith("SELECT partition.id")]
+    assert len(partition_reads) == 1
+    assert "partition.name IN (?, ?)" in partition_reads[0][0]
+    assert partition_reads[0][1] == (cid, "2024-01-02", "2024-01-03")
+    fingerprint_reads = [sql for sql, _params in statements if "anomaly.fingerprint IN" in sql]
+    assert len(fingerprint_reads) == 1 and "anomaly.fingerprint IN (?)" in fingerprint_reads[0]
+
+    # Duplicates are still recognised from that bounded read: the same row read again
+    # (checkpoint moved back) is a Duplicate of the open anomaly of id 7.
+    api.ok("PUT", f"/api/containers/{cid}", json={"incremental_checkpoint": "2024-01-02T12:00:00Z"})
+    again = api.scan(ds_id, incremental=True)
+    assert status(again) == (1, 1, 1)
+    everything = api.anomalies(datastore=ds_id, archived="include")
+    assert [(a["status"], a["source_records"][0]["id"]) for a in everything if a["operation_id"] == again["id"]] == [
+        ("Duplicate", 7)
+    ]
+
+
+def test_the_queries_of_an_incremental_read_touch_only_the_new_rows(api, make_duckdb):
+    """Every query of an incremental container read (checks, example rows, partition
+    measurement) reads the staged copy of the new rows; the container itself is read once,
+    filtered by the checkpoint (DuckDB's own query log)."""
+    import sqlglot
+    from sqlalchemy import select
+
+    from assay.engine.rules import CheckSpec
+    from assay.operations.scan import read_and_evaluate
+    from assay.sources.duckdb import DuckDBSource
+    from assay.store.models import Container
+
+    path, ds_id, cid = setup_events(api, make_duckdb)
+    api.check(cid, "notNull", ["amount"])
+    assert status(api.scan(ds_id, incremental=True)) == (5, 2, 2)  # checkpoint 2024-01-02 09:00
+    execute(path, "insert into events values (6, '2024-01-02 10:00', null), (7, '2024-01-03 08:00', -9)")
+    with api.client.app.state.database.session() as s:
+        container = s.scalars(select(Container).where(Container.id == cid)).one()
+        s.expunge(container)
+    specs = [
+        CheckSpec(1, "notNegative", ["amount"], {}, None, None),
+        CheckSpec(2, "notNull", ["amount"], {}, None, None),
+    ]
+
+    source = DuckDBSource(str(path))
+    try:
+        source.con.con.execute("CALL enable_logging('QueryLog')")
+        read, _table, result = read_and_evaluate(source, container, [], specs, {"incremental": True}, example_limit=5)
+        source.con.con.execute("CALL disable_logging()")
+        logged = [
+            m for (m,) in source.con.con.execute("SELECT message FROM duckdb_logs WHERE type = 'QueryLog'").fetchall()
+        ]
+    finally:
+        source.close()
+
+    assert result.records == 2
+    assert [(o.rule_type, o.failed, [r["id"] for r in o.examples]) for o in result.outcomes] == [
+        ("notNegative", 1, [7]),
+        ("notNull", 1, [6]),
+    ]
+    assert [(p.name, p.records) for p in read.partitions] == [("2024-01-02", 1), ("2024-01-03", 1)]
+    touched = []
+    for sql in logged:
+        if sql.lstrip().upper().startswith("CALL"):
+            continue  # the logging switch itself
+        parsed = sqlglot.parse_one(sql, read="duckdb")
+        reads = parsed.expression if isinstance(parsed, (sqlglot.exp.Create, sqlglot.exp.Insert)) else parsed
+        if isinstance(parsed, sqlglot.exp.Describe) or reads is None or reads.find(sqlglot.exp.Table) is None:
+            continue  # schema look-ups, CURRENT_SCHEMA(), the temporary table's definition
+        names = {t.name for t in reads.find_all(sqlglot.exp.Table)}
+        touched.append((type(parsed).__name__, names))
+    # first the copy of the new rows: the only statement that reads the container, with the
+    # checkpoint's filter
+    (copy_kind, copy_names), *rest = touched
+    assert copy_kind in ("Insert", "Create") and copy_names == {"events"}
+    (copy,) = [sql for sql in logged if "events" in sql and not sql.startswith("DESCRIBE")]
+    assert '"t0"."updated_at" > ' in copy
+    # then the fused query, one example read per failing check and the partition measurement,
+    # all on the staged rows
+    assert len(rest) >= 3
+    assert all(kind == "Select" and len(names) == 1 and names.pop().startswith("__assay_read_") for kind, names in rest)
