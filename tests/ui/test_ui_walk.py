@@ -224,6 +224,8 @@ def test_a_day_in_the_ui(page, live, screenshots):
 
     # -- keyboard: the skip link is the first stop and has a visible focus ring
     page.goto("/datastores")
+    # the app must have rendered before the first Tab (under load, it lands on the bare document)
+    expect(page.get_by_role("link", name="Skip to content")).to_be_attached()
     page.keyboard.press("Tab")
     focused = page.evaluate(
         "() => [document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]"
