@@ -32,7 +32,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-
 # -- the server (the tool's interpreter) ------------------------------------------------------
 
 
@@ -138,7 +137,9 @@ class ForkServer:
             self._replies.put(json.loads(line))
         self._replies.put({})  # the server ended
 
-    def run(self, args, *, env: dict, cwd, timeout: float, max_sleep: float | None = None) -> subprocess.CompletedProcess:
+    def run(
+        self, args, *, env: dict, cwd, timeout: float, max_sleep: float | None = None
+    ) -> subprocess.CompletedProcess:
         """Run the tool with ``args``, environment ``env`` and working directory ``cwd``;
         ``max_sleep`` caps each ``time.sleep`` of the run (seconds; the tool's polling)."""
         with self._lock, tempfile.TemporaryDirectory() as tmp:
