@@ -47,14 +47,19 @@ export function CheckFormPage() {
   const [form, setForm] = useState<CheckFormState>(emptyCheckForm);
   const [submitted, setSubmitted] = useState(false);
   const [ownerId, setOwnerId] = useState<string | null>(null);
+  // the form is filled from the check once per check (and again from what a save returns):
+  // a background refetch (a favourite star, the window regaining focus) must not undo edits
+  const [loadedId, setLoadedId] = useState<number | null>(null);
+  const fill = (check: QualityCheck) => {
+    setForm(formFromCheck(check));
+    setOwnerId(check.owner_id === null || check.owner_id === undefined ? null : String(check.owner_id));
+    setContainerId(check.container.id);
+    setDatastoreId(check.container.datastore.id);
+    setLoadedId(check.id);
+  };
   useEffect(() => {
-    if (existing.data) {
-      setForm(formFromCheck(existing.data));
-      setOwnerId(existing.data.owner_id === null || existing.data.owner_id === undefined ? null : String(existing.data.owner_id));
-      setContainerId(existing.data.container.id);
-      setDatastoreId(existing.data.container.datastore.id);
-    }
-  }, [existing.data]);
+    if (existing.data && existing.data.id !== loadedId) fill(existing.data);
+  }, [existing.data, loadedId]);
   const datastores = useQuery({
     queryKey: ["datastores", { size: 1000 }],
     queryFn: () => unwrap<Page<Datastore>>(api.GET("/api/datastores", { params: { query: { size: 1000 } } })),
@@ -95,6 +100,7 @@ export function CheckFormPage() {
       return unwrap<QualityCheck>(api.POST("/api/quality-checks", { body: { ...body, container_id: containerId } as never }));
     },
     onSuccess: (check) => {
+      fill(check);
       queryClient.invalidateQueries({ queryKey: ["checks"] });
       queryClient.invalidateQueries({ queryKey: ["check", check.id] });
       notifications.show({ color: "green", message: `Check ${check.id} (${check.rule_type}) saved` });
