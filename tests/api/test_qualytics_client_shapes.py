@@ -533,3 +533,25 @@ def test_answers_deserialise_through_the_generated_client_models(env, tmp_path):
     assert [fc["quality_check"]["anomaly_count"] for fc in found_anomaly["failed_checks"]] == [1]
     listed = api.ok("GET", "/api/anomalies", params={"quality_check": env["check"]["id"]})["items"]
     assert [fc["quality_check"]["anomaly_count"] for a in listed for fc in a["failed_checks"]] == [1]
+
+
+def test_datastore_urls_never_carry_a_password():
+    """``jdbc_url`` of each database type and ``uri`` of file datastores: no user, no password."""
+    from assay.api.serializers import dfs_uri, jdbc_url
+    from assay.store.models import Datastore
+
+    def ds(store_type: str, type_: str, connection: dict, database=None, schema=None) -> Datastore:
+        return Datastore(store_type=store_type, type=type_, connection=connection, database=database, schema=schema)
+
+    pg = ds("jdbc", "postgresql", {"host": "db.example", "port": 5432, "username": "u"}, "sales db", "public")
+    my = ds("jdbc", "mysql", {"host": "::1", "username": "root"}, "test")
+    lite = ds("jdbc", "sqlite", {}, "/data/app.sqlite")
+    s3 = ds("dfs", "s3", {"uri": "s3://key:hunter2@bucket/prefix"})
+    spark = ds("dfs", "spark", {"master": "local[*]"}, "warehouse")
+    assert [(jdbc_url(d), dfs_uri(d)) for d in (pg, my, lite, s3, spark)] == [
+        ("jdbc:postgresql://db.example:5432/sales%20db?currentSchema=public", None),
+        ("jdbc:mysql://[::1]/test", None),
+        ("jdbc:sqlite:/data/app.sqlite", None),
+        (None, "s3://key@bucket/prefix"),
+        (None, None),
+    ]
