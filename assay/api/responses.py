@@ -144,6 +144,17 @@ class Datastore(Out):
     max_concurrent_operations: int | None = None
     teams: list[TeamRef] = PField(default_factory=list, description="the teams that hold it, with their permission")
     created_by: int | None = PField(default=None, description="id of the user who created it")
+    jdbc_url: str | None = PField(
+        default=None,
+        description="database datastores: their JDBC-style URL, never with a user or password "
+        "(jdbc:postgresql://host:5432/db, jdbc:mysql://host:3306/db, jdbc:duckdb:/path/file.duckdb, "
+        "jdbc:sqlite:/path/file.sqlite); null for file datastores",
+    )
+    uri: str | None = PField(
+        default=None,
+        description="file datastores: the folder or bucket URI they read (file:///folder, s3://bucket/prefix), "
+        "without a password; null for database datastores and for a Spark datastore without a folder",
+    )
     metrics: DatastoreMetrics | None = None
 
 
@@ -494,6 +505,34 @@ class Container(ContainerStub):
     group_by_clause: str | None = None
     sources: list[dict[str, Any]] | None = PField(default=None, description="SQL-mode computed join: its sources")
     computed_fields: list[ComputedField] | None = PField(default=None, description="on GET /containers/{id}")
+    relative_path: str | None = PField(
+        default=None,
+        description="file patterns: the folder of their files under the datastore's uri, with a leading and a "
+        "trailing / (/ at the root)",
+    )
+    file_name: str | None = PField(
+        default=None,
+        description="file patterns: the glob of their files' names without the extension (orders*); "
+        "a Delta table: its folder's name",
+    )
+    extension: str | None = PField(
+        default=None, description="file patterns: csv, csv.gz, parquet, json …; empty for a Delta table (a folder)"
+    )
+    format: str | None = PField(default=None, description="file patterns: csv | parquet | json | delta")
+    has_header: bool | None = PField(
+        default=None, description="CSV file patterns: whether the first row names the fields; null for other formats"
+    )
+    escape_character: str | None = PField(
+        default=None, description="CSV file patterns: the escape character set on the datastore (null: the default)"
+    )
+    last_modified: str | None = PField(
+        default=None,
+        description="file patterns: the newest modification time of their files a scan read (ISO 8601); null "
+        "before the first successful scan or when the incremental identifier is one of their fields",
+    )
+    source_container: ContainerStub | None = PField(
+        default=None, description="computed files: the file pattern they read (null once it is gone)"
+    )
 
 
 class ContainerListing(Out):
@@ -890,14 +929,28 @@ class ScanOperationResult(_Operation):
 
 
 class ProfileOperationResult(_Operation):
+    """A profile operation, with the settings it runs with: the payload's, else the profile's
+    defaults (``max_count_testing_sample`` 100000, ``percent_testing_threshold`` 0.4,
+    ``high_correlation_threshold`` 0.5, ``histogram_max_distinct_values`` 100)."""
+
     type: Literal["profile"]
     inference_threshold: int | None = None
     ai_effort: str | None = None
     infer_as_draft: bool | None = None
-    max_count_testing_sample: int | None = None
-    percent_testing_threshold: Number | None = None
-    high_correlation_threshold: Number | None = None
-    histogram_max_distinct_values: int | None = None
+    infer_constraints: bool = PField(
+        description="Qualytics' older flag: whether it infers checks (inference_threshold above 0)"
+    )
+    max_count_testing_sample: int = PField(description="rows of the hold-out sample at most")
+    percent_testing_threshold: Number = PField(
+        description="share of the hold-out rows (0…1) an inferred check may fail and still be kept"
+    )
+    percent_testing_holdout: float = PField(
+        description="share of the profile's sample (0…1) held out to test inferred checks: 1/3"
+    )
+    high_correlation_threshold: Number = PField(
+        description="|Pearson r| (0…1) from which two numeric fields are listed as correlated"
+    )
+    histogram_max_distinct_values: int = PField(description="histogram buckets per field at most")
     greater_than_time: str | None = None
     greater_than_batch: Number | None = None
     max_records_analyzed_per_partition: int
@@ -1001,6 +1054,10 @@ class FailedCheck(Out):
 
 
 class AnomalyPartition(Out):
+    """The partition an anomaly was found in: its ``name`` and ``location`` (where it is read
+    from: a file pattern's glob under its datastore's uri, a table's name qualified by its
+    datastore's schema, ``main.orders``, or a computed container's name)."""
+
     name: str | None = None
     location: str | None = None
 

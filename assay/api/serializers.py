@@ -7,7 +7,9 @@ never returned.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..domain import OperationResult
 from ..operations import service
@@ -73,6 +75,43 @@ def operation_stub(op: Operation | None) -> dict[str, Any] | None:
     }
 
 
+def jdbc_url(ds: Datastore) -> str | None:
+    """The JDBC-style URL of a database datastore (``store_type`` jdbc), never with a user or
+    password: ``jdbc:postgresql://host:port/database`` (``?currentSchema=`` when a schema is
+    set), ``jdbc:mysql://host:port/database``, ``jdbc:duckdb:/path`` and
+    ``jdbc:sqlite:/path`` (the database file). None for file datastores."""
+    if ds.store_type != "jdbc":
+        return None
+    if ds.type in ("duckdb", "sqlite"):
+        return f"jdbc:{ds.type}:{ds.database}"
+    conn = ds.connection or {}
+    host = str(conn.get("host") or "")
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    port = conn.get("port")
+    url = f"jdbc:{ds.type}://{host}{f':{port}' if port is not None else ''}/{quote(ds.database or '', safe='')}"
+    if ds.type == "postgresql" and ds.schema:
+        url += f"?currentSchema={quote(ds.schema, safe='')}"
+    return url
+
+
+def dfs_uri(ds: Datastore) -> str | None:
+    """The folder or bucket URI a file datastore (``store_type`` dfs) reads
+    (``file:///folder``, ``s3://bucket/prefix``), without a password it may carry; None for
+    database datastores and for a Spark datastore that reads only its metastore's tables."""
+    if ds.store_type != "dfs":
+        return None
+    uri = (ds.connection or {}).get("uri")
+    if not uri:
+        return None
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.netloc.rsplit("@", 1)[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}@{netloc}" if user else netloc))
+
+
 def datastore(ds: Datastore, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
     """A datastore; ``metrics`` (``insights.service.datastore_metrics``) is added when given.
     ``connected`` is false when its latest finished operation failed (its connection or
@@ -117,6 +156,8 @@ def datastore(ds: Datastore, metrics: dict[str, Any] | None = None) -> dict[str,
         "max_concurrent_operations": ds.max_concurrent_operations,
         "teams": [{"id": t.id, "name": t.name, "permission": t.permission} for t in ds.teams],
         "created_by": ds.created_by_id,
+        "jdbc_url": jdbc_url(ds),
+        "uri": dfs_uri(ds),
         **({"metrics": metrics} if metrics is not None else {}),
     }
 
@@ -158,7 +199,67 @@ def container(c: Container, metrics: dict[str, Any] | None = None) -> dict[str, 
         "freshness_tracking_enabled": bool(c.freshness_tracking_enabled),
         "volumetric_tracking_enabled": False,  # Assay keeps no volumetric tracking
         **computed_definition(c),
+        **file_keys(c),
+        **source_container(c),
     }
+
+
+def file_keys(c: Container) -> dict[str, Any]:
+    """A file pattern's keys under Qualytics' names ({} for other containers), from its glob
+    (``location``, relative to the datastore's ``uri``) and its datastore's CSV settings:
+
+    * ``relative_path``: the folder of its files, ``/``-separated with a leading and a
+      trailing ``/`` (``/`` at the datastore's root);
+    * ``file_name``: the glob of its files' names without the extension (``orders*``); a
+      Delta table: its folder's name;
+    * ``extension``: ``csv``, ``csv.gz``, ``parquet``, ``json`` …; ``""`` for a Delta table (a folder);
+    * ``format``: csv | parquet | json | delta (``file_format``'s value);
+    * ``has_header``: CSV files: whether their first row names the fields (the datastore's
+      ``header`` setting, true when unset); null for other formats;
+    * ``escape_character``: CSV files: the datastore's ``escape`` setting (null: the reader's default);
+    * ``last_modified``: the newest modification time of its files that a scan read (its
+      last-modified checkpoint); null before its first successful scan or when its
+      incremental identifier is one of its fields.
+    """
+    from ..operations.incremental import LAST_MODIFIED, TIMESTAMP, checkpoint_value
+
+    if c.container_type != "file":
+        return {}
+    path = PurePosixPath(c.location or c.name)
+    folder = path.parent.as_posix()
+    name, extension = path.name, ""
+    if c.file_format != "delta":
+        base = name.removesuffix(".gz")
+        suffix = PurePosixPath(base).suffix
+        name = base.removesuffix(suffix) if suffix else base
+        extension = suffix.lstrip(".") + (".gz" if base != path.name else "")
+    csv = c.file_format == "csv"
+    settings = c.datastore.connection or {}
+    modified = None
+    if c.incremental_field_name == LAST_MODIFIED and c.incremental_checkpoint is not None:
+        modified = iso(checkpoint_value(TIMESTAMP, c.incremental_checkpoint))
+    return {
+        "relative_path": "/" if folder == "." else f"/{folder.strip('/')}/",
+        "file_name": name,
+        "extension": extension,
+        "format": c.file_format,
+        "has_header": (settings.get("header") is not False) if csv else None,
+        "escape_character": settings.get("escape") if csv else None,
+        "last_modified": modified,
+    }
+
+
+def source_container(c: Container) -> dict[str, Any]:
+    """A computed file's ``source_container``: the stub of the file pattern it reads (null
+    once that is gone); {} for other containers."""
+    from sqlalchemy.orm import object_session
+
+    if c.container_type != "computed_file":
+        return {}
+    source_id = (c.computed_definition or {}).get("source_container_id")
+    session = object_session(c)
+    source = session.get(Container, source_id) if session is not None and source_id is not None else None
+    return {"source_container": container_stub(source)}
 
 
 def container_listing(c: Container) -> dict[str, Any]:
@@ -547,6 +648,23 @@ def container_profile(cp: ContainerProfile, container: Container | None) -> dict
     }
 
 
+def profile_settings(params: dict[str, Any]) -> dict[str, Any]:
+    """The settings a profile ran with (``params``: its payload): the payload's value, else the
+    default the profile applies (``operations.profile.DEFAULTS``) for
+    ``max_count_testing_sample``, ``percent_testing_threshold``, ``high_correlation_threshold``
+    and ``histogram_max_distinct_values``; ``infer_constraints`` (Qualytics' older flag): whether
+    it infers checks (``inference_threshold`` > 0); ``percent_testing_holdout``: the share of
+    the sample held out to test inferred checks (1/3: a row is held out when the hash of its
+    values is 0 modulo 3)."""
+    from ..engine.inference.core import HOLDOUT_MODULUS
+    from ..operations.profile import DEFAULTS
+
+    out = {key: default if params.get(key) is None else params[key] for key, default in DEFAULTS.items()}
+    out["infer_constraints"] = bool(params.get("inference_threshold"))
+    out["percent_testing_holdout"] = 1 / HOLDOUT_MODULUS
+    return out
+
+
 def operation(op: Operation, containers: list[Container] | None = None) -> dict[str, Any]:
     p = op.params or {}
     queued = op.result == OperationResult.QUEUED
@@ -620,6 +738,7 @@ def operation(op: Operation, containers: list[Container] | None = None) -> dict[
                 )
             }
         )
+        out.update(profile_settings(p))
         out["max_records_analyzed_per_partition"] = -1 if cap is None else cap
         out["container_names"] = p.get("container_names") or []
         out["containers"] = [container_stub(c) for c in (containers or [])]
@@ -688,7 +807,42 @@ def _may_read_source_records(a: Anomaly) -> bool:
     return scope is None or permission_rank(scope.permissions.get(a.datastore_id)) >= permission_rank("Viewer")
 
 
-def anomaly(a: Anomaly) -> dict[str, Any]:
+def partition_location(c: Container | None) -> str | None:
+    """Where an anomaly's partition is read from (``partition.location``): a file pattern's glob
+    (relative to its datastore's uri), a table's or view's name qualified by its datastore's
+    schema (``main.orders``; the bare name without a schema), a computed container's name."""
+    if c is None:
+        return None
+    if c.container_type == "file":
+        return c.location
+    if c.container_type == "table" and c.datastore.schema:
+        return f"{c.datastore.schema}.{c.name}"
+    return c.name
+
+
+def check_anomaly_counts(rows: list[Anomaly]) -> dict[int | None, int]:
+    """Check id → open anomalies it took part in (``repositories.checks.anomaly_counts``), for
+    the checks that failed in ``rows``, in one query."""
+    from sqlalchemy.orm import object_session
+
+    from ..store.repositories import checks as checks_repo
+
+    session = object_session(rows[0]) if rows else None
+    ids = sorted({fc.quality_check_id for a in rows for fc in a.failed_checks if fc.quality_check_id is not None})
+    return checks_repo.anomaly_counts(session, ids) if session is not None else {}
+
+
+def anomalies(rows: list[Anomaly]) -> list[dict[str, Any]]:
+    """:func:`anomaly` of each of ``rows``, their failed checks' ``anomaly_count`` looked up in one query."""
+    counts = check_anomaly_counts(rows)
+    return [anomaly(a, counts) for a in rows]
+
+
+def anomaly(a: Anomaly, check_counts: dict[int | None, int] | None = None) -> dict[str, Any]:
+    """An anomaly; each failed check's ``quality_check`` carries its ``anomaly_count`` (open
+    anomalies it took part in) from ``check_counts`` (:func:`check_anomaly_counts`, looked
+    up for this anomaly when not given)."""
+    counts = check_anomaly_counts([a]) if check_counts is None else check_counts
     return {
         "id": a.id,
         "uuid": a.uuid,
@@ -702,12 +856,16 @@ def anomaly(a: Anomaly) -> dict[str, Any]:
         "enrichment_pending": bool(a.enrichment_pending),
         "datastore": datastore_stub(a.datastore),
         "container": container_stub(a.container),
-        "partition": {"name": a.partition_name, "location": a.container.location if a.container else None},
+        "partition": {"name": a.partition_name, "location": partition_location(a.container)},
         "operation_id": a.operation_id,
         "container_scan_id": a.container_scan_id,
         "partition_scan": partition_scan(a.partition_scan),
         "failed_checks": [
-            failed_check(fc, quality_check(fc.quality_check) if fc.quality_check else None) for fc in a.failed_checks
+            failed_check(
+                fc,
+                quality_check(fc.quality_check, counts.get(fc.quality_check_id, 0)) if fc.quality_check else None,
+            )
+            for fc in a.failed_checks
         ],
         "weight": a.weight,
         "importance_score": float(a.weight if a.weight is not None else 1),

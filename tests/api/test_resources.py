@@ -84,6 +84,8 @@ def test_datastore_crud_and_paging(api_any_store, make_duckdb, tmp_path):
         # no teams sent: the public team, which holds Reporter on a fresh install (migration 0022)
         "teams": [{"id": 1, "name": "Public", "permission": "Reporter"}],
         "created_by": 1,
+        "jdbc_url": f"jdbc:duckdb:{path}",  # never with the password
+        "uri": None,
         # a new datastore: nothing counted yet, no scan in the decay window so no score total
         "metrics": {
             "containers": 0,

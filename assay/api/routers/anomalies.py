@@ -89,7 +89,7 @@ def list_anomalies(
         container_scan=container_scan,
     )
     rows, total, pages = paginate(session, stmt, page.page, page.size)
-    return page_of([ser.anomaly(a) for a in rows], total, page, pages)
+    return page_of(ser.anomalies(rows), total, page, pages)
 
 
 @router.get("/{anomaly_id}/source-record", response_model=list[r.SourceRecord])
@@ -172,7 +172,7 @@ def bulk_update_anomalies(body: list[AnomalyBulkUpdate], session: SessionDep) ->
     for anomaly, item in zip(rows, body, strict=False):
         _apply(anomaly, item)
     session.flush()
-    return [ser.anomaly(a) for a in rows]
+    return ser.anomalies(rows)
 
 
 @router.put("", response_model=list[r.Anomaly])

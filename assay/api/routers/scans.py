@@ -80,4 +80,4 @@ def list_container_scan_anomalies(scan_id: int, session: SessionDep, page: PageD
     """The anomalies a container scan recorded, paged, oldest first. 404 for an unknown scan."""
     scan_repo.get_container_scan(session, scan_id)
     rows, total, pages = paginate(session, scan_repo.anomalies_of_container_scan(scan_id), page.page, page.size)
-    return page_of([ser.anomaly(a) for a in rows], total, page, pages)
+    return page_of(ser.anomalies(rows), total, page, pages)

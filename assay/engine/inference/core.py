@@ -189,9 +189,14 @@ def _available(rule: str) -> bool:
         return False
 
 
+#: A row of the profile's sample is held out when the hash of its values is 0 modulo this:
+#: about 1 / HOLDOUT_MODULUS of the sample tests the proposals (``percent_testing_holdout``).
+HOLDOUT_MODULUS = 3
+
+
 def split(sample: pd.DataFrame, holdout_cap: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(training, hold-out): a row goes to the hold-out set when the hash of its values is
-    0 modulo 3; the hold-out set keeps at most ``holdout_cap`` rows."""
+    0 modulo ``HOLDOUT_MODULUS`` (3); the hold-out set keeps at most ``holdout_cap`` rows."""
     if sample is None or sample.empty:
         empty = sample if sample is not None else pd.DataFrame()
         return empty, empty
@@ -209,7 +214,7 @@ def split(sample: pd.DataFrame, holdout_cap: int) -> tuple[pd.DataFrame, pd.Data
     # are indistinguishable), so a table of one repeated row is still split
     occurrence = pd.Series(h).groupby(h).cumcount().to_numpy().astype("uint64")
     h = pd.util.hash_array(h ^ (occurrence * np.uint64(0x9E3779B97F4A7C15)))
-    hold = (h % np.uint64(3)) == 0
+    hold = (h % np.uint64(HOLDOUT_MODULUS)) == 0
     training, holdout = sample[~hold], sample[hold]
     return training, holdout.iloc[:holdout_cap]
 
