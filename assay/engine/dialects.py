@@ -115,6 +115,20 @@ class Dialect:
         """An aggregate expression's value as read back (``sum(x) * 0.5``), of its Ibis type."""
         return value
 
+    def read(self, expr: ir.Expr, *, serial: bool = False) -> Any:
+        """The whole result of ``expr`` as Arrow (``Expr.to_pyarrow``). ``serial``: the
+        query's parallel plan would repeat work in every worker (a semi-join against a
+        ``GROUP BY`` of the table, whose hash table PostgreSQL builds once per worker), so
+        it is read with a serial plan where the engine makes that choice per query."""
+        return expr.to_pyarrow()
+
+    def count_where(self, t: ir.Table, pred: ir.BooleanValue) -> ir.IntegerScalar:
+        """How many rows of ``t`` satisfy ``pred`` (a row where it is NULL is not counted),
+        as an aggregate of ``t``: the fused query's failing and asserted counts. NULL or
+        0 when no row does (readers take NULL as 0). Here ``sum(CAST(pred AS INT))``,
+        which DuckDB evaluates faster than ``count(*) FILTER (WHERE pred)``."""
+        return pred.sum()
+
     def example_value(self, v: ir.Value) -> ir.Value:
         """Column ``v`` as read into an example row (an anomaly's source record): ``v``
         itself wherever the driver reads every value of its type exactly."""
@@ -202,6 +216,18 @@ class PostgresDialect(Dialect):
     caches_relations = True
     takes_memtables = False
     regex_end = "$"
+
+    def read(self, expr: ir.Expr, *, serial: bool = False) -> Any:
+        """Through an ordinary cursor (a parallel plan allowed) unless ``serial``; then
+        through a server-side cursor, which PostgreSQL always runs with a serial plan
+        (``sources.sql.TimedPostgres.to_pyarrow``)."""
+        return expr.to_pyarrow(serial=True) if serial else expr.to_pyarrow()
+
+    def count_where(self, t: ir.Table, pred: ir.BooleanValue) -> ir.IntegerScalar:
+        """``count(*) FILTER (WHERE pred)``: PostgreSQL evaluates it about 20 % faster than
+        the ``SUM(CAST(CAST(pred AS INT) AS BIGINT))`` Ibis writes for ``pred.sum()`` (two
+        casts and a numeric sum per row for each check)."""
+        return t.count(where=pred)
 
     def aggregate_value(self, value: ir.Scalar) -> ir.Scalar:
         """A fractional value cast to DOUBLE PRECISION: a literal such as ``0.5`` is NUMERIC

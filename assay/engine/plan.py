@@ -12,7 +12,9 @@ For a container table ``t`` and its checks, :func:`evaluate` builds
     FROM (SELECT *, <window columns a rule's ``derived`` adds> FROM t)
 
 with Ibis, so the container is read once for its row checks whatever their number (plus
-one aggregation per grouped rule, as a hand-written query would). Only for the checks
+one aggregation per grouped rule, as a hand-written query would). Each ``sum(<pred>)`` is
+written in the engine's cheapest counting form (``Dialect.count_where``: PostgreSQL's
+``count(*) FILTER (WHERE <pred>)``). Only for the checks
 that failed does it then fetch at most ``example_limit`` failing rows each (one bounded,
 deterministically ordered query per failing check: a top-N of the failing rows, never a
 sort of the container). A grouped rule's failing groups are computed once into a
@@ -188,20 +190,21 @@ def _run_fused(t: ir.Table, group: list[_Compiled]) -> dict[str, Any]:
         base = t.select(*[n for n in t.columns if n in needed], **derived)
     else:
         base = t.mutate(**derived) if derived else t
+    dialect = dialect_of(t)
     columns: dict[str, ir.Scalar] = {"__assay_n": base.count()}
     for c in group:
         if c.grouped:
             columns[f"{c.key}_failed"] = _groups_of(t, c)["n"].sum().as_scalar()
             where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None
             if where is not None:
-                columns[f"{c.key}_asserted"] = where.sum()
+                columns[f"{c.key}_asserted"] = dialect.count_where(base, where)
         elif isinstance(c.rule, RowRule):
             # Rebind the predicates to `base` (which carries every derived column).
             fails = c.rule.failing(base, c.key)
             where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None
-            columns[f"{c.key}_failed"] = (fails if where is None else where & fails).sum()
+            columns[f"{c.key}_failed"] = dialect.count_where(base, fails if where is None else where & fails)
             if where is not None:
-                columns[f"{c.key}_asserted"] = where.sum()
+                columns[f"{c.key}_asserted"] = dialect.count_where(base, where)
         else:
             assert isinstance(c.rule, AggregateRule)
             where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None
@@ -484,14 +487,14 @@ def _run_apart(t: ir.Table, c: _Compiled, batch_size: int, limit: int, on_query)
     return c.rule.evaluate_apart(t, where, batch_size=max(int(batch_size), 1), example_limit=limit, on_query=hook)
 
 
-def _ordered_rows(t: ir.Table, rows: ir.Table, limit: int) -> list[dict[str, Any]]:
+def _ordered_rows(t: ir.Table, rows: ir.Table, limit: int, serial: bool = False) -> list[dict[str, Any]]:
     """At most ``limit`` rows of ``rows`` (a relation with ``t``'s columns) as dicts, in the
-    deterministic order :func:`failing_rows` uses."""
+    deterministic order :func:`failing_rows` uses (``serial``: see :func:`_read_examples`)."""
     q = rows.select(*t.columns)
     order = [name for name, dtype in t.schema().items() if _orderable(dtype)][:ORDER_COLUMNS]
     if order:
         q = q.order_by([q[name] for name in order])
-    return _read_examples(q.limit(limit))
+    return _read_examples(q.limit(limit), serial)
 
 
 def cap_rows(t: ir.Table, cap: int, partition_column: str | None = None) -> ir.Table:
@@ -515,7 +518,9 @@ def failing_rows(t: ir.Table, c: _Compiled, limit: int) -> list[dict[str, Any]]:
     assert isinstance(c.rule, RowRule)
     if c.grouped:
         where = to_ibis_predicate(c.spec.filter, t) if c.spec.filter else None
-        return _ordered_rows(t, c.rule.failing_rows(t, where, _groups_of(t, c)), limit)
+        # a semi-join against the failing groups: read with a serial plan, whose GROUP BY
+        # runs once (a parallel plan runs it in every worker when the groups are not cached)
+        return _ordered_rows(t, c.rule.failing_rows(t, where, _groups_of(t, c)), limit, serial=True)
     base = t.mutate(**c.derived) if c.derived else t
     fails = c.rule.failing(base, c.key)
     where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None
@@ -527,11 +532,12 @@ def failing_rows(t: ir.Table, c: _Compiled, limit: int) -> list[dict[str, Any]]:
     return _read_examples(q.limit(limit))
 
 
-def _read_examples(q: ir.Table) -> list[dict[str, Any]]:
+def _read_examples(q: ir.Table, serial: bool = False) -> list[dict[str, Any]]:
     """The rows of ``q`` as dicts, each column read as the dialect reads example values
-    (:meth:`Dialect.example_value`: PostgreSQL's unscaled NUMERIC as its exact text)."""
+    (:meth:`Dialect.example_value`: PostgreSQL's unscaled NUMERIC as its exact text);
+    ``serial``: read with a serial plan where the engine chooses per query (:meth:`Dialect.read`)."""
     dialect = dialect_of(q)
-    return q.select(*[dialect.example_value(q[name]) for name in q.columns]).to_pyarrow().to_pylist()
+    return dialect.read(q.select(*[dialect.example_value(q[name]) for name in q.columns]), serial=serial).to_pylist()
 
 
 def _orderable(dtype) -> bool:
