@@ -3120,7 +3120,12 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** AnomalyPartition */
+        /**
+         * AnomalyPartition
+         * @description The partition an anomaly was found in: its ``name`` and ``location`` (where it is read
+         *     from: a file pattern's glob under its datastore's uri, a table's name qualified by its
+         *     datastore's schema, ``main.orders``, or a computed container's name).
+         */
         AnomalyPartition: {
             /** Location */
             location?: string | null;
@@ -3722,20 +3727,45 @@ export interface components {
             deleted_at?: string | null;
             /** Description */
             description?: string | null;
+            /**
+             * Escape Character
+             * @description CSV file patterns: the escape character set on the datastore (null: the default)
+             */
+            escape_character?: string | null;
             /** Exclude Fields */
             exclude_fields?: string[] | null;
+            /**
+             * Extension
+             * @description file patterns: csv, csv.gz, parquet, json …; empty for a Delta table (a folder)
+             */
+            extension?: string | null;
             /** Favorite */
             favorite: boolean;
             /** File Format */
             file_format?: string | null;
+            /**
+             * File Name
+             * @description file patterns: the glob of their files' names without the extension (orders*); a Delta table: its folder's name
+             */
+            file_name?: string | null;
             /** File Pattern */
             file_pattern?: string | null;
+            /**
+             * Format
+             * @description file patterns: csv | parquet | json | delta
+             */
+            format?: string | null;
             /** Freshness Tracking Enabled */
             freshness_tracking_enabled?: boolean | null;
             /** Global Tags */
             global_tags: components["schemas"]["Tag"][];
             /** Group By Clause */
             group_by_clause?: string | null;
+            /**
+             * Has Header
+             * @description CSV file patterns: whether the first row names the fields; null for other formats
+             */
+            has_header?: boolean | null;
             /** Id */
             id: number;
             /** Incremental Checkpoint */
@@ -3746,6 +3776,11 @@ export interface components {
             incremental_identifier_type?: string | null;
             /** Join Type */
             join_type?: string | null;
+            /**
+             * Last Modified
+             * @description file patterns: the newest modification time of their files a scan read (ISO 8601); null before the first successful scan or when the incremental identifier is one of their fields
+             */
+            last_modified?: string | null;
             /** Left Container Id */
             left_container_id?: number | null;
             /** Left Join Field Name */
@@ -3762,6 +3797,11 @@ export interface components {
              * @description computed containers: the SELECT they read
              */
             query?: string | null;
+            /**
+             * Relative Path
+             * @description file patterns: the folder of their files under the datastore's uri, with a leading and a trailing / (/ at the root)
+             */
+            relative_path?: string | null;
             /** Right Container Id */
             right_container_id?: number | null;
             /** Right Datastore Id */
@@ -3774,6 +3814,8 @@ export interface components {
             row_identifier_field?: string | null;
             /** Select Clause */
             select_clause?: string | null;
+            /** @description computed files: the file pattern they read (null once it is gone) */
+            source_container?: components["schemas"]["ContainerStub"] | null;
             /** Source Container Id */
             source_container_id?: number | null;
             /**
@@ -4382,6 +4424,11 @@ export interface components {
             high_count_rollup_threshold?: number | null;
             /** Id */
             id: number;
+            /**
+             * Jdbc Url
+             * @description database datastores: their JDBC-style URL, never with a user or password (jdbc:postgresql://host:5432/db, jdbc:mysql://host:3306/db, jdbc:duckdb:/path/file.duckdb, jdbc:sqlite:/path/file.sqlite); null for file datastores
+             */
+            jdbc_url?: string | null;
             latest_operation?: components["schemas"]["OperationStub"] | null;
             /** Max Concurrent Operations */
             max_concurrent_operations?: number | null;
@@ -4399,6 +4446,11 @@ export interface components {
             teams?: components["schemas"]["TeamRef"][];
             /** Type */
             type: string;
+            /**
+             * Uri
+             * @description file datastores: the folder or bucket URI they read (file:///folder, s3://bucket/prefix), without a password; null for database datastores and for a Spark datastore without a folder
+             */
+            uri?: string | null;
         };
         /** DatastoreCreate */
         DatastoreCreate: {
@@ -5823,7 +5875,12 @@ export interface components {
              */
             type: "profile";
         };
-        /** ProfileOperationResult */
+        /**
+         * ProfileOperationResult
+         * @description A profile operation, with the settings it runs with: the payload's, else the profile's
+         *     defaults (``max_count_testing_sample`` 100000, ``percent_testing_threshold`` 0.4,
+         *     ``high_correlation_threshold`` 0.5, ``histogram_max_distinct_values`` 100).
+         */
         ProfileOperationResult: {
             /** Ai Effort */
             ai_effort?: string | null;
@@ -5844,24 +5901,46 @@ export interface components {
             greater_than_batch?: number | null;
             /** Greater Than Time */
             greater_than_time?: string | null;
-            /** High Correlation Threshold */
-            high_correlation_threshold?: number | null;
-            /** Histogram Max Distinct Values */
-            histogram_max_distinct_values?: number | null;
+            /**
+             * High Correlation Threshold
+             * @description |Pearson r| (0…1) from which two numeric fields are listed as correlated
+             */
+            high_correlation_threshold: number;
+            /**
+             * Histogram Max Distinct Values
+             * @description histogram buckets per field at most
+             */
+            histogram_max_distinct_values: number;
             /** Id */
             id: number;
             /** Infer As Draft */
             infer_as_draft?: boolean | null;
+            /**
+             * Infer Constraints
+             * @description Qualytics' older flag: whether it infers checks (inference_threshold above 0)
+             */
+            infer_constraints: boolean;
             /** Inference Threshold */
             inference_threshold?: number | null;
-            /** Max Count Testing Sample */
-            max_count_testing_sample?: number | null;
+            /**
+             * Max Count Testing Sample
+             * @description rows of the hold-out sample at most
+             */
+            max_count_testing_sample: number;
             /** Max Records Analyzed Per Partition */
             max_records_analyzed_per_partition: number;
             /** Message */
             message?: string | null;
-            /** Percent Testing Threshold */
-            percent_testing_threshold?: number | null;
+            /**
+             * Percent Testing Holdout
+             * @description share of the profile's sample (0…1) held out to test inferred checks: 1/3
+             */
+            percent_testing_holdout: number;
+            /**
+             * Percent Testing Threshold
+             * @description share of the hold-out rows (0…1) an inferred check may fail and still be kept
+             */
+            percent_testing_threshold: number;
             /**
              * Queued
              * @description waiting for a worker: result running, not started yet (Assay's own key)
