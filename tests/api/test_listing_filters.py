@@ -90,3 +90,35 @@ def test_operations_by_tag_timeframe_and_bad_enum_values(env):
         [detail] = r.json()["detail"]
         assert detail["loc"] == ["query", loc] and words in detail["msg"], detail
     assert listed(result="success")[0] == every["total"]
+
+
+def test_checks_by_inferred_field_and_creation_order(env):
+    """``GET /api/quality-checks``'s ``inferred``, ``field`` and ``sort_created`` (the
+    filters of Qualytics' generated client): the module's one authored check is
+    ``notNegative(amount)``; a profile infers the others."""
+    api: Api = env["api"]
+    op = api.run({"type": "profile", "datastore_id": env["ds"]})
+    assert op["result"] == "success", op
+
+    def listed(**params) -> list[dict]:
+        return api.ok("GET", "/api/quality-checks", params={"datastore": env["ds"], "size": 100, **params})["items"]
+
+    every = listed()
+    inferred = [c["id"] for c in every if c["inferred"]]
+    assert inferred and [c["id"] for c in listed(inferred=True)] == inferred
+    authored = listed(inferred=False)
+    assert [(c["rule_type"], [f["name"] for f in c["fields"]], c["inferred"]) for c in authored] == [
+        ("notNegative", ["amount"], False)
+    ]
+    on_id = [c["id"] for c in every if "id" in [f["name"] for f in c["fields"]]]
+    on_amount = [c["id"] for c in every if "amount" in [f["name"] for f in c["fields"]]]
+    assert on_id and on_amount and authored[0]["id"] in on_amount
+    assert [c["id"] for c in listed(field="id")] == on_id
+    assert [c["id"] for c in listed(field=["amount", "id"])] == sorted(set(on_id) | set(on_amount))
+    assert [c["id"] for c in listed(field="nope")] == []
+    assert [c["id"] for c in listed(field="amount", inferred=False)] == [authored[0]["id"]]
+    # created in id order here, so newest first is the ids descending
+    assert [c["id"] for c in listed(sort_created="desc")] == sorted((c["id"] for c in every), reverse=True)
+    assert [c["id"] for c in listed(sort_created="asc")] == [c["id"] for c in every]
+    r = api.get("/api/quality-checks", params={"inferred": "maybe"})
+    assert (r.status_code, r.json()["detail"][0]["loc"]) == (422, ["query", "inferred"])

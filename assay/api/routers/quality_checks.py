@@ -63,11 +63,17 @@ def list_checks(
     template_only: bool = False,
     template_locked: bool | None = None,
     owner_id: int | None = None,
+    inferred: bool | None = None,
+    field: Annotated[list[str] | None, Query()] = None,
+    sort_created: Literal["asc", "desc"] | None = None,
 ) -> dict:
     """Checks, paged; filters ``datastore``, ``container`` (repeatable), ``status``
     (Active/Draft; ``Archived`` = archived ones), ``archived`` (only/include), ``tag``,
-    ``rule_type``, ``owner_id``, ``template_locked`` (checks of locked / unlocked templates).
-    ``template_only=true`` lists the check templates instead (``rule_type``, ``template_locked``)."""
+    ``rule_type``, ``owner_id``, ``template_locked`` (checks of locked / unlocked templates),
+    ``inferred`` (inferred by a profile / authored), ``field`` (repeatable: checks on any of
+    these field names); ``sort_created`` ``asc``/``desc`` orders by creation time (default:
+    by id). ``template_only=true`` lists the check templates instead (``rule_type``,
+    ``template_locked``)."""
     if template_only:
         rows, total, pages = paginate(session, repo.templates(rule_type, template_locked), page.page, page.size)
         counts = repo.template_check_counts(session, [t.id for t in rows])
@@ -80,9 +86,13 @@ def list_checks(
         rule_types=rule_type,
         owner_id=owner_id,
         template_locked=template_locked,
+        inferred=inferred,
+        sort_created=sort_created,
     )
     if tag:  # in the query: total, pages and items count only the checks with a wanted tag
         stmt = with_any_json_value(session, stmt, QualityCheck, QualityCheck.tags, tag)
+    if field:  # likewise: checks on any of these field names
+        stmt = with_any_json_value(session, stmt, QualityCheck, QualityCheck.fields, field)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
     counts = repo.anomaly_counts(session, [r.id for r in rows])
     return page_of([ser.quality_check(r, counts.get(r.id, 0)) for r in rows], total, page, pages)

@@ -26,12 +26,24 @@ def listing(
     rule_types: Sequence[str] | None = None,
     owner_id: int | None = None,
     template_locked: bool | None = None,
+    inferred: bool | None = None,
+    sort_created: str | None = None,
 ) -> Select:
-    """Checks by id. ``status`` ``Archived`` or ``archived`` ``only``: archived checks only;
-    ``archived`` ``include``: both; else live ones; another ``status`` narrows to it.
-    ``owner_id``: the checks that user owns; ``template_locked``: the checks of locked
-    (true) or unlocked (false) templates."""
-    stmt = select(QualityCheck).join(Container, Container.id == QualityCheck.container_id).order_by(QualityCheck.id)
+    """Checks by id (by creation time, then id, with ``sort_created`` ``asc``/``desc``).
+    ``status`` ``Archived`` or ``archived`` ``only``: archived checks only; ``archived``
+    ``include``: both; else live ones; another ``status`` narrows to it. ``owner_id``: the
+    checks that user owns; ``template_locked``: the checks of locked (true) or unlocked
+    (false) templates; ``inferred``: the checks a profile inferred (true) or users authored
+    (false)."""
+    if sort_created == "desc":
+        order = (QualityCheck.created.desc(), QualityCheck.id.desc())
+    elif sort_created == "asc":
+        order = (QualityCheck.created.asc(), QualityCheck.id.asc())
+    else:
+        order = (QualityCheck.id,)
+    stmt = select(QualityCheck).join(Container, Container.id == QualityCheck.container_id).order_by(*order)
+    if inferred is not None:
+        stmt = stmt.where(QualityCheck.inferred.is_(inferred))
     if datastore is not None:
         stmt = stmt.where(Container.datastore_id == datastore)
     if containers:
