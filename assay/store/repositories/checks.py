@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -35,12 +36,11 @@ def listing(
     checks that user owns; ``template_locked``: the checks of locked (true) or unlocked
     (false) templates; ``inferred``: the checks a profile inferred (true) or users authored
     (false)."""
+    order: tuple[Any, ...] = (QualityCheck.id,)
     if sort_created == "desc":
         order = (QualityCheck.created.desc(), QualityCheck.id.desc())
     elif sort_created == "asc":
         order = (QualityCheck.created.asc(), QualityCheck.id.asc())
-    else:
-        order = (QualityCheck.id,)
     stmt = select(QualityCheck).join(Container, Container.id == QualityCheck.container_id).order_by(*order)
     if inferred is not None:
         stmt = stmt.where(QualityCheck.inferred.is_(inferred))
