@@ -2339,8 +2339,11 @@ export interface paths {
          * List Checks
          * @description Checks, paged; filters ``datastore``, ``container`` (repeatable), ``status``
          *     (Active/Draft; ``Archived`` = archived ones), ``archived`` (only/include), ``tag``,
-         *     ``rule_type``, ``owner_id``, ``template_locked`` (checks of locked / unlocked templates).
-         *     ``template_only=true`` lists the check templates instead (``rule_type``, ``template_locked``).
+         *     ``rule_type``, ``owner_id``, ``template_locked`` (checks of locked / unlocked templates),
+         *     ``inferred`` (inferred by a profile / authored), ``field`` (repeatable: checks on any of
+         *     these field names); ``sort_created`` ``asc``/``desc`` orders by creation time (default:
+         *     by id). ``template_only=true`` lists the check templates instead (``rule_type``,
+         *     ``template_locked``).
          */
         get: operations["list_checks"];
         /**
@@ -17105,12 +17108,15 @@ export interface operations {
                 archived?: string | null;
                 container?: number[] | null;
                 datastore?: number | null;
+                field?: string[] | null;
+                inferred?: boolean | null;
                 owner_id?: number | null;
                 /** @description 1-based page number */
                 page?: number;
                 rule_type?: string[] | null;
                 /** @description items per page */
                 size?: number;
+                sort_created?: ("asc" | "desc") | null;
                 status?: string | null;
                 tag?: string[] | null;
                 template_locked?: boolean | null;
