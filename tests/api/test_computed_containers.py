@@ -278,3 +278,66 @@ def test_a_computed_join_follows_the_computed_fields_of_its_sources(api, make_du
         f"computed join 'scaled_join' (container {joined['id']}) is built on container 'orders' and would break: "
     ), r.text
     assert [f["name"] for f in api.ok("GET", f"/api/containers/{orders}")["computed_fields"]] == ["scaled"]
+
+
+def test_a_refused_computed_field_delete_changes_nothing_whatever_the_join_order(api, make_duckdb):
+    """A 409 on deleting a computed field leaves it in place even when another computed join
+    on its container (one that does not need the field, checked first) would have been
+    rebuilt: its profile was queued, which committed the delete before the 409 (trial)."""
+    path = make_duckdb(
+        "CREATE TABLE customers (id INTEGER, name VARCHAR)",
+        "INSERT INTO customers VALUES (1, 'Ann'), (2, 'Bob')",
+        "CREATE TABLE orders (id INTEGER, customer_id INTEGER, amount INTEGER)",
+        "INSERT INTO orders VALUES (1, 1, 10), (2, 2, 20)",
+    )
+    ds = api.duckdb_datastore("order", path)
+    api.sync(ds["id"])
+    orders, customers = api.container_id(ds["id"], "orders"), api.container_id(ds["id"], "customers")
+    join = {
+        "container_type": "computed_join",
+        "left_container_id": orders,
+        "right_container_id": customers,
+        "left_join_field_name": "customer_id",
+        "right_join_field_name": "id",
+        "left_prefix": "o",
+        "right_prefix": "c",
+    }
+    # made first, so checked first; it does not select the computed field, but its query
+    # inlines the computed fields of orders, so deleting one renders it again
+    every = api.ok("POST", "/api/containers", json={**join, "name": "every_field", "select_clause": "o_id, c_name"})
+    assert _wait_profiled(api, every["id"])["result"] == "success"
+    cf = api.ok(
+        "POST",
+        "/api/computed-fields",
+        json={"name": "doubled", "container_id": orders, "properties": {"column_expression": "amount * 2"}},
+    )
+    needs = api.ok("POST", "/api/containers", json={**join, "name": "needs", "select_clause": "o_id, o_doubled"})
+    assert _wait_profiled(api, needs["id"])["result"] == "success"
+    every_fields = [f["name"] for f in api.ok("GET", f"/api/containers/{every['id']}/fields")]
+
+    def profiles_of_every() -> int:
+        params = {"container": every["id"], "operation_type": "profile"}
+        return api.ok("GET", "/api/operations", params=params)["total"]
+
+    profiled = profiles_of_every()  # at its creation, and again when the computed field came
+    assert profiled == 2
+
+    r = api.delete(f"/api/computed-fields/{cf['id']}")
+    assert r.status_code == 409, r.text
+    assert r.json()["detail"].startswith(
+        f"computed join 'needs' (container {needs['id']}) is built on container 'orders'"
+    )
+    assert [f["name"] for f in api.ok("GET", f"/api/containers/{orders}")["computed_fields"]] == ["doubled"]
+    assert "doubled" in [f["name"] for f in api.ok("GET", f"/api/containers/{orders}/fields")]
+    assert [f["name"] for f in api.ok("GET", f"/api/containers/{every['id']}/fields")] == every_fields
+    assert profiles_of_every() == profiled  # before the fix: rendered again, profiled, committed
+    renamed = api.ok(
+        "PUT",
+        f"/api/computed-fields/{cf['id']}",
+        json={
+            "name": "doubled",
+            "transformation": "customExpression",
+            "properties": {"column_expression": "amount + amount"},
+        },
+    )
+    assert renamed["id"] == cf["id"]

@@ -600,6 +600,9 @@ def _rebuild_dependents(session, container: Container, secret_key: str, runner) 
         if any((c.computed_definition or {}).get(k) == container.id for k in keys)
         and not (c.computed_definition or {}).get("sources")
     ]
+    # every dependent is checked before any is changed or profiled: queueing a profile
+    # commits, so a 409 after it would leave the change (a deleted field) half applied
+    rebuilt = []
     for c in dependents:
         stored = dict(c.computed_definition or {})
         body = ComputedContainerCreate(
@@ -608,12 +611,14 @@ def _rebuild_dependents(session, container: Container, secret_key: str, runner) 
         try:
             ds, query, definition = _definition(session, body)
             fields = _query_fields(ds, c.container_type, query, definition, secret_key, c.name)
-            _drop_fields(session, c, {f.name for f in fields}, force=False)
+            _drop_fields(session, c, {f.name for f in fields}, force=False)  # raises only: no force
         except (ValidationError, Conflict) as e:
             raise Conflict(
                 f"{c.container_type.replace('_', ' ')} '{c.name}' (container {c.id}) is built on container "
                 f"'{container.name}' and would break: {e}"
             ) from None
+        rebuilt.append((c, query, definition, fields))
+    for c, query, definition, fields in rebuilt:
         if query != c.query or [(f.name, f.native_type) for f in fields] != [
             (f.name, f.native_type) for f in sorted(c.fields, key=lambda f: f.ordinal or 0)
         ]:
