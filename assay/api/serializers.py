@@ -102,14 +102,29 @@ def dfs_uri(ds: Datastore) -> str | None:
     if ds.store_type != "dfs":
         return None
     uri = (ds.connection or {}).get("uri")
-    if not uri:
-        return None
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
+    return without_password(uri) if uri else None
+
+
+def without_password(value: Any) -> Any:
+    """``value`` without the password a URL in it carries (``scheme://user:pw@host`` →
+    ``scheme://user@host``); any other value unchanged."""
+    if not isinstance(value, str) or "@" not in value or "://" not in value:
+        return value
+    try:
+        parts = urlsplit(value)
+        if parts.password is None:
+            return value
+    except ValueError:  # not a URL after all (e.g. a bad port)
+        return value
     netloc = parts.netloc.rsplit("@", 1)[1]
     user = parts.netloc.rsplit("@", 1)[0].split(":", 1)[0]
     return urlunsplit(parts._replace(netloc=f"{user}@{netloc}" if user else netloc))
+
+
+def public_connection(parameters: dict[str, Any] | None) -> dict[str, Any]:
+    """Connection ``parameters`` as answered: without secret keys (``SECRET_KEYS``) and
+    without a password written into a URL (an S3 ``endpoint_url``, a ``uri``)."""
+    return {k: without_password(v) for k, v in (parameters or {}).items() if k not in SECRET_KEYS}
 
 
 def datastore(ds: Datastore, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -121,7 +136,7 @@ def datastore(ds: Datastore, metrics: dict[str, Any] | None = None) -> dict[str,
 
     from ..store.repositories import operations as operations_repo
 
-    conn = {k: v for k, v in (ds.connection or {}).items() if k not in SECRET_KEYS}
+    conn = public_connection(ds.connection)
     if ds.connection_ref is not None:  # a shared connection: named, so clients can refer to it
         conn = {**conn, "id": ds.connection_ref.id, "name": ds.connection_ref.name}
     enrichment = ds.enrichment_datastore

@@ -555,3 +555,33 @@ def test_datastore_urls_never_carry_a_password():
         (None, "s3://key@bucket/prefix"),
         (None, None),
     ]
+
+
+def test_a_password_written_into_a_connection_url_is_never_answered(api):
+    """A password inside a URL parameter (an S3 ``endpoint_url``) is kept for the engine but
+    answered without it, by the datastore and by its connection (trial: echoed verbatim)."""
+    body = {
+        "name": "lake",
+        "connection": {
+            "type": "s3",
+            "uri": "s3://bucket/prefix",
+            "endpoint_url": "http://user:HiddenPw9@127.0.0.1:9000",
+            "access_key": "AKIA",
+            "secret_key": "s3cr3t",
+        },
+    }
+    ds = api.ok("POST", "/api/datastores", json=body, params={"test_connection": "false"})
+    for answer in (
+        ds,
+        api.ok("GET", f"/api/datastores/{ds['id']}"),
+        api.ok("GET", "/api/datastores", params={"name": "lake"})["items"][0],
+    ):
+        assert answer["connection"]["endpoint_url"] == "http://user@127.0.0.1:9000"
+        assert "HiddenPw9" not in str(answer) and "s3cr3t" not in str(answer)
+    connection = api.ok("GET", f"/api/connections/{ds['connection_id']}")
+    assert connection["endpoint_url"] == "http://user@127.0.0.1:9000"
+    assert "HiddenPw9" not in str(connection) and "s3cr3t" not in str(connection)
+    with api.client.app.state.database.session() as s:  # the engine still gets the whole URL
+        from assay.store.models import Datastore
+
+        assert s.get(Datastore, ds["id"]).connection["endpoint_url"] == "http://user:HiddenPw9@127.0.0.1:9000"

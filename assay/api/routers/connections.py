@@ -17,6 +17,7 @@ from ...store.repo import paginate
 from ...store.repositories import connections as repo
 from ...store.repositories import datastores as datastore_repo
 from .. import responses as r
+from .. import serializers as ser
 from ..deps import PageDep, SessionDep, page_of
 from ..routing import Route
 from ..serializers import iso
@@ -45,7 +46,7 @@ def connection_json(c: Connection) -> dict:
     """A connection without its secrets; ``connection_type`` is Qualytics' name of ``store_type``."""
     store_type = "dfs" if c.type in ("local", "s3", "spark") else "jdbc"
     return {
-        **c.parameters,
+        **ser.public_connection(c.parameters),
         "id": c.id,
         "created": iso(c.created),
         "name": c.name,
