@@ -88,9 +88,14 @@ def _not_bool(value: Any) -> Any:
 FiniteFloat = Annotated[float, BeforeValidator(_not_bool), AfterValidator(_finite)]
 
 
+#: The range of an integer property (a 64-bit integer: what every engine compares exactly).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def parse_number(value: Any) -> int | float:
-    """A finite number property: an int stays an int (exact); a float, or text holding a
-    number, is accepted; booleans, NaN and infinities are rejected."""
+    """A finite number property: an int stays an int (exact) within ``INT64_MIN`` …
+    ``INT64_MAX``; a float, or text holding a number, is accepted; booleans, NaN,
+    infinities and larger integers are rejected (ValueError)."""
     if isinstance(value, bool):
         raise ValueError("must be a number, not a boolean")
     if isinstance(value, str):
@@ -103,6 +108,10 @@ def parse_number(value: Any) -> int | float:
             except ValueError:
                 raise ValueError("must be a number") from None
     if isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:  # no engine compares such a literal with a column
+            raise ValueError(
+                f"must be a 64-bit integer (from {INT64_MIN} to {INT64_MAX}); write a larger bound as a decimal, e.g. 1.5e30"
+            )
         return value
     if isinstance(value, (float, Decimal)):
         if not math.isfinite(value):

@@ -465,6 +465,14 @@ def test_empty_container_passes(engine):
         ("lessThan", ["v"], {"value": True}, ("properties", "value"), "must be a number, not a boolean"),
         ("minValue", ["v"], {"value": float("inf")}, ("properties", "value"), "must be a finite number"),
         ("maxValue", ["v"], {}, ("properties", "value"), "Field required"),
+        (  # trial: accepted, then unasserted on every scan ('<=' between a column and the int)
+            "maxValue",
+            ["v"],
+            {"value": 123456789012345678901234567890},
+            ("properties", "value"),
+            "must be a 64-bit integer (from -9223372036854775808 to 9223372036854775807); "
+            "write a larger bound as a decimal, e.g. 1.5e30",
+        ),
         ("equalTo", ["v"], {"value": None}, ("properties", "value"), "must be a number, a string or a boolean"),
         ("lessThanField", ["v"], {"field": "w"}, ("properties", "field_name"), "Field required"),
         (
