@@ -226,15 +226,23 @@ def test_favourites_persist_and_a_check_gets_an_owner(page, live, member, screen
     page.goto(f"/checks/{check['id']}")
     expect(page.get_by_text(re.compile(r"owner: none$"))).to_be_visible()
     star = page.get_by_role("button", name=f"Favourite check {check['id']}")
-    star.click()
-    expect(star).to_have_attribute("aria-pressed", "true")
+    check_url = f"/api/quality-checks/{check['id']}"
+
+    def toggle(pressed: str) -> None:
+        # the star ignores clicks while its change is on the way: wait for the change's answer
+        # and for the refetch of the check it causes
+        with (
+            page.expect_response(lambda r: r.url.endswith(check_url) and r.request.method == "GET"),
+            page.expect_response(lambda r: r.url.endswith(f"{check_url}/favorite")),
+        ):
+            star.click()
+        expect(star).to_have_attribute("aria-pressed", pressed)
+
+    toggle("true")
     choose(page, "Owner", "Max Member (max@example.com)")
     # the star refetches the check: an unsaved edit survives it (it was undone, under load)
-    star.click()
-    expect(star).to_have_attribute("aria-pressed", "false")
-    star.click()
-    expect(star).to_have_attribute("aria-pressed", "true")
-    page.wait_for_load_state("networkidle")
+    toggle("false")
+    toggle("true")
     expect(page.get_by_role("textbox", name="Owner")).to_have_value("Max Member (max@example.com)")
     page.get_by_role("button", name="Save check").click()
     expect(page.get_by_text(re.compile(r"owner: Max Member$"))).to_be_visible()
