@@ -22,7 +22,7 @@ from .. import responses as r
 from ..auth import CurrentUser
 from ..deps import PageDep, SessionDep, page_of
 from ..routing import Route
-from ..serializers import iso, user_key, user_stub
+from ..serializers import iso, user_stub
 
 router = APIRouter(tags=["users"], route_class=Route)
 
@@ -39,12 +39,7 @@ def _team_ref(t: Team) -> dict:
 def _user(u: User, session=None) -> dict:
     teams = repo.teams_of(session, u) if session is not None else []
     return {
-        "id": u.id,
-        "created": iso(u.created),
-        "user_id": user_key(u),
-        "name": u.name,
-        "email": u.email,
-        "role": u.role,
+        **user_stub(u),
         "user_type": u.user_type,
         "deleted_at": iso(u.deleted_at),
         "last_login": iso(u.last_login),
