@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import IN_CI, spark_connection_settings
+from tests.conftest import IN_CI, SPARK_TEST_JVM_OPTIONS, spark_connection_settings
 
 #: Seconds an operation on Spark may take here (a busy 2-core machine: Spark plans and
 #: compiles each query; a quiet one needs a fraction).
@@ -307,6 +307,8 @@ def connect_server(tmp_path_factory):
             "spark.ui.enabled=false",
             "--conf",
             "spark.sql.shuffle.partitions=2",
+            "--conf",
+            f"spark.driver.extraJavaOptions={SPARK_TEST_JVM_OPTIONS}",
             "--conf",
             f"spark.sql.warehouse.dir={logs / 'warehouse'}",
         ],
