@@ -294,13 +294,15 @@ def make_duckdb(tmp_path) -> Callable[..., Path]:
 # --- the order of the parallel run (pytest-xdist, ``--dist loadfile``) ------------------
 
 #: Test files that use the test session's Spark (a JVM of ~1 GB that takes ~20 s to start):
-#: one work unit, so one worker starts it. The parity matrix's Spark case joins them.
+#: one work unit, so one worker starts it. The parity matrix's Spark cases join them.
 SPARK_FILES = (
     "tests/sources/test_spark.py",
     "tests/sources/test_spark_engine.py",
     "tests/engine/rules/test_spark_semantics.py",
 )
-SPARK_PARITY = "tests/engine/rules/test_parity.py::test_parity[spark]"
+#: The parity matrix's Spark cases (``test_parity[spark]``, ``test_example_rows_agree_across_engines[spark]``)
+#: share one evaluation per process, so they join the Spark unit too.
+SPARK_PARITY = ("tests/engine/rules/test_parity.py::", "[spark]")
 #: The browser tests share one seeded live server and one Chromium (``tests/ui/conftest.py``):
 #: one work unit, so they are made once.
 UI_FILES = ("tests/ui/test_ui_",)
@@ -328,7 +330,7 @@ LONGEST_FIRST = (
 def work_unit(nodeid: str) -> str:
     """The unit of work a test belongs to: its file, ``"spark"`` for the Spark tests or
     ``"ui"`` for the browser tests."""
-    if nodeid.startswith(SPARK_FILES) or nodeid == SPARK_PARITY:
+    if nodeid.startswith(SPARK_FILES) or (nodeid.startswith(SPARK_PARITY[0]) and nodeid.endswith(SPARK_PARITY[1])):
         return "spark"
     if nodeid.startswith(UI_FILES):
         return "ui"
@@ -353,3 +355,13 @@ def pytest_xdist_make_scheduler(config, log):
 
     config.option.loadscopereorder = False  # xdist's reorder is by test count, not time
     return Scheduling(config, log)
+
+
+def pytest_sessionstart(session):
+    """Set the objects of the imports aside from the garbage collector (``gc.freeze``), as the
+    server does at start (``operations.runner.freeze_startup_heap``): every full collection
+    of a test process would otherwise walk them again."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
