@@ -19,7 +19,8 @@ l_shipdate``, ``notNegative`` and a row count (``minPartitionSize``).
      enrichment included; the operation's own ``end_time - start_time`` is printed beside it.
 
 3. Prints each contender's median, the ratio assay / hand, the server's peak resident memory
-   (``VmHWM``), and checks that every check's failing count equals the hand query's.
+   (``VmHWM``) beside the hand query process' own, and checks that every check's failing
+   count equals the hand query's.
 
 Run: ``.venv/bin/python bench/tpch_scan_bench.py --sf 1 [--engines duckdb,postgres]``
 (``make bench`` runs it at SF 1 on DuckDB). Needs a quiet machine for meaningful numbers.
@@ -197,7 +198,11 @@ def run_hand(engine: str, target: str) -> dict:
             values = cur.fetchone()
         con.close()
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "counts": {n: int(v) for n, v in zip(names, values, strict=True)}}
+    import resource
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    counts = {n: int(v) for n, v in zip(names, values, strict=True)}
+    return {"seconds": seconds, "counts": counts, "peak_mb": peak_mb}
 
 
 def hand_process(engine: str, target: str) -> dict:
@@ -364,11 +369,13 @@ def bench_engine(engine: str, duck: Path, args, tmp: Path) -> None:
         assay_t: dict[str, list[float]] = {label: [] for label in servers}
         server_t: dict[str, list[float]] = {label: [] for label in servers}
         hand_counts: dict[str, int] = {}
+        hand_peak = 0.0
         got: dict[str, dict[str, int]] = {}
         for r in range(args.rounds):
             h = hand_process(engine, target)
             hand_t.append(h["seconds"])
             hand_counts = h["counts"]
+            hand_peak = max(hand_peak, h["peak_mb"])
             line = f"  round {r + 1}: hand {h['seconds']:.2f}s"
             # contenders in a rotating order, so none always runs right after the hand query
             labels = list(servers)
@@ -389,7 +396,8 @@ def bench_engine(engine: str, duck: Path, args, tmp: Path) -> None:
             print(
                 f"{engine} SF{args.sf:g}: hand {hm:.2f}s  {label} {am:.2f}s  ratio {am / hm:.2f}x  "
                 f"(operation {om:.2f}s, {om / hm:.2f}x)  "
-                f"server peak {server.peak_rss_mb():.0f} MB  counts {mismatches or 'exact'}"
+                f"server peak {server.peak_rss_mb():.0f} MB (hand process {hand_peak:.0f} MB)  "
+                f"counts {mismatches or 'exact'}"
             )
         print(f"  machine load (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}  cores {os.cpu_count()}")
     finally:

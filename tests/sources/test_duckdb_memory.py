@@ -1,0 +1,49 @@
+"""The memory budget of DuckDB datastores (``ASSAY_DUCKDB_MEMORY_LIMIT``, default 1GB per
+connection): queries spill within it, and a query that cannot run within it is run again
+without it instead of failing."""
+
+from __future__ import annotations
+
+import pytest
+
+from assay.sources.duckdb import DuckDBSource, connect_duckdb
+
+#: Needs far more than 10 MB: five exact distinct counts over 3 M values (they do not spill).
+HUNGRY = "SELECT " + ", ".join(f"count(DISTINCT i * {k})" for k in range(1, 6)) + " FROM range(3000000) t(i)"
+
+
+def _limit(con) -> str:
+    return con.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+def test_every_duckdb_datastore_connection_gets_the_budget(make_duckdb, monkeypatch):
+    monkeypatch.delenv("ASSAY_DUCKDB_MEMORY_LIMIT", raising=False)
+    source = DuckDBSource(str(make_duckdb("CREATE TABLE t AS SELECT 1 AS a")))
+    try:
+        assert (source.con.memory_budget, _limit(source.con)) == ("1GB", "953.6 MiB")
+    finally:
+        source.close()
+    monkeypatch.setenv("ASSAY_DUCKDB_MEMORY_LIMIT", "none")
+    con = connect_duckdb()
+    assert con.memory_budget is None and _limit(con) != "953.6 MiB"
+
+
+def test_a_query_that_needs_more_than_the_budget_runs_again_without_it(monkeypatch):
+    monkeypatch.setenv("ASSAY_DUCKDB_MEMORY_LIMIT", "10MB")
+    con = connect_duckdb()
+    assert (con.memory_budget, _limit(con)) == ("10MB", "9.5 MiB")
+    with pytest.raises(Exception, match="Out of Memory Error"):  # the budget is real
+        con.con.execute(HUNGRY).fetchall()
+    table = con.sql(HUNGRY).to_pyarrow()
+    assert table.to_pylist()[0] == dict.fromkeys(table.column_names, 3_000_000)
+    # the connection keeps DuckDB's own limit from then on, in its buffer manager too
+    assert con.memory_budget is None and _limit(con) != "9.5 MiB"
+    assert con.con.execute(HUNGRY).fetchone() == (3_000_000,) * 5
+
+
+def test_streamed_reads_run_without_the_budget(monkeypatch):
+    monkeypatch.setenv("ASSAY_DUCKDB_MEMORY_LIMIT", "10MB")
+    con = connect_duckdb()
+    rows = [row for batch in con.sql(HUNGRY).to_pyarrow_batches() for row in batch.to_pylist()]
+    assert [list(row.values()) for row in rows] == [[3_000_000] * 5]
+    assert con.memory_budget is None
