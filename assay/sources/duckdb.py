@@ -46,8 +46,8 @@ class TimedDuckDB(TimedQueries, _IbisDuckDB):
     """Ibis' DuckDB backend with a statement timeout (``statement_timeout`` seconds) and a
     memory budget (``memory_budget``, DuckDB's ``memory_limit``, or None).
 
-    Within the budget DuckDB spills its hash tables and sorts to disk: a scan's ``GROUP BY``
-    over 60 M keys ran in 1.2 GB instead of 3.2 GB, and faster. A query the engine cannot
+    Within the budget DuckDB partitions or spills its hash tables and sorts: a scan's
+    ``GROUP BY`` over 60 M keys ran in 1.2 GB instead of 3.2 GB, and not slower. A query the engine cannot
     run within it (``OutOfMemoryException``: a profile's exact distinct counts of 150 fields
     at once, which do not spill) is run again once without it, and the connection keeps
     DuckDB's default limit from then on: the budget never fails a query that fits in the
@@ -97,13 +97,22 @@ class TimedDuckDB(TimedQueries, _IbisDuckDB):
 def connect_duckdb(path: str = ":memory:", statement_timeout: float = 0, **kwargs) -> TimedDuckDB:
     """An Ibis DuckDB backend on ``path`` (``kwargs``: DuckDB settings such as
     ``read_only``) whose queries are cancelled after ``statement_timeout`` seconds (0: never),
-    within the memory budget :func:`memory_limit` unless ``kwargs`` sets ``memory_limit``."""
+    within the memory budget :func:`memory_limit` unless ``kwargs`` sets ``memory_limit``.
+
+    Raises: ValueError naming ``ASSAY_DUCKDB_MEMORY_LIMIT`` when it is not a memory size."""
     budget = None if "memory_limit" in kwargs else memory_limit()
     con = TimedDuckDB().connect(path, **kwargs)
     con.statement_timeout = statement_timeout
     if budget is not None:
         # set after the start, so that RESET gives DuckDB's own default back
-        con.con.execute("SET memory_limit = ?", [budget])
+        try:
+            con.con.execute("SET memory_limit = ?", [budget])
+        except Exception as e:  # noqa: BLE001 - the operator's setting, named
+            con.disconnect()
+            raise ValueError(
+                f"{MEMORY_LIMIT_ENV}={budget!r} is not a DuckDB memory size (such as 1GB or 512MB), "
+                f"or 'none': {str(e).splitlines()[0]}"
+            ) from None
         con.memory_budget = budget
     return con
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from assay.sources.base import SourceError
 from assay.sources.duckdb import DuckDBSource, connect_duckdb
 
 #: Needs far more than 10 MB: five exact distinct counts over 3 M values (they do not spill).
@@ -47,3 +48,11 @@ def test_streamed_reads_run_without_the_budget(monkeypatch):
     rows = [row for batch in con.sql(HUNGRY).to_pyarrow_batches() for row in batch.to_pylist()]
     assert [list(row.values()) for row in rows] == [[3_000_000] * 5]
     assert con.memory_budget is None
+
+
+def test_a_budget_that_is_not_a_memory_size_is_named_in_the_error(make_duckdb, monkeypatch):
+    monkeypatch.setenv("ASSAY_DUCKDB_MEMORY_LIMIT", "lots")
+    with pytest.raises(ValueError, match=r"^ASSAY_DUCKDB_MEMORY_LIMIT='lots' is not a DuckDB memory size"):
+        connect_duckdb()
+    with pytest.raises(SourceError, match=r"cannot open DuckDB database .*ASSAY_DUCKDB_MEMORY_LIMIT='lots'"):
+        DuckDBSource(str(make_duckdb("CREATE TABLE t AS SELECT 1 AS a")))
