@@ -214,19 +214,42 @@ def test_a_computed_file_on_a_database_datastore_is_422(api, make_duckdb):
     assert [c["name"] for c in api.ok("GET", "/api/containers/listing", params={"datastore": ds["id"]})] == ["orders"]
 
 
-def test_a_computed_join_follows_the_computed_fields_of_its_sources(api, make_duckdb):
-    """Issue 16: a computed join inlines its sources' computed fields; when one changes the
-    join is rendered again and its fields read again (they went stale before), and deleting
-    a computed field the join selects is a 409 that deletes nothing."""
+def _customers_and_orders(api, make_duckdb, name: str, order_rows: str) -> tuple[dict, int, int]:
+    """A synced DuckDB datastore ``name`` with customers Ann (1) and Bob (2) and ``orders(id,
+    customer_id, amount)`` holding ``order_rows`` (SQL VALUES); returns (datastore, orders
+    container id, customers container id)."""
     path = make_duckdb(
         "CREATE TABLE customers (id INTEGER, name VARCHAR)",
         "INSERT INTO customers VALUES (1, 'Ann'), (2, 'Bob')",
         "CREATE TABLE orders (id INTEGER, customer_id INTEGER, amount INTEGER)",
-        "INSERT INTO orders VALUES (1, 1, 10), (2, 1, -5), (3, 2, 20), (4, 2, 7)",
+        f"INSERT INTO orders VALUES {order_rows}",
     )
-    ds = api.duckdb_datastore("cfj", path)
+    ds = api.duckdb_datastore(name, path)
     api.sync(ds["id"])
-    orders, customers = api.container_id(ds["id"], "orders"), api.container_id(ds["id"], "customers")
+    return ds, api.container_id(ds["id"], "orders"), api.container_id(ds["id"], "customers")
+
+
+def _orders_join_customers(orders: int, customers: int) -> dict:
+    """The body of a computed join of orders (prefix ``o``) with customers (``c``) on the
+    customer id, without its name and select clause."""
+    return {
+        "container_type": "computed_join",
+        "left_container_id": orders,
+        "right_container_id": customers,
+        "left_join_field_name": "customer_id",
+        "right_join_field_name": "id",
+        "left_prefix": "o",
+        "right_prefix": "c",
+    }
+
+
+def test_a_computed_join_follows_the_computed_fields_of_its_sources(api, make_duckdb):
+    """Issue 16: a computed join inlines its sources' computed fields; when one changes the
+    join is rendered again and its fields read again (they went stale before), and deleting
+    a computed field the join selects is a 409 that deletes nothing."""
+    ds, orders, customers = _customers_and_orders(
+        api, make_duckdb, "cfj", "(1, 1, 10), (2, 1, -5), (3, 2, 20), (4, 2, 7)"
+    )
     cf = api.ok(
         "POST",
         "/api/computed-fields",
@@ -236,14 +259,8 @@ def test_a_computed_join_follows_the_computed_fields_of_its_sources(api, make_du
         "POST",
         "/api/containers",
         json={
-            "container_type": "computed_join",
+            **_orders_join_customers(orders, customers),
             "name": "scaled_join",
-            "left_container_id": orders,
-            "right_container_id": customers,
-            "left_join_field_name": "customer_id",
-            "right_join_field_name": "id",
-            "left_prefix": "o",
-            "right_prefix": "c",
             "select_clause": "o_id, o_scaled, c_name",
         },
     )
@@ -284,24 +301,8 @@ def test_a_refused_computed_field_delete_changes_nothing_whatever_the_join_order
     """A 409 on deleting a computed field leaves it in place even when another computed join
     on its container (one that does not need the field, checked first) would have been
     rebuilt: its profile was queued, which committed the delete before the 409 (trial)."""
-    path = make_duckdb(
-        "CREATE TABLE customers (id INTEGER, name VARCHAR)",
-        "INSERT INTO customers VALUES (1, 'Ann'), (2, 'Bob')",
-        "CREATE TABLE orders (id INTEGER, customer_id INTEGER, amount INTEGER)",
-        "INSERT INTO orders VALUES (1, 1, 10), (2, 2, 20)",
-    )
-    ds = api.duckdb_datastore("order", path)
-    api.sync(ds["id"])
-    orders, customers = api.container_id(ds["id"], "orders"), api.container_id(ds["id"], "customers")
-    join = {
-        "container_type": "computed_join",
-        "left_container_id": orders,
-        "right_container_id": customers,
-        "left_join_field_name": "customer_id",
-        "right_join_field_name": "id",
-        "left_prefix": "o",
-        "right_prefix": "c",
-    }
+    _ds, orders, customers = _customers_and_orders(api, make_duckdb, "order", "(1, 1, 10), (2, 2, 20)")
+    join = _orders_join_customers(orders, customers)
     # made first, so checked first; it does not select the computed field, but its query
     # inlines the computed fields of orders, so deleting one renders it again
     every = api.ok("POST", "/api/containers", json={**join, "name": "every_field", "select_clause": "o_id, c_name"})
