@@ -65,7 +65,9 @@ class TimedDuckDB(TimedQueries, _IbisDuckDB):
             (default,) = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
             self.con.execute("SET memory_limit = ?", [default])
 
-    def _within_budget(self, call):
+    def _within_budget(self, call, again=None):
+        """``call()``; when it runs out of the budget, the budget is lifted and ``again()``
+        (default: ``call``) runs instead."""
         import duckdb
 
         try:
@@ -75,7 +77,7 @@ class TimedDuckDB(TimedQueries, _IbisDuckDB):
                 raise
             log.info("a DuckDB query needed more than %s: run again without the budget", self.memory_budget)
             self._lift_memory_budget()
-            return call()
+            return (again or call)()
 
     def to_pyarrow(self, *args, **kwargs):
         return self._within_budget(lambda: super(TimedDuckDB, self).to_pyarrow(*args, **kwargs))
@@ -87,7 +89,18 @@ class TimedDuckDB(TimedQueries, _IbisDuckDB):
         return self._within_budget(lambda: super(TimedDuckDB, self).raw_sql(*args, **kwargs))
 
     def create_table(self, *args, **kwargs):
-        return self._within_budget(lambda: super(TimedDuckDB, self).create_table(*args, **kwargs))
+        # Ibis creates the table, then fills it: a fill that ran out of the budget left the
+        # empty table behind, which the second attempt replaces
+        return self._within_budget(
+            lambda: super(TimedDuckDB, self).create_table(*args, **kwargs),
+            lambda: super(TimedDuckDB, self).create_table(*args, **{**kwargs, "overwrite": True}),
+        )
+
+    def get_schema(self, *args, **kwargs):
+        return self._within_budget(lambda: super(TimedDuckDB, self).get_schema(*args, **kwargs))
+
+    def _get_schema_using_query(self, *args, **kwargs):
+        return self._within_budget(lambda: super(TimedDuckDB, self)._get_schema_using_query(*args, **kwargs))
 
     def to_pyarrow_batches(self, *args, **kwargs):
         self._lift_memory_budget()

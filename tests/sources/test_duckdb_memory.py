@@ -56,3 +56,13 @@ def test_a_budget_that_is_not_a_memory_size_is_named_in_the_error(make_duckdb, m
         connect_duckdb()
     with pytest.raises(SourceError, match=r"cannot open DuckDB database .*ASSAY_DUCKDB_MEMORY_LIMIT='lots'"):
         DuckDBSource(str(make_duckdb("CREATE TABLE t AS SELECT 1 AS a")))
+
+
+def test_a_table_whose_fill_ran_out_of_the_budget_is_made_again(monkeypatch):
+    """Ibis creates a table, then fills it: the second attempt replaces the empty table the
+    first one left (before: "Table with name … already exists")."""
+    monkeypatch.setenv("ASSAY_DUCKDB_MEMORY_LIMIT", "10MB")
+    con = connect_duckdb()
+    made = con.create_table("hungry", con.sql(HUNGRY), temp=True)
+    assert made.to_pyarrow().to_pylist()[0] == dict.fromkeys(made.columns, 3_000_000)
+    assert con.memory_budget is None
