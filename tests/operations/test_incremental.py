@@ -660,3 +660,50 @@ def test_the_queries_of_an_incremental_read_touch_only_the_new_rows(api, make_du
     # all on the staged rows
     assert len(rest) >= 3
     assert all(kind == "Select" and len(names) == 1 and names.pop().startswith("__assay_read_") for kind, names in rest)
+
+
+def test_a_full_read_checks_the_table_itself(api, make_duckdb):
+    """A read that is neither incremental nor capped runs its checks and example-row queries
+    on the container's table itself: only the partition measurement adds the partition
+    column (a projection between DuckDB's scan and a filter keeps the filter out of the scan:
+    an example-row query on 6 M rows took 270 ms instead of 9 ms)."""
+    import sqlglot
+    from sqlalchemy import select
+
+    from assay.engine.rules import CheckSpec
+    from assay.operations.scan import read_and_evaluate
+    from assay.sources.duckdb import DuckDBSource
+    from assay.store.models import Container
+
+    # four columns or more: Ibis writes dropping the partition column as SELECT * EXCLUDE (…)
+    path = make_duckdb(
+        "create table lines (id int, amount int, qty int, note varchar)",
+        "insert into lines values (1, 10, 1, 'a'), (2, -1, 2, 'b'), (3, 5, 3, 'c'), (4, -3, 4, 'd')",
+    )
+    ds = api.duckdb_datastore("src", path)
+    api.sync(ds["id"])
+    cid = api.container_id(ds["id"], "lines")
+    with api.client.app.state.database.session() as s:
+        container = s.scalars(select(Container).where(Container.id == cid)).one()
+        s.expunge(container)
+    specs = [CheckSpec(1, "notNegative", ["amount"], {}, None, None)]
+    source = DuckDBSource(str(path))
+    try:
+        source.con.con.execute("CALL enable_logging('QueryLog')")
+        read, _table, result = read_and_evaluate(source, container, [], specs, {}, example_limit=5)
+        source.con.con.execute("CALL disable_logging()")
+        logged = [
+            m for (m,) in source.con.con.execute("SELECT message FROM duckdb_logs WHERE type = 'QueryLog'").fetchall()
+        ]
+    finally:
+        source.close()
+
+    assert [(o.failed, [r["id"] for r in o.examples]) for o in result.outcomes] == [(2, [2, 4])]
+    assert [(p.name, p.records) for p in read.partitions] == [("lines", 4)]
+    selects = [sqlglot.parse_one(sql, read="duckdb") for sql in logged if sql.lstrip().upper().startswith("SELECT")]
+    reading = [q for q in selects if any(t.name == "lines" for t in q.find_all(sqlglot.exp.Table))]
+    with_partition = [q for q in reading if "__assay_partition" in q.sql()]
+    assert len(with_partition) == 1 and with_partition[0].find(sqlglot.exp.Group) is not None  # the measurement
+    (example,) = [q for q in reading if q.find(sqlglot.exp.Order) and q not in with_partition]
+    filtering = example.find(sqlglot.exp.Where).parent  # the SELECT that filters: straight from the table
+    assert isinstance(filtering.args["from_"].this, sqlglot.exp.Table)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,8 +59,14 @@ class Read:
     def stage(self, source) -> None:
         """For a read restricted by a threshold (usually a small share of the container):
         let the source copy those rows once (``Source.stage``), so the fused query, the
-        example rows and :meth:`measure` do not each filter the whole container again."""
+        example rows and :meth:`measure` do not each filter the whole container again.
+        A table's copy holds just its columns (checks query it as it is, see
+        :func:`plan_read`); a file read's holds the partition column its files give."""
         if self.threshold is None:
+            return
+        if self._keyed is not None:
+            self.table = source.stage(self.table)
+            self.with_partition = self._keyed(self.table)
             return
         staged = source.stage(self.with_partition)
         self.with_partition, self.table = staged, staged.drop(PARTITION_COLUMN)
@@ -179,6 +186,8 @@ class Read:
     _partition_field: str | None = None
     _partition_by_day: bool = False
     _hex_keys: bool = False
+    #: a table read's partition column, added to a table with the container's columns
+    _keyed: Callable[[ir.Table], ir.Table] | None = None
 
 
 def _least(a: Any, b: Any, pick) -> Any:
@@ -304,12 +313,28 @@ def plan_read(source, container, params: dict[str, Any]) -> Read:
             by_day = column.type().is_timestamp()
             read._partition_field, read._partition_by_day = partition_field, by_day
             read._hex_keys = needs_key(column)
-            key = (comparable(column) if _needs_utc_cast(column) else column).date() if by_day else text_key(column)
-            t = t.mutate(**{PARTITION_COLUMN: key})
+
+            def keyed(rows: ir.Table, name: str = partition_field, by_day: bool = by_day) -> ir.Table:
+                column = rows[name]
+                key = (comparable(column) if _needs_utc_cast(column) else column).date() if by_day else text_key(column)
+                return rows.mutate(**{PARTITION_COLUMN: key})
         else:
-            t = t.mutate(**{PARTITION_COLUMN: ibis.literal(container.name)})
+
+            def keyed(rows: ir.Table, name: str = container.name) -> ir.Table:
+                return rows.mutate(**{PARTITION_COLUMN: ibis.literal(name)})
+
+        read._keyed = keyed
     cap = params.get("max_records_analyzed_per_partition")
-    if cap is not None and int(cap) >= 0:
+    capped = cap is not None and int(cap) >= 0
+    if read._keyed is not None and not capped:
+        # The checks read the table itself: a projection between the scan and a filter
+        # stops DuckDB from pushing the filter into the scan (an example-row query of
+        # matchesPattern on 6 M rows: 9 ms on the table, 270 ms through a projection)
+        read.table, read.with_partition = t, read._keyed(t)
+        return read
+    if read._keyed is not None:
+        t = read._keyed(t)
+    if capped:
         t = cap_rows(t, int(cap), PARTITION_COLUMN)
     read.with_partition = t
     read.table = t.drop(PARTITION_COLUMN)
