@@ -5,6 +5,7 @@ incremental threshold, the partitions and the per-partition cap applied.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -190,6 +191,18 @@ class Read:
     _keyed: Callable[[ir.Table], ir.Table] | None = None
 
 
+def _keyed_by_field(rows: ir.Table, *, name: str, by_day: bool) -> ir.Table:
+    """``rows`` with the partition column: field ``name``'s value as text, or its day."""
+    column = rows[name]
+    key = (comparable(column) if _needs_utc_cast(column) else column).date() if by_day else text_key(column)
+    return rows.mutate(**{PARTITION_COLUMN: key})
+
+
+def _keyed_as_one(rows: ir.Table, *, name: str) -> ir.Table:
+    """``rows`` with the partition column: one partition, named ``name`` (the container)."""
+    return rows.mutate(**{PARTITION_COLUMN: ibis.literal(name)})
+
+
 def _least(a: Any, b: Any, pick) -> Any:
     return b if a is None else a if b is None else pick(a, b)
 
@@ -313,20 +326,12 @@ def plan_read(source, container, params: dict[str, Any]) -> Read:
             by_day = column.type().is_timestamp()
             read._partition_field, read._partition_by_day = partition_field, by_day
             read._hex_keys = needs_key(column)
-
-            def keyed(rows: ir.Table, name: str = partition_field, by_day: bool = by_day) -> ir.Table:
-                column = rows[name]
-                key = (comparable(column) if _needs_utc_cast(column) else column).date() if by_day else text_key(column)
-                return rows.mutate(**{PARTITION_COLUMN: key})
+            read._keyed = functools.partial(_keyed_by_field, name=partition_field, by_day=by_day)
         else:
-
-            def keyed(rows: ir.Table, name: str = container.name) -> ir.Table:
-                return rows.mutate(**{PARTITION_COLUMN: ibis.literal(name)})
-
-        read._keyed = keyed
-    cap = params.get("max_records_analyzed_per_partition")
-    capped = cap is not None and int(cap) >= 0
-    if read._keyed is not None and not capped:
+            read._keyed = functools.partial(_keyed_as_one, name=container.name)
+    asked = params.get("max_records_analyzed_per_partition")
+    cap = int(asked) if asked is not None and int(asked) >= 0 else None  # negative: no cap
+    if read._keyed is not None and cap is None:
         # The checks read the table itself: a projection between the scan and a filter
         # stops DuckDB from pushing the filter into the scan (an example-row query of
         # matchesPattern on 6 M rows: 9 ms on the table, 270 ms through a projection)
@@ -334,8 +339,8 @@ def plan_read(source, container, params: dict[str, Any]) -> Read:
         return read
     if read._keyed is not None:
         t = read._keyed(t)
-    if capped:
-        t = cap_rows(t, int(cap), PARTITION_COLUMN)
+    if cap is not None:
+        t = cap_rows(t, cap, PARTITION_COLUMN)
     read.with_partition = t
     read.table = t.drop(PARTITION_COLUMN)
     return read
