@@ -8,9 +8,10 @@ from __future__ import annotations
 import ibis
 import pytest
 
+from assay.engine import plan
 from assay.engine.plan import evaluate
 from assay.engine.rules import CheckSpec
-from tests.engines import Engine
+from tests.engines import ENGINES, Engine, engine_fixture
 from tests.helpers import check, numbered
 from tests.helpers import expect as asserted
 
@@ -58,7 +59,7 @@ def test_all_checks_are_asserted_by_one_aggregate_query(sqlite_engine):
     assert all(f"__assay_c{i}_" in statements[0] for i in range(8)), statements[0]
 
 
-def test_failing_checks_add_one_bounded_example_query_each(sqlite_engine):
+def test_failing_checks_read_their_example_rows_in_one_query_or_one_each(sqlite_engine, monkeypatch):
     engine = sqlite_engine
     t = engine.load(id=[1, 2, 3], v=[1, 2, 3], s=["a", "b", "c"])
     checks = numbered(
@@ -70,8 +71,17 @@ def test_failing_checks_add_one_bounded_example_query_each(sqlite_engine):
     statements = _traced(engine)
     res = evaluate(t, checks, example_limit=10)
     assert [o.result for o in res.outcomes] == ["failed", "failed", "passed", "failed"]
+    assert len(statements) == 2, statements  # 1 aggregate + 1 query reading both checks' failing rows
+    assert [[r["id"] for r in o.examples] for o in res.outcomes] == [[1], [2, 3], [], []]
+
+    # more failing rows (3) than one query may read for several checks: one query each
+    monkeypatch.setattr(plan, "MAX_SHARED_EXAMPLE_ROWS", 2)
+    statements.clear()
+    res = evaluate(t, checks, example_limit=10)
     assert len(statements) == 3, statements  # 1 aggregate + 1 example query per failing row check
     assert all("LIMIT" in s.upper() for s in statements[1:])
+    assert [[r["id"] for r in o.examples] for o in res.outcomes] == [[1], [2, 3], [], []]
+    monkeypatch.undo()
 
     statements.clear()
     res = evaluate(t, checks, example_limit=0)
@@ -222,6 +232,58 @@ def test_example_rows_are_bounded_and_deterministically_ordered(engine):
     (o,) = evaluate(t, numbered(check("notNegative", ["v"])), example_limit=0).outcomes
     asserted(o, "failed", 5, 6)
     assert o.examples == []
+
+
+every_engine = engine_fixture(*ENGINES, fixture_name="every_engine")
+
+
+def test_example_rows_read_in_one_query_equal_each_checks_own(every_engine, monkeypatch):
+    """Several failing row checks read their example rows with one query (their failing
+    rows are few): each gets exactly the rows, in the order, its own query gives."""
+    t = every_engine.load(
+        id=[6, 2, 5, 1, 4, 3],
+        v=[-6, 2, -5, 1, -4, 3],
+        s=["f", "b", None, "a", "x", "c"],
+        g=["y", "x", "y", "x", "y", "x"],
+    )
+    checks = numbered(
+        check("notNegative", ["v"]),  # ids 4, 5, 6
+        check("expectedValues", ["s"], list=["a", "b", "c"]),  # ids 4 ('x') and 6 ('f'); NULL skipped
+        check("notNull", ["s"], filter="g = 'y'"),  # id 5
+        check("unique", ["g"]),  # every row (two groups of three): a grouped check reads its own
+        check("between", ["v"], min=-10, max=10),  # passes
+    )
+    labels: list[str] = []
+    together = evaluate(t, checks, example_limit=2, on_query=labels.append)
+    assert labels == ["aggregate over 5 checks", "examples of 3 checks", "examples of check 4"]
+    expected = [[4, 5], [4, 6], [5], [1, 2], []]
+    assert [[r["id"] for r in o.examples] for o in together.outcomes] == expected
+    assert together.outcomes[2].examples == [{"id": 5, "v": -5, "s": None, "g": "y"}]
+
+    monkeypatch.setattr(plan, "MAX_SHARED_EXAMPLE_ROWS", 0)
+    labels.clear()
+    alone = evaluate(t, checks, example_limit=2, on_query=labels.append)
+    assert labels == ["aggregate over 5 checks"] + [f"examples of check {i}" for i in (1, 2, 3, 4)]
+    assert [o.examples for o in alone.outcomes] == [o.examples for o in together.outcomes]
+
+
+def test_a_big_read_on_duckdb_reads_each_checks_example_rows_alone(monkeypatch):
+    """DuckDB pushes each check's filter into its scan: past ``SHARED_EXAMPLES_ABOVE_ROWS``
+    rows read, a query per failing check costs less than one query for all."""
+    con = ibis.duckdb.connect()
+    t = Engine("duckdb", con).load(id=[1, 2, 3, 4], v=[-1, 2, -3, 4], s=["a", "x", "b", "y"])
+    checks = numbered(check("notNegative", ["v"]), check("expectedValues", ["s"], list=["a", "b"]))
+    monkeypatch.setattr(plan, "SHARED_EXAMPLES_ABOVE_ROWS", 3)
+    labels: list[str] = []
+    res = evaluate(t, checks, on_query=labels.append)
+    assert labels == ["aggregate over 2 checks", "examples of check 1", "examples of check 2"]
+    assert [[r["id"] for r in o.examples] for o in res.outcomes] == [[1, 3], [2, 4]]
+    monkeypatch.setattr(plan, "SHARED_EXAMPLES_ABOVE_ROWS", 4)
+    labels.clear()
+    res = evaluate(t, checks, on_query=labels.append)
+    assert labels == ["aggregate over 2 checks", "examples of 2 checks"]
+    assert [[r["id"] for r in o.examples] for o in res.outcomes] == [[1, 3], [2, 4]]
+    con.disconnect()
 
 
 def test_example_rows_respect_the_filter(engine):

@@ -656,7 +656,7 @@ def test_the_queries_of_an_incremental_read_touch_only_the_new_rows(api, make_du
     assert copy_kind in ("Insert", "Create") and copy_names == {"events"}
     (copy,) = [sql for sql in logged if "events" in sql and not sql.startswith("DESCRIBE")]
     assert '"t0"."updated_at" > ' in copy
-    # then the fused query, one example read per failing check and the partition measurement,
+    # then the fused query, the example reads of the failing checks and the partition measurement,
     # all on the staged rows
     assert len(rest) >= 3
     assert all(kind == "Select" and len(names) == 1 and names.pop().startswith("__assay_read_") for kind, names in rest)
