@@ -50,6 +50,31 @@ def setup_events(api, make_duckdb):
     return path, ds["id"], cid
 
 
+def logged_read(api, path: Path, cid: int, specs, params: dict):
+    """``read_and_evaluate`` of container ``cid`` of DuckDB file ``path`` with DuckDB's query
+    log on: ``(read, evaluation, the statements DuckDB ran)``."""
+    from sqlalchemy import select
+
+    from assay.operations.scan import read_and_evaluate
+    from assay.sources.duckdb import DuckDBSource
+    from assay.store.models import Container
+
+    with api.client.app.state.database.session() as s:
+        container = s.scalars(select(Container).where(Container.id == cid)).one()
+        s.expunge(container)
+    source = DuckDBSource(str(path))
+    try:
+        source.con.con.execute("CALL enable_logging('QueryLog')")
+        read, _table, result = read_and_evaluate(source, container, [], specs, params, example_limit=5)
+        source.con.con.execute("CALL disable_logging()")
+        logged = [
+            m for (m,) in source.con.con.execute("SELECT message FROM duckdb_logs WHERE type = 'QueryLog'").fetchall()
+        ]
+    finally:
+        source.close()
+    return read, result, logged
+
+
 def test_sync_proposes_identifiers(api, make_duckdb):
     path = make_duckdb(
         *EVENTS,
@@ -604,35 +629,18 @@ def test_the_queries_of_an_incremental_read_touch_only_the_new_rows(api, make_du
     measurement) reads the staged copy of the new rows; the container itself is read once,
     filtered by the checkpoint (DuckDB's own query log)."""
     import sqlglot
-    from sqlalchemy import select
 
     from assay.engine.rules import CheckSpec
-    from assay.operations.scan import read_and_evaluate
-    from assay.sources.duckdb import DuckDBSource
-    from assay.store.models import Container
 
     path, ds_id, cid = setup_events(api, make_duckdb)
     api.check(cid, "notNull", ["amount"])
     assert status(api.scan(ds_id, incremental=True)) == (5, 2, 2)  # checkpoint 2024-01-02 09:00
     execute(path, "insert into events values (6, '2024-01-02 10:00', null), (7, '2024-01-03 08:00', -9)")
-    with api.client.app.state.database.session() as s:
-        container = s.scalars(select(Container).where(Container.id == cid)).one()
-        s.expunge(container)
     specs = [
         CheckSpec(1, "notNegative", ["amount"], {}, None, None),
         CheckSpec(2, "notNull", ["amount"], {}, None, None),
     ]
-
-    source = DuckDBSource(str(path))
-    try:
-        source.con.con.execute("CALL enable_logging('QueryLog')")
-        read, _table, result = read_and_evaluate(source, container, [], specs, {"incremental": True}, example_limit=5)
-        source.con.con.execute("CALL disable_logging()")
-        logged = [
-            m for (m,) in source.con.con.execute("SELECT message FROM duckdb_logs WHERE type = 'QueryLog'").fetchall()
-        ]
-    finally:
-        source.close()
+    read, result, logged = logged_read(api, path, cid, specs, {"incremental": True})
 
     assert result.records == 2
     assert [(o.rule_type, o.failed, [r["id"] for r in o.examples]) for o in result.outcomes] == [
@@ -668,12 +676,8 @@ def test_a_full_read_checks_the_table_itself(api, make_duckdb):
     column (a projection between DuckDB's scan and a filter keeps the filter out of the scan:
     an example-row query on 6 M rows took 270 ms instead of 9 ms)."""
     import sqlglot
-    from sqlalchemy import select
 
     from assay.engine.rules import CheckSpec
-    from assay.operations.scan import read_and_evaluate
-    from assay.sources.duckdb import DuckDBSource
-    from assay.store.models import Container
 
     # four columns or more: Ibis writes dropping the partition column as SELECT * EXCLUDE (…)
     path = make_duckdb(
@@ -683,20 +687,8 @@ def test_a_full_read_checks_the_table_itself(api, make_duckdb):
     ds = api.duckdb_datastore("src", path)
     api.sync(ds["id"])
     cid = api.container_id(ds["id"], "lines")
-    with api.client.app.state.database.session() as s:
-        container = s.scalars(select(Container).where(Container.id == cid)).one()
-        s.expunge(container)
     specs = [CheckSpec(1, "notNegative", ["amount"], {}, None, None)]
-    source = DuckDBSource(str(path))
-    try:
-        source.con.con.execute("CALL enable_logging('QueryLog')")
-        read, _table, result = read_and_evaluate(source, container, [], specs, {}, example_limit=5)
-        source.con.con.execute("CALL disable_logging()")
-        logged = [
-            m for (m,) in source.con.con.execute("SELECT message FROM duckdb_logs WHERE type = 'QueryLog'").fetchall()
-        ]
-    finally:
-        source.close()
+    read, result, logged = logged_read(api, path, cid, specs, {})
 
     assert [(o.failed, [r["id"] for r in o.examples]) for o in result.outcomes] == [(2, [2, 4])]
     assert [(p.name, p.records) for p in read.partitions] == [("lines", 4)]
