@@ -35,32 +35,75 @@ from pathlib import Path
 # -- the server (the tool's interpreter) ------------------------------------------------------
 
 
-def _serve(module: str, attribute: str) -> None:
-    proto_in = os.fdopen(os.dup(0), "r")
+def _serve(module: str, attribute: str, preload: list[str]) -> None:
+    """Import the tool (and the ``preload`` modules) once, then fork one child per request.
+
+    Replies, one JSON object per line: ``{"ready": true}`` once; ``{"pid": …}`` right after
+    each fork, in the order of the requests; ``{"exit": pid, "returncode": …}`` whenever a
+    child ends (children run concurrently: a server started by one request lives on while
+    later requests run). Ends when its input closes."""
+    import selectors
+
+    proto_in = os.dup(0)
     proto_out = os.fdopen(os.dup(1), "w")
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
-    __import__(module)  # the expensive part: every third-party module the tool imports
+    for name in [module, *preload]:
+        __import__(name)  # the expensive part: every third-party module the tool imports
     package = module.split(".")[0]
     for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
-        del sys.modules[name]
+        del sys.modules[name]  # the tool's own modules: imported again by each child, under its environment
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes the selector through wake_w
     proto_out.write(json.dumps({"ready": True}) + "\n")
     proto_out.flush()
-    for line in proto_in:
-        request = json.loads(line)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            proto_in.close()
-            proto_out.close()
-            _child(module, attribute, request)  # never returns
-        proto_out.write(json.dumps({"pid": pid}) + "\n")
-        proto_out.flush()
-        _, status = os.waitpid(pid, 0)
-        proto_out.write(json.dumps({"returncode": os.waitstatus_to_exitcode(status)}) + "\n")
-        proto_out.flush()
+    selector = selectors.DefaultSelector()
+    selector.register(proto_in, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
+    pending = b""
+    while True:
+        for key, _ in selector.select():
+            if key.fd == wake_r:
+                while True:
+                    try:
+                        if not os.read(wake_r, 512):
+                            break
+                    except BlockingIOError:
+                        break
+                while True:
+                    try:
+                        pid, status = os.waitpid(-1, os.WNOHANG)
+                    except ChildProcessError:
+                        break
+                    if pid == 0:
+                        break
+                    proto_out.write(json.dumps({"exit": pid, "returncode": os.waitstatus_to_exitcode(status)}) + "\n")
+                    proto_out.flush()
+                continue
+            chunk = os.read(proto_in, 65536)
+            if not chunk:
+                return
+            pending += chunk
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                request = json.loads(line)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    selector.close()
+                    for fd in (proto_in, wake_r, wake_w):
+                        os.close(fd)
+                    proto_out.close()
+                    signal.set_wakeup_fd(-1)
+                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                    _child(module, attribute, request)  # never returns
+                proto_out.write(json.dumps({"pid": pid}) + "\n")
+                proto_out.flush()
 
 
 def _child(module: str, attribute: str, request: dict) -> None:
@@ -71,7 +114,11 @@ def _child(module: str, attribute: str, request: dict) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         out = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        err = (
+            out
+            if request["stderr"] == request["stdout"]
+            else os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        )
         os.dup2(out, 1)
         os.dup2(err, 2)
         sys.argv = [request["prog"], *request["args"]]
@@ -113,63 +160,118 @@ def _child(module: str, attribute: str, request: dict) -> None:
 # -- the client (the test process) ------------------------------------------------------------
 
 
+class Child:
+    """A tool run started by a :class:`ForkServer`, used like ``subprocess.Popen``: ``pid``,
+    ``poll()``, ``wait(timeout)``, ``send_signal``/``terminate``/``kill`` and ``returncode``.
+    Its process is a child of the fork server, which reports its end."""
+
+    def __init__(self, server: ForkServer, pid: int, args: list[str]):
+        self.server, self.pid, self.args = server, pid, args
+
+    @property
+    def returncode(self) -> int | None:
+        return self.server._exits.get(self.pid)
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self.server._ended(self.pid).wait(timeout):
+            raise subprocess.TimeoutExpired(self.args, timeout or 0)
+        return self.server._exits[self.pid]
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
 class ForkServer:
     """A running fork server for the console script ``exe`` (a pip-installed entry point:
-    its interpreter is the ``python`` beside it, its entry point read from the script)."""
+    its interpreter is the ``python`` beside it, its entry point read from the script),
+    with ``preload``: more modules its runs import (loaded once, as the tool's are)."""
 
-    def __init__(self, exe: Path):
+    def __init__(self, exe: Path, preload: tuple[str, ...] = ()):
         self.exe = Path(exe)
         module, attribute = _entry_point(self.exe)
         self._lock = threading.Lock()
         self._proc = subprocess.Popen(
-            [str(self.exe.parent / "python"), __file__, module, attribute],
+            [str(self.exe.parent / "python"), __file__, module, attribute, ",".join(preload)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        self._replies: queue.Queue[dict] = queue.Queue()
+        self._pids: queue.Queue[dict] = queue.Queue()
+        self._exits: dict[int, int] = {}
+        self._events: dict[int, threading.Event] = {}
+        self._events_lock = threading.Lock()
         threading.Thread(target=self._read_replies, daemon=True).start()
-        if self._replies.get().get("ready") is not True:
+        if self._pids.get().get("ready") is not True:
             raise RuntimeError(f"the fork server of {self.exe} did not start (exit {self._proc.wait()})")
+
+    def _ended(self, pid: int) -> threading.Event:
+        with self._events_lock:
+            return self._events.setdefault(pid, threading.Event())
 
     def _read_replies(self) -> None:
         for line in self._proc.stdout:
-            self._replies.put(json.loads(line))
-        self._replies.put({})  # the server ended
+            reply = json.loads(line)
+            if "exit" in reply:
+                self._exits[reply["exit"]] = reply["returncode"]
+                self._ended(reply["exit"]).set()
+            else:
+                self._pids.put(reply)
+        self._pids.put({})  # the server ended
+
+    def spawn(self, args, *, env: dict, cwd, stdout: Path, stderr: Path, max_sleep: float | None = None) -> Child:
+        """Start the tool with ``args``, environment ``env`` and working directory ``cwd``,
+        its output written to the files ``stdout`` and ``stderr`` (the same path: one file);
+        ``max_sleep`` caps each ``time.sleep`` of the run (seconds; the tool's polling)."""
+        request = {
+            "prog": self.exe.name,
+            "args": [str(a) for a in args],
+            "env": {str(k): str(v) for k, v in env.items()},
+            "cwd": str(cwd),
+            "stdout": str(stdout),
+            "stderr": str(stderr),
+            "max_sleep": max_sleep,
+        }
+        with self._lock:
+            self._proc.stdin.write(json.dumps(request) + "\n")
+            self._proc.stdin.flush()
+            pid = self._pids.get()["pid"]
+        return Child(self, pid, [self.exe.name, *request["args"]])
 
     def run(
         self, args, *, env: dict, cwd, timeout: float, max_sleep: float | None = None
     ) -> subprocess.CompletedProcess:
-        """Run the tool with ``args``, environment ``env`` and working directory ``cwd``;
-        ``max_sleep`` caps each ``time.sleep`` of the run (seconds; the tool's polling)."""
-        with self._lock, tempfile.TemporaryDirectory() as tmp:
+        """Run the tool to its end, as ``subprocess.run(capture_output=True, text=True)``
+        would (``subprocess.TimeoutExpired`` after ``timeout`` seconds, the run killed)."""
+        with tempfile.TemporaryDirectory() as tmp:
             stdout, stderr = Path(tmp) / "stdout", Path(tmp) / "stderr"
-            request = {
-                "prog": self.exe.name,
-                "args": [str(a) for a in args],
-                "env": {str(k): str(v) for k, v in env.items()},
-                "cwd": str(cwd),
-                "stdout": str(stdout),
-                "stderr": str(stderr),
-                "max_sleep": max_sleep,
-            }
-            self._proc.stdin.write(json.dumps(request) + "\n")
-            self._proc.stdin.flush()
-            pid = self._replies.get()["pid"]
+            child = self.spawn(args, env=env, cwd=cwd, stdout=stdout, stderr=stderr, max_sleep=max_sleep)
             try:
-                returncode, timed_out = self._replies.get(timeout=timeout)["returncode"], False
-            except queue.Empty:
+                returncode, timed_out = child.wait(timeout), False
+            except subprocess.TimeoutExpired:
                 timed_out = True
                 try:
-                    os.killpg(pid, signal.SIGKILL)
+                    os.killpg(child.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-                returncode = self._replies.get()["returncode"]
+                returncode = child.wait()
             out = stdout.read_text(errors="replace") if stdout.exists() else ""
             err = stderr.read_text(errors="replace") if stderr.exists() else ""
             if timed_out:
-                raise subprocess.TimeoutExpired([self.exe.name, *args], timeout, output=out, stderr=err)
-            return subprocess.CompletedProcess([self.exe.name, *args], returncode, out, err)
+                raise subprocess.TimeoutExpired(child.args, timeout, output=out, stderr=err)
+            return subprocess.CompletedProcess(child.args, returncode, out, err)
 
     def close(self) -> None:
         if self._proc.poll() is None:
@@ -195,14 +297,51 @@ def run_tool(
     """Run console script ``exe`` with ``args`` through this test process's fork server for it
     (started on first use, stopped at exit), as ``subprocess.run(capture_output=True,
     text=True)`` would; ``max_sleep`` as in :meth:`ForkServer.run`."""
+    return _fork_server(exe).run(args, env=env, cwd=cwd, timeout=timeout, max_sleep=max_sleep)
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1], sys.argv[2], [m for m in sys.argv[3].split(",") if m] if len(sys.argv) > 3 else [])
+
+
+# -- Assay's own processes ----------------------------------------------------------------------
+
+#: What ``assay serve`` and ``assay worker`` import besides the CLI: the third-party modules
+#: under them (Ibis, DuckDB, Arrow, pandas, SQLAlchemy, FastAPI, …) are imported once per test
+#: process, not once per server (about 1.7 s of CPU each).
+ASSAY_PRELOAD = (
+    "assay.api.app",
+    "assay.operations.runner",
+    "assay.sources.duckdb",
+    "assay.sources.sql",
+    "assay.sources.files",
+    "assay.flows.dispatcher",
+)
+
+
+def _fork_server(exe: Path, preload: tuple[str, ...] = ()) -> ForkServer:
     exe = Path(exe)
     if exe not in _servers:
         import atexit
 
-        _servers[exe] = ForkServer(exe)
+        _servers[exe] = ForkServer(exe, preload)
         atexit.register(_servers[exe].close)
-    return _servers[exe].run(args, env=env, cwd=cwd, timeout=timeout, max_sleep=max_sleep)
+    return _servers[exe]
 
 
-if __name__ == "__main__":
-    _serve(sys.argv[1], sys.argv[2])
+def start_assay(args, *, env: dict, log: Path | str, stderr: Path | str | None = None, cwd=None) -> Child:
+    """``assay <args>`` (``serve``, ``worker``) in a process of its own, forked from this test
+    process's fork server for Assay, which imported Assay's dependencies once (Assay itself is
+    imported again by each process, under ``env``). Its output goes to the file ``log``
+    (and its standard error to ``stderr`` when given). Used like ``subprocess.Popen``."""
+    exe = Path(sys.executable).with_name("assay")
+    return _fork_server(exe, ASSAY_PRELOAD).spawn(
+        args, env=env, cwd=cwd or os.getcwd(), stdout=log, stderr=stderr or log
+    )
+
+
+def run_assay(args, *, env: dict, timeout: float = 120, cwd=None) -> subprocess.CompletedProcess:
+    """``assay <args>`` run to its end through the same fork server, as
+    ``subprocess.run(capture_output=True, text=True, timeout=timeout)`` would."""
+    exe = Path(sys.executable).with_name("assay")
+    return _fork_server(exe, ASSAY_PRELOAD).run(args, env=env, cwd=cwd or os.getcwd(), timeout=timeout)

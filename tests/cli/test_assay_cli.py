@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import duckdb
 import pytest
 
+from tests.cli.forkserver import run_assay
 from tests.cli.test_qualytics_cli import Server
 
 
@@ -28,13 +27,7 @@ def live(tmp_path_factory):
 
 
 def assay(server, *args):
-    r = subprocess.run(
-        [sys.executable, "-m", "assay.cli", *args, "--url", server.url, "--token", server.token],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**server.env, "COLUMNS": "200"},
-    )
+    r = run_assay([*args, "--url", server.url, "--token", server.token], env={**server.env, "COLUMNS": "200"})
     return r.returncode, r.stdout + r.stderr
 
 

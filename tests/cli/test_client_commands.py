@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import duckdb
 import pytest
 
+from tests.cli.forkserver import run_assay
 from tests.cli.test_qualytics_cli import Server
 
 SHOP = (
@@ -42,13 +41,8 @@ def live(tmp_path_factory):
 
 def assay(live, *args):
     server, tmp = live
-    r = subprocess.run(
-        [sys.executable, "-m", "assay.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp,
-        env={**server.env, "COLUMNS": "200", "ASSAY_URL": server.url, "ASSAY_TOKEN": server.token},
+    r = run_assay(
+        args, cwd=tmp, env={**server.env, "COLUMNS": "200", "ASSAY_URL": server.url, "ASSAY_TOKEN": server.token}
     )
     return r.returncode, r.stdout + r.stderr
 

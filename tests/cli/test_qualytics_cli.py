@@ -14,7 +14,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import duckdb
 import httpx
 import pytest
 
-from tests.cli.forkserver import run_tool
+from tests.cli.forkserver import run_assay, run_tool, start_assay
 from tests.tools import tool_from_pypi
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -73,22 +72,10 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "ASSAY_DATA_DIR": str(tmp / "assay"), "ASSAY_WORKERS": "2"}
         self.env.pop("ASSAY_DATABASE_URL", None)
-        self.log = open(tmp / "server.log", "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "assay.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--auto-approve-cli-login",
-            ],
+        self.proc = start_assay(
+            ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--auto-approve-cli-login"],
             env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
+            log=tmp / "server.log",
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -99,13 +86,8 @@ class Server:
                 time.sleep(0.2)
         else:
             raise RuntimeError("assay serve did not start:\n" + (tmp / "server.log").read_text())
-        out = subprocess.run(
-            [sys.executable, "-m", "assay.cli", "token", "create", "--name", "conformance"],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        out = run_assay(["token", "create", "--name", "conformance"], env=self.env)
+        assert out.returncode == 0, out.stderr
         self.token = out.stdout.strip().splitlines()[-1]
         self.http = httpx.Client(
             base_url=f"{self.url}/api", headers={"Authorization": f"Bearer {self.token}"}, timeout=30
@@ -128,7 +110,6 @@ class Server:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-        self.log.close()
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import pytest
 
 from assay.enrichment.writer import EnrichmentBatch, EnrichmentTarget, EnrichmentWriter
 from assay.store.models import EnrichmentPending
+from tests.cli.forkserver import start_assay
 from tests.conftest import _client, make_settings
 
 SOURCE = (
@@ -26,12 +27,7 @@ SOURCE = (
 
 
 def _worker(env, log):
-    return subprocess.Popen(
-        [sys.executable, "-m", "assay.cli", "worker", "--threads", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(log, "w"),
-    )
+    return start_assay(["worker", "--threads", "2"], env=env, log=os.devnull, stderr=log)
 
 
 def _hold_lock(path, seconds=120):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from tests.cli.forkserver import run_assay, start_assay
+
 
 def settled(api, flow_id: int, count: int = 1, timeout: float = 30) -> list[dict]:
     """Wait until flow ``flow_id`` has ``count`` executions, all ended; return them in
@@ -24,8 +26,6 @@ class LiveServer:
 
     def __init__(self, tmp: Path, env: dict[str, str] | None = None):
         import os
-        import subprocess
-        import sys
 
         import httpx
 
@@ -36,9 +36,9 @@ class LiveServer:
         self.env = {**os.environ, "ASSAY_DATA_DIR": str(tmp / "assay"), "ASSAY_WORKERS": "2", **(env or {})}
         self.env.pop("ASSAY_DATABASE_URL", None)
         self.log_path = tmp / "server.log"
-        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        cmd = [sys.executable, "-m", "assay.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = start_assay(
+            ["serve", "--host", "127.0.0.1", "--port", str(self.port)], env=self.env, log=self.log_path
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -48,13 +48,8 @@ class LiveServer:
                 pass
             assert time.monotonic() < deadline, self.log_path.read_text()
             time.sleep(0.2)
-        out = subprocess.run(
-            [sys.executable, "-m", "assay.cli", "token", "create", "--name", "flows"],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        out = run_assay(["token", "create", "--name", "flows"], env=self.env)
+        assert out.returncode == 0, out.stderr
         self.token = out.stdout.strip().splitlines()[-1]
         self.http = httpx.Client(base_url=f"{self.url}/api", headers={"Authorization": f"Bearer {self.token}"})
 
@@ -64,16 +59,7 @@ class LiveServer:
         return r.json() if r.status_code != 204 else None
 
     def cli(self, *args: str) -> tuple[int, str]:
-        import subprocess
-        import sys
-
-        r = subprocess.run(
-            [sys.executable, "-m", "assay.cli", *args, "--url", self.url, "--token", self.token],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**self.env, "COLUMNS": "250"},
-        )
+        r = run_assay([*args, "--url", self.url, "--token", self.token], env={**self.env, "COLUMNS": "250"})
         return r.returncode, r.stdout + r.stderr
 
     def stop(self) -> None:
@@ -83,4 +69,3 @@ class LiveServer:
             self.proc.wait(15)
         except Exception:  # noqa: BLE001
             self.proc.kill()
-        self._log.close()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 
@@ -14,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assay.flows.models import FlowDeliveryAttempt, Notification
+from tests.cli.forkserver import start_assay
 from tests.conftest import _client, make_settings
 from tests.flows.flow_receivers import HttpReceiver
 
@@ -60,16 +59,8 @@ def test_two_workers_deliver_each_event_action_once(queue_only_api, pg_database,
         for _ in range(OPERATIONS)
     ]
     env = {**os.environ, "ASSAY_DATABASE_URL": pg_database, "ASSAY_DATA_DIR": str(api.settings.data_dir)}
-    logs = [open(tmp_path / f"w{i}.log", "w") for i in range(2)]  # noqa: SIM115 - closed below
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "assay.cli", "worker", "--threads", "2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        for log in logs
-    ]
+    logs = [tmp_path / f"w{i}.log" for i in range(2)]
+    workers = [start_assay(["worker", "--threads", "2"], env=env, log=os.devnull, stderr=log) for log in logs]
     try:
         for i in ids:
             assert api.wait(i, timeout=240)["result"] == "success"
@@ -87,8 +78,6 @@ def test_two_workers_deliver_each_event_action_once(queue_only_api, pg_database,
             w.send_signal(signal.SIGTERM)
         for w in workers:
             w.wait(60)
-        for log in logs:
-            log.close()
         hook.stop()
 
     # the webhook saw one request per operation, each with its own delivery id and operation

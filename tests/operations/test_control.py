@@ -6,14 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import duckdb
 import pytest
 
 from assay.store.models import Anomaly, Operation
+from tests.cli.forkserver import start_assay
 from tests.conftest import _client, make_settings
 
 TABLES = 60  # enough that a scan is still running when the tests abort it after 3 containers
@@ -101,12 +100,7 @@ def test_heartbeat_and_delete(api, many):
 
 
 def _worker(env, name):
-    return subprocess.Popen(
-        [sys.executable, "-m", "assay.cli", "worker", "--threads", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(name, "w"),
-    )
+    return start_assay(["worker", "--threads", "2"], env=env, log=os.devnull, stderr=name)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import duckdb
 import httpx
 import pytest
 
-from tests.cli.forkserver import run_tool
+from tests.cli.forkserver import run_tool, start_assay
 from tests.tools import tool_from_pypi
 
 PERMISSIONS = ("Reporter", "Viewer", "Drafter", "Author", "Editor")
@@ -57,13 +57,7 @@ class World:
             "ASSAY_ADMIN_PASSWORD": ADMIN_PASSWORD,
         }
         self.env.pop("ASSAY_DATABASE_URL", None)
-        self.log = open(tmp / "server.log", "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "assay.cli", "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
+        self.proc = start_assay(["serve", "--port", str(self.port)], env=self.env, log=tmp / "server.log")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -108,7 +102,6 @@ class World:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-        self.log.close()
 
 
 @pytest.fixture(scope="module")
