@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from assay.api.app import create_app
 from assay.operations.runner import Runner
@@ -78,6 +74,8 @@ def api_schema(tmp_path_factory):
             "/api/operations/schedule",
             json={"type": "scan", "datastore_id": ds["id"], "name": "nightly", "crontab": "0 0 * * *"},
         )
+        import schemathesis  # here, not at the top: every test process collects this file
+
         schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
         schema.config.headers = {"Authorization": f"Bearer {token}"}
         yield schema
@@ -88,6 +86,10 @@ def test_api_conforms_to_its_openapi_schema(api_schema):
     """Every operation, MAX_EXAMPLES generated requests each; all failures listed at the end.
     (A loop over the operations rather than schemathesis' pytest plugin, whose lazy fixtures
     do not work with this pytest.)"""
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
     failures: list[str] = []
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) > 50
