@@ -70,8 +70,12 @@ MAX_AGGREGATES_PER_QUERY = 200
 #: in one fused query, at most.
 MAX_WINDOW_CHECKS_PER_QUERY = 16
 #: Failing rows, at most, that one query reads to give several failing checks their example
-#: rows (the sum of the checks' failed counts; rows failing several checks count once each).
+#: rows: the sum of the checks' failed counts (a row failing two checks counts twice, so the
+#: rows read are at most that many) ...
 MAX_SHARED_EXAMPLE_ROWS = 100_000
+#: ... and those rows' values (rows × columns), at most: a wide container's rows are read
+#: with a query per check instead (the shared read holds its rows in memory to split them).
+MAX_SHARED_EXAMPLE_VALUES = 2_000_000
 #: Rows read above which an engine that pushes filters into its scans
 #: (``Dialect.filters_in_scan``) reads each failing check's example rows with a query of
 #: its own: each then reads little (DuckDB, 6 M rows: 1–5 ms a check where the filter is
@@ -483,7 +487,8 @@ def _shared_examples(
     order), or ``{}`` when each check's own query is the better plan:
 
     * fewer than two such checks (grouped and apart checks read their own);
-    * more failing rows in all than ``MAX_SHARED_EXAMPLE_ROWS`` (the query sorts them);
+    * more failing rows in all than ``MAX_SHARED_EXAMPLE_ROWS`` (the query sorts them), or
+      more of their values than ``MAX_SHARED_EXAMPLE_VALUES`` (it holds them in memory);
     * more rows read than ``SHARED_EXAMPLES_ABOVE_ROWS`` on an engine that pushes a
       check's filter into its scan (``Dialect.filters_in_scan``).
 
@@ -491,7 +496,10 @@ def _shared_examples(
     in the examples' order; each check takes its first ``limit`` flagged rows. When it
     fails, ``{}`` too: each check's own query then reports its own error."""
     group = [c for c in failing if not c.apart and not c.grouped and isinstance(c.rule, RowRule)]
-    if len(group) < 2 or sum(outcomes[_index(c)].failed for c in group) > MAX_SHARED_EXAMPLE_ROWS:
+    rows_read = sum(outcomes[_index(c)].failed for c in group)
+    if len(group) < 2 or rows_read > MAX_SHARED_EXAMPLE_ROWS:
+        return {}
+    if rows_read * len(t.columns) > MAX_SHARED_EXAMPLE_VALUES:
         return {}
     dialect = dialect_of(t)
     if dialect.filters_in_scan and records > SHARED_EXAMPLES_ABOVE_ROWS:

@@ -83,6 +83,18 @@ def test_failing_checks_read_their_example_rows_in_one_query_or_one_each(sqlite_
     assert [[r["id"] for r in o.examples] for o in res.outcomes] == [[1], [2, 3], [], []]
     monkeypatch.undo()
 
+    # more of their values (3 rows x 3 columns) than one query may hold: one query each
+    monkeypatch.setattr(plan, "MAX_SHARED_EXAMPLE_VALUES", 8)
+    statements.clear()
+    res = evaluate(t, checks, example_limit=10)
+    assert len(statements) == 3, statements
+    monkeypatch.setattr(plan, "MAX_SHARED_EXAMPLE_VALUES", 9)
+    statements.clear()
+    res = evaluate(t, checks, example_limit=10)
+    assert len(statements) == 2, statements
+    assert [[r["id"] for r in o.examples] for o in res.outcomes] == [[1], [2, 3], [], []]
+    monkeypatch.undo()
+
     statements.clear()
     res = evaluate(t, checks, example_limit=0)
     engine.con.con.set_trace_callback(None)
