@@ -46,15 +46,35 @@ def _install(package: str) -> tuple[Path, str | None]:
 
 
 def _create(venv: Path, package: str, version: str) -> str | None:
+    """A fresh virtualenv at ``venv`` holding ``package==version``, made with uv (a dev
+    dependency: about 2 s for both tools, where pip took 30 s of CPU) or, without it, with
+    venv and pip. Returns the installer's error, if any."""
     shutil.rmtree(venv, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    r = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", f"{package}=={version}"], capture_output=True, text=True
-    )
+    uv = _uv()
+    python = str(venv / "bin" / "python")
+    if uv:
+        subprocess.run([uv, "venv", "--quiet", str(venv)], check=True, capture_output=True)
+        install = [uv, "pip", "install", "--quiet", "--python", python]
+    else:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        install = [python, "-m", "pip", "install", "--quiet"]
+    r = subprocess.run([*install, f"{package}=={version}"], capture_output=True, text=True)
     if r.returncode != 0:
         shutil.rmtree(venv, ignore_errors=True)
         return f"could not install {package} {version} from PyPI: {r.stderr.strip()[-500:]}"
     return None
+
+
+def _uv() -> str | None:
+    """The uv executable installed with the dev dependencies, or None."""
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        return None
+    try:
+        return find_uv_bin()
+    except FileNotFoundError:
+        return None
 
 
 def tool_from_pypi(package: str) -> Path:
