@@ -73,11 +73,18 @@ class Dialect:
     timestamps_as_text: ClassVar[bool] = False
     #: The driver reads a DECIMAL result through float64 (MySQL): exact sums are fetched as text.
     decimals_read_as_float: ClassVar[bool] = False
-    #: Temporary tables are cheap and usually allowed, read-only DuckDB connections
-    #: included (DuckDB, PostgreSQL): a relation two queries need (a ``unique`` check's
-    #: duplicated groups, for its count and its example rows) is computed once into one
-    #: (``Table.cache``); where that fails (a read-only standby) each query computes it.
+    #: Temporary tables are cheap and allowed, read-only connections included (DuckDB): a
+    #: relation two queries need (a ``unique`` check's duplicated groups, for its count and
+    #: its example rows) is computed once into one (``Table.cache``); where that fails each
+    #: query computes it.
     caches_relations: ClassVar[bool] = False
+    #: A common table expression referenced twice in a query is computed once (PostgreSQL
+    #: 12+ materializes it, with a parallel plan of its own): a ``unique`` check whose
+    #: duplicated groups are not cached is left out of the fused query, and its count and
+    #: example rows come from one query that computes the ``GROUP BY`` once
+    #: (``engine.plan._count_with_examples``), not from the fused query's subquery and a
+    #: semi-join that computes it again.
+    shares_common_subqueries: ClassVar[bool] = False
     #: A filter on one column is pushed into the table scan, which then reads the other
     #: columns only for the rows that pass (DuckDB): one query per failing check reading
     #: its example rows costs a few milliseconds on millions of rows, less than one query
@@ -119,13 +126,6 @@ class Dialect:
     def aggregate_value(self, value: ir.Scalar) -> ir.Scalar:
         """An aggregate expression's value as read back (``sum(x) * 0.5``), of its Ibis type."""
         return value
-
-    def read(self, expr: ir.Expr, *, serial: bool = False) -> Any:
-        """The whole result of ``expr`` as Arrow (``Expr.to_pyarrow``). ``serial``: the
-        query's parallel plan would repeat work in every worker (a semi-join against a
-        ``GROUP BY`` of the table, whose hash table PostgreSQL builds once per worker), so
-        it is read with a serial plan where the engine makes that choice per query."""
-        return expr.to_pyarrow()
 
     def count_where(self, t: ir.Table, pred: ir.BooleanValue) -> ir.IntegerScalar:
         """How many rows of ``t`` satisfy ``pred`` (a row where it is NULL is not counted),
@@ -219,15 +219,10 @@ class PostgresDialect(Dialect):
     ``float8`` text is canonical but for ``-0`` and doubles of 2^53 and more."""
 
     name = "postgres"
-    caches_relations = True
+    # no temporary table: Assay's sessions are read-only (see takes_memtables)
+    shares_common_subqueries = True
     takes_memtables = False
     regex_end = "$"
-
-    def read(self, expr: ir.Expr, *, serial: bool = False) -> Any:
-        """Through an ordinary cursor (a parallel plan allowed) unless ``serial``; then
-        through a server-side cursor, which PostgreSQL always runs with a serial plan
-        (``sources.sql.TimedPostgres.to_pyarrow``)."""
-        return expr.to_pyarrow(serial=True) if serial else expr.to_pyarrow()
 
     def count_where(self, t: ir.Table, pred: ir.BooleanValue) -> ir.IntegerScalar:
         """``count(*) FILTER (WHERE pred)``: PostgreSQL evaluates it about 20 % faster than

@@ -66,7 +66,7 @@ class TimedPostgres(ServerTimedQueries, _IbisPostgres):
         # (an abort's cancel is the same state "due to user request")
         return getattr(e, "sqlstate", None) == "57014" and "statement timeout" in str(e)
 
-    def to_pyarrow(self, expr, /, *, params=None, limit=None, serial: bool = False, **kwargs):
+    def to_pyarrow(self, expr, /, *, params=None, limit=None, **kwargs):
         """The whole result of ``expr`` as Arrow (a table, an array or a scalar, as Ibis'
         ``to_pyarrow``), read through an ordinary (client-side) cursor.
 
@@ -75,14 +75,10 @@ class TimedPostgres(ServerTimedQueries, _IbisPostgres):
         plan: the fused aggregate of a scan and every example-row read ran on one core
         (twice the time of the same query sent plainly, on two idle cores). A result read
         whole gains nothing from a cursor; reads meant to stream
-        (``to_pyarrow_batches``) keep it. ``serial=True`` reads through the cursor as Ibis
-        does, i.e. with a serial plan (``Dialect.read``: for queries whose parallel plan
-        repeats work in every worker). Raises what the driver raises
+        (``to_pyarrow_batches``) keep it. Raises what the driver raises
         (:class:`~assay.sources.base.StatementTimeout` for the statement timeout)."""
         import pyarrow as pa
 
-        if serial:
-            return super().to_pyarrow(expr, params=params, limit=limit, **kwargs)
         self._run_pre_execute_hooks(expr)
         table_expr = expr.as_table()
         schema = table_expr.schema()
@@ -186,7 +182,13 @@ class SqlSource(Source):
                 self.schema = None
             elif kind == "postgresql":
                 self.schema = schema or "public"
-                options = "-c default_transaction_read_only=on"
+                # read-only (see above); JIT off: PostgreSQL's JIT compiles every query that
+                # costs more than jit_above_cost, and a scan sends several (the fused
+                # aggregate, a unique check's groups, example rows), each paying 0.1-0.9 s of
+                # compiling with inlining and optimisation (TPC-H SF 1: a scan 12.6 s
+                # instead of 13.4 s in three interleaved rounds). Assay's queries gain
+                # less from it than that.
+                options = "-c default_transaction_read_only=on -c jit=off"
                 self.con = TimedPostgres().connect(
                     host=connection.get("host") or "127.0.0.1",
                     port=int(connection.get("port") or 5432),

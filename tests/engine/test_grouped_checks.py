@@ -1,7 +1,8 @@
 """``unique`` as an aggregate (issue 15): one GROUP BY … HAVING count(*) > 1 gives the
-count, the example rows come from the same groups, and where the engine caches them in a
-temporary table (DuckDB, PostgreSQL) the table is gone once the evaluation ends; where it
-cannot be made (a read-only PostgreSQL session) each query computes the groups itself."""
+count, the example rows come from the same groups. Where the engine caches them in a
+temporary table (DuckDB) the table is gone once the evaluation ends; on PostgreSQL, whose
+sessions are read-only, one query gives the count and the example rows; where a temporary
+table cannot be made otherwise, each query computes the groups itself."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import logging
 import ibis
 import sqlalchemy as sa
 
+from assay.engine.dialects import PostgresDialect
 from assay.engine.plan import evaluate
 from assay.engine.rules import CheckSpec
 from tests.conftest import PG_HOST
@@ -54,7 +56,7 @@ def test_unique_counts_its_groups_and_drops_the_cached_table():
     assert [(r["k"], r["v"]) for r in filtered.examples] == [(1, "a"), (1, "b"), (3, "a"), (3, "b")]
 
 
-def test_unique_on_a_read_only_postgresql_session_computes_the_groups_per_query(pg_database, caplog):
+def test_unique_on_a_read_only_postgresql_session_counts_with_its_example_rows(pg_database, caplog, monkeypatch):
     engine = sa.create_engine(pg_database)
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE t (k INTEGER, v TEXT)"))
@@ -63,14 +65,36 @@ def test_unique_on_a_read_only_postgresql_session_computes_the_groups_per_query(
         )
     engine.dispose()
     database = pg_database.rsplit("/", 1)[1]
-    # no temporary table can be created in this session
+    # no temporary table can be created in this session, as in Assay's
     con = ibis.postgres.connect(
         host=PG_HOST, user="postgres", database=database, options="-c default_transaction_read_only=on"
     )
     try:
+        labels: list[str] = []
+        unique, not_null = _check(con.table("t"), on_query=labels.append).outcomes
+        assert labels == ["aggregate over 2 checks", "count and examples of check 1", "examples of check 2"]
+        assert (unique.result, unique.asserted, unique.failed) == ("failed", 9, 5)
+        assert [(r["k"], r["v"]) for r in unique.examples] == DUPLICATES
+        assert not_null.failed == 2
+        filtered = _check(con.table("t"), filter="v <> 'c'", limit=3).outcomes[0]
+        assert (filtered.asserted, filtered.failed) == (8, 4)
+        assert [(r["k"], r["v"]) for r in filtered.examples] == [(1, "a"), (1, "b"), (3, "a")]
+        # no failing group: no example row, and 0 failed
+        passing = evaluate(con.table("t"), [CheckSpec(1, "unique", ["v"], filter="k = 3")]).outcomes[0]
+        assert (passing.result, passing.asserted, passing.failed, passing.examples) == ("passed", 3, 0, [])
+        # without example rows, the fused query counts it
+        labels.clear()
+        counted = _check(con.table("t"), limit=0, on_query=labels.append).outcomes[0]
+        assert (labels, counted.failed, counted.examples) == (["aggregate over 2 checks"], 5, [])
+
+        # an engine meant to cache the groups that cannot: each query computes them itself
+        monkeypatch.setattr(PostgresDialect, "caches_relations", True)
+        monkeypatch.setattr(PostgresDialect, "shares_common_subqueries", False)
+        labels.clear()
         with caplog.at_level(logging.INFO, logger="assay.engine.plan"):
-            unique = _check(con.table("t")).outcomes[0]
+            unique = _check(con.table("t"), on_query=labels.append).outcomes[0]
         assert any("could not cache the groups of check 1" in r.getMessage() for r in caplog.records)
+        assert labels == ["aggregate over 2 checks", "examples of check 1", "examples of check 2"]
         assert (unique.result, unique.failed) == ("failed", 5)
         assert [(r["k"], r["v"]) for r in unique.examples] == DUPLICATES
     finally:

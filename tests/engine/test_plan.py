@@ -107,7 +107,10 @@ def test_on_query_reports_one_aggregate_on_every_engine(engine):
     t = engine.load(id=[1, 2], v=[1, -1])
     labels: list[str] = []
     res = evaluate(t, numbered(check("notNegative", ["v"]), check("unique", ["id"])), on_query=labels.append)
-    assert labels == ["aggregate over 2 checks", "examples of check 1"]
+    if engine.name == "postgres":  # no temporary table: unique counts in its own query (it passes)
+        assert labels == ["aggregate over 2 checks", "count and examples of check 2", "examples of check 1"]
+    else:
+        assert labels == ["aggregate over 2 checks", "examples of check 1"]
     asserted(res.outcomes[0], "failed", 1, 2)
 
 
@@ -267,7 +270,10 @@ def test_example_rows_read_in_one_query_equal_each_checks_own(every_engine, monk
     )
     labels: list[str] = []
     together = evaluate(t, checks, example_limit=2, on_query=labels.append)
-    assert labels == ["aggregate over 5 checks", "examples of 3 checks", "examples of check 4"]
+    if every_engine.name == "postgres":  # unique's example rows are read with its count
+        assert labels == ["aggregate over 5 checks", "count and examples of check 4", "examples of 3 checks"]
+    else:
+        assert labels == ["aggregate over 5 checks", "examples of 3 checks", "examples of check 4"]
     expected = [[4, 5], [4, 6], [5], [1, 2], []]
     assert [[r["id"] for r in o.examples] for o in together.outcomes] == expected
     assert together.outcomes[2].examples == [{"id": 5, "v": -5, "s": None, "g": "y"}]
@@ -275,7 +281,12 @@ def test_example_rows_read_in_one_query_equal_each_checks_own(every_engine, monk
     monkeypatch.setattr(plan, "MAX_SHARED_EXAMPLE_ROWS", 0)
     labels.clear()
     alone = evaluate(t, checks, example_limit=2, on_query=labels.append)
-    assert labels == ["aggregate over 5 checks"] + [f"examples of check {i}" for i in (1, 2, 3, 4)]
+    if every_engine.name == "postgres":
+        assert labels == ["aggregate over 5 checks", "count and examples of check 4"] + [
+            f"examples of check {i}" for i in (1, 2, 3)
+        ]
+    else:
+        assert labels == ["aggregate over 5 checks"] + [f"examples of check {i}" for i in (1, 2, 3, 4)]
     assert [o.examples for o in alone.outcomes] == [o.examples for o in together.outcomes]
 
 
