@@ -261,7 +261,7 @@ def _groups_of(t: ir.Table, c: _Compiled) -> ir.Table:
             try:
                 c.groups = groups.cache()
                 c.groups_cached = True
-            except Exception as e:  # noqa: BLE001 - e.g. a read-only PostgreSQL standby: no temporary tables
+            except Exception as e:  # noqa: BLE001 - e.g. a database that refuses temporary tables
                 log.info("could not cache the groups of check %s (%s); computed by each query", c.spec.id, _describe(e))
     return c.groups
 
