@@ -400,6 +400,7 @@ def _evaluate(
                     c.spec.id, c.spec.rule_type, _kind(c.spec), CheckResult.UNASSERTED, error=_describe(e), rule=c.rule
                 )
     grouped_examples: dict[str, list[dict[str, Any]]] = {}  # read with their count
+    grouped_errors: dict[str, str] = {}  # why those example rows could not be read
     for c in fused:
         if not c.counts_with_examples or c.groups_cached or _index(c) in outcomes:
             continue
@@ -407,6 +408,15 @@ def _evaluate(
             on_query(f"count and examples of check {c.spec.id}")
         try:
             values[f"{c.key}_failed"], grouped_examples[c.key] = _count_with_examples(t, c, limit)
+            continue
+        except Exception as e:  # noqa: BLE001 - e.g. the statement timeout, or a value that cannot be read
+            # the example rows cost more than the count (they are sorted, and every column
+            # is read): the count alone, as the fused query would have made it
+            grouped_errors[c.key] = _describe(e)
+        if on_query:
+            on_query(f"count of check {c.spec.id}")
+        try:
+            values[f"{c.key}_failed"] = _as_int(_groups_of(t, c)["n"].sum().to_pyarrow().as_py())
         except Exception as e:  # noqa: BLE001 - this check's own query failed
             outcomes[_index(c)] = CheckOutcome(
                 c.spec.id, c.spec.rule_type, _kind(c.spec), CheckResult.UNASSERTED, error=_describe(e), rule=c.rule
@@ -481,6 +491,10 @@ def _evaluate(
             out = outcomes[_index(c)]
             if c.key in shared or c.key in grouped_examples:
                 out.examples = shared[c.key] if c.key in shared else grouped_examples[c.key]
+                continue
+            if c.key in grouped_errors:
+                out.examples, out.examples_error = [], grouped_errors[c.key]
+                log.warning("could not fetch examples of check %s: %s", c.spec.id, out.examples_error)
                 continue
             if on_query:
                 on_query(f"examples of check {c.spec.id}")
@@ -636,7 +650,8 @@ def _count_with_examples(t: ir.Table, c: _Compiled, limit: int) -> tuple[int, li
     twice, the second time serially (TPC-H SF 1, 6 M rows on PostgreSQL: 10.7 s for this
     query, where the semi-join alone took 14.6 s).
 
-    Returns: (failing rows, example rows). Raises: whatever the engine raises."""
+    Returns: (failing rows, example rows). Raises: whatever the engine raises (the caller
+    then counts the failing rows on their own, and reports why the example rows are missing)."""
     assert isinstance(c.rule, RowRule)
     groups = _groups_of(t, c)
     failed = groups["n"].sum().as_scalar()

@@ -99,3 +99,36 @@ def test_unique_on_a_read_only_postgresql_session_counts_with_its_example_rows(p
         assert [(r["k"], r["v"]) for r in unique.examples] == DUPLICATES
     finally:
         con.disconnect()
+
+
+def test_unique_on_postgresql_keeps_its_count_when_its_example_rows_cannot_be_read(pg_database):
+    """The count and the example rows come from one query; when that query fails (here a
+    timestamp PostgreSQL holds as 'infinity', which no reader converts; a statement timeout
+    that only the sorted example rows exceed does the same), the count runs on its own and
+    the missing example rows are reported on the check."""
+    engine = sa.create_engine(pg_database)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE t (k INTEGER, at TIMESTAMP)"))
+        conn.execute(
+            sa.text("INSERT INTO t VALUES (1, 'infinity'), (1, 'infinity'), (2, '2026-12-06'), (3, NULL), (3, NULL)")
+        )
+    engine.dispose()
+    database = pg_database.rsplit("/", 1)[1]
+    con = ibis.postgres.connect(
+        host=PG_HOST, user="postgres", database=database, options="-c default_transaction_read_only=on"
+    )
+    try:
+        labels: list[str] = []
+        checks = [CheckSpec(1, "unique", ["k"]), CheckSpec(2, "notNull", ["at"])]
+        unique, not_null = evaluate(con.table("t"), checks, on_query=labels.append).outcomes
+        assert labels == [
+            "aggregate over 2 checks",
+            "count and examples of check 1",
+            "count of check 1",
+            "examples of check 2",
+        ]
+        assert (unique.result, unique.asserted, unique.failed, unique.examples) == ("failed", 5, 4, [])
+        assert unique.examples_error.startswith("DataError: timestamp too large"), unique.examples_error
+        assert (not_null.result, not_null.failed, [r["k"] for r in not_null.examples]) == ("failed", 2, [3, 3])
+    finally:
+        con.disconnect()
