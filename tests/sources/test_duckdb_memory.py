@@ -4,6 +4,8 @@ without it instead of failing."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from assay.sources.base import SourceError
@@ -43,12 +45,16 @@ def test_a_query_that_needs_more_than_the_budget_runs_again_without_it(monkeypat
     assert con.con.execute(HUNGRY).fetchone() == (300_000,) * 5
 
 
-def test_streamed_reads_run_without_the_budget(monkeypatch):
+def test_streamed_reads_run_without_the_budget(monkeypatch, caplog):
     monkeypatch.setenv("ASSAY_DUCKDB_MEMORY_LIMIT", "10MB")
     con = connect_duckdb()
-    rows = [row for batch in con.sql(HUNGRY).to_pyarrow_batches() for row in batch.to_pylist()]
+    with caplog.at_level(logging.INFO, logger="assay.sources.duckdb"):
+        rows = [row for batch in con.sql(HUNGRY).to_pyarrow_batches() for row in batch.to_pylist()]
     assert [list(row.values()) for row in rows] == [[300_000] * 5]
     assert con.memory_budget is None
+    # lifted before the stream starts, not after running out of it (a stream half read
+    # cannot start again)
+    assert not [r for r in caplog.records if "run again without the budget" in r.getMessage()]
 
 
 def test_a_budget_that_is_not_a_memory_size_is_named_in_the_error(make_duckdb, monkeypatch):
