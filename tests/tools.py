@@ -53,7 +53,8 @@ def _create(venv: Path, package: str, version: str) -> str | None:
     uv = _uv()
     python = str(venv / "bin" / "python")
     if uv:
-        subprocess.run([uv, "venv", "--quiet", str(venv)], check=True, capture_output=True)
+        # on this very interpreter, as `python -m venv` would (uv never fetches another one then)
+        subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, capture_output=True)
         install = [uv, "pip", "install", "--quiet", "--python", python]
     else:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)

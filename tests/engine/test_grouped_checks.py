@@ -29,6 +29,20 @@ def _check(t, filter=None, limit=10, on_query=None):
     return evaluate(t, checks, example_limit=limit, on_query=on_query)
 
 
+def _read_only_postgres(url: str, create: str, insert: tuple[str, list[dict] | None]):
+    """Ibis on PostgreSQL database ``url`` after running ``create`` and ``insert`` (SQL, its
+    parameters) there, in a read-only session as Assay opens them: no temporary table."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(create))
+        conn.execute(sa.text(insert[0]), insert[1])
+    engine.dispose()
+    database = url.rsplit("/", 1)[1]
+    return ibis.postgres.connect(
+        host=PG_HOST, user="postgres", database=database, options="-c default_transaction_read_only=on"
+    )
+
+
 def _cached(con) -> list[str]:
     return [name for name in con.list_tables() if name.startswith("ibis_cache")]
 
@@ -57,17 +71,10 @@ def test_unique_counts_its_groups_and_drops_the_cached_table():
 
 
 def test_unique_on_a_read_only_postgresql_session_counts_with_its_example_rows(pg_database, caplog, monkeypatch):
-    engine = sa.create_engine(pg_database)
-    with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE t (k INTEGER, v TEXT)"))
-        conn.execute(
-            sa.text("INSERT INTO t VALUES (:k, :v)"), [{"k": k, "v": v} for k, v in zip(*ROWS.values(), strict=True)]
-        )
-    engine.dispose()
-    database = pg_database.rsplit("/", 1)[1]
-    # no temporary table can be created in this session, as in Assay's
-    con = ibis.postgres.connect(
-        host=PG_HOST, user="postgres", database=database, options="-c default_transaction_read_only=on"
+    con = _read_only_postgres(
+        pg_database,
+        "CREATE TABLE t (k INTEGER, v TEXT)",
+        ("INSERT INTO t VALUES (:k, :v)", [{"k": k, "v": v} for k, v in zip(*ROWS.values(), strict=True)]),
     )
     try:
         labels: list[str] = []
@@ -106,16 +113,10 @@ def test_unique_on_postgresql_keeps_its_count_when_its_example_rows_cannot_be_re
     timestamp PostgreSQL holds as 'infinity', which no reader converts; a statement timeout
     that only the sorted example rows exceed does the same), the count runs on its own and
     the missing example rows are reported on the check."""
-    engine = sa.create_engine(pg_database)
-    with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE t (k INTEGER, at TIMESTAMP)"))
-        conn.execute(
-            sa.text("INSERT INTO t VALUES (1, 'infinity'), (1, 'infinity'), (2, '2026-12-06'), (3, NULL), (3, NULL)")
-        )
-    engine.dispose()
-    database = pg_database.rsplit("/", 1)[1]
-    con = ibis.postgres.connect(
-        host=PG_HOST, user="postgres", database=database, options="-c default_transaction_read_only=on"
+    con = _read_only_postgres(
+        pg_database,
+        "CREATE TABLE t (k INTEGER, at TIMESTAMP)",
+        ("INSERT INTO t VALUES (1, 'infinity'), (1, 'infinity'), (2, '2026-12-06'), (3, NULL), (3, NULL)", None),
     )
     try:
         labels: list[str] = []
