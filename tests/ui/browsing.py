@@ -19,6 +19,14 @@ def audit(page, name: str, screenshots: Path) -> None:
     if not AXE.is_file():
         pytest.fail(f"{AXE} is missing: run npm ci in ui/")
     page.wait_for_load_state("networkidle")
+    # a notification fading in or out is translucent: axe measures its blended colours and
+    # reports a contrast its settled state does not have. Wait for finite animations and
+    # transitions to end (a spinner's infinite one never does).
+    page.wait_for_function(
+        """() => document.getAnimations().every(
+            (a) => a.playState !== "running" || a.effect?.getComputedTiming().iterations === Infinity)""",
+        timeout=10_000,
+    )
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     bad = [
