@@ -324,10 +324,9 @@ LONGEST_FIRST = (
     "tests/cli/test_qualytics_cli_ownership.py",
     "tests/security/test_teams.py",
     "tests/ui/test_web_routes.py",
-    # shorter, but mostly waiting (README commands one after the other, timeouts, a retry
-    # past a memory budget): handed out last, one of them alone ended the run 20 s late
+    # shorter, but mostly waiting (README commands one after the other, timeouts): handed
+    # out last, one of them alone ended the run 20 s late
     "tests/test_readme.py",
-    "tests/sources/test_duckdb_memory.py",
     "tests/sources/test_statement_timeout.py",
     "tests/sources/test_s3.py",
 )
