@@ -345,3 +345,29 @@ def run_assay(args, *, env: dict, timeout: float = 120, cwd=None) -> subprocess.
     ``subprocess.run(capture_output=True, text=True, timeout=timeout)`` would."""
     exe = Path(sys.executable).with_name("assay")
     return _fork_server(exe, ASSAY_PRELOAD).run(args, env=env, cwd=cwd or os.getcwd(), timeout=timeout)
+
+
+def wait_until_serving(url: str, proc, log: Path | str, timeout: float = 60) -> None:
+    """Wait for the ``assay serve`` process ``proc`` at ``url`` to answer ``GET /api/health``
+    with 204, asking every 0.2 s through one HTTP client (a client per request costs ~45 ms
+    of CPU for its TLS context, taken from the starting server).
+
+    Raises: RuntimeError with the end of the server's ``log`` when the process exits or
+    does not answer within ``timeout`` seconds."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2) as client:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"assay serve exited with {proc.returncode}: {Path(log).read_text()[-2000:]}")
+            try:
+                if client.get(f"{url}/api/health").status_code == 204:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"assay serve did not answer in {timeout:g} s: {Path(log).read_text()[-2000:]}")
+            time.sleep(0.2)

@@ -21,7 +21,7 @@ import duckdb
 import httpx
 import pytest
 
-from tests.cli.forkserver import run_assay, run_tool, start_assay
+from tests.cli.forkserver import run_assay, run_tool, start_assay, wait_until_serving
 from tests.tools import tool_from_pypi
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -77,15 +77,7 @@ class Server:
             env=self.env,
             log=tmp / "server.log",
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 204:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("assay serve did not start:\n" + (tmp / "server.log").read_text())
+        wait_until_serving(self.url, self.proc, tmp / "server.log")
         out = run_assay(["token", "create", "--name", "conformance"], env=self.env)
         assert out.returncode == 0, out.stderr
         self.token = out.stdout.strip().splitlines()[-1]

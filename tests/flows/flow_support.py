@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.cli.forkserver import run_assay, start_assay
+from tests.cli.forkserver import run_assay, start_assay, wait_until_serving
 
 
 def settled(api, flow_id: int, count: int = 1, timeout: float = 30) -> list[dict]:
@@ -39,15 +39,7 @@ class LiveServer:
         self.proc = start_assay(
             ["serve", "--host", "127.0.0.1", "--port", str(self.port)], env=self.env, log=self.log_path
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 204:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, self.log_path.read_text()
-            time.sleep(0.2)
+        wait_until_serving(self.url, self.proc, self.log_path)
         out = run_assay(["token", "create", "--name", "flows"], env=self.env)
         assert out.returncode == 0, out.stderr
         self.token = out.stdout.strip().splitlines()[-1]

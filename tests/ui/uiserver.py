@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from tests.cli.forkserver import wait_until_serving
+
 FLIGHT_ROWS = 3000
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,20 +83,7 @@ class LiveServer:
         self._log = self.log_path.open("w")
         cmd = [sys.executable, "-m", "assay.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT)
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"assay serve exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}"
-                )
-            try:
-                if httpx.get(f"{self.base_url}/api/health", timeout=2).status_code == 204:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"assay serve did not answer in 60 s: {self.log_path.read_text()[-2000:]}")
-            time.sleep(0.2)
+        wait_until_serving(self.base_url, self.proc, self.log_path)
         out = subprocess.run(
             [sys.executable, "-m", "assay.cli", "token", "create", "--name", "ui-test"],
             env=self.env,
