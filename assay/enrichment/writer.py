@@ -18,7 +18,7 @@ A batch with a key (its operation and container, its anomalies' UUIDs) is **idem
 the same transaction first deletes what an earlier attempt of that container scan wrote
 (rows of that operation and container; rows of those anomalies), so a retry — by this
 process or any other, after a timeout that hid a commit — never leaves two copies.
-The enrichment datastore is a DuckDB file (written through Ibis) or a PostgreSQL,
+The enrichment datastore is a DuckDB file (written through DuckDB's own connection) or a PostgreSQL,
 MySQL/MariaDB or SQLite database (written through SQLAlchemy Core, whose transactions
 make each batch all or nothing; missing columns are added with Alembic's ``add_column``).
 """
@@ -230,44 +230,85 @@ class EnrichmentWriter:
                 _write_sql(self.target, plan)
 
 
+#: The name under which a batch's Arrow rows are visible to the INSERT that copies them.
+_ROWS_VIEW = "__assay_enrichment_rows"
+
+
 def _write_duckdb(path: str, plan) -> None:
-    con = ibis.duckdb.connect(path)
+    """Write ``plan`` (:meth:`EnrichmentWriter._plan`) into the DuckDB file ``path`` in one
+    transaction, through DuckDB's own connection: the tables' columns are read in one
+    query, and each table's rows are copied from Arrow by one ``INSERT`` naming its columns
+    (a column the table has and the batch lacks stays NULL). Ibis is used only to create a
+    missing table or add missing columns, as its type mapping names the DuckDB types. Ibis'
+    own ``list_tables``/``table``/``insert`` per table cost ~0.15 s of Python per scan.
+
+    Raises whatever DuckDB raises (file locked, disk full); nothing of the batch is then left.
+    """
+    import duckdb
+    import sqlglot.expressions as sge
+
+    raw = duckdb.connect(path)
     try:
-        raw = con.con
+        raw.execute("SET TimeZone = 'UTC'")  # as an Ibis connection has it
+        have = _duckdb_columns(raw)
+        backend = None
         for name, schema, *_ in plan:
-            _ensure_duckdb(con, name, schema)
+            if name not in have or any(col not in have[name] for col in schema.names):
+                backend = backend or ibis.duckdb.from_connection(raw)
+                _ensure_duckdb(backend, name, schema, have.get(name))
         raw.begin()
         try:
             for name, schema, rows, mode, replaced in plan:
+                table = sge.to_table(name, quoted=True)
                 if mode == "overwrite":
-                    con.truncate_table(name)
+                    raw.execute(sge.delete(table).sql("duckdb"))
                 elif replaced:
-                    import sqlglot.expressions as sge
-
                     where = sge.and_(
                         *[
                             sge.column(col, quoted=True).isin(*[sge.convert(v) for v in values])
                             for col, values in replaced
                         ]
                     )
-                    con.raw_sql(sge.delete(sge.to_table(name, quoted=True), where=where).sql("duckdb"))
+                    raw.execute(sge.delete(table, where=where).sql("duckdb"))
                 if rows:
-                    con.insert(name, _arrow(schema, rows))
+                    columns = [sge.to_identifier(col, quoted=True) for col in schema.names]
+                    raw.register(_ROWS_VIEW, _arrow(schema, rows))
+                    try:
+                        insert = sge.insert(
+                            sge.select(*columns).from_(sge.to_table(_ROWS_VIEW, quoted=True)),
+                            table,
+                            columns=columns,
+                        )
+                        raw.execute(insert.sql("duckdb"))
+                    finally:
+                        raw.unregister(_ROWS_VIEW)
             raw.commit()
         except BaseException:
             raw.rollback()
             raise
     finally:
-        con.disconnect()
+        raw.close()
 
 
-def _ensure_duckdb(con, name: str, schema) -> None:
-    if name not in con.list_tables():
+def _duckdb_columns(raw) -> dict[str, set[str]]:
+    """``{table: its column names}`` of the DuckDB connection's current schema."""
+    rows = raw.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = current_schema()"
+    ).fetchall()
+    out: dict[str, set[str]] = {}
+    for table, column in rows:
+        out.setdefault(table, set()).add(column)
+    return out
+
+
+def _ensure_duckdb(con, name: str, schema, have: set[str] | None) -> None:
+    """Create table ``name`` with ``schema`` (``have`` is None), or add the columns of
+    ``schema`` it lacks (written by an older Assay); ``con`` is an Ibis DuckDB backend."""
+    if have is None:
         con.create_table(name, schema=schema)
         return
-    have = set(con.table(name).columns)
     missing = [(col, dtype) for col, dtype in schema.items() if col not in have]
-    # Evolve the table by adding the columns it lacks (written by an older Assay).
     import sqlglot.expressions as sge
 
     for col, dtype in missing:

@@ -151,6 +151,75 @@ def test_writing_a_batch_twice_leaves_one_copy(tmp_path, kind):
     assert rows("select count(*) from _p_check_metrics") == [(1,)]
 
 
+def _sql(kind, path, *statements):
+    """Run ``statements`` on the enrichment file ``path`` (DuckDB or SQLite); the last one's rows."""
+    if kind == "duckdb":
+        con = duckdb.connect(str(path))
+    else:
+        import sqlite3
+
+        con = sqlite3.connect(path, isolation_level=None)
+    try:
+        rows = []
+        for sql in statements:
+            rows = con.execute(sql).fetchall()
+        return rows
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+def test_a_table_an_older_assay_wrote_gains_the_missing_columns_and_keeps_its_own(tmp_path, kind):
+    path = tmp_path / f"enr.{kind}"
+    _sql(
+        kind,
+        path,
+        "create table _p_source_records (ANOMALY_UUID varchar, NOTE varchar)",
+        "insert into _p_source_records values ('old', 'kept')",
+    )
+    batch = EnrichmentBatch(key=(7, 3), anomaly_uuids=["u1"])
+    batch.source_records.append({"ANOMALY_UUID": "u1", "RECORD": '{"id": 1}', "SOURCE_CONTAINER": "t"})
+    batch.scan_operations.append(
+        {"OPERATION_ID": 7, "CONTAINER_ID": 3, "INCREMENTAL": False, "END_TIME": dt.datetime(2024, 1, 2, tzinfo=dt.UTC)}
+    )
+    EnrichmentWriter(EnrichmentTarget(kind, str(path)), "_p").write(batch)
+    assert _sql(
+        kind,
+        path,
+        "select ANOMALY_UUID, NOTE, RECORD, SOURCE_CONTAINER, SOURCE_PARTITION from _p_source_records order by 1",
+    ) == [
+        ("old", "kept", None, None, None),
+        ("u1", None, '{"id": 1}', "t", None),
+    ]
+    # a table made by this write has every column, with the values given
+    assert _sql(kind, path, "select OPERATION_ID, CONTAINER_ID, INCREMENTAL, RESULT from _p_scan_operations") == [
+        (7, 3, False if kind == "duckdb" else 0, None)
+    ]
+
+
+def test_a_duckdb_batch_that_fails_halfway_leaves_nothing(tmp_path):
+    import ibis
+
+    path = tmp_path / "enr.duckdb"
+    # a remediation table with a required column Assay does not fill: its insert, the last
+    # of the batch, fails after the four others
+    _sql("duckdb", path, "create table _p_remediation_3 (id bigint, required_by_someone integer not null)")
+    batch = EnrichmentBatch(key=(7, 3), anomaly_uuids=["u1"])
+    batch.scan_operations.append({"OPERATION_ID": 7, "CONTAINER_ID": 3})
+    batch.failed_checks.append({"QUALITY_CHECK_ID": 1, "ANOMALY_UUID": "u1", "OPERATION_ID": 7})
+    batch.source_records.append({"ANOMALY_UUID": "u1", "RECORD": "{}"})
+    batch.check_metrics.append({"OPERATION_ID": 7, "CONTAINER_ID": 3, "QUALITY_CHECK_ID": 1})
+    schema = ibis.schema({"id": "int64", "ANOMALY_UUID": "string"})
+    batch.remediation = ("_p_remediation_3", schema, [{"id": 1, "ANOMALY_UUID": "u1"}], "append")
+    with pytest.raises(duckdb.ConstraintException, match="required_by_someone"):
+        EnrichmentWriter(EnrichmentTarget("duckdb", str(path)), "_p").write(batch)
+    counts = [
+        _enrichment_rows(path, f"select count(*) from _p_{table}")[0][0]
+        for table in ("scan_operations", "failed_checks", "source_records", "check_metrics", "remediation_3")
+    ]
+    assert counts == [0, 0, 0, 0, 0]
+
+
 @pytest.fixture
 def queue_only_api(pg_database, tmp_path):
     """An API whose server runs no operation itself (ASSAY_WORKERS=0), on PostgreSQL."""
