@@ -291,10 +291,12 @@ def _write_duckdb(path: str, plan) -> None:
 
 
 def _duckdb_columns(raw) -> dict[str, set[str]]:
-    """``{table: its column names}`` of the DuckDB connection's current schema."""
+    """``{table: its column names}`` of the DuckDB connection's current schema (from
+    ``duckdb_columns()``: the first ``information_schema`` query of a connection takes
+    ~20 ms, this ~1.5 ms)."""
     rows = raw.execute(
-        "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_catalog = current_database() AND table_schema = current_schema()"
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = current_schema()"
     ).fetchall()
     out: dict[str, set[str]] = {}
     for table, column in rows:
