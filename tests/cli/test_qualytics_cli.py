@@ -167,6 +167,9 @@ def test_auth_init_status_and_doctor(env):
     assert f"url: {server.url}/api/" in config, r.stdout
     r = q(env, "auth", "status")
     assert r.returncode == 0 and "Logged in" in r.stdout, r.stdout
+    # The server builds its OpenAPI document on the first request for it (~2 s of CPU, over
+    # 10 s on a loaded 2-core machine), and `doctor` waits 10 s for it: asked for here first.
+    assert server.http.get("/openapi.json", timeout=120).status_code == 200
     r = q(env, "doctor")
     assert r.returncode == 0, r.stdout
     assert "55 required method/path operations supported" in r.stdout
