@@ -67,6 +67,43 @@ def pg_database(pg_admin) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def _pg_store_template(pg_admin) -> Iterator[str]:
+    """The name of a PostgreSQL database at the newest migration, made once per test process."""
+    from sqlalchemy import text
+
+    from assay.store.db import upgrade
+
+    name = f"assay_template_{uuid.uuid4().hex[:12]}"
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"postgresql+psycopg2://postgres@{PG_HOST}:5432/{name}"
+    upgrade(url)
+    dispose_engine(url)  # a template has no other connection while it is copied
+    yield name
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def pg_store(pg_admin, _pg_store_template) -> Iterator[str]:
+    """A fresh PostgreSQL metadata store at the newest migration for one test; yields its
+    SQLAlchemy URL. A copy of a migrated database (``CREATE DATABASE … TEMPLATE``, ~0.2 s)
+    instead of the migrations run again (~0.7–0.9 s on 2 cores); the migrations are tested
+    on PostgreSQL on their own (``tests/security/test_upgrade.py``, which, like every source
+    or enrichment database, uses the empty ``pg_database``)."""
+    from sqlalchemy import text
+
+    name = f"assay_test_{uuid.uuid4().hex[:12]}"
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_pg_store_template}"'))
+    url = f"postgresql+psycopg2://postgres@{PG_HOST}:5432/{name}"
+    yield url
+    dispose_engine(url)
+    with pg_admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
 def mariadb_server():
     """A PyMySQL connection factory for the MariaDB server at 127.0.0.1:3306 (root, no password)."""
     import pymysql
@@ -267,7 +304,7 @@ def api(tmp_path) -> Iterator[Api]:
 def api_any_store(request, tmp_path) -> Iterator[Api]:
     """An API client, once on a SQLite metadata store and once on PostgreSQL."""
     if request.param == "postgres":
-        url = request.getfixturevalue("pg_database")
+        url = request.getfixturevalue("pg_store")
         yield from _client(make_settings(tmp_path, url))
     else:
         yield from _client(make_settings(tmp_path))
