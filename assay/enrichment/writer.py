@@ -259,7 +259,7 @@ def _write_duckdb(path: str, plan) -> None:
         raw.begin()
         try:
             for name, schema, rows, mode, replaced in plan:
-                table = sge.to_table(name, quoted=True)
+                table = _quoted_table(name)
                 if mode == "overwrite":
                     raw.execute(sge.delete(table).sql("duckdb"))
                 elif replaced:
@@ -275,7 +275,7 @@ def _write_duckdb(path: str, plan) -> None:
                     raw.register(_ROWS_VIEW, _arrow(schema, rows))
                     try:
                         insert = sge.insert(
-                            sge.select(*columns).from_(sge.to_table(_ROWS_VIEW, quoted=True)),
+                            sge.select(*columns).from_(_quoted_table(_ROWS_VIEW)),
                             table,
                             columns=columns,
                         )
@@ -288,6 +288,15 @@ def _write_duckdb(path: str, plan) -> None:
             raise
     finally:
         raw.close()
+
+
+def _quoted_table(name: str):
+    """Table ``name`` as one quoted identifier, whatever characters the enrichment prefix
+    holds (``sqlglot.to_table`` would parse it: ``_a.b`` as a schema and a table, ``_a"b``
+    as an error)."""
+    import sqlglot.expressions as sge
+
+    return sge.Table(this=sge.to_identifier(name, quoted=True))
 
 
 def _duckdb_columns(raw) -> dict[str, set[str]]:
@@ -315,7 +324,7 @@ def _ensure_duckdb(con, name: str, schema, have: set[str] | None) -> None:
 
     for col, dtype in missing:
         stmt = sge.Alter(
-            this=sge.to_table(name, quoted=True),
+            this=_quoted_table(name),
             kind="TABLE",
             actions=[
                 sge.ColumnDef(this=sge.to_identifier(col, quoted=True), kind=con.compiler.type_mapper.from_ibis(dtype))

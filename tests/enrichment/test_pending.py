@@ -197,6 +197,21 @@ def test_a_table_an_older_assay_wrote_gains_the_missing_columns_and_keeps_its_ow
     ]
 
 
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+@pytest.mark.parametrize("prefix", ["_a.b", "main.x", '_a"b', "_a'b", "_1; drop"])
+def test_any_enrichment_prefix_names_one_table(tmp_path, kind, prefix):
+    path = tmp_path / f"enr.{kind}"
+    writer = EnrichmentWriter(EnrichmentTarget(kind, str(path)), prefix)
+    for _ in range(2):  # the second write replaces the first (same container scan)
+        batch = EnrichmentBatch(key=(7, 3), anomaly_uuids=["u1"])
+        batch.scan_operations.append({"OPERATION_ID": 7, "CONTAINER_ID": 3})
+        batch.source_records.append({"ANOMALY_UUID": "u1", "RECORD": "{}"})
+        writer.write(batch)
+    quoted = '"' + prefix.replace('"', '""')
+    assert _sql(kind, path, f'select OPERATION_ID from {quoted}_scan_operations"') == [(7,)]
+    assert _sql(kind, path, f'select ANOMALY_UUID from {quoted}_source_records"') == [("u1",)]
+
+
 def test_a_duckdb_batch_that_fails_halfway_leaves_nothing(tmp_path):
     import ibis
 
