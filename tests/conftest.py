@@ -7,6 +7,7 @@ so a green CI always means every test ran.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -51,37 +52,43 @@ def pg_admin():
     admin.dispose()
 
 
+@contextlib.contextmanager
+def _new_pg_database(pg_admin, template: str | None = None, prefix: str = "assay_test_") -> Iterator[tuple[str, str]]:
+    """A new, uniquely named PostgreSQL database (a copy of database ``template`` when
+    given): yields ``(name, SQLAlchemy URL)``, then drops it with its connections."""
+    from sqlalchemy import text
+
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    with pg_admin.connect() as conn:
+        if template is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        else:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    url = f"postgresql+psycopg2://postgres@{PG_HOST}:5432/{name}"
+    try:
+        yield name, url
+    finally:
+        dispose_engine(url)
+        with pg_admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture
 def pg_database(pg_admin) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test; yields its SQLAlchemy URL."""
-    from sqlalchemy import text
-
-    name = f"assay_test_{uuid.uuid4().hex[:12]}"
-    with pg_admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"postgresql+psycopg2://postgres@{PG_HOST}:5432/{name}"
-    yield url
-    dispose_engine(url)
-    with pg_admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with _new_pg_database(pg_admin) as (_name, url):
+        yield url
 
 
 @pytest.fixture(scope="session")
 def _pg_store_template(pg_admin) -> Iterator[str]:
     """The name of a PostgreSQL database at the newest migration, made once per test process."""
-    from sqlalchemy import text
-
     from assay.store.db import upgrade
 
-    name = f"assay_template_{uuid.uuid4().hex[:12]}"
-    with pg_admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"postgresql+psycopg2://postgres@{PG_HOST}:5432/{name}"
-    upgrade(url)
-    dispose_engine(url)  # a template has no other connection while it is copied
-    yield name
-    with pg_admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with _new_pg_database(pg_admin, prefix="assay_template_") as (name, url):
+        upgrade(url)
+        dispose_engine(url)  # a template has no other connection while it is copied
+        yield name
 
 
 @pytest.fixture
@@ -91,16 +98,8 @@ def pg_store(pg_admin, _pg_store_template) -> Iterator[str]:
     instead of the migrations run again (~0.7–0.9 s on 2 cores); the migrations are tested
     on PostgreSQL on their own (``tests/security/test_upgrade.py``, which, like every source
     or enrichment database, uses the empty ``pg_database``)."""
-    from sqlalchemy import text
-
-    name = f"assay_test_{uuid.uuid4().hex[:12]}"
-    with pg_admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_pg_store_template}"'))
-    url = f"postgresql+psycopg2://postgres@{PG_HOST}:5432/{name}"
-    yield url
-    dispose_engine(url)
-    with pg_admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with _new_pg_database(pg_admin, template=_pg_store_template) as (_name, url):
+        yield url
 
 
 @pytest.fixture(scope="session")
