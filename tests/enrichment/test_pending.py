@@ -129,17 +129,9 @@ def test_writing_a_batch_twice_leaves_one_copy(tmp_path, kind):
     writer.write(other)
     writer.write(batch())
     writer.write(batch())  # a retry after an unacknowledged commit
-    if kind == "duckdb":
-        rows = lambda sql: _enrichment_rows(path, sql)  # noqa: E731
-    else:
-        import sqlite3
 
-        def rows(sql):
-            con = sqlite3.connect(path)
-            try:
-                return con.execute(sql).fetchall()
-            finally:
-                con.close()
+    def rows(sql):
+        return _sql(kind, path, sql)
 
     assert rows("select OPERATION_ID, count(*) from _p_scan_operations group by 1 order by 1") == [(7, 1), (8, 1)]
     assert rows("select ANOMALY_UUID, count(*) from _p_source_records group by 1 order by 1") == [
