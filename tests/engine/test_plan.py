@@ -309,6 +309,65 @@ def test_a_big_read_on_duckdb_reads_each_checks_example_rows_alone(monkeypatch):
     con.disconnect()
 
 
+@pytest.mark.parametrize(
+    ("ids", "bounded_rows"),
+    [
+        # ties at the bound: the 2nd smallest id of the failing rows is 2, held by three rows
+        ([3, 1, 2, 2, 5, 2, 4, 6], 4),
+        # one non-NULL id, so a NULL is among the first two: no bound (it would drop the NULLs)
+        ([None, None, None, 5, None, None, None, None], None),
+        # NULL ids past the first two: bounded at 2
+        ([None, 2, 3, None, 1, 4, 9, 5], 2),
+    ],
+)
+def test_big_duckdb_reads_read_unpushed_example_rows_in_two_steps(monkeypatch, ids, bounded_rows):
+    """Past ``BOUNDED_EXAMPLES_ABOVE_ROWS`` rows on DuckDB, a failing check whose predicate
+    compares two columns, or ``unique``, first reads the smallest values of the first order
+    column among its failing rows, then its rows up to that bound: the same rows, in the
+    same order, as the one-step read."""
+    con = ibis.duckdb.connect()
+    # every row fails both checks: v < w everywhere, and k takes each value twice
+    t = Engine("duckdb", con).load(
+        id=ids, v=[8, 7, 6, 5, 4, 3, 2, 1], w=[9, 9, 9, 9, 9, 9, 9, 9], k=[1, 2, 3, 4, 4, 3, 2, 1]
+    )
+    checks = numbered(check("satisfiesExpression", expression="v >= w"), check("unique", ["k"]))
+    seen: list[tuple[int, int]] = []
+    bound = plan._bounded_by_first_column
+
+    def spy(t, rows, limit):
+        out = bound(t, rows, limit)
+        seen.append((rows.count().to_pyarrow().as_py(), out.count().to_pyarrow().as_py()))
+        return out
+
+    monkeypatch.setattr(plan, "_bounded_by_first_column", spy)
+    monkeypatch.setattr(plan, "SHARED_EXAMPLES_ABOVE_ROWS", 0)
+    monkeypatch.setattr(plan, "BOUNDED_EXAMPLES_ABOVE_ROWS", 7)
+    two_steps = evaluate(t, checks, example_limit=2)
+    assert seen == [(8, bounded_rows or 8)] * 2
+    monkeypatch.setattr(plan, "BOUNDED_EXAMPLES_ABOVE_ROWS", 8)
+    one_step = evaluate(t, checks, example_limit=2)
+    assert len(seen) == 2
+    assert [o.examples for o in two_steps.outcomes] == [o.examples for o in one_step.outcomes]
+    # ids ascending, NULLs last, then v ascending (the examples' order)
+    rows = sorted(zip(ids, [8, 7, 6, 5, 4, 3, 2, 1], strict=True), key=lambda r: (r[0] is None, r[0] or 0, r[1]))
+    expected = [{"id": i, "v": v, "w": 9, "k": [1, 2, 3, 4, 4, 3, 2, 1][8 - v]} for i, v in rows[:2]]
+    assert [o.examples for o in two_steps.outcomes] == [expected, expected]
+    con.disconnect()
+
+
+def test_a_float_first_column_is_never_a_bound(monkeypatch):
+    """A float read back into Python may not be the value the engine compares: no bound."""
+    con = ibis.duckdb.connect()
+    t = Engine("duckdb", con).load(x=[0.1, 0.3, 0.2, 0.1], v=[1, 2, 3, 4], w=[5, 5, 5, 5])
+    monkeypatch.setattr(plan, "SHARED_EXAMPLES_ABOVE_ROWS", 0)
+    monkeypatch.setattr(plan, "BOUNDED_EXAMPLES_ABOVE_ROWS", 0)
+    (o,) = evaluate(t, numbered(check("satisfiesExpression", expression="v >= w")), example_limit=2).outcomes
+    assert o.examples == [{"x": 0.1, "v": 1, "w": 5}, {"x": 0.1, "v": 4, "w": 5}]
+    rows = t.filter(t.v < t.w)
+    assert plan._bounded_by_first_column(t, rows, 2) is rows
+    con.disconnect()
+
+
 def test_example_rows_respect_the_filter(engine):
     t = engine.load(id=[1, 2, 3, 4], v=[-1, -2, -3, -4], g=["x", "y", "x", "y"])
     (o,) = evaluate(t, numbered(check("notNegative", ["v"], filter="g = 'y'"))).outcomes
