@@ -887,12 +887,18 @@ def _remediation(params, prefix, container, table, findings: list[Finding], uuid
     mode = params.get("remediation") or "none"
     if mode == "none":
         return None
+    source = dict(table.schema().items())
+    names = remediation_names(list(source))
     schema = ibis.schema(
-        {**dict(table.schema().items()), "_QUALYTICS_SOURCE_PARTITION": "string", "ANOMALY_UUID": "string"}
+        {
+            **{names[name]: dtype for name, dtype in source.items()},
+            "_QUALYTICS_SOURCE_PARTITION": "string",
+            "ANOMALY_UUID": "string",
+        }
     )
     rows = [
         {
-            **raw,
+            **{names.get(name, name): value for name, value in raw.items()},
             "_QUALYTICS_SOURCE_PARTITION": read.partition_of_row(raw) or partition,
             "ANOMALY_UUID": anomaly_uuid,
         }
@@ -900,6 +906,37 @@ def _remediation(params, prefix, container, table, findings: list[Finding], uuid
         for raw in finding.raw_records
     ]
     return f"{prefix}_remediation_{container.id}", schema, rows, mode
+
+
+#: The columns Assay adds to a remediation table (Qualytics' names).
+REMEDIATION_COLUMNS = ("_QUALYTICS_SOURCE_PARTITION", "ANOMALY_UUID")
+
+
+def remediation_names(columns: list[str]) -> dict[str, str]:
+    """``{source column: its column in the remediation table}``.
+
+    Enrichment engines compare column names without case (DuckDB, SQLite, MySQL), so a
+    source column that equals, in any case, one of ``REMEDIATION_COLUMNS`` or an earlier
+    source column is written as ``<name>_1`` (``_2``, … until the name is free): its values
+    are kept beside the anomaly's ``ANOMALY_UUID`` instead of replacing it or failing the
+    write. Every other column keeps its name. Deterministic, so every scan appends to the
+    same columns."""
+    taken = {name.lower() for name in REMEDIATION_COLUMNS}
+    names: dict[str, str] = {}
+    clashing: list[str] = []
+    for name in columns:
+        if name.lower() in taken:
+            clashing.append(name)
+        else:
+            taken.add(name.lower())
+            names[name] = name
+    for name in clashing:
+        n = 1
+        while f"{name}_{n}".lower() in taken:
+            n += 1
+        names[name] = f"{name}_{n}"
+        taken.add(names[name].lower())
+    return {name: names[name] for name in columns}
 
 
 def _enrichment_batch(

@@ -63,6 +63,54 @@ def test_remediation_overwrite_holds_only_the_latest_scan(api, make_duckdb, tmp_
     assert uuids == {a["uuid"] for a in api.anomalies(datastore=ds["id"]) if a["operation_id"] == latest}
 
 
+def test_source_columns_named_like_remediation_columns_keep_their_values(api, make_duckdb, tmp_path):
+    """A source column named ``anomaly_uuid`` or ``_QUALYTICS_SOURCE_PARTITION`` (any case)
+    is written as ``<name>_1``: the write used to fail ("Column with name ANOMALY_UUID
+    already exists!", the batch then pending forever) or replace the source's values."""
+    path = make_duckdb(
+        'create table t (id integer, anomaly_uuid varchar, "_QUALYTICS_SOURCE_PARTITION" varchar, v integer)',
+        "insert into t values (1, 'mine-1', 'p1', NULL), (2, 'mine-2', 'p2', 2), (3, 'mine-3', 'p3', NULL)",
+    )
+    ds = api.duckdb_datastore("Clash", path)
+    lake = api.enrichment_datastore("Clash lake", tmp_path / "lake.duckdb")
+    api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
+    api.sync(ds["id"])
+    t = api.container_id(ds["id"], "t")
+    api.check(t, "notNull", ["v"])
+    op = api.scan(ds["id"], remediation="append")
+    assert op["result"] == "success" and op["message"] is None, op
+    con = duckdb.connect(str(tmp_path / "lake.duckdb"), read_only=True)
+    try:
+        table = f"_clash_remediation_{t}"
+        columns = [r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()]
+        rows = con.execute(f'SELECT * FROM "{table}" ORDER BY id').fetchall()
+    finally:
+        con.close()
+    assert columns == [
+        "id",
+        "anomaly_uuid_1",
+        "_QUALYTICS_SOURCE_PARTITION_1",
+        "v",
+        "_QUALYTICS_SOURCE_PARTITION",
+        "ANOMALY_UUID",
+    ]
+    uuids = {a["uuid"] for a in api.anomalies(datastore=ds["id"])}
+    assert [r[:5] for r in rows] == [(1, "mine-1", "p1", None, "t"), (3, "mine-3", "p3", None, "t")]
+    assert {r[5] for r in rows} == uuids and len(uuids) == 2
+
+
+def test_remediation_names_rename_only_the_clashing_columns():
+    from assay.operations.scan import remediation_names
+
+    assert remediation_names(["ANOMALY_UUID", "anomaly_uuid_1", "a", "A", "b"]) == {
+        "ANOMALY_UUID": "ANOMALY_UUID_2",
+        "anomaly_uuid_1": "anomaly_uuid_1",
+        "a": "a",
+        "A": "A_1",
+        "b": "b",
+    }
+
+
 def test_remediation_without_enrichment_is_refused(api, make_duckdb):
     path = make_duckdb("create table t (id integer)")
     ds = api.duckdb_datastore("bare", path)
