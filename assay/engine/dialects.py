@@ -136,7 +136,12 @@ class Dialect:
 
     def example_value(self, v: ir.Value) -> ir.Value:
         """Column ``v`` as read into an example row (an anomaly's source record): ``v``
-        itself wherever the driver reads every value of its type exactly."""
+        itself wherever the driver reads every value of its type exactly; an INTERVAL as
+        the engine's text of it (``1 month 2 days 03:00:00``): its months and days have no
+        exact duration, and Ibis reads DuckDB's Arrow intervals as durations, which fails
+        ("Unsupported cast from month_day_nano_interval to duration")."""
+        if v.type().is_interval():
+            return v.cast("string").name(v.get_name())
         return v
 
     def double_text(self, x: ir.FloatingValue) -> ir.StringValue:
@@ -253,7 +258,7 @@ class PostgresDialect(Dialect):
             return self.decimal_text(v).name(v.get_name())
         if dtype.is_floating():
             return self.aggregate_value(v).name(v.get_name())
-        return v
+        return super().example_value(v)
 
     def regex_escape(self, cp: int) -> str:
         return f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"

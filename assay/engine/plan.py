@@ -760,6 +760,15 @@ def _read_examples(q: ir.Table) -> list[dict[str, Any]]:
     return q.to_pyarrow().to_pylist()
 
 
+def example_schema(t: ir.Table) -> ibis.Schema:
+    """The types of ``t``'s example rows (:func:`_read_examples`), column by column: the
+    table's own, but where :meth:`Dialect.example_value` reads a column as something else
+    (an INTERVAL or PostgreSQL's unscaled NUMERIC as text). A remediation table holds
+    example rows, so it takes these types."""
+    dialect = dialect_of(t)
+    return ibis.schema({name: dialect.example_value(t[name]).type() for name in t.columns})
+
+
 def _orderable(dtype) -> bool:
     return dtype.is_numeric() or dtype.is_string() or dtype.is_temporal() or dtype.is_boolean()
 

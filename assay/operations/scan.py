@@ -38,7 +38,7 @@ from sqlalchemy import or_, select
 
 from ..domain import AnomalyType
 from ..engine.anomalies import Finding, anomaly_weight, findings_for, rekeyed, repeat_statuses, to_resolve
-from ..engine.plan import evaluate
+from ..engine.plan import evaluate, example_schema
 from ..engine.rules import CheckSpec
 from ..enrichment import pending
 from ..enrichment.writer import EnrichmentBatch, default_prefix, target_of, to_json
@@ -887,7 +887,7 @@ def _remediation(params, prefix, container, table, findings: list[Finding], uuid
     mode = params.get("remediation") or "none"
     if mode == "none":
         return None
-    source = dict(table.schema().items())
+    source = dict(example_schema(table).items())  # the types of the rows it copies
     names = remediation_names(list(source))
     schema = ibis.schema(
         {

@@ -99,6 +99,73 @@ def test_source_columns_named_like_remediation_columns_keep_their_values(api, ma
     assert {r[5] for r in rows} == uuids and len(uuids) == 2
 
 
+def test_an_interval_column_reaches_source_records_and_remediation_as_its_text(api, make_duckdb, tmp_path):
+    """An INTERVAL has no exact duration (a month): example rows hold the engine's text of
+    it. They used to hold no row at all ("Unsupported cast from month_day_nano_interval
+    to duration")."""
+    path = make_duckdb(
+        "create table t (id integer, wait interval, v integer)",
+        "insert into t values (1, INTERVAL '1 month 2 days 3 hours', NULL), (2, INTERVAL '90 minutes', 2), "
+        "(3, NULL, NULL)",
+    )
+    ds = api.duckdb_datastore("Waits", path)
+    lake = api.enrichment_datastore("Waits lake", tmp_path / "lake.duckdb")
+    api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
+    api.sync(ds["id"])
+    t = api.container_id(ds["id"], "t")
+    api.check(t, "notNull", ["v"])
+    op = api.scan(ds["id"], remediation="append")
+    assert op["result"] == "success" and op["message"] is None, op
+    records = sorted((r for a in api.anomalies(datastore=ds["id"]) for r in a["source_records"]), key=str)
+    assert records == [{"id": 1, "wait": "1 month 2 days 03:00:00", "v": None}, {"id": 3, "wait": None, "v": None}]
+    con = duckdb.connect(str(tmp_path / "lake.duckdb"), read_only=True)
+    try:
+        rows = con.execute(f'SELECT id, wait, v FROM "_waits_remediation_{t}" ORDER BY id').fetchall()
+    finally:
+        con.close()
+    assert rows == [(1, "1 month 2 days 03:00:00", None), (3, None, None)]
+
+
+def test_postgres_interval_and_unscaled_numeric_reach_remediation_as_their_text(api, pg_database, tmp_path):
+    """PostgreSQL: an INTERVAL was read as seconds (a month as 30 days) and an unscaled
+    NUMERIC as text into a DECIMAL remediation column, which failed the write ("int or
+    Decimal object expected, got str") and left the batch pending forever. Both are now
+    their exact text, in the source records and in the remediation table."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(pg_database)
+    with engine.begin() as conn:
+        conn.execute(sa.text("create table t (id integer, wait interval, n numeric, v integer)"))
+        conn.execute(
+            sa.text(
+                "insert into t values (1, '1 month 2 days 3 hours', 1.23456789012345678901, NULL), "
+                "(2, '90 minutes', 2, 2), (3, NULL, NULL, NULL)"
+            )
+        )
+    engine.dispose()
+    pg = {"type": "postgresql", "host": "127.0.0.1", "port": 5432, "username": "postgres"}
+    body = {"name": "Pgw", "connection": pg, "database": pg_database.rsplit("/", 1)[1], "schema": "public"}
+    ds = api.ok("POST", "/api/datastores", json=body)
+    lake = api.enrichment_datastore("Pgw lake", tmp_path / "lake.duckdb")
+    api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
+    api.sync(ds["id"])
+    t = api.container_id(ds["id"], "t")
+    api.check(t, "notNull", ["v"])
+    op = api.scan(ds["id"], remediation="append")
+    assert op["result"] == "success" and op["message"] is None, op
+    records = sorted((r for a in api.anomalies(datastore=ds["id"]) for r in a["source_records"]), key=lambda r: r["id"])
+    assert records == [
+        {"id": 1, "wait": "1 mon 2 days 03:00:00", "n": "1.23456789012345678901", "v": None},
+        {"id": 3, "wait": None, "n": None, "v": None},
+    ]
+    con = duckdb.connect(str(tmp_path / "lake.duckdb"), read_only=True)
+    try:
+        rows = con.execute(f'SELECT id, wait, n, v FROM "_pgw_remediation_{t}" ORDER BY id').fetchall()
+    finally:
+        con.close()
+    assert rows == [(1, "1 mon 2 days 03:00:00", "1.23456789012345678901", None), (3, None, None, None)]
+
+
 def test_remediation_names_rename_only_the_clashing_columns():
     from assay.operations.scan import remediation_names
 
