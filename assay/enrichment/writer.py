@@ -360,6 +360,8 @@ def _sa_type(dtype):
         return sa.Date()
     if dtype.is_time():
         return sa.Time()
+    if dtype.is_binary():
+        return sa.LargeBinary()
     return sa.Text()
 
 

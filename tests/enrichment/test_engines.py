@@ -98,6 +98,33 @@ def test_scan_writes_every_enrichment_table(api, make_duckdb, enrichment):
         engine.dispose()
 
 
+def test_a_binary_column_is_remediated_as_its_bytes(api, make_duckdb, enrichment):
+    """A BLOB reached SQL enrichment tables as the text of its Python repr ("b'\\x00\\x01'")."""
+    body, url = enrichment
+    path = make_duckdb(
+        "create table b (id integer, payload blob, v integer)",
+        "insert into b values (1, '\\x00\\x01\\xFF'::BLOB, NULL), (2, 'ok'::BLOB, 2), (3, NULL, NULL)",
+    )
+    ds = api.duckdb_datastore("Bin", path)
+    lake = api.ok("POST", "/api/datastores", json={"name": "bin lake", "enrichment_only": True, **body})
+    api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
+    api.sync(ds["id"])
+    t = api.container_id(ds["id"], "b")
+    api.check(t, "notNull", ["v"])
+    op = api.scan(ds["id"], remediation="append")
+    assert op["result"] == "success" and op["message"] is None, op
+    engine = sa.create_engine(url)
+    try:
+        table = sa.table(f"_bin_remediation_{t}", sa.column("id"), sa.column("payload"))
+        with engine.connect() as conn:
+            result = conn.execute(sa.select(table.c.id, table.c.payload).order_by(table.c.id))
+            # psycopg2 reads a BYTEA as a memoryview
+            rows = [(i, None if p is None else bytes(p)) for i, p in result]
+    finally:
+        engine.dispose()
+    assert rows == [(1, b"\x00\x01\xff"), (3, None)]
+
+
 def test_a_failure_between_two_writes_leaves_nothing(api, make_duckdb, enrichment, monkeypatch):
     monkeypatch.setenv("ASSAY_ENRICHMENT_RETRY_SECONDS", "0.3")
     monkeypatch.setenv("ASSAY_REAPER_INTERVAL", "0.2")
