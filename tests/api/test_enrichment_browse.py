@@ -55,6 +55,31 @@ def test_listing_of_the_enrichment_and_of_the_source_datastore(world):
     assert api.get("/api/datastores/999/listing").status_code == 404
 
 
+def test_listing_waits_for_a_write_to_the_enrichment_file_in_the_same_process(world):
+    """While this process writes to the DuckDB enrichment file (open read-write, under the
+    writer's lock), DuckDB refuses a read-only connection to it: the listing answered 422
+    "Can't open a connection to same database file with a different configuration". It now
+    waits for the write."""
+    import threading
+
+    from assay.enrichment.writer import EnrichmentTarget, write_lock
+
+    api, lake = world["api"], world["lake"]
+    path = api.ok("GET", f"/api/datastores/{lake['id']}")["database"]
+    answers: list = []
+    with write_lock(EnrichmentTarget("duckdb", path)):
+        writer = duckdb.connect(path)  # as EnrichmentWriter holds the file during a write
+        reader = threading.Thread(target=lambda: answers.append(api.get(f"/api/datastores/{lake['id']}/listing")))
+        reader.start()
+        reader.join(0.5)
+        assert answers == []  # still waiting
+        writer.close()
+    reader.join(30)
+    (answer,) = answers
+    assert answer.status_code == 200, answer.text
+    assert [t["name"] for t in answer.json()] == TABLES
+
+
 def test_source_records_of_an_anomaly(world):
     api, lake = world["api"], world["lake"]
     anomalies = api.anomalies(datastore=world["ds"]["id"])

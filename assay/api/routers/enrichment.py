@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from ...enrichment import browse
+from ...enrichment.writer import target_of, write_lock
 from ...errors import Conflict, ValidationError
 from ...security import datastore_secrets
 from ...sources import SourceError, open_source
@@ -41,8 +42,14 @@ def _scope(session, datastore_id: int) -> tuple[Datastore, list[Datastore]]:
 
 @contextlib.contextmanager
 def _opened(request: Request, enrichment: Datastore) -> Iterator[object]:
+    secrets = datastore_secrets(request.app.state.settings.secret_key, enrichment)
+    held: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if enrichment.type == "duckdb":
+        # a DuckDB file this process is writing cannot be opened read-only meanwhile: wait
+        with contextlib.suppress(ValueError):  # a file outside the data roots: open_source says so
+            held = write_lock(target_of(enrichment, secrets))
     try:
-        with open_source(enrichment, datastore_secrets(request.app.state.settings.secret_key, enrichment)) as source:
+        with held, open_source(enrichment, secrets) as source:
             yield source
     except SourceError as e:
         raise ValidationError(
