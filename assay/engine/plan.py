@@ -709,7 +709,12 @@ def failing_rows(t: ir.Table, c: _Compiled, limit: int, records: int | None = No
         # a window column would be computed twice; a filter on one column reaches the scan
         pushed = bool(c.derived) or len(_referenced(base, [pred])) < 2
     if not pushed and records is not None and records > BOUNDED_EXAMPLES_ABOVE_ROWS and dialect_of(t).filters_in_scan:
-        rows = _bounded_by_first_column(t, rows, limit)
+        bounded = _bounded_by_first_column(t, rows, limit)
+        if bounded is not rows:
+            try:
+                return _ordered_rows(t, bounded, limit)
+            except Exception as e:  # noqa: BLE001 - the one-step read reports its own error
+                log.info("the bounded example rows of check %s could not be read (%s)", c.spec.id, _describe(e))
     return _ordered_rows(t, rows, limit)
 
 
@@ -725,15 +730,17 @@ def _bounded_by_first_column(t: ir.Table, rows: ir.Table, limit: int) -> ir.Tabl
     gets a constant bound on that column, which DuckDB pushes into its scan.
 
     ``rows`` is returned unchanged when no such bound is sure to keep the same rows: a NULL
-    among the first ``limit`` values (the bound would drop the NULL rows), a first column of
-    a type whose values do not come back to Python exactly (floats, timestamps), no rows,
-    or a failed first step (logged; the plain query then says what is wrong)."""
+    among the first ``limit`` values (the bound would drop the NULL rows), a first column
+    that is not an integer, a date or a decimal (a float or a timestamp may not come back
+    to Python exactly; a string column may be a DuckDB ENUM, which sorts by its position
+    but compares with a string literal as text), no rows, or a failed first step (logged;
+    the plain query then says what is wrong)."""
     order = [name for name, dtype in t.schema().items() if _orderable(dtype)][:ORDER_COLUMNS]
     if not order:
         return rows
     first = order[0]
     dtype = t.schema()[first]
-    if not (dtype.is_integer() or dtype.is_string() or dtype.is_date() or dtype.is_decimal()):
+    if not (dtype.is_integer() or dtype.is_date() or dtype.is_decimal()):
         return rows
     try:
         values = rows.select(first).order_by(first).limit(limit).to_pyarrow()[first].to_pylist()

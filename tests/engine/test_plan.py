@@ -355,16 +355,43 @@ def test_big_duckdb_reads_read_unpushed_example_rows_in_two_steps(monkeypatch, i
     con.disconnect()
 
 
-def test_a_float_first_column_is_never_a_bound(monkeypatch):
-    """A float read back into Python may not be the value the engine compares: no bound."""
+def test_a_float_string_or_enum_first_column_is_never_a_bound(monkeypatch):
+    """Only a first column whose literal compares as the column sorts is a bound: a float
+    read back into Python may not be the value the engine compares, and a DuckDB ENUM (a
+    string to Ibis) sorts by its position but compares with a string literal as text
+    (bounded at 'high', every 'low' row was dropped)."""
     con = ibis.duckdb.connect()
-    t = Engine("duckdb", con).load(x=[0.1, 0.3, 0.2, 0.1], v=[1, 2, 3, 4], w=[5, 5, 5, 5])
+    con.raw_sql("CREATE TYPE level AS ENUM ('low', 'medium', 'high')")
+    con.raw_sql(
+        "CREATE TABLE e AS SELECT lvl::level AS lvl, a, b FROM (VALUES "
+        "('high', 1, 5), ('low', 2, 5), ('medium', 3, 5), ('low', 4, 5), ('high', 5, 5)) v(lvl, a, b)"
+    )
+    floats = Engine("duckdb", con).load(x=[0.1, 0.3, 0.2, 0.1], a=[1, 2, 3, 4], b=[5, 5, 5, 5])
     monkeypatch.setattr(plan, "SHARED_EXAMPLES_ABOVE_ROWS", 0)
     monkeypatch.setattr(plan, "BOUNDED_EXAMPLES_ABOVE_ROWS", 0)
-    (o,) = evaluate(t, numbered(check("satisfiesExpression", expression="v >= w")), example_limit=2).outcomes
-    assert o.examples == [{"x": 0.1, "v": 1, "w": 5}, {"x": 0.1, "v": 4, "w": 5}]
-    rows = t.filter(t.v < t.w)
-    assert plan._bounded_by_first_column(t, rows, 2) is rows
+    checks = numbered(check("satisfiesExpression", expression="a >= b"))
+    (o,) = evaluate(con.table("e"), checks, example_limit=2).outcomes
+    assert o.examples == [{"lvl": "low", "a": 2, "b": 5}, {"lvl": "low", "a": 4, "b": 5}]
+    (o,) = evaluate(floats, checks, example_limit=2).outcomes
+    assert o.examples == [{"x": 0.1, "a": 1, "b": 5}, {"x": 0.1, "a": 4, "b": 5}]
+    for t in (con.table("e"), floats):
+        rows = t.filter(t.a < t.b)
+        assert plan._bounded_by_first_column(t, rows, 2) is rows
+    con.disconnect()
+
+
+def test_a_bounded_read_that_fails_falls_back_to_the_one_step_read(monkeypatch):
+    """A second step that fails at run time (it used to leave the anomaly without example
+    rows: a NUL in a string literal broke the statement) gives way to the one-step read."""
+    con = ibis.duckdb.connect()
+    t = Engine("duckdb", con).load(id=[3, 1, 2], a=[1, 2, 3], b=[5, 5, 5])
+    monkeypatch.setattr(plan, "SHARED_EXAMPLES_ABOVE_ROWS", 0)
+    monkeypatch.setattr(plan, "BOUNDED_EXAMPLES_ABOVE_ROWS", 0)
+    monkeypatch.setattr(
+        plan, "_bounded_by_first_column", lambda t, rows, limit: rows.filter(ibis.literal("x").cast("int64") > 0)
+    )
+    (o,) = evaluate(t, numbered(check("satisfiesExpression", expression="a >= b")), example_limit=2).outcomes
+    assert (o.examples, o.examples_error) == ([{"id": 1, "a": 2, "b": 5}, {"id": 2, "a": 3, "b": 5}], None)
     con.disconnect()
 
 
