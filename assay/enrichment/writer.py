@@ -34,6 +34,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 SCAN_OPERATIONS = ibis.schema(
     {
@@ -351,7 +352,8 @@ def _sa_type(dtype):
     if dtype.is_integer():
         return sa.BigInteger()
     if dtype.is_decimal():
-        return sa.Numeric(dtype.precision or 38, dtype.scale or 10)
+        # a scale of 0 is a scale (DECIMAL(12,0) as NUMERIC(12,10) overflowed)
+        return sa.Numeric(dtype.precision or 38, 10 if dtype.scale is None else dtype.scale)
     if dtype.is_floating():
         return sa.Float(53)
     if dtype.is_timestamp():
@@ -360,9 +362,10 @@ def _sa_type(dtype):
         return sa.Date()
     if dtype.is_time():
         return sa.Time()
+    # MySQL/MariaDB's TEXT and BLOB hold 64 KB: a source record (JSON) or a value can be longer
     if dtype.is_binary():
-        return sa.LargeBinary()
-    return sa.Text()
+        return sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+    return sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 
 
 def _sa_table(name: str, schema, db_schema: str | None) -> sa.Table:

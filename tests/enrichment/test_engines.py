@@ -98,12 +98,16 @@ def test_scan_writes_every_enrichment_table(api, make_duckdb, enrichment):
         engine.dispose()
 
 
-def test_a_binary_column_is_remediated_as_its_bytes(api, make_duckdb, enrichment):
-    """A BLOB reached SQL enrichment tables as the text of its Python repr ("b'\\x00\\x01'")."""
+def test_binary_long_and_scale_0_decimal_values_are_remediated_exactly(api, make_duckdb, enrichment):
+    """A BLOB reached SQL enrichment tables as the text of its Python repr ("b'\\x00\\x01'");
+    a DECIMAL(12,0) became NUMERIC(12,10) ("numeric field overflow"); on MariaDB a value or a
+    source record past 64 KB did not fit TEXT / BLOB ("Data too long"). The last two left
+    the batch pending for good."""
     body, url = enrichment
     path = make_duckdb(
-        "create table b (id integer, payload blob, v integer)",
-        "insert into b values (1, '\\x00\\x01\\xFF'::BLOB, NULL), (2, 'ok'::BLOB, 2), (3, NULL, NULL)",
+        "create table b (id integer, payload blob, d0 decimal(12,0), big varchar, v integer)",
+        "insert into b values (1, '\\x00\\x01\\xFF'::BLOB, 123456789022, repeat('x', 70000), NULL), "
+        "(2, 'ok'::BLOB, 1, 'y', 2), (3, repeat('\\xAB', 40000)::BLOB, NULL, NULL, NULL)",
     )
     ds = api.duckdb_datastore("Bin", path)
     lake = api.ok("POST", "/api/datastores", json={"name": "bin lake", "enrichment_only": True, **body})
@@ -115,14 +119,16 @@ def test_a_binary_column_is_remediated_as_its_bytes(api, make_duckdb, enrichment
     assert op["result"] == "success" and op["message"] is None, op
     engine = sa.create_engine(url)
     try:
-        table = sa.table(f"_bin_remediation_{t}", sa.column("id"), sa.column("payload"))
+        table = sa.table(f"_bin_remediation_{t}", *(sa.column(c) for c in ("id", "payload", "d0", "big")))
         with engine.connect() as conn:
-            result = conn.execute(sa.select(table.c.id, table.c.payload).order_by(table.c.id))
+            result = conn.execute(sa.select(table).order_by(table.c.id))
             # psycopg2 reads a BYTEA as a memoryview
-            rows = [(i, None if p is None else bytes(p)) for i, p in result]
+            rows = [(i, None if p is None else bytes(p), d0, big) for i, p, d0, big in result]
+            records = conn.execute(sa.text("SELECT count(*) FROM _bin_source_records")).scalar()
     finally:
         engine.dispose()
-    assert rows == [(1, b"\x00\x01\xff"), (3, None)]
+    assert rows == [(1, b"\x00\x01\xff", 123456789022, "x" * 70000), (3, b"\xab" * 40000, None, None)]
+    assert records == 2
 
 
 def test_a_failure_between_two_writes_leaves_nothing(api, make_duckdb, enrichment, monkeypatch):
