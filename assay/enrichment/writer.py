@@ -26,6 +26,7 @@ make each batch all or nothing; missing columns are added with Alembic's ``add_c
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -143,7 +144,12 @@ class EnrichmentTarget:
 
     @property
     def key(self) -> str:
-        return f"{self.type}:{dict(self.connection).get('host', '')}:{self.database}:{self.schema}"
+        """The same for every spelling of one database (a file's real path), so one lock
+        covers the writes and reads of one file however its datastores name it."""
+        database = self.database
+        if self.type in ("duckdb", "sqlite") and database and database != ":memory:":
+            database = os.path.realpath(database)
+        return f"{self.type}:{dict(self.connection).get('host', '')}:{database}:{self.schema}"
 
     def url(self) -> sa.URL:
         c = dict(self.connection)

@@ -10,6 +10,7 @@ records 2 record anomalies and writes the four enrichment tables with prefix ``_
 from __future__ import annotations
 
 import json
+import os
 
 import duckdb
 import pytest
@@ -67,17 +68,33 @@ def test_listing_waits_for_a_write_to_the_enrichment_file_in_the_same_process(wo
     api, lake = world["api"], world["lake"]
     path = api.ok("GET", f"/api/datastores/{lake['id']}")["database"]
     answers: list = []
-    with write_lock(EnrichmentTarget("duckdb", path)):
+    # the writer may know the file by another spelling (another datastore on it): one lock
+    spelled = os.path.join(os.path.dirname(path), ".", os.path.basename(path))
+    with write_lock(EnrichmentTarget("duckdb", spelled)):
         writer = duckdb.connect(path)  # as EnrichmentWriter holds the file during a write
-        reader = threading.Thread(target=lambda: answers.append(api.get(f"/api/datastores/{lake['id']}/listing")))
-        reader.start()
-        reader.join(0.5)
-        assert answers == []  # still waiting
-        writer.close()
+        try:
+            reader = threading.Thread(target=lambda: answers.append(api.get(f"/api/datastores/{lake['id']}/listing")))
+            reader.start()
+            reader.join(0.5)
+            assert answers == []  # still waiting
+        finally:
+            writer.close()
     reader.join(30)
     (answer,) = answers
     assert answer.status_code == 200, answer.text
     assert [t["name"] for t in answer.json()] == TABLES
+
+
+def test_an_enrichment_file_no_scan_has_written_lists_no_tables(world, tmp_path):
+    """A DuckDB enrichment datastore is created before its file (the first write makes
+    it): its listing is empty, not a 422 "file not found"."""
+    api = world["api"]
+    fresh = api.enrichment_datastore("fresh lake", world["lake"]["database"].replace("lake.duckdb", "fresh.duckdb"))
+    assert api.ok("GET", f"/api/datastores/{fresh['id']}/listing") == []
+    r = api.get(f"/api/datastores/{fresh['id']}/source-records", params={"path": "_shop_source_records"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", "path"]
+    assert r.json()["detail"][0]["msg"] == f"no enrichment table '_shop_source_records' in datastore {fresh['id']}"
 
 
 def test_source_records_of_an_anomaly(world):

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from ...confinement import PathNotAllowed, confine
 from ...enrichment import browse
 from ...enrichment.writer import target_of, write_lock
 from ...errors import Conflict, ValidationError
@@ -57,6 +58,19 @@ def _opened(request: Request, enrichment: Datastore) -> Iterator[object]:
         ) from None
 
 
+def _not_written_yet(enrichment: Datastore) -> bool:
+    """A DuckDB or SQLite enrichment file that no scan has written yet (the first write
+    creates it): it has no tables."""
+    if not enrichment.enrichment_only or enrichment.type not in ("duckdb", "sqlite"):
+        return False
+    if enrichment.database in (None, "", ":memory:"):
+        return False
+    try:  # outside the data roots: open_source refuses it, with the same words either way
+        return not confine(enrichment.database, ("database",)).exists()
+    except PathNotAllowed:
+        return False
+
+
 def _listing(source, enrichment: Datastore, owners: list[Datastore], only_owned: bool) -> list[dict]:
     by_prefix = {d.enrichment_prefix: d for d in owners if d.enrichment_prefix}
     out = []
@@ -74,6 +88,8 @@ def list_enrichment_tables(datastore_id: int, session: SessionDep, request: Requ
     source datastore's prefix) and that source ``datastore``; for a source datastore, the
     tables of its linked enrichment datastore that carry its prefix."""
     enrichment, owners = _scope(session, datastore_id)
+    if _not_written_yet(enrichment):
+        return []
     with _opened(request, enrichment) as source:
         return _listing(source, enrichment, owners, only_owned=enrichment.id != datastore_id)
 
@@ -96,6 +112,8 @@ def list_enrichment_records(
         conditions = browse.parse_filter(filter) if filter else []
     except browse.BadFilter as e:
         raise ValidationError("filter", str(e), part="query") from None
+    if _not_written_yet(enrichment):
+        raise ValidationError("path", f"no enrichment table '{path}' in datastore {enrichment.id}", part="query")
     with _opened(request, enrichment) as source:
         names = {t["name"] for t in _listing(source, enrichment, owners, only_owned=enrichment.id != datastore_id)}
         if path not in names:
