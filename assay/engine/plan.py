@@ -759,12 +759,18 @@ def _read_examples(q: ir.Table) -> list[dict[str, Any]]:
     The query gets no projection of its own where every column is read as it is: each
     Ibis node costs compile time (a scan's example rows are a query per failing check,
     each a few milliseconds of work for DuckDB and, with those nodes, 25–40 ms for Ibis)."""
+    return as_example_rows(q).to_pyarrow().to_pylist()
+
+
+def as_example_rows(q: ir.Table) -> ir.Table:
+    """``q`` with each column as example rows read it (:meth:`Dialect.example_value`), or
+    ``q`` itself where that changes no column (a projection costs Ibis compile time)."""
     dialect = dialect_of(q)
     columns = [q[name] for name in q.columns]
     values = [dialect.example_value(column) for column in columns]
     if any(value is not column for value, column in zip(values, columns, strict=True)):
-        q = q.select(*values)
-    return q.to_pyarrow().to_pylist()
+        return q.select(*values)
+    return q
 
 
 def example_schema(t: ir.Table) -> ibis.Schema:

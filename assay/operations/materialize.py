@@ -26,6 +26,7 @@ import re
 
 from sqlalchemy import select
 
+from ..engine.plan import as_example_rows
 from ..enrichment.writer import default_prefix, replace_table, target_of
 from ..security import datastore_secrets
 from ..sources import SourceError, open_source
@@ -99,6 +100,9 @@ def run_materialize(db, op_id: int, should_abort) -> str | None:
                 table = with_computed_fields(source.table(container), computed[container.id])
                 if cap is not None and cap > 0:
                     table = table.limit(cap)
+                # read as an anomaly's source records are: an INTERVAL or PostgreSQL's
+                # unscaled NUMERIC (NaN included) as their exact text, which Arrow cannot hold
+                table = as_example_rows(table)
                 arrow = table.to_pyarrow()
                 replace_table(target, name, table.schema(), arrow.to_pylist())
             except Exception as e:  # noqa: BLE001 - reported on the operation, the others still run

@@ -124,6 +124,14 @@ def test_an_interval_column_reaches_source_records_and_remediation_as_its_text(a
     finally:
         con.close()
     assert rows == [(1, "1 month 2 days 03:00:00", None), (3, None, None)]
+    op = api.run({"type": "materialize", "datastore_id": ds["id"]})  # failed: the same cast error
+    assert op["result"] == "success" and op["message"] is None, op
+    con = duckdb.connect(str(tmp_path / "lake.duckdb"), read_only=True)
+    try:
+        rows = con.execute("SELECT id, wait, v FROM _waits_mat_t ORDER BY id").fetchall()
+    finally:
+        con.close()
+    assert rows == [(1, "1 month 2 days 03:00:00", None), (2, "01:30:00", 2), (3, None, None)]
 
 
 def test_postgres_interval_and_unscaled_numeric_reach_remediation_as_their_text(api, pg_database, tmp_path):
@@ -139,7 +147,7 @@ def test_postgres_interval_and_unscaled_numeric_reach_remediation_as_their_text(
         conn.execute(
             sa.text(
                 "insert into t values (1, '1 month 2 days 3 hours', 1.23456789012345678901, NULL), "
-                "(2, '90 minutes', 2, 2), (3, NULL, NULL, NULL)"
+                "(2, '90 minutes', 2, 2), (3, NULL, NULL, NULL), (4, '1 day', 'NaN', 4)"
             )
         )
     engine.dispose()
@@ -164,6 +172,21 @@ def test_postgres_interval_and_unscaled_numeric_reach_remediation_as_their_text(
     finally:
         con.close()
     assert rows == [(1, "1 mon 2 days 03:00:00", "1.23456789012345678901", None), (3, None, None, None)]
+    # a materialized copy reads the table as example rows do (it failed: "The string 'NaN'
+    # is not a valid decimal128 number")
+    op = api.run({"type": "materialize", "datastore_id": ds["id"]})
+    assert op["result"] == "success" and op["message"] is None, op
+    con = duckdb.connect(str(tmp_path / "lake.duckdb"), read_only=True)
+    try:
+        rows = con.execute("SELECT id, wait, n, v FROM _pgw_mat_t ORDER BY id").fetchall()
+    finally:
+        con.close()
+    assert rows == [
+        (1, "1 mon 2 days 03:00:00", "1.23456789012345678901", None),
+        (2, "01:30:00", "2", 2),
+        (3, None, None, None),
+        (4, "1 day", "NaN", 4),
+    ]
 
 
 def test_remediation_names_rename_only_the_clashing_columns():
