@@ -16,22 +16,31 @@ def _setup(api, make_duckdb, tmp_path, name="Remedy"):
         "(3, NULL, NULL, '2024-01-02 00:00:00')",
     )
     ds = api.duckdb_datastore(name, path)
-    lake = api.enrichment_datastore(f"{name} lake", tmp_path / "lake.duckdb")
+    return (ds, *_linked(api, ds, tmp_path))
+
+
+def _linked(api, ds: dict, tmp_path) -> tuple[int, object]:
+    """Link ``ds`` to a new DuckDB enrichment file, sync it and check ``notNull(v)`` on its
+    table ``t``: (the container's id, the enrichment file)."""
+    lake = api.enrichment_datastore(f"{ds['name']} lake", tmp_path / "lake.duckdb")
     api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
     api.sync(ds["id"])
     t = api.container_id(ds["id"], "t")
     api.check(t, "notNull", ["v"])
-    return ds, t, tmp_path / "lake.duckdb"
+    return t, tmp_path / "lake.duckdb"
+
+
+def _query(lake, sql: str) -> list[tuple]:
+    """The rows of ``sql`` on the enrichment file ``lake``."""
+    con = duckdb.connect(str(lake), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def _rows(lake, table):
-    con = duckdb.connect(str(lake), read_only=True)
-    try:
-        return con.execute(
-            f'SELECT id, v, amount, happened, "_QUALYTICS_SOURCE_PARTITION" FROM "{table}" ORDER BY id'
-        ).fetchall()
-    finally:
-        con.close()
+    return _query(lake, f'SELECT id, v, amount, happened, "_QUALYTICS_SOURCE_PARTITION" FROM "{table}" ORDER BY id')
 
 
 EXPECTED = [
@@ -54,11 +63,7 @@ def test_remediation_overwrite_holds_only_the_latest_scan(api, make_duckdb, tmp_
     api.scan(ds["id"], remediation="overwrite", archive_duplicate_anomalies=False)
     rows = _rows(lake, f"_over_remediation_{t}")
     assert rows == EXPECTED
-    con = duckdb.connect(str(lake), read_only=True)
-    try:
-        uuids = {r[0] for r in con.execute(f'SELECT "ANOMALY_UUID" FROM "_over_remediation_{t}"').fetchall()}
-    finally:
-        con.close()
+    uuids = {r[0] for r in _query(lake, f'SELECT "ANOMALY_UUID" FROM "_over_remediation_{t}"')}
     latest = api.ok("GET", "/api/operations", params={"operation_type": "scan"})["items"][0]["id"]
     assert uuids == {a["uuid"] for a in api.anomalies(datastore=ds["id"]) if a["operation_id"] == latest}
 
@@ -72,20 +77,11 @@ def test_source_columns_named_like_remediation_columns_keep_their_values(api, ma
         "insert into t values (1, 'mine-1', 'p1', NULL), (2, 'mine-2', 'p2', 2), (3, 'mine-3', 'p3', NULL)",
     )
     ds = api.duckdb_datastore("Clash", path)
-    lake = api.enrichment_datastore("Clash lake", tmp_path / "lake.duckdb")
-    api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
-    api.sync(ds["id"])
-    t = api.container_id(ds["id"], "t")
-    api.check(t, "notNull", ["v"])
+    t, lake = _linked(api, ds, tmp_path)
     op = api.scan(ds["id"], remediation="append")
     assert op["result"] == "success" and op["message"] is None, op
-    con = duckdb.connect(str(tmp_path / "lake.duckdb"), read_only=True)
-    try:
-        table = f"_clash_remediation_{t}"
-        columns = [r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()]
-        rows = con.execute(f'SELECT * FROM "{table}" ORDER BY id').fetchall()
-    finally:
-        con.close()
+    columns = [r[0] for r in _query(lake, f'DESCRIBE "_clash_remediation_{t}"')]
+    rows = _query(lake, f'SELECT * FROM "_clash_remediation_{t}" ORDER BY id')
     assert columns == [
         "id",
         "anomaly_uuid_1",
@@ -109,29 +105,20 @@ def test_an_interval_column_reaches_source_records_and_remediation_as_its_text(a
         "(3, NULL, NULL)",
     )
     ds = api.duckdb_datastore("Waits", path)
-    lake = api.enrichment_datastore("Waits lake", tmp_path / "lake.duckdb")
-    api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
-    api.sync(ds["id"])
-    t = api.container_id(ds["id"], "t")
-    api.check(t, "notNull", ["v"])
+    t, lake = _linked(api, ds, tmp_path)
     op = api.scan(ds["id"], remediation="append")
     assert op["result"] == "success" and op["message"] is None, op
     records = sorted((r for a in api.anomalies(datastore=ds["id"]) for r in a["source_records"]), key=str)
     assert records == [{"id": 1, "wait": "1 month 2 days 03:00:00", "v": None}, {"id": 3, "wait": None, "v": None}]
-    con = duckdb.connect(str(tmp_path / "lake.duckdb"), read_only=True)
-    try:
-        rows = con.execute(f'SELECT id, wait, v FROM "_waits_remediation_{t}" ORDER BY id').fetchall()
-    finally:
-        con.close()
+    rows = _query(lake, f'SELECT id, wait, v FROM "_waits_remediation_{t}" ORDER BY id')
     assert rows == [(1, "1 month 2 days 03:00:00", None), (3, None, None)]
     op = api.run({"type": "materialize", "datastore_id": ds["id"]})  # failed: the same cast error
     assert op["result"] == "success" and op["message"] is None, op
-    con = duckdb.connect(str(tmp_path / "lake.duckdb"), read_only=True)
-    try:
-        rows = con.execute("SELECT id, wait, v FROM _waits_mat_t ORDER BY id").fetchall()
-    finally:
-        con.close()
-    assert rows == [(1, "1 month 2 days 03:00:00", None), (2, "01:30:00", 2), (3, None, None)]
+    assert _query(lake, "SELECT id, wait, v FROM _waits_mat_t ORDER BY id") == [
+        (1, "1 month 2 days 03:00:00", None),
+        (2, "01:30:00", 2),
+        (3, None, None),
+    ]
 
 
 def test_postgres_interval_and_unscaled_numeric_reach_remediation_as_their_text(api, pg_database, tmp_path):
@@ -154,11 +141,7 @@ def test_postgres_interval_and_unscaled_numeric_reach_remediation_as_their_text(
     pg = {"type": "postgresql", "host": "127.0.0.1", "port": 5432, "username": "postgres"}
     body = {"name": "Pgw", "connection": pg, "database": pg_database.rsplit("/", 1)[1], "schema": "public"}
     ds = api.ok("POST", "/api/datastores", json=body)
-    lake = api.enrichment_datastore("Pgw lake", tmp_path / "lake.duckdb")
-    api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
-    api.sync(ds["id"])
-    t = api.container_id(ds["id"], "t")
-    api.check(t, "notNull", ["v"])
+    t, lake = _linked(api, ds, tmp_path)
     op = api.scan(ds["id"], remediation="append")
     assert op["result"] == "success" and op["message"] is None, op
     records = sorted((r for a in api.anomalies(datastore=ds["id"]) for r in a["source_records"]), key=lambda r: r["id"])
@@ -166,22 +149,13 @@ def test_postgres_interval_and_unscaled_numeric_reach_remediation_as_their_text(
         {"id": 1, "wait": "1 mon 2 days 03:00:00", "n": "1.23456789012345678901", "v": None},
         {"id": 3, "wait": None, "n": None, "v": None},
     ]
-    con = duckdb.connect(str(tmp_path / "lake.duckdb"), read_only=True)
-    try:
-        rows = con.execute(f'SELECT id, wait, n, v FROM "_pgw_remediation_{t}" ORDER BY id').fetchall()
-    finally:
-        con.close()
+    rows = _query(lake, f'SELECT id, wait, n, v FROM "_pgw_remediation_{t}" ORDER BY id')
     assert rows == [(1, "1 mon 2 days 03:00:00", "1.23456789012345678901", None), (3, None, None, None)]
     # a materialized copy reads the table as example rows do (it failed: "The string 'NaN'
     # is not a valid decimal128 number")
     op = api.run({"type": "materialize", "datastore_id": ds["id"]})
     assert op["result"] == "success" and op["message"] is None, op
-    con = duckdb.connect(str(tmp_path / "lake.duckdb"), read_only=True)
-    try:
-        rows = con.execute("SELECT id, wait, n, v FROM _pgw_mat_t ORDER BY id").fetchall()
-    finally:
-        con.close()
-    assert rows == [
+    assert _query(lake, "SELECT id, wait, n, v FROM _pgw_mat_t ORDER BY id") == [
         (1, "1 mon 2 days 03:00:00", "1.23456789012345678901", None),
         (2, "01:30:00", "2", 2),
         (3, None, None, None),
