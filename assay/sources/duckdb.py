@@ -152,11 +152,12 @@ class DuckDBSource(DuckDBStaging, Source):
             raise SourceError(f"cannot open DuckDB database {path}: {e}") from e
         # DuckDB's own catalog function: 0.6 ms, where the same filter compiled by Ibis
         # over information_schema took 7-8 ms of every scan, sync and browse
-        found = self.con.con.execute(
+        # fetchall: a result read to its end, so no query is left running (progress())
+        ((found,),) = self.con.con.execute(
             "SELECT count(*) FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = ?",
             [schema],
-        ).fetchone()
-        if not found or found[0] == 0:
+        ).fetchall()
+        if found == 0:
             self.close()
             raise MissingSchema(schema, path)
         if schema != "main":
