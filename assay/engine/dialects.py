@@ -139,8 +139,11 @@ class Dialect:
         itself wherever the driver reads every value of its type exactly; an INTERVAL as
         the engine's text of it (``1 month 2 days 03:00:00``): its months and days have no
         exact duration, and Ibis reads DuckDB's Arrow intervals as durations, which fails
-        ("Unsupported cast from month_day_nano_interval to duration")."""
-        if v.type().is_interval():
+        ("Unsupported cast from month_day_nano_interval to duration"); a UUID as its text
+        (psycopg reads PostgreSQL's as Python UUIDs, which Arrow cannot hold: "Expected
+        bytes, got a 'UUID' object")."""
+        dtype = v.type()
+        if dtype.is_interval() or dtype.is_uuid():
             return v.cast("string").name(v.get_name())
         return v
 

@@ -121,20 +121,25 @@ def test_an_interval_column_reaches_source_records_and_remediation_as_its_text(a
     ]
 
 
-def test_postgres_interval_and_unscaled_numeric_reach_remediation_as_their_text(api, pg_database, tmp_path):
-    """PostgreSQL: an INTERVAL was read as seconds (a month as 30 days) and an unscaled
+U1, U4 = "0b7e8f52-54a4-4c4f-9a39-5f2c7a4a2e01", "f47ac10b-58cc-4372-a567-0e02b2c3d479"
+
+
+def test_postgres_interval_unscaled_numeric_and_uuid_reach_remediation_as_their_text(api, pg_database, tmp_path):
+    """PostgreSQL: an INTERVAL was read as seconds (a month as 30 days); an unscaled
     NUMERIC as text into a DECIMAL remediation column, which failed the write ("int or
-    Decimal object expected, got str") and left the batch pending forever. Both are now
-    their exact text, in the source records and in the remediation table."""
+    Decimal object expected, got str") and left the batch pending forever; a UUID left
+    the anomalies without example rows ("Expected bytes, got a 'UUID' object"). All are now
+    their exact text, in the source records, the remediation table and a materialized copy."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(pg_database)
     with engine.begin() as conn:
-        conn.execute(sa.text("create table t (id integer, wait interval, n numeric, v integer)"))
+        conn.execute(sa.text("create table t (id integer, wait interval, n numeric, u uuid, v integer)"))
         conn.execute(
             sa.text(
-                "insert into t values (1, '1 month 2 days 3 hours', 1.23456789012345678901, NULL), "
-                "(2, '90 minutes', 2, 2), (3, NULL, NULL, NULL), (4, '1 day', 'NaN', 4)"
+                "insert into t values (1, '1 month 2 days 3 hours', 1.23456789012345678901, "
+                f"'{U1}', NULL), (2, '90 minutes', 2, NULL, 2), (3, NULL, NULL, NULL, NULL), "
+                f"(4, '1 day', 'NaN', '{U4}', 4)"
             )
         )
     engine.dispose()
@@ -146,20 +151,20 @@ def test_postgres_interval_and_unscaled_numeric_reach_remediation_as_their_text(
     assert op["result"] == "success" and op["message"] is None, op
     records = sorted((r for a in api.anomalies(datastore=ds["id"]) for r in a["source_records"]), key=lambda r: r["id"])
     assert records == [
-        {"id": 1, "wait": "1 mon 2 days 03:00:00", "n": "1.23456789012345678901", "v": None},
-        {"id": 3, "wait": None, "n": None, "v": None},
+        {"id": 1, "wait": "1 mon 2 days 03:00:00", "n": "1.23456789012345678901", "u": U1, "v": None},
+        {"id": 3, "wait": None, "n": None, "u": None, "v": None},
     ]
-    rows = _query(lake, f'SELECT id, wait, n, v FROM "_pgw_remediation_{t}" ORDER BY id')
-    assert rows == [(1, "1 mon 2 days 03:00:00", "1.23456789012345678901", None), (3, None, None, None)]
+    rows = _query(lake, f'SELECT id, wait, n, u, v FROM "_pgw_remediation_{t}" ORDER BY id')
+    assert rows == [(1, "1 mon 2 days 03:00:00", "1.23456789012345678901", U1, None), (3, None, None, None, None)]
     # a materialized copy reads the table as example rows do (it failed: "The string 'NaN'
     # is not a valid decimal128 number")
     op = api.run({"type": "materialize", "datastore_id": ds["id"]})
     assert op["result"] == "success" and op["message"] is None, op
-    assert _query(lake, "SELECT id, wait, n, v FROM _pgw_mat_t ORDER BY id") == [
-        (1, "1 mon 2 days 03:00:00", "1.23456789012345678901", None),
-        (2, "01:30:00", "2", 2),
-        (3, None, None, None),
-        (4, "1 day", "NaN", 4),
+    assert _query(lake, "SELECT id, wait, n, u, v FROM _pgw_mat_t ORDER BY id") == [
+        (1, "1 mon 2 days 03:00:00", "1.23456789012345678901", U1, None),
+        (2, "01:30:00", "2", None, 2),
+        (3, None, None, None, None),
+        (4, "1 day", "NaN", U4, 4),
     ]
 
 
