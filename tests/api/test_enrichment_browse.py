@@ -95,6 +95,15 @@ def test_an_enrichment_file_no_scan_has_written_lists_no_tables(world, tmp_path)
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["query", "path"]
     assert r.json()["detail"][0]["msg"] == f"no enrichment table '_shop_source_records' in datastore {fresh['id']}"
+    # its folder must exist: the first write creates the file, not the folder (every scan's
+    # enrichment stayed pending: "Cannot open file … No such file or directory")
+    folder = world["lake"]["database"].replace("lake.duckdb", "no-such-folder")
+    body = {"name": "nowhere", "connection": {"type": "duckdb"}, "database": f"{folder}/e.duckdb"}
+    r = api.post("/api/datastores", json={**body, "enrichment_only": True})
+    assert r.status_code == 422
+    ((loc, msg),) = [(d["loc"], d["msg"]) for d in r.json()["detail"]]
+    assert loc == ["body", "database"]
+    assert msg.startswith(f"connection test failed: the folder {folder} does not exist")
 
 
 def test_source_records_of_an_anomaly(world):

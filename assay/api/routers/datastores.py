@@ -158,9 +158,17 @@ def _test_connection(ds: Datastore, secrets: dict) -> None:
 
     Raises: ValidationError (→ 422) on the setting at fault, with the driver's reason (on
     ``schema``: "schema 'x' does not exist in database 'test'"). An
-    enrichment-only DuckDB or SQLite file that does not exist yet passes: the first write creates it.
+    enrichment-only DuckDB or SQLite file that does not exist yet passes when its folder
+    does: the first write creates the file, never a folder.
     """
     if ds.enrichment_only and ds.type in ("duckdb", "sqlite") and not Path(ds.database or "").exists():
+        folder = Path(ds.database or "").parent
+        if not folder.is_dir():
+            raise ValidationError(
+                ("database",),
+                f"connection test failed: the folder {folder} does not exist (the first scan creates the "
+                "enrichment file, not its folder; or add ?test_connection=false to save it without testing)",
+            )
         return
     try:
         probe(ds, secrets)
