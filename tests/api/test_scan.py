@@ -1119,7 +1119,10 @@ def test_enrichment_write_failure_keeps_the_anomaly_with_its_enrichment_pending(
     monkeypatch.setenv("ASSAY_ENRICHMENT_RETRY_SECONDS", "0.2")
     path = make_duckdb("create table t (id integer, v integer)", "insert into t values (1, NULL), (2, 2)")
     ds = api.duckdb_datastore("unwritable", path)
-    lake = api.enrichment_datastore("nowhere", tmp_path / "no_such_folder" / "lake.duckdb")
+    # a folder that went away after the datastore was saved (creating one there is refused)
+    lake = api.duckdb_datastore(
+        "nowhere", tmp_path / "no_such_folder" / "lake.duckdb", test_connection=False, enrichment_only=True
+    )
     api.ok("PATCH", f"/api/datastores/{ds['id']}/enrichment/{lake['id']}")
     api.sync(ds["id"])
     check = api.check(api.container_id(ds["id"], "t"), "notNull", ["v"])
