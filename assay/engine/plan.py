@@ -566,7 +566,7 @@ def _shared_examples(
             where = to_ibis_predicate(c.spec.filter, base) if c.spec.filter else None
             flags[f"__assay_e{n}"] = fails if where is None else where & fails
         q = base.filter(ibis.or_(*flags.values())).select(*t.columns, **flags)
-        order = [name for name, dtype in t.schema().items() if _orderable(dtype)][:ORDER_COLUMNS]
+        order = _order_columns(t)
         if order:
             q = q.order_by([q[name] for name in order])
         q = q.select(*[dialect.example_value(q[name]) for name in t.columns], *flags)
@@ -639,7 +639,7 @@ def _in_example_order(t: ir.Table, rows: ir.Table) -> ir.Table:
     """``rows`` (a relation with ``t``'s columns) with just those columns, ordered as example
     rows are: by up to ``ORDER_COLUMNS`` orderable columns of ``t``."""
     q = rows if tuple(rows.columns) == tuple(t.columns) else rows.select(*t.columns)
-    order = [name for name, dtype in t.schema().items() if _orderable(dtype)][:ORDER_COLUMNS]
+    order = _order_columns(t)
     return q.order_by(order) if order else q
 
 
@@ -735,7 +735,7 @@ def _bounded_by_first_column(t: ir.Table, rows: ir.Table, limit: int) -> ir.Tabl
     to Python exactly; a string column may be a DuckDB ENUM, which sorts by its position
     but compares with a string literal as text), no rows, or a failed first step (logged;
     the plain query then says what is wrong)."""
-    order = [name for name, dtype in t.schema().items() if _orderable(dtype)][:ORDER_COLUMNS]
+    order = _order_columns(t)
     if not order:
         return rows
     first = order[0]
@@ -780,6 +780,12 @@ def example_schema(t: ir.Table) -> ibis.Schema:
     example rows, so it takes these types."""
     dialect = dialect_of(t)
     return ibis.schema({name: dialect.example_value(t[name]).type() for name in t.columns})
+
+
+def _order_columns(t: ir.Table) -> list[str]:
+    """The columns that order example rows, in the table's order: its first
+    ``ORDER_COLUMNS`` orderable ones (:func:`_orderable`)."""
+    return [name for name, dtype in t.schema().items() if _orderable(dtype)][:ORDER_COLUMNS]
 
 
 def _orderable(dtype) -> bool:
