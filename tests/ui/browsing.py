@@ -21,10 +21,14 @@ def audit(page, name: str, screenshots: Path) -> None:
     page.wait_for_load_state("networkidle")
     # a notification fading in or out is translucent: axe measures its blended colours and
     # reports a contrast its settled state does not have. Wait for finite animations and
-    # transitions to end (a spinner's infinite one never does).
+    # transitions to end (a spinner's infinite one never does), and for every notification
+    # to be opaque: Mantine moves one through its states on timers, so on a loaded machine
+    # it can sit translucent between two transitions, when no animation is running.
     page.wait_for_function(
         """() => document.getAnimations().every(
-            (a) => a.playState !== "running" || a.effect?.getComputedTiming().iterations === Infinity)""",
+            (a) => a.playState !== "running" || a.effect?.getComputedTiming().iterations === Infinity)
+          && [...document.querySelectorAll(".mantine-Notifications-root *")].every(
+            (e) => getComputedStyle(e).opacity === "1")""",
         timeout=10_000,
     )
     page.add_script_tag(path=str(AXE))
