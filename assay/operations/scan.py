@@ -34,7 +34,7 @@ import uuid as uuid_mod
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from ..domain import AnomalyType
 from ..engine.anomalies import Finding, anomaly_weight, findings_for, rekeyed, repeat_statuses, to_resolve
@@ -574,20 +574,22 @@ def _rekey(s, container_id: int, findings: list[Finding], computed_fields: set[s
     unmatched = [aid for aid, fp, _st in held if fp not in new_fps]
     if not unmatched:
         return
-    anomalies = list(s.scalars(select(Anomaly).where(Anomaly.id.in_(unmatched)).order_by(Anomaly.id)))
+    # the columns the match needs, not the anomalies with their eagerly loaded relations: an
+    # incremental scan finds new records, so every open anomaly is read here on each scan
+    stored = s.execute(
+        select(Anomaly.id, Anomaly.fingerprint, Anomaly.source_records)
+        .where(Anomaly.id.in_(unmatched))
+        .order_by(Anomaly.id)
+    ).all()
     open_ids = {aid for aid, _fp, st in held if st in OPEN_STATUSES}
     moves = rekeyed(
-        [(a.id, a.fingerprint, (a.source_records or [None])[0]) for a in anomalies if a.id in open_ids],
+        [(aid, fp, (records or [None])[0]) for aid, fp, records in stored if aid in open_ids],
         findings,
         computed_fields,
-        archived_records=[
-            (a.id, a.fingerprint, (a.source_records or [None])[0]) for a in anomalies if a.id not in open_ids
-        ],
+        archived_records=[(aid, fp, (records or [None])[0]) for aid, fp, records in stored if aid not in open_ids],
     )
-    for anomaly in anomalies:
-        if anomaly.id in moves:
-            anomaly.fingerprint = moves[anomaly.id]
-    s.flush()
+    if moves:
+        s.execute(update(Anomaly), [{"id": aid, "fingerprint": fp} for aid, fp in moves.items()])
 
 
 def _same_kind(s, op_id: int):
