@@ -141,28 +141,92 @@ def rekeyed(
     archived_list = list(archived_records)
     found = {f.fingerprint for f in records}
     taken = {fp for _aid, fp, _row in open_list} & found
-    candidates = [(f.fingerprint, record_identity(f.source_records[0], computed_fields)) for f in records]
-    candidates = [(fp, row) for fp, row in candidates if fp not in taken]
+    candidates = _Candidates([(f.fingerprint, record_identity(f.source_records[0], computed_fields)) for f in records])
+    candidates.drop(taken)
     moved: dict[int, int] = {}  # old fingerprint -> new (anomalies sharing one move together)
     out: dict[int, int] = {}
     for group in (open_list, archived_list):
         if group is archived_list:  # what open anomalies left, less what archived ones already hold
             taken |= {fp for _aid, fp, _row in archived_list} & found
-            candidates = [(fp, row) for fp, row in candidates if fp not in taken]
+            candidates.drop(taken)
         for anomaly_id, fp, stored in group:
             if fp in taken or not isinstance(stored, dict):
                 continue
             if fp not in moved:
-                old = record_identity(stored, computed_fields)
-                for i, (new_fp, new) in enumerate(candidates):
-                    common = old.keys() & new.keys()
-                    if common and all(old[k] == new[k] for k in common):
-                        moved[fp] = new_fp
-                        del candidates[i]
-                        break
+                new_fp = candidates.take(record_identity(stored, computed_fields))
+                if new_fp is not None:
+                    moved[fp] = new_fp
             if fp in moved:
                 out[anomaly_id] = moved[fp]
     return out
+
+
+class _Candidates:
+    """The record findings :func:`rekeyed` matches stored records to, in order, as
+    ``(fingerprint, identity)``; each is taken at most once.
+
+    :meth:`take` finds the first finding not yet taken whose values equal a stored record's
+    on every column both have (at least one). The findings are grouped by their set of
+    columns and indexed by their values, so a stored record that has every column of a group
+    is matched by one look-up: an incremental scan's new records are compared with every open
+    anomaly of the container, which would otherwise cost open anomalies × findings
+    comparisons. A stored record that lacks some of a group's columns (the table gained a
+    column), or unhashable values (arrays, structs), are compared one finding at a time."""
+
+    def __init__(self, rows: list[tuple[int, dict[str, Any]]]):
+        self.rows = rows
+        self.used: set[int] = set()  # positions taken or dropped
+        # columns -> (the columns in a fixed order, positions, {values: positions} or None)
+        self.groups: dict[frozenset[str], tuple[tuple[str, ...], list[int], dict[tuple, list[int]] | None]] = {}
+        unindexed: set[frozenset[str]] = set()
+        for pos, (_fp, row) in enumerate(rows):
+            keys = frozenset(row)
+            if keys not in self.groups:
+                self.groups[keys] = (tuple(sorted(keys)), [], {})
+            ordered, positions, index = self.groups[keys]
+            positions.append(pos)
+            if index is not None:
+                try:
+                    index.setdefault(tuple(row[k] for k in ordered), []).append(pos)
+                except TypeError:  # an unhashable value: this group is searched one by one
+                    unindexed.add(keys)
+        for keys in unindexed:
+            ordered, positions, _index = self.groups[keys]
+            self.groups[keys] = (ordered, positions, None)
+
+    def drop(self, fingerprints: set[int]) -> None:
+        """Take the findings of ``fingerprints`` out of the match."""
+        self.used.update(pos for pos, (fp, _row) in enumerate(self.rows) if fp in fingerprints)
+
+    def take(self, old: dict[str, Any]) -> int | None:
+        """The fingerprint of the first untaken finding that matches ``old``, now taken; None if none does."""
+        best: int | None = None
+        old_keys = old.keys()
+        for keys, (ordered, positions, index) in self.groups.items():
+            common = old_keys & keys
+            if not common:
+                continue
+            if index is not None and len(common) == len(keys):
+                try:
+                    hits = index.get(tuple(old[k] for k in ordered), [])
+                except TypeError:  # an unhashable stored value: compared one by one below
+                    pass
+                else:
+                    pos = next((p for p in hits if p not in self.used), None)
+                    if pos is not None and (best is None or pos < best):
+                        best = pos
+                    continue
+            for pos in positions:
+                if best is not None and pos > best:
+                    break
+                new = self.rows[pos][1]
+                if pos not in self.used and all(old[k] == new[k] for k in common):
+                    best = pos
+                    break
+        if best is None:
+            return None
+        self.used.add(best)
+        return self.rows[best][0]
 
 
 def findings_for(

@@ -318,3 +318,71 @@ def test_rekeyed_matches_archived_records_only_to_findings_no_open_anomaly_takes
     # an open anomaly holding a finding's fingerprint keeps it from the archived ones
     held = [(300, fp2, {"id": 2, "v": -2, "note": None})]
     assert rekeyed(held, found, (), archived_records=archived) == {201: fp1}
+
+
+def _rekeyed_pairwise(open_records, found, archived_records=()):
+    """``rekeyed`` as its docstring defines it, comparing each stored record with each finding."""
+    records = [f for f in found if f.source_records]
+    fps = {f.fingerprint for f in records}
+    taken = {fp for _aid, fp, _row in open_records} & fps
+    candidates = [(f.fingerprint, f.source_records[0]) for f in records if f.fingerprint not in taken]
+    moved, out = {}, {}
+    for group in (open_records, archived_records):
+        if group is archived_records:
+            taken |= {fp for _aid, fp, _row in archived_records} & fps
+            candidates = [(fp, row) for fp, row in candidates if fp not in taken]
+        for anomaly_id, fp, old in group:
+            if fp in taken:
+                continue
+            if fp not in moved:
+                for i, (new_fp, new) in enumerate(candidates):
+                    common = old.keys() & new.keys()
+                    if common and all(old[k] == new[k] for k in common):
+                        moved[fp] = new_fp
+                        del candidates[i]
+                        break
+            if fp in moved:
+                out[anomaly_id] = moved[fp]
+    return out
+
+
+def test_rekeyed_matches_as_the_pairwise_comparison_does_on_mixed_columns_and_values():
+    """Random stored records and findings over overlapping column sets (a table that gained
+    or lost columns), repeated values, ints equal to floats, unhashable values and shared
+    old fingerprints: the indexed match takes the same findings as comparing every pair."""
+    import random
+
+    rnd = random.Random(20261207)
+    values = [0, 1, 1.0, 2, "a", "b", None, True, [1, 2], {"k": 1}]
+    column_sets = [("id", "v"), ("id", "v", "note"), ("id",), ("v", "note"), ("other",)]
+    moves = 0
+    for _ in range(300):
+        found = findings_for(
+            CONTAINER,
+            [
+                failing(
+                    7,
+                    [
+                        {**{c: rnd.choice(values) for c in rnd.choice(column_sets)}, "n": i}
+                        for i in range(rnd.randint(1, 12))
+                    ],
+                )
+            ],
+            rollup_threshold=100,
+            source_record_limit=10,
+        )
+        # the findings' rows without their unique column "n", so that stored rows can match several
+        for f in found:
+            f.source_records = [{k: v for k, v in f.source_records[0].items() if k != "n"}]
+        fps = [f.fingerprint for f in found]
+
+        def stored(aid, fps=fps):
+            fp = rnd.choice([*fps, 1, 2, 3]) if rnd.random() < 0.3 else rnd.choice([1, 2, 3, 4, 5])
+            return (aid, fp, {c: rnd.choice(values) for c in rnd.choice(column_sets)})
+
+        open_records = [stored(aid) for aid in range(rnd.randint(0, 15))]
+        archived = [stored(aid) for aid in range(100, 100 + rnd.randint(0, 8))]
+        expected = _rekeyed_pairwise(open_records, found, archived)
+        assert rekeyed(open_records, found, (), archived_records=archived) == expected
+        moves += len(expected)
+    assert moves == 780  # the cases above move anomalies, not only leave them
