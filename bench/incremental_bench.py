@@ -9,6 +9,10 @@ server:
 2. ``--new`` percent new rows (default 1 %) appended with later timestamps;
 3. an **incremental** scan, which reads only the new rows.
 
+With ``--scans N`` steps 2 and 3 repeat N times (default 1), as a table that grows every
+day does: the open anomalies of earlier scans accumulate, and each incremental scan's
+server time is printed, then their median.
+
 It prints both times (from the request to the operation's end as a client sees it, and
 the operation's own ``start_time`` → ``end_time`` on the server, which leaves out the
 request and the client's 50 ms polling), their ratios, and the records each scan
@@ -78,6 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--new", type=float, default=1.0, help="percent of new rows before the incremental scan")
+    parser.add_argument("--scans", type=int, default=1, help="incremental scans, each after its own new rows")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.duckdb"
@@ -111,12 +116,15 @@ def main() -> None:
 
             full_s, full = run(client, {"type": "scan", "datastore_id": ds["id"], "incremental": False})
             new = int(args.rows * args.new / 100)
-            con = duckdb.connect(str(path))
-            con.execute(f"INSERT INTO events {rows_sql(args.rows, new)}")
-            con.close()
-            inc_s, inc = run(client, {"type": "scan", "datastore_id": ds["id"], "incremental": True})
+            incremental: list[tuple[float, dict]] = []
+            for k in range(args.scans):
+                con = duckdb.connect(str(path))
+                con.execute(f"INSERT INTO events {rows_sql(args.rows + k * new, new)}")
+                con.close()
+                incremental.append(run(client, {"type": "scan", "datastore_id": ds["id"], "incremental": True}))
+            inc_s, inc = incremental[0]
 
-    for _name, op in (("full", full), ("incremental", inc)):
+    for op in (full, *(op for _s, op in incremental)):
         assert op["result"] == "success", op
     print(
         f"full scan:        {full_s:7.3f}s (server {server_seconds(full):7.3f}s)  "
@@ -128,6 +136,14 @@ def main() -> None:
         f"({args.new:g}% new rows)"
     )
     print(f"ratio incremental / full: {inc_s / full_s:.3f} (server {server_seconds(inc) / server_seconds(full):.3f})")
+    if args.scans > 1:
+        import statistics
+
+        each = [server_seconds(op) for _s, op in incremental]
+        print(f"{args.scans} incremental scans (server): " + ", ".join(f"{t:.3f}" for t in each))
+        print(
+            f"median {statistics.median(each):.3f}s, ratio to the full scan {statistics.median(each) / server_seconds(full):.3f}"
+        )
 
 
 if __name__ == "__main__":
