@@ -355,20 +355,49 @@ def anomaly_weight(check_weights: list[int | None], tag_modifiers: list[int]) ->
     return max(1, sum(w if w is not None else 1 for w in check_weights) + sum(tag_modifiers))
 
 
+def unlisted_checks(
+    outcomes: Iterable[CheckOutcome], *, rollup_threshold: int, coverage_of: dict[int, float | None] | None = None
+) -> set[int]:
+    """Ids of the failed row checks whose failing records are not all record findings of the
+    scan (:func:`findings_for` with the same ``rollup_threshold`` and ``coverage_of``):
+    more records failed than ``rollup_threshold`` (the rest rolled up into one shape
+    anomaly), or than example rows were read, the rows could not be read
+    (``examples_error``), or the check covers part of its records (a shape finding). A
+    record anomaly of such a check that the scan did not find again may still fail."""
+    coverage_of = coverage_of or {}
+    out = set()
+    for o in outcomes:
+        if o.result != CheckResult.FAILED or o.kind != "row":
+            continue
+        coverage = coverage_of.get(o.check_id)
+        partial = coverage is not None and coverage < 1.0
+        if o.examples_error or partial or o.failed > min(len(o.examples), rollup_threshold):
+            out.add(o.check_id)
+    return out
+
+
 def to_resolve(
     open_anomalies: Iterable[tuple[int, int, set[int]]],
     asserted_checks: set[int],
     new_fingerprints: set[int],
+    *,
+    records: Collection[int] = (),
+    unlisted: Collection[int] = (),
 ) -> list[int]:
     """Ids of open anomalies that a successful full scan resolves.
 
     ``open_anomalies`` holds ``(anomaly_id, fingerprint, check_ids)`` of the container's
     Active/Acknowledged anomalies. One is resolved when every one of its checks was
     asserted (passed or failed, not unasserted) in this scan and no new finding has its
-    fingerprint.
+    fingerprint, unless it is a record anomaly (its id in ``records``) of a check in
+    ``unlisted`` (:func:`unlisted_checks`): that check's failing records were not all
+    listed, so its record may still fail.
     """
+    records, unlisted = set(records), set(unlisted)
     out = []
     for anomaly_id, fp, check_ids in open_anomalies:
+        if anomaly_id in records and check_ids & unlisted:
+            continue
         if check_ids and check_ids <= asserted_checks and fp not in new_fingerprints:
             out.append(anomaly_id)
     return out

@@ -11,7 +11,8 @@ Per container (one container scan each, in name order):
 3. ``engine.anomalies``: record / shape anomalies, rollup past
    ``high_count_rollup_threshold``, fingerprints;
 4. auto-resolve (full scans with ``auto_resolve_passed_anomalies`` only, and only when
-   neither the record cap nor a threshold cut the read short);
+   neither the record cap nor a threshold cut the read short; a record anomaly of a
+   check that failed on more records than it listed, rolled up past the threshold, stays);
 5. in ONE metadata transaction, the one that marks the container scan a success: the
    anomalies, time-series measurements, partitions and partition scans, the new
    checkpoint and — when an enrichment datastore is linked — the enrichment batch as a
@@ -37,7 +38,15 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from ..domain import AnomalyType
-from ..engine.anomalies import Finding, anomaly_weight, findings_for, rekeyed, repeat_statuses, to_resolve
+from ..engine.anomalies import (
+    Finding,
+    anomaly_weight,
+    findings_for,
+    rekeyed,
+    repeat_statuses,
+    to_resolve,
+    unlisted_checks,
+)
 from ..engine.plan import evaluate, example_schema
 from ..engine.rules import CheckSpec
 from ..enrichment import pending
@@ -646,7 +655,7 @@ def _persist(
         if auto_resolve and not truncated and read.threshold is None:
             asserted = {o.check_id for o in result.outcomes if o.result in ("passed", "failed")}
             open_rows = s.execute(
-                select(Anomaly.id, Anomaly.fingerprint, FailedCheck.quality_check_id)
+                select(Anomaly.id, Anomaly.fingerprint, Anomaly.type, FailedCheck.quality_check_id)
                 .join(FailedCheck, FailedCheck.anomaly_id == Anomaly.id)
                 .where(
                     Anomaly.container_id == container_id,
@@ -655,12 +664,22 @@ def _persist(
                 )
             ).all()
             by_anomaly: dict[int, tuple[int, set[int]]] = {}
-            for aid, fp, qcid in open_rows:
+            for aid, fp, _type, qcid in open_rows:
                 entry = by_anomaly.setdefault(aid, (fp, set()))
                 if qcid is not None:
                     entry[1].add(qcid)
             resolved_ids = to_resolve(
-                [(aid, fp, ids) for aid, (fp, ids) in by_anomaly.items()], asserted, {f.fingerprint for f in findings}
+                [(aid, fp, ids) for aid, (fp, ids) in by_anomaly.items()],
+                asserted,
+                {f.fingerprint for f in findings},
+                # a check with more failing records than it listed (rolled up past the
+                # threshold, unread) leaves its other record anomalies undecided
+                records={aid for aid, _fp, type_, _qcid in open_rows if type_ == AnomalyType.RECORD},
+                unlisted=unlisted_checks(
+                    result.outcomes,
+                    rollup_threshold=int(params["high_count_rollup_threshold"]),
+                    coverage_of={spec.id: spec.coverage for spec in snap.specs},
+                ),
             )
             for anomaly in s.scalars(select(Anomaly).where(Anomaly.id.in_(resolved_ids))):
                 anomaly.status = "Resolved"

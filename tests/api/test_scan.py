@@ -445,6 +445,51 @@ def test_full_scan_auto_resolves_exactly_the_fixed_anomalies(api_any_store, make
     assert api.ok("GET", f"/api/anomalies/{row2['id']}")["status"] == "Resolved"
 
 
+def test_a_full_scan_keeps_the_record_anomalies_a_rolled_up_check_did_not_list(api, make_duckdb):
+    """A check failing on more records than ``high_count_rollup_threshold`` lists the first
+    of them as record anomalies and rolls the rest up into one shape anomaly: a record
+    anomaly past the threshold was not found again, but its row still fails, so a full scan
+    must not resolve it (helper-46's trial: 5 of 15 still-failing anomalies were resolved)."""
+    path = make_duckdb("create table t (id integer, v integer)", "insert into t select i, -i from range(1, 11) r(i)")
+    ds = api.duckdb_datastore("rollup", path)
+    api.sync(ds["id"])
+    t = api.container_id(ds["id"], "t")
+    negative = api.check(t, "notNegative", ["v"])
+    first = api.scan(ds["id"], high_count_rollup_threshold=10)
+    assert first["status"]["anomalies_identified"] == 10  # ids 1-10, one record anomaly each
+    make_duckdb("insert into t select i, -i from range(11, 16) r(i)", name="src.duckdb")
+    # the five new rows are found by a scan that lists them (threshold 20): record anomalies of their own
+    listed = api.scan(ds["id"], high_count_rollup_threshold=20, archive_duplicate_anomalies=True)
+    assert (listed["status"]["anomalies_identified"], listed["status"]["auto_resolved_anomaly_count"]) == (15, 0)
+    open_records = {a["source_records"][0]["id"]: a["id"] for a in api.anomalies(datastore=ds["id"], status="Active")}
+    assert sorted(open_records) == list(range(1, 16))
+
+    # 15 rows fail, 10 are listed and 5 rolled up: nothing passes again, nothing is resolved
+    rolled = api.scan(ds["id"], high_count_rollup_threshold=10)
+    assert rolled["result"] == "success", rolled
+    assert rolled["status"]["auto_resolved_anomaly_count"] == 0
+    shape = [a for a in api.anomalies(datastore=ds["id"], status="Active") if a["type"] == "shape"]
+    assert [(a["anomalous_records_count"], [fc["quality_check_id"] for fc in a["failed_checks"]]) for a in shape] == [
+        (15, [negative["id"]])
+    ]
+    assert sorted(
+        a["source_records"][0]["id"]
+        for a in api.anomalies(datastore=ds["id"], status="Active")
+        if a["type"] == "record"
+    ) == list(range(1, 16))
+
+    # rows 12-15 fixed: 11 rows fail (10 listed, 1 rolled up); the fixed rows' anomalies still
+    # stay open, since a rolled-up check cannot tell which of its unlisted rows pass
+    make_duckdb("update t set v = 1 where id >= 12", name="src.duckdb")
+    partly = api.scan(ds["id"], high_count_rollup_threshold=10)
+    assert partly["status"]["auto_resolved_anomaly_count"] == 0
+    # all fixed but one: the check lists every failing row again, and the 14 others resolve
+    make_duckdb("update t set v = 1 where id >= 2", name="src.duckdb")
+    fixed = api.scan(ds["id"], high_count_rollup_threshold=10)
+    assert fixed["status"]["auto_resolved_anomaly_count"] == 15  # 14 record anomalies and the rollup
+    assert [a["id"] for a in api.anomalies(datastore=ds["id"], status="Active")] == [open_records[1]]
+
+
 def test_incremental_and_disabled_auto_resolve_never_resolve(api_any_store, make_duckdb):
     api = api_any_store
     path = make_duckdb("create table t (id integer, v integer)", "insert into t values (1, NULL), (2, NULL), (3, 3)")

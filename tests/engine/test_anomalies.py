@@ -11,7 +11,15 @@ import os
 import subprocess
 import sys
 
-from assay.engine.anomalies import findings_for, fingerprint, jsonable, record_fingerprint, rekeyed, to_resolve
+from assay.engine.anomalies import (
+    findings_for,
+    fingerprint,
+    jsonable,
+    record_fingerprint,
+    rekeyed,
+    to_resolve,
+    unlisted_checks,
+)
 from assay.engine.plan import CheckOutcome
 from assay.engine.rules import CheckSpec, get_rule
 
@@ -222,6 +230,33 @@ def test_to_resolve():
     assert to_resolve(open_anomalies, asserted_checks={7, 8}, new_fingerprints={104}) == [1, 2]
     assert to_resolve(open_anomalies, asserted_checks=set(), new_fingerprints=set()) == []
     assert to_resolve([], asserted_checks={7}, new_fingerprints=set()) == []
+    # record anomalies (ids 1, 2, 3) of a check whose failing records were not all listed stay;
+    # a shape anomaly of that check (4's fingerprint gone) and record anomalies of others resolve
+    assert to_resolve(
+        [(1, 101, {7}), (2, 102, {7, 8}), (3, 103, {8}), (4, 104, {7})],
+        asserted_checks={7, 8},
+        new_fingerprints=set(),
+        records={1, 2, 3},
+        unlisted={7},
+    ) == [3, 4]
+
+
+def test_unlisted_checks_are_the_failed_row_checks_whose_records_were_not_all_listed():
+    ten = [{"id": i, "v": -i} for i in range(10)]
+    unread = failing(4, [], failed=3)
+    unread.examples_error = "the rows could not be read"
+    passed = failing(6, [])
+    passed.result = "passed"
+    outcomes = [
+        failing(1, ten, failed=10),  # 10 failed, 10 listed (threshold 10)
+        failing(2, ten + [{"id": 11, "v": -11}], failed=11),  # one past the threshold: rolled up
+        failing(3, ten[:5], failed=8),  # fewer example rows read than records failed
+        unread,
+        failing(5, ten[:2], failed=2),  # listed, but the check covers part of its records
+        passed,
+    ]
+    assert unlisted_checks(outcomes, rollup_threshold=10, coverage_of={5: 0.5, 1: 1.0}) == {2, 3, 4, 5}
+    assert unlisted_checks(outcomes, rollup_threshold=11) == {3, 4}
 
 
 def test_a_failing_check_whose_rows_cannot_be_read_is_still_one_anomaly_with_its_count():
