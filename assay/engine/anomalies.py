@@ -178,7 +178,6 @@ class _Candidates:
         self.used: set[int] = set()  # positions taken or dropped
         # columns -> (the columns in a fixed order, positions, {values: positions} or None)
         self.groups: dict[frozenset[str], tuple[tuple[str, ...], list[int], dict[tuple, list[int]] | None]] = {}
-        unindexed: set[frozenset[str]] = set()
         for pos, (_fp, row) in enumerate(rows):
             keys = frozenset(row)
             if keys not in self.groups:
@@ -189,10 +188,7 @@ class _Candidates:
                 try:
                     index.setdefault(tuple(row[k] for k in ordered), []).append(pos)
                 except TypeError:  # an unhashable value: this group is searched one by one
-                    unindexed.add(keys)
-        for keys in unindexed:
-            ordered, positions, _index = self.groups[keys]
-            self.groups[keys] = (ordered, positions, None)
+                    self.groups[keys] = (ordered, positions, None)
 
     def drop(self, fingerprints: set[int]) -> None:
         """Take the findings of ``fingerprints`` out of the match."""
@@ -355,25 +351,24 @@ def anomaly_weight(check_weights: list[int | None], tag_modifiers: list[int]) ->
     return max(1, sum(w if w is not None else 1 for w in check_weights) + sum(tag_modifiers))
 
 
-def unlisted_checks(
-    outcomes: Iterable[CheckOutcome], *, rollup_threshold: int, coverage_of: dict[int, float | None] | None = None
-) -> set[int]:
-    """Ids of the failed row checks whose failing records are not all record findings of the
-    scan (:func:`findings_for` with the same ``rollup_threshold`` and ``coverage_of``):
-    more records failed than ``rollup_threshold`` (the rest rolled up into one shape
-    anomaly), or than example rows were read, the rows could not be read
-    (``examples_error``), or the check covers part of its records (a shape finding). A
-    record anomaly of such a check that the scan did not find again may still fail."""
-    coverage_of = coverage_of or {}
-    out = set()
-    for o in outcomes:
-        if o.result != CheckResult.FAILED or o.kind != "row":
-            continue
-        coverage = coverage_of.get(o.check_id)
-        partial = coverage is not None and coverage < 1.0
-        if o.examples_error or partial or o.failed > min(len(o.examples), rollup_threshold):
-            out.add(o.check_id)
-    return out
+def unlisted_checks(outcomes: Iterable[CheckOutcome], findings: Iterable[Finding]) -> set[int]:
+    """Ids of the failed row checks of ``outcomes`` whose failing records are not all record
+    findings among ``findings`` (what :func:`findings_for` made of those outcomes): the
+    records a check's record findings count fall short of its failed count when the rest
+    rolled up past the threshold into one shape anomaly, fewer example rows were read than
+    records failed, the rows could not be read, or the check covers part of its records (a
+    shape finding only). A record anomaly of such a check that the scan did not find again
+    may still fail."""
+    listed: dict[int, int] = {}
+    for f in findings:
+        if f.type == AnomalyType.RECORD:
+            for fc in f.failed_checks:
+                listed[fc.check_id] = listed.get(fc.check_id, 0) + fc.anomalous_records_count
+    return {
+        o.check_id
+        for o in outcomes
+        if o.result == CheckResult.FAILED and o.kind == "row" and listed.get(o.check_id, 0) < o.failed
+    }
 
 
 def to_resolve(

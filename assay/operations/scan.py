@@ -675,11 +675,7 @@ def _persist(
                 # a check with more failing records than it listed (rolled up past the
                 # threshold, unread) leaves its other record anomalies undecided
                 records={aid for aid, _fp, type_, _qcid in open_rows if type_ == AnomalyType.RECORD},
-                unlisted=unlisted_checks(
-                    result.outcomes,
-                    rollup_threshold=int(params["high_count_rollup_threshold"]),
-                    coverage_of={spec.id: spec.coverage for spec in snap.specs},
-                ),
+                unlisted=unlisted_checks(result.outcomes, findings),
             )
             for anomaly in s.scalars(select(Anomaly).where(Anomaly.id.in_(resolved_ids))):
                 anomaly.status = "Resolved"

@@ -255,8 +255,15 @@ def test_unlisted_checks_are_the_failed_row_checks_whose_records_were_not_all_li
         failing(5, ten[:2], failed=2),  # listed, but the check covers part of its records
         passed,
     ]
-    assert unlisted_checks(outcomes, rollup_threshold=10, coverage_of={5: 0.5, 1: 1.0}) == {2, 3, 4, 5}
-    assert unlisted_checks(outcomes, rollup_threshold=11) == {3, 4}
+
+    def unlisted(threshold, coverage_of=None):
+        found = findings_for(
+            CONTAINER, outcomes, rollup_threshold=threshold, source_record_limit=10, coverage_of=coverage_of
+        )
+        return unlisted_checks(outcomes, found)
+
+    assert unlisted(10, coverage_of={5: 0.5, 1: 1.0}) == {2, 3, 4, 5}
+    assert unlisted(11) == {3, 4}
 
 
 def test_a_failing_check_whose_rows_cannot_be_read_is_still_one_anomaly_with_its_count():
