@@ -45,14 +45,20 @@ from .progress import Aborted, finish
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = float(os.environ.get("ASSAY_HEARTBEAT_SECONDS", "5"))
-#: A running operation whose heartbeat is older than this is taken for lost (seconds).
-HEARTBEAT_TIMEOUT = float(os.environ.get("ASSAY_HEARTBEAT_TIMEOUT", "20"))
+#: A running operation whose heartbeat is older than this is taken for lost (seconds), unless
+#: ``ASSAY_HEARTBEAT_TIMEOUT`` says otherwise.
+HEARTBEAT_TIMEOUT = 20.0
+
+
+def heartbeat_seconds() -> float:
+    """``ASSAY_HEARTBEAT_SECONDS`` (default 5 s), read now: how often a running operation's
+    worker writes its heartbeat."""
+    return float(os.environ.get("ASSAY_HEARTBEAT_SECONDS", "5"))
 
 
 def heartbeat_timeout() -> float:
-    """``ASSAY_HEARTBEAT_TIMEOUT`` (default 20 s), read now."""
-    return float(os.environ.get("ASSAY_HEARTBEAT_TIMEOUT", "20"))
+    """``ASSAY_HEARTBEAT_TIMEOUT`` (default :data:`HEARTBEAT_TIMEOUT`, 20 s), read now."""
+    return float(os.environ.get("ASSAY_HEARTBEAT_TIMEOUT", str(HEARTBEAT_TIMEOUT)))
 
 
 def reaper_interval() -> float:
@@ -138,7 +144,7 @@ class Runner:
                 )
             # Not while the worker of an earlier attempt is still stopping (abort_requested
             # still set and its heartbeat fresh): a resumed operation waits for it.
-            stale = now - dt.timedelta(seconds=HEARTBEAT_TIMEOUT)
+            stale = now - dt.timedelta(seconds=heartbeat_timeout())
             done = cast(
                 "CursorResult[Any]",
                 s.execute(
@@ -355,7 +361,7 @@ class Runner:
             self._kick(datastore_id)
 
     def _heartbeat(self, op_id: int, done: threading.Event) -> None:
-        while not done.wait(HEARTBEAT_SECONDS):
+        while not done.wait(heartbeat_seconds()):
             try:
                 with self.db.session() as s:
                     # also while stopping after an abort, so nobody takes this worker for lost

@@ -3,12 +3,14 @@
 The public qualytics-cli takes about 1.5 s of CPU to import (``fastmcp``, ``mcp``, Typer,
 Rich) before it does anything; the conformance tests call it a few hundred times. This
 module is a fork server for such a tool: started once per test process with the TOOL's
-interpreter (``python forkserver.py <package.module> <attribute>``), it imports the tool
-once, forgets the tool's own modules (so each run re-imports them under its own
-environment: qualytics-cli reads ``HOME`` and ``QUALYTICS_CONFIG_HOME`` at import), and
-for each request forks a child that runs the tool's entry point exactly as its console
-script does, with the request's arguments, environment, working directory and
-stdout/stderr files, stdin at ``/dev/null``. The child's exit status is the tool's.
+interpreter (``python forkserver.py <package.module> <attribute> <preload> <fresh>``), it
+imports the tool once and forgets the tool's modules that read their environment at import
+(``fresh``; by default all of the tool's own modules), so each run imports them again
+under its own environment: qualytics-cli reads ``HOME`` and ``QUALYTICS_CONFIG_HOME`` at
+import; Assay reads its settings when it runs, and only its command-line modules make their
+Rich consoles (which read ``COLUMNS``, ``NO_COLOR``, …) at import. For each request it forks a child that runs the tool's entry point exactly as
+its console script does, with the request's arguments, environment, working directory
+and stdout/stderr files, stdin at ``/dev/null``. The child's exit status is the tool's.
 A request may cap the tool's ``time.sleep`` (its hard-coded poll intervals: 10 s while
 qualytics-cli waits for a profile), so a test waits for the server, not for the clock.
 
@@ -35,8 +37,11 @@ from pathlib import Path
 # -- the server (the tool's interpreter) ------------------------------------------------------
 
 
-def _serve(module: str, attribute: str, preload: list[str]) -> None:
+def _serve(module: str, attribute: str, preload: list[str], fresh: list[str]) -> None:
     """Import the tool (and the ``preload`` modules) once, then fork one child per request.
+    A ``preload`` entry ``module:function`` also calls ``function()`` once (a per-process
+    cache the runs then share). The modules named in ``fresh`` (and their submodules; by
+    default the tool's whole package) are forgotten: each run imports them again.
 
     Replies, one JSON object per line: ``{"ready": true}`` once; ``{"pid": …}`` right after
     each fork, in the order of the requests; ``{"exit": pid, "returncode": …}`` whenever a
@@ -49,11 +54,18 @@ def _serve(module: str, attribute: str, preload: list[str]) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
-    for name in [module, *preload]:
+    for entry in [module, *preload]:
+        name, _, function = entry.partition(":")
         __import__(name)  # the expensive part: every third-party module the tool imports
-    package = module.split(".")[0]
-    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
-        del sys.modules[name]  # the tool's own modules: imported again by each child, under its environment
+        if function:
+            getattr(sys.modules[name], function)()
+    fresh = fresh or [module.split(".")[0]]
+    for name in [m for m in sys.modules if any(m == f or m.startswith(f + ".") for f in fresh)]:
+        del sys.modules[name]  # imported again by each child, under its environment
+        parent, _, child = name.rpartition(".")
+        if parent in sys.modules and not any(parent == f or parent.startswith(f + ".") for f in fresh):
+            # a kept package: `from package import child` would find the old module there
+            vars(sys.modules[parent]).pop(child, None)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
@@ -197,14 +209,16 @@ class Child:
 class ForkServer:
     """A running fork server for the console script ``exe`` (a pip-installed entry point:
     its interpreter is the ``python`` beside it, its entry point read from the script),
-    with ``preload``: more modules its runs import (loaded once, as the tool's are)."""
+    with ``preload``: more modules its runs import (loaded once, as the tool's are) and
+    ``fresh``: the modules each run imports again, those that read their environment at
+    import (by default the tool's whole package)."""
 
-    def __init__(self, exe: Path, preload: tuple[str, ...] = ()):
+    def __init__(self, exe: Path, preload: tuple[str, ...] = (), fresh: tuple[str, ...] = ()):
         self.exe = Path(exe)
         module, attribute = _entry_point(self.exe)
         self._lock = threading.Lock()
         self._proc = subprocess.Popen(
-            [str(self.exe.parent / "python"), __file__, module, attribute, ",".join(preload)],
+            [str(self.exe.parent / "python"), __file__, module, attribute, ",".join(preload), ",".join(fresh)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -301,16 +315,24 @@ def run_tool(
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], sys.argv[2], [m for m in sys.argv[3].split(",") if m] if len(sys.argv) > 3 else [])
+    _serve(
+        sys.argv[1],
+        sys.argv[2],
+        [m for m in sys.argv[3].split(",") if m] if len(sys.argv) > 3 else [],
+        [m for m in sys.argv[4].split(",") if m] if len(sys.argv) > 4 else [],
+    )
 
 
 # -- Assay's own processes ----------------------------------------------------------------------
 
-#: What ``assay serve`` and ``assay worker`` import besides the CLI: the third-party modules
-#: under them (Ibis, DuckDB, Arrow, pandas, SQLAlchemy, FastAPI, …) are imported once per test
-#: process, not once per server (about 1.7 s of CPU each).
+#: What ``assay serve`` and ``assay worker`` import besides the CLI, with the per-process
+#: caches they fill first (the API's routes, the newest migration): Assay and the third-party
+#: modules under it (Ibis, DuckDB, Arrow, pandas, SQLAlchemy, FastAPI, …) are imported once
+#: per test process, not once per run (about 3.5 s of CPU each, 1.7 s of it Assay's own
+#: modules: Assay reads its settings when it runs, never at import; ``tests/test_config.py``).
 ASSAY_PRELOAD = (
-    "assay.api.app",
+    "assay.api.app:api_routes",
+    "assay.store.db:head_revision",
     "assay.operations.runner",
     "assay.sources.duckdb",
     "assay.sources.sql",
@@ -319,23 +341,28 @@ ASSAY_PRELOAD = (
 )
 
 
-def _fork_server(exe: Path, preload: tuple[str, ...] = ()) -> ForkServer:
+#: Assay's modules that each run imports again: the command line's, whose Rich consoles read
+#: the terminal's settings (``COLUMNS``, ``NO_COLOR``, …) when they are made, at import.
+ASSAY_FRESH = ("assay.cli", "assay.client_cli", "assay.client_commands", "assay.flows.cli", "assay.demo")
+
+
+def _fork_server(exe: Path, preload: tuple[str, ...] = (), fresh: tuple[str, ...] = ()) -> ForkServer:
     exe = Path(exe)
     if exe not in _servers:
         import atexit
 
-        _servers[exe] = ForkServer(exe, preload)
+        _servers[exe] = ForkServer(exe, preload, fresh)
         atexit.register(_servers[exe].close)
     return _servers[exe]
 
 
 def start_assay(args, *, env: dict, log: Path | str, stderr: Path | str | None = None, cwd=None) -> Child:
     """``assay <args>`` (``serve``, ``worker``) in a process of its own, forked from this test
-    process's fork server for Assay, which imported Assay's dependencies once (Assay itself is
-    imported again by each process, under ``env``). Its output goes to the file ``log``
+    process's fork server for Assay, which imported Assay and its dependencies once (Assay
+    reads ``env`` when it runs). Its output goes to the file ``log``
     (and its standard error to ``stderr`` when given). Used like ``subprocess.Popen``."""
     exe = Path(sys.executable).with_name("assay")
-    return _fork_server(exe, ASSAY_PRELOAD).spawn(
+    return _fork_server(exe, ASSAY_PRELOAD, ASSAY_FRESH).spawn(
         args, env=env, cwd=cwd or os.getcwd(), stdout=log, stderr=stderr or log
     )
 
@@ -344,7 +371,7 @@ def run_assay(args, *, env: dict, timeout: float = 120, cwd=None) -> subprocess.
     """``assay <args>`` run to its end through the same fork server, as
     ``subprocess.run(capture_output=True, text=True, timeout=timeout)`` would."""
     exe = Path(sys.executable).with_name("assay")
-    return _fork_server(exe, ASSAY_PRELOAD).run(args, env=env, cwd=cwd or os.getcwd(), timeout=timeout)
+    return _fork_server(exe, ASSAY_PRELOAD, ASSAY_FRESH).run(args, env=env, cwd=cwd or os.getcwd(), timeout=timeout)
 
 
 def wait_until_serving(url: str, proc, log: Path | str, timeout: float = 60) -> None:
