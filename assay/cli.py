@@ -42,6 +42,20 @@ _add_flow_commands()
 KEEP_ALIVE_SECONDS = 75
 
 
+def _check_settings() -> None:
+    """Exit 1 with ``error: <the setting and what it must be>`` when a heartbeat setting
+    (``ASSAY_HEARTBEAT_SECONDS``, ``ASSAY_HEARTBEAT_TIMEOUT``, ``ASSAY_REAPER_INTERVAL``)
+    is unusable: a server or worker must not start and fail its operations later."""
+    from .errors import SettingError
+    from .operations.runner import check_settings
+
+    try:
+        check_settings()
+    except SettingError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="interface to listen on"),
@@ -57,6 +71,8 @@ def serve(
     import uvicorn
 
     from .api.app import create_app
+
+    _check_settings()
 
     if workers:
         os.environ["ASSAY_WORKERS"] = str(workers)
@@ -91,6 +107,7 @@ def worker(
     from .operations.runner import run_worker
     from .store.db import Database, upgrade
 
+    _check_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     upgrade(settings.database_url)

@@ -16,6 +16,12 @@ class Conflict(RuntimeError):
     """The request conflicts with the stored state: the API answers 409."""
 
 
+class SettingError(ValueError):
+    """An ``ASSAY_*`` environment variable with a value Assay cannot use; the message names
+    the variable, its value and what it must be. ``assay serve`` and ``assay worker`` check
+    their settings before they start and exit with it."""
+
+
 class ValidationError(ValueError):
     """Input that is well-formed JSON but not acceptable (a connection setting, an operation
     payload on the wrong datastore, an unknown container name…).

@@ -7,11 +7,15 @@ settings at import (their Rich consoles): the fork server imports those again fo
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
+import pytest
+
 import assay
+from assay.errors import SettingError
 from assay.operations import runner
-from tests.cli.forkserver import ASSAY_FRESH
+from tests.cli.forkserver import ASSAY_FRESH, run_assay
 
 _PACKAGE = Path(assay.__file__).parent
 
@@ -83,3 +87,64 @@ def test_heartbeat_settings_are_read_when_used(monkeypatch):
     monkeypatch.setenv("ASSAY_HEARTBEAT_SECONDS", "0.5")
     monkeypatch.setenv("ASSAY_HEARTBEAT_TIMEOUT", "3")
     assert (runner.heartbeat_seconds(), runner.heartbeat_timeout()) == (0.5, 3.0)
+
+
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        (
+            "ASSAY_HEARTBEAT_SECONDS",
+            "abc",
+            "ASSAY_HEARTBEAT_SECONDS='abc': must be a finite number of seconds greater than 0 (default 5)",
+        ),
+        (
+            "ASSAY_HEARTBEAT_SECONDS",
+            "0",
+            "ASSAY_HEARTBEAT_SECONDS='0': must be a finite number of seconds greater than 0 (default 5)",
+        ),
+        (
+            "ASSAY_HEARTBEAT_SECONDS",
+            "inf",
+            "ASSAY_HEARTBEAT_SECONDS='inf': must be a finite number of seconds greater than 0 (default 5)",
+        ),
+        (
+            "ASSAY_HEARTBEAT_TIMEOUT",
+            "nan",
+            "ASSAY_HEARTBEAT_TIMEOUT='nan': must be a finite number of seconds greater than 0 (default 20)",
+        ),
+        (
+            "ASSAY_HEARTBEAT_TIMEOUT",
+            "-3",
+            "ASSAY_HEARTBEAT_TIMEOUT='-3': must be a finite number of seconds greater than 0 (default 20)",
+        ),
+        (
+            "ASSAY_REAPER_INTERVAL",
+            "soon",
+            "ASSAY_REAPER_INTERVAL='soon': must be a finite number of seconds greater than 0 (default 5)",
+        ),
+        (
+            "ASSAY_HEARTBEAT_TIMEOUT",
+            "5",
+            "ASSAY_HEARTBEAT_TIMEOUT (5 s) must be longer than ASSAY_HEARTBEAT_SECONDS (5 s): "
+            "a running operation would be taken for lost between two heartbeats",
+        ),
+    ],
+)
+def test_an_unusable_heartbeat_setting_stops_a_runner_from_starting(monkeypatch, variable, value, message):
+    for name in ("ASSAY_HEARTBEAT_SECONDS", "ASSAY_HEARTBEAT_TIMEOUT", "ASSAY_REAPER_INTERVAL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingError) as e:
+        runner.Runner(db=None, workers=1)  # type: ignore[arg-type]  # refused before it touches the store
+    assert str(e.value) == message
+
+
+def test_assay_serve_and_worker_refuse_an_unusable_heartbeat_setting(tmp_path):
+    env = {**os.environ, "ASSAY_DATA_DIR": str(tmp_path), "ASSAY_HEARTBEAT_SECONDS": "abc"}
+    env.pop("ASSAY_DATABASE_URL", None)
+    for command in (["serve", "--port", "1"], ["worker"]):
+        r = run_assay(command, env=env, timeout=60)
+        assert (r.returncode, r.stdout) == (1, "")
+        assert r.stderr == (
+            "error: ASSAY_HEARTBEAT_SECONDS='abc': must be a finite number of seconds greater than 0 (default 5)\n"
+        )

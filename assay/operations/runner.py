@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
+import math
 import os
 import socket
 import threading
@@ -38,6 +39,7 @@ from sqlalchemy import CursorResult, func, or_, select, update
 
 from ..domain import OperationResult
 from ..enrichment.pending import finish_due
+from ..errors import SettingError
 from ..sources.base import SourceError
 from ..store.db import Database
 from ..store.models import Datastore, Operation, utcnow
@@ -50,21 +52,52 @@ log = logging.getLogger(__name__)
 HEARTBEAT_TIMEOUT = 20.0
 
 
+def _seconds(name: str, default: float) -> float:
+    """The environment variable ``name`` as a number of seconds (``default`` when unset or
+    empty). Raises :class:`~assay.errors.SettingError` naming the variable unless it is a
+    finite number greater than 0."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise SettingError(f"{name}={raw!r}: must be a finite number of seconds greater than 0 (default {default:g})")
+    return value
+
+
 def heartbeat_seconds() -> float:
     """``ASSAY_HEARTBEAT_SECONDS`` (default 5 s), read now: how often a running operation's
-    worker writes its heartbeat."""
-    return float(os.environ.get("ASSAY_HEARTBEAT_SECONDS", "5"))
+    worker writes its heartbeat. Raises SettingError for a value that is not a number > 0."""
+    return _seconds("ASSAY_HEARTBEAT_SECONDS", 5.0)
 
 
 def heartbeat_timeout() -> float:
-    """``ASSAY_HEARTBEAT_TIMEOUT`` (default :data:`HEARTBEAT_TIMEOUT`, 20 s), read now."""
-    return float(os.environ.get("ASSAY_HEARTBEAT_TIMEOUT", str(HEARTBEAT_TIMEOUT)))
+    """``ASSAY_HEARTBEAT_TIMEOUT`` (default :data:`HEARTBEAT_TIMEOUT`, 20 s), read now.
+    Raises SettingError for a value that is not a number > 0."""
+    return _seconds("ASSAY_HEARTBEAT_TIMEOUT", HEARTBEAT_TIMEOUT)
 
 
 def reaper_interval() -> float:
-    """``ASSAY_REAPER_INTERVAL`` (default 5 s), read now. A killed worker's operation ends at
-    most heartbeat timeout + reaper interval after its last heartbeat: 25 s by default."""
-    return max(0.1, float(os.environ.get("ASSAY_REAPER_INTERVAL", "5")))
+    """``ASSAY_REAPER_INTERVAL`` (default 5 s, at least 0.1 s), read now. A killed worker's
+    operation ends at most heartbeat timeout + reaper interval after its last heartbeat:
+    25 s by default. Raises SettingError for a value that is not a number > 0."""
+    return max(0.1, _seconds("ASSAY_REAPER_INTERVAL", 5.0))
+
+
+def check_settings() -> None:
+    """Check the heartbeat settings before a server or worker starts: each a number of
+    seconds greater than 0, and the timeout longer than the heartbeat interval (else a live
+    operation would be taken for lost). Raises SettingError naming the variable."""
+    beat, timeout = heartbeat_seconds(), heartbeat_timeout()
+    reaper_interval()
+    if timeout <= beat:
+        raise SettingError(
+            f"ASSAY_HEARTBEAT_TIMEOUT ({timeout:g} s) must be longer than ASSAY_HEARTBEAT_SECONDS ({beat:g} s): "
+            "a running operation would be taken for lost between two heartbeats"
+        )
 
 
 def _jobs() -> dict[str, Callable]:
@@ -122,6 +155,8 @@ class Runner:
     """``workers`` threads executing operations stored in ``db`` (0: queue only, run nothing)."""
 
     def __init__(self, db: Database, workers: int = 2, name: str | None = None):
+        """Raises SettingError when the heartbeat settings are unusable (:func:`check_settings`)."""
+        check_settings()
         self.db = db
         self.workers = workers
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
