@@ -7,10 +7,11 @@ interpreter (``python forkserver.py <package.module> <attribute> <preload> <fres
 imports the tool once and forgets the tool's modules that read their environment at import
 (``fresh``; by default all of the tool's own modules), so each run imports them again
 under its own environment: qualytics-cli reads ``HOME`` and ``QUALYTICS_CONFIG_HOME`` at
-import; Assay reads its settings when it runs, and only its command-line modules make their
-Rich consoles (which read ``COLUMNS``, ``NO_COLOR``, …) at import. For each request it forks a child that runs the tool's entry point exactly as
-its console script does, with the request's arguments, environment, working directory
-and stdout/stderr files, stdin at ``/dev/null``. The child's exit status is the tool's.
+import; Assay reads its settings when it runs, and only its command-line modules make
+their Rich consoles (which read ``COLUMNS``, ``NO_COLOR``, …) at import. For each request
+it forks a child that runs the tool's entry point exactly as its console script does,
+with the request's arguments, environment, working directory and stdout/stderr files,
+stdin at ``/dev/null``. The child's exit status is the tool's.
 A request may cap the tool's ``time.sleep`` (its hard-coded poll intervals: 10 s while
 qualytics-cli waits for a profile), so a test waits for the server, not for the clock.
 
