@@ -43,13 +43,20 @@ def _import_time_statements(body: list[ast.stmt]):
             yield node
 
 
-def test_no_module_reads_the_environment_when_it_is_imported():
-    found = []
+def _import_time_nodes():
+    """``(module name, path, statement)`` for every import-time statement of Assay's modules."""
     for path in sorted(_PACKAGE.rglob("*.py")):
-        tree = ast.parse(path.read_text(), str(path))
-        for node in _import_time_statements(tree.body):
-            if _reads_environment(node):
-                found.append(f"{path.relative_to(_PACKAGE.parent)}:{node.lineno}")
+        module = ".".join(path.relative_to(_PACKAGE.parent).with_suffix("").parts)
+        for node in _import_time_statements(ast.parse(path.read_text(), str(path)).body):
+            yield module, path, node
+
+
+def test_no_module_reads_the_environment_when_it_is_imported():
+    found = [
+        f"{path.relative_to(_PACKAGE.parent)}:{node.lineno}"
+        for _module, path, node in _import_time_nodes()
+        if _reads_environment(node)
+    ]
     assert found == []
 
 
@@ -61,11 +68,7 @@ def _makes_a_console(node: ast.AST) -> bool:
 
 
 def test_only_the_modules_the_fork_server_imports_again_make_a_console_at_import():
-    found = set()
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        tree = ast.parse(path.read_text(), str(path))
-        if any(_makes_a_console(n) for n in _import_time_statements(tree.body)):
-            found.add(".".join(path.relative_to(_PACKAGE.parent).with_suffix("").parts))
+    found = {module for module, _path, node in _import_time_nodes() if _makes_a_console(node)}
     assert found == {"assay.client_cli", "assay.demo"}
     assert found <= set(ASSAY_FRESH)
 
