@@ -303,7 +303,7 @@ def load_dataset(db_path: Path, parquet_dir: Path) -> dict[str, int]:
             con.from_df(df).create(name)
             table = con.table(name)
             table.write_parquet(str(parquet_dir / f"{name}.parquet"))
-            counts[name] = table.count("*").fetchone()[0]
+            counts[name] = table.count("*").fetchall()[0][0]  # DuckDB 2 relations have no fetchone()
     except Exception as e:  # noqa: BLE001 - any failure here is a failed load step
         raise DemoError(f"cannot write the data set to {db_path} / {parquet_dir}: {e}") from e
     finally:

@@ -5,7 +5,7 @@ connection (``fetch_arrow_table``, ``fetch_record_batch``) were removed from
 on DuckDB 1.x. ``tests/test_duckdb_compat.py`` fails once the installed Ibis no longer
 calls them, so this module is deleted as soon as an Ibis release supports DuckDB 2.
 
-What still pins ``duckdb<2`` in ``pyproject.toml``: docs/performance.md ("DuckDB 2").
+What still pins ``duckdb<2`` in ``pyproject.toml``: ``bench/RESULTS.md`` ("DuckDB 2").
 """
 
 from __future__ import annotations

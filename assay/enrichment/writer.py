@@ -280,15 +280,15 @@ def _write_duckdb(path: str, plan) -> None:
                 if rows:
                     columns = [sge.to_identifier(col, quoted=True) for col in schema.names]
                     raw.register(_ROWS_VIEW, _arrow(schema, rows))
-                    try:
-                        insert = sge.insert(
-                            sge.select(*columns).from_(_quoted_table(_ROWS_VIEW)),
-                            table,
-                            columns=columns,
-                        )
-                        raw.execute(insert.sql("duckdb"))
-                    finally:
-                        raw.unregister(_ROWS_VIEW)
+                    insert = sge.insert(
+                        sge.select(*columns).from_(_quoted_table(_ROWS_VIEW)),
+                        table,
+                        columns=columns,
+                    )
+                    raw.execute(insert.sql("duckdb"))
+                    # after a failed insert the view goes with the connection: DuckDB 2
+                    # refuses even an unregister in an aborted transaction
+                    raw.unregister(_ROWS_VIEW)
             raw.commit()
         except BaseException:
             raw.rollback()
