@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -124,6 +124,12 @@ class Database:
         from .repositories.tags import install as install_tags
 
         install_tags(self._factory)  # a tag name's first use creates its global tag
+
+    def ping(self) -> None:
+        """One round trip to the metadata database (``SELECT 1``). Raises what the driver
+        raises when it cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
 
     @contextmanager
     def session(self, *, user_id: int | None = None, scope=None) -> Iterator[Session]:

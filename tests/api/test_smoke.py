@@ -16,3 +16,9 @@ def test_scan_end_to_end(api_any_store, make_duckdb):
     assert anomaly["type"] == "record"
     assert anomaly["failed_checks"][0]["quality_check"]["id"] == check["id"]
     assert anomaly["source_records"] == [{"id": 3, "amount": None}]
+
+
+def test_status_reaches_the_metadata_store(api_any_store):
+    r = api_any_store.client.get("/api/status", headers={"Authorization": ""})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"database_connection": "OK", "rabbitmq_connection": "OK", "queue": "embedded"}

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic import Field as PField
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import select
 
 from ...engine import computed
 from ...engine.expressions import ExpressionError, parse_query, to_ibis
@@ -590,13 +589,7 @@ def _rebuild_dependents(session, container: Container, secret_key: str, runner) 
     keys = ("source_container_id", "left_container_id", "right_container_id")
     dependents = [
         c
-        for c in session.scalars(
-            select(Container).where(
-                Container.datastore_id == container.datastore_id,
-                Container.container_type.in_(("computed_file", "computed_join")),
-                Container.deleted_at.is_(None),
-            )
-        )
+        for c in repo.live_computed(session, container.datastore_id)
         if any((c.computed_definition or {}).get(k) == container.id for k in keys)
         and not (c.computed_definition or {}).get("sources")
     ]

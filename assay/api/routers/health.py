@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from sqlalchemy import text
 
 from .. import responses as r
 from ..deps import DatabaseDep
@@ -22,8 +21,7 @@ def health() -> Response:
 def status(db: DatabaseDep) -> dict:
     """``{database_connection, rabbitmq_connection}``: "OK" or the error text."""
     try:
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        db.ping()
         database = "OK"
     except Exception as e:  # noqa: BLE001
         database = str(e).splitlines()[0]

@@ -11,11 +11,10 @@ from urllib.parse import urlencode, urlparse
 from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from ...errors import Conflict, NotFound, ValidationError
 from ...security import AuthError, check_password, hash_password, issue_token, verify_token
-from ...store.models import Datastore, Team, User, UserToken, utcnow
+from ...store.models import Team, User, UserToken, utcnow
 from ...store.repo import paginate
 from ...store.repositories import users as repo
 from .. import responses as r
@@ -92,7 +91,7 @@ def me(user: CurrentUser, session: SessionDep, request: Request) -> dict:
     out = _user(session.get(User, user.id) or user, session)
     scope = getattr(request.state, "scope", None)
     if scope is None:  # an Admin: every datastore
-        perms = dict.fromkeys(session.scalars(select(Datastore.id).order_by(Datastore.id)), "Editor")
+        perms = dict.fromkeys(repo.datastore_ids(session), "Editor")
     else:
         perms = scope.permissions
     out["permissions"] = [{"datastore_id": d, "permission": p} for d, p in sorted(perms.items())]
@@ -133,7 +132,7 @@ def _set_teams(session, user: User, team_ids: list[int]) -> None:
     for i, team_id in enumerate(team_ids):
         if session.get(Team, team_id) is None:
             raise ValidationError(("team_ids", i), f"there is no team {team_id}")
-    for team in session.scalars(select(Team).where(Team.is_public.is_(False))):
+    for team in repo.private_teams(session):
         if team.id in wanted and user not in team.members:
             team.members.append(user)
         elif team.id not in wanted and user in team.members:
@@ -240,7 +239,7 @@ class TeamUpdate(BaseModel):
 def create_team(body: TeamCreate, session: SessionDep) -> dict:
     """Create a team (Admins only): its members hold ``permission`` on each of its datastores.
     409 for a name in use; 422 naming an unknown user or datastore id."""
-    if session.scalar(select(Team.id).where(Team.name == body.name)) is not None:
+    if repo.team_name_taken(session, body.name):
         raise Conflict(f"a team named '{body.name}' already exists")
     team = Team(name=body.name, description=body.description, permission=body.permission, is_public=False)
     team.members = repo.users_by_ids(session, body.user_ids, "user_ids")
@@ -266,7 +265,7 @@ def update_team(team_id: int, body: TeamUpdate, session: SessionDep) -> dict:
     if team.is_public and body.user_ids is not None:
         raise ValidationError(("user_ids",), "every user is a member of the public team")
     if body.name is not None and body.name != team.name:
-        if session.scalar(select(Team.id).where(Team.name == body.name)) is not None:
+        if repo.team_name_taken(session, body.name):
             raise Conflict(f"a team named '{body.name}' already exists")
         team.name = body.name
     if "description" in body.model_fields_set:

@@ -67,6 +67,21 @@ def live(session: Session, datastores: Sequence[int] | None = None) -> list[Cont
     return list(session.scalars(stmt))
 
 
+def live_computed(session: Session, datastore_id: int) -> list[Container]:
+    """The live computed files and computed joins of datastore ``datastore_id``, by id."""
+    return list(
+        session.scalars(
+            select(Container)
+            .where(
+                Container.datastore_id == datastore_id,
+                Container.container_type.in_(("computed_file", "computed_join")),
+                Container.deleted_at.is_(None),
+            )
+            .order_by(Container.id)
+        )
+    )
+
+
 def name_taken(session: Session, datastore_id: int, name: str) -> bool:
     return (
         session.scalar(select(Container.id).where(Container.datastore_id == datastore_id, Container.name == name))

@@ -129,6 +129,20 @@ def teams_named(session: Session, names: list[str]) -> list[Team]:
     return [found[n] for n in dict.fromkeys(names)]
 
 
+def private_teams(session: Session) -> list[Team]:
+    """Every team but the public one(s), by id."""
+    return list(session.scalars(select(Team).where(Team.is_public.is_(False)).order_by(Team.id)))
+
+
+def team_name_taken(session: Session, name: str) -> bool:
+    return session.scalar(select(Team.id).where(Team.name == name)) is not None
+
+
+def datastore_ids(session: Session) -> list[int]:
+    """The id of every datastore, ascending (what an Admin may act on)."""
+    return list(session.scalars(select(Datastore.id).order_by(Datastore.id)))
+
+
 def users_by_ids(session: Session, ids: list[int], loc: str) -> list[User]:
     found = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
     for i, id_ in enumerate(ids):
