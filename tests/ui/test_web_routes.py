@@ -82,9 +82,10 @@ def test_without_a_build_the_root_says_how_to_build(tmp_path, monkeypatch):
         assert docs.status_code == 503 and "not built" in docs.text
 
 
-def test_generated_api_types_match_the_openapi_document():
+def test_generated_api_types_match_the_openapi_document(tmp_path):
     """ui/src/api/schema.d.ts is what openapi-typescript makes of /api/openapi.json today;
-    after an API change run `npm run gen:api` in ui/ and commit the result."""
+    after an API change run `npm run gen:api` in ui/ and commit the result. The script's
+    throwaway data directory (under TMPDIR) is gone when it ends."""
     node = shutil.which("node")
     if node is None or not (ROOT / "ui" / "node_modules" / "openapi-typescript").is_dir():
         message = "Node.js and ui/node_modules (cd ui && npm ci) are needed to regenerate the API types"
@@ -94,9 +95,15 @@ def test_generated_api_types_match_the_openapi_document():
     r = subprocess.run(
         [node, "scripts/gen-api.mjs", "--check"],
         cwd=ROOT / "ui",
-        env={**os.environ, "PYTHON": sys.executable},
+        env={
+            **{k: v for k, v in os.environ.items() if k != "ASSAY_DATA_DIR"},
+            "PYTHON": sys.executable,
+            "TMPDIR": str(tmp_path),
+        },
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert r.returncode == 0, r.stderr
+    assert r.stdout == "src/api/schema.d.ts matches the API\n"
+    assert list(tmp_path.iterdir()) == []

@@ -4,7 +4,7 @@
 // The document comes from assay.api.app.create_app(), run by $PYTHON (default: ../.venv/bin/python,
 // else python3) with the repository root on PYTHONPATH, so no server is needed.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,8 +19,15 @@ const dump =
   "from assay.api.app import create_app;" +
   "json.dump(create_app(start_workers=False).openapi(), sys.stdout, indent=1, sort_keys=True)";
 const env = { ...process.env, PYTHONPATH: [repo, process.env.PYTHONPATH].filter(Boolean).join(":") };
-env.ASSAY_DATA_DIR ??= mkdtempSync(join(tmpdir(), "assay-openapi-"));
-const spec = JSON.parse(execFileSync(python, ["-c", dump], { env, maxBuffer: 64 << 20 }).toString());
+// a throwaway data directory (its secret key), removed once the document is read
+const scratch = env.ASSAY_DATA_DIR ? null : mkdtempSync(join(tmpdir(), "assay-openapi-"));
+if (scratch) env.ASSAY_DATA_DIR = scratch;
+let spec;
+try {
+  spec = JSON.parse(execFileSync(python, ["-c", dump], { env, maxBuffer: 64 << 20 }).toString());
+} finally {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+}
 // FastAPI gives a route serving GET and HEAD one operationId (taken from either method, in no
 // fixed order); the generator wants unique ids, so every repeated id becomes method + path.
 const ops = Object.entries(spec.paths).flatMap(([path, item]) =>
