@@ -477,7 +477,7 @@ def read_and_evaluate(
         resolver=resolver,
     )
     _stop_if(should_abort)
-    read.measure()
+    read.measure(records=result.records)
     return read, table, result
 
 

@@ -672,9 +672,10 @@ def test_the_queries_of_an_incremental_read_touch_only_the_new_rows(api, make_du
 
 def test_a_full_read_checks_the_table_itself(api, make_duckdb):
     """A read that is neither incremental nor capped runs its checks and example-row queries
-    on the container's table itself: only the partition measurement adds the partition
-    column (a projection between DuckDB's scan and a filter keeps the filter out of the scan:
-    an example-row query on 6 M rows took 270 ms instead of 9 ms)."""
+    on the container's table itself (a projection between DuckDB's scan and a filter keeps
+    the filter out of the scan: an example-row query on 6 M rows took 270 ms instead of
+    9 ms). Read as one partition, it needs no partition measurement either: the fused
+    query's row count is the partition's."""
     import sqlglot
 
     from assay.engine.rules import CheckSpec
@@ -694,8 +695,44 @@ def test_a_full_read_checks_the_table_itself(api, make_duckdb):
     assert [(p.name, p.records) for p in read.partitions] == [("lines", 4)]
     selects = [sqlglot.parse_one(sql, read="duckdb") for sql in logged if sql.lstrip().upper().startswith("SELECT")]
     reading = [q for q in selects if any(t.name == "lines" for t in q.find_all(sqlglot.exp.Table))]
-    with_partition = [q for q in reading if "__assay_partition" in q.sql()]
-    assert len(with_partition) == 1 and with_partition[0].find(sqlglot.exp.Group) is not None  # the measurement
-    (example,) = [q for q in reading if q.find(sqlglot.exp.Order) and q not in with_partition]
+    assert [q for q in selects if "__assay_partition" in q.sql()] == []
+    assert read.partition_count == 1
+    (example,) = [q for q in reading if q.find(sqlglot.exp.Order)]
     filtering = example.find(sqlglot.exp.Where).parent  # the SELECT that filters: straight from the table
     assert isinstance(filtering.args["from_"].this, sqlglot.exp.Table)
+
+
+@pytest.mark.parametrize(
+    ("params", "rows", "partitions"),
+    [
+        ({}, 0, []),  # an empty table: no partition read, as the grouped measurement says
+        ({}, 3, [("lines", 3)]),
+        ({"max_records_analyzed_per_partition": 2}, 3, [("lines", 2)]),  # the capped read's rows
+    ],
+)
+def test_one_partition_is_measured_by_the_fused_count(api, make_duckdb, params, rows, partitions):
+    from assay.engine.rules import CheckSpec
+
+    path = make_duckdb(
+        "create table lines (id int, amount int)",
+        *(["insert into lines select i, i - 2 from range(1, 4) t(i)"] if rows else []),
+    )
+    ds = api.duckdb_datastore("src", path)
+    api.sync(ds["id"])
+    cid = api.container_id(ds["id"], "lines")
+    specs = [CheckSpec(1, "notNegative", ["amount"], {}, None, None)]
+    read, result, logged = logged_read(api, path, cid, specs, params)
+    assert [(p.name, p.records) for p in read.partitions] == partitions
+    assert (read.partition_count, read.high, result.records) == (
+        len(partitions),
+        None,
+        partitions[0][1] if partitions else 0,
+    )
+    assert [m for m in logged if "__assay_partition" in m and "GROUP BY" in m.upper()] == []
+    api.check(cid, "notNegative", ["amount"])
+    op = api.scan(ds["id"], **params)
+    assert op["result"] == "success", op
+    assert (op["status"]["partitions_scanned"], op["status"]["records_processed"]) == (
+        len(partitions),
+        partitions[0][1] if partitions else 0,
+    )

@@ -72,15 +72,29 @@ class Read:
         staged = source.stage(self.with_partition)
         self.with_partition, self.table = staged, staged.drop(PARTITION_COLUMN)
 
-    def measure(self) -> None:
+    def measure(self, records: int | None = None) -> None:
         """One grouped query over the read: rows and identifier range per partition.
 
-        For a file pattern read by last-modified time, the highest identifier is the
-        newest modification time among the files read. When the engine cannot hand back
-        the identifier's range (e.g. PostgreSQL's ``'infinity'`` timestamps), partitions
-        are still counted, the checkpoint does not move and :attr:`message` says why.
-        Partitions whose keys print alike (a NULL and the text ``'NULL'``) are one.
+        ``records``: the rows of the read when the caller counted them already (the fused
+        query's ``COUNT(*)``). A table read as one partition, with no identifier, then needs
+        no query: its one partition holds ``records`` rows (none when 0). For a file pattern
+        read by last-modified time, the highest identifier is the newest modification time
+        among the files read. When the engine cannot hand back the identifier's range (e.g.
+        PostgreSQL's ``'infinity'`` timestamps), partitions are still counted, the
+        checkpoint does not move and :attr:`message` says why. Partitions whose keys print
+        alike (a NULL and the text ``'NULL'``) are one.
         """
+        one = self._keyed
+        if (
+            records is not None
+            and self.files is None
+            and self.identifier is None
+            and isinstance(one, functools.partial)
+            and one.func is _keyed_as_one
+        ):
+            self.partitions = [PartitionRead(name=one.keywords["name"], records=records)] if records else []
+            self.partition_count, self.high = len(self.partitions), None
+            return
         t = self.with_partition
         column = self.identifier if self.identifier in t.columns else None
         try:
