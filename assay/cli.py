@@ -45,15 +45,12 @@ KEEP_ALIVE_SECONDS = 75
 def _check_settings() -> None:
     """Exit 1 with ``error: <the setting and what it must be>`` when a heartbeat setting
     (``ASSAY_HEARTBEAT_SECONDS``, ``ASSAY_HEARTBEAT_TIMEOUT``, ``ASSAY_REAPER_INTERVAL``)
-    or ``ASSAY_SQLITE_SYNCHRONOUS`` is unusable: a server or worker must not start and fail
-    its operations later."""
+    is unusable: a server or worker must not start and fail its operations later."""
     from .errors import SettingError
     from .operations.runner import check_settings
-    from .store.db import sqlite_synchronous
 
     try:
         check_settings()
-        sqlite_synchronous()
     except SettingError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from None

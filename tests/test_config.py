@@ -151,34 +151,3 @@ def test_assay_serve_and_worker_refuse_an_unusable_heartbeat_setting(tmp_path):
         assert r.stderr == (
             "error: ASSAY_HEARTBEAT_SECONDS='abc': must be a finite number of seconds greater than 0 (default 5)\n"
         )
-
-
-@pytest.mark.parametrize(("value", "pragma"), [(None, 2), ("FULL", 2), (" normal ", 1)])
-def test_sqlite_synchronous_sets_the_pragma_of_each_metadata_connection(monkeypatch, tmp_path, value, pragma):
-    from assay.store.db import dispose_engine, get_engine
-
-    if value is None:
-        monkeypatch.delenv("ASSAY_SQLITE_SYNCHRONOUS", raising=False)
-    else:
-        monkeypatch.setenv("ASSAY_SQLITE_SYNCHRONOUS", value)
-    url = f"sqlite:///{tmp_path / 'meta.db'}"
-    try:
-        with get_engine(url).connect() as conn:  # SQLite's values: 2 FULL, 1 NORMAL
-            assert conn.exec_driver_sql("PRAGMA synchronous").all() == [(pragma,)]
-            assert conn.exec_driver_sql("PRAGMA journal_mode").all() == [("wal",)]
-    finally:
-        dispose_engine(url)
-
-
-def test_an_unusable_sqlite_synchronous_is_refused(monkeypatch, tmp_path):
-    from assay.store.db import get_engine
-
-    monkeypatch.setenv("ASSAY_SQLITE_SYNCHRONOUS", "OFF")
-    with pytest.raises(SettingError) as e:
-        get_engine(f"sqlite:///{tmp_path / 'meta.db'}")
-    assert str(e.value) == "ASSAY_SQLITE_SYNCHRONOUS='OFF': must be FULL or NORMAL (default FULL)"
-    env = {**os.environ, "ASSAY_DATA_DIR": str(tmp_path), "ASSAY_SQLITE_SYNCHRONOUS": "sometimes"}
-    env.pop("ASSAY_DATABASE_URL", None)
-    r = run_assay(["serve", "--port", "1"], env=env, timeout=60)
-    assert (r.returncode, r.stdout) == (1, "")
-    assert r.stderr == "error: ASSAY_SQLITE_SYNCHRONOUS='sometimes': must be FULL or NORMAL (default FULL)\n"

@@ -7,7 +7,6 @@ The metadata store is a SQLite file by default and PostgreSQL in production
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,41 +19,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import SettingError
-
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 
 
-#: Environment variable: when a SQLite metadata store's commits reach the disk (SQLite's
-#: ``PRAGMA synchronous`` in WAL mode). ``FULL`` (the default): each commit is on disk when
-#: it returns (one fsync per commit, ~1.5 ms on a virtual disk). ``NORMAL``: the WAL is
-#: synced at checkpoints only; the store stays consistent after a power loss or an OS crash,
-#: but the last commits before it may be rolled back. Either way nothing is lost when Assay
-#: itself crashes. https://www.sqlite.org/pragma.html#pragma_synchronous
-SQLITE_SYNCHRONOUS_ENV = "ASSAY_SQLITE_SYNCHRONOUS"
-_SYNCHRONOUS_PRAGMA = {"FULL": "PRAGMA synchronous=FULL", "NORMAL": "PRAGMA synchronous=NORMAL"}
-
-
-def sqlite_synchronous() -> str:
-    """``ASSAY_SQLITE_SYNCHRONOUS`` (default ``FULL``), upper-cased.
-
-    Raises: SettingError naming the variable when it is neither FULL nor NORMAL."""
-    value = os.environ.get(SQLITE_SYNCHRONOUS_ENV, "FULL").strip().upper()
-    if value not in _SYNCHRONOUS_PRAGMA:
-        raise SettingError(
-            f"{SQLITE_SYNCHRONOUS_ENV}={os.environ[SQLITE_SYNCHRONOUS_ENV]!r}: must be FULL or NORMAL (default FULL)"
-        )
-    return value
-
-
-def _sqlite_pragmas(dbapi_connection, _record, synchronous: str = "FULL") -> None:
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute(_SYNCHRONOUS_PRAGMA[synchronous])
     cursor.close()
 
 
@@ -63,6 +37,8 @@ def _private_file(path: str | None) -> None:
     usually 0644); its -wal and -shm files then get the same mode from SQLite."""
     if not path or path == ":memory:" or path.startswith("file:"):
         return
+    import os
+
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except (FileExistsError, FileNotFoundError):  # exists already / no folder: SQLite reports that
@@ -77,9 +53,8 @@ def get_engine(url: str) -> Engine:
         if engine is None:
             if url.startswith("sqlite"):
                 _private_file(make_url(url).database)
-                synchronous = sqlite_synchronous()
                 engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-                event.listen(engine, "connect", functools.partial(_sqlite_pragmas, synchronous=synchronous))
+                event.listen(engine, "connect", _sqlite_pragmas)
             else:
                 engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
             _engines[url] = engine
