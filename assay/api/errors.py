@@ -4,11 +4,15 @@ The shape (``responses.Error``): ``{"detail": "<what is wrong>"}`` for 401, 404,
 413; for a 422 about the request's content ``{"detail": [{"loc": [...], "msg": ...,
 "type": ...}]}``, one entry per offending input, ``loc`` starting with ``body``, ``query``
 or ``path``. ``NotFound`` → 404, ``Conflict`` and integrity errors → 409,
-``ValidationError`` and ``RuleDefinitionError`` → 422 naming the field.
+``ValidationError`` and ``RuleDefinitionError`` → 422 naming the field. A metadata store
+that cannot be reached (``OperationalError``) → 503 ``{"detail": "the metadata store is
+unavailable; try again later"}`` with ``Retry-After``; the driver's message, which names
+hosts and databases, goes to the server's log only.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -17,10 +21,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
 from ..engine.rules import RuleDefinitionError
 from ..errors import Conflict, NotFound, ValidationError
+
+log = logging.getLogger(__name__)
 
 
 def unprocessable(loc: tuple, message: str, kind: str = "value_error", part: str = "body") -> JSONResponse:
@@ -83,6 +89,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OverflowError)
     async def _overflow(_request: Request, _exc: OverflowError):
         return _out_of_range()
+
+    @app.exception_handler(OperationalError)
+    async def _store_unavailable(request: Request, exc: OperationalError):
+        # the metadata store went away (server down, database dropped, disk gone, a lock
+        # held past the busy timeout): the server is unavailable, not the request wrong.
+        # The driver's message names hosts and databases: it goes to the log only.
+        log.error("%s %s: the metadata store is unavailable: %s", request.method, request.url.path, exc.orig)
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "the metadata store is unavailable; try again later"},
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(StatementError)
     async def _statement(_request: Request, exc: StatementError):

@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from ..domain import OperationResult
 from ..enrichment.pending import finish_due
@@ -304,12 +305,15 @@ class Runner:
         cancelled, so they end as ``aborted`` within seconds), and wait for them."""
         self._stop.set()
         if wait:
-            with self.db.session() as s:
-                s.execute(
-                    update(Operation)
-                    .where(Operation.worker == self.name, Operation.result == OperationResult.RUNNING)
-                    .values(abort_requested=True)
-                )
+            try:
+                with self.db.session() as s:
+                    s.execute(
+                        update(Operation)
+                        .where(Operation.worker == self.name, Operation.result == OperationResult.RUNNING)
+                        .values(abort_requested=True)
+                    )
+            except OperationalError as e:  # the store is gone: stop anyway, the reaper ends them later
+                log.warning("could not ask running operations to abort: the metadata store is unavailable: %s", e.orig)
         for t in self._threads:
             t.join(timeout=30)
         self.pool.shutdown(wait=wait, cancel_futures=True)
