@@ -2538,7 +2538,9 @@ export interface paths {
         };
         /**
          * Status
-         * @description ``{database_connection, rabbitmq_connection}``: "OK" or the error text.
+         * @description ``{database_connection, rabbitmq_connection}``: "OK", or "unavailable" when the
+         *     metadata store cannot be reached. This route needs no token, so the driver's message
+         *     (it names hosts and databases) goes to the server's log only.
          */
         get: operations["status"];
         put?: never;
