@@ -135,6 +135,7 @@ def private_teams(session: Session) -> list[Team]:
 
 
 def team_name_taken(session: Session, name: str) -> bool:
+    """Whether a team is named exactly ``name`` (case and spaces count)."""
     return session.scalar(select(Team.id).where(Team.name == name)) is not None
 
 
