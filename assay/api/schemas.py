@@ -243,13 +243,21 @@ class SavedCheckDryRun(_Body):
     )
 
 
+#: What a sync includes: ``table`` and ``view`` containers.
+TableKind = Literal["table", "view"]
+
+
+def _every_table_kind() -> list[TableKind]:
+    return ["table", "view"]
+
+
 class SyncOperation(_OperationBase):
     """``{type: "sync" | "catalog", datastore_id, prune, recreate, include}``."""
 
     type: Literal["sync", "catalog"]
     prune: bool = False
     recreate: bool = False
-    include: list[Literal["table", "view"]] = Field(default_factory=lambda: ["table", "view"])
+    include: list[TableKind] = Field(default_factory=_every_table_kind)
 
 
 class ScanOperation(_OperationBase):

@@ -7,8 +7,9 @@ never returned.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, overload
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..domain import OperationResult
@@ -177,6 +178,12 @@ def datastore(ds: Datastore, metrics: dict[str, Any] | None = None) -> dict[str,
     }
 
 
+@overload
+def container_stub(c: Container) -> dict[str, Any]: ...
+@overload
+def container_stub(c: None) -> None: ...
+@overload
+def container_stub(c: Container | None) -> dict[str, Any] | None: ...
 def container_stub(c: Container | None) -> dict[str, Any] | None:
     """``{id, name, container_type, table_type, store_type}``; ``store_type`` is its datastore's."""
     if c is None:
@@ -503,6 +510,12 @@ def user_key(u: User) -> str:
     return f"assay|{u.id}"
 
 
+@overload
+def user_stub(u: User) -> dict[str, Any]: ...
+@overload
+def user_stub(u: None) -> None: ...
+@overload
+def user_stub(u: User | None) -> dict[str, Any] | None: ...
 def user_stub(u: User | None) -> dict[str, Any] | None:
     """``{id, created, user_id, name, email, role}`` of a user (owners, assignees, authors, audit
     fields), None for none."""
@@ -527,7 +540,7 @@ def user_with_teams(u: User | None) -> dict[str, Any] | None:
 
     stub = user_stub(u)
     session = object_session(u) if u is not None else None
-    if stub is None or session is None:
+    if u is None or stub is None or session is None:
         return stub
     cache = session.info.setdefault("teams_of_user", {})
     if u.id not in cache:
@@ -835,7 +848,7 @@ def partition_location(c: Container | None) -> str | None:
     return c.name
 
 
-def check_anomaly_counts(rows: list[Anomaly]) -> dict[int | None, int]:
+def check_anomaly_counts(rows: Sequence[Anomaly]) -> dict[int | None, int]:
     """Check id → open anomalies it took part in (``repositories.checks.anomaly_counts``), for
     the checks that failed in ``rows``, in one query."""
     from sqlalchemy.orm import object_session
@@ -847,7 +860,7 @@ def check_anomaly_counts(rows: list[Anomaly]) -> dict[int | None, int]:
     return checks_repo.anomaly_counts(session, ids) if session is not None else {}
 
 
-def anomalies(rows: list[Anomaly]) -> list[dict[str, Any]]:
+def anomalies(rows: Sequence[Anomaly]) -> list[dict[str, Any]]:
     """:func:`anomaly` of each of ``rows``, their failed checks' ``anomaly_count`` looked up in one query."""
     counts = check_anomaly_counts(rows)
     return [anomaly(a, counts) for a in rows]

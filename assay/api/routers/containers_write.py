@@ -171,10 +171,13 @@ def _normalise(ds: Datastore, query: str, container_type: str = "computed_table"
         raise ValidationError(("query",), f"query: {e}") from None
 
 
-def _required(body: ComputedContainerCreate, *names: str) -> None:
+def _required(body: ComputedContainerCreate, *names: str) -> tuple[Any, ...]:
+    """The values of ``body``'s keys ``names``, in order, none of them missing or empty.
+    Raises ValidationError naming the first one that is."""
     for name in names:
         if getattr(body, name) in (None, ""):
             raise ValidationError((name,), f"{body.container_type} needs {name}")
+    return tuple(getattr(body, name) for name in names)
 
 
 def _source(session, container_id: int, loc: str, datastore_id: int | None = None) -> Container:
@@ -200,17 +203,19 @@ def _definition(session, body: ComputedContainerCreate) -> tuple[Datastore, str,
     """(datastore, normalised query, computed_definition) of a create body. Raises
     ValidationError naming the missing or wrong key, NotFound for an unknown datastore."""
     if body.container_type == "computed_table":
-        _required(body, "datastore_id", "query")
-        ds = datastore_repo.get(session, body.datastore_id)
+        datastore_id, _query = _required(body, "datastore_id", "query")
+        ds = datastore_repo.get(session, datastore_id)
         # the query as written is kept (and answered) as it is; the engine reads the normalised one
         return ds, _normalise(ds, body.query or ""), {"query": body.query}
     if body.container_type == "computed_file":
-        _required(body, "datastore_id", "source_container_id", "select_clause")
-        ds = datastore_repo.get(session, body.datastore_id)
+        datastore_id, source_container_id, _select = _required(
+            body, "datastore_id", "source_container_id", "select_clause"
+        )
+        ds = datastore_repo.get(session, datastore_id)
         dialect = _dialect(ds, body.container_type)
-        src = _source(session, body.source_container_id, "source_container_id", ds.id)
+        src = _source(session, source_container_id, "source_container_id", ds.id)
         schema = None if ds.type in FILE_TYPES else ds.schema
-        definition = {
+        definition: dict[str, Any] = {
             "source_container_id": src.id,
             "source_container_name": src.name,
             "select_clause": body.select_clause,
@@ -227,7 +232,7 @@ def _definition(session, body: ComputedContainerCreate) -> tuple[Datastore, str,
         return ds, query, definition
     if body.sources:
         return _sql_join(session, body)
-    _required(
+    left_id, right_id, *_names = _required(
         body,
         "left_container_id",
         "right_container_id",
@@ -235,8 +240,8 @@ def _definition(session, body: ComputedContainerCreate) -> tuple[Datastore, str,
         "right_join_field_name",
         "select_clause",
     )
-    left = _source(session, body.left_container_id, "left_container_id")
-    right = _source(session, body.right_container_id, "right_container_id")
+    left = _source(session, left_id, "left_container_id")
+    right = _source(session, right_id, "right_container_id")
     if right.datastore_id != left.datastore_id:
         raise ValidationError(
             ("right_container_id",), "a computed join's containers must be in one datastore (Assay reads both at once)"
@@ -410,8 +415,8 @@ def update_container(
             changed = {k: getattr(body, k) for k in clauses if k in body.model_fields_set}
         if changed:
             current = {"query": stored.get("query", c.query), **stored, **changed}
-            definition = ComputedContainerCreate(
-                container_type=c.container_type, datastore_id=c.datastore_id, name=c.name, **current
+            definition = ComputedContainerCreate.model_validate(
+                {**current, "container_type": c.container_type, "datastore_id": c.datastore_id, "name": c.name}
             )
             ds, query, computed_definition = _definition(session, definition)
             fields = _query_fields(
@@ -445,10 +450,10 @@ def _set_tracking(c: Container, body: ContainerUpdate) -> None:
                 raise ValidationError(("exclude_fields", i), f"container '{c.name}' has no field named '{name}'")
         c.exclude_fields = list(dict.fromkeys(names))
     if "row_identifier_field" in body.model_fields_set:
-        name = body.row_identifier_field
-        if name is not None and name not in known:
-            raise ValidationError(("row_identifier_field",), f"container '{c.name}' has no field named '{name}'")
-        c.row_identifier_field = name
+        identifier = body.row_identifier_field
+        if identifier is not None and identifier not in known:
+            raise ValidationError(("row_identifier_field",), f"container '{c.name}' has no field named '{identifier}'")
+        c.row_identifier_field = identifier
     if body.freshness_tracking_enabled is not None:
         c.freshness_tracking_enabled = body.freshness_tracking_enabled
 
@@ -598,8 +603,8 @@ def _rebuild_dependents(session, container: Container, secret_key: str, runner) 
     rebuilt = []
     for c in dependents:
         stored = dict(c.computed_definition or {})
-        body = ComputedContainerCreate(
-            container_type=c.container_type, datastore_id=c.datastore_id, name=c.name, **stored
+        body = ComputedContainerCreate.model_validate(
+            {**stored, "container_type": c.container_type, "datastore_id": c.datastore_id, "name": c.name}
         )
         try:
             ds, query, definition = _definition(session, body)

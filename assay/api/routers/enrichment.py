@@ -78,7 +78,8 @@ def _listing(source, enrichment: Datastore, owners: list[Datastore], only_owned:
         prefix, label = browse.owner_of(name, list(by_prefix))
         if prefix is None and only_owned:
             continue
-        out.append({"name": name, "label": label, "datastore": ser.datastore_stub(by_prefix.get(prefix, enrichment))})
+        owner = by_prefix.get(prefix, enrichment) if prefix is not None else enrichment
+        out.append({"name": name, "label": label, "datastore": ser.datastore_stub(owner)})
     return out
 
 

@@ -94,8 +94,8 @@ def list_checks(
     if field:  # likewise: checks on any of these field names
         stmt = with_any_json_value(session, stmt, QualityCheck, QualityCheck.fields, field)
     rows, total, pages = paginate(session, stmt, page.page, page.size)
-    counts = repo.anomaly_counts(session, [r.id for r in rows])
-    return page_of([ser.quality_check(r, counts.get(r.id, 0)) for r in rows], total, page, pages)
+    anomaly_counts = repo.anomaly_counts(session, [r.id for r in rows])
+    return page_of([ser.quality_check(r, anomaly_counts.get(r.id, 0)) for r in rows], total, page, pages)
 
 
 #: What a locked template decides for its checks: its edits reach them, and a direct edit of
