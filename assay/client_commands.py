@@ -242,7 +242,8 @@ def checks_list(
         checks = _all(client, "/quality-checks", **params)
     table = Table("id", "container", "rule", "fields", "properties", "status", "passing", "anomalies")
     for c in checks:
-        passing = {True: "yes", False: "no"}.get(c.get("is_passing"), "-")
+        is_passing = c.get("is_passing")
+        passing = ("yes" if is_passing else "no") if isinstance(is_passing, bool) else "-"
         table.add_row(
             str(c["id"]),
             c["container"]["name"],

@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from rich.console import Console
@@ -338,7 +338,7 @@ class Server:
         self.port, self.env, self.log_path = port, env, log_path
         self.base_url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
-        self._log = None
+        self._log: IO[bytes] | None = None
 
     def start(self) -> None:
         """Launch the server process (does not wait for it to answer)."""
@@ -622,10 +622,11 @@ class CheckTally:
         return self.shape_rows if self.shape else self.record_rows
 
 
-def tally_anomalies(anomalies: list[dict]) -> dict[int, CheckTally]:
+def tally_anomalies(anomalies: list[dict]) -> dict[int | None, CheckTally]:
     """Per quality check id: record and shape anomalies and their anomalous record counts.
-    A record anomaly failing several checks counts once for each of them."""
-    out: dict[int, CheckTally] = defaultdict(CheckTally)
+    A record anomaly failing several checks counts once for each of them (None: a failed
+    check the anomaly names no id of)."""
+    out: dict[int | None, CheckTally] = defaultdict(CheckTally)
     for a in anomalies:
         for fc in a.get("failed_checks") or []:
             check_id = fc.get("quality_check_id") or (fc.get("quality_check") or {}).get("id")
@@ -641,9 +642,9 @@ def tally_anomalies(anomalies: list[dict]) -> dict[int, CheckTally]:
     return out
 
 
-def scan_check_results(op: dict) -> dict[int, dict]:
+def scan_check_results(op: dict) -> dict[int | None, dict]:
     """quality_check_id → that check's result in a finished scan's container scans."""
-    out = {}
+    out: dict[int | None, dict] = {}
     for cs in op.get("container_scans") or []:
         for r in cs.get("quality_checks") or []:
             out[r["quality_check_id"]] = r

@@ -37,7 +37,7 @@ import re
 import threading
 import urllib.parse as up
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from .settings import FlowSettings, flow_settings
 
@@ -46,15 +46,13 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Assay-Signature-256"
 DELIVERY_HEADER = "X-Assay-Delivery"
 
-EMAIL, SLACK, TEAMS, PAGERDUTY, WEBHOOK, HTTP_ACTION, IN_APP = (
-    "Email",
-    "Slack",
-    "Microsoft Teams",
-    "PagerDuty",
-    "Webhook",
-    "HttpAction",
-    "InApp",
-)
+EMAIL: Final = "Email"
+SLACK: Final = "Slack"
+TEAMS: Final = "Microsoft Teams"
+PAGERDUTY: Final = "PagerDuty"
+WEBHOOK: Final = "Webhook"
+HTTP_ACTION: Final = "HttpAction"
+IN_APP: Final = "InApp"
 NOTIFICATION_TYPES = (IN_APP, EMAIL, SLACK, TEAMS, PAGERDUTY, WEBHOOK, HTTP_ACTION)
 SEVERITIES = ("info", "warning", "error", "critical")
 

@@ -68,7 +68,7 @@ def flows_query(
     name: str | None = None,
     search: str | None = None,
     deactivated: bool | None = None,
-    sort: list[tuple[str, str]] | None = None,
+    sort: Sequence[tuple[str, str]] | None = None,
     source: str = "flow",
 ) -> Select:
     stmt = select(Flow).where(Flow.source == source)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from .delivery import IN_APP, SPEC_BY_TYPE
 from .models import Flow
-from .schemas import CreateActionNotification, CreateFlow, CreateNotificationRule
+from .schemas import CreateActionNotification, CreateActionOperation, CreateFlow, CreateNotificationRule
 from .service import action_out, apply_flow, flow_out
 
 SOURCE = "notification_rule"
@@ -23,7 +23,9 @@ def apply_rule(s: Session, secret_key: str, body: CreateNotificationRule, flow: 
     and of the same type as before keeps its stored secrets unless they are sent again.
     Raises ValidationError (locations as in the flow: ``actions.<n>``; n = receiver + 1)."""
     old = [a for a in flow.actions if a.notification_type != IN_APP] if flow is not None else []
-    actions = [CreateActionNotification(notification_type=IN_APP, tokenized_message=body.tokenized_message)]
+    actions: list[CreateActionNotification | CreateActionOperation] = [
+        CreateActionNotification(notification_type=IN_APP, tokenized_message=body.tokenized_message)
+    ]
     if flow is not None:
         in_app = [a for a in flow.actions if a.notification_type == IN_APP]
         if in_app:

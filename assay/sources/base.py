@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
@@ -149,6 +150,9 @@ class DuckDBStaging:
     (``self.con``): staged rows go into a temporary table (DuckDB allows them on read-only
     databases), one at a time."""
 
+    #: the source's Ibis DuckDB connection (set by the source that mixes this in)
+    con: Any
+
     def track_progress(self) -> None:
         """Let DuckDB track the progress of each query (never printed), for :meth:`progress`;
         called once the connection is open."""
@@ -160,7 +164,7 @@ class DuckDBStaging:
         if not self._tracked:
             return None
         try:
-            percent = self.con.con.query_progress()  # type: ignore[attr-defined]
+            percent = self.con.con.query_progress()
         except Exception:  # noqa: BLE001 - closed, or a driver without it
             return None
         return None if percent is None or percent < 0 else min(float(percent), 100.0) / 100

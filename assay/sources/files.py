@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import ibis
@@ -123,7 +124,8 @@ def group_paths(paths: Iterable[str]) -> dict[str, tuple[str, str, list[str]]]:
         if name in out:  # same stem, other extension: keep them apart
             name = f"{name}{ext}"
         fmt = FORMATS[ext.removesuffix(".gz")]
-        stem_glob = base if len(files) == 1 and _split(PurePosixPath(files[0]).name)[0] == base else f"{base}*"
+        only = _split(PurePosixPath(files[0]).name) if len(files) == 1 else None
+        stem_glob = base if only is not None and only[0] == base else f"{base}*"
         glob = stem_glob + ext if rel_dir == "." else f"{rel_dir}/{stem_glob}{ext}"
         out[name] = (glob, fmt, files)
     for folder in deltas:
@@ -222,6 +224,8 @@ class FileSource(DuckDBStaging, Source):
         self.storage_options = storage_options
         self._groups: dict[str, tuple[str, str, list[str]]] | None = None
         self._modified: dict[str, dt.datetime] = {}
+        #: a local folder's Path, or a remote store's ``bucket/prefix``
+        self.root: Any
         if fs is None:
             self.root = folder_of(uri)
             if not self.root.is_dir():
@@ -290,6 +294,7 @@ class FileSource(DuckDBStaging, Source):
         if fmt == "delta":
             return self._read_delta(table_name, files[0], partition_column)
         extra = {"filename": partition_column} if partition_column else {}
+        kwargs: dict[str, Any]
         if fmt == "parquet":
             kwargs = {"union_by_name": True, **extra}
             function = "read_parquet"

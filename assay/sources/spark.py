@@ -300,7 +300,7 @@ def stop_classic_session() -> None:
             _classic = None
 
 
-class SparkCompiler(type(_IbisSpark.compiler)):
+class SparkCompiler(type(_IbisSpark.compiler)):  # type: ignore[misc]  # Ibis' compiler class, found from its instance
     """Ibis' PySpark compiler, with NULL tests that mean NULL: Ibis' own makes a NaN double
     NULL (``isnull(x) OR isnan(x)``), which no other engine does."""
 

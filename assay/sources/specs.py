@@ -12,13 +12,14 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, SecretStr
 from pydantic import ValidationError as PydanticValidationError
+from pydantic.json_schema import JsonDict
 
 from . import COMPUTE_ENGINES
 from .base import DEFAULT_STATEMENT_TIMEOUT
 from .sql import DEFAULT_TIMEOUT
 
 #: ``json_schema_extra`` of a field of the datastore body (not of its ``connection``).
-DATASTORE = {"connection_property": False}
+DATASTORE: JsonDict = {"connection_property": False}
 
 StatementTimeout = Field(
     default=float(DEFAULT_STATEMENT_TIMEOUT),
@@ -159,7 +160,7 @@ def check_settings(type_: str, settings: dict, database: str | None) -> list[tup
         model.model_validate(data)
     except PydanticValidationError as e:
         by_key = {info.alias or name: info for name, info in model.model_fields.items()}
-        problems = []
+        problems: list[tuple[tuple[str, ...], str]] = []
         for error in e.errors():
             key = str(error["loc"][0]) if error["loc"] else "connection"
             extra = by_key[key].json_schema_extra if key in by_key else None
@@ -174,7 +175,7 @@ def check_connection(type_: str, settings: dict) -> list[tuple[tuple[str, ...], 
     the model of its ``type_``, as ``((key,), message)`` pairs: a key of the wrong type or out
     of bounds (a ``port`` of ``"abc"``). The datastore's own keys (``database``, ``schema``)
     may be left to each datastore, so their absence is no problem here."""
-    problems = []
+    problems: list[tuple[tuple[str, ...], str]] = []
     for loc, message in check_settings(type_, settings, None):
         key = loc[-1]
         if loc == (key,) and key not in settings and message.endswith("Field required"):

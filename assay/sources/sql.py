@@ -29,7 +29,7 @@ import logging
 import math
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import ibis
 from ibis.backends.postgres import Backend as _IbisPostgres
@@ -104,7 +104,7 @@ _MYSQL_TIMEOUT_CODES = (1969, 3024)
 
 
 @functools.cache
-def _timed_mysql() -> type:
+def _timed_mysql() -> Any:
     """Ibis' MySQL backend reporting the server's statement timeout as
     :class:`~assay.sources.base.StatementTimeout` (defined on first use: Ibis' MySQL module
     imports ``MySQLdb``, which :func:`_mysql_driver` provides)."""
@@ -218,7 +218,7 @@ class SqlSource(Source):
                     connect_timeout=timeout,
                     autocommit=True,
                 )
-                if self.schema != database:
+                if self.schema is not None and self.schema != database:
                     # the schema is the default database of the session: a computed table's
                     # unqualified names are read there
                     try:
@@ -272,16 +272,17 @@ class SqlSource(Source):
         ``select * from t`` reads ``<schema>.t``. Raises MissingSchema when it does not exist."""
         from psycopg import sql
 
-        path = sql.SQL(", ").join([sql.Identifier(self.schema), sql.Identifier("public")])
+        schema = self.schema or "public"
+        path = sql.SQL(", ").join([sql.Identifier(schema), sql.Identifier("public")])
         with self.con.con.cursor() as cursor:
             cursor.execute(
                 "SELECT set_config('search_path', %s, false), "
                 "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s)",
-                (path.as_string(self.con.con), self.schema),
+                (path.as_string(self.con.con), schema),
             )
             row = cursor.fetchone()
         if not (row and row[1]):
-            raise MissingSchema(self.schema, database)
+            raise MissingSchema(schema, database)
 
     def _tables(self) -> list[tuple[str, str]]:
         """(name, "table" | "view") of every container in the schema, by name."""
@@ -353,8 +354,10 @@ class SqlSource(Source):
         with ``LIMIT 0``. (Ibis would create a temporary view, which a read-only session
         may not.)"""
         import sqlglot as sg
+        import sqlglot.expressions as sge
 
-        probe = sg.select("*").from_(sg.parse_one(query, read="postgres").subquery("_assay_probe")).limit(0)
+        parsed = cast(sge.Query, sg.parse_one(query, read="postgres"))  # a computed table's SELECT
+        probe = sg.select("*").from_(parsed.subquery("_assay_probe")).limit(0)
         with self.con.con.cursor() as cursor:
             cursor.execute(probe.sql("postgres"))
             columns = [(c.name, c.type_code, getattr(c, "_fmod", -1)) for c in cursor.description or []]

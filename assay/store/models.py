@@ -37,7 +37,8 @@ def utcnow() -> dt.datetime:
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
     # SQLite: never reuse the id of a deleted row (enrichment tables keep referring to ids).
-    __table_args__ = {"sqlite_autoincrement": True}
+    # (A subclass with constraints gives a tuple: the constraints, then this dict.)
+    __table_args__: Any = {"sqlite_autoincrement": True}
 
 
 def favorites_of_caller(session: Session) -> set[tuple[str, int]]:
