@@ -308,7 +308,12 @@ class Anomaly(Base):
     __tablename__ = "anomaly"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    uuid: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid_mod.uuid4()), unique=True)
+    # the insert sentinel: a scan's new anomalies go in one INSERT … RETURNING, whose
+    # generated ids SQLAlchemy matches to the objects by this unique, client-made value
+    # (without one, SQLite got one statement per anomaly)
+    uuid: Mapped[str] = mapped_column(
+        String(36), default=lambda: str(uuid_mod.uuid4()), unique=True, insert_sentinel=True
+    )
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     type: Mapped[str] = mapped_column(String(16))  # record | shape
     status: Mapped[str] = mapped_column(String(16), default="Active", index=True)

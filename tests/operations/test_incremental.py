@@ -624,6 +624,27 @@ def test_an_incremental_scan_loads_only_the_partitions_and_anomalies_it_touches(
     ]
 
 
+def test_a_scan_inserts_its_anomalies_in_one_statement_each_with_its_own_failed_check(api_any_store, make_duckdb):
+    """The anomalies a container scan records go to the metadata store in one batched
+    ``INSERT`` (their ``uuid`` tells SQLAlchemy which generated id is whose), not one
+    statement per anomaly; each failed check still belongs to its own anomaly."""
+    api = api_any_store
+    path = make_duckdb("create table t (id integer, v integer)", "insert into t select i, -i from range(1, 26) r(i)")
+    ds = api.duckdb_datastore("many", path)
+    api.sync(ds["id"])
+    check = api.check(api.container_id(ds["id"], "t"), "notNegative", ["v"])
+
+    op, statements = _statements_during(api, lambda: api.scan(ds["id"], high_count_rollup_threshold=30))
+
+    assert op["status"]["anomalies_identified"] == 25  # one record anomaly per row
+    assert len([sql for sql, _params in statements if sql.startswith("INSERT INTO anomaly ")]) == 1
+    anomalies = api.anomalies(datastore=ds["id"])
+    assert sorted(
+        (a["source_records"][0]["id"], [(fc["quality_check_id"], fc["message"]) for fc in a["failed_checks"]])
+        for a in anomalies
+    ) == [(i, [(check["id"], f"The `v` value of {-i} is negative")]) for i in range(1, 26)]
+
+
 def test_the_queries_of_an_incremental_read_touch_only_the_new_rows(api, make_duckdb):
     """Every query of an incremental container read (checks, example rows, partition
     measurement) reads the staged copy of the new rows; the container itself is read once,
