@@ -35,7 +35,7 @@ import uuid as uuid_mod
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 
 from ..domain import AnomalyType
 from ..engine.anomalies import (
@@ -709,43 +709,36 @@ def _persist(
             if all_tags
             else {}
         )
+        new_anomalies: list[tuple[Anomaly, Finding]] = []
         for finding, anomaly_uuid, status, partition_name in zip(
             findings, uuids, statuses, partition_names, strict=False
         ):
             tags = sorted({t for fc in finding.failed_checks for t in (check_meta[fc.check_id].tags or [])})
-            s.add(
-                Anomaly(
-                    uuid=anomaly_uuid,
-                    type=finding.type,
-                    status=status,
-                    datastore_id=container.datastore_id,
-                    container_id=container_id,
-                    operation_id=op_id,
-                    container_scan_id=cs_id,
-                    partition_name=partition_name,
-                    message=finding.message,
-                    anomalous_records_count=finding.anomalous_records_count,
-                    fingerprint=finding.fingerprint,
-                    weight=anomaly_weight(
-                        [check_meta[fc.check_id].weight for fc in finding.failed_checks],
-                        [tag_weights.get(t, 0) for t in tags],
-                    ),
-                    source_records=finding.source_records,
-                    source_enriched=False,
-                    enrichment_pending=batch is not None,
-                    tags=tags,
-                    # a new anomaly goes to the default assignees of the checks it failed
-                    assignee_ids=_default_assignees(check_meta, finding),
-                    failed_checks=[
-                        FailedCheck(
-                            quality_check_id=fc.check_id,
-                            message=fc.message,
-                            anomalous_records_count=fc.anomalous_records_count,
-                        )
-                        for fc in finding.failed_checks
-                    ],
-                )
+            anomaly = Anomaly(
+                uuid=anomaly_uuid,
+                type=finding.type,
+                status=status,
+                datastore_id=container.datastore_id,
+                container_id=container_id,
+                operation_id=op_id,
+                container_scan_id=cs_id,
+                partition_name=partition_name,
+                message=finding.message,
+                anomalous_records_count=finding.anomalous_records_count,
+                fingerprint=finding.fingerprint,
+                weight=anomaly_weight(
+                    [check_meta[fc.check_id].weight for fc in finding.failed_checks],
+                    [tag_weights.get(t, 0) for t in tags],
+                ),
+                source_records=finding.source_records,
+                source_enriched=False,
+                enrichment_pending=batch is not None,
+                tags=tags,
+                # a new anomaly goes to the default assignees of the checks it failed
+                assignee_ids=_default_assignees(check_meta, finding),
             )
+            s.add(anomaly)
+            new_anomalies.append((anomaly, finding))
         now = utcnow()
         checks = {
             c.id: c
@@ -762,7 +755,20 @@ def _persist(
                 check.last_asserted = now
                 check.is_passing = out.result == "passed"
         history.record(s, container_id, op_id, result.outcomes)
-        s.flush()
+        s.flush()  # the new anomalies' ids (one INSERT: Anomaly.uuid is its insert sentinel)
+        # their failed checks in one INSERT too (as ORM children: one statement each)
+        failed_checks = [
+            {
+                "anomaly_id": anomaly.id,
+                "quality_check_id": fc.check_id,
+                "message": fc.message,
+                "anomalous_records_count": fc.anomalous_records_count,
+            }
+            for anomaly, finding in new_anomalies
+            for fc in finding.failed_checks
+        ]
+        if failed_checks:
+            s.execute(insert(FailedCheck), failed_checks)
         _record_partitions(s, container, cs_id, read, findings)
         cs = s.get_one(ContainerScan, cs_id)
         cs.result = "success"

@@ -626,8 +626,9 @@ def test_an_incremental_scan_loads_only_the_partitions_and_anomalies_it_touches(
 
 def test_a_scan_inserts_its_anomalies_in_one_statement_each_with_its_own_failed_check(api_any_store, make_duckdb):
     """The anomalies a container scan records go to the metadata store in one batched
-    ``INSERT`` (their ``uuid`` tells SQLAlchemy which generated id is whose), not one
-    statement per anomaly; each failed check still belongs to its own anomaly."""
+    ``INSERT`` (their ``uuid`` tells SQLAlchemy which generated id is whose), and their
+    failed checks in one more, not one statement per row; each failed check still belongs
+    to its own anomaly."""
     api = api_any_store
     path = make_duckdb("create table t (id integer, v integer)", "insert into t select i, -i from range(1, 26) r(i)")
     ds = api.duckdb_datastore("many", path)
@@ -637,7 +638,8 @@ def test_a_scan_inserts_its_anomalies_in_one_statement_each_with_its_own_failed_
     op, statements = _statements_during(api, lambda: api.scan(ds["id"], high_count_rollup_threshold=30))
 
     assert op["status"]["anomalies_identified"] == 25  # one record anomaly per row
-    assert len([sql for sql, _params in statements if sql.startswith("INSERT INTO anomaly ")]) == 1
+    inserts = [sql.split(" (")[0] for sql, _params in statements if sql.startswith("INSERT INTO")]
+    assert (inserts.count("INSERT INTO anomaly"), inserts.count("INSERT INTO failed_check")) == (1, 1)
     anomalies = api.anomalies(datastore=ds["id"])
     assert sorted(
         (a["source_records"][0]["id"], [(fc["quality_check_id"], fc["message"]) for fc in a["failed_checks"]])
