@@ -756,7 +756,8 @@ def _persist(
                 check.is_passing = out.result == "passed"
         history.record(s, container_id, op_id, result.outcomes)
         s.flush()  # the new anomalies' ids (one INSERT: Anomaly.uuid is its insert sentinel)
-        # their failed checks in one INSERT too (as ORM children: one statement each)
+        # their failed checks in one INSERT too (as the anomalies' ORM children, each took
+        # a statement of its own)
         failed_checks = [
             {
                 "anomaly_id": anomaly.id,
