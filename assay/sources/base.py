@@ -169,16 +169,21 @@ class DuckDBStaging:
             return None
         return None if percent is None or percent < 0 else min(float(percent), 100.0) / 100
 
-    _staged: str | None = None
+    #: The temporary table holding the staged rows. One name for every read, so that the
+    #: queries over it compare equal from one scan to the next and compile once
+    #: (:mod:`assay.sources.compiled`); random-looking, so no table of the datastore has it
+    #: (an unqualified name would then read the staged rows).
+    STAGED_TABLE = "__assay_read_5c1e0f9a7d3b"
+
+    _staged: bool = False
     _tracked: bool = False
 
     def stage(self, table: ir.Table) -> ir.Table:
-        import uuid
-
         if self._staged:
-            self.con.drop_table(self._staged, force=True)
-        self._staged = f"__assay_read_{uuid.uuid4().hex[:12]}"
-        return self.con.create_table(self._staged, table, temp=True)
+            self.con.drop_table(self.STAGED_TABLE, force=True)
+        staged = self.con.create_table(self.STAGED_TABLE, table, temp=True)
+        self._staged = True
+        return staged
 
 
 #: Seconds a single query may run on a datastore unless its ``connection.statement_timeout``

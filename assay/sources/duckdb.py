@@ -24,6 +24,7 @@ from .base import (
     TimedQueries,
     fields_of,
 )
+from .compiled import CompiledSQLCache
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def memory_limit() -> str | None:
     return None if value.lower() in ("", "none") else value
 
 
-class TimedDuckDB(TimedQueries, _IbisDuckDB):
+class TimedDuckDB(CompiledSQLCache, TimedQueries, _IbisDuckDB):
     """Ibis' DuckDB backend with a statement timeout (``statement_timeout`` seconds) and a
     memory budget (``memory_budget``, DuckDB's ``memory_limit``, or None).
 

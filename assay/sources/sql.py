@@ -47,17 +47,18 @@ from .base import (
     fields_of,
     statement_timeout_of,
 )
+from .compiled import CompiledSQLCache
 
 DEFAULT_TIMEOUT = 10
 
 log = logging.getLogger(__name__)
 
 
-class TimedSQLite(TimedQueries, _IbisSQLite):
+class TimedSQLite(CompiledSQLCache, TimedQueries, _IbisSQLite):
     """Ibis' SQLite backend with a statement timeout (``statement_timeout`` seconds)."""
 
 
-class TimedPostgres(ServerTimedQueries, _IbisPostgres):
+class TimedPostgres(CompiledSQLCache, ServerTimedQueries, _IbisPostgres):
     """Ibis' PostgreSQL backend reporting the server's statement timeout as
     :class:`~assay.sources.base.StatementTimeout`."""
 
@@ -111,7 +112,7 @@ def _timed_mysql() -> Any:
     _mysql_driver()
     from ibis.backends.mysql import Backend as _IbisMySQL
 
-    class TimedMySQL(ServerTimedQueries, _IbisMySQL):
+    class TimedMySQL(CompiledSQLCache, ServerTimedQueries, _IbisMySQL):
         def timed_out(self, e: BaseException) -> bool:
             return bool(e.args) and e.args[0] in _MYSQL_TIMEOUT_CODES
 

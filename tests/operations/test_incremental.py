@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assay.sources.base import DuckDBStaging
+
 
 def execute(path: Path, *statements: str) -> None:
     con = duckdb.connect(str(path))
@@ -690,7 +692,37 @@ def test_the_queries_of_an_incremental_read_touch_only_the_new_rows(api, make_du
     # then the fused query, the example reads of the failing checks and the partition measurement,
     # all on the staged rows
     assert len(rest) >= 3
-    assert all(kind == "Select" and len(names) == 1 and names.pop().startswith("__assay_read_") for kind, names in rest)
+    assert all(
+        kind == "Select" and len(names) == 1 and names.pop() == DuckDBStaging.STAGED_TABLE for kind, names in rest
+    )
+
+
+def test_the_next_incremental_read_compiles_none_of_its_queries_again(api, make_duckdb):
+    """The staged rows have one table name (``DuckDBStaging.STAGED_TABLE``), so the queries
+    of the next incremental read of the container (fused query, example rows, partition
+    measurement) equal the last one's and reuse its SQL (``assay.sources.compiled``),
+    while reading the rows that are new since the checkpoint."""
+    from assay.engine.rules import CheckSpec
+    from assay.sources.compiled import compiled_sql
+
+    path, ds_id, cid = setup_events(api, make_duckdb)
+    assert status(api.scan(ds_id, incremental=True)) == (5, 2, 2)  # checkpoint 2024-01-02 09:00
+    specs = [
+        CheckSpec(1, "notNegative", ["amount"], {}, None, None),
+        CheckSpec(2, "notNull", ["amount"], {}, None, None),
+    ]
+    execute(path, "insert into events values (6, '2024-01-02 10:00', null), (7, '2024-01-03 08:00', -9)")
+    logged_read(api, path, cid, specs, {"incremental": True})
+    execute(path, "insert into events values (8, '2024-01-03 09:00', -4), (9, '2024-01-04 08:00', null)")
+    hits, misses = compiled_sql.hits, compiled_sql.misses
+    read, result, _logged = logged_read(api, path, cid, specs, {"incremental": True})
+    assert (compiled_sql.hits - hits, compiled_sql.misses - misses) == (3, 0)
+    assert result.records == 4
+    assert [(o.rule_type, o.failed, [r["id"] for r in o.examples]) for o in result.outcomes] == [
+        ("notNegative", 2, [7, 8]),
+        ("notNull", 2, [6, 9]),
+    ]
+    assert [(p.name, p.records) for p in read.partitions] == [("2024-01-02", 1), ("2024-01-03", 2), ("2024-01-04", 1)]
 
 
 def test_a_full_read_checks_the_table_itself(api, make_duckdb):
