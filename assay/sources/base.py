@@ -175,15 +175,13 @@ class DuckDBStaging:
     #: (an unqualified name would then read the staged rows).
     STAGED_TABLE = "__assay_read_5c1e0f9a7d3b"
 
-    _staged: bool = False
     _tracked: bool = False
 
     def stage(self, table: ir.Table) -> ir.Table:
-        if self._staged:
-            self.con.drop_table(self.STAGED_TABLE, force=True)
-        staged = self.con.create_table(self.STAGED_TABLE, table, temp=True)
-        self._staged = True
-        return staged
+        # dropped first: the previous container's rows, or what a failed copy left (Ibis
+        # creates the table, then fills it)
+        self.con.drop_table(self.STAGED_TABLE, database=("temp", "main"), force=True)
+        return self.con.create_table(self.STAGED_TABLE, table, temp=True)
 
 
 #: Seconds a single query may run on a datastore unless its ``connection.statement_timeout``

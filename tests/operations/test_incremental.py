@@ -679,8 +679,10 @@ def test_the_queries_of_an_incremental_read_touch_only_the_new_rows(api, make_du
             continue  # the logging switch itself
         parsed = sqlglot.parse_one(sql, read="duckdb")
         reads = parsed.expression if isinstance(parsed, (sqlglot.exp.Create, sqlglot.exp.Insert)) else parsed
-        if isinstance(parsed, sqlglot.exp.Describe) or reads is None or reads.find(sqlglot.exp.Table) is None:
-            continue  # schema look-ups, CURRENT_SCHEMA(), the temporary table's definition
+        if isinstance(parsed, (sqlglot.exp.Describe, sqlglot.exp.Drop)) or reads is None:
+            continue  # schema look-ups, dropping an earlier copy of the rows (it reads none)
+        if reads.find(sqlglot.exp.Table) is None:
+            continue  # CURRENT_SCHEMA(), the temporary table's definition
         names = {t.name for t in reads.find_all(sqlglot.exp.Table)}
         touched.append((type(parsed).__name__, names))
     # first the copy of the new rows: the only statement that reads the container, with the
@@ -723,6 +725,35 @@ def test_the_next_incremental_read_compiles_none_of_its_queries_again(api, make_
         ("notNull", 2, [6, 9]),
     ]
     assert [(p.name, p.records) for p in read.partitions] == [("2024-01-02", 1), ("2024-01-03", 2), ("2024-01-04", 1)]
+
+
+def test_a_container_whose_new_rows_cannot_be_copied_leaves_the_next_container_its_copy(api, make_duckdb):
+    """The staged rows' table has one name: when a container's copy fails halfway (Ibis
+    creates the table, then fills it), the next container of the scan still gets its own
+    copy. Here the view's new row does not convert; ``events`` is scanned as usual."""
+    path = make_duckdb(
+        *EVENTS,
+        "create table raw (code varchar, updated_at timestamp)",
+        "insert into raw values ('1', '2024-01-01 08:00')",
+        "create view codes as select cast(code as integer) as code, updated_at from raw",
+    )
+    ds = api.duckdb_datastore("src", path)
+    api.sync(ds["id"])
+    codes, events = api.container_id(ds["id"], "codes"), api.container_id(ds["id"], "events")
+    api.check(codes, "notNull", ["code"])
+    api.check(events, "notNegative", ["amount"])
+    # every container read whole (events 5 rows, raw and codes 1 each): the checkpoints
+    assert status(api.scan(ds["id"], incremental=True)) == (7, 4, 2)
+    execute(
+        path,
+        "insert into raw values ('x', '2024-01-03 08:00')",
+        "insert into events values (6, '2024-01-03 08:00', -4)",
+    )
+    op = api.scan(ds["id"], incremental=True)
+    by_container = {cs["container"]["id"]: cs for cs in op["container_scans"]}
+    assert (by_container[codes]["result"], by_container[events]["result"]) == ("failure", "success")
+    assert "Could not convert string 'x' to INT32" in by_container[codes]["message"]
+    assert (by_container[events]["records_processed"], by_container[events]["anomaly_count"]) == (1, 1)
 
 
 def test_a_full_read_checks_the_table_itself(api, make_duckdb):
