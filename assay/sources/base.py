@@ -171,17 +171,36 @@ class DuckDBStaging:
 
     #: The temporary table holding the staged rows. One name for every read, so that the
     #: queries over it compare equal from one scan to the next and compile once
-    #: (:mod:`assay.sources.compiled`); random-looking, so no table of the datastore has it
-    #: (an unqualified name would then read the staged rows).
+    #: (:mod:`assay.sources.compiled`), unless a table or view of the datastore has it
+    #: (the temporary table would hide it): then the first ``_1``, ``_2``, … none has.
     STAGED_TABLE = "__assay_read_5c1e0f9a7d3b"
 
     _tracked: bool = False
+    _staged_name: str | None = None
+
+    def staged_name(self) -> str:
+        """The name of the staged rows' temporary table on this connection: ``STAGED_TABLE``,
+        or with the first suffix ``_1``, ``_2``, … that no table or view has (DuckDB's
+        names ignore case)."""
+        if self._staged_name is None:
+            rows = self.con.con.execute(
+                "SELECT lower(table_name) FROM duckdb_tables() WHERE NOT temporary "
+                "UNION ALL SELECT lower(view_name) FROM duckdb_views()"
+            ).fetchall()
+            taken = {name for (name,) in rows}
+            name, n = self.STAGED_TABLE, 0
+            while name.lower() in taken:
+                n += 1
+                name = f"{self.STAGED_TABLE}_{n}"
+            self._staged_name = name
+        return self._staged_name
 
     def stage(self, table: ir.Table) -> ir.Table:
+        name = self.staged_name()
         # dropped first: the previous container's rows, or what a failed copy left (Ibis
         # creates the table, then fills it)
-        self.con.drop_table(self.STAGED_TABLE, database=("temp", "main"), force=True)
-        return self.con.create_table(self.STAGED_TABLE, table, temp=True)
+        self.con.drop_table(name, database=("temp", "main"), force=True)
+        return self.con.create_table(name, table, temp=True)
 
 
 #: Seconds a single query may run on a datastore unless its ``connection.statement_timeout``

@@ -8,16 +8,20 @@ sqlglot's generator), as much as DuckDB spends running them over a 100,000-row d
 expression itself.
 
 Ibis expressions compare by structure: two are equal when they apply the same operations,
-with equal literals (normalized to their type: a timestamp literal to its type's time
-zone), to equal tables (name, schema, and the backend's ``db_identity``: its connection
-arguments). Equal expressions compile to the same SQL on the same compiler, so a kept
-SQL is never stale: a changed check, field type or staged table makes a different key.
+with equal literals, to equal tables (name, schema, and the backend's ``db_identity``: its
+connection arguments). Python's equality of literal values is looser than their SQL,
+though: ``-0.0 == 0.0``, ``Decimal("1.0") == Decimal("1.00")``, and an offset-aware
+datetime equals the same instant at another offset, while Ibis writes a naive timestamp
+literal from its wall-clock fields (``12:00+05:00`` and ``07:00+00:00`` compare equal and
+compile to 12:00 and 07:00). The key therefore also holds every literal's type and
+``repr``, so a changed check, field type, literal or staged table is a new query.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 import ibis.expr.operations as ops
@@ -89,7 +93,7 @@ class CompiledSQLCache:
         if params or kwargs:
             return super().compile(expr, limit=limit, params=params, pretty=pretty, **kwargs)  # type: ignore[misc]
         op = expr.op()
-        key = (type(self.compiler), op, limit, pretty)  # type: ignore[attr-defined]
+        key = (type(self.compiler), op, literal_values(op), limit, pretty)  # type: ignore[attr-defined]
         sql = compiled_sql.get(key)
         if sql is not None:
             self._log(sql)  # type: ignore[attr-defined]
@@ -98,3 +102,27 @@ class CompiledSQLCache:
         if not op.find(ops.InMemoryTable):
             compiled_sql.put(key, sql)
         return sql
+
+
+def literal_values(op: ops.Node) -> tuple[tuple[str, str], ...]:
+    """The type and ``repr`` of every literal value in expression ``op``, in the order of a
+    depth-first walk of its operations (each operation object once): what tells apart
+    literals that Python deems equal but that compile to different SQL."""
+    seen: set[int] = set()
+    found: list[tuple[str, str]] = []
+    stack: list[Any] = [op]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ops.Node):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, ops.Literal):
+                found.append((type(item.value).__name__, repr(item.value)))
+                continue
+            stack.extend(reversed(item.__args__))
+        elif isinstance(item, (tuple, list)):
+            stack.extend(reversed(item))
+        elif isinstance(item, Mapping):
+            stack.extend(reversed(list(item.values())))
+    return tuple(found)

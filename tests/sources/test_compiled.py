@@ -6,7 +6,7 @@ from __future__ import annotations
 import ibis
 import pyarrow as pa
 
-from assay.sources.compiled import compiled_sql
+from assay.sources.compiled import compiled_sql, literal_values
 from assay.sources.duckdb import DuckDBSource
 from assay.sources.sql import TimedSQLite
 
@@ -31,7 +31,8 @@ def test_an_equal_query_on_another_connection_reuses_the_sql(make_duckdb):
         before = _counts()
         rows = _failing(t1, 20).to_pyarrow().to_pylist()
         assert _since(before) == (0, 1)
-        sql = compiled_sql.get((type(first.con.compiler), _failing(t1, 20).op(), None, False))
+        op = _failing(t1, 20).op()
+        sql = compiled_sql.get((type(first.con.compiler), op, literal_values(op), None, False))
         assert sql is not None and '"t0"."v" > 20' in sql
         before = _counts()
         assert (
@@ -94,3 +95,41 @@ def test_the_cache_keeps_the_most_recent_queries_within_its_bounds():
     lru.put("f", "12345678901")  # longer than the whole budget: not kept, nothing dropped
     assert (lru.get("f"), len(lru)) == (None, 3)
     assert (lru.hits, lru.misses) == (7, 3)
+
+
+def test_an_edited_timestamp_literal_is_a_new_query(api, make_duckdb):
+    """``12:00+05:00`` and ``07:00+00:00`` are equal Python datetimes, but Assay compares a
+    TIMESTAMP column with a literal's wall clock (12:00, then 07:00): after the edit, the
+    scan runs the new literal (found by helper-52: the cache returned the old SQL)."""
+    path = make_duckdb(
+        "CREATE TABLE t AS SELECT * FROM (VALUES (1, TIMESTAMP '2024-01-01 03:00'), "
+        "(2, TIMESTAMP '2024-01-01 07:00'), (3, TIMESTAMP '2024-01-01 12:00')) v(id, ts)"
+    )
+    ds = api.duckdb_datastore("src", path)
+    api.sync(ds["id"])
+    check = api.check(
+        api.container_id(ds["id"], "t"),
+        "satisfiesExpression",
+        properties={"expression": "ts >= CAST('2024-01-01 12:00:00+05:00' AS DATETIME)"},
+    )
+    assert api.scan(ds["id"])["status"]["anomalies_identified"] == 2  # ids 1 and 2
+    api.ok(
+        "PUT",
+        f"/api/quality-checks/{check['id']}",
+        json={**check, "properties": {"expression": "ts >= CAST('2024-01-01 07:00:00+00:00' AS DATETIME)"}},
+    )
+    op = api.scan(ds["id"])
+    assert op["status"]["anomalies_identified"] == 1
+    (anomaly,) = [a for a in api.anomalies(datastore=ds["id"]) if a["status"] == "Active"]
+    assert [r["id"] for r in anomaly["source_records"]] == [1]
+
+
+def test_signed_zeros_are_different_queries():
+    t = ibis.table({"f": "float64"}, name="t")
+    con = TimedSQLite().connect(":memory:")
+    a, b = t.filter(t.f >= 0.0), t.filter(t.f >= -0.0)
+    assert a.op() == b.op()  # equal to Ibis (and Python), not in the SQL they compile to
+    assert (con.compile(a).split("WHERE")[1], con.compile(b).split("WHERE")[1]) == (
+        ' "t0"."f" >= 0.0',
+        ' "t0"."f" >= -0.0',
+    )
