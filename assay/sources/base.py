@@ -181,7 +181,8 @@ class DuckDBStaging:
     def staged_name(self) -> str:
         """The name of the staged rows' temporary table on this connection: ``STAGED_TABLE``,
         or with the first suffix ``_1``, ``_2``, … that no table or view has (DuckDB's
-        names ignore case)."""
+        names ignore case). Looked up once per connection, in DuckDB's catalog
+        (``duckdb_tables()``, ``duckdb_views()``); raises what DuckDB raises."""
         if self._staged_name is None:
             rows = self.con.con.execute(
                 "SELECT lower(table_name) FROM duckdb_tables() WHERE NOT temporary "

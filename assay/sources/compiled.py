@@ -10,10 +10,10 @@ expression itself.
 Ibis expressions compare by structure: two are equal when they apply the same operations,
 with equal literals, to equal tables (name, schema, and the backend's ``db_identity``: its
 connection arguments). Python's equality of literal values is looser than their SQL,
-though: ``-0.0 == 0.0``, ``Decimal("1.0") == Decimal("1.00")``, and an offset-aware
-datetime equals the same instant at another offset, while Ibis writes a naive timestamp
-literal from its wall-clock fields (``12:00+05:00`` and ``07:00+00:00`` compare equal and
-compile to 12:00 and 07:00). The key therefore also holds every literal's type and
+though: ``-0.0 == 0.0`` (written ``0.0`` and ``-0.0``), and an offset-aware datetime
+equals the same instant at another offset, while Ibis writes a naive timestamp literal
+from its wall-clock fields (``12:00+05:00`` and ``07:00+00:00`` compare equal and compile
+to 12:00 and 07:00). The key therefore also holds every literal's type and
 ``repr``, so a changed check, field type, literal or staged table is a new query.
 """
 
@@ -66,11 +66,6 @@ class _LRU:
             while len(self._items) > self.size or self._held > self.chars:
                 _key, dropped = self._items.popitem(last=False)
                 self._held -= len(dropped)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._held = self.hits = self.misses = 0
 
     def __len__(self) -> int:
         return len(self._items)
