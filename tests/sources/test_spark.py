@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import IN_CI, SPARK_TEST_JVM_OPTIONS, spark_connection_settings
+from tests.conftest import IN_CI, SPARK_TEST_JVM_OPTIONS, SPARK_TEST_PROPERTIES, spark_connection_settings
 
 #: Seconds an operation on Spark may take here (a busy 2-core machine: Spark plans and
 #: compiles each query; a quiet one needs a fraction).
@@ -311,6 +311,7 @@ def connect_server(tmp_path_factory):
             f"spark.driver.extraJavaOptions={SPARK_TEST_JVM_OPTIONS}",
             "--conf",
             f"spark.sql.warehouse.dir={logs / 'warehouse'}",
+            *[arg for key, value in SPARK_TEST_PROPERTIES.items() for arg in ("--conf", f"{key}={value}")],
         ],
         env=env,
         stdout=log,
