@@ -47,7 +47,9 @@ def _serve(module: str, attribute: str, preload: list[str], fresh: list[str]) ->
     Replies, one JSON object per line: ``{"ready": true}`` once; ``{"pid": …}`` right after
     each fork, in the order of the requests; ``{"exit": pid, "returncode": …}`` whenever a
     child ends (children run concurrently: a server started by one request lives on while
-    later requests run). Ends when its input closes."""
+    later requests run). Ends when its input closes (the test process ended), killing the
+    process groups of the children still running: a run a failed test left behind (a
+    worker in a query of hours, a server) does not outlive the test session."""
     import selectors
 
     proto_in = os.dup(0)
@@ -78,6 +80,7 @@ def _serve(module: str, attribute: str, preload: list[str], fresh: list[str]) ->
     selector.register(proto_in, selectors.EVENT_READ)
     selector.register(wake_r, selectors.EVENT_READ)
     pending = b""
+    live: set[int] = set()
     while True:
         for key, _ in selector.select():
             if key.fd == wake_r:
@@ -94,11 +97,17 @@ def _serve(module: str, attribute: str, preload: list[str], fresh: list[str]) ->
                         break
                     if pid == 0:
                         break
+                    live.discard(pid)
                     proto_out.write(json.dumps({"exit": pid, "returncode": os.waitstatus_to_exitcode(status)}) + "\n")
                     proto_out.flush()
                 continue
             chunk = os.read(proto_in, 65536)
             if not chunk:
+                for pid in live:  # each child leads its own process group
+                    try:
+                        os.killpg(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
                 return
             pending += chunk
             while b"\n" in pending:
@@ -115,6 +124,7 @@ def _serve(module: str, attribute: str, preload: list[str], fresh: list[str]) ->
                     signal.set_wakeup_fd(-1)
                     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                     _child(module, attribute, request)  # never returns
+                live.add(pid)
                 proto_out.write(json.dumps({"pid": pid}) + "\n")
                 proto_out.flush()
 

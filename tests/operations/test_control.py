@@ -304,15 +304,20 @@ def test_sigterm_of_a_worker_aborts_its_operation_at_once(queue_only_api, pg_dat
     op = api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})
     env = {**os.environ, "ASSAY_DATABASE_URL": pg_database, "ASSAY_DATA_DIR": str(settings.data_dir)}
     worker = _worker(env, tmp_path / "w.log")
-    deadline = time.monotonic() + 60
-    while api.ok("GET", f"/api/operations/{op['id']}")["queued"]:  # until the worker starts it
-        assert time.monotonic() < deadline, (tmp_path / "w.log").read_text()
-        time.sleep(0.1)
-    time.sleep(1)
-    start = time.monotonic()
-    worker.send_signal(signal.SIGTERM)
-    assert worker.wait(30) == 0, (tmp_path / "w.log").read_text()
-    assert time.monotonic() - start < 20  # about 2 s on an idle machine: the query is cancelled
+    try:
+        deadline = time.monotonic() + 60
+        while api.ok("GET", f"/api/operations/{op['id']}")["queued"]:  # until the worker starts it
+            assert time.monotonic() < deadline, (tmp_path / "w.log").read_text()
+            time.sleep(0.1)
+        time.sleep(1)
+        start = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(30) == 0, (tmp_path / "w.log").read_text()
+        assert time.monotonic() - start < 20  # about 2 s on an idle machine: the query is cancelled
+    finally:
+        if worker.poll() is None:  # the test failed: its 40-billion-row query would run on for hours
+            worker.kill()
+            worker.wait(10)
     final = api.ok("GET", f"/api/operations/{op['id']}")
     assert final["result"] == "aborted", final  # resumable, not left running until the heartbeat times out
 
