@@ -247,8 +247,8 @@ class Api:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with database.session() as s:
-                ended = s.scalar(select(Operation.end_time).where(Operation.id == op_id))
-            if ended is not None:
+                row = s.execute(select(Operation.end_time).where(Operation.id == op_id)).first()
+            if row is None or row.end_time is not None:  # no such operation: the GET says so at once
                 return self.ok("GET", f"/api/operations/{op_id}")
             time.sleep(0.02)
         op = self.ok("GET", f"/api/operations/{op_id}")
