@@ -81,58 +81,71 @@ def _serve(module: str, attribute: str, preload: list[str], fresh: list[str]) ->
     selector.register(wake_r, selectors.EVENT_READ)
     pending = b""
     live: set[int] = set()
-    while True:
-        for key, _ in selector.select():
-            if key.fd == wake_r:
-                while True:
-                    try:
-                        if not os.read(wake_r, 512):
+    # A terminal's Ctrl-C reaches the whole foreground group, this server included: it ends
+    # when its input closes, as the test process ends; SIGTERM and SIGHUP end it at once.
+    # Either way it first kills what it started that still runs.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
+    try:
+        while True:
+            for key, _ in selector.select():
+                if key.fd == wake_r:
+                    while True:
+                        try:
+                            if not os.read(wake_r, 512):
+                                break
+                        except BlockingIOError:
                             break
-                    except BlockingIOError:
-                        break
-                while True:
-                    try:
-                        pid, status = os.waitpid(-1, os.WNOHANG)
-                    except ChildProcessError:
-                        break
+                    while True:
+                        try:
+                            pid, status = os.waitpid(-1, os.WNOHANG)
+                        except ChildProcessError:
+                            break
+                        if pid == 0:
+                            break
+                        live.discard(pid)
+                        proto_out.write(
+                            json.dumps({"exit": pid, "returncode": os.waitstatus_to_exitcode(status)}) + "\n"
+                        )
+                        proto_out.flush()
+                    continue
+                chunk = os.read(proto_in, 65536)
+                if not chunk:
+                    return
+                pending += chunk
+                while b"\n" in pending:
+                    line, pending = pending.split(b"\n", 1)
+                    request = json.loads(line)
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    pid = os.fork()
                     if pid == 0:
-                        break
-                    live.discard(pid)
-                    proto_out.write(json.dumps({"exit": pid, "returncode": os.waitstatus_to_exitcode(status)}) + "\n")
+                        selector.close()
+                        for fd in (proto_in, wake_r, wake_w):
+                            os.close(fd)
+                        proto_out.close()
+                        signal.set_wakeup_fd(-1)
+                        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                        _child(module, attribute, request)  # never returns
+                    live.add(pid)
+                    proto_out.write(json.dumps({"pid": pid}) + "\n")
                     proto_out.flush()
-                continue
-            chunk = os.read(proto_in, 65536)
-            if not chunk:
-                for pid in live:  # each child leads its own process group
-                    try:
-                        os.killpg(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                return
-            pending += chunk
-            while b"\n" in pending:
-                line, pending = pending.split(b"\n", 1)
-                request = json.loads(line)
-                sys.stdout.flush()
-                sys.stderr.flush()
-                pid = os.fork()
-                if pid == 0:
-                    selector.close()
-                    for fd in (proto_in, wake_r, wake_w):
-                        os.close(fd)
-                    proto_out.close()
-                    signal.set_wakeup_fd(-1)
-                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                    _child(module, attribute, request)  # never returns
-                live.add(pid)
-                proto_out.write(json.dumps({"pid": pid}) + "\n")
-                proto_out.flush()
+    finally:
+        for pid in live:  # each child leads its own process group
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def _child(module: str, attribute: str, request: dict) -> None:
     code = 1
     try:
         os.setpgid(0, 0)  # its own process group: a timeout kills what it started too
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # the tool's, not the server's
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
