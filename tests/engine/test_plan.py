@@ -315,10 +315,7 @@ def test_staged_rows_read_each_checks_example_rows_as_one_union_of_top_n_queries
     assert labels == ["aggregate over 5 checks", "examples of 4 checks"]
     assert [o.failed for o in union.outcomes] == [6, 3, 2, 0, 7]
     assert [[r["id"] for r in o.examples] for o in union.outcomes] == [[4, 5, 6], [4, 6, None], [5, 8], [], [1, 2, 3]]
-    assert union.outcomes[2].examples == [
-        {"id": 5, "v": -5, "s": None, "g": "y"},
-        {"id": 8, "v": -8, "s": None, "g": "y"},
-    ]
+    assert union.outcomes[2].examples == [{"id": 5, "v": -5, "s": None, "g": "y"}, {"id": 8, "v": -8, "s": None, "g": "y"}]
 
     labels.clear()
     alone = evaluate(t, checks, example_limit=3, on_query=labels.append)
