@@ -315,7 +315,6 @@ def evaluate(
     on_query: Callable[[str], None] | None = None,
     resolver: Any = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    staged: bool = False,
 ) -> ContainerResult:
     """Assert ``checks`` on table ``t`` with one fused aggregate query.
 
@@ -331,10 +330,6 @@ def evaluate(
             none (cross-container checks are then unasserted).
         batch_size: keys per batch when a cross-container rule moves keys between two
             engines (at least 1).
-        staged: ``t`` is a copy of the rows the engine holds (``Source.stage``, an
-            incremental read), so reading it once per failing check is cheap: the
-            checks' example rows then come from one ``UNION ALL`` of a top-``limit``
-            query per check instead of a sort of every failing row (:func:`_shared_examples`).
 
     Returns: rows read and one outcome per check, in the order given.
     Raises: whatever the engine raises when even the bare row count cannot be computed
@@ -342,7 +337,7 @@ def evaluate(
     """
     compiled: list[_Compiled] = []
     try:
-        return _evaluate(t, checks, compiled, example_limit, on_query, resolver, batch_size, staged)
+        return _evaluate(t, checks, compiled, example_limit, on_query, resolver, batch_size)
     finally:
         _release(compiled)
 
@@ -355,7 +350,6 @@ def _evaluate(
     on_query: Callable[[str], None] | None,
     resolver: Any,
     batch_size: int,
-    staged: bool = False,
 ) -> ContainerResult:
     outcomes: dict[int, CheckOutcome] = {}
     for i, spec in enumerate(checks):
@@ -499,7 +493,7 @@ def _evaluate(
             for c in compiled
             if outcomes[_index(c)].kind == "row" and outcomes[_index(c)].result == CheckResult.FAILED
         ]
-        shared = _shared_examples(t, failing, outcomes, records, limit, on_query, staged=staged)
+        shared = _shared_examples(t, failing, outcomes, records, limit, on_query)
         for c in failing:
             out = outcomes[_index(c)]
             if c.key in shared or c.key in grouped_examples:
@@ -535,18 +529,10 @@ def _shared_examples(
     records: int,
     limit: int,
     on_query: Callable[[str], None] | None,
-    *,
-    staged: bool = False,
 ) -> dict[str, list[dict[str, Any]]]:
     """The example rows of several failing row checks from ONE query, ``{check key: rows}``
     (each as :func:`failing_rows` gives them: its first ``limit`` failing rows in the same
-    order), or ``{}`` when each check's own query is the better plan.
-
-    On ``staged`` rows (a copy the engine holds, see :func:`evaluate`) the query is a
-    ``UNION ALL`` of one top-``limit`` query per check (:func:`_top_examples`): it reads
-    the copy once per check but sorts and returns only what the examples need. Otherwise
-    it reads the rows that fail any of the checks, with one flag column per check, in the
-    examples' order, and each check takes its first ``limit`` flagged rows; ``{}`` when:
+    order), or ``{}`` when each check's own query is the better plan:
 
     * fewer than two such checks (grouped and apart checks read their own);
     * more failing rows in all than ``MAX_SHARED_EXAMPLE_ROWS`` (the query sorts them), or
@@ -554,20 +540,12 @@ def _shared_examples(
     * more rows read than ``SHARED_EXAMPLES_ABOVE_ROWS`` on an engine that pushes a
       check's filter into its scan (``Dialect.filters_in_scan``).
 
-    When the query fails, ``{}`` too: each check's own query then reports its own error."""
+    The query reads the rows that fail any of the checks with one flag column per check,
+    in the examples' order; each check takes its first ``limit`` flagged rows. When it
+    fails, ``{}`` too: each check's own query then reports its own error."""
     group = [c for c in failing if not c.apart and not c.grouped and isinstance(c.rule, RowRule)]
-    if len(group) < 2:
-        return {}
-    if staged and not any(c.derived for c in group):
-        if on_query:
-            on_query(f"examples of {len(group)} checks")
-        try:
-            return _top_examples(t, group, limit)
-        except Exception as e:  # noqa: BLE001 - each check's own query says what is wrong
-            log.info("the example rows of %d checks could not be read together (%s)", len(group), _describe(e))
-            return {}
     rows_read = sum(outcomes[_index(c)].failed for c in group)
-    if rows_read > MAX_SHARED_EXAMPLE_ROWS:
+    if len(group) < 2 or rows_read > MAX_SHARED_EXAMPLE_ROWS:
         return {}
     if rows_read * len(t.columns) > MAX_SHARED_EXAMPLE_VALUES:
         return {}
@@ -604,32 +582,6 @@ def _shared_examples(
         flagged = pc.fill_null(rows[f"__assay_e{n}"].cast(pa.bool_()), False)
         shared[c.key] = rows.filter(flagged).slice(0, limit).select(list(t.columns)).to_pylist()
     return shared
-
-
-def _top_examples(t: ir.Table, group: list[_Compiled], limit: int) -> dict[str, list[dict[str, Any]]]:
-    """The first ``limit`` failing rows of each row check of ``group`` (none with window
-    columns), ``{check key: rows}`` as :func:`failing_rows` gives them, from ONE query: a
-    ``UNION ALL`` of each check's ``WHERE … ORDER BY … LIMIT`` (a top-N each, no sort of
-    every failing row), ordered by check then example order. Raises what the engine raises."""
-    dialect = dialect_of(t)
-    order = _order_columns(t)
-    branches = []
-    for n, c in enumerate(group):
-        assert isinstance(c.rule, RowRule)
-        fails = c.rule.failing(t, c.key)
-        where = to_ibis_predicate(c.spec.filter, t) if c.spec.filter else None
-        rows = t.filter(fails if where is None else where & fails)
-        if order:
-            rows = rows.order_by(order)
-        branches.append(rows.limit(limit).mutate(__assay_k=ibis.literal(n, type="int16")))
-    union = ibis.union(*branches, distinct=False)
-    union = union.order_by([union["__assay_k"], *(union[name] for name in order)])
-    rows = union.select(*[dialect.example_value(union[name]) for name in t.columns], union["__assay_k"]).to_pyarrow()
-    import pyarrow.compute as pc
-
-    keys = rows["__assay_k"]
-    columns = list(t.columns)
-    return {c.key: rows.filter(pc.equal(keys, n)).select(columns).to_pylist() for n, c in enumerate(group)}
 
 
 def bounded_groups(compiled: list[_Compiled]) -> list[list[_Compiled]]:

@@ -475,7 +475,6 @@ def read_and_evaluate(
         example_limit=example_limit,
         on_query=lambda _label: _stop_if(should_abort),
         resolver=resolver,
-        staged=read.staged,
     )
     _stop_if(should_abort)
     read.measure(records=result.records)

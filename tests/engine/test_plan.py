@@ -290,39 +290,6 @@ def test_example_rows_read_in_one_query_equal_each_checks_own(every_engine, monk
     assert [o.examples for o in alone.outcomes] == [o.examples for o in together.outcomes]
 
 
-def test_staged_rows_read_each_checks_example_rows_as_one_union_of_top_n_queries(every_engine, monkeypatch):
-    """On staged rows (an incremental read's copy), the example rows of several failing row
-    checks come from ONE query, a top-``limit`` branch per check: each check gets exactly
-    the rows, in the order, its own query gives, whatever the number of its failing rows,
-    its filter or NULLs in the order columns."""
-    t = every_engine.load(
-        id=[6, 2, 5, 1, 4, 3, None, 8, 7],
-        v=[-6, 2, -5, 1, -4, 3, -9, -8, -7],
-        s=["f", "b", None, "a", "x", "c", "z", None, "a"],
-        g=["y", "x", "y", "x", "y", "x", "y", "y", "x"],
-    )
-    checks = numbered(
-        check("notNegative", ["v"]),  # ids 4, 5, 6, 7, 8 and the NULL id
-        check("expectedValues", ["s"], list=["a", "b", "c"]),  # ids 4 ('x'), 6 ('f') and NULL ('z')
-        check("notNull", ["s"], filter="g = 'y'"),  # ids 5 and 8
-        check("between", ["v"], min=-10, max=10),  # passes
-        check("maxLength", ["s"], value=0),  # every non-NULL s: ids 1, 2, 3, 4, 6, 7 and NULL
-    )
-    # more failing rows than a query sorting all of them may read: still one query, of top-Ns
-    monkeypatch.setattr(plan, "MAX_SHARED_EXAMPLE_ROWS", 0)
-    labels: list[str] = []
-    union = evaluate(t, checks, example_limit=3, on_query=labels.append, staged=True)
-    assert labels == ["aggregate over 5 checks", "examples of 4 checks"]
-    assert [o.failed for o in union.outcomes] == [6, 3, 2, 0, 7]
-    assert [[r["id"] for r in o.examples] for o in union.outcomes] == [[4, 5, 6], [4, 6, None], [5, 8], [], [1, 2, 3]]
-    assert union.outcomes[2].examples == [{"id": 5, "v": -5, "s": None, "g": "y"}, {"id": 8, "v": -8, "s": None, "g": "y"}]
-
-    labels.clear()
-    alone = evaluate(t, checks, example_limit=3, on_query=labels.append)
-    assert labels == ["aggregate over 5 checks"] + [f"examples of check {i}" for i in (1, 2, 3, 5)]
-    assert [o.examples for o in alone.outcomes] == [o.examples for o in union.outcomes]
-
-
 def test_a_big_read_on_duckdb_reads_each_checks_example_rows_alone(monkeypatch):
     """DuckDB pushes each check's filter into its scan: past ``SHARED_EXAMPLES_ABOVE_ROWS``
     rows read, a query per failing check costs less than one query for all."""

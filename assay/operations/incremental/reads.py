@@ -56,8 +56,6 @@ class Read:
     partitions: list[PartitionRead] = field(default_factory=list)
     partition_count: int = 0
     high: Any = None
-    #: whether :meth:`stage` copied the rows (``table`` is then the engine's copy)
-    staged: bool = False
 
     def stage(self, source) -> None:
         """For a read restricted by a threshold (usually a small share of the container):
@@ -68,13 +66,10 @@ class Read:
         if self.threshold is None:
             return
         if self._keyed is not None:
-            table = self.table
-            self.table = source.stage(table)
+            self.table = source.stage(self.table)
             self.with_partition = self._keyed(self.table)
-            self.staged = self.table is not table
             return
         staged = source.stage(self.with_partition)
-        self.staged = staged is not self.with_partition
         self.with_partition, self.table = staged, staged.drop(PARTITION_COLUMN)
 
     def measure(self, records: int | None = None) -> None:
