@@ -17,6 +17,8 @@
   by whichever runner notices first — each looks every ``ASSAY_REAPER_INTERVAL`` (default
   5 s), so the operation ends within 25 s of the last heartbeat — with its running
   container scans; nothing it committed is recorded twice because it is not retried.
+  A runner never takes for lost an operation one of its own threads is running: a late
+  heartbeat there (a starved thread, a busy metadata store) is not a dead worker.
 * **Pending enrichment.** The same loop writes enrichment batches left pending by a busy
   or unreachable enrichment datastore (``enrichment/pending.finish_due``).
 """
@@ -164,6 +166,9 @@ class Runner:
         self.pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="assay-worker")
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        #: Ids of the operations this runner's threads are running now (``_run``).
+        self._active: set[int] = set()
+        self._active_lock = threading.Lock()
 
     # -- claiming ---------------------------------------------------------------------
     def claim(self, op_id: int) -> bool:
@@ -320,10 +325,12 @@ class Runner:
 
     # -- lost workers ---------------------------------------------------------------------
     def reap(self, now: dt.datetime | None = None) -> list[int]:
-        """End running operations whose heartbeat is older than ``ASSAY_HEARTBEAT_TIMEOUT``.
-        Returns their ids."""
+        """End running operations whose heartbeat is older than ``ASSAY_HEARTBEAT_TIMEOUT``,
+        except those this runner's own threads are running. Returns their ids."""
         now = now or utcnow()
         limit = now - dt.timedelta(seconds=heartbeat_timeout())
+        with self._active_lock:
+            alive = Operation.id.not_in(sorted(self._active))  # ours, running: not lost
         with self.db.session() as s:
             # aborted or resumed operations whose worker died while stopping: let them go
             released = s.scalars(
@@ -331,13 +338,14 @@ class Runner:
                     Operation.abort_requested.is_(True),
                     Operation.result != OperationResult.RUNNING,
                     Operation.heartbeat < limit,
+                    alive,
                 )
             ).all()
             for op in released:
                 op.abort_requested = False
             requeued = [op.id for op in released if op.result == OperationResult.QUEUED]
             lost = s.scalars(
-                select(Operation).where(Operation.result == OperationResult.RUNNING, Operation.heartbeat < limit)
+                select(Operation).where(Operation.result == OperationResult.RUNNING, Operation.heartbeat < limit, alive)
             ).all()
             for op in lost:
                 op.result, op.end_time = OperationResult.FAILURE, now
@@ -368,6 +376,8 @@ class Runner:
 
     def _run(self, op_id: int) -> None:
         started = None
+        with self._active_lock:
+            self._active.add(op_id)
         beating = threading.Event()
         heart = threading.Thread(target=self._heartbeat, args=(op_id, beating), daemon=True)
         heart.start()
@@ -395,6 +405,8 @@ class Runner:
         finally:
             beating.set()
             heart.join(timeout=5)
+            with self._active_lock:
+                self._active.discard(op_id)
             with self.db.session() as s:
                 datastore_id = s.scalar(select(Operation.datastore_id).where(Operation.id == op_id))
             self._kick(datastore_id)

@@ -136,3 +136,36 @@ def test_a_late_finish_of_an_earlier_attempt_changes_nothing(api, tmp_path):
         op = s.get(Operation, op_id)
         assert (op.result, op.message, op.worker) == ("running", None, "here:1")
     finish(database, op_id, "aborted", "aborted by request")
+
+
+def test_a_runner_never_takes_its_own_running_operation_for_lost(api, tmp_path):
+    """A late heartbeat (a starved heartbeat thread, a busy metadata store) of an operation
+    this process's own threads are running is not a dead worker: its reaper leaves it,
+    while the reaper of another process ends it as lost. (Seen once in CI: a Spark profile
+    on an overloaded machine ended as ``failure`` while its thread still ran.)"""
+    path = tmp_path / "endless.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE VIEW endless AS SELECT range AS id FROM range(100000000000)")  # runs until aborted
+    con.close()
+    ds = api.duckdb_datastore("endless", path)
+    api.sync(ds["id"])
+    api.check(api.container_id(ds["id"], "endless"), "notNegative", ["id"])
+    op = api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})
+    runner, database = api.client.app.state.runner, api.client.app.state.database
+    deadline = time.monotonic() + 30
+    while op["id"] not in runner._active:
+        assert time.monotonic() < deadline, "the scan never started"
+        time.sleep(0.05)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=HEARTBEAT_TIMEOUT + 1)
+    assert runner.reap(now=later) == []
+    assert api.ok("GET", f"/api/operations/{op['id']}")["result"] == "running"
+    assert Runner(database, workers=0, name="elsewhere:2").reap(now=later) == [op["id"]]
+    ended = api.ok("GET", f"/api/operations/{op['id']}")
+    assert (ended["result"], ended["message"].split(" (")[0]) == (
+        "failure",
+        f"worker {runner.name} stopped responding",
+    )
+    deadline = time.monotonic() + 30
+    while op["id"] in runner._active:  # its thread sees the operation ended and stops
+        assert time.monotonic() < deadline, "the scan's thread still runs"
+        time.sleep(0.05)

@@ -162,7 +162,7 @@ def test_a_local_folder_computed_by_spark_counts_as_duckdb_does(api, spark_sessi
         api.check(items, "matchesPattern", ["code"], properties={"pattern": "^[a-z]+$"})
         api.check(orders, "between", ["amount"], properties={"min": 0, "max": 8})
         profile = api.run({"type": "profile", "datastore_id": ds["id"]}, timeout=SLOW)
-        assert profile["result"] == "success", profile
+        assert profile["result"] == "success", (profile["message"], profile["container_profiles"])
         full = scan(api, ds["id"])
         assert full["result"] == "success", full
         capped = scan(api, ds["id"], max_records_analyzed_per_partition=1)
