@@ -33,6 +33,7 @@ import os
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
@@ -166,8 +167,10 @@ class Runner:
         self.pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="assay-worker")
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        #: Ids of the operations this runner's threads are running now (``_run``).
-        self._active: set[int] = set()
+        #: Ids of the operations this runner's threads are running now (``_run``), with how
+        #: many threads run each (an aborted attempt may still be stopping when its resumed
+        #: attempt starts).
+        self._active: Counter[int] = Counter()
         self._active_lock = threading.Lock()
 
     # -- claiming ---------------------------------------------------------------------
@@ -330,7 +333,7 @@ class Runner:
         now = now or utcnow()
         limit = now - dt.timedelta(seconds=heartbeat_timeout())
         with self._active_lock:
-            alive = Operation.id.not_in(sorted(self._active))  # ours, running: not lost
+            alive = Operation.id.not_in(sorted(+self._active))  # ours, running: not lost
         with self.db.session() as s:
             # aborted or resumed operations whose worker died while stopping: let them go
             released = s.scalars(
@@ -377,7 +380,7 @@ class Runner:
     def _run(self, op_id: int) -> None:
         started = None
         with self._active_lock:
-            self._active.add(op_id)
+            self._active[op_id] += 1
         beating = threading.Event()
         heart = threading.Thread(target=self._heartbeat, args=(op_id, beating), daemon=True)
         heart.start()
@@ -406,7 +409,9 @@ class Runner:
             beating.set()
             heart.join(timeout=5)
             with self._active_lock:
-                self._active.discard(op_id)
+                self._active[op_id] -= 1
+                if not self._active[op_id]:
+                    del self._active[op_id]
             with self.db.session() as s:
                 datastore_id = s.scalar(select(Operation.datastore_id).where(Operation.id == op_id))
             self._kick(datastore_id)
