@@ -176,9 +176,13 @@ class Runner:
     # -- claiming ---------------------------------------------------------------------
     def claim(self, op_id: int) -> bool:
         """Take queued operation ``op_id`` for this runner. False when someone else has it,
-        or when its datastore already runs ``max_concurrent_operations`` operations (it
-        then stays queued and starts when one of those ends)."""
+        when an earlier attempt's thread of this runner is still stopping, or when its
+        datastore already runs ``max_concurrent_operations`` operations (it then stays
+        queued and starts when those end)."""
         now = utcnow()
+        with self._active_lock:
+            if op_id in self._active:  # an earlier attempt's thread here is still stopping:
+                return False  # its end offers the operation again (``_kick``)
         with self.db.session() as s:
             ds_id = s.scalar(select(Operation.datastore_id).where(Operation.id == op_id))
             limit = None
@@ -379,11 +383,11 @@ class Runner:
 
     def _run(self, op_id: int) -> None:
         started = None
-        with self._active_lock:
-            self._active[op_id] += 1
         beating = threading.Event()
         heart = threading.Thread(target=self._heartbeat, args=(op_id, beating), daemon=True)
         heart.start()
+        with self._active_lock:  # after anything that may raise before the finally below
+            self._active[op_id] += 1
         try:
             with self.db.session() as s:
                 op = s.get_one(Operation, op_id)

@@ -169,3 +169,37 @@ def test_a_runner_never_takes_its_own_running_operation_for_lost(api, tmp_path):
     while op["id"] in runner._active:  # its thread sees the operation ended and stops
         assert time.monotonic() < deadline, "the scan's thread still runs"
         time.sleep(0.05)
+
+
+def test_a_resumed_operation_waits_for_this_runners_stopping_attempt_however_late_its_heartbeat(api, tmp_path):
+    """Aborted and resumed while this runner's thread of the first attempt is still running:
+    the runner does not claim it again, even with the heartbeat long past the timeout, until
+    that thread has stopped; then the resumed attempt runs."""
+    path = tmp_path / "endless.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE VIEW endless AS SELECT range AS id FROM range(100000000000)")
+    con.close()
+    ds = api.duckdb_datastore("endless", path)
+    api.sync(ds["id"])
+    api.check(api.container_id(ds["id"], "endless"), "notNegative", ["id"])
+    runner, database = api.client.app.state.runner, api.client.app.state.database
+    op = api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})
+    deadline = time.monotonic() + 30
+    while op["id"] not in runner._active:
+        assert time.monotonic() < deadline, "the scan never started"
+        time.sleep(0.05)
+    runner.workers = 0  # nothing offers the resumed operation but this test, until the end
+    api.ok("PUT", f"/api/operations/abort/{op['id']}")
+    api.ok("PUT", f"/api/operations/run/{op['id']}")
+    with database.session() as s:  # the first attempt's heartbeat, long past the timeout
+        s.get(Operation, op["id"]).heartbeat = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=HEARTBEAT_TIMEOUT + 5)
+    if op["id"] in runner._active:  # (its thread may already have stopped on a fast machine)
+        assert runner.claim(op["id"]) is False
+    deadline = time.monotonic() + 30
+    while op["id"] in runner._active:
+        assert time.monotonic() < deadline, "the first attempt's thread still runs"
+        time.sleep(0.05)
+    runner.claim(op["id"])  # (unless the end of the first attempt offered it already)
+    with database.session() as s:
+        assert s.get(Operation, op["id"]).result == "running"
+    api.ok("PUT", f"/api/operations/abort/{op['id']}")
