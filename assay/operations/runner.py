@@ -33,7 +33,6 @@ import os
 import socket
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
@@ -167,10 +166,9 @@ class Runner:
         self.pool = ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="assay-worker")
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        #: Ids of the operations this runner's threads are running now (``_run``), with how
-        #: many threads run each (an aborted attempt may still be stopping when its resumed
-        #: attempt starts).
-        self._active: Counter[int] = Counter()
+        #: Ids of the operations this runner's threads are running now (``_run``); at most
+        #: one thread each, as ``claim`` refuses an operation whose earlier attempt still runs here.
+        self._active: set[int] = set()
         self._active_lock = threading.Lock()
 
     # -- claiming ---------------------------------------------------------------------
@@ -337,7 +335,7 @@ class Runner:
         now = now or utcnow()
         limit = now - dt.timedelta(seconds=heartbeat_timeout())
         with self._active_lock:
-            alive = Operation.id.not_in(sorted(+self._active))  # ours, running: not lost
+            alive = Operation.id.not_in(sorted(self._active))  # ours, running: not lost
         with self.db.session() as s:
             # aborted or resumed operations whose worker died while stopping: let them go
             released = s.scalars(
@@ -387,7 +385,7 @@ class Runner:
         heart = threading.Thread(target=self._heartbeat, args=(op_id, beating), daemon=True)
         heart.start()
         with self._active_lock:  # after anything that may raise before the finally below
-            self._active[op_id] += 1
+            self._active.add(op_id)
         try:
             with self.db.session() as s:
                 op = s.get_one(Operation, op_id)
@@ -413,9 +411,7 @@ class Runner:
             beating.set()
             heart.join(timeout=5)
             with self._active_lock:
-                self._active[op_id] -= 1
-                if not self._active[op_id]:
-                    del self._active[op_id]
+                self._active.discard(op_id)
             with self.db.session() as s:
                 datastore_id = s.scalar(select(Operation.datastore_id).where(Operation.id == op_id))
             self._kick(datastore_id)

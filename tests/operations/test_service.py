@@ -12,6 +12,7 @@ from assay.api.schemas import ScanOperation
 from assay.operations import service
 from assay.operations.progress import finish
 from assay.operations.runner import HEARTBEAT_TIMEOUT, Runner
+from assay.store.db import Database
 from assay.store.models import ContainerScan, Datastore, Operation
 
 
@@ -138,68 +139,59 @@ def test_a_late_finish_of_an_earlier_attempt_changes_nothing(api, tmp_path):
     finish(database, op_id, "aborted", "aborted by request")
 
 
-def test_a_runner_never_takes_its_own_running_operation_for_lost(api, tmp_path):
+def _until(condition, message: str, seconds: float = 30) -> None:
+    """Wait until ``condition()`` is true; fail with ``message`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.05)
+
+
+def _endless_scan_running(api, make_duckdb) -> tuple[int, Runner, Database]:
+    """A scan of a DuckDB view over 10^11 rows (it runs until aborted), started by the app's
+    runner: (operation id, the runner, the metadata store) once a runner thread runs it."""
+    path = make_duckdb("CREATE VIEW endless AS SELECT range AS id FROM range(100000000000)")
+    ds = api.duckdb_datastore("endless", path)
+    api.sync(ds["id"])
+    api.check(api.container_id(ds["id"], "endless"), "notNegative", ["id"])
+    runner, database = api.client.app.state.runner, api.client.app.state.database
+    op_id = api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})["id"]
+    _until(lambda: op_id in runner._active, "the scan never started")
+    return op_id, runner, database
+
+
+def test_a_runner_never_takes_its_own_running_operation_for_lost(api, make_duckdb):
     """A late heartbeat (a starved heartbeat thread, a busy metadata store) of an operation
     this process's own threads are running is not a dead worker: its reaper leaves it,
     while the reaper of another process ends it as lost. (Seen once in CI: a Spark profile
     on an overloaded machine ended as ``failure`` while its thread still ran.)"""
-    path = tmp_path / "endless.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE VIEW endless AS SELECT range AS id FROM range(100000000000)")  # runs until aborted
-    con.close()
-    ds = api.duckdb_datastore("endless", path)
-    api.sync(ds["id"])
-    api.check(api.container_id(ds["id"], "endless"), "notNegative", ["id"])
-    op = api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})
-    runner, database = api.client.app.state.runner, api.client.app.state.database
-    deadline = time.monotonic() + 30
-    while op["id"] not in runner._active:
-        assert time.monotonic() < deadline, "the scan never started"
-        time.sleep(0.05)
+    op_id, runner, database = _endless_scan_running(api, make_duckdb)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=HEARTBEAT_TIMEOUT + 1)
     assert runner.reap(now=later) == []
-    assert api.ok("GET", f"/api/operations/{op['id']}")["result"] == "running"
-    assert Runner(database, workers=0, name="elsewhere:2").reap(now=later) == [op["id"]]
-    ended = api.ok("GET", f"/api/operations/{op['id']}")
+    assert api.ok("GET", f"/api/operations/{op_id}")["result"] == "running"
+    assert Runner(database, workers=0, name="elsewhere:2").reap(now=later) == [op_id]
+    ended = api.ok("GET", f"/api/operations/{op_id}")
     assert (ended["result"], ended["message"].split(" (")[0]) == (
         "failure",
         f"worker {runner.name} stopped responding",
     )
-    deadline = time.monotonic() + 30
-    while op["id"] in runner._active:  # its thread sees the operation ended and stops
-        assert time.monotonic() < deadline, "the scan's thread still runs"
-        time.sleep(0.05)
+    _until(lambda: op_id not in runner._active, "the scan's thread still runs")  # it sees the end and stops
 
 
-def test_a_resumed_operation_waits_for_this_runners_stopping_attempt_however_late_its_heartbeat(api, tmp_path):
+def test_a_resumed_operation_waits_for_this_runners_stopping_attempt_however_late_its_heartbeat(api, make_duckdb):
     """Aborted and resumed while this runner's thread of the first attempt is still running:
     the runner does not claim it again, even with the heartbeat long past the timeout, until
     that thread has stopped; then the resumed attempt runs."""
-    path = tmp_path / "endless.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE VIEW endless AS SELECT range AS id FROM range(100000000000)")
-    con.close()
-    ds = api.duckdb_datastore("endless", path)
-    api.sync(ds["id"])
-    api.check(api.container_id(ds["id"], "endless"), "notNegative", ["id"])
-    runner, database = api.client.app.state.runner, api.client.app.state.database
-    op = api.ok("POST", "/api/operations/run", json={"type": "scan", "datastore_id": ds["id"]})
-    deadline = time.monotonic() + 30
-    while op["id"] not in runner._active:
-        assert time.monotonic() < deadline, "the scan never started"
-        time.sleep(0.05)
-    runner.workers = 0  # nothing offers the resumed operation but this test, until the end
-    api.ok("PUT", f"/api/operations/abort/{op['id']}")
-    api.ok("PUT", f"/api/operations/run/{op['id']}")
+    op_id, runner, database = _endless_scan_running(api, make_duckdb)
+    runner.workers = 0  # this runner's workers do not take the resumed operation
+    api.ok("PUT", f"/api/operations/abort/{op_id}")
+    api.ok("PUT", f"/api/operations/run/{op_id}")
     with database.session() as s:  # the first attempt's heartbeat, long past the timeout
-        s.get(Operation, op["id"]).heartbeat = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=HEARTBEAT_TIMEOUT + 5)
-    if op["id"] in runner._active:  # (its thread may already have stopped on a fast machine)
-        assert runner.claim(op["id"]) is False
-    deadline = time.monotonic() + 30
-    while op["id"] in runner._active:
-        assert time.monotonic() < deadline, "the first attempt's thread still runs"
-        time.sleep(0.05)
-    runner.claim(op["id"])  # (unless the end of the first attempt offered it already)
+        s.get(Operation, op_id).heartbeat = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=HEARTBEAT_TIMEOUT + 5)
+    if op_id in runner._active:  # (its thread may already have stopped on a fast machine)
+        assert runner.claim(op_id) is False
+    _until(lambda: op_id not in runner._active, "the first attempt's thread still runs")
+    runner.claim(op_id)  # (unless the end of the first attempt offered it already)
     with database.session() as s:
-        assert s.get(Operation, op["id"]).result == "running"
-    api.ok("PUT", f"/api/operations/abort/{op['id']}")
+        assert s.get(Operation, op_id).result == "running"
+    api.ok("PUT", f"/api/operations/abort/{op_id}")
